@@ -1,0 +1,53 @@
+/*
+ * bench-core - the results table.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#define MAX_ROWS 32
+
+static bench_row rows[MAX_ROWS];
+static size_t nrows;
+
+void bench_add_row(const char *name, const char *baseline, double lib_ops,
+                   double base_ops, double target)
+{
+    if (nrows == MAX_ROWS)
+        bench_die("too many result rows");
+    bench_row *r = &rows[nrows++];
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->baseline, sizeof r->baseline, "%s", baseline);
+    r->lib_ops = lib_ops;
+    r->base_ops = base_ops;
+    r->target = target;
+    /* Progress on stderr so a long file run shows it is alive; the table
+     * on stdout stays clean for a pipe. */
+    fprintf(stderr, "  %-34s %12.0f %12.0f\n", r->name, r->lib_ops, r->base_ops);
+}
+
+void bench_print_table(const bench_cfg *cfg)
+{
+    printf("libkvstore %s core benchmark: %zu keys, %zu-byte values, "
+           "listing %zu keys, best of %u, %ld CPUs, scratch fs %s\n\n",
+           kvstore_version(), cfg->keys, cfg->value_size, cfg->list_keys,
+           cfg->repeats, sysconf(_SC_NPROCESSORS_ONLN),
+           bench_fs_name(cfg->workdir));
+    printf("%-34s %12s %12s %6s %7s %-4s  %s\n", "workload", "libkvstore/s",
+           "baseline/s", "ratio", "target", "met", "baseline");
+    for (size_t i = 0; i < nrows; i++) {
+        const bench_row *r = &rows[i];
+        double ratio = r->base_ops > 0 ? r->lib_ops / r->base_ops : 0;
+        char target[16] = "-";
+        const char *met = "-";
+        if (r->target > 0) {
+            snprintf(target, sizeof target, ">=%.2f", r->target);
+            met = ratio >= r->target ? "yes" : "NO";
+        }
+        printf("%-34s %12.0f %12.0f %6.2f %7s %-4s  %s\n", r->name,
+               r->lib_ops, r->base_ops, ratio, target, met, r->baseline);
+    }
+}

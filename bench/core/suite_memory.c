@@ -1,0 +1,143 @@
+/*
+ * bench-core - the memory backend against raw uthash + mutex.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "workload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEM_BASE "uthash+mutex, malloc+memcpy"
+
+static void lib_set(void *p) { work *w = p; kv_set_range(w, 0, w->n); }
+static void lib_get(void *p) { work *w = p; kv_get_range(w, 0, w->n); }
+static void lib_del(void *p) { work *w = p; kv_delete_range(w, 0, w->n); }
+static void raw_set(void *p) { work *w = p; raw_mem_set_range(w, 0, w->n); }
+static void raw_get(void *p) { work *w = p; raw_mem_get_range(w, 0, w->n); }
+static void raw_del(void *p) { work *w = p; raw_mem_delete_range(w, 0, w->n); }
+
+static void lib_list(void *p)
+{
+    work *w = p;
+    size_t got = kv_list_all(w);
+    if (got < w->n)
+        bench_die("memory list: %zu keys of %zu", got, w->n);
+}
+
+static void raw_list(void *p)
+{
+    work *w = p;
+    if (raw_mem_list_all(w) != w->n)
+        bench_die("raw list: wrong count");
+}
+
+/* Readers for the thread-scaling line: thread i reads only its own slice
+ * of the keys (distinct keys per thread), `passes` times. */
+typedef struct readers {
+    work *w;
+    void (*get)(work *w, size_t from, size_t to);
+    unsigned nthreads;
+    unsigned passes;
+} readers;
+
+static void reader_thread(void *arg, unsigned i)
+{
+    readers *r = arg;
+    size_t from = r->w->n * i / r->nthreads;
+    size_t to = r->w->n * (i + 1) / r->nthreads;
+    for (unsigned p = 0; p < r->passes; p++)
+        r->get(r->w, from, to);
+}
+
+/* Best rate of `nthreads` readers, each doing the same number of gets as
+ * a lone reader would (so 2 threads do twice the total work). */
+static double reader_rate(work *w, void (*get)(work *, size_t, size_t),
+                          unsigned nthreads, unsigned repeats)
+{
+    /* Enough passes for ~200k gets per thread: thread start-up and the
+     * barrier then cost well under 1% of the measurement. */
+    unsigned base = (unsigned)(200000 / (w->n ? w->n : 1));
+    readers r = { w, get, nthreads, nthreads * (base ? base : 1) };
+    double best = 0;
+    for (unsigned i = 0; i < repeats; i++) {
+        double t = bench_threads(nthreads, reader_thread, &r);
+        if (i == 0 || t < best)
+            best = t;
+    }
+    return bench_rate((size_t)r.passes * w->n, best);
+}
+
+static void pair_row(const bench_cfg *cfg, const char *name,
+                     const char *baseline, bench_action lib,
+                     bench_action raw, size_t ops, double target)
+{
+    double lib_s, raw_s;
+    bench_pair(cfg->repeats, &lib, &raw, &lib_s, &raw_s);
+    bench_add_row(name, baseline, bench_rate(ops, lib_s),
+                  bench_rate(ops, raw_s), target);
+}
+
+void bench_suite_memory(const bench_cfg *cfg)
+{
+    kvstore_store *store;
+    kvstore_bucket *bucket, *lbucket;
+    unsigned char *value = bench_xmalloc(cfg->value_size);
+    char **keys = bench_make_keys(cfg->keys, "key-");
+    char **lkeys = bench_make_keys(cfg->list_keys, "list-");
+    char name[48];
+
+    for (size_t i = 0; i < cfg->value_size; i++)
+        value[i] = (unsigned char)('a' + i % 26);
+    bench_check(kvstore_open(&store, "memory:"), "kvstore_open memory:");
+    bench_check(kvstore_bucket_open(&bucket, store, "bench"), "bucket_open");
+    bench_check(kvstore_bucket_open(&lbucket, store, "list"), "bucket_open");
+
+    work lib = { .bucket = bucket, .keys = keys, .n = cfg->keys,
+                 .value = value, .vlen = cfg->value_size };
+    work raw = lib;
+    raw.bucket = NULL;
+    raw.mem = raw_mem_new();
+
+    fprintf(stderr, "memory backend (libkvstore/s, baseline/s):\n");
+    /* The first pass inserts, later passes replace: the same on both sides. */
+    pair_row(cfg, "memory set", MEM_BASE, (bench_action){ NULL, lib_set, &lib },
+             (bench_action){ NULL, raw_set, &raw }, cfg->keys, 0.7);
+    pair_row(cfg, "memory get", MEM_BASE, (bench_action){ NULL, lib_get, &lib },
+             (bench_action){ NULL, raw_get, &raw }, cfg->keys, 0.7);
+
+    double lib1 = reader_rate(&lib, kv_get_range, 1, cfg->repeats);
+    double lib2 = reader_rate(&lib, kv_get_range, 2, cfg->repeats);
+    double raw2 = reader_rate(&raw, raw_mem_get_range, 2, cfg->repeats);
+    bench_add_row("memory get, 2 threads vs 1", "libkvstore, 1 thread", lib2,
+                  lib1, 1.5);
+    bench_add_row("memory get, 2 threads", MEM_BASE ", 2 threads", lib2, raw2,
+                  0);
+
+    pair_row(cfg, "memory delete", MEM_BASE ", HASH_DEL",
+             (bench_action){ lib_set, lib_del, &lib },
+             (bench_action){ raw_set, raw_del, &raw }, cfg->keys, 0);
+
+    work llib = lib, lraw = raw;
+    llib.bucket = lbucket;
+    llib.keys = lraw.keys = lkeys;
+    llib.n = lraw.n = cfg->list_keys;
+    lraw.mem = raw_mem_new();
+    kv_set_range(&llib, 0, llib.n);
+    raw_mem_set_range(&lraw, 0, lraw.n);
+    snprintf(name, sizeof name, "memory ls %zu keys, pages of 1000",
+             cfg->list_keys);
+    pair_row(cfg, name, "HASH_ITER under the mutex, strdup",
+             (bench_action){ NULL, lib_list, &llib },
+             (bench_action){ NULL, raw_list, &lraw }, cfg->list_keys, 0);
+
+    raw_mem_free(lraw.mem);
+    raw_mem_free(raw.mem);
+    kvstore_bucket_close(lbucket);
+    kvstore_bucket_close(bucket);
+    kvstore_close(store);
+    bench_free_strings(lkeys, cfg->list_keys);
+    bench_free_strings(keys, cfg->keys);
+    free(value);
+}
