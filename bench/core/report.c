@@ -26,7 +26,7 @@ void bench_add_row(const char *name, const char *baseline, double lib_ops,
     r->target = target;
     /* Progress on stderr so a long file run shows it is alive; the table
      * on stdout stays clean for a pipe. */
-    fprintf(stderr, "  %-34s %12.0f %12.0f\n", r->name, r->lib_ops, r->base_ops);
+    fprintf(stderr, "  %-36s %12.0f %12.0f\n", r->name, r->lib_ops, r->base_ops);
 }
 
 void bench_print_table(const bench_cfg *cfg)
@@ -36,7 +36,7 @@ void bench_print_table(const bench_cfg *cfg)
            kvstore_version(), cfg->keys, cfg->value_size, cfg->list_keys,
            cfg->repeats, sysconf(_SC_NPROCESSORS_ONLN),
            bench_fs_name(cfg->workdir));
-    printf("%-34s %12s %12s %6s %7s %-4s  %s\n", "workload", "libkvstore/s",
+    printf("%-36s %12s %12s %6s %7s %-4s  %s\n", "workload", "libkvstore/s",
            "baseline/s", "ratio", "target", "met", "baseline");
     for (size_t i = 0; i < nrows; i++) {
         const bench_row *r = &rows[i];
@@ -47,7 +47,7 @@ void bench_print_table(const bench_cfg *cfg)
             snprintf(target, sizeof target, ">=%.2f", r->target);
             met = ratio >= r->target ? "yes" : "NO";
         }
-        printf("%-34s %12.0f %12.0f %6.2f %7s %-4s  %s\n", r->name,
+        printf("%-36s %12.0f %12.0f %6.2f %7s %-4s  %s\n", r->name,
                r->lib_ops, r->base_ops, ratio, target, met, r->baseline);
     }
 }
