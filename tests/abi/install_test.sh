@@ -17,4 +17,15 @@ echo "ok 1 - compiled with pkg-config against $dest"
 echo "ok 2 - memory:"
 "$dest/client" "file://$dest/data"
 echo "ok 3 - file://"
-echo "1..3"
+# A third-party module built out of tree against the installed tree.
+mkdir -p "$dest/modules"
+make -s -C "$(dirname "$src")/../../examples/custom-backend" \
+  PKG_CONFIG_PATH="$pc" OUT="$dest/modules" >/dev/null
+echo "ok 4 - custom backend built with pkg-config"
+KVSTORE_BACKEND_PATH=$dest/modules "$dest/client" "log:?file=$dest/ops.log" 
+grep -q "^set install a/../b -> 0$" "$dest/ops.log"
+echo "ok 5 - log: loaded by scheme lookup, forwarded to memory: and logged"
+KVSTORE_BACKEND_PATH=$dest/modules "$dest/client" "log:?file=$dest/ops.log&target=file%3A%2F%2F${dest//\//%2F}%2Flogdata"
+test -d "$dest/logdata/install"
+echo "ok 6 - log: over file:"
+echo "1..6"
