@@ -8,10 +8,9 @@ trap 'rm -rf "$dest"' EXIT
 meson install -C "$build" --destdir "$dest" --no-rebuild >/dev/null
 pc=$(dirname "$(find "$dest" -name kvstore.pc | head -n1)")
 export PKG_CONFIG_PATH=$pc PKG_CONFIG_SYSROOT_DIR=$dest
-libdir=$(pkg-config --variable=libdir kvstore)
 cc -std=c99 -Wall -Wextra -pedantic -Werror "$src" \
    $(pkg-config --cflags --libs kvstore) -o "$dest/client"
-export LD_LIBRARY_PATH=$dest$libdir
+export LD_LIBRARY_PATH=$(dirname "$(find "$dest" -name libkvstore.so.1 | head -n1)")
 echo "ok 1 - compiled with pkg-config against $dest"
 "$dest/client" "memory:"
 echo "ok 2 - memory:"
