@@ -24,6 +24,7 @@ typedef struct bench_cfg {
     bool run_memory;
     bool run_file;
     const char *workdir; /* created by main, removed at exit */
+    char load_start[16]; /* 1-minute load average when the run began */
 } bench_cfg;
 
 /* One line of the result table. `lib_ops`/`base_ops` are ops/s (keys/s for
@@ -74,6 +75,8 @@ void bench_add_row(const char *name, const char *baseline, double lib_ops,
 /* ops / seconds, 0 for a zero time. */
 double bench_rate(size_t ops, double seconds);
 void bench_print_table(const bench_cfg *cfg);
+/* The 1-minute load average as text ("?" if unknown). */
+void bench_load_average(char *buf, size_t cap);
 
 /* Suites (suite_memory.c, suite_file.c). */
 void bench_suite_memory(const bench_cfg *cfg);

@@ -121,6 +121,7 @@ int main(int argc, char **argv)
     }
     atexit(remove_workdir);
     cfg.workdir = workdir;
+    bench_load_average(cfg.load_start, sizeof cfg.load_start);
 
     if (cfg.run_memory)
         bench_suite_memory(&cfg);

@@ -6,6 +6,7 @@
 #include "bench.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #define MAX_ROWS 32
@@ -29,13 +30,31 @@ void bench_add_row(const char *name, const char *baseline, double lib_ops,
     fprintf(stderr, "  %-36s %12.0f %12.0f\n", r->name, r->lib_ops, r->base_ops);
 }
 
+/* The 1-minute load average, or "?": other work on the machine skews the
+ * thread lines, so the table says how busy it was. */
+static void load_average(char *buf, size_t cap)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    snprintf(buf, cap, "?");
+    if (!f)
+        return;
+    if (fgets(buf, (int)cap, f))
+        buf[strcspn(buf, " \n")] = '\0';
+    else
+        snprintf(buf, cap, "?");
+    fclose(f);
+}
+
 void bench_print_table(const bench_cfg *cfg)
 {
+    char load[64];
+    load_average(load, sizeof load);
     printf("libkvstore %s core benchmark: %zu keys, %zu-byte values, "
-           "listing %zu keys, best of %u, %ld CPUs, scratch fs %s\n\n",
+           "listing %zu keys, best of %u, %ld CPUs, scratch fs %s, "
+           "load average %s at start, %s at end\n\n",
            kvstore_version(), cfg->keys, cfg->value_size, cfg->list_keys,
            cfg->repeats, sysconf(_SC_NPROCESSORS_ONLN),
-           bench_fs_name(cfg->workdir));
+           bench_fs_name(cfg->workdir), cfg->load_start, load);
     printf("%-36s %12s %12s %6s %7s %-4s  %s\n", "workload", "libkvstore/s",
            "baseline/s", "ratio", "target", "met", "baseline");
     for (size_t i = 0; i < nrows; i++) {
@@ -50,4 +69,9 @@ void bench_print_table(const bench_cfg *cfg)
         printf("%-36s %12.0f %12.0f %6.2f %7s %-4s  %s\n", r->name,
                r->lib_ops, r->base_ops, ratio, target, met, r->baseline);
     }
+}
+
+void bench_load_average(char *buf, size_t cap)
+{
+    load_average(buf, cap);
 }
