@@ -57,9 +57,10 @@ void bench_pair(unsigned repeats, const bench_action *lib,
                 const bench_action *base, double *lib_s, double *base_s);
 /* Same for a single action. */
 double bench_best(unsigned repeats, const bench_action *a);
-/* Runs fn(arg, i) on `n` threads released together by a barrier; returns
- * the wall time from release to the last join, in seconds. */
-double bench_threads(unsigned n, void (*fn)(void *arg, unsigned i), void *arg);
+/* Runs `rounds` rounds of fn(arg, i) on `n` threads (i = 0..n-1), all
+ * released together; returns the shortest round's wall time, in seconds. */
+double bench_threads(unsigned n, unsigned rounds,
+                     void (*fn)(void *arg, unsigned i), void *arg);
 /* Key i of the workload: prefix followed by i on 8 digits. Returns an
  * array of `n` strings owned by the caller (bench_free_strings). */
 char **bench_make_keys(size_t n, const char *prefix);

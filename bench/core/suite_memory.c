@@ -57,16 +57,11 @@ static void reader_thread(void *arg, unsigned i)
 static double reader_rate(work *w, void (*get)(work *, size_t, size_t),
                           unsigned nthreads, unsigned repeats)
 {
-    /* Enough passes for ~200k gets per thread: thread start-up and the
-     * barrier then cost well under 1% of the measurement. */
-    unsigned base = (unsigned)(200000 / (w->n ? w->n : 1));
-    readers r = { w, get, nthreads, nthreads * (base ? base : 1) };
-    double best = 0;
-    for (unsigned i = 0; i < repeats; i++) {
-        double t = bench_threads(nthreads, reader_thread, &r);
-        if (i == 0 || t < best)
-            best = t;
-    }
+    /* Every thread does n gets per round (its slice, nthreads times): a
+     * few milliseconds, long against the barrier, short enough that the
+     * best of many rounds ran with both CPUs free. */
+    readers r = { w, get, nthreads, nthreads };
+    double best = bench_threads(nthreads, repeats, reader_thread, &r);
     return bench_rate((size_t)r.passes * w->n, best);
 }
 
@@ -84,13 +79,8 @@ static void spin_thread(void *arg, unsigned i)
 
 static double spin_rate(unsigned nthreads, unsigned repeats)
 {
-    unsigned long n = 20000000UL;
-    double best = 0;
-    for (unsigned i = 0; i < repeats; i++) {
-        double t = bench_threads(nthreads, spin_thread, &n);
-        if (i == 0 || t < best)
-            best = t;
-    }
+    unsigned long n = 2000000UL; /* a few milliseconds, like a get round */
+    double best = bench_threads(nthreads, repeats, spin_thread, &n);
     return bench_rate((size_t)n * nthreads, best);
 }
 
@@ -135,10 +125,10 @@ void bench_suite_memory(const bench_cfg *cfg)
              (bench_action){ NULL, raw_get, &raw }, cfg->keys, 0.7);
 
     unsigned reps = cfg->repeats * MEM_REPEAT_FACTOR;
-    double spin1 = spin_rate(1, cfg->repeats), spin2 = spin_rate(2, cfg->repeats);
-    double lib1 = reader_rate(&lib, kv_get_range, 1, reps);
-    double lib2 = reader_rate(&lib, kv_get_range, 2, reps);
-    double raw2 = reader_rate(&raw, raw_mem_get_range, 2, reps);
+    double spin1 = spin_rate(1, 2 * reps), spin2 = spin_rate(2, 2 * reps);
+    double lib1 = reader_rate(&lib, kv_get_range, 1, 2 * reps);
+    double lib2 = reader_rate(&lib, kv_get_range, 2, 2 * reps);
+    double raw2 = reader_rate(&raw, raw_mem_get_range, 2, 2 * reps);
     bench_add_row("cpu spin, 2 threads vs 1", "same loop, 1 thread (ceiling)",
                   spin2, spin1, 0);
     bench_add_row("memory get, 2 threads vs 1", "libkvstore, 1 thread", lib2,
