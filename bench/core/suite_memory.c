@@ -74,11 +74,14 @@ static double reader_rate(work *w, void (*get)(work *, size_t, size_t),
  * load). It bounds what any backend can reach on the scaling line. */
 static void spin_thread(void *arg, unsigned i)
 {
-    volatile unsigned long x = 0;
+    unsigned long x = 0;
     unsigned long n = *(const unsigned long *)arg;
     (void)i;
-    for (unsigned long k = 0; k < n; k++)
+    for (unsigned long k = 0; k < n; k++) {
         x += k;
+        /* An empty asm that "uses" x keeps the loop from being folded. */
+        __asm__ volatile("" : "+r"(x));
+    }
 }
 
 static double spin_rate(unsigned nthreads, unsigned repeats)
