@@ -27,6 +27,8 @@ check() { # DESCRIPTION COMMAND...
     if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi
 }
 has_line() { printf '%s\n' "$1" | grep -qxF -- "$2"; }
+# Page counts depend on the backend (Redis SCAN pages vary): a pattern.
+has_match() { printf '%s\n' "$1" | grep -qxE -- "$2"; }
 cli() { "$cli" -s "$uri" "$@"; }
 equals() { [ "$1" = "$2" ]; }
 
@@ -44,10 +46,10 @@ run_store() { # NAME URI
     check "$name: draft and draft2 guests succeed" equals "$?" 0
     check "$name: draft counted visit #1" has_line "$out" "draft: visit #1"
     check "$name: draft2 counted visit #2" has_line "$out" "draft2: visit #2"
-    check "$name: draft paged through 26 keys" has_line "$out" \
-        "draft: listed 26 keys (25 user records) in 3 pages"
-    check "$name: draft2 paged through 41 keys" has_line "$out" \
-        "draft2: listed 41 keys (12 order records) in 5 pages"
+    check "$name: draft paged through 26 keys" has_match "$out" \
+        "draft: listed 26 keys \(25 user records\) in [0-9]+ pages"
+    check "$name: draft2 paged through 41 keys" has_match "$out" \
+        "draft2: listed 41 keys \(12 order records\) in [0-9]+ pages"
     check "$name: draft2 retried a lost compare-and-swap" has_line "$out" \
         "draft2: get motd = hello, world"
 

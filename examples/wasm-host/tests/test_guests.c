@@ -39,8 +39,8 @@ static char *run_guest(kvstore_store *store, const char *guest,
 
 static void assert_has(const char *out, const char *line)
 {
-    if (!strstr(out, line))
-        fail_msg("output lacks \"%s\":\n%s", line, out);
+    if (!out || !strstr(out, line))
+        fail_msg("output lacks \"%s\":\n%s", line, out ? out : "(none)");
 }
 
 static char *get(kvstore_store *s, const char *bucket, const char *key)
