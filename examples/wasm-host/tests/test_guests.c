@@ -395,6 +395,33 @@ static void test_hostile(void **state)
     kvstore_close(s);
 }
 
+/* The draft's u64 cursors: the newest KVHOST_MAX_CURSORS ids resolve,
+ * older ones and ids never handed out do not. */
+static void test_cursor_table(void **state)
+{
+    (void)state;
+    kvhost_config cfg = {0};
+    kvhost h;
+    char c[32];
+    kvhost_init(&h, &cfg);
+    uint64_t first = 0, last = 0;
+    for (int i = 1; i <= KVHOST_MAX_CURSORS + 6; i++) {
+        snprintf(c, sizeof(c), "cursor-%d", i);
+        last = kvhost_cursor_put(&h, c);
+        if (i == 1)
+            first = last;
+    }
+    assert_null(kvhost_cursor_get(&h, first));     /* evicted */
+    assert_null(kvhost_cursor_get(&h, first + 5)); /* evicted */
+    assert_string_equal(kvhost_cursor_get(&h, first + 6), "cursor-7");
+    snprintf(c, sizeof(c), "cursor-%d", KVHOST_MAX_CURSORS + 6);
+    assert_string_equal(kvhost_cursor_get(&h, last), c);
+    assert_null(kvhost_cursor_get(&h, 0));
+    assert_null(kvhost_cursor_get(&h, last + 1));
+    assert_null(kvhost_cursor_get(&h, UINT64_MAX));
+    kvhost_fini(&h);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -420,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_no_such_store),
         cmocka_unit_test(test_file_store),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_cursor_table),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
