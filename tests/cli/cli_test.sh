@@ -2,9 +2,14 @@
 # CLI tests: run the built kvstore binary against file: stores in a temp
 # dir and check output bytes and exit codes. Prints TAP.
 # Usage: cli_test.sh PATH/TO/kvstore
+# KVSTORE_CLI_WRAPPER (e.g. "valgrind -q --error-exitcode=99
+# --leak-check=full --errors-for-leak-kinds=definite") prefixes every run
+# of the binary, so the tool itself is checked, not bash.
 set -euo pipefail
 
 KV=${1:?usage: cli_test.sh PATH/TO/kvstore}
+read -r -a WRAP <<<"${KVSTORE_CLI_WRAPPER:-}"
+KVR=("${WRAP[@]}" "$KV")
 T=$(mktemp -d)
 WATCH_PID=
 cleanup() {
@@ -29,17 +34,17 @@ ok() { # ok DESCRIPTION COMMAND... : passes if COMMAND succeeds
   else
     echo "not ok $n - $desc"
     failed=$((failed + 1))
-    { echo "# stdout:"; sed 's/^/#   /' "$OUT"; echo "# stderr:"; sed 's/^/#   /' "$ERR"; } 2>/dev/null || true
+    { echo "# stdout:"; head -c 2000 "$OUT" | sed "s/^/#   /"; echo "# stderr:"; head -c 2000 "$ERR" | sed "s/^/#   /"; } 2>/dev/null || true
   fi
 }
 # run ARGS...: runs kvstore, keeping stdout, stderr and the exit code (rc).
-run() { set +e; "$KV" "$@" >"$OUT" 2>"$ERR"; rc=$?; set -e; }
-run_in() { local in=$1; shift; set +e; "$KV" "$@" <"$in" >"$OUT" 2>"$ERR"; rc=$?; set -e; }
+run() { set +e; "${KVR[@]}" "$@" >"$OUT" 2>"$ERR"; rc=$?; set -e; }
+run_in() { local in=$1; shift; set +e; "${KVR[@]}" "$@" <"$in" >"$OUT" 2>"$ERR"; rc=$?; set -e; }
 rc_is() { [ "$rc" -eq "$1" ]; }
 out_is() { [ "$(cat "$OUT")" = "$1" ]; }
 err_has() { grep -q -- "$1" "$ERR"; }
 out_has() { grep -q -- "$1" "$OUT"; }
-kv() { "$KV" -s "$S" "$@"; }
+kv() { "${KVR[@]}" -s "$S" "$@"; }
 
 # ---------------------------------------------------------------- help
 run --help
@@ -123,21 +128,21 @@ run -s '::not a uri' get k;              ok "malformed URI is exit 3" 'rc_is' 3
 run -s "$S?bogus=1" get k;               ok "unknown URI parameter is exit 3" 'rc_is' 3
 run -s "$S" ls --cursor 'garbage!';      ok "garbage cursor is exit 3" eval 'rc_is 3 && err_has "cursor"'
 run -s "$S" get greeting
-set +e; "$KV" -s "$S" get bin >/dev/full 2>"$ERR"; rc=$?; set -e
+set +e; "${KVR[@]}" -s "$S" get bin >/dev/full 2>"$ERR"; rc=$?; set -e
 ok "a write error on stdout is exit 3" eval 'rc_is 3 && err_has "stdout"'
 
 # ---------------------------------------------------------------- store selection
 run set dflt fromdefault
 ok "the default store is \$XDG_DATA_HOME/kvstore" \
-  eval 'rc_is 0 && [ -d "$XDG_DATA_HOME/kvstore" ] && [ "$("$KV" -s "file://$XDG_DATA_HOME/kvstore" get dflt)" = fromdefault ]'
-( unset XDG_DATA_HOME; "$KV" set dflt2 fromhome >/dev/null 2>&1 )
+  eval 'rc_is 0 && [ -d "$XDG_DATA_HOME/kvstore" ] && [ "$("${KVR[@]}" -s "file://$XDG_DATA_HOME/kvstore" get dflt)" = fromdefault ]'
+( unset XDG_DATA_HOME; "${KVR[@]}" set dflt2 fromhome >/dev/null 2>&1 )
 ok "without XDG_DATA_HOME the default is ~/.local/share/kvstore" \
-  eval '[ "$("$KV" -s "file://$HOME/.local/share/kvstore" get dflt2)" = fromhome ]'
-KVSTORE_URL=file://$T/env "$KV" set e fromenv
-ok "KVSTORE_URL picks the store" eval '[ "$("$KV" -s "file://$T/env" get e)" = fromenv ]'
+  eval '[ "$("${KVR[@]}" -s "file://$HOME/.local/share/kvstore" get dflt2)" = fromhome ]'
+KVSTORE_URL=file://$T/env "${KVR[@]}" set e fromenv
+ok "KVSTORE_URL picks the store" eval '[ "$("${KVR[@]}" -s "file://$T/env" get e)" = fromenv ]'
 run -s "$S" get e; ok "...and not another one" 'rc_is' 1
-KVSTORE_URL=file://$T/env "$KV" -s "$S" set e2 fromflag
-ok "--store wins over KVSTORE_URL" eval '[ "$(kv get e2)" = fromflag ] && ! "$KV" -s "file://$T/env" exists e2 >/dev/null'
+KVSTORE_URL=file://$T/env "${KVR[@]}" -s "$S" set e2 fromflag
+ok "--store wins over KVSTORE_URL" eval '[ "$(kv get e2)" = fromflag ] && ! "${KVR[@]}" -s "file://$T/env" exists e2 >/dev/null'
 printf '%s\n' "$S" >"$T/uri"
 run --store-file "$T/uri" get neg; ok "--store-file reads the URI from a file" eval 'rc_is 0 && out_is -5'
 : >"$T/emptyuri"
@@ -173,7 +178,7 @@ ok "ls without a prefix lists every key" eval 'rc_is 0 && out_has "^q/other$" &&
 # Paging by hand: one page per call, the next cursor on stderr.
 : >"$T/paged"; cursor=''; pages=0; maxpage=0
 while :; do
-  "$KV" -s "$S" ls --prefix p/ --limit 5 --cursor "$cursor" >"$T/page" 2>"$ERR"
+  "${KVR[@]}" -s "$S" ls --prefix p/ --limit 5 --cursor "$cursor" >"$T/page" 2>"$ERR"
   pages=$((pages + 1)); c=$(wc -l <"$T/page"); [ "$c" -gt "$maxpage" ] && maxpage=$c
   cat "$T/page" >>"$T/paged"
   grep -q '^next-cursor: ' "$ERR" || { pages=999; break; }
@@ -211,7 +216,7 @@ run_in "$T/bin" -s "$S" cas cv - text
 ok "cas EXPECTED from stdin, binary" eval 'rc_is 0 && [ "$(kv get cv)" = text ]'
 
 # ---------------------------------------------------------------- watch
-"$KV" -s "$S" -b w watch --prefix w/ >"$T/wout" 2>"$T/werr" &
+"${KVR[@]}" -s "$S" -b w watch --prefix w/ >"$T/wout" 2>"$T/werr" &
 WATCH_PID=$!
 for _ in $(seq 100); do grep -q watching "$T/werr" && break; sleep 0.05; done
 kv -b w set outside nope
@@ -227,26 +232,26 @@ run -s "$S" watch extra; ok "watch with a positional is exit 2" 'rc_is' 2
 
 # ---------------------------------------------------------------- copy
 A=file://$T/A B=file://$T/B
-for i in $(seq 1 30); do "$KV" -s "$A" -b src set "k$i" "value $i"; done
-"$KV" -s "$A" -b src set bin - <"$T/bin"
-"$KV" -s "$A" -b src set 'dir/../ü *?' odd
-"$KV" -s "$B" -b dst set keepme 1
+for i in $(seq 1 30); do "${KVR[@]}" -s "$A" -b src set "k$i" "value $i"; done
+"${KVR[@]}" -s "$A" -b src set bin - <"$T/bin"
+"${KVR[@]}" -s "$A" -b src set 'dir/../ü *?' odd
+"${KVR[@]}" -s "$B" -b dst set keepme 1
 run copy --limit 7 "$A" src "$B" dst
 ok "copy exits 0 and reports counts on a non-terminal" eval 'rc_is 0 && err_has "copy: 32 done"'
-"$KV" -s "$A" -b src ls | sort >"$T/la"
-"$KV" -s "$B" -b dst ls | grep -vx keepme | sort >"$T/lb"
+"${KVR[@]}" -s "$A" -b src ls | sort >"$T/la"
+"${KVR[@]}" -s "$B" -b dst ls | grep -vx keepme | sort >"$T/lb"
 ok "copy: same key set" eval '[ "$(wc -l <"$T/la")" -eq 32 ] && cmp -s "$T/la" "$T/lb"'
 same=yes
 while IFS= read -r k; do
-  "$KV" -s "$A" -b src get "$k" >"$T/va"; "$KV" -s "$B" -b dst get "$k" >"$T/vb"
+  "${KVR[@]}" -s "$A" -b src get "$k" >"$T/va"; "${KVR[@]}" -s "$B" -b dst get "$k" >"$T/vb"
   cmp -s "$T/va" "$T/vb" || same=no
 done <"$T/la"
 ok "copy: every value byte-identical (binary included)" '[' $same = yes ']'
-ok "copy leaves other destination keys alone" eval '[ "$("$KV" -s "$B" -b dst get keepme)" = 1 ]'
+ok "copy leaves other destination keys alone" eval '[ "$("${KVR[@]}" -s "$B" -b dst get keepme)" = 1 ]'
 printf '%s\n' "$A" >"$T/auri"
 run copy --prefix k1 @"$T/auri" src "$B" dst2
 ok "copy reads @FILE URIs and honours --prefix" \
-  eval 'rc_is 0 && [ "$("$KV" -s "$B" -b dst2 ls | sort | tr "\n" " ")" = "k1 k10 k11 k12 k13 k14 k15 k16 k17 k18 k19 " ]'
+  eval 'rc_is 0 && [ "$("${KVR[@]}" -s "$B" -b dst2 ls | sort | tr "\n" " ")" = "k1 k10 k11 k12 k13 k14 k15 k16 k17 k18 k19 " ]'
 run copy "$A" 'bad/bucket' "$B" dst; ok "copy with a bad bucket is exit 3" 'rc_is' 3
 run copy "$A" src 'nosuch://x' dst;  ok "copy to an unknown scheme is exit 3" 'rc_is' 3
 
