@@ -1,5 +1,7 @@
 /* URI parsing: any bytes give a parsed URI or KVSTORE_EINVAL, never a
  * crash; a parsed URI's redacted form never contains its password. */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,20 +18,27 @@ static const char *expected_redaction(const char *text)
     const char *colon = strchr(text, ':');
     const char *auth, *end, *at = NULL, *pc;
 
-    if (colon[1] != '/' || colon[2] != '/')
-        return text;
+    if (colon[1] != '/' || colon[2] != '/') {
+        snprintf(out, sizeof out, "%s", text);
+        goto scheme;
+    }
     auth = colon + 3;
     end = auth + strcspn(auth, "/?");
     for (const char *p = auth; p < end; p++)
         if (*p == '@')
             at = p;
-    if (at == NULL)
-        return text;
+    if (at == NULL) {
+        snprintf(out, sizeof out, "%s", text);
+        goto scheme;
+    }
     pc = memchr(auth, ':', (size_t)(at - auth));
     if (pc)
         snprintf(out, sizeof out, "%.*s:***%s", (int)(pc - text), text, at);
     else
         snprintf(out, sizeof out, "%.*s***%s", (int)(auth - text), text, at);
+scheme: /* schemes are case-insensitive and reported in lower case */
+    for (char *p = out; *p != ':'; p++)
+        *p = (char)tolower((unsigned char)*p);
     return out;
 }
 
