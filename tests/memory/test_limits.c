@@ -16,7 +16,7 @@ static int setup(void **state)
     (void)state;
     store = open_store("memory:");
     bucket = open_bucket(store, "limits");
-    big = malloc(LIMIT + 1);
+    big = calloc(1, LIMIT + 1);
     if (!big)
         return -1;
     for (size_t i = 0; i < LIMIT + 1; i += 4096)
