@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 static void vmessage(const cli_ctx *ctx, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vmessage(const cli_ctx *ctx, const char *fmt, va_list ap)
 {
     fputs("kvstore", stderr);
     if (ctx && ctx->cmd)
