@@ -14,6 +14,9 @@
 /* The attribute lets -Wformat=2 check the callers' formats instead. */
 __attribute__((format(printf, 2, 0)))
 static void vmessage(const cli_ctx *ctx, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vmessage(const cli_ctx *ctx, const char *fmt, va_list ap)
 {
     fputs("kvstore", stderr);
     if (ctx && ctx->cmd)
