@@ -34,7 +34,7 @@ setup build -Dwerror=true
 run build testlog
 
 if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
-  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file)
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli)
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
@@ -42,6 +42,9 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
 
   echo "== valgrind memcheck"
   run build valgrind --setup valgrind --suite unit --suite conformance --suite modules
+  # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
+  KVSTORE_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    run build valgrind-cli --suite cli --timeout-multiplier 10
 
   echo "== TSan (concurrency suite)"
   setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=false
