@@ -5,9 +5,11 @@
 # store back with the kvstore CLI (when built): the draft guests' data is
 # there, and the hostile guest changed nothing outside its own bucket.
 #   guests-cli.sh WASM_HOST [KVSTORE_CLI]
-# Output is TAP.
+# Output is TAP. KVSTORE_WASM_WRAPPER (e.g. "valgrind -q --error-exitcode=99
+# --leak-check=full") runs the host under a checker.
 set -u
 host=$1
+wrap=${KVSTORE_WASM_WRAPPER:-}
 cli=${2:-}
 tmp=$(mktemp -d /tmp/wasm-host-cli-XXXXXX)
 pids=
@@ -42,7 +44,7 @@ snapshot() {
 run_store() { # NAME URI
     name=$1
     uri=$2
-    out=$("$host" -s "$uri" -n 10 draft draft2 2>&1)
+    out=$($wrap "$host" -s "$uri" -n 10 draft draft2 2>&1)
     check "$name: draft and draft2 guests succeed" equals "$?" 0
     check "$name: draft counted visit #1" has_line "$out" "draft: visit #1"
     check "$name: draft2 counted visit #2" has_line "$out" "draft2: visit #2"
@@ -64,7 +66,7 @@ run_store() { # NAME URI
         before=$(snapshot demo)
     fi
 
-    out=$("$host" -s "$uri" hostile=hostile 2>&1)
+    out=$($wrap "$host" -s "$uri" hostile=hostile 2>&1)
     check "$name: host survives every attack" equals "$?" 0
     check "$name: 28 attacks ran" has_line "$out" \
         "hostile: attack 28: get-many of 1001 keys"
