@@ -135,7 +135,8 @@ size_t fmt_u64(char *buf, uint64_t v)
 void out_u64(uint64_t v)
 {
     char buf[21];
-    out_n(buf, fmt_u64(buf, v));
+    size_t n = fmt_u64(buf, v);
+    out_n(buf, n);
 }
 
 void out_i64(int64_t v)

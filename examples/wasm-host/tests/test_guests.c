@@ -96,13 +96,15 @@ static char *snapshot(kvstore_store *s, const char *bucket)
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
         for (size_t i = 0; i < page->count; i++) {
-            keys = realloc(keys, (n + 1) * sizeof(*keys));
-            assert_non_null(keys);
+            char **grown = realloc(keys, (n + 1) * sizeof(*keys));
+            assert_non_null(grown);
+            keys = grown;
             keys[n++] = strdup(page->keys[i]);
         }
         kvstore_keys_free(page);
     } while (cursor);
-    qsort(keys, n, sizeof(*keys), cmp_str);
+    if (n)
+        qsort(keys, n, sizeof(*keys), cmp_str);
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
