@@ -19,8 +19,11 @@
 
 #include "runner.h"
 
-/* Runs `spec` (a guest name, optionally "=ID,..." is not parsed here:
- * allow is passed separately) and returns its output (free()). */
+/* Prefix for bucket identifiers in the next run_guest calls. */
+static const char *bucket_prefix = "";
+
+/* Runs the guest called `guest` (allowed to open only `allow`, or any
+ * bucket for NULL) and returns what it printed (free()). */
 static char *run_guest(kvstore_store *store, const char *guest,
                        const char *const *allow, size_t page, int *status)
 {
@@ -28,7 +31,7 @@ static char *run_guest(kvstore_store *store, const char *guest,
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    kvhost_config cfg = {.store = store, .prefix = "", .allow = allow,
+    kvhost_config cfg = {.store = store, .prefix = bucket_prefix, .allow = allow,
                          .page_size = page, .out = f};
     const wh_guest *g = wh_guest_find(guest);
     assert_non_null(g);
@@ -268,6 +271,29 @@ static void test_no_such_store(void **state)
     kvstore_close(s);
 }
 
+/* Identifiers map to PREFIX + identifier; one too long for a bucket name
+ * once prefixed is an error, not a truncated name. */
+static void test_prefix(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    int st;
+    bucket_prefix = "tenant1-";
+    char *out = run_guest(s, "draft", NULL, 16, &st);
+    assert_int_equal(st, 0);
+    free(out);
+    bucket_prefix = "a-prefix-of-sixty-two-bytes-leaves-no-room-for-the-id-00000000";
+    out = run_guest(s, "draft", NULL, 16, &st);
+    bucket_prefix = "";
+    assert_int_equal(st, 1);
+    assert_has(out, "draft: open demo failed: error other(bucket identifier "
+                    "is not a bucket name)\n");
+    free(out);
+    assert_value(s, "tenant1-demo", "visits", "1");
+    assert_int_equal(count_keys(s, "demo"), 0);
+    kvstore_close(s);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag,
                     struct FTW *ftw)
 {
@@ -447,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_draft_negative_counter),
         cmocka_unit_test(test_access_denied),
         cmocka_unit_test(test_no_such_store),
+        cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_file_store),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_cursor_table),
