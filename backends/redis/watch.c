@@ -112,10 +112,11 @@ static int rd_notify_ensure(rd_store *s)
 
     for (const char *f = RD_NOTIFY_ADDED; *f; f++) {
         char one[2] = { *f, '\0' };
-        if (!rd_flags_have(flags, one))
+        if (!rd_flags_have(flags, one)) {
             flags[n++] = *f;
+            flags[n] = '\0';
+        }
     }
-    flags[n] = '\0';
     {
         const char *set[4] = { "CONFIG", "SET", "notify-keyspace-events",
                                flags };
