@@ -51,7 +51,7 @@ int rd_increment(void *bucket, const char *key, int64_t delta,
     } else {
         rc = rd_unexpected(b->store, "INCRBY", r);
     }
-    freeReplyObject(r);
+    rd_reply_free(r);
     return rc;
 }
 
@@ -64,7 +64,8 @@ typedef struct rd_cas {
     char key[RD_KEYBUF];
     size_t key_len;
     bool found;
-    char *value;   /* NUL-terminated copy, lent by cas_current */
+    char *value;   /* NUL-terminated, kvstore_malloc'd; lent by
+                      cas_current */
     size_t len;
 } rd_cas;
 
@@ -103,20 +104,13 @@ static int rd_cas_snapshot(rd_cas *c)
         if (r[2]->type == REDIS_REPLY_STRING) {
             c->found = true;
             c->len = r[2]->len;
-            c->value = malloc(r[2]->len + 1);
-            if (c->value == NULL) {
-                rc = kvstore_set_error(KVSTORE_ENOMEM,
-                                       "redis: out of memory");
-            } else {
-                memcpy(c->value, r[2]->str, r[2]->len);
-                c->value[r[2]->len] = '\0';
-            }
+            c->value = rd_reply_take(r[2]);
         } else if (r[2]->type != REDIS_REPLY_NIL) {
             rc = rd_unexpected(s, "GET", r[2]);
         }
     }
     for (int i = 0; i < 3; i++)
-        freeReplyObject(r[i]);
+        rd_reply_free(r[i]);
     if (rc != KVSTORE_OK)
         rd_release(&c->conn, true);
     return rc;
@@ -139,7 +133,7 @@ int rd_cas_open(void **out, void *bucket, const char *key, bool *found,
     c->key_len = rd_key(b, key, c->key);
     rc = rd_cas_snapshot(c);
     if (rc != KVSTORE_OK) {
-        free(c->value);
+        kvstore_free(c->value);
         free(c);
         return rc;
     }
@@ -199,7 +193,7 @@ int rd_cas_swap(void *cas, const void *value, size_t len)
     else if (r[2]->element[0]->type == REDIS_REPLY_ERROR)
         rc = rd_reply_error(s, "SET", r[2]->element[0]);
     for (int i = 0; i < 3; i++)
-        freeReplyObject(r[i]);
+        rd_reply_free(r[i]);
     return rc;
 }
 
@@ -212,6 +206,6 @@ void rd_cas_free(void *cas)
     /* Back to the pins pool still WATCHing: the next snapshot on it
      * starts with UNWATCH. */
     rd_release(&c->conn, true);
-    free(c->value);
+    kvstore_free(c->value);
     free(c);
 }

@@ -14,20 +14,18 @@
 #define RD_CHUNK_KEYS 512
 #define RD_CHUNK_BYTES ((size_t)16 * 1024 * 1024)
 
-/* Argument vectors for one chunk, with the "B:K" keys in one arena.
- * Owned by the calling slot; freed by rd_args_free. */
+/* Argument vectors for one chunk with the "B:K" keys, all in one
+ * allocation (`mem`). Owned by the calling slot; freed by rd_args_free. */
 typedef struct rd_args {
     const char **argv;
     size_t *lens;
-    char *arena;
+    void *mem;
     int argc;
 } rd_args;
 
 static void rd_args_free(rd_args *a)
 {
-    free(a->argv);
-    free(a->lens);
-    free(a->arena);
+    free(a->mem);
 }
 
 /* Builds `cmd` followed by the prefixed keys[0..n) (and, when values is
@@ -36,29 +34,29 @@ static int rd_args_build(rd_args *a, const rd_bucket *b, const char *cmd,
                          const char *const *keys, const void *const *values,
                          const size_t *vlens, size_t n)
 {
-    size_t per = values ? 2 : 1, total = 0, at = 0;
+    size_t per = values ? 2 : 1, slots = 1 + per * n, total = 0;
+    char *arena;
 
     memset(a, 0, sizeof *a);
     for (size_t i = 0; i < n; i++)
         total += b->prefix_len + strlen(keys[i]);
-    a->argv = malloc((1 + per * n) * sizeof *a->argv);
-    a->lens = malloc((1 + per * n) * sizeof *a->lens);
-    a->arena = malloc(total + 1);
-    if (a->argv == NULL || a->lens == NULL || a->arena == NULL) {
-        rd_args_free(a);
+    a->mem = malloc(slots * (sizeof *a->argv + sizeof *a->lens) + total);
+    if (a->mem == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-    }
+    a->argv = a->mem;
+    a->lens = (size_t *)(a->argv + slots);
+    arena = (char *)(a->lens + slots);
     a->argv[0] = cmd;
     a->lens[0] = strlen(cmd);
     a->argc = 1;
     for (size_t i = 0; i < n; i++) {
         size_t klen = strlen(keys[i]);
 
-        memcpy(a->arena + at, b->prefix, b->prefix_len);
-        memcpy(a->arena + at + b->prefix_len, keys[i], klen);
-        a->argv[a->argc] = a->arena + at;
+        memcpy(arena, b->prefix, b->prefix_len);
+        memcpy(arena + b->prefix_len, keys[i], klen);
+        a->argv[a->argc] = arena;
         a->lens[a->argc++] = b->prefix_len + klen;
-        at += b->prefix_len + klen;
+        arena += b->prefix_len + klen;
         if (values) {
             a->argv[a->argc] = values[i];
             a->lens[a->argc++] = vlens[i];
@@ -91,11 +89,11 @@ int rd_get_many(void *bucket, const char *const *keys, size_t n,
             break;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != m) {
             rc = rd_unexpected(b->store, "MGET", r);
-            freeReplyObject(r);
+            rd_reply_free(r);
             break;
         }
         for (size_t i = 0; i < m && rc == KVSTORE_OK; i++) {
-            const redisReply *e = r->element[i];
+            redisReply *e = r->element[i];
 
             if (e->type == REDIS_REPLY_NIL)
                 continue;
@@ -104,14 +102,10 @@ int rd_get_many(void *bucket, const char *const *keys, size_t n,
                 rc = rd_unexpected(b->store, "MGET", e);
                 break;
             }
-            values[off + i] = kvstore_memdup(e->str, e->len);
-            if (values[off + i] == NULL)
-                rc = kvstore_set_error(KVSTORE_ENOMEM,
-                                       "redis: out of memory");
-            else
-                lens[off + i] = e->len;
+            lens[off + i] = e->len;
+            values[off + i] = rd_reply_take(r->element[i]);
         }
-        freeReplyObject(r);
+        rd_reply_free(r);
     }
     if (rc != KVSTORE_OK) {
         /* The contract: on failure nothing is left for the caller. */
@@ -155,7 +149,7 @@ int rd_set_many(void *bucket, const char *const *keys,
             return rc;
         if (r->type != REDIS_REPLY_STATUS)
             rc = rd_unexpected(b->store, "MSET", r);
-        freeReplyObject(r);
+        rd_reply_free(r);
         if (rc != KVSTORE_OK)
             return rc;
         off += m;
@@ -181,7 +175,7 @@ int rd_delete_many(void *bucket, const char *const *keys, size_t n)
             return rc;
         if (r->type != REDIS_REPLY_INTEGER)
             rc = rd_unexpected(b->store, "DEL", r);
-        freeReplyObject(r);
+        rd_reply_free(r);
         if (rc != KVSTORE_OK)
             return rc;
     }

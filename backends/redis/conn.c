@@ -87,43 +87,11 @@ int rd_unexpected(const rd_store *s, const char *what, const redisReply *r)
                              what, s->cfg.label, r ? r->type : -1);
 }
 
-/* Sends `n` commands in one write and reads their `n` replies on a
- * blocking context. On failure the replies read so far are freed. */
-static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
-                       redisReply **replies, rd_fail *f)
+/* Writes all of buf; f->sent becomes true once any byte is out. */
+static int rd_send(redisContext *c, const char *buf, size_t len, rd_fail *f)
 {
-    char *buf = NULL;
-    size_t len = 0, off = 0;
+    size_t off = 0;
 
-    memset(f, 0, sizeof *f);
-    for (size_t i = 0; i < n; i++) {
-        char *cmd = NULL;
-        int cl = redisFormatCommandArgv(&cmd, cmds[i].argc, cmds[i].argv,
-                                        cmds[i].lens);
-        char *grown;
-
-        if (cl < 0) {
-            free(buf);
-            f->nomem = true;
-            return REDIS_ERR;
-        }
-        if (n == 1) {
-            buf = cmd;  /* the common case: no copy */
-            len = (size_t)cl;
-            break;
-        }
-        grown = realloc(buf, len + (size_t)cl);
-        if (grown == NULL) {
-            redisFreeCommand(cmd);
-            free(buf);
-            f->nomem = true;
-            return REDIS_ERR;
-        }
-        buf = grown;
-        memcpy(buf + len, cmd, (size_t)cl);
-        len += (size_t)cl;
-        redisFreeCommand(cmd);
-    }
     while (off < len) {
         ssize_t w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
 
@@ -133,7 +101,6 @@ static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
 
             if (e == EINTR)
                 continue;
-            free(buf);
             f->timed_out = e == EAGAIN || e == EWOULDBLOCK;
             snprintf(f->why, sizeof f->why, "sending: %s",
                      f->timed_out ? "timed out"
@@ -143,7 +110,13 @@ static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
         off += (size_t)w;
         f->sent = true;
     }
-    free(buf);
+    return REDIS_OK;
+}
+
+/* Reads `n` replies; on failure frees those read so far. */
+static int rd_recv(redisContext *c, size_t n, redisReply **replies,
+                   rd_fail *f)
+{
     for (size_t i = 0; i < n; i++) {
         void *reply = NULL;
 
@@ -157,7 +130,7 @@ static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
             snprintf(f->why, sizeof f->why, "reading the reply: %.127s",
                      f->timed_out ? "timed out" : c->errstr);
             for (size_t j = 0; j < i; j++) {
-                freeReplyObject(replies[j]);
+                rd_reply_free(replies[j]);
                 replies[j] = NULL;
             }
             return REDIS_ERR;
@@ -165,6 +138,53 @@ static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
         replies[i] = reply;
     }
     return REDIS_OK;
+}
+
+/* Sends `n` commands in one write and reads their `n` replies on a
+ * blocking context. On failure the replies read so far are freed. */
+static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
+                       redisReply **replies, rd_fail *f)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(f, 0, sizeof *f);
+    for (size_t i = 0; i < n; i++) {
+        /* The sds formatter, as redisCommandArgv uses: the plain one
+         * calls sprintf per argument, which costs a batch of 100 keys
+         * several microseconds. */
+        sds cmd = NULL;
+        int cl = redisFormatSdsCommandArgv(&cmd, cmds[i].argc, cmds[i].argv,
+                                           cmds[i].lens);
+        char *grown;
+
+        if (cl < 0) {
+            free(buf);
+            f->nomem = true;
+            return REDIS_ERR;
+        }
+        if (n == 1) {
+            /* The common case: send the sds itself, no copy. */
+            rc = rd_send(c, cmd, (size_t)cl, f);
+            redisFreeSdsCommand(cmd);
+            return rc == REDIS_OK ? rd_recv(c, n, replies, f) : rc;
+        }
+        grown = realloc(buf, len + (size_t)cl);
+        if (grown == NULL) {
+            redisFreeSdsCommand(cmd);
+            free(buf);
+            f->nomem = true;
+            return REDIS_ERR;
+        }
+        buf = grown;
+        memcpy(buf + len, cmd, (size_t)cl);
+        len += (size_t)cl;
+        redisFreeSdsCommand(cmd);
+    }
+    rc = rd_send(c, buf, len, f);
+    free(buf);
+    return rc == REDIS_OK ? rd_recv(c, n, replies, f) : rc;
 }
 
 int rd_command(const rd_config *cfg, redisContext *c, int argc,
@@ -207,12 +227,12 @@ static int rd_auth(const rd_config *cfg, redisContext *c)
          * place it must never appear, so check rather than trust. */
         if (strstr(text, cfg->password) != NULL)
             snprintf(text, sizeof text, "(server reply withheld)");
-        freeReplyObject(r);
+        rd_reply_free(r);
         return kvstore_set_error(KVSTORE_EACCESS,
                                  "redis: authentication to %s failed: %s",
                                  cfg->label, text);
     }
-    freeReplyObject(r);
+    rd_reply_free(r);
     return KVSTORE_OK;
 }
 
@@ -235,11 +255,11 @@ static int rd_select(const rd_config *cfg, redisContext *c)
         rc = (strncmp(text, "NOAUTH", 6) == 0 ||
               strncmp(text, "NOPERM", 6) == 0)
                  ? KVSTORE_EACCESS : KVSTORE_EINVAL;
-        freeReplyObject(r);
+        rd_reply_free(r);
         return kvstore_set_error(rc, "redis: cannot select database %ld "
                                  "on %s: %s", cfg->db, cfg->label, text);
     }
-    freeReplyObject(r);
+    rd_reply_free(r);
     return KVSTORE_OK;
 }
 
@@ -273,6 +293,7 @@ int rd_connect(const rd_config *cfg, redisContext **out)
                                  "redis: cannot set timeouts on the "
                                  "connection to %s", cfg->label);
     }
+    rd_reply_install(c);
     if (!cfg->unix_socket)
         (void)redisEnableKeepAlive(c);  /* best effort */
     if (cfg->password)
@@ -492,7 +513,7 @@ int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
             if ((*out)->type == REDIS_REPLY_ERROR &&
                 !(flags & RD_RAW_ERRORS)) {
                 rc = rd_reply_error(s, argv[0], *out);
-                freeReplyObject(*out);
+                rd_reply_free(*out);
                 *out = NULL;
             }
             return rc;

@@ -33,17 +33,14 @@ int rd_get(void *bucket, const char *key, void **value, size_t *len)
     if (r->type == REDIS_REPLY_NIL) {
         rc = KVSTORE_NOTFOUND;
     } else if (r->type == REDIS_REPLY_STRING) {
-        /* kvstore_memdup adds a NUL, so even "" is a non-NULL value. */
-        *value = kvstore_memdup(r->str, r->len);
-        if (*value == NULL)
-            rc = kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
-                                   "for a value of %zu bytes", r->len);
-        else
-            *len = r->len;
+        /* Already kvstore_malloc memory with a NUL after it (reply.c),
+         * so even "" is a non-NULL value. */
+        *len = r->len;
+        *value = rd_reply_take(r);
     } else {
         rc = rd_unexpected(b->store, "GET", r);
     }
-    freeReplyObject(r);
+    rd_reply_free(r);
     return rc;
 }
 
@@ -65,7 +62,7 @@ int rd_set(void *bucket, const char *key, const void *value, size_t len)
         return rc;
     if (r->type != REDIS_REPLY_STATUS)
         rc = rd_unexpected(b->store, "SET", r);
-    freeReplyObject(r);
+    rd_reply_free(r);
     return rc;
 }
 
@@ -82,7 +79,7 @@ int rd_del(void *bucket, const char *key)
         return rc;
     if (r->type != REDIS_REPLY_INTEGER)
         rc = rd_unexpected(b->store, "DEL", r);
-    freeReplyObject(r);
+    rd_reply_free(r);
     return rc;
 }
 
@@ -102,6 +99,6 @@ int rd_exists(void *bucket, const char *key, bool *exists)
         *exists = r->integer > 0;
     else
         rc = rd_unexpected(b->store, "EXISTS", r);
-    freeReplyObject(r);
+    rd_reply_free(r);
     return rc;
 }

@@ -281,7 +281,7 @@ static int rd_scan(rd_bucket *b, rd_page *pg, const char *pattern,
     }
     return KVSTORE_OK;
 fail:
-    freeReplyObject(*r);
+    rd_reply_free(*r);
     *r = NULL;
     return rc;
 }
@@ -447,7 +447,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         }
         free(cands);
         if (r)
-            freeReplyObject(r);
+            rd_reply_free(r);
     }
 
     for (int scans = 0; rc == KVSTORE_OK && !split && !done &&
@@ -479,7 +479,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         if (4 * n < count && scale < RD_SCALE_MAX)
             scale *= 2;
         free(cands);
-        freeReplyObject(r);
+        rd_reply_free(r);
         c = next;
         done = next == 0;
     }

@@ -143,6 +143,15 @@ int rd_reply_error(const rd_store *s, const char *what,
 /* KVSTORE_EIO for a reply of an unexpected type. */
 int rd_unexpected(const rd_store *s, const char *what, const redisReply *r);
 
+/* ---- reply.c: replies whose strings are kvstore_malloc memory ---- */
+/* Makes `c` build its replies with our functions (right after connect). */
+void rd_reply_install(redisContext *c);
+/* Frees a reply of one of our connections (never freeReplyObject). */
+void rd_reply_free(void *reply);
+/* Hands over a string reply's NUL-terminated payload (kvstore_malloc
+ * memory, the caller's to kvstore_free) and leaves the reply without. */
+void *rd_reply_take(redisReply *r);
+
 /* ---- store.c ---- */
 int rd_store_open(void **out, const kvstore_uri *uri);
 void rd_store_close(void *store);

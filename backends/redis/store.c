@@ -165,7 +165,7 @@ static int rd_ping(rd_store *s)
     int rc = rd_call(s, RD_RETRY, 1, argv, lens, &r);
 
     if (rc == KVSTORE_OK)
-        freeReplyObject(r);
+        rd_reply_free(r);
     return rc;
 }
 
@@ -259,7 +259,7 @@ static int rd_bucket_has_keys(rd_bucket *b, bool *found)
             r->element[0]->len >= sizeof cursor ||
             r->element[1]->type != REDIS_REPLY_ARRAY) {
             rc = rd_unexpected(b->store, "SCAN", r);
-            freeReplyObject(r);
+            rd_reply_free(r);
             return rc;
         }
         memcpy(cursor, r->element[0]->str, (size_t)r->element[0]->len);
@@ -271,7 +271,7 @@ static int rd_bucket_has_keys(rd_bucket *b, bool *found)
                 memcmp(k->str, b->prefix, b->prefix_len) == 0)
                 *found = true;
         }
-        freeReplyObject(r);
+        rd_reply_free(r);
     } while (!*found && strcmp(cursor, "0") != 0);
     return KVSTORE_OK;
 }
@@ -318,7 +318,7 @@ int rd_bucket_open(void **out, void *store, const char *name, bool create)
         }
     }
     if (r)
-        freeReplyObject(r);
+        rd_reply_free(r);
     if (rc != KVSTORE_OK) {
         free(b);
         return rc;

@@ -93,20 +93,20 @@ static int rd_notify_ensure(rd_store *s)
         return rc;
     if (r->type == REDIS_REPLY_ERROR) {
         rc = rd_notify_refused(s, "CONFIG GET", r);
-        freeReplyObject(r);
+        rd_reply_free(r);
         return rc;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[1]->type != REDIS_REPLY_STRING ||
         r->element[1]->len >= 64) {
         rc = rd_unexpected(s, "CONFIG GET", r);
-        freeReplyObject(r);
+        rd_reply_free(r);
         return rc;
     }
     n = r->element[1]->len;
     memcpy(flags, r->element[1]->str, n);
     flags[n] = '\0';
-    freeReplyObject(r);
+    rd_reply_free(r);
     if (rd_flags_have(flags, RD_NOTIFY_NEEDED))
         return KVSTORE_OK;
 
@@ -127,7 +127,7 @@ static int rd_notify_ensure(rd_store *s)
             return rc;
         if (r->type == REDIS_REPLY_ERROR)
             rc = rd_notify_refused(s, "CONFIG SET", r);
-        freeReplyObject(r);
+        rd_reply_free(r);
     }
     return rc;
 }
@@ -154,7 +154,7 @@ static int rd_watch_subscribe(rd_watch *w)
                  r->element[0]->type != REDIS_REPLY_STRING ||
                  strcmp(r->element[0]->str, "psubscribe") != 0)
             rc = rd_unexpected(s, "PSUBSCRIBE", r);
-        freeReplyObject(r);
+        rd_reply_free(r);
     }
     if (rc != KVSTORE_OK) {
         redisFree(c);
@@ -275,7 +275,7 @@ static void *rd_watch_main(void *arg)
             while (redisGetReplyFromReader(w->sub, &reply) == REDIS_OK &&
                    reply != NULL) {
                 rd_watch_deliver(w, reply);
-                freeReplyObject(reply);
+                rd_reply_free(reply);
                 reply = NULL;
             }
         }
