@@ -257,6 +257,23 @@ static void *rd_watch_main(void *arg)
             }
             backoff = RD_BACKOFF_MIN_MS;
         }
+        /* Deliver what the reader already holds first: a read may have
+         * brought more than one message (or the PSUBSCRIBE reply and the
+         * first events), and poll() does not see buffered data. */
+        for (;;) {
+            void *reply = NULL;
+
+            if (redisGetReplyFromReader(w->sub, &reply) != REDIS_OK ||
+                reply == NULL)
+                break;
+            rd_watch_deliver(w, reply);
+            rd_reply_free(reply);
+        }
+        if (w->sub->err) {
+            redisFree(w->sub);
+            w->sub = NULL;
+            continue;
+        }
         p[0] = (struct pollfd){ .fd = w->stop[0], .events = POLLIN };
         p[1] = (struct pollfd){ .fd = w->sub->fd, .events = POLLIN };
         if (poll(p, 2, -1) < 0) {
@@ -266,20 +283,8 @@ static void *rd_watch_main(void *arg)
         }
         if (p[0].revents)
             break;
-        if (p[1].revents == 0)
-            continue;
         /* poll said readable, so this one read() does not block. */
-        if (redisBufferRead(w->sub) == REDIS_OK) {
-            void *reply = NULL;
-
-            while (redisGetReplyFromReader(w->sub, &reply) == REDIS_OK &&
-                   reply != NULL) {
-                rd_watch_deliver(w, reply);
-                rd_reply_free(reply);
-                reply = NULL;
-            }
-        }
-        if (w->sub->err) {
+        if (p[1].revents != 0 && redisBufferRead(w->sub) != REDIS_OK) {
             redisFree(w->sub);
             w->sub = NULL;
         }
