@@ -64,10 +64,15 @@ typedef struct rd_cand {
 
 /* The page under construction with a hash set of its keys. Owned by
  * rd_list_keys. */
+typedef struct rd_slot {
+    uint32_t idx;            /* index + 1 into keys->keys; 0 is empty */
+    uint32_t len;
+} rd_slot;
+
 typedef struct rd_page {
     kvstore_keys *keys;
     size_t limit;
-    uint32_t slot[RD_SLOTS]; /* index + 1 into keys->keys; 0 is empty */
+    rd_slot slot[RD_SLOTS];
 } rd_page;
 
 static bool rd_u64(const char *s, size_t len, uint64_t *out)
@@ -89,19 +94,20 @@ static bool rd_u64(const char *s, size_t len, uint64_t *out)
 /* Every NUL-separated part of [s, s+len) is a usable key. */
 static bool rd_keys_valid(const char *s, size_t len)
 {
-    const char *end = s + len;
+    size_t at = 0;
 
     if (len == 0)
         return false;
-    while (s <= end) {
-        const char *nul = memchr(s, '\0', (size_t)(end - s));
-        const char *stop = nul ? nul : end;
+    for (;;) {
+        const char *nul = memchr(s + at, '\0', len - at);
+        size_t stop = nul ? (size_t)(nul - s) : len;
 
-        if (!rd_key_usable(s, (size_t)(stop - s)))
+        if (!rd_key_usable(s + at, stop - at))
             return false;
-        s = stop + 1;
+        if (nul == NULL)
+            return true;
+        at = stop + 1;
     }
-    return true;
 }
 
 static int rd_state_parse(rd_state *st, const char *buf, size_t n)
@@ -170,13 +176,11 @@ static bool rd_page_has(const rd_page *pg, const char *k, size_t len)
 {
     for (uint32_t i = rd_hash(k, len) & (RD_SLOTS - 1);;
          i = (i + 1) & (RD_SLOTS - 1)) {
-        uint32_t s = pg->slot[i];
-        const char *have;
+        const rd_slot *s = &pg->slot[i];
 
-        if (s == 0)
+        if (s->idx == 0)
             return false;
-        have = pg->keys->keys[s - 1];
-        if (memcmp(have, k, len) == 0 && have[len] == '\0')
+        if (s->len == len && memcmp(pg->keys->keys[s->idx - 1], k, len) == 0)
             return true;
     }
 }
@@ -191,9 +195,10 @@ static int rd_page_add(rd_page *pg, const char *k, size_t len)
     rc = kvstore_keys_add(pg->keys, k, len);
     if (rc != KVSTORE_OK)
         return kvstore_set_error(rc, "redis: out of memory listing keys");
-    while (pg->slot[i] != 0)
+    while (pg->slot[i].idx != 0)
         i = (i + 1) & (RD_SLOTS - 1);
-    pg->slot[i] = (uint32_t)pg->keys->count;
+    pg->slot[i].idx = (uint32_t)pg->keys->count;
+    pg->slot[i].len = (uint32_t)len;
     return KVSTORE_OK;
 }
 
@@ -348,17 +353,18 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, const char *prefix,
                         size_t prefix_len, char **state, size_t *state_len,
                         bool *split)
 {
-    const char *s = st->keys, *end = st->keys + st->keys_len;
+    const char *s = st->keys;
+    size_t at = 0, total = st->keys_len;
 
     *split = false;
-    while (s <= end) {
-        const char *nul = memchr(s, '\0', (size_t)(end - s));
-        size_t len = (size_t)((nul ? nul : end) - s);
+    for (;;) {
+        const char *nul = memchr(s + at, '\0', total - at);
+        size_t len = (nul ? (size_t)(nul - s) : total) - at;
 
         if (pg->keys->count == pg->limit) {
             char head[24];
             int hl = snprintf(head, sizeof head, "S%" PRIu64, st->cursor);
-            size_t rest = (size_t)(end - s);
+            size_t rest = total - at;
 
             /* A subset of a state that fitted, so it fits. */
             *state = malloc((size_t)hl + 1 + rest);
@@ -367,19 +373,20 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, const char *prefix,
                                          "redis: out of memory");
             memcpy(*state, head, (size_t)hl);
             (*state)[hl] = '\0';
-            memcpy(*state + hl + 1, s, rest);
+            memcpy(*state + hl + 1, s + at, rest);
             *state_len = (size_t)hl + 1 + rest;
             *split = true;
             return KVSTORE_OK;
         }
-        if (len >= prefix_len && memcmp(s, prefix, prefix_len) == 0) {
-            int rc = rd_page_add(pg, s, len);
+        if (len >= prefix_len && memcmp(s + at, prefix, prefix_len) == 0) {
+            int rc = rd_page_add(pg, s + at, len);
             if (rc != KVSTORE_OK)
                 return rc;
         }
-        s += len + 1;
+        if (nul == NULL)
+            return KVSTORE_OK;
+        at += len + 1;
     }
-    return KVSTORE_OK;
 }
 
 int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
