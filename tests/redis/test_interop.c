@@ -706,6 +706,79 @@ static void test_watch_other_clients(void **state)
     kvstore_bucket_close(b);
 }
 
+/* The documented watch semantics: one event per write, in order per
+ * key, with the value read after the event: each set shows the value of
+ * that write or a later one (never an earlier one), or NULL if the key
+ * was already deleted; the delete comes last. */
+typedef struct ev_seq {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int kinds[64];
+    int vals[64];   /* the write index a set showed; -1 for NULL */
+    int n;
+} ev_seq;
+
+static void on_seq(void *p, kvstore_event e, const char *key,
+                   const void *value, size_t len)
+{
+    ev_seq *q = p;
+    char buf[16] = "";
+
+    (void)key;
+    if (value != NULL && len < sizeof buf)
+        memcpy(buf, value, len);
+    pthread_mutex_lock(&q->mu);
+    if (q->n < 64) {
+        q->kinds[q->n] = e;
+        q->vals[q->n] = value ? atoi(buf) : -1;
+        q->n++;
+    }
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static void test_watch_value_read_after(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    kvstore_bucket *b = bucket(st, "wseq");
+    kvstore_watch *w = NULL;
+    ev_seq q = { .n = 0 };
+    struct timespec dl;
+    char v[16];
+    int last = -1;
+
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    OK(kvstore_watch_start(&w, b, "o", on_seq, &q));
+    for (int i = 0; i < N; i++) {
+        snprintf(v, sizeof v, "%d", i);
+        set_str(b, "o", v);
+    }
+    OK(kvstore_delete(b, "o"));
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 5;
+    pthread_mutex_lock(&q.mu);
+    while (q.n < N + 1 &&
+           pthread_cond_timedwait(&q.cv, &q.mu, &dl) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&q.mu);
+    kvstore_watch_stop(w);
+    assert_int_equal(q.n, N + 1);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(q.kinds[i], KVSTORE_EVENT_SET);
+        if (q.vals[i] >= 0) {
+            assert_true(q.vals[i] >= i);     /* this write or a later one */
+            assert_true(q.vals[i] >= last);  /* never going back */
+            last = q.vals[i];
+        }
+    }
+    assert_int_equal(q.kinds[N], KVSTORE_EVENT_DELETE);
+    pthread_cond_destroy(&q.cv);
+    pthread_mutex_destroy(&q.mu);
+    kvstore_bucket_close(b);
+}
+
 /* ---- threads sharing one store ---- */
 
 static void *hammer(void *arg)
@@ -781,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_db_and_unix),
         cmocka_unit_test(test_bad_uris),
         cmocka_unit_test(test_watch_other_clients),
+        cmocka_unit_test(test_watch_value_read_after),
         cmocka_unit_test(test_threads_share_store),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
