@@ -54,6 +54,7 @@ static kvstore_bucket *bucket(kvstore_store *s, const char *name)
     return b;
 }
 
+static kvstore_store *open_uri(const char *fmt, ...) KVSTORE_PRINTF(1, 2);
 static kvstore_store *open_uri(const char *fmt, ...)
 {
     char uri[512];
