@@ -8,6 +8,10 @@
  * kills the server and removes its directory. Exits with the command's
  * status (77, meson's "skipped", if the server cannot start).
  *
+ * KVSTORE_REDIS_WRAPPER (e.g. "valgrind --error-exitcode=1") is put in
+ * front of the command: meson's --wrap/--setup would wrap this harness,
+ * not the program under test.
+ *
  * SPDX-License-Identifier: MIT
  */
 
@@ -84,9 +88,20 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "redis-harness: redis-server pid %d on 127.0.0.1:%d and "
             "%s\n", (int)s.pid, s.port, s.sock);
-    cmd = calloc((size_t)(argc - sep), sizeof *cmd);
-    for (int i = sep + 1; cmd && i < argc; i++)
-        cmd[i - sep - 1] = substitute(argv[i], &s);
+    {
+        const char *wrap = getenv("KVSTORE_REDIS_WRAPPER");
+        char *words = wrap && *wrap ? strdup(wrap) : NULL;
+        int nw = 0;
+
+        cmd = calloc((size_t)(argc - sep) + (words ? strlen(words) : 0),
+                     sizeof *cmd);
+        for (char *w = words ? strtok(words, " ") : NULL; cmd && w;
+             w = strtok(NULL, " "))
+            cmd[nw++] = strdup(w);
+        free(words);
+        for (int i = sep + 1; cmd && i < argc; i++)
+            cmd[nw + i - sep - 1] = substitute(argv[i], &s);
+    }
     pid = cmd ? fork() : -1;
     if (pid == 0) {
         execv(cmd[0], cmd);
