@@ -117,7 +117,7 @@ typedef struct kvstore_backend {
                       int64_t *result);
 
     /* Optional, all three or none: compare-and-swap. cas_open snapshots the
-     * key; it sets *found, and when found lends *value/*len (valid until
+     * key; it sets *found, and when found lends *value and *len (valid until
      * cas_free; not NULL even for an empty value). cas_swap writes only if
      * the key is unchanged since the snapshot, else KVSTORE_ECONFLICT. The
      * core calls cas_swap at most once per snapshot. */

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, builds with
+# warnings as errors, runs every suite, then the unit/conformance/backend
+# suites under ASan+UBSan and valgrind and the concurrency suite under TSan.
+# Ends with the line 'N passed, N failed, N skipped'.
+#   KVSTORE_TEST_QUICK=1 scripts/test.sh   # plain build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+kvstore_install_deps
+
+jobs=$(nproc)
+builds=()
+
+setup() { # dir, meson options...
+  local dir=$1; shift
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  meson compile -C "$dir" >/dev/null
+}
+
+run() { # dir, meson test options...
+  local dir=$1; shift
+  builds+=("$dir")
+  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs "$@" || true
+}
+
+echo "== build (gcc, -Werror)"
+setup build -Dwerror=true
+run build
+
+if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file)
+
+  echo "== ASan + UBSan"
+  setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+  run build-asan "${sanitized_suites[@]}" --suite concurrency
+
+  echo "== valgrind memcheck"
+  run build --setup valgrind --suite unit --suite conformance --suite modules
+
+  echo "== TSan (concurrency suite)"
+  setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=false
+  # TSan needs a non-randomised, compact address space on current kernels.
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
+      --print-errorlogs --suite concurrency || true
+  builds+=(build-tsan)
+fi
+
+python3 scripts/summary.py "${builds[@]}"

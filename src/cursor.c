@@ -1,0 +1,131 @@
+/*
+ * The cursor envelope backends wrap their positions in:
+ *   "c1" <lower-case hex of state> "." <16 hex digits of a checksum>
+ * The checksum (FNV-1a 64) covers the bucket name and the state, so a
+ * cursor from another bucket, a truncated one or one with any single byte
+ * changed fails to decode. It is an integrity check, not a secret: a
+ * backend must still treat the decoded state as untrusted.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAGIC "c1"
+#define MAGIC_LEN 2
+#define SUM_HEX 16
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
+{
+    const unsigned char *s = p;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t checksum(const char *bucket, const void *state, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    h = fnv1a(h, bucket, strlen(bucket) + 1);
+    return fnv1a(h, state, len);
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static int unhex(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+int kvstore_cursor_encode(char **out, const char *bucket, const void *state,
+                          size_t len)
+{
+    char *c, *p;
+    uint64_t sum;
+
+    if (out == NULL || bucket == NULL || (state == NULL && len != 0))
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "cursor_encode: NULL argument");
+    *out = NULL;
+    if (len > KVSTORE_CURSOR_STATE_MAX)
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "cursor state of %zu bytes exceeds %d", len,
+                                 KVSTORE_CURSOR_STATE_MAX);
+    c = kvstore_malloc(MAGIC_LEN + 2 * len + 1 + SUM_HEX + 1);
+    if (c == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM,
+                                 "out of memory encoding a cursor");
+    memcpy(c, MAGIC, MAGIC_LEN);
+    p = c + MAGIC_LEN;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = ((const unsigned char *)state)[i];
+        *p++ = hexdig[b >> 4];
+        *p++ = hexdig[b & 15];
+    }
+    *p++ = '.';
+    sum = checksum(bucket, state, len);
+    for (int i = SUM_HEX - 1; i >= 0; i--) {
+        p[i] = hexdig[sum & 15];
+        sum >>= 4;
+    }
+    p[SUM_HEX] = '\0';
+    *out = c;
+    return KVSTORE_OK;
+}
+
+int kvstore_cursor_decode(const char *cursor, const char *bucket, void *buf,
+                          size_t cap, size_t *len)
+{
+    size_t clen, hexlen, n;
+    unsigned char *dst = buf;
+    uint64_t sum = 0;
+    const char *s;
+
+    if (cursor == NULL || bucket == NULL || len == NULL ||
+        (buf == NULL && cap != 0))
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "cursor_decode: NULL argument");
+    *len = 0;
+    clen = strnlen(cursor, KVSTORE_CURSOR_MAX + 1);
+    if (clen > KVSTORE_CURSOR_MAX || clen < MAGIC_LEN + 1 + SUM_HEX ||
+        memcmp(cursor, MAGIC, MAGIC_LEN) != 0 ||
+        cursor[clen - SUM_HEX - 1] != '.')
+        goto bad;
+    hexlen = clen - MAGIC_LEN - 1 - SUM_HEX;
+    if (hexlen % 2 != 0)
+        goto bad;
+    n = hexlen / 2;
+    if (n > cap)
+        goto bad;
+    s = cursor + MAGIC_LEN;
+    for (size_t i = 0; i < n; i++) {
+        int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            goto bad;
+        dst[i] = (unsigned char)(hi << 4 | lo);
+    }
+    s = cursor + clen - SUM_HEX;
+    for (int i = 0; i < SUM_HEX; i++) {
+        int d = unhex(s[i]);
+        if (d < 0)
+            goto bad;
+        sum = sum << 4 | (uint64_t)d;
+    }
+    if (sum != checksum(bucket, dst, n))
+        goto bad;
+    *len = n;
+    return KVSTORE_OK;
+bad:
+    return kvstore_set_error(KVSTORE_EINVAL,
+                             "cursor was not produced by this backend for "
+                             "bucket '%s' (garbage, truncated or from another "
+                             "bucket)", bucket);
+}

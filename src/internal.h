@@ -1,0 +1,66 @@
+/*
+ * libkvstore core - internal declarations shared by the core's modules.
+ * Nothing here is exported: the library is built with hidden visibility.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVSTORE_INTERNAL_H
+#define KVSTORE_INTERNAL_H
+
+#include <kvstore/backend.h>
+
+struct kvstore_store {
+    const kvstore_backend *be;
+    void *state;
+    bool create;
+};
+
+struct kvstore_bucket {
+    const kvstore_backend *be;
+    void *state;
+};
+
+struct kvstore_cas {
+    const kvstore_backend *be;
+    void *state;
+    bool found;
+    bool swapped;
+    const void *value;
+    size_t len;
+};
+
+struct kvstore_watch {
+    const kvstore_backend *be;
+    void *state;
+};
+
+/* error.c: every failure path of a public function goes through these, so
+ * that a backend which returned a code without a message still leaves a
+ * useful kvstore_errmsg(). */
+unsigned kvs_error_mark(void);
+int kvs_error_finish(int rc, unsigned mark, const char *op);
+
+/* validate.c */
+bool kvs_scheme_valid(const char *s, size_t len);
+int kvs_prefix_check(const char *prefix);
+int kvs_cursor_check(const char *cursor);
+int kvs_value_check(const void *value, size_t len);
+int kvs_parse_int64(const void *text, size_t len, int64_t *out);
+
+/* uri.c */
+int kvs_uri_parse(kvstore_uri **out, const char *text);
+void kvs_uri_free(kvstore_uri *uri);
+size_t kvs_uri_param_count(const kvstore_uri *uri);
+const char *kvs_uri_param_name(const kvstore_uri *uri, size_t i);
+
+/* registry.c: entries are never removed, so returned tables stay valid. */
+const kvstore_backend *kvs_registry_find(const char *scheme);
+int kvs_registry_check(const kvstore_backend *be);
+/* Registers every table of a NULL-terminated list, or none of them. */
+int kvs_registry_add_all(const kvstore_backend *const *list,
+                         bool *added_any);
+
+/* loader.c: finds the backend for `scheme`, loading a module if needed. */
+int kvs_backend_for_scheme(const kvstore_backend **out, const char *scheme);
+
+#endif /* KVSTORE_INTERNAL_H */

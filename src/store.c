@@ -1,0 +1,236 @@
+/*
+ * Dispatch for stores, buckets and the basic store interface. The core is
+ * the only caller of backend slots: it validates every argument first so
+ * that backends see only valid input, and fills in a message when a
+ * backend fails without one.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NULL_ARG(what) kvstore_set_error(KVSTORE_EINVAL, "%s is NULL", what)
+
+static int check_params(const kvstore_backend *be, const kvstore_uri *uri)
+{
+    for (size_t i = 0; i < kvs_uri_param_count(uri); i++) {
+        const char *name = kvs_uri_param_name(uri, i);
+        bool known = strcmp(name, "create") == 0;
+
+        for (size_t j = 0; !known && be->options && be->options[j]; j++)
+            known = strcmp(be->options[j], name) == 0;
+        if (!known)
+            return kvstore_set_error(KVSTORE_EINVAL,
+                                     "unknown URI parameter '%.64s' for "
+                                     "scheme '%s'", name, be->name);
+    }
+    return KVSTORE_OK;
+}
+
+int kvstore_open(kvstore_store **out, const char *uri_text)
+{
+    kvstore_uri *uri = NULL;
+    const kvstore_backend *be;
+    kvstore_store *store;
+    void *state = NULL;
+    bool create;
+    unsigned mark;
+    int rc;
+
+    if (out == NULL)
+        return NULL_ARG("out");
+    *out = NULL;
+    rc = kvs_uri_parse(&uri, uri_text);
+    if (rc != KVSTORE_OK)
+        return rc;
+    rc = kvs_backend_for_scheme(&be, kvstore_uri_scheme(uri));
+    if (rc == KVSTORE_OK)
+        rc = check_params(be, uri);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_bool(uri, "create", true, &create);
+    if (rc != KVSTORE_OK) {
+        kvs_uri_free(uri);
+        return rc;
+    }
+    store = calloc(1, sizeof *store);
+    if (store == NULL) {
+        kvs_uri_free(uri);
+        return kvstore_set_error(KVSTORE_ENOMEM, "out of memory opening a "
+                                                 "store");
+    }
+    mark = kvs_error_mark();
+    rc = be->store_open(&state, uri);
+    if (rc == KVSTORE_OK) {
+        store->be = be;
+        store->state = state;
+        store->create = create;
+        *out = store;
+    } else {
+        free(store);
+        if (kvs_error_mark() == mark)
+            kvstore_set_error(rc, "cannot open %s: %s",
+                              kvstore_uri_redacted(uri), kvstore_strerror(rc));
+    }
+    kvs_uri_free(uri);
+    return kvs_error_finish(rc, mark, "open");
+}
+
+void kvstore_close(kvstore_store *store)
+{
+    if (store == NULL)
+        return;
+    store->be->store_close(store->state);
+    free(store);
+}
+
+int kvstore_bucket_open(kvstore_bucket **out, kvstore_store *store,
+                        const char *name)
+{
+    kvstore_bucket *b;
+    unsigned mark;
+    int rc;
+
+    if (out == NULL)
+        return NULL_ARG("out");
+    *out = NULL;
+    if (store == NULL)
+        return NULL_ARG("store");
+    rc = kvstore_bucket_name_check(name);
+    if (rc != KVSTORE_OK)
+        return rc;
+    b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "out of memory opening a "
+                                                 "bucket");
+    b->be = store->be;
+    mark = kvs_error_mark();
+    rc = store->be->bucket_open(&b->state, store->state, name, store->create);
+    if (rc != KVSTORE_OK) {
+        free(b);
+        return kvs_error_finish(rc, mark, "bucket_open");
+    }
+    *out = b;
+    return KVSTORE_OK;
+}
+
+void kvstore_bucket_close(kvstore_bucket *bucket)
+{
+    if (bucket == NULL)
+        return;
+    bucket->be->bucket_close(bucket->state);
+    free(bucket);
+}
+
+int kvstore_get(kvstore_bucket *b, const char *key, void **value, size_t *len)
+{
+    unsigned mark;
+    int rc;
+
+    if (value)
+        *value = NULL;
+    if (len)
+        *len = 0;
+    if (b == NULL)
+        return NULL_ARG("bucket");
+    if (value == NULL || len == NULL)
+        return NULL_ARG(value == NULL ? "value" : "len");
+    rc = kvstore_key_check(key);
+    if (rc != KVSTORE_OK)
+        return rc;
+    mark = kvs_error_mark();
+    rc = b->be->get(b->state, key, value, len);
+    if (rc != KVSTORE_OK) {
+        /* A backend must not hand anything out with a failure. */
+        kvstore_free(*value);
+        *value = NULL;
+        *len = 0;
+    }
+    return kvs_error_finish(rc, mark, "get");
+}
+
+int kvstore_set(kvstore_bucket *b, const char *key, const void *value,
+                size_t len)
+{
+    unsigned mark;
+    int rc;
+
+    if (b == NULL)
+        return NULL_ARG("bucket");
+    rc = kvstore_key_check(key);
+    if (rc == KVSTORE_OK)
+        rc = kvs_value_check(value, len);
+    if (rc != KVSTORE_OK)
+        return rc;
+    mark = kvs_error_mark();
+    return kvs_error_finish(b->be->set(b->state, key, value ? value : "",
+                                       len), mark, "set");
+}
+
+int kvstore_delete(kvstore_bucket *b, const char *key)
+{
+    unsigned mark;
+    int rc;
+
+    if (b == NULL)
+        return NULL_ARG("bucket");
+    rc = kvstore_key_check(key);
+    if (rc != KVSTORE_OK)
+        return rc;
+    mark = kvs_error_mark();
+    return kvs_error_finish(b->be->del(b->state, key), mark, "delete");
+}
+
+int kvstore_exists(kvstore_bucket *b, const char *key, bool *exists)
+{
+    unsigned mark;
+    int rc;
+
+    if (exists)
+        *exists = false;
+    if (b == NULL)
+        return NULL_ARG("bucket");
+    if (exists == NULL)
+        return NULL_ARG("exists");
+    rc = kvstore_key_check(key);
+    if (rc != KVSTORE_OK)
+        return rc;
+    mark = kvs_error_mark();
+    rc = b->be->exists(b->state, key, exists);
+    if (rc != KVSTORE_OK)
+        *exists = false;
+    return kvs_error_finish(rc, mark, "exists");
+}
+
+int kvstore_list_keys(kvstore_bucket *b, const char *prefix,
+                      const char *cursor, size_t limit, kvstore_keys **out)
+{
+    unsigned mark;
+    int rc;
+
+    if (out == NULL)
+        return NULL_ARG("out");
+    *out = NULL;
+    if (b == NULL)
+        return NULL_ARG("bucket");
+    if (prefix == NULL)
+        prefix = "";
+    rc = kvs_prefix_check(prefix);
+    if (rc == KVSTORE_OK && cursor)
+        rc = kvs_cursor_check(cursor);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (limit == 0 || limit > KVSTORE_PAGE_MAX)
+        limit = KVSTORE_PAGE_MAX;
+    mark = kvs_error_mark();
+    rc = b->be->list_keys(b->state, prefix, cursor, limit, out);
+    if (rc != KVSTORE_OK) {
+        kvstore_keys_free(*out);
+        *out = NULL;
+    } else if (*out == NULL) {
+        rc = kvstore_set_error(KVSTORE_EIO, "list_keys: backend '%s' "
+                                            "returned no page", b->be->name);
+    }
+    return kvs_error_finish(rc, mark, "list_keys");
+}
