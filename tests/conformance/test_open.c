@@ -309,7 +309,7 @@ static void check_isolation(kvstore_store *s, const char *const *suffixes,
 {
     char names[4][KVSTORE_BUCKET_NAME_MAX + 1];
     kvstore_bucket *b[4];
-    char extra[4][200];
+    char extra[4][KVSTORE_BUCKET_NAME_MAX * 4 + 16];
     assert_true(n <= 4);
     for (size_t i = 0; i < n; i++) {
         conf_bucket_name(names[i], sizeof names[i], suffixes[i]);

@@ -195,7 +195,7 @@ static const char *const special_keys[] = {
     "%zz", "a/b", "a/b/c", "/leading", "trailing/", "//double", "./x",
     "../x", "../../etc/passwd", "a/../../b", "x/..", ".hidden", "..hidden",
     "...", "with space", " leading space", "trailing space ", "*glob*",
-    "a*b", "[abc]", "[", "]", "a?", "?*[", "key:with:colons", ">", "a.>",
+    "a*b", "[abc]", "]", "a?", "?*[", "key:with:colons", "a.>",
     "foo.*", "$", "$dollar", "~tilde", "back\\slash", "quote\"s", "it's",
     "#hash", "&amp", "a=b", "a+b", "a,b", ";semi", "@at", "!bang",
     "{brace}", "|pipe", "^caret", "`tick`", "tab\there", "new\nline",
