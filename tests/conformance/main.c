@@ -12,8 +12,8 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
+#include "uri_arg.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,53 +24,6 @@ const char *conf_uri;
 const char *conf_run_id;
 bool conf_private;
 bool conf_list_repeats;
-
-static char tmpdir[] = "/tmp/kvstore-conformance-XXXXXX";
-static bool tmpdir_made;
-static char *uri_buf;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void cleanup(void)
-{
-    if (tmpdir_made)
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(uri_buf);
-}
-
-/* Replaces every "{tmpdir}" in `uri` by a directory made on first use. */
-static const char *expand_uri(const char *uri)
-{
-    static const char tag[] = "{tmpdir}";
-    if (strstr(uri, tag) == NULL)
-        return uri;
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    tmpdir_made = true;
-    size_t cap = strlen(uri) * 2 + sizeof tmpdir * 4 + 1;
-    uri_buf = malloc(cap);
-    if (uri_buf == NULL)
-        exit(2);
-    char *o = uri_buf;
-    for (const char *p = uri; *p;) {
-        if (strncmp(p, tag, sizeof tag - 1) == 0) {
-            o += sprintf(o, "%s", tmpdir);
-            p += sizeof tag - 1;
-        } else {
-            *o++ = *p++;
-        }
-    }
-    *o = '\0';
-    return uri_buf;
-}
 
 /* A random id so that concurrent runs against one server never collide:
  * bucket names are "<id>_<suffix>". */
@@ -100,13 +53,11 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
-    atexit(cleanup);
-    conf_uri = expand_uri(argv[1]);
+    conf_uri = test_uri_expand(argv[1]);
     conf_run_id = make_run_id();
     /* memory: is private per open unless it names a shared store
      * ("memory:NAME"). */
-    conf_private = scheme_is(conf_uri, "memory") &&
-                   (conf_uri[7] == '\0' || conf_uri[7] == '?');
+    conf_private = test_uri_is_private_memory(conf_uri);
     conf_list_repeats = scheme_is(conf_uri, "redis") ||
                         scheme_is(conf_uri, "redis+unix");
     for (int i = 2; i < argc; i++) {
