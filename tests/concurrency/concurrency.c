@@ -19,6 +19,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@
 #define THREADS 4
 
 static const char *uri;
-static int iterations = 1000;
+static int iterations = 2000;
 static char run_id[16];
 
 typedef struct ctx {
@@ -48,8 +49,16 @@ typedef struct worker {
     int ok;          /* 1 when the thread finished every check */
     char why[160];   /* what went wrong otherwise */
     int64_t *results;
-    void *extra;
 } worker;
+
+/* All workers of a run start together, so that they really overlap
+ * instead of finishing one by one as they are created. */
+static pthread_barrier_t start_line;
+
+static void wait_start(void)
+{
+    pthread_barrier_wait(&start_line);
+}
 
 /* Threads must not call cmocka asserts: they record a failure instead. */
 #define CHECK(w, cond, ...) do { \
@@ -111,6 +120,7 @@ static int teardown(void **state)
 static void run(ctx *c, void *(*fn)(void *), worker *w)
 {
     pthread_t t[THREADS];
+    pthread_barrier_init(&start_line, NULL, THREADS);
     for (int i = 0; i < THREADS; i++) {
         w[i].c = c;
         w[i].id = i;
@@ -120,6 +130,7 @@ static void run(ctx *c, void *(*fn)(void *), worker *w)
     }
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start_line);
     for (int i = 0; i < THREADS; i++)
         if (!w[i].ok)
             fail_msg("thread %d: %s", i, w[i].why[0] ? w[i].why : "?");
@@ -146,6 +157,7 @@ static int64_t read_counter(kvstore_bucket *b, const char *key)
 static void *increment_worker(void *p)
 {
     worker *w = p;
+    wait_start();
     for (int i = 0; i < iterations; i++) {
         int64_t r = 0;
         int rc = kvstore_increment(w->c->bucket, "ctr", 1, &r);
@@ -193,7 +205,8 @@ static void test_increments_exact(void **state)
 static void *cas_worker(void *p)
 {
     worker *w = p;
-    int rounds = iterations / 4 > 0 ? iterations / 4 : 1;
+    wait_start();
+    int rounds = iterations / 2 > 0 ? iterations / 2 : 1;
     for (int i = 0; i < rounds; i++) {
         for (int attempt = 0;; attempt++) {
             CHECK(w, attempt < 1000000, "CAS never won");
@@ -219,6 +232,9 @@ static void *cas_worker(void *p)
             }
             char next[32];
             int len = snprintf(next, sizeof next, "%lld", cur + 1);
+            /* Widen the window between snapshot and swap, as a preempted
+             * client would: a CAS that ignores versions loses updates. */
+            sched_yield();
             rc = kvstore_cas_swap(cas, next, (size_t)len);
             kvstore_cas_free(cas);
             if (rc == KVSTORE_OK)
@@ -243,7 +259,7 @@ static void test_cas_no_lost_update(void **state)
     worker w[THREADS];
     memset(w, 0, sizeof w);
     run(c, cas_worker, w);
-    int rounds = iterations / 4 > 0 ? iterations / 4 : 1;
+    int rounds = iterations / 2 > 0 ? iterations / 2 : 1;
     assert_int_equal(read_counter(c->bucket, "cas"), THREADS * rounds);
 }
 
@@ -279,6 +295,7 @@ static bool shared_whole(const unsigned char *v, size_t n)
 static void *mixed_worker(void *p)
 {
     worker *w = p;
+    wait_start();
     kvstore_bucket *b = w->c->bucket;
     char keys[OWN_KEYS][32];
     const char *kp[OWN_KEYS];
@@ -417,6 +434,7 @@ static atomic_int churn_stop;
 static void *churn_or_list_worker(void *p)
 {
     worker *w = p;
+    wait_start();
     kvstore_bucket *b = w->c->bucket;
     if (w->id % 2 == 0) {
         /* Writers add and remove keys around the stable ones. */
@@ -491,6 +509,7 @@ static void test_list_under_churn(void **state)
     worker w[THREADS];
     memset(w, 0, sizeof w);
     pthread_t t[THREADS];
+    pthread_barrier_init(&start_line, NULL, THREADS);
     for (int i = 0; i < THREADS; i++) {
         w[i].c = c;
         w[i].id = i;
@@ -505,6 +524,7 @@ static void test_list_under_churn(void **state)
     atomic_store(&churn_stop, 1);
     for (int i = 0; i < THREADS; i += 2)
         pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start_line);
     for (int i = 0; i < THREADS; i++)
         if (!w[i].ok)
             fail_msg("thread %d: %s", i, w[i].why);
@@ -515,6 +535,7 @@ static void test_list_under_churn(void **state)
 static void *handles_worker(void *p)
 {
     worker *w = p;
+    wait_start();
     int rounds = iterations / 10 > 5 ? iterations / 10 : 5;
     char key[32];
     for (int r = 0; r < rounds; r++) {
@@ -591,6 +612,7 @@ static void on_watch(void *payload, kvstore_event ev, const char *key,
 static void *watch_writer(void *p)
 {
     worker *w = p;
+    wait_start();
     char key[32];
     for (int k = 0; k < WATCH_KEYS; k++) {
         snprintf(key, sizeof key, "w/%d/%d", w->id, k);
