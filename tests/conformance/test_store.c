@@ -123,8 +123,7 @@ void test_keys_invalid(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         key_rejected(c->bucket, bad[i].key, bad[i].what);
 
-    char *long_key = malloc(KVSTORE_KEY_MAX + 2);
-    assert_non_null(long_key);
+    char long_key[KVSTORE_KEY_MAX + 2];
     memset(long_key, 'k', KVSTORE_KEY_MAX + 1);
     long_key[KVSTORE_KEY_MAX + 1] = '\0';
     key_rejected(c->bucket, long_key, "1025 bytes");
@@ -133,7 +132,6 @@ void test_keys_invalid(void **state)
     memcpy(long_key + KVSTORE_KEY_MAX - 1, "\xc3\xa9", 3);
     assert_int_equal(strlen(long_key), KVSTORE_KEY_MAX + 1);
     key_rejected(c->bucket, long_key, "1025 bytes ending in e-acute");
-    free(long_key);
 
     /* Nothing was written by any of the rejected calls. */
     conf_set *seen = conf_list_all(c->bucket, NULL);

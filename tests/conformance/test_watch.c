@@ -200,11 +200,13 @@ void test_watch_other_bucket(void **state)
 {
     conf_ctx *c = *state;
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
-    conf_unique_name(name, sizeof name);
-    kvstore_bucket *other = conf_open_bucket(c->store, name);
     recorder r;
     rec_init(&r);
+    /* Start first: a backend that cannot watch skips before anything
+     * else is opened. */
     kvstore_watch *w = start(c->bucket, "", &r);
+    conf_unique_name(name, sizeof name);
+    kvstore_bucket *other = conf_open_bucket(c->store, name);
     set_str(other, "k", "elsewhere");
     assert_int_equal(kvstore_delete(other, "k"), KVSTORE_OK);
     set_str(c->bucket, "sentinel", "here");
@@ -249,11 +251,11 @@ void test_watch_other_handle(void **state)
     conf_ctx *c = *state;
     /* Another client: a second store when the URI is shared, else a
      * second bucket handle on this store. */
-    kvstore_store *s2 = conf_private ? NULL : conf_open_store();
-    kvstore_bucket *b2 = conf_open_bucket(s2 ? s2 : c->store, c->name);
     recorder r;
     rec_init(&r);
     kvstore_watch *w = start(c->bucket, "", &r);
+    kvstore_store *s2 = conf_private ? NULL : conf_open_store();
+    kvstore_bucket *b2 = conf_open_bucket(s2 ? s2 : c->store, c->name);
     set_str(b2, "from-other", "hi");
     long s = wait_event(&r, "from-other", KVSTORE_EVENT_SET);
     stop(w, &r);
