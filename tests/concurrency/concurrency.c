@@ -356,7 +356,7 @@ static void *mixed_worker(void *p)
         for (int i = 0; i < OWN_KEYS; i += 7) {
             bool e = !live[i];
             CHECK(w, kvstore_exists(b, keys[i], &e) == KVSTORE_OK &&
-                  e == live[i], "exists(%s)", keys[i]);
+                  e == live[i], "exists(%.32s)", keys[i]);
             void *v = NULL;
             size_t n = 0;
             rc = kvstore_get(b, keys[i], &v, &n);
@@ -364,7 +364,7 @@ static void *mixed_worker(void *p)
                                   memcmp(v, vals[i], n) == 0
                                 : rc == KVSTORE_NOTFOUND && v == NULL;
             kvstore_free(v);
-            CHECK(w, same, "get(%s) = %d", keys[i], rc);
+            CHECK(w, same, "get(%.32s) = %d", keys[i], rc);
         }
 
         /* Listing my prefix gives exactly my live keys. */
