@@ -83,7 +83,7 @@ void test_increment_not_decimal(void **state)
     conf_ctx *c = *state;
     static const char *const bad[] = {
         "abc", "12x", "1.5", "", "0x10", " 12", "12 ", "--1", "1e3",
-        "99999999999999999999", "-9223372036854775809", "\x00" "1",
+        "99999999999999999999", "-9223372036854775809", "\x00\x31",
     };
     static const size_t lens[] = { 3, 3, 3, 0, 4, 3, 3, 3, 3, 20, 20, 2 };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -205,7 +205,7 @@ void test_bucket_names_invalid(void **state)
     assert_int_equal(strlen(long_name), 65);
     static const char *const bad[] = {
         "", "a/b", "/", "a.b", ".", "..", "a:b", ":", "a*", "*", "a b",
-        "b\xc3\xbc" "cket", "a?b", "a[b]", "a%2Fb", "a\\b", "a\nb", "a\tb",
+        ("b\xc3\xbc" "cket"), "a?b", "a[b]", "a%2Fb", "a\\b", "a\nb", "a\tb",
         "a+b", "a@b",
     };
     bucket_fails(c->store, long_name);
