@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arraystore.h"
@@ -372,6 +373,23 @@ static void test_bare_not_supported(void **state)
     close_fixture(&f);
 }
 
+static void test_value_limit_reported(void **state)
+{
+    (void)state;
+    /* A backend's ETOOBIG and its message reach the caller unchanged. */
+    fixture f = open_fixture(&arr_cas);
+    size_t n = ARRAYSTORE_VALUE_MAX + 1;
+    char *big = calloc(1, n);
+    assert_non_null(big);
+    assert_int_equal(kvstore_set(f.bucket, "big", big, n), KVSTORE_ETOOBIG);
+    char limit[32];
+    snprintf(limit, sizeof limit, "%u", ARRAYSTORE_VALUE_MAX);
+    assert_non_null(strstr(kvstore_errmsg(), limit));
+    assert_int_equal(kvstore_set(f.bucket, "big", big, n - 1), KVSTORE_OK);
+    free(big);
+    close_fixture(&f);
+}
+
 static void on_event(void *payload, kvstore_event event, const char *key,
                      const void *value, size_t len)
 {
@@ -462,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_fallback_increment_via_cas),
         cmocka_unit_test(test_fallback_increment_concurrent),
         cmocka_unit_test(test_bare_not_supported),
+        cmocka_unit_test(test_value_limit_reported),
         cmocka_unit_test(test_no_watch),
         cmocka_unit_test(test_uri_params_for_custom),
         cmocka_unit_test(test_register_threads),
