@@ -69,17 +69,30 @@ int conf_setup(void **state)
 
 void conf_wipe(kvstore_bucket *b)
 {
-    /* Collect first, delete after: deleting during a walk is allowed but
-     * would make the cleanup depend on the behaviour under test. */
-    for (int round = 0; round < 3; round++) {
-        kvstore_keys *page = NULL;
-        if (kvstore_list_keys(b, NULL, NULL, 1000, &page) != KVSTORE_OK)
-            return;
-        size_t n = page->count;
-        if (n > 0)
-            kvstore_delete_many(b, (const char *const *)page->keys, n);
-        kvstore_keys_free(page);
-        if (n == 0)
+    /* Walk every page, deleting what each page lists. Deleting during a
+     * walk may make a backend skip keys, so walk again until a walk finds
+     * nothing (bounded: cleanup is best effort). */
+    for (int round = 0; round < 5; round++) {
+        size_t found = 0;
+        char *cur = NULL;
+        int pages = 0;
+        do {
+            kvstore_keys *page = NULL;
+            int rc = kvstore_list_keys(b, NULL, cur, 1000, &page);
+            free(cur);
+            cur = NULL;
+            if (rc != KVSTORE_OK)
+                return;
+            if (page->count > 0)
+                kvstore_delete_many(b, (const char *const *)page->keys,
+                                    page->count);
+            found += page->count;
+            if (page->cursor != NULL)
+                cur = strdup(page->cursor);
+            kvstore_keys_free(page);
+        } while (cur != NULL && ++pages < 100000);
+        free(cur);
+        if (found == 0)
             return;
     }
 }
@@ -89,7 +102,7 @@ int conf_teardown(void **state)
     conf_ctx *c = *state;
     if (c == NULL)
         return 0;
-    if (c->bucket != NULL && !conf_private)
+    if (c->bucket != NULL && !conf_disposable)
         conf_wipe(c->bucket);
     kvstore_bucket_close(c->bucket);
     kvstore_close(c->store);

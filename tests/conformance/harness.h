@@ -26,6 +26,9 @@ extern const char *conf_uri;
  * (memory: without a name): tests that need a second handle on the same
  * data skip themselves. */
 extern bool conf_private;
+/* True when nothing outlives the run (a private store, or a {tmpdir}
+ * removed at exit): tests skip deleting their keys afterwards. */
+extern bool conf_disposable;
 /* True when a full listing walk may return a key more than once (the
  * backend documents it, e.g. Redis SCAN). */
 extern bool conf_list_repeats;

@@ -24,6 +24,7 @@ const char *conf_uri;
 const char *conf_run_id;
 bool conf_private;
 bool conf_list_repeats;
+bool conf_disposable;
 
 /* A random id so that concurrent runs against one server never collide:
  * bucket names are "<id>_<suffix>". */
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    conf_disposable = conf_private || strstr(argv[1], "{tmpdir}") != NULL;
     fprintf(stderr, "# conformance: %s (run id %s%s%s)\n", conf_uri,
             conf_run_id, conf_private ? ", private" : "",
             conf_list_repeats ? ", list may repeat" : "");
