@@ -34,14 +34,20 @@ setup build -Dwerror=true
 run build testlog
 
 if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
-  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file)
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm)
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
   run build-asan testlog "${sanitized_suites[@]}" --suite concurrency
 
   echo "== valgrind memcheck"
-  run build valgrind --setup valgrind --suite unit --suite conformance --suite modules
+  run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
+    --suite wasm --no-suite wasm-program
+  KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    run build valgrind-wasm --suite wasm-program --timeout-multiplier 10
+  # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
+  KVSTORE_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    run build valgrind-cli --suite cli --timeout-multiplier 10
 
   echo "== TSan (concurrency suite)"
   setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=false
