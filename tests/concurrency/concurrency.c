@@ -1,13 +1,15 @@
 /*
  * Concurrency: threads sharing one store handle and one bucket handle.
  *
- *   concurrency URI [--iterations N]
+ *   concurrency URI [--iterations N] [--private]
  *
  * Each test asserts an exact outcome that a race would break (a counter
  * total, the set of keys a thread owns, a complete listing of keys nobody
  * touches), so it fails without TSan too; under TSan (suite
  * 'concurrency' in CI) it also surfaces data races in the core and the
- * backend. "{tmpdir}" in URI is replaced as in the conformance suite.
+ * backend. "{tmpdir}" in URI is replaced as in the conformance suite;
+ * --private (implied for "memory:") says separate opens of URI do not
+ * share data.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -35,6 +37,8 @@
 
 static const char *uri;
 static int iterations = 2000;
+/* Two kvstore_open() calls with `uri` reach different data. */
+static bool private_uri;
 static char run_id[16];
 
 typedef struct ctx {
@@ -108,7 +112,7 @@ static void wipe(kvstore_bucket *b)
 static int teardown(void **state)
 {
     ctx *c = *state;
-    if (!test_uri_is_private_memory(uri))
+    if (!private_uri)
         wipe(c->bucket);
     kvstore_bucket_close(c->bucket);
     kvstore_close(c->store);
@@ -198,6 +202,43 @@ static void test_increments_exact(void **state)
         free(w[i].results);
     }
     free(seen);
+}
+
+/* ---- the same across store handles: each thread opens its own ---- */
+
+static void *own_store_increment_worker(void *p)
+{
+    worker *w = p;
+    kvstore_store *s = NULL;
+    kvstore_bucket *b = NULL;
+    int rc = kvstore_open(&s, uri);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_bucket_open(&b, s, w->c->name);
+    /* Everyone reaches the start line, even after a failed open. */
+    wait_start();
+    int n = iterations / 2 > 0 ? iterations / 2 : 1;
+    for (int i = 0; i < n && rc == KVSTORE_OK; i++)
+        rc = kvstore_increment(b, "ctr", 1, NULL);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    CHECK(w, rc == KVSTORE_OK, "open or increment = %d", rc);
+    w->ok = 1;
+    return NULL;
+}
+
+static void test_increments_separate_stores(void **state)
+{
+    ctx *c = *state;
+    /* Separate kvstore_open() calls share data only on shared stores. */
+    if (private_uri)
+        skip();
+    if (kvstore_increment(c->bucket, "probe", 0, NULL) == KVSTORE_ENOTSUP)
+        skip();
+    worker w[THREADS];
+    memset(w, 0, sizeof w);
+    run(c, own_store_increment_worker, w);
+    int n = iterations / 2 > 0 ? iterations / 2 : 1;
+    assert_int_equal(read_counter(c->bucket, "ctr"), THREADS * n);
 }
 
 /* ---- CAS retry loops lose no update ---- */
@@ -731,13 +772,17 @@ static void test_watch_start_stop_cycles(void **state)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s URI [--iterations N]\n", argv[0]);
+        fprintf(stderr, "usage: %s URI [--iterations N] [--private]\n",
+                argv[0]);
         return 2;
     }
     uri = test_uri_expand(argv[1]);
+    private_uri = test_uri_is_private_memory(uri);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
             iterations = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--private") == 0) {
+            private_uri = true;
         } else {
             fprintf(stderr, "%s: unknown option %s\n", argv[0], argv[i]);
             return 2;
@@ -752,6 +797,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_increments_exact, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_increments_separate_stores,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_cas_no_lost_update, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mixed_operations, setup,

@@ -147,6 +147,7 @@ conf_set *conf_list_all(kvstore_bucket *b, const char *prefix);
     X(list_cursor_other_bucket) \
     X(list_cursor_reopened_bucket) \
     X(list_cursor_second_handle) \
+    X(list_cursor_store_reopened) \
     X(list_null_args) \
     /* test_atomics.c */ \
     X(increment_missing) \

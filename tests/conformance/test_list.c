@@ -413,6 +413,38 @@ void test_list_cursor_second_handle(void **state)
     kvstore_close(s2);
 }
 
+void test_list_cursor_store_reopened(void **state)
+{
+    conf_ctx *c = *state;
+    if (conf_private)
+        skip();
+    /* The handles that produced the cursor are closed before it is used.
+     * A second store handle stays open throughout, since a named memory
+     * store lives only while some handle does. */
+    kvstore_store *keeper = conf_open_store();
+    fill(c->bucket, "x", 40);
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 5, &page),
+                     KVSTORE_OK);
+    assert_non_null(page->cursor);
+    char *cur = strdup(page->cursor);
+    conf_set *seen = conf_set_new();
+    for (size_t i = 0; i < page->count; i++)
+        conf_set_add(seen, page->keys[i]);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(c->bucket);
+    kvstore_close(c->store);
+    c->bucket = NULL;
+    c->store = NULL;
+    c->store = conf_open_store();
+    c->bucket = conf_open_bucket(c->store, c->name);
+    conf_walk(c->bucket, NULL, cur, 5, seen);
+    free(cur);
+    check_all(seen, "x", 40);
+    conf_set_free(seen);
+    kvstore_close(keeper);
+}
+
 void test_list_null_args(void **state)
 {
     conf_ctx *c = *state;
