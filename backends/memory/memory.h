@@ -23,6 +23,13 @@
  * the element's hh.tbl NULL, which callers check. */
 #define HASH_NONFATAL_OOM 1
 #include <uthash.h>
+/* uthash lets a chain grow to 10 entries before it doubles a table, and a
+ * lookup pays a cache miss per entry it walks past. Lookups dominate this
+ * backend, so tables here double at 3: chains stay near one entry, for
+ * about 16 bytes of bucket array per key. The constant is read where the
+ * add macros expand, i.e. in this backend's files only. */
+#undef HASH_BKT_CAPACITY_THRESH
+#define HASH_BKT_CAPACITY_THRESH 3U
 
 #define MEM_HIDDEN __attribute__((visibility("hidden")))
 
@@ -37,15 +44,22 @@
 #define MEM_NAME_MAX 64
 #define MEM_CACHELINE 64
 
-/* One key and its value, in a single allocation: key bytes, NUL, then the
- * value. Immutable once inserted: a set replaces the whole entry, so a
- * reader holding the stripe's read lock sees a consistent pair. Owned by
- * its stripe's table. */
+/* Values up to this size are rewritten in place, under the stripe's write
+ * lock, when they fit the entry's room: no allocation at all. Larger values
+ * are copied into a new entry before the lock is taken, so that no lock is
+ * held across a large copy. */
+#define MEM_INPLACE_MAX ((size_t)64 * 1024)
+
+/* One key and its value, in a single allocation: key bytes, NUL, then
+ * `cap` bytes of room for the value. The key never changes; the value and
+ * version change only under the stripe's write lock, so a reader holding
+ * the read lock sees a consistent pair. Owned by its stripe's table. */
 typedef struct mem_entry {
     UT_hash_handle hh;
-    uint64_t version;   /* stripe clock at the write; CAS compares it */
+    uint64_t version;   /* stripe clock at the last write; CAS compares it */
     size_t klen;
     size_t vlen;
+    size_t cap;         /* room for the value */
     char *value;        /* points into data[], after the key's NUL */
     char data[];
 } mem_entry;
@@ -122,12 +136,17 @@ MEM_HIDDEN mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv);
 MEM_HIDDEN int mem_check_value(size_t len);
 MEM_HIDDEN mem_entry *mem_entry_new(const char *key, size_t klen,
                                     const void *value, size_t vlen);
-/* Puts `e` in place of `old` (may be NULL) in stripe `st`, whose write
- * lock the caller holds, and stamps its version. Returns KVSTORE_OK (the
- * caller frees `old` after unlocking) or KVSTORE_ENOMEM (`e` not added,
- * `old` untouched). */
-MEM_HIDDEN int mem_stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
-                              uint32_t hashv);
+/* Writes `value` for `key` in stripe `st`, whose write lock the caller
+ * holds; `old` is the key's current entry or NULL. The value is rewritten
+ * in `old` if it fits, else it goes in `fresh` (an entry the caller built
+ * with mem_entry_new, or NULL to build one here). Returns KVSTORE_OK and
+ * sets *garbage to what the caller frees after unlocking (the replaced
+ * entry, or `fresh` when unused), or KVSTORE_ENOMEM with nothing changed
+ * (the caller still owns `fresh`). */
+MEM_HIDDEN int mem_stripe_write(mem_stripe *st, mem_entry *old,
+                                const char *key, size_t klen, uint32_t hashv,
+                                const void *value, size_t vlen,
+                                mem_entry *fresh, mem_entry **garbage);
 
 /* ---- batch.c ---- */
 MEM_HIDDEN int mem_get_many(void *bucket, const char *const *keys, size_t n,
