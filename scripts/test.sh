@@ -49,6 +49,11 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
     setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
       --print-errorlogs --suite concurrency || true
   builds+=(build-tsan)
+
+  echo "== fuzz targets (clang, libFuzzer, short fixed runs)"
+  CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=true -Dbench=false \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
+  run build-fuzz --suite fuzz
 fi
 
 python3 scripts/summary.py "${builds[@]}"

@@ -1,0 +1,153 @@
+/*
+ * libkvstore - built-in "file" backend: shared declarations.
+ *
+ * One directory per store (the URI path), one subdirectory per bucket,
+ * one file per key. docs/backends/file.md describes the layout, the key
+ * encoding and the guarantees; this header only ties the small source
+ * files together. Everything here is hidden inside libkvstore.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVSTORE_FILE_H
+#define KVSTORE_FILE_H
+
+#include <kvstore/backend.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KVF_HIDDEN __attribute__((visibility("hidden")))
+
+/* Largest value accepted (docs/backends/file.md, "Limits"). */
+#define KVF_VALUE_MAX ((size_t)1 << 30)
+
+/* Key names: the escaped form is used up to this many bytes, longer
+ * encodings use the hashed form "~" + 64 hex digits (65 bytes). Both stay
+ * far below the 255-byte NAME_MAX of every Linux file system. */
+#define KVF_NAME_DIRECT_MAX 200
+#define KVF_NAME_HASHED_LEN 65
+#define KVF_NAME_BUF (KVF_NAME_DIRECT_MAX + 1)
+
+/* The on-disk record: a fixed header, the key, the value. */
+#define KVF_MAGIC "KVF1"
+#define KVF_HEADER_LEN 24
+
+/* A walk snapshot kept for cursor continuation (list.c). */
+typedef struct kvf_walk kvf_walk;
+
+typedef struct kvf_store {
+    int rootfd;           /* the store directory, O_DIRECTORY */
+    bool sync;            /* fsync file and directory on every write */
+    bool create;          /* buckets may be created */
+    uint64_t seed;        /* random, mixed into write ids and temp names */
+    atomic_uint_fast64_t counter;
+    pthread_mutex_t walks_mu; /* guards `walks` */
+    kvf_walk *walks;      /* cached sorted walks, owned, at most KVF_WALKS */
+} kvf_store;
+
+typedef struct kvf_bucket {
+    kvf_store *store;     /* borrowed: the core closes buckets first */
+    int dfd;              /* the bucket directory, O_DIRECTORY */
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
+} kvf_bucket;
+
+/* A record read from disk. `value` is from kvstore_malloc (owned by the
+ * holder, NULL when not requested); `key` is malloc'd only by
+ * kvf_record_key (list and watch need it). */
+typedef struct kvf_record {
+    uint64_t version;
+    void *value;
+    size_t len;
+} kvf_record;
+
+/* ---- encode.c: key <-> file name ------------------------------------- */
+
+/* Writes the file name of `key` (klen bytes) into `name` (KVF_NAME_BUF
+ * bytes, NUL-terminated). Never fails for a valid key. */
+KVF_HIDDEN void kvf_name_encode(const char *key, size_t klen, char *name);
+/* True if `name` is a hashed-form name ("~" + 64 lower-case hex). */
+KVF_HIDDEN bool kvf_name_is_hashed(const char *name);
+/* Decodes an escaped-form name into `key` (KVSTORE_KEY_MAX + 1 bytes,
+ * NUL-terminated) and returns its length, or 0 if `name` is not the
+ * canonical encoding of a valid key (then it is not a key file). */
+KVF_HIDDEN size_t kvf_name_decode(const char *name, char *key);
+/* True if `name` is exactly the hashed-form name of `key`. */
+KVF_HIDDEN bool kvf_name_matches(const char *name, const char *key,
+                                 size_t klen);
+/* SHA-256 of `len` bytes (sha256.c). */
+KVF_HIDDEN void kvf_sha256(const void *data, size_t len, uint8_t out[32]);
+
+/* ---- record.c: files, temp files, locks ------------------------------ */
+
+/* Reads the record of `key` stored under `name`. Returns KVSTORE_OK,
+ * KVSTORE_NOTFOUND or an error (with message). With want_value false only
+ * the header is checked and rec->value stays NULL. */
+KVF_HIDDEN int kvf_record_read(kvf_bucket *b, const char *name,
+                               const char *key, size_t klen,
+                               bool want_value, kvf_record *rec);
+/* Reads the key stored in a hashed-form file; returns its length, or 0
+ * if the file is missing, not a valid record or not named after its key.
+ * `key` has KVSTORE_KEY_MAX + 1 bytes. */
+KVF_HIDDEN size_t kvf_record_key(kvf_bucket *b, const char *name, char *key);
+/* Writes a complete record to a new temp file (fsynced when the store
+ * syncs) and returns its name in `tmp` (32 bytes) and its write id. */
+KVF_HIDDEN int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
+                              const void *value, size_t len, char *tmp,
+                              uint64_t *version);
+/* Atomically replaces `name` with the temp file; on failure removes it. */
+KVF_HIDDEN int kvf_temp_commit(kvf_bucket *b, const char *tmp,
+                               const char *name);
+KVF_HIDDEN void kvf_temp_discard(kvf_bucket *b, const char *tmp);
+/* fsyncs the bucket directory when the store syncs. */
+KVF_HIDDEN int kvf_dir_sync(kvf_bucket *b);
+/* Takes the cross-process, cross-thread write lock of `name`; returns a
+ * descriptor to pass to kvf_unlock (closing it drops the lock). */
+KVF_HIDDEN int kvf_lock(kvf_bucket *b, const char *name, int *lockfd);
+KVF_HIDDEN void kvf_unlock(int lockfd);
+/* A fresh random 64-bit number (write ids, temp names, walk tokens). */
+KVF_HIDDEN uint64_t kvf_random(kvf_store *s);
+/* Maps errno of a failed system call to a status with a message. */
+KVF_HIDDEN int kvf_errno(int err, const char *what, const char *bucket);
+
+/* ---- ops.c: the store interface, atomics ----------------------------- */
+
+KVF_HIDDEN int kvf_get(void *bucket, const char *key, void **value,
+                       size_t *len);
+KVF_HIDDEN int kvf_set(void *bucket, const char *key, const void *value,
+                       size_t len);
+KVF_HIDDEN int kvf_del(void *bucket, const char *key);
+KVF_HIDDEN int kvf_exists(void *bucket, const char *key, bool *exists);
+KVF_HIDDEN int kvf_set_many(void *bucket, const char *const *keys,
+                            const void *const *values, const size_t *lens,
+                            size_t n);
+KVF_HIDDEN int kvf_delete_many(void *bucket, const char *const *keys,
+                               size_t n);
+KVF_HIDDEN int kvf_increment(void *bucket, const char *key, int64_t delta,
+                             int64_t *result);
+KVF_HIDDEN int kvf_cas_open(void **out, void *bucket, const char *key,
+                            bool *found, const void **value, size_t *len);
+KVF_HIDDEN int kvf_cas_swap(void *cas, const void *value, size_t len);
+KVF_HIDDEN void kvf_cas_free(void *cas);
+/* Strict ASCII decimal int64: optional '-', 1..19 digits, no overflow. */
+KVF_HIDDEN bool kvf_parse_i64(const char *s, size_t len, int64_t *out);
+
+/* ---- list.c ---------------------------------------------------------- */
+
+KVF_HIDDEN int kvf_list_keys(void *bucket, const char *prefix,
+                             const char *cursor, size_t limit,
+                             kvstore_keys **out);
+KVF_HIDDEN void kvf_walks_free(kvf_store *s);
+
+/* ---- watch.c --------------------------------------------------------- */
+
+KVF_HIDDEN int kvf_watch_start(void **out, void *bucket, const char *prefix,
+                               kvstore_watch_fn fn, void *payload);
+KVF_HIDDEN void kvf_watch_stop(void *watch);
+
+/* The table the core registers (backend.c). */
+KVF_HIDDEN extern const kvstore_backend kvstore_builtin_file;
+
+#endif /* KVSTORE_FILE_H */

@@ -1,0 +1,299 @@
+/*
+ * libkvstore - file backend: get, set, delete, exists, batches, increment
+ * and compare-and-swap.
+ *
+ * Writers of a key serialise on its lock (record.c) only around the step
+ * that must see the current state: the rename (set, CAS) or unlink
+ * (delete), and for increment the read-modify-write. Writing and fsyncing
+ * a new value happens before the lock is taken, so writers of one key do
+ * not wait on each other's disk flushes except in increment.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int too_big(size_t len)
+{
+    return kvstore_set_error(KVSTORE_ETOOBIG, "file: a value of %zu bytes "
+                             "exceeds the limit of %zu bytes (1 GiB)", len,
+                             KVF_VALUE_MAX);
+}
+
+int kvf_get(void *bucket, const char *key, void **value, size_t *len)
+{
+    kvf_bucket *b = bucket;
+    char name[KVF_NAME_BUF];
+    kvf_record rec;
+    size_t klen = strlen(key);
+
+    *value = NULL;
+    *len = 0;
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_record_read(b, name, key, klen, true, &rec);
+    if (rc == KVSTORE_OK) {
+        *value = rec.value;
+        *len = rec.len;
+    }
+    return rc;
+}
+
+int kvf_exists(void *bucket, const char *key, bool *exists)
+{
+    kvf_bucket *b = bucket;
+    char name[KVF_NAME_BUF];
+    kvf_record rec;
+    size_t klen = strlen(key);
+
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_record_read(b, name, key, klen, false, &rec);
+    *exists = rc == KVSTORE_OK;
+    return rc == KVSTORE_NOTFOUND ? KVSTORE_OK : rc;
+}
+
+/* set without the directory fsync, so a batch can share one. */
+static int set_one(kvf_bucket *b, const char *key, const void *value,
+                   size_t len)
+{
+    char name[KVF_NAME_BUF], tmp[32];
+    uint64_t version;
+    size_t klen = strlen(key);
+    int lockfd;
+
+    if (len > KVF_VALUE_MAX)
+        return too_big(len);
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_temp_write(b, key, klen, value, len, tmp, &version);
+    if (rc != KVSTORE_OK)
+        return rc;
+    rc = kvf_lock(b, name, &lockfd);
+    if (rc != KVSTORE_OK) {
+        kvf_temp_discard(b, tmp);
+        return rc;
+    }
+    rc = kvf_temp_commit(b, tmp, name);
+    kvf_unlock(lockfd);
+    return rc;
+}
+
+static int del_one(kvf_bucket *b, const char *key)
+{
+    char name[KVF_NAME_BUF];
+    int lockfd;
+
+    kvf_name_encode(key, strlen(key), name);
+    int rc = kvf_lock(b, name, &lockfd);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (unlinkat(b->dfd, name, 0) < 0 && errno != ENOENT)
+        rc = kvf_errno(errno, "delete", b->name);
+    kvf_unlock(lockfd);
+    return rc;
+}
+
+int kvf_set(void *bucket, const char *key, const void *value, size_t len)
+{
+    int rc = set_one(bucket, key, value, len);
+    return rc == KVSTORE_OK ? kvf_dir_sync(bucket) : rc;
+}
+
+int kvf_del(void *bucket, const char *key)
+{
+    int rc = del_one(bucket, key);
+    return rc == KVSTORE_OK ? kvf_dir_sync(bucket) : rc;
+}
+
+/* Batches pay one directory fsync for all their renames. */
+int kvf_set_many(void *bucket, const char *const *keys,
+                 const void *const *values, const size_t *lens, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] > KVF_VALUE_MAX)
+            return too_big(lens[i]);
+    for (size_t i = 0; i < n; i++) {
+        int rc = set_one(bucket, keys[i], values[i], lens[i]);
+        if (rc != KVSTORE_OK) {
+            if (i > 0)
+                kvf_dir_sync(bucket);
+            return rc;
+        }
+    }
+    return kvf_dir_sync(bucket);
+}
+
+int kvf_delete_many(void *bucket, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = del_one(bucket, keys[i]);
+        if (rc != KVSTORE_OK) {
+            if (i > 0)
+                kvf_dir_sync(bucket);
+            return rc;
+        }
+    }
+    return kvf_dir_sync(bucket);
+}
+
+bool kvf_parse_i64(const char *s, size_t len, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = len > 0 && s[0] == '-';
+    uint64_t acc = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+
+    i = neg ? 1 : 0;
+    if (i == len || len > 20)
+        return false;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (acc > (limit - d) / 10)
+            return false;
+        acc = acc * 10 + d;
+    }
+    *out = neg ? (acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc)
+               : (int64_t)acc;
+    return true;
+}
+
+int kvf_increment(void *bucket, const char *key, int64_t delta,
+                  int64_t *result)
+{
+    kvf_bucket *b = bucket;
+    char name[KVF_NAME_BUF], tmp[32], text[24];
+    size_t klen = strlen(key);
+    kvf_record rec;
+    uint64_t version;
+    int64_t cur = 0, next;
+    int lockfd;
+
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_lock(b, name, &lockfd);
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* Under the lock no other writer of this key can commit, in this
+     * process or another, so read-compute-write is atomic. */
+    rc = kvf_record_read(b, name, key, klen, true, &rec);
+    if (rc == KVSTORE_OK) {
+        bool ok = kvf_parse_i64(rec.value, rec.len, &cur);
+        kvstore_free(rec.value);
+        if (!ok)
+            rc = kvstore_set_error(KVSTORE_EINVAL, "increment: the value of "
+                                   "the key is not a decimal int64");
+    } else if (rc == KVSTORE_NOTFOUND) {
+        rc = KVSTORE_OK; /* a missing key counts as 0 */
+    }
+    if (rc == KVSTORE_OK && __builtin_add_overflow(cur, delta, &next))
+        rc = kvstore_set_error(KVSTORE_EINVAL, "increment: %" PRId64
+                               " + %" PRId64 " overflows int64", cur, delta);
+    if (rc == KVSTORE_OK) {
+        int n = snprintf(text, sizeof text, "%" PRId64, next);
+        rc = kvf_temp_write(b, key, klen, text, (size_t)n, tmp, &version);
+        if (rc == KVSTORE_OK)
+            rc = kvf_temp_commit(b, tmp, name);
+    }
+    kvf_unlock(lockfd);
+    if (rc == KVSTORE_OK)
+        rc = kvf_dir_sync(b);
+    if (rc == KVSTORE_OK && result)
+        *result = next;
+    return rc;
+}
+
+/* A CAS snapshot: owned by the core's kvstore_cas, freed by cas_free. */
+typedef struct kvf_cas {
+    kvf_bucket *bucket;
+    bool found;
+    uint64_t version;   /* write id of the snapshot when found */
+    void *value;        /* kvstore_malloc'd, lent by cas_open */
+    size_t len;
+    char key[];         /* NUL-terminated */
+} kvf_cas;
+
+int kvf_cas_open(void **out, void *bucket, const char *key, bool *found,
+                 const void **value, size_t *len)
+{
+    kvf_bucket *b = bucket;
+    char name[KVF_NAME_BUF];
+    size_t klen = strlen(key);
+    kvf_record rec;
+
+    *out = NULL;
+    kvf_cas *cas = malloc(sizeof *cas + klen + 1);
+    if (cas == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
+    memcpy(cas->key, key, klen + 1);
+    cas->bucket = b;
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_record_read(b, name, key, klen, true, &rec);
+    if (rc != KVSTORE_OK && rc != KVSTORE_NOTFOUND) {
+        free(cas);
+        return rc;
+    }
+    /* One read gives value and write id together: the record file is
+     * never modified in place, so they belong to the same write. */
+    cas->found = rc == KVSTORE_OK;
+    cas->version = cas->found ? rec.version : 0;
+    cas->value = rec.value;
+    cas->len = rec.len;
+    *found = cas->found;
+    *value = cas->value;
+    *len = cas->len;
+    *out = cas;
+    return KVSTORE_OK;
+}
+
+int kvf_cas_swap(void *handle, const void *value, size_t len)
+{
+    kvf_cas *cas = handle;
+    kvf_bucket *b = cas->bucket;
+    char name[KVF_NAME_BUF], tmp[32];
+    size_t klen = strlen(cas->key);
+    uint64_t version;
+    kvf_record rec;
+    int lockfd;
+
+    if (len > KVF_VALUE_MAX)
+        return too_big(len);
+    kvf_name_encode(cas->key, klen, name);
+    int rc = kvf_temp_write(b, cas->key, klen, value, len, tmp, &version);
+    if (rc != KVSTORE_OK)
+        return rc;
+    rc = kvf_lock(b, name, &lockfd);
+    if (rc != KVSTORE_OK) {
+        kvf_temp_discard(b, tmp);
+        return rc;
+    }
+    /* Write ids are random 64-bit numbers, fresh for every write, so a
+     * delete followed by a new set can never restore the snapshot's id. */
+    rc = kvf_record_read(b, name, cas->key, klen, false, &rec);
+    if (rc == KVSTORE_OK || rc == KVSTORE_NOTFOUND) {
+        bool same = cas->found ? rc == KVSTORE_OK && rec.version == cas->version
+                               : rc == KVSTORE_NOTFOUND;
+        rc = same ? KVSTORE_OK
+                  : kvstore_set_error(KVSTORE_ECONFLICT, "cas: the key "
+                                      "changed since the snapshot");
+    }
+    if (rc == KVSTORE_OK)
+        rc = kvf_temp_commit(b, tmp, name);
+    else
+        kvf_temp_discard(b, tmp);
+    kvf_unlock(lockfd);
+    return rc == KVSTORE_OK ? kvf_dir_sync(b) : rc;
+}
+
+void kvf_cas_free(void *handle)
+{
+    kvf_cas *cas = handle;
+    if (cas == NULL)
+        return;
+    kvstore_free(cas->value);
+    free(cas);
+}

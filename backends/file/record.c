@@ -1,0 +1,341 @@
+/*
+ * libkvstore - file backend: the on-disk record, temp files and locks.
+ *
+ * Every file is read and written with *at() calls relative to the held
+ * bucket directory descriptor, with O_NOFOLLOW: a name never contains "/"
+ * (encode.c), so nothing outside the bucket directory can be reached, and
+ * a symlink planted inside it is refused rather than followed.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+int kvf_errno(int err, const char *what, const char *bucket)
+{
+    int code = KVSTORE_EIO;
+    switch (err) {
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        code = KVSTORE_EACCESS;
+        break;
+    case ENOMEM:
+        code = KVSTORE_ENOMEM;
+        break;
+    default:
+        break;
+    }
+    if (err == ELOOP)
+        return kvstore_set_error(code, "file: %s in bucket '%s': refusing "
+                                 "to follow a symbolic link", what, bucket);
+    return kvstore_set_error(code, "file: %s in bucket '%s': %s", what,
+                             bucket, strerror(err));
+}
+
+uint64_t kvf_random(kvf_store *s)
+{
+    /* splitmix64 over (seed, pid, counter): distinct inputs give distinct
+     * outputs, and the pid keeps forked children from repeating their
+     * parent's sequence. */
+    uint64_t n = atomic_fetch_add(&s->counter, 1) + 1;
+    uint64_t z = (s->seed ^ ((uint64_t)getpid() << 40)) +
+                 n * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Reads exactly the bytes the iovecs describe from offset 0; a file that
+ * ends early is not a complete record. */
+static int preadv_full(int fd, struct iovec *iov, int cnt)
+{
+    off_t off = 0;
+    while (cnt > 0 && iov->iov_len == 0) {
+        iov++;
+        cnt--;
+    }
+    while (cnt > 0) {
+        ssize_t r = preadv(fd, iov, cnt, off);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0) {
+            errno = EIO;
+            return -1;
+        }
+        off += r;
+        size_t got = (size_t)r;
+        while (cnt > 0 && got >= iov->iov_len) {
+            got -= iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + got;
+            iov->iov_len -= got;
+        }
+    }
+    return 0;
+}
+
+static int open_record(kvf_bucket *b, const char *name, int *fdp,
+                       struct stat *st)
+{
+    /* O_NONBLOCK: a FIFO planted under a key name must not hang us. */
+    int fd = openat(b->dfd, name,
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return errno == ENOENT ? KVSTORE_NOTFOUND
+                               : kvf_errno(errno, "open", b->name);
+    if (fstat(fd, st) < 0) {
+        int err = errno;
+        close(fd);
+        return kvf_errno(err, "stat", b->name);
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        return kvstore_set_error(KVSTORE_EIO, "file: an entry of bucket '%s' "
+                                 "is not a regular file", b->name);
+    }
+    *fdp = fd;
+    return KVSTORE_OK;
+}
+
+static int corrupt(kvf_bucket *b)
+{
+    return kvstore_set_error(KVSTORE_EIO, "file: a record in bucket '%s' is "
+                             "incomplete or corrupt", b->name);
+}
+
+int kvf_record_read(kvf_bucket *b, const char *name, const char *key,
+                    size_t klen, bool want_value, kvf_record *rec)
+{
+    int fd;
+    struct stat st;
+    rec->value = NULL;
+    rec->len = 0;
+    int rc = open_record(b, name, &fd, &st);
+    if (rc != KVSTORE_OK)
+        return rc;
+
+    uint8_t head[KVF_HEADER_LEN + KVSTORE_KEY_MAX];
+    size_t hlen = KVF_HEADER_LEN + klen;
+    if ((uint64_t)st.st_size < hlen ||
+        (uint64_t)st.st_size - hlen > KVF_VALUE_MAX) {
+        close(fd);
+        return corrupt(b);
+    }
+    size_t vlen = (size_t)st.st_size - hlen;
+    void *value = NULL;
+    if (want_value && (value = kvstore_malloc(vlen ? vlen : 1)) == NULL) {
+        close(fd);
+        return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
+    }
+    struct iovec iov[2] = {{head, hlen}, {value, want_value ? vlen : 0}};
+    if (preadv_full(fd, iov, 2) < 0) {
+        int err = errno;
+        close(fd);
+        kvstore_free(value);
+        return err == EIO ? corrupt(b) : kvf_errno(err, "read", b->name);
+    }
+    close(fd);
+    /* The header must describe exactly this key and this file size. */
+    if (memcmp(head, KVF_MAGIC, 4) != 0 || get_le32(head + 4) != klen ||
+        get_le64(head + 16) != vlen ||
+        memcmp(head + KVF_HEADER_LEN, key, klen) != 0) {
+        kvstore_free(value);
+        return corrupt(b);
+    }
+    rec->version = get_le64(head + 8);
+    rec->value = value;
+    rec->len = vlen;
+    return KVSTORE_OK;
+}
+
+size_t kvf_record_key(kvf_bucket *b, const char *name, char *key)
+{
+    int fd;
+    struct stat st;
+    if (open_record(b, name, &fd, &st) != KVSTORE_OK)
+        return 0;
+    uint8_t head[KVF_HEADER_LEN + KVSTORE_KEY_MAX];
+    size_t want = sizeof head;
+    if ((uint64_t)st.st_size < want)
+        want = (size_t)st.st_size;
+    struct iovec iov = {head, want};
+    int r = want < KVF_HEADER_LEN ? -1 : preadv_full(fd, &iov, 1);
+    close(fd);
+    if (r < 0 || memcmp(head, KVF_MAGIC, 4) != 0)
+        return 0;
+    size_t klen = get_le32(head + 4);
+    if (klen == 0 || klen > KVSTORE_KEY_MAX || KVF_HEADER_LEN + klen > want ||
+        get_le64(head + 16) != (uint64_t)st.st_size - KVF_HEADER_LEN - klen)
+        return 0;
+    memcpy(key, head + KVF_HEADER_LEN, klen);
+    key[klen] = '\0';
+    /* Only a file named after its own key counts: a copied or renamed
+     * file must not show up under another name. */
+    if (memchr(key, '\0', klen) || !kvstore_utf8_valid(key, klen) ||
+        !kvf_name_matches(name, key, klen))
+        return 0;
+    return klen;
+}
+
+static int writev_full(int fd, struct iovec *iov, int cnt)
+{
+    while (cnt > 0) {
+        ssize_t r = writev(fd, iov, cnt);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        size_t put = (size_t)r;
+        while (cnt > 0 && put >= iov->iov_len) {
+            put -= iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + put;
+            iov->iov_len -= put;
+        }
+    }
+    return 0;
+}
+
+int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
+                   const void *value, size_t len, char *tmp,
+                   uint64_t *version)
+{
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 8; tries++) {
+        snprintf(tmp, 32, ".tmp.%016llx",
+                 (unsigned long long)kvf_random(b->store));
+        fd = openat(b->dfd, tmp,
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return kvf_errno(errno, "create temp file", b->name);
+
+    uint8_t head[KVF_HEADER_LEN];
+    *version = kvf_random(b->store);
+    memcpy(head, KVF_MAGIC, 4);
+    put_le32(head + 4, (uint32_t)klen);
+    put_le64(head + 8, *version);
+    put_le64(head + 16, len);
+    struct iovec iov[3] = {{head, sizeof head},
+                           {(void *)key, klen},
+                           {(void *)value, len}};
+    int err = 0;
+    if (writev_full(fd, iov, len ? 3 : 2) < 0 ||
+        (b->store->sync && fsync(fd) < 0))
+        err = errno;
+    if (close(fd) < 0 && err == 0 && errno != EINTR)
+        err = errno;
+    if (err != 0) {
+        unlinkat(b->dfd, tmp, 0);
+        return kvf_errno(err, "write", b->name);
+    }
+    return KVSTORE_OK;
+}
+
+int kvf_temp_commit(kvf_bucket *b, const char *tmp, const char *name)
+{
+    /* rename() replaces the name atomically: readers see the old or the
+     * new record, never a mix; a symlink at `name` is replaced, not
+     * followed. */
+    if (renameat(b->dfd, tmp, b->dfd, name) < 0) {
+        int err = errno;
+        unlinkat(b->dfd, tmp, 0);
+        return kvf_errno(err, "rename", b->name);
+    }
+    return KVSTORE_OK;
+}
+
+void kvf_temp_discard(kvf_bucket *b, const char *tmp)
+{
+    unlinkat(b->dfd, tmp, 0);
+}
+
+int kvf_dir_sync(kvf_bucket *b)
+{
+    /* Makes the rename (or unlink) itself durable. */
+    if (b->store->sync && fsync(b->dfd) < 0)
+        return kvf_errno(errno, "fsync directory", b->name);
+    return KVSTORE_OK;
+}
+
+int kvf_lock(kvf_bucket *b, const char *name, int *lockfd)
+{
+    /* An open file description of its own per operation: OFD locks then
+     * exclude other threads of this process as well as other processes
+     * (a shared descriptor would not, nor would one inherited by fork),
+     * and the kernel drops the lock if the process dies. The locked byte
+     * is a hash of the file name, so writers of different keys rarely
+     * wait for each other. */
+    int fd = openat(b->dfd, ".lock",
+                    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return kvf_errno(errno, "open lock file", b->name);
+    uint32_t h = 2166136261u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+                       .l_start = (off_t)(h & 0xFFFF), .l_len = 1};
+    while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
+        if (errno != EINTR) {
+            int err = errno;
+            close(fd);
+            return kvf_errno(err, "lock", b->name);
+        }
+    }
+    *lockfd = fd;
+    return KVSTORE_OK;
+}
+
+void kvf_unlock(int lockfd)
+{
+    close(lockfd); /* the last descriptor of the OFD: the lock goes */
+}
