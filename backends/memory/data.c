@@ -12,14 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t mem_hash(const char *key, size_t klen)
-{
-    unsigned hashv;
-
-    HASH_VALUE(key, klen, hashv);
-    return hashv;
-}
-
 mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv)
 {
     /* uthash picks its buckets from the low bits of the hash; take the
@@ -168,7 +160,9 @@ int mem_set(void *bucket, const char *key, const void *value, size_t len)
         if (!fresh)
             return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
     }
-    ev = mem_event_prepare(b, KVSTORE_EVENT_SET, key, klen, value, len);
+    ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_SET, key, klen,
+                                            value, len)
+                        : NULL;
     hashv = mem_hash(key, klen);
     st = mem_stripe_of(b, hashv);
 
@@ -176,7 +170,7 @@ int mem_set(void *bucket, const char *key, const void *value, size_t len)
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, old);
     rc = mem_stripe_write(st, old, key, klen, hashv, value, len, fresh,
                           &garbage);
-    if (rc == KVSTORE_OK) {
+    if (rc == KVSTORE_OK && ev) {
         mem_event_publish(b, ev);
         ev = NULL;
     }
@@ -198,8 +192,9 @@ int mem_del(void *bucket, const char *key)
     size_t klen = strlen(key);
     uint32_t hashv = mem_hash(key, klen);
     mem_stripe *st = mem_stripe_of(b, hashv);
-    mem_event *ev = mem_event_prepare(b, KVSTORE_EVENT_DELETE, key, klen,
-                                      NULL, 0);
+    mem_event *ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_DELETE,
+                                                       key, klen, NULL, 0)
+                                   : NULL;
     mem_entry *e;
 
     pthread_rwlock_wrlock(&st->lock);

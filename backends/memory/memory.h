@@ -123,6 +123,12 @@ MEM_HIDDEN void mem_bucket_close(void *bucket);
 MEM_HIDDEN void mem_store_ref(mem_store *s);
 MEM_HIDDEN void mem_store_unref(mem_store *s);
 
+/* ---- hash.c ---- */
+/* Seeds the key hash; called by every store open, before any key. */
+MEM_HIDDEN void mem_hash_init(void);
+/* The hash of a bucket's keys: picks the stripe and the uthash chain. */
+MEM_HIDDEN uint32_t mem_hash(const char *key, size_t klen);
+
 /* ---- data.c ---- */
 MEM_HIDDEN int mem_get(void *bucket, const char *key, void **value,
                        size_t *len);
@@ -131,7 +137,6 @@ MEM_HIDDEN int mem_set(void *bucket, const char *key, const void *value,
 MEM_HIDDEN int mem_del(void *bucket, const char *key);
 MEM_HIDDEN int mem_exists(void *bucket, const char *key, bool *exists);
 /* Helpers shared with atomics.c. */
-MEM_HIDDEN uint32_t mem_hash(const char *key, size_t klen);
 MEM_HIDDEN mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv);
 MEM_HIDDEN int mem_check_value(size_t len);
 MEM_HIDDEN mem_entry *mem_entry_new(const char *key, size_t klen,
@@ -181,6 +186,12 @@ MEM_HIDDEN void mem_watch_stop(void *watch);
 MEM_HIDDEN mem_event *mem_event_prepare(mem_bucket *b, kvstore_event type,
                                         const char *key, size_t klen,
                                         const void *value, size_t vlen);
+/* True when the bucket has a watch: lets writers skip mem_event_prepare
+ * inline in the common case. */
+static inline bool mem_watched(mem_bucket *b)
+{
+    return atomic_load_explicit(&b->nwatch, memory_order_acquire) != 0;
+}
 /* Queues `ev` to every matching watch and drops the caller's reference.
  * Called with the stripe's write lock held, so that events of one key are
  * queued in the order the writes were applied. NULL is a no-op. */
