@@ -63,6 +63,24 @@ static bool fits(const mem_entry *e, size_t vlen)
            (e->cap <= 128 || vlen >= e->cap / 2);
 }
 
+/* uthash doubles a table only when one chain reaches 10 entries, which
+ * leaves ~2.5 keys per chain, and a lookup pays a cache miss for each
+ * entry it walks past. Lookups dominate here, so double whenever there are
+ * more keys than chains: about one entry per chain, for at most 32 bytes
+ * of chain heads per key. HASH_EXPAND_BUCKETS is uthash's own doubling
+ * step (its first argument is unused); it leaves the table as it was if
+ * memory runs out, and we respect the table's noexpand verdict (set when
+ * doubling stops helping, e.g. under colliding keys). */
+static void keep_load_low(UT_hash_table *tbl)
+{
+    if (tbl->num_items > tbl->num_buckets && !tbl->noexpand) {
+        int oomed = 0;
+
+        HASH_EXPAND_BUCKETS(hh, tbl, oomed);
+        (void)oomed;
+    }
+}
+
 /* Puts `e` in place of `old` (may be NULL) and stamps its version. */
 static int stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
                       uint32_t hashv)
@@ -73,10 +91,12 @@ static int stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
     HASH_ADD_KEYPTR_BYHASHVALUE(hh, st->table, e->data, e->klen, hashv, e);
     if (!e->hh.tbl)
         return KVSTORE_ENOMEM;
-    if (old)
+    if (old) {
         HASH_DELETE(hh, st->table, old);
-    else
+    } else {
         atomic_fetch_add_explicit(&st->keygen, 1, memory_order_release);
+        keep_load_low(st->table->hh.tbl);
+    }
     e->version = ++st->clock;
     return KVSTORE_OK;
 }

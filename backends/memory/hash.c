@@ -59,16 +59,30 @@ uint32_t mem_hash(const char *key, size_t klen)
     uint64_t w;
     size_t n = klen;
 
-    while (n >= 8) {
+    while (n > 8) {
         memcpy(&w, p, 8);
         h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
         h ^= h >> 29;
         p += 8;
         n -= 8;
     }
-    w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)p[i] << (8 * i);
+    /* The last 1..8 bytes without a byte loop: one load that may reach back
+     * into bytes already mixed, or two overlapping 4-byte loads, or three
+     * single bytes. The length is in `h`, so the overlaps cannot make two
+     * keys of different lengths collide by construction. */
+    if (klen >= 8) {
+        memcpy(&w, key + klen - 8, 8);
+    } else if (n >= 4) {
+        uint32_t lo, hi;
+
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        w = ((uint64_t)hi << 32) | lo;
+    } else if (n > 0) {
+        w = ((uint64_t)p[0] << 16) | ((uint64_t)p[n / 2] << 8) | p[n - 1];
+    } else {
+        w = 0;
+    }
     h = mix(h ^ w);
     return (uint32_t)h ^ (uint32_t)(h >> 32);
 }

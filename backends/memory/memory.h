@@ -23,13 +23,6 @@
  * the element's hh.tbl NULL, which callers check. */
 #define HASH_NONFATAL_OOM 1
 #include <uthash.h>
-/* uthash lets a chain grow to 10 entries before it doubles a table, and a
- * lookup pays a cache miss per entry it walks past. Lookups dominate this
- * backend, so tables here double at 3: chains stay near one entry, for
- * about 16 bytes of bucket array per key. The constant is read where the
- * add macros expand, i.e. in this backend's files only. */
-#undef HASH_BKT_CAPACITY_THRESH
-#define HASH_BKT_CAPACITY_THRESH 3U
 
 #define MEM_HIDDEN __attribute__((visibility("hidden")))
 
