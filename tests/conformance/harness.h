@@ -32,6 +32,11 @@ extern bool conf_disposable;
 /* True when a full listing walk may return a key more than once (the
  * backend documents it, e.g. Redis SCAN). */
 extern bool conf_list_repeats;
+/* True when the backend documents that a watch event carries the value
+ * read after the event (file: inotify, redis: keyspace notifications):
+ * every event still arrives once and in order, but a set's value may be
+ * that of a later write, or NULL (len 0) once the key is gone. */
+extern bool conf_watch_late_values;
 
 /* Per-test state built by conf_setup and released by conf_teardown. */
 typedef struct conf_ctx {

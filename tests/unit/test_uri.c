@@ -209,6 +209,9 @@ static void test_rejected(void **state)
     rejected("rec:/x%00y");       /* escaped NUL */
     rejected("rec://u%00:p@h");
     rejected("rec://u:p%00@h");
+    rejected("rec:/x%0Ay");        /* escaped line break */
+    rejected("rec://u%0d:p@h");
+    rejected("rec:/x?a=%7F");      /* escaped DEL */
     rejected("rec:?opt1=%00");
     rejected("rec:?%00=1");
     rejected("rec:/x%4");          /* truncated escape */
