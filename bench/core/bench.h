@@ -49,7 +49,10 @@ _Noreturn void bench_die(const char *fmt, ...) KVSTORE_PRINTF(1, 2);
 /* Dies with kvstore_errmsg() if `rc` is not KVSTORE_OK. */
 void bench_check(int rc, const char *what);
 double bench_now(void);
+/* Allocation that ends the run on failure (a benchmark has no use for a
+ * recovery path). */
 void *bench_xmalloc(size_t n);
+void *bench_xrealloc(void *p, size_t n);
 char *bench_xstrdup(const char *s);
 /* Times `lib` and `base` alternately `repeats` times and stores the best
  * (shortest) time of each, in seconds. */

@@ -122,10 +122,7 @@ size_t raw_file_walk(work *w)
             continue;
         if (n == cap) {
             cap *= 2;
-            char **grown = realloc(names, cap * sizeof *names);
-            if (!grown)
-                bench_die("out of memory");
-            names = grown;
+            names = bench_xrealloc(names, cap * sizeof *names);
         }
         names[n++] = bench_xstrdup(de->d_name);
     }

@@ -48,6 +48,14 @@ void *bench_xmalloc(size_t n)
     return p;
 }
 
+void *bench_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        bench_die("out of memory");
+    return q;
+}
+
 char *bench_xstrdup(const char *s)
 {
     char *p = strdup(s);
