@@ -61,13 +61,9 @@ void bench_pair(unsigned repeats, const bench_action *lib,
 /* Same for a single action. */
 double bench_best(unsigned repeats, const bench_action *a);
 /* Runs `rounds` rounds of fn(arg, i) on `n` threads (i = 0..n-1), all
- * released together; returns the shortest round's wall time, in seconds.
- * If `cpu_best` is not NULL it receives the shortest round's CPU time of
- * its busiest thread: the wall time the round would take if each thread
- * had a CPU to itself, whatever else the machine runs. */
+ * released together; returns the shortest round's wall time, in seconds. */
 double bench_threads(unsigned n, unsigned rounds,
-                     void (*fn)(void *arg, unsigned i), void *arg,
-                     double *cpu_best);
+                     void (*fn)(void *arg, unsigned i), void *arg);
 /* Key i of the workload: prefix followed by i on 8 digits. Returns an
  * array of `n` strings owned by the caller (bench_free_strings). */
 char **bench_make_keys(size_t n, const char *prefix);

@@ -53,19 +53,15 @@ static void reader_thread(void *arg, unsigned i)
 }
 
 /* Best rate of `nthreads` readers, each doing the same number of gets as
- * a lone reader would (so 2 threads do twice the total work). *cpu_rate
- * gets the rate computed from thread CPU time instead of wall time. */
+ * a lone reader would (so 2 threads do twice the total work). */
 static double reader_rate(work *w, void (*get)(work *, size_t, size_t),
-                          unsigned nthreads, unsigned repeats,
-                          double *cpu_rate)
+                          unsigned nthreads, unsigned repeats)
 {
     /* Every thread does n gets per round (its slice, nthreads times): a
      * few milliseconds, long against the barrier, short enough that the
      * best of many rounds ran with both CPUs free. */
     readers r = { w, get, nthreads, nthreads };
-    double cpu;
-    double best = bench_threads(nthreads, repeats, reader_thread, &r, &cpu);
-    *cpu_rate = bench_rate((size_t)r.passes * w->n, cpu);
+    double best = bench_threads(nthreads, repeats, reader_thread, &r);
     return bench_rate((size_t)r.passes * w->n, best);
 }
 
@@ -87,7 +83,7 @@ static void spin_thread(void *arg, unsigned i)
 static double spin_rate(unsigned nthreads, unsigned repeats)
 {
     unsigned long n = 2000000UL; /* a few milliseconds, like a get round */
-    double best = bench_threads(nthreads, repeats, spin_thread, &n, NULL);
+    double best = bench_threads(nthreads, repeats, spin_thread, &n);
     return bench_rate((size_t)n * nthreads, best);
 }
 
@@ -133,21 +129,13 @@ void bench_suite_memory(const bench_cfg *cfg)
 
     unsigned reps = cfg->repeats * MEM_REPEAT_FACTOR;
     double spin1 = spin_rate(1, 2 * reps), spin2 = spin_rate(2, 2 * reps);
-    double lib1c, lib2c, raw2c;
-    double lib1 = reader_rate(&lib, kv_get_range, 1, 2 * reps, &lib1c);
-    double lib2 = reader_rate(&lib, kv_get_range, 2, 2 * reps, &lib2c);
-    double raw2 = reader_rate(&raw, raw_mem_get_range, 2, 2 * reps, &raw2c);
+    double lib1 = reader_rate(&lib, kv_get_range, 1, 2 * reps);
+    double lib2 = reader_rate(&lib, kv_get_range, 2, 2 * reps);
+    double raw2 = reader_rate(&raw, raw_mem_get_range, 2, 2 * reps);
     bench_add_row("cpu spin, 2 threads vs 1", "same loop, 1 thread (ceiling)",
                   spin2, spin1, 0);
     bench_add_row("memory get, 2 threads vs 1", "libkvstore, 1 thread", lib2,
                   lib1, 1.5);
-    /* The same from thread CPU time: what the wall-clock line would show
-     * with both CPUs free. Lock waits that sleep are not counted, so it
-     * flatters a blocking design; the memory backend's readers never
-     * sleep behind each other (read locks). */
-    bench_add_row("  same, by thread CPU time", "libkvstore, 1 thread",
-                  lib2c, lib1c, 1.5);
-    (void)raw2c;
     bench_add_row("memory get, 2 threads", MEM_BASE ", 2 threads", lib2, raw2,
                   0);
 

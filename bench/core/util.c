@@ -111,39 +111,28 @@ typedef struct thread_arg {
     void *arg;
     unsigned index, rounds;
     double t0, t1;   /* this round's start and end, read after `stop` */
-    double cpu;      /* this round's thread CPU time */
 } thread_arg;
-
-static double thread_cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *thread_main(void *p)
 {
     thread_arg *t = p;
     for (unsigned r = 0; r < t->rounds; r++) {
         pthread_barrier_wait(t->start);
-        double c0 = thread_cpu_now();
         t->t0 = bench_now();
         t->fn(t->arg, t->index);
         t->t1 = bench_now();
-        t->cpu = thread_cpu_now() - c0;
         pthread_barrier_wait(t->stop);
     }
     return NULL;
 }
 
 double bench_threads(unsigned n, unsigned rounds,
-                     void (*fn)(void *arg, unsigned i), void *arg,
-                     double *cpu_best)
+                     void (*fn)(void *arg, unsigned i), void *arg)
 {
     pthread_barrier_t start, stop;
     pthread_t tid[16];
     thread_arg ta[16];
-    double best = 0, cbest = 0;
+    double best = 0;
 
     if (n == 0 || n > 16 || rounds == 0)
         bench_die("bench_threads: %u threads, %u rounds", n, rounds);
@@ -165,22 +154,16 @@ double bench_threads(unsigned n, unsigned rounds,
     for (unsigned r = 0; r < rounds; r++) {
         pthread_barrier_wait(&start);
         pthread_barrier_wait(&stop);
-        double t0 = ta[0].t0, t1 = ta[0].t1, cpu = ta[0].cpu;
+        double t0 = ta[0].t0, t1 = ta[0].t1;
         for (unsigned i = 1; i < n; i++) {
             if (ta[i].t0 < t0)
                 t0 = ta[i].t0;
             if (ta[i].t1 > t1)
                 t1 = ta[i].t1;
-            if (ta[i].cpu > cpu)
-                cpu = ta[i].cpu;
         }
         if (r == 0 || t1 - t0 < best)
             best = t1 - t0;
-        if (r == 0 || cpu < cbest)
-            cbest = cpu;
     }
-    if (cpu_best)
-        *cpu_best = cbest;
     for (unsigned i = 0; i < n; i++)
         pthread_join(tid[i], NULL);
     pthread_barrier_destroy(&stop);
