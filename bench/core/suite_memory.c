@@ -5,12 +5,14 @@
  */
 #include "workload.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MEM_BASE "uthash+mutex, malloc+memcpy"
 #define MEM_REPEAT_FACTOR 5
+#define THREAD_ROUNDS_FACTOR 20
 
 static void lib_set(void *p) { work *w = p; kv_set_range(w, 0, w->n); }
 static void lib_get(void *p) { work *w = p; kv_get_range(w, 0, w->n); }
@@ -127,11 +129,18 @@ void bench_suite_memory(const bench_cfg *cfg)
     pair_row(cfg, "memory get", MEM_BASE, (bench_action){ NULL, lib_get, &lib },
              (bench_action){ NULL, raw_get, &raw }, cfg->keys, 0.7);
 
-    unsigned reps = cfg->repeats * MEM_REPEAT_FACTOR;
-    double spin1 = spin_rate(1, 2 * reps), spin2 = spin_rate(2, 2 * reps);
-    double lib1 = reader_rate(&lib, kv_get_range, 1, 2 * reps);
-    double lib2 = reader_rate(&lib, kv_get_range, 2, 2 * reps);
-    double raw2 = reader_rate(&raw, raw_mem_get_range, 2, 2 * reps);
+    /* The scaling line and its ceiling are measured round by round in
+     * turn, so that all of them see the same moments of a shared machine
+     * (one measured after the other, the ceiling said 1.9x while the
+     * readers ran beside a compiler). The best of each is kept. */
+    double spin1 = 0, spin2 = 0, lib1 = 0, lib2 = 0, raw2 = 0;
+    for (unsigned i = 0; i < cfg->repeats * THREAD_ROUNDS_FACTOR; i++) {
+        spin1 = fmax(spin1, spin_rate(1, 1));
+        spin2 = fmax(spin2, spin_rate(2, 1));
+        lib1 = fmax(lib1, reader_rate(&lib, kv_get_range, 1, 1));
+        lib2 = fmax(lib2, reader_rate(&lib, kv_get_range, 2, 1));
+        raw2 = fmax(raw2, reader_rate(&raw, raw_mem_get_range, 2, 1));
+    }
     bench_add_row("cpu spin, 2 threads vs 1", "same loop, 1 thread (ceiling)",
                   spin2, spin1, 0);
     bench_add_row("memory get, 2 threads vs 1", "libkvstore, 1 thread", lib2,
