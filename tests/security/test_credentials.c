@@ -5,8 +5,9 @@
  * URIs that fail to parse at all, file-backend open failures, and the
  * CLI's other ways of getting a URI: KVSTORE_URL, --store-file, "@FILE"
  * arguments of copy, and --store=URI (the '=' form) masked in
- * /proc/PID/cmdline. argv[1] is the kvstore binary (CLI tests are skipped
- * without it).
+ * /proc/PID/cmdline. And the CLI's default store is private (0700 and
+ * 0600 whatever the umask). argv[1] is the kvstore binary (CLI tests are
+ * skipped without it).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -245,6 +246,57 @@ static void cli_store_masked(void **state)
     }
 }
 
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        fail_msg("lstat %s", path);
+    return st.st_mode & 07777;
+}
+
+/* With no store given, the CLI creates $XDG_DATA_HOME/kvstore (and any
+ * missing parent) 0700, and the backend makes buckets 0700 and records
+ * 0600, even under umask 0. */
+static void cli_default_store_private(void **state)
+{
+    (void)state;
+    if (cli_path == NULL)
+        skip();
+    char *dir = tmp_new();
+    char xdg[4200], path[4400];
+
+    snprintf(xdg, sizeof xdg, "%s/xdg/data", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        umask(0);
+        setenv("XDG_DATA_HOME", xdg, 1);
+        unsetenv("KVSTORE_URL");
+        execl(cli_path, "kvstore", "-b", "priv", "set", "k", "v",
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    snprintf(path, sizeof path, "%s/xdg", dir);
+    assert_int_equal(mode_of(path), 0700);
+    assert_int_equal(mode_of(xdg), 0700);
+    snprintf(path, sizeof path, "%s/kvstore", xdg);
+    assert_int_equal(mode_of(path), 0700);
+    snprintf(path, sizeof path, "%s/kvstore/priv", xdg);
+    assert_int_equal(mode_of(path), 0700);
+    snprintf(path, sizeof path, "%s/kvstore/priv/k", xdg);
+    assert_int_equal(mode_of(path), 0600);
+    tmp_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     cli_path = argc > 1 ? argv[1] : NULL;
@@ -253,6 +305,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(file_open_failures),
         cmocka_unit_test(cli_env_and_files),
         cmocka_unit_test(cli_store_masked),
+        cmocka_unit_test(cli_default_store_private),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
