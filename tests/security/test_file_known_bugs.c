@@ -36,14 +36,17 @@ static void long_noncanonical_name_not_listed(void **state)
     write_small(path, "");
 
     kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    size_t listed = page->count;
+    int rc = kvstore_list_keys(b, NULL, NULL, 0, &page);
+    size_t listed = rc == KVSTORE_OK ? page->count : 0;
     kvstore_keys_free(page);
-    assert_int_equal(listed, 0); /* fails today: the key is listed */
-
     kvstore_bucket_close(b);
     kvstore_close(s);
     tmp_free(dir);
+    /* Everything is freed first: the failure must not be a leak too
+     * (valgrind's exit code would turn an expected failure into an
+     * error). */
+    assert_int_equal(rc, KVSTORE_OK);
+    assert_int_equal(listed, 0); /* fails today: the key is listed */
 }
 
 int main(void)
