@@ -103,10 +103,15 @@ KVF_HIDDEN int kvf_temp_commit(kvf_bucket *b, const char *tmp,
 KVF_HIDDEN void kvf_temp_discard(kvf_bucket *b, const char *tmp);
 /* fsyncs the bucket directory when the store syncs. */
 KVF_HIDDEN int kvf_dir_sync(kvf_bucket *b);
-/* Takes the cross-process, cross-thread write lock of `name`; returns a
- * descriptor to pass to kvf_unlock (closing it drops the lock). */
-KVF_HIDDEN int kvf_lock(kvf_bucket *b, const char *name, int *lockfd);
-KVF_HIDDEN void kvf_unlock(int lockfd);
+/* A held write lock (record.c). */
+typedef struct kvf_lock_t {
+    int fd;          /* the lock file; closing it drops the OFD lock */
+    unsigned stripe; /* the in-process mutex also held */
+} kvf_lock_t;
+/* Takes the cross-process, cross-thread write lock of `name`; release it
+ * with kvf_unlock. */
+KVF_HIDDEN int kvf_lock(kvf_bucket *b, const char *name, kvf_lock_t *lk);
+KVF_HIDDEN void kvf_unlock(kvf_lock_t *lk);
 /* A fresh random 64-bit number (write ids, temp names, walk tokens). */
 KVF_HIDDEN uint64_t kvf_random(kvf_store *s);
 /* Maps errno of a failed system call to a status with a message. */

@@ -307,35 +307,56 @@ int kvf_dir_sync(kvf_bucket *b)
     return KVSTORE_OK;
 }
 
-int kvf_lock(kvf_bucket *b, const char *name, int *lockfd)
+/* Threads of one process first meet on a mutex stripe, so that at most
+ * one of them per stripe waits in the kernel: a thread blocked in fcntl
+ * then only ever waits for another process. (It also keeps valgrind, which
+ * runs one thread at a time and does not know F_OFD_SETLKW blocks, from
+ * deadlocking.) Stripes are process-wide, shared by every store handle. */
+#define KVF_STRIPES 256
+static pthread_mutex_t stripes[KVF_STRIPES];
+static pthread_once_t stripes_once = PTHREAD_ONCE_INIT;
+
+static void stripes_init(void)
+{
+    for (int i = 0; i < KVF_STRIPES; i++)
+        pthread_mutex_init(&stripes[i], NULL);
+}
+
+int kvf_lock(kvf_bucket *b, const char *name, kvf_lock_t *lk)
 {
     /* An open file description of its own per operation: OFD locks then
-     * exclude other threads of this process as well as other processes
-     * (a shared descriptor would not, nor would one inherited by fork),
-     * and the kernel drops the lock if the process dies. The locked byte
-     * is a hash of the file name, so writers of different keys rarely
-     * wait for each other. */
-    int fd = openat(b->dfd, ".lock",
-                    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return kvf_errno(errno, "open lock file", b->name);
+     * exclude other processes, including forked children that inherited
+     * our descriptors (a shared descriptor would not), and the kernel drops
+     * the lock if the process dies. The locked byte is a hash of the file
+     * name, so writers of different keys rarely wait for each other. */
     uint32_t h = 2166136261u;
     for (const char *p = name; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
+    lk->stripe = h % KVF_STRIPES;
+    pthread_once(&stripes_once, stripes_init);
+    pthread_mutex_lock(&stripes[lk->stripe]);
+    lk->fd = openat(b->dfd, ".lock",
+                    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (lk->fd < 0) {
+        int err = errno;
+        pthread_mutex_unlock(&stripes[lk->stripe]);
+        return kvf_errno(err, "open lock file", b->name);
+    }
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
                        .l_start = (off_t)(h & 0xFFFF), .l_len = 1};
-    while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
+    while (fcntl(lk->fd, F_OFD_SETLKW, &fl) < 0) {
         if (errno != EINTR) {
             int err = errno;
-            close(fd);
+            close(lk->fd);
+            pthread_mutex_unlock(&stripes[lk->stripe]);
             return kvf_errno(err, "lock", b->name);
         }
     }
-    *lockfd = fd;
     return KVSTORE_OK;
 }
 
-void kvf_unlock(int lockfd)
+void kvf_unlock(kvf_lock_t *lk)
 {
-    close(lockfd); /* the last descriptor of the OFD: the lock goes */
+    close(lk->fd); /* the last descriptor of the OFD: the lock goes */
+    pthread_mutex_unlock(&stripes[lk->stripe]);
 }

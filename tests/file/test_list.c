@@ -42,7 +42,9 @@ static int walk(kvstore_bucket *b, const char *prefix, char *cursor,
         for (size_t i = 0; i < page->count; i++) {
             const char *k = page->keys[i];
             assert_true(strcmp(last, k) < 0); /* ordered, no repeats */
-            snprintf(last, sizeof last, "%s", k);
+            size_t kl = strlen(k);
+            assert_true(kl < sizeof last);
+            memcpy(last, k, kl + 1);
             assert_int_equal(strncmp(k, kprefix, strlen(kprefix)), 0);
             int idx = atoi(k + strlen(kprefix));
             assert_true(idx >= 0 && idx < NKEYS);
