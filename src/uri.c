@@ -146,10 +146,11 @@ static int parse_query(kvstore_uri *uri, const char *q, size_t len)
 }
 
 /* scheme ":" ["//" ("***@" | user ":***@")] hosts path ["?" query] */
-static int build_redacted(kvstore_uri *uri, const char *path_raw,
+static int build_redacted(kvstore_uri *uri, const char *user_raw,
+                          size_t user_len, const char *path_raw,
                           size_t path_len, const char *query, size_t qlen)
 {
-    size_t cap = strlen(uri->scheme) + 3 + (uri->user ? strlen(uri->user) : 0)
+    size_t cap = strlen(uri->scheme) + 3 + user_len
                  + 5 + (uri->hosts ? strlen(uri->hosts) : 0) + path_len
                  + qlen + 2;
     char *r = malloc(cap);
@@ -162,7 +163,8 @@ static int build_redacted(kvstore_uri *uri, const char *path_raw,
         n += snprintf(r + n, cap - (size_t)n, "//");
         /* Without a password the user part may itself be a token. */
         if (uri->user && uri->password)
-            n += snprintf(r + n, cap - (size_t)n, "%s:***@", uri->user);
+            n += snprintf(r + n, cap - (size_t)n, "%.*s:***@",
+                          (int)user_len, user_raw);
         else if (uri->user)
             n += snprintf(r + n, cap - (size_t)n, "***@");
         n += snprintf(r + n, cap - (size_t)n, "%s", uri->hosts);
@@ -178,8 +180,8 @@ static int parse(kvstore_uri *uri, const char *text)
 {
     size_t len = strnlen(text, URI_MAX + 1);
     const char *colon, *rest, *query, *end;
-    const char *path_raw;
-    size_t path_len, qlen = 0;
+    const char *path_raw, *user_raw = NULL;
+    size_t path_len, qlen = 0, user_len = 0;
     int rc = KVSTORE_OK;
 
     if (len == 0)
@@ -228,6 +230,8 @@ static int parse(kvstore_uri *uri, const char *text)
         if (at) {
             const char *pc = memchr(auth, ':', (size_t)(at - auth));
             const char *user_end = pc ? pc : at;
+            user_raw = auth;
+            user_len = (size_t)(user_end - auth);
             uri->user = decode(auth, (size_t)(user_end - auth), &rc,
                                "user name");
             if (uri->user == NULL)
@@ -258,7 +262,7 @@ static int parse(kvstore_uri *uri, const char *text)
         if (rc != KVSTORE_OK)
             return rc;
     }
-    return build_redacted(uri, path_raw, path_len, query ? query + 1 : NULL,
+    return build_redacted(uri, user_raw, user_len, path_raw, path_len, query ? query + 1 : NULL,
                           qlen);
 }
 

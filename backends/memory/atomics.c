@@ -1,0 +1,226 @@
+/*
+ * libkvstore - memory backend: increment and compare-and-swap.
+ *
+ * Both run under the key's stripe write lock, which makes them atomic with
+ * respect to every other operation on the key. CAS compares the entry's
+ * version: versions come from a per-stripe clock that only moves forward,
+ * so a key deleted and set again never returns to an old version.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "memory.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses the canonical ASCII decimal form of an int64, the form increment
+ * writes: an optional '-', then digits with no leading zero (and no "-0").
+ * Anything else (spaces, '+', "1.0", "007", out of range) is rejected, as
+ * Redis INCR does, so counters behave alike on every backend. */
+static bool parse_int64(const char *s, size_t len, int64_t *out)
+{
+    bool neg = false;
+    uint64_t v = 0, lim;
+    size_t i = 0;
+
+    if (len == 0)
+        return false;
+    if (s[0] == '-') {
+        neg = true;
+        i = 1;
+        if (len == 1)
+            return false;
+    }
+    if (s[i] == '0') {
+        /* "0" alone is fine; "00", "0x1", "-0" are not. */
+        if (neg || len != 1)
+            return false;
+        *out = 0;
+        return true;
+    }
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < len; i++) {
+        unsigned d;
+
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        d = (unsigned)(s[i] - '0');
+        if (v > (lim - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (neg)
+        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    else
+        *out = (int64_t)v;
+    return true;
+}
+
+int mem_increment(void *bucket, const char *key, int64_t delta,
+                  int64_t *result)
+{
+    mem_bucket *b = bucket;
+    size_t klen = strlen(key);
+    uint32_t hashv = mem_hash(key, klen);
+    mem_stripe *st = mem_stripe_of(b, hashv);
+    mem_entry *old, *e = NULL;
+    mem_event *ev = NULL;
+    int64_t cur = 0, sum = 0;
+    char buf[24];
+    int n, rc = KVSTORE_OK;
+
+    pthread_rwlock_wrlock(&st->lock);
+    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, old);
+    if (old && !parse_int64(old->value, old->vlen, &cur)) {
+        rc = KVSTORE_EINVAL;
+    } else if (__builtin_add_overflow(cur, delta, &sum)) {
+        rc = KVSTORE_ETOOBIG; /* reported as EINVAL below, with its text */
+    } else {
+        n = snprintf(buf, sizeof(buf), "%" PRId64, sum);
+        e = mem_entry_new(key, klen, buf, (size_t)n);
+        if (!e)
+            rc = KVSTORE_ENOMEM;
+        else
+            rc = mem_stripe_put(st, old, e, hashv);
+        if (rc == KVSTORE_OK) {
+            /* The value is known only under the lock; so is the event. */
+            ev = mem_event_prepare(b, KVSTORE_EVENT_SET, key, klen, buf,
+                                   (size_t)n);
+            mem_event_publish(b, ev);
+        }
+    }
+    pthread_rwlock_unlock(&st->lock);
+
+    switch (rc) {
+    case KVSTORE_OK:
+        free(old);
+        if (result)
+            *result = sum;
+        return KVSTORE_OK;
+    case KVSTORE_EINVAL:
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "memory: value of \"%s\" is not a decimal "
+                                 "int64", key);
+    case KVSTORE_ETOOBIG:
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "memory: incrementing \"%s\" by %" PRId64
+                                 " overflows int64", key, delta);
+    default:
+        free(e);
+        return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    }
+}
+
+/* A snapshot of one key. Owned by the caller of cas_open, freed by
+ * cas_free; `value` is lent to the user until then. */
+typedef struct mem_cas {
+    mem_bucket *b;
+    bool found;
+    uint64_t version;
+    uint32_t hashv;
+    size_t klen;
+    size_t vlen;
+    void *value;   /* copy of the value when found (never NULL then) */
+    char key[];
+} mem_cas;
+
+int mem_cas_open(void **out, void *bucket, const char *key, bool *found,
+                 const void **value, size_t *len)
+{
+    mem_bucket *b = bucket;
+    size_t klen = strlen(key);
+    mem_cas *c = malloc(sizeof(*c) + klen + 1);
+    mem_stripe *st;
+    mem_entry *e;
+    bool oom = false;
+
+    if (!c)
+        return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    memcpy(c->key, key, klen + 1);
+    c->b = b;
+    c->klen = klen;
+    c->hashv = mem_hash(key, klen);
+    c->value = NULL;
+    c->vlen = 0;
+    c->version = 0;
+    st = mem_stripe_of(b, c->hashv);
+
+    pthread_rwlock_rdlock(&st->lock);
+    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, c->hashv, e);
+    c->found = e != NULL;
+    if (e) {
+        c->version = e->version;
+        c->vlen = e->vlen;
+        c->value = malloc(e->vlen ? e->vlen : 1);
+        if (c->value)
+            memcpy(c->value, e->value, e->vlen);
+        else
+            oom = true;
+    }
+    pthread_rwlock_unlock(&st->lock);
+
+    if (oom) {
+        free(c);
+        return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    }
+    *found = c->found;
+    *value = c->value;
+    *len = c->vlen;
+    *out = c;
+    return KVSTORE_OK;
+}
+
+int mem_cas_swap(void *cas, const void *value, size_t len)
+{
+    mem_cas *c = cas;
+    mem_bucket *b = c->b;
+    mem_stripe *st = mem_stripe_of(b, c->hashv);
+    mem_entry *cur, *e;
+    mem_event *ev;
+    int rc = mem_check_value(len);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    e = mem_entry_new(c->key, c->klen, value, len);
+    if (!e)
+        return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    ev = mem_event_prepare(b, KVSTORE_EVENT_SET, c->key, c->klen, value, len);
+
+    pthread_rwlock_wrlock(&st->lock);
+    HASH_FIND_BYHASHVALUE(hh, st->table, c->key, c->klen, c->hashv, cur);
+    if (c->found ? (cur && cur->version == c->version) : !cur) {
+        rc = mem_stripe_put(st, cur, e, c->hashv);
+        if (rc == KVSTORE_OK) {
+            mem_event_publish(b, ev);
+            ev = NULL;
+        }
+    } else {
+        rc = KVSTORE_ECONFLICT;
+    }
+    pthread_rwlock_unlock(&st->lock);
+
+    if (ev)
+        mem_event_unref(ev);
+    if (rc == KVSTORE_OK) {
+        free(cur);
+        return KVSTORE_OK;
+    }
+    free(e);
+    if (rc == KVSTORE_ECONFLICT)
+        return kvstore_set_error(KVSTORE_ECONFLICT,
+                                 "memory: \"%s\" changed since the snapshot",
+                                 c->key);
+    return kvstore_set_error(rc, "memory: out of memory");
+}
+
+void mem_cas_free(void *cas)
+{
+    mem_cas *c = cas;
+
+    if (!c)
+        return;
+    free(c->value);
+    free(c);
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, builds with
+# warnings as errors, runs every suite, then the unit/conformance/backend
+# suites under ASan+UBSan and valgrind and the concurrency suite under TSan.
+# Ends with the line 'N passed, N failed, N skipped'.
+#   KVSTORE_TEST_QUICK=1 scripts/test.sh   # plain build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+kvstore_install_deps
+
+jobs=$(nproc)
+logs=()
+
+setup() { # dir, meson options...
+  local dir=$1; shift
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  meson compile -C "$dir" >/dev/null
+}
+
+run() { # dir, log name, meson test options...
+  local dir=$1 log=$2; shift 2
+  logs+=("$dir/meson-logs/$log.json")
+  rm -f "$dir/meson-logs/$log.json"
+  meson test -C "$dir" --logbase "$log" --num-processes "$jobs" --print-errorlogs "$@" || true
+}
+
+echo "== build (gcc, -Werror)"
+setup build -Dwerror=true
+run build testlog
+
+if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm)
+
+  echo "== ASan + UBSan"
+  setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+  run build-asan testlog "${sanitized_suites[@]}" --suite concurrency
+
+  echo "== valgrind memcheck"
+  run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
+    --suite wasm --no-suite wasm-program
+  KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    run build valgrind-wasm --suite wasm-program --timeout-multiplier 10
+  # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
+  KVSTORE_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    run build valgrind-cli --suite cli --timeout-multiplier 10
+
+  echo "== TSan (concurrency suite)"
+  setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=false
+  # TSan needs a non-randomised, compact address space on current kernels.
+  rm -f build-tsan/meson-logs/testlog.json
+  logs+=(build-tsan/meson-logs/testlog.json)
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
+      --print-errorlogs --suite concurrency --suite memory --suite file || true
+
+  echo "== fuzz targets (clang, libFuzzer, short fixed runs)"
+  CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=true -Dbench=false \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
+  run build-fuzz testlog --suite fuzz
+fi
+
+python3 scripts/summary.py "${logs[@]}"

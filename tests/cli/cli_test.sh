@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# CLI tests: run the built kvstore binary against file: stores in a temp
+# dir and check output bytes and exit codes. Prints TAP.
+# Usage: cli_test.sh PATH/TO/kvstore
+# KVSTORE_CLI_WRAPPER (e.g. "valgrind -q --error-exitcode=99
+# --leak-check=full --errors-for-leak-kinds=definite") prefixes every run
+# of the binary, so the tool itself is checked, not bash.
+set -euo pipefail
+
+KV=${1:?usage: cli_test.sh PATH/TO/kvstore}
+read -r -a WRAP <<<"${KVSTORE_CLI_WRAPPER:-}"
+KVR=("${WRAP[@]}" "$KV")
+T=$(mktemp -d)
+WATCH_PID=
+cleanup() {
+  if [ -n "$WATCH_PID" ]; then kill "$WATCH_PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# A clean, predictable environment: no inherited store.
+unset KVSTORE_URL
+export HOME=$T/home XDG_DATA_HOME=$T/xdg
+mkdir -p "$HOME"
+S=file://$T/s          # the store most tests use
+OUT=$T/out ERR=$T/err
+
+n=0 failed=0
+ok() { # ok DESCRIPTION COMMAND... : passes if COMMAND succeeds
+  local desc=$1; shift
+  n=$((n + 1))
+  if "$@"; then
+    echo "ok $n - $desc"
+  else
+    echo "not ok $n - $desc"
+    failed=$((failed + 1))
+    { echo "# stdout:"; head -c 2000 "$OUT" | sed "s/^/#   /"; echo "# stderr:"; head -c 2000 "$ERR" | sed "s/^/#   /"; } 2>/dev/null || true
+  fi
+}
+# run ARGS...: runs kvstore, keeping stdout, stderr and the exit code (rc).
+run() { set +e; "${KVR[@]}" "$@" >"$OUT" 2>"$ERR"; rc=$?; set -e; }
+run_in() { local in=$1; shift; set +e; "${KVR[@]}" "$@" <"$in" >"$OUT" 2>"$ERR"; rc=$?; set -e; }
+rc_is() { [ "$rc" -eq "$1" ]; }
+out_is() { [ "$(cat "$OUT")" = "$1" ]; }
+err_has() { grep -q -- "$1" "$ERR"; }
+out_has() { grep -q -- "$1" "$OUT"; }
+kv() { "${KVR[@]}" -s "$S" "$@"; }
+
+# ---------------------------------------------------------------- help
+run --help
+ok "kvstore --help exits 0 and lists commands" \
+  eval 'rc_is 0 && out_has "Usage: kvstore" && out_has "  bench "'
+for c in get set del exists ls incr cas watch copy bench; do
+  run "$c" --help
+  ok "kvstore $c --help" eval "rc_is 0 && out_has 'Usage: kvstore $c' && [ ! -s \$ERR ]"
+  run help "$c"
+  ok "kvstore help $c" eval "rc_is 0 && out_has 'Usage: kvstore $c'"
+done
+run --version
+ok "--version prints a version" eval 'rc_is 0 && out_has "^kvstore [0-9]"'
+
+# ---------------------------------------------------------------- usage errors
+run;                    ok "no command is exit 2" eval 'rc_is 2 && err_has "missing command"'
+run frobnicate;         ok "unknown command is exit 2" eval 'rc_is 2 && err_has "unknown command"'
+run -s "$S" get;        ok "get without KEY is exit 2" eval 'rc_is 2 && err_has "missing argument"'
+run -s "$S" get a b;    ok "get with two keys is exit 2" eval 'rc_is 2 && err_has "too many"'
+run -s "$S" set k;      ok "set without VALUE is exit 2" 'rc_is' 2
+run -s "$S" get --nope k; ok "unknown option is exit 2" eval 'rc_is 2 && err_has "unknown option"'
+run -s "$S" ls --limit; ok "option without value is exit 2" eval 'rc_is 2 && err_has "needs a value"'
+run -s "$S" ls --limit 0;    ok "ls --limit 0 is exit 2" 'rc_is' 2
+run -s "$S" ls --limit 1001; ok "ls --limit 1001 is exit 2" 'rc_is' 2
+run -s "$S" ls --limit 5x;   ok "ls --limit 5x is exit 2" 'rc_is' 2
+run -s "$S" incr c 1x;  ok "incr with a bad DELTA is exit 2" 'rc_is' 2
+run -s "$S" incr c 99999999999999999999; ok "incr DELTA beyond int64 is exit 2" 'rc_is' 2
+run -s "$S" bench --n 0; ok "bench --n 0 is exit 2" 'rc_is' 2
+run -s "$S" copy a b c; ok "copy with 3 arguments is exit 2" 'rc_is' 2
+run -s "$S" cas k - -;  ok "cas with two stdin values is exit 2" 'rc_is' 2
+run -s "$S" --store-file "$T/nope" get k; ok "--store with --store-file is exit 2" 'rc_is' 2
+run --store-file "$T/nope" get k; ok "missing --store-file is exit 2" eval 'rc_is 2 && err_has "cannot open store file"'
+
+# ---------------------------------------------------------------- get/set/del/exists
+run -s "$S" set greeting hello; ok "set exits 0" 'rc_is' 0
+run -s "$S" get greeting
+ok "get prints the exact value, no newline on a pipe" \
+  eval 'rc_is 0 && [ "$(od -An -c "$OUT" | tr -d " ")" = "hello" ]'
+run -s "$S" get missing
+ok "get of a missing key is exit 1 with a message" eval 'rc_is 1 && [ ! -s "$OUT" ] && err_has "not found"'
+run -s "$S" exists greeting; ok "exists prints true, exit 0" eval 'rc_is 0 && out_is true'
+run -s "$S" exists missing;  ok "exists prints false, exit 1" eval 'rc_is 1 && out_is false'
+run -s "$S" -b other get greeting; ok "--bucket isolates keys" 'rc_is' 1
+run -s "$S" get greeting --bucket default; ok "global options after the command" eval 'rc_is 0 && out_is hello'
+run -s "$S" set empty ''
+run -s "$S" get empty; ok "empty value round-trips as 0 bytes" eval 'rc_is 0 && [ ! -s "$OUT" ]'
+run -s "$S" set neg -5; run -s "$S" get neg; ok "a negative number is a value, not an option" eval 'rc_is 0 && out_is -5'
+run -s "$S" set dash -- --x; run -s "$S" get dash; ok "-- ends options" eval 'rc_is 0 && out_is --x'
+
+printf 'a\0b\n\0\377\r\n' >"$T/bin"
+run_in "$T/bin" -s "$S" set bin -
+run -s "$S" get bin
+ok "binary value with NUL bytes via stdin round-trips exactly" eval 'rc_is 0 && cmp -s "$T/bin" "$OUT"'
+head -c 300000 /dev/urandom >"$T/big"
+run_in "$T/big" -s "$S" set big -
+run -s "$S" get big
+ok "300 kB random value via stdin round-trips exactly" eval 'rc_is 0 && cmp -s "$T/big" "$OUT"'
+printf -- - >"$T/dash"; run_in "$T/dash" -s "$S" set d -; run -s "$S" get d
+ok "a literal '-' value via stdin" eval 'rc_is 0 && out_is -'
+if script -qec true /dev/null >/dev/null 2>&1; then
+  script -qec "'$KV' -s '$S' get greeting" /dev/null >"$T/tty" </dev/null
+  ok "get adds a newline on a terminal" eval '[ "$(od -An -c "$T/tty" | tr -d " ")" = "hello\r\n" ]'
+fi
+
+run -s "$S" del greeting; ok "del exits 0" 'rc_is' 0
+run -s "$S" exists greeting; ok "deleted key is gone" eval 'rc_is 1 && out_is false'
+run -s "$S" del greeting; ok "del of a missing key exits 0" 'rc_is' 0
+kv set m1 1; kv set m2 2
+run -s "$S" del m1 m2 nothere; ok "del of several keys" eval 'rc_is 0'
+run -s "$S" exists m2; ok "del of several keys removed them" 'rc_is' 1
+
+# ---------------------------------------------------------------- bad input (library errors: exit 3)
+run -s "$S" get '';                      ok "empty key is exit 3" eval 'rc_is 3 && err_has "key"'
+run -s "$S" get "$(printf 'a\377b')";    ok "invalid UTF-8 key is exit 3" 'rc_is' 3
+run -s "$S" set "$(head -c 1025 /dev/zero | tr '\0' k)" v; ok "1025-byte key is exit 3" 'rc_is' 3
+run -s "$S" -b 'a/b' get k;              ok "bucket 'a/b' is exit 3" eval 'rc_is 3 && err_has "bucket"'
+run -s "$S" -b '..' set k v;             ok "bucket '..' is exit 3" 'rc_is' 3
+run -s "$S" -b "$(head -c 65 /dev/zero | tr '\0' b)" get k; ok "65-byte bucket is exit 3" 'rc_is' 3
+run -s 'nosuchscheme://x' get k;         ok "unknown scheme is exit 3" eval 'rc_is 3 && err_has "scheme"'
+run -s '::not a uri' get k;              ok "malformed URI is exit 3" 'rc_is' 3
+run -s "$S?bogus=1" get k;               ok "unknown URI parameter is exit 3" 'rc_is' 3
+run -s "$S" ls --cursor 'garbage!';      ok "garbage cursor is exit 3" eval 'rc_is 3 && err_has "cursor"'
+run -s "$S" get greeting
+set +e; "${KVR[@]}" -s "$S" get bin >/dev/full 2>"$ERR"; rc=$?; set -e
+ok "a write error on stdout is exit 3" eval 'rc_is 3 && err_has "stdout"'
+
+# ---------------------------------------------------------------- store selection
+run set dflt fromdefault
+ok "the default store is \$XDG_DATA_HOME/kvstore" \
+  eval 'rc_is 0 && [ -d "$XDG_DATA_HOME/kvstore" ] && [ "$("${KVR[@]}" -s "file://$XDG_DATA_HOME/kvstore" get dflt)" = fromdefault ]'
+( unset XDG_DATA_HOME; "${KVR[@]}" set dflt2 fromhome >/dev/null 2>&1 )
+ok "without XDG_DATA_HOME the default is ~/.local/share/kvstore" \
+  eval '[ "$("${KVR[@]}" -s "file://$HOME/.local/share/kvstore" get dflt2)" = fromhome ]'
+KVSTORE_URL=file://$T/env "${KVR[@]}" set e fromenv
+ok "KVSTORE_URL picks the store" eval '[ "$("${KVR[@]}" -s "file://$T/env" get e)" = fromenv ]'
+run -s "$S" get e; ok "...and not another one" 'rc_is' 1
+KVSTORE_URL=file://$T/env "${KVR[@]}" -s "$S" set e2 fromflag
+ok "--store wins over KVSTORE_URL" eval '[ "$(kv get e2)" = fromflag ] && ! "${KVR[@]}" -s "file://$T/env" exists e2 >/dev/null'
+printf '%s\n' "$S" >"$T/uri"
+run --store-file "$T/uri" get neg; ok "--store-file reads the URI from a file" eval 'rc_is 0 && out_is -5'
+: >"$T/emptyuri"
+run --store-file "$T/emptyuri" get neg; ok "an empty --store-file is exit 2" 'rc_is' 2
+
+# Credentials: a warning that never repeats the password, and argv masked.
+run -s 'redis://alice:s3cr3tpw@127.0.0.1:1/0' get k
+ok "--store with a password warns without echoing it" \
+  eval 'err_has "warning" && ! grep -q s3cr3tpw "$ERR" "$OUT" && [ "$rc" -ge 1 ] && [ "$rc" -le 3 ]'
+mkfifo "$T/fifo"
+"$KV" -s 'file://bob:s3cr3tpw@/nonexistent' set k - <"$T/fifo" >/dev/null 2>&1 &
+pid=$!
+exec 7>"$T/fifo"   # keeps the process blocked reading stdin, after parsing
+masked=no
+for _ in $(seq 50); do
+  if ! tr '\0' ' ' </proc/$pid/cmdline | grep -q s3cr3tpw; then masked=yes; break; fi
+  sleep 0.1
+done
+cmdline=$(tr '\0' ' ' </proc/$pid/cmdline)
+exec 7>&-
+wait $pid || true
+ok "the password is masked in /proc/PID/cmdline" eval '[ $masked = yes ] && [[ "$cmdline" == *"*@/nonexistent"* ]]'
+
+# ---------------------------------------------------------------- ls
+expected=$T/expected; : >"$expected"
+for i in $(seq -w 1 23); do kv set "p/$i" "v$i"; echo "p/$i" >>"$expected"; done
+kv set 'q/other' x
+sort -o "$expected" "$expected"
+run -s "$S" ls --prefix p/ --limit 4
+ok "ls walks every page of a prefix" eval 'rc_is 0 && [ "$(sort "$OUT")" = "$(cat "$expected")" ]'
+run -s "$S" ls
+ok "ls without a prefix lists every key" eval 'rc_is 0 && out_has "^q/other$" && out_has "^p/01$" && out_has "^bin$"'
+# Paging by hand: one page per call, the next cursor on stderr.
+: >"$T/paged"; cursor=''; pages=0; maxpage=0
+while :; do
+  "${KVR[@]}" -s "$S" ls --prefix p/ --limit 5 --cursor "$cursor" >"$T/page" 2>"$ERR"
+  pages=$((pages + 1)); c=$(wc -l <"$T/page"); [ "$c" -gt "$maxpage" ] && maxpage=$c
+  cat "$T/page" >>"$T/paged"
+  grep -q '^next-cursor: ' "$ERR" || { pages=999; break; }
+  cursor=$(sed -n 's/^next-cursor: //p' "$ERR")
+  [ -z "$cursor" ] && break
+  [ "$pages" -gt 50 ] && break
+done
+ok "ls --cursor pages by hand: pages of <= 5 keys, all keys, then an empty cursor" \
+  eval '[ "$pages" -ge 5 ] && [ "$pages" -lt 50 ] && [ "$maxpage" -le 5 ] && [ "$(sort -u "$T/paged")" = "$(cat "$expected")" ]'
+kv set "$(printf 'two\nlines')" x
+run -s "$S" ls --null --prefix two
+ok "ls --null ends keys with NUL (keys may hold newlines)" \
+  eval 'rc_is 0 && [ "$(od -An -c "$OUT" | tr -d " ")" = "two\\nlines\\0" ]'
+
+# ---------------------------------------------------------------- incr
+run -s "$S" incr c;      ok "incr of a missing key prints 1" eval 'rc_is 0 && out_is 1'
+run -s "$S" incr c 41;   ok "incr KEY 41 prints 42" eval 'rc_is 0 && out_is 42'
+run -s "$S" incr c -50;  ok "incr with a negative delta" eval 'rc_is 0 && out_is -8'
+run -s "$S" get c;       ok "counters are stored as ASCII decimal" eval 'out_is -8'
+run -s "$S" incr bin;    ok "incr of a non-number is exit 3" 'rc_is' 3
+kv set max 9223372036854775807
+run -s "$S" incr max;    ok "incr overflow is exit 3" eval 'rc_is 3 && [ "$(kv get max)" = 9223372036854775807 ]'
+
+# ---------------------------------------------------------------- cas
+kv set cv old
+run -s "$S" cas cv old new;  ok "cas with the right EXPECTED swaps" eval 'rc_is 0 && [ "$(kv get cv)" = new ]'
+run -s "$S" cas cv old other; ok "cas with a wrong EXPECTED is exit 3, nothing written" \
+  eval 'rc_is 3 && err_has conflict && [ "$(kv get cv)" = new ]'
+run -s "$S" cas nocv a b;    ok "cas of a missing key is exit 1" eval 'rc_is 1 && ! kv exists nocv >/dev/null'
+run -s "$S" cas --absent nocv first; ok "cas --absent creates a missing key" eval 'rc_is 0 && [ "$(kv get nocv)" = first ]'
+run -s "$S" cas --absent nocv again; ok "cas --absent on an existing key is exit 3" eval 'rc_is 3 && [ "$(kv get nocv)" = first ]'
+run_in "$T/bin" -s "$S" cas cv new -
+run -s "$S" get cv;          ok "cas NEW from stdin, binary" eval 'cmp -s "$T/bin" "$OUT"'
+run_in "$T/bin" -s "$S" cas cv - text
+ok "cas EXPECTED from stdin, binary" eval 'rc_is 0 && [ "$(kv get cv)" = text ]'
+
+# ---------------------------------------------------------------- watch
+"${KVR[@]}" -s "$S" -b w watch --prefix w/ >"$T/wout" 2>"$T/werr" &
+WATCH_PID=$!
+for _ in $(seq 100); do grep -q watching "$T/werr" && break; sleep 0.05; done
+kv -b w set outside nope
+kv -b w set w/1 "$(printf 'v1\nx')"
+kv -b w del w/1
+for _ in $(seq 100); do grep -q '^del' "$T/wout" && break; sleep 0.05; done
+kill -TERM "$WATCH_PID"; set +e; wait "$WATCH_PID"; wrc=$?; set -e; WATCH_PID=
+cp "$T/wout" "$OUT"; cp "$T/werr" "$ERR"
+ok "watch prints one escaped line per event" \
+  eval "[ \"\$(cat \$T/wout)\" = \"\$(printf 'set\tw/1\tv1\\\\nx\ndel\tw/1')\" ]"
+ok "watch stops cleanly on SIGTERM (exit 0)" '[' "$wrc" -eq 0 ']'
+run -s "$S" watch extra; ok "watch with a positional is exit 2" 'rc_is' 2
+
+# ---------------------------------------------------------------- copy
+A=file://$T/A B=file://$T/B
+for i in $(seq 1 30); do "${KVR[@]}" -s "$A" -b src set "k$i" "value $i"; done
+"${KVR[@]}" -s "$A" -b src set bin - <"$T/bin"
+"${KVR[@]}" -s "$A" -b src set 'dir/../ü *?' odd
+"${KVR[@]}" -s "$B" -b dst set keepme 1
+run copy --limit 7 "$A" src "$B" dst
+ok "copy exits 0 and reports counts on a non-terminal" eval 'rc_is 0 && err_has "copy: 32 done"'
+"${KVR[@]}" -s "$A" -b src ls | sort >"$T/la"
+"${KVR[@]}" -s "$B" -b dst ls | grep -vx keepme | sort >"$T/lb"
+ok "copy: same key set" eval '[ "$(wc -l <"$T/la")" -eq 32 ] && cmp -s "$T/la" "$T/lb"'
+same=yes
+while IFS= read -r k; do
+  "${KVR[@]}" -s "$A" -b src get "$k" >"$T/va"; "${KVR[@]}" -s "$B" -b dst get "$k" >"$T/vb"
+  cmp -s "$T/va" "$T/vb" || same=no
+done <"$T/la"
+ok "copy: every value byte-identical (binary included)" '[' $same = yes ']'
+ok "copy leaves other destination keys alone" eval '[ "$("${KVR[@]}" -s "$B" -b dst get keepme)" = 1 ]'
+if script -qec true /dev/null >/dev/null 2>&1; then
+  script -qec "'$KV' copy '$A' src '$B' dst3" /dev/null >"$T/tty" </dev/null
+  ok "copy draws a progress bar with a total when stderr is a terminal" \
+    eval 'grep -q "copy \[#*\] 100% 32/32" "$T/tty" && grep -q "copy: 32 done" "$T/tty"'
+  ok "copy prints no bar when stderr is not a terminal" eval '! grep -q "\[" "$ERR"'
+fi
+printf '%s\n' "$A" >"$T/auri"
+run copy --prefix k1 @"$T/auri" src "$B" dst2
+ok "copy reads @FILE URIs and honours --prefix" \
+  eval 'rc_is 0 && [ "$("${KVR[@]}" -s "$B" -b dst2 ls | sort | tr "\n" " ")" = "k1 k10 k11 k12 k13 k14 k15 k16 k17 k18 k19 " ]'
+run copy "$A" 'bad/bucket' "$B" dst; ok "copy with a bad bucket is exit 3" 'rc_is' 3
+run copy "$A" src 'nosuch://x' dst;  ok "copy to an unknown scheme is exit 3" 'rc_is' 3
+
+# ---------------------------------------------------------------- bench
+run -s "$S" -b bench bench --n 50 --value-size 10
+bench_rows() { # one row per op: name, 50 keys, keys/s, p50, p99
+  local o
+  for o in set get list delete; do
+    grep -Eq "^$o +50 +[0-9]+ +[0-9.]+ +[0-9.]+$" "$OUT" || return 1
+  done
+}
+ok "bench prints keys/s and p50/p99 for set, get, list, delete" \
+  eval 'rc_is 0 && out_has "p50_us" && out_has "p99_us" && bench_rows'
+run -s "$S" -b bench ls; ok "bench deletes its keys" eval 'rc_is 0 && [ ! -s "$OUT" ]'
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

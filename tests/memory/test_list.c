@@ -1,0 +1,334 @@
+/*
+ * memory backend: listing order, cursors across reopen and snapshot
+ * changes, forged cursors.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "util.h"
+
+#include <kvstore/backend.h>
+
+#define N 250
+
+/* Sets keys "k000" .. "k<n-1>". */
+static void fill(kvstore_bucket *b, int n)
+{
+    char key[64];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "k%03d", i);
+        set_str(b, key, "v");
+    }
+}
+
+/* Marks each listed key "k%03d" in seen[]; fails on a repeat. */
+static void mark(const kvstore_keys *page, int *seen, int n)
+{
+    for (size_t i = 0; i < page->count; i++) {
+        int idx = -1;
+
+        assert_int_equal(sscanf(page->keys[i], "k%d", &idx), 1);
+        assert_true(idx >= 0 && idx < n);
+        assert_int_equal(seen[idx], 0);
+        seen[idx] = 1;
+    }
+}
+
+/* Keys come back in byte-wise order, non-ASCII after ASCII, and a prefix
+ * selects exactly its keys. */
+static void byte_order_and_prefix(void **state)
+{
+    static const char *const keys[] = {
+        "b", "a/2", "a", "\xc3\xa9t\xc3\xa9", "a/10", "Z", "a/1", "~",
+    };
+    static const char *const sorted[] = {
+        "Z", "a", "a/1", "a/10", "a/2", "b", "~", "\xc3\xa9t\xc3\xa9",
+    };
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "order");
+    kvstore_keys *page = NULL;
+
+    (void)state;
+    for (size_t i = 0; i < 8; i++)
+        set_str(b, keys[i], "v");
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 8);
+    assert_null(page->cursor);
+    for (size_t i = 0; i < 8; i++)
+        assert_string_equal(page->keys[i], sorted[i]);
+    kvstore_keys_free(page);
+
+    assert_int_equal(kvstore_list_keys(b, "a/", NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 3);
+    assert_string_equal(page->keys[0], "a/1");
+    assert_string_equal(page->keys[2], "a/2");
+    assert_null(page->cursor);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+/* A walk continues after its bucket handle and store handle are closed and
+ * reopened (the named store stays alive through a second handle), and
+ * lists every key exactly once. */
+static void cursor_survives_reopen(void **state)
+{
+    kvstore_store *keep = open_store("memory:reopen");
+    kvstore_store *s = open_store("memory:reopen");
+    kvstore_bucket *b = open_bucket(s, "walk");
+    kvstore_keys *page = NULL;
+    int seen[N] = {0}, total = 0;
+    char *cursor;
+
+    (void)state;
+    fill(b, N);
+    assert_int_equal(kvstore_list_keys(b, "k", NULL, 7, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 7);
+    assert_non_null(page->cursor);
+    mark(page, seen, N);
+    total += (int)page->count;
+    cursor = strdup(page->cursor);
+    kvstore_keys_free(page);
+
+    while (cursor) {
+        kvstore_bucket_close(b);
+        kvstore_close(s);
+        s = open_store("memory:reopen");
+        b = open_bucket(s, "walk");
+        assert_int_equal(kvstore_list_keys(b, "k", cursor, 7, &page),
+                         KVSTORE_OK);
+        free(cursor);
+        assert_true(page->count <= 7);
+        mark(page, seen, N);
+        total += (int)page->count;
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    }
+    assert_int_equal(total, N);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    kvstore_close(keep);
+}
+
+/* Another walk started after a change replaces the cached snapshot; the
+ * first walk then goes on from its last key in the new snapshot: every
+ * key that existed throughout is listed exactly once. */
+static void walk_across_snapshot_change(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "walk2");
+    kvstore_keys *page = NULL, *other = NULL;
+    int seen[N] = {0}, total = 0;
+    char *cursor;
+
+    (void)state;
+    fill(b, N);
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 50, &page), KVSTORE_OK);
+    mark(page, seen, N);
+    total += (int)page->count;
+    cursor = strdup(page->cursor);
+    kvstore_keys_free(page);
+
+    for (int round = 0; cursor; round++) {
+        /* Keys outside the k range come and go; a fresh walk each round
+         * rebuilds the snapshot the first walk was using. */
+        char extra[32];
+        snprintf(extra, sizeof(extra), "x%d", round);
+        set_str(b, extra, "v");
+        assert_int_equal(kvstore_delete(b, "x0"), KVSTORE_OK);
+        assert_int_equal(kvstore_list_keys(b, NULL, NULL, 1, &other),
+                         KVSTORE_OK);
+        kvstore_keys_free(other);
+
+        assert_int_equal(kvstore_list_keys(b, "k", cursor, 50, &page),
+                         KVSTORE_OK);
+        free(cursor);
+        mark(page, seen, N);
+        total += (int)page->count;
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    }
+    assert_int_equal(total, N);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+/* Keys deleted and added during a walk never make one walk repeat a key
+ * and never hide a key that exists throughout. */
+static void walk_with_concurrent_writes(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "walk3");
+    kvstore_keys *page = NULL;
+    int seen[2 * N] = {0};
+    char *cursor = NULL;
+    int pages = 0;
+
+    (void)state;
+    fill(b, N);
+    do {
+        char key[16];
+
+        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 10, &page),
+                         KVSTORE_OK);
+        free(cursor);
+        mark(page, seen, 2 * N);
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        /* Add one key ahead and delete one odd key per page. */
+        snprintf(key, sizeof(key), "k%03d", N + pages);
+        set_str(b, key, "v");
+        snprintf(key, sizeof(key), "k%03d", 2 * pages + 1);
+        assert_int_equal(kvstore_delete(b, key), KVSTORE_OK);
+        pages++;
+    } while (cursor);
+    /* Even keys were never deleted: each was listed. */
+    for (int i = 0; i < N; i += 2)
+        assert_int_equal(seen[i], 1);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+/* An empty bucket and a prefix with no keys give one empty last page. */
+static void empty_listing(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "empty");
+    kvstore_keys *page = NULL;
+
+    (void)state;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 0);
+    assert_null(page->cursor);
+    kvstore_keys_free(page);
+    set_str(b, "a", "v");
+    assert_int_equal(kvstore_list_keys(b, "b", NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 0);
+    assert_null(page->cursor);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void expect_bad_cursor(kvstore_bucket *b, const char *cursor)
+{
+    kvstore_keys *page = (kvstore_keys *)&page;
+
+    assert_int_equal(kvstore_list_keys(b, NULL, cursor, 0, &page),
+                     KVSTORE_EINVAL);
+    assert_null(page);
+    assert_true(strlen(kvstore_errmsg()) > 0);
+}
+
+/* Encodes `len` bytes of state for bucket `bucket`: a correctly wrapped
+ * cursor the memory backend did not produce. */
+static char *forge(const char *bucket, const void *state, size_t len)
+{
+    char *c = NULL;
+
+    assert_int_equal(kvstore_cursor_encode(&c, bucket, state, len),
+                     KVSTORE_OK);
+    return c;
+}
+
+static void forged_cursors(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "forge");
+    kvstore_bucket *other = open_bucket(s, "forge2");
+    kvstore_keys *page = NULL;
+    char *real, *c, buf[4200];
+    size_t len;
+
+    (void)state;
+    fill(b, 30);
+    fill(other, 30);
+    assert_int_equal(kvstore_list_keys(other, NULL, NULL, 5, &page),
+                     KVSTORE_OK);
+    real = strdup(page->cursor);
+    kvstore_keys_free(page);
+
+    /* Garbage, truncated, altered, another bucket's. */
+    expect_bad_cursor(b, "garbage");
+    expect_bad_cursor(b, "");
+    expect_bad_cursor(b, real);
+    len = strlen(real);
+    snprintf(buf, sizeof(buf), "%.*s", (int)(len - 1), real);
+    expect_bad_cursor(b, buf);
+    expect_bad_cursor(other, buf);
+    snprintf(buf, sizeof(buf), "%s", real);
+    buf[len / 2] = buf[len / 2] == '0' ? '1' : '0';
+    expect_bad_cursor(other, buf);
+    memset(buf, 'f', 4000);
+    buf[4000] = '\0';
+    expect_bad_cursor(b, buf);
+
+    /* Well wrapped but not a memory cursor: empty state, bad format byte,
+     * no key, a NUL in the key, invalid UTF-8, a key over 1024 bytes. */
+    {
+        unsigned char st[1100] = {0};
+
+        c = forge("forge", st, 0);
+        expect_bad_cursor(b, c);
+        kvstore_free(c);
+        st[0] = 2;
+        memcpy(st + 9, "k001", 4);
+        c = forge("forge", st, 13);
+        expect_bad_cursor(b, c);
+        kvstore_free(c);
+        st[0] = 1;
+        c = forge("forge", st, 9);
+        expect_bad_cursor(b, c);
+        kvstore_free(c);
+        memcpy(st + 9, "k\0x", 3);
+        c = forge("forge", st, 12);
+        expect_bad_cursor(b, c);
+        kvstore_free(c);
+        memcpy(st + 9, "k\xff", 2);
+        c = forge("forge", st, 11);
+        expect_bad_cursor(b, c);
+        kvstore_free(c);
+        memset(st + 9, 'k', 1025);
+        c = forge("forge", st, 9 + 1025);
+        expect_bad_cursor(b, c);
+        kvstore_free(c);
+
+        /* A well-formed position with an unknown snapshot id is a valid
+         * position: listing resumes after that key. */
+        memset(st + 1, 0xee, 8);
+        memcpy(st + 9, "k027", 4);
+        c = forge("forge", st, 13);
+        assert_int_equal(kvstore_list_keys(b, NULL, c, 0, &page), KVSTORE_OK);
+        kvstore_free(c);
+        assert_int_equal(page->count, 2);
+        assert_string_equal(page->keys[0], "k028");
+        assert_string_equal(page->keys[1], "k029");
+        assert_null(page->cursor);
+        kvstore_keys_free(page);
+    }
+
+    /* The real cursor still works in its own bucket. */
+    assert_int_equal(kvstore_list_keys(other, NULL, real, 0, &page),
+                     KVSTORE_OK);
+    assert_int_equal(page->count, 25);
+    assert_string_equal(page->keys[0], "k005");
+    kvstore_keys_free(page);
+    free(real);
+    kvstore_bucket_close(b);
+    kvstore_bucket_close(other);
+    kvstore_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(byte_order_and_prefix),
+        cmocka_unit_test(cursor_survives_reopen),
+        cmocka_unit_test(walk_across_snapshot_change),
+        cmocka_unit_test(walk_with_concurrent_writes),
+        cmocka_unit_test(empty_listing),
+        cmocka_unit_test(forged_cursors),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

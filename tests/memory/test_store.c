@@ -1,0 +1,238 @@
+/*
+ * memory backend: URIs, named and private stores, bucket lifetime.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "util.h"
+
+/* Two opens of one name are the same store: a write through one handle
+ * is read through the other. */
+static void named_store_is_shared(void **state)
+{
+    kvstore_store *s1 = open_store("memory:shared-a");
+    kvstore_store *s2 = open_store("memory:shared-a");
+    kvstore_bucket *b1 = open_bucket(s1, "bk");
+    kvstore_bucket *b2 = open_bucket(s2, "bk");
+    bool ex = false;
+
+    (void)state;
+    set_str(b1, "k", "from-1");
+    expect_str(b2, "k", "from-1");
+    set_str(b2, "k", "from-2");
+    expect_str(b1, "k", "from-2");
+    assert_int_equal(kvstore_delete(b2, "k"), KVSTORE_OK);
+    assert_int_equal(kvstore_exists(b1, "k", &ex), KVSTORE_OK);
+    assert_false(ex);
+    kvstore_bucket_close(b1);
+    kvstore_bucket_close(b2);
+    kvstore_close(s1);
+    kvstore_close(s2);
+}
+
+/* Private stores, and stores of other names, never see each other. */
+static void stores_are_isolated(void **state)
+{
+    kvstore_store *named = open_store("memory:iso");
+    kvstore_store *other = open_store("memory:iso2");
+    kvstore_store *p1 = open_store("memory:");
+    kvstore_store *p2 = open_store("memory:");
+    kvstore_bucket *bn = open_bucket(named, "bk");
+    kvstore_bucket *bo = open_bucket(other, "bk");
+    kvstore_bucket *b1 = open_bucket(p1, "bk");
+    kvstore_bucket *b2 = open_bucket(p2, "bk");
+
+    (void)state;
+    set_str(bn, "k", "named");
+    set_str(b1, "k", "private-1");
+    expect_str(bo, "k", NULL);
+    expect_str(b2, "k", NULL);
+    expect_str(bn, "k", "named");
+    expect_str(b1, "k", "private-1");
+    kvstore_bucket_close(bn);
+    kvstore_bucket_close(bo);
+    kvstore_bucket_close(b1);
+    kvstore_bucket_close(b2);
+    kvstore_close(named);
+    kvstore_close(other);
+    kvstore_close(p1);
+    kvstore_close(p2);
+}
+
+/* A named store is freed when its last handle closes: reopening the name
+ * gives an empty store. */
+static void named_store_freed_with_last_handle(void **state)
+{
+    kvstore_store *s1 = open_store("memory:ephemeral");
+    kvstore_store *s2 = open_store("memory:ephemeral");
+    kvstore_bucket *b = open_bucket(s1, "bk");
+
+    (void)state;
+    set_str(b, "k", "v");
+    kvstore_bucket_close(b);
+    kvstore_close(s1);
+    /* s2 still holds it. */
+    b = open_bucket(s2, "bk");
+    expect_str(b, "k", "v");
+    kvstore_bucket_close(b);
+    kvstore_close(s2);
+
+    s1 = open_store("memory:ephemeral");
+    b = open_bucket(s1, "bk");
+    expect_str(b, "k", NULL);
+    kvstore_bucket_close(b);
+    kvstore_close(s1);
+}
+
+/* A bucket outlives its handles while the store is open. */
+static void bucket_persists_after_close(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "keep");
+
+    (void)state;
+    set_str(b, "k", "v");
+    kvstore_bucket_close(b);
+    b = open_bucket(s, "keep");
+    expect_str(b, "k", "v");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+/* Buckets of one store are isolated whatever the key. */
+static void buckets_are_isolated(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *a = open_bucket(s, "a");
+    kvstore_bucket *ab = open_bucket(s, "a-b");
+
+    (void)state;
+    set_str(a, "b/k", "in-a");
+    set_str(a, "../a-b/k", "in-a-too");
+    expect_str(ab, "b/k", NULL);
+    expect_str(ab, "k", NULL);
+    expect_str(ab, "../a-b/k", NULL);
+    kvstore_bucket_close(a);
+    kvstore_bucket_close(ab);
+    kvstore_close(s);
+}
+
+/* create=false refuses missing buckets but opens existing ones, also
+ * when another handle of the named store created them. */
+static void create_false(void **state)
+{
+    kvstore_store *ro = open_store("memory:cf?create=false");
+    kvstore_store *rw = open_store("memory:cf");
+    kvstore_bucket *b = NULL;
+
+    (void)state;
+    assert_int_equal(kvstore_bucket_open(&b, ro, "later"), KVSTORE_ENOSTORE);
+    assert_null(b);
+    b = open_bucket(rw, "later");
+    kvstore_bucket_close(b);
+    b = open_bucket(ro, "later");
+    kvstore_bucket_close(b);
+    kvstore_close(ro);
+    kvstore_close(rw);
+}
+
+static void bad_uris(void **state)
+{
+    static const char *const bad[] = {
+        "memory://host",
+        "memory://",
+        "memory:bad/name",
+        "memory:with.dot",
+        "memory:sp ace",
+        "memory:%2e%2e",
+        "memory:user@name",
+        "memory:a?unknown=1",
+        "memory:?create=maybe",
+        /* 65 bytes: one over the limit. */
+        "memory:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        kvstore_store *s = (kvstore_store *)&s;
+
+        assert_int_equal(kvstore_open(&s, bad[i]), KVSTORE_EINVAL);
+        assert_null(s);
+        assert_true(strlen(kvstore_errmsg()) > 0);
+    }
+}
+
+static void good_uris(void **state)
+{
+    static const char *const good[] = {
+        "memory:",
+        "memory:A-z_09",
+        "memory:?create=true",
+        /* 64 bytes: the limit. */
+        "memory:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        kvstore_store *s = open_store(good[i]);
+        kvstore_close(s);
+    }
+}
+
+/* Documented: a bucket handle keeps its store alive, so closing the store
+ * first is not a use-after-free (ASan and valgrind check this). */
+static void bucket_keeps_store_alive(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "bk");
+
+    (void)state;
+    kvstore_close(s);
+    set_str(b, "k", "v");
+    expect_str(b, "k", "v");
+    kvstore_bucket_close(b);
+}
+
+/* Batches read, write and delete through the backend's own slots. */
+static void batch_ops(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "batch");
+    const char *keys[] = { "a", "b", "c" };
+    const void *vals[] = { "1", "", "333" };
+    size_t lens[] = { 1, 0, 3 }, got[3];
+    void *out[3];
+
+    (void)state;
+    assert_int_equal(kvstore_set_many(b, keys, vals, lens, 3), KVSTORE_OK);
+    assert_int_equal(kvstore_delete_many(b, keys + 2, 1), KVSTORE_OK);
+    assert_int_equal(kvstore_get_many(b, keys, 3, out, got), KVSTORE_OK);
+    assert_non_null(out[0]);
+    assert_int_equal(got[0], 1);
+    assert_memory_equal(out[0], "1", 1);
+    assert_non_null(out[1]);
+    assert_int_equal(got[1], 0);
+    assert_null(out[2]);
+    assert_int_equal(got[2], 0);
+    kvstore_free(out[0]);
+    kvstore_free(out[1]);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(named_store_is_shared),
+        cmocka_unit_test(stores_are_isolated),
+        cmocka_unit_test(named_store_freed_with_last_handle),
+        cmocka_unit_test(bucket_persists_after_close),
+        cmocka_unit_test(buckets_are_isolated),
+        cmocka_unit_test(create_false),
+        cmocka_unit_test(bad_uris),
+        cmocka_unit_test(good_uris),
+        cmocka_unit_test(bucket_keeps_store_alive),
+        cmocka_unit_test(batch_ops),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
