@@ -145,6 +145,9 @@ KVF_HIDDEN int kvf_list_keys(void *bucket, const char *prefix,
                              const char *cursor, size_t limit,
                              kvstore_keys **out);
 KVF_HIDDEN void kvf_walks_free(kvf_store *s);
+/* Sorts `n` NUL-terminated strings byte-wise (sort.c); false on out of
+ * memory. */
+KVF_HIDDEN bool kvf_sort_keys(char **keys, size_t n);
 
 /* ---- watch.c --------------------------------------------------------- */
 

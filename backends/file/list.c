@@ -69,12 +69,6 @@ static time_t now(void)
     return ts.tv_sec;
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-    /* strcmp compares as unsigned char: byte-wise order. */
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Leftovers of writers that crashed between create and rename. Any live
  * writer renames its temp file within moments, so an hour is safe. */
 static void reap_temp(kvf_bucket *b, const char *name)
@@ -173,7 +167,8 @@ static int scan(kvf_bucket *b, const char *prefix, const char *after,
         goto nomem;
     for (size_t i = 0; i < n; i++)
         w->keys[i] = arena + offs[i];
-    qsort(w->keys, n, sizeof *w->keys, cmp_keys);
+    if (!kvf_sort_keys(w->keys, n))
+        goto nomem;
     free(offs);
     w->arena = arena;
     w->n = n;
