@@ -120,6 +120,12 @@ static int bucket_open(void **out, void *store, const char *name, bool create)
                                      "'%s'", name);
         return kvf_errno(errno, "open bucket directory", name);
     }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int err = errno;
+        close(fd);
+        return kvf_errno(err, "stat bucket directory", name);
+    }
     kvf_bucket *b = calloc(1, sizeof *b);
     if (b == NULL) {
         close(fd);
@@ -127,6 +133,8 @@ static int bucket_open(void **out, void *store, const char *name, bool create)
     }
     b->store = s;
     b->dfd = fd;
+    b->dev = st.st_dev;
+    b->ino = st.st_ino;
     strncpy(b->name, name, KVSTORE_BUCKET_NAME_MAX);
     *out = b;
     return KVSTORE_OK;

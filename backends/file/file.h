@@ -14,6 +14,7 @@
 #include <kvstore/backend.h>
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,6 +36,9 @@
 #define KVF_MAGIC "KVF1"
 #define KVF_HEADER_LEN 24
 
+/* Temp file names: ".tmp." + 16 hex digits. */
+#define KVF_TEMP_NAME_BUF 32
+
 /* A walk snapshot kept for cursor continuation (list.c). */
 typedef struct kvf_walk kvf_walk;
 
@@ -51,6 +55,8 @@ typedef struct kvf_store {
 typedef struct kvf_bucket {
     kvf_store *store;     /* borrowed: the core closes buckets first */
     int dfd;              /* the bucket directory, O_DIRECTORY */
+    dev_t dev;            /* identity of that directory, so watches of */
+    ino_t ino;            /* other handles on it can be found (watch.c) */
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
 } kvf_bucket;
 
@@ -93,7 +99,8 @@ KVF_HIDDEN int kvf_record_read(kvf_bucket *b, const char *name,
  * `key` has KVSTORE_KEY_MAX + 1 bytes. */
 KVF_HIDDEN size_t kvf_record_key(kvf_bucket *b, const char *name, char *key);
 /* Writes a complete record to a new temp file (fsynced when the store
- * syncs) and returns its name in `tmp` (32 bytes) and its write id. */
+ * syncs) and returns its name in `tmp` (KVF_TEMP_NAME_BUF bytes) and its
+ * write id. */
 KVF_HIDDEN int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
                               const void *value, size_t len, char *tmp,
                               uint64_t *version);
@@ -154,6 +161,13 @@ KVF_HIDDEN bool kvf_sort_keys(char **keys, size_t n);
 KVF_HIDDEN int kvf_watch_start(void **out, void *bucket, const char *prefix,
                                kvstore_watch_fn fn, void *payload);
 KVF_HIDDEN void kvf_watch_stop(void *watch);
+/* Called by writers once a temp file holds `value` for `key`, before the
+ * rename: hands every watch of this directory in this process a copy. */
+KVF_HIDDEN void kvf_watch_note(kvf_bucket *b, const char *tmp,
+                               const char *key, size_t klen,
+                               const void *value, size_t len);
+/* The temp file was discarded: drops the copies kvf_watch_note made. */
+KVF_HIDDEN void kvf_watch_forget(kvf_bucket *b, const char *tmp);
 
 /* The table the core registers (backend.c). */
 KVF_HIDDEN extern const kvstore_backend kvstore_builtin_file;

@@ -62,7 +62,7 @@ int kvf_exists(void *bucket, const char *key, bool *exists)
 static int set_one(kvf_bucket *b, const char *key, const void *value,
                    size_t len)
 {
-    char name[KVF_NAME_BUF], tmp[32];
+    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
     uint64_t version;
     size_t klen = strlen(key);
     kvf_lock_t lk;
@@ -167,7 +167,7 @@ int kvf_increment(void *bucket, const char *key, int64_t delta,
                   int64_t *result)
 {
     kvf_bucket *b = bucket;
-    char name[KVF_NAME_BUF], tmp[32], text[24];
+    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF], text[24];
     size_t klen = strlen(key);
     kvf_record rec;
     uint64_t version;
@@ -254,7 +254,7 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
 {
     kvf_cas *cas = handle;
     kvf_bucket *b = cas->bucket;
-    char name[KVF_NAME_BUF], tmp[32];
+    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
     size_t klen = strlen(cas->key);
     uint64_t version;
     kvf_record rec;

@@ -279,7 +279,7 @@ int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
 {
     int fd = -1;
     for (int tries = 0; fd < 0 && tries < 8; tries++) {
-        snprintf(tmp, 32, ".tmp.%016llx",
+        snprintf(tmp, KVF_TEMP_NAME_BUF, ".tmp.%016llx",
                  (unsigned long long)kvf_random(b->store));
         fd = openat(b->dfd, tmp,
                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -309,6 +309,7 @@ int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
         unlinkat(b->dfd, tmp, 0);
         return kvf_errno(err, "write", b->name);
     }
+    kvf_watch_note(b, tmp, key, klen, value, len);
     return KVSTORE_OK;
 }
 
@@ -319,7 +320,7 @@ int kvf_temp_commit(kvf_bucket *b, const char *tmp, const char *name)
      * followed. */
     if (renameat(b->dfd, tmp, b->dfd, name) < 0) {
         int err = errno;
-        unlinkat(b->dfd, tmp, 0);
+        kvf_temp_discard(b, tmp);
         return kvf_errno(err, "rename", b->name);
     }
     return KVSTORE_OK;
@@ -328,6 +329,7 @@ int kvf_temp_commit(kvf_bucket *b, const char *tmp, const char *name)
 void kvf_temp_discard(kvf_bucket *b, const char *tmp)
 {
     unlinkat(b->dfd, tmp, 0);
+    kvf_watch_forget(b, tmp);
 }
 
 int kvf_dir_sync(kvf_bucket *b)
