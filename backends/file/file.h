@@ -45,7 +45,6 @@ typedef struct kvf_walk kvf_walk;
 typedef struct kvf_store {
     int rootfd;           /* the store directory, O_DIRECTORY */
     bool sync;            /* fsync file and directory on every write */
-    bool create;          /* buckets may be created */
     uint64_t seed;        /* random, mixed into write ids and temp names */
     atomic_uint_fast64_t counter;
     pthread_mutex_t walks_mu; /* guards `walks` */

@@ -332,9 +332,10 @@ int kvf_list_keys(void *bucket, const char *prefix, const char *cursor,
         rc = kvstore_cursor_decode(cursor, b->name, state, sizeof state, &len);
         if (rc != KVSTORE_OK)
             return rc;
+        if (len < 10 || state[0] != CURSOR_V1)
+            return bad_cursor();
         size_t klen = len - 9;
-        if (len < 10 || state[0] != CURSOR_V1 ||
-            memchr(state + 9, '\0', klen) != NULL ||
+        if (memchr(state + 9, '\0', klen) != NULL ||
             !kvstore_utf8_valid((const char *)state + 9, klen))
             return bad_cursor();
         for (int i = 7; i >= 0; i--)

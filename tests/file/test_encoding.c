@@ -203,6 +203,122 @@ static void test_hashed_record_checks_key(void **state)
     tmp_free(dir);
 }
 
+/* Appends the UTF-8 encoding of code point `cp` to `s`; returns bytes. */
+static size_t put_utf8(char *s, unsigned cp)
+{
+    if (cp < 0x80) {
+        s[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        s[0] = (char)(0xC0 | cp >> 6);
+        s[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        s[0] = (char)(0xE0 | cp >> 12);
+        s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        s[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    s[0] = (char)(0xF0 | cp >> 18);
+    s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    s[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static unsigned random_cp(unsigned *seed)
+{
+    static const char ascii[] = "aZ09_-./%~ *?[:\\>";
+    switch (rand_r(seed) % 4) {
+    case 0:
+    case 1:
+        return (unsigned char)ascii[rand_r(seed) % (sizeof ascii - 1)];
+    case 2:
+        return 1 + rand_r(seed) % 0x7F; /* any ASCII but NUL */
+    default: {
+        unsigned cp = 0x80 + rand_r(seed) % (0x10FFFF - 0x80);
+        return cp >= 0xD800 && cp <= 0xDFFF ? 0xE9 : cp;
+    }
+    }
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Random valid keys: every escaped name decodes back to its key, every
+ * hashed name is recognised and matches only its key, and no two
+ * distinct keys share a name. */
+static void test_random_round_trip_and_injective(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static char names[N][KVF_NAME_BUF];
+    static char keys[N][KVSTORE_KEY_MAX + 1];
+    unsigned seed = 20261125;
+    for (int i = 0; i < N; i++) {
+        size_t len = 0, want = 1 + rand_r(&seed) % (i % 10 == 0 ? 1020 : 40);
+        while (len < want) {
+            char u[4];
+            size_t n = put_utf8(u, random_cp(&seed));
+            if (len + n > KVSTORE_KEY_MAX)
+                break;
+            memcpy(keys[i] + len, u, n);
+            len += n;
+        }
+        keys[i][len] = '\0';
+        char *k = keys[i], back[KVSTORE_KEY_MAX + 1];
+        kvf_name_encode(k, len, names[i]);
+        assert_true(strlen(names[i]) <= KVF_NAME_DIRECT_MAX);
+        assert_true(names[i][0] != '.');
+        assert_null(strchr(names[i], '/'));
+        if (kvf_name_is_hashed(names[i])) {
+            assert_int_equal(kvf_name_decode(names[i], back), 0);
+            assert_true(kvf_name_matches(names[i], k, len));
+        } else {
+            assert_int_equal(kvf_name_decode(names[i], back), len);
+            assert_memory_equal(back, k, len + 1);
+        }
+    }
+    /* distinct keys, distinct names */
+    qsort(keys, N, sizeof keys[0], cmp_names);
+    size_t distinct = 0;
+    for (int i = 0; i < N; i++)
+        if (i == 0 || strcmp(keys[i], keys[i - 1]) != 0)
+            kvf_name_encode(keys[i], strlen(keys[i]), names[distinct++]);
+    qsort(names, distinct, sizeof names[0], cmp_names);
+    for (size_t i = 1; i < distinct; i++)
+        assert_true(strcmp(names[i], names[i - 1]) != 0);
+}
+
+/* Random names (as found on disk): whatever decodes is canonical, i.e.
+ * re-encoding the key gives the very same name, so no other name can be
+ * read as the same key. */
+static void test_random_names_decode_canonically(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "%0123456789ABCDEFabcdef.-_~Zz/";
+    unsigned seed = 7;
+    int decoded = 0;
+    for (int i = 0; i < 200000; i++) {
+        char name[64], key[KVSTORE_KEY_MAX + 1], again[KVF_NAME_BUF];
+        size_t len = 1 + rand_r(&seed) % 12;
+        for (size_t j = 0; j < len; j++)
+            name[j] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+        name[len] = '\0';
+        size_t klen = kvf_name_decode(name, key);
+        if (klen == 0)
+            continue;
+        decoded++;
+        kvf_name_encode(key, klen, again);
+        assert_string_equal(again, name);
+    }
+    assert_true(decoded > 1000); /* the property was exercised */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +327,8 @@ int main(void)
         cmocka_unit_test(test_hashed_boundary),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_hashed_record_checks_key),
+        cmocka_unit_test(test_random_round_trip_and_injective),
+        cmocka_unit_test(test_random_names_decode_canonically),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
