@@ -5,6 +5,10 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include "util.h"
 #include "file.h"
 
@@ -265,6 +269,40 @@ static void test_bad_cursors(void **state)
     tmp_free(dir);
 }
 
+/* Temp files left by crashed writers are never listed; those older than
+ * an hour are removed by a listing, younger ones (a write in progress)
+ * are left alone. */
+static void test_stale_temp_files_reaped(void **state)
+{
+    (void)state;
+    char *dir = tmp_new(), old[4300], young[4300];
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "l");
+    set_str(b, "k", "v");
+    snprintf(old, sizeof old, "%s/l/.tmp.00000000000000aa", dir);
+    snprintf(young, sizeof young, "%s/l/.tmp.00000000000000bb", dir);
+    FILE *fp = fopen(old, "w");
+    fclose(fp);
+    fp = fopen(young, "w");
+    fclose(fp);
+    struct timespec two_hours_ago[2];
+    clock_gettime(CLOCK_REALTIME, &two_hours_ago[0]);
+    two_hours_ago[0].tv_sec -= 7200;
+    two_hours_ago[1] = two_hours_ago[0];
+    assert_int_equal(utimensat(AT_FDCWD, old, two_hours_ago, 0), 0);
+
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 1);
+    assert_string_equal(page->keys[0], "k");
+    kvstore_keys_free(page);
+    assert_int_equal(access(old, F_OK), -1);
+    assert_int_equal(access(young, F_OK), 0);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -317,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_walk_with_concurrent_changes),
         cmocka_unit_test(test_bad_cursors),
         cmocka_unit_test(test_sort_matches_strcmp),
+        cmocka_unit_test(test_stale_temp_files_reaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
