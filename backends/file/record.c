@@ -137,7 +137,7 @@ static ssize_t read_upto(int fd, void *buf, size_t cap, off_t off)
  * one read into a stack buffer serves every record shorter than it; the
  * header gives the length of longer ones. A FIFO (O_NONBLOCK: no hang) or
  * a directory under a key's name fails that read. */
-#define READ_CHUNK 16384
+#define READ_CHUNK 8192
 
 int kvf_record_read(kvf_bucket *b, const char *name, const char *key,
                     size_t klen, bool want_value, kvf_record *rec)
