@@ -196,6 +196,16 @@ static void test_value_limit(void **state)
     assert_int_equal(kvstore_exists(b, "huge", &ex), KVSTORE_OK);
     assert_false(ex);
     munmap(huge, over);
+    /* record sizes around the 8 KiB single-read buffer */
+    char mid[8300];
+    for (size_t n = 8150; n < 8200; n++) {
+        memset(mid, (int)('a' + n % 26), n);
+        assert_int_equal(kvstore_set(b, "m", mid, n), KVSTORE_OK);
+        assert_int_equal(kvstore_get(b, "m", &v, &len), KVSTORE_OK);
+        assert_int_equal(len, n);
+        assert_memory_equal(v, mid, n);
+        kvstore_free(v);
+    }
     /* an empty value is a value */
     assert_int_equal(kvstore_set(b, "empty", NULL, 0), KVSTORE_OK);
     assert_int_equal(kvstore_get(b, "empty", &v, &len), KVSTORE_OK);
