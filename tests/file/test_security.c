@@ -187,7 +187,15 @@ static void test_corrupt_record(void **state)
     size_t len;
     assert_int_equal(kvstore_get(f->b, "c", &v, &len), KVSTORE_EIO);
     assert_null(v);
-    FILE *fp = fopen(path, "w");
+    /* bytes appended after a complete record: also corrupt */
+    set_str(f->b, "c", "complete value");
+    FILE *fp = fopen(path, "a");
+    fputs("tail", fp);
+    fclose(fp);
+    assert_int_equal(kvstore_get(f->b, "c", &v, &len), KVSTORE_EIO);
+    bool ex;
+    assert_int_equal(kvstore_exists(f->b, "c", &ex), KVSTORE_EIO);
+    fp = fopen(path, "w");
     fputs("not a record at all, just text", fp);
     fclose(fp);
     assert_int_equal(kvstore_get(f->b, "c", &v, &len), KVSTORE_EIO);
