@@ -81,12 +81,9 @@ static void check_numbers(int which, const char *s)
     uint64_t u;
 
     if (which == 0) {
-        /* int64: optional '-', digits, in range. KNOWN (reported, not a
-         * safety issue): a leading '+' is accepted although the comment
-         * in tools/args.c says only plain decimals are. */
+        /* int64: optional '-', digits, in range; nothing else. */
         bool ok = cli_parse_i64(&ctx, "n", s, &i);
-        if (ok && !(plain_decimal(s, true) ||
-                    (s[0] == '+' && plain_decimal(s + 1, false))))
+        if (ok && !plain_decimal(s, true))
             abort();
         if (!ok && plain_decimal(s, true) && strlen(s) < 19)
             abort(); /* short plain decimals always fit */

@@ -61,13 +61,6 @@ static void check_name(const char *name)
         abort(); /* the two forms must never meet */
     if (n == 0)
         return;
-    /* KNOWN BUG, reported (docs/security.md, "file: non-canonical long
-     * names"): kvf_name_decode accepts 201- and 202-byte names whose last
-     * escape straddles the 200-byte limit, although such keys are stored
-     * under their hashed name. Checked by tests/security/
-     * test_file_known_bugs.c; delete these two lines once it is fixed. */
-    if (strlen(name) > KVF_NAME_DIRECT_MAX)
-        return;
     if (n != strlen(key) || kvstore_key_check(key) != KVSTORE_OK)
         abort(); /* a name decoded to an invalid key */
     kvf_name_encode(key, n, again);

@@ -1,20 +1,10 @@
 /*
- * KNOWN BUGS of backends/file, owned by another branch: each test here
- * FAILS until the bug is fixed, and is registered with should_fail in
- * meson.build. When a fix lands, the test passes, meson reports an
- * unexpected pass, and whoever fixed it moves the test to
- * test_file_paths.c and drops should_fail. docs/security.md lists them.
- *
- * 1. kvf_name_decode (backends/file/encode.c, the loop's
- *    `if (i >= KVF_NAME_DIRECT_MAX)` check) only looks at the index where
- *    an escape starts, so a 201- or 202-byte name whose last "%XX"
- *    straddles the 200-byte limit decodes to a key, although the encoder
- *    stores that key under its hashed name "~<sha256>". The name is not
- *    canonical: a file planted (or left by another tool) under it is
- *    listed as a key that get/exists/delete then cannot see, and the same
- *    key can be listed twice. Found by tests/fuzz/fuzz_file_name.c.
- *    Fix: reject names longer than KVF_NAME_DIRECT_MAX up front
- *    (strnlen(name, KVF_NAME_DIRECT_MAX + 1) > KVF_NAME_DIRECT_MAX).
+ * File backend names that the encoder never writes must not be read as
+ * keys. kvf_name_decode once checked the 200-byte limit only where an
+ * escape started, so a 201- or 202-byte name whose last "%XX" straddled
+ * it (198 x 'a' + "%2E") decoded to a key that the encoder stores under
+ * its hashed name: a file planted under it was listed as a key that
+ * get/exists/delete could not see. Found by review and fuzz-file-name.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -46,7 +36,7 @@ static void long_noncanonical_name_not_listed(void **state)
      * (valgrind's exit code would turn an expected failure into an
      * error). */
     assert_int_equal(rc, KVSTORE_OK);
-    assert_int_equal(listed, 0); /* fails today: the key is listed */
+    assert_int_equal(listed, 0);
 }
 
 int main(void)
