@@ -191,7 +191,8 @@ bool cli_parse_i64(const cli_ctx *ctx, const char *what, const char *s,
     intmax_t v = strtoimax(s, &end, 10);
     /* strtoimax accepts leading blanks and '+'; a counter delta must be a
      * plain decimal, so reject anything else before trusting it. */
-    if (!*s || isspace((unsigned char)*s) || *end || errno == ERANGE ||
+    if (!*s || isspace((unsigned char)*s) || *s == '+' || *end ||
+        errno == ERANGE ||
         v < INT64_MIN || v > INT64_MAX) {
         cli_usage(ctx, "%s must be a decimal integer in the int64 range",
                   what);

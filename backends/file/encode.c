@@ -83,9 +83,12 @@ static int hexval(char c)
 size_t kvf_name_decode(const char *name, char *key)
 {
     size_t n = 0, i = 0;
+    /* A longer escaped name is never written: its key has a hashed name.
+     * Checked on the whole name, not where an escape starts, so a last
+     * "%XX" cannot straddle the limit. */
+    if (strnlen(name, KVF_NAME_DIRECT_MAX + 1) > KVF_NAME_DIRECT_MAX)
+        return 0;
     for (; name[i] != '\0'; i++) {
-        if (i >= KVF_NAME_DIRECT_MAX)
-            return 0; /* a key this long would have a hashed name */
         unsigned char c = (unsigned char)name[i];
         if (is_safe(c)) {
             key[n++] = (char)c;

@@ -72,6 +72,7 @@ run -s "$S" ls --limit 1001; ok "ls --limit 1001 is exit 2" 'rc_is' 2
 run -s "$S" ls --limit 5x;   ok "ls --limit 5x is exit 2" 'rc_is' 2
 run -s "$S" incr c 1x;  ok "incr with a bad DELTA is exit 2" 'rc_is' 2
 run -s "$S" incr c 99999999999999999999; ok "incr DELTA beyond int64 is exit 2" 'rc_is' 2
+run -s "$S" incr c +5;  ok "incr DELTA with a '+' sign is exit 2" 'rc_is' 2
 run -s "$S" bench --n 0; ok "bench --n 0 is exit 2" 'rc_is' 2
 run -s "$S" copy a b c; ok "copy with 3 arguments is exit 2" 'rc_is' 2
 run -s "$S" cas k - -;  ok "cas with two stdin values is exit 2" 'rc_is' 2
