@@ -12,7 +12,7 @@
 
 #define MEM_BASE "uthash+mutex, malloc+memcpy"
 #define MEM_REPEAT_FACTOR 5
-#define THREAD_ROUNDS_FACTOR 20
+#define THREAD_ROUNDS_FACTOR 100
 
 static void lib_set(void *p) { work *w = p; kv_set_range(w, 0, w->n); }
 static void lib_get(void *p) { work *w = p; kv_get_range(w, 0, w->n); }
