@@ -35,11 +35,12 @@ static void usage(FILE *out)
           "  --only S        run only the memory or the file suite\n"
           "  --dir PATH      create the scratch directory in PATH (default\n"
           "                  $TMPDIR or /tmp); it is removed at the end\n"
-          "  --quick         small sizes, one run: a smoke test, not a figure\n",
+          "  --quick         small sizes, one run: a smoke test only\n",
           out);
 }
 
-static size_t parse_size(const char *opt, const char *s, size_t min, size_t max)
+static size_t parse_size(const char *opt, const char *s, size_t min,
+                         size_t max)
 {
     char *end;
     errno = 0;
@@ -72,12 +73,27 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': cfg.keys = parse_size("--keys", optarg, 1, 100000000); keys_set = true; break;
-        case 'l': cfg.list_keys = parse_size("--list-keys", optarg, 1, 100000000); list_set = true; break;
-        case 'v': cfg.value_size = parse_size("--value-size", optarg, 0, 1 << 20); break;
-        case 'r': cfg.repeats = (unsigned)parse_size("--repeat", optarg, 1, 100); rep_set = true; break;
-        case 'd': parent = optarg; break;
-        case 'q': quick = true; break;
+        case 'k':
+            cfg.keys = parse_size("--keys", optarg, 1, 100000000);
+            keys_set = true;
+            break;
+        case 'l':
+            cfg.list_keys = parse_size("--list-keys", optarg, 1, 100000000);
+            list_set = true;
+            break;
+        case 'v':
+            cfg.value_size = parse_size("--value-size", optarg, 0, 1 << 20);
+            break;
+        case 'r':
+            cfg.repeats = (unsigned)parse_size("--repeat", optarg, 1, 100);
+            rep_set = true;
+            break;
+        case 'd':
+            parent = optarg;
+            break;
+        case 'q':
+            quick = true;
+            break;
         case 'o':
             if (strcmp(optarg, "memory") == 0) {
                 cfg.run_file = false;
@@ -115,7 +131,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!mkdtemp(workdir)) {
-        fprintf(stderr, "bench-core: mkdtemp %s: %s\n", workdir, strerror(errno));
+        fprintf(stderr, "bench-core: mkdtemp %s: %s\n", workdir,
+                strerror(errno));
         workdir[0] = '\0';
         return 1;
     }

@@ -27,7 +27,8 @@ void bench_add_row(const char *name, const char *baseline, double lib_ops,
     r->target = target;
     /* Progress on stderr so a long file run shows it is alive; the table
      * on stdout stays clean for a pipe. */
-    fprintf(stderr, "  %-36s %12.0f %12.0f\n", r->name, r->lib_ops, r->base_ops);
+    fprintf(stderr, "  %-36s %12.0f %12.0f\n", r->name, r->lib_ops,
+            r->base_ops);
 }
 
 /* The 1-minute load average, or "?": other work on the machine skews the

@@ -161,11 +161,13 @@ void bench_suite_file(const bench_cfg *cfg)
     snprintf(uri, sizeof uri, "file://%s", root);
     snprintf(uri_fast, sizeof uri_fast, "%s?sync=false", uri);
     bench_check(kvstore_open(&st_sync, uri), "kvstore_open file (sync)");
-    bench_check(kvstore_open(&st_fast, uri_fast), "kvstore_open file (sync=false)");
+    bench_check(kvstore_open(&st_fast, uri_fast),
+                "kvstore_open file (sync=false)");
     bench_check(kvstore_bucket_open(&b_sync, st_sync, "bench"), "bucket_open");
     bench_check(kvstore_bucket_open(&b_fast, st_fast, "bench"), "bucket_open");
     bench_check(kvstore_bucket_open(&b_list, st_sync, "list"), "bucket_open");
-    bench_check(kvstore_bucket_open(&b_list_fast, st_fast, "list"), "bucket_open");
+    bench_check(kvstore_bucket_open(&b_list_fast, st_fast, "list"),
+                "bucket_open");
     snprintf(bench_dir, sizeof bench_dir, "%s/bench", root);
     snprintf(list_dir, sizeof list_dir, "%s/list", root);
 
