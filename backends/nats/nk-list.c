@@ -128,15 +128,17 @@ static int walk_filter(nk_bucket *b, const char *filter, const char *prefix,
     }
     natsSubscription_SetPendingLimits(sub, -1, -1);
 
-    /* The consumer's pending count tells when the snapshot is complete;
-     * an empty stream has nothing pending at creation. */
+    /* Each message's metadata says how many are still pending; the
+     * snapshot ends at 0. Only the empty case needs asking: nothing
+     * delivered and nothing pending. */
     jsConsumerInfo *ci = NULL;
     jsErrCode ec = 0;
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = st->timeout_ms;
     s = natsSubscription_GetConsumerInfo(&ci, sub, &jo, &ec);
-    uint64_t pending = s == NATS_OK ? ci->NumPending : 1;
+    uint64_t pending = s == NATS_OK
+                           ? ci->NumPending + ci->Delivered.Consumer : 1;
     jsConsumerInfo_Destroy(ci);
     if (s != NATS_OK) {
         natsSubscription_Destroy(sub);
