@@ -67,6 +67,7 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
     snprintf(b->stream, sizeof b->stream, "KV_%s", name);
     snprintf(b->pre, sizeof b->pre, "$KV.%s.", name);
     b->pre_len = strlen(b->pre);
+    pthread_mutex_init(&b->mu, NULL);
 
     for (int attempt = 0;; attempt++) {
         jsErrCode ec = 0;
@@ -120,9 +121,13 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
                                    "key-value bucket", b->stream);
         /* Direct get only where no follower can answer (see nk.h). */
         b->direct = c->AllowDirect && c->Replicas <= 1;
+        b->replicated = c->Replicas > 1;
+        if (si->Cluster && si->Cluster->Leader)
+            snprintf(b->leader, sizeof b->leader, "%s", si->Cluster->Leader);
     }
     jsStreamInfo_Destroy(si);
     if (rc != KVSTORE_OK) {
+        pthread_mutex_destroy(&b->mu);
         free(b);
         return rc;
     }
@@ -132,5 +137,9 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
 
 void nk_bucket_close(void *bucket)
 {
-    free(bucket);
+    nk_bucket *b = bucket;
+    if (!b)
+        return;
+    pthread_mutex_destroy(&b->mu);
+    free(b);
 }

@@ -86,28 +86,55 @@ static int keyvec_add(keyvec *kv, const char *key)
     return KVSTORE_OK;
 }
 
-/* Appends every live key matching `filter` and starting with `prefix`. */
-static int walk_filter(nk_bucket *b, const char *filter, const char *prefix,
-                       keyvec *out)
+/* True if `host` is the stream's leader, asking the server when the
+ * cached name disagrees (after a failover). */
+static bool on_leader(nk_bucket *b, const char *host, int64_t deadline)
+{
+    char cached[sizeof b->leader];
+    pthread_mutex_lock(&b->mu);
+    memcpy(cached, b->leader, sizeof cached);
+    pthread_mutex_unlock(&b->mu);
+    if (strcmp(cached, host) == 0)
+        return true;
+
+    jsStreamInfo *si = NULL;
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Wait = deadline - nk_now_ms() > 0 ? deadline - nk_now_ms() : 1;
+    if (js_GetStreamInfo(&si, b->st->js, b->stream, &o, NULL) != NATS_OK ||
+        !si->Cluster || !si->Cluster->Leader) {
+        jsStreamInfo_Destroy(si);
+        return false;
+    }
+    pthread_mutex_lock(&b->mu);
+    snprintf(b->leader, sizeof b->leader, "%s", si->Cluster->Leader);
+    bool same = strcmp(b->leader, host) == 0;
+    pthread_mutex_unlock(&b->mu);
+    jsStreamInfo_Destroy(si);
+    return same;
+}
+
+/* Creates the listing consumer and returns how many messages it will
+ * deliver for the snapshot (0: none). On a replicated bucket the consumer
+ * must live on the stream leader: an ephemeral consumer placed on a
+ * follower reads that follower's copy, which may not have applied the
+ * caller's last acknowledged write yet. JetStream 2.9 offers no placement
+ * for consumers, so one on a follower is dropped and created again. */
+static int open_consumer(nk_bucket *b, const char *subj,
+                         natsSubscription **out, uint64_t *total)
 {
     nk_store *st = b->st;
     int64_t deadline = nk_now_ms() + st->timeout_ms;
-    size_t plen = strlen(prefix);
-    char subj[NK_SUBJ_MAX + 2];
-    natsSubscription *sub = NULL;
-    natsStatus s;
-    int rc;
 
-    memcpy(subj, b->pre, b->pre_len);
-    strcpy(subj + b->pre_len, filter);
-    /* Consumer creation can time out for seconds while a cluster elects a
-     * leader after a node died: retry within timeout_ms. */
     for (int attempt = 0;; attempt++) {
+        natsSubscription *sub = NULL;
+        jsConsumerInfo *ci = NULL;
         jsErrCode ec = 0;
         jsSubOptions so;
         jsOptions jo;
+        natsStatus s;
+        int rc = nk_wait_connected(st, deadline);
 
-        rc = nk_wait_connected(st, deadline);
         if (rc != KVSTORE_OK)
             return rc;
         jsOptions_Init(&jo);
@@ -119,31 +146,62 @@ static int walk_filter(nk_bucket *b, const char *filter, const char *prefix,
         so.Config.HeadersOnly = true;
         s = js_SubscribeSync(&sub, st->js, subj, &jo, &so, &ec);
         if (s == NATS_OK)
-            break;
+            s = natsSubscription_SetPendingLimits(sub, -1, -1);
+        /* Messages already pushed count as delivered, the rest as
+         * pending: their sum is the snapshot. */
+        if (s == NATS_OK)
+            s = natsSubscription_GetConsumerInfo(&ci, sub, &jo, &ec);
+        if (s == NATS_OK && b->replicated &&
+            !(ci->Cluster && ci->Cluster->Leader &&
+              on_leader(b, ci->Cluster->Leader, deadline))) {
+            jsConsumerInfo_Destroy(ci);
+            natsSubscription_Unsubscribe(sub);
+            natsSubscription_Destroy(sub);
+            if (nk_now_ms() >= deadline)
+                return kvstore_set_error(KVSTORE_EUNAVAILABLE, "nats: "
+                                         "listing bucket %s: no consumer on "
+                                         "the stream leader within %lld ms",
+                                         b->name, (long long)st->timeout_ms);
+            continue;
+        }
+        if (s == NATS_OK) {
+            *total = ci->NumPending + ci->Delivered.Consumer;
+            jsConsumerInfo_Destroy(ci);
+            *out = sub;
+            return KVSTORE_OK;
+        }
+        jsConsumerInfo_Destroy(ci);
+        if (sub) {
+            natsSubscription_Unsubscribe(sub);
+            natsSubscription_Destroy(sub);
+        }
+        /* Consumer creation can time out for seconds while a cluster
+         * elects a leader after a node died: retry within timeout_ms. */
         if ((nk_transient(s, ec) || s == NATS_TIMEOUT ||
              s == NATS_CONNECTION_DISCONNECTED) &&
             nk_backoff(attempt, deadline))
             continue;
         return nk_fail(b, "listing keys", NK_READ, s, ec);
     }
-    natsSubscription_SetPendingLimits(sub, -1, -1);
+}
 
-    /* Each message's metadata says how many are still pending; the
-     * snapshot ends at 0. Only the empty case needs asking: nothing
-     * delivered and nothing pending. */
-    jsConsumerInfo *ci = NULL;
-    jsErrCode ec = 0;
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jo.Wait = st->timeout_ms;
-    s = natsSubscription_GetConsumerInfo(&ci, sub, &jo, &ec);
-    uint64_t pending = s == NATS_OK
-                           ? ci->NumPending + ci->Delivered.Consumer : 1;
-    jsConsumerInfo_Destroy(ci);
-    if (s != NATS_OK) {
-        natsSubscription_Destroy(sub);
-        return nk_fail(b, "listing keys", NK_READ, s, ec);
-    }
+/* Appends every live key matching `filter` and starting with `prefix`. */
+static int walk_filter(nk_bucket *b, const char *filter, const char *prefix,
+                       keyvec *out)
+{
+    nk_store *st = b->st;
+    size_t plen = strlen(prefix);
+    char subj[NK_SUBJ_MAX + 2];
+    natsSubscription *sub = NULL;
+    uint64_t pending = 0;
+    natsStatus s;
+    int rc;
+
+    memcpy(subj, b->pre, b->pre_len);
+    strcpy(subj + b->pre_len, filter);
+    rc = open_consumer(b, subj, &sub, &pending);
+    if (rc != KVSTORE_OK)
+        return rc;
 
     rc = KVSTORE_OK;
     while (pending > 0 && rc == KVSTORE_OK) {

@@ -53,6 +53,10 @@ typedef struct nk_bucket {
      * before it applied our write (nats-server issue 6557), so reads go to
      * the stream leader instead. */
     bool direct;
+    /* Replicas > 1: listings must be served by the stream leader. */
+    bool replicated;
+    pthread_mutex_t mu;                  /* guards leader */
+    char leader[64];                     /* last known stream leader */
 } nk_bucket;
 
 /* ---- time ---- */
