@@ -76,7 +76,7 @@ int nk_increment(void *bucket, const char *key, int64_t delta,
         rc = nk_publish(b, subj, txt, (size_t)n, &seq, false);
         if (rc == KVSTORE_ECONFLICT)
             continue;                /* someone else won: read again */
-        if (rc == KVSTORE_OK)
+        if (rc == KVSTORE_OK && result)    /* NULL: caller ignores it */
             *result = next;
         return rc;
     }
