@@ -11,9 +11,10 @@ kvstore_install_deps
 meson compile -C build >/dev/null
 kv=build/tools/kvstore
 
+echo "== kvstore CLI on the embedded default store (${XDG_DATA_HOME:-$HOME/.local/share}/kvstore)"
 set -x
 "$kv" set greeting "hello from libkvstore"
-"$kv" get greeting
+"$kv" get greeting; echo   # get prints the exact bytes, no newline added
 "$kv" incr visits
 "$kv" incr visits 10
 "$kv" set "notes/2026-11-25" "any UTF-8 key works: / .. * ? ünïcode"

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 kvstore_install_deps
 
 jobs=$(nproc)
-builds=()
+logs=()
 
 setup() { # dir, meson options...
   local dir=$1; shift
@@ -22,38 +22,46 @@ setup() { # dir, meson options...
   meson compile -C "$dir" >/dev/null
 }
 
-run() { # dir, meson test options...
-  local dir=$1; shift
-  builds+=("$dir")
-  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs "$@" || true
+run() { # dir, log name, meson test options...
+  local dir=$1 log=$2; shift 2
+  logs+=("$dir/meson-logs/$log.json")
+  rm -f "$dir/meson-logs/$log.json"
+  meson test -C "$dir" --logbase "$log" --num-processes "$jobs" --print-errorlogs "$@" || true
 }
 
 echo "== build (gcc, -Werror)"
 setup build -Dwerror=true
-run build
+run build testlog
 
 if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
-  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file)
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm)
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
-  run build-asan "${sanitized_suites[@]}" --suite concurrency
+  run build-asan testlog "${sanitized_suites[@]}" --suite concurrency
 
   echo "== valgrind memcheck"
-  run build --setup valgrind --suite unit --suite conformance --suite modules
+  run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
+    --suite wasm --no-suite wasm-program
+  KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    run build valgrind-wasm --suite wasm-program --timeout-multiplier 10
+  # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
+  KVSTORE_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    run build valgrind-cli --suite cli --timeout-multiplier 10
 
   echo "== TSan (concurrency suite)"
   setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=false
   # TSan needs a non-randomised, compact address space on current kernels.
+  rm -f build-tsan/meson-logs/testlog.json
+  logs+=(build-tsan/meson-logs/testlog.json)
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
-      --print-errorlogs --suite concurrency || true
-  builds+=(build-tsan)
+      --print-errorlogs --suite concurrency --suite memory --suite file || true
 
   echo "== fuzz targets (clang, libFuzzer, short fixed runs)"
   CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=true -Dbench=false \
     -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
-  run build-fuzz --suite fuzz
+  run build-fuzz testlog --suite fuzz
 fi
 
-python3 scripts/summary.py "${builds[@]}"
+python3 scripts/summary.py "${logs[@]}"

@@ -11,10 +11,11 @@
 bool kvstore_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *end = p + len;
+    const unsigned char *end;
 
     if (s == NULL)
         return len == 0;
+    end = p + len;
     while (p < end) {
         unsigned c = *p;
         size_t need;

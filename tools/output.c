@@ -11,6 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The attribute lets -Wformat=2 check the callers' formats instead. */
+__attribute__((format(printf, 2, 0)))
+static void vmessage(const cli_ctx *ctx, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void vmessage(const cli_ctx *ctx, const char *fmt, va_list ap)
 {
     fputs("kvstore", stderr);

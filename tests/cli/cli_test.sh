@@ -248,6 +248,12 @@ while IFS= read -r k; do
 done <"$T/la"
 ok "copy: every value byte-identical (binary included)" '[' $same = yes ']'
 ok "copy leaves other destination keys alone" eval '[ "$("${KVR[@]}" -s "$B" -b dst get keepme)" = 1 ]'
+if script -qec true /dev/null >/dev/null 2>&1; then
+  script -qec "'$KV' copy '$A' src '$B' dst3" /dev/null >"$T/tty" </dev/null
+  ok "copy draws a progress bar with a total when stderr is a terminal" \
+    eval 'grep -q "copy \[#*\] 100% 32/32" "$T/tty" && grep -q "copy: 32 done" "$T/tty"'
+  ok "copy prints no bar when stderr is not a terminal" eval '! grep -q "\[" "$ERR"'
+fi
 printf '%s\n' "$A" >"$T/auri"
 run copy --prefix k1 @"$T/auri" src "$B" dst2
 ok "copy reads @FILE URIs and honours --prefix" \

@@ -1,0 +1,482 @@
+/*
+ * Runs the example guests in-process against memory: and file: stores and
+ * checks both what they printed and what they left in the store, read
+ * back through the libkvstore API.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+/* Prefix for bucket identifiers in the next run_guest calls. */
+static const char *bucket_prefix = "";
+
+/* Runs the guest called `guest` (allowed to open only `allow`, or any
+ * bucket for NULL) and returns what it printed (free()). */
+static char *run_guest(kvstore_store *store, const char *guest,
+                       const char *const *allow, size_t page, int *status)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    kvhost_config cfg = {.store = store, .prefix = bucket_prefix, .allow = allow,
+                         .page_size = page, .out = f};
+    const wh_guest *g = wh_guest_find(guest);
+    assert_non_null(g);
+    *status = wh_run(g, &cfg);
+    fclose(f);
+    return buf;
+}
+
+static void assert_has(const char *out, const char *line)
+{
+    if (!out || !strstr(out, line))
+        fail_msg("output lacks \"%s\":\n%s", line, out ? out : "(none)");
+}
+
+static char *get(kvstore_store *s, const char *bucket, const char *key)
+{
+    kvstore_bucket *b;
+    void *v;
+    size_t len;
+    assert_int_equal(kvstore_bucket_open(&b, s, bucket), KVSTORE_OK);
+    int rc = kvstore_get(b, key, &v, &len);
+    kvstore_bucket_close(b);
+    if (rc == KVSTORE_NOTFOUND)
+        return NULL;
+    assert_int_equal(rc, KVSTORE_OK);
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, v, len);
+    copy[len] = '\0';
+    kvstore_free(v);
+    return copy;
+}
+
+static void assert_value(kvstore_store *s, const char *bucket,
+                         const char *key, const char *want)
+{
+    char *got = get(s, bucket, key);
+    if (!want) {
+        if (got)
+            fail_msg("%s/%s = \"%s\", expected absent", bucket, key, got);
+        return;
+    }
+    if (!got)
+        fail_msg("%s/%s is absent, expected \"%s\"", bucket, key, want);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every key=value of a bucket, sorted, as one string (free()). */
+static char *snapshot(kvstore_store *s, const char *bucket)
+{
+    kvstore_bucket *b;
+    assert_int_equal(kvstore_bucket_open(&b, s, bucket), KVSTORE_OK);
+    char **keys = NULL;
+    size_t n = 0;
+    char *cursor = NULL;
+    do {
+        kvstore_keys *page;
+        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 0, &page), KVSTORE_OK);
+        free(cursor);
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        for (size_t i = 0; i < page->count; i++) {
+            char **grown = realloc(keys, (n + 1) * sizeof(*keys));
+            assert_non_null(grown);
+            keys = grown;
+            keys[n++] = strdup(page->keys[i]);
+        }
+        kvstore_keys_free(page);
+    } while (cursor);
+    if (n)
+        qsort(keys, n, sizeof(*keys), cmp_str);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    for (size_t i = 0; i < n; i++) {
+        void *v;
+        size_t vlen;
+        assert_int_equal(kvstore_get(b, keys[i], &v, &vlen), KVSTORE_OK);
+        fprintf(f, "%s=%.*s\n", keys[i], (int)vlen, (const char *)v);
+        kvstore_free(v);
+        free(keys[i]);
+    }
+    fclose(f);
+    free(keys);
+    kvstore_bucket_close(b);
+    return out;
+}
+
+static size_t count_keys(kvstore_store *s, const char *bucket)
+{
+    char *snap = snapshot(s, bucket);
+    size_t n = 0;
+    for (const char *p = snap; *p; p++)
+        n += *p == '\n';
+    free(snap);
+    return n;
+}
+
+static kvstore_store *open_store(const char *uri)
+{
+    kvstore_store *s;
+    if (kvstore_open(&s, uri) != KVSTORE_OK)
+        fail_msg("open %s: %s", uri, kvstore_errmsg());
+    return s;
+}
+
+static void test_draft(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    int st;
+    char *out = run_guest(s, "draft", NULL, 10, &st);
+    assert_int_equal(st, 0);
+    assert_has(out, "draft: visit #1\n");
+    assert_has(out, "draft: get user:007 = {\"id\":7,\"name\":\"user-7\","
+                    "\"since_visit\":1,\"draft\":\"0.2.0-draft\"}\n");
+    assert_has(out, "draft: get user:999 -> none\n");
+    /* 25 users + visits, in pages of at most 10 */
+    assert_has(out, "draft: listed 26 keys (25 user records) in 3 pages\n");
+    assert_has(out, "draft: get-many batch:1=one batch:3=three none\n");
+    assert_has(out, "draft: exists batch:2 -> false\n");
+    assert_has(out, "draft: exists user:025 -> false\n");
+    assert_has(out, "draft: done\n");
+    free(out);
+
+    assert_value(s, "demo", "visits", "1");
+    assert_value(s, "demo", "user:001",
+                 "{\"id\":1,\"name\":\"user-1\",\"since_visit\":1,"
+                 "\"draft\":\"0.2.0-draft\"}");
+    assert_value(s, "demo", "user:025", NULL);
+    assert_value(s, "demo", "batch:1", "one");
+    assert_value(s, "demo", "batch:2", NULL);
+    assert_value(s, "demo", "batch:5", "five");
+    /* 24 users, visits, batch:1,3,5 */
+    assert_int_equal(count_keys(s, "demo"), 28);
+    kvstore_close(s);
+}
+
+static void test_draft2(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    int st;
+    char *out = run_guest(s, "draft2", NULL, 5, &st);
+    assert_int_equal(st, 0);
+    assert_has(out, "draft2: visit #1\n");
+    assert_has(out, "draft2: balance -250\n");
+    /* 12 orders + visits + balance, pages of at most 5 */
+    assert_has(out, "draft2: listed 14 keys (12 order records) in 3 pages\n");
+    assert_has(out, "draft2: get-many cart:a=\"apple\" none cart:c=\"\" cart:b=\"bread\"\n");
+    assert_has(out, "draft2: cas.current hello\n");
+    assert_has(out, "draft2: swap lost the race (cas-failed), retrying\n");
+    assert_has(out, "draft2: cas.current raced\n");
+    assert_has(out, "draft2: get motd = hello, world\n");
+    free(out);
+
+    assert_value(s, "demo", "balance", "-250");
+    assert_value(s, "demo", "motd", "hello, world");
+    assert_value(s, "demo", "cart:a", NULL);
+    assert_value(s, "demo", "order:0012",
+                 "{\"order\":12,\"items\":1,\"draft\":\"0.2.0-draft2\"}");
+    assert_int_equal(count_keys(s, "demo"), 15);
+    kvstore_close(s);
+}
+
+/* One store, both import sets: the counter is shared. */
+static void test_drafts_share_store(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    int st;
+    char *out;
+    out = run_guest(s, "draft", NULL, 16, &st);
+    assert_int_equal(st, 0);
+    free(out);
+    out = run_guest(s, "draft2", NULL, 16, &st);
+    assert_int_equal(st, 0);
+    assert_has(out, "draft2: visit #2\n");
+    /* 28 from draft, then balance + 12 orders before the listing */
+    assert_has(out, "draft2: listed 41 keys (12 order records) in 3 pages\n");
+    free(out);
+    out = run_guest(s, "draft", NULL, 1, &st);
+    assert_int_equal(st, 0);
+    assert_has(out, "draft: visit #3\n");
+    free(out);
+    assert_value(s, "demo", "visits", "3");
+    kvstore_close(s);
+}
+
+/* The draft's u64 result cannot carry a negative counter: an error, and
+ * the guest carries on. */
+static void test_draft_negative_counter(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b;
+    assert_int_equal(kvstore_bucket_open(&b, s, "demo"), KVSTORE_OK);
+    assert_int_equal(kvstore_set(b, "visits", "-5", 2), KVSTORE_OK);
+    kvstore_bucket_close(b);
+    int st;
+    char *out = run_guest(s, "draft", NULL, 16, &st);
+    assert_int_equal(st, 1);
+    assert_has(out, "draft: increment failed: error other(counter is -4, "
+                    "which a u64 result cannot carry)\n");
+    assert_has(out, "draft: done\n");
+    free(out);
+    kvstore_close(s);
+}
+
+static void test_access_denied(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    static const char *const allow[] = {"other", NULL};
+    int st;
+    char *out = run_guest(s, "draft", allow, 16, &st);
+    assert_int_equal(st, 1);
+    assert_has(out, "draft: open demo failed: error access-denied\n");
+    free(out);
+    kvstore_close(s);
+}
+
+static void test_no_such_store(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:?create=false");
+    int st;
+    char *out = run_guest(s, "draft2", NULL, 16, &st);
+    assert_int_equal(st, 1);
+    assert_has(out, "draft2: open demo failed: error no-such-store\n");
+    free(out);
+    kvstore_close(s);
+}
+
+/* Identifiers map to PREFIX + identifier; one too long for a bucket name
+ * once prefixed is an error, not a truncated name. */
+static void test_prefix(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    int st;
+    bucket_prefix = "tenant1-";
+    char *out = run_guest(s, "draft", NULL, 16, &st);
+    assert_int_equal(st, 0);
+    free(out);
+    bucket_prefix = "a-prefix-of-sixty-two-bytes-leaves-no-room-for-the-id-00000000";
+    out = run_guest(s, "draft", NULL, 16, &st);
+    bucket_prefix = "";
+    assert_int_equal(st, 1);
+    assert_has(out, "draft: open demo failed: error other(bucket identifier "
+                    "is not a bucket name)\n");
+    free(out);
+    assert_value(s, "tenant1-demo", "visits", "1");
+    assert_int_equal(count_keys(s, "demo"), 0);
+    kvstore_close(s);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+/* A file: store keeps the counter across host runs (store reopened). */
+static void test_file_store(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wasm-host-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char uri[64];
+    snprintf(uri, sizeof(uri), "file://%s", dir);
+    int st;
+    for (int run = 1; run <= 2; run++) {
+        kvstore_store *s = open_store(uri);
+        char *out = run_guest(s, "draft", NULL, 7, &st);
+        assert_int_equal(st, 0);
+        /* draft2 counts visits too: the second run starts at 3, and also
+         * lists the 17 keys draft2 left the first time. */
+        assert_has(out, run == 1 ? "draft: visit #1\n" : "draft: visit #3\n");
+        assert_has(out, run == 1
+                            ? "draft: listed 26 keys (25 user records) in 4 pages\n"
+                            : "draft: listed 43 keys (25 user records) in 7 pages\n");
+        free(out);
+        out = run_guest(s, "draft2", NULL, 7, &st);
+        assert_int_equal(st, 0);
+        free(out);
+        kvstore_close(s);
+    }
+    kvstore_store *s = open_store(uri);
+    assert_value(s, "demo", "visits", "4");
+    assert_value(s, "demo", "balance", "-500");
+    assert_value(s, "demo", "motd", "hello, world");
+    kvstore_close(s);
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* What each attack must end in. */
+static const struct {
+    int n;
+    const char *expect;
+} attacks[] = {
+    {1, "host: hostile trapped: range 0xfffffff0+32 is outside guest memory"},
+    {2, "host: hostile trapped: range 0x400+4294967295 is outside guest memory"},
+    {3, "is outside guest memory"},
+    {4, "not valid UTF-8"},
+    {5, "not valid UTF-8"},
+    {6, "-> error other(key contains a NUL byte)\nhostile:   exists a -> false"},
+    {7, "-> error other(key of 1048577 bytes is longer than 1024 bytes)"},
+    {8, "-> error other(unknown or expired cursor 12345)"},
+    {9, "-> error other("},
+    {10, "-> error other(invalid cursor)"},
+    {11, "host: hostile trapped: bad option discriminant 7"},
+    {12, "host: hostile trapped: unknown bucket handle 42"},
+    {13, "host: hostile trapped: unknown bucket handle 0"},
+    {14, "host: hostile trapped: unknown bucket handle 1"},
+    {15, "host: hostile trapped: unknown bucket handle 1"},
+    {16, "host: hostile trapped: unknown bucket handle 2"},
+    {17, "-> ok\nhostile:   exists cas-after-drop -> true"},
+    {18, "host: hostile trapped: range 0xfffffff0+16 is outside guest memory"},
+    {19, "exists retptr-probe -> false"},
+    {20, "is not aligned to 4"},
+    {21, "host: hostile trapped: range 0xffffff00+5 is outside guest memory"},
+    {22, "host: hostile trapped: import called from inside cabi_realloc"},
+    {23, "-> error other(delta 9223372036854775808 is above INT64_MAX"},
+    {24, "overflows"},
+    {25, "open demo -> error access-denied"},
+    {26, "set demo:visits -> ok"},
+    {27, "is outside guest memory"},
+    {28, "-> error other(batch of 1001 keys is above the host's limit of 1000)"},
+};
+
+/* Each attack ends in a trap or an error, the host carries on to the
+ * next, and the demo bucket is exactly as it was. */
+static void test_hostile(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    int st;
+    char *out = run_guest(s, "draft", NULL, 16, &st);
+    assert_int_equal(st, 0);
+    free(out);
+    char *before = snapshot(s, "demo");
+
+    static const char *const allow[] = {"hostile", NULL};
+    out = run_guest(s, "hostile", allow, 16, &st);
+    assert_int_equal(st, 0);
+    size_t n = sizeof(attacks) / sizeof(attacks[0]);
+    for (size_t i = 0; i < n; i++) {
+        /* The attack's section runs from its header to the next one. */
+        char head[64];
+        snprintf(head, sizeof(head), "hostile: attack %d:", attacks[i].n);
+        const char *sec = strstr(out, head);
+        if (!sec)
+            fail_msg("no attack %d in:\n%s", attacks[i].n, out);
+        snprintf(head, sizeof(head), "hostile: attack %d:", attacks[i].n + 1);
+        const char *end = strstr(out, head);
+        size_t len = end ? (size_t)(end - sec) : strlen(sec);
+        char *part = strndup(sec, len);
+        if (!strstr(part, attacks[i].expect))
+            fail_msg("attack %d: expected \"%s\" in:\n%s", attacks[i].n,
+                     attacks[i].expect, part);
+        free(part);
+    }
+    assert_null(strstr(out, "hostile: attack 29:"));
+    free(out);
+
+    char *after = snapshot(s, "demo");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* Only what the attacks that returned ok wrote, in their own bucket. */
+    char *mine = snapshot(s, "hostile");
+    assert_string_equal(mine,
+                        ".=666\n"
+                        "..=666\n"
+                        "../demo/visits=666\n"
+                        "/etc/passwd=666\n"
+                        "big=9223372036854775807\n"
+                        "cas-after-drop=still-fine\n"
+                        "demo:visits=666\n"
+                        "k1=value\n");
+    free(mine);
+    kvstore_close(s);
+}
+
+/* The draft's u64 cursors: the newest KVHOST_MAX_CURSORS ids resolve,
+ * older ones and ids never handed out do not. */
+static void test_cursor_table(void **state)
+{
+    (void)state;
+    kvhost_config cfg = {0};
+    kvhost h;
+    char c[32];
+    kvhost_init(&h, &cfg);
+    uint64_t first = 0, last = 0;
+    for (int i = 1; i <= KVHOST_MAX_CURSORS + 6; i++) {
+        snprintf(c, sizeof(c), "cursor-%d", i);
+        last = kvhost_cursor_put(&h, c);
+        if (i == 1)
+            first = last;
+    }
+    assert_null(kvhost_cursor_get(&h, first));     /* evicted */
+    assert_null(kvhost_cursor_get(&h, first + 5)); /* evicted */
+    assert_string_equal(kvhost_cursor_get(&h, first + 6), "cursor-7");
+    snprintf(c, sizeof(c), "cursor-%d", KVHOST_MAX_CURSORS + 6);
+    assert_string_equal(kvhost_cursor_get(&h, last), c);
+    assert_null(kvhost_cursor_get(&h, 0));
+    assert_null(kvhost_cursor_get(&h, last + 1));
+    assert_null(kvhost_cursor_get(&h, UINT64_MAX));
+    kvhost_fini(&h);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    wh_runtime_init();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    wh_runtime_free();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_draft),
+        cmocka_unit_test(test_draft2),
+        cmocka_unit_test(test_drafts_share_store),
+        cmocka_unit_test(test_draft_negative_counter),
+        cmocka_unit_test(test_access_denied),
+        cmocka_unit_test(test_no_such_store),
+        cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_file_store),
+        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_cursor_table),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
