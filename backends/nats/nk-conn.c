@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t nk_now_ms(void)
 {
@@ -189,6 +190,12 @@ static int make_options(natsOptions **out, const kvstore_uri *uri,
     if (creds && user)
         return kvstore_set_error(KVSTORE_EINVAL, "nats: give either "
                                  "userinfo or creds, not both: %s", red);
+    /* nats.c reads these files only when it needs them: check now so a
+     * typo is a clear EINVAL rather than a later connection error. */
+    if ((creds && access(creds, R_OK) != 0) || (ca && access(ca, R_OK) != 0))
+        return kvstore_set_error(KVSTORE_EINVAL, "nats: cannot read the %s "
+                                 "file named in %s", creds && access(creds,
+                                 R_OK) != 0 ? "creds" : "ca", red);
     if (ca && !tls)
         return kvstore_set_error(KVSTORE_EINVAL, "nats: ca= needs the "
                                  "nats+tls scheme: %s", red);
@@ -272,6 +279,16 @@ int nk_store_open(void **out, const kvstore_uri *uri)
 
     s = natsConnection_Connect(&st->nc, o);
     natsOptions_Destroy(o);
+    if (s != NATS_OK && kvstore_uri_param(uri, "creds") &&
+        (s == NATS_ERR || s == NATS_INVALID_ARG)) {
+        /* nats.c could not parse the user JWT or seed */
+        rc = kvstore_set_error(KVSTORE_EINVAL, "nats: cannot use the creds "
+                               "file named in %s", red);
+        pthread_mutex_destroy(&st->walk_mu);
+        free(st->redacted);
+        free(st);
+        return rc;
+    }
     if (s != NATS_OK) {
         int code = (s == NATS_CONNECTION_AUTH_FAILED ||
                     s == NATS_NOT_PERMITTED) ? KVSTORE_EACCESS

@@ -267,7 +267,7 @@ static void value_limit_is_max_payload(void **state)
 
 static void uri_options(void **state)
 {
-    char u[256], name[64];
+    char u[640], name[64];
     kvstore_store *s;
     kvstore_bucket *b;
     (void)state;
@@ -282,6 +282,26 @@ static void uri_options(void **state)
     KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
     snprintf(u, sizeof u, "%s?ca=/x.pem", url);   /* ca needs nats+tls */
     KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+
+    /* files named by creds= and ca= must be usable */
+    snprintf(u, sizeof u, "%s?creds=/no/such/user.creds", url);
+    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+    char junk[300];
+    snprintf(junk, sizeof junk, "%s/junk.creds", srv.dir);
+    FILE *f = fopen(junk, "w");
+    assert_non_null(f);
+    fputs("not a credentials file\n", f);
+    fclose(f);
+    snprintf(u, sizeof u, "%s?creds=%s", url, junk);
+    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+    snprintf(u, sizeof u, "nats+tls://127.0.0.1:%d?ca=/no/such/ca.pem",
+             srv.port);
+    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+    /* nats+tls against a server without TLS */
+    snprintf(u, sizeof u, "nats+tls://tlsuser:tl5pw@127.0.0.1:%d"
+             "?timeout_ms=1000", srv.port);
+    KV_EXPECT(KVSTORE_EUNAVAILABLE, kvstore_open(&s, u));
+    assert_null(strstr(kvstore_errmsg(), "tl5pw"));
 
     snprintf(u, sizeof u, "%s?create=false", url);
     KV_OK(kvstore_open(&s, u));
