@@ -617,6 +617,73 @@ static void batches(void **state)
     kvstore_close(s);
 }
 
+/* A bucket without direct get (as this backend creates for replicas > 1)
+ * is read through the stream leader's STREAM.MSG.GET: JSON with base64
+ * headers and data. Binary values, empty values and delete markers must
+ * come back right through get, exists and get_many. */
+static void leader_reads(void **state)
+{
+    char name[64], stream[80], subj[90];
+    kvstore_store *s;
+    kvstore_bucket *b;
+    raw_nats r;
+    bool ex;
+    (void)state;
+
+    run_bucket(name, sizeof name, "leader");
+    snprintf(stream, sizeof stream, "KV_%s", name);
+    snprintf(subj, sizeof subj, "$KV.%s.>", name);
+    const char *subjects[] = { subj };
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    sc.Name = stream;
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.MaxMsgsPerSubject = 1;
+    sc.Storage = js_FileStorage;
+    sc.AllowRollup = true;
+    sc.DenyDelete = true;
+    sc.Discard = js_DiscardNew;
+    sc.AllowDirect = false;
+    raw_open(&r, url);
+    assert_int_equal(js_AddStream(NULL, r.js, &sc, NULL, NULL), NATS_OK);
+    raw_close(&r);
+
+    open_bucket(&s, &b, name);
+    unsigned char bin[300];
+    for (size_t i = 0; i < sizeof bin; i++)
+        bin[i] = (unsigned char)(i * 7);
+    KV_OK(kvstore_set(b, "bin", bin, sizeof bin));
+    KV_OK(kvstore_set(b, "empty", "", 0));
+    KV_OK(kvstore_set(b, "gone", "x", 1));
+    KV_OK(kvstore_delete(b, "gone"));
+    KV_OK(kvstore_exists(b, "gone", &ex));
+    assert_false(ex);
+    KV_OK(kvstore_exists(b, "empty", &ex));
+    assert_true(ex);
+
+    const char *keys[] = { "bin", "empty", "gone", "never" };
+    void *vals[4];
+    size_t lens[4];
+    KV_OK(kvstore_get_many(b, keys, 4, vals, lens));
+    assert_int_equal(lens[0], sizeof bin);
+    assert_memory_equal(vals[0], bin, sizeof bin);
+    assert_non_null(vals[1]);
+    assert_int_equal(lens[1], 0);
+    assert_null(vals[2]);
+    assert_null(vals[3]);
+    for (int i = 0; i < 4; i++)
+        kvstore_free(vals[i]);
+    void *v;
+    size_t len;
+    KV_OK(kvstore_get(b, "bin", &v, &len));
+    assert_int_equal(len, sizeof bin);
+    assert_memory_equal(v, bin, len);
+    kvstore_free(v);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -633,6 +700,7 @@ int main(void)
         cmocka_unit_test(watch_prefix),
         cmocka_unit_test(atomics_across_clients),
         cmocka_unit_test(batches),
+        cmocka_unit_test(leader_reads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
