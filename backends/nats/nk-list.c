@@ -86,6 +86,38 @@ static int keyvec_add(keyvec *kv, const char *key)
     return KVSTORE_OK;
 }
 
+/* The count of messages still pending after `m`, from its ack subject:
+ * "$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>"
+ * or, from newer servers, "$JS.ACK.<domain>.<hash>.<stream>.<consumer>.
+ * <delivered>.<sseq>.<cseq>.<ts>.<pending>[.<token>]". natsMsg_GetMetaData
+ * gives the same but allocates three strings per message, a measurable
+ * share of a long listing. 0 (end) when the subject is not understood. */
+static uint64_t msg_pending(natsMsg *m)
+{
+    const char *r = natsMsg_GetReply(m);
+    const char *tok[12];
+    int n = 0;
+
+    if (!r || strncmp(r, "$JS.ACK.", 8) != 0)
+        return 0;
+    for (const char *p = r + 8; n < 12; n++) {
+        tok[n] = p;
+        p = strchr(p, '.');
+        if (!p) {
+            n++;
+            break;
+        }
+        p++;
+    }
+    int at = n == 7 ? 6 : (n == 9 || n == 10) ? 8 : -1;
+    if (at < 0)
+        return 0;
+    uint64_t v = 0;
+    for (const char *p = tok[at]; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return v;
+}
+
 /* True if `host` is the stream's leader, asking the server when the
  * cached name disagrees (after a failover). */
 static bool on_leader(nk_bucket *b, const char *host, int64_t deadline)
@@ -206,7 +238,6 @@ static int walk_filter(nk_bucket *b, const char *filter, const char *prefix,
     rc = KVSTORE_OK;
     while (pending > 0 && rc == KVSTORE_OK) {
         natsMsg *m = NULL;
-        jsMsgMetaData *meta = NULL;
         char key[KVSTORE_KEY_MAX + 1];
 
         s = natsSubscription_NextMsg(&m, sub, st->timeout_ms);
@@ -214,12 +245,7 @@ static int walk_filter(nk_bucket *b, const char *filter, const char *prefix,
             rc = nk_fail(b, "listing keys", NK_READ, s, 0);
             break;
         }
-        if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-            pending = meta->NumPending;
-            jsMsgMetaData_Destroy(meta);
-        } else {
-            pending = 0;
-        }
+        pending = msg_pending(m);
         const char *ms = natsMsg_GetSubject(m);
         if (!nk_msg_is_delete(m) && strlen(ms) > b->pre_len &&
             nk_key_decode(ms + b->pre_len, key) &&
@@ -267,7 +293,12 @@ static int walk_new(nk_bucket *b, const char *prefix, nk_walk **out)
         w->token[2 * i + 1] = "0123456789abcdef"[rnd[i] & 15];
     }
     strcpy(w->bucket, b->name);
-    if (kv.n > 1)
+    /* Stream order is often key order already (keys written in order):
+     * a linear check saves the sort then. */
+    bool sorted = true;
+    for (size_t i = 1; i < kv.n && sorted; i++)
+        sorted = strcmp(kv.v[i - 1], kv.v[i]) < 0;
+    if (!sorted)
         qsort(kv.v, kv.n, sizeof *kv.v, cmp_keys);
     w->keys = kv.v;
     w->n = kv.n;
