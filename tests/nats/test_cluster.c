@@ -121,7 +121,8 @@ static void failover(void **state)
     kvstore_store *s;
     kvstore_bucket *b;
     raw_nats r;
-    int retries = 0, leader = -1;
+    int retries = 0, leader = 0;
+    bool found = false;
     (void)state;
 
     KV_OK(kvstore_open(&s, uri));
@@ -135,11 +136,13 @@ static void failover(void **state)
     jsStreamInfo *si = stream_info(&r, name);
     assert_int_equal(si->Config->Replicas, 3);
     for (int i = 0; i < 3; i++)
-        if (strcmp(si->Cluster->Leader, cl[i].name) == 0)
+        if (strcmp(si->Cluster->Leader, cl[i].name) == 0) {
             leader = i;
+            found = true;
+        }
     jsStreamInfo_Destroy(si);
     raw_close(&r);
-    assert_true(leader >= 0);
+    assert_true(found);
 
     nh_kill(&cl[leader], SIGKILL);
     for (int i = 5000; i < 7000; i++) {
