@@ -12,6 +12,7 @@
  */
 #include "nk.h"
 
+#include <stdint.h>
 #include <string.h>
 
 bool nk_msg_is_delete(natsMsg *msg)
@@ -24,7 +25,7 @@ bool nk_msg_is_delete(natsMsg *msg)
 
 int nk_check_size(const nk_bucket *b, size_t len)
 {
-    if ((int64_t)len > b->st->max_payload)
+    if (len > (size_t)INT32_MAX || (int64_t)len > b->st->max_payload)
         return kvstore_set_error(KVSTORE_ETOOBIG, "nats: value of %zu bytes "
                                  "exceeds the server's max_payload of %lld "
                                  "bytes (headers included)", len,
