@@ -684,6 +684,43 @@ static void leader_reads(void **state)
     kvstore_close(s);
 }
 
+/* The longest key, every byte escaped: a 3073-byte NATS key and a subject
+ * near the 4096-byte protocol line still work for every operation. */
+static void longest_escaped_key(void **state)
+{
+    char name[64], key[KVSTORE_KEY_MAX + 1];
+    kvstore_store *s;
+    kvstore_bucket *b;
+    kvstore_watch *w;
+    events e = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    bool ex;
+    (void)state;
+
+    memset(key, '*', KVSTORE_KEY_MAX);
+    key[KVSTORE_KEY_MAX] = '\0';
+    open_bucket(&s, &b, run_bucket(name, sizeof name, "long"));
+    KV_OK(kvstore_watch_start(&w, b, key, on_event, &e));
+    KV_OK(kvstore_set(b, key, "v", 1));
+    check_value(b, key, "v");
+    const char *want[] = { key };
+    expect_list(b, key, want, 1);
+    const char *keys[] = { key };
+    void *v[1];
+    size_t l[1];
+    KV_OK(kvstore_get_many(b, keys, 1, v, l));
+    assert_int_equal(l[0], 1);
+    kvstore_free(v[0]);
+    KV_OK(kvstore_delete(b, key));
+    KV_OK(kvstore_exists(b, key, &ex));
+    assert_false(ex);
+    for (int i = 0; i < 500 && count_events(&e) < 2; i++)
+        sleep_ms(10);
+    assert_int_equal(count_events(&e), 2);
+    kvstore_watch_stop(w);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -701,6 +738,7 @@ int main(void)
         cmocka_unit_test(atomics_across_clients),
         cmocka_unit_test(batches),
         cmocka_unit_test(leader_reads),
+        cmocka_unit_test(longest_escaped_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
