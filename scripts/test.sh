@@ -24,8 +24,11 @@ setup() { # dir, meson options...
 
 run() { # dir, log name, meson test options...
   local dir=$1 log=$2; shift 2
-  logs+=("$dir/meson-logs/$log.json")
-  rm -f "$dir/meson-logs/$log.json"
+  local file=$log
+  # meson appends the name of a test setup to the log's name.
+  [[ " $* " == *" --setup valgrind "* ]] && file=$log-valgrind
+  logs+=("$dir/meson-logs/$file.json")
+  rm -f "$dir/meson-logs/$file.json"
   meson test -C "$dir" --logbase "$log" --num-processes "$jobs" --print-errorlogs "$@" || true
 }
 

@@ -1,0 +1,525 @@
+/*
+ * Redis backend: connections, the connection pool, and running one
+ * command with the fault rules of the contract.
+ *
+ * Every connection is a blocking hiredis context with SO_RCVTIMEO and
+ * SO_SNDTIMEO set to timeout_ms, used by one thread at a time (it is
+ * either on the idle stack or held by exactly one caller). We write
+ * commands ourselves with send(MSG_NOSIGNAL) rather than letting hiredis
+ * 0.14 write(): a write to a connection the server reset would otherwise
+ * raise SIGPIPE and kill the host process. It also tells us whether any
+ * byte left, which decides between KVSTORE_EUNAVAILABLE and
+ * KVSTORE_EUNCERTAIN.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "rd.h"
+
+/* How one exchange failed. */
+typedef struct rd_fail {
+    bool nomem;
+    bool sent;       /* at least one byte reached the kernel */
+    bool timed_out;
+    char why[192];
+} rd_fail;
+
+/* Copies at most cap-1 bytes of a server text, replacing control bytes,
+ * so that a hostile or broken server cannot inject into our messages. */
+static void rd_text(char *dst, size_t cap, const char *s, size_t len)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[i] = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
+    }
+    dst[n] = '\0';
+}
+
+static bool rd_starts(const redisReply *r, const char *word)
+{
+    size_t n = strlen(word);
+
+    return r->str != NULL && (size_t)r->len >= n &&
+           memcmp(r->str, word, n) == 0 &&
+           ((size_t)r->len == n || r->str[n] == ' ');
+}
+
+int rd_reply_error(const rd_store *s, const char *what, const redisReply *r)
+{
+    char text[200];
+    int code = KVSTORE_EIO;
+
+    rd_text(text, sizeof text, r->str ? r->str : "", r->str ? r->len : 0);
+    if (rd_starts(r, "NOAUTH") || rd_starts(r, "WRONGPASS") ||
+        rd_starts(r, "NOPERM") || rd_starts(r, "READONLY"))
+        code = KVSTORE_EACCESS;
+    else if (rd_starts(r, "LOADING") || rd_starts(r, "BUSY") ||
+             rd_starts(r, "MASTERDOWN") || rd_starts(r, "TRYAGAIN") ||
+             rd_starts(r, "CLUSTERDOWN"))
+        code = KVSTORE_EUNAVAILABLE;
+    else if (rd_starts(r, "MOVED") || rd_starts(r, "ASK") ||
+             rd_starts(r, "CROSSSLOT"))
+        return kvstore_set_error(KVSTORE_ENOTSUP,
+                                 "redis: %s on %s: Redis Cluster is not "
+                                 "supported (%s)", what, s->cfg.label, text);
+    else if (rd_starts(r, "WRONGTYPE"))
+        return kvstore_set_error(KVSTORE_EIO,
+                                 "redis: %s on %s: the key holds a value "
+                                 "that is not a string (written by another "
+                                 "client)", what, s->cfg.label);
+    return kvstore_set_error(code, "redis: %s on %s failed: %s", what,
+                             s->cfg.label, text);
+}
+
+int rd_unexpected(const rd_store *s, const char *what, const redisReply *r)
+{
+    return kvstore_set_error(KVSTORE_EIO,
+                             "redis: %s on %s: unexpected reply type %d",
+                             what, s->cfg.label, r ? r->type : -1);
+}
+
+/* Writes all of buf; f->sent becomes true once any byte is out. */
+static int rd_send(redisContext *c, const char *buf, size_t len, rd_fail *f)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        ssize_t w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
+
+        if (w < 0) {
+            int e = errno;
+            char ebuf[96];
+
+            if (e == EINTR)
+                continue;
+            f->timed_out = e == EAGAIN || e == EWOULDBLOCK;
+            snprintf(f->why, sizeof f->why, "sending: %s",
+                     f->timed_out ? "timed out"
+                                  : strerror_r(e, ebuf, sizeof ebuf));
+            return REDIS_ERR;
+        }
+        off += (size_t)w;
+        f->sent = true;
+    }
+    return REDIS_OK;
+}
+
+/* Reads `n` replies; on failure frees those read so far. */
+static int rd_recv(redisContext *c, size_t n, redisReply **replies,
+                   rd_fail *f)
+{
+    for (size_t i = 0; i < n; i++) {
+        void *reply = NULL;
+
+        /* The output buffer is empty, so hiredis only reads here. */
+        if (redisGetReply(c, &reply) != REDIS_OK) {
+            int e = errno;
+
+            f->timed_out = c->err == REDIS_ERR_IO &&
+                           (e == EAGAIN || e == EWOULDBLOCK);
+            f->nomem = c->err == REDIS_ERR_OOM;
+            snprintf(f->why, sizeof f->why, "reading the reply: %.127s",
+                     f->timed_out ? "timed out" : c->errstr);
+            for (size_t j = 0; j < i; j++) {
+                rd_reply_free(replies[j]);
+                replies[j] = NULL;
+            }
+            return REDIS_ERR;
+        }
+        replies[i] = reply;
+    }
+    return REDIS_OK;
+}
+
+/* Sends `n` commands in one write and reads their `n` replies on a
+ * blocking context. On failure the replies read so far are freed. */
+static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
+                       redisReply **replies, rd_fail *f)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(f, 0, sizeof *f);
+    for (size_t i = 0; i < n; i++) {
+        /* The sds formatter, as redisCommandArgv uses: the plain one
+         * calls sprintf per argument, which costs a batch of 100 keys
+         * several microseconds. */
+        sds cmd = NULL;
+        int cl = redisFormatSdsCommandArgv(&cmd, cmds[i].argc, cmds[i].argv,
+                                           cmds[i].lens);
+        char *grown;
+
+        if (cl < 0) {
+            free(buf);
+            f->nomem = true;
+            return REDIS_ERR;
+        }
+        if (n == 1) {
+            /* The common case: send the sds itself, no copy. */
+            rc = rd_send(c, cmd, (size_t)cl, f);
+            redisFreeSdsCommand(cmd);
+            return rc == REDIS_OK ? rd_recv(c, n, replies, f) : rc;
+        }
+        grown = realloc(buf, len + (size_t)cl);
+        if (grown == NULL) {
+            redisFreeSdsCommand(cmd);
+            free(buf);
+            f->nomem = true;
+            return REDIS_ERR;
+        }
+        buf = grown;
+        memcpy(buf + len, cmd, (size_t)cl);
+        len += (size_t)cl;
+        redisFreeSdsCommand(cmd);
+    }
+    rc = rd_send(c, buf, len, f);
+    free(buf);
+    return rc == REDIS_OK ? rd_recv(c, n, replies, f) : rc;
+}
+
+int rd_command(const rd_config *cfg, redisContext *c, int argc,
+               const char **argv, const size_t *lens, redisReply **out)
+{
+    rd_cmd cmd = { argc, argv, lens };
+    rd_fail f;
+
+    *out = NULL;
+    if (rd_pipeline(c, 1, &cmd, out, &f) == REDIS_OK)
+        return KVSTORE_OK;
+    if (f.nomem)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
+                                 "talking to %s", cfg->label);
+    return kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: %s on %s: %s",
+                             argv[0], cfg->label, f.why);
+}
+
+static int rd_auth(const rd_config *cfg, redisContext *c)
+{
+    const char *argv[3] = { "AUTH" };
+    size_t lens[3] = { 4 };
+    int argc = 1, rc;
+    redisReply *r = NULL;
+
+    if (cfg->user) {
+        argv[argc] = cfg->user;
+        lens[argc++] = strlen(cfg->user);
+    }
+    argv[argc] = cfg->password;
+    lens[argc++] = strlen(cfg->password);
+    rc = rd_command(cfg, c, argc, argv, lens, &r);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_ERROR) {
+        char text[200];
+
+        rd_text(text, sizeof text, r->str, r->len);
+        /* Servers do not echo the password, but a message is the one
+         * place it must never appear, so check rather than trust. */
+        if (strstr(text, cfg->password) != NULL)
+            snprintf(text, sizeof text, "(server reply withheld)");
+        rd_reply_free(r);
+        return kvstore_set_error(KVSTORE_EACCESS,
+                                 "redis: authentication to %s failed: %s",
+                                 cfg->label, text);
+    }
+    rd_reply_free(r);
+    return KVSTORE_OK;
+}
+
+static int rd_select(const rd_config *cfg, redisContext *c)
+{
+    char db[24];
+    const char *argv[2] = { "SELECT", db };
+    size_t lens[2] = { 6, 0 };
+    redisReply *r = NULL;
+    int rc;
+
+    lens[1] = (size_t)snprintf(db, sizeof db, "%ld", cfg->db);
+    rc = rd_command(cfg, c, 2, argv, lens, &r);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_ERROR) {
+        char text[200];
+
+        rd_text(text, sizeof text, r->str, r->len);
+        rc = (strncmp(text, "NOAUTH", 6) == 0 ||
+              strncmp(text, "NOPERM", 6) == 0)
+                 ? KVSTORE_EACCESS : KVSTORE_EINVAL;
+        rd_reply_free(r);
+        return kvstore_set_error(rc, "redis: cannot select database %ld "
+                                 "on %s: %s", cfg->db, cfg->label, text);
+    }
+    rd_reply_free(r);
+    return KVSTORE_OK;
+}
+
+int rd_connect(const rd_config *cfg, redisContext **out)
+{
+    struct timeval tv = { .tv_sec = cfg->timeout_ms / 1000,
+                          .tv_usec = (cfg->timeout_ms % 1000) * 1000 };
+    redisContext *c;
+    int rc = KVSTORE_OK;
+
+    *out = NULL;
+    c = cfg->unix_socket ? redisConnectUnixWithTimeout(cfg->path, tv)
+                         : redisConnectWithTimeout(cfg->host, cfg->port, tv);
+    if (c == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
+                                 "connecting to %s", cfg->label);
+    if (c->err) {
+        char text[160];
+
+        rd_text(text, sizeof text, c->errstr, strlen(c->errstr));
+        redisFree(c);
+        return kvstore_set_error(KVSTORE_EUNAVAILABLE,
+                                 "redis: cannot connect to %s: %s",
+                                 cfg->label, text);
+    }
+    /* redisConnectWithTimeout bounds only the connect; the socket
+     * timeouts bound every later read and write. */
+    if (redisSetTimeout(c, tv) != REDIS_OK) {
+        redisFree(c);
+        return kvstore_set_error(KVSTORE_EUNAVAILABLE,
+                                 "redis: cannot set timeouts on the "
+                                 "connection to %s", cfg->label);
+    }
+    rd_reply_install(c);
+    if (!cfg->unix_socket)
+        (void)redisEnableKeepAlive(c);  /* best effort */
+    if (cfg->password)
+        rc = rd_auth(cfg, c);
+    if (rc == KVSTORE_OK && cfg->db != 0)
+        rc = rd_select(cfg, c);
+    if (rc != KVSTORE_OK) {
+        redisFree(c);
+        return rc;
+    }
+    *out = c;
+    return KVSTORE_OK;
+}
+
+int rd_pool_init(rd_pool *p, size_t max)
+{
+    pthread_condattr_t attr;
+
+    memset(p, 0, sizeof *p);
+    p->max = max;
+    p->idle = calloc(max, sizeof *p->idle);
+    if (p->idle == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    if (pthread_mutex_init(&p->lock, NULL) != 0) {
+        free(p->idle);
+        p->idle = NULL;
+        return kvstore_set_error(KVSTORE_EIO, "redis: pthread_mutex_init");
+    }
+    /* Waits for a free connection are bounded by timeout_ms on the
+     * monotonic clock, so a clock change cannot stretch them. */
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (pthread_cond_init(&p->released, &attr) != 0) {
+        pthread_condattr_destroy(&attr);
+        pthread_mutex_destroy(&p->lock);
+        free(p->idle);
+        p->idle = NULL;
+        return kvstore_set_error(KVSTORE_EIO, "redis: pthread_cond_init");
+    }
+    pthread_condattr_destroy(&attr);
+    return KVSTORE_OK;
+}
+
+void rd_pool_destroy(rd_pool *p)
+{
+    if (p->idle == NULL)
+        return;
+    for (size_t i = 0; i < p->n_idle; i++)
+        redisFree(p->idle[i]);
+    free(p->idle);
+    p->idle = NULL;
+    p->n_idle = 0;
+    pthread_cond_destroy(&p->released);
+    pthread_mutex_destroy(&p->lock);
+}
+
+int rd_acquire(rd_store *s, rd_pool *p, rd_conn *out)
+{
+    struct timespec deadline;
+    bool have_deadline = false;
+    redisContext *c;
+    int rc;
+
+    out->ctx = NULL;
+    out->from = p;
+    out->reused = false;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        if (p->n_idle > 0) {
+            out->ctx = p->idle[--p->n_idle];
+            out->reused = true;
+            p->n_busy++;
+            pthread_mutex_unlock(&p->lock);
+            return KVSTORE_OK;
+        }
+        if (p->n_busy < p->max)
+            break;
+        if (!have_deadline) {
+            clock_gettime(CLOCK_MONOTONIC, &deadline);
+            deadline.tv_sec += s->cfg.timeout_ms / 1000;
+            deadline.tv_nsec += (long)(s->cfg.timeout_ms % 1000) * 1000000L;
+            if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+            }
+            have_deadline = true;
+        }
+        if (pthread_cond_timedwait(&p->released, &p->lock, &deadline) ==
+            ETIMEDOUT && p->n_idle == 0 && p->n_busy >= p->max) {
+            pthread_mutex_unlock(&p->lock);
+            return kvstore_set_error(KVSTORE_EUNAVAILABLE,
+                                     "redis: no connection to %s became "
+                                     "free within %d ms (%zu in use)",
+                                     s->cfg.label, s->cfg.timeout_ms,
+                                     p->max);
+        }
+    }
+    /* Reserve the slot, then connect without holding the lock. */
+    p->n_busy++;
+    pthread_mutex_unlock(&p->lock);
+    rc = rd_connect(&s->cfg, &c);
+    if (rc != KVSTORE_OK) {
+        pthread_mutex_lock(&p->lock);
+        p->n_busy--;
+        pthread_cond_signal(&p->released);
+        pthread_mutex_unlock(&p->lock);
+        return rc;
+    }
+    out->ctx = c;
+    return KVSTORE_OK;
+}
+
+void rd_release(rd_conn *c, bool keep)
+{
+    rd_pool *p = c->from;
+    redisContext *drop = NULL;
+
+    if (c->ctx == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->n_busy--;
+    if (keep && c->ctx->err == 0)
+        p->idle[p->n_idle++] = c->ctx;
+    else
+        drop = c->ctx;
+    pthread_cond_signal(&p->released);
+    pthread_mutex_unlock(&p->lock);
+    if (drop)
+        redisFree(drop);
+    c->ctx = NULL;
+}
+
+/* When one pooled connection died, the server most likely went away or
+ * restarted, and every idle connection is dead too: drop them all so the
+ * next calls reconnect instead of each tripping over a stale one. */
+void rd_drop_idle(rd_pool *p)
+{
+    redisContext **dead;
+    size_t n;
+
+    pthread_mutex_lock(&p->lock);
+    n = p->n_idle;
+    dead = n ? malloc(n * sizeof *dead) : NULL;
+    if (dead != NULL) {
+        memcpy(dead, p->idle, n * sizeof *dead);
+        p->n_idle = 0;
+        pthread_cond_broadcast(&p->released);
+    }
+    pthread_mutex_unlock(&p->lock);
+    /* Out of memory: keep them; each fails and is dropped on its own. */
+    for (size_t i = 0; dead != NULL && i < n; i++)
+        redisFree(dead[i]);
+    free(dead);
+}
+
+/* An idle connection has nothing to read: if poll says it is readable,
+ * the server closed or reset it (or sent stray bytes), and it is unusable. */
+bool rd_alive(redisContext *c)
+{
+    struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+    return poll(&p, 1, 0) == 0;
+}
+
+int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+           const rd_cmd *cmds, redisReply **replies, bool *retry)
+{
+    rd_fail f;
+
+    *retry = false;
+    if (rd_pipeline(c->ctx, n, cmds, replies, &f) == REDIS_OK)
+        return KVSTORE_OK;
+    /* The connection is in an unknown state: never reuse it. */
+    rd_release(c, false);
+    if (f.nomem)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
+                                 "running %s", cmds[0].argv[0]);
+    if (c->reused)
+        rd_drop_idle(c->from);
+    /* A stale pooled connection fails at once; a timeout already used up
+     * the caller's time budget. */
+    *retry = c->reused && !f.timed_out;
+    if ((flags & RD_ONCE) && f.sent)
+        return kvstore_set_error(KVSTORE_EUNCERTAIN,
+                                 "redis: the connection to %s broke after "
+                                 "%s was sent (%s): it may or may not have "
+                                 "been applied", s->cfg.label,
+                                 cmds[n - 1].argv[0], f.why);
+    return kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: %s on %s: %s",
+                             cmds[0].argv[0], s->cfg.label, f.why);
+}
+
+int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
+            const size_t *lens, redisReply **out)
+{
+    rd_cmd cmd = { argc, argv, lens };
+
+    *out = NULL;
+    for (int attempt = 0;; attempt++) {
+        rd_conn conn;
+        bool retry;
+        int rc = rd_acquire(s, &s->pool, &conn);
+
+        if (rc != KVSTORE_OK)
+            return rc;
+        if ((flags & RD_ONCE) && conn.reused && !rd_alive(conn.ctx)) {
+            /* Found out before sending anything: reconnecting is safe. */
+            rd_release(&conn, false);
+            rd_drop_idle(&s->pool);
+            rc = rd_acquire(s, &s->pool, &conn);
+            if (rc != KVSTORE_OK)
+                return rc;
+        }
+        rc = rd_run(s, &conn, flags, 1, &cmd, out, &retry);
+        if (rc == KVSTORE_OK) {
+            rd_release(&conn, true);
+            if ((*out)->type == REDIS_REPLY_ERROR &&
+                !(flags & RD_RAW_ERRORS)) {
+                rc = rd_reply_error(s, argv[0], *out);
+                rd_reply_free(*out);
+                *out = NULL;
+            }
+            return rc;
+        }
+        /* An idempotent command gets one more try on a fresh connection. */
+        if (!(retry && (flags & RD_RETRY) && attempt == 0))
+            return rc;
+    }
+}

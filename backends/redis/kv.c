@@ -1,0 +1,104 @@
+/*
+ * Redis backend: get, set, delete, exists on "B:K".
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+
+#include "rd.h"
+
+int rd_value_check(size_t len)
+{
+    if (len > RD_VALUE_MAX)
+        return kvstore_set_error(KVSTORE_ETOOBIG, "redis: a value of %zu "
+                                 "bytes exceeds the redis backend's limit of "
+                                 RD_VALUE_MAX_TEXT " (Redis' default "
+                                 "proto-max-bulk-len)", len);
+    return KVSTORE_OK;
+}
+
+int rd_get(void *bucket, const char *key, void **value, size_t *len)
+{
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[2] = { "GET", k };
+    size_t lens[2] = { 3, rd_key(b, key, k) };
+    redisReply *r = NULL;
+    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
+
+    *value = NULL;
+    *len = 0;
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_NIL) {
+        rc = KVSTORE_NOTFOUND;
+    } else if (r->type == REDIS_REPLY_STRING) {
+        /* Already kvstore_malloc memory with a NUL after it (reply.c),
+         * so even "" is a non-NULL value. */
+        *len = r->len;
+        *value = rd_reply_take(r);
+    } else {
+        rc = rd_unexpected(b->store, "GET", r);
+    }
+    rd_reply_free(r);
+    return rc;
+}
+
+int rd_set(void *bucket, const char *key, const void *value, size_t len)
+{
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[3] = { "SET", k, value };
+    size_t lens[3] = { 3, rd_key(b, key, k), len };
+    redisReply *r = NULL;
+    int rc = rd_value_check(len);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* SET is idempotent: replaying it after a broken connection leaves the
+     * same value, so it is retried once (RD_RETRY). */
+    rc = rd_call(b->store, RD_RETRY, 3, argv, lens, &r);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_STATUS)
+        rc = rd_unexpected(b->store, "SET", r);
+    rd_reply_free(r);
+    return rc;
+}
+
+int rd_del(void *bucket, const char *key)
+{
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[2] = { "DEL", k };
+    size_t lens[2] = { 3, rd_key(b, key, k) };
+    redisReply *r = NULL;
+    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_INTEGER)
+        rc = rd_unexpected(b->store, "DEL", r);
+    rd_reply_free(r);
+    return rc;
+}
+
+int rd_exists(void *bucket, const char *key, bool *exists)
+{
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[2] = { "EXISTS", k };
+    size_t lens[2] = { 6, rd_key(b, key, k) };
+    redisReply *r = NULL;
+    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
+
+    *exists = false;
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_INTEGER)
+        *exists = r->integer > 0;
+    else
+        rc = rd_unexpected(b->store, "EXISTS", r);
+    rd_reply_free(r);
+    return rc;
+}

@@ -1,0 +1,522 @@
+/*
+ * Redis backend: list_keys over SCAN ... MATCH "B:<prefix>*".
+ *
+ * The bucket and the caller's prefix are glob-escaped (glob.c), so the
+ * pattern can only match keys of this bucket; every returned key is
+ * checked again anyway. Keys other clients wrote that the contract cannot
+ * name (not UTF-8, containing NUL, over 1024 bytes) and the bucket marker
+ * "B:" are skipped.
+ *
+ * SCAN's COUNT is a hint: one call may return a few more keys than asked
+ * (the last hash bucket visited is returned whole). A page must not exceed
+ * `limit`, and a SCAN cursor can only resume after a whole batch, so a
+ * batch that does not fit is split: it is sorted, the page takes the
+ * first keys, and the cursor carries the rest:
+ *
+ *   "C" <redis cursor>                 continue SCAN at the cursor
+ *   "S" <redis cursor> NUL k1 NUL k2.. keys still owed from the last batch,
+ *                                      then continue at the cursor
+ *   "R" <c> " " <count> " " <next> NUL <last key>
+ *                                      the keys owed did not fit in a
+ *                                      cursor: rerun SCAN c COUNT count; if
+ *                                      it ends at `next` again it visited
+ *                                      the same hash buckets, so the keys
+ *                                      up to <last key> were returned and
+ *                                      are skipped; otherwise the batch is
+ *                                      returned from its start (repeats
+ *                                      are allowed, losses are not)
+ *
+ * wrapped by kvstore_cursor_encode (bound to the bucket, checksummed) and
+ * parsed strictly on the way back in: a decoded state is still untrusted.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rd.h"
+
+/* A page aims at 7/8 of `limit` per SCAN so that COUNT's overshoot
+ * rarely splits a batch; sparse matches let COUNT grow up to 8x. */
+#define RD_COUNT_MAX 10000
+#define RD_SCALE_MAX 8
+/* One call walks at most this many SCAN batches, then returns what it
+ * has (possibly an empty page) with a cursor: a tiny bucket in a huge
+ * database must not make one call run for seconds. */
+#define RD_SCANS_PER_CALL 256
+#define RD_SLOTS 4096 /* dedupe table: power of two >= 2 * KVSTORE_PAGE_MAX */
+
+typedef struct rd_state {
+    char kind;             /* 'C', 'S' or 'R' */
+    uint64_t cursor;
+    uint64_t next;         /* R */
+    uint64_t count;        /* R */
+    const char *keys;      /* S: NUL-separated keys; R: the last key */
+    size_t keys_len;
+} rd_state;
+
+typedef struct rd_cand {
+    const char *k;
+    size_t len;
+} rd_cand;
+
+/* The page under construction with a hash set of its keys. Owned by
+ * rd_list_keys. */
+typedef struct rd_slot {
+    uint32_t idx;            /* index + 1 into keys->keys; 0 is empty */
+    uint32_t len;
+} rd_slot;
+
+typedef struct rd_page {
+    kvstore_keys *keys;
+    size_t limit;
+    rd_slot slot[RD_SLOTS];
+} rd_page;
+
+static bool rd_u64(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (len == 0 || len > 20 || (s[0] == '0' && len > 1))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* Every NUL-separated part of [s, s+len) is a usable key. */
+static bool rd_keys_valid(const char *s, size_t len)
+{
+    size_t at = 0;
+
+    if (len == 0)
+        return false;
+    for (;;) {
+        const char *nul = memchr(s + at, '\0', len - at);
+        size_t stop = nul ? (size_t)(nul - s) : len;
+
+        if (!rd_key_usable(s + at, stop - at))
+            return false;
+        if (nul == NULL)
+            return true;
+        at = stop + 1;
+    }
+}
+
+static int rd_state_parse(rd_state *st, const char *buf, size_t n)
+{
+    const char *nul;
+
+    memset(st, 0, sizeof *st);
+    if (n < 2)
+        goto bad;
+    st->kind = buf[0];
+    switch (st->kind) {
+    case 'C':
+        if (!rd_u64(buf + 1, n - 1, &st->cursor) || st->cursor == 0)
+            goto bad;
+        return KVSTORE_OK;
+    case 'S':
+        nul = memchr(buf, '\0', n);
+        if (nul == NULL ||
+            !rd_u64(buf + 1, (size_t)(nul - buf - 1), &st->cursor))
+            goto bad;
+        st->keys = nul + 1;
+        st->keys_len = n - (size_t)(st->keys - buf);
+        if (!rd_keys_valid(st->keys, st->keys_len))
+            goto bad;
+        return KVSTORE_OK;
+    case 'R': {
+        const char *sp1, *sp2;
+
+        nul = memchr(buf, '\0', n);
+        if (nul == NULL)
+            goto bad;
+        sp1 = memchr(buf + 1, ' ', (size_t)(nul - buf - 1));
+        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nul - sp1 - 1)) : NULL;
+        if (sp2 == NULL ||
+            !rd_u64(buf + 1, (size_t)(sp1 - buf - 1), &st->cursor) ||
+            !rd_u64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &st->count) ||
+            !rd_u64(sp2 + 1, (size_t)(nul - sp2 - 1), &st->next) ||
+            st->count == 0 || st->count > RD_COUNT_MAX)
+            goto bad;
+        st->keys = nul + 1;
+        st->keys_len = n - (size_t)(st->keys - buf);
+        if (!rd_key_usable(st->keys, st->keys_len))
+            goto bad;
+        return KVSTORE_OK;
+    }
+    default:
+        break;
+    }
+bad:
+    return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed list "
+                             "cursor");
+}
+
+static uint32_t rd_hash(const char *k, size_t len)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)k[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static bool rd_page_has(const rd_page *pg, const char *k, size_t len)
+{
+    for (uint32_t i = rd_hash(k, len) & (RD_SLOTS - 1);;
+         i = (i + 1) & (RD_SLOTS - 1)) {
+        const rd_slot *s = &pg->slot[i];
+
+        if (s->idx == 0)
+            return false;
+        if (s->len == len && memcmp(pg->keys->keys[s->idx - 1], k, len) == 0)
+            return true;
+    }
+}
+
+static int rd_page_add(rd_page *pg, const char *k, size_t len)
+{
+    uint32_t i = rd_hash(k, len) & (RD_SLOTS - 1);
+    int rc;
+
+    if (rd_page_has(pg, k, len))
+        return KVSTORE_OK;
+    rc = kvstore_keys_add(pg->keys, k, len);
+    if (rc != KVSTORE_OK)
+        return kvstore_set_error(rc, "redis: out of memory listing keys");
+    while (pg->slot[i].idx != 0)
+        i = (i + 1) & (RD_SLOTS - 1);
+    pg->slot[i].idx = (uint32_t)pg->keys->count;
+    pg->slot[i].len = (uint32_t)len;
+    return KVSTORE_OK;
+}
+
+static int rd_cand_cmp(const void *a, const void *b)
+{
+    const rd_cand *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->k, y->k, n);
+
+    if (c != 0)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Sorts and removes duplicates; returns the new count. */
+static size_t rd_cand_sort(rd_cand *c, size_t n)
+{
+    size_t m = 0;
+
+    if (n < 2)
+        return n;
+    qsort(c, n, sizeof *c, rd_cand_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || rd_cand_cmp(&c[m - 1], &c[i]) != 0)
+            c[m++] = c[i];
+    return m;
+}
+
+/* Runs SCAN; on success *r holds the reply, *next the new cursor and
+ * cands[0..*n) the keys of this bucket and prefix not yet on the page
+ * (pointing into *r; *cands is malloc'd, owned by the caller). */
+static int rd_scan(rd_bucket *b, rd_page *pg, const char *pattern,
+                   size_t pattern_len, const char *prefix, size_t prefix_len,
+                   uint64_t cursor,
+                   uint64_t count, redisReply **r, uint64_t *next,
+                   rd_cand **cands, size_t *n)
+{
+    char cur[24], cnt[24];
+    const char *argv[6] = { "SCAN", cur, "MATCH", pattern, "COUNT", cnt };
+    size_t lens[6] = { 4, 0, 5, pattern_len, 5, 0 };
+    const redisReply *keys;
+    int rc;
+
+    *cands = NULL;
+    *n = 0;
+    lens[1] = (size_t)snprintf(cur, sizeof cur, "%" PRIu64, cursor);
+    lens[5] = (size_t)snprintf(cnt, sizeof cnt, "%" PRIu64, count);
+    rc = rd_call(b->store, RD_RETRY, 6, argv, lens, r);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 2 ||
+        (*r)->element[0]->type != REDIS_REPLY_STRING ||
+        !rd_u64((*r)->element[0]->str, (*r)->element[0]->len, next) ||
+        (*r)->element[1]->type != REDIS_REPLY_ARRAY) {
+        rc = rd_unexpected(b->store, "SCAN", *r);
+        goto fail;
+    }
+    keys = (*r)->element[1];
+    if (keys->elements == 0)
+        return KVSTORE_OK;
+    *cands = malloc(keys->elements * sizeof **cands);
+    if (*cands == NULL) {
+        rc = kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < keys->elements; i++) {
+        const redisReply *e = keys->element[i];
+        const char *k;
+        size_t len;
+
+        /* The pattern already restricts the keys; this is the second
+         * lock on the door between buckets. */
+        if (e->type != REDIS_REPLY_STRING || e->len < b->prefix_len ||
+            memcmp(e->str, b->prefix, b->prefix_len) != 0)
+            continue;
+        k = e->str + b->prefix_len;
+        len = e->len - b->prefix_len;
+        if (!rd_key_usable(k, len) || len < prefix_len ||
+            memcmp(k, prefix, prefix_len) != 0)
+            continue;
+        if (!rd_page_has(pg, k, len)) {
+            (*cands)[*n].k = k;
+            (*cands)[(*n)++].len = len;
+        }
+    }
+    return KVSTORE_OK;
+fail:
+    rd_reply_free(*r);
+    *r = NULL;
+    return rc;
+}
+
+/* Adds sorted, unique cands to the page; if they do not all fit, builds
+ * the state that owes the rest into *state (malloc'd) and returns true
+ * in *split. `origin`/`count` is the SCAN that produced them, `next` the
+ * cursor it returned. */
+static int rd_take(rd_page *pg, const rd_cand *c, size_t n, uint64_t origin,
+                   uint64_t count, uint64_t next, char **state,
+                   size_t *state_len, bool *split)
+{
+    size_t room = pg->limit - pg->keys->count, need;
+    char head[72];
+    int hl;
+    int rc;
+
+    *split = false;
+    for (size_t i = 0; i < n && i < room; i++) {
+        rc = rd_page_add(pg, c[i].k, c[i].len);
+        if (rc != KVSTORE_OK)
+            return rc;
+    }
+    if (n <= room)
+        return KVSTORE_OK;
+    *split = true;
+    hl = snprintf(head, sizeof head, "S%" PRIu64, next);
+    need = (size_t)hl;
+    for (size_t i = room; i < n; i++)
+        need += 1 + c[i].len;
+    if (need <= KVSTORE_CURSOR_STATE_MAX) {
+        char *s = malloc(need), *p;
+
+        if (s == NULL)
+            return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+        memcpy(s, head, (size_t)hl);
+        p = s + hl;
+        for (size_t i = room; i < n; i++) {
+            *p++ = '\0';
+            memcpy(p, c[i].k, c[i].len);
+            p += c[i].len;
+        }
+        *state = s;
+        *state_len = need;
+        return KVSTORE_OK;
+    }
+    /* room >= 1 here, so there is a last key taken. */
+    hl = snprintf(head, sizeof head, "R%" PRIu64 " %" PRIu64 " %" PRIu64,
+                  origin, count, next);
+    need = (size_t)hl + 1 + c[room - 1].len;
+    *state = malloc(need);
+    if (*state == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    memcpy(*state, head, (size_t)hl);
+    (*state)[hl] = '\0';
+    memcpy(*state + hl + 1, c[room - 1].k, c[room - 1].len);
+    *state_len = need;
+    return KVSTORE_OK;
+}
+
+/* Emits the keys an "S" state owes (those that match `prefix`); if the
+ * page fills first, the rest go back into a new "S" state. */
+static int rd_take_owed(rd_page *pg, const rd_state *st, const char *prefix,
+                        size_t prefix_len, char **state, size_t *state_len,
+                        bool *split)
+{
+    const char *s = st->keys;
+    size_t at = 0, total = st->keys_len;
+
+    *split = false;
+    for (;;) {
+        const char *nul = memchr(s + at, '\0', total - at);
+        size_t len = (nul ? (size_t)(nul - s) : total) - at;
+
+        if (pg->keys->count == pg->limit) {
+            char head[24];
+            int hl = snprintf(head, sizeof head, "S%" PRIu64, st->cursor);
+            size_t rest = total - at;
+
+            /* A subset of a state that fitted, so it fits. */
+            *state = malloc((size_t)hl + 1 + rest);
+            if (*state == NULL)
+                return kvstore_set_error(KVSTORE_ENOMEM,
+                                         "redis: out of memory");
+            memcpy(*state, head, (size_t)hl);
+            (*state)[hl] = '\0';
+            memcpy(*state + hl + 1, s + at, rest);
+            *state_len = (size_t)hl + 1 + rest;
+            *split = true;
+            return KVSTORE_OK;
+        }
+        if (len >= prefix_len && memcmp(s + at, prefix, prefix_len) == 0) {
+            int rc = rd_page_add(pg, s + at, len);
+            if (rc != KVSTORE_OK)
+                return rc;
+        }
+        if (nul == NULL)
+            return KVSTORE_OK;
+        at += len + 1;
+    }
+}
+
+int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
+                 size_t limit, kvstore_keys **out)
+{
+    rd_bucket *b = bucket;
+    char sbuf[KVSTORE_CURSOR_STATE_MAX];
+    char pattern[2 * RD_KEYBUF + 2];
+    size_t prefix_len = strlen(prefix), pattern_len, target;
+    rd_state st = { .kind = 'C' };
+    rd_page *pg = NULL;
+    char *state = NULL;
+    size_t state_len = 0;
+    bool split = false, done = false;
+    uint64_t c, scale = 1;
+    int rc = KVSTORE_OK;
+
+    *out = NULL;
+    if (cursor != NULL) {
+        size_t n = 0;
+
+        rc = kvstore_cursor_decode(cursor, b->name, sbuf, sizeof sbuf, &n);
+        if (rc == KVSTORE_OK)
+            rc = rd_state_parse(&st, sbuf, n);
+        if (rc != KVSTORE_OK)
+            return rc;
+    }
+    pattern_len = rd_glob_escape(pattern, 0, b->prefix, b->prefix_len);
+    pattern_len = rd_glob_escape(pattern, pattern_len, prefix, prefix_len);
+    pattern[pattern_len++] = '*';
+    pattern[pattern_len] = '\0';
+
+    pg = calloc(1, sizeof *pg);
+    if (pg == NULL || (pg->keys = kvstore_keys_new()) == NULL) {
+        free(pg);
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    }
+    pg->limit = limit;
+    target = limit > 16 ? limit - limit / 8 : limit;
+    c = st.cursor;
+
+    if (st.kind == 'S') {
+        rc = rd_take_owed(pg, &st, prefix, prefix_len, &state, &state_len,
+                          &split);
+        done = st.cursor == 0;
+    } else if (st.kind == 'R') {
+        redisReply *r = NULL;
+        rd_cand *cands = NULL;
+        size_t n = 0, from = 0;
+        uint64_t next = 0;
+
+        rc = rd_scan(b, pg, pattern, pattern_len, prefix, prefix_len,
+                     st.cursor, st.count, &r, &next, &cands, &n);
+        if (rc == KVSTORE_OK) {
+            n = rd_cand_sort(cands, n);
+            if (next == st.next) {
+                rd_cand last = { st.keys, st.keys_len };
+                while (from < n && rd_cand_cmp(&cands[from], &last) <= 0)
+                    from++;
+            }
+            rc = rd_take(pg, cands + from, n - from, st.cursor, st.count,
+                         next, &state, &state_len, &split);
+            c = next;
+            done = next == 0;
+        }
+        free(cands);
+        if (r)
+            rd_reply_free(r);
+    }
+
+    for (int scans = 0; rc == KVSTORE_OK && !split && !done &&
+                        pg->keys->count < target && scans < RD_SCANS_PER_CALL;
+         scans++) {
+        size_t room = limit - pg->keys->count, n = 0;
+        uint64_t count = room > 16 ? room - room / 8 : room, next = 0;
+        redisReply *r = NULL;
+        rd_cand *cands = NULL;
+
+        count *= scale;
+        if (count > RD_COUNT_MAX)
+            count = RD_COUNT_MAX;
+        rc = rd_scan(b, pg, pattern, pattern_len, prefix, prefix_len, c,
+                     count, &r, &next, &cands, &n);
+        if (rc != KVSTORE_OK)
+            break;
+        if (n > room)
+            n = rd_cand_sort(cands, n);
+        if (n > room) {
+            rc = rd_take(pg, cands, n, c, count, next, &state, &state_len,
+                         &split);
+        } else {
+            for (size_t i = 0; i < n && rc == KVSTORE_OK; i++)
+                rc = rd_page_add(pg, cands[i].k, cands[i].len);
+        }
+        /* Few matches for the keys walked: let the server walk further
+         * per round trip. */
+        if (4 * n < count && scale < RD_SCALE_MAX)
+            scale *= 2;
+        free(cands);
+        rd_reply_free(r);
+        c = next;
+        done = next == 0;
+    }
+
+    if (rc == KVSTORE_OK && (split || !done)) {
+        char *enc = NULL;
+
+        if (!split) {
+            free(state);
+            state = malloc(24);
+            if (state == NULL)
+                rc = kvstore_set_error(KVSTORE_ENOMEM,
+                                       "redis: out of memory");
+            else
+                state_len = (size_t)snprintf(state, 24, "C%" PRIu64, c);
+        }
+        if (rc == KVSTORE_OK)
+            rc = kvstore_cursor_encode(&enc, b->name, state, state_len);
+        if (rc == KVSTORE_OK && kvstore_keys_set_cursor(pg->keys, enc) !=
+                                    KVSTORE_OK)
+            rc = kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+        kvstore_free(enc);
+    }
+    free(state);
+    if (rc != KVSTORE_OK) {
+        kvstore_keys_free(pg->keys);
+        free(pg);
+        return rc;
+    }
+    *out = pg->keys;
+    free(pg);
+    return KVSTORE_OK;
+}

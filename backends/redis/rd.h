@@ -1,0 +1,204 @@
+/*
+ * Redis backend (module kvstore-redis.so): shared declarations.
+ *
+ * Layout: bucket B, key K live at the Redis string key "B:K"; the bucket
+ * marker is the key "B:" (K is never empty, so it cannot collide).
+ * Everything here is internal to the module (hidden visibility); the
+ * module is written only against <kvstore/backend.h> and hiredis 0.14.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVSTORE_REDIS_RD_H
+#define KVSTORE_REDIS_RD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+#include <kvstore/backend.h>
+
+/* Redis refuses bulk strings above proto-max-bulk-len (512 MiB by
+ * default); we refuse them first, with a message, instead of having the
+ * server drop the connection. */
+#define RD_VALUE_MAX ((size_t)512 * 1024 * 1024)
+#define RD_VALUE_MAX_TEXT "512 MiB"
+
+#define RD_DEFAULT_TIMEOUT_MS 5000
+#define RD_DEFAULT_POOL 4
+#define RD_POOL_MAX 256
+
+/* "B:" + key + NUL */
+#define RD_KEYBUF (KVSTORE_BUCKET_NAME_MAX + 1 + KVSTORE_KEY_MAX + 1)
+
+/* The bucket marker's value: self-describing for redis-cli users. */
+#define RD_MARKER_VALUE "kvstore bucket"
+
+/* Connection settings parsed from the URI. Owned by rd_store. */
+typedef struct rd_config {
+    bool unix_socket;
+    char *host;      /* TCP host without brackets; NULL for unix */
+    int port;
+    char *path;      /* unix socket path; NULL for TCP */
+    char *user;      /* ACL user, NULL for none (AUTH password alone) */
+    char *password;  /* NULL for no AUTH; wiped before it is freed */
+    long db;
+    int timeout_ms;  /* connect timeout and per-command socket timeout */
+    char *label;     /* the redacted URI: the only form used in messages */
+} rd_config;
+
+/* A set of interchangeable connections. Each is either on the idle stack
+ * or held by exactly one thread, so no hiredis context is ever used by
+ * two threads at once. */
+typedef struct rd_pool {
+    pthread_mutex_t lock;     /* guards idle, n_idle, n_busy */
+    pthread_cond_t released;  /* signalled when a slot frees up */
+    redisContext **idle;      /* stack of idle connections, cap `max` */
+    size_t n_idle;
+    size_t n_busy;            /* handed out or being connected */
+    size_t max;
+} rd_pool;
+
+/* One connection as handed out by rd_acquire(). */
+typedef struct rd_conn {
+    redisContext *ctx;
+    rd_pool *from;
+    bool reused;     /* taken from the idle stack: the server may have gone */
+} rd_conn;
+
+typedef struct rd_store {
+    rd_config cfg;
+    rd_pool pool;    /* every command (`pool` option) */
+    rd_pool pins;    /* connections pinned by CAS snapshots (WATCH) */
+} rd_store;
+
+/* At most this many CAS snapshots per store hold a connection at once
+ * (beyond it, cas_open waits up to timeout_ms): a guest cannot open
+ * unbounded connections. */
+#define RD_PINS_MAX 64
+
+typedef struct rd_bucket {
+    rd_store *store;
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
+    char prefix[KVSTORE_BUCKET_NAME_MAX + 2];  /* "B:" */
+    size_t prefix_len;
+} rd_bucket;
+
+/* ---- conn.c: connections, pool, one command with fault handling ---- */
+
+/* Flags for rd_call(). */
+enum {
+    /* Safe to send twice (reads, SET, DEL, MSET): retried once on a fresh
+     * connection when a pooled one turns out to be dead. */
+    RD_RETRY = 1 << 0,
+    /* Must never be sent twice (INCRBY, the CAS script): a pooled
+     * connection is checked before use, and a failure after sending is
+     * KVSTORE_EUNCERTAIN. */
+    RD_ONCE = 1 << 1,
+    /* Return error replies to the caller instead of mapping them. */
+    RD_RAW_ERRORS = 1 << 2,
+};
+
+int rd_connect(const rd_config *cfg, redisContext **out);
+/* Runs one command on a connection the caller owns outright (setup, the
+ * watch subscription): KVSTORE_OK with *out (error replies included), or
+ * KVSTORE_EUNAVAILABLE / KVSTORE_ENOMEM; the caller then drops `c`. */
+int rd_command(const rd_config *cfg, redisContext *c, int argc,
+               const char **argv, const size_t *lens, redisReply **out);
+int rd_pool_init(rd_pool *p, size_t max);
+void rd_pool_destroy(rd_pool *p);
+int rd_acquire(rd_store *s, rd_pool *p, rd_conn *out);
+void rd_release(rd_conn *c, bool keep);
+/* Closes every idle connection of `p` (after one of them proved dead). */
+void rd_drop_idle(rd_pool *p);
+/* False if an idle connection was closed or reset by the server. */
+bool rd_alive(redisContext *c);
+
+/* One command of a pipeline. */
+typedef struct rd_cmd {
+    int argc;
+    const char **argv;
+    const size_t *lens;
+} rd_cmd;
+
+/* Runs `n` commands in one round trip on a held connection. On success
+ * replies[0..n) are set (error replies included; the caller frees them).
+ * On an I/O failure the connection is dropped (c->ctx becomes NULL) and
+ * the result is KVSTORE_EUNCERTAIN if RD_ONCE was given and anything was
+ * sent, else KVSTORE_EUNAVAILABLE; *retry says whether a retry on a
+ * fresh connection is sensible (stale pooled connection, no timeout). */
+int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+           const rd_cmd *cmds, redisReply **replies, bool *retry);
+
+/* Sends one command and reads its reply. On KVSTORE_OK, *out is a reply
+ * the caller frees with freeReplyObject(); error replies are mapped to a
+ * status (and freed) unless RD_RAW_ERRORS is given. */
+int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
+            const size_t *lens, redisReply **out);
+
+/* Maps a server error reply to a status with a message. `what` names the
+ * operation ("GET"). Does not free the reply. */
+int rd_reply_error(const rd_store *s, const char *what,
+                   const redisReply *r);
+/* KVSTORE_EIO for a reply of an unexpected type. */
+int rd_unexpected(const rd_store *s, const char *what, const redisReply *r);
+
+/* ---- reply.c: replies whose strings are kvstore_malloc memory ---- */
+/* Makes `c` build its replies with our functions (right after connect). */
+void rd_reply_install(redisContext *c);
+/* Frees a reply of one of our connections (never freeReplyObject). */
+void rd_reply_free(void *reply);
+/* Hands over a string reply's NUL-terminated payload (kvstore_malloc
+ * memory, the caller's to kvstore_free) and leaves the reply without. */
+void *rd_reply_take(redisReply *r);
+
+/* ---- store.c ---- */
+int rd_store_open(void **out, const kvstore_uri *uri);
+void rd_store_close(void *store);
+int rd_bucket_open(void **out, void *store, const char *name, bool create);
+void rd_bucket_close(void *bucket);
+
+/* Writes "B:" + key into buf (RD_KEYBUF bytes); returns the length. */
+size_t rd_key(const rd_bucket *b, const char *key, char *buf);
+
+/* ---- kv.c ---- */
+int rd_get(void *bucket, const char *key, void **value, size_t *len);
+int rd_set(void *bucket, const char *key, const void *value, size_t len);
+int rd_del(void *bucket, const char *key);
+int rd_exists(void *bucket, const char *key, bool *exists);
+int rd_value_check(size_t len);
+
+/* ---- batch.c ---- */
+int rd_get_many(void *bucket, const char *const *keys, size_t n,
+                void **values, size_t *lens);
+int rd_set_many(void *bucket, const char *const *keys,
+                const void *const *values, const size_t *lens, size_t n);
+int rd_delete_many(void *bucket, const char *const *keys, size_t n);
+
+/* ---- atomics.c ---- */
+int rd_increment(void *bucket, const char *key, int64_t delta,
+                 int64_t *result);
+int rd_cas_open(void **out, void *bucket, const char *key, bool *found,
+                const void **value, size_t *len);
+int rd_cas_swap(void *cas, const void *value, size_t len);
+void rd_cas_free(void *cas);
+
+/* ---- glob.c: Redis glob patterns ---- */
+/* Appends `len` bytes of `s` to `dst` with every glob metacharacter
+ * (* ? [ ] \) escaped; returns the new length. `dst` must have room for
+ * 2 * len more bytes. */
+size_t rd_glob_escape(char *dst, size_t at, const char *s, size_t len);
+/* A key the contract accepts: 1..KVSTORE_KEY_MAX bytes of UTF-8, no NUL.
+ * Keys written by other Redis clients may be anything else. */
+bool rd_key_usable(const char *k, size_t len);
+
+/* ---- list.c ---- */
+int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
+                 size_t limit, kvstore_keys **out);
+
+/* ---- watch.c ---- */
+int rd_watch_start(void **out, void *bucket, const char *prefix,
+                   kvstore_watch_fn fn, void *payload);
+void rd_watch_stop(void *watch);
+
+#endif /* KVSTORE_REDIS_RD_H */

@@ -1,0 +1,247 @@
+/*
+ * Test support: private redis-server instances (see server.h).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#define RS_MAX_ARGS 64
+#define RS_READY_MS 15000
+
+static const char *rs_env(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+static void rs_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Answers on the socket with anything but -LOADING. */
+static int rs_ready(const rs_server *s)
+{
+    struct timeval tv = { 1, 0 };
+    redisContext *c = redisConnectUnixWithTimeout(s->sock, tv);
+    redisReply *r;
+    int ok = 0;
+
+    if (c == NULL || c->err) {
+        redisFree(c);
+        return 0;
+    }
+    r = redisCommand(c, "PING");
+    if (r != NULL)
+        ok = !(r->type == REDIS_REPLY_ERROR &&
+               strncmp(r->str, "LOADING", 7) == 0);
+    freeReplyObject(r);
+    redisFree(c);
+    return ok;
+}
+
+static pid_t rs_spawn(const rs_server *s, const char *const *extra)
+{
+    char port[16], log[256];
+    const char *argv[RS_MAX_ARGS];
+    int n = 0;
+    pid_t pid;
+
+    snprintf(port, sizeof port, "%d", s->port);
+    snprintf(log, sizeof log, "%s/redis.log", s->dir);
+    argv[n++] = rs_env("REDIS_SERVER", "redis-server");
+    argv[n++] = "--port";
+    argv[n++] = port;
+    argv[n++] = "--bind";
+    argv[n++] = "127.0.0.1";
+    argv[n++] = "--dir";
+    argv[n++] = s->dir;
+    argv[n++] = "--unixsocket";
+    argv[n++] = s->sock;
+    argv[n++] = "--unixsocketperm";
+    argv[n++] = "700";
+    argv[n++] = "--save";
+    argv[n++] = "";
+    argv[n++] = "--daemonize";
+    argv[n++] = "no";
+    argv[n++] = "--logfile";
+    argv[n++] = log;
+    for (int i = 0; extra && extra[i] && n < RS_MAX_ARGS - 1; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+
+    pid = fork();
+    if (pid == 0) {
+        /* Never outlive the test, even if it crashes. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+        }
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "redis test server: cannot run %s: %s\n", argv[0],
+                strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+/* 1 ready, 0 the process exited (port taken?), -1 timed out. */
+static int rs_wait(rs_server *s)
+{
+    for (int waited = 0; waited < RS_READY_MS; waited += 20) {
+        int status;
+
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return 0;
+        }
+        if (rs_ready(s))
+            return 1;
+        rs_sleep_ms(20);
+    }
+    return -1;
+}
+
+int rs_start(rs_server *s, const char *const *extra)
+{
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+
+    s->pid = 0;
+    snprintf(s->dir, sizeof s->dir, "%s/kvstore-redis-XXXXXX",
+             rs_env("TMPDIR", "/tmp"));
+    if (mkdtemp(s->dir) == NULL) {
+        fprintf(stderr, "redis test server: mkdtemp: %s\n", strerror(errno));
+        return -1;
+    }
+    snprintf(s->sock, sizeof s->sock, "%s/redis.sock", s->dir);
+    for (int attempt = 0; attempt < 40; attempt++) {
+        int r;
+
+        seed = seed * 1103515245u + 12345u;
+        s->port = 20000 + (int)((seed >> 8) % 40000);
+        s->pid = rs_spawn(s, extra);
+        if (s->pid < 0)
+            break;
+        r = rs_wait(s);
+        if (r == 1)
+            return 0;
+        if (r < 0) {
+            rs_signal(s, SIGKILL);
+            break;
+        }
+    }
+    fprintf(stderr, "redis test server: could not start (see %s/redis.log)"
+            "\n", s->dir);
+    return -1;
+}
+
+int rs_restart(rs_server *s, const char *const *extra)
+{
+    for (int attempt = 0; attempt < 50; attempt++) {
+        s->pid = rs_spawn(s, extra);
+        if (s->pid < 0)
+            return -1;
+        if (rs_wait(s) == 1)
+            return 0;
+        /* The old listening socket may linger for a moment. */
+        rs_sleep_ms(100);
+    }
+    fprintf(stderr, "redis test server: could not restart on port %d\n",
+            s->port);
+    return -1;
+}
+
+void rs_signal(rs_server *s, int sig)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, sig);
+    if (sig == SIGKILL || sig == SIGTERM) {
+        while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        s->pid = 0;
+    }
+}
+
+static int rs_rm(const char *path, const struct stat *sb, int flag,
+                 struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void rs_destroy(rs_server *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGCONT);
+        rs_signal(s, SIGKILL);
+    }
+    if (s->dir[0] != '\0')
+        nftw(s->dir, rs_rm, 16, FTW_DEPTH | FTW_PHYS);
+    s->dir[0] = '\0';
+}
+
+int rs_cli(const rs_server *s, char *out, size_t cap,
+           const char *const *args)
+{
+    const char *argv[RS_MAX_ARGS];
+    int n = 0, fds[2], status;
+    size_t got = 0;
+    pid_t pid;
+
+    argv[n++] = rs_env("REDIS_CLI", "redis-cli");
+    argv[n++] = "-s";
+    argv[n++] = s->sock;
+    for (int i = 0; args[i] && n < RS_MAX_ARGS - 1; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    if (pipe(fds) != 0)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    for (;;) {
+        ssize_t r = read(fds[0], out + got, cap - 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (got == cap - 1)
+            break;
+    }
+    close(fds[0]);
+    out[got] = '\0';
+    if (got > 0 && out[got - 1] == '\n')
+        out[--got] = '\0';
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

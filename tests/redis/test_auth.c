@@ -1,0 +1,215 @@
+/*
+ * Redis backend: authentication (requirepass and ACL users), and the
+ * rule that no password ever appears in an error message. Also checks
+ * that watching without CONFIG permission is KVSTORE_ENOTSUP saying what
+ * to configure.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <kvstore/kvstore.h>
+
+#include "server.h"
+
+#define PASSWORD "p@ss:w rd"        /* requirepass, needs %-encoding */
+#define PASSWORD_ENC "p%40ss%3Aw%20rd"
+
+static rs_server srv;
+
+static const char *const server_args[] = {
+    "--requirepass", PASSWORD,
+    "--user", "alice", "on", ">alice-pw", "~*", "&*", "+@all",
+    "--user", "bob", "on", ">bob-pw", "~*", "&*", "+@all", "-config",
+    NULL,
+};
+
+/* Opens `fmt` with "PORT" replaced by the server's port and "ARG" by
+ * `arg`. */
+static int open_fmt(kvstore_store **s, const char *fmt, const char *arg)
+{
+    char uri[512];
+    char port[16];
+
+    snprintf(port, sizeof port, "%d", srv.port);
+    {
+        const char *p = fmt;
+        size_t n = 0;
+        while (*p && n + 64 < sizeof uri) {
+            if (strncmp(p, "PORT", 4) == 0) {
+                n += (size_t)snprintf(uri + n, sizeof uri - n, "%s", port);
+                p += 4;
+            } else if (strncmp(p, "ARG", 3) == 0) {
+                n += (size_t)snprintf(uri + n, sizeof uri - n, "%s", arg);
+                p += 3;
+            } else {
+                uri[n++] = *p++;
+            }
+        }
+        uri[n] = '\0';
+    }
+    *s = NULL;
+    return kvstore_open(s, uri);
+}
+
+static void roundtrip(kvstore_store *s)
+{
+    kvstore_bucket *b = NULL;
+    void *v = NULL;
+    size_t len = 0;
+
+    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
+    assert_int_equal(kvstore_set(b, "k", "v", 1), KVSTORE_OK);
+    assert_int_equal(kvstore_get(b, "k", &v, &len), KVSTORE_OK);
+    assert_int_equal(len, 1);
+    kvstore_free(v);
+    kvstore_bucket_close(b);
+}
+
+static void assert_refused(const char *fmt, const char *arg,
+                           const char *secret)
+{
+    kvstore_store *s = (kvstore_store *)1;
+    int rc = open_fmt(&s, fmt, arg);
+
+    if (rc != KVSTORE_EACCESS)
+        fail_msg("%s with %s = %d, expected EACCESS: %s", fmt, arg, rc,
+                 kvstore_errmsg());
+    assert_null(s);
+    if (secret != NULL && strstr(kvstore_errmsg(), secret) != NULL)
+        fail_msg("the message leaks the password: %s", kvstore_errmsg());
+}
+
+static void test_requirepass(void **state)
+{
+    (void)state;
+    kvstore_store *s = NULL;
+
+    assert_int_equal(open_fmt(&s, "redis://:ARG@127.0.0.1:PORT",
+                              PASSWORD_ENC), KVSTORE_OK);
+    roundtrip(s);
+    kvstore_close(s);
+}
+
+static void test_requirepass_unix(void **state)
+{
+    (void)state;
+    char uri[512];
+    kvstore_store *s = NULL;
+
+    snprintf(uri, sizeof uri, "redis+unix://:%s@%s", PASSWORD_ENC, srv.sock);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
+    roundtrip(s);
+    kvstore_close(s);
+    snprintf(uri, sizeof uri, "redis+unix://:unix-secret-9@%s", srv.sock);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EACCESS);
+    assert_null(strstr(kvstore_errmsg(), "unix-secret-9"));
+}
+
+static void test_no_password(void **state)
+{
+    (void)state;
+    assert_refused("redis://127.0.0.1:PORT", "", NULL);
+}
+
+static void test_wrong_password(void **state)
+{
+    (void)state;
+    assert_refused("redis://:ARG@127.0.0.1:PORT", "wrong-secret-1",
+                   "wrong-secret-1");
+    /* The real password, mis-encoded, is still refused and not shown. */
+    assert_refused("redis://:ARG@127.0.0.1:PORT", "p%40ss", "p@ss");
+}
+
+static void test_acl_user(void **state)
+{
+    (void)state;
+    kvstore_store *s = NULL;
+
+    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT",
+                              "alice-pw"), KVSTORE_OK);
+    roundtrip(s);
+    kvstore_close(s);
+    assert_refused("redis://alice:ARG@127.0.0.1:PORT", "nope-secret-2",
+                   "nope-secret-2");
+    assert_refused("redis://mallory:ARG@127.0.0.1:PORT", "pw-secret-3",
+                   "pw-secret-3");
+    /* The default user's password is not alice's. */
+    assert_refused("redis://alice:ARG@127.0.0.1:PORT", PASSWORD_ENC,
+                   PASSWORD);
+}
+
+static void on_event(void *p, kvstore_event e, const char *key,
+                     const void *value, size_t len)
+{
+    (void)p;
+    (void)e;
+    (void)key;
+    (void)value;
+    (void)len;
+}
+
+static void test_watch_needs_config(void **state)
+{
+    (void)state;
+    kvstore_store *s = NULL;
+    kvstore_bucket *b = NULL;
+    kvstore_watch *w = NULL;
+    char out[64];
+    const char *reset[] = { "--user", "alice", "--pass", "alice-pw",
+                            "--no-auth-warning", "CONFIG", "SET",
+                            "notify-keyspace-events", "", NULL };
+
+    assert_int_equal(rs_cli(&srv, out, sizeof out, reset), 0);
+    assert_int_equal(open_fmt(&s, "redis://bob:ARG@127.0.0.1:PORT",
+                              "bob-pw"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
+    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
+                     KVSTORE_ENOTSUP);
+    assert_null(w);
+    assert_non_null(strstr(kvstore_errmsg(), "notify-keyspace-events"));
+    assert_null(strstr(kvstore_errmsg(), "bob-pw"));
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+
+    /* A user allowed to CONFIG SET turns notifications on by itself. */
+    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT",
+                              "alice-pw"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
+    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
+                     KVSTORE_OK);
+    kvstore_watch_stop(w);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return rs_start(&srv, server_args) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    rs_destroy(&srv);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_requirepass),
+        cmocka_unit_test(test_requirepass_unix),
+        cmocka_unit_test(test_no_password),
+        cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_acl_user),
+        cmocka_unit_test(test_watch_needs_config),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
