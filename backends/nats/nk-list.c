@@ -9,11 +9,14 @@
  * last key returned, so when the token is unknown (expired, evicted, other
  * process) the walk restarts on the server and continues after that key.
  *
- * Keys are listed with our own watcher loop rather than kvStore_Keys: in
- * libnats 3.4.1 kvStore_Keys charges the elapsed time of the whole listing
- * against its timeout (false timeouts with many keys, nats.c issue 916) and
- * there is no kvStore_KeysWithFilters. Here each entry gets the full
- * timeout_ms, and the prefix becomes a subject filter (nk_prefix_filters).
+ * Keys are listed with our own ordered consumer rather than kvStore_Keys:
+ * in libnats 3.4.1 kvStore_Keys charges the elapsed time of the whole
+ * listing against its timeout (false timeouts with many keys, nats.c issue
+ * 916) and there is no kvStore_KeysWithFilters. Here each message gets the
+ * full timeout_ms, and the prefix becomes a subject filter
+ * (nk_prefix_filters). Each walk holds its keys in memory: at most
+ * NK_WALK_MAX walks per store, each dropped after its last page or
+ * NK_WALK_TTL_MS without use.
  *
  * SPDX-License-Identifier: MIT
  */
