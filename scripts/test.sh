@@ -37,7 +37,7 @@ setup build -Dwerror=true
 run build testlog
 
 if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
-  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm)
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm --suite redis --suite nats)
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
@@ -45,7 +45,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
 
   echo "== valgrind memcheck"
   run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
-    --suite wasm --no-suite wasm-program
+    --suite wasm --no-suite wasm-program --suite redis
   KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
     run build valgrind-wasm --suite wasm-program --timeout-multiplier 10
   # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
@@ -59,7 +59,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   logs+=(build-tsan/meson-logs/testlog.json)
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
-      --print-errorlogs --suite concurrency --suite memory --suite file || true
+      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis || true
 
   echo "== fuzz targets (clang, libFuzzer, short fixed runs)"
   CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=true -Dbench=false \

@@ -167,6 +167,8 @@ int kvstore_backend_register(const kvstore_backend *backend)
     const kvstore_backend *one[2] = { backend, NULL };
     bool added;
 
+    if (backend == NULL) /* the list form would read it as empty */
+        return kvstore_set_error(KVSTORE_EINVAL, "backend table is NULL");
     pthread_once(&builtins_once, register_builtins);
     return kvs_registry_add_all(one, &added);
 }

@@ -141,6 +141,13 @@ int kvstore_get(kvstore_bucket *b, const char *key, void **value, size_t *len)
         return rc;
     mark = kvs_error_mark();
     rc = b->be->get(b->state, key, value, len);
+    if (rc == KVSTORE_OK && *value == NULL) {
+        /* The contract promises a pointer even for an empty value. */
+        *value = kvstore_malloc(0);
+        *len = 0;
+        if (*value == NULL)
+            rc = kvstore_set_error(KVSTORE_ENOMEM, "get: out of memory");
+    }
     if (rc != KVSTORE_OK) {
         /* A backend must not hand anything out with a failure. */
         kvstore_free(*value);

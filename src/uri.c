@@ -62,10 +62,13 @@ static char *decode(const char *s, size_t len, int *rc, const char *what)
             return NULL;
         }
         int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+        /* Escaped control characters would smuggle NULs and line breaks
+         * into paths, credentials and messages. */
+        if (hi < 0 || lo < 0 || hi * 16 + lo < 0x20 || hi * 16 + lo == 0x7F) {
             free(out);
             *rc = kvstore_set_error(KVSTORE_EINVAL,
-                                    "URI %s has an invalid %%-escape", what);
+                                    "URI %s has an invalid %%-escape or an "
+                                    "escaped control character", what);
             return NULL;
         }
         out[o++] = (char)(hi * 16 + lo);

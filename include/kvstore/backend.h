@@ -166,6 +166,7 @@ typedef struct kvstore_module {
 typedef const kvstore_module *(*kvstore_module_entry_fn)(void);
 #define KVSTORE_MODULE_ENTRY_NAME "kvstore_module_entry"
 #define KVSTORE_MODULE_ENTRY \
+    KVSTORE_API const kvstore_module *kvstore_module_entry(void); \
     KVSTORE_API const kvstore_module *kvstore_module_entry(void)
 
 /**

@@ -17,6 +17,9 @@ typedef enum kvstore_event {
 
 /** Called on a library-owned thread. `key` and `value` are lent for the
  * duration of the call. For KVSTORE_EVENT_DELETE, value is NULL and len 0.
+ * A set's value is the value written, except on backends that document
+ * reading it after the event (file, redis): there it may be a later
+ * write's value, or NULL with len 0 if the key was deleted meanwhile.
  * The callback must not call kvstore_watch_stop() on its own watch. */
 typedef void (*kvstore_watch_fn)(void *payload, kvstore_event event,
                                  const char *key, const void *value,

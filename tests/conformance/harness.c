@@ -1,0 +1,292 @@
+/*
+ * Conformance suite: fixtures, assertions and a string set for walks.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char *conf_run_id; /* main.c */
+
+void conf_bucket_name(char *buf, size_t cap, const char *suffix)
+{
+    int n = snprintf(buf, cap, "%s_%s", conf_run_id, suffix);
+    assert_true(n > 0 && (size_t)n < cap);
+}
+
+void conf_unique_name(char *buf, size_t cap)
+{
+    static unsigned counter; /* tests run one at a time */
+    char suffix[16];
+    snprintf(suffix, sizeof suffix, "t%u", ++counter);
+    conf_bucket_name(buf, cap, suffix);
+}
+
+char *conf_uri_with(const char *param)
+{
+    size_t n = strlen(conf_uri) + strlen(param) + 2;
+    char *s = malloc(n);
+    assert_non_null(s);
+    snprintf(s, n, "%s%c%s", conf_uri, strchr(conf_uri, '?') ? '&' : '?',
+             param);
+    return s;
+}
+
+kvstore_store *conf_open_store(void)
+{
+    kvstore_store *s = NULL;
+    int rc = kvstore_open(&s, conf_uri);
+    if (rc != KVSTORE_OK)
+        fail_msg("kvstore_open(%s) = %d: %s", conf_uri, rc, kvstore_errmsg());
+    assert_non_null(s);
+    return s;
+}
+
+kvstore_bucket *conf_open_bucket(kvstore_store *store, const char *name)
+{
+    kvstore_bucket *b = NULL;
+    int rc = kvstore_bucket_open(&b, store, name);
+    if (rc != KVSTORE_OK)
+        fail_msg("kvstore_bucket_open(%s) = %d: %s", name, rc,
+                 kvstore_errmsg());
+    assert_non_null(b);
+    return b;
+}
+
+int conf_setup(void **state)
+{
+    conf_ctx *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    *state = c;
+    c->store = conf_open_store();
+    conf_unique_name(c->name, sizeof c->name);
+    c->bucket = conf_open_bucket(c->store, c->name);
+    return 0;
+}
+
+void conf_wipe(kvstore_bucket *b)
+{
+    /* Walk every page, deleting what each page lists. Deleting during a
+     * walk may make a backend skip keys, so walk again until a walk finds
+     * nothing (bounded: cleanup is best effort). */
+    for (int round = 0; round < 5; round++) {
+        size_t found = 0;
+        char *cur = NULL;
+        int pages = 0;
+        do {
+            kvstore_keys *page = NULL;
+            int rc = kvstore_list_keys(b, NULL, cur, 1000, &page);
+            free(cur);
+            cur = NULL;
+            if (rc != KVSTORE_OK)
+                return;
+            if (page->count > 0)
+                kvstore_delete_many(b, (const char *const *)page->keys,
+                                    page->count);
+            found += page->count;
+            if (page->cursor != NULL)
+                cur = strdup(page->cursor);
+            kvstore_keys_free(page);
+        } while (cur != NULL && ++pages < 100000);
+        free(cur);
+        if (found == 0)
+            return;
+    }
+}
+
+int conf_teardown(void **state)
+{
+    conf_ctx *c = *state;
+    if (c == NULL)
+        return 0;
+    if (c->bucket != NULL && !conf_disposable)
+        conf_wipe(c->bucket);
+    kvstore_bucket_close(c->bucket);
+    kvstore_close(c->store);
+    free(c);
+    *state = NULL;
+    return 0;
+}
+
+void conf_fail_at(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprint_error(fmt, ap);
+    va_end(ap);
+    print_error("\n");
+    _fail(file, line);
+}
+
+void conf_assert_value(kvstore_bucket *b, const char *key, const void *data,
+                       size_t len, const char *file, int line)
+{
+    void *v = NULL;
+    size_t n = 12345;
+    int rc = kvstore_get(b, key, &v, &n);
+    if (rc != KVSTORE_OK)
+        conf_fail_at(file, line, "get(\"%s\") = %d (%s), expected OK", key, rc,
+                     kvstore_errmsg());
+    if (v == NULL)
+        conf_fail_at(file, line, "get(\"%s\") gave a NULL value", key);
+    if (n != len || (len > 0 && memcmp(v, data, len) != 0)) {
+        kvstore_free(v);
+        conf_fail_at(file, line, "get(\"%s\"): %zu bytes differ from the %zu "
+                     "expected", key, n, len);
+    }
+    kvstore_free(v);
+}
+
+void conf_assert_absent(kvstore_bucket *b, const char *key, const char *file,
+                        int line)
+{
+    void *v = (void *)1;
+    size_t n = 12345;
+    int rc = kvstore_get(b, key, &v, &n);
+    if (rc != KVSTORE_NOTFOUND)
+        conf_fail_at(file, line, "get(\"%s\") = %d, expected NOTFOUND", key,
+                     rc);
+    if (v != NULL || n != 0)
+        conf_fail_at(file, line, "get(\"%s\"): NOTFOUND but value %p len %zu",
+                     key, v, n);
+    bool e = true;
+    rc = kvstore_exists(b, key, &e);
+    if (rc != KVSTORE_OK || e)
+        conf_fail_at(file, line, "exists(\"%s\") = %d/%d, expected OK/false",
+                     key, rc, (int)e);
+}
+
+void conf_assert_fails(int rc, int code, const char *what, const char *file,
+                       int line)
+{
+    if (rc != code)
+        conf_fail_at(file, line, "%s = %d (%s), expected %d (%s)", what, rc,
+                     rc < 0 ? kvstore_errmsg() : "-", code,
+                     kvstore_strerror(code));
+    const char *m = kvstore_errmsg();
+    if (m == NULL || m[0] == '\0' || strcmp(m, "no error") == 0)
+        conf_fail_at(file, line, "%s failed without a message", what);
+}
+
+/* ---- string set: chained hash table, grows never (sized for walks) ---- */
+
+#define SET_BUCKETS 4096
+
+typedef struct set_node {
+    struct set_node *next;
+    unsigned count;
+    char key[];
+} set_node;
+
+struct conf_set {
+    set_node *slots[SET_BUCKETS];
+    size_t size;
+};
+
+static size_t set_hash(const char *s)
+{
+    size_t h = 1469598103934665603u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h % SET_BUCKETS;
+}
+
+conf_set *conf_set_new(void)
+{
+    conf_set *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    return s;
+}
+
+void conf_set_free(conf_set *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < SET_BUCKETS; i++) {
+        set_node *n = s->slots[i];
+        while (n != NULL) {
+            set_node *next = n->next;
+            free(n);
+            n = next;
+        }
+    }
+    free(s);
+}
+
+static set_node *set_find(const conf_set *s, const char *key)
+{
+    for (set_node *n = s->slots[set_hash(key)]; n != NULL; n = n->next)
+        if (strcmp(n->key, key) == 0)
+            return n;
+    return NULL;
+}
+
+unsigned conf_set_add(conf_set *s, const char *key)
+{
+    set_node *n = set_find(s, key);
+    if (n == NULL) {
+        size_t len = strlen(key);
+        n = calloc(1, sizeof *n + len + 1);
+        assert_non_null(n);
+        memcpy(n->key, key, len + 1);
+        size_t h = set_hash(key);
+        n->next = s->slots[h];
+        s->slots[h] = n;
+        s->size++;
+    }
+    return ++n->count;
+}
+
+unsigned conf_set_count(const conf_set *s, const char *key)
+{
+    set_node *n = set_find(s, key);
+    return n ? n->count : 0;
+}
+
+size_t conf_set_size(const conf_set *s)
+{
+    return s->size;
+}
+
+size_t conf_walk(kvstore_bucket *b, const char *prefix, const char *cursor,
+                 size_t limit, conf_set *seen)
+{
+    char *cur = cursor ? strdup(cursor) : NULL;
+    size_t pages = 0;
+    size_t max = limit == 0 || limit > KVSTORE_PAGE_MAX ? KVSTORE_PAGE_MAX
+                                                         : limit;
+    do {
+        kvstore_keys *page = NULL;
+        int rc = kvstore_list_keys(b, prefix, cur, limit, &page);
+        if (rc != KVSTORE_OK)
+            fail_msg("list_keys(page %zu) = %d: %s", pages, rc,
+                     kvstore_errmsg());
+        assert_non_null(page);
+        assert_true(page->count <= max);
+        assert_true(page->count == 0 || page->keys != NULL);
+        for (size_t i = 0; i < page->count; i++) {
+            assert_non_null(page->keys[i]);
+            if (prefix != NULL)
+                assert_memory_equal(page->keys[i], prefix, strlen(prefix));
+            conf_set_add(seen, page->keys[i]);
+        }
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        /* Guard against a cursor that never ends (empty pages are allowed,
+         * an endless walk is not). */
+        if (++pages > 100000)
+            fail_msg("list walk did not end after %zu pages", pages);
+    } while (cur != NULL);
+    return pages;
+}
+
+conf_set *conf_list_all(kvstore_bucket *b, const char *prefix)
+{
+    conf_set *s = conf_set_new();
+    conf_walk(b, prefix, NULL, 0, s);
+    return s;
+}

@@ -1,0 +1,457 @@
+/*
+ * Conformance: listing with prefixes, limits and cursors (API.md 6).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sets keys "<prefix><i>" for i in [0, n) with set_many in chunks. */
+static void fill(kvstore_bucket *b, const char *prefix, size_t n)
+{
+    enum { CHUNK = 100 };
+    char names[CHUNK][64];
+    const char *keys[CHUNK];
+    const void *vals[CHUNK];
+    size_t lens[CHUNK];
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        for (size_t j = 0; j < m; j++) {
+            snprintf(names[j], sizeof names[j], "%s%zu", prefix, i + j);
+            keys[j] = names[j];
+            vals[j] = "v";
+            lens[j] = 1;
+        }
+        int rc = kvstore_set_many(b, keys, vals, lens, m);
+        if (rc != KVSTORE_OK)
+            fail_msg("set_many = %d: %s", rc, kvstore_errmsg());
+    }
+}
+
+/* Asserts that `seen` holds each "<prefix><i>", i < n, the right number
+ * of times, and nothing else. */
+static void check_all(const conf_set *seen, const char *prefix, size_t n)
+{
+    char name[64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s%zu", prefix, i);
+        unsigned k = conf_set_count(seen, name);
+        if (k == 0)
+            fail_msg("walk missed key %s", name);
+        if (k > 1 && !conf_list_repeats)
+            fail_msg("walk returned key %s %u times", name, k);
+    }
+    if (conf_set_size(seen) != n)
+        fail_msg("walk returned %zu distinct keys, expected %zu",
+                 conf_set_size(seen), n);
+}
+
+/* The first page of `b` with `limit`, which must have a cursor. */
+static char *first_cursor(kvstore_bucket *b, const char *prefix, size_t limit)
+{
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, prefix, NULL, limit, &page),
+                     KVSTORE_OK);
+    /* An empty first page with a cursor is allowed: follow it until a
+     * page has keys, so that the cursor points into the middle. */
+    int guard = 0;
+    while (page->count == 0 && page->cursor != NULL && guard++ < 1000) {
+        char *cur = strdup(page->cursor);
+        kvstore_keys_free(page);
+        page = NULL;
+        assert_int_equal(kvstore_list_keys(b, prefix, cur, limit, &page),
+                         KVSTORE_OK);
+        free(cur);
+    }
+    assert_non_null(page->cursor);
+    char *cur = strdup(page->cursor);
+    kvstore_keys_free(page);
+    return cur;
+}
+
+/* list_keys with `cursor` must fail with EINVAL and leave *out NULL. */
+static void cursor_rejected(kvstore_bucket *b, const char *prefix,
+                            const char *cursor, const char *what)
+{
+    kvstore_keys *page = (kvstore_keys *)1;
+    int rc = kvstore_list_keys(b, prefix, cursor, 10, &page);
+    if (rc != KVSTORE_EINVAL) {
+        if (rc == KVSTORE_OK)
+            kvstore_keys_free(page);
+        fail_msg("list_keys with %s cursor = %d, expected EINVAL", what, rc);
+    }
+    assert_fails(rc, KVSTORE_EINVAL);
+    assert_null(page);
+}
+
+void test_list_empty_bucket(void **state)
+{
+    conf_ctx *c = *state;
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 10, &page),
+                     KVSTORE_OK);
+    assert_non_null(page);
+    assert_int_equal(page->count, 0);
+    kvstore_keys_free(page);
+    conf_set *seen = conf_set_new();
+    conf_walk(c->bucket, "", NULL, 10, seen);
+    assert_int_equal(conf_set_size(seen), 0);
+    conf_set_free(seen);
+}
+
+/* Lists `prefix` and compares with the expected keys. */
+static void expect_prefix(kvstore_bucket *b, const char *prefix,
+                          const char *const *want, size_t n)
+{
+    conf_set *seen = conf_list_all(b, prefix);
+    for (size_t i = 0; i < n; i++)
+        if (conf_set_count(seen, want[i]) == 0)
+            fail_msg("prefix \"%s\": key \"%s\" missing", prefix, want[i]);
+    if (conf_set_size(seen) != n)
+        fail_msg("prefix \"%s\": %zu keys, expected %zu", prefix,
+                 conf_set_size(seen), n);
+    conf_set_free(seen);
+}
+
+void test_list_prefix_bytewise(void **state)
+{
+    conf_ctx *c = *state;
+    static const char *const keys[] = {
+        "a", "ab", "abc", "b", "A", "a/b", "\xc3\xa9", "\xc3\xa9\x61",
+        "\xc3\xa8",
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_int_equal(kvstore_set(c->bucket, keys[i], "v", 1), KVSTORE_OK);
+    expect_prefix(c->bucket, "a", (const char *[]){ "a", "ab", "abc", "a/b" },
+                  4);
+    expect_prefix(c->bucket, "ab", (const char *[]){ "ab", "abc" }, 2);
+    expect_prefix(c->bucket, "abc", (const char *[]){ "abc" }, 1);
+    expect_prefix(c->bucket, "abcd", NULL, 0);
+    expect_prefix(c->bucket, "A", (const char *[]){ "A" }, 1);
+    expect_prefix(c->bucket, "a/", (const char *[]){ "a/b" }, 1);
+    expect_prefix(c->bucket, "\xc3\xa9",
+                  (const char *[]){ "\xc3\xa9", "\xc3\xa9\x61" }, 2);
+    expect_prefix(c->bucket, "", keys, sizeof keys / sizeof keys[0]);
+    expect_prefix(c->bucket, NULL, keys, sizeof keys / sizeof keys[0]);
+}
+
+void test_list_prefix_literal(void **state)
+{
+    conf_ctx *c = *state;
+    /* Glob, regex, LIKE and escape characters are plain bytes in a
+     * prefix: "*" must not list everything. */
+    static const char *const keys[] = {
+        "*x", "a*", "?x", "[ab]x", "ax", "bx", "%x", "_x", "\\x", ".x", "x",
+        ">x", "^x", "$x", "a.b", "aXb",
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_int_equal(kvstore_set(c->bucket, keys[i], "v", 1), KVSTORE_OK);
+    expect_prefix(c->bucket, "*", (const char *[]){ "*x" }, 1);
+    expect_prefix(c->bucket, "?", (const char *[]){ "?x" }, 1);
+    expect_prefix(c->bucket, "[", (const char *[]){ "[ab]x" }, 1);
+    expect_prefix(c->bucket, "[ab]", (const char *[]){ "[ab]x" }, 1);
+    expect_prefix(c->bucket, "%", (const char *[]){ "%x" }, 1);
+    expect_prefix(c->bucket, "_", (const char *[]){ "_x" }, 1);
+    expect_prefix(c->bucket, "\\", (const char *[]){ "\\x" }, 1);
+    expect_prefix(c->bucket, ".", (const char *[]){ ".x" }, 1);
+    expect_prefix(c->bucket, ">", (const char *[]){ ">x" }, 1);
+    expect_prefix(c->bucket, "^", (const char *[]){ "^x" }, 1);
+    expect_prefix(c->bucket, "$", (const char *[]){ "$x" }, 1);
+    expect_prefix(c->bucket, "a.", (const char *[]){ "a.b" }, 1);
+    expect_prefix(c->bucket, "a", (const char *[]){ "a*", "ax", "a.b", "aXb" },
+                  4);
+}
+
+void test_list_prefix_invalid(void **state)
+{
+    conf_ctx *c = *state;
+    kvstore_keys *page = (kvstore_keys *)1;
+    assert_fails(kvstore_list_keys(c->bucket, "\xff", NULL, 10, &page),
+                 KVSTORE_EINVAL);
+    assert_null(page);
+    assert_fails(kvstore_list_keys(c->bucket, "a\xc3", NULL, 10, &page),
+                 KVSTORE_EINVAL);
+    assert_fails(kvstore_list_keys(c->bucket, "\xed\xa0\x80", NULL, 10, &page),
+                 KVSTORE_EINVAL);
+    char *p = malloc(KVSTORE_KEY_MAX + 2);
+    assert_non_null(p);
+    memset(p, 'p', KVSTORE_KEY_MAX + 1);
+    p[KVSTORE_KEY_MAX + 1] = '\0';
+    assert_fails(kvstore_list_keys(c->bucket, p, NULL, 10, &page),
+                 KVSTORE_EINVAL);
+    /* A prefix as long as the longest key is fine. */
+    p[KVSTORE_KEY_MAX] = '\0';
+    assert_int_equal(kvstore_set(c->bucket, p, "v", 1), KVSTORE_OK);
+    expect_prefix(c->bucket, p, (const char *const *)&p, 1);
+    free(p);
+}
+
+void test_list_limit_respected(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "lim", 25);
+    static const size_t limits[] = { 1, 2, 7, 10, 24, 25, 26, 1000 };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        conf_set *seen = conf_set_new();
+        size_t pages = conf_walk(c->bucket, NULL, NULL, limits[i], seen);
+        check_all(seen, "lim", 25);
+        /* conf_walk checked every page against the limit; so many keys
+         * need at least this many pages. */
+        assert_true(pages >= (25 + limits[i] - 1) / limits[i]);
+        conf_set_free(seen);
+    }
+}
+
+void test_list_limit_zero(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "z", 1200);
+    conf_set *seen = conf_set_new();
+    /* conf_walk caps limit 0 pages at KVSTORE_PAGE_MAX. */
+    size_t pages = conf_walk(c->bucket, NULL, NULL, 0, seen);
+    check_all(seen, "z", 1200);
+    assert_true(pages >= 2);
+    conf_set_free(seen);
+}
+
+void test_list_limit_size_max(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "s", 1200);
+    static const size_t limits[] = { SIZE_MAX, KVSTORE_PAGE_MAX + 1 };
+    for (size_t i = 0; i < 2; i++) {
+        conf_set *seen = conf_set_new();
+        size_t pages = conf_walk(c->bucket, NULL, NULL, limits[i], seen);
+        check_all(seen, "s", 1200);
+        assert_true(pages >= 2);
+        conf_set_free(seen);
+    }
+}
+
+void test_list_walk_2500(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "walk/", 2500);
+    conf_set *seen = conf_set_new();
+    size_t pages = conf_walk(c->bucket, NULL, NULL, 100, seen);
+    check_all(seen, "walk/", 2500);
+    assert_true(pages >= 25);
+    conf_set_free(seen);
+}
+
+void test_list_walk_prefix(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "p/", 300);
+    fill(c->bucket, "q/", 300);
+    fill(c->bucket, "pp", 50);
+    conf_set *seen = conf_set_new();
+    conf_walk(c->bucket, "p/", NULL, 50, seen);
+    check_all(seen, "p/", 300);
+    conf_set_free(seen);
+}
+
+void test_list_cursor_garbage(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "g", 10);
+    char *cur = first_cursor(c->bucket, NULL, 3);
+    static const char *const garbage[] = {
+        "garbage", "", "x", "0", "1", "AAAA", "!!!!", "null", "-1",
+        "99999999999999999999", "\x01", "\x7f", "\xc3\xa9", "a b", "\n",
+        "%00", "../../etc/passwd",
+    };
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
+        cursor_rejected(c->bucket, NULL, garbage[i], "garbage");
+    /* Over-long cursors, and a valid one with something appended. */
+    size_t n = strlen(cur);
+    char *big = malloc(KVSTORE_CURSOR_MAX + n + 16);
+    assert_non_null(big);
+    memset(big, 'A', KVSTORE_CURSOR_MAX + 10);
+    big[KVSTORE_CURSOR_MAX + 10] = '\0';
+    cursor_rejected(c->bucket, NULL, big, "over-long");
+    big[KVSTORE_CURSOR_MAX] = '\0';
+    cursor_rejected(c->bucket, NULL, big, "4096-byte");
+    snprintf(big, n + 16, "%sA", cur);
+    cursor_rejected(c->bucket, NULL, big, "appended");
+    snprintf(big, n + 16, "%s%s", cur, cur);
+    cursor_rejected(c->bucket, NULL, big, "doubled");
+    snprintf(big, n + 16, "%s\n", cur);
+    cursor_rejected(c->bucket, NULL, big, "newline-terminated");
+    free(big);
+    /* The valid cursor still works after all that. */
+    conf_set *seen = conf_set_new();
+    conf_walk(c->bucket, NULL, cur, 3, seen);
+    assert_true(conf_set_size(seen) >= 1);
+    conf_set_free(seen);
+    free(cur);
+}
+
+void test_list_cursor_truncated(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "t", 10);
+    char *cur = first_cursor(c->bucket, NULL, 3);
+    size_t n = strlen(cur);
+    for (size_t k = 0; k < n; k++) {
+        char *t = strndup(cur, k);
+        assert_non_null(t);
+        cursor_rejected(c->bucket, NULL, t, "truncated");
+        /* The tail alone is not a cursor either. */
+        cursor_rejected(c->bucket, NULL, cur + k + 1, "tail");
+        free(t);
+    }
+    free(cur);
+}
+
+void test_list_cursor_forged(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "f", 10);
+    char *cur = first_cursor(c->bucket, NULL, 3);
+    size_t n = strlen(cur);
+    char *f = strdup(cur);
+    assert_non_null(f);
+    /* Every single-character change of a valid cursor is a forgery. */
+    for (size_t i = 0; i < n; i++) {
+        static const char subst[] = { 'A', 'z', '0', '_', '~' };
+        for (size_t s = 0; s < sizeof subst; s++) {
+            char alt = subst[s] != cur[i] ? subst[s] : (char)(subst[s] + 1);
+            f[i] = alt;
+            cursor_rejected(c->bucket, NULL, f, "forged");
+        }
+        f[i] = cur[i];
+    }
+    /* Swapping two different neighbours is a forgery too. */
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (cur[i] == cur[i + 1])
+            continue;
+        f[i] = cur[i + 1];
+        f[i + 1] = cur[i];
+        cursor_rejected(c->bucket, NULL, f, "swapped");
+        f[i] = cur[i];
+        f[i + 1] = cur[i + 1];
+    }
+    free(f);
+    free(cur);
+}
+
+void test_list_cursor_other_bucket(void **state)
+{
+    conf_ctx *c = *state;
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
+    conf_unique_name(name, sizeof name);
+    kvstore_bucket *other = conf_open_bucket(c->store, name);
+    fill(c->bucket, "o", 10);
+    fill(other, "o", 10);
+    char *cur = first_cursor(other, NULL, 3);
+    cursor_rejected(c->bucket, NULL, cur, "another bucket's");
+    free(cur);
+    /* And the other way round. */
+    cur = first_cursor(c->bucket, NULL, 3);
+    cursor_rejected(other, NULL, cur, "another bucket's");
+    free(cur);
+    conf_wipe(other);
+    kvstore_bucket_close(other);
+}
+
+/* Walks page 1 on `b1`, the rest from its cursor on `b2`: every key. */
+static void walk_across(kvstore_bucket *b1, kvstore_bucket *b2)
+{
+    kvstore_keys *page = NULL;
+    conf_set *seen = conf_set_new();
+    assert_int_equal(kvstore_list_keys(b1, NULL, NULL, 5, &page), KVSTORE_OK);
+    for (size_t i = 0; i < page->count; i++)
+        conf_set_add(seen, page->keys[i]);
+    assert_non_null(page->cursor);
+    char *cur = strdup(page->cursor);
+    kvstore_keys_free(page);
+    conf_walk(b2, NULL, cur, 5, seen);
+    free(cur);
+    check_all(seen, "x", 40);
+    conf_set_free(seen);
+}
+
+void test_list_cursor_reopened_bucket(void **state)
+{
+    conf_ctx *c = *state;
+    fill(c->bucket, "x", 40);
+    kvstore_bucket *b2 = conf_open_bucket(c->store, c->name);
+    walk_across(c->bucket, b2);
+    kvstore_bucket_close(b2);
+    /* Close and reopen between pages. */
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 5, &page),
+                     KVSTORE_OK);
+    assert_non_null(page->cursor);
+    char *cur = strdup(page->cursor);
+    conf_set *seen = conf_set_new();
+    for (size_t i = 0; i < page->count; i++)
+        conf_set_add(seen, page->keys[i]);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(c->bucket);
+    c->bucket = conf_open_bucket(c->store, c->name);
+    conf_walk(c->bucket, NULL, cur, 5, seen);
+    free(cur);
+    check_all(seen, "x", 40);
+    conf_set_free(seen);
+}
+
+void test_list_cursor_second_handle(void **state)
+{
+    conf_ctx *c = *state;
+    if (conf_private)
+        skip();
+    fill(c->bucket, "x", 40);
+    kvstore_store *s2 = conf_open_store();
+    kvstore_bucket *b2 = conf_open_bucket(s2, c->name);
+    walk_across(c->bucket, b2);
+    kvstore_bucket_close(b2);
+    kvstore_close(s2);
+}
+
+void test_list_cursor_store_reopened(void **state)
+{
+    conf_ctx *c = *state;
+    if (conf_private)
+        skip();
+    /* The handles that produced the cursor are closed before it is used.
+     * A second store handle stays open throughout, since a named memory
+     * store lives only while some handle does. */
+    kvstore_store *keeper = conf_open_store();
+    fill(c->bucket, "x", 40);
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 5, &page),
+                     KVSTORE_OK);
+    assert_non_null(page->cursor);
+    char *cur = strdup(page->cursor);
+    conf_set *seen = conf_set_new();
+    for (size_t i = 0; i < page->count; i++)
+        conf_set_add(seen, page->keys[i]);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(c->bucket);
+    kvstore_close(c->store);
+    c->bucket = NULL;
+    c->store = NULL;
+    c->store = conf_open_store();
+    c->bucket = conf_open_bucket(c->store, c->name);
+    conf_walk(c->bucket, NULL, cur, 5, seen);
+    free(cur);
+    check_all(seen, "x", 40);
+    conf_set_free(seen);
+    kvstore_close(keeper);
+}
+
+void test_list_null_args(void **state)
+{
+    conf_ctx *c = *state;
+    kvstore_keys *page = (kvstore_keys *)1;
+    assert_fails(kvstore_list_keys(NULL, NULL, NULL, 10, &page),
+                 KVSTORE_EINVAL);
+    assert_null(page);
+    assert_fails(kvstore_list_keys(c->bucket, NULL, NULL, 10, NULL),
+                 KVSTORE_EINVAL);
+}

@@ -1,0 +1,68 @@
+/*
+ * Test URIs given on the command line (see uri_arg.h).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "uri_arg.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char tmpdir[] = "/tmp/kvstore-test-XXXXXX";
+static bool tmpdir_made;
+static char *expanded;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void cleanup(void)
+{
+    if (tmpdir_made)
+        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(expanded);
+}
+
+const char *test_uri_expand(const char *uri)
+{
+    static const char tag[] = "{tmpdir}";
+    if (strstr(uri, tag) == NULL)
+        return uri;
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    tmpdir_made = true;
+    atexit(cleanup);
+    size_t n = 0;
+    for (const char *p = uri; (p = strstr(p, tag)) != NULL; p += sizeof tag - 1)
+        n++;
+    size_t cap = strlen(uri) + n * sizeof tmpdir + 1;
+    expanded = malloc(cap);
+    if (expanded == NULL)
+        exit(2);
+    char *o = expanded;
+    for (const char *p = uri; *p;) {
+        if (strncmp(p, tag, sizeof tag - 1) == 0) {
+            memcpy(o, tmpdir, sizeof tmpdir - 1);
+            o += sizeof tmpdir - 1;
+            p += sizeof tag - 1;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return expanded;
+}
+
+bool test_uri_is_private_memory(const char *uri)
+{
+    return strncmp(uri, "memory:", 7) == 0 &&
+           (uri[7] == '\0' || uri[7] == '?');
+}

@@ -1,0 +1,66 @@
+/*
+ * Modules the loader must refuse, one per BADMOD_VARIANT:
+ *   1  built for another module ABI major
+ *   2  built for a newer module ABI minor than this library knows
+ *   3  no entry symbol at all (exports something else)
+ *   4  an entry that returns NULL
+ *   5  a backend table of an unknown version
+ * BADMOD_SCHEME names the scheme each would serve.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "arraystore.h"
+
+#if BADMOD_VARIANT == 3
+
+/* A shared object that is not a backend module. */
+KVSTORE_API int not_a_kvstore_module(void);
+int not_a_kvstore_module(void)
+{
+    return 42;
+}
+
+#else
+
+static const kvstore_backend badmod_backend = {
+#if BADMOD_VARIANT == 5
+    .version = KVSTORE_BACKEND_VERSION + 100,
+#else
+    .version = KVSTORE_BACKEND_VERSION,
+#endif
+    .name = BADMOD_SCHEME,
+    ARRAYSTORE_REQUIRED_SLOTS,
+};
+
+static const kvstore_backend *const badmod_backends[] = {
+    &badmod_backend, NULL
+};
+
+static const kvstore_module badmod_module = {
+#if BADMOD_VARIANT == 1
+    .abi_major = KVSTORE_MODULE_ABI_MAJOR + 1,
+#else
+    .abi_major = KVSTORE_MODULE_ABI_MAJOR,
+#endif
+#if BADMOD_VARIANT == 2
+    .abi_minor = KVSTORE_MODULE_ABI_MINOR + 1,
+#else
+    .abi_minor = KVSTORE_MODULE_ABI_MINOR,
+#endif
+    .name = BADMOD_SCHEME,
+    .backends = badmod_backends,
+};
+
+/* The macro gives no prototype, which -Wmissing-prototypes rejects. */
+KVSTORE_API const kvstore_module *kvstore_module_entry(void);
+
+KVSTORE_MODULE_ENTRY
+{
+#if BADMOD_VARIANT == 4
+    return (void)badmod_module, NULL;
+#else
+    return &badmod_module;
+#endif
+}
+
+#endif

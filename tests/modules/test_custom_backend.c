@@ -1,0 +1,489 @@
+/*
+ * A backend registered from the program itself with
+ * kvstore_backend_register() and used through kvstore_open(): the
+ * registry's rules, and the core's fallbacks for optional slots left NULL
+ * (batch as a loop, increment over CAS, ENOTSUP without CAS or watch).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arraystore.h"
+
+/* Required slots and CAS: increment and batch come from the core. */
+static const kvstore_backend arr_cas = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "arr",
+    ARRAYSTORE_REQUIRED_SLOTS,
+    ARRAYSTORE_CAS_SLOTS,
+};
+
+/* Required slots only. */
+static const kvstore_backend arr_bare = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "arrbare",
+    ARRAYSTORE_REQUIRED_SLOTS,
+};
+
+/* Every slot but watch: the core must call the native ones. */
+static const kvstore_backend arr_native = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "arrnative",
+    ARRAYSTORE_REQUIRED_SLOTS,
+    ARRAYSTORE_CAS_SLOTS,
+    .get_many = arraystore_get_many,
+    .set_many = arraystore_set_many,
+    .delete_many = arraystore_delete_many,
+    .increment = arraystore_increment,
+};
+
+static int failing_store_open(void **out, const kvstore_uri *uri)
+{
+    (void)out; (void)uri;
+    return kvstore_set_error(KVSTORE_EIO, "the impostor was called");
+}
+
+/* Another table with a taken name. */
+static const kvstore_backend arr_impostor = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "arr",
+    .store_open = failing_store_open,
+    .store_close = arraystore_store_close,
+    .bucket_open = arraystore_bucket_open,
+    .bucket_close = arraystore_bucket_close,
+    .get = arraystore_get,
+    .set = arraystore_set,
+    .del = arraystore_del,
+    .exists = arraystore_exists,
+    .list_keys = arraystore_list_keys,
+};
+
+static void register_ok(const kvstore_backend *be)
+{
+    int rc = kvstore_backend_register(be);
+    if (rc != KVSTORE_OK)
+        fail_msg("register(%s) = %d: %s", be->name, rc, kvstore_errmsg());
+}
+
+typedef struct fixture {
+    kvstore_store *store;
+    kvstore_bucket *bucket;
+} fixture;
+
+static fixture open_fixture(const kvstore_backend *be)
+{
+    char uri[64];
+    fixture f = { NULL, NULL };
+    register_ok(be);
+    snprintf(uri, sizeof uri, "%s:", be->name);
+    assert_int_equal(kvstore_open(&f.store, uri), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&f.bucket, f.store, "b"),
+                     KVSTORE_OK);
+    arraystore_calls_reset();
+    return f;
+}
+
+static void close_fixture(fixture *f)
+{
+    kvstore_bucket_close(f->bucket);
+    kvstore_close(f->store);
+}
+
+static void assert_value(kvstore_bucket *b, const char *key, const char *want)
+{
+    void *v = NULL;
+    size_t n = 0;
+    assert_int_equal(kvstore_get(b, key, &v, &n), KVSTORE_OK);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(v, want, n);
+    kvstore_free(v);
+}
+
+static void test_register_and_open(void **state)
+{
+    (void)state;
+    fixture f = open_fixture(&arr_cas);
+    assert_int_equal(kvstore_set(f.bucket, "k", "v", 1), KVSTORE_OK);
+    assert_value(f.bucket, "k", "v");
+    assert_int_equal(arraystore_calls(AS_SET), 1);
+    assert_int_equal(arraystore_calls(AS_GET), 1);
+    /* Registering the same table again is harmless. */
+    assert_int_equal(kvstore_backend_register(&arr_cas), KVSTORE_OK);
+    assert_int_equal(kvstore_backend_register(&arr_cas), KVSTORE_OK);
+    close_fixture(&f);
+    /* The scheme is case-insensitive in URIs; backends are named in
+     * lower case. */
+    kvstore_store *s = NULL;
+    assert_int_equal(kvstore_open(&s, "ARR:"), KVSTORE_OK);
+    kvstore_close(s);
+}
+
+static void test_register_duplicate(void **state)
+{
+    (void)state;
+    register_ok(&arr_cas);
+    assert_int_equal(kvstore_backend_register(&arr_impostor),
+                     KVSTORE_EEXISTS);
+    assert_non_null(strstr(kvstore_errmsg(), "arr"));
+    /* The first table still serves the scheme. */
+    kvstore_store *s = NULL;
+    assert_int_equal(kvstore_open(&s, "arr:"), KVSTORE_OK);
+    kvstore_close(s);
+    /* Built-in names are taken too, before any built-in was used. */
+    static const kvstore_backend fake_memory = {
+        .version = KVSTORE_BACKEND_VERSION,
+        .name = "memory",
+        ARRAYSTORE_REQUIRED_SLOTS,
+    };
+    int rc = kvstore_backend_register(&fake_memory);
+    if (rc == KVSTORE_OK) {
+        /* Only acceptable if this build has no memory backend. */
+        kvstore_store *m = NULL;
+        arraystore_calls_reset();
+        assert_int_equal(kvstore_open(&m, "memory:"), KVSTORE_OK);
+        kvstore_close(m);
+        assert_int_equal(arraystore_calls(AS_STORE_OPEN), 1);
+        print_message("no built-in memory backend in this build\n");
+    } else {
+        assert_int_equal(rc, KVSTORE_EEXISTS);
+    }
+}
+
+static void test_register_invalid(void **state)
+{
+    (void)state;
+    assert_int_equal(kvstore_backend_register(NULL), KVSTORE_EINVAL);
+
+    kvstore_backend t = arr_bare;
+    t.name = "badversion";
+    t.version = 0;
+    assert_int_equal(kvstore_backend_register(&t), KVSTORE_EINVAL);
+    t.version = KVSTORE_BACKEND_VERSION + 1;
+    assert_int_equal(kvstore_backend_register(&t), KVSTORE_EINVAL);
+    assert_non_null(strstr(kvstore_errmsg(), "version"));
+
+    static const char *const bad_names[] = {
+        "", "Upper", "1abc", "a b", "a/b", "a:b", "a_b", "-a",
+        "abcdefghijklmnopqrstuvwxyzabcdefg", /* 33 bytes */
+    };
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        t = arr_bare;
+        t.name = bad_names[i];
+        if (kvstore_backend_register(&t) != KVSTORE_EINVAL)
+            fail_msg("backend name \"%s\" accepted", bad_names[i]);
+    }
+    t = arr_bare;
+    t.name = NULL;
+    assert_int_equal(kvstore_backend_register(&t), KVSTORE_EINVAL);
+    /* 32 bytes with every allowed character class is fine. */
+    t = arr_bare;
+    t.name = "abcdefghijklmnopqrstuvwxyz0+.-ab";
+    assert_int_equal(strlen(t.name), 32);
+    static kvstore_backend longname; /* must outlive the registry */
+    longname = t;
+    assert_int_equal(kvstore_backend_register(&longname), KVSTORE_OK);
+
+    /* Each required slot, missing in turn. */
+    static const size_t required[] = {
+        offsetof(kvstore_backend, store_open),
+        offsetof(kvstore_backend, store_close),
+        offsetof(kvstore_backend, bucket_open),
+        offsetof(kvstore_backend, bucket_close),
+        offsetof(kvstore_backend, get),
+        offsetof(kvstore_backend, set),
+        offsetof(kvstore_backend, del),
+        offsetof(kvstore_backend, exists),
+        offsetof(kvstore_backend, list_keys),
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        t = arr_bare;
+        t.name = "missingslot";
+        memset((char *)&t + required[i], 0, sizeof(void (*)(void)));
+        if (kvstore_backend_register(&t) != KVSTORE_EINVAL)
+            fail_msg("table without required slot #%zu accepted", i);
+    }
+    /* CAS is all three slots or none; watch both or none. */
+    t = arr_bare;
+    t.name = "halfcas";
+    t.cas_open = arraystore_cas_open;
+    assert_int_equal(kvstore_backend_register(&t), KVSTORE_EINVAL);
+    t.cas_swap = arraystore_cas_swap;
+    assert_int_equal(kvstore_backend_register(&t), KVSTORE_EINVAL);
+
+    /* None of the rejected tables serves its scheme. */
+    static const char *const unserved[] = {
+        "badversion:", "missingslot:", "halfcas:",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        kvstore_store *s = NULL;
+        assert_int_equal(kvstore_open(&s, unserved[i]), KVSTORE_ENOSTORE);
+    }
+}
+
+static void test_fallback_batch_loops(void **state)
+{
+    (void)state;
+    fixture f = open_fixture(&arr_cas);
+    const char *keys[] = { "a", "b", "c" };
+    const void *vals[] = { "1", "22", "" };
+    const size_t lens[] = { 1, 2, 0 };
+    assert_int_equal(kvstore_set_many(f.bucket, keys, vals, lens, 3),
+                     KVSTORE_OK);
+    assert_int_equal(arraystore_calls(AS_SET), 3);
+    assert_int_equal(arraystore_calls(AS_SET_MANY), 0);
+    const char *q[] = { "a", "missing", "b", "c" };
+    void *out[4];
+    size_t outl[4];
+    assert_int_equal(kvstore_get_many(f.bucket, q, 4, out, outl), KVSTORE_OK);
+    assert_int_equal(arraystore_calls(AS_GET), 4);
+    assert_int_equal(outl[0], 1);
+    assert_memory_equal(out[0], "1", 1);
+    assert_null(out[1]);
+    assert_int_equal(outl[1], 0);
+    assert_int_equal(outl[2], 2);
+    assert_memory_equal(out[2], "22", 2);
+    assert_non_null(out[3]);
+    assert_int_equal(outl[3], 0);
+    for (int i = 0; i < 4; i++)
+        kvstore_free(out[i]);
+    assert_int_equal(kvstore_delete_many(f.bucket, q, 4), KVSTORE_OK);
+    assert_int_equal(arraystore_calls(AS_DEL), 4);
+    bool e = true;
+    assert_int_equal(kvstore_exists(f.bucket, "b", &e), KVSTORE_OK);
+    assert_false(e);
+    /* An invalid key is caught before the loop starts. */
+    arraystore_calls_reset();
+    const char *bad[] = { "ok", "\xff" };
+    assert_int_equal(kvstore_set_many(f.bucket, bad, vals, lens, 2),
+                     KVSTORE_EINVAL);
+    assert_int_equal(arraystore_calls(AS_SET), 0);
+    close_fixture(&f);
+}
+
+static void test_native_slots_used(void **state)
+{
+    (void)state;
+    fixture f = open_fixture(&arr_native);
+    const char *keys[] = { "a", "b", "c" };
+    const void *vals[] = { "1", "2", "3" };
+    const size_t lens[] = { 1, 1, 1 };
+    void *out[3];
+    size_t outl[3];
+    assert_int_equal(kvstore_set_many(f.bucket, keys, vals, lens, 3),
+                     KVSTORE_OK);
+    assert_int_equal(kvstore_get_many(f.bucket, keys, 3, out, outl),
+                     KVSTORE_OK);
+    for (int i = 0; i < 3; i++)
+        kvstore_free(out[i]);
+    assert_int_equal(kvstore_delete_many(f.bucket, keys, 3), KVSTORE_OK);
+    int64_t r = 0;
+    assert_int_equal(kvstore_increment(f.bucket, "n", 2, &r), KVSTORE_OK);
+    assert_int_equal(r, 2);
+    assert_int_equal(arraystore_calls(AS_SET_MANY), 1);
+    assert_int_equal(arraystore_calls(AS_GET_MANY), 1);
+    assert_int_equal(arraystore_calls(AS_DELETE_MANY), 1);
+    assert_int_equal(arraystore_calls(AS_INCREMENT), 1);
+    assert_int_equal(arraystore_calls(AS_SET), 0);
+    assert_int_equal(arraystore_calls(AS_GET), 0);
+    assert_int_equal(arraystore_calls(AS_DEL), 0);
+    assert_int_equal(arraystore_calls(AS_CAS_OPEN), 0);
+    close_fixture(&f);
+}
+
+static void test_fallback_increment_via_cas(void **state)
+{
+    (void)state;
+    fixture f = open_fixture(&arr_cas);
+    int64_t r = 0;
+    assert_int_equal(kvstore_increment(f.bucket, "n", 5, &r), KVSTORE_OK);
+    assert_int_equal(r, 5);
+    assert_int_equal(kvstore_increment(f.bucket, "n", -8, &r), KVSTORE_OK);
+    assert_int_equal(r, -3);
+    assert_true(arraystore_calls(AS_CAS_OPEN) >= 2);
+    assert_true(arraystore_calls(AS_CAS_SWAP) >= 2);
+    assert_value(f.bucket, "n", "-3");
+    /* The fallback enforces the same rules as a native increment. */
+    assert_int_equal(kvstore_set(f.bucket, "s", "abc", 3), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(f.bucket, "s", 1, &r), KVSTORE_EINVAL);
+    assert_value(f.bucket, "s", "abc");
+    assert_int_equal(kvstore_set(f.bucket, "m", "9223372036854775807", 19),
+                     KVSTORE_OK);
+    assert_int_equal(kvstore_increment(f.bucket, "m", 1, NULL),
+                     KVSTORE_EINVAL);
+    assert_value(f.bucket, "m", "9223372036854775807");
+    close_fixture(&f);
+}
+
+static void *cas_incr_thread(void *arg)
+{
+    kvstore_bucket *b = arg;
+    for (int i = 0; i < 500; i++)
+        if (kvstore_increment(b, "ctr", 1, NULL) != KVSTORE_OK)
+            return (void *)1;
+    return NULL;
+}
+
+static void test_fallback_increment_concurrent(void **state)
+{
+    (void)state;
+    /* The CAS loop must retry on conflict, never lose an update. */
+    fixture f = open_fixture(&arr_cas);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, cas_incr_thread,
+                                        f.bucket), 0);
+    for (int i = 0; i < 4; i++) {
+        void *ret;
+        pthread_join(t[i], &ret);
+        assert_null(ret);
+    }
+    assert_value(f.bucket, "ctr", "2000");
+    close_fixture(&f);
+}
+
+static void test_bare_not_supported(void **state)
+{
+    (void)state;
+    fixture f = open_fixture(&arr_bare);
+    int64_t r = 0;
+    assert_int_equal(kvstore_set(f.bucket, "n", "1", 1), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(f.bucket, "n", 1, &r),
+                     KVSTORE_ENOTSUP);
+    assert_true(strlen(kvstore_errmsg()) > 0);
+    assert_value(f.bucket, "n", "1");
+    kvstore_cas *cas = NULL;
+    assert_int_equal(kvstore_cas_open(&cas, f.bucket, "n"), KVSTORE_ENOTSUP);
+    assert_null(cas);
+    /* Batch still works, as a loop over the required slots. */
+    const char *keys[] = { "x", "y" };
+    const void *vals[] = { "1", "2" };
+    const size_t lens[] = { 1, 1 };
+    assert_int_equal(kvstore_set_many(f.bucket, keys, vals, lens, 2),
+                     KVSTORE_OK);
+    assert_value(f.bucket, "y", "2");
+    close_fixture(&f);
+}
+
+static void test_value_limit_reported(void **state)
+{
+    (void)state;
+    /* A backend's ETOOBIG and its message reach the caller unchanged. */
+    fixture f = open_fixture(&arr_cas);
+    size_t n = ARRAYSTORE_VALUE_MAX + 1;
+    char *big = calloc(1, n);
+    assert_non_null(big);
+    assert_int_equal(kvstore_set(f.bucket, "big", big, n), KVSTORE_ETOOBIG);
+    char limit[32];
+    snprintf(limit, sizeof limit, "%u", ARRAYSTORE_VALUE_MAX);
+    assert_non_null(strstr(kvstore_errmsg(), limit));
+    assert_int_equal(kvstore_set(f.bucket, "big", big, n - 1), KVSTORE_OK);
+    free(big);
+    close_fixture(&f);
+}
+
+static void on_event(void *payload, kvstore_event event, const char *key,
+                     const void *value, size_t len)
+{
+    (void)payload; (void)event; (void)key; (void)value; (void)len;
+}
+
+static void test_no_watch(void **state)
+{
+    (void)state;
+    fixture f = open_fixture(&arr_cas);
+    kvstore_watch *w = NULL;
+    assert_int_equal(kvstore_watch_start(&w, f.bucket, "", on_event, NULL),
+                     KVSTORE_ENOTSUP);
+    assert_null(w);
+    close_fixture(&f);
+}
+
+static void test_uri_params_for_custom(void **state)
+{
+    (void)state;
+    register_ok(&arr_cas);
+    kvstore_store *s = NULL;
+    /* arr lists no options: anything but "create" is unknown. */
+    assert_int_equal(kvstore_open(&s, "arr:?label=x"), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_open(&s, "arr:?create=false"), KVSTORE_OK);
+    kvstore_bucket *b = NULL;
+    /* create=false reaches bucket_open: a missing bucket stays missing. */
+    assert_int_equal(kvstore_bucket_open(&b, s, "nope"), KVSTORE_ENOSTORE);
+    assert_non_null(strstr(kvstore_errmsg(), "arraystore"));
+    kvstore_close(s);
+}
+
+/* Threads racing to register: one table many times, and two tables with
+ * one name (exactly one wins). */
+static const kvstore_backend race_a = {
+    .version = KVSTORE_BACKEND_VERSION, .name = "race",
+    ARRAYSTORE_REQUIRED_SLOTS,
+};
+static const kvstore_backend race_b = {
+    .version = KVSTORE_BACKEND_VERSION, .name = "race",
+    ARRAYSTORE_REQUIRED_SLOTS,
+};
+
+static void *register_thread(void *arg)
+{
+    const kvstore_backend *be = arg;
+    int rc = KVSTORE_OK;
+    for (int i = 0; i < 100 && rc == KVSTORE_OK; i++)
+        rc = kvstore_backend_register(be);
+    return (void *)(intptr_t)rc;
+}
+
+static void test_register_threads(void **state)
+{
+    (void)state;
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, register_thread,
+                                        (void *)(i % 2 ? &race_a : &race_b)),
+                         0);
+    int ok_a = 0, ok_b = 0, exists = 0;
+    for (int i = 0; i < 8; i++) {
+        void *ret;
+        pthread_join(t[i], &ret);
+        int rc = (int)(intptr_t)ret;
+        if (rc == KVSTORE_OK && i % 2)
+            ok_a++;
+        else if (rc == KVSTORE_OK)
+            ok_b++;
+        else if (rc == KVSTORE_EEXISTS)
+            exists++;
+        else
+            fail_msg("register from a thread = %d", rc);
+    }
+    /* All threads of the winning table succeed, all of the other fail. */
+    assert_true((ok_a == 4 && ok_b == 0) || (ok_a == 0 && ok_b == 4));
+    assert_int_equal(exists, 4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_register_and_open),
+        cmocka_unit_test(test_register_duplicate),
+        cmocka_unit_test(test_register_invalid),
+        cmocka_unit_test(test_fallback_batch_loops),
+        cmocka_unit_test(test_native_slots_used),
+        cmocka_unit_test(test_fallback_increment_via_cas),
+        cmocka_unit_test(test_fallback_increment_concurrent),
+        cmocka_unit_test(test_bare_not_supported),
+        cmocka_unit_test(test_value_limit_reported),
+        cmocka_unit_test(test_no_watch),
+        cmocka_unit_test(test_uri_params_for_custom),
+        cmocka_unit_test(test_register_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
