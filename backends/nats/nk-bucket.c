@@ -90,11 +90,21 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
             s = create_stream(b, o.Wait, &si, &ec);
             if (ec == JSStreamNameExistErr)    /* created concurrently */
                 continue;
-            if (ec == JSStreamReplicasNotSupportedErr ||
-                ec == JSClusterNoPeersErr || ec == JSInsufficientResourcesErr) {
+            if (ec == JSStreamReplicasNotSupportedErr) {
                 rc = kvstore_set_error(KVSTORE_EINVAL, "nats: cannot create "
                                        "bucket %s with replicas=%d: the "
-                                       "server has no room for them "
+                                       "server is not clustered", name,
+                                       st->replicas);
+                break;
+            }
+            /* Too few JetStream servers up for the replicas: one may be
+             * restarting or still joining, so wait within timeout_ms. */
+            if (ec == JSClusterNoPeersErr || ec == JSInsufficientResourcesErr) {
+                if (nk_backoff(attempt, deadline))
+                    continue;
+                rc = kvstore_set_error(KVSTORE_EUNAVAILABLE, "nats: cannot "
+                                       "create bucket %s: fewer than %d "
+                                       "JetStream servers available "
                                        "(JetStream error %d)", name,
                                        st->replicas, (int)ec);
                 break;

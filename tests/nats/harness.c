@@ -90,6 +90,39 @@ int nh_wait_js(const char *url, int ms)
     return -1;
 }
 
+/* Waits until an R3 stream can be placed, i.e. all three servers have
+ * joined the JetStream meta group, by creating and deleting a probe. */
+static int wait_peers(const char *url, int ms)
+{
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    int rc = -1;
+
+    if (natsConnection_ConnectTo(&nc, url) != NATS_OK ||
+        natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
+        goto out;
+    for (int waited = 0; waited < ms; waited += 200) {
+        const char *subjects[] = { "harness.probe" };
+        jsStreamConfig sc;
+        jsStreamConfig_Init(&sc);
+        sc.Name = "HARNESS_PROBE";
+        sc.Subjects = subjects;
+        sc.SubjectsLen = 1;
+        sc.Storage = js_MemoryStorage;
+        sc.Replicas = 3;
+        if (js_AddStream(NULL, js, &sc, NULL, NULL) == NATS_OK) {
+            js_DeleteStream(js, "HARNESS_PROBE", NULL, NULL);
+            rc = 0;
+            break;
+        }
+        sleep_ms(200);
+    }
+out:
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return rc;
+}
+
 static const char *server_bin(void)
 {
     const char *b = getenv("NATS_SERVER");
@@ -147,33 +180,42 @@ static int write_conf(nh_server *s, const char *body)
     return fclose(f);
 }
 
+/* A port picked by nh_free_port can be taken by someone else before the
+ * server binds it (parallel tests): starting again with new ports fixes
+ * that. */
+#define NH_ATTEMPTS 3
+
 int nh_single(nh_server *s, const char *auth)
 {
     char body[2048], url[64];
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "n1");
-    if (mkdir_temp(s) != 0 || (s->port = nh_free_port()) < 0)
+    if (mkdir_temp(s) != 0)
         return -1;
-    snprintf(body, sizeof body,
-             "server_name: n1\nlisten: 127.0.0.1:%d\n"
-             "jetstream { store_dir: \"%s/js\" }\n%s\n",
-             s->port, s->dir, auth ? auth : "");
-    if (write_conf(s, body) != 0 || spawn(s) != 0)
-        return -1;
-    /* With auth on, readiness is checked by the test's own client. */
-    return auth ? 0 : nh_wait_js(nh_url(s, url, sizeof url), 10000);
+    for (int attempt = 0; attempt < NH_ATTEMPTS; attempt++) {
+        if ((s->port = nh_free_port()) < 0)
+            return -1;
+        snprintf(body, sizeof body,
+                 "server_name: n1\nlisten: 127.0.0.1:%d\n"
+                 "jetstream { store_dir: \"%s/js\" }\n%s\n",
+                 s->port, s->dir, auth ? auth : "");
+        if (write_conf(s, body) != 0)
+            return -1;
+        if (spawn(s) == 0)
+            /* With auth on, the test's own client checks readiness. */
+            return auth ? 0 : nh_wait_js(nh_url(s, url, sizeof url), 10000);
+        nh_kill(s, SIGKILL);
+    }
+    return -1;
 }
 
-int nh_cluster(nh_server s[3])
+static int start_cluster(nh_server s[3])
 {
-    char body[2048], routes[256], url[64];
-    memset(s, 0, 3 * sizeof *s);
-    for (int i = 0; i < 3; i++) {
-        snprintf(s[i].name, sizeof s[i].name, "n%d", i + 1);
-        if (mkdir_temp(&s[i]) != 0 || (s[i].port = nh_free_port()) < 0 ||
+    char body[2048], routes[256];
+    for (int i = 0; i < 3; i++)
+        if ((s[i].port = nh_free_port()) < 0 ||
             (s[i].cport = nh_free_port()) < 0)
             return -1;
-    }
     snprintf(routes, sizeof routes,
              "nats-route://127.0.0.1:%d, nats-route://127.0.0.1:%d, "
              "nats-route://127.0.0.1:%d", s[0].cport, s[1].cport,
@@ -188,7 +230,31 @@ int nh_cluster(nh_server s[3])
         if (write_conf(&s[i], body) != 0 || spawn(&s[i]) != 0)
             return -1;
     }
-    return nh_wait_js(nh_url(&s[0], url, sizeof url), 30000);
+    return 0;
+}
+
+int nh_cluster(nh_server s[3])
+{
+    char url[64];
+    memset(s, 0, 3 * sizeof *s);
+    for (int i = 0; i < 3; i++) {
+        snprintf(s[i].name, sizeof s[i].name, "n%d", i + 1);
+        if (mkdir_temp(&s[i]) != 0)
+            return -1;
+    }
+    int rc = -1;
+    for (int attempt = 0; attempt < NH_ATTEMPTS && rc != 0; attempt++) {
+        rc = start_cluster(s);
+        if (rc != 0)
+            for (int i = 0; i < 3; i++)
+                nh_kill(&s[i], SIGKILL);
+    }
+    if (rc != 0)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        if (nh_wait_js(nh_url(&s[i], url, sizeof url), 30000) != 0)
+            return -1;
+    return wait_peers(nh_url(&s[0], url, sizeof url), 30000);
 }
 
 int nh_restart(nh_server *s)
