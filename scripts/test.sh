@@ -46,10 +46,10 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   echo "== valgrind memcheck"
   run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
     --suite wasm --no-suite wasm-program --suite redis
-  KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+  KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
     run build valgrind-wasm --suite wasm-program --timeout-multiplier 10
   # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
-  KVSTORE_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+  KVSTORE_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
     run build valgrind-cli --suite cli --timeout-multiplier 10
 
   echo "== TSan (concurrency suite)"

@@ -49,15 +49,20 @@ const char *kvstore_errmsg(void)
 
 int kvstore_set_error(int code, const char *fmt, ...)
 {
+    /* Formatted aside first: a backend wrapping a lower layer's failure
+     * passes kvstore_errmsg() itself as an argument, and formatting
+     * err_text into itself would garble it (overlapping vsnprintf). */
+    char text[sizeof err_text];
     va_list ap;
 
     if (fmt == NULL) {
-        snprintf(err_text, sizeof err_text, "%s", kvstore_strerror(code));
+        snprintf(text, sizeof text, "%s", kvstore_strerror(code));
     } else {
         va_start(ap, fmt);
-        vsnprintf(err_text, sizeof err_text, fmt, ap);
+        vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
     }
+    memcpy(err_text, text, strlen(text) + 1);
     err_set = true;
     err_generation++;
     return code;

@@ -41,6 +41,15 @@ static int make_path(const char *path)
     return err;
 }
 
+static int store_error(int err, const char *what, const char *path)
+{
+    int code = err == EACCES || err == EPERM || err == EROFS
+                   ? KVSTORE_EACCESS
+                   : KVSTORE_EIO;
+    return kvstore_set_error(code, "file: %s store directory '%s': %s", what,
+                             path, strerror(err));
+}
+
 static int store_open(void **out, const kvstore_uri *uri)
 {
     const char *path = kvstore_uri_path(uri);
@@ -66,14 +75,14 @@ static int store_open(void **out, const kvstore_uri *uri)
     if (fd < 0 && errno == ENOENT && create) {
         int err = make_path(path);
         if (err != 0)
-            return kvf_errno(err, "create store directory", path);
+            return store_error(err, "cannot create", path);
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return kvstore_set_error(KVSTORE_ENOSTORE, "file: no store "
                                      "directory '%s'", path);
-        return kvf_errno(errno, "open store directory", path);
+        return store_error(errno, "cannot open", path);
     }
 
     kvf_store *s = calloc(1, sizeof *s);
@@ -83,7 +92,6 @@ static int store_open(void **out, const kvstore_uri *uri)
     }
     s->rootfd = fd;
     s->sync = sync;
-    s->create = create;
     if (getrandom(&s->seed, sizeof s->seed, 0) != sizeof s->seed)
         s->seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^
                   (uint64_t)(uintptr_t)s; /* ids stay unique per process */
@@ -108,8 +116,15 @@ static int bucket_open(void **out, void *store, const char *name, bool create)
 {
     kvf_store *s = store;
     *out = NULL;
-    if (create && mkdirat(s->rootfd, name, 0700) < 0 && errno != EEXIST)
-        return kvf_errno(errno, "create bucket directory", name);
+    if (create) {
+        if (mkdirat(s->rootfd, name, 0700) == 0) {
+            /* a new bucket's directory entry must outlast a crash too */
+            if (s->sync && fsync(s->rootfd) < 0)
+                return kvf_errno(errno, "fsync store directory", name);
+        } else if (errno != EEXIST) {
+            return kvf_errno(errno, "create bucket directory", name);
+        }
+    }
     /* O_NOFOLLOW: a symlink planted in the root in place of a bucket
      * would lead out of the store. */
     int fd = openat(s->rootfd, name,
@@ -120,6 +135,12 @@ static int bucket_open(void **out, void *store, const char *name, bool create)
                                      "'%s'", name);
         return kvf_errno(errno, "open bucket directory", name);
     }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int err = errno;
+        close(fd);
+        return kvf_errno(err, "stat bucket directory", name);
+    }
     kvf_bucket *b = calloc(1, sizeof *b);
     if (b == NULL) {
         close(fd);
@@ -127,6 +148,8 @@ static int bucket_open(void **out, void *store, const char *name, bool create)
     }
     b->store = s;
     b->dfd = fd;
+    b->dev = st.st_dev;
+    b->ino = st.st_ino;
     strncpy(b->name, name, KVSTORE_BUCKET_NAME_MAX);
     *out = b;
     return KVSTORE_OK;

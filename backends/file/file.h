@@ -14,6 +14,7 @@
 #include <kvstore/backend.h>
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,13 +36,15 @@
 #define KVF_MAGIC "KVF1"
 #define KVF_HEADER_LEN 24
 
+/* Temp file names: ".tmp." + 16 hex digits. */
+#define KVF_TEMP_NAME_BUF 32
+
 /* A walk snapshot kept for cursor continuation (list.c). */
 typedef struct kvf_walk kvf_walk;
 
 typedef struct kvf_store {
     int rootfd;           /* the store directory, O_DIRECTORY */
     bool sync;            /* fsync file and directory on every write */
-    bool create;          /* buckets may be created */
     uint64_t seed;        /* random, mixed into write ids and temp names */
     atomic_uint_fast64_t counter;
     pthread_mutex_t walks_mu; /* guards `walks` */
@@ -51,6 +54,8 @@ typedef struct kvf_store {
 typedef struct kvf_bucket {
     kvf_store *store;     /* borrowed: the core closes buckets first */
     int dfd;              /* the bucket directory, O_DIRECTORY */
+    dev_t dev;            /* identity of that directory, so watches of */
+    ino_t ino;            /* other handles on it can be found (watch.c) */
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
 } kvf_bucket;
 
@@ -93,7 +98,8 @@ KVF_HIDDEN int kvf_record_read(kvf_bucket *b, const char *name,
  * `key` has KVSTORE_KEY_MAX + 1 bytes. */
 KVF_HIDDEN size_t kvf_record_key(kvf_bucket *b, const char *name, char *key);
 /* Writes a complete record to a new temp file (fsynced when the store
- * syncs) and returns its name in `tmp` (32 bytes) and its write id. */
+ * syncs) and returns its name in `tmp` (KVF_TEMP_NAME_BUF bytes) and its
+ * write id. */
 KVF_HIDDEN int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
                               const void *value, size_t len, char *tmp,
                               uint64_t *version);
@@ -103,10 +109,15 @@ KVF_HIDDEN int kvf_temp_commit(kvf_bucket *b, const char *tmp,
 KVF_HIDDEN void kvf_temp_discard(kvf_bucket *b, const char *tmp);
 /* fsyncs the bucket directory when the store syncs. */
 KVF_HIDDEN int kvf_dir_sync(kvf_bucket *b);
-/* Takes the cross-process, cross-thread write lock of `name`; returns a
- * descriptor to pass to kvf_unlock (closing it drops the lock). */
-KVF_HIDDEN int kvf_lock(kvf_bucket *b, const char *name, int *lockfd);
-KVF_HIDDEN void kvf_unlock(int lockfd);
+/* A held write lock (record.c). */
+typedef struct kvf_lock_t {
+    int fd;          /* the lock file; closing it drops the OFD lock */
+    unsigned stripe; /* the in-process mutex also held */
+} kvf_lock_t;
+/* Takes the cross-process, cross-thread write lock of `name`; release it
+ * with kvf_unlock. */
+KVF_HIDDEN int kvf_lock(kvf_bucket *b, const char *name, kvf_lock_t *lk);
+KVF_HIDDEN void kvf_unlock(kvf_lock_t *lk);
 /* A fresh random 64-bit number (write ids, temp names, walk tokens). */
 KVF_HIDDEN uint64_t kvf_random(kvf_store *s);
 /* Maps errno of a failed system call to a status with a message. */
@@ -140,12 +151,22 @@ KVF_HIDDEN int kvf_list_keys(void *bucket, const char *prefix,
                              const char *cursor, size_t limit,
                              kvstore_keys **out);
 KVF_HIDDEN void kvf_walks_free(kvf_store *s);
+/* Sorts `n` NUL-terminated strings byte-wise (sort.c); false on out of
+ * memory. */
+KVF_HIDDEN bool kvf_sort_keys(char **keys, size_t n);
 
 /* ---- watch.c --------------------------------------------------------- */
 
 KVF_HIDDEN int kvf_watch_start(void **out, void *bucket, const char *prefix,
                                kvstore_watch_fn fn, void *payload);
 KVF_HIDDEN void kvf_watch_stop(void *watch);
+/* Called by writers once a temp file holds `value` for `key`, before the
+ * rename: hands every watch of this directory in this process a copy. */
+KVF_HIDDEN void kvf_watch_note(kvf_bucket *b, const char *tmp,
+                               const char *key, size_t klen,
+                               const void *value, size_t len);
+/* The temp file was discarded: drops the copies kvf_watch_note made. */
+KVF_HIDDEN void kvf_watch_forget(kvf_bucket *b, const char *tmp);
 
 /* The table the core registers (backend.c). */
 KVF_HIDDEN extern const kvstore_backend kvstore_builtin_file;

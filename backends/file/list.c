@@ -69,12 +69,6 @@ static time_t now(void)
     return ts.tv_sec;
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-    /* strcmp compares as unsigned char: byte-wise order. */
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Leftovers of writers that crashed between create and rename. Any live
  * writer renames its temp file within moments, so an hour is safe. */
 static void reap_temp(kvf_bucket *b, const char *name)
@@ -173,7 +167,8 @@ static int scan(kvf_bucket *b, const char *prefix, const char *after,
         goto nomem;
     for (size_t i = 0; i < n; i++)
         w->keys[i] = arena + offs[i];
-    qsort(w->keys, n, sizeof *w->keys, cmp_keys);
+    if (!kvf_sort_keys(w->keys, n))
+        goto nomem;
     free(offs);
     w->arena = arena;
     w->n = n;
@@ -337,9 +332,10 @@ int kvf_list_keys(void *bucket, const char *prefix, const char *cursor,
         rc = kvstore_cursor_decode(cursor, b->name, state, sizeof state, &len);
         if (rc != KVSTORE_OK)
             return rc;
+        if (len < 10 || state[0] != CURSOR_V1)
+            return bad_cursor();
         size_t klen = len - 9;
-        if (len < 10 || state[0] != CURSOR_V1 ||
-            memchr(state + 9, '\0', klen) != NULL ||
+        if (memchr(state + 9, '\0', klen) != NULL ||
             !kvstore_utf8_valid((const char *)state + 9, klen))
             return bad_cursor();
         for (int i = 7; i >= 0; i--)

@@ -62,10 +62,10 @@ int kvf_exists(void *bucket, const char *key, bool *exists)
 static int set_one(kvf_bucket *b, const char *key, const void *value,
                    size_t len)
 {
-    char name[KVF_NAME_BUF], tmp[32];
+    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
     uint64_t version;
     size_t klen = strlen(key);
-    int lockfd;
+    kvf_lock_t lk;
 
     if (len > KVF_VALUE_MAX)
         return too_big(len);
@@ -73,28 +73,28 @@ static int set_one(kvf_bucket *b, const char *key, const void *value,
     int rc = kvf_temp_write(b, key, klen, value, len, tmp, &version);
     if (rc != KVSTORE_OK)
         return rc;
-    rc = kvf_lock(b, name, &lockfd);
+    rc = kvf_lock(b, name, &lk);
     if (rc != KVSTORE_OK) {
         kvf_temp_discard(b, tmp);
         return rc;
     }
     rc = kvf_temp_commit(b, tmp, name);
-    kvf_unlock(lockfd);
+    kvf_unlock(&lk);
     return rc;
 }
 
 static int del_one(kvf_bucket *b, const char *key)
 {
     char name[KVF_NAME_BUF];
-    int lockfd;
+    kvf_lock_t lk;
 
     kvf_name_encode(key, strlen(key), name);
-    int rc = kvf_lock(b, name, &lockfd);
+    int rc = kvf_lock(b, name, &lk);
     if (rc != KVSTORE_OK)
         return rc;
     if (unlinkat(b->dfd, name, 0) < 0 && errno != ENOENT)
         rc = kvf_errno(errno, "delete", b->name);
-    kvf_unlock(lockfd);
+    kvf_unlock(&lk);
     return rc;
 }
 
@@ -167,15 +167,15 @@ int kvf_increment(void *bucket, const char *key, int64_t delta,
                   int64_t *result)
 {
     kvf_bucket *b = bucket;
-    char name[KVF_NAME_BUF], tmp[32], text[24];
+    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF], text[24];
     size_t klen = strlen(key);
     kvf_record rec;
     uint64_t version;
     int64_t cur = 0, next;
-    int lockfd;
+    kvf_lock_t lk;
 
     kvf_name_encode(key, klen, name);
-    int rc = kvf_lock(b, name, &lockfd);
+    int rc = kvf_lock(b, name, &lk);
     if (rc != KVSTORE_OK)
         return rc;
     /* Under the lock no other writer of this key can commit, in this
@@ -199,7 +199,7 @@ int kvf_increment(void *bucket, const char *key, int64_t delta,
         if (rc == KVSTORE_OK)
             rc = kvf_temp_commit(b, tmp, name);
     }
-    kvf_unlock(lockfd);
+    kvf_unlock(&lk);
     if (rc == KVSTORE_OK)
         rc = kvf_dir_sync(b);
     if (rc == KVSTORE_OK && result)
@@ -254,11 +254,11 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
 {
     kvf_cas *cas = handle;
     kvf_bucket *b = cas->bucket;
-    char name[KVF_NAME_BUF], tmp[32];
+    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
     size_t klen = strlen(cas->key);
     uint64_t version;
     kvf_record rec;
-    int lockfd;
+    kvf_lock_t lk;
 
     if (len > KVF_VALUE_MAX)
         return too_big(len);
@@ -266,7 +266,7 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
     int rc = kvf_temp_write(b, cas->key, klen, value, len, tmp, &version);
     if (rc != KVSTORE_OK)
         return rc;
-    rc = kvf_lock(b, name, &lockfd);
+    rc = kvf_lock(b, name, &lk);
     if (rc != KVSTORE_OK) {
         kvf_temp_discard(b, tmp);
         return rc;
@@ -285,7 +285,7 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
         rc = kvf_temp_commit(b, tmp, name);
     else
         kvf_temp_discard(b, tmp);
-    kvf_unlock(lockfd);
+    kvf_unlock(&lk);
     return rc == KVSTORE_OK ? kvf_dir_sync(b) : rc;
 }
 

@@ -81,39 +81,10 @@ uint64_t kvf_random(kvf_store *s)
     return z ^ (z >> 31);
 }
 
-/* Reads exactly the bytes the iovecs describe from offset 0; a file that
- * ends early is not a complete record. */
-static int preadv_full(int fd, struct iovec *iov, int cnt)
+static int not_regular(kvf_bucket *b)
 {
-    off_t off = 0;
-    while (cnt > 0 && iov->iov_len == 0) {
-        iov++;
-        cnt--;
-    }
-    while (cnt > 0) {
-        ssize_t r = preadv(fd, iov, cnt, off);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (r == 0) {
-            errno = EIO;
-            return -1;
-        }
-        off += r;
-        size_t got = (size_t)r;
-        while (cnt > 0 && got >= iov->iov_len) {
-            got -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + got;
-            iov->iov_len -= got;
-        }
-    }
-    return 0;
+    return kvstore_set_error(KVSTORE_EIO, "file: an entry of bucket '%s' is "
+                             "not a regular file", b->name);
 }
 
 static int open_record(kvf_bucket *b, const char *name, int *fdp,
@@ -132,8 +103,7 @@ static int open_record(kvf_bucket *b, const char *name, int *fdp,
     }
     if (!S_ISREG(st->st_mode)) {
         close(fd);
-        return kvstore_set_error(KVSTORE_EIO, "file: an entry of bucket '%s' "
-                                 "is not a regular file", b->name);
+        return not_regular(b);
     }
     *fdp = fd;
     return KVSTORE_OK;
@@ -145,65 +115,126 @@ static int corrupt(kvf_bucket *b)
                              "incomplete or corrupt", b->name);
 }
 
+/* Reads from `off` until `cap` bytes or end of file; -1 on error. */
+static ssize_t read_upto(int fd, void *buf, size_t cap, off_t off)
+{
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t r = pread(fd, (char *)buf + got, cap - got, off + (off_t)got);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* Reads a record with as few system calls as a plain open/read/close:
+ * one read into a stack buffer serves every record shorter than it; the
+ * header gives the length of longer ones. A FIFO (O_NONBLOCK: no hang) or
+ * a directory under a key's name fails that read. */
+#define READ_CHUNK 8192
+
 int kvf_record_read(kvf_bucket *b, const char *name, const char *key,
                     size_t klen, bool want_value, kvf_record *rec)
 {
-    int fd;
-    struct stat st;
+    uint8_t buf[READ_CHUNK];
+    size_t hlen = KVF_HEADER_LEN + klen;
+    void *value = NULL;
+    int rc = KVSTORE_OK;
+
     rec->value = NULL;
     rec->len = 0;
-    int rc = open_record(b, name, &fd, &st);
-    if (rc != KVSTORE_OK)
-        return rc;
-
-    uint8_t head[KVF_HEADER_LEN + KVSTORE_KEY_MAX];
-    size_t hlen = KVF_HEADER_LEN + klen;
-    if ((uint64_t)st.st_size < hlen ||
-        (uint64_t)st.st_size - hlen > KVF_VALUE_MAX) {
-        close(fd);
-        return corrupt(b);
+    int fd = openat(b->dfd, name,
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return errno == ENOENT ? KVSTORE_NOTFOUND
+                               : kvf_errno(errno, "open", b->name);
+    ssize_t r = read_upto(fd, buf, sizeof buf, 0);
+    if (r < 0) {
+        rc = errno == EISDIR || errno == EAGAIN || errno == EINVAL
+                 ? not_regular(b)
+                 : kvf_errno(errno, "read", b->name);
+        goto out;
     }
-    size_t vlen = (size_t)st.st_size - hlen;
-    void *value = NULL;
-    if (want_value && (value = kvstore_malloc(vlen ? vlen : 1)) == NULL) {
-        close(fd);
-        return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
+    /* The header must describe exactly this key. */
+    if ((size_t)r < hlen || memcmp(buf, KVF_MAGIC, 4) != 0 ||
+        get_le32(buf + 4) != klen || get_le64(buf + 16) > KVF_VALUE_MAX ||
+        memcmp(buf + KVF_HEADER_LEN, key, klen) != 0) {
+        rc = corrupt(b);
+        goto out;
     }
-    struct iovec iov[2] = {{head, hlen}, {value, want_value ? vlen : 0}};
-    if (preadv_full(fd, iov, 2) < 0) {
-        int err = errno;
-        close(fd);
-        kvstore_free(value);
-        return err == EIO ? corrupt(b) : kvf_errno(err, "read", b->name);
+    size_t vlen = (size_t)get_le64(buf + 16);
+    size_t total = hlen + vlen;
+    if (total < sizeof buf) {
+        /* read_upto stopped short of the buffer: r is the file size */
+        if ((size_t)r != total) {
+            rc = corrupt(b);
+            goto out;
+        }
+        if (want_value) {
+            value = kvstore_malloc(vlen ? vlen : 1);
+            if (value == NULL)
+                goto nomem;
+            memcpy(value, buf + hlen, vlen);
+        }
+    } else if (want_value) {
+        value = kvstore_malloc(vlen);
+        if (value == NULL)
+            goto nomem;
+        size_t have = (size_t)r - hlen;
+        memcpy(value, buf + hlen, have);
+        uint8_t extra;
+        ssize_t more = read_upto(fd, (char *)value + have, vlen - have, r);
+        if (more < 0) {
+            rc = kvf_errno(errno, "read", b->name);
+            goto out;
+        }
+        /* exactly vlen bytes, then end of file */
+        if ((size_t)more != vlen - have ||
+            read_upto(fd, &extra, 1, (off_t)total) != 0) {
+            rc = corrupt(b);
+            goto out;
+        }
+    } else {
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+            rc = kvf_errno(errno, "stat", b->name);
+            goto out;
+        }
+        if ((uint64_t)st.st_size != total) {
+            rc = corrupt(b);
+            goto out;
+        }
     }
-    close(fd);
-    /* The header must describe exactly this key and this file size. */
-    if (memcmp(head, KVF_MAGIC, 4) != 0 || get_le32(head + 4) != klen ||
-        get_le64(head + 16) != vlen ||
-        memcmp(head + KVF_HEADER_LEN, key, klen) != 0) {
-        kvstore_free(value);
-        return corrupt(b);
-    }
-    rec->version = get_le64(head + 8);
+    rec->version = get_le64(buf + 8);
     rec->value = value;
     rec->len = vlen;
-    return KVSTORE_OK;
+    value = NULL;
+    goto out;
+nomem:
+    rc = kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
+out:
+    close(fd);
+    kvstore_free(value);
+    return rc;
 }
 
 size_t kvf_record_key(kvf_bucket *b, const char *name, char *key)
 {
-    int fd;
+    int fd = -1;
     struct stat st;
     if (open_record(b, name, &fd, &st) != KVSTORE_OK)
         return 0;
     uint8_t head[KVF_HEADER_LEN + KVSTORE_KEY_MAX];
-    size_t want = sizeof head;
-    if ((uint64_t)st.st_size < want)
-        want = (size_t)st.st_size;
-    struct iovec iov = {head, want};
-    int r = want < KVF_HEADER_LEN ? -1 : preadv_full(fd, &iov, 1);
+    ssize_t got = read_upto(fd, head, sizeof head, 0);
     close(fd);
-    if (r < 0 || memcmp(head, KVF_MAGIC, 4) != 0)
+    size_t want = got < 0 ? 0 : (size_t)got;
+    if (want < KVF_HEADER_LEN || memcmp(head, KVF_MAGIC, 4) != 0)
         return 0;
     size_t klen = get_le32(head + 4);
     if (klen == 0 || klen > KVSTORE_KEY_MAX || KVF_HEADER_LEN + klen > want ||
@@ -248,7 +279,7 @@ int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
 {
     int fd = -1;
     for (int tries = 0; fd < 0 && tries < 8; tries++) {
-        snprintf(tmp, 32, ".tmp.%016llx",
+        snprintf(tmp, KVF_TEMP_NAME_BUF, ".tmp.%016llx",
                  (unsigned long long)kvf_random(b->store));
         fd = openat(b->dfd, tmp,
                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -278,6 +309,7 @@ int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
         unlinkat(b->dfd, tmp, 0);
         return kvf_errno(err, "write", b->name);
     }
+    kvf_watch_note(b, tmp, key, klen, value, len);
     return KVSTORE_OK;
 }
 
@@ -288,7 +320,7 @@ int kvf_temp_commit(kvf_bucket *b, const char *tmp, const char *name)
      * followed. */
     if (renameat(b->dfd, tmp, b->dfd, name) < 0) {
         int err = errno;
-        unlinkat(b->dfd, tmp, 0);
+        kvf_temp_discard(b, tmp);
         return kvf_errno(err, "rename", b->name);
     }
     return KVSTORE_OK;
@@ -297,6 +329,7 @@ int kvf_temp_commit(kvf_bucket *b, const char *tmp, const char *name)
 void kvf_temp_discard(kvf_bucket *b, const char *tmp)
 {
     unlinkat(b->dfd, tmp, 0);
+    kvf_watch_forget(b, tmp);
 }
 
 int kvf_dir_sync(kvf_bucket *b)
@@ -307,35 +340,56 @@ int kvf_dir_sync(kvf_bucket *b)
     return KVSTORE_OK;
 }
 
-int kvf_lock(kvf_bucket *b, const char *name, int *lockfd)
+/* Threads of one process first meet on a mutex stripe, so that at most
+ * one of them per stripe waits in the kernel: a thread blocked in fcntl
+ * then only ever waits for another process. (It also keeps valgrind, which
+ * runs one thread at a time and does not know F_OFD_SETLKW blocks, from
+ * deadlocking.) Stripes are process-wide, shared by every store handle. */
+#define KVF_STRIPES 256
+static pthread_mutex_t stripes[KVF_STRIPES];
+static pthread_once_t stripes_once = PTHREAD_ONCE_INIT;
+
+static void stripes_init(void)
+{
+    for (int i = 0; i < KVF_STRIPES; i++)
+        pthread_mutex_init(&stripes[i], NULL);
+}
+
+int kvf_lock(kvf_bucket *b, const char *name, kvf_lock_t *lk)
 {
     /* An open file description of its own per operation: OFD locks then
-     * exclude other threads of this process as well as other processes
-     * (a shared descriptor would not, nor would one inherited by fork),
-     * and the kernel drops the lock if the process dies. The locked byte
-     * is a hash of the file name, so writers of different keys rarely
-     * wait for each other. */
-    int fd = openat(b->dfd, ".lock",
-                    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return kvf_errno(errno, "open lock file", b->name);
+     * exclude other processes, including forked children that inherited
+     * our descriptors (a shared descriptor would not), and the kernel drops
+     * the lock if the process dies. The locked byte is a hash of the file
+     * name, so writers of different keys rarely wait for each other. */
     uint32_t h = 2166136261u;
     for (const char *p = name; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
+    lk->stripe = h % KVF_STRIPES;
+    pthread_once(&stripes_once, stripes_init);
+    pthread_mutex_lock(&stripes[lk->stripe]);
+    lk->fd = openat(b->dfd, ".lock",
+                    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (lk->fd < 0) {
+        int err = errno;
+        pthread_mutex_unlock(&stripes[lk->stripe]);
+        return kvf_errno(err, "open lock file", b->name);
+    }
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
                        .l_start = (off_t)(h & 0xFFFF), .l_len = 1};
-    while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
+    while (fcntl(lk->fd, F_OFD_SETLKW, &fl) < 0) {
         if (errno != EINTR) {
             int err = errno;
-            close(fd);
+            close(lk->fd);
+            pthread_mutex_unlock(&stripes[lk->stripe]);
             return kvf_errno(err, "lock", b->name);
         }
     }
-    *lockfd = fd;
     return KVSTORE_OK;
 }
 
-void kvf_unlock(int lockfd)
+void kvf_unlock(kvf_lock_t *lk)
 {
-    close(lockfd); /* the last descriptor of the OFD: the lock goes */
+    close(lk->fd); /* the last descriptor of the OFD: the lock goes */
+    pthread_mutex_unlock(&stripes[lk->stripe]);
 }

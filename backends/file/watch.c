@@ -5,12 +5,18 @@
  * directory and an eventfd that watch_stop uses to wake it; watch_stop
  * joins the thread, so the callback is never called after it returns.
  *
- * Every write ends with a rename onto the key's name (IN_MOVED_TO), a
- * delete is an unlink (IN_DELETE). A file written in place by another
- * tool shows up as IN_CLOSE_WRITE, a file moved away as IN_MOVED_FROM.
- * Names starting with "." (temp files, the lock file) are ignored. The
- * value of a SET is read when the event is handled, so it may already be
- * a later value of the key (docs/backends/file.md, "Watch").
+ * Every write ends with a rename of a temp file onto the key's name
+ * (IN_MOVED_FROM ".tmp.X" + IN_MOVED_TO name, paired by a cookie), a
+ * delete is an unlink (IN_DELETE). A file written in place by another tool
+ * shows up as IN_CLOSE_WRITE, a file moved away as IN_MOVED_FROM.
+ *
+ * Values: by the time an event is handled, the file may already hold a
+ * later value or be gone. So writers in this process hand each watch on
+ * the same directory a copy of what they write, keyed by temp file name,
+ * before the rename (kvf_watch_note); the rename's cookie names the temp
+ * file, and the event carries exactly that write's value. Writes by other
+ * processes are read from the file when the event is handled
+ * (docs/backends/file.md, "Watch").
  *
  * SPDX-License-Identifier: MIT
  */
@@ -36,7 +42,20 @@ typedef struct long_name {
     UT_hash_handle hh;
 } long_name;
 
-typedef struct kvf_watch {
+/* A write by this process, not yet seen as an event. */
+typedef struct pending {
+    char tmp[KVF_TEMP_NAME_BUF];
+    char *key;   /* owned, NUL-terminated */
+    void *value; /* owned, never NULL */
+    size_t len;
+    UT_hash_handle hh;
+} pending;
+
+/* Renames seen as IN_MOVED_FROM, waiting for their IN_MOVED_TO. */
+#define MOVES 16
+
+typedef struct kvf_watch kvf_watch;
+struct kvf_watch {
     kvf_bucket *bucket;  /* borrowed: watches stop before buckets close */
     char *prefix;        /* owned */
     size_t plen;
@@ -46,7 +65,90 @@ typedef struct kvf_watch {
     int efd;             /* eventfd: stop request */
     pthread_t thread;
     long_name *names;    /* owned, used only by the thread after start */
-} kvf_watch;
+    struct {
+        uint32_t cookie;
+        char tmp[KVF_TEMP_NAME_BUF];
+    } moves[MOVES];      /* thread only; a small ring */
+    unsigned nmoves;
+    pthread_mutex_t mu;  /* guards `pend` */
+    pending *pend;       /* owned */
+    kvf_watch *next;     /* in the registry */
+};
+
+/* Every running watch of the process, so writers can find the watches of
+ * their directory. */
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static kvf_watch *registry;
+static atomic_int registry_size;
+
+static bool matches(const kvf_watch *w, const char *key, size_t klen)
+{
+    return klen >= w->plen && memcmp(key, w->prefix, w->plen) == 0;
+}
+
+static void pending_free(pending *p)
+{
+    free(p->key);
+    free(p->value);
+    free(p);
+}
+
+void kvf_watch_note(kvf_bucket *b, const char *tmp, const char *key,
+                    size_t klen, const void *value, size_t len)
+{
+    if (atomic_load(&registry_size) == 0)
+        return; /* the common case costs one atomic load */
+    pthread_mutex_lock(&registry_mu);
+    for (kvf_watch *w = registry; w; w = w->next) {
+        kvf_bucket *wb = w->bucket;
+        if (wb->dev != b->dev || wb->ino != b->ino || !matches(w, key, klen))
+            continue;
+        /* Without a copy (out of memory) the event falls back to reading
+         * the file. */
+        pending *p = calloc(1, sizeof *p);
+        if (p == NULL)
+            continue;
+        p->key = strndup(key, klen);
+        p->value = malloc(len ? len : 1);
+        if (p->key == NULL || p->value == NULL) {
+            pending_free(p);
+            continue;
+        }
+        memcpy(p->value, value, len);
+        p->len = len;
+        snprintf(p->tmp, sizeof p->tmp, "%s", tmp);
+        pthread_mutex_lock(&w->mu);
+        HASH_ADD_STR(w->pend, tmp, p);
+        pthread_mutex_unlock(&w->mu);
+    }
+    pthread_mutex_unlock(&registry_mu);
+}
+
+static pending *take_pending(kvf_watch *w, const char *tmp)
+{
+    pending *p;
+    pthread_mutex_lock(&w->mu);
+    HASH_FIND_STR(w->pend, tmp, p);
+    if (p != NULL)
+        HASH_DEL(w->pend, p);
+    pthread_mutex_unlock(&w->mu);
+    return p;
+}
+
+void kvf_watch_forget(kvf_bucket *b, const char *tmp)
+{
+    if (atomic_load(&registry_size) == 0)
+        return;
+    pthread_mutex_lock(&registry_mu);
+    for (kvf_watch *w = registry; w; w = w->next) {
+        if (w->bucket->dev != b->dev || w->bucket->ino != b->ino)
+            continue;
+        pending *p = take_pending(w, tmp);
+        if (p != NULL)
+            pending_free(p);
+    }
+    pthread_mutex_unlock(&registry_mu);
+}
 
 static void remember(kvf_watch *w, const char *name, const char *key,
                      size_t klen)
@@ -64,7 +166,8 @@ static void remember(kvf_watch *w, const char *name, const char *key,
     HASH_ADD_STR(w->names, name, ln);
 }
 
-static void on_set(kvf_watch *w, const char *name)
+/* A SET whose value is read from the file now. */
+static void on_set_read(kvf_watch *w, const char *name)
 {
     char key[KVSTORE_KEY_MAX + 1];
     size_t klen;
@@ -72,7 +175,7 @@ static void on_set(kvf_watch *w, const char *name)
 
     klen = hashed ? kvf_record_key(w->bucket, name, key)
                   : kvf_name_decode(name, key);
-    if (klen == 0 || klen < w->plen || memcmp(key, w->prefix, w->plen) != 0)
+    if (klen == 0 || !matches(w, key, klen))
         return;
     if (hashed)
         remember(w, name, key, klen);
@@ -82,6 +185,28 @@ static void on_set(kvf_watch *w, const char *name)
         return;
     w->fn(w->payload, KVSTORE_EVENT_SET, key, rec.value, rec.len);
     kvstore_free(rec.value);
+}
+
+static void on_moved_to(kvf_watch *w, const char *name, uint32_t cookie)
+{
+    pending *p = NULL;
+    for (unsigned i = 0; cookie != 0 && i < MOVES; i++) {
+        if (w->moves[i].cookie == cookie) {
+            w->moves[i].cookie = 0;
+            p = take_pending(w, w->moves[i].tmp);
+            break;
+        }
+    }
+    if (p == NULL) {
+        on_set_read(w, name); /* another process, or a tool */
+        return;
+    }
+    /* Our own write: the exact value, named by the key it was written
+     * for (the name is that key's encoding by construction). */
+    if (kvf_name_is_hashed(name))
+        remember(w, name, p->key, strlen(p->key));
+    w->fn(w->payload, KVSTORE_EVENT_SET, p->key, p->value, p->len);
+    pending_free(p);
 }
 
 static void on_delete(kvf_watch *w, const char *name)
@@ -102,9 +227,42 @@ static void on_delete(kvf_watch *w, const char *name)
     } else {
         klen = kvf_name_decode(name, key);
     }
-    if (klen == 0 || klen < w->plen || memcmp(key, w->prefix, w->plen) != 0)
+    if (klen == 0 || !matches(w, key, klen))
         return;
     w->fn(w->payload, KVSTORE_EVENT_DELETE, key, NULL, 0);
+}
+
+static void on_event(kvf_watch *w, const struct inotify_event *ev)
+{
+    if (ev->mask & IN_Q_OVERFLOW) {
+        /* Lost events: copies that will never be matched would pile up. */
+        pthread_mutex_lock(&w->mu);
+        pending *p, *tmp;
+        HASH_ITER(hh, w->pend, p, tmp) {
+            HASH_DEL(w->pend, p);
+            pending_free(p);
+        }
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
+    if (ev->len == 0 || (ev->mask & IN_ISDIR))
+        return;
+    if (ev->name[0] == '.') {
+        /* A temp file renamed away: remember which, for the MOVED_TO. */
+        if ((ev->mask & IN_MOVED_FROM) && ev->cookie != 0 &&
+            strlen(ev->name) < KVF_TEMP_NAME_BUF) {
+            unsigned i = w->nmoves++ % MOVES;
+            w->moves[i].cookie = ev->cookie;
+            memcpy(w->moves[i].tmp, ev->name, strlen(ev->name) + 1);
+        }
+        return;
+    }
+    if (ev->mask & IN_MOVED_TO)
+        on_moved_to(w, ev->name, ev->cookie);
+    else if (ev->mask & IN_CLOSE_WRITE)
+        on_set_read(w, ev->name);
+    else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+        on_delete(w, ev->name);
 }
 
 static void *watch_main(void *arg)
@@ -128,15 +286,10 @@ static void *watch_main(void *arg)
                 continue;
             break;
         }
-        for (char *p2 = buf; p2 < buf + n;) {
-            struct inotify_event *ev = (struct inotify_event *)p2;
-            p2 += sizeof *ev + ev->len;
-            if (ev->len == 0 || ev->name[0] == '.' || (ev->mask & IN_ISDIR))
-                continue;
-            if (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE))
-                on_set(w, ev->name);
-            else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-                on_delete(w, ev->name);
+        for (char *q = buf; q < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)q;
+            q += sizeof *ev + ev->len;
+            on_event(w, ev);
         }
     }
     return NULL;
@@ -158,8 +311,7 @@ static void learn_long_names(kvf_watch *w)
         if (!kvf_name_is_hashed(de->d_name))
             continue;
         size_t klen = kvf_record_key(w->bucket, de->d_name, key);
-        if (klen >= w->plen && klen > 0 &&
-            memcmp(key, w->prefix, w->plen) == 0)
+        if (klen > 0 && matches(w, key, klen))
             remember(w, de->d_name, key, klen);
     }
     closedir(dir);
@@ -167,18 +319,46 @@ static void learn_long_names(kvf_watch *w)
 
 static void watch_free(kvf_watch *w)
 {
-    long_name *ln, *tmp;
-    HASH_ITER(hh, w->names, ln, tmp) {
+    long_name *ln, *ltmp;
+    HASH_ITER(hh, w->names, ln, ltmp) {
         HASH_DEL(w->names, ln);
         free(ln->key);
         free(ln);
+    }
+    pending *p, *ptmp;
+    HASH_ITER(hh, w->pend, p, ptmp) {
+        HASH_DEL(w->pend, p);
+        pending_free(p);
     }
     if (w->ifd >= 0)
         close(w->ifd);
     if (w->efd >= 0)
         close(w->efd);
+    pthread_mutex_destroy(&w->mu);
     free(w->prefix);
     free(w);
+}
+
+static void registry_add(kvf_watch *w)
+{
+    pthread_mutex_lock(&registry_mu);
+    w->next = registry;
+    registry = w;
+    atomic_fetch_add(&registry_size, 1);
+    pthread_mutex_unlock(&registry_mu);
+}
+
+static void registry_remove(kvf_watch *w)
+{
+    pthread_mutex_lock(&registry_mu);
+    for (kvf_watch **pp = &registry; *pp; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            atomic_fetch_sub(&registry_size, 1);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_mu);
 }
 
 int kvf_watch_start(void **out, void *bucket, const char *prefix,
@@ -192,6 +372,7 @@ int kvf_watch_start(void **out, void *bucket, const char *prefix,
     *out = NULL;
     if (w == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
+    pthread_mutex_init(&w->mu, NULL);
     w->ifd = w->efd = -1;
     w->bucket = b;
     w->fn = fn;
@@ -219,8 +400,12 @@ int kvf_watch_start(void **out, void *bucket, const char *prefix,
         return rc;
     }
     learn_long_names(w);
+    /* Registered before the thread runs and before we return: every write
+     * after watch_start leaves its copy for this watch. */
+    registry_add(w);
     if ((errno = pthread_create(&w->thread, NULL, watch_main, w)) != 0) {
         rc = kvf_errno(errno, "start watch thread", b->name);
+        registry_remove(w);
         watch_free(w);
         return rc;
     }
@@ -233,6 +418,9 @@ void kvf_watch_stop(void *handle)
     kvf_watch *w = handle;
     if (w == NULL)
         return;
+    /* Out of the registry first: once this returns no writer touches
+     * w->pend any more. */
+    registry_remove(w);
     uint64_t one = 1;
     while (write(w->efd, &one, sizeof one) < 0 && errno == EINTR)
         ;

@@ -65,7 +65,7 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
     size_t klen = strlen(key);
     uint32_t hashv = mem_hash(key, klen);
     mem_stripe *st = mem_stripe_of(b, hashv);
-    mem_entry *old, *e = NULL;
+    mem_entry *old, *garbage = NULL;
     mem_event *ev = NULL;
     int64_t cur = 0, sum = 0;
     char buf[24];
@@ -79,11 +79,8 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
         rc = KVSTORE_ETOOBIG; /* reported as EINVAL below, with its text */
     } else {
         n = snprintf(buf, sizeof(buf), "%" PRId64, sum);
-        e = mem_entry_new(key, klen, buf, (size_t)n);
-        if (!e)
-            rc = KVSTORE_ENOMEM;
-        else
-            rc = mem_stripe_put(st, old, e, hashv);
+        rc = mem_stripe_write(st, old, key, klen, hashv, buf, (size_t)n,
+                              NULL, &garbage);
         if (rc == KVSTORE_OK) {
             /* The value is known only under the lock; so is the event. */
             ev = mem_event_prepare(b, KVSTORE_EVENT_SET, key, klen, buf,
@@ -95,7 +92,7 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
 
     switch (rc) {
     case KVSTORE_OK:
-        free(old);
+        free(garbage);
         if (result)
             *result = sum;
         return KVSTORE_OK;
@@ -108,7 +105,6 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
                                  "memory: incrementing \"%s\" by %" PRId64
                                  " overflows int64", key, delta);
     default:
-        free(e);
         return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
     }
 }
@@ -177,24 +173,28 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
     mem_cas *c = cas;
     mem_bucket *b = c->b;
     mem_stripe *st = mem_stripe_of(b, c->hashv);
-    mem_entry *cur, *e;
+    mem_entry *cur, *fresh = NULL, *garbage = NULL;
     mem_event *ev;
     int rc = mem_check_value(len);
 
     if (rc != KVSTORE_OK)
         return rc;
-    e = mem_entry_new(c->key, c->klen, value, len);
-    if (!e)
-        return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    if (len > MEM_INPLACE_MAX) {
+        fresh = mem_entry_new(c->key, c->klen, value, len);
+        if (!fresh)
+            return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    }
     ev = mem_event_prepare(b, KVSTORE_EVENT_SET, c->key, c->klen, value, len);
 
     pthread_rwlock_wrlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, c->key, c->klen, c->hashv, cur);
     if (c->found ? (cur && cur->version == c->version) : !cur) {
-        rc = mem_stripe_put(st, cur, e, c->hashv);
+        rc = mem_stripe_write(st, cur, c->key, c->klen, c->hashv, value, len,
+                              fresh, &garbage);
         if (rc == KVSTORE_OK) {
             mem_event_publish(b, ev);
             ev = NULL;
+            fresh = NULL; /* now in the table, or in garbage */
         }
     } else {
         rc = KVSTORE_ECONFLICT;
@@ -203,16 +203,15 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
 
     if (ev)
         mem_event_unref(ev);
-    if (rc == KVSTORE_OK) {
-        free(cur);
-        return KVSTORE_OK;
-    }
-    free(e);
+    free(fresh);
+    free(garbage);
     if (rc == KVSTORE_ECONFLICT)
         return kvstore_set_error(KVSTORE_ECONFLICT,
                                  "memory: \"%s\" changed since the snapshot",
                                  c->key);
-    return kvstore_set_error(rc, "memory: out of memory");
+    if (rc != KVSTORE_OK)
+        return kvstore_set_error(rc, "memory: out of memory");
+    return KVSTORE_OK;
 }
 
 void mem_cas_free(void *cas)

@@ -1,9 +1,9 @@
 /*
  * libkvstore - memory backend: get, set, delete, exists.
  *
- * The hot path takes one stripe lock and makes one allocation: the new
- * entry (set, outside the lock) or the returned copy (get). No lock is
- * shared by all keys of a bucket.
+ * The hot path takes one stripe lock and makes at most one allocation: the
+ * returned copy (get), or none for a set that rewrites a value in place.
+ * No lock is shared by all keys of a bucket.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -11,14 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-uint32_t mem_hash(const char *key, size_t klen)
-{
-    unsigned hashv;
-
-    HASH_VALUE(key, klen, hashv);
-    return hashv;
-}
 
 mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv)
 {
@@ -45,12 +37,16 @@ int mem_check_value(size_t len)
 mem_entry *mem_entry_new(const char *key, size_t klen, const void *value,
                          size_t vlen)
 {
-    mem_entry *e = malloc(sizeof(*e) + klen + 1 + vlen);
+    /* Small values get a little slack so that a slightly longer rewrite
+     * (a counter gaining a digit) still fits in place. */
+    size_t cap = vlen <= MEM_INPLACE_MAX ? (vlen + 15) & ~(size_t)15 : vlen;
+    mem_entry *e = malloc(sizeof(*e) + klen + 1 + cap);
 
     if (!e)
         return NULL;
     e->klen = klen;
     e->vlen = vlen;
+    e->cap = cap;
     memcpy(e->data, key, klen);
     e->data[klen] = '\0';
     e->value = e->data + klen + 1;
@@ -59,8 +55,35 @@ mem_entry *mem_entry_new(const char *key, size_t klen, const void *value,
     return e;
 }
 
-int mem_stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
-                   uint32_t hashv)
+/* Reusing the room is worth it only while it is not mostly wasted: a
+ * value that shrank a lot gets a new, smaller entry. */
+static bool fits(const mem_entry *e, size_t vlen)
+{
+    return vlen <= MEM_INPLACE_MAX && vlen <= e->cap &&
+           (e->cap <= 128 || vlen >= e->cap / 2);
+}
+
+/* uthash doubles a table only when one chain reaches 10 entries, which
+ * leaves ~2.5 keys per chain, and a lookup pays a cache miss for each
+ * entry it walks past. Lookups dominate here, so double whenever there are
+ * more keys than chains: about one entry per chain, for at most 32 bytes
+ * of chain heads per key. HASH_EXPAND_BUCKETS is uthash's own doubling
+ * step (its first argument is unused); it leaves the table as it was if
+ * memory runs out, and we respect the table's noexpand verdict (set when
+ * doubling stops helping, e.g. under colliding keys). */
+static void keep_load_low(UT_hash_table *tbl)
+{
+    if (tbl->num_items > tbl->num_buckets && !tbl->noexpand) {
+        int oomed = 0;
+
+        HASH_EXPAND_BUCKETS(hh, tbl, oomed);
+        (void)oomed;
+    }
+}
+
+/* Puts `e` in place of `old` (may be NULL) and stamps its version. */
+static int stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
+                      uint32_t hashv)
 {
     /* Add before removing: if the add fails for lack of memory the old
      * entry is still in place. uthash tolerates the transient duplicate
@@ -68,11 +91,38 @@ int mem_stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
     HASH_ADD_KEYPTR_BYHASHVALUE(hh, st->table, e->data, e->klen, hashv, e);
     if (!e->hh.tbl)
         return KVSTORE_ENOMEM;
-    if (old)
+    if (old) {
         HASH_DELETE(hh, st->table, old);
-    else
+    } else {
         atomic_fetch_add_explicit(&st->keygen, 1, memory_order_release);
+        keep_load_low(st->table->hh.tbl);
+    }
     e->version = ++st->clock;
+    return KVSTORE_OK;
+}
+
+int mem_stripe_write(mem_stripe *st, mem_entry *old, const char *key,
+                     size_t klen, uint32_t hashv, const void *value,
+                     size_t vlen, mem_entry *fresh, mem_entry **garbage)
+{
+    mem_entry *e = fresh;
+
+    if (old && fits(old, vlen)) {
+        if (vlen)
+            memcpy(old->value, value, vlen);
+        old->vlen = vlen;
+        old->version = ++st->clock;
+        *garbage = fresh;
+        return KVSTORE_OK;
+    }
+    if (!e)
+        e = mem_entry_new(key, klen, value, vlen);
+    if (!e || stripe_put(st, old, e, hashv) != KVSTORE_OK) {
+        if (e != fresh)
+            free(e);
+        return KVSTORE_ENOMEM;
+    }
+    *garbage = old;
     return KVSTORE_OK;
 }
 
@@ -118,33 +168,41 @@ int mem_set(void *bucket, const char *key, const void *value, size_t len)
     size_t klen = strlen(key);
     uint32_t hashv;
     mem_stripe *st;
-    mem_entry *e, *old;
+    mem_entry *fresh = NULL, *old, *garbage = NULL;
     mem_event *ev;
     int rc = mem_check_value(len);
 
     if (rc != KVSTORE_OK)
         return rc;
-    e = mem_entry_new(key, klen, value, len);
-    if (!e)
-        return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
-    ev = mem_event_prepare(b, KVSTORE_EVENT_SET, key, klen, value, len);
+    if (len > MEM_INPLACE_MAX) {
+        /* Copy a large value before locking; see MEM_INPLACE_MAX. */
+        fresh = mem_entry_new(key, klen, value, len);
+        if (!fresh)
+            return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    }
+    ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_SET, key, klen,
+                                            value, len)
+                        : NULL;
     hashv = mem_hash(key, klen);
     st = mem_stripe_of(b, hashv);
 
     pthread_rwlock_wrlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, old);
-    rc = mem_stripe_put(st, old, e, hashv);
-    if (rc == KVSTORE_OK)
+    rc = mem_stripe_write(st, old, key, klen, hashv, value, len, fresh,
+                          &garbage);
+    if (rc == KVSTORE_OK && ev) {
         mem_event_publish(b, ev);
+        ev = NULL;
+    }
     pthread_rwlock_unlock(&st->lock);
 
     if (rc != KVSTORE_OK) {
         if (ev)
             mem_event_unref(ev);
-        free(e);
+        free(fresh);
         return kvstore_set_error(rc, "memory: out of memory");
     }
-    free(old);
+    free(garbage);
     return KVSTORE_OK;
 }
 
@@ -154,8 +212,9 @@ int mem_del(void *bucket, const char *key)
     size_t klen = strlen(key);
     uint32_t hashv = mem_hash(key, klen);
     mem_stripe *st = mem_stripe_of(b, hashv);
-    mem_event *ev = mem_event_prepare(b, KVSTORE_EVENT_DELETE, key, klen,
-                                      NULL, 0);
+    mem_event *ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_DELETE,
+                                                       key, klen, NULL, 0)
+                                   : NULL;
     mem_entry *e;
 
     pthread_rwlock_wrlock(&st->lock);

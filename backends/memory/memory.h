@@ -37,15 +37,22 @@
 #define MEM_NAME_MAX 64
 #define MEM_CACHELINE 64
 
-/* One key and its value, in a single allocation: key bytes, NUL, then the
- * value. Immutable once inserted: a set replaces the whole entry, so a
- * reader holding the stripe's read lock sees a consistent pair. Owned by
- * its stripe's table. */
+/* Values up to this size are rewritten in place, under the stripe's write
+ * lock, when they fit the entry's room: no allocation at all. Larger values
+ * are copied into a new entry before the lock is taken, so that no lock is
+ * held across a large copy. */
+#define MEM_INPLACE_MAX ((size_t)64 * 1024)
+
+/* One key and its value, in a single allocation: key bytes, NUL, then
+ * `cap` bytes of room for the value. The key never changes; the value and
+ * version change only under the stripe's write lock, so a reader holding
+ * the read lock sees a consistent pair. Owned by its stripe's table. */
 typedef struct mem_entry {
     UT_hash_handle hh;
-    uint64_t version;   /* stripe clock at the write; CAS compares it */
+    uint64_t version;   /* stripe clock at the last write; CAS compares it */
     size_t klen;
     size_t vlen;
+    size_t cap;         /* room for the value */
     char *value;        /* points into data[], after the key's NUL */
     char data[];
 } mem_entry;
@@ -109,6 +116,12 @@ MEM_HIDDEN void mem_bucket_close(void *bucket);
 MEM_HIDDEN void mem_store_ref(mem_store *s);
 MEM_HIDDEN void mem_store_unref(mem_store *s);
 
+/* ---- hash.c ---- */
+/* Seeds the key hash; called by every store open, before any key. */
+MEM_HIDDEN void mem_hash_init(void);
+/* The hash of a bucket's keys: picks the stripe and the uthash chain. */
+MEM_HIDDEN uint32_t mem_hash(const char *key, size_t klen);
+
 /* ---- data.c ---- */
 MEM_HIDDEN int mem_get(void *bucket, const char *key, void **value,
                        size_t *len);
@@ -117,17 +130,21 @@ MEM_HIDDEN int mem_set(void *bucket, const char *key, const void *value,
 MEM_HIDDEN int mem_del(void *bucket, const char *key);
 MEM_HIDDEN int mem_exists(void *bucket, const char *key, bool *exists);
 /* Helpers shared with atomics.c. */
-MEM_HIDDEN uint32_t mem_hash(const char *key, size_t klen);
 MEM_HIDDEN mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv);
 MEM_HIDDEN int mem_check_value(size_t len);
 MEM_HIDDEN mem_entry *mem_entry_new(const char *key, size_t klen,
                                     const void *value, size_t vlen);
-/* Puts `e` in place of `old` (may be NULL) in stripe `st`, whose write
- * lock the caller holds, and stamps its version. Returns KVSTORE_OK (the
- * caller frees `old` after unlocking) or KVSTORE_ENOMEM (`e` not added,
- * `old` untouched). */
-MEM_HIDDEN int mem_stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
-                              uint32_t hashv);
+/* Writes `value` for `key` in stripe `st`, whose write lock the caller
+ * holds; `old` is the key's current entry or NULL. The value is rewritten
+ * in `old` if it fits, else it goes in `fresh` (an entry the caller built
+ * with mem_entry_new, or NULL to build one here). Returns KVSTORE_OK and
+ * sets *garbage to what the caller frees after unlocking (the replaced
+ * entry, or `fresh` when unused), or KVSTORE_ENOMEM with nothing changed
+ * (the caller still owns `fresh`). */
+MEM_HIDDEN int mem_stripe_write(mem_stripe *st, mem_entry *old,
+                                const char *key, size_t klen, uint32_t hashv,
+                                const void *value, size_t vlen,
+                                mem_entry *fresh, mem_entry **garbage);
 
 /* ---- batch.c ---- */
 MEM_HIDDEN int mem_get_many(void *bucket, const char *const *keys, size_t n,
@@ -162,6 +179,12 @@ MEM_HIDDEN void mem_watch_stop(void *watch);
 MEM_HIDDEN mem_event *mem_event_prepare(mem_bucket *b, kvstore_event type,
                                         const char *key, size_t klen,
                                         const void *value, size_t vlen);
+/* True when the bucket has a watch: lets writers skip mem_event_prepare
+ * inline in the common case. */
+static inline bool mem_watched(mem_bucket *b)
+{
+    return atomic_load_explicit(&b->nwatch, memory_order_acquire) != 0;
+}
 /* Queues `ev` to every matching watch and drops the caller's reference.
  * Called with the stripe's write lock held, so that events of one key are
  * queued in the order the writes were applied. NULL is a no-op. */

@@ -1,5 +1,6 @@
 /* URI parsing: any bytes give a parsed URI or KVSTORE_EINVAL, never a
- * crash; a parsed URI's redacted form never contains its password. */
+ * crash; a parsed URI's redacted form never contains its password, and
+ * neither does the message of a URI that fails to parse. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,44 @@ scheme: /* schemes are case-insensitive and reported in lower case */
     return out;
 }
 
+/* For a URI that fails to parse: the password of its userinfo, when it
+ * is distinctive enough to be searched for in the message (6+ bytes of
+ * [a-z0-9] with a letter and a digit, found nowhere else in the text, and
+ * no '%' outside the userinfo that could decode to it), else NULL. */
+static const char *distinct_password(const char *text, char *buf, size_t cap)
+{
+    const char *colon = strchr(text, ':'), *auth, *end, *at = NULL, *pc;
+    size_t n;
+    bool digit = false, alpha = false;
+
+    if (colon == NULL || strncmp(colon, "://", 3) != 0)
+        return NULL;
+    auth = colon + 3;
+    end = auth + strcspn(auth, "/?#");
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (at == NULL || (pc = memchr(auth, ':', (size_t)(at - auth))) == NULL)
+        return NULL;
+    n = (size_t)(at - pc - 1);
+    if (n < 6 || n >= cap || strchr(at, '%') || memchr(text, '%', (size_t)(auth - text)))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = pc[1 + i];
+        digit |= c >= '0' && c <= '9';
+        alpha |= c >= 'a' && c <= 'z';
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')))
+            return NULL;
+    }
+    if (!digit || !alpha)
+        return NULL;
+    memcpy(buf, pc + 1, n);
+    buf[n] = '\0';
+    if (strstr(text, buf) != pc + 1 || strstr(pc + 1 + n, buf))
+        return NULL;
+    return buf;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1);
@@ -69,6 +108,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kvs_uri_free(uri);
     } else if (rc != KVSTORE_EINVAL && rc != KVSTORE_ENOMEM) {
         abort();
+    } else {
+        char pw[4096];
+        const char *secret = distinct_password(text, pw, sizeof pw);
+        if (secret && strstr(kvstore_errmsg(), secret))
+            abort(); /* a parse error message shows the password */
     }
     free(text);
     return 0;

@@ -319,6 +319,50 @@ static void forged_cursors(void **state)
     kvstore_close(s);
 }
 
+/* Enough keys that every stripe's table doubles many times: all are read
+ * back, listed once each in order, and gone after deletion. */
+static void many_keys(void **state)
+{
+    enum { MANY = 20000 };
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "many");
+    kvstore_keys *page = NULL;
+    char key[32], prev[32] = "", *cursor = NULL;
+    size_t total = 0;
+
+    (void)state;
+    for (int i = 0; i < MANY; i++) {
+        snprintf(key, sizeof(key), "m%d", i);
+        set_str(b, key, key);
+    }
+    for (int i = 0; i < MANY; i++) {
+        snprintf(key, sizeof(key), "m%d", i);
+        expect_str(b, key, key);
+    }
+    do {
+        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 0, &page),
+                         KVSTORE_OK);
+        free(cursor);
+        for (size_t i = 0; i < page->count; i++) {
+            assert_true(strcmp(prev, page->keys[i]) < 0);
+            snprintf(prev, sizeof(prev), "%s", page->keys[i]);
+        }
+        total += page->count;
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    } while (cursor);
+    assert_int_equal(total, MANY);
+    for (int i = 0; i < MANY; i++) {
+        snprintf(key, sizeof(key), "m%d", i);
+        assert_int_equal(kvstore_delete(b, key), KVSTORE_OK);
+    }
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 0);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +372,7 @@ int main(void)
         cmocka_unit_test(walk_with_concurrent_writes),
         cmocka_unit_test(empty_listing),
         cmocka_unit_test(forged_cursors),
+        cmocka_unit_test(many_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -219,6 +219,35 @@ static void batch_ops(void **state)
     kvstore_close(s);
 }
 
+/* A key rewritten with values of every size class (in place, grown,
+ * shrunk, above the in-place limit) always reads back its last value. */
+static void rewrites_of_every_size(void **state)
+{
+    static const size_t sizes[] = {
+        10, 15, 16, 17, 100, 3, 0, 70000, 10, 65536, 65537, 200, 1,
+    };
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "sizes");
+    unsigned char *buf = malloc(70000);
+
+    (void)state;
+    assert_non_null(buf);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        void *v = NULL;
+        size_t len = 1;
+
+        memset(buf, (int)('a' + i), sizes[i]);
+        assert_int_equal(kvstore_set(b, "k", buf, sizes[i]), KVSTORE_OK);
+        assert_int_equal(kvstore_get(b, "k", &v, &len), KVSTORE_OK);
+        assert_int_equal(len, sizes[i]);
+        assert_memory_equal(v, buf, sizes[i]);
+        kvstore_free(v);
+    }
+    free(buf);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +261,7 @@ int main(void)
         cmocka_unit_test(good_uris),
         cmocka_unit_test(bucket_keeps_store_alive),
         cmocka_unit_test(batch_ops),
+        cmocka_unit_test(rewrites_of_every_size),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -275,8 +275,9 @@ static void stop_waits_for_callback(void **state)
                      KVSTORE_OK);
     for (int i = 0; i < 100; i++)
         set_str(b, "k", "v");
-    while (atomic_load(&r->entered) == 0)
+    for (int i = 0; i < 20000 && atomic_load(&r->entered) == 0; i++)
         usleep(1000);
+    assert_true(atomic_load(&r->entered) > 0);
     kvstore_watch_stop(w);
     atomic_store(&r->stopped, true);
     /* Every callback that started has finished. */

@@ -1,0 +1,183 @@
+/*
+ * File backend crash safety: a child writes checksummed values (and bumps
+ * a counter) in a loop with durable writes, and is killed with SIGKILL at
+ * 30 random moments. After each kill every key must hold a complete value
+ * whose checksum verifies, the counter must still parse, the lock must be
+ * free, and no temp file may be listed.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "util.h"
+
+#define KILLS 30
+#define NKEYS 16
+
+static uint64_t fnv64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static char long_key[600];
+
+static void key_of(int i, char *buf, size_t cap)
+{
+    if (i == NKEYS) /* one long key: the hashed-name path */
+        snprintf(buf, cap, "%s", long_key);
+    else
+        snprintf(buf, cap, "k%02d", i);
+}
+
+/* value = payload (len bytes) + 8-byte FNV-1a of the payload */
+static size_t make_value(unsigned char *buf, unsigned seed, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (unsigned char)(rand_r(&seed) >> 3);
+    uint64_t h = fnv64(buf, len);
+    memcpy(buf + len, &h, 8);
+    return len + 8;
+}
+
+static bool value_ok(const unsigned char *v, size_t len)
+{
+    if (len < 8)
+        return false;
+    uint64_t h;
+    memcpy(&h, v + len - 8, 8);
+    return h == fnv64(v, len - 8);
+}
+
+static void writer(const char *dir, int ready_fd, unsigned seed)
+{
+    kvstore_store *s = open_store(dir, NULL); /* durable writes */
+    kvstore_bucket *b = open_bucket(s, "crash");
+    static unsigned char buf[70000];
+    char key[700];
+    if (write(ready_fd, "r", 1) != 1)
+        _exit(1);
+    for (;;) {
+        int k = (int)(rand_r(&seed) % (NKEYS + 1));
+        size_t len = 1 + rand_r(&seed) % 65536;
+        size_t n = make_value(buf, rand_r(&seed), len);
+        key_of(k, key, sizeof key);
+        if (kvstore_set(b, key, buf, n) != KVSTORE_OK)
+            _exit(2);
+        if (kvstore_increment(b, "n", 1, NULL) != KVSTORE_OK)
+            _exit(3);
+    }
+}
+
+static void verify(const char *dir)
+{
+    kvstore_store *s = open_store(dir, NULL);
+    kvstore_bucket *b = open_bucket(s, "crash");
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    for (size_t i = 0; i < page->count; i++) {
+        const char *k = page->keys[i];
+        /* never a temp or lock file (the long key is all dots) */
+        assert_true(strncmp(k, ".tmp.", 5) != 0 && strcmp(k, ".lock") != 0);
+        void *v = NULL;
+        size_t len = 0;
+        assert_int_equal(kvstore_get(b, k, &v, &len), KVSTORE_OK);
+        if (strcmp(k, "n") == 0) {
+            int64_t n;
+            /* the counter must parse: increment by 0 reads it strictly */
+            assert_int_equal(kvstore_increment(b, "n", 0, &n), KVSTORE_OK);
+            assert_true(n > 0);
+        } else {
+            bool known = strcmp(k, long_key) == 0 ||
+                         (strlen(k) == 3 && k[0] == 'k');
+            if (!known)
+                fail_msg("unexpected key '%.40s'", k);
+            if (!value_ok(v, len))
+                fail_msg("key %.40s: torn value of %zu bytes", k, len);
+        }
+        kvstore_free(v);
+    }
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static int count_temps(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/crash", dir);
+    DIR *d = opendir(path);
+    int n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL)
+        n += strncmp(de->d_name, ".tmp.", 5) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_kill_at_random_moments(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    memset(long_key, '.', sizeof long_key - 1);
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    print_message("seed %u\n", seed);
+
+    /* A planted temp file holding a complete record is still no key. */
+    {
+        kvstore_store *s = open_store(dir, NULL);
+        kvstore_bucket *b = open_bucket(s, "crash");
+        set_str(b, "planted", "x");
+        char from[4300], to[4300];
+        snprintf(from, sizeof from, "%s/crash/planted", dir);
+        snprintf(to, sizeof to, "%s/crash/.tmp.0123456789abcdef", dir);
+        assert_int_equal(rename(from, to), 0);
+        kvstore_bucket_close(b);
+        kvstore_close(s);
+    }
+
+    int max_temps = 0;
+    for (int round = 0; round < KILLS; round++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            writer(dir, fds[1], seed + (unsigned)round * 7919u);
+        }
+        close(fds[1]);
+        char c;
+        assert_int_equal(read(fds[0], &c, 1), 1);
+        close(fds[0]);
+        struct timespec ts = {0, (long)(rand_r(&seed) % 40000) * 1000};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        /* it died by our hand, not by a failed call */
+        assert_true(WIFSIGNALED(status));
+        int temps = count_temps(dir);
+        if (temps > max_temps)
+            max_temps = temps;
+        verify(dir);
+    }
+    print_message("most temp files on disk after a kill: %d "
+                  "(1 is the planted one)\n", max_temps);
+    tmp_free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kill_at_random_moments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,361 @@
+/*
+ * File backend: listing. Pages in byte-wise order without repeats, the
+ * prefix filter, cursors that outlive the handle (the snapshot cache miss
+ * path), more concurrent walks than the cache holds, and bad cursors.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+#include "file.h"
+
+#define NKEYS 1200
+
+static void key_name(char *buf, size_t cap, const char *prefix, int i)
+{
+    snprintf(buf, cap, "%s%05d", prefix, i);
+}
+
+static void fill(kvstore_bucket *b, const char *prefix, int n)
+{
+    char k[64];
+    for (int i = 0; i < n; i++) {
+        key_name(k, sizeof k, prefix, i);
+        set_str(b, k, "v");
+    }
+}
+
+/* Walks from `cursor` (may be NULL) to the end, checking order, and
+ * returns how many keys it saw; records them in `seen` by index. */
+static int walk(kvstore_bucket *b, const char *prefix, char *cursor,
+                size_t limit, unsigned char *seen, const char *kprefix)
+{
+    int count = 0;
+    char last[64] = "";
+    char *cur = cursor ? strdup(cursor) : NULL;
+    do {
+        kvstore_keys *page = NULL;
+        int rc = kvstore_list_keys(b, prefix, cur, limit, &page);
+        if (rc != KVSTORE_OK)
+            fail_msg("list: %s", kvstore_errmsg());
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        assert_true(page->count <= limit);
+        for (size_t i = 0; i < page->count; i++) {
+            const char *k = page->keys[i];
+            assert_true(strcmp(last, k) < 0); /* ordered, no repeats */
+            size_t kl = strlen(k);
+            assert_true(kl < sizeof last);
+            memcpy(last, k, kl + 1);
+            assert_int_equal(strncmp(k, kprefix, strlen(kprefix)), 0);
+            int idx = atoi(k + strlen(kprefix));
+            assert_true(idx >= 0 && idx < NKEYS);
+            assert_int_equal(seen[idx], 0);
+            seen[idx] = 1;
+            count++;
+        }
+        kvstore_keys_free(page);
+    } while (cur != NULL);
+    return count;
+}
+
+static void test_pages_ordered_complete(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "l");
+    fill(b, "k", NKEYS);
+    unsigned char seen[NKEYS] = {0};
+    assert_int_equal(walk(b, NULL, NULL, 97, seen, "k"), NKEYS);
+    /* limit 1 and the maximum page */
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(walk(b, "k010", NULL, 1, seen, "k"), 100);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(walk(b, "", NULL, 1000, seen, "k"), NKEYS);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static void test_prefix(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "l");
+    fill(b, "a/", 300);
+    fill(b, "b/", 200);
+    fill(b, "a", 10); /* "a00000".. sorts after "a/" but lacks the '/' */
+    unsigned char seen[NKEYS] = {0};
+    assert_int_equal(walk(b, "a/", NULL, 50, seen, "a/"), 300);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(walk(b, "b/", NULL, 1000, seen, "b/"), 200);
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, "zzz", NULL, 10, &page),
+                     KVSTORE_OK);
+    assert_int_equal(page->count, 0);
+    assert_null(page->cursor);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* A cursor handed to another store handle (as after a restart) has no
+ * cached snapshot behind it: the walk resumes after its last key. */
+static void test_cursor_survives_reopen(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "l");
+    fill(b, "k", NKEYS);
+    unsigned char seen[NKEYS] = {0};
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 700, &page),
+                     KVSTORE_OK);
+    assert_int_equal(page->count, 700);
+    for (size_t i = 0; i < page->count; i++)
+        seen[atoi(page->keys[i] + 1)] = 1;
+    char *cursor = strdup(page->cursor);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+
+    s = open_store(dir, NULL);
+    b = open_bucket(s, "l");
+    assert_int_equal(walk(b, NULL, cursor, 300, seen, "k"), NKEYS - 700);
+    for (int i = 0; i < NKEYS; i++)
+        assert_int_equal(seen[i], 1);
+    free(cursor);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* More interleaved walks than the store caches: evicted walks fall back
+ * to a rescan and still return every key exactly once. */
+static void test_many_interleaved_walks(void **state)
+{
+    (void)state;
+    enum { WALKS = 24 };
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "l");
+    fill(b, "k", 300);
+    static unsigned char seen[WALKS][NKEYS];
+    char *cur[WALKS] = {0};
+    bool done[WALKS] = {0};
+    int count[WALKS] = {0}, finished = 0;
+    memset(seen, 0, sizeof seen);
+    for (int round = 0; finished < WALKS; round++) {
+        for (int w = 0; w < WALKS; w++) {
+            if (done[w])
+                continue;
+            kvstore_keys *page = NULL;
+            assert_true(round == 0 || cur[w] != NULL);
+            assert_int_equal(kvstore_list_keys(b, NULL, cur[w], 40, &page),
+                             KVSTORE_OK);
+            for (size_t i = 0; i < page->count; i++) {
+                int idx = atoi(page->keys[i] + 1);
+                assert_int_equal(seen[w][idx], 0);
+                seen[w][idx] = 1;
+                count[w]++;
+            }
+            free(cur[w]);
+            cur[w] = page->cursor ? strdup(page->cursor) : NULL;
+            if (cur[w] == NULL) {
+                done[w] = true;
+                finished++;
+            }
+            kvstore_keys_free(page);
+        }
+    }
+    for (int w = 0; w < WALKS; w++)
+        assert_int_equal(count[w], 300);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* Keys that exist for the whole walk are returned even while others are
+ * set and deleted. */
+static void test_walk_with_concurrent_changes(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "l");
+    fill(b, "k", 600);
+    unsigned char seen[NKEYS] = {0};
+    char *cur = NULL;
+    int pages = 0;
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(b, "k", cur, 100, &page),
+                         KVSTORE_OK);
+        for (size_t i = 0; i < page->count; i++) {
+            int idx = atoi(page->keys[i] + 1);
+            assert_int_equal(seen[idx], 0);
+            seen[idx] = 1;
+        }
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        /* churn: a key added, another added and removed, per page */
+        char k[64];
+        key_name(k, sizeof k, "k", 600 + pages);
+        set_str(b, k, "new");
+        key_name(k, sizeof k, "k", 900 + pages);
+        set_str(b, k, "gone");
+        assert_int_equal(kvstore_delete(b, k), KVSTORE_OK);
+        pages++;
+    } while (cur != NULL);
+    for (int i = 0; i < 600; i++)
+        assert_int_equal(seen[i], 1);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static void test_bad_cursors(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "l");
+    kvstore_bucket *other = open_bucket(s, "other");
+    fill(b, "k", 50);
+    fill(other, "k", 50);
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(other, NULL, NULL, 10, &page),
+                     KVSTORE_OK);
+    char *foreign = strdup(page->cursor);
+    kvstore_keys_free(page);
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 10, &page),
+                     KVSTORE_OK);
+    char *good = strdup(page->cursor);
+    kvstore_keys_free(page);
+
+    char truncated[4096];
+    snprintf(truncated, sizeof truncated, "%s", good);
+    truncated[strlen(truncated) / 2] = '\0';
+    char flipped[4096];
+    snprintf(flipped, sizeof flipped, "%s", good);
+    flipped[strlen(flipped) - 3] ^= 1;
+    const char *bad[] = {"garbage", "", "0", truncated, flipped, foreign};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        page = (kvstore_keys *)&page;
+        int rc = kvstore_list_keys(b, NULL, bad[i], 10, &page);
+        if (rc != KVSTORE_EINVAL)
+            fail_msg("cursor %zu: rc %d", i, rc);
+        assert_null(page);
+    }
+    /* the good one still works */
+    assert_int_equal(kvstore_list_keys(b, NULL, good, 10, &page),
+                     KVSTORE_OK);
+    assert_int_equal(page->count, 10);
+    assert_string_equal(page->keys[0], "k00010");
+    kvstore_keys_free(page);
+    free(good);
+    free(foreign);
+    kvstore_bucket_close(other);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* Temp files left by crashed writers are never listed; those older than
+ * an hour are removed by a listing, younger ones (a write in progress)
+ * are left alone. */
+static void test_stale_temp_files_reaped(void **state)
+{
+    (void)state;
+    char *dir = tmp_new(), old[4300], young[4300];
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "l");
+    set_str(b, "k", "v");
+    snprintf(old, sizeof old, "%s/l/.tmp.00000000000000aa", dir);
+    snprintf(young, sizeof young, "%s/l/.tmp.00000000000000bb", dir);
+    FILE *fp = fopen(old, "w");
+    fclose(fp);
+    fp = fopen(young, "w");
+    fclose(fp);
+    struct timespec two_hours_ago[2];
+    clock_gettime(CLOCK_REALTIME, &two_hours_ago[0]);
+    two_hours_ago[0].tv_sec -= 7200;
+    two_hours_ago[1] = two_hours_ago[0];
+    assert_int_equal(utimensat(AT_FDCWD, old, two_hours_ago, 0), 0);
+
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 1);
+    assert_string_equal(page->keys[0], "k");
+    kvstore_keys_free(page);
+    assert_int_equal(access(old, F_OK), -1);
+    assert_int_equal(access(young, F_OK), 0);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The radix sort used for walks agrees with strcmp order, including
+ * bytes >= 0x80, strings that are prefixes of others, duplicates, and
+ * prefixes longer than its radix depth (the qsort_r fallback). */
+static void test_sort_matches_strcmp(void **state)
+{
+    (void)state;
+    enum { N = 6000 };
+    static char pool[N][120];
+    char *a[N], *b[N];
+    unsigned seed = 12345;
+    const char *prefixes[] = {"", "k", "key:", "\xc3\xa9t\xc3\xa9/",
+                              "0123456789012345678901234567890123456789"};
+    for (int i = 0; i < N; i++) {
+        const char *p = prefixes[rand_r(&seed) % 5];
+        size_t pl = strlen(p), tl = rand_r(&seed) % 12;
+        memcpy(pool[i], p, pl);
+        for (size_t j = 0; j < tl; j++) {
+            unsigned r = rand_r(&seed) % 6;
+            pool[i][pl + j] = r == 0 ? (char)0xff : r == 1 ? (char)0x80
+                                                           : (char)('a' + r);
+        }
+        pool[i][pl + tl] = '\0';
+        a[i] = b[i] = pool[i];
+    }
+    const size_t sizes[] = {0, 1, 5, 23, 24, 100, 2000, N};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        memcpy(b, a, sizeof a);
+        char *c[N];
+        memcpy(c, a, sizeof a);
+        assert_true(kvf_sort_keys(b, n));
+        qsort(c, n, sizeof *c, cmp_str);
+        for (size_t i = 0; i < n; i++)
+            assert_string_equal(b[i], c[i]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pages_ordered_complete),
+        cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_cursor_survives_reopen),
+        cmocka_unit_test(test_many_interleaved_walks),
+        cmocka_unit_test(test_walk_with_concurrent_changes),
+        cmocka_unit_test(test_bad_cursors),
+        cmocka_unit_test(test_sort_matches_strcmp),
+        cmocka_unit_test(test_stale_temp_files_reaped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

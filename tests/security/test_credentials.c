@@ -1,0 +1,311 @@
+/*
+ * Credentials in URIs never reach a message or the CLI's command line.
+ * tests/conformance (test_errmsg_hides_password) covers URIs that parse
+ * and then fail (unknown or duplicate parameters, per backend); this adds
+ * URIs that fail to parse at all, file-backend open failures, and the
+ * CLI's other ways of getting a URI: KVSTORE_URL, --store-file, "@FILE"
+ * arguments of copy, and --store=URI (the '=' form) masked in
+ * /proc/PID/cmdline. And the CLI's default store is private (0700 and
+ * 0600 whatever the umask). argv[1] is the kvstore binary (CLI tests are
+ * skipped without it).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "util.h"
+
+#define SECRET "s3cr3tpw"
+
+static const char *cli_path;
+
+/* Neither the decoded nor the encoded form of the password may show. */
+static void assert_no_secret(const char *text, const char *what)
+{
+    if (strstr(text, SECRET) || strstr(text, "s3cr3t%70w"))
+        fail_msg("%s shows the password: %s", what, text);
+}
+
+static void open_fails_quietly(const char *uri)
+{
+    kvstore_store *s = NULL;
+    int rc = kvstore_open(&s, uri);
+
+    if (rc == KVSTORE_OK) {
+        kvstore_close(s);
+        fail_msg("opened %s", uri);
+    }
+    assert_null(s);
+    assert_no_secret(kvstore_errmsg(), uri);
+}
+
+static void parse_failures(void **state)
+{
+    (void)state;
+    static const char *const uris[] = {
+        "memory://kvuser:" SECRET "@host/%zz",       /* bad escape, path */
+        "memory://kvuser:" SECRET "%zz@host",        /* ...in the password */
+        "memory://kvuser:" SECRET "%4@host",         /* truncated escape */
+        "memory://kvuser:s3cr3t%70w@host/%",         /* encoded password */
+        "file://kvuser:" SECRET "@/tmp/x#fragment",
+        "file://kvuser:" SECRET "@/tmp/x?",
+        "file://kvuser:" SECRET "@/tmp/x?&",
+        "file://kvuser:" SECRET "@/tmp/x?=1",
+        "file://kvuser:" SECRET "@/tmp/x?a=1&",
+        "redis://kvuser:" SECRET "@h:1/0\x01",
+        "1bad://kvuser:" SECRET "@h",
+        "://kvuser:" SECRET "@h",
+        "nosuchscheme://" SECRET "@h",                /* a token */
+        "nosuchscheme://kvuser:" SECRET "@h",
+    };
+    for (size_t i = 0; i < sizeof uris / sizeof *uris; i++)
+        open_fails_quietly(uris[i]);
+
+    /* Over-long, with the password at either end. */
+    size_t n = 70000;
+    char *big = malloc(n + 64);
+    assert_non_null(big);
+    int k = snprintf(big, n + 64, "memory://kvuser:%s@h/", SECRET);
+    memset(big + k, 'a', n - (size_t)k);
+    big[n] = '\0';
+    open_fails_quietly(big);
+    free(big);
+}
+
+static void file_open_failures(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    char uri[4400];
+    /* A host is refused; not a directory; no store and may not create;
+     * a bad option value; an unknown option. */
+    const char *dirs[5] = {"somehost/x", "/dev/null/x", dir, dir, dir};
+    static const char *const tails[5] = {"", "", "/missing?create=false",
+                                         "?sync=maybe", "?bogus=1"};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(uri, sizeof uri, "file://kvuser:%s@%s%s", SECRET, dirs[i],
+                 tails[i]);
+        open_fails_quietly(uri);
+    }
+    /* A password in a file: URI is meaningless but harmless: the store
+     * opens, and a failing bucket open does not echo it either. */
+    snprintf(uri, sizeof uri, "file://kvuser:%s@%s?sync=false", SECRET, dir);
+    kvstore_store *s = open_uri(uri);
+    kvstore_bucket *b = NULL;
+    assert_int_equal(kvstore_bucket_open(&b, s, "../x"), KVSTORE_EINVAL);
+    assert_no_secret(kvstore_errmsg(), "bucket_open");
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* Runs the CLI with argv `args` and KVSTORE_URL `env_url` (NULL: unset),
+ * stdin from /dev/null; returns its exit status and its stdout+stderr in
+ * `out`. */
+static int run_cli(const char *env_url, char *const args[], char *out,
+                   size_t cap)
+{
+    char tmpl[] = "/tmp/kvs-sec-out-XXXXXX";
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    unlink(tmpl);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        dup2(in, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (env_url)
+            setenv("KVSTORE_URL", env_url, 1);
+        else
+            unsetenv("KVSTORE_URL");
+        execv(cli_path, args);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    ssize_t n = pread(fd, out, cap - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    close(fd);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void cli_env_and_files(void **state)
+{
+    (void)state;
+    if (cli_path == NULL)
+        skip();
+    char *dir = tmp_new();
+    char out[8192], url[4400], file[4400], at[4500];
+    const char *urls[2];
+    char url2[4400];
+
+    snprintf(url, sizeof url, "file://kvuser:%s@%s/missing?create=false",
+             SECRET, dir);
+    snprintf(url2, sizeof url2, "memory://kvuser:%s@h?bogus=1", SECRET);
+    urls[0] = url;
+    urls[1] = url2;
+    for (int i = 0; i < 2; i++) {
+        char *get[] = {"kvstore", "get", "k", NULL};
+        int rc = run_cli(urls[i], get, out, sizeof out);
+        assert_int_equal(rc, 3);
+        assert_no_secret(out, "KVSTORE_URL run");
+
+        snprintf(file, sizeof file, "%s/uri%d", dir, i);
+        char line[4500];
+        snprintf(line, sizeof line, "%s\n", urls[i]);
+        write_small(file, line);
+        char *viafile[] = {"kvstore", "--store-file", file, "get", "k", NULL};
+        rc = run_cli(NULL, viafile, out, sizeof out);
+        assert_int_equal(rc, 3);
+        assert_no_secret(out, "--store-file run");
+        assert_null(strstr(out, "warning")); /* nothing to warn about */
+
+        snprintf(at, sizeof at, "@%s", file);
+        char *copy[] = {"kvstore", "copy", at, "a", at, "b", NULL};
+        rc = run_cli(NULL, copy, out, sizeof out);
+        assert_int_equal(rc, 3);
+        assert_no_secret(out, "copy @FILE run");
+    }
+    tmp_free(dir);
+}
+
+/* Reads /proc/PID/cmdline with NULs turned into spaces. */
+static void cmdline_of(pid_t pid, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    n = n > 0 ? n : 0;
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    buf[n] = '\0';
+}
+
+/* --store=URI and "-s URI" after the command: the CLI masks the password
+ * in its own argv before it blocks reading the value from stdin. */
+static void cli_store_masked(void **state)
+{
+    (void)state;
+    if (cli_path == NULL)
+        skip();
+    static const char *const forms[][2] = {
+        {"--store=file://kvuser:" SECRET "@/nonexistent-kvs", NULL},
+        {"-s", "file://kvuser:" SECRET "@/nonexistent-kvs"},
+    };
+    for (int f = 0; f < 2; f++) {
+        int in[2];
+        assert_int_equal(pipe(in), 0);
+        char *args[8];
+        int a = 0;
+        args[a++] = "kvstore";
+        args[a++] = "set";
+        args[a++] = "k";
+        args[a++] = "-";
+        args[a++] = (char *)forms[f][0];
+        if (forms[f][1])
+            args[a++] = (char *)forms[f][1];
+        args[a] = NULL;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(in[0], 0);
+            dup2(null, 1);
+            dup2(null, 2);
+            close(in[1]);
+            execv(cli_path, args);
+            _exit(127);
+        }
+        close(in[0]);
+        /* Parsing comes before reading stdin, so the mask appears
+         * quickly; wait up to 10 s for it (no timing is asserted). */
+        char cmd[4096];
+        bool masked = false;
+        for (int tries = 0; tries < 1000 && !masked; tries++) {
+            cmdline_of(pid, cmd, sizeof cmd);
+            masked = strstr(cmd, "@/nonexistent-kvs") && !strstr(cmd, SECRET);
+            if (!masked) {
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        close(in[1]);
+        int status;
+        waitpid(pid, &status, 0);
+        if (!masked)
+            fail_msg("form %d: cmdline still shows the password: %s", f, cmd);
+    }
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        fail_msg("lstat %s", path);
+    return st.st_mode & 07777;
+}
+
+/* With no store given, the CLI creates $XDG_DATA_HOME/kvstore (and any
+ * missing parent) 0700, and the backend makes buckets 0700 and records
+ * 0600, even under umask 0. */
+static void cli_default_store_private(void **state)
+{
+    (void)state;
+    if (cli_path == NULL)
+        skip();
+    char *dir = tmp_new();
+    char xdg[4200], path[4400];
+
+    snprintf(xdg, sizeof xdg, "%s/xdg/data", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        umask(0);
+        setenv("XDG_DATA_HOME", xdg, 1);
+        unsetenv("KVSTORE_URL");
+        execl(cli_path, "kvstore", "-b", "priv", "set", "k", "v",
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    snprintf(path, sizeof path, "%s/xdg", dir);
+    assert_int_equal(mode_of(path), 0700);
+    assert_int_equal(mode_of(xdg), 0700);
+    snprintf(path, sizeof path, "%s/kvstore", xdg);
+    assert_int_equal(mode_of(path), 0700);
+    snprintf(path, sizeof path, "%s/kvstore/priv", xdg);
+    assert_int_equal(mode_of(path), 0700);
+    snprintf(path, sizeof path, "%s/kvstore/priv/k", xdg);
+    assert_int_equal(mode_of(path), 0600);
+    tmp_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+    cli_path = argc > 1 ? argv[1] : NULL;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parse_failures),
+        cmocka_unit_test(file_open_failures),
+        cmocka_unit_test(cli_env_and_files),
+        cmocka_unit_test(cli_store_masked),
+        cmocka_unit_test(cli_default_store_private),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

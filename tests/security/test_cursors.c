@@ -1,0 +1,169 @@
+/*
+ * Cursors forged to reach another bucket or store. The envelope's
+ * checksum (src/cursor.c) is public, not a secret: anyone can wrap any
+ * state for any bucket name with kvstore_cursor_encode. So the test takes
+ * a real cursor of a walk in bucket "theirs", re-wraps its state for
+ * bucket "mine", and also replays it in another store that has a bucket
+ * named "theirs": every answer must be EINVAL or a page of the bucket the
+ * call was made on. Run for every built-in backend.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <kvstore/backend.h>
+
+#include "util.h"
+
+#define NKEYS 50
+
+static void fill(kvstore_bucket *b, const char *tag)
+{
+    char key[32];
+
+    for (int i = 0; i < NKEYS; i++) {
+        snprintf(key, sizeof key, "%s/%02d", tag, i);
+        set_str(b, key, tag);
+    }
+}
+
+/* Lists `b` from `cursor` to the end (at most 100 pages); every key must
+ * start with "tag/". Returns the number of keys, or -1 if the first call
+ * was refused with EINVAL. */
+static int walk_only(kvstore_bucket *b, const char *prefix,
+                     const char *cursor, const char *tag)
+{
+    char *cur = cursor ? strdup(cursor) : NULL;
+    size_t tlen = strlen(tag);
+    int total = 0;
+
+    for (int page_no = 0; page_no < 100; page_no++) {
+        kvstore_keys *page = NULL;
+        int rc = kvstore_list_keys(b, prefix, cur, 7, &page);
+        if (rc == KVSTORE_EINVAL && page_no == 0) {
+            free(cur);
+            return -1;
+        }
+        if (rc != KVSTORE_OK)
+            fail_msg("list: %s", kvstore_errmsg());
+        for (size_t i = 0; i < page->count; i++) {
+            if (strncmp(page->keys[i], tag, tlen) != 0 ||
+                page->keys[i][tlen] != '/')
+                fail_msg("key '%s' of another bucket listed in '%s'",
+                         page->keys[i], tag);
+            total++;
+        }
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        if (cur == NULL)
+            return total;
+    }
+    fail_msg("walk does not end");
+    return total;
+}
+
+/* The first cursor of a walk of `b` (limit 7, so the walk is cached). */
+static char *first_cursor(kvstore_bucket *b)
+{
+    kvstore_keys *page = NULL;
+
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 7, &page), KVSTORE_OK);
+    assert_non_null(page->cursor);
+    char *c = strdup(page->cursor);
+    kvstore_keys_free(page);
+    return c;
+}
+
+/* Re-wraps a cursor of bucket `from` for bucket `to`, optionally with its
+ * last key (after the backend's 9-byte header) replaced by `after`. */
+static char *rewrap(const char *cursor, const char *from, const char *to,
+                    const char *after)
+{
+    unsigned char state[KVSTORE_CURSOR_STATE_MAX];
+    size_t len = 0;
+    char *out = NULL;
+
+    assert_int_equal(kvstore_cursor_decode(cursor, from, state, sizeof state,
+                                           &len), KVSTORE_OK);
+    if (after && len >= 9) {
+        memcpy(state + 9, after, strlen(after));
+        len = 9 + strlen(after);
+    }
+    assert_int_equal(kvstore_cursor_encode(&out, to, state, len), KVSTORE_OK);
+    char *copy = strdup(out);
+    kvstore_free(out);
+    return copy;
+}
+
+static void check_backend(const char *uri1, const char *uri2)
+{
+    kvstore_store *s1 = open_uri(uri1), *s2 = open_uri(uri2);
+    kvstore_bucket *mine = open_bucket(s1, "mine");
+    kvstore_bucket *theirs = open_bucket(s1, "theirs");
+    kvstore_bucket *twin = open_bucket(s2, "theirs"); /* same name */
+
+    fill(mine, "mine");
+    fill(theirs, "theirs");
+    fill(twin, "twin");
+
+    /* Their live walk, re-wrapped for my bucket: my keys or EINVAL. */
+    char *theirs_cur = first_cursor(theirs);
+    char *forged = rewrap(theirs_cur, "theirs", "mine", NULL);
+    int n = walk_only(mine, NULL, forged, "mine");
+    assert_true(n == -1 || n <= NKEYS);
+    n = walk_only(mine, "theirs/", forged, "mine");
+    assert_true(n == -1 || n == 0);
+    free(forged);
+    /* Positioned before every key, it lists all of mine, no more. Both
+     * built-in backends accept the forged state (a foreign walk id is
+     * just not found, so the walk restarts after the cursor's key in this
+     * bucket): this is the path where isolation must come from the
+     * backend, not from the envelope. */
+    forged = rewrap(theirs_cur, "theirs", "mine", "a");
+    n = walk_only(mine, NULL, forged, "mine");
+    assert_int_equal(n, NKEYS);
+    free(forged);
+
+    /* The same cursor in another store whose bucket has the same name:
+     * the envelope is valid there, the walk it names is not. */
+    n = walk_only(twin, NULL, theirs_cur, "twin");
+    assert_true(n == -1 || n <= NKEYS);
+
+    /* And the real walk still works and sees only its own keys. */
+    n = walk_only(theirs, NULL, theirs_cur, "theirs");
+    assert_int_equal(n, NKEYS - 7);
+    free(theirs_cur);
+
+    kvstore_bucket_close(twin);
+    kvstore_bucket_close(theirs);
+    kvstore_bucket_close(mine);
+    kvstore_close(s2);
+    kvstore_close(s1);
+}
+
+static void memory_foreign_cursors(void **state)
+{
+    (void)state;
+    check_backend("memory:", "memory:");
+    check_backend("memory:sec-cursor-a", "memory:sec-cursor-b");
+}
+
+static void file_foreign_cursors(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    char u1[4200], u2[4200];
+
+    snprintf(u1, sizeof u1, "file://%s/one?sync=false", dir);
+    snprintf(u2, sizeof u2, "file://%s/two?sync=false", dir);
+    check_backend(u1, u2);
+    tmp_free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(memory_foreign_cursors),
+        cmocka_unit_test(file_foreign_cursors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
