@@ -1,0 +1,149 @@
+/*
+ * kvstore-nats: internal declarations shared by the files of the NATS
+ * JetStream KV backend module. Written only against <kvstore/backend.h>
+ * and nats.c (libnats 3.4).
+ *
+ * Ownership: an nk_store owns its NATS connection, JetStream context and
+ * listing cache; an nk_bucket borrows its store (the core closes buckets
+ * before their store) and owns its kvStore handle.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVSTORE_NK_H
+#define KVSTORE_NK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+#include <kvstore/backend.h>
+
+/* An encoded key is at most '=' + 3 bytes per key byte. */
+#define NK_ENC_MAX (1 + 3 * KVSTORE_KEY_MAX)
+/* "$KV." + bucket + "." + encoded key + NUL. */
+#define NK_SUBJ_MAX (4 + KVSTORE_BUCKET_NAME_MAX + 1 + NK_ENC_MAX + 1)
+/* Header overhead of a delete marker ("NATS/1.0\r\nKV-Operation: DEL..."). */
+#define NK_DEL_HDR_BYTES 64
+
+typedef struct nk_walk nk_walk;
+
+typedef struct nk_store {
+    natsConnection *nc;
+    jsCtx *js;
+    int64_t timeout_ms;     /* bound of every call, "timeout_ms" */
+    int replicas;           /* for buckets this store creates */
+    int64_t max_payload;    /* server max_payload, headers included */
+    char *redacted;         /* URI without secrets, for messages (owned) */
+
+    pthread_mutex_t walk_mu; /* guards the listing cache below */
+    nk_walk *walks;          /* most recently used first */
+    size_t nwalks;
+} nk_store;
+
+typedef struct nk_bucket {
+    nk_store *st;                         /* borrowed */
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
+    char stream[KVSTORE_BUCKET_NAME_MAX + 4];     /* "KV_" name */
+    char pre[KVSTORE_BUCKET_NAME_MAX + 6];        /* "$KV." name "." */
+    size_t pre_len;
+    /* Reads use direct get only when every answer comes from the one copy
+     * of the stream (replicas 1): with replicas > 1 a follower could answer
+     * before it applied our write (nats-server issue 6557), so reads go to
+     * the stream leader instead. */
+    bool direct;
+    /* Replicas > 1: listings must be served by the stream leader. */
+    bool replicated;
+    pthread_mutex_t mu;                  /* guards leader */
+    char leader[64];                     /* last known stream leader */
+} nk_bucket;
+
+/* ---- time ---- */
+int64_t nk_now_ms(void);
+
+/* ---- errors (nk-conn.c) ---- */
+/* What a failed call may have done, for choosing the status code. */
+typedef enum { NK_READ, NK_WRITE } nk_kind;
+/* True for failures where the server did not act and a retry may succeed
+ * (no responders while a leader is elected, JetStream busy, not connected). */
+bool nk_transient(natsStatus s, jsErrCode ec);
+/* Maps a NATS failure to a kvstore status and records a message that
+ * names `what` but never a credential. */
+int nk_fail(const nk_bucket *b, const char *what, nk_kind kind, natsStatus s,
+            jsErrCode ec);
+/* Waits until the connection is up or `deadline` passes
+ * (KVSTORE_EUNAVAILABLE). */
+int nk_wait_connected(const nk_store *st, int64_t deadline);
+/* Sleeps before retry `attempt` of a transient failure, never past
+ * `deadline`. Returns false when no time is left. */
+bool nk_backoff(int attempt, int64_t deadline);
+
+/* ---- keys (nk-key.c) ---- */
+/* Stores the NATS key for `key` in `out` (NK_ENC_MAX + 1 bytes); returns
+ * its length. Keys of the safe set stay unchanged, others get "=" + the
+ * escaped form (docs/backends/nats.md). */
+size_t nk_key_encode(const char *key, char *out);
+/* Decodes a NATS key into `out` (KVSTORE_KEY_MAX + 1 bytes). Returns false
+ * for anything that is not the canonical encoding of a valid key, so
+ * foreign keys that would alias another key are skipped. */
+bool nk_key_decode(const char *nkey, char *out);
+/* Computes up to two NATS key filters (e.g. "a.b.>") that together cover
+ * every key starting with `prefix`. Each filter buffer holds NK_ENC_MAX + 3
+ * bytes. Returns the number of filters (1 or 2). */
+int nk_prefix_filters(const char *prefix, char f[2][NK_ENC_MAX + 3]);
+/* Builds "$KV.<bucket>.<nats key>" for `key` into `subj` (NK_SUBJ_MAX). */
+void nk_subject(const nk_bucket *b, const char *key, char *subj);
+
+/* ---- single-key operations (nk-ops.c) ---- */
+/* The last message of `subj`: KVSTORE_OK with *msg (caller destroys),
+ * KVSTORE_NOTFOUND when the subject has no message. *seq is the stream
+ * sequence of the message found (0 when none); *deleted tells a delete or
+ * purge marker. Retries transient failures within timeout_ms. */
+int nk_fetch(nk_bucket *b, const char *subj, natsMsg **msg, uint64_t *seq,
+             bool *deleted);
+/* Publishes to `subj` and waits for the ack. `expect` is NULL or the last
+ * sequence the subject must have (0: no message). `del` publishes a delete
+ * marker. Transient failures before the server acted are retried. */
+int nk_publish(nk_bucket *b, const char *subj, const void *value, size_t len,
+               const uint64_t *expect, bool del);
+bool nk_msg_is_delete(natsMsg *msg);
+int nk_check_size(const nk_bucket *b, size_t len);
+
+int nk_get(void *bucket, const char *key, void **value, size_t *len);
+int nk_set(void *bucket, const char *key, const void *value, size_t len);
+int nk_del(void *bucket, const char *key);
+int nk_exists(void *bucket, const char *key, bool *exists);
+
+/* ---- store and buckets (nk-conn.c, nk-bucket.c) ---- */
+int nk_store_open(void **out, const kvstore_uri *uri);
+void nk_store_close(void *store);
+int nk_bucket_open(void **out, void *store, const char *name, bool create);
+void nk_bucket_close(void *bucket);
+
+/* ---- listing (nk-list.c) ---- */
+int nk_list_keys(void *bucket, const char *prefix, const char *cursor,
+                 size_t limit, kvstore_keys **out);
+void nk_walks_free(nk_store *st);
+
+/* ---- batch (nk-batch.c) ---- */
+int nk_get_many(void *bucket, const char *const *keys, size_t n,
+                void **values, size_t *lens);
+int nk_set_many(void *bucket, const char *const *keys,
+                const void *const *values, const size_t *lens, size_t n);
+int nk_delete_many(void *bucket, const char *const *keys, size_t n);
+
+/* ---- atomics (nk-atomic.c) ---- */
+int nk_increment(void *bucket, const char *key, int64_t delta,
+                 int64_t *result);
+int nk_cas_open(void **out, void *bucket, const char *key, bool *found,
+                const void **value, size_t *len);
+int nk_cas_swap(void *cas, const void *value, size_t len);
+void nk_cas_free(void *cas);
+
+/* ---- watch (nk-watch.c) ---- */
+int nk_watch_start(void **out, void *bucket, const char *prefix,
+                   kvstore_watch_fn fn, void *payload);
+void nk_watch_stop(void *watch);
+
+#endif /* KVSTORE_NK_H */
