@@ -62,6 +62,11 @@ static int store_open(void **out, const kvstore_uri *uri)
         return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' names a host; "
                                  "use file:///abs/dir or file:rel/dir",
                                  kvstore_uri_redacted(uri));
+    if (kvstore_uri_user(uri) != NULL)
+        return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' carries "
+                                 "credentials, which a directory cannot "
+                                 "check; remove them",
+                                 kvstore_uri_redacted(uri));
     if (path == NULL || path[0] == '\0')
         return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' has no "
                                  "directory path; use file:///abs/dir or "

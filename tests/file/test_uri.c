@@ -39,6 +39,12 @@ static void test_bad_uris(void **state)
     expect_open_fails("file://", KVSTORE_EINVAL);
     snprintf(uri, sizeof uri, "file://somehost%s", dir);
     expect_open_fails(uri, KVSTORE_EINVAL);
+    /* credentials would be silently ignored: refused, and not echoed */
+    snprintf(uri, sizeof uri, "file://bob:s3cr3tpw@%s/creds", dir);
+    expect_open_fails(uri, KVSTORE_EINVAL);
+    assert_null(strstr(kvstore_errmsg(), "s3cr3tpw"));
+    snprintf(uri, sizeof uri, "%s/creds", dir);
+    assert_int_equal(access(uri, F_OK), -1); /* nothing was created */
     snprintf(uri, sizeof uri, "file://%s?bogus=1", dir);
     expect_open_fails(uri, KVSTORE_EINVAL);
     snprintf(uri, sizeof uri, "file://%s?sync=perhaps", dir);
