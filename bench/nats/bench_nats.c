@@ -6,8 +6,8 @@
  *     kvStore_Keys (target: within 1.5x the raw time),
  *   - set_many of 100 keys against 100 sequential raw kvStore_Put
  *     (target >= 5x faster).
- * Usage: bench-nats [nats://HOST:PORT]   (default: starts a nats-server;
- * set KVSTORE_BACKEND_PATH to the directory of kvstore-nats.so)
+ * Usage: bench-nats [nats://HOST:PORT]   (default: starts a nats-server).
+ * The module built beside it is loaded unless KVSTORE_BACKEND_PATH is set.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <kvstore/kvstore.h>
+#include <kvstore/backend.h>
 #include <nats/nats.h>
 
 #include "harness.h"
@@ -170,6 +170,17 @@ int main(int argc, char **argv)
     jsCtx *js = NULL;
     kvStore *kv = NULL;
 
+#ifdef BENCH_MODULE
+    if (getenv("KVSTORE_BACKEND_PATH") == NULL &&
+        kvstore_backend_load(BENCH_MODULE) != KVSTORE_OK) {
+        fprintf(stderr, "bench-nats: %s\n", kvstore_errmsg());
+        return 1;
+    }
+#endif
+    if (argc > 1 && strncmp(argv[1], "-", 1) == 0) {
+        fprintf(stderr, "usage: bench-nats [nats://HOST:PORT]\n");
+        return 2;
+    }
     if (argc > 1) {
         snprintf(url, sizeof url, "%s", argv[1]);
     } else {
