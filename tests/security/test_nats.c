@@ -1,7 +1,8 @@
 /*
  * Security checks of the nats module against a private nats-server with
  * JetStream and a user/password (tests/nats/harness.c): cursors forged to
- * reach another bucket's cached walk, SIZE_MAX value lengths, and the
+ * reach another bucket's cached walk, streams of other applications under
+ * a bucket's stream name or subjects, SIZE_MAX value lengths, and the
  * password in every failure message (bad options in both userinfo forms,
  * wrong password, unreachable, hung server, an operation on a hung
  * server) and on the CLI's command line. Subject wildcards, empty tokens
@@ -11,6 +12,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <nats/nats.h>
+
 #include "harness.h"
 #include "net.h"
 
@@ -85,6 +88,49 @@ static void foreign_cursors(void **state)
     kvstore_bucket_close(mine);
     kvstore_close(s2);
     kvstore_close(s);
+}
+
+/* Adds a plain stream `name` on `subject` through a raw connection. */
+static void add_stream(jsCtx *js, const char *name, const char *subject)
+{
+    jsStreamConfig sc;
+    jsErrCode ec = 0;
+    const char *subjects[] = { subject };
+
+    jsStreamConfig_Init(&sc);
+    sc.Name = name;
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.Storage = js_MemoryStorage;
+    assert_int_equal(js_AddStream(NULL, js, &sc, NULL, &ec), NATS_OK);
+}
+
+static void foreign_streams(void **state)
+{
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    kvstore_bucket *b = NULL;
+    (void)state;
+
+    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
+    assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    /* A stream that has the bucket's stream name but is not a KV bucket
+     * (another application's): refused, never written to. */
+    add_stream(js, "KV_squat", "squat.>");
+    /* Another stream owning the subjects a bucket would use. */
+    add_stream(js, "grabber", "$KV.grab.>");
+    kvstore_store *s = open_uri(url);
+    assert_int_equal(kvstore_bucket_open(&b, s, "squat"), KVSTORE_EIO);
+    assert_null(b);
+    assert_non_null(strstr(kvstore_errmsg(), "not a key-value bucket"));
+    int rc = kvstore_bucket_open(&b, s, "grab");
+    if (rc == KVSTORE_OK)
+        fail_msg("bucket 'grab' opened over another stream's subjects");
+    assert_null(b);
+    net_no_secret(kvstore_errmsg(), PW, NULL, "bucket over a foreign stream");
+    kvstore_close(s);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
 }
 
 static void huge_lengths(void **state)
@@ -164,6 +210,7 @@ int main(int argc, char **argv)
     cli_path = argc > 1 ? argv[1] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(foreign_cursors),
+        cmocka_unit_test(foreign_streams),
         cmocka_unit_test(huge_lengths),
         cmocka_unit_test(password_never_shown),
         cmocka_unit_test(cli_masks_password),
