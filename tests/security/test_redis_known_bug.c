@@ -47,25 +47,26 @@ static void forged_owed_keys_not_listed(void **state)
     /* What a split batch of "theirs" owes, wrapped for "mine". */
     char *c = net_wrap("mine", "S0\0theirs/07", 12);
     kvstore_keys *page = NULL;
+    char phantom[64] = "";
     int rc = kvstore_list_keys(mine, NULL, c, 10, &page);
     free(c);
     if (rc == KVSTORE_OK) {
-        for (size_t i = 0; i < page->count; i++) {
+        for (size_t i = 0; i < page->count && !phantom[0]; i++) {
             bool ex = false;
-            assert_int_equal(kvstore_exists(mine, page->keys[i], &ex),
-                             KVSTORE_OK);
-            if (!ex)
-                print_error("'%s' listed in 'mine', which does not hold "
-                            "it\n", page->keys[i]);
-            assert_true(ex);
+            if (kvstore_exists(mine, page->keys[i], &ex) == KVSTORE_OK &&
+                !ex)
+                snprintf(phantom, sizeof phantom, "%s", page->keys[i]);
         }
         kvstore_keys_free(page);
-    } else {
-        assert_int_equal(rc, KVSTORE_EINVAL);
     }
     kvstore_bucket_close(theirs);
     kvstore_bucket_close(mine);
     kvstore_close(s);
+    /* Asserted after cleaning up, so the expected failure is not also a
+     * leak (valgrind's exit code would make it an error). */
+    assert_true(rc == KVSTORE_OK || rc == KVSTORE_EINVAL);
+    if (phantom[0])
+        fail_msg("'%s' listed in 'mine', which does not hold it", phantom);
 }
 
 int main(void)
