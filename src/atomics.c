@@ -32,7 +32,7 @@ static int increment_via_cas(kvstore_bucket *b, const char *key,
         rc = be->cas_open(&cas, b->state, key, &found, &value, &len);
         if (rc != KVSTORE_OK)
             return rc;
-        if (found && kvs_parse_int64(value, len, &cur) != KVSTORE_OK) {
+        if (found && kvstore_counter_parse(value, len, &cur) != KVSTORE_OK) {
             be->cas_free(cas);
             return kvstore_set_error(KVSTORE_EINVAL,
                                      "increment: the value of the key is "

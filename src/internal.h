@@ -45,7 +45,6 @@ bool kvs_scheme_valid(const char *s, size_t len);
 int kvs_prefix_check(const char *prefix);
 int kvs_cursor_check(const char *cursor);
 int kvs_value_check(const void *value, size_t len);
-int kvs_parse_int64(const void *text, size_t len, int64_t *out);
 
 /* uri.c */
 int kvs_uri_parse(kvstore_uri **out, const char *text);

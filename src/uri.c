@@ -352,7 +352,7 @@ int kvstore_uri_param_int(const kvstore_uri *uri, const char *name,
         *out = dflt;
         return KVSTORE_OK;
     }
-    if (kvs_parse_int64(v, strlen(v), &n) != KVSTORE_OK || n < min || n > max)
+    if (kvstore_counter_parse(v, strlen(v), &n) != KVSTORE_OK || n < min || n > max)
         return kvstore_set_error(KVSTORE_EINVAL,
                                  "URI parameter '%s' must be an integer from "
                                  "%lld to %lld", name, (long long)min,

@@ -163,7 +163,7 @@ int kvs_value_check(const void *value, size_t len)
     return KVSTORE_OK;
 }
 
-int kvs_parse_int64(const void *text, size_t len, int64_t *out)
+int kvstore_counter_parse(const void *text, size_t len, int64_t *out)
 {
     const unsigned char *p = text;
     size_t i = 0;
@@ -171,11 +171,17 @@ int kvs_parse_int64(const void *text, size_t len, int64_t *out)
     uint64_t acc = 0;
     uint64_t limit;
 
+    if (text == NULL || out == NULL)
+        return KVSTORE_EINVAL;
     if (len > 0 && p[0] == '-') {
         neg = true;
         i = 1;
     }
     if (i == len || len > 20)
+        return KVSTORE_EINVAL;
+    /* One spelling per number, as Redis INCR demands: "0" alone, never
+     * "007" or "-0". */
+    if (p[i] == '0' && (neg || len != 1))
         return KVSTORE_EINVAL;
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < len; i++) {

@@ -143,7 +143,6 @@ KVF_HIDDEN int kvf_cas_open(void **out, void *bucket, const char *key,
 KVF_HIDDEN int kvf_cas_swap(void *cas, const void *value, size_t len);
 KVF_HIDDEN void kvf_cas_free(void *cas);
 /* Strict ASCII decimal int64: optional '-', 1..19 digits, no overflow. */
-KVF_HIDDEN bool kvf_parse_i64(const char *s, size_t len, int64_t *out);
 
 /* ---- list.c ---------------------------------------------------------- */
 

@@ -141,28 +141,6 @@ int kvf_delete_many(void *bucket, const char *const *keys, size_t n)
     return kvf_dir_sync(bucket);
 }
 
-bool kvf_parse_i64(const char *s, size_t len, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = len > 0 && s[0] == '-';
-    uint64_t acc = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
-
-    i = neg ? 1 : 0;
-    if (i == len || len > 20)
-        return false;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (acc > (limit - d) / 10)
-            return false;
-        acc = acc * 10 + d;
-    }
-    *out = neg ? (acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc)
-               : (int64_t)acc;
-    return true;
-}
-
 int kvf_increment(void *bucket, const char *key, int64_t delta,
                   int64_t *result)
 {
@@ -182,7 +160,7 @@ int kvf_increment(void *bucket, const char *key, int64_t delta,
      * process or another, so read-compute-write is atomic. */
     rc = kvf_record_read(b, name, key, klen, true, &rec);
     if (rc == KVSTORE_OK) {
-        bool ok = kvf_parse_i64(rec.value, rec.len, &cur);
+        bool ok = kvstore_counter_parse(rec.value, rec.len, &cur) == KVSTORE_OK;
         kvstore_free(rec.value);
         if (!ok)
             rc = kvstore_set_error(KVSTORE_EINVAL, "increment: the value of "

@@ -15,49 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parses the canonical ASCII decimal form of an int64, the form increment
- * writes: an optional '-', then digits with no leading zero (and no "-0").
- * Anything else (spaces, '+', "1.0", "007", out of range) is rejected, as
- * Redis INCR does, so counters behave alike on every backend. */
-static bool parse_int64(const char *s, size_t len, int64_t *out)
-{
-    bool neg = false;
-    uint64_t v = 0, lim;
-    size_t i = 0;
-
-    if (len == 0)
-        return false;
-    if (s[0] == '-') {
-        neg = true;
-        i = 1;
-        if (len == 1)
-            return false;
-    }
-    if (s[i] == '0') {
-        /* "0" alone is fine; "00", "0x1", "-0" are not. */
-        if (neg || len != 1)
-            return false;
-        *out = 0;
-        return true;
-    }
-    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (; i < len; i++) {
-        unsigned d;
-
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        d = (unsigned)(s[i] - '0');
-        if (v > (lim - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (neg)
-        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-    else
-        *out = (int64_t)v;
-    return true;
-}
-
 int mem_increment(void *bucket, const char *key, int64_t delta,
                   int64_t *result)
 {
@@ -73,7 +30,7 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
 
     pthread_rwlock_wrlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, old);
-    if (old && !parse_int64(old->value, old->vlen, &cur)) {
+    if (old && kvstore_counter_parse(old->value, old->vlen, &cur) != KVSTORE_OK) {
         rc = KVSTORE_EINVAL;
     } else if (__builtin_add_overflow(cur, delta, &sum)) {
         rc = KVSTORE_ETOOBIG; /* reported as EINVAL below, with its text */

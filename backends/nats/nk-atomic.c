@@ -20,29 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A strict ASCII decimal int64: optional '-', 1..19 digits, nothing else. */
-static bool parse_i64(const char *s, size_t n, int64_t *out)
-{
-    char buf[24];
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    size_t i = buf[0] == '-';
-    if (i == n)
-        return false;
-    for (size_t k = i; k < n; k++)
-        if (buf[k] < '0' || buf[k] > '9')
-            return false;
-    errno = 0;
-    char *end = NULL;
-    long long v = strtoll(buf, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
 int nk_increment(void *bucket, const char *key, int64_t delta,
                  int64_t *result)
 {
@@ -60,8 +37,9 @@ int nk_increment(void *bucket, const char *key, int64_t delta,
         if (rc != KVSTORE_OK && rc != KVSTORE_NOTFOUND)
             return rc;
         if (rc == KVSTORE_OK && !deleted &&
-            !parse_i64(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
-                       &cur)) {
+            kvstore_counter_parse(natsMsg_GetData(m),
+                                  (size_t)natsMsg_GetDataLength(m),
+                                  &cur) != KVSTORE_OK) {
             natsMsg_Destroy(m);
             return kvstore_set_error(KVSTORE_EINVAL, "nats: increment in "
                                      "bucket %s: the value is not a decimal "

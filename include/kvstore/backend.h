@@ -204,6 +204,14 @@ KVSTORE_API int kvstore_key_check(const char *key);
 /** KVSTORE_OK for a valid bucket name, else KVSTORE_EINVAL. */
 KVSTORE_API int kvstore_bucket_name_check(const char *name);
 
+/** Parses a stored counter: the canonical ASCII decimal spelling of an
+ * int64 that increment writes ("0", "42", "-7"), and nothing else: no '+',
+ * no leading zeros, no "-0", no spaces, in range (as Redis INCR). Reads
+ * exactly `len` bytes. Returns KVSTORE_OK or KVSTORE_EINVAL, without a
+ * message. Every backend's increment uses it, so counters behave alike. */
+KVSTORE_API int kvstore_counter_parse(const void *text, size_t len,
+                                      int64_t *out);
+
 /** Page builders. kvstore_keys_new returns an empty page (NULL on out of
  * memory); kvstore_keys_add copies `len` bytes of `key`; set_cursor copies
  * the cursor (NULL clears it). Both return KVSTORE_OK or KVSTORE_ENOMEM. */

@@ -84,8 +84,11 @@ void test_increment_not_decimal(void **state)
     static const char *const bad[] = {
         "abc", "12x", "1.5", "", "0x10", " 12", "12 ", "--1", "1e3",
         "99999999999999999999", "-9223372036854775809", "\x00\x31",
+        /* one spelling per number, as Redis INCR: these are not counters */
+        "007", "-0", "+1",
     };
-    static const size_t lens[] = { 3, 3, 3, 0, 4, 3, 3, 3, 3, 20, 20, 2 };
+    static const size_t lens[] = { 3, 3, 3, 0, 4, 3, 3, 3, 3, 20, 20, 2,
+                                   3, 2, 2 };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(kvstore_set(c->bucket, "bad", bad[i], lens[i]),
                          KVSTORE_OK);

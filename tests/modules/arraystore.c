@@ -354,31 +354,6 @@ int arraystore_delete_many(void *p, const char *const *keys, size_t n)
     return KVSTORE_OK;
 }
 
-/* Strict decimal int64: optional '-', digits only, no overflow. */
-static bool parse_int64(const char *s, size_t len, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    uint64_t v = 0, lim;
-    if (len > 0 && s[0] == '-') {
-        neg = true;
-        i = 1;
-    }
-    if (i == len)
-        return false;
-    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (lim - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return true;
-}
-
 int arraystore_increment(void *p, const char *key, int64_t delta,
                          int64_t *result)
 {
@@ -388,7 +363,7 @@ int arraystore_increment(void *p, const char *key, int64_t delta,
     COUNT(AS_INCREMENT);
     pthread_mutex_lock(&b->st->mu);
     entry *e = find(b->d, key);
-    if (e != NULL && e->live && !parse_int64(e->value, e->len, &cur)) {
+    if (e != NULL && e->live && kvstore_counter_parse(e->value, e->len, &cur) != KVSTORE_OK) {
         rc = kvstore_set_error(KVSTORE_EINVAL, "arraystore: not a counter");
     } else if (__builtin_add_overflow(cur, delta, &next)) {
         rc = kvstore_set_error(KVSTORE_EINVAL, "arraystore: overflow");

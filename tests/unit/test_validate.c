@@ -197,11 +197,13 @@ static void test_parse_int64(void **state)
         { "", false, 0 }, { "-", false, 0 }, { "+1", false, 0 },
         { " 1", false, 0 }, { "1 ", false, 0 }, { "1x", false, 0 },
         { "0x10", false, 0 }, { "1.0", false, 0 }, { "--1", false, 0 },
-        { "1e3", false, 0 },
+        { "1e3", false, 0 }, { "007", false, 0 }, { "00", false, 0 },
+        { "-0", false, 0 }, { "-01", false, 0 }, { "10", true, 10 },
+        { "-10", true, -10 },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         int64_t v = 12345;
-        int rc = kvs_parse_int64(t[i].s, strlen(t[i].s), &v);
+        int rc = kvstore_counter_parse(t[i].s, strlen(t[i].s), &v);
         if ((rc == KVSTORE_OK) != t[i].ok)
             fail_msg("parse_int64(\"%s\") = %d", t[i].s, rc);
         if (t[i].ok)
@@ -209,9 +211,9 @@ static void test_parse_int64(void **state)
     }
     /* Only `len` bytes are read, and a NUL inside is not a digit. */
     int64_t v = 0;
-    assert_int_equal(kvs_parse_int64("123456", 2, &v), KVSTORE_OK);
+    assert_int_equal(kvstore_counter_parse("123456", 2, &v), KVSTORE_OK);
     assert_int_equal(v, 12);
-    assert_int_not_equal(kvs_parse_int64("1\0002", 3, &v), KVSTORE_OK);
+    assert_int_not_equal(kvstore_counter_parse("1\0002", 3, &v), KVSTORE_OK);
 }
 
 static void test_value_cursor_prefix_checks(void **state)
