@@ -210,6 +210,54 @@ static inline void net_open_fails(const char *uri, int want,
     net_no_secret(kvstore_errmsg(), secret, encoded, uri);
 }
 
+/* Waits (up to 10 s) until `pid` is in state `want` ('T' stopped, or
+ * anything but 'T' when `want` is 0): kill() returns before every thread
+ * of the target has stopped, and a test must not race the stop. */
+static inline bool net_wait_state(pid_t pid, char want)
+{
+    char path[64], buf[512];
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    for (int tries = 0; tries < 1000; tries++) {
+        read_small(path, buf, sizeof buf);
+        const char *rp = strrchr(buf, ')');
+        char st = rp && rp[1] == ' ' ? rp[2] : '?';
+        if (want ? st == want : st != 'T')
+            return true;
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* A server process stopped with SIGSTOP (a hung server): kvstore_open
+ * of `uri` and a set through `b` (opened before) must fail within their
+ * timeouts, without the password in the message. The server is resumed
+ * before anything is asserted, so a failure does not leave it hung. */
+static inline void net_hung_server(pid_t pid, const char *uri,
+                                   kvstore_bucket *b, const char *secret)
+{
+    char open_msg[1024], set_msg[1024];
+    kvstore_store *s = NULL;
+
+    kill(pid, SIGSTOP);
+    bool stopped = net_wait_state(pid, 'T');
+    int open_rc = kvstore_open(&s, uri);
+    snprintf(open_msg, sizeof open_msg, "%s", kvstore_errmsg());
+    int set_rc = kvstore_set(b, "k", "v", 1);
+    snprintf(set_msg, sizeof set_msg, "%s", kvstore_errmsg());
+    kill(pid, SIGCONT);
+    bool resumed = net_wait_state(pid, 0);
+    if (open_rc == KVSTORE_OK)
+        kvstore_close(s);
+    assert_true(stopped && resumed);
+    if (open_rc != KVSTORE_EUNAVAILABLE)
+        fail_msg("open on a hung server: %d (%s)", open_rc, open_msg);
+    assert_true(set_rc == KVSTORE_EUNAVAILABLE || set_rc == KVSTORE_EUNCERTAIN);
+    net_no_secret(open_msg, secret, NULL, "open on a hung server");
+    net_no_secret(set_msg, secret, NULL, "set on a hung server");
+}
+
 /* Reads /proc/PID/cmdline with NULs turned into spaces. */
 static inline void net_cmdline(pid_t pid, char *buf, size_t cap)
 {

@@ -175,12 +175,7 @@ static void password_never_shown(void **state)
     snprintf(uri, sizeof uri, "%s?timeout_ms=500", url);
     kvstore_store *s = open_uri(uri);
     kvstore_bucket *b = open_bucket(s, "hung");
-    kill(srv.pid, SIGSTOP);
-    net_open_fails(uri, KVSTORE_EUNAVAILABLE, PW, NULL);
-    int rc = kvstore_set(b, "k", "v", 1);
-    kill(srv.pid, SIGCONT);
-    assert_true(rc == KVSTORE_EUNAVAILABLE || rc == KVSTORE_EUNCERTAIN);
-    net_no_secret(kvstore_errmsg(), PW, NULL, "set on a hung server");
+    net_hung_server(srv.pid, uri, b, PW);
     kvstore_bucket_close(b);
     kvstore_close(s);
 }

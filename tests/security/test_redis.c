@@ -124,12 +124,7 @@ static void password_never_shown(void **state)
     snprintf(uri, sizeof uri, "%s?timeout_ms=300&pool=1", tcp_uri);
     kvstore_store *s = open_uri(uri);
     kvstore_bucket *b = open_bucket(s, "hung");
-    rs_signal(&srv, SIGSTOP);
-    net_open_fails(uri, KVSTORE_EUNAVAILABLE, PW, NULL);
-    int rc = kvstore_set(b, "k", "v", 1);
-    rs_signal(&srv, SIGCONT);
-    assert_true(rc == KVSTORE_EUNAVAILABLE || rc == KVSTORE_EUNCERTAIN);
-    net_no_secret(kvstore_errmsg(), PW, NULL, "set on a hung server");
+    net_hung_server(srv.pid, uri, b, PW);
     kvstore_bucket_close(b);
     kvstore_close(s);
 }
