@@ -41,11 +41,12 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
-  run build-asan testlog "${sanitized_suites[@]}" --suite concurrency
+  run build-asan testlog "${sanitized_suites[@]}" --suite concurrency --no-suite nats-cluster
 
   echo "== valgrind memcheck"
   run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
-    --suite wasm --no-suite wasm-program --suite redis --suite nats --suite security
+    --suite wasm --no-suite wasm-program --suite redis --suite nats --suite security \
+    --no-suite nats-cluster
   KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
     run build valgrind-wasm --suite wasm-program --timeout-multiplier 10
   # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
@@ -59,7 +60,8 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   logs+=(build-tsan/meson-logs/testlog.json)
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
-      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis --suite nats || true
+      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis --suite nats \
+      --no-suite nats-cluster || true
 
   echo "== fuzz targets (clang, libFuzzer, short fixed runs)"
   CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=true -Dbench=false \
