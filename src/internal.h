@@ -59,6 +59,10 @@ int kvs_registry_check(const kvstore_backend *be);
 int kvs_registry_add_all(const kvstore_backend *const *list,
                          bool *added_any);
 
+/* loader.c: checks a module descriptor (NULL, no backend list, module ABI
+ * major differs or minor is newer) before its tables are registered:
+ * KVSTORE_OK or KVSTORE_EINVAL with a message naming `path`. */
+int kvs_module_check(const kvstore_module *mod, const char *path);
 /* loader.c: finds the backend for `scheme`, loading a module if needed. */
 int kvs_backend_for_scheme(const kvstore_backend **out, const char *scheme);
 

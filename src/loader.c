@@ -19,6 +19,30 @@
  * race to register the same module. */
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The descriptor a module's entry returned: present, with a backend list,
+ * and built for a module ABI this library speaks (same major, minor not
+ * newer). The tables themselves are checked when they are registered
+ * (kvs_registry_add_all). `path` only names the module in messages. */
+int kvs_module_check(const kvstore_module *mod, const char *path)
+{
+    if (mod == NULL || mod->backends == NULL)
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "backend module %s returned no descriptor",
+                                 path);
+    if (mod->abi_major != KVSTORE_MODULE_ABI_MAJOR ||
+        mod->abi_minor > KVSTORE_MODULE_ABI_MINOR)
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "refusing backend module %s: built for "
+                                 "module ABI %u.%u, this libkvstore %s "
+                                 "supports %d.0 to %d.%d; rebuild the module "
+                                 "against this version", path,
+                                 mod->abi_major, mod->abi_minor,
+                                 kvstore_version(), KVSTORE_MODULE_ABI_MAJOR,
+                                 KVSTORE_MODULE_ABI_MAJOR,
+                                 KVSTORE_MODULE_ABI_MINOR);
+    return KVSTORE_OK;
+}
+
 static int load_locked(const char *path)
 {
     void *handle;
@@ -43,23 +67,9 @@ static int load_locked(const char *path)
                                  KVSTORE_MODULE_ENTRY_NAME);
     }
     mod = entry();
-    if (mod == NULL || mod->backends == NULL) {
-        dlclose(handle);
-        return kvstore_set_error(KVSTORE_EINVAL,
-                                 "backend module %s returned no descriptor",
-                                 path);
-    }
-    if (mod->abi_major != KVSTORE_MODULE_ABI_MAJOR ||
-        mod->abi_minor > KVSTORE_MODULE_ABI_MINOR) {
-        rc = kvstore_set_error(KVSTORE_EINVAL,
-                               "refusing backend module %s: built for module "
-                               "ABI %u.%u, this libkvstore %s supports %d.0 "
-                               "to %d.%d; rebuild the module against this "
-                               "version", path, mod->abi_major,
-                               mod->abi_minor, kvstore_version(),
-                               KVSTORE_MODULE_ABI_MAJOR,
-                               KVSTORE_MODULE_ABI_MAJOR,
-                               KVSTORE_MODULE_ABI_MINOR);
+    /* The descriptor lives in the module: check it before dlclose. */
+    rc = kvs_module_check(mod, path);
+    if (rc != KVSTORE_OK) {
         dlclose(handle);
         return rc;
     }

@@ -90,10 +90,17 @@ static void file_open_failures(void **state)
                  tails[i]);
         open_fails_quietly(uri);
     }
-    /* A password in a file: URI, which a directory cannot check, is
-     * refused even where the directory is fine, without echoing it. */
+    /* A password in a file: URI cannot be checked by a directory, so a
+     * valid store path with one is refused too (not opened with the
+     * credentials silently ignored), and the refusal does not echo it. */
     snprintf(uri, sizeof uri, "file://kvuser:%s@%s?sync=false", SECRET, dir);
-    open_fails_quietly(uri);
+    kvstore_store *s = (kvstore_store *)1;
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    assert_null(s);
+    assert_no_secret(kvstore_errmsg(), "open");
+    assert_non_null(strstr(kvstore_errmsg(), "credentials"));
+    /* Nothing was created under the refused path. */
+    assert_int_equal(count_entries(dir), 0);
     tmp_free(dir);
 }
 

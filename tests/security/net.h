@@ -1,0 +1,325 @@
+/*
+ * Checks shared by the security tests of the network modules
+ * (test_redis.c, test_nats.c), each run against a real server started by
+ * that module's test harness:
+ *  - forged cursors: a real cursor of bucket "theirs" re-wrapped for
+ *    bucket "mine" (the envelope's checksum is public) must give EINVAL
+ *    or pages whose keys are keys of "mine", or names the caller itself
+ *    put in the state it forged, never a key only "theirs" holds;
+ *  - limits: a value length of SIZE_MAX with a 16-byte buffer is ETOOBIG
+ *    naming the limit, before anything reads the buffer (ASan would see
+ *    it), for set, set_many and cas_swap;
+ *  - credentials: a password in a URI never shows in kvstore_errmsg(),
+ *    and the CLI masks it in /proc/PID/cmdline yet still uses it.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVS_SECURITY_NET_H
+#define KVS_SECURITY_NET_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <kvstore/backend.h>
+
+#include "util.h"
+
+#define NET_NKEYS 50
+
+static inline void net_fill(kvstore_bucket *b, const char *tag)
+{
+    char key[32];
+
+    for (int i = 0; i < NET_NKEYS; i++) {
+        snprintf(key, sizeof key, "%s/%02d", tag, i);
+        set_str(b, key, tag);
+    }
+}
+
+/* True if `key` is one of the NUL-separated names in the state bytes. */
+static inline bool net_in_state(const unsigned char *st, size_t len,
+                                const char *key)
+{
+    size_t kl = strlen(key);
+
+    for (size_t at = 0; at + kl <= len; at++)
+        if (memcmp(st + at, key, kl) == 0 &&
+            (at == 0 || st[at - 1] == '\0' || st[at - 1] == ' ' ||
+             at == 1 + 32 /* nats: 'W' + token + last key */) &&
+            (at + kl == len || st[at + kl] == '\0'))
+            return true;
+    return false;
+}
+
+/* Lists `b` from `cursor` (a cursor of `b`'s name) to the end, limit 7:
+ * every key must start with "tag/" unless the state of `cursor` carries
+ * it. Returns the number of keys with "tag/", or -1 if the first call was
+ * refused with EINVAL. */
+static inline int net_walk(kvstore_bucket *b, const char *bucket,
+                           const char *prefix, const char *cursor,
+                           const char *tag)
+{
+    unsigned char st[KVSTORE_CURSOR_STATE_MAX];
+    size_t st_len = 0, tlen = strlen(tag);
+    char *cur = cursor ? strdup(cursor) : NULL;
+    int total = 0;
+
+    if (cursor)
+        assert_int_equal(kvstore_cursor_decode(cursor, bucket, st, sizeof st,
+                                               &st_len), KVSTORE_OK);
+    for (int page_no = 0; page_no < 200; page_no++) {
+        kvstore_keys *page = NULL;
+        int rc = kvstore_list_keys(b, prefix, cur, 7, &page);
+
+        if (rc == KVSTORE_EINVAL && page_no == 0) {
+            free(cur);
+            return -1;
+        }
+        if (rc != KVSTORE_OK)
+            fail_msg("list: %s", kvstore_errmsg());
+        for (size_t i = 0; i < page->count; i++) {
+            const char *k = page->keys[i];
+            if (strncmp(k, tag, tlen) == 0 && k[tlen] == '/')
+                total++;
+            else if (!net_in_state(st, st_len, k))
+                fail_msg("key '%s' of another bucket listed in '%s'", k,
+                         bucket);
+        }
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        if (cur == NULL)
+            return total;
+    }
+    fail_msg("walk does not end");
+    return total;
+}
+
+/* The cursor of the first page (limit 7) of a walk of `b`. */
+static inline char *net_first_cursor(kvstore_bucket *b)
+{
+    kvstore_keys *page = NULL;
+
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 7, &page), KVSTORE_OK);
+    assert_non_null(page->cursor);
+    char *c = strdup(page->cursor);
+    kvstore_keys_free(page);
+    return c;
+}
+
+/* Re-wraps `cursor` of bucket `from` for bucket `to`. */
+static inline char *net_rewrap(const char *cursor, const char *from,
+                               const char *to)
+{
+    unsigned char state[KVSTORE_CURSOR_STATE_MAX];
+    size_t len = 0;
+    char *out = NULL;
+
+    assert_int_equal(kvstore_cursor_decode(cursor, from, state, sizeof state,
+                                           &len), KVSTORE_OK);
+    assert_int_equal(kvstore_cursor_encode(&out, to, state, len), KVSTORE_OK);
+    char *copy = strdup(out);
+    kvstore_free(out);
+    return copy;
+}
+
+/* A state of the caller's choosing, wrapped for `bucket`. */
+static inline char *net_wrap(const char *bucket, const void *state,
+                             size_t len)
+{
+    char *out = NULL;
+
+    assert_int_equal(kvstore_cursor_encode(&out, bucket, state, len),
+                     KVSTORE_OK);
+    char *copy = strdup(out);
+    kvstore_free(out);
+    return copy;
+}
+
+/* Their live walk replayed in my bucket: my keys, or names the forged
+ * state carries, or EINVAL; and their walk still works. */
+static inline void net_foreign_cursors(kvstore_bucket *mine,
+                                       const char *mine_name,
+                                       kvstore_bucket *theirs,
+                                       const char *theirs_name)
+{
+    char *cur = net_first_cursor(theirs);
+    char *forged = net_rewrap(cur, theirs_name, mine_name);
+    char pfx[80];
+
+    int n = net_walk(mine, mine_name, NULL, forged, "mine");
+    assert_true(n == -1 || n <= NET_NKEYS);
+    /* Asking mine for their prefix finds nothing of theirs. */
+    snprintf(pfx, sizeof pfx, "theirs/");
+    n = net_walk(mine, mine_name, pfx, forged, "mine");
+    assert_true(n == -1 || n == 0);
+    free(forged);
+    /* The genuine walk still lists theirs (those after page one). */
+    n = net_walk(theirs, theirs_name, NULL, cur, "theirs");
+    assert_true(n >= NET_NKEYS - 7 && n <= NET_NKEYS);
+    free(cur);
+}
+
+/* SIZE_MAX value lengths with a 16-byte buffer. */
+static inline void net_huge_lengths(kvstore_bucket *b, const char *limit)
+{
+    static const char buf[16] = "0123456789abcde";
+    const char *keys[2] = { "small", "huge" };
+    const void *vals[2] = { buf, buf };
+    size_t lens[2] = { 1, SIZE_MAX };
+    kvstore_cas *cas = NULL;
+    void *v = NULL;
+    size_t len = 0;
+
+    assert_int_equal(kvstore_set(b, "huge", buf, SIZE_MAX), KVSTORE_ETOOBIG);
+    if (strstr(kvstore_errmsg(), limit) == NULL)
+        fail_msg("message does not name the limit %s: %s", limit,
+                 kvstore_errmsg());
+    assert_int_equal(kvstore_set_many(b, keys, vals, lens, 2),
+                     KVSTORE_ETOOBIG);
+    assert_int_equal(kvstore_get(b, "small", &v, &len), KVSTORE_NOTFOUND);
+    assert_int_equal(kvstore_cas_open(&cas, b, "huge"), KVSTORE_OK);
+    assert_int_equal(kvstore_cas_swap(cas, buf, SIZE_MAX), KVSTORE_ETOOBIG);
+    kvstore_cas_free(cas);
+    assert_int_equal(kvstore_get(b, "huge", &v, &len), KVSTORE_NOTFOUND);
+}
+
+/* Neither `secret` nor `encoded` (its %-encoded form, or NULL) may show. */
+static inline void net_no_secret(const char *text, const char *secret,
+                                 const char *encoded, const char *what)
+{
+    if (strstr(text, secret) || (encoded && strstr(text, encoded)))
+        fail_msg("%s shows the password: %s", what, text);
+}
+
+/* kvstore_open(uri) fails with `want` and no secret in the message. */
+static inline void net_open_fails(const char *uri, int want,
+                                  const char *secret, const char *encoded)
+{
+    kvstore_store *s = (kvstore_store *)1;
+    int rc = kvstore_open(&s, uri);
+
+    if (rc == KVSTORE_OK)
+        kvstore_close(s);
+    if (rc != want)
+        fail_msg("open %s: %d (%s), want %d", uri, rc, kvstore_errmsg(),
+                 want);
+    assert_null(s);
+    net_no_secret(kvstore_errmsg(), secret, encoded, uri);
+}
+
+/* Waits (up to 10 s) until `pid` is in state `want` ('T' stopped, or
+ * anything but 'T' when `want` is 0): kill() returns before every thread
+ * of the target has stopped, and a test must not race the stop. */
+static inline bool net_wait_state(pid_t pid, char want)
+{
+    char path[64], buf[512];
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    for (int tries = 0; tries < 1000; tries++) {
+        read_small(path, buf, sizeof buf);
+        const char *rp = strrchr(buf, ')');
+        char st = rp && rp[1] == ' ' ? rp[2] : '?';
+        if (want ? st == want : st != 'T')
+            return true;
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* A server process stopped with SIGSTOP (a hung server): kvstore_open
+ * of `uri` and a set through `b` (opened before) must fail within their
+ * timeouts, without the password in the message. The server is resumed
+ * before anything is asserted, so a failure does not leave it hung. */
+static inline void net_hung_server(pid_t pid, const char *uri,
+                                   kvstore_bucket *b, const char *secret)
+{
+    char open_msg[1024], set_msg[1024];
+    kvstore_store *s = NULL;
+
+    kill(pid, SIGSTOP);
+    bool stopped = net_wait_state(pid, 'T');
+    int open_rc = kvstore_open(&s, uri);
+    snprintf(open_msg, sizeof open_msg, "%s", kvstore_errmsg());
+    int set_rc = kvstore_set(b, "k", "v", 1);
+    snprintf(set_msg, sizeof set_msg, "%s", kvstore_errmsg());
+    kill(pid, SIGCONT);
+    bool resumed = net_wait_state(pid, 0);
+    if (open_rc == KVSTORE_OK)
+        kvstore_close(s);
+    assert_true(stopped && resumed);
+    if (open_rc != KVSTORE_EUNAVAILABLE)
+        fail_msg("open on a hung server: %d (%s)", open_rc, open_msg);
+    assert_true(set_rc == KVSTORE_EUNAVAILABLE || set_rc == KVSTORE_EUNCERTAIN);
+    net_no_secret(open_msg, secret, NULL, "open on a hung server");
+    net_no_secret(set_msg, secret, NULL, "set on a hung server");
+}
+
+/* Reads /proc/PID/cmdline with NULs turned into spaces. */
+static inline void net_cmdline(pid_t pid, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    n = n > 0 ? n : 0;
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    buf[n] = '\0';
+}
+
+/* Runs `cli set KEY - -b BUCKET --store URI` with the value on a pipe: the password
+ * must disappear from the process's command line (ps) while it waits for
+ * stdin, and the value must then be stored with the masked-away password
+ * (the CLI kept a private copy). `host` is a part of the URI after the
+ * userinfo that stays visible. Returns the CLI's exit status. */
+static inline int net_cli_masked(const char *cli, const char *uri,
+                                 const char *secret, const char *host,
+                                 const char *bucket, const char *key,
+                                 const char *value)
+{
+    int in[2];
+    char cmd[4096] = "";
+    bool masked = false;
+    int status = -1;
+
+    assert_int_equal(pipe(in), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(in[0], 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        close(in[1]);
+        execl(cli, "kvstore", "set", key, "-", "-b", bucket, "--store", uri,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    /* Masking comes before reading stdin; wait up to 10 s for it (no
+     * timing is asserted). */
+    for (int tries = 0; tries < 1000 && !masked; tries++) {
+        net_cmdline(pid, cmd, sizeof cmd);
+        masked = strstr(cmd, host) && !strstr(cmd, secret);
+        if (!masked) {
+            struct timespec ts = { 0, 10 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(write(in[1], value, strlen(value)) ==
+                (ssize_t)strlen(value));
+    close(in[1]);
+    waitpid(pid, &status, 0);
+    if (!masked)
+        fail_msg("cmdline still shows the password: %s", cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#endif /* KVS_SECURITY_NET_H */

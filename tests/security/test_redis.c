@@ -1,0 +1,162 @@
+/*
+ * Security checks of the redis module against a private redis-server
+ * (tests/redis/server.c) with a password: cursors forged to reach another
+ * bucket or database, SIZE_MAX value lengths, and the password in every
+ * failure message (bad options, unreachable, hung server, operation on a
+ * hung server) and on the CLI's command line. Glob injection, separator
+ * collisions and large listings are in tests/redis/test_interop.c;
+ * docs/security.md maps them. argv[1], if given, is the kvstore CLI.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "net.h"
+#include "server.h"
+
+#define PW "rd5ecr3tpw"
+
+static rs_server srv;
+static const char *cli_path;
+static char tcp_uri[128];
+
+static int setup(void **state)
+{
+    static const char *const args[] = { "--requirepass", PW, NULL };
+    (void)state;
+    if (rs_start(&srv, args) != 0)
+        return -1;
+    snprintf(tcp_uri, sizeof tcp_uri, "redis://:" PW "@127.0.0.1:%d",
+             srv.port);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rs_destroy(&srv);
+    return 0;
+}
+
+static void foreign_cursors(void **state)
+{
+    char twin_uri[512];
+    (void)state;
+    kvstore_store *s = open_uri(tcp_uri);
+    snprintf(twin_uri, sizeof twin_uri, "redis+unix://:" PW "@%s?db=1",
+             srv.sock);
+    kvstore_store *s2 = open_uri(twin_uri);
+    kvstore_bucket *mine = open_bucket(s, "mine");
+    kvstore_bucket *theirs = open_bucket(s, "theirs");
+    kvstore_bucket *twin = open_bucket(s2, "theirs"); /* another db */
+
+    net_fill(mine, "mine");
+    net_fill(theirs, "theirs");
+    net_fill(twin, "twin");
+    net_foreign_cursors(mine, "mine", theirs, "theirs");
+
+    /* The same cursor in another database's bucket of the same name. */
+    char *cur = net_first_cursor(theirs);
+    int n = net_walk(twin, "theirs", NULL, cur, "twin");
+    assert_true(n == -1 || n <= NET_NKEYS);
+    free(cur);
+
+    /* States of the attacker's choosing: SCAN positions anywhere in the
+     * keyspace (the MATCH pattern still holds the walk in "mine"), and a
+     * split batch resumed at any cursor. */
+    static const char *const states[] = {
+        "C1", "C7", "C123", "C4096", "C18446744073709551615",
+        "R1 10 0\0mine/03", "R5 10000 0\0zzz",
+    };
+    static const size_t lens[] = { 2, 2, 4, 5, 21, 15, 13 };
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++) {
+        char *c = net_wrap("mine", states[i], lens[i]);
+        n = net_walk(mine, "mine", NULL, c, "mine");
+        assert_true(n == -1 || n <= NET_NKEYS);
+        free(c);
+    }
+    kvstore_bucket_close(twin);
+    kvstore_bucket_close(theirs);
+    kvstore_bucket_close(mine);
+    kvstore_close(s2);
+    kvstore_close(s);
+}
+
+static void huge_lengths(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_uri(tcp_uri);
+    kvstore_bucket *b = open_bucket(s, "huge");
+
+    net_huge_lengths(b, "512 MiB");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void password_never_shown(void **state)
+{
+    char uri[512];
+    (void)state;
+    /* Options the module refuses, each with the password in the URI. */
+    static const char *const bad[] = {
+        "?pool=0", "?pool=999999", "?bogus=1", "?timeout_ms=x",
+        "?timeout_ms=0", "?db=1", "/abc", "/1/2",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(uri, sizeof uri, "%s%s", tcp_uri, bad[i]);
+        net_open_fails(uri, KVSTORE_EINVAL, PW, NULL);
+        snprintf(uri, sizeof uri, "redis://kvuser:" PW "@127.0.0.1:%d%s",
+                 srv.port, bad[i]);
+        net_open_fails(uri, KVSTORE_EINVAL, PW, NULL);
+    }
+    /* Wrong passwords and users: the refused one is not shown either. */
+    snprintf(uri, sizeof uri, "redis://:wr0ng" PW "@127.0.0.1:%d", srv.port);
+    net_open_fails(uri, KVSTORE_EACCESS, PW, NULL);
+    snprintf(uri, sizeof uri, "redis://mallory:" PW "@127.0.0.1:%d",
+             srv.port);
+    net_open_fails(uri, KVSTORE_EACCESS, PW, NULL);
+    /* Nobody listening; no socket. */
+    net_open_fails("redis://:" PW "@127.0.0.1:1?timeout_ms=300",
+                   KVSTORE_EUNAVAILABLE, PW, NULL);
+    net_open_fails("redis+unix://:" PW "@/nonexistent/r.sock",
+                   KVSTORE_EUNAVAILABLE, PW, NULL);
+
+    /* A hung server: the open times out, and so does an operation of a
+     * store opened before. */
+    snprintf(uri, sizeof uri, "%s?timeout_ms=300&pool=1", tcp_uri);
+    kvstore_store *s = open_uri(uri);
+    kvstore_bucket *b = open_bucket(s, "hung");
+    net_hung_server(srv.pid, uri, b, PW);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void cli_masks_password(void **state)
+{
+    void *v = NULL;
+    size_t len = 0;
+    (void)state;
+    if (cli_path == NULL)
+        skip();
+    assert_int_equal(net_cli_masked(cli_path, tcp_uri, PW, "@127.0.0.1",
+                                    "cli", "climask", "from-cli"), 0);
+    /* The CLI used the password it masked away. */
+    kvstore_store *s = open_uri(tcp_uri);
+    kvstore_bucket *b = open_bucket(s, "cli");
+    assert_int_equal(kvstore_get(b, "climask", &v, &len), KVSTORE_OK);
+    assert_int_equal(len, 8);
+    assert_memory_equal(v, "from-cli", 8);
+    kvstore_free(v);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+int main(int argc, char **argv)
+{
+    cli_path = argc > 1 ? argv[1] : NULL;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(foreign_cursors),
+        cmocka_unit_test(huge_lengths),
+        cmocka_unit_test(password_never_shown),
+        cmocka_unit_test(cli_masks_password),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
