@@ -347,6 +347,110 @@ static int rd_take(rd_page *pg, const rd_cand *c, size_t n, uint64_t origin,
     return KVSTORE_OK;
 }
 
+/* Keeps, of the keys an "S" state owes, those that match `prefix` and
+ * still exist in this bucket, in a new NUL-separated buffer (*out, freed
+ * by the caller; *out_len 0 when none is left). The cursor's checksum is
+ * no secret, so the owed names are untrusted: without this check a forged
+ * state could make the listing show names the bucket does not hold. One
+ * round trip of pipelined EXISTS, which also drops keys deleted since the
+ * state was written. */
+static int rd_owed_filter(rd_bucket *b, const rd_state *st,
+                          const char *prefix, size_t prefix_len, char **out,
+                          size_t *out_len)
+{
+    const char *s = st->keys, *end = st->keys + st->keys_len;
+    size_t n = 0, kept = 0;
+    rd_cmd *cmds = NULL;
+    const char **argv = NULL;
+    size_t *lens = NULL;
+    char *names = NULL, *buf = NULL;
+    const char **owed = NULL;
+    size_t *owed_len = NULL;
+    redisReply **replies = NULL;
+    rd_conn conn;
+    bool retry;
+    int rc = KVSTORE_ENOMEM;
+
+    *out = NULL;
+    *out_len = 0;
+    for (const char *p = s; p <= end; p++)
+        if (p == end || *p == '\0')
+            n++;
+    cmds = calloc(n, sizeof *cmds);
+    argv = calloc(2 * n, sizeof *argv);
+    lens = calloc(2 * n, sizeof *lens);
+    names = malloc(n * RD_KEYBUF);
+    owed = calloc(n, sizeof *owed);
+    owed_len = calloc(n, sizeof *owed_len);
+    replies = calloc(n, sizeof *replies);
+    buf = malloc(st->keys_len + 1);
+    if (!cmds || !argv || !lens || !names || !owed || !owed_len ||
+        !replies || !buf)
+        goto done;
+    n = 0;
+    for (const char *p = s; p <= end;) {
+        const char *nul = memchr(p, '\0', (size_t)(end - p));
+        size_t len = (size_t)((nul ? nul : end) - p);
+        char key[KVSTORE_KEY_MAX + 1];
+
+        if (len >= prefix_len && memcmp(p, prefix, prefix_len) == 0 &&
+            len <= KVSTORE_KEY_MAX) {
+            memcpy(key, p, len);
+            key[len] = '\0';
+            owed[n] = p;
+            owed_len[n] = len;
+            argv[2 * n] = "EXISTS";
+            lens[2 * n] = 6;
+            argv[2 * n + 1] = names + n * RD_KEYBUF;
+            lens[2 * n + 1] = rd_key(b, key, names + n * RD_KEYBUF);
+            cmds[n] = (rd_cmd){ 2, argv + 2 * n, lens + 2 * n };
+            n++;
+        }
+        if (nul == NULL)
+            break;
+        p = nul + 1;
+    }
+    rc = KVSTORE_OK;
+    if (n == 0)
+        goto done;
+    rc = rd_acquire(b->store, &b->store->pool, &conn);
+    if (rc != KVSTORE_OK)
+        goto done;
+    rc = rd_run(b->store, &conn, RD_RETRY, n, cmds, replies, &retry);
+    rd_release(&conn, rc == KVSTORE_OK);
+    if (rc != KVSTORE_OK)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        if (replies[i]->type == REDIS_REPLY_INTEGER &&
+            replies[i]->integer == 1) {
+            if (kept)
+                buf[kept++] = '\0';
+            memcpy(buf + kept, owed[i], owed_len[i]);
+            kept += owed_len[i];
+        } else if (replies[i]->type != REDIS_REPLY_INTEGER) {
+            rc = rd_unexpected(b->store, "EXISTS", replies[i]);
+        }
+        rd_reply_free(replies[i]);
+    }
+    if (rc == KVSTORE_OK && kept > 0) {
+        *out = buf;
+        *out_len = kept;
+        buf = NULL;
+    }
+done:
+    if (rc == KVSTORE_ENOMEM)
+        kvstore_set_error(rc, "redis: out of memory listing keys");
+    free(cmds);
+    free(argv);
+    free(lens);
+    free(names);
+    free(owed);
+    free(owed_len);
+    free(replies);
+    free(buf);
+    return rc;
+}
+
 /* Emits the keys an "S" state owes (those that match `prefix`); if the
  * page fills first, the rest go back into a new "S" state. */
 static int rd_take_owed(rd_page *pg, const rd_state *st, const char *prefix,
@@ -429,8 +533,17 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
     c = st.cursor;
 
     if (st.kind == 'S') {
-        rc = rd_take_owed(pg, &st, prefix, prefix_len, &state, &state_len,
-                          &split);
+        char *alive = NULL;
+        size_t alive_len = 0;
+
+        rc = rd_owed_filter(b, &st, prefix, prefix_len, &alive, &alive_len);
+        if (rc == KVSTORE_OK && alive_len > 0) {
+            st.keys = alive;
+            st.keys_len = alive_len;
+            rc = rd_take_owed(pg, &st, prefix, prefix_len, &state,
+                              &state_len, &split);
+        }
+        free(alive);
         done = st.cursor == 0;
     } else if (st.kind == 'R') {
         redisReply *r = NULL;

@@ -1,17 +1,10 @@
 /*
- * KNOWN BUG (redis module; registered with should_fail: true, see
- * docs/security.md "redis: forged S states list keys a bucket does not
- * hold"). An "S" cursor state carries the keys still owed from a split
- * SCAN batch; backends/redis/list.c (rd_take_owed) lists them without
- * asking the server whether this bucket holds them. So a cursor that
- * carries a key of another bucket, re-wrapped for this one (the envelope
- * checksum is public), makes this bucket's listing name a key it does not
- * hold. No value crosses (get finds nothing), but the contract's answer
- * for a cursor "from another bucket" is EINVAL or a page of this bucket,
- * and memory/file keep to it (tests/security/test_cursors.c).
- * Fix: check owed keys with one pipelined EXISTS before listing them, or
- * authenticate the state. This test passes once fixed: every listed key
- * must exist in the bucket.
+ * redis: an "S" cursor state carries the keys still owed from a split SCAN
+ * batch. The envelope checksum is public, so such a state can be forged
+ * to name keys of another bucket; backends/redis/list.c (rd_owed_filter)
+ * lists an owed key only if this bucket holds it (one pipelined EXISTS).
+ * Found by the security review, where rd_take_owed listed them unchecked:
+ * every listed key must exist in the bucket.
  *
  * SPDX-License-Identifier: MIT
  */
