@@ -28,7 +28,6 @@
 
 #define NK_WALK_TTL_MS (5 * 60 * 1000)
 #define NK_WALK_MAX 64
-#define NK_TOKEN_LEN 32
 
 struct nk_walk {
     nk_walk *next;
@@ -330,46 +329,12 @@ static int serve(const nk_walk *w, const char *last, size_t limit,
     if (*done)
         return kvstore_keys_set_cursor(page, NULL);
 
-    char state[1 + NK_TOKEN_LEN + KVSTORE_KEY_MAX];
-    size_t klen = strlen(w->keys[end - 1]);
     char *cur = NULL;
-    state[0] = 'W';
-    memcpy(state + 1, w->token, NK_TOKEN_LEN);
-    memcpy(state + 1 + NK_TOKEN_LEN, w->keys[end - 1], klen);
-    int rc = kvstore_cursor_encode(&cur, w->bucket, state,
-                                   1 + NK_TOKEN_LEN + klen);
+    int rc = nk_cursor_make(&cur, w->bucket, w->token, w->keys[end - 1]);
     if (rc == KVSTORE_OK)
         rc = kvstore_keys_set_cursor(page, cur);
     kvstore_free(cur);
     return rc;
-}
-
-static bool parse_cursor(const nk_bucket *b, const char *cursor, char *token,
-                         char *last, int *rc)
-{
-    char state[1 + NK_TOKEN_LEN + KVSTORE_KEY_MAX];
-    size_t len = 0;
-
-    *rc = kvstore_cursor_decode(cursor, b->name, state, sizeof state, &len);
-    if (*rc != KVSTORE_OK)
-        return false;
-    if (len < 1 + NK_TOKEN_LEN || state[0] != 'W' ||
-        memchr(state + 1 + NK_TOKEN_LEN, '\0', len - 1 - NK_TOKEN_LEN)) {
-        *rc = kvstore_set_error(KVSTORE_EINVAL, "nats: malformed cursor");
-        return false;
-    }
-    for (size_t i = 0; i < NK_TOKEN_LEN; i++) {
-        char c = state[1 + i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            *rc = kvstore_set_error(KVSTORE_EINVAL, "nats: malformed cursor");
-            return false;
-        }
-    }
-    memcpy(token, state + 1, NK_TOKEN_LEN);
-    token[NK_TOKEN_LEN] = '\0';
-    memcpy(last, state + 1 + NK_TOKEN_LEN, len - 1 - NK_TOKEN_LEN);
-    last[len - 1 - NK_TOKEN_LEN] = '\0';
-    return true;
 }
 
 /* Unlinks expired walks and, past the cap, the least recently used.
@@ -401,7 +366,7 @@ int nk_list_keys(void *bucket, const char *prefix, const char *cursor,
     bool done = false;
     int rc = KVSTORE_OK;
 
-    if (cursor && !parse_cursor(b, cursor, token, last, &rc))
+    if (cursor && !nk_cursor_parse(b->name, cursor, token, last, &rc))
         return rc;
     kvstore_keys *page = kvstore_keys_new();
     if (!page)

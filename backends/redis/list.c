@@ -27,7 +27,8 @@
  *                                      are allowed, losses are not)
  *
  * wrapped by kvstore_cursor_encode (bound to the bucket, checksummed) and
- * parsed strictly on the way back in: a decoded state is still untrusted.
+ * parsed strictly on the way back in (cursor.c): a decoded state is still
+ * untrusted.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -40,22 +41,12 @@
 
 /* A page aims at 7/8 of `limit` per SCAN so that COUNT's overshoot
  * rarely splits a batch; sparse matches let COUNT grow up to 8x. */
-#define RD_COUNT_MAX 10000
 #define RD_SCALE_MAX 8
 /* One call walks at most this many SCAN batches, then returns what it
  * has (possibly an empty page) with a cursor: a tiny bucket in a huge
  * database must not make one call run for seconds. */
 #define RD_SCANS_PER_CALL 256
 #define RD_SLOTS 4096 /* dedupe table: power of two >= 2 * KVSTORE_PAGE_MAX */
-
-typedef struct rd_state {
-    char kind;             /* 'C', 'S' or 'R' */
-    uint64_t cursor;
-    uint64_t next;         /* R */
-    uint64_t count;        /* R */
-    const char *keys;      /* S: NUL-separated keys; R: the last key */
-    size_t keys_len;
-} rd_state;
 
 typedef struct rd_cand {
     const char *k;
@@ -74,92 +65,6 @@ typedef struct rd_page {
     size_t limit;
     rd_slot slot[RD_SLOTS];
 } rd_page;
-
-static bool rd_u64(const char *s, size_t len, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (len == 0 || len > 20 || (s[0] == '0' && len > 1))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (d > 9 || v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-/* Every NUL-separated part of [s, s+len) is a usable key. */
-static bool rd_keys_valid(const char *s, size_t len)
-{
-    size_t at = 0;
-
-    if (len == 0)
-        return false;
-    for (;;) {
-        const char *nul = memchr(s + at, '\0', len - at);
-        size_t stop = nul ? (size_t)(nul - s) : len;
-
-        if (!rd_key_usable(s + at, stop - at))
-            return false;
-        if (nul == NULL)
-            return true;
-        at = stop + 1;
-    }
-}
-
-static int rd_state_parse(rd_state *st, const char *buf, size_t n)
-{
-    const char *nul;
-
-    memset(st, 0, sizeof *st);
-    if (n < 2)
-        goto bad;
-    st->kind = buf[0];
-    switch (st->kind) {
-    case 'C':
-        if (!rd_u64(buf + 1, n - 1, &st->cursor) || st->cursor == 0)
-            goto bad;
-        return KVSTORE_OK;
-    case 'S':
-        nul = memchr(buf, '\0', n);
-        if (nul == NULL ||
-            !rd_u64(buf + 1, (size_t)(nul - buf - 1), &st->cursor))
-            goto bad;
-        st->keys = nul + 1;
-        st->keys_len = n - (size_t)(st->keys - buf);
-        if (!rd_keys_valid(st->keys, st->keys_len))
-            goto bad;
-        return KVSTORE_OK;
-    case 'R': {
-        const char *sp1, *sp2;
-
-        nul = memchr(buf, '\0', n);
-        if (nul == NULL)
-            goto bad;
-        sp1 = memchr(buf + 1, ' ', (size_t)(nul - buf - 1));
-        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nul - sp1 - 1)) : NULL;
-        if (sp2 == NULL ||
-            !rd_u64(buf + 1, (size_t)(sp1 - buf - 1), &st->cursor) ||
-            !rd_u64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &st->count) ||
-            !rd_u64(sp2 + 1, (size_t)(nul - sp2 - 1), &st->next) ||
-            st->count == 0 || st->count > RD_COUNT_MAX)
-            goto bad;
-        st->keys = nul + 1;
-        st->keys_len = n - (size_t)(st->keys - buf);
-        if (!rd_key_usable(st->keys, st->keys_len))
-            goto bad;
-        return KVSTORE_OK;
-    }
-    default:
-        break;
-    }
-bad:
-    return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed list "
-                             "cursor");
-}
 
 static uint32_t rd_hash(const char *k, size_t len)
 {

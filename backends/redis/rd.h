@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hiredis/hiredis.h>
 #include <kvstore/backend.h>
@@ -191,6 +192,27 @@ size_t rd_glob_escape(char *dst, size_t at, const char *s, size_t len);
 /* A key the contract accepts: 1..KVSTORE_KEY_MAX bytes of UTF-8, no NUL.
  * Keys written by other Redis clients may be anything else. */
 bool rd_key_usable(const char *k, size_t len);
+
+/* ---- cursor.c: the list cursor's state (forms documented in list.c) ---- */
+/* SCAN COUNT never exceeds this (an "R" state's count is 1..this). */
+#define RD_COUNT_MAX 10000
+
+typedef struct rd_state {
+    char kind;             /* 'C', 'S' or 'R' */
+    uint64_t cursor;
+    uint64_t next;         /* R */
+    uint64_t count;        /* R */
+    const char *keys;      /* S: NUL-separated keys; R: the last key */
+    size_t keys_len;       /* (keys point into the parsed buffer) */
+} rd_state;
+
+/* A canonical decimal (no sign, no leading zero) of at most UINT64_MAX. */
+bool rd_u64(const char *s, size_t len, uint64_t *out);
+/* Parses the n bytes of buf (not NUL-terminated) into *st: KVSTORE_OK, or
+ * KVSTORE_EINVAL with a message. "C": cursor > 0; "S": every owed key is
+ * usable (rd_key_usable), none empty; "R": count 1..RD_COUNT_MAX and a
+ * usable last key. */
+int rd_state_parse(rd_state *st, const char *buf, size_t n);
 
 /* ---- list.c ---- */
 int rd_list_keys(void *bucket, const char *prefix, const char *cursor,

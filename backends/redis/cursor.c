@@ -1,0 +1,100 @@
+/*
+ * Redis backend: the list cursor's state, parsed strictly (list.c
+ * documents the "C", "S" and "R" forms and builds them).
+ *
+ * The state comes out of kvstore_cursor_decode, whose checksum is no
+ * secret: a guest can forge any bytes here, so every field is checked
+ * and numbers must be canonical decimals. Kept apart from list.c so that
+ * tests/fuzz/fuzz_redis_cursor.c can run it without a server.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+
+#include "rd.h"
+
+bool rd_u64(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (len == 0 || len > 20 || (s[0] == '0' && len > 1))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* Every NUL-separated part of [s, s+len) is a usable key. */
+static bool rd_keys_valid(const char *s, size_t len)
+{
+    size_t at = 0;
+
+    if (len == 0)
+        return false;
+    for (;;) {
+        const char *nul = memchr(s + at, '\0', len - at);
+        size_t stop = nul ? (size_t)(nul - s) : len;
+
+        if (!rd_key_usable(s + at, stop - at))
+            return false;
+        if (nul == NULL)
+            return true;
+        at = stop + 1;
+    }
+}
+
+int rd_state_parse(rd_state *st, const char *buf, size_t n)
+{
+    const char *nul;
+
+    memset(st, 0, sizeof *st);
+    if (n < 2)
+        goto bad;
+    st->kind = buf[0];
+    switch (st->kind) {
+    case 'C':
+        if (!rd_u64(buf + 1, n - 1, &st->cursor) || st->cursor == 0)
+            goto bad;
+        return KVSTORE_OK;
+    case 'S':
+        nul = memchr(buf, '\0', n);
+        if (nul == NULL ||
+            !rd_u64(buf + 1, (size_t)(nul - buf - 1), &st->cursor))
+            goto bad;
+        st->keys = nul + 1;
+        st->keys_len = n - (size_t)(st->keys - buf);
+        if (!rd_keys_valid(st->keys, st->keys_len))
+            goto bad;
+        return KVSTORE_OK;
+    case 'R': {
+        const char *sp1, *sp2;
+
+        nul = memchr(buf, '\0', n);
+        if (nul == NULL)
+            goto bad;
+        sp1 = memchr(buf + 1, ' ', (size_t)(nul - buf - 1));
+        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nul - sp1 - 1)) : NULL;
+        if (sp2 == NULL ||
+            !rd_u64(buf + 1, (size_t)(sp1 - buf - 1), &st->cursor) ||
+            !rd_u64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &st->count) ||
+            !rd_u64(sp2 + 1, (size_t)(nul - sp2 - 1), &st->next) ||
+            st->count == 0 || st->count > RD_COUNT_MAX)
+            goto bad;
+        st->keys = nul + 1;
+        st->keys_len = n - (size_t)(st->keys - buf);
+        if (!rd_key_usable(st->keys, st->keys_len))
+            goto bad;
+        return KVSTORE_OK;
+    }
+    default:
+        break;
+    }
+bad:
+    return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed list "
+                             "cursor");
+}
