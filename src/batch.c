@@ -4,8 +4,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdio.h>
-
 #include "internal.h"
 
 static int check_keys(const char *const *keys, size_t n)
@@ -14,11 +12,9 @@ static int check_keys(const char *const *keys, size_t n)
         return kvstore_set_error(KVSTORE_EINVAL, "keys is NULL");
     for (size_t i = 0; i < n; i++) {
         int rc = kvstore_key_check(keys[i]);
-        if (rc != KVSTORE_OK) {
-            char why[256]; /* the message is rewritten in place below */
-            snprintf(why, sizeof why, "%s", kvstore_errmsg());
-            return kvstore_set_error(rc, "key %zu of the batch: %s", i, why);
-        }
+        if (rc != KVSTORE_OK)
+            return kvstore_set_error(rc, "key %zu of the batch: %s", i,
+                                     kvstore_errmsg());
     }
     return KVSTORE_OK;
 }
