@@ -356,11 +356,10 @@ done:
     return rc;
 }
 
-/* Emits the keys an "S" state owes (those that match `prefix`); if the
- * page fills first, the rest go back into a new "S" state. */
-static int rd_take_owed(rd_page *pg, const rd_state *st, const char *prefix,
-                        size_t prefix_len, char **state, size_t *state_len,
-                        bool *split)
+/* Emits the keys an "S" state owes, already filtered by rd_owed_filter;
+ * if the page fills first, the rest go back into a new "S" state. */
+static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
+                        size_t *state_len, bool *split)
 {
     const char *s = st->keys;
     size_t at = 0, total = st->keys_len;
@@ -387,11 +386,9 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, const char *prefix,
             *split = true;
             return KVSTORE_OK;
         }
-        if (len >= prefix_len && memcmp(s + at, prefix, prefix_len) == 0) {
-            int rc = rd_page_add(pg, s + at, len);
-            if (rc != KVSTORE_OK)
-                return rc;
-        }
+        int rc = rd_page_add(pg, s + at, len);
+        if (rc != KVSTORE_OK)
+            return rc;
         if (nul == NULL)
             return KVSTORE_OK;
         at += len + 1;
@@ -445,8 +442,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         if (rc == KVSTORE_OK && alive_len > 0) {
             st.keys = alive;
             st.keys_len = alive_len;
-            rc = rd_take_owed(pg, &st, prefix, prefix_len, &state,
-                              &state_len, &split);
+            rc = rd_take_owed(pg, &st, &state, &state_len, &split);
         }
         free(alive);
         done = st.cursor == 0;
