@@ -131,7 +131,6 @@ int rd_set_many(void *bucket, const char *const *keys,
     }
     while (off < n) {
         size_t m = 0, bytes = 0;
-        redisReply *r = NULL;
         rd_args a;
         int rc;
 
@@ -143,13 +142,9 @@ int rd_set_many(void *bucket, const char *const *keys,
         if (rc != KVSTORE_OK)
             return rc;
         /* MSET is idempotent, like SET. */
-        rc = rd_call(b->store, RD_RETRY, a.argc, a.argv, a.lens, &r);
+        rc = rd_call_expect(b->store, RD_RETRY, a.argc, a.argv, a.lens,
+                            REDIS_REPLY_STATUS);
         rd_args_free(&a);
-        if (rc != KVSTORE_OK)
-            return rc;
-        if (r->type != REDIS_REPLY_STATUS)
-            rc = rd_unexpected(b->store, "MSET", r);
-        rd_reply_free(r);
         if (rc != KVSTORE_OK)
             return rc;
         off += m;
@@ -163,19 +158,14 @@ int rd_delete_many(void *bucket, const char *const *keys, size_t n)
 
     for (size_t off = 0; off < n; off += RD_CHUNK_KEYS) {
         size_t m = n - off < RD_CHUNK_KEYS ? n - off : RD_CHUNK_KEYS;
-        redisReply *r = NULL;
         rd_args a;
         int rc = rd_args_build(&a, b, "DEL", keys + off, NULL, NULL, m);
 
         if (rc != KVSTORE_OK)
             return rc;
-        rc = rd_call(b->store, RD_RETRY, a.argc, a.argv, a.lens, &r);
+        rc = rd_call_expect(b->store, RD_RETRY, a.argc, a.argv, a.lens,
+                            REDIS_REPLY_INTEGER);
         rd_args_free(&a);
-        if (rc != KVSTORE_OK)
-            return rc;
-        if (r->type != REDIS_REPLY_INTEGER)
-            rc = rd_unexpected(b->store, "DEL", r);
-        rd_reply_free(r);
         if (rc != KVSTORE_OK)
             return rc;
     }

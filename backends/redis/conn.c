@@ -523,3 +523,17 @@ int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
             return rc;
     }
 }
+
+int rd_call_expect(rd_store *s, unsigned flags, int argc, const char **argv,
+                   const size_t *lens, int reply_type)
+{
+    redisReply *r = NULL;
+    int rc = rd_call(s, flags, argc, argv, lens, &r);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type != reply_type)
+        rc = rd_unexpected(s, argv[0], r);
+    rd_reply_free(r);
+    return rc;
+}

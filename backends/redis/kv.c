@@ -50,20 +50,14 @@ int rd_set(void *bucket, const char *key, const void *value, size_t len)
     char k[RD_KEYBUF];
     const char *argv[3] = { "SET", k, value };
     size_t lens[3] = { 3, rd_key(b, key, k), len };
-    redisReply *r = NULL;
     int rc = rd_value_check(len);
 
     if (rc != KVSTORE_OK)
         return rc;
     /* SET is idempotent: replaying it after a broken connection leaves the
      * same value, so it is retried once (RD_RETRY). */
-    rc = rd_call(b->store, RD_RETRY, 3, argv, lens, &r);
-    if (rc != KVSTORE_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_STATUS)
-        rc = rd_unexpected(b->store, "SET", r);
-    rd_reply_free(r);
-    return rc;
+    return rd_call_expect(b->store, RD_RETRY, 3, argv, lens,
+                          REDIS_REPLY_STATUS);
 }
 
 int rd_del(void *bucket, const char *key)
@@ -72,15 +66,9 @@ int rd_del(void *bucket, const char *key)
     char k[RD_KEYBUF];
     const char *argv[2] = { "DEL", k };
     size_t lens[2] = { 3, rd_key(b, key, k) };
-    redisReply *r = NULL;
-    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
 
-    if (rc != KVSTORE_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_INTEGER)
-        rc = rd_unexpected(b->store, "DEL", r);
-    rd_reply_free(r);
-    return rc;
+    return rd_call_expect(b->store, RD_RETRY, 2, argv, lens,
+                          REDIS_REPLY_INTEGER);
 }
 
 int rd_exists(void *bucket, const char *key, bool *exists)

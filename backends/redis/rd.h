@@ -137,6 +137,12 @@ int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
 int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
             const size_t *lens, redisReply **out);
 
+/* rd_call for a command whose reply matters only by its type (SET, DEL,
+ * MSET): a reply of another type is rd_unexpected(argv[0]); the reply is
+ * freed either way. */
+int rd_call_expect(rd_store *s, unsigned flags, int argc, const char **argv,
+                   const size_t *lens, int reply_type);
+
 /* Maps a server error reply to a status with a message. `what` names the
  * operation ("GET"). Does not free the reply. */
 int rd_reply_error(const rd_store *s, const char *what,
