@@ -9,15 +9,23 @@
 
 #include <kvstore/backend.h>
 
+#include <stdatomic.h>
+
+/* A store lives while its user handle or any bucket of it is open: the
+ * backend's store_close runs when the last of them goes (`refs`). */
 struct kvstore_store {
-    const kvstore_backend *be;
+    const kvstore_backend *be; /* zero-extended to this version's table */
     void *state;
     bool create;
+    atomic_uint refs;
+    char *id; /* scheme ":" hosts path: what a cursor binds to */
 };
 
 struct kvstore_bucket {
     const kvstore_backend *be;
     void *state;
+    kvstore_store *store; /* holds a reference */
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
 };
 
 struct kvstore_cas {
@@ -45,6 +53,22 @@ bool kvs_scheme_valid(const char *s, size_t len);
 int kvs_prefix_check(const char *prefix);
 int kvs_cursor_check(const char *cursor);
 int kvs_value_check(const void *value, size_t len);
+
+/* cursor.c: the cursors of version 2 tables, bound to the backend, the
+ * store and the bucket (`bucket` NULL for the bucket list). wrap sets
+ * *out (kvstore_free) from a backend's state; unwrap checks the binding
+ * and copies the state, NUL-terminated, into buf[KVSTORE_CURSOR_STATE_MAX
+ * + 1]. Both return KVSTORE_OK or an error with a message. */
+int kvs_cursor_wrap(char **out, const kvstore_store *store,
+                    const char *bucket, const char *state);
+int kvs_cursor_unwrap(const char *cursor, const kvstore_store *store,
+                      const char *bucket, char *buf);
+
+/* store.c: the store reference a bucket holds; the page wrapping of
+ * version 2 cursors (`bucket` as for kvs_cursor_wrap). */
+void kvs_store_release(kvstore_store *store);
+int kvs_page_wrap(kvstore_keys *page, const kvstore_store *store,
+                  const char *bucket);
 
 /* uri.c */
 int kvs_uri_parse(kvstore_uri **out, const char *text);

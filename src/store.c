@@ -6,6 +6,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,22 @@ static int check_params(const kvstore_backend *be, const kvstore_uri *uri)
                                      "scheme '%s'", name, be->name);
     }
     return KVSTORE_OK;
+}
+
+/* What a cursor binds to: the URI without credentials and parameters, so
+ * that a cursor stays valid across handles and restarts of one store. */
+static char *store_identity(const kvstore_uri *uri)
+{
+    const char *hosts = kvstore_uri_hosts(uri);
+    const char *scheme = kvstore_uri_scheme(uri), *path = kvstore_uri_path(uri);
+    size_t n = strlen(scheme) + 3 + (hosts ? strlen(hosts) : 0) +
+               strlen(path) + 1;
+    char *id = malloc(n);
+
+    if (id != NULL)
+        snprintf(id, n, "%s:%s%s%s", scheme, hosts ? "//" : "",
+                 hosts ? hosts : "", path);
+    return id;
 }
 
 int kvstore_open(kvstore_store **out, const char *uri_text)
@@ -55,6 +72,10 @@ int kvstore_open(kvstore_store **out, const char *uri_text)
         return rc;
     }
     store = calloc(1, sizeof *store);
+    if (store != NULL && (store->id = store_identity(uri)) == NULL) {
+        free(store);
+        store = NULL;
+    }
     if (store == NULL) {
         kvs_uri_free(uri);
         return kvstore_set_error(KVSTORE_ENOMEM, "out of memory opening a "
@@ -66,8 +87,10 @@ int kvstore_open(kvstore_store **out, const char *uri_text)
         store->be = be;
         store->state = state;
         store->create = create;
+        atomic_init(&store->refs, 1);
         *out = store;
     } else {
+        free(store->id);
         free(store);
         if (kvs_error_mark() == mark)
             kvstore_set_error(rc, "cannot open %s: %s",
@@ -77,12 +100,19 @@ int kvstore_open(kvstore_store **out, const char *uri_text)
     return kvs_error_finish(rc, mark, "open");
 }
 
-void kvstore_close(kvstore_store *store)
+void kvs_store_release(kvstore_store *store)
 {
-    if (store == NULL)
+    if (atomic_fetch_sub_explicit(&store->refs, 1, memory_order_acq_rel) != 1)
         return;
     store->be->store_close(store->state);
+    free(store->id);
     free(store);
+}
+
+void kvstore_close(kvstore_store *store)
+{
+    if (store != NULL)
+        kvs_store_release(store);
 }
 
 int kvstore_bucket_open(kvstore_bucket **out, kvstore_store *store,
@@ -105,12 +135,15 @@ int kvstore_bucket_open(kvstore_bucket **out, kvstore_store *store,
         return kvstore_set_error(KVSTORE_ENOMEM, "out of memory opening a "
                                                  "bucket");
     b->be = store->be;
+    b->store = store;
+    memcpy(b->name, name, strlen(name) + 1);
     mark = kvs_error_mark();
     rc = store->be->bucket_open(&b->state, store->state, name, store->create);
     if (rc != KVSTORE_OK) {
         free(b);
         return kvs_error_finish(rc, mark, "bucket_open");
     }
+    atomic_fetch_add_explicit(&store->refs, 1, memory_order_relaxed);
     *out = b;
     return KVSTORE_OK;
 }
@@ -120,6 +153,7 @@ void kvstore_bucket_close(kvstore_bucket *bucket)
     if (bucket == NULL)
         return;
     bucket->be->bucket_close(bucket->state);
+    kvs_store_release(bucket->store);
     free(bucket);
 }
 
@@ -231,7 +265,19 @@ int kvstore_list_keys(kvstore_bucket *b, const char *prefix,
     if (limit == 0 || limit > KVSTORE_PAGE_MAX)
         limit = KVSTORE_PAGE_MAX;
     mark = kvs_error_mark();
-    rc = b->be->list_keys(b->state, prefix, cursor, limit, out);
+    if (b->be->version >= 2) {
+        char state[KVSTORE_CURSOR_STATE_MAX + 1];
+
+        rc = cursor ? kvs_cursor_unwrap(cursor, b->store, b->name, state)
+                    : KVSTORE_OK;
+        if (rc == KVSTORE_OK)
+            rc = b->be->list_keys(b->state, prefix, cursor ? state : NULL,
+                                  limit, out);
+        if (rc == KVSTORE_OK && *out != NULL)
+            rc = kvs_page_wrap(*out, b->store, b->name);
+    } else {
+        rc = b->be->list_keys(b->state, prefix, cursor, limit, out);
+    }
     if (rc != KVSTORE_OK) {
         kvstore_keys_free(*out);
         *out = NULL;
@@ -240,4 +286,20 @@ int kvstore_list_keys(kvstore_bucket *b, const char *prefix,
                                             "returned no page", b->be->name);
     }
     return kvs_error_finish(rc, mark, "list_keys");
+}
+
+/* Replaces the backend state a version 2 backend left in the page's cursor
+ * by the cursor the user sees. */
+int kvs_page_wrap(kvstore_keys *page, const kvstore_store *store,
+                  const char *bucket)
+{
+    char *wrapped = NULL;
+    int rc;
+
+    if (page->cursor == NULL)
+        return KVSTORE_OK;
+    rc = kvs_cursor_wrap(&wrapped, store, bucket, page->cursor);
+    kvstore_free(page->cursor);
+    page->cursor = wrapped;
+    return rc;
 }

@@ -21,5 +21,6 @@
 #include "atomics.h"
 #include "batch.h"
 #include "watch.h"
+#include "buckets.h"
 
 #endif /* KVSTORE_KVSTORE_H */
