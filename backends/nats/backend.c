@@ -7,7 +7,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "nk.h"
+#include "nats.h"
 
 static const char *const nk_options[] = {
     "timeout_ms", "replicas", "creds", "ca", NULL
