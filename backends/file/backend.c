@@ -172,7 +172,7 @@ static void bucket_close(void *bucket)
 static const char *const file_options[] = {"sync", NULL};
 
 const kvstore_backend kvstore_builtin_file = {
-    .version = 1, /* list_keys still wraps its own cursors */
+    .version = KVSTORE_BACKEND_VERSION,
     .name = "file",
     .options = file_options,
     .store_open = store_open,
@@ -192,4 +192,7 @@ const kvstore_backend kvstore_builtin_file = {
     .cas_free = kvf_cas_free,
     .watch_start = kvf_watch_start,
     .watch_stop = kvf_watch_stop,
+    /* Watches of other processes' writes come from inotify and read the
+     * file after the event, so a value may be newer than its event. */
+    .caps = KVSTORE_CAP_WATCH_LATE_VALUES | KVSTORE_CAP_WATCH_CROSS_PROCESS,
 };

@@ -30,7 +30,6 @@
 #define KVF_WALKS 16          /* cached snapshots per store, at most */
 #define KVF_WALK_IDLE 300     /* seconds a snapshot survives unused */
 #define KVF_TEMP_STALE 3600   /* seconds before a leftover temp is removed */
-#define CURSOR_V1 1
 
 struct kvf_walk {
     kvf_walk *next;
@@ -202,6 +201,51 @@ static size_t upper_bound(const kvf_walk *w, const char *after)
     return lo;
 }
 
+/* The position state the core wraps into a cursor (table version 2):
+ * "f1." + 16 hex digits of the walk token + "." + the page's last key.
+ * Keys hold no NUL and at most KVSTORE_KEY_MAX bytes, so the state is a
+ * string of at most STATE_BUF - 1 <= KVSTORE_CURSOR_STATE_MAX bytes. */
+#define STATE_MAGIC "f1."
+#define STATE_HEAD (3 + 16 + 1)
+#define STATE_BUF (STATE_HEAD + KVSTORE_KEY_MAX + 1)
+_Static_assert(STATE_BUF - 1 <= KVSTORE_CURSOR_STATE_MAX,
+               "a list state must fit a cursor");
+
+static void state_format(char *state, uint64_t token, const char *last)
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(state, STATE_MAGIC, 3);
+    for (int i = 0; i < 16; i++)
+        state[3 + i] = hex[(token >> (4 * (15 - i))) & 15];
+    state[STATE_HEAD - 1] = '.';
+    memcpy(state + STATE_HEAD, last, strlen(last) + 1);
+}
+
+/* Parses a state strictly: the core checked only that this backend made a
+ * state like it for this bucket, and a guest can forge one. */
+static bool state_parse(const char *state, uint64_t *token, char *after)
+{
+    size_t len = strlen(state);
+    if (len <= STATE_HEAD || len - STATE_HEAD > KVSTORE_KEY_MAX ||
+        memcmp(state, STATE_MAGIC, 3) != 0 || state[STATE_HEAD - 1] != '.')
+        return false;
+    uint64_t t = 0;
+    for (int i = 3; i < STATE_HEAD - 1; i++) {
+        char c = state[i];
+        int d = c >= '0' && c <= '9' ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return false;
+        t = t << 4 | (uint64_t)d;
+    }
+    const char *key = state + STATE_HEAD;
+    if (!kvstore_utf8_valid(key, len - STATE_HEAD))
+        return false;
+    *token = t;
+    memcpy(after, key, len - STATE_HEAD + 1);
+    return true;
+}
+
 /* Builds the page of at most `limit` keys from `pos`; the cursor names
  * the walk's token and the page's last key. Sets *done when the snapshot
  * is exhausted. */
@@ -216,18 +260,9 @@ static int page_from(const kvf_walk *w, size_t pos, size_t limit,
         rc = kvstore_keys_add(page, w->keys[i], strlen(w->keys[i]));
     *done = end >= w->n;
     if (rc == KVSTORE_OK && !*done) {
-        uint8_t state[1 + 8 + KVSTORE_KEY_MAX];
-        const char *last = w->keys[end - 1];
-        size_t klen = strlen(last);
-        char *cursor = NULL;
-        state[0] = CURSOR_V1;
-        for (int i = 0; i < 8; i++)
-            state[1 + i] = (uint8_t)(w->token >> (8 * i));
-        memcpy(state + 9, last, klen);
-        rc = kvstore_cursor_encode(&cursor, w->bucket, state, 9 + klen);
-        if (rc == KVSTORE_OK)
-            rc = kvstore_keys_set_cursor(page, cursor);
-        kvstore_free(cursor);
+        char state[STATE_BUF];
+        state_format(state, w->token, w->keys[end - 1]);
+        rc = kvstore_keys_set_cursor(page, state);
     }
     if (rc != KVSTORE_OK) {
         kvstore_keys_free(page);
@@ -327,21 +362,8 @@ int kvf_list_keys(void *bucket, const char *prefix, const char *cursor,
 
     *out = NULL;
     if (resume) {
-        uint8_t state[1 + 8 + KVSTORE_KEY_MAX];
-        size_t len;
-        rc = kvstore_cursor_decode(cursor, b->name, state, sizeof state, &len);
-        if (rc != KVSTORE_OK)
-            return rc;
-        if (len < 10 || state[0] != CURSOR_V1)
+        if (!state_parse(cursor, &token, after))
             return bad_cursor();
-        size_t klen = len - 9;
-        if (memchr(state + 9, '\0', klen) != NULL ||
-            !kvstore_utf8_valid((const char *)state + 9, klen))
-            return bad_cursor();
-        for (int i = 7; i >= 0; i--)
-            token = token << 8 | state[1 + i];
-        memcpy(after, state + 9, klen);
-        after[klen] = '\0';
         rc = continue_cached(b, prefix, token, after, limit, out);
         if (rc != KVSTORE_NOTFOUND)
             return rc;
