@@ -117,58 +117,6 @@ static void store_close(void *store)
     free(s);
 }
 
-static int bucket_open(void **out, void *store, const char *name, bool create)
-{
-    kvf_store *s = store;
-    *out = NULL;
-    if (create) {
-        if (mkdirat(s->rootfd, name, 0700) == 0) {
-            /* a new bucket's directory entry must outlast a crash too */
-            if (s->sync && fsync(s->rootfd) < 0)
-                return kvf_errno(errno, "fsync store directory", name);
-        } else if (errno != EEXIST) {
-            return kvf_errno(errno, "create bucket directory", name);
-        }
-    }
-    /* O_NOFOLLOW: a symlink planted in the root in place of a bucket
-     * would lead out of the store. */
-    int fd = openat(s->rootfd, name,
-                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return kvstore_set_error(KVSTORE_ENOSTORE, "file: no bucket "
-                                     "'%s'", name);
-        return kvf_errno(errno, "open bucket directory", name);
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int err = errno;
-        close(fd);
-        return kvf_errno(err, "stat bucket directory", name);
-    }
-    kvf_bucket *b = calloc(1, sizeof *b);
-    if (b == NULL) {
-        close(fd);
-        return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
-    }
-    b->store = s;
-    b->dfd = fd;
-    b->dev = st.st_dev;
-    b->ino = st.st_ino;
-    strncpy(b->name, name, KVSTORE_BUCKET_NAME_MAX);
-    *out = b;
-    return KVSTORE_OK;
-}
-
-static void bucket_close(void *bucket)
-{
-    kvf_bucket *b = bucket;
-    if (b == NULL)
-        return;
-    close(b->dfd);
-    free(b);
-}
-
 static const char *const file_options[] = {"sync", NULL};
 
 const kvstore_backend kvstore_builtin_file = {
@@ -177,8 +125,8 @@ const kvstore_backend kvstore_builtin_file = {
     .options = file_options,
     .store_open = store_open,
     .store_close = store_close,
-    .bucket_open = bucket_open,
-    .bucket_close = bucket_close,
+    .bucket_open = kvf_bucket_open,
+    .bucket_close = kvf_bucket_close,
     .get = kvf_get,
     .set = kvf_set,
     .del = kvf_del,
@@ -195,4 +143,7 @@ const kvstore_backend kvstore_builtin_file = {
     /* Watches of other processes' writes come from inotify and read the
      * file after the event, so a value may be newer than its event. */
     .caps = KVSTORE_CAP_WATCH_LATE_VALUES | KVSTORE_CAP_WATCH_CROSS_PROCESS,
+    .bucket_list = kvf_bucket_list,
+    .bucket_remove = kvf_bucket_remove,
+    .bucket_info = kvf_bucket_info,
 };

@@ -123,6 +123,17 @@ KVF_HIDDEN uint64_t kvf_random(kvf_store *s);
 /* Maps errno of a failed system call to a status with a message. */
 KVF_HIDDEN int kvf_errno(int err, const char *what, const char *bucket);
 
+/* ---- bucket.c: buckets ---------------------------------------------- */
+
+KVF_HIDDEN int kvf_bucket_open(void **out, void *store, const char *name,
+                               bool create);
+KVF_HIDDEN void kvf_bucket_close(void *bucket);
+KVF_HIDDEN int kvf_bucket_list(void *store, const char *cursor, size_t limit,
+                               kvstore_keys **out);
+KVF_HIDDEN int kvf_bucket_remove(void *store, const char *name);
+KVF_HIDDEN int kvf_bucket_info(void *store, const char *name,
+                               kvstore_bucket_stat *info);
+
 /* ---- ops.c: the store interface, atomics ----------------------------- */
 
 KVF_HIDDEN int kvf_get(void *bucket, const char *key, void **value,
@@ -150,6 +161,13 @@ KVF_HIDDEN int kvf_list_keys(void *bucket, const char *prefix,
                              const char *cursor, size_t limit,
                              kvstore_keys **out);
 KVF_HIDDEN void kvf_walks_free(kvf_store *s);
+/* The key an entry of the bucket directory holds, into `key`
+ * (KVSTORE_KEY_MAX + 1 bytes); returns its length, or 0 when the entry is
+ * not a key file (reserved name, not a regular file, not a canonical
+ * name, a hashed file not named after its key). Removes stale temps. */
+struct dirent;
+KVF_HIDDEN size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de,
+                                char *key);
 /* Sorts `n` NUL-terminated strings byte-wise (sort.c); false on out of
  * memory. */
 KVF_HIDDEN bool kvf_sort_keys(char **keys, size_t n);

@@ -89,6 +89,21 @@ static bool is_plain_file(kvf_bucket *b, const struct dirent *de)
            S_ISREG(st.st_mode);
 }
 
+size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de, char *key)
+{
+    if (de->d_name[0] == '.') {
+        /* reserved: temp files, the lock file, "." and ".." */
+        if (strncmp(de->d_name, ".tmp.", 5) == 0)
+            reap_temp(b, de->d_name);
+        return 0;
+    }
+    if (!is_plain_file(b, de))
+        return 0;
+    if (kvf_name_is_hashed(de->d_name))
+        return kvf_record_key(b, de->d_name, key);
+    return kvf_name_decode(de->d_name, key);
+}
+
 /* Reads the bucket directory into a new snapshot of the keys that start
  * with `prefix` and sort after `after` (NULL: all), sorted. */
 static int scan(kvf_bucket *b, const char *prefix, const char *after,
@@ -125,18 +140,7 @@ static int scan(kvf_bucket *b, const char *prefix, const char *after,
             }
             break;
         }
-        if (de->d_name[0] == '.') {
-            /* reserved: temp files, the lock file, "." and ".." */
-            if (strncmp(de->d_name, ".tmp.", 5) == 0)
-                reap_temp(b, de->d_name);
-            continue;
-        }
-        if (!is_plain_file(b, de))
-            continue;
-        if (kvf_name_is_hashed(de->d_name))
-            klen = kvf_record_key(b, de->d_name, key);
-        else
-            klen = kvf_name_decode(de->d_name, key);
+        klen = kvf_entry_key(b, de, key);
         if (klen == 0 || klen < plen || memcmp(key, prefix, plen) != 0 ||
             (after && strcmp(key, after) <= 0))
             continue;

@@ -1,0 +1,340 @@
+/*
+ * File backend: bucket management (kvstore_bucket_list, _remove, _info).
+ * Listing pages through exactly the bucket directories of the root, in
+ * byte-wise order, and parses its cursor states strictly; removal empties
+ * a bucket without ever following a symlink out of it; info counts the
+ * keys a listing would return.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <kvstore/backend.h>
+
+#include "internal.h" /* the core's cursor wrapper, to forge states */
+#include "util.h"
+
+#define NBUCKETS 23
+
+static void path_of(char *out, size_t cap, const char *dir, const char *rel)
+{
+    snprintf(out, cap, "%s/%s", dir, rel);
+}
+
+static void touch(const char *dir, const char *rel)
+{
+    char p[4400];
+    path_of(p, sizeof p, dir, rel);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "x", 1), 1);
+    close(fd);
+}
+
+static void make_dir(const char *dir, const char *rel)
+{
+    char p[4400];
+    path_of(p, sizeof p, dir, rel);
+    assert_int_equal(mkdir(p, 0700), 0);
+}
+
+static bool exists_at(const char *dir, const char *rel)
+{
+    char p[4400];
+    struct stat st;
+    path_of(p, sizeof p, dir, rel);
+    return lstat(p, &st) == 0;
+}
+
+/* Lists every bucket name with pages of `limit` into `names` (each
+ * strdup'd); returns the count. Order and uniqueness are checked. */
+static size_t list_all(kvstore_store *s, size_t limit, char **names,
+                       size_t cap)
+{
+    char *cur = NULL;
+    size_t n = 0;
+    for (int pages = 0;; pages++) {
+        kvstore_keys *page = NULL;
+        assert_true(pages < 100);
+        int rc = kvstore_bucket_list(s, cur, limit, &page);
+        if (rc != KVSTORE_OK)
+            fail_msg("bucket_list: %s", kvstore_errmsg());
+        assert_true(page->count <= limit);
+        for (size_t i = 0; i < page->count; i++) {
+            assert_true(n < cap);
+            if (n > 0 && strcmp(names[n - 1], page->keys[i]) >= 0)
+                fail_msg("'%s' listed after '%s'", page->keys[i],
+                         names[n - 1]);
+            names[n++] = strdup(page->keys[i]);
+        }
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        if (cur == NULL)
+            return n;
+    }
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+}
+
+/* Only directories with valid bucket names are buckets: files, symlinks,
+ * reserved and invalid names in the root are not listed. */
+static void test_list_pages(void **state)
+{
+    (void)state;
+    char *dir = tmp_new(), *outside = tmp_new(), link[4400];
+    kvstore_store *s = open_store(dir, "?sync=false");
+    char want[NBUCKETS][16];
+    for (int i = 0; i < NBUCKETS; i++) {
+        /* made in reverse so that directory order is not sorted order */
+        snprintf(want[NBUCKETS - 1 - i], sizeof want[0], "b%02d",
+                 NBUCKETS - 1 - i);
+        kvstore_bucket *b = open_bucket(s, want[NBUCKETS - 1 - i]);
+        kvstore_bucket_close(b);
+    }
+    touch(dir, "plainfile");        /* a valid name, but a file */
+    make_dir(dir, ".hidden");       /* reserved */
+    make_dir(dir, "bad name");      /* not a bucket name */
+    path_of(link, sizeof link, dir, "alink");
+    assert_int_equal(symlink(outside, link), 0);
+
+    char *names[64];
+    for (size_t limit = 1; limit <= 30; limit += 6) {
+        size_t n = list_all(s, limit, names, 64);
+        assert_int_equal(n, NBUCKETS);
+        for (size_t i = 0; i < n; i++)
+            assert_string_equal(names[i], want[i]);
+        free_names(names, n);
+    }
+    /* limit 0 is the backend's choice: all of them here */
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, NBUCKETS);
+    assert_null(page->cursor);
+    kvstore_keys_free(page);
+    kvstore_close(s);
+    tmp_free(outside);
+    tmp_free(dir);
+}
+
+/* An empty store lists no bucket and no cursor. */
+static void test_list_empty(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_bucket_list(s, NULL, 10, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 0);
+    assert_null(page->cursor);
+    kvstore_keys_free(page);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* States are parsed strictly: the core's checksum is public, so a forged
+ * state is EINVAL or a position among this store's buckets. */
+static void test_list_forged_states(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    const char *buckets[] = {"a", "m", "n", "z"};
+    for (size_t i = 0; i < 4; i++)
+        kvstore_bucket_close(open_bucket(s, buckets[i]));
+
+    char long_name[KVSTORE_BUCKET_NAME_MAX + 8];
+    memset(long_name, 'q', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    char too_long[sizeof long_name + 4];
+    snprintf(too_long, sizeof too_long, "b1.%s", long_name);
+    const char *bad[] = {"b1.", "b1", "b2.m", "b1.m n", "b1.../x",
+                         "b1.m/", "f1.0000000000000000.m", too_long};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *cursor = NULL;
+        kvstore_keys *page = (kvstore_keys *)&cursor;
+        assert_int_equal(kvs_cursor_wrap(&cursor, s, NULL, bad[i]),
+                         KVSTORE_OK);
+        int rc = kvstore_bucket_list(s, cursor, 10, &page);
+        if (rc != KVSTORE_EINVAL)
+            fail_msg("state '%s': rc %d", bad[i], rc);
+        assert_null(page);
+        kvstore_free(cursor);
+    }
+    /* A well-formed forged position lists the names after it. */
+    char *cursor = NULL;
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvs_cursor_wrap(&cursor, s, NULL, "b1.m"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_list(s, cursor, 10, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 2);
+    assert_string_equal(page->keys[0], "n");
+    assert_string_equal(page->keys[1], "z");
+    kvstore_keys_free(page);
+    kvstore_free(cursor);
+    /* A key-list cursor of a bucket is not a bucket-list cursor. */
+    kvstore_bucket *b = open_bucket(s, "a");
+    set_str(b, "k1", "v");
+    set_str(b, "k2", "v");
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 1, &page), KVSTORE_OK);
+    assert_non_null(page->cursor);
+    kvstore_keys *other = (kvstore_keys *)&cursor;
+    assert_int_equal(kvstore_bucket_list(s, page->cursor, 10, &other),
+                     KVSTORE_EINVAL);
+    assert_null(other);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* Removal deletes every key (escaped and hashed names), planted
+ * subdirectories, and symlinks themselves, never what they point to. */
+static void test_remove(void **state)
+{
+    (void)state;
+    char *dir = tmp_new(), *outside = tmp_new(), p[4400], key[400];
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "gone");
+    kvstore_bucket *keep = open_bucket(s, "kept");
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        set_str(b, key, "v");
+    }
+    memset(key, 'L', 300); /* a hashed-form name */
+    key[300] = '\0';
+    set_str(b, key, "long");
+    set_str(keep, "k1", "stays");
+    touch(outside, "victim");
+    make_dir(outside, "sub");
+    touch(outside, "sub/victim2");
+    snprintf(p, sizeof p, "%s/gone/escape", dir);
+    assert_int_equal(symlink(outside, p), 0);
+    make_dir(dir, "gone/planted");
+    touch(dir, "gone/planted/file");
+
+    assert_int_equal(kvstore_bucket_remove(s, "gone"), KVSTORE_OK);
+    assert_false(exists_at(dir, "gone"));
+    assert_true(exists_at(outside, "victim"));
+    assert_true(exists_at(outside, "sub/victim2"));
+    /* nothing left behind in the root but the other bucket */
+    char *names[8];
+    size_t n = list_all(s, 10, names, 8);
+    assert_int_equal(n, 1);
+    assert_string_equal(names[0], "kept");
+    free_names(names, n);
+    expect_str(keep, "k1", "stays");
+    /* The open handle sees the bucket empty. */
+    void *v = NULL;
+    size_t len = 0;
+    assert_int_equal(kvstore_get(b, "k1", &v, &len), KVSTORE_NOTFOUND);
+    kvstore_bucket_close(b);
+    /* Again: no such bucket. A new bucket of that name starts empty. */
+    assert_int_equal(kvstore_bucket_remove(s, "gone"), KVSTORE_ENOSTORE);
+    b = open_bucket(s, "gone");
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 0);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_bucket_close(keep);
+    kvstore_close(s);
+    tmp_free(outside);
+    tmp_free(dir);
+}
+
+/* A symlink in the root under a bucket's name is not a bucket: removal
+ * and info refuse it and leave its target alone; a file under a bucket's
+ * name is no bucket. */
+static void test_remove_refuses_links(void **state)
+{
+    (void)state;
+    char *dir = tmp_new(), *outside = tmp_new(), p[4400];
+    kvstore_store *s = open_store(dir, "?sync=false");
+    touch(outside, "victim");
+    snprintf(p, sizeof p, "%s/linked", dir);
+    assert_int_equal(symlink(outside, p), 0);
+    touch(dir, "afile");
+
+    int rc = kvstore_bucket_remove(s, "linked");
+    assert_int_not_equal(rc, KVSTORE_OK);
+    assert_non_null(strstr(kvstore_errmsg(), "symbolic link"));
+    assert_true(exists_at(outside, "victim"));
+    assert_true(exists_at(dir, "linked"));
+    kvstore_bucket_stat info = {.version = KVSTORE_BUCKET_STAT_VERSION};
+    assert_int_not_equal(kvstore_bucket_info(s, "linked", &info),
+                         KVSTORE_OK);
+    assert_non_null(strstr(kvstore_errmsg(), "symbolic link"));
+    /* bucket_open says why, not "Not a directory" */
+    kvstore_bucket *b = NULL;
+    assert_int_not_equal(kvstore_bucket_open(&b, s, "linked"), KVSTORE_OK);
+    assert_non_null(strstr(kvstore_errmsg(), "symbolic link"));
+
+    assert_int_equal(kvstore_bucket_remove(s, "afile"), KVSTORE_ENOSTORE);
+    assert_true(exists_at(dir, "afile"));
+    assert_int_equal(kvstore_bucket_info(s, "afile", &info),
+                     KVSTORE_ENOSTORE);
+    assert_int_equal(kvstore_bucket_remove(s, "missing"), KVSTORE_ENOSTORE);
+    kvstore_close(s);
+    tmp_free(outside);
+    tmp_free(dir);
+}
+
+/* info counts what a listing returns: not temp files, foreign files or
+ * hashed files that do not hold their own key. */
+static void test_info(void **state)
+{
+    (void)state;
+    char *dir = tmp_new(), key[400];
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "i");
+    kvstore_bucket_stat info = {.version = KVSTORE_BUCKET_STAT_VERSION};
+
+    assert_int_equal(kvstore_bucket_info(s, "i", &info), KVSTORE_OK);
+    assert_int_equal(info.keys, 0);
+    for (int i = 0; i < 17; i++) {
+        snprintf(key, sizeof key, "key/%d", i);
+        set_str(b, key, "v");
+    }
+    memset(key, 'h', 300);
+    key[300] = '\0';
+    set_str(b, key, "hashed");
+    touch(dir, "i/.tmp.00000000000000cc");
+    touch(dir, "i/~0000000000000000000000000000000000000000000000000000000000000000");
+    touch(dir, "i/not%2"); /* not a canonical name */
+    make_dir(dir, "i/adir");
+    assert_int_equal(kvstore_bucket_info(s, "i", &info), KVSTORE_OK);
+    assert_int_equal(info.keys, 18);
+    assert_int_equal(info.max_value, (uint64_t)1 << 30);
+    assert_int_equal(info.ttl_ms, 0);
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, (size_t)info.keys);
+    kvstore_keys_free(page);
+    assert_int_equal(kvstore_delete(b, "key/3"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_info(s, "i", &info), KVSTORE_OK);
+    assert_int_equal(info.keys, 17);
+    assert_int_equal(kvstore_bucket_info(s, "nope", &info),
+                     KVSTORE_ENOSTORE);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_list_pages),
+        cmocka_unit_test(test_list_empty),
+        cmocka_unit_test(test_list_forged_states),
+        cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_remove_refuses_links),
+        cmocka_unit_test(test_info),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
