@@ -134,7 +134,7 @@ KVF_HIDDEN int kvf_bucket_remove(void *store, const char *name);
 KVF_HIDDEN int kvf_bucket_info(void *store, const char *name,
                                kvstore_bucket_stat *info);
 
-/* ---- ops.c: the store interface, atomics ----------------------------- */
+/* ---- store.c: single keys -------------------------------------------- */
 
 KVF_HIDDEN int kvf_get(void *bucket, const char *key, void **value,
                        size_t *len);
@@ -142,18 +142,29 @@ KVF_HIDDEN int kvf_set(void *bucket, const char *key, const void *value,
                        size_t len);
 KVF_HIDDEN int kvf_del(void *bucket, const char *key);
 KVF_HIDDEN int kvf_exists(void *bucket, const char *key, bool *exists);
+/* set and delete without the directory fsync, so a batch can share one. */
+KVF_HIDDEN int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
+                           size_t len);
+KVF_HIDDEN int kvf_del_one(kvf_bucket *b, const char *key);
+/* KVSTORE_ETOOBIG with a message naming the limit. */
+KVF_HIDDEN int kvf_too_big(size_t len);
+
+/* ---- batch.c ---------------------------------------------------------- */
+
 KVF_HIDDEN int kvf_set_many(void *bucket, const char *const *keys,
                             const void *const *values, const size_t *lens,
                             size_t n);
 KVF_HIDDEN int kvf_delete_many(void *bucket, const char *const *keys,
                                size_t n);
+
+/* ---- atomics.c -------------------------------------------------------- */
+
 KVF_HIDDEN int kvf_increment(void *bucket, const char *key, int64_t delta,
                              int64_t *result);
 KVF_HIDDEN int kvf_cas_open(void **out, void *bucket, const char *key,
                             bool *found, const void **value, size_t *len);
 KVF_HIDDEN int kvf_cas_swap(void *cas, const void *value, size_t len);
 KVF_HIDDEN void kvf_cas_free(void *cas);
-/* Strict ASCII decimal int64: optional '-', 1..19 digits, no overflow. */
 
 /* ---- list.c ---------------------------------------------------------- */
 

@@ -1,145 +1,18 @@
 /*
- * libkvstore - file backend: get, set, delete, exists, batches, increment
- * and compare-and-swap.
+ * libkvstore - file backend: increment and compare-and-swap.
  *
- * Writers of a key serialise on its lock (record.c) only around the step
- * that must see the current state: the rename (set, CAS) or unlink
- * (delete), and for increment the read-modify-write. Writing and fsyncing
- * a new value happens before the lock is taken, so writers of one key do
- * not wait on each other's disk flushes except in increment.
+ * Increment holds the key's lock (record.c) across its read-modify-write;
+ * compare-and-swap writes its temp file first and holds the lock only to
+ * check the snapshot's write id and rename.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static int too_big(size_t len)
-{
-    return kvstore_set_error(KVSTORE_ETOOBIG, "file: a value of %zu bytes "
-                             "exceeds the limit of %zu bytes (1 GiB)", len,
-                             KVF_VALUE_MAX);
-}
-
-int kvf_get(void *bucket, const char *key, void **value, size_t *len)
-{
-    kvf_bucket *b = bucket;
-    char name[KVF_NAME_BUF];
-    kvf_record rec;
-    size_t klen = strlen(key);
-
-    *value = NULL;
-    *len = 0;
-    kvf_name_encode(key, klen, name);
-    int rc = kvf_record_read(b, name, key, klen, true, &rec);
-    if (rc == KVSTORE_OK) {
-        *value = rec.value;
-        *len = rec.len;
-    }
-    return rc;
-}
-
-int kvf_exists(void *bucket, const char *key, bool *exists)
-{
-    kvf_bucket *b = bucket;
-    char name[KVF_NAME_BUF];
-    kvf_record rec;
-    size_t klen = strlen(key);
-
-    kvf_name_encode(key, klen, name);
-    int rc = kvf_record_read(b, name, key, klen, false, &rec);
-    *exists = rc == KVSTORE_OK;
-    return rc == KVSTORE_NOTFOUND ? KVSTORE_OK : rc;
-}
-
-/* set without the directory fsync, so a batch can share one. */
-static int set_one(kvf_bucket *b, const char *key, const void *value,
-                   size_t len)
-{
-    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
-    uint64_t version;
-    size_t klen = strlen(key);
-    kvf_lock_t lk;
-
-    if (len > KVF_VALUE_MAX)
-        return too_big(len);
-    kvf_name_encode(key, klen, name);
-    int rc = kvf_temp_write(b, key, klen, value, len, tmp, &version);
-    if (rc != KVSTORE_OK)
-        return rc;
-    rc = kvf_lock(b, name, &lk);
-    if (rc != KVSTORE_OK) {
-        kvf_temp_discard(b, tmp);
-        return rc;
-    }
-    rc = kvf_temp_commit(b, tmp, name);
-    kvf_unlock(&lk);
-    return rc;
-}
-
-static int del_one(kvf_bucket *b, const char *key)
-{
-    char name[KVF_NAME_BUF];
-    kvf_lock_t lk;
-
-    kvf_name_encode(key, strlen(key), name);
-    int rc = kvf_lock(b, name, &lk);
-    if (rc != KVSTORE_OK)
-        return rc;
-    if (unlinkat(b->dfd, name, 0) < 0 && errno != ENOENT)
-        rc = kvf_errno(errno, "delete", b->name);
-    kvf_unlock(&lk);
-    return rc;
-}
-
-int kvf_set(void *bucket, const char *key, const void *value, size_t len)
-{
-    int rc = set_one(bucket, key, value, len);
-    return rc == KVSTORE_OK ? kvf_dir_sync(bucket) : rc;
-}
-
-int kvf_del(void *bucket, const char *key)
-{
-    int rc = del_one(bucket, key);
-    return rc == KVSTORE_OK ? kvf_dir_sync(bucket) : rc;
-}
-
-/* Batches pay one directory fsync for all their renames. */
-int kvf_set_many(void *bucket, const char *const *keys,
-                 const void *const *values, const size_t *lens, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (lens[i] > KVF_VALUE_MAX)
-            return too_big(lens[i]);
-    for (size_t i = 0; i < n; i++) {
-        int rc = set_one(bucket, keys[i], values[i], lens[i]);
-        if (rc != KVSTORE_OK) {
-            if (i > 0)
-                kvf_dir_sync(bucket);
-            return rc;
-        }
-    }
-    return kvf_dir_sync(bucket);
-}
-
-int kvf_delete_many(void *bucket, const char *const *keys, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int rc = del_one(bucket, keys[i]);
-        if (rc != KVSTORE_OK) {
-            if (i > 0)
-                kvf_dir_sync(bucket);
-            return rc;
-        }
-    }
-    return kvf_dir_sync(bucket);
-}
 
 int kvf_increment(void *bucket, const char *key, int64_t delta,
                   int64_t *result)
@@ -239,7 +112,7 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
     kvf_lock_t lk;
 
     if (len > KVF_VALUE_MAX)
-        return too_big(len);
+        return kvf_too_big(len);
     kvf_name_encode(cas->key, klen, name);
     int rc = kvf_temp_write(b, cas->key, klen, value, len, tmp, &version);
     if (rc != KVSTORE_OK)

@@ -1,0 +1,41 @@
+/*
+ * libkvstore - file backend: batches of sets and deletes.
+ *
+ * Each key is written as a single set or delete would write it (store.c);
+ * what a batch saves is the directory fsync, paid once for all renames.
+ * A batch is not atomic as a whole (docs/backends/file.md).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "file.h"
+
+int kvf_set_many(void *bucket, const char *const *keys,
+                 const void *const *values, const size_t *lens, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] > KVF_VALUE_MAX)
+            return kvf_too_big(lens[i]);
+    for (size_t i = 0; i < n; i++) {
+        int rc = kvf_set_one(bucket, keys[i], values[i], lens[i]);
+        if (rc != KVSTORE_OK) {
+            if (i > 0)
+                kvf_dir_sync(bucket);
+            return rc;
+        }
+    }
+    return kvf_dir_sync(bucket);
+}
+
+int kvf_delete_many(void *bucket, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = kvf_del_one(bucket, keys[i]);
+        if (rc != KVSTORE_OK) {
+            if (i > 0)
+                kvf_dir_sync(bucket);
+            return rc;
+        }
+    }
+    return kvf_dir_sync(bucket);
+}
+

@@ -1,0 +1,106 @@
+/*
+ * libkvstore - file backend: get, set, delete, exists of one key.
+ *
+ * Writers of a key serialise on its lock (record.c) only around the step
+ * that must see the current state: the rename (set, CAS) or unlink
+ * (delete), and for increment the read-modify-write. Writing and fsyncing
+ * a new value happens before the lock is taken, so writers of one key do
+ * not wait on each other's disk flushes except in increment (atomics.c).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "file.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+int kvf_too_big(size_t len)
+{
+    return kvstore_set_error(KVSTORE_ETOOBIG, "file: a value of %zu bytes "
+                             "exceeds the limit of %zu bytes (1 GiB)", len,
+                             KVF_VALUE_MAX);
+}
+
+int kvf_get(void *bucket, const char *key, void **value, size_t *len)
+{
+    kvf_bucket *b = bucket;
+    char name[KVF_NAME_BUF];
+    kvf_record rec;
+    size_t klen = strlen(key);
+
+    *value = NULL;
+    *len = 0;
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_record_read(b, name, key, klen, true, &rec);
+    if (rc == KVSTORE_OK) {
+        *value = rec.value;
+        *len = rec.len;
+    }
+    return rc;
+}
+
+int kvf_exists(void *bucket, const char *key, bool *exists)
+{
+    kvf_bucket *b = bucket;
+    char name[KVF_NAME_BUF];
+    kvf_record rec;
+    size_t klen = strlen(key);
+
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_record_read(b, name, key, klen, false, &rec);
+    *exists = rc == KVSTORE_OK;
+    return rc == KVSTORE_NOTFOUND ? KVSTORE_OK : rc;
+}
+
+int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
+                   size_t len)
+{
+    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
+    uint64_t version;
+    size_t klen = strlen(key);
+    kvf_lock_t lk;
+
+    if (len > KVF_VALUE_MAX)
+        return kvf_too_big(len);
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_temp_write(b, key, klen, value, len, tmp, &version);
+    if (rc != KVSTORE_OK)
+        return rc;
+    rc = kvf_lock(b, name, &lk);
+    if (rc != KVSTORE_OK) {
+        kvf_temp_discard(b, tmp);
+        return rc;
+    }
+    rc = kvf_temp_commit(b, tmp, name);
+    kvf_unlock(&lk);
+    return rc;
+}
+
+int kvf_del_one(kvf_bucket *b, const char *key)
+{
+    char name[KVF_NAME_BUF];
+    kvf_lock_t lk;
+
+    kvf_name_encode(key, strlen(key), name);
+    int rc = kvf_lock(b, name, &lk);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (unlinkat(b->dfd, name, 0) < 0 && errno != ENOENT)
+        rc = kvf_errno(errno, "delete", b->name);
+    kvf_unlock(&lk);
+    return rc;
+}
+
+int kvf_set(void *bucket, const char *key, const void *value, size_t len)
+{
+    int rc = kvf_set_one(bucket, key, value, len);
+    return rc == KVSTORE_OK ? kvf_dir_sync(bucket) : rc;
+}
+
+int kvf_del(void *bucket, const char *key)
+{
+    int rc = kvf_del_one(bucket, key);
+    return rc == KVSTORE_OK ? kvf_dir_sync(bucket) : rc;
+}
+
