@@ -4,7 +4,9 @@
  * One directory per store (the URI path), one subdirectory per bucket,
  * one file per key. docs/backends/file.md describes the layout, the key
  * encoding and the guarantees; this header only ties the small source
- * files together. Everything here is hidden inside libkvstore.
+ * files together. Nothing here is exported from libkvstore: the backend
+ * is its own static library compiled with hidden visibility (meson.build),
+ * and libkvstore exports only what src/kvstore.map lists.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -19,8 +21,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define KVF_HIDDEN __attribute__((visibility("hidden")))
 
 /* Largest value accepted (docs/backends/file.md, "Limits"). */
 #define KVF_VALUE_MAX ((size_t)1 << 30)
@@ -72,43 +72,43 @@ typedef struct kvf_record {
 
 /* Writes the file name of `key` (klen bytes) into `name` (KVF_NAME_BUF
  * bytes, NUL-terminated). Never fails for a valid key. */
-KVF_HIDDEN void kvf_name_encode(const char *key, size_t klen, char *name);
+void kvf_name_encode(const char *key, size_t klen, char *name);
 /* True if `name` is a hashed-form name ("~" + 64 lower-case hex). */
-KVF_HIDDEN bool kvf_name_is_hashed(const char *name);
+bool kvf_name_is_hashed(const char *name);
 /* Decodes an escaped-form name into `key` (KVSTORE_KEY_MAX + 1 bytes,
  * NUL-terminated) and returns its length, or 0 if `name` is not the
  * canonical encoding of a valid key (then it is not a key file). */
-KVF_HIDDEN size_t kvf_name_decode(const char *name, char *key);
+size_t kvf_name_decode(const char *name, char *key);
 /* True if `name` is exactly the hashed-form name of `key`. */
-KVF_HIDDEN bool kvf_name_matches(const char *name, const char *key,
-                                 size_t klen);
+bool kvf_name_matches(const char *name, const char *key,
+                      size_t klen);
 /* SHA-256 of `len` bytes (sha256.c). */
-KVF_HIDDEN void kvf_sha256(const void *data, size_t len, uint8_t out[32]);
+void kvf_sha256(const void *data, size_t len, uint8_t out[32]);
 
 /* ---- record.c: files, temp files, locks ------------------------------ */
 
 /* Reads the record of `key` stored under `name`. Returns KVSTORE_OK,
  * KVSTORE_NOTFOUND or an error (with message). With want_value false only
  * the header is checked and rec->value stays NULL. */
-KVF_HIDDEN int kvf_record_read(kvf_bucket *b, const char *name,
-                               const char *key, size_t klen,
-                               bool want_value, kvf_record *rec);
+int kvf_record_read(kvf_bucket *b, const char *name,
+                    const char *key, size_t klen,
+                    bool want_value, kvf_record *rec);
 /* Reads the key stored in a hashed-form file; returns its length, or 0
  * if the file is missing, not a valid record or not named after its key.
  * `key` has KVSTORE_KEY_MAX + 1 bytes. */
-KVF_HIDDEN size_t kvf_record_key(kvf_bucket *b, const char *name, char *key);
+size_t kvf_record_key(kvf_bucket *b, const char *name, char *key);
 /* Writes a complete record to a new temp file (fsynced when the store
  * syncs) and returns its name in `tmp` (KVF_TEMP_NAME_BUF bytes) and its
  * write id. */
-KVF_HIDDEN int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
-                              const void *value, size_t len, char *tmp,
-                              uint64_t *version);
+int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
+                   const void *value, size_t len, char *tmp,
+                   uint64_t *version);
 /* Atomically replaces `name` with the temp file; on failure removes it. */
-KVF_HIDDEN int kvf_temp_commit(kvf_bucket *b, const char *tmp,
-                               const char *name);
-KVF_HIDDEN void kvf_temp_discard(kvf_bucket *b, const char *tmp);
+int kvf_temp_commit(kvf_bucket *b, const char *tmp,
+                    const char *name);
+void kvf_temp_discard(kvf_bucket *b, const char *tmp);
 /* fsyncs the bucket directory when the store syncs. */
-KVF_HIDDEN int kvf_dir_sync(kvf_bucket *b);
+int kvf_dir_sync(kvf_bucket *b);
 /* A held write lock (record.c). */
 typedef struct kvf_lock_t {
     int fd;          /* the lock file; closing it drops the OFD lock */
@@ -116,87 +116,87 @@ typedef struct kvf_lock_t {
 } kvf_lock_t;
 /* Takes the cross-process, cross-thread write lock of `name`; release it
  * with kvf_unlock. */
-KVF_HIDDEN int kvf_lock(kvf_bucket *b, const char *name, kvf_lock_t *lk);
-KVF_HIDDEN void kvf_unlock(kvf_lock_t *lk);
+int kvf_lock(kvf_bucket *b, const char *name, kvf_lock_t *lk);
+void kvf_unlock(kvf_lock_t *lk);
 /* A fresh random 64-bit number (write ids, temp names, walk tokens). */
-KVF_HIDDEN uint64_t kvf_random(kvf_store *s);
+uint64_t kvf_random(kvf_store *s);
 /* Maps errno of a failed system call to a status with a message. */
-KVF_HIDDEN int kvf_errno(int err, const char *what, const char *bucket);
+int kvf_errno(int err, const char *what, const char *bucket);
 
 /* ---- bucket.c: buckets ---------------------------------------------- */
 
-KVF_HIDDEN int kvf_bucket_open(void **out, void *store, const char *name,
-                               bool create);
-KVF_HIDDEN void kvf_bucket_close(void *bucket);
-KVF_HIDDEN int kvf_bucket_list(void *store, const char *cursor, size_t limit,
-                               kvstore_keys **out);
-KVF_HIDDEN int kvf_bucket_remove(void *store, const char *name);
-KVF_HIDDEN int kvf_bucket_info(void *store, const char *name,
-                               kvstore_bucket_stat *info);
+int kvf_bucket_open(void **out, void *store, const char *name,
+                    bool create);
+void kvf_bucket_close(void *bucket);
+int kvf_bucket_list(void *store, const char *cursor, size_t limit,
+                    kvstore_keys **out);
+int kvf_bucket_remove(void *store, const char *name);
+int kvf_bucket_info(void *store, const char *name,
+                    kvstore_bucket_stat *info);
 
 /* ---- store.c: single keys -------------------------------------------- */
 
-KVF_HIDDEN int kvf_get(void *bucket, const char *key, void **value,
-                       size_t *len);
-KVF_HIDDEN int kvf_set(void *bucket, const char *key, const void *value,
-                       size_t len);
-KVF_HIDDEN int kvf_del(void *bucket, const char *key);
-KVF_HIDDEN int kvf_exists(void *bucket, const char *key, bool *exists);
+int kvf_get(void *bucket, const char *key, void **value,
+            size_t *len);
+int kvf_set(void *bucket, const char *key, const void *value,
+            size_t len);
+int kvf_del(void *bucket, const char *key);
+int kvf_exists(void *bucket, const char *key, bool *exists);
 /* set and delete without the directory fsync, so a batch can share one. */
-KVF_HIDDEN int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
-                           size_t len);
-KVF_HIDDEN int kvf_del_one(kvf_bucket *b, const char *key);
+int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
+                size_t len);
+int kvf_del_one(kvf_bucket *b, const char *key);
 /* KVSTORE_ETOOBIG with a message naming the limit. */
-KVF_HIDDEN int kvf_too_big(size_t len);
+int kvf_too_big(size_t len);
 
 /* ---- batch.c ---------------------------------------------------------- */
 
-KVF_HIDDEN int kvf_set_many(void *bucket, const char *const *keys,
-                            const void *const *values, const size_t *lens,
-                            size_t n);
-KVF_HIDDEN int kvf_delete_many(void *bucket, const char *const *keys,
-                               size_t n);
+int kvf_set_many(void *bucket, const char *const *keys,
+                 const void *const *values, const size_t *lens,
+                 size_t n);
+int kvf_delete_many(void *bucket, const char *const *keys,
+                    size_t n);
 
 /* ---- atomics.c -------------------------------------------------------- */
 
-KVF_HIDDEN int kvf_increment(void *bucket, const char *key, int64_t delta,
-                             int64_t *result);
-KVF_HIDDEN int kvf_cas_open(void **out, void *bucket, const char *key,
-                            bool *found, const void **value, size_t *len);
-KVF_HIDDEN int kvf_cas_swap(void *cas, const void *value, size_t len);
-KVF_HIDDEN void kvf_cas_free(void *cas);
+int kvf_increment(void *bucket, const char *key, int64_t delta,
+                  int64_t *result);
+int kvf_cas_open(void **out, void *bucket, const char *key,
+                 bool *found, const void **value, size_t *len);
+int kvf_cas_swap(void *cas, const void *value, size_t len);
+void kvf_cas_free(void *cas);
 
 /* ---- list.c ---------------------------------------------------------- */
 
-KVF_HIDDEN int kvf_list_keys(void *bucket, const char *prefix,
-                             const char *cursor, size_t limit,
-                             kvstore_keys **out);
-KVF_HIDDEN void kvf_walks_free(kvf_store *s);
+int kvf_list_keys(void *bucket, const char *prefix,
+                  const char *cursor, size_t limit,
+                  kvstore_keys **out);
+void kvf_walks_free(kvf_store *s);
 /* The key an entry of the bucket directory holds, into `key`
  * (KVSTORE_KEY_MAX + 1 bytes); returns its length, or 0 when the entry is
  * not a key file (reserved name, not a regular file, not a canonical
  * name, a hashed file not named after its key). Removes stale temps. */
 struct dirent;
-KVF_HIDDEN size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de,
-                                char *key);
+size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de,
+                     char *key);
 /* Sorts `n` NUL-terminated strings byte-wise (sort.c); false on out of
  * memory. */
-KVF_HIDDEN bool kvf_sort_keys(char **keys, size_t n);
+bool kvf_sort_keys(char **keys, size_t n);
 
 /* ---- watch.c --------------------------------------------------------- */
 
-KVF_HIDDEN int kvf_watch_start(void **out, void *bucket, const char *prefix,
-                               kvstore_watch_fn fn, void *payload);
-KVF_HIDDEN void kvf_watch_stop(void *watch);
+int kvf_watch_start(void **out, void *bucket, const char *prefix,
+                    kvstore_watch_fn fn, void *payload);
+void kvf_watch_stop(void *watch);
 /* Called by writers once a temp file holds `value` for `key`, before the
  * rename: hands every watch of this directory in this process a copy. */
-KVF_HIDDEN void kvf_watch_note(kvf_bucket *b, const char *tmp,
-                               const char *key, size_t klen,
-                               const void *value, size_t len);
+void kvf_watch_note(kvf_bucket *b, const char *tmp,
+                    const char *key, size_t klen,
+                    const void *value, size_t len);
 /* The temp file was discarded: drops the copies kvf_watch_note made. */
-KVF_HIDDEN void kvf_watch_forget(kvf_bucket *b, const char *tmp);
+void kvf_watch_forget(kvf_bucket *b, const char *tmp);
 
 /* The table the core registers (backend.c). */
-KVF_HIDDEN extern const kvstore_backend kvstore_builtin_file;
+extern const kvstore_backend kvstore_builtin_file;
 
 #endif /* KVSTORE_FILE_H */
