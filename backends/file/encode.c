@@ -17,6 +17,7 @@
  */
 #include "file.h"
 
+#include <nettle/sha2.h>
 #include <string.h>
 
 static const char hex_upper[] = "0123456789ABCDEF";
@@ -26,6 +27,16 @@ static bool is_safe(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
            (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* Nettle's SHA-256 (Debian nettle-dev): 4-10x faster than the
+ * hand-written one it replaced (docs/backends/file.md, "Key encoding"). */
+void kvf_sha256(const void *data, size_t len, uint8_t out[32])
+{
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, data);
+    sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
 }
 
 static void hashed_name(const char *key, size_t klen, char *name)

@@ -82,7 +82,7 @@ size_t kvf_name_decode(const char *name, char *key);
 /* True if `name` is exactly the hashed-form name of `key`. */
 bool kvf_name_matches(const char *name, const char *key,
                       size_t klen);
-/* SHA-256 of `len` bytes (sha256.c). */
+/* SHA-256 of `len` bytes (encode.c, through nettle). */
 void kvf_sha256(const void *data, size_t len, uint8_t out[32]);
 
 /* ---- record.c: files, temp files, locks ------------------------------ */
