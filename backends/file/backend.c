@@ -101,7 +101,14 @@ static int store_open(void **out, const kvstore_uri *uri)
         s->seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^
                   (uint64_t)(uintptr_t)s; /* ids stay unique per process */
     atomic_init(&s->counter, 0);
-    pthread_mutex_init(&s->walks_mu, NULL);
+    /* The helper's defaults: up to 16 walks, 256 MiB of snapshots, 5
+     * minutes idle. */
+    s->walks = kvstore_walks_new(0, 0, 0);
+    if (s->walks == NULL) {
+        close(fd);
+        free(s);
+        return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
+    }
     *out = s;
     return KVSTORE_OK;
 }
@@ -111,8 +118,7 @@ static void store_close(void *store)
     kvf_store *s = store;
     if (s == NULL)
         return;
-    kvf_walks_free(s);
-    pthread_mutex_destroy(&s->walks_mu);
+    kvstore_walks_free(s->walks);
     close(s->rootfd);
     free(s);
 }

@@ -26,10 +26,6 @@
  * file into it after a sweep (it cannot after the directory is gone). */
 #define PURGE_TRIES 4
 
-/* The bucket-list cursor state: "b1." + the last name of the page. */
-#define LIST_MAGIC "b1."
-#define LIST_MAGIC_LEN 3
-
 static int no_bucket(const char *name)
 {
     return kvstore_set_error(KVSTORE_ENOSTORE, "file: no bucket '%s'", name);
@@ -124,13 +120,6 @@ static bool name_ok(const char *name, size_t len)
     return true;
 }
 
-typedef char kvf_name[KVSTORE_BUCKET_NAME_MAX + 1];
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
 /* Opens a directory stream on a descriptor of its own (closedir closes
  * it; readdir moves its offset). */
 static DIR *open_dir(int at, const char *path)
@@ -146,31 +135,19 @@ static DIR *open_dir(int at, const char *path)
     return dir;
 }
 
-/* Bucket names are few, so each page scans the root again and keeps the
- * names after the cursor's: no snapshot cache, and a cursor means the
- * same thing in every process. */
-int kvf_bucket_list(void *store, const char *cursor, size_t limit,
-                    kvstore_keys **out)
+/* The walk helper's fill for bucket names: the subdirectories of the root
+ * with valid bucket names. Files and symlinks are not buckets. */
+static int fill_buckets(void *ctx, const char *prefix, const char *after,
+                        kvstore_walk_sink *sink)
 {
-    kvf_store *s = store;
-    const char *after = NULL;
-    kvf_name *names = NULL;
-    size_t n = 0, cap = 0;
+    kvf_store *s = ctx;
     int rc = KVSTORE_OK;
 
-    *out = NULL;
-    if (cursor != NULL) {
-        /* Strict: the core checked the binding, not the content. */
-        after = cursor + LIST_MAGIC_LEN;
-        if (strncmp(cursor, LIST_MAGIC, LIST_MAGIC_LEN) != 0 ||
-            !name_ok(after, strlen(after)))
-            return kvstore_set_error(KVSTORE_EINVAL, "file: malformed "
-                                     "bucket list cursor");
-    }
+    (void)prefix; /* always "" */
     DIR *dir = open_dir(s->rootfd, ".");
     if (dir == NULL)
         return kvf_errno(errno, "read store directory", ".");
-    for (;;) {
+    while (rc == KVSTORE_OK) {
         errno = 0;
         struct dirent *de = readdir(dir);
         if (de == NULL) {
@@ -179,51 +156,27 @@ int kvf_bucket_list(void *store, const char *cursor, size_t limit,
             break;
         }
         size_t len = strlen(de->d_name);
-        if (!name_ok(de->d_name, len) ||
-            (after != NULL && strcmp(de->d_name, after) <= 0))
-            continue;
         struct stat st;
-        if (de->d_type != DT_DIR &&
-            (de->d_type != DT_UNKNOWN ||
-             fstatat(s->rootfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-             !S_ISDIR(st.st_mode)))
-            continue; /* files and symlinks are not buckets */
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 64;
-            kvf_name *grown = realloc(names, ncap * sizeof *names);
-            if (grown == NULL) {
-                rc = kvstore_set_error(KVSTORE_ENOMEM, "file: out of "
-                                       "memory listing buckets");
-                break;
-            }
-            names = grown;
-            cap = ncap;
-        }
-        memcpy(names[n++], de->d_name, len + 1);
+        if (!name_ok(de->d_name, len) ||
+            (after != NULL && strcmp(de->d_name, after) <= 0) ||
+            (de->d_type != DT_DIR &&
+             (de->d_type != DT_UNKNOWN ||
+              fstatat(s->rootfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+              !S_ISDIR(st.st_mode))))
+            continue;
+        rc = kvstore_walk_add(sink, de->d_name, len);
     }
     closedir(dir);
-    if (rc == KVSTORE_OK) {
-        qsort(names, n, sizeof *names, cmp_name);
-        kvstore_keys *page = kvstore_keys_new();
-        size_t end = n < limit ? n : limit;
-        rc = page ? KVSTORE_OK : KVSTORE_ENOMEM;
-        for (size_t i = 0; rc == KVSTORE_OK && i < end; i++)
-            rc = kvstore_keys_add(page, names[i], strlen(names[i]));
-        if (rc == KVSTORE_OK && end < n) {
-            char state[LIST_MAGIC_LEN + sizeof(kvf_name)];
-            snprintf(state, sizeof state, "%s%s", LIST_MAGIC, names[end - 1]);
-            rc = kvstore_keys_set_cursor(page, state);
-        }
-        if (rc == KVSTORE_OK) {
-            *out = page;
-        } else {
-            kvstore_keys_free(page);
-            rc = kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory "
-                                   "listing buckets");
-        }
-    }
-    free(names);
     return rc;
+}
+
+int kvf_bucket_list(void *store, const char *cursor, size_t limit,
+                    kvstore_keys **out)
+{
+    kvf_store *s = store;
+    /* Scope "": no bucket has that name, so it never meets a key walk. */
+    return kvstore_walk_page(s->walks, "", "", cursor, limit, fill_buckets,
+                             s, out);
 }
 
 /* ---- removal ---------------------------------------------------------- */
@@ -294,6 +247,9 @@ int kvf_bucket_remove(void *store, const char *name)
             return no_bucket(name);
         return kvf_errno(errno, "remove bucket directory", name);
     }
+    /* Walks of this process in progress continue from their last key in
+     * whatever now has the name, never from the old snapshot. */
+    kvstore_walks_forget(s->walks, name);
     if (s->sync && fsync(s->rootfd) < 0)
         return kvf_errno(errno, "fsync store directory", name);
 

@@ -39,16 +39,12 @@
 /* Temp file names: ".tmp." + 16 hex digits. */
 #define KVF_TEMP_NAME_BUF 32
 
-/* A walk snapshot kept for cursor continuation (list.c). */
-typedef struct kvf_walk kvf_walk;
-
 typedef struct kvf_store {
     int rootfd;           /* the store directory, O_DIRECTORY */
     bool sync;            /* fsync file and directory on every write */
     uint64_t seed;        /* random, mixed into write ids and temp names */
     atomic_uint_fast64_t counter;
-    pthread_mutex_t walks_mu; /* guards `walks` */
-    kvf_walk *walks;      /* cached sorted walks, owned, at most KVF_WALKS */
+    kvstore_walks *walks; /* listing snapshots (list.c, bucket.c), owned */
 } kvf_store;
 
 typedef struct kvf_bucket {
@@ -171,7 +167,6 @@ void kvf_cas_free(void *cas);
 int kvf_list_keys(void *bucket, const char *prefix,
                   const char *cursor, size_t limit,
                   kvstore_keys **out);
-void kvf_walks_free(kvf_store *s);
 /* The key an entry of the bucket directory holds, into `key`
  * (KVSTORE_KEY_MAX + 1 bytes); returns its length, or 0 when the entry is
  * not a key file (reserved name, not a regular file, not a canonical
@@ -179,9 +174,6 @@ void kvf_walks_free(kvf_store *s);
 struct dirent;
 size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de,
                      char *key);
-/* Sorts `n` NUL-terminated strings byte-wise (sort.c); false on out of
- * memory. */
-bool kvf_sort_keys(char **keys, size_t n);
 
 /* ---- watch.c --------------------------------------------------------- */
 

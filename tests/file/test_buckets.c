@@ -149,13 +149,14 @@ static void test_list_forged_states(void **state)
     for (size_t i = 0; i < 4; i++)
         kvstore_bucket_close(open_bucket(s, buckets[i]));
 
-    char long_name[KVSTORE_BUCKET_NAME_MAX + 8];
-    memset(long_name, 'q', sizeof long_name - 1);
-    long_name[sizeof long_name - 1] = '\0';
-    char too_long[sizeof long_name + 4];
-    snprintf(too_long, sizeof too_long, "b1.%s", long_name);
-    const char *bad[] = {"b1.", "b1", "b2.m", "b1.m n", "b1.../x",
-                         "b1.m/", "f1.0000000000000000.m", too_long};
+    /* The state is the walk helper's "w1" + 16 hex + ":" + last name. */
+    char too_long[KVSTORE_KEY_MAX + 32];
+    memset(too_long, 'q', sizeof too_long - 1);
+    memcpy(too_long, "w10000000000000000:", 19);
+    too_long[sizeof too_long - 1] = '\0';
+    const char *bad[] = {"b1.m", "w1", "w1m", "w100000000000000000m",
+                         "w1000000000000000g:m", "W10000000000000000:m",
+                         "w10000000000000000:", too_long};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *cursor = NULL;
         kvstore_keys *page = (kvstore_keys *)&cursor;
@@ -170,7 +171,8 @@ static void test_list_forged_states(void **state)
     /* A well-formed forged position lists the names after it. */
     char *cursor = NULL;
     kvstore_keys *page = NULL;
-    assert_int_equal(kvs_cursor_wrap(&cursor, s, NULL, "b1.m"), KVSTORE_OK);
+    assert_int_equal(kvs_cursor_wrap(&cursor, s, NULL,
+                                     "w1ffffffffffffffff:m"), KVSTORE_OK);
     assert_int_equal(kvstore_bucket_list(s, cursor, 10, &page), KVSTORE_OK);
     assert_int_equal(page->count, 2);
     assert_string_equal(page->keys[0], "n");

@@ -303,48 +303,6 @@ static void test_stale_temp_files_reaped(void **state)
     tmp_free(dir);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The radix sort used for walks agrees with strcmp order, including
- * bytes >= 0x80, strings that are prefixes of others, duplicates, and
- * prefixes longer than its radix depth (the qsort_r fallback). */
-static void test_sort_matches_strcmp(void **state)
-{
-    (void)state;
-    enum { N = 6000 };
-    static char pool[N][120];
-    char *a[N], *b[N];
-    unsigned seed = 12345;
-    const char *prefixes[] = {"", "k", "key:", "\xc3\xa9t\xc3\xa9/",
-                              "0123456789012345678901234567890123456789"};
-    for (int i = 0; i < N; i++) {
-        const char *p = prefixes[rand_r(&seed) % 5];
-        size_t pl = strlen(p), tl = rand_r(&seed) % 12;
-        memcpy(pool[i], p, pl);
-        for (size_t j = 0; j < tl; j++) {
-            unsigned r = rand_r(&seed) % 6;
-            pool[i][pl + j] = r == 0 ? (char)0xff : r == 1 ? (char)0x80
-                                                           : (char)('a' + r);
-        }
-        pool[i][pl + tl] = '\0';
-        a[i] = b[i] = pool[i];
-    }
-    const size_t sizes[] = {0, 1, 5, 23, 24, 100, 2000, N};
-    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
-        size_t n = sizes[k];
-        memcpy(b, a, sizeof a);
-        char *c[N];
-        memcpy(c, a, sizeof a);
-        assert_true(kvf_sort_keys(b, n));
-        qsort(c, n, sizeof *c, cmp_str);
-        for (size_t i = 0; i < n; i++)
-            assert_string_equal(b[i], c[i]);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,7 +312,6 @@ int main(void)
         cmocka_unit_test(test_many_interleaved_walks),
         cmocka_unit_test(test_walk_with_concurrent_changes),
         cmocka_unit_test(test_bad_cursors),
-        cmocka_unit_test(test_sort_matches_strcmp),
         cmocka_unit_test(test_stale_temp_files_reaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
