@@ -13,9 +13,11 @@ static const char *const nk_options[] = {
     "timeout_ms", "replicas", "creds", "ca", NULL
 };
 
+/* caps: watch events carry the message's own value (not late) and the
+ * server sees every client's writes; a listing walk never repeats a key. */
 #define NK_TABLE(scheme)                                                  \
     {                                                                     \
-        .version = 1, /* list_keys still wraps its own cursors */                               \
+        .version = KVSTORE_BACKEND_VERSION,                               \
         .name = scheme,                                                   \
         .options = nk_options,                                            \
         .store_open = nk_store_open,                                      \
@@ -36,6 +38,7 @@ static const char *const nk_options[] = {
         .cas_free = nk_cas_free,                                          \
         .watch_start = nk_watch_start,                                    \
         .watch_stop = nk_watch_stop,                                      \
+        .caps = KVSTORE_CAP_WATCH_CROSS_PROCESS,                          \
     }
 
 static const kvstore_backend nk_backend = NK_TABLE("nats");

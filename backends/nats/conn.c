@@ -268,14 +268,18 @@ int nk_store_open(void **out, const kvstore_uri *uri)
         return rc;
 
     nk_store *st = calloc(1, sizeof *st);
-    if (!st || !(st->redacted = strdup(red))) {
+    /* Listing snapshots: 64 walks per store, 5 minutes idle, the helper's
+     * default byte bound. */
+    if (!st || !(st->redacted = strdup(red)) ||
+        !(st->walks = kvstore_walks_new(64, 0, 5 * 60 * 1000))) {
+        if (st)
+            free(st->redacted);
         free(st);
         natsOptions_Destroy(o);
         return kvstore_set_error(KVSTORE_ENOMEM, "nats: out of memory");
     }
     st->timeout_ms = timeout_ms;
     st->replicas = (int)replicas;
-    pthread_mutex_init(&st->walk_mu, NULL);
 
     s = natsConnection_Connect(&st->nc, o);
     natsOptions_Destroy(o);
@@ -284,7 +288,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
         /* nats.c could not parse the user JWT or seed */
         rc = kvstore_set_error(KVSTORE_EINVAL, "nats: cannot use the creds "
                                "file named in %s", red);
-        pthread_mutex_destroy(&st->walk_mu);
+        kvstore_walks_free(st->walks);
         free(st->redacted);
         free(st);
         return rc;
@@ -300,7 +304,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
                                code == KVSTORE_EACCESS
                                    ? "authentication failed"
                                    : natsStatus_GetText(s));
-        pthread_mutex_destroy(&st->walk_mu);
+        kvstore_walks_free(st->walks);
         free(st->redacted);
         free(st);
         return rc;
@@ -311,7 +315,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
     s = natsConnection_JetStream(&st->js, st->nc, &jo);
     if (s != NATS_OK) {
         natsConnection_Destroy(st->nc);
-        pthread_mutex_destroy(&st->walk_mu);
+        kvstore_walks_free(st->walks);
         free(st->redacted);
         free(st);
         return kvstore_set_error(KVSTORE_ENOMEM, "nats: out of memory");
@@ -326,11 +330,10 @@ void nk_store_close(void *store)
     nk_store *st = store;
     if (!st)
         return;
-    nk_walks_free(st);
+    kvstore_walks_free(st->walks);
     jsCtx_Destroy(st->js);
     natsConnection_Close(st->nc);
     natsConnection_Destroy(st->nc);
-    pthread_mutex_destroy(&st->walk_mu);
     free(st->redacted);
     free(st);
 }

@@ -27,8 +27,6 @@
 /* Header overhead of a delete marker ("NATS/1.0\r\nKV-Operation: DEL..."). */
 #define NK_DEL_HDR_BYTES 64
 
-typedef struct nk_walk nk_walk;
-
 typedef struct nk_store {
     natsConnection *nc;
     jsCtx *js;
@@ -37,9 +35,7 @@ typedef struct nk_store {
     int64_t max_payload;    /* server max_payload, headers included */
     char *redacted;         /* URI without secrets, for messages (owned) */
 
-    pthread_mutex_t walk_mu; /* guards the listing cache below */
-    nk_walk *walks;          /* most recently used first */
-    size_t nwalks;
+    kvstore_walks *walks;   /* listing snapshots (list.c), owned */
 } nk_store;
 
 typedef struct nk_bucket {
@@ -121,25 +117,9 @@ void nk_store_close(void *store);
 int nk_bucket_open(void **out, void *store, const char *name, bool create);
 void nk_bucket_close(void *bucket);
 
-/* ---- list cursors (cursor.c): state "W" + token + last key ---- */
-/* A cached walk's name: this many lowercase hex digits. */
-#define NK_TOKEN_LEN 32
-/* Encodes the cursor for `bucket` resuming walk `token` (NK_TOKEN_LEN hex
- * digits) after `last` (a key, or "" for the start) into *out (free with
- * kvstore_free). */
-int nk_cursor_make(char **out, const char *bucket, const char *token,
-                   const char *last);
-/* Parses a cursor of `bucket`: true with `token` (NK_TOKEN_LEN + 1 bytes)
- * set to the walk's hex name and `last` (KVSTORE_KEY_MAX + 1 bytes) to a
- * NUL-free string of at most KVSTORE_KEY_MAX bytes; false with *rc
- * KVSTORE_EINVAL (and a message) for anything else. */
-bool nk_cursor_parse(const char *bucket, const char *cursor, char *token,
-                     char *last, int *rc);
-
 /* ---- listing (list.c) ---- */
 int nk_list_keys(void *bucket, const char *prefix, const char *cursor,
                  size_t limit, kvstore_keys **out);
-void nk_walks_free(nk_store *st);
 
 /* ---- batch (batch.c) ---- */
 int nk_get_many(void *bucket, const char *const *keys, size_t n,
