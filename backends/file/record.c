@@ -95,7 +95,8 @@ static int open_record(kvf_bucket *b, const char *name, int *fdp,
                     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return errno == ENOENT ? KVSTORE_NOTFOUND
-                               : kvf_errno(errno, "open", b->name);
+               : errno == ENXIO ? not_regular(b) /* a socket */
+                                : kvf_errno(errno, "open", b->name);
     if (fstat(fd, st) < 0) {
         int err = errno;
         close(fd);
@@ -153,10 +154,14 @@ int kvf_record_read(kvf_bucket *b, const char *name, const char *key,
                     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return errno == ENOENT ? KVSTORE_NOTFOUND
-                               : kvf_errno(errno, "open", b->name);
+               : errno == ENXIO ? not_regular(b) /* a socket */
+                                : kvf_errno(errno, "open", b->name);
     ssize_t r = read_upto(fd, buf, sizeof buf, 0);
     if (r < 0) {
-        rc = errno == EISDIR || errno == EAGAIN || errno == EINVAL
+        /* pread of a directory is EISDIR, of a FIFO ESPIPE ("Illegal
+         * seek", which would only puzzle the reader). */
+        rc = errno == EISDIR || errno == EAGAIN || errno == EINVAL ||
+                     errno == ESPIPE
                  ? not_regular(b)
                  : kvf_errno(errno, "read", b->name);
         goto out;

@@ -5,7 +5,9 @@
  * SPDX-License-Identifier: MIT
  */
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "util.h"
 
@@ -146,11 +148,27 @@ static void test_planted_entries_not_listed(void **state)
     assert_string_equal(page->keys[0], "real");
     kvstore_keys_free(page);
 
-    /* a FIFO under a key's name is an error, not a hang */
+    /* a FIFO, a directory or a socket under a key's name is an error
+     * that says so (not a hang, not "Illegal seek") */
     void *v = NULL;
     size_t len;
+    bool there = true;
     assert_int_equal(kvstore_get(f->b, "fifo", &v, &len), KVSTORE_EIO);
+    assert_non_null(strstr(kvstore_errmsg(), "not a regular file"));
+    assert_int_equal(kvstore_exists(f->b, "fifo", &there), KVSTORE_EIO);
+    assert_non_null(strstr(kvstore_errmsg(), "not a regular file"));
     assert_int_equal(kvstore_get(f->b, "subdir", &v, &len), KVSTORE_EIO);
+    assert_non_null(strstr(kvstore_errmsg(), "not a regular file"));
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/b/sock", f->root);
+    if (n > 0 && (size_t)n < sizeof sa.sun_path) { /* else: path too long */
+        int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+        assert_true(sfd >= 0);
+        assert_int_equal(bind(sfd, (struct sockaddr *)&sa, sizeof sa), 0);
+        assert_int_equal(kvstore_get(f->b, "sock", &v, &len), KVSTORE_EIO);
+        assert_non_null(strstr(kvstore_errmsg(), "not a regular file"));
+        close(sfd);
+    }
     assert_null(v);
     expect_secret_intact(f);
 }
