@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -41,13 +42,32 @@ static int make_path(const char *path)
     return err;
 }
 
+/* A path or URI as a message shows it: one longer than MSG_PATH bytes
+ * keeps only its end, after "...", so that the reason after it always fits
+ * the 1024-byte message (a path may be 4095 bytes). */
+#define MSG_PATH 160
+typedef char msg_path[MSG_PATH + 1];
+
+static const char *shorten(const char *s, msg_path buf)
+{
+    size_t n = strlen(s);
+    if (n <= MSG_PATH)
+        return s;
+    const char *tail = s + n - (MSG_PATH - 3);
+    while ((*tail & 0xC0) == 0x80)
+        tail++; /* start on a whole UTF-8 character */
+    snprintf(buf, sizeof(msg_path), "...%s", tail);
+    return buf;
+}
+
 static int store_error(int err, const char *what, const char *path)
 {
     int code = err == EACCES || err == EPERM || err == EROFS
                    ? KVSTORE_EACCESS
                    : KVSTORE_EIO;
+    msg_path buf;
     return kvstore_set_error(code, "file: %s store directory '%s': %s", what,
-                             path, strerror(err));
+                             shorten(path, buf), strerror(err));
 }
 
 static int store_open(void **out, const kvstore_uri *uri)
@@ -55,22 +75,24 @@ static int store_open(void **out, const kvstore_uri *uri)
     const char *path = kvstore_uri_path(uri);
     const char *hosts = kvstore_uri_hosts(uri);
     bool sync, create;
+    msg_path buf;
     int rc;
 
     *out = NULL;
     if (hosts != NULL && hosts[0] != '\0')
         return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' names a host; "
                                  "use file:///abs/dir or file:rel/dir",
-                                 kvstore_uri_redacted(uri));
+                                 shorten(kvstore_uri_redacted(uri), buf));
     if (kvstore_uri_user(uri) != NULL)
         return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' carries "
                                  "credentials, which a directory cannot "
                                  "check; remove them",
-                                 kvstore_uri_redacted(uri));
+                                 shorten(kvstore_uri_redacted(uri), buf));
     if (path == NULL || path[0] == '\0')
         return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' has no "
                                  "directory path; use file:///abs/dir or "
-                                 "file:rel/dir", kvstore_uri_redacted(uri));
+                                 "file:rel/dir",
+                                 shorten(kvstore_uri_redacted(uri), buf));
     if ((rc = kvstore_uri_param_bool(uri, "sync", true, &sync)) != KVSTORE_OK ||
         (rc = kvstore_uri_param_bool(uri, "create", true, &create)) !=
             KVSTORE_OK)
@@ -86,7 +108,7 @@ static int store_open(void **out, const kvstore_uri *uri)
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return kvstore_set_error(KVSTORE_ENOSTORE, "file: no store "
-                                     "directory '%s'", path);
+                                     "directory '%s'", shorten(path, buf));
         return store_error(errno, "cannot open", path);
     }
 

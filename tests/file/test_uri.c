@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -140,6 +141,46 @@ static void test_create_false(void **state)
     tmp_free(dir);
 }
 
+/* A long store path (here ~3900 bytes, under the 4096 of PATH_MAX) is cut
+ * in the message, never the reason after it. */
+static void test_long_path_keeps_reason(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    char uri[4200];
+    int n = snprintf(uri, sizeof uri, "file://%s", dir);
+    while (n < 3600)
+        n += snprintf(uri + n, sizeof uri - (size_t)n, "/%s",
+                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    /* a component longer than NAME_MAX: mkdir fails with ENAMETOOLONG */
+    n += snprintf(uri + n, sizeof uri - (size_t)n, "/");
+    for (int i = 0; i < 300; i++)
+        uri[n++] = 'z';
+    uri[n] = '\0';
+    kvstore_store *s = (kvstore_store *)&s;
+    assert_int_not_equal(kvstore_open(&s, uri), KVSTORE_OK);
+    assert_null(s);
+    const char *msg = kvstore_errmsg();
+    if (strstr(msg, strerror(ENAMETOOLONG)) == NULL)
+        fail_msg("reason missing: %s", msg);
+    assert_non_null(strstr(msg, "zzzzzzzzzz'")); /* the path's end */
+
+    /* create=false on a missing long path: "no store directory" and the
+     * end of the path, whole */
+    snprintf(uri + n - 300, 300, "last?create=false");
+    s = (kvstore_store *)&s;
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_ENOSTORE);
+    msg = kvstore_errmsg();
+    assert_non_null(strstr(msg, "no store directory"));
+    assert_non_null(strstr(msg, "aaaa/last'"));
+    /* a host in a long URI: the advice at the end survives */
+    snprintf(uri, sizeof uri, "file://host/%03600d", 0);
+    expect_open_fails(uri, KVSTORE_EINVAL);
+    assert_non_null(strstr(kvstore_errmsg(), "use file:///abs/dir or "
+                                             "file:rel/dir"));
+    tmp_free(dir);
+}
+
 static void test_sync_counts(void **state)
 {
     (void)state;
@@ -230,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_layout_and_modes),
         cmocka_unit_test(test_relative_uri),
         cmocka_unit_test(test_create_false),
+        cmocka_unit_test(test_long_path_keeps_reason),
         cmocka_unit_test(test_sync_counts),
         cmocka_unit_test(test_value_limit),
     };
