@@ -179,6 +179,23 @@ static int build_redacted(kvstore_uri *uri, const char *user_raw,
     return KVSTORE_OK;
 }
 
+/* Backend names are at most 32 bytes (kvs_scheme_valid). A longer scheme
+ * made of scheme characters gets its own message: "no valid scheme" would
+ * send the user looking for a typo. */
+#define SCHEME_MAX 32
+
+static bool scheme_shaped(const char *s, size_t len)
+{
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' ||
+              s[i] == '.'))
+            return false;
+    return true;
+}
+
 static int parse(kvstore_uri *uri, const char *text)
 {
     size_t len = strnlen(text, URI_MAX + 1);
@@ -202,6 +219,11 @@ static int parse(kvstore_uri *uri, const char *text)
                                      "URI fragments ('#') are not allowed");
     }
     colon = memchr(text, ':', len);
+    if (colon != NULL && colon - text > SCHEME_MAX &&
+        scheme_shaped(text, (size_t)(colon - text)))
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "URI scheme is longer than %d bytes (no "
+                                 "backend has such a name)", SCHEME_MAX);
     if (colon == NULL || !kvs_scheme_valid(text, (size_t)(colon - text)))
         return kvstore_set_error(KVSTORE_EINVAL,
                                  "URI has no valid scheme (expected "

@@ -225,6 +225,24 @@ static void test_rejected(void **state)
     rejected("rec:/x\x7f");
 }
 
+/* A scheme longer than any backend name says so; a string with no scheme
+ * shape before its colon still has "no valid scheme". */
+static void test_long_scheme(void **state)
+{
+    (void)state;
+    rejected("abcdefghijabcdefghijabcdefghijabc:/x"); /* 33 bytes */
+    assert_non_null(strstr(kvstore_errmsg(), "longer than 32 bytes"));
+    rejected("Abcdefghij+bcdefghij.bcdefghij-bcdefghij:");
+    assert_non_null(strstr(kvstore_errmsg(), "longer than 32 bytes"));
+    rejected("/some/path/that/is/longer/than/32/bytes:x");
+    assert_non_null(strstr(kvstore_errmsg(), "no valid scheme"));
+    rejected("1bcdefghijabcdefghijabcdefghijabc:/x");
+    assert_non_null(strstr(kvstore_errmsg(), "no valid scheme"));
+    /* 32 bytes is a valid scheme: not registered, but not EINVAL */
+    assert_int_equal(open_uri("abcdefghijabcdefghijabcdefghijab:/x"),
+                     KVSTORE_ENOSTORE);
+}
+
 static void test_create_param(void **state)
 {
     (void)state;
@@ -339,6 +357,7 @@ int main(void)
         cmocka_unit_test_setup(test_params_decoded, setup),
         cmocka_unit_test_setup(test_shapes, setup),
         cmocka_unit_test_setup(test_rejected, setup),
+        cmocka_unit_test_setup(test_long_scheme, setup),
         cmocka_unit_test_setup(test_create_param, setup),
         cmocka_unit_test_setup(test_param_int, setup),
         cmocka_unit_test_setup(test_param_bool, setup),
