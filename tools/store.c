@@ -67,8 +67,18 @@ int cli_read_uri_file(const cli_ctx *ctx, const char *path, char **uri)
     fclose(f);
     if (n < 0) {
         free(line);
-        return cli_error(ctx, EXIT_USAGE, "store file '%s' is empty%s%s",
-                         path, err ? ": " : "", err ? strerror(err) : "");
+        /* A directory opens (glibc) but does not read: say so, and what
+         * the user probably meant. */
+        if (err == EISDIR)
+            return cli_error(ctx, EXIT_USAGE, "store file '%s' is a "
+                             "directory; --store-file names a file whose "
+                             "first line is the URI (for a file store in "
+                             "that directory: --store 'file://%s')", path,
+                             path);
+        if (err != 0)
+            return cli_error(ctx, EXIT_USAGE, "cannot read store file "
+                             "'%s': %s", path, strerror(err));
+        return cli_error(ctx, EXIT_USAGE, "store file '%s' is empty", path);
     }
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
                      line[n - 1] == ' ' || line[n - 1] == '\t'))

@@ -147,7 +147,11 @@ ok "--store wins over KVSTORE_URL" eval '[ "$(kv get e2)" = fromflag ] && ! "${K
 printf '%s\n' "$S" >"$T/uri"
 run --store-file "$T/uri" get neg; ok "--store-file reads the URI from a file" eval 'rc_is 0 && out_is -5'
 : >"$T/emptyuri"
-run --store-file "$T/emptyuri" get neg; ok "an empty --store-file is exit 2" 'rc_is' 2
+run --store-file "$T/emptyuri" get neg; ok "an empty --store-file is exit 2" eval 'rc_is 2 && err_has "is empty"'
+mkdir "$T/storedir"
+run --store-file "$T/storedir" get neg
+ok "a directory as --store-file says so, not 'is empty'" \
+  eval 'rc_is 2 && err_has "is a directory" && ! err_has "is empty"'
 
 # Credentials: a warning that never repeats the password, and argv masked.
 run -s 'redis://alice:s3cr3tpw@127.0.0.1:1/0' get k
