@@ -21,7 +21,7 @@ int kvf_increment(void *bucket, const char *key, int64_t delta,
     char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF], text[24];
     size_t klen = strlen(key);
     kvf_record rec;
-    uint64_t version;
+    uint64_t version, expires = 0;
     int64_t cur = 0, next;
     kvf_lock_t lk;
 
@@ -34,19 +34,22 @@ int kvf_increment(void *bucket, const char *key, int64_t delta,
     rc = kvf_record_read(b, name, key, klen, true, &rec);
     if (rc == KVSTORE_OK) {
         bool ok = kvstore_counter_parse(rec.value, rec.len, &cur) == KVSTORE_OK;
+        expires = rec.expires;
         kvstore_free(rec.value);
         if (!ok)
             rc = kvstore_set_error(KVSTORE_EINVAL, "increment: the value of "
                                    "the key is not a decimal int64");
     } else if (rc == KVSTORE_NOTFOUND) {
-        rc = KVSTORE_OK; /* a missing key counts as 0 */
+        rc = KVSTORE_OK; /* a missing or expired key counts as 0 */
     }
     if (rc == KVSTORE_OK && __builtin_add_overflow(cur, delta, &next))
         rc = kvstore_set_error(KVSTORE_EINVAL, "increment: %" PRId64
                                " + %" PRId64 " overflows int64", cur, delta);
     if (rc == KVSTORE_OK) {
         int n = snprintf(text, sizeof text, "%" PRId64, next);
-        rc = kvf_temp_write(b, key, klen, text, (size_t)n, tmp, &version);
+        /* A live key keeps its expiry, as Redis INCR does. */
+        rc = kvf_temp_write(b, key, klen, text, (size_t)n, expires, tmp,
+                            &version);
         if (rc == KVSTORE_OK)
             rc = kvf_temp_commit(b, tmp, name);
     }
@@ -114,7 +117,8 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
     if (len > KVF_VALUE_MAX)
         return kvf_too_big(len);
     kvf_name_encode(cas->key, klen, name);
-    int rc = kvf_temp_write(b, cas->key, klen, value, len, tmp, &version);
+    /* A swap writes a record without expiry, as set does. */
+    int rc = kvf_temp_write(b, cas->key, klen, value, len, 0, tmp, &version);
     if (rc != KVSTORE_OK)
         return rc;
     rc = kvf_lock(b, name, &lk);

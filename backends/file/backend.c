@@ -170,7 +170,10 @@ const kvstore_backend kvstore_builtin_file = {
     .watch_stop = kvf_watch_stop,
     /* Watches of other processes' writes come from inotify and read the
      * file after the event, so a value may be newer than its event. */
-    .caps = KVSTORE_CAP_WATCH_LATE_VALUES | KVSTORE_CAP_WATCH_CROSS_PROCESS,
+    .caps = KVSTORE_CAP_WATCH_LATE_VALUES | KVSTORE_CAP_WATCH_CROSS_PROCESS |
+            KVSTORE_CAP_TTL,
+    .set_ttl = kvf_set_ttl,
+    .ttl = kvf_ttl,
     .bucket_list = kvf_bucket_list,
     .bucket_remove = kvf_bucket_remove,
     .bucket_info = kvf_bucket_info,

@@ -16,7 +16,7 @@ int kvf_set_many(void *bucket, const char *const *keys,
         if (lens[i] > KVF_VALUE_MAX)
             return kvf_too_big(lens[i]);
     for (size_t i = 0; i < n; i++) {
-        int rc = kvf_set_one(bucket, keys[i], values[i], lens[i]);
+        int rc = kvf_set_one(bucket, keys[i], values[i], lens[i], 0);
         if (rc != KVSTORE_OK) {
             if (i > 0)
                 kvf_dir_sync(bucket);

@@ -308,6 +308,8 @@ int kvf_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
     /* The keys a full listing would return: one directory scan, and a
      * header read for each hashed-form name. */
     int64_t keys = 0;
+    kvf_scan sc;
+    kvf_scan_begin(&b, &sc);
     for (;;) {
         char key[KVSTORE_KEY_MAX + 1];
         errno = 0;
@@ -317,7 +319,7 @@ int kvf_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
                 rc = kvf_errno(errno, "read directory", name);
             break;
         }
-        if (kvf_entry_key(&b, de, key) != 0)
+        if (kvf_entry_key(&b, de, key, &sc) != 0)
             keys++;
     }
     closedir(dir);

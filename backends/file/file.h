@@ -32,9 +32,17 @@
 #define KVF_NAME_HASHED_LEN 65
 #define KVF_NAME_BUF (KVF_NAME_DIRECT_MAX + 1)
 
-/* The on-disk record: a fixed header, the key, the value. */
+/* The on-disk record: a fixed header, the key, the value. "KVF1" has no
+ * expiry; "KVF2" (written only by set_ttl and an increment of a key with
+ * an expiry) appends the expiry, in wall-clock milliseconds since the
+ * epoch, so every process agrees on it. */
 #define KVF_MAGIC "KVF1"
 #define KVF_HEADER_LEN 24
+#define KVF_MAGIC2 "KVF2"
+#define KVF_HEADER2_LEN 32
+/* The file whose presence in a bucket directory says that some record in
+ * it may expire: only then does listing read headers (list.c). */
+#define KVF_TTL_MARK ".ttl"
 
 /* Temp file names: ".tmp." + 16 hex digits. */
 #define KVF_TEMP_NAME_BUF 32
@@ -52,6 +60,7 @@ typedef struct kvf_bucket {
     int dfd;              /* the bucket directory, O_DIRECTORY */
     dev_t dev;            /* identity of that directory, so watches of */
     ino_t ino;            /* other handles on it can be found (watch.c) */
+    atomic_bool ttl_marked; /* this handle made sure KVF_TTL_MARK exists */
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
 } kvf_bucket;
 
@@ -60,6 +69,7 @@ typedef struct kvf_bucket {
  * kvf_record_key (list and watch need it). */
 typedef struct kvf_record {
     uint64_t version;
+    uint64_t expires;     /* wall-clock ms since the epoch; 0: never */
     void *value;
     size_t len;
 } kvf_record;
@@ -91,13 +101,22 @@ int kvf_record_read(kvf_bucket *b, const char *name,
                     bool want_value, kvf_record *rec);
 /* Reads the key stored in a hashed-form file; returns its length, or 0
  * if the file is missing, not a valid record or not named after its key.
- * `key` has KVSTORE_KEY_MAX + 1 bytes. */
-size_t kvf_record_key(kvf_bucket *b, const char *name, char *key);
-/* Writes a complete record to a new temp file (fsynced when the store
- * syncs) and returns its name in `tmp` (KVF_TEMP_NAME_BUF bytes) and its
- * write id. */
+ * `key` has KVSTORE_KEY_MAX + 1 bytes; *expires (if not NULL) gets the
+ * record's expiry (0: none), expired or not. */
+size_t kvf_record_key(kvf_bucket *b, const char *name, char *key,
+                      uint64_t *expires);
+/* The expiry in the header of `name` (0: none); false if it is not a
+ * readable record. */
+bool kvf_record_expires(kvf_bucket *b, const char *name, uint64_t *expires);
+/* True if an expiry has passed (0 never does). */
+bool kvf_expired(uint64_t expires);
+/* Wall-clock milliseconds since the epoch. */
+uint64_t kvf_now_ms(void);
+/* Writes a complete record with expiry `expires` (0: none) to a new temp
+ * file (fsynced when the store syncs) and returns its name in `tmp`
+ * (KVF_TEMP_NAME_BUF bytes) and its write id. */
 int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
-                   const void *value, size_t len, char *tmp,
+                   const void *value, size_t len, uint64_t expires, char *tmp,
                    uint64_t *version);
 /* Atomically replaces `name` with the temp file; on failure removes it. */
 int kvf_temp_commit(kvf_bucket *b, const char *tmp,
@@ -140,8 +159,12 @@ int kvf_del(void *bucket, const char *key);
 int kvf_exists(void *bucket, const char *key, bool *exists);
 /* set and delete without the directory fsync, so a batch can share one. */
 int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
-                size_t len);
+                size_t len, uint64_t expires);
 int kvf_del_one(kvf_bucket *b, const char *key);
+/* set with an expiry; the remaining time of a key (-1: none). */
+int kvf_set_ttl(void *bucket, const char *key, const void *value, size_t len,
+                uint64_t ttl_ms);
+int kvf_ttl(void *bucket, const char *key, int64_t *ms_left);
 /* KVSTORE_ETOOBIG with a message naming the limit. */
 int kvf_too_big(size_t len);
 
@@ -167,13 +190,22 @@ void kvf_cas_free(void *cas);
 int kvf_list_keys(void *bucket, const char *prefix,
                   const char *cursor, size_t limit,
                   kvstore_keys **out);
+/* One scan of a bucket directory: whether expiries must be checked (the
+ * bucket has KVF_TTL_MARK) and how many expired records it may still
+ * remove. */
+typedef struct kvf_scan {
+    bool ttl;
+    unsigned reap;
+} kvf_scan;
+void kvf_scan_begin(kvf_bucket *b, kvf_scan *sc);
 /* The key an entry of the bucket directory holds, into `key`
  * (KVSTORE_KEY_MAX + 1 bytes); returns its length, or 0 when the entry is
- * not a key file (reserved name, not a regular file, not a canonical
- * name, a hashed file not named after its key). Removes stale temps. */
+ * not a live key (reserved name, not a regular file, not a canonical
+ * name, a hashed file not named after its key, an expired record).
+ * Removes stale temps and, within the scan's budget, expired records. */
 struct dirent;
-size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de,
-                     char *key);
+size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de, char *key,
+                     kvf_scan *sc);
 
 /* ---- watch.c --------------------------------------------------------- */
 

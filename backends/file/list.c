@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define KVF_TEMP_STALE 3600   /* seconds before a leftover temp is removed */
+#define KVF_REAP_PER_SCAN 64  /* expired records one scan removes, at most */
 
 /* Leftovers of writers that crashed between create and rename. Any live
  * writer renames its temp file within moments, so an hour is safe. */
@@ -45,10 +46,34 @@ static bool is_plain_file(kvf_bucket *b, const struct dirent *de)
            S_ISREG(st.st_mode);
 }
 
-size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de, char *key)
+void kvf_scan_begin(kvf_bucket *b, kvf_scan *sc)
 {
+    struct stat st;
+    sc->ttl = fstatat(b->dfd, KVF_TTL_MARK, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    sc->reap = KVF_REAP_PER_SCAN;
+}
+
+/* Removes the expired record `name` if it is still the expired one once
+ * its lock is held (a writer may have replaced it meanwhile). */
+static void reap_expired(kvf_bucket *b, const char *name)
+{
+    kvf_lock_t lk;
+    uint64_t expires;
+    if (kvf_lock(b, name, &lk) != KVSTORE_OK)
+        return; /* only a chance to reap lost */
+    if (kvf_record_expires(b, name, &expires) && kvf_expired(expires))
+        unlinkat(b->dfd, name, 0);
+    kvf_unlock(&lk);
+}
+
+size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de, char *key,
+                     kvf_scan *sc)
+{
+    uint64_t expires = 0;
+    size_t klen;
     if (de->d_name[0] == '.') {
-        /* reserved: temp files, the lock file, "." and ".." */
+        /* reserved: temp files, the lock file, the expiry marker, "."
+         * and ".." */
         if (strncmp(de->d_name, ".tmp.", 5) == 0)
             reap_temp(b, de->d_name);
         return 0;
@@ -56,8 +81,17 @@ size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de, char *key)
     if (!is_plain_file(b, de))
         return 0;
     if (kvf_name_is_hashed(de->d_name))
-        return kvf_record_key(b, de->d_name, key);
-    return kvf_name_decode(de->d_name, key);
+        klen = kvf_record_key(b, de->d_name, key, &expires);
+    else if ((klen = kvf_name_decode(de->d_name, key)) != 0 && sc->ttl)
+        kvf_record_expires(b, de->d_name, &expires);
+    if (klen != 0 && kvf_expired(expires)) {
+        if (sc->reap > 0) {
+            sc->reap--;
+            reap_expired(b, de->d_name);
+        }
+        return 0; /* expired: absent, reaped or not */
+    }
+    return klen;
 }
 
 /* The walk helper's fill: every key of the bucket with `prefix`, after
@@ -79,6 +113,8 @@ static int fill_keys(void *ctx, const char *prefix, const char *after,
             close(fd);
         return rc;
     }
+    kvf_scan sc;
+    kvf_scan_begin(b, &sc);
     while (rc == KVSTORE_OK) {
         char key[KVSTORE_KEY_MAX + 1];
         errno = 0;
@@ -88,7 +124,7 @@ static int fill_keys(void *ctx, const char *prefix, const char *after,
                 rc = kvf_errno(errno, "read directory", b->name);
             break;
         }
-        size_t klen = kvf_entry_key(b, de, key);
+        size_t klen = kvf_entry_key(b, de, key, &sc);
         if (klen == 0 || klen < plen || memcmp(key, prefix, plen) != 0 ||
             (after && strcmp(key, after) <= 0))
             continue;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -81,6 +82,41 @@ uint64_t kvf_random(kvf_store *s)
     return z ^ (z >> 31);
 }
 
+uint64_t kvf_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Parses a record header from the `have` bytes at `p`: "KVF1" (24 bytes,
+ * no expiry) or "KVF2" (32 bytes, + the expiry). Returns the header's
+ * length, or 0 if it is neither. Lengths are not checked here. */
+static size_t header_parse(const uint8_t *p, size_t have, size_t *klen,
+                           uint64_t *version, uint64_t *vlen,
+                           uint64_t *expires)
+{
+    size_t head;
+    if (have >= KVF_HEADER_LEN && memcmp(p, KVF_MAGIC, 4) == 0) {
+        head = KVF_HEADER_LEN;
+        *expires = 0;
+    } else if (have >= KVF_HEADER2_LEN && memcmp(p, KVF_MAGIC2, 4) == 0) {
+        head = KVF_HEADER2_LEN;
+        *expires = get_le64(p + 24);
+    } else {
+        return 0;
+    }
+    *klen = get_le32(p + 4);
+    *version = get_le64(p + 8);
+    *vlen = get_le64(p + 16);
+    return head;
+}
+
+static bool expired(uint64_t expires)
+{
+    return expires != 0 && expires <= kvf_now_ms();
+}
+
 static int not_regular(kvf_bucket *b)
 {
     return kvstore_set_error(KVSTORE_EIO, "file: an entry of bucket '%s' is "
@@ -144,7 +180,8 @@ int kvf_record_read(kvf_bucket *b, const char *name, const char *key,
                     size_t klen, bool want_value, kvf_record *rec)
 {
     uint8_t buf[READ_CHUNK];
-    size_t hlen = KVF_HEADER_LEN + klen;
+    size_t hlen, hk;
+    uint64_t version, vlen64, expires;
     void *value = NULL;
     int rc = KVSTORE_OK;
 
@@ -167,13 +204,21 @@ int kvf_record_read(kvf_bucket *b, const char *name, const char *key,
         goto out;
     }
     /* The header must describe exactly this key. */
-    if ((size_t)r < hlen || memcmp(buf, KVF_MAGIC, 4) != 0 ||
-        get_le32(buf + 4) != klen || get_le64(buf + 16) > KVF_VALUE_MAX ||
-        memcmp(buf + KVF_HEADER_LEN, key, klen) != 0) {
+    size_t head = header_parse(buf, (size_t)r, &hk, &version, &vlen64,
+                               &expires);
+    hlen = head + klen;
+    if (head == 0 || hk != klen || (size_t)r < hlen ||
+        vlen64 > KVF_VALUE_MAX ||
+        memcmp(buf + head, key, klen) != 0) {
         rc = corrupt(b);
         goto out;
     }
-    size_t vlen = (size_t)get_le64(buf + 16);
+    /* An expired record is absent for every read, reaped or not. */
+    if (expired(expires)) {
+        rc = KVSTORE_NOTFOUND;
+        goto out;
+    }
+    size_t vlen = (size_t)vlen64;
     size_t total = hlen + vlen;
     if (total < sizeof buf) {
         /* read_upto stopped short of the buffer: r is the file size */
@@ -216,7 +261,8 @@ int kvf_record_read(kvf_bucket *b, const char *name, const char *key,
             goto out;
         }
     }
-    rec->version = get_le64(buf + 8);
+    rec->version = version;
+    rec->expires = expires;
     rec->value = value;
     rec->len = vlen;
     value = NULL;
@@ -229,23 +275,25 @@ out:
     return rc;
 }
 
-size_t kvf_record_key(kvf_bucket *b, const char *name, char *key)
+size_t kvf_record_key(kvf_bucket *b, const char *name, char *key,
+                      uint64_t *expires)
 {
     int fd = -1;
     struct stat st;
     if (open_record(b, name, &fd, &st) != KVSTORE_OK)
         return 0;
-    uint8_t head[KVF_HEADER_LEN + KVSTORE_KEY_MAX];
+    uint8_t head[KVF_HEADER2_LEN + KVSTORE_KEY_MAX];
     ssize_t got = read_upto(fd, head, sizeof head, 0);
     close(fd);
-    size_t want = got < 0 ? 0 : (size_t)got;
-    if (want < KVF_HEADER_LEN || memcmp(head, KVF_MAGIC, 4) != 0)
+    size_t want = got < 0 ? 0 : (size_t)got, klen;
+    uint64_t version, vlen, exp;
+    size_t hl = header_parse(head, want, &klen, &version, &vlen, &exp);
+    if (hl == 0 || klen == 0 || klen > KVSTORE_KEY_MAX || hl + klen > want ||
+        vlen != (uint64_t)st.st_size - hl - klen)
         return 0;
-    size_t klen = get_le32(head + 4);
-    if (klen == 0 || klen > KVSTORE_KEY_MAX || KVF_HEADER_LEN + klen > want ||
-        get_le64(head + 16) != (uint64_t)st.st_size - KVF_HEADER_LEN - klen)
-        return 0;
-    memcpy(key, head + KVF_HEADER_LEN, klen);
+    if (expires)
+        *expires = exp;
+    memcpy(key, head + hl, klen);
     key[klen] = '\0';
     /* Only a file named after its own key counts: a copied or renamed
      * file must not show up under another name. */
@@ -253,6 +301,27 @@ size_t kvf_record_key(kvf_bucket *b, const char *name, char *key)
         !kvf_name_matches(name, key, klen))
         return 0;
     return klen;
+}
+
+bool kvf_record_expires(kvf_bucket *b, const char *name, uint64_t *expires)
+{
+    int fd = -1;
+    struct stat st;
+    *expires = 0;
+    if (open_record(b, name, &fd, &st) != KVSTORE_OK)
+        return false;
+    uint8_t head[KVF_HEADER2_LEN];
+    ssize_t got = read_upto(fd, head, sizeof head, 0);
+    close(fd);
+    size_t klen;
+    uint64_t version, vlen;
+    return got > 0 && header_parse(head, (size_t)got, &klen, &version, &vlen,
+                                   expires) != 0;
+}
+
+bool kvf_expired(uint64_t expires)
+{
+    return expired(expires);
 }
 
 static int writev_full(int fd, struct iovec *iov, int cnt)
@@ -279,7 +348,7 @@ static int writev_full(int fd, struct iovec *iov, int cnt)
 }
 
 int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
-                   const void *value, size_t len, char *tmp,
+                   const void *value, size_t len, uint64_t expires, char *tmp,
                    uint64_t *version)
 {
     int fd = -1;
@@ -295,13 +364,16 @@ int kvf_temp_write(kvf_bucket *b, const char *key, size_t klen,
     if (fd < 0)
         return kvf_errno(errno, "create temp file", b->name);
 
-    uint8_t head[KVF_HEADER_LEN];
+    /* A record without expiry keeps the 1.0 format, so that older
+     * readers of the store still read it. */
+    uint8_t head[KVF_HEADER2_LEN];
     *version = kvf_random(b->store);
-    memcpy(head, KVF_MAGIC, 4);
+    memcpy(head, expires ? KVF_MAGIC2 : KVF_MAGIC, 4);
     put_le32(head + 4, (uint32_t)klen);
     put_le64(head + 8, *version);
     put_le64(head + 16, len);
-    struct iovec iov[3] = {{head, sizeof head},
+    put_le64(head + 24, expires);
+    struct iovec iov[3] = {{head, expires ? KVF_HEADER2_LEN : KVF_HEADER_LEN},
                            {(void *)key, klen},
                            {(void *)value, len}};
     int err = 0;

@@ -12,6 +12,7 @@
 #include "file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,7 +55,7 @@ int kvf_exists(void *bucket, const char *key, bool *exists)
 }
 
 int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
-                   size_t len)
+                size_t len, uint64_t expires)
 {
     char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
     uint64_t version;
@@ -64,7 +65,8 @@ int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
     if (len > KVF_VALUE_MAX)
         return kvf_too_big(len);
     kvf_name_encode(key, klen, name);
-    int rc = kvf_temp_write(b, key, klen, value, len, tmp, &version);
+    int rc = kvf_temp_write(b, key, klen, value, len, expires, tmp,
+                            &version);
     if (rc != KVSTORE_OK)
         return rc;
     rc = kvf_lock(b, name, &lk);
@@ -94,7 +96,7 @@ int kvf_del_one(kvf_bucket *b, const char *key)
 
 int kvf_set(void *bucket, const char *key, const void *value, size_t len)
 {
-    int rc = kvf_set_one(bucket, key, value, len);
+    int rc = kvf_set_one(bucket, key, value, len, 0);
     return rc == KVSTORE_OK ? kvf_dir_sync(bucket) : rc;
 }
 
@@ -104,3 +106,53 @@ int kvf_del(void *bucket, const char *key)
     return rc == KVSTORE_OK ? kvf_dir_sync(bucket) : rc;
 }
 
+
+/* The bucket says once, in a marker file, that some record may expire:
+ * listing reads record headers only where the marker exists (list.c). */
+static int mark_ttl(kvf_bucket *b)
+{
+    if (atomic_load(&b->ttl_marked))
+        return KVSTORE_OK;
+    int fd = openat(b->dfd, KVF_TTL_MARK,
+                    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return kvf_errno(errno, "create expiry marker", b->name);
+    close(fd);
+    atomic_store(&b->ttl_marked, true);
+    return KVSTORE_OK;
+}
+
+int kvf_set_ttl(void *bucket, const char *key, const void *value, size_t len,
+                uint64_t ttl_ms)
+{
+    kvf_bucket *b = bucket;
+    uint64_t now = kvf_now_ms();
+    /* A TTL beyond the clock's range saturates: never expires in
+     * practice. */
+    uint64_t expires = ttl_ms > UINT64_MAX - 1 - now ? UINT64_MAX - 1
+                                                      : now + ttl_ms;
+    int rc = mark_ttl(b);
+    if (rc == KVSTORE_OK)
+        rc = kvf_set_one(b, key, value, len, expires);
+    return rc == KVSTORE_OK ? kvf_dir_sync(b) : rc;
+}
+
+int kvf_ttl(void *bucket, const char *key, int64_t *ms_left)
+{
+    kvf_bucket *b = bucket;
+    char name[KVF_NAME_BUF];
+    kvf_record rec;
+    size_t klen = strlen(key);
+
+    *ms_left = -1;
+    kvf_name_encode(key, klen, name);
+    int rc = kvf_record_read(b, name, key, klen, false, &rec);
+    if (rc != KVSTORE_OK)
+        return rc; /* NOTFOUND for a missing or expired key */
+    if (rec.expires != 0) {
+        uint64_t now = kvf_now_ms();
+        uint64_t left = rec.expires > now ? rec.expires - now : 0;
+        *ms_left = left > INT64_MAX ? INT64_MAX : (int64_t)left;
+    }
+    return KVSTORE_OK;
+}

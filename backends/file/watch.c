@@ -173,7 +173,7 @@ static void on_set_read(kvf_watch *w, const char *name)
     size_t klen;
     bool hashed = kvf_name_is_hashed(name);
 
-    klen = hashed ? kvf_record_key(w->bucket, name, key)
+    klen = hashed ? kvf_record_key(w->bucket, name, key, NULL)
                   : kvf_name_decode(name, key);
     if (klen == 0 || !matches(w, key, klen))
         return;
@@ -310,7 +310,7 @@ static void learn_long_names(kvf_watch *w)
         char key[KVSTORE_KEY_MAX + 1];
         if (!kvf_name_is_hashed(de->d_name))
             continue;
-        size_t klen = kvf_record_key(w->bucket, de->d_name, key);
+        size_t klen = kvf_record_key(w->bucket, de->d_name, key, NULL);
         if (klen > 0 && matches(w, key, klen))
             remember(w, de->d_name, key, klen);
     }
