@@ -36,7 +36,10 @@ typedef struct kvstore_bucket kvstore_bucket;
  */
 KVSTORE_API int kvstore_open(kvstore_store **out, const char *uri);
 
-/** Closes a store. Close its buckets first. NULL is a harmless no-op. */
+/** Releases the caller's handle of a store. Buckets still open keep the
+ * store alive: it is closed when the last of them is closed, so a bucket
+ * may be used after its store's kvstore_close. Closing the same handle
+ * twice is undefined, like a double free. NULL is a harmless no-op. */
 KVSTORE_API void kvstore_close(kvstore_store *store);
 
 /**
