@@ -112,6 +112,9 @@ void kvs_obs_free(kvstore_store *store);
 int kvs_set(kvstore_bucket *b, const char *key, const void *value,
             size_t len);
 
+/* named.c: the URI the store config file gives "@name" (free() it). */
+int kvs_named_resolve(const char *at_name, char **out);
+
 /* uri.c */
 int kvs_uri_parse(kvstore_uri **out, const char *text);
 void kvs_uri_free(kvstore_uri *uri);

@@ -59,6 +59,16 @@ int kvstore_open(kvstore_store **out, const char *uri_text)
     if (out == NULL)
         return NULL_ARG("out");
     *out = NULL;
+    if (uri_text != NULL && uri_text[0] == '@') {
+        char *named = NULL;
+
+        rc = kvs_named_resolve(uri_text, &named);
+        if (rc == KVSTORE_OK) {
+            rc = kvstore_open(out, named);
+            free(named);
+        }
+        return rc;
+    }
     rc = kvs_uri_parse(&uri, uri_text);
     if (rc != KVSTORE_OK)
         return rc;
