@@ -129,7 +129,7 @@ void kvstore_close(kvstore_store *store)
 }
 
 static int bucket_open_impl(kvstore_bucket **out, kvstore_store *store,
-                            const char *name)
+                            const char *name, bool create)
 {
     kvstore_bucket *b;
     unsigned mark;
@@ -151,7 +151,8 @@ static int bucket_open_impl(kvstore_bucket **out, kvstore_store *store,
     b->store = store;
     memcpy(b->name, name, strlen(name) + 1);
     mark = kvs_error_mark();
-    rc = store->be->bucket_open(&b->state, store->state, name, store->create);
+    rc = store->be->bucket_open(&b->state, store->state, name,
+                                create && store->create);
     if (rc != KVSTORE_OK) {
         free(b);
         return kvs_error_finish(rc, mark, "bucket_open");
@@ -328,8 +329,22 @@ int kvstore_bucket_open(kvstore_bucket **out, kvstore_store *store,
     int rc;
 
     if (store == NULL || !kvs_obs_begin(&c, store))
-        return bucket_open_impl(out, store, name);
-    rc = bucket_open_impl(out, store, name);
+        return bucket_open_impl(out, store, name, true);
+    rc = bucket_open_impl(out, store, name, true);
+    kvs_obs_end(&c, KVSTORE_OP_BUCKET_OPEN,
+                rc != KVSTORE_EINVAL ? name : NULL, 0, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_bucket_open_existing(kvstore_bucket **out, kvstore_store *store,
+                                 const char *name)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (store == NULL || !kvs_obs_begin(&c, store))
+        return bucket_open_impl(out, store, name, false);
+    rc = bucket_open_impl(out, store, name, false);
     kvs_obs_end(&c, KVSTORE_OP_BUCKET_OPEN,
                 rc != KVSTORE_EINVAL ? name : NULL, 0, 0, 0, rc);
     return rc;
