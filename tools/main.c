@@ -9,9 +9,10 @@
 #include <string.h>
 
 static const cli_command *const commands[] = {
-    &cli_cmd_get,  &cli_cmd_set,   &cli_cmd_del,  &cli_cmd_exists,
-    &cli_cmd_ls,   &cli_cmd_incr,  &cli_cmd_cas,  &cli_cmd_watch,
-    &cli_cmd_copy, &cli_cmd_bench,
+    &cli_cmd_get,   &cli_cmd_set,    &cli_cmd_del,   &cli_cmd_exists,
+    &cli_cmd_ttl,   &cli_cmd_ls,     &cli_cmd_incr,  &cli_cmd_cas,
+    &cli_cmd_watch, &cli_cmd_copy,   &cli_cmd_bench, &cli_cmd_buckets,
+    &cli_cmd_bucket,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -33,12 +34,17 @@ static void print_help(void)
         "      --store-file PATH   read the store URI from the first line of\n"
         "                          PATH\n"
         "  -b, --bucket NAME       the bucket (default \"default\")\n"
+        "      --json              JSON output (JSON Lines for streams)\n"
+        "      --stats             print calls, errors and p50/p99 latency\n"
+        "                          per operation on stderr at exit\n"
         "  -h, --help              show help (kvstore COMMAND --help for a\n"
         "                          command)\n"
         "  -V, --version           show the library version\n"
         "\n"
         "The store is --store, else --store-file, else $KVSTORE_URL, else\n"
         "file://$XDG_DATA_HOME/kvstore (default ~/.local/share/kvstore).\n"
+        "A store URI \"@NAME\" names a store of the store config file\n"
+        "($KVSTORE_CONFIG, else $XDG_CONFIG_HOME/kvstore/stores.conf).\n"
         "\n"
         "Commands:\n",
         stdout);
@@ -46,10 +52,11 @@ static void print_help(void)
         printf("  %-8s %s\n", commands[i]->name, commands[i]->summary);
     fputs(
         "\n"
-        "Exit status: 0 success, 1 key not found (or `exists` false),\n"
-        "2 usage error, 3 library, backend or I/O error (the library's\n"
-        "message is printed on stderr). Invalid keys, bucket names, URIs and\n"
-        "cursors are rejected by the library: exit 3.\n"
+        "Exit status: 0 success, 1 key or bucket not found (or `exists`\n"
+        "false), 2 usage error, 3 library, backend or I/O error (the\n"
+        "library's message is printed on stderr), 4 compare-and-swap\n"
+        "conflict. Invalid keys, bucket names, URIs and cursors are rejected\n"
+        "by the library: exit 3.\n"
         "See docs/cli.md for details.\n",
         stdout);
 }
@@ -106,6 +113,8 @@ int main(int argc, char **argv)
 done:
     cli_args_free(&args);
 out:
+    cli_stats_print(&ctx);
+    cli_stats_free(&ctx);
     if (ctx.store_copy)
         explicit_bzero(ctx.store_copy, strlen(ctx.store_copy));
     free(ctx.store_copy);
