@@ -215,4 +215,9 @@ extern const cli_command cli_cmd_get, cli_cmd_set, cli_cmd_del,
     cli_cmd_watch, cli_cmd_copy, cli_cmd_bench, cli_cmd_buckets,
     cli_cmd_bucket;
 
+/* commands.c: every command, and the tool's own --help. */
+extern const cli_command *const cli_commands[];
+extern const size_t cli_n_commands;
+void cli_print_main_help(FILE *f);
+
 #endif /* KVSTORE_CLI_H */
