@@ -46,6 +46,8 @@ typedef struct walk_ent {
     uint64_t head;
     size_t off;
 } walk_ent;
+_Static_assert(sizeof(walk_ent) >= 2 * sizeof(const char *),
+               "records turn into pointers in place");
 
 struct kvstore_walk_sink {
     char *arena;        /* keys, each followed by a NUL */
@@ -377,24 +379,38 @@ static int snapshot_build(kvstore_walk_sink *k, const char *scope,
                     k->arena + depth + 8);
         i = j;
     }
-    s->keys = malloc((k->n ? k->n : 1) * sizeof *s->keys);
-    if (s->keys == NULL)
-        goto fail;
-    for (size_t i = 0; i < k->n; i++) {
-        const char *key = k->arena + k->ents[i].off;
+    /* The sorted records become the pointer array in place (a pointer is
+     * half a record, so writing pointer n never reaches a record not yet
+     * read): no second big allocation, and no page faults for one. The
+     * buffer changes type, so it is accessed with memcpy only. */
+    {
+        char *buf = (char *)k->ents;
+        uint64_t prev_head = 0;
+        const char *prev = NULL;
 
-        /* Equal keys have equal heads: strcmp only then. */
-        if (n > 0 && k->ents[i].head == k->ents[i - 1].head &&
-            strcmp(key, s->keys[n - 1]) == 0)
-            continue;
-        s->keys[n++] = key;
+        for (size_t i = 0; i < k->n; i++) {
+            walk_ent ent;
+            const char *key;
+
+            memcpy(&ent, buf + i * sizeof ent, sizeof ent);
+            key = k->arena + ent.off;
+            /* Equal keys have equal heads: strcmp only then. */
+            if (prev && ent.head == prev_head && strcmp(key, prev) == 0)
+                continue;
+            memcpy(buf + n * sizeof key, &key, sizeof key);
+            prev = key;
+            prev_head = ent.head;
+            n++;
+        }
+        s->keys = realloc(buf, (n ? n : 1) * sizeof *s->keys);
+        if (s->keys == NULL) /* shrinking failed: keep the larger block */
+            s->keys = (const char **)(void *)buf;
+        k->ents = NULL;
     }
     s->n = n;
     s->arena = k->arena;
-    s->bytes = sizeof *s + slen + plen + 2 + k->cap + k->n * sizeof *s->keys;
+    s->bytes = sizeof *s + slen + plen + 2 + k->cap + n * sizeof *s->keys;
     k->arena = NULL;
-    free(k->ents);
-    k->ents = NULL;
     *out = s;
     return KVSTORE_OK;
 

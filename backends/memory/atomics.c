@@ -27,7 +27,7 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
     uint32_t hashv = mem_hash(key, klen);
     mem_stripe *st = mem_stripe_of(b, hashv);
     mem_entry *old, *garbage = NULL;
-    mem_reaped reaped = { 0 };
+    mem_reaped reaped;
     mem_event *ev = NULL;
     int64_t cur = 0, sum = 0;
     uint64_t now = 0, expires = 0;
@@ -145,7 +145,7 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
     mem_bucket *b = c->b;
     mem_stripe *st = mem_stripe_of(b, c->hashv);
     mem_entry *cur, *fresh = NULL, *garbage = NULL;
-    mem_reaped reaped = { 0 };
+    mem_reaped reaped;
     mem_event *ev;
     uint64_t now = 0;
     int rc = mem_check_value(len);

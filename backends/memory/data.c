@@ -141,12 +141,10 @@ int mem_stripe_write(mem_stripe *st, mem_entry *old, const char *key,
     return KVSTORE_OK;
 }
 
-void mem_reap(mem_stripe *st, mem_reaped *r)
+void mem_reap_chains(mem_stripe *st, mem_reaped *r)
 {
     uint64_t now = 0;
 
-    if (!st->ttl_seen)
-        return;
     for (int c = 0; c < MEM_REAP_CHAINS && st->table; c++) {
         UT_hash_table *tbl = st->table->hh.tbl;
         UT_hash_handle *hh = tbl->buckets[st->reap_pos++ %
@@ -167,12 +165,7 @@ void mem_reap(mem_stripe *st, mem_reaped *r)
     }
 }
 
-void mem_reaped_free(mem_reaped *r)
-{
-    for (size_t i = 0; i < r->n; i++)
-        free(r->e[i]);
-    r->n = 0;
-}
+
 
 int mem_get(void *bucket, const char *key, void **value, size_t *len)
 {
@@ -222,7 +215,7 @@ static int write_key(mem_bucket *b, const char *key, const void *value,
     uint32_t hashv;
     mem_stripe *st;
     mem_entry *fresh = NULL, *old, *garbage = NULL;
-    mem_reaped reaped = { 0 };
+    mem_reaped reaped;
     mem_event *ev;
     int rc = mem_check_value(len);
 
@@ -313,7 +306,7 @@ int mem_del(void *bucket, const char *key)
     mem_event *ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_DELETE,
                                                        key, klen, NULL, 0)
                                    : NULL;
-    mem_reaped reaped = { 0 };
+    mem_reaped reaped;
     uint64_t now = 0;
     mem_entry *e;
 

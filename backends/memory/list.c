@@ -16,6 +16,32 @@
 
 #include <string.h>
 
+/* True if the snapshot wants the entry: live, with the prefix, after
+ * `after`. */
+static bool wanted(const mem_stripe *st, const char *key, size_t klen,
+                   uint64_t expires_ms, const char *prefix, size_t plen,
+                   const char *after, uint64_t *now)
+{
+    if ((plen && (klen < plen || memcmp(key, prefix, plen) != 0)) ||
+        (after && strcmp(key, after) <= 0))
+        return false;
+    if (!st->ttl_seen || expires_ms == 0)
+        return true;
+    if (*now == 0)
+        *now = mem_now_ms();
+    return expires_ms > *now;
+}
+
+/* Stripes copied together. A stripe's entries are spread over the whole
+ * heap (keys go to stripes by hash), so copying one stripe after another
+ * is a chain of cache misses, one per key, each waiting for the last:
+ * that was a third of a big listing's time. Walking FILL_GROUP stripes'
+ * chains in turn keeps that many misses in flight at once. The group's
+ * read locks are held together, for about 1/MEM_STRIPES * FILL_GROUP of
+ * the copy each. */
+#define FILL_GROUP 16
+_Static_assert(MEM_STRIPES % FILL_GROUP == 0, "whole groups");
+
 static int fill_keys(void *ctx, const char *prefix, const char *after,
                      kvstore_walk_sink *sink)
 {
@@ -24,23 +50,35 @@ static int fill_keys(void *ctx, const char *prefix, const char *after,
     uint64_t now = 0;
     int rc = KVSTORE_OK;
 
-    for (size_t i = 0; i < MEM_STRIPES && rc == KVSTORE_OK; i++) {
-        mem_stripe *st = &b->stripes[i];
-        mem_entry *e, *tmp;
+    for (size_t g = 0; g < MEM_STRIPES && rc == KVSTORE_OK; g += FILL_GROUP) {
+        mem_stripe *st = &b->stripes[g];
+        mem_entry *cur[FILL_GROUP];
+        size_t count = 0, live = FILL_GROUP;
 
-        pthread_rwlock_rdlock(&st->lock);
-        rc = kvstore_walk_reserve(sink, HASH_COUNT(st->table), 0);
-        HASH_ITER(hh, st->table, e, tmp) {
-            if (rc != KVSTORE_OK)
-                break;
-            if ((plen && (e->klen < plen ||
-                          memcmp(e->data, prefix, plen) != 0)) ||
-                (after && strcmp(e->data, after) <= 0) ||
-                (st->ttl_seen && mem_expired(e, &now)))
-                continue;
-            rc = kvstore_walk_add(sink, e->data, e->klen);
+        for (size_t j = 0; j < FILL_GROUP; j++) {
+            pthread_rwlock_rdlock(&st[j].lock);
+            cur[j] = st[j].table;
+            count += HASH_COUNT(st[j].table);
         }
-        pthread_rwlock_unlock(&st->lock);
+        rc = kvstore_walk_reserve(sink, count, 0);
+        while (live > 0 && rc == KVSTORE_OK) {
+            live = 0;
+            for (size_t j = 0; j < FILL_GROUP && rc == KVSTORE_OK; j++) {
+                mem_entry *e = cur[j];
+
+                if (!e)
+                    continue;
+                live++;
+                cur[j] = e->hh.next;
+                if (cur[j])
+                    __builtin_prefetch((char *)cur[j] + 64);
+                if (wanted(&st[j], e->data, e->klen, e->expires_ms, prefix,
+                           plen, after, &now))
+                    rc = kvstore_walk_add(sink, e->data, e->klen);
+            }
+        }
+        for (size_t j = 0; j < FILL_GROUP; j++)
+            pthread_rwlock_unlock(&st[j].lock);
     }
     return rc;
 }

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* uthash must not exit() on out of memory: an insert that fails leaves
  * the element's hh.tbl NULL, which callers check. */
@@ -134,10 +135,17 @@ MEM_HIDDEN int mem_bucket_info(void *store, const char *name,
                                kvstore_bucket_stat *info);
 
 /* ---- hash.c ---- */
-/* Keys the hash; called by every store open, before any key. */
+/* Draws the hash key (once per process); called by every store open,
+ * before any key is hashed. */
 MEM_HIDDEN void mem_hash_init(void);
-/* The hash of a bucket's keys: picks the stripe and the uthash chain. */
+/* The hash of a bucket's keys: picks the stripe and the uthash chain.
+ * SipHash-2-4 under the process's random key, folded to 32 bits. */
 MEM_HIDDEN uint32_t mem_hash(const char *key, size_t klen);
+/* The full 64-bit SipHash-2-4 of `len` bytes under the process key. */
+MEM_HIDDEN uint64_t mem_siphash(const void *data, size_t len);
+/* Replaces the process key: for tests only (known-answer vectors, and
+ * collision checks under many keys). Never called by the library. */
+MEM_HIDDEN void mem_hash_set_key(const unsigned char key[16]);
 
 /* ---- data.c ---- */
 /* Milliseconds of CLOCK_MONOTONIC: the clock of expiries. */
@@ -193,8 +201,20 @@ typedef struct mem_reaped {
     size_t n;
     mem_entry *e[MEM_REAP_MAX];
 } mem_reaped;
-MEM_HIDDEN void mem_reap(mem_stripe *st, mem_reaped *r);
-MEM_HIDDEN void mem_reaped_free(mem_reaped *r);
+MEM_HIDDEN void mem_reap_chains(mem_stripe *st, mem_reaped *r);
+/* Sets r->n (0 when the stripe never saw an expiry: the common case costs
+ * one test) and reaps. */
+static inline void mem_reap(mem_stripe *st, mem_reaped *r)
+{
+    r->n = 0;
+    if (st->ttl_seen)
+        mem_reap_chains(st, r);
+}
+static inline void mem_reaped_free(mem_reaped *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->e[i]);
+}
 
 /* ---- batch.c ---- */
 MEM_HIDDEN int mem_get_many(void *bucket, const char *const *keys, size_t n,
