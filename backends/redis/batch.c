@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 #define RD_CHUNK_KEYS 512
 #define RD_CHUNK_BYTES ((size_t)16 * 1024 * 1024)

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 bool rd_u64(const char *s, size_t len, uint64_t *out)
 {

@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 size_t rd_glob_escape(char *dst, size_t at, const char *s, size_t len)
 {

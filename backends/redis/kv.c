@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 int rd_value_check(size_t len)
 {

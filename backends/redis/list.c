@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 /* A page aims at 7/8 of `limit` per SCAN so that COUNT's overshoot
  * rarely splits a batch; sparse matches let COUNT grow up to 8x. */

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rd.h"
+#include "redis.h"
 
 #define RD_NOTIFY_NEEDED "Kg$"   /* keyspace channel, generic, string */
 #define RD_NOTIFY_ADDED "Kg$xe"  /* what we turn on: also expiry, eviction */

@@ -5,7 +5,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "rd.h"
+#include "redis.h"
 
 static const char *const rd_tcp_options[] = { "timeout_ms", "pool", NULL };
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",

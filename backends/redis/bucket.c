@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "rd.h"
+#include "redis.h"
 
 static void rd_config_free(rd_config *c)
 {

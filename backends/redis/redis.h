@@ -6,10 +6,15 @@
  * Everything here is internal to the module (hidden visibility); the
  * module is written only against <kvstore/backend.h> and hiredis 0.14.
  *
+ * Files, by role as in every backend: backend.c (the tables), bucket.c
+ * (opening stores and buckets), kv.c (single keys), list.c (+ cursor.c,
+ * its state parser, and glob.c, SCAN patterns), batch.c, atomics.c,
+ * watch.c; conn.c and reply.c are the connection pool and hiredis glue.
+ *
  * SPDX-License-Identifier: MIT
  */
-#ifndef KVSTORE_REDIS_RD_H
-#define KVSTORE_REDIS_RD_H
+#ifndef KVSTORE_REDIS_REDIS_H
+#define KVSTORE_REDIS_REDIS_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -159,7 +164,7 @@ void rd_reply_free(void *reply);
  * memory, the caller's to kvstore_free) and leaves the reply without. */
 void *rd_reply_take(redisReply *r);
 
-/* ---- store.c ---- */
+/* ---- bucket.c: opening stores (URI, first connection) and buckets ---- */
 int rd_store_open(void **out, const kvstore_uri *uri);
 void rd_store_close(void *store);
 int rd_bucket_open(void **out, void *store, const char *name, bool create);
@@ -168,7 +173,7 @@ void rd_bucket_close(void *bucket);
 /* Writes "B:" + key into buf (RD_KEYBUF bytes); returns the length. */
 size_t rd_key(const rd_bucket *b, const char *key, char *buf);
 
-/* ---- kv.c ---- */
+/* ---- kv.c: single-key reads and writes ---- */
 int rd_get(void *bucket, const char *key, void **value, size_t *len);
 int rd_set(void *bucket, const char *key, const void *value, size_t len);
 int rd_del(void *bucket, const char *key);
@@ -229,4 +234,4 @@ int rd_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload);
 void rd_watch_stop(void *watch);
 
-#endif /* KVSTORE_REDIS_RD_H */
+#endif /* KVSTORE_REDIS_REDIS_H */
