@@ -7,7 +7,7 @@
  * module is written only against <kvstore/backend.h> and hiredis 0.14.
  *
  * Files, by role as in every backend: backend.c (the tables), bucket.c
- * (opening stores and buckets), kv.c (single keys), list.c (+ cursor.c,
+ * (opening stores and buckets), store.c (single keys), list.c (+ cursor.c,
  * its state parser, and glob.c, SCAN patterns), batch.c, atomics.c,
  * watch.c; conn.c and reply.c are the connection pool and hiredis glue.
  *
@@ -173,7 +173,7 @@ void rd_bucket_close(void *bucket);
 /* Writes "B:" + key into buf (RD_KEYBUF bytes); returns the length. */
 size_t rd_key(const rd_bucket *b, const char *key, char *buf);
 
-/* ---- kv.c: single-key reads and writes ---- */
+/* ---- store.c: single-key reads and writes ---- */
 int rd_get(void *bucket, const char *key, void **value, size_t *len);
 int rd_set(void *bucket, const char *key, const void *value, size_t len);
 int rd_del(void *bucket, const char *key);
