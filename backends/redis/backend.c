@@ -29,17 +29,29 @@ static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
     .cas_swap = rd_cas_swap,                      \
     .cas_free = rd_cas_free,                      \
     .watch_start = rd_watch_start,                \
-    .watch_stop = rd_watch_stop
+    .watch_stop = rd_watch_stop,                  \
+    .caps = RD_CAPS
+
+/* What the module can do (kvstore_caps):
+ * - LIST_REPEATS: SCAN may return a key twice during a walk (the
+ *   dictionary is rehashed between calls, or an "R" state replays a
+ *   batch); it never loses one that stayed.
+ * - WATCH_LATE_VALUES: a keyspace notification carries no value, so the
+ *   watch thread reads it after the event (watch.c).
+ * - WATCH_CROSS_PROCESS: notifications come from the server, for every
+ *   client's writes. */
+#define RD_CAPS (KVSTORE_CAP_LIST_REPEATS | KVSTORE_CAP_WATCH_LATE_VALUES | \
+                 KVSTORE_CAP_WATCH_CROSS_PROCESS)
 
 static const kvstore_backend rd_tcp = {
-    .version = 1, /* list_keys still wraps its own cursors */
+    .version = KVSTORE_BACKEND_VERSION,
     .name = "redis",
     .options = rd_tcp_options,
     RD_SLOTS,
 };
 
 static const kvstore_backend rd_unix = {
-    .version = 1, /* list_keys still wraps its own cursors */
+    .version = KVSTORE_BACKEND_VERSION,
     .name = "redis+unix",
     .options = rd_unix_options,
     RD_SLOTS,

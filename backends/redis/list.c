@@ -11,12 +11,15 @@
  * (the last hash bucket visited is returned whole). A page must not exceed
  * `limit`, and a SCAN cursor can only resume after a whole batch, so a
  * batch that does not fit is split: it is sorted, the page takes the
- * first keys, and the cursor carries the rest:
+ * first keys, and the cursor carries the rest. The state is a string
+ * (table version 2: the core wraps it, bound to backend, store and
+ * bucket); "|" below is RD_SEP, the byte 0xFF, which never occurs in
+ * UTF-8 and so never inside a key:
  *
  *   "C" <redis cursor>                 continue SCAN at the cursor
- *   "S" <redis cursor> NUL k1 NUL k2.. keys still owed from the last batch,
+ *   "S" <redis cursor> | k1 | k2 ...   keys still owed from the last batch,
  *                                      then continue at the cursor
- *   "R" <c> " " <count> " " <next> NUL <last key>
+ *   "R" <c> " " <count> " " <next> | <last key>
  *                                      the keys owed did not fit in a
  *                                      cursor: rerun SCAN c COUNT count; if
  *                                      it ends at `next` again it visited
@@ -26,8 +29,8 @@
  *                                      returned from its start (repeats
  *                                      are allowed, losses are not)
  *
- * wrapped by kvstore_cursor_encode (bound to the bucket, checksummed) and
- * parsed strictly on the way back in (cursor.c): a decoded state is still
+ * The core's binding is an integrity check, not a secret, so the state
+ * is parsed strictly on the way back in (cursor.c) and treated as
  * untrusted.
  *
  * SPDX-License-Identifier: MIT
@@ -230,7 +233,7 @@ static int rd_take(rd_page *pg, const rd_cand *c, size_t n, uint64_t origin,
         memcpy(s, head, (size_t)hl);
         p = s + hl;
         for (size_t i = room; i < n; i++) {
-            *p++ = '\0';
+            *p++ = RD_SEP_CHAR;
             memcpy(p, c[i].k, c[i].len);
             p += c[i].len;
         }
@@ -246,14 +249,14 @@ static int rd_take(rd_page *pg, const rd_cand *c, size_t n, uint64_t origin,
     if (*state == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
     memcpy(*state, head, (size_t)hl);
-    (*state)[hl] = '\0';
+    (*state)[hl] = RD_SEP_CHAR;
     memcpy(*state + hl + 1, c[room - 1].k, c[room - 1].len);
     *state_len = need;
     return KVSTORE_OK;
 }
 
 /* Keeps, of the keys an "S" state owes, those that match `prefix` and
- * still exist in this bucket, in a new NUL-separated buffer (*out, freed
+ * still exist in this bucket, in a new RD_SEP-separated buffer (*out, freed
  * by the caller; *out_len 0 when none is left). The cursor's checksum is
  * no secret, so the owed names are untrusted: without this check a forged
  * state could make the listing show names the bucket does not hold. One
@@ -279,7 +282,7 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
     *out = NULL;
     *out_len = 0;
     for (const char *p = s; p <= end; p++)
-        if (p == end || *p == '\0')
+        if (p == end || *p == RD_SEP_CHAR)
             n++;
     cmds = calloc(n, sizeof *cmds);
     argv = calloc(2 * n, sizeof *argv);
@@ -294,8 +297,8 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
         goto done;
     n = 0;
     for (const char *p = s; p <= end;) {
-        const char *nul = memchr(p, '\0', (size_t)(end - p));
-        size_t len = (size_t)((nul ? nul : end) - p);
+        const char *sep = memchr(p, RD_SEP, (size_t)(end - p));
+        size_t len = (size_t)((sep ? sep : end) - p);
         char key[KVSTORE_KEY_MAX + 1];
 
         if (len >= prefix_len && memcmp(p, prefix, prefix_len) == 0 &&
@@ -311,9 +314,9 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
             cmds[n] = (rd_cmd){ 2, argv + 2 * n, lens + 2 * n };
             n++;
         }
-        if (nul == NULL)
+        if (sep == NULL)
             break;
-        p = nul + 1;
+        p = sep + 1;
     }
     rc = KVSTORE_OK;
     if (n == 0)
@@ -329,7 +332,7 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
         if (replies[i]->type == REDIS_REPLY_INTEGER &&
             replies[i]->integer == 1) {
             if (kept)
-                buf[kept++] = '\0';
+                buf[kept++] = RD_SEP_CHAR;
             memcpy(buf + kept, owed[i], owed_len[i]);
             kept += owed_len[i];
         } else if (replies[i]->type != REDIS_REPLY_INTEGER) {
@@ -366,8 +369,8 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
 
     *split = false;
     for (;;) {
-        const char *nul = memchr(s + at, '\0', total - at);
-        size_t len = (nul ? (size_t)(nul - s) : total) - at;
+        const char *sep = memchr(s + at, RD_SEP, total - at);
+        size_t len = (sep ? (size_t)(sep - s) : total) - at;
 
         if (pg->keys->count == pg->limit) {
             char head[24];
@@ -380,7 +383,7 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
                 return kvstore_set_error(KVSTORE_ENOMEM,
                                          "redis: out of memory");
             memcpy(*state, head, (size_t)hl);
-            (*state)[hl] = '\0';
+            (*state)[hl] = RD_SEP_CHAR;
             memcpy(*state + hl + 1, s + at, rest);
             *state_len = (size_t)hl + 1 + rest;
             *split = true;
@@ -389,7 +392,7 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
         int rc = rd_page_add(pg, s + at, len);
         if (rc != KVSTORE_OK)
             return rc;
-        if (nul == NULL)
+        if (sep == NULL)
             return KVSTORE_OK;
         at += len + 1;
     }
@@ -399,7 +402,6 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
                  size_t limit, kvstore_keys **out)
 {
     rd_bucket *b = bucket;
-    char sbuf[KVSTORE_CURSOR_STATE_MAX];
     char pattern[2 * RD_KEYBUF + 2];
     size_t prefix_len = strlen(prefix), pattern_len, target;
     rd_state st = { .kind = 'C' };
@@ -412,11 +414,9 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
 
     *out = NULL;
     if (cursor != NULL) {
-        size_t n = 0;
-
-        rc = kvstore_cursor_decode(cursor, b->name, sbuf, sizeof sbuf, &n);
-        if (rc == KVSTORE_OK)
-            rc = rd_state_parse(&st, sbuf, n);
+        /* The core unwrapped it: at most KVSTORE_CURSOR_STATE_MAX bytes,
+         * still untrusted. */
+        rc = rd_state_parse(&st, cursor, strlen(cursor));
         if (rc != KVSTORE_OK)
             return rc;
     }
@@ -506,8 +506,6 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
     }
 
     if (rc == KVSTORE_OK && (split || !done)) {
-        char *enc = NULL;
-
         if (!split) {
             free(state);
             state = malloc(24);
@@ -517,12 +515,22 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
             else
                 state_len = (size_t)snprintf(state, 24, "C%" PRIu64, c);
         }
-        if (rc == KVSTORE_OK)
-            rc = kvstore_cursor_encode(&enc, b->name, state, state_len);
-        if (rc == KVSTORE_OK && kvstore_keys_set_cursor(pg->keys, enc) !=
-                                    KVSTORE_OK)
-            rc = kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-        kvstore_free(enc);
+        if (rc == KVSTORE_OK) {
+            /* The states are built as counted bytes; the page takes a
+             * string. */
+            char *z = realloc(state, state_len + 1);
+
+            if (z == NULL) {
+                rc = kvstore_set_error(KVSTORE_ENOMEM,
+                                       "redis: out of memory");
+            } else {
+                state = z;
+                state[state_len] = '\0';
+                if (kvstore_keys_set_cursor(pg->keys, state) != KVSTORE_OK)
+                    rc = kvstore_set_error(KVSTORE_ENOMEM,
+                                           "redis: out of memory");
+            }
+        }
     }
     free(state);
     if (rc != KVSTORE_OK) {

@@ -207,20 +207,25 @@ bool rd_key_usable(const char *k, size_t len);
 /* ---- cursor.c: the list cursor's state (forms documented in list.c) ---- */
 /* SCAN COUNT never exceeds this (an "R" state's count is 1..this). */
 #define RD_COUNT_MAX 10000
+/* Separates the header and the keys of "S" and "R" states: 0xFF never
+ * occurs in UTF-8, so never in a usable key, and a state stays a string
+ * (no NUL) as table version 2 requires. */
+#define RD_SEP 0xFF                /* as memchr() takes it */
+#define RD_SEP_CHAR ((char)RD_SEP) /* as it is stored */
 
 typedef struct rd_state {
     char kind;             /* 'C', 'S' or 'R' */
     uint64_t cursor;
     uint64_t next;         /* R */
     uint64_t count;        /* R */
-    const char *keys;      /* S: NUL-separated keys; R: the last key */
+    const char *keys;      /* S: RD_SEP-separated keys; R: the last key */
     size_t keys_len;       /* (keys point into the parsed buffer) */
 } rd_state;
 
 /* A canonical decimal (no sign, no leading zero) of at most UINT64_MAX. */
 bool rd_u64(const char *s, size_t len, uint64_t *out);
-/* Parses the n bytes of buf (not NUL-terminated) into *st: KVSTORE_OK, or
- * KVSTORE_EINVAL with a message. "C": cursor > 0; "S": every owed key is
+/* Parses the n bytes of buf (need not be NUL-terminated; a NUL inside is
+ * refused) into *st: KVSTORE_OK, or KVSTORE_EINVAL with a message. "C": cursor > 0; "S": every owed key is
  * usable (rd_key_usable), none empty; "R": count 1..RD_COUNT_MAX and a
  * usable last key. */
 int rd_state_parse(rd_state *st, const char *buf, size_t n);
