@@ -295,7 +295,9 @@ int rd_bucket_open(void **out, void *store, const char *name, bool create)
     b->prefix_len = nlen + 1;
 
     if (create) {
-        /* NX: opening an existing bucket writes nothing. */
+        /* NX: opening an existing bucket writes nothing, and sending it
+         * again after a lost reply cannot overwrite anything, so it is
+         * retried like a read. */
         const char *argv[4] = { "SET", b->prefix, RD_MARKER_VALUE, "NX" };
         size_t lens[4] = { 3, b->prefix_len, strlen(RD_MARKER_VALUE), 2 };
 

@@ -94,12 +94,13 @@ typedef struct rd_bucket {
 
 /* Flags for rd_call(). */
 enum {
-    /* Safe to send twice (reads, SET, DEL, MSET): retried once on a fresh
+    /* Reads (GET, EXISTS, MGET, SCAN, ...): retried once on a fresh
      * connection when a pooled one turns out to be dead. */
     RD_RETRY = 1 << 0,
-    /* Must never be sent twice (INCRBY, the CAS script): a pooled
-     * connection is checked before use, and a failure after sending is
-     * KVSTORE_EUNCERTAIN. */
+    /* Every write (SET, DEL, MSET, multi-key DEL, INCRBY, the CAS EXEC):
+     * never sent twice, as the contract wants. A pooled connection is
+     * checked before use, and a failure after any byte was sent is
+     * KVSTORE_EUNCERTAIN (before: KVSTORE_EUNAVAILABLE). */
     RD_ONCE = 1 << 1,
     /* Return error replies to the caller instead of mapping them. */
     RD_RAW_ERRORS = 1 << 2,

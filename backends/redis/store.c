@@ -1,6 +1,9 @@
 /*
  * Redis backend: get, set, delete, exists on "B:K".
  *
+ * Reads are retried once on a fresh connection when a pooled one was
+ * dead (RD_RETRY); writes never are (RD_ONCE, see conn.c).
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <string.h>
@@ -54,9 +57,10 @@ int rd_set(void *bucket, const char *key, const void *value, size_t len)
 
     if (rc != KVSTORE_OK)
         return rc;
-    /* SET is idempotent: replaying it after a broken connection leaves the
-     * same value, so it is retried once (RD_RETRY). */
-    return rd_call_expect(b->store, RD_RETRY, 3, argv, lens,
+    /* A write is never sent twice (RD_ONCE): SET is idempotent alone, but
+     * replaying it could overwrite another client's later write. If it
+     * went out and no reply came, it is KVSTORE_EUNCERTAIN. */
+    return rd_call_expect(b->store, RD_ONCE, 3, argv, lens,
                           REDIS_REPLY_STATUS);
 }
 
@@ -67,7 +71,7 @@ int rd_del(void *bucket, const char *key)
     const char *argv[2] = { "DEL", k };
     size_t lens[2] = { 3, rd_key(b, key, k) };
 
-    return rd_call_expect(b->store, RD_RETRY, 2, argv, lens,
+    return rd_call_expect(b->store, RD_ONCE, 2, argv, lens,
                           REDIS_REPLY_INTEGER);
 }
 
