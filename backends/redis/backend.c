@@ -7,9 +7,10 @@
  */
 #include "redis.h"
 
-static const char *const rd_tcp_options[] = { "timeout_ms", "pool", NULL };
+static const char *const rd_tcp_options[] = { "timeout_ms", "pool",
+                                              "watch_config", NULL };
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
-                                               NULL };
+                                               "watch_config", NULL };
 
 #define RD_SLOTS                                  \
     .store_open = rd_store_open,                  \

@@ -4,7 +4,8 @@
  *
  *   redis://[user[:password]@]host[:port][/db]
  *   redis+unix://[user[:password]@]/path/to/redis.sock[?db=N]
- *   options: timeout_ms (1..600000, default 5000), pool (1..256, default 4)
+ *   options: timeout_ms (1..600000, default 5000), pool (1..256, default 4),
+ *            watch_config (check, the default, or auto: see watch.c)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -108,6 +109,16 @@ static int rd_parse_uri(rd_config *c, const kvstore_uri *uri)
         return rc;
     c->timeout_ms = (int)v;
     /* The pool size is read by the caller (it belongs to the store). */
+    {
+        const char *wc = kvstore_uri_param(uri, "watch_config");
+
+        if (wc != NULL && strcmp(wc, "auto") != 0 &&
+            strcmp(wc, "check") != 0)
+            return kvstore_set_error(KVSTORE_EINVAL, "redis: %s: "
+                                     "watch_config must be 'check' (the "
+                                     "default) or 'auto'", c->label);
+        c->watch_config_auto = wc != NULL && strcmp(wc, "auto") == 0;
+    }
 
     if (user != NULL && password == NULL)
         return kvstore_set_error(KVSTORE_EINVAL, "redis: %s gives a user "

@@ -50,6 +50,8 @@ typedef struct rd_config {
     char *password;  /* NULL for no AUTH; wiped before it is freed */
     long db;
     int timeout_ms;  /* connect timeout and per-command socket timeout */
+    bool watch_config_auto; /* ?watch_config=auto: watch may CONFIG SET
+                               notify-keyspace-events */
     char *label;     /* the redacted URI: the only form used in messages */
 } rd_config;
 

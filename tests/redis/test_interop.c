@@ -826,8 +826,12 @@ static void test_threads_share_store(void **state)
 
 static int group_setup(void **state)
 {
+    /* Configured by its operator for watching (see test_auth.c for the
+     * backend's own watch_config). */
+    static const char *const args[] = { "--notify-keyspace-events", "Kg$xe",
+                                        NULL };
     (void)state;
-    if (rs_start(&srv, NULL) != 0)
+    if (rs_start(&srv, args) != 0)
         return -1;
     snprintf(tcp_uri, sizeof tcp_uri, "redis://127.0.0.1:%d?timeout_ms=5000",
              srv.port);
