@@ -241,50 +241,104 @@ size_t rd_key(const rd_bucket *b, const char *key, char *buf)
     return b->prefix_len + klen;
 }
 
-/* Without a marker, a bucket exists while it has keys: look for one. The
- * walk is over the whole database (SCAN cannot do better), which only
- * happens for ?create=false stores opening an unmarked bucket. */
-static int rd_bucket_has_keys(rd_bucket *b, bool *found)
+/* Walks SCAN MATCH "<prefix>*" (prefix = "B:", glob-escaped) over the
+ * whole database (SCAN cannot do better), handing each batch's keys of
+ * the bucket to `fn` until it returns false or fails. */
+typedef int (*rd_batch_fn)(rd_store *s, const redisReply *keys, void *arg,
+                           bool *more);
+
+static int rd_scan_bucket(rd_store *s, const char *prefix, size_t prefix_len,
+                          rd_batch_fn fn, void *arg)
 {
-    char pattern[2 * sizeof b->prefix + 2];
+    char pattern[2 * (KVSTORE_BUCKET_NAME_MAX + 2) + 2];
     char cursor[24] = "0";
-    size_t plen = rd_glob_escape(pattern, 0, b->prefix, b->prefix_len);
+    size_t plen = rd_glob_escape(pattern, 0, prefix, prefix_len);
     const char *argv[6] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
                             "1000" };
     size_t lens[6] = { 4, 1, 5, 0, 5, 4 };
+    bool more = true;
 
     pattern[plen++] = '*';
     pattern[plen] = '\0';
     lens[3] = plen;
-    *found = false;
     do {
         redisReply *r = NULL;
         int rc;
 
         lens[1] = strlen(cursor);
-        rc = rd_call(b->store, RD_RETRY, 6, argv, lens, &r);
+        rc = rd_call(s, RD_RETRY, 6, argv, lens, &r);
         if (rc != KVSTORE_OK)
             return rc;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
             r->element[0]->type != REDIS_REPLY_STRING ||
             r->element[0]->len >= sizeof cursor ||
             r->element[1]->type != REDIS_REPLY_ARRAY) {
-            rc = rd_unexpected(b->store, "SCAN", r);
+            rc = rd_unexpected(s, "SCAN", r);
             rd_reply_free(r);
             return rc;
         }
         memcpy(cursor, r->element[0]->str, (size_t)r->element[0]->len);
         cursor[r->element[0]->len] = '\0';
-        for (size_t i = 0; i < r->element[1]->elements; i++) {
-            const redisReply *k = r->element[1]->element[i];
-            if (k->type == REDIS_REPLY_STRING &&
-                (size_t)k->len > b->prefix_len &&
-                memcmp(k->str, b->prefix, b->prefix_len) == 0)
-                *found = true;
-        }
+        rc = fn(s, r->element[1], arg, &more);
         rd_reply_free(r);
-    } while (!*found && strcmp(cursor, "0") != 0);
+        if (rc != KVSTORE_OK)
+            return rc;
+    } while (more && strcmp(cursor, "0") != 0);
     return KVSTORE_OK;
+}
+
+/* The keys of one SCAN batch that belong to the bucket (not the marker):
+ * the pattern says so already; checked again. */
+typedef struct rd_found {
+    const char *prefix;
+    size_t prefix_len;
+    bool found;
+} rd_found;
+
+static bool rd_in_bucket(const redisReply *k, const char *prefix,
+                         size_t prefix_len)
+{
+    return k->type == REDIS_REPLY_STRING && (size_t)k->len > prefix_len &&
+           memcmp(k->str, prefix, prefix_len) == 0;
+}
+
+static int rd_find_one(rd_store *s, const redisReply *keys, void *arg,
+                       bool *more)
+{
+    rd_found *f = arg;
+
+    (void)s;
+    for (size_t i = 0; i < keys->elements && !f->found; i++)
+        f->found = rd_in_bucket(keys->element[i], f->prefix, f->prefix_len);
+    *more = !f->found;
+    return KVSTORE_OK;
+}
+
+/* Whether bucket "B:" (prefix) exists: its marker, or without one, any
+ * of its keys (only ?create=false opens, bucket_remove and bucket_info
+ * of unmarked buckets pay for that walk). */
+static int rd_bucket_exists(rd_store *s, const char *prefix,
+                            size_t prefix_len, bool *exists)
+{
+    const char *argv[2] = { "EXISTS", prefix };
+    size_t lens[2] = { 6, prefix_len };
+    redisReply *r = NULL;
+    rd_found f = { prefix, prefix_len, false };
+    int rc = rd_call(s, RD_RETRY, 2, argv, lens, &r);
+
+    *exists = false;
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_INTEGER)
+        rc = rd_unexpected(s, "EXISTS", r);
+    else
+        *exists = r->integer > 0;
+    rd_reply_free(r);
+    if (rc != KVSTORE_OK || *exists)
+        return rc;
+    rc = rd_scan_bucket(s, prefix, prefix_len, rd_find_one, &f);
+    *exists = f.found;
+    return rc;
 }
 
 int rd_bucket_open(void **out, void *store, const char *name, bool create)
@@ -314,21 +368,13 @@ int rd_bucket_open(void **out, void *store, const char *name, bool create)
 
         rc = rd_call(s, RD_RETRY, 4, argv, lens, &r);
     } else {
-        const char *argv[2] = { "EXISTS", b->prefix };
-        size_t lens[2] = { 6, b->prefix_len };
+        bool found = false;
 
-        rc = rd_call(s, RD_RETRY, 2, argv, lens, &r);
-        if (rc == KVSTORE_OK && r->type != REDIS_REPLY_INTEGER)
-            rc = rd_unexpected(s, "EXISTS", r);
-        if (rc == KVSTORE_OK && r->integer == 0) {
-            bool found = false;
-
-            rc = rd_bucket_has_keys(b, &found);
-            if (rc == KVSTORE_OK && !found)
-                rc = kvstore_set_error(KVSTORE_ENOSTORE, "redis: bucket "
-                                       "'%s' does not exist on %s", name,
-                                       s->cfg.label);
-        }
+        rc = rd_bucket_exists(s, b->prefix, b->prefix_len, &found);
+        if (rc == KVSTORE_OK && !found)
+            rc = kvstore_set_error(KVSTORE_ENOSTORE, "redis: bucket '%s' "
+                                   "does not exist on %s", name,
+                                   s->cfg.label);
     }
     if (r)
         rd_reply_free(r);
@@ -343,4 +389,93 @@ int rd_bucket_open(void **out, void *store, const char *name, bool create)
 void rd_bucket_close(void *bucket)
 {
     free(bucket);
+}
+
+/* "B:" for a name the core validated; returns the length. */
+static size_t rd_marker(const char *name, char *buf)
+{
+    size_t n = strlen(name);
+
+    memcpy(buf, name, n);
+    buf[n] = ':';
+    buf[n + 1] = '\0';
+    return n + 1;
+}
+
+static int rd_missing(const rd_store *s, const char *name)
+{
+    return kvstore_set_error(KVSTORE_ENOSTORE, "redis: bucket '%s' does "
+                             "not exist on %s", name, s->cfg.label);
+}
+
+/* Deletes one SCAN batch's keys of the bucket with one DEL. A write, so
+ * sent at most once: a lost reply is KVSTORE_EUNCERTAIN. */
+static int rd_delete_batch(rd_store *s, const redisReply *keys, void *arg,
+                           bool *more)
+{
+    const rd_found *f = arg;
+    const char **argv = malloc((keys->elements + 1) * sizeof *argv);
+    size_t *lens = malloc((keys->elements + 1) * sizeof *lens);
+    int argc = 1, rc = KVSTORE_OK;
+
+    *more = true;
+    if (argv == NULL || lens == NULL) {
+        free(argv);
+        free(lens);
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    }
+    argv[0] = "DEL";
+    lens[0] = 3;
+    for (size_t i = 0; i < keys->elements; i++)
+        if (rd_in_bucket(keys->element[i], f->prefix, f->prefix_len)) {
+            argv[argc] = keys->element[i]->str;
+            lens[argc++] = (size_t)keys->element[i]->len;
+        }
+    if (argc > 1)
+        rc = rd_call_expect(s, RD_ONCE, argc, argv, lens,
+                            REDIS_REPLY_INTEGER);
+    free(argv);
+    free(lens);
+    return rc;
+}
+
+int rd_bucket_remove(void *store, const char *name)
+{
+    rd_store *s = store;
+    char prefix[KVSTORE_BUCKET_NAME_MAX + 2];
+    size_t plen = rd_marker(name, prefix);
+    rd_found f = { prefix, plen, false };
+    const char *argv[2] = { "DEL", prefix };
+    size_t lens[2] = { 3, plen };
+    bool exists = false;
+    int rc = rd_bucket_exists(s, prefix, plen, &exists);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (!exists)
+        return rd_missing(s, name);
+    /* Keys first, the marker last: a removal cut short leaves a bucket
+     * that still lists and can be removed again. Not atomic: a key
+     * written meanwhile may survive (and then keeps the bucket alive). */
+    rc = rd_scan_bucket(s, prefix, plen, rd_delete_batch, &f);
+    if (rc == KVSTORE_OK)
+        rc = rd_call_expect(s, RD_ONCE, 2, argv, lens, REDIS_REPLY_INTEGER);
+    return rc;
+}
+
+int rd_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
+{
+    rd_store *s = store;
+    char prefix[KVSTORE_BUCKET_NAME_MAX + 2];
+    size_t plen = rd_marker(name, prefix);
+    bool exists = false;
+    int rc = rd_bucket_exists(s, prefix, plen, &exists);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (!exists)
+        return rd_missing(s, name);
+    /* Counting keys would walk the whole database: keys stays -1. */
+    info->max_value = RD_VALUE_MAX;
+    return KVSTORE_OK;
 }

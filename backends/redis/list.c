@@ -69,6 +69,27 @@ typedef struct rd_page {
     rd_slot slot[RD_SLOTS];
 } rd_page;
 
+/* What a walk lists: the keys of a bucket with a prefix (list_keys) or
+ * the store's bucket names (bucket_list, from the markers "B:"). The
+ * paging below is the same for both. Lent by the caller for one walk. */
+typedef struct rd_lister {
+    rd_store *store;
+    char pattern[2 * RD_KEYBUF + 2];  /* SCAN MATCH, glob-escaped */
+    size_t pattern_len;
+    /* Sets *name to the part of Redis key `k` to list, or returns false
+     * to skip it. Never trusts the pattern alone. */
+    bool (*name_of)(const struct rd_lister *l, const char *k, size_t len,
+                    const char **name, size_t *name_len);
+    /* Writes the Redis key that holds `name` into buf (RD_KEYBUF bytes)
+     * and returns its length, or 0 when `name` could not be listed by
+     * this walk (a forged state's owed name). */
+    size_t (*key_of)(const struct rd_lister *l, const char *name,
+                     size_t len, char *buf);
+    const rd_bucket *b;                /* list_keys only */
+    const char *prefix;
+    size_t prefix_len;
+} rd_lister;
+
 static uint32_t rd_hash(const char *k, size_t len)
 {
     uint32_t h = 2166136261u;
@@ -136,17 +157,16 @@ static size_t rd_cand_sort(rd_cand *c, size_t n)
 }
 
 /* Runs SCAN; on success *r holds the reply, *next the new cursor and
- * cands[0..*n) the keys of this bucket and prefix not yet on the page
+ * cands[0..*n) the names the lister takes that are not yet on the page
  * (pointing into *r; *cands is malloc'd, owned by the caller). */
-static int rd_scan(rd_bucket *b, rd_page *pg, const char *pattern,
-                   size_t pattern_len, const char *prefix, size_t prefix_len,
-                   uint64_t cursor,
+static int rd_scan(const rd_lister *l, rd_page *pg, uint64_t cursor,
                    uint64_t count, redisReply **r, uint64_t *next,
                    rd_cand **cands, size_t *n)
 {
     char cur[24], cnt[24];
-    const char *argv[6] = { "SCAN", cur, "MATCH", pattern, "COUNT", cnt };
-    size_t lens[6] = { 4, 0, 5, pattern_len, 5, 0 };
+    const char *argv[6] = { "SCAN", cur, "MATCH", l->pattern, "COUNT",
+                            cnt };
+    size_t lens[6] = { 4, 0, 5, l->pattern_len, 5, 0 };
     const redisReply *keys;
     int rc;
 
@@ -154,14 +174,14 @@ static int rd_scan(rd_bucket *b, rd_page *pg, const char *pattern,
     *n = 0;
     lens[1] = (size_t)snprintf(cur, sizeof cur, "%" PRIu64, cursor);
     lens[5] = (size_t)snprintf(cnt, sizeof cnt, "%" PRIu64, count);
-    rc = rd_call(b->store, RD_RETRY, 6, argv, lens, r);
+    rc = rd_call(l->store, RD_RETRY, 6, argv, lens, r);
     if (rc != KVSTORE_OK)
         return rc;
     if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 2 ||
         (*r)->element[0]->type != REDIS_REPLY_STRING ||
         !rd_u64((*r)->element[0]->str, (*r)->element[0]->len, next) ||
         (*r)->element[1]->type != REDIS_REPLY_ARRAY) {
-        rc = rd_unexpected(b->store, "SCAN", *r);
+        rc = rd_unexpected(l->store, "SCAN", *r);
         goto fail;
     }
     keys = (*r)->element[1];
@@ -179,13 +199,8 @@ static int rd_scan(rd_bucket *b, rd_page *pg, const char *pattern,
 
         /* The pattern already restricts the keys; this is the second
          * lock on the door between buckets. */
-        if (e->type != REDIS_REPLY_STRING || e->len < b->prefix_len ||
-            memcmp(e->str, b->prefix, b->prefix_len) != 0)
-            continue;
-        k = e->str + b->prefix_len;
-        len = e->len - b->prefix_len;
-        if (!rd_key_usable(k, len) || len < prefix_len ||
-            memcmp(k, prefix, prefix_len) != 0)
+        if (e->type != REDIS_REPLY_STRING ||
+            !l->name_of(l, e->str, e->len, &k, &len))
             continue;
         if (!rd_page_has(pg, k, len)) {
             (*cands)[*n].k = k;
@@ -262,9 +277,8 @@ static int rd_take(rd_page *pg, const rd_cand *c, size_t n, uint64_t origin,
  * state could make the listing show names the bucket does not hold. One
  * round trip of pipelined EXISTS, which also drops keys deleted since the
  * state was written. */
-static int rd_owed_filter(rd_bucket *b, const rd_state *st,
-                          const char *prefix, size_t prefix_len, char **out,
-                          size_t *out_len)
+static int rd_owed_filter(const rd_lister *l, const rd_state *st,
+                          char **out, size_t *out_len)
 {
     const char *s = st->keys, *end = st->keys + st->keys_len;
     size_t n = 0, kept = 0;
@@ -299,18 +313,15 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
     for (const char *p = s; p <= end;) {
         const char *sep = memchr(p, RD_SEP, (size_t)(end - p));
         size_t len = (size_t)((sep ? sep : end) - p);
-        char key[KVSTORE_KEY_MAX + 1];
+        size_t kl = l->key_of(l, p, len, names + n * RD_KEYBUF);
 
-        if (len >= prefix_len && memcmp(p, prefix, prefix_len) == 0 &&
-            len <= KVSTORE_KEY_MAX) {
-            memcpy(key, p, len);
-            key[len] = '\0';
+        if (kl > 0) {
             owed[n] = p;
             owed_len[n] = len;
             argv[2 * n] = "EXISTS";
             lens[2 * n] = 6;
             argv[2 * n + 1] = names + n * RD_KEYBUF;
-            lens[2 * n + 1] = rd_key(b, key, names + n * RD_KEYBUF);
+            lens[2 * n + 1] = kl;
             cmds[n] = (rd_cmd){ 2, argv + 2 * n, lens + 2 * n };
             n++;
         }
@@ -321,10 +332,10 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
     rc = KVSTORE_OK;
     if (n == 0)
         goto done;
-    rc = rd_acquire(b->store, &b->store->pool, &conn);
+    rc = rd_acquire(l->store, &l->store->pool, &conn);
     if (rc != KVSTORE_OK)
         goto done;
-    rc = rd_run(b->store, &conn, RD_RETRY, n, cmds, replies, &retry);
+    rc = rd_run(l->store, &conn, RD_RETRY, n, cmds, replies, &retry);
     rd_release(&conn, rc == KVSTORE_OK);
     if (rc != KVSTORE_OK)
         goto done;
@@ -336,7 +347,7 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
             memcpy(buf + kept, owed[i], owed_len[i]);
             kept += owed_len[i];
         } else if (replies[i]->type != REDIS_REPLY_INTEGER) {
-            rc = rd_unexpected(b->store, "EXISTS", replies[i]);
+            rc = rd_unexpected(l->store, "EXISTS", replies[i]);
         }
         rd_reply_free(replies[i]);
     }
@@ -398,12 +409,12 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
     }
 }
 
-int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
-                 size_t limit, kvstore_keys **out)
+/* One page of the walk `l` from the state string `cursor` (NULL: the
+ * start); the next state goes into the page as its cursor. */
+static int rd_walk(const rd_lister *l, const char *cursor, size_t limit,
+                   kvstore_keys **out)
 {
-    rd_bucket *b = bucket;
-    char pattern[2 * RD_KEYBUF + 2];
-    size_t prefix_len = strlen(prefix), pattern_len, target;
+    size_t target;
     rd_state st = { .kind = 'C' };
     rd_page *pg = NULL;
     char *state = NULL;
@@ -420,10 +431,6 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         if (rc != KVSTORE_OK)
             return rc;
     }
-    pattern_len = rd_glob_escape(pattern, 0, b->prefix, b->prefix_len);
-    pattern_len = rd_glob_escape(pattern, pattern_len, prefix, prefix_len);
-    pattern[pattern_len++] = '*';
-    pattern[pattern_len] = '\0';
 
     pg = calloc(1, sizeof *pg);
     if (pg == NULL || (pg->keys = kvstore_keys_new()) == NULL) {
@@ -438,7 +445,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         char *alive = NULL;
         size_t alive_len = 0;
 
-        rc = rd_owed_filter(b, &st, prefix, prefix_len, &alive, &alive_len);
+        rc = rd_owed_filter(l, &st, &alive, &alive_len);
         if (rc == KVSTORE_OK && alive_len > 0) {
             st.keys = alive;
             st.keys_len = alive_len;
@@ -452,8 +459,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         size_t n = 0, from = 0;
         uint64_t next = 0;
 
-        rc = rd_scan(b, pg, pattern, pattern_len, prefix, prefix_len,
-                     st.cursor, st.count, &r, &next, &cands, &n);
+        rc = rd_scan(l, pg, st.cursor, st.count, &r, &next, &cands, &n);
         if (rc == KVSTORE_OK) {
             n = rd_cand_sort(cands, n);
             if (next == st.next) {
@@ -482,8 +488,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         count *= scale;
         if (count > RD_COUNT_MAX)
             count = RD_COUNT_MAX;
-        rc = rd_scan(b, pg, pattern, pattern_len, prefix, prefix_len, c,
-                     count, &r, &next, &cands, &n);
+        rc = rd_scan(l, pg, c, count, &r, &next, &cands, &n);
         if (rc != KVSTORE_OK)
             break;
         if (n > room)
@@ -541,4 +546,106 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
     *out = pg->keys;
     free(pg);
     return KVSTORE_OK;
+}
+
+/* list_keys: Redis keys "B:" + a usable key starting with the prefix. */
+static bool rd_key_name(const rd_lister *l, const char *k, size_t len,
+                        const char **name, size_t *name_len)
+{
+    const rd_bucket *b = l->b;
+
+    if (len < b->prefix_len || memcmp(k, b->prefix, b->prefix_len) != 0)
+        return false;
+    k += b->prefix_len;
+    len -= b->prefix_len;
+    if (!rd_key_usable(k, len) || len < l->prefix_len ||
+        memcmp(k, l->prefix, l->prefix_len) != 0)
+        return false;
+    *name = k;
+    *name_len = len;
+    return true;
+}
+
+static size_t rd_key_key(const rd_lister *l, const char *name, size_t len,
+                         char *buf)
+{
+    const rd_bucket *b = l->b;
+
+    /* The parser already checked the name is a usable key. */
+    if (len < l->prefix_len || memcmp(name, l->prefix, l->prefix_len) != 0 ||
+        len > KVSTORE_KEY_MAX)
+        return 0;
+    memcpy(buf, b->prefix, b->prefix_len);
+    memcpy(buf + b->prefix_len, name, len);
+    return b->prefix_len + len;
+}
+
+int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
+                 size_t limit, kvstore_keys **out)
+{
+    rd_bucket *b = bucket;
+    rd_lister *l = calloc(1, sizeof *l);
+    int rc;
+
+    *out = NULL;
+    if (l == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    l->store = b->store;
+    l->b = b;
+    l->prefix = prefix;
+    l->prefix_len = strlen(prefix);
+    l->name_of = rd_key_name;
+    l->key_of = rd_key_key;
+    l->pattern_len = rd_glob_escape(l->pattern, 0, b->prefix, b->prefix_len);
+    l->pattern_len = rd_glob_escape(l->pattern, l->pattern_len, prefix,
+                                    l->prefix_len);
+    l->pattern[l->pattern_len++] = '*';
+    l->pattern[l->pattern_len] = '\0';
+    rc = rd_walk(l, cursor, limit, out);
+    free(l);
+    return rc;
+}
+
+/* bucket_list: the markers, Redis keys "B:" whose B is a valid bucket
+ * name (so "a:b:", a key "b:" of bucket "a", is not one). */
+static bool rd_marker_name(const rd_lister *l, const char *k, size_t len,
+                           const char **name, size_t *name_len)
+{
+    (void)l;
+    if (len < 2 || k[len - 1] != ':' || !rd_bucket_name_ok(k, len - 1))
+        return false;
+    *name = k;
+    *name_len = len - 1;
+    return true;
+}
+
+static size_t rd_marker_key(const rd_lister *l, const char *name, size_t len,
+                            char *buf)
+{
+    (void)l;
+    if (!rd_bucket_name_ok(name, len))
+        return 0;
+    memcpy(buf, name, len);
+    buf[len] = ':';
+    return len + 1;
+}
+
+int rd_bucket_list(void *store, const char *cursor, size_t limit,
+                   kvstore_keys **out)
+{
+    rd_lister *l = calloc(1, sizeof *l);
+    int rc;
+
+    *out = NULL;
+    if (l == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    l->store = store;
+    l->name_of = rd_marker_name;
+    l->key_of = rd_marker_key;
+    /* Every key ending in ':'; rd_marker_name keeps the markers. */
+    memcpy(l->pattern, "*:", 3);
+    l->pattern_len = 2;
+    rc = rd_walk(l, cursor, limit, out);
+    free(l);
+    return rc;
 }

@@ -172,6 +172,9 @@ int rd_store_open(void **out, const kvstore_uri *uri);
 void rd_store_close(void *store);
 int rd_bucket_open(void **out, void *store, const char *name, bool create);
 void rd_bucket_close(void *bucket);
+/* Deletes every "B:*" key (SCAN, DEL per batch), then the marker. */
+int rd_bucket_remove(void *store, const char *name);
+int rd_bucket_info(void *store, const char *name, kvstore_bucket_stat *info);
 
 /* Writes "B:" + key into buf (RD_KEYBUF bytes); returns the length. */
 size_t rd_key(const rd_bucket *b, const char *key, char *buf);
@@ -182,6 +185,15 @@ int rd_set(void *bucket, const char *key, const void *value, size_t len);
 int rd_del(void *bucket, const char *key);
 int rd_exists(void *bucket, const char *key, bool *exists);
 int rd_value_check(size_t len);
+/* SET ... PX ttl_ms: the value and its expiry in one write. A later SET
+ * (set, set_many, cas_swap) clears the expiry; INCRBY keeps it. */
+int rd_set_ttl(void *bucket, const char *key, const void *value, size_t len,
+               uint64_t ttl_ms);
+/* PTTL. */
+int rd_ttl(void *bucket, const char *key, int64_t *ms_left);
+/* Redis keeps an expiry as an absolute time in milliseconds (long long):
+ * 2^62 ms (146 million years) leaves room for any clock. */
+#define RD_TTL_MAX ((uint64_t)1 << 62)
 
 /* ---- batch.c ---- */
 int rd_get_many(void *bucket, const char *const *keys, size_t n,
@@ -206,6 +218,9 @@ size_t rd_glob_escape(char *dst, size_t at, const char *s, size_t len);
 /* A key the contract accepts: 1..KVSTORE_KEY_MAX bytes of UTF-8, no NUL.
  * Keys written by other Redis clients may be anything else. */
 bool rd_key_usable(const char *k, size_t len);
+/* A bucket name the contract accepts ([A-Za-z0-9_-], 1..64 bytes), checked
+ * without setting an error (for names read from the server). */
+bool rd_bucket_name_ok(const char *s, size_t len);
 
 /* ---- cursor.c: the list cursor's state (forms documented in list.c) ---- */
 /* SCAN COUNT never exceeds this (an "R" state's count is 1..this). */
@@ -233,9 +248,11 @@ bool rd_u64(const char *s, size_t len, uint64_t *out);
  * usable last key. */
 int rd_state_parse(rd_state *st, const char *buf, size_t n);
 
-/* ---- list.c ---- */
+/* ---- list.c: list_keys and bucket_list, one SCAN walk ---- */
 int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
                  size_t limit, kvstore_keys **out);
+int rd_bucket_list(void *store, const char *cursor, size_t limit,
+                   kvstore_keys **out);
 
 /* ---- watch.c ---- */
 int rd_watch_start(void **out, void *bucket, const char *prefix,

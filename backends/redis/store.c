@@ -6,6 +6,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "redis.h"
@@ -91,6 +93,54 @@ int rd_exists(void *bucket, const char *key, bool *exists)
         *exists = r->integer > 0;
     else
         rc = rd_unexpected(b->store, "EXISTS", r);
+    rd_reply_free(r);
+    return rc;
+}
+
+int rd_set_ttl(void *bucket, const char *key, const void *value, size_t len,
+               uint64_t ttl_ms)
+{
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF], ms[24];
+    const char *argv[5] = { "SET", k, value, "PX", ms };
+    size_t lens[5] = { 3, rd_key(b, key, k), len, 2, 0 };
+    int rc = rd_value_check(len);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* Redis refuses an expiry whose deadline overflows its clock
+     * (milliseconds in a long long); refuse it first, with a message. */
+    if (ttl_ms > RD_TTL_MAX)
+        return kvstore_set_error(KVSTORE_EINVAL, "redis: a TTL of %" PRIu64
+                                 " ms is beyond what Redis can hold (at most "
+                                 "%" PRIu64 " ms)", ttl_ms,
+                                 (uint64_t)RD_TTL_MAX);
+    lens[4] = (size_t)snprintf(ms, sizeof ms, "%" PRIu64, ttl_ms);
+    /* Value and expiry in one command, so no reader sees one without the
+     * other; a write, so sent at most once. */
+    return rd_call_expect(b->store, RD_ONCE, 5, argv, lens,
+                          REDIS_REPLY_STATUS);
+}
+
+int rd_ttl(void *bucket, const char *key, int64_t *ms_left)
+{
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[2] = { "PTTL", k };
+    size_t lens[2] = { 4, rd_key(b, key, k) };
+    redisReply *r = NULL;
+    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
+
+    *ms_left = -1;
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* PTTL: -2 for a missing (or expired) key, -1 for no expiry. */
+    if (r->type != REDIS_REPLY_INTEGER || r->integer < -2)
+        rc = rd_unexpected(b->store, "PTTL", r);
+    else if (r->integer == -2)
+        rc = KVSTORE_NOTFOUND;
+    else
+        *ms_left = r->integer;
     rd_reply_free(r);
     return rc;
 }

@@ -324,12 +324,13 @@ static void test_watch_survives_restart(void **state)
 
 /* ---- writes to a server that stops answering are uncertain ---- */
 
-enum { W_SET, W_DEL, W_SET_MANY, W_DELETE_MANY, W_INCREMENT, W_CAS, W_N };
-static const char *const w_name[W_N] = { "set", "delete", "set_many",
-                                         "delete_many", "increment",
-                                         "cas_swap" };
+enum { W_SET, W_SET_TTL, W_DEL, W_SET_MANY, W_DELETE_MANY, W_INCREMENT,
+       W_CAS, W_N };
+static const char *const w_name[W_N] = { "set", "set_ttl", "delete",
+                                         "set_many", "delete_many",
+                                         "increment", "cas_swap" };
 /* The one Redis command each sends (the CAS sends MULTI, SET, EXEC). */
-static const char *const w_cmd[W_N] = { "set", "del", "mset", "del",
+static const char *const w_cmd[W_N] = { "set", "set", "del", "mset", "del",
                                         "incrby", "exec" };
 
 static void value_is(kvstore_bucket *b, const char *key, const char *want)
@@ -378,6 +379,9 @@ static void test_uncertain_writes(void **state)
         case W_SET:
             rc = kvstore_set(b, "k1", "new1", 4);
             break;
+        case W_SET_TTL:
+            rc = kvstore_set_ttl(b, "k1", "new1", 4, 600000);
+            break;
         case W_DEL:
             rc = kvstore_delete(b, "k1");
             break;
@@ -413,6 +417,7 @@ static void test_uncertain_writes(void **state)
         assert_int_equal(calls_of(w_cmd[op]), before + 1);
         switch (op) {
         case W_SET:
+        case W_SET_TTL:
         case W_CAS:
             value_is(b, "k1", "new1");
             value_is(b, "k2", "old2");
