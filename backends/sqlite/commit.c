@@ -195,16 +195,18 @@ static int run_stmt(sq_conn *w, enum sq_stmt which)
 static void commit_batch(sq_db *db, sq_op *const *ops, size_t n)
 {
     sq_conn *w = db->writer;
-    int want = 0;
+    bool want = false;
     for (size_t i = 0; i < n; i++)
-        want |= ops[i]->sync;
-    int src = SQLITE_OK;
-    if (want != db->writer_sync) {
-        src = run_stmt(w, want ? S_SYNC_FULL : S_SYNC_NORMAL);
-        if (src == SQLITE_OK)
-            db->writer_sync = want;
+        want = want || ops[i]->sync;
+    /* Handles of one file may differ in ?sync=: a batch syncs if any of
+     * its writers asked for it. */
+    if (want != db->writer_sync && sq_set_sync(db, want) != KVSTORE_OK) {
+        fail_all(ops, n, w->db, sqlite3_errcode(w->db),
+                 "cannot set synchronous");
+        return;
     }
-    if (src == SQLITE_OK && (src = run_stmt(w, S_BEGIN_W)) != SQLITE_OK) {
+    int src = run_stmt(w, S_BEGIN_W);
+    if (src != SQLITE_OK) {
         fail_all(ops, n, w->db, src, "cannot begin a write transaction");
         return;
     }

@@ -36,7 +36,8 @@ static const char schema_sql[] =
 /* Another program (Spin) updating a value leaves `ver` as it was: this
  * trigger gives the row a new version and clears its expiry, as our own
  * writes do. Our writes always set a new `ver`, so it never fires for
- * them (and recursive triggers are off). */
+ * them; its own UPDATE does not touch `value`, so it cannot fire itself
+ * even where recursive triggers are on (Debian builds them on). */
 static const char trigger_sql[] =
     "CREATE TRIGGER IF NOT EXISTS kvstore_foreign_update"
     " AFTER UPDATE OF value ON spin_key_value"
@@ -100,8 +101,6 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN_R] = "BEGIN",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
-    [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
-    [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
 };
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -210,6 +209,16 @@ static int conn_open(sq_conn **out, const char *path, bool create,
     return KVSTORE_OK;
 }
 
+int sq_set_sync(sq_db *db, bool full)
+{
+    int rc = exec(db->writer, full ? "PRAGMA synchronous = FULL"
+                                   : "PRAGMA synchronous = NORMAL",
+                  "cannot set synchronous");
+    if (rc == KVSTORE_OK)
+        db->writer_sync = full;
+    return rc;
+}
+
 static int conn_prepare(sq_conn *c)
 {
     for (int i = 0; i < S_COUNT; i++) {
@@ -292,11 +301,11 @@ static int db_new(sq_db **out, const char *path, bool create,
     if (rc == KVSTORE_OK)
         rc = setup_schema(db->writer);
     if (rc == KVSTORE_OK)
-        rc = exec(db->writer, "PRAGMA synchronous = FULL",
-                  "cannot set synchronous");
-    if (rc == KVSTORE_OK)
         rc = conn_prepare(db->writer);
-    db->writer_sync = 1;
+    /* After preparing: PRAGMA synchronous takes effect when a statement
+     * is compiled, not when it runs, so it is never kept prepared. */
+    if (rc == KVSTORE_OK)
+        rc = sq_set_sync(db, true);
     struct stat sb;
     if (rc == KVSTORE_OK && stat(path, &sb) != 0)
         rc = kvstore_set_error(KVSTORE_EIO, "sqlite: cannot stat the "
@@ -305,6 +314,7 @@ static int db_new(sq_db **out, const char *path, bool create,
         db_free(db);
         return rc;
     }
+    db->pid = getpid();
     db->dev = sb.st_dev;
     db->ino = sb.st_ino;
     *out = db;
@@ -318,7 +328,11 @@ int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms)
     pthread_mutex_lock(&registry_mu);
     if (stat(path, &sb) == 0) {
         for (sq_db *d = registry; d != NULL; d = d->next) {
-            if (d->dev == sb.st_dev && d->ino == sb.st_ino) {
+            /* A child of fork() inherits the registry but must not use
+             * its parent's connections (SQLite forbids it, and POSIX
+             * locks are not inherited): it opens its own. */
+            if (d->dev == sb.st_dev && d->ino == sb.st_ino &&
+                d->pid == getpid()) {
                 d->refs++;
                 *out = d;
                 pthread_mutex_unlock(&registry_mu);

@@ -38,7 +38,7 @@ enum sq_stmt {
     S_LIST_GE, S_LIST_GE_HI, S_LIST_GT, S_LIST_GT_HI,
     S_BUCKET_HAS, S_BUCKET_ADD, S_BUCKET_DEL_KEYS, S_BUCKET_DEL,
     S_BUCKET_LIST, S_BUCKET_COUNT,
-    S_BEGIN_W, S_BEGIN_R, S_COMMIT, S_ROLLBACK, S_SYNC_FULL, S_SYNC_NORMAL,
+    S_BEGIN_W, S_BEGIN_R, S_COMMIT, S_ROLLBACK,
     S_COUNT
 };
 
@@ -58,13 +58,14 @@ typedef struct sq_op sq_op;
 typedef struct sq_db {
     dev_t dev;
     ino_t ino;
+    pid_t pid;                 /* the process that opened it (see db.c) */
     char *path;                /* as opened (owned) */
     int refs;                  /* guarded by the registry mutex */
     struct sq_db *next;        /* in the registry */
     int64_t timeout_ms;
 
     sq_conn *writer;           /* used only by the group-commit leader */
-    int writer_sync;           /* 1: synchronous=FULL is set, 0: NORMAL */
+    bool writer_sync;          /* synchronous=FULL is set, else NORMAL */
 
     pthread_mutex_t pool_mu;   /* guards readers */
     sq_conn *readers;
@@ -124,6 +125,8 @@ int sq_submit(sq_db *db, sq_op *op);
 /* ---- database, connections (db.c) ---- */
 int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms);
 void sq_db_put(sq_db *db);
+/* Sets synchronous=FULL (true) or NORMAL on the writer (leader only). */
+int sq_set_sync(sq_db *db, bool full);
 /* A reader connection from the pool (opened if none is free). */
 int sq_reader(sq_db *db, sq_conn **out);
 void sq_reader_done(sq_db *db, sq_conn *c);

@@ -31,11 +31,25 @@ int sq_store_open(void **out, const kvstore_uri *uri)
                                    &timeout_ms);
     if (rc != KVSTORE_OK)
         return rc;
+    /* This libsqlite3 takes a file name starting with "file:" as an SQLite
+     * URI (SQLITE_USE_URI): a relative path of that spelling is made
+     * explicit so that it stays a file name. */
+    char *fixed = NULL;
+    if (strncmp(path, "file:", 5) == 0) {
+        size_t n = strlen(path) + 3;
+        if ((fixed = malloc(n)) == NULL)
+            return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+        snprintf(fixed, n, "./%s", path);
+        path = fixed;
+    }
     sq_store *st = calloc(1, sizeof *st);
-    if (st == NULL)
+    if (st == NULL) {
+        free(fixed);
         return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+    }
     st->sync = sync;
     rc = sq_db_get(&st->db, path, create, timeout_ms);
+    free(fixed);
     if (rc != KVSTORE_OK) {
         free(st);
         return rc;
