@@ -23,12 +23,14 @@
  * Unix time in ms, NULL for none) and `ver` (a random 64-bit number, new
  * for every write, so that compare-and-swap sees A-B-A). WITHOUT ROWID
  * keeps one B-tree ordered by (store, key): a listing is a range scan and
- * a row is stored once. A Spin database (which has a rowid) is opened as
- * is: the two columns are added by ALTER TABLE. */
+ * a row is stored once. `expires` comes before `value` in each record, so
+ * that the expiry check of a listing never reads a large value's overflow
+ * pages. A Spin database (which has a rowid) is opened as is: the two
+ * columns are added (at the end) by ALTER TABLE. */
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS spin_key_value ("
-    " store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
-    " expires INTEGER, ver INTEGER,"
+    " store TEXT NOT NULL, key TEXT NOT NULL,"
+    " expires INTEGER, ver INTEGER, value BLOB NOT NULL,"
     " PRIMARY KEY (store, key)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS kvstore_buckets ("
     " name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;";
@@ -205,6 +207,14 @@ static int conn_open(sq_conn **out, const char *path, bool create,
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_handler(c->db, busy_handler, c);
+    /* Reads map the file instead of copying each page out with pread:
+     * listing 100k keys took about half the time (bench-sqlite). Writes
+     * still go through write(), so durability is the same. */
+    int rc = exec(c, "PRAGMA mmap_size = 1073741824", "cannot set mmap_size");
+    if (rc != KVSTORE_OK) {
+        conn_close(c);
+        return rc;
+    }
     *out = c;
     return KVSTORE_OK;
 }
