@@ -62,6 +62,8 @@ static int apply_put(sq_conn *w, sq_op *op, int *src)
                             op->lens[i], SQLITE_STATIC);
         if (op->expires != 0)
             sqlite3_bind_int64(s, 4, op->expires);
+        else
+            sqlite3_bind_null(s, 4);
         if ((*src = step_done(s)) != SQLITE_OK)
             return -1;
     }
@@ -108,6 +110,7 @@ static int apply_incr(sq_conn *w, sq_op *op, int64_t now, int *src)
     s = sq_stmt(w, S_PUT);
     bind_key(s, op->bucket, op->keys[0]);
     sqlite3_bind_blob(s, 3, op->text, len, SQLITE_STATIC);
+    sqlite3_bind_null(s, 4);
     if ((*src = step_done(s)) != SQLITE_OK)
         return -1;
     op->result = next;
@@ -124,6 +127,8 @@ static int apply_cas(sq_conn *w, sq_op *op, int64_t now, int *src)
                             op->lens[0], SQLITE_STATIC);
         if (!op->cas_ver_null)
             sqlite3_bind_int64(s, 4, op->cas_ver);
+        else
+            sqlite3_bind_null(s, 4);
         sqlite3_bind_int64(s, 5, now);
     } else {
         s = sq_stmt(w, S_CAS_INS);

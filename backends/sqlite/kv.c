@@ -16,11 +16,11 @@ static int too_big(size_t len)
                              SQ_VALUE_MAX);
 }
 
-/* Copies column 0 of `s` into *value (kvstore_malloc, never NULL). */
-static int copy_value(sqlite3_stmt *s, void **value, size_t *len)
+/* Copies column `col` of `s` into *value (kvstore_malloc, never NULL). */
+static int copy_value(sqlite3_stmt *s, int col, void **value, size_t *len)
 {
-    const void *v = sqlite3_column_blob(s, 0);
-    size_t n = (size_t)sqlite3_column_bytes(s, 0);
+    const void *v = sqlite3_column_blob(s, col);
+    size_t n = (size_t)sqlite3_column_bytes(s, col);
     void *copy = kvstore_malloc(n ? n : 1);
     if (copy == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
@@ -33,19 +33,18 @@ static int copy_value(sqlite3_stmt *s, void **value, size_t *len)
 
 /* One get on reader `c`: KVSTORE_OK, KVSTORE_NOTFOUND or an error. */
 static int get_on(sq_conn *c, const char *bucket, const char *key,
-                  int64_t now, void **value, size_t *len)
+                  int64_t *now, void **value, size_t *len)
 {
     sqlite3_stmt *s = sq_stmt(c, S_GET);
     sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, now);
     int src = sqlite3_step(s);
     int rc;
     *value = NULL;
     *len = 0;
-    if (src == SQLITE_ROW)
-        rc = copy_value(s, value, len);
-    else if (src == SQLITE_DONE)
+    if (src == SQLITE_ROW && sq_live(s, 0, now))
+        rc = copy_value(s, 1, value, len);
+    else if (src == SQLITE_ROW || src == SQLITE_DONE)
         rc = KVSTORE_NOTFOUND;
     else
         rc = sq_fail(c->db, src, "cannot read");
@@ -60,7 +59,8 @@ int sq_get(void *p, const char *key, void **value, size_t *len)
     int rc = sq_reader(b->st->db, &c);
     if (rc != KVSTORE_OK)
         return rc;
-    rc = get_on(c, b->name, key, sq_now_ms(), value, len);
+    int64_t now = 0;
+    rc = get_on(c, b->name, key, &now, value, len);
     sq_reader_done(b->st->db, c);
     return rc;
 }
@@ -75,10 +75,10 @@ int sq_exists(void *p, const char *key, bool *exists)
     sqlite3_stmt *s = sq_stmt(c, S_EXISTS);
     sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, sq_now_ms());
     int src = sqlite3_step(s);
+    int64_t now = 0;
     if (src == SQLITE_ROW || src == SQLITE_DONE)
-        *exists = src == SQLITE_ROW;
+        *exists = src == SQLITE_ROW && sq_live(s, 0, &now);
     else
         rc = sq_fail(c->db, src, "cannot read");
     sqlite3_reset(s);
@@ -102,9 +102,9 @@ int sq_get_many(void *p, const char *const *keys, size_t n, void **values,
     sqlite3_reset(begin);
     if (src != SQLITE_DONE)
         rc = sq_fail(c->db, src, "cannot begin a read");
-    int64_t now = sq_now_ms();
+    int64_t now = 0;
     for (size_t i = 0; i < n && rc >= 0; i++) {
-        rc = get_on(c, b->name, keys[i], now, &values[i], &lens[i]);
+        rc = get_on(c, b->name, keys[i], &now, &values[i], &lens[i]);
         if (rc == KVSTORE_NOTFOUND)
             rc = KVSTORE_OK;
     }
@@ -208,7 +208,7 @@ static int read_row(sq_bucket *b, const char *key, bool *found,
         *ver_null = sqlite3_column_type(s, 2) == SQLITE_NULL;
         *ver = sqlite3_column_int64(s, 2);
         if (*found && value != NULL)
-            rc = copy_value(s, value, len);
+            rc = copy_value(s, 0, value, len);
     } else if (src != SQLITE_DONE) {
         rc = sq_fail(c->db, src, "cannot read");
     }

@@ -54,12 +54,19 @@ int sq_list_keys(void *p, const char *prefix, const char *cursor,
     sqlite3_bind_text(s, 2, cursor ? cursor : prefix, -1, SQLITE_STATIC);
     if (plen > 0)
         sqlite3_bind_text(s, 3, hi, (int)plen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, sq_now_ms());
     /* One row more than the page tells whether another page follows. */
     sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
     bool more = false;
     int src;
+    size_t rows = 0;
+    int64_t now = 0;
+    /* Expired rows are skipped, so a page can end short of `limit` with
+     * more rows after it; the walk then resumes after the last row looked
+     * at (kept in `skipped` when that row was not listed). */
+    char skipped[KVSTORE_KEY_MAX + 1];
+    bool resume_skipped = false;
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        rows++;
         if (page->count == limit) {
             more = true;
             break;
@@ -72,19 +79,30 @@ int sq_list_keys(void *p, const char *prefix, const char *cursor,
         if (key == NULL || klen == 0 || klen > KVSTORE_KEY_MAX ||
             memchr(key, '\0', klen) != NULL || !kvstore_utf8_valid(key, klen))
             continue;
+        if (!sq_live(s, 1, &now)) {
+            memcpy(skipped, key, klen + 1);
+            resume_skipped = true;
+            continue;
+        }
         if ((rc = kvstore_keys_add(page, key, klen)) != KVSTORE_OK)
             break;
+        resume_skipped = false;
     }
     if (rc == KVSTORE_OK && src != SQLITE_ROW && src != SQLITE_DONE)
         rc = sq_fail(c->db, src, "cannot list keys");
+    if (rows == limit + 1)
+        more = true;
+    /* A run of more than `limit` keys another program wrote that we
+     * cannot list has no key to resume after: the walk ends there rather
+     * than loop. Keys written through kvstore are all listable. */
+    if (rc == KVSTORE_OK && more) {
+        if (resume_skipped)
+            rc = kvstore_keys_set_cursor(page, skipped);
+        else if (page->count > 0)
+            rc = kvstore_keys_set_cursor(page, page->keys[page->count - 1]);
+    }
     sqlite3_reset(s);
     sq_reader_done(b->st->db, c);
-    /* A full page of keys another program wrote that we cannot list
-     * (more than `limit` in a row) has no key to resume after: the walk
-     * ends there rather than loop. Keys written through kvstore are all
-     * listable. */
-    if (rc == KVSTORE_OK && more && page->count > 0)
-        rc = kvstore_keys_set_cursor(page, page->keys[page->count - 1]);
     if (rc != KVSTORE_OK) {
         kvstore_keys_free(page);
         return rc;

@@ -130,13 +130,16 @@ int sq_set_sync(sq_db *db, bool full);
 /* A reader connection from the pool (opened if none is free). */
 int sq_reader(sq_db *db, sq_conn **out);
 void sq_reader_done(sq_db *db, sq_conn *c);
-/* A statement of `c`, reset and unbound. */
+/* A statement of `c`, reset; the caller binds every parameter. */
 sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt which);
 /* Maps an SQLite result code to a kvstore status. */
 int sq_status(int src);
 /* Records a message naming `what` and SQLite's text; returns the status. */
 int sq_fail(sqlite3 *db, int src, const char *what);
 int64_t sq_now_ms(void);
+/* True if column `col` of the current row (`expires`) is NULL or after
+ * *now; *now is read from the clock on first need (0: not yet). */
+bool sq_live(sqlite3_stmt *s, int col, int64_t *now);
 
 /* ---- watch (watch.c) ---- */
 /* Queues events for the committed ops of a batch (leader, after COMMIT). */
