@@ -172,6 +172,47 @@ static void test_ttl(void **state)
     tmp_free(dir);
 }
 
+/* Pages of 2 over a bucket where runs of expired keys sit between the
+ * live ones: the walk must still list every live key once, resuming past
+ * rows it skipped. */
+static void test_list_skips_expired(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "exp");
+    char key[16];
+    for (int i = 0; i < 30; i++) {
+        snprintf(key, sizeof key, "k%02d", i);
+        if (i % 6 == 0)
+            set_str(b, key, "live");
+        else
+            assert_int_equal(kvstore_set_ttl(b, key, "x", 1, 50), KVSTORE_OK);
+    }
+    sleep_ms(150);
+    char *cur = NULL;
+    char seen[64] = "";
+    int pages = 0;
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(b, "k", cur, 2, &page),
+                         KVSTORE_OK);
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        assert_true(page->count <= 2);
+        for (size_t i = 0; i < page->count; i++) {
+            strcat(seen, page->keys[i]);
+            strcat(seen, " ");
+        }
+        kvstore_keys_free(page);
+        assert_true(++pages < 40);
+    } while (cur != NULL);
+    assert_string_equal(seen, "k00 k06 k12 k18 k24 ");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
 static void test_bucket_management(void **state)
 {
     (void)state;
@@ -327,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_uris),
         cmocka_unit_test(test_value_limit),
         cmocka_unit_test(test_ttl),
+        cmocka_unit_test(test_list_skips_expired),
         cmocka_unit_test(test_bucket_management),
         cmocka_unit_test(test_spin_layout),
     };
