@@ -403,16 +403,19 @@ int sq_reader(sq_db *db, sq_conn **out)
     if (c != NULL)
         db->readers = c->next;
     pthread_mutex_unlock(&db->pool_mu);
-    if (c == NULL) {
-        int rc = conn_open(&c, db->path, false, db->timeout_ms);
-        if (rc == KVSTORE_OK && (rc = conn_prepare(c)) != KVSTORE_OK) {
-            conn_close(c);
-            c = NULL;
-        }
-        if (rc != KVSTORE_OK)
-            return rc;
+    if (c != NULL) {
+        c->next = NULL;
+        *out = c;
+        return KVSTORE_OK;
     }
-    c->next = NULL;
+    /* None free: one more reader (it joins the pool when done). */
+    int rc = conn_open(&c, db->path, false, db->timeout_ms);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if ((rc = conn_prepare(c)) != KVSTORE_OK) {
+        conn_close(c);
+        return rc;
+    }
     *out = c;
     return KVSTORE_OK;
 }

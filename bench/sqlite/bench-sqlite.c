@@ -151,7 +151,7 @@ static void bench_set_1(void)
     kv_check(kvstore_bucket_open(&b, s, "bench"), "bucket");
     raw r;
     raw_open(&r, path_raw);
-    double ratios[MAX_ROUNDS], tkv_all = 0, traw_all = 0;
+    double ratios[MAX_ROUNDS] = { 0 }, tkv_all = 0, traw_all = 0;
     long ops_all = 0;
     char key[32];
     for (int round = 0; round < rounds; round++) {
@@ -236,7 +236,7 @@ static void bench_set_4(void)
     raw rs[4];
     for (int i = 0; i < 4; i++)
         raw_open(&rs[i], path_raw);
-    double rk[MAX_ROUNDS], rr[MAX_ROUNDS];
+    double rk[MAX_ROUNDS] = { 0 }, rr[MAX_ROUNDS] = { 0 };
     double k1 = 0, k4 = 0, r1 = 0, r4 = 0;
     int total = set_ops * 4;
     for (int round = 0; round < rounds; round++) {
@@ -310,7 +310,7 @@ static void bench_get(void)
     raw_open(&r, path_raw);
     fill(s, &r, get_keys);
     kv_check(kvstore_bucket_open(&b, s, "bench"), "bucket");
-    double ratios[MAX_ROUNDS], tkv_all = 0, traw_all = 0;
+    double ratios[MAX_ROUNDS] = { 0 }, tkv_all = 0, traw_all = 0;
     long ops = 0;
     char key[32];
     unsigned seed = 42;
@@ -383,7 +383,7 @@ static void bench_list_and_size(void)
     fprintf(stderr, "  filling %d keys\n", list_keys);
     fill(s, &r, list_keys);
     kv_check(kvstore_bucket_open(&b, s, "bench"), "bucket");
-    double ratios[MAX_ROUNDS], tkv_all = 0, traw_all = 0;
+    double ratios[MAX_ROUNDS] = { 0 }, tkv_all = 0, traw_all = 0;
     for (int round = 0; round < rounds; round++) {
         double tkv = 0, traw = 0;
         for (int side = 0; side < 2; side++) {
