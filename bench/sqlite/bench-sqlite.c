@@ -259,12 +259,16 @@ static void bench_set_4(void)
                 round, rk[round], rr[round]);
     }
     long ops = (long)rounds * (set_slices / 2 + 1) * total;
-    report("durable set, 4 thr / 1 thr, kvstore", "ops/s", ops / k4, ops / k1,
-           rk, rounds, ">= 2.5 (4 thr vs 1)");
-    report("durable set, 4 thr / 1 thr, raw", "ops/s", ops / r4, ops / r1, rr,
-           rounds, "about 1 (4 thr vs 1)");
-    printf("%-34s kvstore 4 threads vs raw 4 threads: %.2fx\n", "",
-           r4 / k4);
+    /* Here both columns are one side: 4 threads against 1 thread. */
+    qsort(rk, (size_t)rounds, sizeof *rk, cmp_double);
+    qsort(rr, (size_t)rounds, sizeof *rr, cmp_double);
+    printf("%-34s 4 thr %10.1f ops/s  1 thr %10.1f ops/s  ratio %.2f "
+           "(%.2f-%.2f)  target >= 2.5\n", "durable set 4 thr / 1 thr, kvstore",
+           ops / k4, ops / k1, rk[rounds / 2], rk[0], rk[rounds - 1]);
+    printf("%-34s 4 thr %10.1f ops/s  1 thr %10.1f ops/s  ratio %.2f "
+           "(%.2f-%.2f)  raw stays about 1\n", "durable set 4 thr / 1 thr, raw",
+           ops / r4, ops / r1, rr[rounds / 2], rr[0], rr[rounds - 1]);
+    printf("%-34s kvstore 4 threads / raw 4 threads: %.2f\n", "", r4 / k4);
     for (int i = 0; i < 4; i++)
         raw_close(&rs[i]);
     kvstore_bucket_close(b);
@@ -422,7 +426,10 @@ static void bench_list_and_size(void)
         tkv_all += tkv;
         traw_all += traw;
     }
-    report("100k listing, pages of 1000 (ms)", "ms", tkv_all * 1000 / rounds,
+    char line[64];
+    snprintf(line, sizeof line, "%dk listing, pages of %d (ms)",
+             list_keys / 1000, list_page);
+    report(line, "ms", tkv_all * 1000 / rounds,
            traw_all * 1000 / rounds, ratios, rounds, "<= 1.3 (time)");
     kvstore_bucket_close(b);
     kvstore_close(s); /* the last connection checkpoints the WAL away */
@@ -433,8 +440,10 @@ static void bench_list_and_size(void)
     snprintf(wal, sizeof wal, "%s-wal", path_raw);
     long rw = file_size(path_raw) + file_size(wal);
     double ratio = (double)kv / (double)rw;
+    snprintf(line, sizeof line, "disk size, %dk x %d B", list_keys / 1000,
+             value_size);
     printf("%-34s kvstore %10.1f MiB    raw %10.1f MiB    ratio %.2f"
-           "              target <= 1.3\n", "disk size, 100k x 100 B",
+           "              target <= 1.3\n", line,
            kv / 1048576.0, rw / 1048576.0, ratio);
 }
 
