@@ -390,8 +390,10 @@ static void bench_list_and_size(void)
     double ratios[MAX_ROUNDS] = { 0 }, tkv_all = 0, traw_all = 0;
     for (int round = 0; round < rounds; round++) {
         double tkv = 0, traw = 0;
-        for (int side = 0; side < 2; side++) {
-            bool kv_side = (side == 0) == (round % 2 == 0);
+        /* Four walks per side per round, alternating which side goes
+         * first, so one scheduling hiccup weighs less. */
+        for (int step = 0; step < 8; step++) {
+            bool kv_side = (step % 2 == 0) == ((step / 2 + round) % 2 == 0);
             long n = 0;
             double t0 = now_s();
             if (kv_side) {
@@ -429,8 +431,8 @@ static void bench_list_and_size(void)
     char line[64];
     snprintf(line, sizeof line, "%dk listing, pages of %d (ms)",
              list_keys / 1000, list_page);
-    report(line, "ms", tkv_all * 1000 / rounds,
-           traw_all * 1000 / rounds, ratios, rounds, "<= 1.3 (time)");
+    report(line, "ms", tkv_all * 1000 / (4 * rounds),
+           traw_all * 1000 / (4 * rounds), ratios, rounds, "<= 1.3 (time)");
     kvstore_bucket_close(b);
     kvstore_close(s); /* the last connection checkpoints the WAL away */
     raw_close(&r);
