@@ -226,7 +226,6 @@ static void commit_batch(sq_db *db, sq_op *const *ops, size_t n)
             run_stmt(w, S_ROLLBACK);
         return;
     }
-    db->batches++;
     sq_watch_publish(db, ops, n);
 }
 

@@ -74,7 +74,6 @@ typedef struct sq_db {
     pthread_cond_t gc_cv;
     sq_op *head, *tail;
     bool leader;
-    uint64_t batches;          /* commits made, for tests and bench */
 
     pthread_mutex_t watch_mu;  /* guards watches */
     sq_watch *watches;
