@@ -53,6 +53,14 @@ static void bind_key(sqlite3_stmt *s, const char *bucket, const char *key)
 
 static int apply_put(sq_conn *w, sq_op *op, int *src)
 {
+    if (op->expires != 0) {
+        /* Listing reads the expiry column only for buckets named here,
+         * written in the same transaction as the first expiring key. */
+        sqlite3_stmt *t = sq_stmt(w, S_TTL_ADD);
+        sqlite3_bind_text(t, 1, op->bucket, -1, SQLITE_STATIC);
+        if ((*src = step_done(t)) != SQLITE_OK)
+            return -1;
+    }
     for (size_t i = 0; i < op->n; i++) {
         sqlite3_stmt *s = sq_stmt(w, S_PUT);
         bind_key(s, op->bucket, op->keys[i]);
@@ -164,6 +172,10 @@ static int apply_bucket(sq_conn *w, sq_op *op, int *src)
     if ((*src = step_done(s)) != SQLITE_OK)
         return -1;
     changed += sqlite3_changes(w->db);
+    s = sq_stmt(w, S_TTL_DEL);
+    sqlite3_bind_text(s, 1, op->bucket, -1, SQLITE_STATIC);
+    if ((*src = step_done(s)) != SQLITE_OK)
+        return -1;
     if (changed == 0)
         return op_fail(op, KVSTORE_ENOSTORE, "sqlite: no bucket '%s'",
                        op->bucket);

@@ -33,6 +33,8 @@ static const char schema_sql[] =
     " expires INTEGER, ver INTEGER, value BLOB NOT NULL,"
     " PRIMARY KEY (store, key)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS kvstore_buckets ("
+    " name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS kvstore_ttl_buckets ("
     " name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;";
 
 /* Another program (Spin) updating a value leaves `ver` as it was: this
@@ -75,16 +77,21 @@ static const char *const stmt_sql[S_COUNT] = {
                   " WHERE expires IS NOT NULL AND expires <= ?4",
     /* Listing: ?2 is the lower bound (the prefix, inclusive, or the
      * cursor's last key, exclusive), ?3 the exclusive upper bound of the
-     * prefix range. Four statements so that each is one bounded range
-     * scan of the primary key. */
-    [S_LIST_GE] = "SELECT key, expires FROM spin_key_value WHERE store = ?1"
-                  " AND key >= ?2 ORDER BY key LIMIT ?5",
-    [S_LIST_GE_HI] = "SELECT key, expires FROM spin_key_value WHERE store = ?1"
-                     " AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?5",
-    [S_LIST_GT] = "SELECT key, expires FROM spin_key_value WHERE store = ?1"
-                  " AND key > ?2 ORDER BY key LIMIT ?5",
-    [S_LIST_GT_HI] = "SELECT key, expires FROM spin_key_value WHERE store = ?1"
-                     " AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?5",
+     * prefix range. One statement per shape so that each is one bounded
+     * range scan of the primary key; the expiry is fetched only for
+     * buckets that ever had a key with one (kvstore_ttl_buckets), since
+     * reading a second column costs a listing about a quarter more. */
+#define LIST(cols, lo, hi) "SELECT " cols " FROM spin_key_value" \
+    " WHERE store = ?1 AND key " lo " ?2" hi " ORDER BY key LIMIT ?5"
+    [S_LIST + 0] = LIST("key", ">=", ""),
+    [S_LIST + 1] = LIST("key", ">=", " AND key < ?3"),
+    [S_LIST + 2] = LIST("key", ">", ""),
+    [S_LIST + 3] = LIST("key", ">", " AND key < ?3"),
+    [S_LIST + 4] = LIST("key, expires", ">=", ""),
+    [S_LIST + 5] = LIST("key, expires", ">=", " AND key < ?3"),
+    [S_LIST + 6] = LIST("key, expires", ">", ""),
+    [S_LIST + 7] = LIST("key, expires", ">", " AND key < ?3"),
+#undef LIST
     [S_BUCKET_HAS] = "SELECT 1 FROM kvstore_buckets WHERE name = ?1"
                      " UNION ALL SELECT 1 FROM spin_key_value"
                      " WHERE store = ?1 LIMIT 1",
@@ -94,6 +101,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_BUCKET_DEL] = "DELETE FROM kvstore_buckets WHERE name = ?1",
     /* Buckets are the names we created plus the stores of a Spin
      * database that has keys in them. */
+    [S_TTL_HAS] = "SELECT 1 FROM kvstore_ttl_buckets WHERE name = ?1",
+    [S_TTL_ADD] = "INSERT OR IGNORE INTO kvstore_ttl_buckets (name) VALUES (?1)",
+    [S_TTL_DEL] = "DELETE FROM kvstore_ttl_buckets WHERE name = ?1",
     [S_BUCKET_LIST] = "SELECT name FROM kvstore_buckets WHERE name > ?1"
                       " UNION SELECT DISTINCT store FROM spin_key_value"
                       " WHERE store > ?1 ORDER BY 1 LIMIT ?2",

@@ -27,6 +27,42 @@ static void prefix_end(char *out, const char *prefix, size_t len)
     out[len] = '\0';
 }
 
+static void end_read(sq_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db)) {
+        sqlite3_stmt *s = sq_stmt(c, S_COMMIT);
+        sqlite3_step(s);
+        sqlite3_reset(s);
+    }
+}
+
+static int step_once(sq_conn *c, sqlite3_stmt *s, const char *what)
+{
+    int src = sqlite3_step(s);
+    sqlite3_reset(s);
+    return src == SQLITE_DONE || src == SQLITE_ROW ? KVSTORE_OK
+                                                   : sq_fail(c->db, src, what);
+}
+
+/* Begins a read transaction on `c` and sets *ttl to whether `bucket` ever
+ * had a key with an expiry. */
+static int begin_read(sq_conn *c, const char *bucket, bool *ttl)
+{
+    int rc = step_once(c, sq_stmt(c, S_BEGIN_R), "cannot begin a read");
+    if (rc != KVSTORE_OK)
+        return rc;
+    sqlite3_stmt *s = sq_stmt(c, S_TTL_HAS);
+    sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+    int src = sqlite3_step(s);
+    *ttl = src == SQLITE_ROW;
+    sqlite3_reset(s);
+    if (src != SQLITE_ROW && src != SQLITE_DONE) {
+        rc = sq_fail(c->db, src, "cannot read the expiry flag");
+        end_read(c);
+    }
+    return rc;
+}
+
 int sq_list_keys(void *p, const char *prefix, const char *cursor,
                  size_t limit, kvstore_keys **out)
 {
@@ -38,8 +74,6 @@ int sq_list_keys(void *p, const char *prefix, const char *cursor,
     char hi[KVSTORE_KEY_MAX + 1];
     if (plen > 0)
         prefix_end(hi, prefix, plen);
-    enum sq_stmt which = cursor ? (plen ? S_LIST_GT_HI : S_LIST_GT)
-                                : (plen ? S_LIST_GE_HI : S_LIST_GE);
     kvstore_keys *page = kvstore_keys_new();
     if (page == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
@@ -49,7 +83,17 @@ int sq_list_keys(void *p, const char *prefix, const char *cursor,
         kvstore_keys_free(page);
         return rc;
     }
-    sqlite3_stmt *s = sq_stmt(c, which);
+    /* One read transaction for the expiry flag and the page, so both
+     * come from the same snapshot. */
+    bool ttl = false;
+    rc = begin_read(c, b->name, &ttl);
+    if (rc != KVSTORE_OK) {
+        sq_reader_done(b->st->db, c);
+        kvstore_keys_free(page);
+        return rc;
+    }
+    int which = S_LIST + (cursor ? 2 : 0) + (plen ? 1 : 0) + (ttl ? 4 : 0);
+    sqlite3_stmt *s = sq_stmt(c, (enum sq_stmt)which);
     sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, cursor ? cursor : prefix, -1, SQLITE_STATIC);
     if (plen > 0)
@@ -79,7 +123,7 @@ int sq_list_keys(void *p, const char *prefix, const char *cursor,
         if (key == NULL || klen == 0 || klen > KVSTORE_KEY_MAX ||
             memchr(key, '\0', klen) != NULL || !kvstore_utf8_valid(key, klen))
             continue;
-        if (!sq_live(s, 1, &now)) {
+        if (ttl && !sq_live(s, 1, &now)) {
             memcpy(skipped, key, klen + 1);
             resume_skipped = true;
             continue;
@@ -102,6 +146,7 @@ int sq_list_keys(void *p, const char *prefix, const char *cursor,
             rc = kvstore_keys_set_cursor(page, page->keys[page->count - 1]);
     }
     sqlite3_reset(s);
+    end_read(c);
     sq_reader_done(b->st->db, c);
     if (rc != KVSTORE_OK) {
         kvstore_keys_free(page);

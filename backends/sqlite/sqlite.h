@@ -35,8 +35,11 @@
 /* Prepared statements, one set per connection (see db.c for the SQL). */
 enum sq_stmt {
     S_GET, S_GETX, S_EXISTS, S_PUT, S_DEL, S_CAS_UPD, S_CAS_INS,
-    S_LIST_GE, S_LIST_GE_HI, S_LIST_GT, S_LIST_GT_HI,
+    /* Listing: (>= prefix | > cursor) x (no upper bound | < end of the
+     * prefix range) x (key only | key and expiry): S_LIST + index. */
+    S_LIST, S_LIST_LAST = S_LIST + 7,
     S_BUCKET_HAS, S_BUCKET_ADD, S_BUCKET_DEL_KEYS, S_BUCKET_DEL,
+    S_TTL_HAS, S_TTL_ADD, S_TTL_DEL,
     S_BUCKET_LIST, S_BUCKET_COUNT,
     S_BEGIN_W, S_BEGIN_R, S_COMMIT, S_ROLLBACK,
     S_COUNT
