@@ -11,6 +11,7 @@
 #include "sqlite.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,29 @@ static int db_new(sq_db **out, const char *path, bool create,
     return KVSTORE_OK;
 }
 
+/* Creates a missing database file with mode 0600 before SQLite opens it:
+ * SQLite would make it 0644, and gives the -wal and -shm files it creates
+ * later the mode of the database file, so all three stay private to the
+ * owner (less nothing: the umask can only remove bits). An empty file is
+ * a valid empty database. An existing file is left as it is. */
+static int create_private(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                  0600);
+    if (fd >= 0) {
+        close(fd);
+        return KVSTORE_OK;
+    }
+    if (errno == EEXIST)
+        return KVSTORE_OK;
+    return kvstore_set_error(errno == ENOENT || errno == ENOTDIR
+                                 ? KVSTORE_ENOSTORE
+                                 : errno == EACCES ? KVSTORE_EACCESS
+                                                   : KVSTORE_EIO,
+                             "sqlite: cannot create '%s': %s", path,
+                             strerror(errno));
+}
+
 int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms)
 {
     int rc = KVSTORE_OK;
@@ -376,6 +400,8 @@ int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms)
         rc = kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: no database '%s' "
                                "(create=false)", path);
     }
+    if (rc == KVSTORE_OK && create)
+        rc = create_private(path);
     sq_db *db = NULL;
     if (rc == KVSTORE_OK)
         rc = db_new(&db, path, create, timeout_ms);

@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util.h"
@@ -46,6 +47,26 @@ static void test_uris(void **state)
     /* A directory where the file should be. */
     snprintf(uri, sizeof uri, "sqlite://%s", dir);
     assert_int_equal(kvstore_open(&s, uri), KVSTORE_ENOSTORE);
+    /* The files are private to their owner, whatever the umask allows. */
+    mode_t old = umask(0);
+    kvstore_store *p = open_store(dir, NULL);
+    kvstore_bucket *pb = open_bucket(p, "m");
+    set_str(pb, "k", "v");
+    const char *suffixes[] = { "", "-wal", "-shm" };
+    for (int i = 0; i < 3; i++) {
+        char f[4300];
+        struct stat sb;
+        snprintf(f, sizeof f, "%s/kv.db%s", dir, suffixes[i]);
+        assert_int_equal(stat(f, &sb), 0);
+        if ((sb.st_mode & 0077) != 0)
+            fail_msg("%s has mode %o", f, (unsigned)(sb.st_mode & 0777));
+    }
+    kvstore_bucket_close(pb);
+    kvstore_close(p);
+    umask(old);
+    char main_db[4200];
+    snprintf(main_db, sizeof main_db, "%s/kv.db", dir);
+    assert_int_equal(unlink(main_db), 0);
     /* A relative path spelled like an SQLite URI stays a file name. */
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
