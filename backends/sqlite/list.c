@@ -68,6 +68,10 @@ int sq_list_keys(void *p, const char *prefix, const char *cursor,
 {
     sq_bucket *b = p;
     size_t plen = strlen(prefix);
+    /* The core has checked the prefix (valid UTF-8, at most a key long);
+     * `hi` below relies on the length, so it is checked again here. */
+    if (plen > KVSTORE_KEY_MAX)
+        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: prefix too long");
     if (cursor != NULL && (kvstore_key_check(cursor) != KVSTORE_OK ||
                            strncmp(cursor, prefix, plen) != 0))
         return kvstore_set_error(KVSTORE_EINVAL, "sqlite: bad cursor");
