@@ -9,7 +9,9 @@
  */
 #include "sqlite.h"
 
-static const char *const sq_options[] = { "sync", "timeout_ms", NULL };
+static const char *const sq_options[] = {
+    "sync", "timeout_ms", "reap_ms", NULL
+};
 
 static const kvstore_backend sq_backend = {
     .version = 2,

@@ -208,6 +208,28 @@ static int run_stmt(sq_conn *w, enum sq_stmt which)
     return step_done(sq_stmt(w, which));
 }
 
+/* Deletes expired rows, at most every reap_ms and 10000 rows a pass, in a
+ * transaction of its own after a batch has committed (its writers are
+ * already done). Best effort: a failure is retried at the next pass.
+ * Expired rows are absent to every read anyway; this only gives their
+ * space back. Runs on the leader. */
+static void maybe_reap(sq_db *db)
+{
+    int64_t now = sq_now_ms();
+    if (db->reap_ms == 0 || now < db->next_reap_ms)
+        return;
+    db->next_reap_ms = now + db->reap_ms;
+    sq_conn *w = db->writer;
+    if (run_stmt(w, S_BEGIN_W) != SQLITE_OK)
+        return;
+    sqlite3_stmt *s = sq_stmt(w, S_REAP);
+    sqlite3_bind_int64(s, 1, now);
+    if (step_done(s) != SQLITE_OK || run_stmt(w, S_COMMIT) != SQLITE_OK) {
+        if (!sqlite3_get_autocommit(w->db))
+            run_stmt(w, S_ROLLBACK);
+    }
+}
+
 /* Applies and commits one batch; runs on the leader without gc_mu. */
 static void commit_batch(sq_db *db, sq_op *const *ops, size_t n)
 {
@@ -285,6 +307,14 @@ int sq_submit(sq_db *db, sq_op *op)
         for (sq_op *o = batch, *next; o != NULL; o = next) {
             next = o->next;
             o->done = true;
+        }
+        pthread_cond_broadcast(&db->gc_cv);
+        if (db->reap_ms != 0 && sq_now_ms() >= db->next_reap_ms) {
+            /* The batch's writers may return now; still the leader, this
+             * thread owns the writer connection for the reaping pass. */
+            pthread_mutex_unlock(&db->gc_mu);
+            maybe_reap(db);
+            pthread_mutex_lock(&db->gc_mu);
         }
         db->leader = false;
         pthread_cond_broadcast(&db->gc_cv);

@@ -105,6 +105,12 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TTL_HAS] = "SELECT 1 FROM kvstore_ttl_buckets WHERE name = ?1",
     [S_TTL_ADD] = "INSERT OR IGNORE INTO kvstore_ttl_buckets (name) VALUES (?1)",
     [S_TTL_DEL] = "DELETE FROM kvstore_ttl_buckets WHERE name = ?1",
+    /* Expired rows of the buckets that have expiring keys, a bounded
+     * number per pass (row values need SQLite 3.15). */
+    [S_REAP] = "DELETE FROM spin_key_value WHERE (store, key) IN ("
+               "SELECT store, key FROM spin_key_value WHERE store IN ("
+               "SELECT name FROM kvstore_ttl_buckets) AND expires <= ?1"
+               " LIMIT 10000)",
     [S_BUCKET_LIST] = "SELECT name FROM kvstore_buckets WHERE name > ?1"
                       " UNION SELECT DISTINCT store FROM spin_key_value"
                       " WHERE store > ?1 ORDER BY 1 LIMIT ?2",
@@ -375,7 +381,8 @@ static int create_private(const char *path)
                              strerror(errno));
 }
 
-int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms)
+int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms,
+              int64_t reap_ms)
 {
     int rc = KVSTORE_OK;
     struct stat sb;
@@ -406,6 +413,8 @@ int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms)
     if (rc == KVSTORE_OK)
         rc = db_new(&db, path, create, timeout_ms);
     if (rc == KVSTORE_OK) {
+        db->reap_ms = reap_ms;
+        db->next_reap_ms = sq_now_ms() + reap_ms;
         db->refs = 1;
         db->next = registry;
         registry = db;

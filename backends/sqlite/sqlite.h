@@ -39,7 +39,7 @@ enum sq_stmt {
      * prefix range) x (key only | key and expiry): S_LIST + index. */
     S_LIST, S_LIST_LAST = S_LIST + 7,
     S_BUCKET_HAS, S_BUCKET_ADD, S_BUCKET_DEL_KEYS, S_BUCKET_DEL,
-    S_TTL_HAS, S_TTL_ADD, S_TTL_DEL,
+    S_TTL_HAS, S_TTL_ADD, S_TTL_DEL, S_REAP,
     S_BUCKET_LIST, S_BUCKET_COUNT,
     S_BEGIN_W, S_BEGIN_R, S_COMMIT, S_ROLLBACK,
     S_COUNT
@@ -65,7 +65,9 @@ typedef struct sq_db {
     char *path;                /* as opened (owned) */
     int refs;                  /* guarded by the registry mutex */
     struct sq_db *next;        /* in the registry */
-    int64_t timeout_ms;
+    int64_t timeout_ms;        /* of the first handle ("timeout_ms") */
+    int64_t reap_ms;           /* of the first handle ("reap_ms"), 0: never */
+    int64_t next_reap_ms;      /* leader only: when to reap next */
 
     sq_conn *writer;           /* used only by the group-commit leader */
     bool writer_sync;          /* synchronous=FULL is set, else NORMAL */
@@ -125,7 +127,8 @@ struct sq_op {
 int sq_submit(sq_db *db, sq_op *op);
 
 /* ---- database, connections (db.c) ---- */
-int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms);
+int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms,
+              int64_t reap_ms);
 void sq_db_put(sq_db *db);
 /* Sets synchronous=FULL (true) or NORMAL on the writer (leader only). */
 int sq_set_sync(sq_db *db, bool full);

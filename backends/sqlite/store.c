@@ -22,13 +22,16 @@ int sq_store_open(void **out, const kvstore_uri *uri)
     if (path[0] == '\0')
         return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no database path");
     bool sync, create;
-    int64_t timeout_ms;
+    int64_t timeout_ms, reap_ms;
     int rc = kvstore_uri_param_bool(uri, "sync", true, &sync);
     if (rc == KVSTORE_OK)
         rc = kvstore_uri_param_bool(uri, "create", true, &create);
     if (rc == KVSTORE_OK)
         rc = kvstore_uri_param_int(uri, "timeout_ms", 1, 600000, 5000,
                                    &timeout_ms);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "reap_ms", 0, INT64_C(86400000) * 365,
+                                   60000, &reap_ms);
     if (rc != KVSTORE_OK)
         return rc;
     /* This libsqlite3 takes a file name starting with "file:" as an SQLite
@@ -48,7 +51,7 @@ int sq_store_open(void **out, const kvstore_uri *uri)
         return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
     }
     st->sync = sync;
-    rc = sq_db_get(&st->db, path, create, timeout_ms);
+    rc = sq_db_get(&st->db, path, create, timeout_ms, reap_ms);
     free(fixed);
     if (rc != KVSTORE_OK) {
         free(st);

@@ -234,6 +234,46 @@ static void test_list_skips_expired(void **state)
     tmp_free(dir);
 }
 
+/* With reap_ms, expired rows are deleted from the file after a write. */
+static void test_reap(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false&reap_ms=1");
+    kvstore_bucket *b = open_bucket(s, "r");
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "e%02d", i);
+        assert_int_equal(kvstore_set_ttl(b, key, "x", 1, 20), KVSTORE_OK);
+    }
+    assert_int_equal(kvstore_set_ttl(b, "later", "y", 1, 3600000),
+                     KVSTORE_OK);
+    sleep_ms(100);
+    set_str(b, "plain", "z"); /* a commit; the pass follows it */
+    set_str(b, "plain", "z");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/kv.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+                                        " spin_key_value WHERE store = 'r'",
+                                        -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2); /* later, plain */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_str(b, "later", "y");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    /* Out of range. */
+    char uri[4400];
+    db_uri(uri, sizeof uri, dir, "?reap_ms=-1");
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    tmp_free(dir);
+}
+
 static void test_bucket_management(void **state)
 {
     (void)state;
@@ -390,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_value_limit),
         cmocka_unit_test(test_ttl),
         cmocka_unit_test(test_list_skips_expired),
+        cmocka_unit_test(test_reap),
         cmocka_unit_test(test_bucket_management),
         cmocka_unit_test(test_spin_layout),
     };
