@@ -1,5 +1,6 @@
 /*
- * Runs the example guests in-process against memory: and file: stores and
+ * Runs the guests through libkvstore-wasi and the wasm2c binding of
+ * examples/wasm-host, in-process against memory: and file: stores, and
  * checks both what they printed and what they left in the store, read
  * back through the libkvstore API.
  *
@@ -19,23 +20,30 @@
 
 #include "runner.h"
 
-/* Prefix for bucket identifiers in the next run_guest calls. */
+/* Prefix for bucket names, extra config pairs, the WIT to claim (0: by
+ * the guest's name) and watcher events to wait for, in the next
+ * run_guest calls. */
 static const char *bucket_prefix = "";
+static const char *const *extra_config;
+static kvstore_wasi_wit guest_wit;
+static size_t guest_events;
 
-/* Runs the guest called `guest` (allowed to open only `allow`, or any
- * bucket for NULL) and returns what it printed (free()). */
+/* Runs the guest called `guest` (allowed to open only the comma-separated
+ * identifiers `allow`, or any bucket for NULL) and returns what it
+ * printed (free()). */
 static char *run_guest(kvstore_store *store, const char *guest,
-                       const char *const *allow, size_t page, int *status)
+                       const char *allow, size_t page, int *status)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    kvhost_config cfg = {.store = store, .prefix = bucket_prefix, .allow = allow,
-                         .page_size = page, .out = f};
+    wh_options o = {.store = store, .prefix = bucket_prefix, .allow = allow,
+                    .page_size = page, .config = extra_config,
+                    .wit = guest_wit, .events = guest_events, .out = f};
     const wh_guest *g = wh_guest_find(guest);
     assert_non_null(g);
-    *status = wh_run(g, &cfg);
+    *status = wh_run(g, &o);
     fclose(f);
     return buf;
 }
@@ -250,9 +258,8 @@ static void test_access_denied(void **state)
 {
     (void)state;
     kvstore_store *s = open_store("memory:");
-    static const char *const allow[] = {"other", NULL};
     int st;
-    char *out = run_guest(s, "draft", allow, 16, &st);
+    char *out = run_guest(s, "draft", "other", 16, &st);
     assert_int_equal(st, 1);
     assert_has(out, "draft: open demo failed: error access-denied\n");
     free(out);
@@ -381,8 +388,7 @@ static void test_hostile(void **state)
     free(out);
     char *before = snapshot(s, "demo");
 
-    static const char *const allow[] = {"hostile", NULL};
-    out = run_guest(s, "hostile", allow, 16, &st);
+    out = run_guest(s, "hostile", "hostile", 16, &st);
     assert_int_equal(st, 0);
     size_t n = sizeof(attacks) / sizeof(attacks[0]);
     for (size_t i = 0; i < n; i++) {
@@ -423,33 +429,6 @@ static void test_hostile(void **state)
     kvstore_close(s);
 }
 
-/* The draft's u64 cursors: the newest KVHOST_MAX_CURSORS ids resolve,
- * older ones and ids never handed out do not. */
-static void test_cursor_table(void **state)
-{
-    (void)state;
-    kvhost_config cfg = {0};
-    kvhost h;
-    char c[32];
-    kvhost_init(&h, &cfg);
-    uint64_t first = 0, last = 0;
-    for (int i = 1; i <= KVHOST_MAX_CURSORS + 6; i++) {
-        snprintf(c, sizeof(c), "cursor-%d", i);
-        last = kvhost_cursor_put(&h, c);
-        if (i == 1)
-            first = last;
-    }
-    assert_null(kvhost_cursor_get(&h, first));     /* evicted */
-    assert_null(kvhost_cursor_get(&h, first + 5)); /* evicted */
-    assert_string_equal(kvhost_cursor_get(&h, first + 6), "cursor-7");
-    snprintf(c, sizeof(c), "cursor-%d", KVHOST_MAX_CURSORS + 6);
-    assert_string_equal(kvhost_cursor_get(&h, last), c);
-    assert_null(kvhost_cursor_get(&h, 0));
-    assert_null(kvhost_cursor_get(&h, last + 1));
-    assert_null(kvhost_cursor_get(&h, UINT64_MAX));
-    kvhost_fini(&h);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -476,7 +455,6 @@ int main(void)
         cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_file_store),
         cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_cursor_table),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
