@@ -339,6 +339,11 @@ void wasi_put_error(kvstore_wasi_instance *i, uint32_t ret, uint32_t off, int co
 
 /* ---- resources -------------------------------------------------------- */
 
+bool wasi_res_full(const kvstore_wasi_instance *i)
+{
+    return i->nfree == 0 && i->next_slot >= i->cap;
+}
+
 uint32_t wasi_res_add(kvstore_wasi_instance *i, wasi_res_type type, void *p)
 {
     uint32_t slot;

@@ -201,6 +201,8 @@ int wasi_fail(kvstore_wasi_instance *i, int code, const char *fmt, ...)
 int wasi_lib_fail(kvstore_wasi_instance *i, int code);
 void wasi_put_error(kvstore_wasi_instance *i, uint32_t ret, uint32_t off, int code);
 
+/* True when wasi_res_add would fail for want of a slot. */
+bool wasi_res_full(const kvstore_wasi_instance *i);
 uint32_t wasi_res_add(kvstore_wasi_instance *i, wasi_res_type type, void *p);
 void *wasi_res_get(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);
 void *wasi_res_take(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);

@@ -31,6 +31,10 @@ KVSTORE_API void kvstore_wasi_store_open(kvstore_wasi_instance *i, uint32_t idp,
 
     if (!wasi_allowed(wasi_cfg(i), id, idlen)) {
         rc = wasi_fail(i, KVSTORE_EACCESS, "not allowed");
+    } else if (wasi_res_full(i)) {
+        /* Before opening anything: a guest looping on open costs little. */
+        rc = wasi_fail(i, KVSTORE_ENOMEM, "more than %u open handles",
+                       (unsigned)i->cap);
     } else {
         rc = wasi_resolve(i, id, idlen, &store, name);
         if (rc == KVSTORE_OK) {
