@@ -4,13 +4,18 @@
 # servers are installed -- checks what the guests printed, then reads the
 # store back with the kvstore CLI (when built): the draft guests' data is
 # there, and the hostile guest changed nothing outside its own bucket.
-#   guests-cli.sh WASM_HOST [KVSTORE_CLI]
+#   guests-cli.sh WASM_HOST [KVSTORE_CLI [KVSTORE_WASM_RUN]]
+# With KVSTORE_WASM_RUN (the Node.js runner, a sh script), every guest also runs on V8
+# from its .wasm file (next to WASM_HOST) against the same store, under
+# its own bucket prefix, and must print what it printed on wasm2c.
 # Output is TAP. KVSTORE_WASM_WRAPPER (e.g. "valgrind -q --error-exitcode=99
 # --leak-check=full") runs the host under a checker.
 set -u
 host=$1
 wrap=${KVSTORE_WASM_WRAPPER:-}
 cli=${2:-}
+node_run=${3:-}
+wasm_dir=$(dirname "$host")
 tmp=$(mktemp -d /tmp/wasm-host-cli-XXXXXX)
 pids=
 n=0
@@ -84,6 +89,34 @@ run_store() { # NAME URI
         check "$name: \"a\\0b\" did not become \"a\"" \
             equals "$(cli -b hostile exists a >/dev/null; echo $?)" 1
     fi
+
+    [ -n "$node_run" ] && same_on_both_engines
+}
+
+# Lines sorted (watch events of different keys may come in any order),
+# page counts masked (Redis SCAN pages vary from run to run), the bucket
+# prefix PREFIX ($2) removed (libkvstore's messages name the bucket).
+norm() {
+    printf '%s\n' "$1" | sed -E -e 's/in [0-9]+ pages/in N pages/' -e "s/$2//g" |
+        LC_ALL=C sort
+}
+
+# Each guest once on wasm2c and once on V8, each under a fresh prefix.
+# (Arguments hold no spaces: word splitting is intended.)
+same_on_both_engines() {
+    for g in draft draft2 spin watcher hostile; do
+        both= v8= target=$g
+        case $g in
+        spin) v8="--wit spin" ;; # wasm-host picks spin's WIT by its name
+        watcher) both="-c watch=events -e 4" ;;
+        hostile) target=hostile=hostile; v8="-c allow=hostile" ;;
+        esac
+        a=$($wrap "$host" -s "$uri" -p "w2c$g" -n 10 $both "$target" 2>&1)
+        b=$(sh "$node_run" --store "$uri" -c "bucket_prefix=v8$g" -c page_size=10 \
+            $both $v8 "$wasm_dir/$g.wasm" 2>&1)
+        check "$name: $g prints the same on V8 (kvstore-wasm-run) as on wasm2c" \
+            equals "$(norm "$a" "w2c$g")" "$(norm "$b" "v8$g")"
+    done
 }
 
 run_store file "file://$tmp/files"
