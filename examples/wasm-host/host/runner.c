@@ -13,11 +13,11 @@
 #include <wasm-rt-impl.h>
 
 extern const wh_guest wh_guest_draft, wh_guest_draft2, wh_guest_hostile,
-    wh_guest_spin, wh_guest_watcher;
+    wh_guest_spin, wh_guest_watcher, wh_guest_bench;
 
 static const wh_guest *const guests[] = {
     &wh_guest_draft, &wh_guest_draft2, &wh_guest_hostile, &wh_guest_spin,
-    &wh_guest_watcher,
+    &wh_guest_watcher, &wh_guest_bench,
 };
 #define NGUESTS (sizeof(guests) / sizeof(guests[0]))
 
