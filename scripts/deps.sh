@@ -13,7 +13,8 @@ KVSTORE_PACKAGES=(
 )
 
 # npm packages, pinned by each folder's package-lock.json and installed
-# with `npm ci` into that folder: jco for the component check
+# with `npm ci` into that folder by kvstore_install_npm (scripts/test.sh
+# calls it; the demo does not need them): jco for the component check
 # (tests/wasi/component). Tests that need them skip until they are there.
 KVSTORE_NPM_DIRS=(tests/wasi/component)
 
@@ -29,7 +30,6 @@ kvstore_install_deps() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  kvstore_install_npm
 }
 
 kvstore_install_npm() {

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 kvstore_install_deps
+kvstore_install_npm
 
 jobs=$(nproc)
 logs=()
