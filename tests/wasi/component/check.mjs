@@ -14,23 +14,10 @@
 // SPDX-License-Identifier: MIT
 import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jco';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { witSources, sourceFor } from './wit.mjs';
 
 const [witDir, ...pairs] = process.argv.slice(2);
-const read = (f) => readFileSync(join(witDir, f), 'utf8');
-
-// One WIT source per resolve: the guests' package at the top level, the
-// keyvalue packages as nested `package x { ... }` blocks.
-function nested(text) {
-  const m = text.match(/^package\s+([^;]+);/m);
-  if (!m) throw new Error('no package declaration');
-  return `${text.slice(0, m.index)}package ${m[1]} {${text.slice(m.index + m[0].length)}\n}\n`;
-}
-const sources = {
-  upstream: read('guests.wit') + nested(read('keyvalue-0.2.0-draft.wit')) +
-    nested(read('keyvalue-0.2.0-draft2.wit')),
-  spin: read('guests-spin.wit') + nested(read('keyvalue-spin-2024-10-17.wit')),
-};
+const sources = witSources(witDir);
 
 let n = 0, failed = 0;
 const ok = (d) => console.log(`ok ${++n} - ${d}`);
@@ -45,7 +32,7 @@ for (let pair of pairs) {
   if (refuse) pair = pair.slice(1);
   const eq = pair.lastIndexOf('=');
   const file = pair.slice(0, eq), world = pair.slice(eq + 1);
-  const witSource = world === 'spin' ? sources.spin : sources.upstream;
+  const witSource = sourceFor(sources, world);
   const what = `${file.split('/').pop()} ${refuse ? 'is not' : 'is'} a valid component of world ${world}`;
   let component;
   try {
