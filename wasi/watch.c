@@ -167,7 +167,9 @@ static int deliver(kvstore_wasi_instance *i, wasi_event ev)
 
 KVSTORE_API int kvstore_wasi_pump(kvstore_wasi_instance *i, size_t max)
 {
-    if (!i || i->trapped)
+    /* Not from inside an import or a guest callback: the guest is not
+     * between calls then, and the import's trap frame is in use. */
+    if (!i || i->trapped || i->have_jmp || i->in_guest)
         return -1;
     if (!i->queue)
         return 0;

@@ -228,8 +228,9 @@ KVSTORE_API void kvstore_wasi_delete_many(kvstore_wasi_instance *i, uint32_t b,
 /** Delivers up to `max` queued watch events (0: all queued now) to the
  * guest's wasi:keyvalue/watcher export (on-set, on-delete), each with a
  * new bucket handle the guest owns. Call it on the thread that runs the
- * guest, between guest calls. Returns the number delivered, or -1 when
- * the guest trapped (the instance is then dead). */
+ * guest, between guest calls (from inside an import it returns -1 and
+ * does nothing). Returns the number delivered, or -1 when the guest
+ * trapped (the instance is then dead). */
 KVSTORE_API int kvstore_wasi_pump(kvstore_wasi_instance *i, size_t max);
 
 /** Events queued now; any thread. */
