@@ -276,15 +276,26 @@ void wasi_put_list(kvstore_wasi_instance *i, uint32_t addr, const void *src,
 
 int wasi_key(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf)
 {
-    const char *s = wasi_string(i, ptr, len);
-    if (len > KVSTORE_KEY_MAX)
-        return wasi_fail(i, KVSTORE_EINVAL,
-                         "key of %u bytes is longer than %d bytes",
-                         (unsigned)len, KVSTORE_KEY_MAX);
-    /* A C string would silently cut "a\0b" to "a": refuse it instead. */
-    if (memchr(s, '\0', len))
-        return wasi_fail(i, KVSTORE_EINVAL, "key contains a NUL byte");
-    memcpy(buf, s, len);
+    const uint8_t *s = wasi_span(i, ptr, len, 1);
+    uint32_t k = 0;
+    /* Fast path, the common key: ASCII without NUL, checked and copied in
+     * one pass. Anything else takes the full path below, in the same
+     * order as always: invalid UTF-8 traps before any error. */
+    if (len <= KVSTORE_KEY_MAX)
+        for (; k < len && s[k] != 0 && s[k] < 0x80; k++)
+            buf[k] = (char)s[k];
+    if (k < len) {
+        if (!wasi_utf8_valid((const char *)s, len))
+            wasi_trap(i, "string at 0x%x is not valid UTF-8", (unsigned)ptr);
+        if (len > KVSTORE_KEY_MAX)
+            return wasi_fail(i, KVSTORE_EINVAL,
+                             "key of %u bytes is longer than %d bytes",
+                             (unsigned)len, KVSTORE_KEY_MAX);
+        /* A C string would silently cut "a\0b" to "a": refuse it instead. */
+        if (memchr(s, '\0', len))
+            return wasi_fail(i, KVSTORE_EINVAL, "key contains a NUL byte");
+        memcpy(buf, s, len);
+    }
     buf[len] = '\0';
     return KVSTORE_OK;
 }

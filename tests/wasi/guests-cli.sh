@@ -90,7 +90,9 @@ run_store() { # NAME URI
             equals "$(cli -b hostile exists a >/dev/null; echo $?)" 1
     fi
 
-    [ -n "$node_run" ] && same_on_both_engines
+    # Not under a checker (KVSTORE_WASM_WRAPPER): it compares outputs, and
+    # a host slowed down 50 times by valgrind meets other timeouts.
+    [ -n "$node_run" ] && [ -z "$wrap" ] && same_on_both_engines
 }
 
 # Lines sorted (watch events of different keys may come in any order),
@@ -117,8 +119,15 @@ same_on_both_engines() {
         a=$($wrap "$host" -s "$uri" -p "w2c$g" -n 10 $both "$target" 2>&1)
         b=$(sh "$node_run" --store "$uri" -c "bucket_prefix=v8$g" -c page_size=10 \
             $both $v8 "$wasm_dir/$g.wasm" 2>&1)
-        check "$name: $g prints the same on V8 (kvstore-wasm-run) as on wasm2c" \
-            equals "$(norm "$a" "w2c$g")" "$(norm "$b" "v8$g")"
+        na=$(norm "$a" "w2c$g")
+        nb=$(norm "$b" "v8$g")
+        if [ "$na" = "$nb" ]; then
+            ok "$name: $g prints the same on V8 (kvstore-wasm-run) as on wasm2c"
+        else
+            not_ok "$name: $g prints the same on V8 (kvstore-wasm-run) as on wasm2c"
+            printf '%s\n' "$na" > "$tmp/want"
+            printf '%s\n' "$nb" | diff "$tmp/want" - | sed 's/^/# /'
+        fi
     done
 }
 

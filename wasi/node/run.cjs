@@ -20,7 +20,9 @@
 const fs = require('fs');
 const path = require('path');
 
-const ADDON = process.env.KVSTORE_WASI_NODE_ADDON || '@ADDON_PATH@';
+// The addon sits next to this file, installed ($libdir/kvstore/node) as in
+// the build tree (build/wasi/node).
+const ADDON = process.env.KVSTORE_WASI_NODE_ADDON || path.join(__dirname, 'kvstore_wasi.node');
 
 function usage(code) {
   (code ? process.stderr : process.stdout).write(
