@@ -133,6 +133,12 @@ same_on_both_engines() {
 
 run_store file "file://$tmp/files"
 
+# memory: lives in one process: each engine's run starts from empty.
+if [ -n "$node_run" ] && [ -z "$wrap" ]; then
+    name=memory uri=memory:
+    same_on_both_engines
+fi
+
 wait_for() { # TRIES COMMAND...
     t=$1; shift
     while [ "$t" -gt 0 ]; do
