@@ -6,7 +6,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "wasi-keyvalue.h"
+/* The guests' shared runtime and import declarations. */
+#include "../../examples/wasm-host/guest/wasi-keyvalue.h"
 
 #define BENCH_GETS 100000
 
