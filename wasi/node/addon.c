@@ -531,4 +531,8 @@ static napi_value init(napi_env env, napi_value exports)
     return exports;
 }
 
+/* NAPI_MODULE defines these two exported entry points without prototypes
+ * (clang's -Wmissing-prototypes sees through the system header). */
+NAPI_MODULE_EXPORT int32_t NODE_API_MODULE_GET_API_VERSION(void);
+NAPI_MODULE_EXPORT napi_value NAPI_MODULE_INITIALIZER(napi_env env, napi_value exports);
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
