@@ -327,17 +327,48 @@ ok "a credential in a readable config file is refused, without the password" \
 run -s "$S" bucket frob js; ok "bucket with an unknown verb is exit 2" 'rc_is' 2
 run -s "$S" bucket rm js </dev/null; ok "bucket rm without --yes off a terminal refuses" eval 'rc_is 2 && err_has "without --yes"'
 
+# copy: --json progress, and a value too big for the destination is skipped
+# and reported by key while the rest is copied (testmod: takes 2 MiB at most).
+C=file://$T/C
+for k in a b c; do "${KVR[@]}" -s "$C" -b big set "$k" "$k"; done
+head -c 3145728 /dev/zero | "${KVR[@]}" -s "$C" -b big set huge -
+run --json copy "$C" big testmod: dst
+ok "copy skips a value too big for the destination, reports it, copies the rest, exit 3" \
+  eval 'rc_is 3 && err_has "skipped huge: " && err_has "1 keys were not copied" && tail -n 1 "$OUT" | grep -q "{\"copied\":3,\"skipped\":1,\"vanished\":0,\"keys_per_s\":[0-9]*,\"done\":true}"'
+run --json copy --limit 2 "$C" big "$B" big
+ok "copy --json: one progress object per page, then done" \
+  eval 'rc_is 0 && [ "$(grep -c "\"done\":false" "$OUT")" = 2 ] && tail -n 1 "$OUT" | grep -q "\"copied\":4,.*\"done\":true}"'
+
 # ---------------------------------------------------------------- bench
 run -s "$S" -b bench bench --n 50 --value-size 10
-bench_rows() { # one row per op: name, 50 keys, keys/s, p50, p99
+bench_rows() { # one row per op: name, 50 keys, keys/s, p50, p99, p999
   local o
   for o in set get list delete; do
-    grep -Eq "^$o +50 +[0-9]+ +[0-9.]+ +[0-9.]+$" "$OUT" || return 1
+    grep -Eq "^$o +50 +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" "$OUT" || return 1
   done
 }
-ok "bench prints keys/s and p50/p99 for set, get, list, delete" \
-  eval 'rc_is 0 && out_has "p50_us" && out_has "p99_us" && bench_rows'
+ok "bench prints keys/s and p50/p99/p999 for set, get, list, delete" \
+  eval 'rc_is 0 && out_has "p50_us" && out_has "p999_us" && bench_rows'
 run -s "$S" -b bench ls; ok "bench deletes its keys" eval 'rc_is 0 && [ ! -s "$OUT" ]'
+run -s "$S" -b bench bench --n 40 --clients 4 --csv
+ok "bench --clients 4 --csv: a header and four rows of 40 keys" \
+  eval 'rc_is 0 && [ "$(head -n 1 "$OUT")" = "op,clients,keys,keys_per_s,p50_us,p99_us,p999_us" ] && [ "$(grep -Ec "^(set|get|delete),4,40,|^list,1,40," "$OUT")" = 4 ]'
+run -s "$S" -b bench --json bench --n 10
+ok "bench --json: one object per op" \
+  eval 'rc_is 0 && [ "$(grep -c "^{\"op\":\"[a-z]*\",\"clients\":1,\"keys\":10,\"keys_per_s\":[0-9]*,\"p50_us\":[0-9.]*,\"p99_us\":[0-9.]*,\"p999_us\":[0-9.]*}$" "$OUT")" = 4 ]'
+run -s "$S" bench --clients 0; ok "bench --clients 0 is exit 2" 'rc_is' 2
+run -s "$S" bench --clients 65; ok "bench --clients 65 is exit 2" 'rc_is' 2
+# A signal in the middle: the keys set so far are deleted (fsync makes each
+# file set slow enough that 100000 cannot finish in the time we wait).
+for sig in INT TERM; do
+  "${KVR[@]}" -s "$S" -b bsig bench --n 100000 >"$OUT" 2>"$ERR" &
+  bpid=$!
+  for _ in $(seq 200); do [ -n "$(ls "$T/s/bsig" 2>/dev/null | head -n 3)" ] && break; sleep 0.05; done
+  kill -"$sig" "$bpid"; set +e; wait "$bpid"; rc=$?; set -e
+  want=$(( 128 + $(kill -l "$sig") ))
+  ok "bench stopped by SIG$sig exits $want and leaves no key" \
+    eval 'rc_is $want && err_has "keys are deleted" && [ -z "$(kv -b bsig ls)" ]'
+done
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
