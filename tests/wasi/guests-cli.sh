@@ -163,7 +163,8 @@ if module redis && command -v redis-server >/dev/null; then
         --appendonly no >"$tmp/redis.log" 2>&1 &
     pids="$pids $!"
     if wait_for 100 test -S "$tmp/redis.sock"; then
-        run_store redis "redis+unix://$tmp/redis.sock"
+        # watch_config=auto: the watcher guest needs keyspace notifications.
+        run_store redis "redis+unix://$tmp/redis.sock?watch_config=auto"
     else
         not_ok "redis-server did not start"
     fi

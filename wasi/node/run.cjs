@@ -107,7 +107,12 @@ function sleep(ms) {
 // One instance, one call; returns the export's result, or null after a
 // trap (reported as wasm-host does).
 function callOnce(exportName, arg) {
-  const inst = addon.createInstance(host, wit);
+  let inst;
+  try {
+    inst = addon.createInstance(host, wit);
+  } catch (e) {
+    fail(3, e.message); // e.g. a watch the store cannot start
+  }
   let memory = null;
   // One layer instance serves both versions' imports, as a guest may
   // import either (the hostile one does).
