@@ -10,6 +10,7 @@
  */
 #include "util.h"
 
+#include <pthread.h>
 #include <time.h>
 
 #define HOUR_MS 3600000ULL
@@ -196,6 +197,71 @@ static void reaper_under_writes(void **state)
     kvstore_close(s);
 }
 
+typedef struct {
+    kvstore_bucket *b;
+    int id;
+} ttl_worker;
+
+/* Writers of short-lived keys (reaped as they go) and of permanent ones,
+ * beside a lister: run under TSan by scripts/test.sh's sanitizer builds
+ * and checked for exact outcomes here. */
+static void *ttl_writer(void *p)
+{
+    ttl_worker *w = p;
+    char key[32];
+
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof(key), "tmp-%d-%d", w->id, i % 97);
+        assert_int_equal(kvstore_set_ttl(w->b, key, "v", 1, 1 + i % 3),
+                         KVSTORE_OK);
+        snprintf(key, sizeof(key), "keep-%d-%d", w->id, i % 50);
+        assert_int_equal(kvstore_set(w->b, key, "v", 1), KVSTORE_OK);
+    }
+    return NULL;
+}
+
+static void *ttl_lister(void *p)
+{
+    ttl_worker *w = p;
+
+    for (int i = 0; i < 200; i++) {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(w->b, NULL, NULL, 0, &page),
+                         KVSTORE_OK);
+        for (size_t k = 1; k < page->count; k++)
+            assert_true(strcmp(page->keys[k - 1], page->keys[k]) < 0);
+        kvstore_keys_free(page);
+    }
+    return NULL;
+}
+
+static void threads_with_expiry(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "thr");
+    ttl_worker w[3] = { { b, 0 }, { b, 1 }, { b, 2 } };
+    pthread_t th[3];
+    kvstore_keys *page = NULL;
+    size_t keep = 0;
+
+    (void)state;
+    assert_int_equal(pthread_create(&th[0], NULL, ttl_writer, &w[0]), 0);
+    assert_int_equal(pthread_create(&th[1], NULL, ttl_writer, &w[1]), 0);
+    assert_int_equal(pthread_create(&th[2], NULL, ttl_lister, &w[2]), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    sleep_past_short_ttl();
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    for (size_t k = 0; k < page->count; k++) {
+        assert_memory_equal(page->keys[k], "keep-", 5);
+        keep++;
+    }
+    assert_int_equal(keep, 100);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +270,7 @@ int main(void)
         cmocka_unit_test(expired_key_absent_everywhere),
         cmocka_unit_test(increment_and_cas_on_expiry),
         cmocka_unit_test(reaper_under_writes),
+        cmocka_unit_test(threads_with_expiry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
