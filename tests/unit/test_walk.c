@@ -360,6 +360,14 @@ static int fill_invalid(void *ctx, const char *prefix, const char *after,
     memset(big, 'k', sizeof big);
     assert_int_equal(kvstore_walk_add(sink, "", 0), KVSTORE_EINVAL);
     assert_int_equal(kvstore_walk_add(sink, "a\0b", 3), KVSTORE_EINVAL);
+    /* A NUL in the word-at-a-time part of the check, and bytes around
+     * 0x01 and 0x80 that must not look like one. */
+    assert_int_equal(kvstore_walk_add(sink, "abcdefghi\0klmnop", 16),
+                     KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(sink, "abcdefg\0", 8), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(sink, "\x01\x81\x01\x80\xff\x7f\x01"
+                                            "\x02\x01\x81", 10),
+                     KVSTORE_OK);
     assert_int_equal(kvstore_walk_add(sink, big, sizeof big), KVSTORE_EINVAL);
     assert_int_equal(kvstore_walk_add(sink, big, sizeof big - 1), KVSTORE_OK);
     return KVSTORE_OK;
@@ -373,8 +381,9 @@ static void test_add_rejects_non_keys(void **state)
 
     assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill_invalid,
                                        NULL, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 1);
-    assert_int_equal(strlen(page->keys[0]), KVSTORE_KEY_MAX);
+    assert_int_equal(page->count, 2);
+    assert_int_equal(strlen(page->keys[0]), 10);
+    assert_int_equal(strlen(page->keys[1]), KVSTORE_KEY_MAX);
     kvstore_keys_free(page);
     kvstore_walks_free(w);
 }
