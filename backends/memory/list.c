@@ -70,8 +70,13 @@ static int fill_keys(void *ctx, const char *prefix, const char *after,
                     continue;
                 live++;
                 cur[j] = e->hh.next;
-                if (cur[j])
+                /* Ask for the next entry's lines now, so that by this
+                 * chain's next turn they have arrived: its handle (the
+                 * link), then its key and expiry. */
+                if (cur[j]) {
+                    __builtin_prefetch(cur[j]);
                     __builtin_prefetch((char *)cur[j] + 64);
+                }
                 if (wanted(&st[j], e->data, e->klen, e->expires_ms, prefix,
                            plen, after, &now))
                     rc = kvstore_walk_add(sink, e->data, e->klen);
