@@ -57,8 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    size_t limit = (size_t)(data[0] >> 1) % 50 + 1;
+    size_t limit = (size_t)(data[0] >> 2) % 50 + 1;
     bool with_token = data[0] & 1;
+    /* Bit 1: through kvstore_walk_page_at with a fixed key-space version,
+     * so snapshots are also shared between walks. */
+    uint64_t version = data[0] & 2 ? 5 : 0;
     const char *rest = (const char *)data + 1;
     size_t rlen = size - 1;
     const char *nul = memchr(rest, '\0', rlen);
@@ -79,8 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         state[slen] = '\0';
     }
     /* A state is a NUL-terminated string: cut at an inner NUL. */
-    int rc = kvstore_walk_page(walks, "A", prefix, nul ? state : NULL, limit,
-                               fill, "a", &page);
+    int rc = kvstore_walk_page_at(walks, "A", prefix, nul ? state : NULL,
+                                  limit, version, fill, "a", &page);
     if (rc == KVSTORE_OK) {
         if (page->count > limit)
             abort();
@@ -97,8 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* The cached walk of scope A is never served to scope B. */
     if (with_token && nul) {
-        rc = kvstore_walk_page(walks, "B", prefix, state, limit, fill, "b",
-                               &page);
+        rc = kvstore_walk_page_at(walks, "B", prefix, state, limit, version,
+                                  fill, "b", &page);
         if (rc == KVSTORE_OK) {
             for (size_t i = 0; i < page->count; i++)
                 if (strncmp(page->keys[i], "b/", 2) != 0)
