@@ -61,6 +61,8 @@ typedef struct snapshot {
     unsigned refs;      /* pages being built from it; under walks->mu */
     bool cached;        /* linked in walks->list */
     uint64_t token;
+    uint64_t version;   /* key-space version when taken; 0: unknown */
+    bool complete;      /* taken without `after`: holds every key */
     uint64_t used_ms;   /* for idle expiry */
     uint64_t used_seq;  /* for LRU eviction: ms ties too often */
     size_t bytes;
@@ -233,11 +235,31 @@ int kvstore_walk_reserve(kvstore_walk_sink *sink, size_t keys, size_t bytes)
     return KVSTORE_OK;
 }
 
+/* True if one of `len` bytes at `p` is 0. Inline and a word at a time:
+ * keys are short, and a call to memchr per key was 8% of a big walk. */
+static inline bool has_nul(const char *p, size_t len)
+{
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+
+        memcpy(&w, p + i, 8);
+        if ((w - UINT64_C(0x0101010101010101)) & ~w &
+            UINT64_C(0x8080808080808080))
+            return true;
+    }
+    for (; i < len; i++)
+        if (p[i] == '\0')
+            return true;
+    return false;
+}
+
 int kvstore_walk_add(kvstore_walk_sink *sink, const char *key, size_t len)
 {
     if (sink == NULL || key == NULL)
         return kvstore_set_error(KVSTORE_EINVAL, "walk_add: NULL argument");
-    if (len == 0 || len > KVSTORE_KEY_MAX || memchr(key, '\0', len))
+    if (len == 0 || len > KVSTORE_KEY_MAX || has_nul(key, len))
         return kvstore_set_error(KVSTORE_EINVAL,
                                  "walk_add: not a key (%zu bytes)", len);
     if ((sink->n == sink->ncap &&
@@ -478,6 +500,10 @@ static int page_build(const snapshot *s, const char *prefix,
     for (; i < s->n && got < limit; i++, got++) {
         const char *key = s->keys[i];
 
+        /* Sorted order jumps around the arena (filled in the backend's
+         * order): ask for a key a few places ahead while copying this one. */
+        if (i + 8 < s->n)
+            __builtin_prefetch(s->keys[i + 8]);
         if (!has_prefix(key, prefix, plen))
             break;
         rc = kvstore_keys_add(page, key, strlen(key));
@@ -559,10 +585,62 @@ static void insert(kvstore_walks *w, snapshot *s, uint64_t t)
     w->bytes += s->bytes;
 }
 
-int kvstore_walk_page(kvstore_walks *walks, const char *scope,
-                      const char *prefix, const char *state, size_t limit,
-                      kvstore_walk_fill_fn fill, void *ctx,
-                      kvstore_keys **out)
+/* A snapshot of every key at a known version can serve later walks of an
+ * unchanged key space: it stays cached after its walk ends, until it is
+ * evicted or idle. */
+static bool reusable(const snapshot *s)
+{
+    return s->complete && s->version != 0;
+}
+
+/* Serves a page from `s`, which find() referenced, and drops that
+ * reference; the walk's last page unlinks the snapshot unless it is
+ * reusable. */
+static int serve(kvstore_walks *walks, snapshot *s, const char *prefix,
+                 const char *after, size_t limit, kvstore_keys **out)
+{
+    bool more;
+    int rc = page_build(s, prefix, after, limit, out, &more);
+
+    pthread_mutex_lock(&walks->mu);
+    s->refs--;
+    if (rc == KVSTORE_OK && !more && s->cached && !reusable(s)) {
+        /* The walk is over: its token is not needed any more. */
+        for (snapshot **pp = &walks->list; *pp; pp = &(*pp)->next) {
+            if (*pp == s) {
+                unlink_at(walks, pp);
+                break;
+            }
+        }
+    } else if (!s->cached && s->refs == 0) {
+        snapshot_free(s);
+    }
+    pthread_mutex_unlock(&walks->mu);
+    return rc;
+}
+
+/* Finds and references a complete snapshot of scope and prefix taken at
+ * key-space version `version`. Caller holds mu. */
+static snapshot *find_version(kvstore_walks *w, uint64_t version,
+                              const char *scope, const char *prefix,
+                              uint64_t t)
+{
+    for (snapshot *s = w->list; s; s = s->next) {
+        if (s->complete && s->version == version &&
+            strcmp(s->scope, scope) == 0 && strcmp(s->prefix, prefix) == 0) {
+            s->refs++;
+            s->used_ms = t;
+            s->used_seq = ++w->seq;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+int kvstore_walk_page_at(kvstore_walks *walks, const char *scope,
+                         const char *prefix, const char *state, size_t limit,
+                         uint64_t version, kvstore_walk_fill_fn fill,
+                         void *ctx, kvstore_keys **out)
 {
     const char *after = NULL;
     uint64_t token = 0, t;
@@ -579,32 +657,20 @@ int kvstore_walk_page(kvstore_walks *walks, const char *scope,
     if (state && (rc = state_parse(state, &token, &after)) != KVSTORE_OK)
         return rc;
 
-    if (state) {
+    if (state || version) {
         pthread_mutex_lock(&walks->mu);
         t = now_ms();
         expire(walks, t);
-        s = find(walks, token, scope, prefix, t);
+        if (state)
+            s = find(walks, token, scope, prefix, t);
+        /* Not the walk's own snapshot: one of the same key-space version
+         * serves as well, being a copy of the same keys. */
+        if (!s && version)
+            s = find_version(walks, version, scope, prefix, t);
         pthread_mutex_unlock(&walks->mu);
     }
-    if (s) {
-        rc = page_build(s, prefix, after, limit, out, &more);
-        pthread_mutex_lock(&walks->mu);
-        s->refs--;
-        if (rc == KVSTORE_OK && !more && s->cached) {
-            /* The walk is over: nobody else holds its token. */
-            for (snapshot **pp = &walks->list; *pp; pp = &(*pp)->next) {
-                if (*pp == s) {
-                    unlink_at(walks, pp);
-                    s = NULL;
-                    break;
-                }
-            }
-        } else if (!s->cached && s->refs == 0) {
-            snapshot_free(s);
-        }
-        pthread_mutex_unlock(&walks->mu);
-        return rc;
-    }
+    if (s)
+        return serve(walks, s, prefix, after, limit, out);
 
     rc = fill(ctx, prefix, after, &sink);
     if (rc != KVSTORE_OK) {
@@ -615,12 +681,15 @@ int kvstore_walk_page(kvstore_walks *walks, const char *scope,
     rc = snapshot_build(&sink, scope, prefix, &s);
     if (rc != KVSTORE_OK)
         return rc;
+    /* Only a snapshot of every key can serve another walk. */
+    s->complete = after == NULL;
+    s->version = version;
     /* The token goes into the page's state: take it before the page. */
     pthread_mutex_lock(&walks->mu);
     s->token = walks->next_token++;
     pthread_mutex_unlock(&walks->mu);
     rc = page_build(s, prefix, after, limit, out, &more);
-    if (rc != KVSTORE_OK || !more) {
+    if (rc != KVSTORE_OK || (!more && !reusable(s))) {
         snapshot_free(s);
         return rc;
     }
@@ -628,4 +697,13 @@ int kvstore_walk_page(kvstore_walks *walks, const char *scope,
     insert(walks, s, now_ms());
     pthread_mutex_unlock(&walks->mu);
     return KVSTORE_OK;
+}
+
+int kvstore_walk_page(kvstore_walks *walks, const char *scope,
+                      const char *prefix, const char *state, size_t limit,
+                      kvstore_walk_fill_fn fill, void *ctx,
+                      kvstore_keys **out)
+{
+    return kvstore_walk_page_at(walks, scope, prefix, state, limit, 0, fill,
+                                ctx, out);
 }

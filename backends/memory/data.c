@@ -101,10 +101,12 @@ static int stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
     HASH_ADD_KEYPTR_BYHASHVALUE(hh, st->table, e->data, e->klen, hashv, e);
     if (!e->hh.tbl)
         return KVSTORE_ENOMEM;
-    if (old)
+    if (old) {
         HASH_DELETE(hh, st->table, old);
-    else
+    } else {
+        atomic_fetch_add_explicit(&st->keygen, 1, memory_order_release);
         keep_load_low(st->table->hh.tbl);
+    }
     e->version = ++st->clock;
     return KVSTORE_OK;
 }
@@ -156,6 +158,8 @@ void mem_reap_chains(mem_stripe *st, mem_reaped *r)
 
             if (mem_expired(e, &now)) {
                 HASH_DELETE(hh, st->table, e);
+                atomic_fetch_add_explicit(&st->keygen, 1,
+                                          memory_order_release);
                 r->e[r->n++] = e;
                 if (!st->table)
                     return; /* the last entry: uthash freed the table */
@@ -263,11 +267,14 @@ int mem_set(void *bucket, const char *key, const void *value, size_t len)
 int mem_set_ttl(void *bucket, const char *key, const void *value,
                 size_t len, uint64_t ttl_ms)
 {
+    mem_bucket *b = bucket;
     uint64_t now = mem_now_ms();
     /* A TTL past the clock's range never expires in practice: saturate. */
     uint64_t expires = ttl_ms > UINT64_MAX - now ? UINT64_MAX : now + ttl_ms;
 
-    return write_key(bucket, key, value, len, expires);
+    /* Before the write: from now on listings take no key-space version. */
+    atomic_store(&b->ttl_seen, true);
+    return write_key(b, key, value, len, expires);
 }
 
 int mem_ttl(void *bucket, const char *key, int64_t *ms_left)
@@ -314,6 +321,7 @@ int mem_del(void *bucket, const char *key)
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
     if (e) {
         HASH_DELETE(hh, st->table, e);
+        atomic_fetch_add_explicit(&st->keygen, 1, memory_order_release);
         /* Only a delete that removed something is an event: an expired
          * key was already absent. */
         if (!mem_expired(e, &now)) {

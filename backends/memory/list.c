@@ -70,8 +70,13 @@ static int fill_keys(void *ctx, const char *prefix, const char *after,
                     continue;
                 live++;
                 cur[j] = e->hh.next;
-                if (cur[j])
+                /* Ask for the next entry's lines now, so that by this
+                 * chain's next turn they have arrived: its handle (the
+                 * link), then its key and expiry. */
+                if (cur[j]) {
+                    __builtin_prefetch(cur[j]);
                     __builtin_prefetch((char *)cur[j] + 64);
+                }
                 if (wanted(&st[j], e->data, e->klen, e->expires_ms, prefix,
                            plen, after, &now))
                     rc = kvstore_walk_add(sink, e->data, e->klen);
@@ -83,13 +88,29 @@ static int fill_keys(void *ctx, const char *prefix, const char *after,
     return rc;
 }
 
+/* The key space's version for the walk helper: changes whenever a key
+ * is added or removed, so that listing an unchanged bucket again is
+ * served from the snapshot of the last walk. 0 (none) once the bucket has
+ * held a key with an expiry, since such a key leaves without a write. */
+static uint64_t key_version(mem_bucket *b)
+{
+    uint64_t v = 1;
+
+    if (atomic_load(&b->ttl_seen))
+        return 0;
+    for (size_t i = 0; i < MEM_STRIPES; i++)
+        v += atomic_load_explicit(&b->stripes[i].keygen,
+                                  memory_order_acquire);
+    return v ? v : 1;
+}
+
 int mem_list_keys(void *bucket, const char *prefix, const char *cursor,
                   size_t limit, kvstore_keys **out)
 {
     mem_bucket *b = bucket;
 
-    return kvstore_walk_page(b->store->walks, b->scope, prefix, cursor,
-                             limit, fill_keys, b, out);
+    return kvstore_walk_page_at(b->store->walks, b->scope, prefix, cursor,
+                                limit, key_version(b), fill_keys, b, out);
 }
 
 static int fill_buckets(void *ctx, const char *prefix, const char *after,

@@ -71,6 +71,10 @@ typedef struct mem_stripe {
      * reaper has nothing to do. */
     bool ttl_seen;
     unsigned reap_pos;  /* next uthash chain the reaper visits */
+    /* Bumped (under the write lock) when a key is added or removed, not
+     * when a value is replaced: their sum over the stripes is the key
+     * space's version for the walk helper (list.c). */
+    _Atomic uint64_t keygen;
 } mem_stripe;
 
 typedef struct mem_watch mem_watch;
@@ -88,6 +92,9 @@ typedef struct mem_bucket {
      * per open handle and per watch. The last drop frees the bucket; while
      * it is in the table that is the store's free. */
     _Atomic unsigned refs;
+    /* Set once any stripe has seen an expiry: keys may then leave without
+     * a write, so the bucket has no key-space version any more. */
+    _Atomic bool ttl_seen;
 
     /* Watches on this bucket (watch.c). Writers read nwatch without a lock
      * to skip all watch work when there is none. */

@@ -199,11 +199,13 @@ static mem_bucket *bucket_new(mem_store *s, const char *name)
     for (i = 0; i < MEM_STRIPES; i++) {
         if (pthread_rwlock_init(&b->stripes[i].lock, NULL) != 0)
             goto fail_stripes;
+        atomic_init(&b->stripes[i].keygen, 0);
     }
     if (pthread_rwlock_init(&b->watch_lock, NULL) != 0)
         goto fail_stripes;
     atomic_init(&b->nwatch, 0);
     atomic_init(&b->refs, 1); /* the store's table */
+    atomic_init(&b->ttl_seen, false);
     b->store = s;
     strcpy(b->name, name); /* validated by the core: <= 64 bytes */
     snprintf(b->scope, sizeof(b->scope), "%s/%" PRIu64, name,

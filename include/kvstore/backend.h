@@ -366,6 +366,24 @@ KVSTORE_API int kvstore_walk_page(kvstore_walks *walks, const char *scope,
                                   size_t limit, kvstore_walk_fill_fn fill,
                                   void *ctx, kvstore_keys **out);
 
+/**
+ * kvstore_walk_page for a backend that knows when its key space changes:
+ * `version` is a number that changes whenever a key of `scope` is added or
+ * removed (or may have expired), and 0 when unknown (then this is exactly
+ * kvstore_walk_page). A walk whose own snapshot is gone, a new walk
+ * included, is then served from any cached snapshot of every key of the
+ * same scope and prefix taken at the same version, instead of calling
+ * `fill`: listing an unchanged bucket again costs a page, not a copy and a
+ * sort. Such a snapshot stays cached after its walk ends (until evicted or
+ * idle). Compute `version` before the call: a change racing with the call
+ * then only costs a fill.
+ */
+KVSTORE_API int kvstore_walk_page_at(kvstore_walks *walks, const char *scope,
+                                     const char *prefix, const char *state,
+                                     size_t limit, uint64_t version,
+                                     kvstore_walk_fill_fn fill, void *ctx,
+                                     kvstore_keys **out);
+
 KVSTORE_END_DECLS
 
 #endif /* KVSTORE_BACKEND_H */

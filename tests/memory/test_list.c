@@ -8,6 +8,8 @@
 
 #include <kvstore/backend.h>
 
+#include <time.h>
+
 #define N 250
 
 /* Sets keys "k000" .. "k<n-1>". */
@@ -418,6 +420,71 @@ static void many_keys(void **state)
     kvstore_close(s);
 }
 
+/* Listings of an unchanged bucket may share a snapshot (the walk helper's
+ * key-space version); any key added or removed, or expired, shows at once
+ * in the next listing. */
+static size_t count_all(kvstore_bucket *b, const char *must, bool *seen)
+{
+    char *cursor = NULL;
+    size_t n = 0;
+
+    *seen = false;
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 40, &page),
+                         KVSTORE_OK);
+        free(cursor);
+        for (size_t i = 0; i < page->count; i++)
+            if (must && strcmp(page->keys[i], must) == 0)
+                *seen = true;
+        n += page->count;
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    } while (cursor);
+    return n;
+}
+
+static void listing_follows_changes(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "changes");
+    kvstore_bucket *b2 = open_bucket(s, "changes");
+    bool seen;
+
+    (void)state;
+    fill(b, 100);
+    assert_int_equal(count_all(b, NULL, &seen), 100);
+    assert_int_equal(count_all(b, NULL, &seen), 100);
+    /* A value rewrite changes no key: the listing is the same. */
+    set_str(b, "k050", "new value");
+    assert_int_equal(count_all(b, "k050", &seen), 100);
+    assert_true(seen);
+    /* A key added through another handle shows in the next listing. */
+    set_str(b2, "k0505", "v");
+    assert_int_equal(count_all(b, "k0505", &seen), 101);
+    assert_true(seen);
+    assert_int_equal(kvstore_delete(b2, "k0505"), KVSTORE_OK);
+    assert_int_equal(count_all(b, "k0505", &seen), 100);
+    assert_false(seen);
+    /* Delete then re-add: the same count, the key present. */
+    assert_int_equal(kvstore_delete(b, "k000"), KVSTORE_OK);
+    assert_int_equal(count_all(b, "k000", &seen), 99);
+    assert_false(seen);
+    set_str(b, "k000", "v");
+    assert_int_equal(count_all(b, "k000", &seen), 100);
+    assert_true(seen);
+    /* A key that expires leaves the listing without any write (set_ttl
+     * of an existing key rewrites it in place: no key is added). */
+    assert_int_equal(kvstore_set_ttl(b, "k001", "v", 1, 1), KVSTORE_OK);
+    struct timespec ts = { 0, 30 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    assert_int_equal(count_all(b, "k001", &seen), 99);
+    assert_false(seen);
+    kvstore_bucket_close(b2);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +494,7 @@ int main(void)
         cmocka_unit_test(walk_with_concurrent_writes),
         cmocka_unit_test(empty_listing),
         cmocka_unit_test(forged_cursors),
+        cmocka_unit_test(listing_follows_changes),
         cmocka_unit_test(many_keys),
     };
 

@@ -360,6 +360,14 @@ static int fill_invalid(void *ctx, const char *prefix, const char *after,
     memset(big, 'k', sizeof big);
     assert_int_equal(kvstore_walk_add(sink, "", 0), KVSTORE_EINVAL);
     assert_int_equal(kvstore_walk_add(sink, "a\0b", 3), KVSTORE_EINVAL);
+    /* A NUL in the word-at-a-time part of the check, and bytes around
+     * 0x01 and 0x80 that must not look like one. */
+    assert_int_equal(kvstore_walk_add(sink, "abcdefghi\0klmnop", 16),
+                     KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(sink, "abcdefg\0", 8), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(sink, "\x01\x81\x01\x80\xff\x7f\x01"
+                                            "\x02\x01\x81", 10),
+                     KVSTORE_OK);
     assert_int_equal(kvstore_walk_add(sink, big, sizeof big), KVSTORE_EINVAL);
     assert_int_equal(kvstore_walk_add(sink, big, sizeof big - 1), KVSTORE_OK);
     return KVSTORE_OK;
@@ -373,8 +381,9 @@ static void test_add_rejects_non_keys(void **state)
 
     assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill_invalid,
                                        NULL, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 1);
-    assert_int_equal(strlen(page->keys[0]), KVSTORE_KEY_MAX);
+    assert_int_equal(page->count, 2);
+    assert_int_equal(strlen(page->keys[0]), 10);
+    assert_int_equal(strlen(page->keys[1]), KVSTORE_KEY_MAX);
     kvstore_keys_free(page);
     kvstore_walks_free(w);
 }
@@ -519,6 +528,89 @@ static void test_snapshot_stable_during_walk(void **state)
     free_space(&sp);
 }
 
+static int page_at(kvstore_walks *w, space *sp, const char *st,
+                   uint64_t version, size_t limit, kvstore_keys **page)
+{
+    return kvstore_walk_page_at(w, "b", "", st, limit, version, fill, sp,
+                                page);
+}
+
+static void test_version_reuse(void **state)
+{
+    (void)state;
+    space sp = make_space(100, "");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *p1 = NULL, *p2 = NULL, *p3 = NULL;
+
+    /* A walk at version 7 caches its snapshot; a new walk at version 7
+     * is served from it, at version 8 or 0 it is not. */
+    assert_int_equal(page_at(w, &sp, NULL, 7, 10, &p1), KVSTORE_OK);
+    assert_int_equal(sp.fills, 1);
+    assert_int_equal(page_at(w, &sp, NULL, 7, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 1);
+    assert_int_equal(p2->count, 10);
+    for (size_t i = 0; i < 10; i++)
+        assert_string_equal(p1->keys[i], p2->keys[i]);
+    kvstore_keys_free(p2);
+    assert_int_equal(page_at(w, &sp, NULL, 8, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 2);
+    kvstore_keys_free(p2);
+    assert_int_equal(page_at(w, &sp, NULL, 0, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 3);
+    kvstore_keys_free(p2);
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp, &p2),
+                     KVSTORE_OK);
+    assert_int_equal(sp.fills, 4);
+    kvstore_keys_free(p2);
+    /* Another scope or prefix at the same version: not served. */
+    assert_int_equal(kvstore_walk_page_at(w, "c", "", NULL, 10, 7, fill, &sp,
+                                          &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 5);
+    kvstore_keys_free(p2);
+
+    /* A state with an unknown token resumes from a version-7 snapshot,
+     * after its key; the snapshot that resume takes would lack the keys
+     * before it, so it never serves a new walk. */
+    char forged[64 + KVSTORE_KEY_MAX];
+    snprintf(forged, sizeof forged, "w1%016x:%s", 0x99u,
+             p1->keys[p1->count - 1]);
+    assert_int_equal(page_at(w, &sp, forged, 7, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp.fills, 5);
+    assert_true(strcmp(p3->keys[0], p1->keys[9]) > 0);
+    kvstore_keys_free(p3);
+    kvstore_walks_forget(w, NULL);
+    assert_int_equal(page_at(w, &sp, forged, 9, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp.fills, 6);
+    kvstore_keys_free(p3);
+    assert_int_equal(page_at(w, &sp, NULL, 9, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp.fills, 7);
+    assert_string_equal(p3->keys[0], p1->keys[0]);
+    kvstore_keys_free(p3);
+    kvstore_keys_free(p1);
+
+    /* A finished walk at a version keeps its snapshot for the next walk
+     * of the same version; a finished walk without one does not. */
+    kvstore_walks_forget(w, NULL);
+    for (int round = 0; round < 2; round++) {
+        char *st = NULL;
+        size_t cached, total = 0;
+        do {
+            kvstore_keys *pg = NULL;
+            assert_int_equal(page_at(w, &sp, st, 11, 30, &pg), KVSTORE_OK);
+            free(st);
+            total += pg->count;
+            st = pg->cursor ? strdup(pg->cursor) : NULL;
+            kvstore_keys_free(pg);
+        } while (st);
+        assert_int_equal(total, 100);
+        assert_int_equal(sp.fills, 8);
+        kvstore_walks_stats(w, &cached, NULL);
+        assert_int_equal(cached, 1);
+    }
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
 typedef struct {
     kvstore_walks *w;
     space sp;
@@ -578,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_idle_expiry),
         cmocka_unit_test(test_forget),
         cmocka_unit_test(test_snapshot_stable_during_walk),
+        cmocka_unit_test(test_version_reuse),
         cmocka_unit_test(test_threads_share_one_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
