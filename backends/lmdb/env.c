@@ -1,0 +1,302 @@
+/*
+ * One LMDB environment per directory per process, shared by every
+ * kvstore_open of that directory: LMDB forbids opening one environment
+ * twice in a process (closing either would drop the other's fcntl locks).
+ * Directories are told apart by device and inode, so two spellings of a
+ * path share one environment.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "lm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static lm_env *registry;
+
+int lm_error(int mdb_rc, const char *what)
+{
+    switch (mdb_rc) {
+    case ENOMEM:
+        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: %s: out of memory",
+                                 what);
+    case EACCES:
+    case EROFS:
+        return kvstore_set_error(KVSTORE_EACCESS, "lmdb: %s: %s", what,
+                                 mdb_strerror(mdb_rc));
+    default:
+        return kvstore_set_error(KVSTORE_EIO, "lmdb: %s: %s", what,
+                                 mdb_strerror(mdb_rc));
+    }
+}
+
+/* mkdir -p, for a store directory that does not exist yet. */
+static int make_path(const char *path)
+{
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (p == NULL)
+        return ENOMEM;
+    memcpy(p, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            int err = errno;
+            free(p);
+            return err;
+        }
+        p[i] = c;
+    }
+    free(p);
+    return 0;
+}
+
+static void env_destroy(lm_env *e)
+{
+    for (size_t i = 0; i < e->npool; i++)
+        mdb_txn_abort(e->pool[i]);
+    if (e->env != NULL)
+        mdb_env_close(e->env);
+    pthread_rwlock_destroy(&e->map_lock);
+    pthread_mutex_destroy(&e->pool_mu);
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->watch_mu);
+    free(e);
+}
+
+static int env_open(lm_env **out, const char *path, const struct stat *st,
+                    size_t map_size)
+{
+    lm_env *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    /* A writer waiting to grow the map must not starve behind readers. */
+    pthread_rwlockattr_setkind_np(&ra,
+        PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&e->map_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&e->pool_mu, NULL);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    pthread_mutex_init(&e->watch_mu, NULL);
+    e->tail = &e->head;
+    e->dev = st->st_dev;
+    e->ino = st->st_ino;
+    e->pid = getpid();
+    e->refs = 1;
+
+    int rc = mdb_env_create(&e->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(e->env, 2);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(e->env, map_size);
+    /* MDB_NOTLS: read transactions are not tied to a thread, so any thread
+     * may use any handle and the pool can hand transactions around. */
+    if (rc == 0)
+        rc = mdb_env_open(e->env, path, MDB_NOTLS, 0600);
+    if (rc != 0) {
+        int code = lm_error(rc, "cannot open the environment");
+        env_destroy(e);
+        return code;
+    }
+    int dead = 0;
+    mdb_reader_check(e->env, &dead); /* readers left by killed processes */
+    if (mdb_env_get_maxkeysize(e->env) < LM_KEY_LIMIT) {
+        env_destroy(e);
+        return kvstore_set_error(KVSTORE_EIO, "lmdb: liblmdb was built with "
+                                 "keys shorter than %d bytes", LM_KEY_LIMIT);
+    }
+    e->maxkey = LM_KEY_LIMIT;
+
+    MDB_txn *txn = NULL;
+    for (int tries = 0; tries < 3; tries++) {
+        rc = mdb_txn_begin(e->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) {
+            mdb_env_set_mapsize(e->env, 0);
+            continue;
+        }
+        break;
+    }
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "data", MDB_CREATE, &e->data);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "buckets", MDB_CREATE, &e->buckets);
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    if (rc != 0) {
+        int code = lm_error(rc, "cannot open the databases");
+        env_destroy(e);
+        return code;
+    }
+    *out = e;
+    return KVSTORE_OK;
+}
+
+int lm_env_acquire(lm_env **out, const char *path, bool create,
+                   size_t map_size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT && create) {
+        int err = make_path(path);
+        if (err != 0)
+            return kvstore_set_error(err == EACCES ? KVSTORE_EACCESS
+                                                   : KVSTORE_EIO,
+                                     "lmdb: cannot create '%s': %s", path,
+                                     strerror(err));
+    }
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return kvstore_set_error(KVSTORE_ENOSTORE, "lmdb: no store "
+                                     "directory '%s'", path);
+        return kvstore_set_error(KVSTORE_EIO, "lmdb: cannot open '%s': %s",
+                                 path, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return kvstore_set_error(KVSTORE_EINVAL, "lmdb: '%s' is not a "
+                                 "directory", path);
+
+    pthread_mutex_lock(&registry_mu);
+    pid_t me = getpid();
+    for (lm_env *e = registry; e != NULL; e = e->next) {
+        /* An env inherited over fork() belongs to the parent: never use
+         * it (LMDB forbids it), open a fresh one. */
+        if (e->dev == st.st_dev && e->ino == st.st_ino && e->pid == me) {
+            e->refs++;
+            pthread_mutex_unlock(&registry_mu);
+            *out = e;
+            return KVSTORE_OK;
+        }
+    }
+    lm_env *e = NULL;
+    int rc = env_open(&e, path, &st, map_size);
+    if (rc == KVSTORE_OK) {
+        e->next = registry;
+        registry = e;
+        *out = e;
+    }
+    pthread_mutex_unlock(&registry_mu);
+    return rc;
+}
+
+void lm_env_ref(lm_env *e)
+{
+    pthread_mutex_lock(&registry_mu);
+    e->refs++;
+    pthread_mutex_unlock(&registry_mu);
+}
+
+void lm_env_release(lm_env *e)
+{
+    pthread_mutex_lock(&registry_mu);
+    if (--e->refs > 0) {
+        pthread_mutex_unlock(&registry_mu);
+        return;
+    }
+    for (lm_env **p = &registry; *p != NULL; p = &(*p)->next)
+        if (*p == e) {
+            *p = e->next;
+            break;
+        }
+    pthread_mutex_unlock(&registry_mu);
+    env_destroy(e);
+}
+
+size_t lm_env_mapsize(lm_env *e)
+{
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info);
+    return info.me_mapsize;
+}
+
+int lm_env_grow(lm_env *e, size_t seen, bool adopt)
+{
+    int rc = 0;
+    pthread_rwlock_wrlock(&e->map_lock);
+    /* Reset transactions must not outlive a remap. */
+    pthread_mutex_lock(&e->pool_mu);
+    for (size_t i = 0; i < e->npool; i++)
+        mdb_txn_abort(e->pool[i]);
+    e->npool = 0;
+    pthread_mutex_unlock(&e->pool_mu);
+    if (adopt) {
+        rc = mdb_env_set_mapsize(e->env, 0);
+    } else if (lm_env_mapsize(e) == seen) { /* else another thread grew it */
+        if (seen > SIZE_MAX / 2)
+            rc = MDB_MAP_FULL;
+        else
+            rc = mdb_env_set_mapsize(e->env, seen * 2);
+    }
+    pthread_rwlock_unlock(&e->map_lock);
+    return rc == 0 ? KVSTORE_OK : lm_error(rc, "cannot grow the map");
+}
+
+int lm_rtxn_begin(lm_env *e, MDB_txn **out)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        pthread_rwlock_rdlock(&e->map_lock);
+        MDB_txn *t = NULL;
+        pthread_mutex_lock(&e->pool_mu);
+        if (e->npool > 0)
+            t = e->pool[--e->npool];
+        pthread_mutex_unlock(&e->pool_mu);
+        int rc;
+        if (t != NULL) {
+            rc = mdb_txn_renew(t);
+            if (rc != 0) {
+                mdb_txn_abort(t);
+                t = NULL;
+            }
+        } else {
+            rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &t);
+        }
+        if (rc == 0) {
+            *out = t;
+            return KVSTORE_OK;
+        }
+        pthread_rwlock_unlock(&e->map_lock);
+        if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
+            int g = lm_env_grow(e, 0, true);
+            if (g != KVSTORE_OK)
+                return g;
+            continue;
+        }
+        if (rc == MDB_READERS_FULL) { /* maybe slots of dead processes */
+            int dead = 0;
+            mdb_reader_check(e->env, &dead);
+            if (dead > 0)
+                continue;
+        }
+        return lm_error(rc, "cannot begin a read transaction");
+    }
+    return kvstore_set_error(KVSTORE_EIO, "lmdb: cannot begin a read "
+                             "transaction: the map keeps changing size");
+}
+
+void lm_rtxn_end(lm_env *e, MDB_txn *txn)
+{
+    mdb_txn_reset(txn);
+    pthread_mutex_lock(&e->pool_mu);
+    if (e->npool < LM_POOL_MAX) {
+        e->pool[e->npool++] = txn;
+        txn = NULL;
+    }
+    pthread_mutex_unlock(&e->pool_mu);
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&e->map_lock);
+}
