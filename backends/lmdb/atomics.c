@@ -55,7 +55,8 @@ int lm_cas_open(void **out, void *bucket, const char *key, bool *found,
     MDB_val skey;
     lm_rec rec;
     rc = lm_find(b, txn, key, strlen(key), buf, &skey, &rec, NULL);
-    if (rc == KVSTORE_OK && !lm_rec_expired(&rec, lm_now_ms())) {
+    uint64_t now = 0;
+    if (rc == KVSTORE_OK && !lm_rec_expired(&rec, &now)) {
         c->found = true;
         c->version = rec.version;
         c->len = rec.len;

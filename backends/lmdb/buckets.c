@@ -1,6 +1,6 @@
 /*
- * Buckets: names live in the "buckets" database; keys in "data" under
- * "name\0". Opening with create adds the name (through group commit, so
+ * Buckets: each has a registry entry '\0' name; its keys are stored under
+ * "name\0" (lm.h). Opening with create adds the name (through group commit, so
  * it is as durable as a set); removing deletes the name and its whole key
  * range in one transaction.
  *
@@ -18,8 +18,9 @@ static int bucket_exists(lm_env *e, const char *name, bool *found)
     int rc = lm_rtxn_begin(e, &txn);
     if (rc != KVSTORE_OK)
         return rc;
-    MDB_val k = { strlen(name), (void *)name }, v;
-    int mrc = mdb_get(txn, e->buckets, &k, &v);
+    unsigned char rk[KVSTORE_BUCKET_NAME_MAX + 1];
+    MDB_val k = { lm_bucket_key(name, strlen(name), rk), rk }, v;
+    int mrc = mdb_get(txn, e->data, &k, &v);
     lm_rtxn_end(e, txn);
     if (mrc != 0 && mrc != MDB_NOTFOUND)
         return lm_error(mrc, "bucket lookup");

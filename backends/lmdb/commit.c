@@ -79,7 +79,8 @@ static int read_live(MDB_txn *txn, const lm_bucket *b, const char *key,
     unsigned char buf[LM_SKEY_CAP];
     MDB_val skey;
     int rc = lm_find(b, txn, key, strlen(key), buf, &skey, rec, NULL);
-    if (rc == KVSTORE_OK && lm_rec_expired(rec, lm_now_ms()))
+    uint64_t now = 0;
+    if (rc == KVSTORE_OK && lm_rec_expired(rec, &now))
         rc = KVSTORE_NOTFOUND;
     return rc;
 }
@@ -87,16 +88,18 @@ static int read_live(MDB_txn *txn, const lm_bucket *b, const char *key,
 /* Registers bucket `b` if a write finds it removed (or never added). */
 static int ensure_bucket(MDB_txn *txn, lm_env *e, const lm_bucket *b)
 {
-    MDB_val k = { b->nlen, (void *)b->name }, v = { 0, NULL };
-    int rc = mdb_put(txn, e->buckets, &k, &v, MDB_NOOVERWRITE);
+    unsigned char rk[KVSTORE_BUCKET_NAME_MAX + 1];
+    MDB_val k = { lm_bucket_key(b->name, b->nlen, rk), rk }, v = { 0, NULL };
+    int rc = mdb_put(txn, e->data, &k, &v, MDB_NOOVERWRITE);
     return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
 static int drop_bucket(MDB_txn *txn, lm_env *e, lm_op *op)
 {
     size_t nlen = strlen(op->name);
-    MDB_val k = { nlen, (void *)op->name }, v;
-    int rc = mdb_del(txn, e->buckets, &k, NULL);
+    unsigned char rk[KVSTORE_BUCKET_NAME_MAX + 1];
+    MDB_val k = { lm_bucket_key(op->name, nlen, rk), rk }, v;
+    int rc = mdb_del(txn, e->data, &k, NULL);
     if (rc == MDB_NOTFOUND) {
         op_fail(op, KVSTORE_ENOSTORE, "lmdb: no bucket '%s'", op->name);
         return 0;
@@ -153,7 +156,8 @@ static int apply(MDB_txn *txn, lm_env *e, lm_op *op, uint64_t version)
             memcpy(kcopy, skey.mv_data, skey.mv_size);
             skey.mv_data = kcopy;
             /* An expired record is absent for readers: no event. */
-            if (op->hit != NULL && !lm_rec_expired(&rec, lm_now_ms()))
+            uint64_t now = 0;
+            if (op->hit != NULL && !lm_rec_expired(&rec, &now))
                 op->hit[i] = 1;
             rc = mdb_del(txn, e->data, &skey, NULL);
         }

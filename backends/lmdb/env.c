@@ -61,12 +61,14 @@ static int make_path(const char *path)
 
 static void env_destroy(lm_env *e)
 {
-    for (size_t i = 0; i < e->npool; i++)
-        mdb_txn_abort(e->pool[i]);
+    for (size_t i = 0; i < LM_POOL_MAX; i++) {
+        MDB_txn *t = atomic_exchange(&e->pool[i], NULL);
+        if (t != NULL)
+            mdb_txn_abort(t);
+    }
     if (e->env != NULL)
         mdb_env_close(e->env);
     pthread_rwlock_destroy(&e->map_lock);
-    pthread_mutex_destroy(&e->pool_mu);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->watch_mu);
@@ -86,7 +88,6 @@ static int env_open(lm_env **out, const char *path, const struct stat *st,
         PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&e->map_lock, &ra);
     pthread_rwlockattr_destroy(&ra);
-    pthread_mutex_init(&e->pool_mu, NULL);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     pthread_mutex_init(&e->watch_mu, NULL);
@@ -98,7 +99,7 @@ static int env_open(lm_env **out, const char *path, const struct stat *st,
 
     int rc = mdb_env_create(&e->env);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs(e->env, 2);
+        rc = mdb_env_set_maxdbs(e->env, 0);
     if (rc == 0)
         rc = mdb_env_set_mapsize(e->env, map_size);
     /* MDB_NOTLS: read transactions are not tied to a thread, so any thread
@@ -129,9 +130,7 @@ static int env_open(lm_env **out, const char *path, const struct stat *st,
         break;
     }
     if (rc == 0)
-        rc = mdb_dbi_open(txn, "data", MDB_CREATE, &e->data);
-    if (rc == 0)
-        rc = mdb_dbi_open(txn, "buckets", MDB_CREATE, &e->buckets);
+        rc = mdb_dbi_open(txn, NULL, 0, &e->data);
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -228,11 +227,11 @@ int lm_env_grow(lm_env *e, size_t seen, bool adopt)
     int rc = 0;
     pthread_rwlock_wrlock(&e->map_lock);
     /* Reset transactions must not outlive a remap. */
-    pthread_mutex_lock(&e->pool_mu);
-    for (size_t i = 0; i < e->npool; i++)
-        mdb_txn_abort(e->pool[i]);
-    e->npool = 0;
-    pthread_mutex_unlock(&e->pool_mu);
+    for (size_t i = 0; i < LM_POOL_MAX; i++) {
+        MDB_txn *t = atomic_exchange(&e->pool[i], NULL);
+        if (t != NULL)
+            mdb_txn_abort(t);
+    }
     if (adopt) {
         rc = mdb_env_set_mapsize(e->env, 0);
     } else if (lm_env_mapsize(e) == seen) { /* else another thread grew it */
@@ -250,10 +249,9 @@ int lm_rtxn_begin(lm_env *e, MDB_txn **out)
     for (int tries = 0; tries < 8; tries++) {
         pthread_rwlock_rdlock(&e->map_lock);
         MDB_txn *t = NULL;
-        pthread_mutex_lock(&e->pool_mu);
-        if (e->npool > 0)
-            t = e->pool[--e->npool];
-        pthread_mutex_unlock(&e->pool_mu);
+        for (size_t i = 0; i < LM_POOL_MAX && t == NULL; i++)
+            if (atomic_load_explicit(&e->pool[i], memory_order_relaxed))
+                t = atomic_exchange(&e->pool[i], NULL);
         int rc;
         if (t != NULL) {
             rc = mdb_txn_renew(t);
@@ -290,12 +288,11 @@ int lm_rtxn_begin(lm_env *e, MDB_txn **out)
 void lm_rtxn_end(lm_env *e, MDB_txn *txn)
 {
     mdb_txn_reset(txn);
-    pthread_mutex_lock(&e->pool_mu);
-    if (e->npool < LM_POOL_MAX) {
-        e->pool[e->npool++] = txn;
-        txn = NULL;
+    for (size_t i = 0; i < LM_POOL_MAX && txn != NULL; i++) {
+        MDB_txn *empty = NULL;
+        if (atomic_compare_exchange_strong(&e->pool[i], &empty, txn))
+            txn = NULL;
     }
-    pthread_mutex_unlock(&e->pool_mu);
     if (txn != NULL)
         mdb_txn_abort(txn);
     pthread_rwlock_unlock(&e->map_lock);

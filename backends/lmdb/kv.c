@@ -18,7 +18,7 @@ static int too_big(size_t len)
 
 /* Copies the live value of `key` for the user, or KVSTORE_NOTFOUND. */
 static int read_value(const lm_bucket *b, MDB_txn *txn, const char *key,
-                      uint64_t now, void **value, size_t *len)
+                      uint64_t *now, void **value, size_t *len)
 {
     unsigned char buf[LM_SKEY_CAP];
     MDB_val skey;
@@ -48,7 +48,8 @@ int lm_get(void *bucket, const char *key, void **value, size_t *len)
     int rc = lm_rtxn_begin(b->st->env, &txn);
     if (rc != KVSTORE_OK)
         return rc;
-    rc = read_value(b, txn, key, lm_now_ms(), value, len);
+    uint64_t now = 0;
+    rc = read_value(b, txn, key, &now, value, len);
     lm_rtxn_end(b->st->env, txn);
     return rc;
 }
@@ -66,8 +67,9 @@ int lm_exists(void *bucket, const char *key, bool *exists)
         return rc;
     rc = lm_find(b, txn, key, strlen(key), buf, &skey, &rec, NULL);
     lm_rtxn_end(b->st->env, txn);
+    uint64_t now = 0;
     if (rc == KVSTORE_OK)
-        *exists = !lm_rec_expired(&rec, lm_now_ms());
+        *exists = !lm_rec_expired(&rec, &now);
     return rc == KVSTORE_NOTFOUND ? KVSTORE_OK : rc;
 }
 
@@ -86,8 +88,8 @@ int lm_ttl(void *bucket, const char *key, int64_t *ms_left)
     lm_rtxn_end(b->st->env, txn);
     if (rc != KVSTORE_OK)
         return rc;
-    uint64_t now = lm_now_ms();
-    if (lm_rec_expired(&rec, now))
+    uint64_t now = 0;
+    if (lm_rec_expired(&rec, &now))
         return KVSTORE_NOTFOUND;
     if (rec.flags & LM_REC_TTL) {
         uint64_t left = rec.expires - now;
@@ -109,9 +111,9 @@ int lm_get_many(void *bucket, const char *const *keys, size_t n,
     if (rc != KVSTORE_OK)
         return rc;
     /* One snapshot for the whole batch. */
-    uint64_t now = lm_now_ms();
+    uint64_t now = 0;
     for (size_t i = 0; i < n && rc >= 0; i++)
-        rc = read_value(b, txn, keys[i], now, &values[i], &lens[i]);
+        rc = read_value(b, txn, keys[i], &now, &values[i], &lens[i]);
     lm_rtxn_end(b->st->env, txn);
     if (rc < 0) {
         for (size_t i = 0; i < n; i++) {

@@ -106,10 +106,10 @@ int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
     MDB_cursor *c = NULL;
     int mrc = mdb_cursor_open(txn, e->data, &c);
     MDB_val k = { fromlen, from }, v;
-    uint64_t now = lm_now_ms();
+    uint64_t now = 0;
     bool more = false;
-    unsigned char last[LM_SKEY_CAP];
-    size_t lastlen = 0;
+    MDB_val last = { 0, NULL }; /* points into the map: copied before the
+                                  transaction ends */
     if (mrc == 0)
         mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     if (mrc == 0 && skip_equal && k.mv_size == fromlen &&
@@ -128,22 +128,22 @@ int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
         const char *key;
         size_t klen;
         lm_user_key(b, &k, &rec, &key, &klen);
-        if (!lm_rec_expired(&rec, now) && klen >= plen &&
+        if (!lm_rec_expired(&rec, &now) && klen >= plen &&
             memcmp(key, prefix, plen) == 0)
             rc = kvstore_keys_add(page, key, klen);
-        lastlen = k.mv_size - at;
-        memcpy(last, (const unsigned char *)k.mv_data + at, lastlen);
+        last = k;
         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     if (c != NULL)
         mdb_cursor_close(c);
-    lm_rtxn_end(e, txn);
     if (rc == KVSTORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
         rc = lm_error(mrc, "list");
     /* With a full page, the next may hold more: its state is our last
-     * entry (a page of expired entries only may be empty). */
-    if (rc == KVSTORE_OK && more && lastlen > 0)
-        rc = set_state(page, last, lastlen);
+     * entry. */
+    if (rc == KVSTORE_OK && more && last.mv_size > at)
+        rc = set_state(page, (const unsigned char *)last.mv_data + at,
+                       last.mv_size - at);
+    lm_rtxn_end(e, txn);
     if (rc != KVSTORE_OK) {
         kvstore_keys_free(page);
         return rc;
@@ -169,33 +169,36 @@ int lm_bucket_list(void *store, const char *cursor, size_t limit,
         return rc;
     }
     MDB_cursor *c = NULL;
-    MDB_val k = { 0, NULL }, v;
+    unsigned char from[KVSTORE_BUCKET_NAME_MAX + 1];
+    size_t fromlen = cursor ? lm_bucket_key(cursor, strlen(cursor), from)
+                            : lm_bucket_key("", 0, from);
+    MDB_val k = { fromlen, from }, v;
     char last[KVSTORE_BUCKET_NAME_MAX + 1] = "";
     bool more = false;
-    int mrc = mdb_cursor_open(txn, e->buckets, &c);
-    if (mrc == 0 && cursor != NULL) {
-        k.mv_size = strlen(cursor);
-        k.mv_data = (void *)cursor;
+    int mrc = mdb_cursor_open(txn, e->data, &c);
+    /* The registry is the range of keys that start with NUL. */
+    if (mrc == 0)
         mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        if (mrc == 0 && k.mv_size == strlen(cursor) &&
-            memcmp(k.mv_data, cursor, k.mv_size) == 0)
-            mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    } else if (mrc == 0) {
-        mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    }
+    if (mrc == 0 && cursor != NULL && k.mv_size == fromlen &&
+        memcmp(k.mv_data, from, fromlen) == 0)
+        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     while (mrc == 0 && rc == KVSTORE_OK) {
+        const char *name = k.mv_data;
+        if (k.mv_size == 0 || name[0] != '\0')
+            break;
         if (page->count == limit) {
             more = true;
             break;
         }
-        if (k.mv_size == 0 || k.mv_size > KVSTORE_BUCKET_NAME_MAX) {
+        size_t nlen = k.mv_size - 1;
+        if (nlen == 0 || nlen > KVSTORE_BUCKET_NAME_MAX) {
             rc = kvstore_set_error(KVSTORE_EIO, "lmdb: malformed bucket "
                                    "name in the store");
             break;
         }
-        memcpy(last, k.mv_data, k.mv_size);
-        last[k.mv_size] = '\0';
-        rc = kvstore_keys_add(page, last, k.mv_size);
+        memcpy(last, name + 1, nlen);
+        last[nlen] = '\0';
+        rc = kvstore_keys_add(page, last, nlen);
         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     if (c != NULL)

@@ -2,9 +2,12 @@
  * LMDB backend module (kvstore-lmdb.so, scheme lmdb): internal interface.
  * Written only against <kvstore/backend.h> and liblmdb.
  *
- * Layout of one store directory (an LMDB environment, data.mdb + lock.mdb):
- *   database "buckets": bucket name -> "" (one entry per bucket)
- *   database "data":    stored key  -> record
+ * Layout of one store directory (an LMDB environment, data.mdb + lock.mdb),
+ * all in LMDB's main (unnamed) database, because a named database costs
+ * one more B-tree search in every transaction that touches it:
+ *   '\0' bucket   -> ""      (one entry per bucket; no stored key of a
+ *                               bucket starts with NUL)
+ *   stored key    -> record
  * A stored key is  bucket '\0' key  when that fits LMDB's key limit
  * (mdb_env_get_maxkeysize, 511 in Debian's build); a longer key is stored as
  *   bucket '\0' key[0..T) 0xFF fnv64(key) seq16   (exactly the limit)
@@ -32,6 +35,7 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -57,7 +61,7 @@ typedef struct lm_env {
     pid_t pid;           /* an env is never used across fork() */
     unsigned refs;       /* guarded by the registry mutex */
     MDB_env *env;
-    MDB_dbi data, buckets;
+    MDB_dbi data;        /* the main database: everything */
     size_t maxkey;       /* mdb_env_get_maxkeysize */
 
     /* Read-held by every transaction of this process, write-held to change
@@ -65,10 +69,10 @@ typedef struct lm_env {
     pthread_rwlock_t map_lock;
 
     /* Reset read transactions kept for reuse: renewing one skips the
-     * reader-table lock that a fresh MDB_NOTLS read transaction takes. */
-    pthread_mutex_t pool_mu;
-    MDB_txn *pool[LM_POOL_MAX];
-    size_t npool;
+     * reader-table lock that a fresh MDB_NOTLS read transaction takes.
+     * Each slot is taken with an atomic exchange and refilled with a
+     * compare-and-swap, so an uncontended read takes no lock for it. */
+    _Atomic(MDB_txn *) pool[LM_POOL_MAX];
 
     /* Group commit: writers queue ops; the first finds no leader, becomes
      * it, applies the whole queue in one transaction, commits (one sync),
@@ -131,8 +135,10 @@ typedef struct lm_rec {
 uint64_t lm_now_ms(void);
 /* Parses a stored record; KVSTORE_EIO on a malformed one. */
 int lm_rec_parse(const MDB_val *v, lm_rec *out);
-/* True if the record has expired at `now`. */
-bool lm_rec_expired(const lm_rec *r, uint64_t now);
+/* True if the record has expired. *now is the time in ms, read from the
+ * clock on first need when it is 0 (records without expiry never need it,
+ * so the common read costs no clock call). */
+bool lm_rec_expired(const lm_rec *r, uint64_t *now);
 /* Size of the record for these fields and fills `buf` (which has that
  * many bytes) when buf != NULL. */
 size_t lm_rec_build(void *buf, uint64_t version, uint64_t expires,
@@ -142,6 +148,9 @@ size_t lm_rec_build(void *buf, uint64_t version, uint64_t expires,
 bool lm_key_is_long(const lm_bucket *b, size_t klen);
 /* Bytes of the key kept in a long stored form of bucket `b`. */
 size_t lm_long_keep(const lm_bucket *b);
+/* Writes the registry key '\0' name into buf (KVSTORE_BUCKET_NAME_MAX + 1
+ * bytes), returns its length. */
+size_t lm_bucket_key(const char *name, size_t nlen, unsigned char *buf);
 /* Writes bucket '\0' into buf, returns its length. */
 size_t lm_skey_bucket(const lm_bucket *b, unsigned char *buf);
 /* Looks up `key`: on KVSTORE_OK fills *skey (pointing into `buf`, or into

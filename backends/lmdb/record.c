@@ -70,9 +70,13 @@ bad:
                              "store was written by something else)");
 }
 
-bool lm_rec_expired(const lm_rec *r, uint64_t now)
+bool lm_rec_expired(const lm_rec *r, uint64_t *now)
 {
-    return (r->flags & LM_REC_TTL) && r->expires <= now;
+    if (!(r->flags & LM_REC_TTL))
+        return false;
+    if (*now == 0)
+        *now = lm_now_ms();
+    return r->expires <= *now;
 }
 
 size_t lm_rec_build(void *buf, uint64_t version, uint64_t expires,
@@ -110,6 +114,13 @@ bool lm_key_is_long(const lm_bucket *b, size_t klen)
 size_t lm_long_keep(const lm_bucket *b)
 {
     return b->st->env->maxkey - b->nlen - 1 - 1 - HASH_LEN - SEQ_LEN;
+}
+
+size_t lm_bucket_key(const char *name, size_t nlen, unsigned char *buf)
+{
+    buf[0] = '\0';
+    memcpy(buf + 1, name, nlen);
+    return nlen + 1;
 }
 
 size_t lm_skey_bucket(const lm_bucket *b, unsigned char *buf)
