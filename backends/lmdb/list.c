@@ -122,15 +122,25 @@ int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
             more = true;
             break;
         }
-        lm_rec rec;
-        if ((rc = lm_rec_parse(&v, &rec)) != KVSTORE_OK)
-            break;
-        const char *key;
-        size_t klen;
-        lm_user_key(b, &k, &rec, &key, &klen);
-        if (!lm_rec_expired(&rec, &now) && klen >= plen &&
-            memcmp(key, prefix, plen) == 0)
-            rc = kvstore_keys_add(page, key, klen);
+        const char *key = (const char *)k.mv_data + at;
+        size_t klen = k.mv_size - at;
+        const unsigned char *vp = v.mv_data;
+        if (v.mv_size >= 9 && vp[0] == 0) {
+            /* The common record (no expiry, short key): the key is the
+             * stored key's suffix and the range already holds the whole
+             * prefix when it was not cut. */
+            if (plen == cut ||
+                (klen >= plen && memcmp(key, prefix, plen) == 0))
+                rc = kvstore_keys_add(page, key, klen);
+        } else {
+            lm_rec rec;
+            if ((rc = lm_rec_parse(&v, &rec)) != KVSTORE_OK)
+                break;
+            lm_user_key(b, &k, &rec, &key, &klen);
+            if (!lm_rec_expired(&rec, &now) && klen >= plen &&
+                memcmp(key, prefix, plen) == 0)
+                rc = kvstore_keys_add(page, key, klen);
+        }
         last = k;
         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
