@@ -43,27 +43,34 @@ static int put_one(MDB_txn *txn, lm_env *e, const lm_bucket *b,
                    const char *key, const void *value, size_t len,
                    uint64_t expires, uint64_t version)
 {
-    unsigned char buf[LM_SKEY_CAP];
+    unsigned char buf[LM_SKEY_CAP], kcopy[LM_SKEY_CAP];
     MDB_val skey, slot, v;
     lm_rec rec;
     size_t klen = strlen(key);
-    int rc = lm_find(b, txn, key, klen, buf, &skey, &rec, &slot);
-    if (rc == KVSTORE_OK)
-        slot = skey; /* overwrite in place */
-    else if (rc != KVSTORE_NOTFOUND)
-        return MDB_CORRUPTED;
     bool longk = lm_key_is_long(b, klen);
-    /* Copy the stored key: lm_find may have pointed it into the map. */
-    unsigned char kcopy[LM_SKEY_CAP];
-    memcpy(kcopy, slot.mv_data, slot.mv_size);
-    slot.mv_data = kcopy;
+    if (!longk) {
+        /* A short key has one stored key: no lookup needed. */
+        size_t at = lm_skey_bucket(b, kcopy);
+        memcpy(kcopy + at, key, klen);
+        slot.mv_data = kcopy;
+        slot.mv_size = at + klen;
+    } else {
+        int rc = lm_find(b, txn, key, klen, buf, &skey, &rec, &slot);
+        if (rc == KVSTORE_OK)
+            slot = skey; /* overwrite in place */
+        else if (rc != KVSTORE_NOTFOUND)
+            return MDB_CORRUPTED;
+        /* Copy the stored key: lm_find may have pointed it into the map. */
+        memcpy(kcopy, slot.mv_data, slot.mv_size);
+        slot.mv_data = kcopy;
+    }
     size_t size = lm_rec_build(NULL, version, expires, longk ? key : NULL,
                                klen, value, len);
     v.mv_size = size;
     v.mv_data = NULL;
     /* MDB_RESERVE: LMDB hands us the space and we build the record in
      * place, saving one copy of the value. */
-    rc = mdb_put(txn, e->data, &slot, &v, MDB_RESERVE);
+    int rc = mdb_put(txn, e->data, &slot, &v, MDB_RESERVE);
     if (rc != 0)
         return rc;
     lm_rec_build(v.mv_data, version, expires, longk ? key : NULL, klen,
