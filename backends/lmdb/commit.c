@@ -228,7 +228,7 @@ static void run_batch(lm_env *e, lm_op *ops)
         for (lm_op *op = ops; op != NULL; op = op->next)
             if (op->hit != NULL)
                 memset(op->hit, 0, op->n);
-        pthread_rwlock_rdlock(&e->map_lock);
+        lm_map_enter(e);
         /* Only this thread commits in this process, so the sync flag can
          * follow the batch: one durable op makes the whole commit sync. */
         mdb_env_set_flags(e->env, MDB_NOSYNC, durable ? 0 : 1);
@@ -244,7 +244,7 @@ static void run_batch(lm_env *e, lm_op *ops)
             else
                 mdb_txn_abort(txn);
         }
-        pthread_rwlock_unlock(&e->map_lock);
+        lm_map_leave(e);
         if (rc == 0)
             return;
         if ((rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED) && attempt < 40) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,7 +69,7 @@ static void env_destroy(lm_env *e)
     }
     if (e->env != NULL)
         mdb_env_close(e->env);
-    pthread_rwlock_destroy(&e->map_lock);
+    pthread_mutex_destroy(&e->resize_mu);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->watch_mu);
@@ -81,13 +82,9 @@ static int env_open(lm_env **out, const char *path, const struct stat *st,
     lm_env *e = calloc(1, sizeof *e);
     if (e == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
-    pthread_rwlockattr_t ra;
-    pthread_rwlockattr_init(&ra);
-    /* A writer waiting to grow the map must not starve behind readers. */
-    pthread_rwlockattr_setkind_np(&ra,
-        PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&e->map_lock, &ra);
-    pthread_rwlockattr_destroy(&ra);
+    atomic_init(&e->map_users, 0);
+    atomic_init(&e->map_resizing, false);
+    pthread_mutex_init(&e->resize_mu, NULL);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     pthread_mutex_init(&e->watch_mu, NULL);
@@ -120,9 +117,11 @@ static int env_open(lm_env **out, const char *path, const struct stat *st,
     }
     e->maxkey = LM_KEY_LIMIT;
 
+    /* A read transaction suffices for the main database, so opening a
+     * store never waits for another process's writer. */
     MDB_txn *txn = NULL;
     for (int tries = 0; tries < 3; tries++) {
-        rc = mdb_txn_begin(e->env, NULL, 0, &txn);
+        rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
         if (rc == MDB_MAP_RESIZED) {
             mdb_env_set_mapsize(e->env, 0);
             continue;
@@ -222,10 +221,34 @@ size_t lm_env_mapsize(lm_env *e)
     return info.me_mapsize;
 }
 
+void lm_map_enter(lm_env *e)
+{
+    for (;;) {
+        /* Sequentially consistent on both sides (here and in
+         * lm_env_grow): either the resizer sees us counted, or we see its
+         * flag. */
+        atomic_fetch_add(&e->map_users, 1);
+        if (!atomic_load(&e->map_resizing))
+            return;
+        atomic_fetch_sub(&e->map_users, 1);
+        pthread_mutex_lock(&e->resize_mu); /* wait the resize out */
+        pthread_mutex_unlock(&e->resize_mu);
+    }
+}
+
+void lm_map_leave(lm_env *e)
+{
+    atomic_fetch_sub_explicit(&e->map_users, 1, memory_order_release);
+}
+
 int lm_env_grow(lm_env *e, size_t seen, bool adopt)
 {
     int rc = 0;
-    pthread_rwlock_wrlock(&e->map_lock);
+    pthread_mutex_lock(&e->resize_mu);
+    atomic_store(&e->map_resizing, true);
+    /* Transactions are short (none waits for anything while open). */
+    while (atomic_load(&e->map_users) != 0)
+        sched_yield();
     /* Reset transactions must not outlive a remap. */
     for (size_t i = 0; i < LM_POOL_MAX; i++) {
         MDB_txn *t = atomic_exchange(&e->pool[i], NULL);
@@ -240,14 +263,15 @@ int lm_env_grow(lm_env *e, size_t seen, bool adopt)
         else
             rc = mdb_env_set_mapsize(e->env, seen * 2);
     }
-    pthread_rwlock_unlock(&e->map_lock);
+    atomic_store(&e->map_resizing, false);
+    pthread_mutex_unlock(&e->resize_mu);
     return rc == 0 ? KVSTORE_OK : lm_error(rc, "cannot grow the map");
 }
 
 int lm_rtxn_begin(lm_env *e, MDB_txn **out)
 {
     for (int tries = 0; tries < 8; tries++) {
-        pthread_rwlock_rdlock(&e->map_lock);
+        lm_map_enter(e);
         MDB_txn *t = NULL;
         for (size_t i = 0; i < LM_POOL_MAX && t == NULL; i++)
             if (atomic_load_explicit(&e->pool[i], memory_order_relaxed))
@@ -266,7 +290,7 @@ int lm_rtxn_begin(lm_env *e, MDB_txn **out)
             *out = t;
             return KVSTORE_OK;
         }
-        pthread_rwlock_unlock(&e->map_lock);
+        lm_map_leave(e);
         if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
             int g = lm_env_grow(e, 0, true);
             if (g != KVSTORE_OK)
@@ -295,5 +319,5 @@ void lm_rtxn_end(lm_env *e, MDB_txn *txn)
     }
     if (txn != NULL)
         mdb_txn_abort(txn);
-    pthread_rwlock_unlock(&e->map_lock);
+    lm_map_leave(e);
 }

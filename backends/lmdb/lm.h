@@ -64,9 +64,14 @@ typedef struct lm_env {
     MDB_dbi data;        /* the main database: everything */
     size_t maxkey;       /* mdb_env_get_maxkeysize */
 
-    /* Read-held by every transaction of this process, write-held to change
-     * the map size (LMDB requires no transaction to be active then). */
-    pthread_rwlock_t map_lock;
+    /* LMDB changes the map size only while no transaction of the process
+     * is active. Every transaction is bracketed by lm_map_enter/leave (a
+     * counter: cheaper than a read-write lock on the hot read path); a
+     * resize sets map_resizing under resize_mu and waits for the counter
+     * to drain, and entrants that see the flag wait on resize_mu. */
+    atomic_uint map_users;
+    atomic_bool map_resizing;
+    pthread_mutex_t resize_mu;
 
     /* Reset read transactions kept for reuse: renewing one skips the
      * reader-table lock that a fresh MDB_NOTLS read transaction takes.
@@ -105,11 +110,14 @@ int lm_env_acquire(lm_env **out, const char *path, bool create,
 void lm_env_release(lm_env *e);
 /* Takes one more reference on an environment already held. */
 void lm_env_ref(lm_env *e);
-/* A read transaction (map_lock read-held until lm_rtxn_end). */
+/* Bracket every transaction of the process (see map_users). */
+void lm_map_enter(lm_env *e);
+void lm_map_leave(lm_env *e);
+/* A read transaction (inside lm_map_enter until lm_rtxn_end). */
 int lm_rtxn_begin(lm_env *e, MDB_txn **out);
 void lm_rtxn_end(lm_env *e, MDB_txn *txn);
 /* Adopts a map grown by another process, or doubles ours if it is still
- * `seen` bytes. Takes map_lock for writing; the caller holds nothing. */
+ * `seen` bytes. The caller must not be inside lm_map_enter. */
 int lm_env_grow(lm_env *e, size_t seen, bool adopt);
 size_t lm_env_mapsize(lm_env *e);
 /* Maps an LMDB error to a kvstore code with a message. */

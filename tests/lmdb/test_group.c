@@ -79,9 +79,13 @@ static void test_concurrent_sets_share_commits(void **state)
 {
     (void)state;
     char *dir = tmp_new();
+    /* The bucket exists before the lock is taken (creating it writes).
+     * Closed again before fork(), so the helper inherits none of it. */
     kvstore_store *s = open_store(dir, NULL); /* durable */
     kvstore_bucket *b = open_bucket(s, "group");
     set_str(b, "warm", "up");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
 
     int to[2], from[2];
     assert_int_equal(pipe(to), 0);
@@ -98,6 +102,8 @@ static void test_concurrent_sets_share_commits(void **state)
     uint64_t before = 0, after = 0;
     assert_int_equal(read(from[0], &before, sizeof before),
                      (ssize_t)sizeof before);
+    s = open_store(dir, NULL);
+    b = open_bucket(s, "group");
 
     pthread_t t[THREADS];
     job j[THREADS];
