@@ -398,7 +398,7 @@ int main(int argc, char **argv)
            "<= 1.3)\n", "disk size after loading", (double)kvb / rawb,
            kvb / 1048576.0, rawb / 1048576.0);
 
-    double r[99];
+    double r[99] = {0};
     sets(false, 1, set_ops); /* warm up: the file reaches its size */
     sets(true, 1, set_ops);
     for (int i = 0; i < rounds; i++)
