@@ -288,14 +288,10 @@ int lm_submit(lm_env *e, lm_op *op)
         lm_watch_dispatch(e, batch);
 
         pthread_mutex_lock(&e->mu);
-        size_t n = 0;
         for (lm_op *o = batch, *next; o != NULL; o = next) {
             next = o->next; /* o may be freed by its thread once done */
             o->done = true;
-            n++;
         }
-        e->batches++;
-        e->batched_ops += n;
         e->committing = false;
         pthread_cond_broadcast(&e->cv);
     }

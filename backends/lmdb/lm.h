@@ -86,7 +86,6 @@ typedef struct lm_env {
     pthread_cond_t cv;
     bool committing;
     lm_op *head, **tail;
-    uint64_t batches, batched_ops; /* statistics, guarded by mu */
 
     /* Watches of this process on any bucket of this directory. */
     pthread_mutex_t watch_mu;
