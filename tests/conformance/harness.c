@@ -290,3 +290,63 @@ conf_set *conf_list_all(kvstore_bucket *b, const char *prefix)
     conf_walk(b, prefix, NULL, 0, s);
     return s;
 }
+
+/* Sets keys "<prefix><i>" for i in [0, n) with set_many in chunks. */
+void conf_fill(kvstore_bucket *b, const char *prefix, size_t n)
+{
+    enum { CHUNK = 100 };
+    char names[CHUNK][64];
+    const char *keys[CHUNK];
+    const void *vals[CHUNK];
+    size_t lens[CHUNK];
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        for (size_t j = 0; j < m; j++) {
+            snprintf(names[j], sizeof names[j], "%s%zu", prefix, i + j);
+            keys[j] = names[j];
+            vals[j] = "v";
+            lens[j] = 1;
+        }
+        int rc = kvstore_set_many(b, keys, vals, lens, m);
+        if (rc != KVSTORE_OK)
+            fail_msg("set_many = %d: %s", rc, kvstore_errmsg());
+    }
+}
+
+/* The first page of `b` with `limit`, which must have a cursor. */
+char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit)
+{
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, prefix, NULL, limit, &page),
+                     KVSTORE_OK);
+    /* An empty first page with a cursor is allowed: follow it until a
+     * page has keys, so that the cursor points into the middle. */
+    int guard = 0;
+    while (page->count == 0 && page->cursor != NULL && guard++ < 1000) {
+        char *cur = strdup(page->cursor);
+        kvstore_keys_free(page);
+        page = NULL;
+        assert_int_equal(kvstore_list_keys(b, prefix, cur, limit, &page),
+                         KVSTORE_OK);
+        free(cur);
+    }
+    assert_non_null(page->cursor);
+    char *cur = strdup(page->cursor);
+    kvstore_keys_free(page);
+    return cur;
+}
+
+/* list_keys with `cursor` must fail with EINVAL and leave *out NULL. */
+void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
+                            const char *cursor, const char *what)
+{
+    kvstore_keys *page = (kvstore_keys *)1;
+    int rc = kvstore_list_keys(b, prefix, cursor, 10, &page);
+    if (rc != KVSTORE_EINVAL) {
+        if (rc == KVSTORE_OK)
+            kvstore_keys_free(page);
+        fail_msg("list_keys with %s cursor = %d, expected EINVAL", what, rc);
+    }
+    assert_fails(rc, KVSTORE_EINVAL);
+    assert_null(page);
+}

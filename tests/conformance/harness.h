@@ -38,6 +38,12 @@ extern bool conf_list_repeats;
  * that of a later write, or NULL (len 0) once the key is gone. */
 extern bool conf_watch_late_values;
 
+/* Stores given with --other: another backend, or another store of this
+ * one, for the checks that cursors are bound to their store. */
+#define CONF_OTHER_MAX 4
+extern const char *conf_other_uris[CONF_OTHER_MAX];
+extern size_t conf_n_other;
+
 /* Per-test state built by conf_setup and released by conf_teardown. */
 typedef struct conf_ctx {
     kvstore_store *store;
@@ -96,6 +102,16 @@ size_t conf_walk(kvstore_bucket *b, const char *prefix, const char *cursor,
                  size_t limit, conf_set *seen);
 /* Lists every key of `b` under `prefix` into a new set. */
 conf_set *conf_list_all(kvstore_bucket *b, const char *prefix);
+
+/* Sets keys "<prefix><i>" (value "v") for i in [0, n), with set_many. */
+void conf_fill(kvstore_bucket *b, const char *prefix, size_t n);
+/* The cursor of the first page of `b` with keys (`limit` per page); fails
+ * the test if there is none. free() it. */
+char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit);
+/* Asserts that list_keys on `b` with `cursor` is EINVAL with *out NULL;
+ * `what` names the cursor in the failure message. */
+void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
+                          const char *cursor, const char *what);
 
 /* Tests, one file per section of the contract. */
 #define CONF_TESTS(X) \

@@ -12,7 +12,11 @@
 
 static char tmpdir[] = "/tmp/kvstore-test-XXXXXX";
 static bool tmpdir_made;
-static char *expanded;
+/* One buffer per expanded URI (the conformance program takes a main URI
+ * and --other URIs), freed at exit. */
+#define MAX_EXPANDED 8
+static char *expanded[MAX_EXPANDED];
+static size_t nexpanded;
 
 static int rm_entry(const char *path, const struct stat *sb, int flag,
                     struct FTW *ftw)
@@ -26,7 +30,8 @@ static void cleanup(void)
 {
     if (tmpdir_made)
         nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(expanded);
+    for (size_t i = 0; i < nexpanded; i++)
+        free(expanded[i]);
 }
 
 const char *test_uri_expand(const char *uri)
@@ -34,20 +39,27 @@ const char *test_uri_expand(const char *uri)
     static const char tag[] = "{tmpdir}";
     if (strstr(uri, tag) == NULL)
         return uri;
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (nexpanded == MAX_EXPANDED) {
+        fprintf(stderr, "test_uri_expand: more than %d URIs\n", MAX_EXPANDED);
         exit(2);
     }
-    tmpdir_made = true;
-    atexit(cleanup);
+    if (!tmpdir_made) {
+        if (mkdtemp(tmpdir) == NULL) {
+            perror("mkdtemp");
+            exit(2);
+        }
+        tmpdir_made = true;
+        atexit(cleanup);
+    }
     size_t n = 0;
     for (const char *p = uri; (p = strstr(p, tag)) != NULL; p += sizeof tag - 1)
         n++;
     size_t cap = strlen(uri) + n * sizeof tmpdir + 1;
-    expanded = malloc(cap);
-    if (expanded == NULL)
+    char *out = malloc(cap);
+    if (out == NULL)
         exit(2);
-    char *o = expanded;
+    expanded[nexpanded++] = out;
+    char *o = out;
     for (const char *p = uri; *p;) {
         if (strncmp(p, tag, sizeof tag - 1) == 0) {
             memcpy(o, tmpdir, sizeof tmpdir - 1);
@@ -58,7 +70,7 @@ const char *test_uri_expand(const char *uri)
         }
     }
     *o = '\0';
-    return expanded;
+    return out;
 }
 
 bool test_uri_is_private_memory(const char *uri)
