@@ -203,7 +203,19 @@ void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
     X(watch_order_per_key) \
     X(watch_other_handle) \
     X(watch_stop_silences) \
-    X(watch_bad_args)
+    X(watch_bad_args) \
+    /* test_core11.c */ \
+    X(bucket_outlives_store) \
+    X(buckets_outlive_store) \
+    X(cursor_other_store) \
+    X(bucket_list_names) \
+    X(bucket_list_cursor_bound) \
+    X(bucket_info_counts) \
+    X(bucket_remove) \
+    X(ttl_matches_caps) \
+    X(ttl_expiry_hides_key) \
+    X(ttl_reports_and_set_clears) \
+    X(core11_bad_args)
 
 #define CONF_DECLARE(name) void test_##name(void **state);
 CONF_TESTS(CONF_DECLARE)
