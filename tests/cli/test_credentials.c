@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "util.h"
+#include "support.h"
 
 #define SECRET "s3cr3tpw"
 

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
-#include "util.h"
+#include "support.h"
 #include "file.h"
 
 typedef struct fixture {

@@ -1,12 +1,12 @@
 /*
- * Helpers shared by the security tests: temporary directories, store and
+ * Helpers shared by the test programs: temporary directories, store and
  * bucket shortcuts, and small file checks. docs/security.md maps each
  * threat to the test that proves the answer.
  *
  * SPDX-License-Identifier: MIT
  */
-#ifndef KVS_SECURITY_UTIL_H
-#define KVS_SECURITY_UTIL_H
+#ifndef KVS_TEST_SUPPORT_H
+#define KVS_TEST_SUPPORT_H
 
 #include <dirent.h>
 #include <ftw.h>
@@ -142,4 +142,4 @@ static inline int count_entries(const char *dir)
     return n;
 }
 
-#endif /* KVS_SECURITY_UTIL_H */
+#endif /* KVS_TEST_SUPPORT_H */

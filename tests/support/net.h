@@ -14,8 +14,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#ifndef KVS_SECURITY_NET_H
-#define KVS_SECURITY_NET_H
+#ifndef KVS_TEST_SUPPORT_NET_H
+#define KVS_TEST_SUPPORT_NET_H
 
 #include <fcntl.h>
 #include <signal.h>
@@ -24,7 +24,7 @@
 
 #include <kvstore/backend.h>
 
-#include "util.h"
+#include "support.h"
 
 #define NET_NKEYS 50
 
@@ -322,4 +322,4 @@ static inline int net_cli_masked(const char *cli, const char *uri,
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-#endif /* KVS_SECURITY_NET_H */
+#endif /* KVS_TEST_SUPPORT_NET_H */
