@@ -215,7 +215,10 @@ void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
     X(ttl_matches_caps) \
     X(ttl_expiry_hides_key) \
     X(ttl_reports_and_set_clears) \
-    X(core11_bad_args)
+    X(core11_bad_args) \
+    /* test_limits.c */ \
+    X(value_huge_lengths) \
+    X(list_cursor_rewrapped)
 
 #define CONF_DECLARE(name) void test_##name(void **state);
 CONF_TESTS(CONF_DECLARE)

@@ -2,7 +2,7 @@
  * Conformance suite entry point.
  *
  *   conformance URI [--private] [--list-repeats] [--watch-late-values]
- *               [--other URI]...
+ *               [--other URI]... [--filter GLOB]
  *
  * A literal "{tmpdir}" in URI is replaced by a fresh directory made with
  * mkdtemp() and removed recursively at exit. --private says that two opens
@@ -15,6 +15,7 @@
  * --other names a store of another backend, or another store of the same
  * backend, for the checks that a cursor is bound to its store (repeatable;
  * "{tmpdir}" there is the same directory: use a subdirectory).
+ * --filter runs only the tests whose name matches GLOB ("test_list_*").
  *
  * SPDX-License-Identifier: MIT
  */
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: %s URI [--private] [--list-repeats] "
-                "[--watch-late-values] [--other URI]...\n", argv[0]);
+                "[--watch-late-values] [--other URI]... [--filter GLOB]\n", argv[0]);
         return 2;
     }
     conf_uri = test_uri_expand(argv[1]);
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--other") == 0 && i + 1 < argc &&
                    conf_n_other < CONF_OTHER_MAX) {
             conf_other_uris[conf_n_other++] = test_uri_expand(argv[++i]);
+        } else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
+            cmocka_set_test_filter(argv[++i]);
         } else {
             fprintf(stderr, "%s: unknown option %s\n", argv[0], argv[i]);
             return 2;
