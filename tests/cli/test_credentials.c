@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "support.h"
 
 #define SECRET "s3cr3tpw"

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "support.h"
 #include "file.h"
 

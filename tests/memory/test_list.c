@@ -4,7 +4,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 #include <kvstore/backend.h>
 
@@ -44,7 +44,7 @@ static void byte_order_and_prefix(void **state)
     static const char *const sorted[] = {
         "Z", "a", "a/1", "a/10", "a/2", "b", "~", "\xc3\xa9t\xc3\xa9",
     };
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "order");
     kvstore_keys *page = NULL;
 
@@ -73,8 +73,8 @@ static void byte_order_and_prefix(void **state)
  * lists every key exactly once. */
 static void cursor_survives_reopen(void **state)
 {
-    kvstore_store *keep = open_store("memory:reopen");
-    kvstore_store *s = open_store("memory:reopen");
+    kvstore_store *keep = open_uri("memory:reopen");
+    kvstore_store *s = open_uri("memory:reopen");
     kvstore_bucket *b = open_bucket(s, "walk");
     kvstore_keys *page = NULL;
     int seen[N] = {0}, total = 0;
@@ -93,7 +93,7 @@ static void cursor_survives_reopen(void **state)
     while (cursor) {
         kvstore_bucket_close(b);
         kvstore_close(s);
-        s = open_store("memory:reopen");
+        s = open_uri("memory:reopen");
         b = open_bucket(s, "walk");
         assert_int_equal(kvstore_list_keys(b, "k", cursor, 7, &page),
                          KVSTORE_OK);
@@ -115,7 +115,7 @@ static void cursor_survives_reopen(void **state)
  * key that existed throughout is listed exactly once. */
 static void walk_across_snapshot_change(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "walk2");
     kvstore_keys *page = NULL, *other = NULL;
     int seen[N] = {0}, total = 0;
@@ -157,7 +157,7 @@ static void walk_across_snapshot_change(void **state)
  * and never hide a key that exists throughout. */
 static void walk_with_concurrent_writes(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "walk3");
     kvstore_keys *page = NULL;
     int seen[2 * N] = {0};
@@ -192,7 +192,7 @@ static void walk_with_concurrent_writes(void **state)
 /* An empty bucket and a prefix with no keys give one empty last page. */
 static void empty_listing(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "empty");
     kvstore_keys *page = NULL;
 
@@ -233,7 +233,7 @@ static char *forge(const char *bucket, const void *state, size_t len)
 
 static void forged_cursors(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "forge");
     kvstore_bucket *other = open_bucket(s, "forge2");
     kvstore_keys *page = NULL;
@@ -324,7 +324,7 @@ static void forged_cursors(void **state)
 static void many_keys(void **state)
 {
     enum { MANY = 20000 };
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "many");
     kvstore_keys *page = NULL;
     char key[32], prev[32] = "", *cursor = NULL;

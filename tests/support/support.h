@@ -1,145 +1,68 @@
 /*
- * Helpers shared by the test programs: temporary directories, store and
- * bucket shortcuts, and small file checks. docs/security.md maps each
- * threat to the test that proves the answer.
+ * Helpers shared by the cmocka test programs of every folder: temporary
+ * directories, store and bucket shortcuts that fail the test with the
+ * library's message, a walk over every page of a listing, and small file
+ * checks. Each helper fails the running test (cmocka) on an unexpected
+ * error, so callers need no error paths. Link tests/support (meson:
+ * test_support) and add test_support_inc.
  *
  * SPDX-License-Identifier: MIT
  */
 #ifndef KVS_TEST_SUPPORT_H
 #define KVS_TEST_SUPPORT_H
 
-#include <dirent.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include <kvstore/kvstore.h>
 
-/* A fresh directory (mkdtemp); tmp_free removes it with its contents
- * without following symlinks. The string is owned by the caller. */
-static inline char *tmp_new(void)
-{
-    const char *base = getenv("TMPDIR");
-    char buf[4096];
+#include "tmpdir.h"
 
-    snprintf(buf, sizeof buf, "%s/kvs-sec-XXXXXX", base ? base : "/tmp");
-    assert_non_null(mkdtemp(buf));
-    char *dir = strdup(buf);
-    assert_non_null(dir);
-    return dir;
-}
+/* A fresh directory under $TMPDIR (mkdtemp), owned by the caller;
+ * tmp_free removes it with its contents, never following symlinks, and
+ * frees the string. */
+char *tmp_new(void);
+void tmp_free(char *dir);
 
-static inline int tmp_rm_one(const char *path, const struct stat *st,
-                             int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    remove(path);
-    return 0;
-}
+/* kvstore_open; fails the test with kvstore_errmsg() on error. */
+kvstore_store *open_uri(const char *uri);
+/* open_uri of a printf-formatted URI (never pass a URI as `fmt`: a
+ * %-encoded password would be read as a conversion). */
+kvstore_store *open_urif(const char *fmt, ...) KVSTORE_PRINTF(1, 2);
+/* file://DIR?sync=false: durability is not what most tests check. */
+kvstore_store *open_file_store(const char *dir);
+/* kvstore_bucket_open; fails the test on error. */
+kvstore_bucket *open_bucket(kvstore_store *s, const char *name);
 
-static inline void tmp_free(char *dir)
-{
-    if (dir == NULL)
-        return;
-    nftw(dir, tmp_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-}
+/* Sets `key` to the string `v` (without its NUL); fails on error. */
+void set_str(kvstore_bucket *b, const char *key, const char *v);
+/* Asserts that `key` holds exactly the string `want`, or is absent
+ * (NOTFOUND, NULL value) when `want` is NULL. */
+void expect_str(kvstore_bucket *b, const char *key, const char *want);
 
-static inline kvstore_store *open_uri(const char *uri)
-{
-    kvstore_store *s = NULL;
-    int rc = kvstore_open(&s, uri);
+/* Lists every page of `b` under `prefix` (NULL: all) with `limit`,
+ * starting at `cursor` (NULL: the first page), calling `each` (may be
+ * NULL) for every key. Fails the test on an error, a page over
+ * min(limit, KVSTORE_PAGE_MAX) (0: KVSTORE_PAGE_MAX), a key outside
+ * `prefix` or a walk of more than 100000 pages. Returns the number of
+ * keys listed (repeats included). */
+typedef void (*walk_fn)(void *arg, const char *key);
+size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
+                size_t limit, walk_fn each, void *arg);
 
-    if (rc != KVSTORE_OK)
-        fail_msg("open %s: %s", uri, kvstore_errmsg());
-    return s;
-}
-
-/* file://DIR?sync=false (durability is not what these tests check). */
-static inline kvstore_store *open_file_store(const char *dir)
-{
-    char uri[4200];
-
-    snprintf(uri, sizeof uri, "file://%s?sync=false", dir);
-    return open_uri(uri);
-}
-
-static inline kvstore_bucket *open_bucket(kvstore_store *s, const char *name)
-{
-    kvstore_bucket *b = NULL;
-    int rc = kvstore_bucket_open(&b, s, name);
-
-    if (rc != KVSTORE_OK)
-        fail_msg("bucket_open %s: %s", name, kvstore_errmsg());
-    return b;
-}
-
-static inline void set_str(kvstore_bucket *b, const char *key, const char *v)
-{
-    int rc = kvstore_set(b, key, v, strlen(v));
-
-    if (rc != KVSTORE_OK)
-        fail_msg("set %s: %s", key, kvstore_errmsg());
-}
-
-/* Asserts `key` holds exactly `want`. */
-static inline void expect_str(kvstore_bucket *b, const char *key,
-                              const char *want)
-{
-    void *v = NULL;
-    size_t len = 0;
-    int rc = kvstore_get(b, key, &v, &len);
-
-    if (rc != KVSTORE_OK)
-        fail_msg("get %s: %s", key, kvstore_errmsg());
-    assert_int_equal(len, strlen(want));
-    assert_memory_equal(v, want, len);
-    kvstore_free(v);
-}
-
-/* The whole content of a small file, or "" if it cannot be read. */
-static inline void read_small(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = 0;
-
-    if (f) {
-        n = fread(buf, 1, cap - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-}
-
-static inline void write_small(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
+/* The whole content of a small file into buf (NUL-terminated), or "" if
+ * it cannot be read. */
+void read_small(const char *path, char *buf, size_t cap);
+/* Writes `text` to `path` (created or truncated); fails on error. */
+void write_small(const char *path, const char *text);
 /* Number of entries in a directory other than "." and "..". */
-static inline int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
+int count_entries(const char *dir);
 
 #endif /* KVS_TEST_SUPPORT_H */

@@ -4,8 +4,8 @@
  * SPDX-License-Identifier: MIT
  */
 #include "uri_arg.h"
+#include "tmpdir.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +18,10 @@ static bool tmpdir_made;
 static char *expanded[MAX_EXPANDED];
 static size_t nexpanded;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void cleanup(void)
 {
     if (tmpdir_made)
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        ts_rmtree(tmpdir);
     for (size_t i = 0; i < nexpanded; i++)
         free(expanded[i]);
 }
