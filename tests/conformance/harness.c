@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
+#include "support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,37 +252,15 @@ size_t conf_set_size(const conf_set *s)
     return s->size;
 }
 
+static void add_to_set(void *arg, const char *key)
+{
+    conf_set_add(arg, key);
+}
+
 size_t conf_walk(kvstore_bucket *b, const char *prefix, const char *cursor,
                  size_t limit, conf_set *seen)
 {
-    char *cur = cursor ? strdup(cursor) : NULL;
-    size_t pages = 0;
-    size_t max = limit == 0 || limit > KVSTORE_PAGE_MAX ? KVSTORE_PAGE_MAX
-                                                         : limit;
-    do {
-        kvstore_keys *page = NULL;
-        int rc = kvstore_list_keys(b, prefix, cur, limit, &page);
-        if (rc != KVSTORE_OK)
-            fail_msg("list_keys(page %zu) = %d: %s", pages, rc,
-                     kvstore_errmsg());
-        assert_non_null(page);
-        assert_true(page->count <= max);
-        assert_true(page->count == 0 || page->keys != NULL);
-        for (size_t i = 0; i < page->count; i++) {
-            assert_non_null(page->keys[i]);
-            if (prefix != NULL)
-                assert_memory_equal(page->keys[i], prefix, strlen(prefix));
-            conf_set_add(seen, page->keys[i]);
-        }
-        free(cur);
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-        /* Guard against a cursor that never ends (empty pages are allowed,
-         * an endless walk is not). */
-        if (++pages > 100000)
-            fail_msg("list walk did not end after %zu pages", pages);
-    } while (cur != NULL);
-    return pages;
+    return walk_all(b, prefix, cursor, limit, add_to_set, seen);
 }
 
 conf_set *conf_list_all(kvstore_bucket *b, const char *prefix)

@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
+#include "support.h"
 
 #include <kvstore/backend.h>
 
@@ -64,36 +65,30 @@ static void fill_tagged(kvstore_bucket *b, const char *tag)
     conf_fill(b, prefix, NKEYS);
 }
 
-/* Lists `b` from `cursor` to the end: every key must be "tag/...".
- * Returns the number of keys, or -1 if the first call was EINVAL. */
+/* Counts keys, failing on one that is not "<tag>/...". */
+typedef struct tagged {
+    const char *tag;
+    int keys;
+} tagged;
+
+static void only_tagged(void *arg, const char *key)
+{
+    tagged *t = arg;
+    size_t n = strlen(t->tag);
+    if (strncmp(key, t->tag, n) != 0 || key[n] != '/')
+        fail_msg("key '%s' of another bucket listed in '%s'", key, t->tag);
+    t->keys++;
+}
+
+/* Lists `b` from `cursor` to the end, pages of 7: every key must be
+ * "tag/...". Returns the number of keys, or -1 if the cursor was refused
+ * (EINVAL). */
 static int walk_only(kvstore_bucket *b, const char *prefix,
                      const char *cursor, const char *tag)
 {
-    char *cur = strdup(cursor);
-    size_t tlen = strlen(tag);
-    int total = 0;
-    for (int page_no = 0; page_no < 1000; page_no++) {
-        kvstore_keys *page = NULL;
-        int rc = kvstore_list_keys(b, prefix, cur, 7, &page);
-        free(cur);
-        if (rc == KVSTORE_EINVAL && page_no == 0)
-            return -1;
-        if (rc != KVSTORE_OK)
-            fail_msg("list: %s", kvstore_errmsg());
-        for (size_t i = 0; i < page->count; i++) {
-            if (strncmp(page->keys[i], tag, tlen) != 0 ||
-                page->keys[i][tlen] != '/')
-                fail_msg("key '%s' of another bucket listed in '%s'",
-                         page->keys[i], tag);
-            total++;
-        }
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-        if (cur == NULL)
-            return total;
-    }
-    fail_msg("walk does not end");
-    return total;
+    tagged t = { tag, 0 };
+    return walk_foreign(b, prefix, cursor, 7, only_tagged, &t) < 0 ? -1
+                                                                   : t.keys;
 }
 
 void test_list_cursor_rewrapped(void **state)

@@ -30,15 +30,6 @@ static kvstore_bucket *bucket;
 static char long_key[301];
 
 
-/* The temporary store goes when the fuzzer exits (libFuzzer calls exit). */
-static char *tmp_root;
-
-static void rm_tmp_root(void)
-{
-    ts_rmtree(tmp_root);
-    free(tmp_root);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char uri[4200];
@@ -46,9 +37,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     memset(long_key, '.', 300);
-    if ((tmp_root = ts_mkdtemp("kvstore-fuzz-record")) == NULL)
+    /* The temporary store goes when the fuzzer exits (libFuzzer calls
+     * exit). */
+    const char *tmp_root = ts_process_tmpdir("kvstore-fuzz-record");
+    if (tmp_root == NULL)
         abort();
-    atexit(rm_tmp_root);
     snprintf(uri, sizeof uri, "file://%s?sync=false", tmp_root);
     snprintf(bucket_dir, sizeof bucket_dir, "%s/b", tmp_root);
     if (kvstore_open(&store, uri) != KVSTORE_OK ||

@@ -29,15 +29,6 @@ static void fill(kvstore_bucket *b, const char *tag)
 }
 
 
-/* The temporary store goes when the fuzzer exits (libFuzzer calls exit). */
-static char *tmp_root;
-
-static void rm_tmp_root(void)
-{
-    ts_rmtree(tmp_root);
-    free(tmp_root);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char uri[4200];
@@ -46,9 +37,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
-    if ((tmp_root = ts_mkdtemp("kvstore-fuzz")) == NULL)
+    /* The temporary store goes when the fuzzer exits (libFuzzer calls
+     * exit). */
+    const char *tmp_root = ts_process_tmpdir("kvstore-fuzz");
+    if (tmp_root == NULL)
         abort();
-    atexit(rm_tmp_root);
     snprintf(uri, sizeof uri, "file://%s", tmp_root);
     for (int i = 0; i < 2; i++) {
         if (kvstore_open(&stores[i], uris[i]) != KVSTORE_OK ||

@@ -53,6 +53,25 @@ static inline bool net_in_state(const unsigned char *st, size_t len,
     return false;
 }
 
+/* What a net_walk callback checks and counts. */
+typedef struct net_walk_ctx {
+    const char *bucket, *tag;
+    unsigned char st[KVSTORE_CURSOR_STATE_MAX];
+    size_t st_len;
+    int total;
+} net_walk_ctx;
+
+static inline void net_walk_key(void *arg, const char *k)
+{
+    net_walk_ctx *w = arg;
+    size_t tlen = strlen(w->tag);
+
+    if (strncmp(k, w->tag, tlen) == 0 && k[tlen] == '/')
+        w->total++;
+    else if (!net_in_state(w->st, w->st_len, k))
+        fail_msg("key '%s' of another bucket listed in '%s'", k, w->bucket);
+}
+
 /* Lists `b` from `cursor` (a cursor of `b`'s name) to the end, limit 7:
  * every key must start with "tag/" unless the state of `cursor` carries
  * it. Returns the number of keys with "tag/", or -1 if the first call was
@@ -61,40 +80,14 @@ static inline int net_walk(kvstore_bucket *b, const char *bucket,
                            const char *prefix, const char *cursor,
                            const char *tag)
 {
-    unsigned char st[KVSTORE_CURSOR_STATE_MAX];
-    size_t st_len = 0, tlen = strlen(tag);
-    char *cur = cursor ? strdup(cursor) : NULL;
-    int total = 0;
+    net_walk_ctx w = { .bucket = bucket, .tag = tag };
 
     if (cursor)
-        assert_int_equal(kvstore_cursor_decode(cursor, bucket, st, sizeof st,
-                                               &st_len), KVSTORE_OK);
-    for (int page_no = 0; page_no < 200; page_no++) {
-        kvstore_keys *page = NULL;
-        int rc = kvstore_list_keys(b, prefix, cur, 7, &page);
-
-        if (rc == KVSTORE_EINVAL && page_no == 0) {
-            free(cur);
-            return -1;
-        }
-        if (rc != KVSTORE_OK)
-            fail_msg("list: %s", kvstore_errmsg());
-        for (size_t i = 0; i < page->count; i++) {
-            const char *k = page->keys[i];
-            if (strncmp(k, tag, tlen) == 0 && k[tlen] == '/')
-                total++;
-            else if (!net_in_state(st, st_len, k))
-                fail_msg("key '%s' of another bucket listed in '%s'", k,
-                         bucket);
-        }
-        free(cur);
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-        if (cur == NULL)
-            return total;
-    }
-    fail_msg("walk does not end");
-    return total;
+        assert_int_equal(kvstore_cursor_decode(cursor, bucket, w.st,
+                                               sizeof w.st, &w.st_len),
+                         KVSTORE_OK);
+    return walk_foreign(b, prefix, cursor, 7, net_walk_key, &w) < 0
+               ? -1 : w.total;
 }
 
 /* The cursor of the first page (limit 7) of a walk of `b`. */

@@ -86,20 +86,26 @@ void expect_str(kvstore_bucket *b, const char *key, const char *want)
     kvstore_free(v);
 }
 
-size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
-                size_t limit, walk_fn each, void *arg)
+static long walk(kvstore_bucket *b, const char *prefix, const char *cursor,
+                 size_t limit, walk_fn each, void *arg, bool einval_first)
 {
     size_t max = limit == 0 || limit > KVSTORE_PAGE_MAX ? KVSTORE_PAGE_MAX
                                                          : limit;
-    size_t plen = prefix ? strlen(prefix) : 0, total = 0, pages = 0;
+    size_t plen = prefix ? strlen(prefix) : 0;
+    long pages = 0;
     char *cur = cursor ? strdup(cursor) : NULL;
 
     do {
         kvstore_keys *page = NULL;
         int rc = kvstore_list_keys(b, prefix, cur, limit, &page);
         free(cur);
+        if (rc == KVSTORE_EINVAL && einval_first && pages == 0) {
+            assert_null(page);
+            assert_true(kvstore_errmsg()[0] != '\0');
+            return -1;
+        }
         if (rc != KVSTORE_OK)
-            fail_msg("list_keys (page %zu): %d %s", pages, rc,
+            fail_msg("list_keys (page %ld): %d %s", pages, rc,
                      kvstore_errmsg());
         assert_non_null(page);
         if (page->count > max)
@@ -111,13 +117,24 @@ size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
             if (each)
                 each(arg, page->keys[i]);
         }
-        total += page->count;
         cur = page->cursor ? strdup(page->cursor) : NULL;
         kvstore_keys_free(page);
         if (++pages > 100000)
-            fail_msg("list walk did not end after %zu pages", pages);
+            fail_msg("list walk did not end after %ld pages", pages);
     } while (cur != NULL);
-    return total;
+    return pages;
+}
+
+size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
+                size_t limit, walk_fn each, void *arg)
+{
+    return (size_t)walk(b, prefix, cursor, limit, each, arg, false);
+}
+
+long walk_foreign(kvstore_bucket *b, const char *prefix, const char *cursor,
+                  size_t limit, walk_fn each, void *arg)
+{
+    return walk(b, prefix, cursor, limit, each, arg, true);
 }
 
 void read_small(const char *path, char *buf, size_t cap)

@@ -52,10 +52,15 @@ void expect_str(kvstore_bucket *b, const char *key, const char *want);
  * NULL) for every key. Fails the test on an error, a page over
  * min(limit, KVSTORE_PAGE_MAX) (0: KVSTORE_PAGE_MAX), a key outside
  * `prefix` or a walk of more than 100000 pages. Returns the number of
- * keys listed (repeats included). */
+ * pages. */
 typedef void (*walk_fn)(void *arg, const char *key);
 size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
                 size_t limit, walk_fn each, void *arg);
+/* walk_all from a cursor that may be refused (a forged or foreign one):
+ * -1 if the first call is KVSTORE_EINVAL (with a message), else the
+ * number of pages. */
+long walk_foreign(kvstore_bucket *b, const char *prefix, const char *cursor,
+                  size_t limit, walk_fn each, void *arg);
 
 /* The whole content of a small file into buf (NUL-terminated), or "" if
  * it cannot be read. */

@@ -46,3 +46,19 @@ void ts_rmtree(const char *dir)
     if (dir != NULL)
         nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+static char *process_dir;
+
+static void remove_process_dir(void)
+{
+    ts_rmtree(process_dir);
+    free(process_dir);
+    process_dir = NULL;
+}
+
+const char *ts_process_tmpdir(const char *tag)
+{
+    if (process_dir == NULL && (process_dir = ts_mkdtemp(tag)) != NULL)
+        atexit(remove_process_dir);
+    return process_dir;
+}

@@ -17,4 +17,9 @@ char *ts_mkdtemp(const char *tag);
  * NULL is a no-op. Does not free `dir`. */
 void ts_rmtree(const char *dir);
 
+/* One directory for the whole process ("$TMPDIR/<tag>-XXXXXX", the tag
+ * of the first call), made on the first call and removed at exit (also
+ * when libFuzzer calls exit). NULL if it cannot be made. */
+const char *ts_process_tmpdir(const char *tag);
+
 #endif /* KVS_TEST_TMPDIR_H */

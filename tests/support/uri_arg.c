@@ -10,18 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char tmpdir[] = "/tmp/kvstore-test-XXXXXX";
-static bool tmpdir_made;
 /* One buffer per expanded URI (the conformance program takes a main URI
  * and --other URIs), freed at exit. */
 #define MAX_EXPANDED 8
 static char *expanded[MAX_EXPANDED];
 static size_t nexpanded;
 
-static void cleanup(void)
+static void free_expanded(void)
 {
-    if (tmpdir_made)
-        ts_rmtree(tmpdir);
     for (size_t i = 0; i < nexpanded; i++)
         free(expanded[i]);
 }
@@ -35,27 +31,26 @@ const char *test_uri_expand(const char *uri)
         fprintf(stderr, "test_uri_expand: more than %d URIs\n", MAX_EXPANDED);
         exit(2);
     }
-    if (!tmpdir_made) {
-        if (mkdtemp(tmpdir) == NULL) {
-            perror("mkdtemp");
-            exit(2);
-        }
-        tmpdir_made = true;
-        atexit(cleanup);
+    const char *dir = ts_process_tmpdir("kvstore-test");
+    if (dir == NULL) {
+        perror("mkdtemp");
+        exit(2);
     }
-    size_t n = 0;
+    size_t n = 0, dlen = strlen(dir);
     for (const char *p = uri; (p = strstr(p, tag)) != NULL; p += sizeof tag - 1)
         n++;
-    size_t cap = strlen(uri) + n * sizeof tmpdir + 1;
+    size_t cap = strlen(uri) + n * dlen + 1;
     char *out = malloc(cap);
     if (out == NULL)
         exit(2);
+    if (nexpanded == 0)
+        atexit(free_expanded);
     expanded[nexpanded++] = out;
     char *o = out;
     for (const char *p = uri; *p;) {
         if (strncmp(p, tag, sizeof tag - 1) == 0) {
-            memcpy(o, tmpdir, sizeof tmpdir - 1);
-            o += sizeof tmpdir - 1;
+            memcpy(o, dir, dlen);
+            o += dlen;
             p += sizeof tag - 1;
         } else {
             *o++ = *p++;
