@@ -180,22 +180,6 @@ static void cli_env_and_files(void **state)
     tmp_free(dir);
 }
 
-/* Reads /proc/PID/cmdline with NULs turned into spaces. */
-static void cmdline_of(pid_t pid, char *buf, size_t cap)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY);
-    ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    n = n > 0 ? n : 0;
-    for (ssize_t i = 0; i < n; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    buf[n] = '\0';
-}
-
 /* --store=URI and "-s URI" after the command: the CLI masks the password
  * in its own argv before it blocks reading the value from stdin. */
 static void cli_store_masked(void **state)
@@ -237,7 +221,7 @@ static void cli_store_masked(void **state)
         char cmd[4096];
         bool masked = false;
         for (int tries = 0; tries < 1000 && !masked; tries++) {
-            cmdline_of(pid, cmd, sizeof cmd);
+            proc_cmdline(pid, cmd, sizeof cmd);
             masked = strstr(cmd, "@/nonexistent-kvs") && !strstr(cmd, SECRET);
             if (!masked) {
                 struct timespec ts = {0, 10 * 1000 * 1000};

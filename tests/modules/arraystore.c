@@ -292,40 +292,35 @@ int arraystore_exists(void *p, const char *key, bool *exists)
     return KVSTORE_OK;
 }
 
-int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
-                         size_t limit, kvstore_keys **out)
+/* A version 2 table: the core checked that a cursor state is one this
+ * store issued, but a guest can forge one, so it is parsed strictly: a
+ * decimal index. Sets *pos (0 without a cursor) and a new empty *page. */
+static int page_start(const char *cursor, size_t *pos, kvstore_keys **page)
 {
-    bucket *b = p;
-    uint64_t pos = 0;
-    COUNT(AS_LIST);
+    *pos = 0;
     if (cursor != NULL) {
-        /* A version 2 table: the core checked that the state is one this
-         * bucket issued, but a guest can forge one, so parse it strictly. */
         char *end = NULL;
         errno = 0;
         unsigned long long v = strtoull(cursor, &end, 10);
         if (errno != 0 || end == cursor || *end != '\0' || cursor[0] == '-')
             return kvstore_set_error(KVSTORE_EINVAL, "arraystore: bad "
                                      "cursor");
-        pos = v;
+        *pos = v < SIZE_MAX ? (size_t)v : SIZE_MAX;
     }
-    kvstore_keys *page = kvstore_keys_new();
-    if (page == NULL)
+    *page = kvstore_keys_new();
+    if (*page == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
-    size_t plen = strlen(prefix);
-    int rc = KVSTORE_OK;
-    pthread_mutex_lock(&b->st->mu);
-    size_t i = pos < b->d->n ? (size_t)pos : b->d->n;
-    for (; i < b->d->n && page->count < limit && rc == KVSTORE_OK; i++) {
-        entry *e = &b->d->e[i];
-        if (alive(e) && strncmp(e->key, prefix, plen) == 0)
-            rc = kvstore_keys_add(page, e->key, strlen(e->key));
-    }
-    bool more = i < b->d->n;
-    pthread_mutex_unlock(&b->st->mu);
+    return KVSTORE_OK;
+}
+
+/* Hands `page` out, with the state `next` when there is `more`; frees it
+ * on error (`rc` or setting the state). */
+static int page_finish(kvstore_keys *page, int rc, bool more, size_t next,
+                       kvstore_keys **out)
+{
     if (rc == KVSTORE_OK && more) {
         char state[24];
-        snprintf(state, sizeof state, "%zu", i);
+        snprintf(state, sizeof state, "%zu", next);
         rc = kvstore_keys_set_cursor(page, state);
     }
     if (rc != KVSTORE_OK) {
@@ -334,6 +329,29 @@ int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
     }
     *out = page;
     return KVSTORE_OK;
+}
+
+int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
+                         size_t limit, kvstore_keys **out)
+{
+    bucket *b = p;
+    size_t pos;
+    kvstore_keys *page;
+    COUNT(AS_LIST);
+    int rc = page_start(cursor, &pos, &page);
+    if (rc != KVSTORE_OK)
+        return rc;
+    size_t plen = strlen(prefix);
+    pthread_mutex_lock(&b->st->mu);
+    size_t i = pos < b->d->n ? pos : b->d->n;
+    for (; i < b->d->n && page->count < limit && rc == KVSTORE_OK; i++) {
+        entry *e = &b->d->e[i];
+        if (alive(e) && strncmp(e->key, prefix, plen) == 0)
+            rc = kvstore_keys_add(page, e->key, strlen(e->key));
+    }
+    bool more = i < b->d->n;
+    pthread_mutex_unlock(&b->st->mu);
+    return page_finish(page, rc, more, i, out);
 }
 
 int arraystore_get_many(void *p, const char *const *keys, size_t n,
@@ -515,23 +533,14 @@ int arraystore_bucket_list(void *p, const char *cursor, size_t limit,
                            kvstore_keys **out)
 {
     store *st = p;
-    size_t pos = 0;
+    size_t pos;
+    kvstore_keys *page;
     COUNT(AS_BUCKET_LIST);
-    if (cursor != NULL) {
-        /* The state is an index into st->buckets (slots are never freed
-         * before the store): digits only, as list_keys. */
-        char *end = NULL;
-        errno = 0;
-        unsigned long long v = strtoull(cursor, &end, 10);
-        if (errno != 0 || end == cursor || *end != '\0' || cursor[0] == '-')
-            return kvstore_set_error(KVSTORE_EINVAL, "arraystore: bad "
-                                     "bucket cursor");
-        pos = v < MAX_BUCKETS ? (size_t)v : MAX_BUCKETS;
-    }
-    kvstore_keys *page = kvstore_keys_new();
-    if (page == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
-    int rc = KVSTORE_OK;
+    /* The state is an index into st->buckets: slots are never freed
+     * before the store. */
+    int rc = page_start(cursor, &pos, &page);
+    if (rc != KVSTORE_OK)
+        return rc;
     pthread_mutex_lock(&st->mu);
     size_t i = pos < st->nbuckets ? pos : st->nbuckets;
     for (; i < st->nbuckets && page->count < limit && rc == KVSTORE_OK; i++)
@@ -540,17 +549,7 @@ int arraystore_bucket_list(void *p, const char *cursor, size_t limit,
                                   strlen(st->buckets[i]->name));
     bool more = i < st->nbuckets;
     pthread_mutex_unlock(&st->mu);
-    if (rc == KVSTORE_OK && more) {
-        char state[24];
-        snprintf(state, sizeof state, "%zu", i);
-        rc = kvstore_keys_set_cursor(page, state);
-    }
-    if (rc != KVSTORE_OK) {
-        kvstore_keys_free(page);
-        return rc;
-    }
-    *out = page;
-    return KVSTORE_OK;
+    return page_finish(page, rc, more, i, out);
 }
 
 int arraystore_bucket_remove(void *p, const char *name)

@@ -251,22 +251,6 @@ static inline void net_hung_server(pid_t pid, const char *uri,
     net_no_secret(set_msg, secret, NULL, "set on a hung server");
 }
 
-/* Reads /proc/PID/cmdline with NULs turned into spaces. */
-static inline void net_cmdline(pid_t pid, char *buf, size_t cap)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY);
-    ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    n = n > 0 ? n : 0;
-    for (ssize_t i = 0; i < n; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    buf[n] = '\0';
-}
-
 /* Runs `cli set KEY - -b BUCKET --store URI` with the value on a pipe: the password
  * must disappear from the process's command line (ps) while it waits for
  * stdin, and the value must then be stored with the masked-away password
@@ -299,7 +283,7 @@ static inline int net_cli_masked(const char *cli, const char *uri,
     /* Masking comes before reading stdin; wait up to 10 s for it (no
      * timing is asserted). */
     for (int tries = 0; tries < 1000 && !masked; tries++) {
-        net_cmdline(pid, cmd, sizeof cmd);
+        proc_cmdline(pid, cmd, sizeof cmd);
         masked = strstr(cmd, host) && !strstr(cmd, secret);
         if (!masked) {
             struct timespec ts = { 0, 10 * 1000 * 1000 };

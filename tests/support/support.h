@@ -69,5 +69,8 @@ void read_small(const char *path, char *buf, size_t cap);
 void write_small(const char *path, const char *text);
 /* Number of entries in a directory other than "." and "..". */
 int count_entries(const char *dir);
+/* /proc/PID/cmdline into buf with NULs turned into spaces ("" if the
+ * process is gone): what ps shows of a child's arguments. */
+void proc_cmdline(int pid, char *buf, size_t cap);
 
 #endif /* KVS_TEST_SUPPORT_H */
