@@ -22,14 +22,14 @@ unsigned int kvstore_caps(const kvstore_store *store)
     return store ? store->be->caps : 0;
 }
 
-int kvstore_set_ttl(kvstore_bucket *b, const char *key, const void *value,
-                    size_t len, uint64_t ttl_ms)
+static int set_ttl_impl(kvstore_bucket *b, const char *key, const void *value,
+                        size_t len, uint64_t ttl_ms)
 {
     unsigned mark;
     int rc;
 
     if (ttl_ms == 0)
-        return kvstore_set(b, key, value, len);
+        return kvs_set(b, key, value, len);
     if (b == NULL)
         return NULL_ARG("bucket");
     rc = kvstore_key_check(key);
@@ -47,7 +47,7 @@ int kvstore_set_ttl(kvstore_bucket *b, const char *key, const void *value,
                                            len, ttl_ms), mark, "set_ttl");
 }
 
-int kvstore_ttl(kvstore_bucket *b, const char *key, int64_t *ms_left)
+static int ttl_impl(kvstore_bucket *b, const char *key, int64_t *ms_left)
 {
     unsigned mark;
     int rc;
@@ -70,8 +70,8 @@ int kvstore_ttl(kvstore_bucket *b, const char *key, int64_t *ms_left)
     return kvs_error_finish(rc, mark, "ttl");
 }
 
-int kvstore_bucket_list(kvstore_store *store, const char *cursor,
-                        size_t limit, kvstore_keys **out)
+static int bucket_list_impl(kvstore_store *store, const char *cursor,
+                            size_t limit, kvstore_keys **out)
 {
     char state[KVSTORE_CURSOR_STATE_MAX + 1];
     unsigned mark;
@@ -107,7 +107,7 @@ int kvstore_bucket_list(kvstore_store *store, const char *cursor,
     return kvs_error_finish(rc, mark, "bucket_list");
 }
 
-int kvstore_bucket_remove(kvstore_store *store, const char *name)
+static int bucket_remove_impl(kvstore_store *store, const char *name)
 {
     unsigned mark;
     int rc;
@@ -124,8 +124,8 @@ int kvstore_bucket_remove(kvstore_store *store, const char *name)
                             mark, "bucket_remove");
 }
 
-int kvstore_bucket_info(kvstore_store *store, const char *name,
-                        kvstore_bucket_stat *info)
+static int bucket_info_impl(kvstore_store *store, const char *name,
+                            kvstore_bucket_stat *info)
 {
     unsigned mark;
     int rc;
@@ -159,4 +159,70 @@ int kvstore_bucket_info(kvstore_store *store, const char *name,
         }
     }
     return kvs_error_finish(rc, mark, "bucket_info");
+}
+
+int kvstore_set_ttl(kvstore_bucket *b, const char *key, const void *value,
+                    size_t len, uint64_t ttl_ms)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return set_ttl_impl(b, key, value, len, ttl_ms);
+    rc = set_ttl_impl(b, key, value, len, ttl_ms);
+    kvs_obs_end(&c, KVSTORE_OP_SET_TTL, b->name, 1, len, 0, rc);
+    return rc;
+}
+
+int kvstore_ttl(kvstore_bucket *b, const char *key, int64_t *ms_left)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return ttl_impl(b, key, ms_left);
+    rc = ttl_impl(b, key, ms_left);
+    kvs_obs_end(&c, KVSTORE_OP_TTL, b->name, 1, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_bucket_list(kvstore_store *store, const char *cursor,
+                        size_t limit, kvstore_keys **out)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (store == NULL || !kvs_obs_begin(&c, store))
+        return bucket_list_impl(store, cursor, limit, out);
+    rc = bucket_list_impl(store, cursor, limit, out);
+    kvs_obs_end(&c, KVSTORE_OP_BUCKET_LIST, NULL,
+                rc == KVSTORE_OK ? (*out)->count : 0, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_bucket_remove(kvstore_store *store, const char *name)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (store == NULL || !kvs_obs_begin(&c, store))
+        return bucket_remove_impl(store, name);
+    rc = bucket_remove_impl(store, name);
+    kvs_obs_end(&c, KVSTORE_OP_BUCKET_REMOVE,
+                rc != KVSTORE_EINVAL ? name : NULL, 0, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_bucket_info(kvstore_store *store, const char *name,
+                        kvstore_bucket_stat *info)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (store == NULL || !kvs_obs_begin(&c, store))
+        return bucket_info_impl(store, name, info);
+    rc = bucket_info_impl(store, name, info);
+    kvs_obs_end(&c, KVSTORE_OP_BUCKET_INFO,
+                rc != KVSTORE_EINVAL ? name : NULL, 0, 0, 0, rc);
+    return rc;
 }

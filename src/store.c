@@ -59,6 +59,16 @@ int kvstore_open(kvstore_store **out, const char *uri_text)
     if (out == NULL)
         return NULL_ARG("out");
     *out = NULL;
+    if (uri_text != NULL && uri_text[0] == '@') {
+        char *named = NULL;
+
+        rc = kvs_named_resolve(uri_text, &named);
+        if (rc == KVSTORE_OK) {
+            rc = kvstore_open(out, named);
+            free(named);
+        }
+        return rc;
+    }
     rc = kvs_uri_parse(&uri, uri_text);
     if (rc != KVSTORE_OK)
         return rc;
@@ -88,6 +98,8 @@ int kvstore_open(kvstore_store **out, const char *uri_text)
         store->state = state;
         store->create = create;
         atomic_init(&store->refs, 1);
+        atomic_init(&store->observer, NULL);
+        pthread_mutex_init(&store->observer_lock, NULL);
         *out = store;
     } else {
         free(store->id);
@@ -105,6 +117,7 @@ void kvs_store_release(kvstore_store *store)
     if (atomic_fetch_sub_explicit(&store->refs, 1, memory_order_acq_rel) != 1)
         return;
     store->be->store_close(store->state);
+    kvs_obs_free(store);
     free(store->id);
     free(store);
 }
@@ -115,8 +128,8 @@ void kvstore_close(kvstore_store *store)
         kvs_store_release(store);
 }
 
-int kvstore_bucket_open(kvstore_bucket **out, kvstore_store *store,
-                        const char *name)
+static int bucket_open_impl(kvstore_bucket **out, kvstore_store *store,
+                            const char *name, bool create)
 {
     kvstore_bucket *b;
     unsigned mark;
@@ -138,7 +151,8 @@ int kvstore_bucket_open(kvstore_bucket **out, kvstore_store *store,
     b->store = store;
     memcpy(b->name, name, strlen(name) + 1);
     mark = kvs_error_mark();
-    rc = store->be->bucket_open(&b->state, store->state, name, store->create);
+    rc = store->be->bucket_open(&b->state, store->state, name,
+                                create && store->create);
     if (rc != KVSTORE_OK) {
         free(b);
         return kvs_error_finish(rc, mark, "bucket_open");
@@ -157,7 +171,8 @@ void kvstore_bucket_close(kvstore_bucket *bucket)
     free(bucket);
 }
 
-int kvstore_get(kvstore_bucket *b, const char *key, void **value, size_t *len)
+static int get_impl(kvstore_bucket *b, const char *key, void **value,
+                    size_t *len)
 {
     unsigned mark;
     int rc;
@@ -191,8 +206,8 @@ int kvstore_get(kvstore_bucket *b, const char *key, void **value, size_t *len)
     return kvs_error_finish(rc, mark, "get");
 }
 
-int kvstore_set(kvstore_bucket *b, const char *key, const void *value,
-                size_t len)
+static int set_impl(kvstore_bucket *b, const char *key, const void *value,
+                    size_t len)
 {
     unsigned mark;
     int rc;
@@ -209,7 +224,7 @@ int kvstore_set(kvstore_bucket *b, const char *key, const void *value,
                                        len), mark, "set");
 }
 
-int kvstore_delete(kvstore_bucket *b, const char *key)
+static int delete_impl(kvstore_bucket *b, const char *key)
 {
     unsigned mark;
     int rc;
@@ -223,7 +238,7 @@ int kvstore_delete(kvstore_bucket *b, const char *key)
     return kvs_error_finish(b->be->del(b->state, key), mark, "delete");
 }
 
-int kvstore_exists(kvstore_bucket *b, const char *key, bool *exists)
+static int exists_impl(kvstore_bucket *b, const char *key, bool *exists)
 {
     unsigned mark;
     int rc;
@@ -244,8 +259,8 @@ int kvstore_exists(kvstore_bucket *b, const char *key, bool *exists)
     return kvs_error_finish(rc, mark, "exists");
 }
 
-int kvstore_list_keys(kvstore_bucket *b, const char *prefix,
-                      const char *cursor, size_t limit, kvstore_keys **out)
+static int list_keys_impl(kvstore_bucket *b, const char *prefix,
+                          const char *cursor, size_t limit, kvstore_keys **out)
 {
     unsigned mark;
     int rc;
@@ -301,5 +316,106 @@ int kvs_page_wrap(kvstore_keys *page, const kvstore_store *store,
     rc = kvs_cursor_wrap(&wrapped, store, bucket, page->cursor);
     kvstore_free(page->cursor);
     page->cursor = wrapped;
+    return rc;
+}
+
+/* The public entry points: each runs its _impl, observed when the store
+ * has an observer (observe.c). */
+
+int kvstore_bucket_open(kvstore_bucket **out, kvstore_store *store,
+                        const char *name)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (store == NULL || !kvs_obs_begin(&c, store))
+        return bucket_open_impl(out, store, name, true);
+    rc = bucket_open_impl(out, store, name, true);
+    kvs_obs_end(&c, KVSTORE_OP_BUCKET_OPEN,
+                rc != KVSTORE_EINVAL ? name : NULL, 0, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_bucket_open_existing(kvstore_bucket **out, kvstore_store *store,
+                                 const char *name)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (store == NULL || !kvs_obs_begin(&c, store))
+        return bucket_open_impl(out, store, name, false);
+    rc = bucket_open_impl(out, store, name, false);
+    kvs_obs_end(&c, KVSTORE_OP_BUCKET_OPEN,
+                rc != KVSTORE_EINVAL ? name : NULL, 0, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_get(kvstore_bucket *b, const char *key, void **value, size_t *len)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return get_impl(b, key, value, len);
+    rc = get_impl(b, key, value, len);
+    kvs_obs_end(&c, KVSTORE_OP_GET, b->name, 1, 0,
+                rc == KVSTORE_OK ? *len : 0, rc);
+    return rc;
+}
+
+int kvs_set(kvstore_bucket *b, const char *key, const void *value,
+            size_t len)
+{
+    return set_impl(b, key, value, len);
+}
+
+int kvstore_set(kvstore_bucket *b, const char *key, const void *value,
+                size_t len)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return set_impl(b, key, value, len);
+    rc = set_impl(b, key, value, len);
+    kvs_obs_end(&c, KVSTORE_OP_SET, b->name, 1, len, 0, rc);
+    return rc;
+}
+
+int kvstore_delete(kvstore_bucket *b, const char *key)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return delete_impl(b, key);
+    rc = delete_impl(b, key);
+    kvs_obs_end(&c, KVSTORE_OP_DELETE, b->name, 1, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_exists(kvstore_bucket *b, const char *key, bool *exists)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return exists_impl(b, key, exists);
+    rc = exists_impl(b, key, exists);
+    kvs_obs_end(&c, KVSTORE_OP_EXISTS, b->name, 1, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_list_keys(kvstore_bucket *b, const char *prefix,
+                      const char *cursor, size_t limit, kvstore_keys **out)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return list_keys_impl(b, prefix, cursor, limit, out);
+    rc = list_keys_impl(b, prefix, cursor, limit, out);
+    kvs_obs_end(&c, KVSTORE_OP_LIST_KEYS, b->name,
+                rc == KVSTORE_OK ? (*out)->count : 0, 0, 0, rc);
     return rc;
 }

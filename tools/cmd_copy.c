@@ -21,11 +21,12 @@ static const cli_opt copy_opts[] = {
     {"limit", 'l', true},
 };
 
-/* A URI positional: "@PATH" reads it from a file (keeps a password out of
- * ps), anything else is the URI, with a warning if it has credentials. */
+/* A URI positional: "@PATH" (with a '/') reads it from a file (keeps a
+ * password out of ps), "@NAME" is a named store the library resolves,
+ * anything else is the URI, with a warning if it has credentials. */
 static int copy_uri(const cli_ctx *ctx, char *arg, char **uri)
 {
-    if (arg[0] == '@')
+    if (arg[0] == '@' && strchr(arg, '/') != NULL)
         return cli_read_uri_file(ctx, arg + 1, uri);
     *uri = strdup(arg);
     if (!*uri)
@@ -185,7 +186,7 @@ static int cmd_copy(cli_ctx *ctx, int argc, char **argv)
     if ((rc = copy_uri(ctx, a.pos[0], &src_uri)) >= 0 ||
         (rc = copy_uri(ctx, a.pos[2], &dst_uri)) >= 0)
         goto out;
-    if ((rc = cli_open_uri(ctx, src_uri, a.pos[1], &ss, &sb)) >= 0 ||
+    if ((rc = cli_open_uri_existing(ctx, src_uri, a.pos[1], &ss, &sb)) >= 0 ||
         (rc = cli_open_uri(ctx, dst_uri, a.pos[3], &ds, &db)) >= 0)
         goto out;
     rc = run_copy(ctx, sb, db, a.val[CP_PREFIX], (size_t)limit);
@@ -210,8 +211,10 @@ const cli_command cli_cmd_copy = {
     "there are left alone. Not atomic: keys changed during the copy may be\n"
     "copied before or after the change.\n"
     "\n"
-    "A URI written as @PATH is read from the first line of the file PATH,\n"
-    "which keeps a password out of ps. --store and --bucket are ignored.\n"
+    "A URI written as @PATH, where PATH holds a '/' (@./f for a file here),\n"
+    "is read from the first line of the file PATH, which keeps a password\n"
+    "out of ps; @NAME is the store NAME of the store config file (see\n"
+    "kvstore --help). --store and --bucket are ignored.\n"
     "\n"
     "Progress goes to stderr: a bar when stderr is a terminal (after one\n"
     "extra listing pass to count the keys), otherwise one 'copy: N' line\n"

@@ -24,6 +24,16 @@ typedef struct kvstore_bucket_stat {
 } kvstore_bucket_stat;
 
 /**
+ * Opens the bucket `name` of `store` only if it exists, whatever the
+ * store's "create" parameter: a missing bucket is KVSTORE_ENOSTORE and is
+ * not created. For readers that must not leave a bucket behind (a typo in
+ * a bucket name). Otherwise as kvstore_bucket_open().
+ */
+KVSTORE_API int kvstore_bucket_open_existing(kvstore_bucket **out,
+                                             kvstore_store *store,
+                                             const char *name);
+
+/**
  * Lists the names of the store's buckets, a page at a time, in the manner
  * of kvstore_list_keys (`cursor` NULL for the first page, then the page's
  * cursor; `limit` 0 for the backend's choice, at most KVSTORE_PAGE_MAX).

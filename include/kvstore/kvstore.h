@@ -22,5 +22,6 @@
 #include "batch.h"
 #include "watch.h"
 #include "buckets.h"
+#include "observe.h"
 
 #endif /* KVSTORE_KVSTORE_H */

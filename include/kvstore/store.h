@@ -24,6 +24,13 @@ typedef struct kvstore_bucket kvstore_bucket;
  * Query parameters carry backend options; "create=true|false" is accepted
  * by every backend (default true).
  *
+ * "@name" (since 1.1) opens the URI that the store config file gives
+ * `name` (1 to 64 bytes of [A-Za-z0-9_.-]): $KVSTORE_CONFIG, else
+ * $XDG_CONFIG_HOME/kvstore/stores.conf, else ~/.config/kvstore/stores.conf,
+ * one "name = URI" per line, '#' comments. KVSTORE_ENOSTORE when the file
+ * or the name is missing; KVSTORE_EACCESS when the URI holds a credential
+ * and the file is readable or writable by group or others.
+ *
  * A scheme that is not registered is looked up as the module
  * kvstore-<scheme>.so in KVSTORE_BACKEND_PATH, then the installed module
  * directory (see kvstore_backend_load()).
@@ -36,7 +43,10 @@ typedef struct kvstore_bucket kvstore_bucket;
  */
 KVSTORE_API int kvstore_open(kvstore_store **out, const char *uri);
 
-/** Closes a store. Close its buckets first. NULL is a harmless no-op. */
+/** Releases the caller's handle of a store. Buckets still open keep the
+ * store alive: it is closed when the last of them is closed, so a bucket
+ * may be used after its store's kvstore_close. Closing the same handle
+ * twice is undefined, like a double free. NULL is a harmless no-op. */
 KVSTORE_API void kvstore_close(kvstore_store *store);
 
 /**

@@ -218,7 +218,16 @@ void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
     X(core11_bad_args) \
     /* test_limits.c */ \
     X(value_huge_lengths) \
-    X(list_cursor_rewrapped)
+    X(list_cursor_rewrapped) \
+    /* test_observe.c */ \
+    X(observe_reports_operations) \
+    X(observe_replace_and_stop) \
+    X(observe_threads) \
+    X(observe_bad_args) \
+    /* test_existing.c */ \
+    X(open_existing_missing) \
+    X(open_existing_present) \
+    X(open_existing_bad_args)
 
 #define CONF_DECLARE(name) void test_##name(void **state);
 CONF_TESTS(CONF_DECLARE)
