@@ -98,14 +98,19 @@ void conf_wipe(kvstore_bucket *b)
     }
 }
 
+void conf_drop_bucket(kvstore_bucket *b)
+{
+    if (b != NULL && !conf_disposable)
+        conf_wipe(b);
+    kvstore_bucket_close(b);
+}
+
 int conf_teardown(void **state)
 {
     conf_ctx *c = *state;
     if (c == NULL)
         return 0;
-    if (c->bucket != NULL && !conf_disposable)
-        conf_wipe(c->bucket);
-    kvstore_bucket_close(c->bucket);
+    conf_drop_bucket(c->bucket);
     kvstore_close(c->store);
     free(c);
     *state = NULL;

@@ -66,6 +66,9 @@ kvstore_store *conf_open_store(void);
 kvstore_bucket *conf_open_bucket(kvstore_store *store, const char *name);
 /* Deletes every key of `b` (best effort, for shared servers). */
 void conf_wipe(kvstore_bucket *b);
+/* Closes a bucket a test opened, wiping it first unless the run is
+ * disposable. NULL is a no-op. */
+void conf_drop_bucket(kvstore_bucket *b);
 
 /* Prints a formatted failure message and fails the test at file:line. */
 void conf_fail_at(const char *file, int line, const char *fmt, ...)

@@ -141,8 +141,7 @@ void test_cursor_other_store(void **state)
         cur = conf_first_cursor(c->bucket, NULL, 3);
         conf_cursor_rejected(ob, NULL, cur, "another store's");
         free(cur);
-        conf_wipe(ob);
-        kvstore_bucket_close(ob);
+        conf_drop_bucket(ob);
         kvstore_close(os);
     }
 }
@@ -208,12 +207,8 @@ void test_bucket_list_names(void **state)
         conf_set_free(all);
         conf_set_free(one);
     }
-    if (!conf_disposable) {
-        conf_wipe(ba);
-        conf_wipe(bb);
-    }
-    kvstore_bucket_close(ba);
-    kvstore_bucket_close(bb);
+    conf_drop_bucket(ba);
+    conf_drop_bucket(bb);
 }
 
 /* A bucket-list cursor is not a key cursor, and the other way round; and
@@ -259,9 +254,7 @@ void test_bucket_list_cursor_bound(void **state)
         free(kcur);
         free(bcur);
     }
-    if (!conf_disposable)
-        conf_wipe(ba);
-    kvstore_bucket_close(ba);
+    conf_drop_bucket(ba);
 }
 
 static int info_of(kvstore_store *s, const char *name, kvstore_bucket_stat *st)
@@ -329,12 +322,8 @@ void test_bucket_remove(void **state)
         }
         assert_fails(kvstore_bucket_remove(c->store, name), KVSTORE_ENOSTORE);
     }
-    if (!conf_disposable) {
-        conf_wipe(b);
-        conf_wipe(sib);
-    }
-    kvstore_bucket_close(b);
-    kvstore_bucket_close(sib);
+    conf_drop_bucket(b);
+    conf_drop_bucket(sib);
 }
 
 /* ---- per-key expiry -------------------------------------------------- */

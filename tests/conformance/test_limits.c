@@ -134,7 +134,5 @@ void test_list_cursor_rewrapped(void **state)
     if (!conf_list_repeats)
         assert_true(n < NKEYS);
     free(cur);
-    if (!conf_disposable)
-        conf_wipe(theirs);
-    kvstore_bucket_close(theirs);
+    conf_drop_bucket(theirs);
 }
