@@ -192,8 +192,6 @@ static void cli_store_masked(void **state)
         {"-s", "file://kvuser:" SECRET "@/nonexistent-kvs"},
     };
     for (int f = 0; f < 2; f++) {
-        int in[2];
-        assert_int_equal(pipe(in), 0);
         char *args[8];
         int a = 0;
         args[a++] = "kvstore";
@@ -204,35 +202,8 @@ static void cli_store_masked(void **state)
         if (forms[f][1])
             args[a++] = (char *)forms[f][1];
         args[a] = NULL;
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            int null = open("/dev/null", O_WRONLY);
-            dup2(in[0], 0);
-            dup2(null, 1);
-            dup2(null, 2);
-            close(in[1]);
-            execv(cli_path, args);
-            _exit(127);
-        }
-        close(in[0]);
-        /* Parsing comes before reading stdin, so the mask appears
-         * quickly; wait up to 10 s for it (no timing is asserted). */
-        char cmd[4096];
-        bool masked = false;
-        for (int tries = 0; tries < 1000 && !masked; tries++) {
-            proc_cmdline(pid, cmd, sizeof cmd);
-            masked = strstr(cmd, "@/nonexistent-kvs") && !strstr(cmd, SECRET);
-            if (!masked) {
-                struct timespec ts = {0, 10 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-            }
-        }
-        close(in[1]);
-        int status;
-        waitpid(pid, &status, 0);
-        if (!masked)
-            fail_msg("form %d: cmdline still shows the password: %s", f, cmd);
+        /* The store cannot open: only the masking matters. */
+        run_masked(cli_path, args, "", "@/nonexistent-kvs", SECRET);
     }
 }
 

@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 char *tmp_new(void)
@@ -173,6 +175,44 @@ void proc_cmdline(int pid, char *buf, size_t cap)
         if (buf[i] == '\0')
             buf[i] = ' ';
     buf[n] = '\0';
+}
+
+int run_masked(const char *path, char *const argv[], const char *input,
+               const char *visible, const char *secret)
+{
+    char cmd[4096] = "";
+    bool masked = false;
+    int in[2], status = -1;
+
+    assert_int_equal(pipe(in), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(in[0], 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        close(in[1]);
+        execv(path, argv);
+        _exit(127);
+    }
+    close(in[0]);
+    for (int tries = 0; tries < 1000 && !masked; tries++) {
+        proc_cmdline(pid, cmd, sizeof cmd);
+        masked = strstr(cmd, visible) && !strstr(cmd, secret);
+        if (!masked) {
+            struct timespec ts = { 0, 10 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    size_t n = strlen(input);
+    bool wrote = write(in[1], input, n) == (ssize_t)n;
+    close(in[1]);
+    waitpid(pid, &status, 0);
+    if (!masked)
+        fail_msg("cmdline still shows the password: %s", cmd);
+    assert_true(wrote);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int count_entries(const char *dir)

@@ -73,4 +73,13 @@ int count_entries(const char *dir);
  * process is gone): what ps shows of a child's arguments. */
 void proc_cmdline(int pid, char *buf, size_t cap);
 
+/* Runs `path` with `argv` (stdout and stderr to /dev/null) and `input`
+ * on its stdin once its command line (as ps shows it) holds `visible`
+ * and not `secret`, or after 10 s without (no timing is asserted); the
+ * CLI masks a password in its argv before it reads stdin. Fails the test
+ * if the secret never left the command line. Returns the exit status
+ * (-1 if killed). */
+int run_masked(const char *path, char *const argv[], const char *input,
+               const char *visible, const char *secret);
+
 #endif /* KVS_TEST_SUPPORT_H */
