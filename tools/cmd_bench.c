@@ -100,6 +100,10 @@ typedef struct bench {
     size_t value_len;
     char prefix[64];
     long pid;
+    /* What the set phase wrote, for the cleanup after a stop: client i
+     * set the keys [set_lo[i], set_lo[i] + set_n[i]). */
+    size_t set_lo[BENCH_MAX_CLIENTS], set_n[BENCH_MAX_CLIENTS];
+    int set_clients;
 } bench;
 
 /* A return of a phase when a signal stopped it (not an exit code). */
@@ -260,6 +264,14 @@ static int run_phase(bench *B, phase_fn fn, int nc, sample_set *s)
     if (started < nc)
         return cli_error(B->ctx, EXIT_BACKEND, "cannot start %d clients",
                          nc);
+    if (fn == phase_set) {
+        B->set_clients = nc;
+        for (int i = 0; i < nc; i++) {
+            B->set_lo[i] = cl[i].lo;
+            B->set_n[i] = cl[i].part.n + (cl[i].rc == -1 || cl[i].rc ==
+                                          STOPPED ? 0 : 1);
+        }
+    }
     /* Compact the samples of every slice to the front. */
     s->n = 0;
     for (int i = 0; i < nc; i++) {
@@ -304,12 +316,14 @@ static int run_bench(bench *B, int nc, enum format fmt)
         rc = cli_finish_stdout(B->ctx, EXIT_OK);
     } else {
         /* Leave no bench keys behind after a failure or a signal in the
-         * middle; a key never set is deleted harmlessly. */
+         * middle: every key the set phase may have written (a failed set
+         * may have been applied, so it counts too). */
         char key[96];
-        for (size_t i = 0; i < B->n; i++) {
-            key_name(key, sizeof(key), B->pid, i);
-            kvstore_delete(B->b, key);
-        }
+        for (int c = 0; c < B->set_clients; c++)
+            for (size_t i = 0; i < B->set_n[c]; i++) {
+                key_name(key, sizeof(key), B->pid, B->set_lo[c] + i);
+                kvstore_delete(B->b, key);
+            }
         if (rc == STOPPED)
             rc = cli_error(B->ctx, 128 + stop_signal,
                            "stopped by signal %d; its keys are deleted",

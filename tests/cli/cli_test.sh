@@ -327,6 +327,18 @@ ok "a credential in a readable config file is refused, without the password" \
 run -s "$S" bucket frob js; ok "bucket with an unknown verb is exit 2" 'rc_is' 2
 run -s "$S" bucket rm js </dev/null; ok "bucket rm without --yes off a terminal refuses" eval 'rc_is 2 && err_has "without --yes"'
 
+# copy: --json progress, and a value too big for the destination is skipped
+# and reported by key while the rest is copied (testmod: takes 2 MiB at most).
+C=file://$T/C
+for k in a b c; do "${KVR[@]}" -s "$C" -b big set "$k" "$k"; done
+head -c 3145728 /dev/zero | "${KVR[@]}" -s "$C" -b big set huge -
+run --json copy "$C" big testmod: dst
+ok "copy skips a value too big for the destination, reports it, copies the rest, exit 3" \
+  eval 'rc_is 3 && err_has "skipped huge: " && err_has "1 keys were not copied" && tail -n 1 "$OUT" | grep -q "{\"copied\":3,\"skipped\":1,\"vanished\":0,\"keys_per_s\":[0-9]*,\"done\":true}"'
+run --json copy --limit 2 "$C" big "$B" big
+ok "copy --json: one progress object per page, then done" \
+  eval 'rc_is 0 && [ "$(grep -c "\"done\":false" "$OUT")" = 2 ] && tail -n 1 "$OUT" | grep -q "\"copied\":4,.*\"done\":true}"'
+
 # ---------------------------------------------------------------- bench
 run -s "$S" -b bench bench --n 50 --value-size 10
 bench_rows() { # one row per op: name, 50 keys, keys/s, p50, p99, p999
