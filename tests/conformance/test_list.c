@@ -27,6 +27,18 @@ static void check_all(const conf_set *seen, const char *prefix, size_t n)
                  conf_set_size(seen), n);
 }
 
+/* Walks all of `b` under `prefix` with `limit` and checks that it holds
+ * exactly "<keys><i>", i < n (check_all). Returns the number of pages. */
+static size_t walk_check(kvstore_bucket *b, const char *prefix, size_t limit,
+                         const char *keys, size_t n)
+{
+    conf_set *seen = conf_set_new();
+    size_t pages = conf_walk(b, prefix, NULL, limit, seen);
+    check_all(seen, keys, n);
+    conf_set_free(seen);
+    return pages;
+}
+
 void test_list_empty_bucket(void **state)
 {
     conf_ctx *c = *state;
@@ -135,13 +147,10 @@ void test_list_limit_respected(void **state)
     conf_fill(c->bucket, "lim", 25);
     static const size_t limits[] = { 1, 2, 7, 10, 24, 25, 26, 1000 };
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
-        conf_set *seen = conf_set_new();
-        size_t pages = conf_walk(c->bucket, NULL, NULL, limits[i], seen);
-        check_all(seen, "lim", 25);
+        size_t pages = walk_check(c->bucket, NULL, limits[i], "lim", 25);
         /* conf_walk checked every page against the limit; so many keys
          * need at least this many pages. */
         assert_true(pages >= (25 + limits[i] - 1) / limits[i]);
-        conf_set_free(seen);
     }
 }
 
@@ -149,12 +158,8 @@ void test_list_limit_zero(void **state)
 {
     conf_ctx *c = *state;
     conf_fill(c->bucket, "z", 1200);
-    conf_set *seen = conf_set_new();
     /* conf_walk caps limit 0 pages at KVSTORE_PAGE_MAX. */
-    size_t pages = conf_walk(c->bucket, NULL, NULL, 0, seen);
-    check_all(seen, "z", 1200);
-    assert_true(pages >= 2);
-    conf_set_free(seen);
+    assert_true(walk_check(c->bucket, NULL, 0, "z", 1200) >= 2);
 }
 
 /* KVSTORE_SECURITY_KEYS raises the key count of this walk (default 1200:
@@ -169,11 +174,8 @@ void test_list_limit_size_max(void **state)
     conf_fill(c->bucket, "s", n);
     static const size_t limits[] = { SIZE_MAX, KVSTORE_PAGE_MAX + 1 };
     for (size_t i = 0; i < 2; i++) {
-        conf_set *seen = conf_set_new();
-        size_t pages = conf_walk(c->bucket, NULL, NULL, limits[i], seen);
-        check_all(seen, "s", n);
+        size_t pages = walk_check(c->bucket, NULL, limits[i], "s", n);
         assert_true(pages >= 2 && pages >= n / KVSTORE_PAGE_MAX);
-        conf_set_free(seen);
     }
 }
 
@@ -181,11 +183,7 @@ void test_list_walk_2500(void **state)
 {
     conf_ctx *c = *state;
     conf_fill(c->bucket, "walk/", 2500);
-    conf_set *seen = conf_set_new();
-    size_t pages = conf_walk(c->bucket, NULL, NULL, 100, seen);
-    check_all(seen, "walk/", 2500);
-    assert_true(pages >= 25);
-    conf_set_free(seen);
+    assert_true(walk_check(c->bucket, NULL, 100, "walk/", 2500) >= 25);
 }
 
 void test_list_walk_prefix(void **state)
@@ -194,10 +192,7 @@ void test_list_walk_prefix(void **state)
     conf_fill(c->bucket, "p/", 300);
     conf_fill(c->bucket, "q/", 300);
     conf_fill(c->bucket, "pp", 50);
-    conf_set *seen = conf_set_new();
-    conf_walk(c->bucket, "p/", NULL, 50, seen);
-    check_all(seen, "p/", 300);
-    conf_set_free(seen);
+    walk_check(c->bucket, "p/", 50, "p/", 300);
 }
 
 void test_list_cursor_garbage(void **state)
