@@ -9,6 +9,7 @@ KVSTORE_PACKAGES=(
   redis-server redis-tools nats-server
   valgrind clang lld libclang-rt-14-dev
   wabt wasi-libc abigail-tools cppcheck
+  debhelper dpkg-dev lintian autopkgtest
 )
 
 kvstore_install_deps() {
