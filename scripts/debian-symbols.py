@@ -3,13 +3,17 @@
 symbols a shared library exports, read with `nm -D`.
 
   debian-symbols.py LIBRARY SYMBOLS            check: exit 1 on any difference
+  debian-symbols.py LIBRARY SYMBOLS --allow-new  check: exit 1 only if a listed
+                                               symbol is gone (debian/rules)
   debian-symbols.py LIBRARY SYMBOLS --write V  rewrite SYMBOLS; symbols not
                                                yet listed get version V
 
 A symbol that is listed but no longer exported is an ABI break: the check
-fails, and so does the package build (dpkg-gensymbols, debian/rules). A new
-symbol also fails the check until the file is rewritten, so the file that
-is checked in always names the version each symbol appeared in. The
+fails, and so does the package build (debian/rules runs --allow-new:
+dpkg-gensymbols alone lets a symbol whose minimal version is the version
+being built vanish silently, as never released). A new symbol also fails
+the plain check until the file is rewritten, so the file that is checked
+in always names the version each symbol appeared in. The
 header (soname, package, Build-Depends-Package) is derived from the
 library when the file does not exist yet.
 """
@@ -79,7 +83,10 @@ def read(path):
 def main():
     args = sys.argv[1:]
     version = None
-    if len(args) == 4 and args[2] == "--write":
+    allow_new = len(args) == 3 and args[2] == "--allow-new"
+    if allow_new:
+        args = args[:2]
+    elif len(args) == 4 and args[2] == "--write":
         version = args[3]
         args = args[:2]
     if len(args) != 2:
@@ -101,11 +108,13 @@ def main():
                   "the soname would have to change", file=sys.stderr)
         for s in added:
             print(f"new: {s} is not in {path}", file=sys.stderr)
-        if removed or added:
+        if added and not allow_new:
             print(f"to record new symbols: scripts/debian-symbols.py {lib} "
                   f"{path} --write $(scripts/version.sh)", file=sys.stderr)
+        if removed or (added and not allow_new):
             return 1
-        print(f"{path} lists exactly the {len(have)} symbols of {lib}")
+        print(f"{path} lists the {len(have) - len(added)} symbols of {lib}"
+              + (f", not the {len(added)} new ones" if added else ""))
         return 0
 
     for s in removed:
