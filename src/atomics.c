@@ -61,8 +61,8 @@ static int increment_via_cas(kvstore_bucket *b, const char *key,
                              "attempts", INCREMENT_CAS_ATTEMPTS);
 }
 
-int kvstore_increment(kvstore_bucket *b, const char *key, int64_t delta,
-                      int64_t *result)
+static int increment_impl(kvstore_bucket *b, const char *key, int64_t delta,
+                          int64_t *result)
 {
     unsigned mark;
     int rc;
@@ -85,7 +85,7 @@ int kvstore_increment(kvstore_bucket *b, const char *key, int64_t delta,
     return kvs_error_finish(rc, mark, "increment");
 }
 
-int kvstore_cas_open(kvstore_cas **out, kvstore_bucket *b, const char *key)
+static int cas_open_impl(kvstore_cas **out, kvstore_bucket *b, const char *key)
 {
     kvstore_cas *cas;
     unsigned mark;
@@ -107,6 +107,7 @@ int kvstore_cas_open(kvstore_cas **out, kvstore_bucket *b, const char *key)
     if (cas == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "out of memory");
     cas->be = b->be;
+    cas->bucket = b;
     mark = kvs_error_mark();
     rc = b->be->cas_open(&cas->state, b->state, key, &cas->found, &cas->value,
                          &cas->len);
@@ -139,7 +140,7 @@ int kvstore_cas_current(kvstore_cas *cas, const void **value, size_t *len)
     return KVSTORE_OK;
 }
 
-int kvstore_cas_swap(kvstore_cas *cas, const void *value, size_t len)
+static int cas_swap_impl(kvstore_cas *cas, const void *value, size_t len)
 {
     unsigned mark;
     int rc;
@@ -167,4 +168,44 @@ void kvstore_cas_free(kvstore_cas *cas)
         return;
     cas->be->cas_free(cas->state);
     free(cas);
+}
+
+int kvstore_increment(kvstore_bucket *b, const char *key, int64_t delta,
+                      int64_t *result)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return increment_impl(b, key, delta, result);
+    rc = increment_impl(b, key, delta, result);
+    kvs_obs_end(&c, KVSTORE_OP_INCREMENT, b->name, 1, 0, 0, rc);
+    return rc;
+}
+
+int kvstore_cas_open(kvstore_cas **out, kvstore_bucket *b, const char *key)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return cas_open_impl(out, b, key);
+    rc = cas_open_impl(out, b, key);
+    kvs_obs_end(&c, KVSTORE_OP_CAS_OPEN, b->name, 1, 0,
+                rc == KVSTORE_OK ? (*out)->len : 0, rc);
+    return rc;
+}
+
+/* The cas snapshot's bucket must still be open: the contract has a
+ * snapshot used with its bucket. */
+int kvstore_cas_swap(kvstore_cas *cas, const void *value, size_t len)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (cas == NULL || !kvs_obs_begin(&c, cas->bucket->store))
+        return cas_swap_impl(cas, value, len);
+    rc = cas_swap_impl(cas, value, len);
+    kvs_obs_end(&c, KVSTORE_OP_CAS_SWAP, cas->bucket->name, 1, len, 0, rc);
+    return rc;
 }

@@ -19,8 +19,8 @@ static int check_keys(const char *const *keys, size_t n)
     return KVSTORE_OK;
 }
 
-int kvstore_get_many(kvstore_bucket *b, const char *const *keys, size_t n,
-                     void **values, size_t *lens)
+static int get_many_impl(kvstore_bucket *b, const char *const *keys, size_t n,
+                         void **values, size_t *lens)
 {
     unsigned mark;
     int rc = KVSTORE_OK;
@@ -61,8 +61,8 @@ int kvstore_get_many(kvstore_bucket *b, const char *const *keys, size_t n,
     return kvs_error_finish(rc, mark, "get_many");
 }
 
-int kvstore_set_many(kvstore_bucket *b, const char *const *keys,
-                     const void *const *values, const size_t *lens, size_t n)
+static int set_many_impl(kvstore_bucket *b, const char *const *keys,
+                         const void *const *values, const size_t *lens, size_t n)
 {
     unsigned mark;
     int rc;
@@ -93,7 +93,7 @@ int kvstore_set_many(kvstore_bucket *b, const char *const *keys,
     return kvs_error_finish(rc, mark, "set_many");
 }
 
-int kvstore_delete_many(kvstore_bucket *b, const char *const *keys, size_t n)
+static int delete_many_impl(kvstore_bucket *b, const char *const *keys, size_t n)
 {
     unsigned mark;
     int rc;
@@ -113,4 +113,53 @@ int kvstore_delete_many(kvstore_bucket *b, const char *const *keys, size_t n)
             rc = b->be->del(b->state, keys[i]);
     }
     return kvs_error_finish(rc, mark, "delete_many");
+}
+
+static size_t sum_lens(const size_t *lens, size_t n)
+{
+    size_t total = 0;
+
+    for (size_t i = 0; lens != NULL && i < n; i++)
+        total += lens[i];
+    return total;
+}
+
+int kvstore_get_many(kvstore_bucket *b, const char *const *keys, size_t n,
+                     void **values, size_t *lens)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return get_many_impl(b, keys, n, values, lens);
+    rc = get_many_impl(b, keys, n, values, lens);
+    kvs_obs_end(&c, KVSTORE_OP_GET_MANY, b->name, n, 0,
+                rc == KVSTORE_OK ? sum_lens(lens, n) : 0, rc);
+    return rc;
+}
+
+int kvstore_set_many(kvstore_bucket *b, const char *const *keys,
+                     const void *const *values, const size_t *lens, size_t n)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return set_many_impl(b, keys, values, lens, n);
+    rc = set_many_impl(b, keys, values, lens, n);
+    kvs_obs_end(&c, KVSTORE_OP_SET_MANY, b->name, n, sum_lens(lens, n), 0,
+                rc);
+    return rc;
+}
+
+int kvstore_delete_many(kvstore_bucket *b, const char *const *keys, size_t n)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return delete_many_impl(b, keys, n);
+    rc = delete_many_impl(b, keys, n);
+    kvs_obs_end(&c, KVSTORE_OP_DELETE_MANY, b->name, n, 0, 0, rc);
+    return rc;
 }

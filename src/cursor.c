@@ -129,3 +129,108 @@ bad:
                              "bucket '%s' (garbage, truncated or from another "
                              "bucket)", bucket);
 }
+
+/*
+ * Cursors of version 2 tables: the same envelope with magic "c2", whose
+ * checksum also covers the backend's name and the store's identity, so
+ * that a cursor issued by one backend, store or bucket is refused by every
+ * other. The bucket list binds to a name no bucket can have.
+ */
+#define MAGIC2 "c2"
+#define BUCKET_LIST_BINDING "\x01" "buckets"
+
+static uint64_t binding_sum(const kvstore_store *store, const char *bucket,
+                            const void *state, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    h = fnv1a(h, store->be->name, strlen(store->be->name) + 1);
+    h = fnv1a(h, store->id, strlen(store->id) + 1);
+    h = fnv1a(h, bucket, strlen(bucket) + 1);
+    return fnv1a(h, state, len);
+}
+
+int kvs_cursor_wrap(char **out, const kvstore_store *store,
+                    const char *bucket, const char *state)
+{
+    size_t len = strlen(state);
+    uint64_t sum;
+    char *c, *p;
+
+    *out = NULL;
+    if (len > KVSTORE_CURSOR_STATE_MAX)
+        return kvstore_set_error(KVSTORE_EIO,
+                                 "backend '%s' returned a cursor state of %zu "
+                                 "bytes (at most %d)", store->be->name, len,
+                                 KVSTORE_CURSOR_STATE_MAX);
+    if (bucket == NULL)
+        bucket = BUCKET_LIST_BINDING;
+    c = kvstore_malloc(MAGIC_LEN + 2 * len + 1 + SUM_HEX + 1);
+    if (c == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM,
+                                 "out of memory encoding a cursor");
+    memcpy(c, MAGIC2, MAGIC_LEN);
+    p = c + MAGIC_LEN;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)state[i];
+        *p++ = hexdig[b >> 4];
+        *p++ = hexdig[b & 15];
+    }
+    *p++ = '.';
+    sum = binding_sum(store, bucket, state, len);
+    for (int i = SUM_HEX - 1; i >= 0; i--) {
+        p[i] = hexdig[sum & 15];
+        sum >>= 4;
+    }
+    p[SUM_HEX] = '\0';
+    *out = c;
+    return KVSTORE_OK;
+}
+
+int kvs_cursor_unwrap(const char *cursor, const kvstore_store *store,
+                      const char *bucket, char *buf)
+{
+    size_t clen = strnlen(cursor, KVSTORE_CURSOR_MAX + 1), hexlen, n;
+    uint64_t sum = 0;
+    const char *s;
+
+    if (bucket == NULL)
+        bucket = BUCKET_LIST_BINDING;
+    if (clen > KVSTORE_CURSOR_MAX || clen < MAGIC_LEN + 1 + SUM_HEX ||
+        memcmp(cursor, MAGIC2, MAGIC_LEN) != 0 ||
+        cursor[clen - SUM_HEX - 1] != '.')
+        goto bad;
+    hexlen = clen - MAGIC_LEN - 1 - SUM_HEX;
+    if (hexlen % 2 != 0 || hexlen / 2 > KVSTORE_CURSOR_STATE_MAX)
+        goto bad;
+    n = hexlen / 2;
+    s = cursor + MAGIC_LEN;
+    for (size_t i = 0; i < n; i++) {
+        int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            goto bad; /* a state is a string: no NUL inside */
+        buf[i] = (char)(hi << 4 | lo);
+    }
+    buf[n] = '\0';
+    s = cursor + clen - SUM_HEX;
+    for (int i = 0; i < SUM_HEX; i++) {
+        int d = unhex(s[i]);
+        if (d < 0)
+            goto bad;
+        sum = sum << 4 | (uint64_t)d;
+    }
+    if (sum != binding_sum(store, bucket, buf, n))
+        goto bad;
+    return KVSTORE_OK;
+bad:
+    buf[0] = '\0';
+    if (bucket[0] == '\x01')
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "cursor was not issued for this store's "
+                                 "bucket list (garbage, truncated or from "
+                                 "another store or backend)");
+    return kvstore_set_error(KVSTORE_EINVAL,
+                             "cursor was not issued for bucket '%s' of this "
+                             "store (garbage, truncated or from another "
+                             "bucket, store or backend)", bucket);
+}

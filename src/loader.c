@@ -20,8 +20,8 @@
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The descriptor a module's entry returned: present, with a backend list,
- * and built for a module ABI this library speaks (same major, minor not
- * newer). The tables themselves are checked when they are registered
+ * and of a layout this library reads. Binary compatibility is the tables'
+ * business: each carries its version and is checked when it is registered
  * (kvs_registry_add_all). `path` only names the module in messages. */
 int kvs_module_check(const kvstore_module *mod, const char *path)
 {
@@ -29,17 +29,13 @@ int kvs_module_check(const kvstore_module *mod, const char *path)
         return kvstore_set_error(KVSTORE_EINVAL,
                                  "backend module %s returned no descriptor",
                                  path);
-    if (mod->abi_major != KVSTORE_MODULE_ABI_MAJOR ||
-        mod->abi_minor > KVSTORE_MODULE_ABI_MINOR)
+    if (mod->version != KVSTORE_MODULE_VERSION)
         return kvstore_set_error(KVSTORE_EINVAL,
-                                 "refusing backend module %s: built for "
-                                 "module ABI %u.%u, this libkvstore %s "
-                                 "supports %d.0 to %d.%d; rebuild the module "
-                                 "against this version", path,
-                                 mod->abi_major, mod->abi_minor,
-                                 kvstore_version(), KVSTORE_MODULE_ABI_MAJOR,
-                                 KVSTORE_MODULE_ABI_MAJOR,
-                                 KVSTORE_MODULE_ABI_MINOR);
+                                 "refusing backend module %s: its descriptor "
+                                 "has version %u, this libkvstore %s reads "
+                                 "version %d; rebuild the module against this "
+                                 "version", path, mod->version,
+                                 kvstore_version(), KVSTORE_MODULE_VERSION);
     return KVSTORE_OK;
 }
 

@@ -3,9 +3,15 @@
  * one mutex. Tables are never removed, so a pointer found here stays
  * valid for the life of the process.
  *
+ * Each registered table is kept beside a full-size copy of the current
+ * version whose later-version slots are NULL, so that the dispatch layer
+ * can test any slot without reading past the end of an older, shorter
+ * table. The user's table is kept only to recognise a repeated register.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +19,11 @@
 #include "kvstore-config.h"
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static const kvstore_backend **reg_list;
+struct reg_entry {
+    const kvstore_backend *orig; /* the table as registered */
+    kvstore_backend *full;       /* zero-extended to this version */
+};
+static struct reg_entry *reg_list;
 static size_t reg_count, reg_cap;
 static pthread_once_t builtins_once = PTHREAD_ONCE_INIT;
 
@@ -21,12 +31,19 @@ static pthread_once_t builtins_once = PTHREAD_ONCE_INIT;
 KVSTORE_BUILTINS
 #undef X
 
-static const kvstore_backend *find_locked(const char *scheme)
+static struct reg_entry *find_locked(const char *scheme)
 {
     for (size_t i = 0; i < reg_count; i++)
-        if (strcmp(reg_list[i]->name, scheme) == 0)
-            return reg_list[i];
+        if (strcmp(reg_list[i].orig->name, scheme) == 0)
+            return &reg_list[i];
     return NULL;
+}
+
+/* The bytes of a table of `version`: every field up to that version's. */
+static size_t table_size(unsigned version)
+{
+    return version >= 2 ? sizeof(kvstore_backend)
+                        : offsetof(kvstore_backend, caps);
 }
 
 int kvs_registry_check(const kvstore_backend *be)
@@ -61,6 +78,10 @@ int kvs_registry_check(const kvstore_backend *be)
         return kvstore_set_error(KVSTORE_EINVAL,
                                  "backend '%s' must set both watch slots or "
                                  "none", be->name);
+    if (be->version >= 2 && !!be->set_ttl != !!be->ttl)
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "backend '%s' must set both ttl slots or "
+                                 "none", be->name);
     if (be->options) {
         for (size_t i = 0; be->options[i]; i++) {
             if (be->options[i][0] == '\0' || i > 64)
@@ -74,29 +95,30 @@ int kvs_registry_check(const kvstore_backend *be)
 
 static int conflict_locked(const kvstore_backend *be)
 {
-    const kvstore_backend *have = find_locked(be->name);
+    const struct reg_entry *have = find_locked(be->name);
 
-    if (have && have != be)
+    if (have && have->orig != be)
         return kvstore_set_error(KVSTORE_EEXISTS,
                                  "a backend named '%s' is already registered",
                                  be->name);
     return KVSTORE_OK;
 }
 
+/* Room for `n` more entries has been reserved. */
 static int append_locked(const kvstore_backend *be, bool *added)
 {
-    if (find_locked(be->name) == be)
+    kvstore_backend *full;
+
+    if (find_locked(be->name) != NULL)
         return KVSTORE_OK;
-    if (reg_count == reg_cap) {
-        size_t cap = reg_cap ? reg_cap * 2 : 8;
-        const kvstore_backend **l = realloc(reg_list, cap * sizeof *l);
-        if (l == NULL)
-            return kvstore_set_error(KVSTORE_ENOMEM,
-                                     "out of memory registering a backend");
-        reg_list = l;
-        reg_cap = cap;
-    }
-    reg_list[reg_count++] = be;
+    full = calloc(1, sizeof *full);
+    if (full == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM,
+                                 "out of memory registering a backend");
+    memcpy(full, be, table_size(be->version));
+    reg_list[reg_count].orig = be;
+    reg_list[reg_count].full = full;
+    reg_count++;
     *added = true;
     return KVSTORE_OK;
 }
@@ -123,7 +145,7 @@ int kvs_registry_add_all(const kvstore_backend *const *list, bool *added_any)
     /* Reserve room first so that the list is added whole or not at all. */
     while (rc == KVSTORE_OK && reg_cap - reg_count < n) {
         size_t cap = reg_cap ? reg_cap * 2 : 8;
-        const kvstore_backend **l = realloc(reg_list, cap * sizeof *l);
+        struct reg_entry *l = realloc(reg_list, cap * sizeof *l);
         if (l == NULL)
             rc = kvstore_set_error(KVSTORE_ENOMEM,
                                    "out of memory registering a backend");
@@ -153,13 +175,13 @@ static void register_builtins(void)
 
 const kvstore_backend *kvs_registry_find(const char *scheme)
 {
-    const kvstore_backend *be;
+    const struct reg_entry *e;
 
     pthread_once(&builtins_once, register_builtins);
     pthread_mutex_lock(&reg_lock);
-    be = find_locked(scheme);
+    e = find_locked(scheme);
     pthread_mutex_unlock(&reg_lock);
-    return be;
+    return e ? e->full : NULL;
 }
 
 int kvstore_backend_register(const kvstore_backend *backend)

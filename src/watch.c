@@ -8,9 +8,9 @@
 
 #include "internal.h"
 
-int kvstore_watch_start(kvstore_watch **out, kvstore_bucket *b,
-                        const char *prefix, kvstore_watch_fn fn,
-                        void *payload)
+static int watch_start_impl(kvstore_watch **out, kvstore_bucket *b,
+                            const char *prefix, kvstore_watch_fn fn,
+                            void *payload)
 {
     kvstore_watch *w;
     unsigned mark;
@@ -43,6 +43,20 @@ int kvstore_watch_start(kvstore_watch **out, kvstore_bucket *b,
     }
     *out = w;
     return KVSTORE_OK;
+}
+
+int kvstore_watch_start(kvstore_watch **out, kvstore_bucket *b,
+                        const char *prefix, kvstore_watch_fn fn,
+                        void *payload)
+{
+    struct kvs_obs_call c;
+    int rc;
+
+    if (b == NULL || !kvs_obs_begin(&c, b->store))
+        return watch_start_impl(out, b, prefix, fn, payload);
+    rc = watch_start_impl(out, b, prefix, fn, payload);
+    kvs_obs_end(&c, KVSTORE_OP_WATCH_START, b->name, 0, 0, 0, rc);
+    return rc;
 }
 
 void kvstore_watch_stop(kvstore_watch *w)

@@ -32,14 +32,14 @@ static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
     .watch_stop = rd_watch_stop
 
 static const kvstore_backend rd_tcp = {
-    .version = KVSTORE_BACKEND_VERSION,
+    .version = 1, /* list_keys still wraps its own cursors */
     .name = "redis",
     .options = rd_tcp_options,
     RD_SLOTS,
 };
 
 static const kvstore_backend rd_unix = {
-    .version = KVSTORE_BACKEND_VERSION,
+    .version = 1, /* list_keys still wraps its own cursors */
     .name = "redis+unix",
     .options = rd_unix_options,
     RD_SLOTS,
@@ -49,8 +49,7 @@ static const kvstore_backend *const rd_backends[] = { &rd_tcp, &rd_unix,
                                                       NULL };
 
 static const kvstore_module rd_module = {
-    .abi_major = KVSTORE_MODULE_ABI_MAJOR,
-    .abi_minor = KVSTORE_MODULE_ABI_MINOR,
+    .version = KVSTORE_MODULE_VERSION,
     .name = "redis",
     .backends = rd_backends,
 };

@@ -228,7 +228,10 @@ static void log_watch_stop(void *watch)
 static const char *const log_options[] = { "target", "file", NULL };
 
 static const kvstore_backend log_backend = {
-    .version = KVSTORE_BACKEND_VERSION,
+    /* Version 1 list semantics: the core hands list_keys the user's cursor
+     * untouched, which is what a wrapper forwarding another store's cursors
+     * wants (version 2 would hand it a state of its own to interpret). */
+    .version = 1,
     .name = "log",
     .options = log_options,
     .store_open = log_store_open,
@@ -251,8 +254,7 @@ static const kvstore_backend log_backend = {
 static const kvstore_backend *const log_backends[] = { &log_backend, NULL };
 
 static const kvstore_module log_module = {
-    .abi_major = KVSTORE_MODULE_ABI_MAJOR,
-    .abi_minor = KVSTORE_MODULE_ABI_MINOR,
+    .version = KVSTORE_MODULE_VERSION,
     .name = "log",
     .backends = log_backends,
 };

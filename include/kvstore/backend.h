@@ -70,7 +70,7 @@ KVSTORE_API const char *kvstore_uri_redacted(const kvstore_uri *uri);
 
 /** The table version this header describes. Fields are only ever
  * appended; each version's first field is marked below. */
-#define KVSTORE_BACKEND_VERSION 1
+#define KVSTORE_BACKEND_VERSION 2
 
 typedef struct kvstore_backend {
     /* --- version 1 --- */
@@ -96,10 +96,21 @@ typedef struct kvstore_backend {
                 size_t len);
     int  (*del)(void *bucket, const char *key);
     int  (*exists)(void *bucket, const char *key, bool *exists);
-    /* `prefix` is "" for all keys; `cursor` NULL for the first page (the
-     * core checked it is printable ASCII of at most KVSTORE_CURSOR_MAX
-     * bytes); `limit` is 1..KVSTORE_PAGE_MAX (0 from the user becomes
-     * KVSTORE_PAGE_MAX). *out is built with kvstore_keys_new(). */
+    /* `prefix` is "" for all keys; `limit` is 1..KVSTORE_PAGE_MAX (0 from
+     * the user becomes KVSTORE_PAGE_MAX). *out is built with
+     * kvstore_keys_new().
+     * Version 2 and later: the core owns the cursor. `cursor` is NULL for
+     * the first page, else the position state this backend set on an
+     * earlier page of the same bucket (a NUL-terminated string of at most
+     * KVSTORE_CURSOR_STATE_MAX bytes); the backend sets the next page's
+     * state with kvstore_keys_set_cursor() (NULL: no more pages) and the
+     * core wraps it into a cursor bound to the backend, store and bucket.
+     * The binding is an integrity check, not a secret: a guest can forge
+     * a state, so treat it as untrusted (EINVAL, or a valid page of this
+     * bucket, never a crash and never another bucket's keys).
+     * Version 1: `cursor` is the user's string (printable ASCII of at most
+     * KVSTORE_CURSOR_MAX bytes) and the backend wraps its own state with
+     * kvstore_cursor_encode(). */
     int  (*list_keys)(void *bucket, const char *prefix, const char *cursor,
                       size_t limit, kvstore_keys **out);
 
@@ -132,6 +143,30 @@ typedef struct kvstore_backend {
     int  (*watch_start)(void **out, void *bucket, const char *prefix,
                         kvstore_watch_fn fn, void *payload);
     void (*watch_stop)(void *watch);
+
+    /* --- version 2 --- */
+    /* KVSTORE_CAP_* flags: what this backend can do (see kvstore_caps()). */
+    unsigned int caps;
+    /* Optional: NULL makes kvstore_set_ttl with a non-zero TTL and
+     * kvstore_ttl return KVSTORE_ENOTSUP. set_ttl is called with ttl_ms >
+     * 0 only (0 goes to set); it replaces the value and its expiry. ttl sets
+     * *ms_left to the milliseconds left (>= 0) or -1 for no expiry, or
+     * returns KVSTORE_NOTFOUND. An expired key is absent for every read,
+     * reaped or not. */
+    int  (*set_ttl)(void *bucket, const char *key, const void *value,
+                    size_t len, uint64_t ttl_ms);
+    int  (*ttl)(void *bucket, const char *key, int64_t *ms_left);
+    /* Optional: bucket management (NULL: KVSTORE_ENOTSUP). bucket_list
+     * pages through the store's bucket names with cursor states as
+     * list_keys of version 2 does; bucket_remove deletes a bucket and all
+     * its keys (KVSTORE_ENOSTORE if missing); bucket_info fills the fields
+     * of *info it knows (the core has zeroed it and set keys to -1) or
+     * returns KVSTORE_ENOSTORE. Names are validated by the core. */
+    int  (*bucket_list)(void *store, const char *cursor, size_t limit,
+                        kvstore_keys **out);
+    int  (*bucket_remove)(void *store, const char *name);
+    int  (*bucket_info)(void *store, const char *name,
+                        kvstore_bucket_stat *info);
 } kvstore_backend;
 
 /**
@@ -148,14 +183,18 @@ KVSTORE_API int kvstore_backend_register(const kvstore_backend *backend);
 /* Loadable modules                                                     */
 /* ------------------------------------------------------------------ */
 
-/** The module ABI this header describes. A loader refuses a module with
- * another major or a newer minor. */
-#define KVSTORE_MODULE_ABI_MAJOR 1
+/** The layout version of the module descriptor. It is not an ABI version:
+ * each backend table carries its own version, which is all the loader
+ * checks besides this. Version 1 is the only layout; its second field,
+ * once a minor ABI number, is ignored. */
+#define KVSTORE_MODULE_VERSION 1
+/* Kept so that modules written for 1.0 still compile. */
+#define KVSTORE_MODULE_ABI_MAJOR KVSTORE_MODULE_VERSION
 #define KVSTORE_MODULE_ABI_MINOR 0
 
 typedef struct kvstore_module {
-    unsigned int abi_major;                 /* KVSTORE_MODULE_ABI_MAJOR */
-    unsigned int abi_minor;                 /* KVSTORE_MODULE_ABI_MINOR */
+    unsigned int version;                   /* KVSTORE_MODULE_VERSION */
+    unsigned int reserved;                  /* 0; ignored by the loader */
     const char *name;                       /* for messages, e.g. "redis" */
     const kvstore_backend *const *backends; /* NULL-terminated */
 } kvstore_module;
@@ -170,8 +209,9 @@ typedef const kvstore_module *(*kvstore_module_entry_fn)(void);
     KVSTORE_API const kvstore_module *kvstore_module_entry(void)
 
 /**
- * Loads the module at `path` (RTLD_NOW | RTLD_LOCAL), checks its ABI
- * version and registers every backend it provides. A module is never
+ * Loads the module at `path` (RTLD_NOW | RTLD_LOCAL), checks its
+ * descriptor version and registers every backend it provides (tables of
+ * version 1 and 2 are accepted alike). A module is never
  * unloaded once one of its backends is registered. Loading the same module
  * twice is harmless. Returns KVSTORE_OK, KVSTORE_EINVAL (NULL path, no
  * entry symbol, refused ABI version, bad table), KVSTORE_ENOSTORE (the

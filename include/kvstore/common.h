@@ -30,7 +30,7 @@
 #endif
 
 #define KVSTORE_VERSION_MAJOR 1
-#define KVSTORE_VERSION_MINOR 0
+#define KVSTORE_VERSION_MINOR 1
 #define KVSTORE_VERSION_PATCH 0
 
 /* Limits of the contract (docs/api.md). */

@@ -21,5 +21,7 @@
 #include "atomics.h"
 #include "batch.h"
 #include "watch.h"
+#include "buckets.h"
+#include "observe.h"
 
 #endif /* KVSTORE_KVSTORE_H */

@@ -24,6 +24,13 @@ typedef struct kvstore_bucket kvstore_bucket;
  * Query parameters carry backend options; "create=true|false" is accepted
  * by every backend (default true).
  *
+ * "@name" (since 1.1) opens the URI that the store config file gives
+ * `name` (1 to 64 bytes of [A-Za-z0-9_.-]): $KVSTORE_CONFIG, else
+ * $XDG_CONFIG_HOME/kvstore/stores.conf, else ~/.config/kvstore/stores.conf,
+ * one "name = URI" per line, '#' comments. KVSTORE_ENOSTORE when the file
+ * or the name is missing; KVSTORE_EACCESS when the URI holds a credential
+ * and the file is readable or writable by group or others.
+ *
  * A scheme that is not registered is looked up as the module
  * kvstore-<scheme>.so in KVSTORE_BACKEND_PATH, then the installed module
  * directory (see kvstore_backend_load()).
@@ -36,7 +43,10 @@ typedef struct kvstore_bucket kvstore_bucket;
  */
 KVSTORE_API int kvstore_open(kvstore_store **out, const char *uri);
 
-/** Closes a store. Close its buckets first. NULL is a harmless no-op. */
+/** Releases the caller's handle of a store. Buckets still open keep the
+ * store alive: it is closed when the last of them is closed, so a bucket
+ * may be used after its store's kvstore_close. Closing the same handle
+ * twice is undefined, like a double free. NULL is a harmless no-op. */
 KVSTORE_API void kvstore_close(kvstore_store *store);
 
 /**
@@ -78,6 +88,49 @@ KVSTORE_API int kvstore_delete(kvstore_bucket *b, const char *key);
  * error; on error *exists is false. */
 KVSTORE_API int kvstore_exists(kvstore_bucket *b, const char *key,
                                bool *exists);
+
+/* ------------------------------------------------------------------ */
+/* Since 1.1                                                            */
+/* ------------------------------------------------------------------ */
+
+/** Capability flags, as returned by kvstore_caps(). */
+/** A listing walk may return a key more than once (Redis SCAN). */
+#define KVSTORE_CAP_LIST_REPEATS        (1u << 0)
+/** Watch events carry the value read after the event, which may be newer
+ * than the write that caused it; the event itself is never lost. */
+#define KVSTORE_CAP_WATCH_LATE_VALUES   (1u << 1)
+/** Watch sees writes made by other processes, not only this one's. */
+#define KVSTORE_CAP_WATCH_CROSS_PROCESS (1u << 2)
+/** Per-key expiry: kvstore_set_ttl and kvstore_ttl work. */
+#define KVSTORE_CAP_TTL                 (1u << 3)
+/** Expiry only for whole buckets (set when the bucket is created, through
+ * the store URI): kvstore_set_ttl with a non-zero TTL is KVSTORE_ENOTSUP. */
+#define KVSTORE_CAP_TTL_BUCKET_ONLY     (1u << 4)
+
+/** The KVSTORE_CAP_* flags of the store's backend; 0 for NULL. */
+KVSTORE_API unsigned int kvstore_caps(const kvstore_store *store);
+
+/**
+ * Stores `value` under `key` like kvstore_set, expiring after `ttl_ms`
+ * milliseconds; 0 means no expiry (exactly kvstore_set). An expired key is
+ * absent for every read (get, get_many, exists, list_keys, cas_open),
+ * whether or not it has been reaped yet. A later kvstore_set replaces the
+ * value and clears the expiry. Returns kvstore_set's codes, and
+ * KVSTORE_ENOTSUP (with a message) when the backend has no per-key expiry
+ * (see KVSTORE_CAP_TTL).
+ */
+KVSTORE_API int kvstore_set_ttl(kvstore_bucket *b, const char *key,
+                                const void *value, size_t len,
+                                uint64_t ttl_ms);
+
+/**
+ * Sets *ms_left to the milliseconds before `key` expires, or -1 if it has
+ * no expiry. Returns KVSTORE_OK, KVSTORE_NOTFOUND (the key is missing or
+ * expired; *ms_left is then -1), KVSTORE_EINVAL, KVSTORE_ENOTSUP (no
+ * per-key expiry) or a backend error.
+ */
+KVSTORE_API int kvstore_ttl(kvstore_bucket *b, const char *key,
+                            int64_t *ms_left);
 
 KVSTORE_END_DECLS
 

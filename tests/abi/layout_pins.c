@@ -16,9 +16,9 @@ AT(kvstore_keys, count, 1);
 AT(kvstore_keys, cursor, 2);
 _Static_assert(sizeof(kvstore_keys) == 3 * P, "kvstore_keys size");
 
-AT(kvstore_module, abi_major, 0);
-_Static_assert(offsetof(kvstore_module, abi_minor) == sizeof(unsigned int),
-               "kvstore_module.abi_minor");
+AT(kvstore_module, version, 0);
+_Static_assert(offsetof(kvstore_module, reserved) == sizeof(unsigned int),
+               "kvstore_module.reserved");
 AT(kvstore_module, name, 1);
 AT(kvstore_module, backends, 2);
 _Static_assert(sizeof(kvstore_module) == 3 * P, "kvstore_module size");
@@ -45,7 +45,15 @@ AT(kvstore_backend, cas_swap, 17);
 AT(kvstore_backend, cas_free, 18);
 AT(kvstore_backend, watch_start, 19);
 AT(kvstore_backend, watch_stop, 20);
-_Static_assert(sizeof(kvstore_backend) == 21 * P, "kvstore_backend size");
+/* version 2 */
+AT(kvstore_backend, caps, 21);
+AT(kvstore_backend, set_ttl, 22);
+AT(kvstore_backend, ttl, 23);
+AT(kvstore_backend, bucket_list, 24);
+AT(kvstore_backend, bucket_remove, 25);
+AT(kvstore_backend, bucket_info, 26);
+_Static_assert(sizeof(kvstore_backend) == 27 * P, "kvstore_backend size");
+
 
 /* Values of the contract that are part of the ABI. */
 _Static_assert(KVSTORE_OK == 0 && KVSTORE_NOTFOUND == 1, "status values");
@@ -54,7 +62,12 @@ _Static_assert(KVSTORE_EVENT_SET == 1 && KVSTORE_EVENT_DELETE == 2,
                "event values");
 
 #if defined(__LP64__)
-_Static_assert(sizeof(kvstore_backend) == 168, "kvstore_backend LP64 size");
+_Static_assert(sizeof(kvstore_backend) == 216, "kvstore_backend LP64 size");
+AT(kvstore_bucket_stat, version, 0);
+AT(kvstore_bucket_stat, keys, 1);
+AT(kvstore_bucket_stat, max_value, 2);
+AT(kvstore_bucket_stat, ttl_ms, 3);
+_Static_assert(sizeof(kvstore_bucket_stat) == 32, "kvstore_bucket_stat");
 #endif
 
 int main(void)

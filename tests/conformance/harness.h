@@ -187,7 +187,16 @@ conf_set *conf_list_all(kvstore_bucket *b, const char *prefix);
     X(watch_order_per_key) \
     X(watch_other_handle) \
     X(watch_stop_silences) \
-    X(watch_bad_args)
+    X(watch_bad_args) \
+    /* test_observe.c */ \
+    X(observe_reports_operations) \
+    X(observe_replace_and_stop) \
+    X(observe_threads) \
+    X(observe_bad_args) \
+    /* test_existing.c */ \
+    X(open_existing_missing) \
+    X(open_existing_present) \
+    X(open_existing_bad_args)
 
 #define CONF_DECLARE(name) void test_##name(void **state);
 CONF_TESTS(CONF_DECLARE)

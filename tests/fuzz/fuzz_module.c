@@ -6,7 +6,7 @@
  * tables are not registered, so the grow-only registry stays empty).
  *
  * Input: byte 0 = shape (bit 0: NULL descriptor, bit 1: NULL backend
- * list), bytes 1..8 = abi_major, abi_minor (4 bytes LE each, biased so
+ * list), bytes 1..8 = version, reserved (4 bytes LE each, biased so
  * that small and boundary values are common), then up to 8 tables, each
  * "version (1 byte) slot mask (2 bytes) name NUL". Every table and name
  * is its own allocation, so ASan sees any read past them. */
@@ -48,14 +48,14 @@ static void fill_slots(kvstore_backend *be, unsigned mask)
     if (mask & 1u << 13) be->watch_stop = s_close;
 }
 
-/* backend.h: a module is accepted when its major equals
- * KVSTORE_MODULE_ABI_MAJOR and its minor is at most
- * KVSTORE_MODULE_ABI_MINOR, with a descriptor and a backend list. */
+/* backend.h: a module is accepted when its descriptor version equals
+ * KVSTORE_MODULE_VERSION, with a descriptor and a backend list; the
+ * reserved field (the 1.0 ABI minor) is ignored. */
 static bool oracle(bool null_mod, bool null_list, unsigned major,
                    unsigned minor)
 {
-    return !null_mod && !null_list && major == KVSTORE_MODULE_ABI_MAJOR &&
-           minor <= KVSTORE_MODULE_ABI_MINOR;
+    (void)minor;
+    return !null_mod && !null_list && major == KVSTORE_MODULE_VERSION;
 }
 
 /* Small values and the boundaries around the supported ones are the
@@ -124,8 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mod = calloc(1, sizeof *mod);
         if (mod == NULL)
             goto out;
-        mod->abi_major = major;
-        mod->abi_minor = minor;
+        mod->version = major;
+        mod->reserved = minor;
         mod->name = "fuzz";
         mod->backends = null_list ? NULL : list;
     }

@@ -1,4 +1,4 @@
-/* The nats module's list cursor (backends/nats/nk-cursor.c, compiled into
+/* The nats module's list cursor (backends/nats/cursor.c, compiled into
  * the target: its functions are hidden in the module), against the state
  * documented there: "W", NK_TOKEN_LEN lowercase hex digits (the walk's
  * token), then the last key returned (no NUL, at most KVSTORE_KEY_MAX
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nk.h"
+#include "nats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* The nats module's key <-> NATS key mapping (backends/nats/nk-key.c,
+/* The nats module's key <-> NATS key mapping (backends/nats/key.c,
  * compiled into the target: its functions are hidden in the module),
  * against properties written from docs/backends/nats.md and the NATS
  * subject rules, not from the code:
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nk.h"
+#include "nats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

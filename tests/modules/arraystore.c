@@ -9,6 +9,7 @@
  */
 #include "arraystore.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -263,17 +264,15 @@ int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
     uint64_t pos = 0;
     COUNT(AS_LIST);
     if (cursor != NULL) {
-        unsigned char state[8];
-        size_t n = 0;
-        int rc = kvstore_cursor_decode(cursor, b->d->name, state,
-                                       sizeof state, &n);
-        if (rc != KVSTORE_OK)
-            return rc;
-        if (n != sizeof state)
+        /* A version 2 table: the core checked that the state is one this
+         * bucket issued, but a guest can forge one, so parse it strictly. */
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(cursor, &end, 10);
+        if (errno != 0 || end == cursor || *end != '\0' || cursor[0] == '-')
             return kvstore_set_error(KVSTORE_EINVAL, "arraystore: bad "
                                      "cursor");
-        for (int i = 0; i < 8; i++)
-            pos |= (uint64_t)state[i] << (8 * i);
+        pos = v;
     }
     kvstore_keys *page = kvstore_keys_new();
     if (page == NULL)
@@ -290,14 +289,9 @@ int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
     bool more = i < b->d->n;
     pthread_mutex_unlock(&b->st->mu);
     if (rc == KVSTORE_OK && more) {
-        unsigned char state[8];
-        for (int k = 0; k < 8; k++)
-            state[k] = (unsigned char)((uint64_t)i >> (8 * k));
-        char *cur = NULL;
-        rc = kvstore_cursor_encode(&cur, b->d->name, state, sizeof state);
-        if (rc == KVSTORE_OK)
-            rc = kvstore_keys_set_cursor(page, cur);
-        kvstore_free(cur);
+        char state[24];
+        snprintf(state, sizeof state, "%zu", i);
+        rc = kvstore_keys_set_cursor(page, state);
     }
     if (rc != KVSTORE_OK) {
         kvstore_keys_free(page);

@@ -1,7 +1,8 @@
 /*
- * Modules the loader must refuse, one per BADMOD_VARIANT:
- *   1  built for another module ABI major
- *   2  built for a newer module ABI minor than this library knows
+ * Modules the loader must refuse (but one), one per BADMOD_VARIANT:
+ *   1  a module descriptor of an unknown layout version
+ *   2  (loads) a non-zero reserved field, once the module ABI minor: the
+ *      loader ignores it, since table versions carry compatibility
  *   3  no entry symbol at all (exports something else)
  *   4  an entry that returns NULL
  *   5  a backend table of an unknown version
@@ -38,14 +39,12 @@ static const kvstore_backend *const badmod_backends[] = {
 
 static const kvstore_module badmod_module = {
 #if BADMOD_VARIANT == 1
-    .abi_major = KVSTORE_MODULE_ABI_MAJOR + 1,
+    .version = KVSTORE_MODULE_VERSION + 1,
 #else
-    .abi_major = KVSTORE_MODULE_ABI_MAJOR,
+    .version = KVSTORE_MODULE_VERSION,
 #endif
 #if BADMOD_VARIANT == 2
-    .abi_minor = KVSTORE_MODULE_ABI_MINOR + 1,
-#else
-    .abi_minor = KVSTORE_MODULE_ABI_MINOR,
+    .reserved = 7,
 #endif
     .name = BADMOD_SCHEME,
     .backends = badmod_backends,

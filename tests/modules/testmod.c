@@ -29,8 +29,7 @@ static const kvstore_backend *const testmod_backends[] = {
 };
 
 static const kvstore_module testmod_module = {
-    .abi_major = KVSTORE_MODULE_ABI_MAJOR,
-    .abi_minor = KVSTORE_MODULE_ABI_MINOR,
+    .version = KVSTORE_MODULE_VERSION,
     .name = TESTMOD_SCHEME,
     .backends = testmod_backends,
 };

@@ -1,5 +1,5 @@
 /*
- * nats backend: the key mapping (backends/nats/nk-key.c), compiled into
+ * nats backend: the key mapping (backends/nats/key.c), compiled into
  * this test. Checks the documented examples, that random keys round-trip,
  * never collide and never put a wildcard or an empty token in a subject,
  * that non-canonical NATS keys are refused, and that the prefix filters
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "nk.h"
+#include "nats.h"
 
 static void check_enc(const char *key, const char *want)
 {

@@ -62,7 +62,7 @@ typedef struct nk_bucket {
 /* ---- time ---- */
 int64_t nk_now_ms(void);
 
-/* ---- errors (nk-conn.c) ---- */
+/* ---- errors (conn.c) ---- */
 /* What a failed call may have done, for choosing the status code. */
 typedef enum { NK_READ, NK_WRITE } nk_kind;
 /* True for failures where the server did not act and a retry may succeed
@@ -79,7 +79,7 @@ int nk_wait_connected(const nk_store *st, int64_t deadline);
  * `deadline`. Returns false when no time is left. */
 bool nk_backoff(int attempt, int64_t deadline);
 
-/* ---- keys (nk-key.c) ---- */
+/* ---- keys (key.c) ---- */
 /* Stores the NATS key for `key` in `out` (NK_ENC_MAX + 1 bytes); returns
  * its length. Keys of the safe set stay unchanged, others get "=" + the
  * escaped form (docs/backends/nats.md). */
@@ -95,7 +95,7 @@ int nk_prefix_filters(const char *prefix, char f[2][NK_ENC_MAX + 3]);
 /* Builds "$KV.<bucket>.<nats key>" for `key` into `subj` (NK_SUBJ_MAX). */
 void nk_subject(const nk_bucket *b, const char *key, char *subj);
 
-/* ---- single-key operations (nk-ops.c) ---- */
+/* ---- single-key operations (store.c) ---- */
 /* The last message of `subj`: KVSTORE_OK with *msg (caller destroys),
  * KVSTORE_NOTFOUND when the subject has no message. *seq is the stream
  * sequence of the message found (0 when none); *deleted tells a delete or
@@ -115,13 +115,13 @@ int nk_set(void *bucket, const char *key, const void *value, size_t len);
 int nk_del(void *bucket, const char *key);
 int nk_exists(void *bucket, const char *key, bool *exists);
 
-/* ---- store and buckets (nk-conn.c, nk-bucket.c) ---- */
+/* ---- store and buckets (conn.c, bucket.c) ---- */
 int nk_store_open(void **out, const kvstore_uri *uri);
 void nk_store_close(void *store);
 int nk_bucket_open(void **out, void *store, const char *name, bool create);
 void nk_bucket_close(void *bucket);
 
-/* ---- list cursors (nk-cursor.c): state "W" + token + last key ---- */
+/* ---- list cursors (cursor.c): state "W" + token + last key ---- */
 /* A cached walk's name: this many lowercase hex digits. */
 #define NK_TOKEN_LEN 32
 /* Encodes the cursor for `bucket` resuming walk `token` (NK_TOKEN_LEN hex
@@ -136,19 +136,19 @@ int nk_cursor_make(char **out, const char *bucket, const char *token,
 bool nk_cursor_parse(const char *bucket, const char *cursor, char *token,
                      char *last, int *rc);
 
-/* ---- listing (nk-list.c) ---- */
+/* ---- listing (list.c) ---- */
 int nk_list_keys(void *bucket, const char *prefix, const char *cursor,
                  size_t limit, kvstore_keys **out);
 void nk_walks_free(nk_store *st);
 
-/* ---- batch (nk-batch.c) ---- */
+/* ---- batch (batch.c) ---- */
 int nk_get_many(void *bucket, const char *const *keys, size_t n,
                 void **values, size_t *lens);
 int nk_set_many(void *bucket, const char *const *keys,
                 const void *const *values, const size_t *lens, size_t n);
 int nk_delete_many(void *bucket, const char *const *keys, size_t n);
 
-/* ---- atomics (nk-atomic.c) ---- */
+/* ---- atomics (atomics.c) ---- */
 int nk_increment(void *bucket, const char *key, int64_t delta,
                  int64_t *result);
 int nk_cas_open(void **out, void *bucket, const char *key, bool *found,
@@ -156,7 +156,7 @@ int nk_cas_open(void **out, void *bucket, const char *key, bool *found,
 int nk_cas_swap(void *cas, const void *value, size_t len);
 void nk_cas_free(void *cas);
 
-/* ---- watch (nk-watch.c) ---- */
+/* ---- watch (watch.c) ---- */
 int nk_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload);
 void nk_watch_stop(void *watch);

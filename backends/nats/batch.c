@@ -11,7 +11,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "nk.h"
+#include "nats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,7 +218,7 @@ static natsStatus send_one(nk_batch *bt, size_t i, const char *reply)
         natsMsg_Destroy(m);
         return s;
     }
-    /* Subjects never hold '"' or '\\' (nk-key.c), so no JSON escaping. */
+    /* Subjects never hold '"' or '\\' (key.c), so no JSON escaping. */
     char api[96], body[NK_SUBJ_MAX + 32];
     snprintf(api, sizeof api, "$JS.API.%s.%s",
              b->direct ? "DIRECT.GET" : "STREAM.MSG.GET", b->stream);

@@ -5,7 +5,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "nk.h"
+#include "nats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +129,7 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
         if (!is_kv_stream(b, c))
             rc = kvstore_set_error(KVSTORE_EIO, "nats: stream %s is not a "
                                    "key-value bucket", b->stream);
-        /* Direct get only where no follower can answer (see nk.h). */
+        /* Direct get only where no follower can answer (see nats.h). */
         b->direct = c->AllowDirect && c->Replicas <= 1;
         b->replicated = c->Replicas > 1;
         if (si->Cluster && si->Cluster->Leader)

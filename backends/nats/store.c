@@ -10,7 +10,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "nk.h"
+#include "nats.h"
 
 #include <stdint.h>
 #include <string.h>

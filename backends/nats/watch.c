@@ -16,7 +16,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "nk.h"
+#include "nats.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "nk.h"
+#include "nats.h"
 
 static const char *const nk_options[] = {
     "timeout_ms", "replicas", "creds", "ca", NULL
@@ -15,7 +15,7 @@ static const char *const nk_options[] = {
 
 #define NK_TABLE(scheme)                                                  \
     {                                                                     \
-        .version = KVSTORE_BACKEND_VERSION,                               \
+        .version = 1, /* list_keys still wraps its own cursors */                               \
         .name = scheme,                                                   \
         .options = nk_options,                                            \
         .store_open = nk_store_open,                                      \
@@ -46,8 +46,7 @@ static const kvstore_backend *const nk_backends[] = {
 };
 
 static const kvstore_module nk_module = {
-    .abi_major = KVSTORE_MODULE_ABI_MAJOR,
-    .abi_minor = KVSTORE_MODULE_ABI_MINOR,
+    .version = KVSTORE_MODULE_VERSION,
     .name = "nats",
     .backends = nk_backends,
 };

@@ -2,16 +2,16 @@
  * kvstore-nats: the list cursor's state, "W" + token + last key.
  *
  * token is the NK_TOKEN_LEN lowercase hex name of a cached walk
- * (nk-list.c), last the key the page ended on (no NUL, at most
+ * (list.c), last the key the page ended on (no NUL, at most
  * KVSTORE_KEY_MAX bytes; empty before the first key). The state rides in
  * kvstore_cursor_encode's envelope, whose checksum is no secret: a guest
  * can forge any state, so it is parsed strictly. Kept apart from
- * nk-list.c so that tests/fuzz/fuzz_nats_cursor.c can run it without a
+ * list.c so that tests/fuzz/fuzz_nats_cursor.c can run it without a
  * server.
  *
  * SPDX-License-Identifier: MIT
  */
-#include "nk.h"
+#include "nats.h"
 
 #include <string.h>
 

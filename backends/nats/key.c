@@ -19,7 +19,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "nk.h"
+#include "nats.h"
 
 #include <string.h>
 

@@ -1,0 +1,440 @@
+/*
+ * A small backend for tests (see arraystore.h).
+ *
+ * Ownership: a store owns its buckets' data (names, entries, keys, values);
+ * a bucket handle and a CAS snapshot point into the store and own only
+ * themselves (a snapshot also owns its copy of the value).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "arraystore.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BUCKETS 256
+
+static atomic_ulong calls[AS_SLOT_COUNT];
+
+unsigned long arraystore_calls(enum arraystore_slot slot)
+{
+    return atomic_load(&calls[slot]);
+}
+
+void arraystore_calls_reset(void)
+{
+    for (int i = 0; i < AS_SLOT_COUNT; i++)
+        atomic_store(&calls[i], 0);
+}
+
+#define COUNT(slot) atomic_fetch_add(&calls[slot], 1)
+
+typedef struct entry {
+    char *key;
+    void *value;    /* NULL while deleted (a tombstone) */
+    size_t len;
+    bool live;
+    uint64_t version; /* bumped by every write, kept by tombstones */
+} entry;
+
+typedef struct bucket_data {
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
+    entry *e;
+    size_t n, cap;
+} bucket_data;
+
+typedef struct store {
+    pthread_mutex_t mu;
+    bucket_data *buckets[MAX_BUCKETS];
+    size_t nbuckets;
+} store;
+
+typedef struct bucket {
+    store *st;
+    bucket_data *d;
+} bucket;
+
+typedef struct cas {
+    bucket *b;
+    char *key;
+    uint64_t version; /* 0: no entry at all */
+    void *value;
+    size_t len;
+} cas;
+
+int arraystore_store_open(void **out, const kvstore_uri *uri)
+{
+    (void)uri;
+    COUNT(AS_STORE_OPEN);
+    store *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
+    pthread_mutex_init(&st->mu, NULL);
+    *out = st;
+    return KVSTORE_OK;
+}
+
+void arraystore_store_close(void *p)
+{
+    store *st = p;
+    for (size_t i = 0; i < st->nbuckets; i++) {
+        bucket_data *d = st->buckets[i];
+        for (size_t j = 0; j < d->n; j++) {
+            free(d->e[j].key);
+            free(d->e[j].value);
+        }
+        free(d->e);
+        free(d);
+    }
+    pthread_mutex_destroy(&st->mu);
+    free(st);
+}
+
+int arraystore_bucket_open(void **out, void *p, const char *name, bool create)
+{
+    store *st = p;
+    bucket_data *d = NULL;
+    int rc = KVSTORE_OK;
+    pthread_mutex_lock(&st->mu);
+    for (size_t i = 0; i < st->nbuckets && d == NULL; i++)
+        if (strcmp(st->buckets[i]->name, name) == 0)
+            d = st->buckets[i];
+    if (d == NULL) {
+        if (!create)
+            rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
+                                   "'%s'", name);
+        else if (st->nbuckets == MAX_BUCKETS)
+            rc = kvstore_set_error(KVSTORE_EIO, "arraystore: too many "
+                                   "buckets");
+        else if ((d = calloc(1, sizeof *d)) == NULL)
+            rc = kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of "
+                                   "memory");
+        else {
+            snprintf(d->name, sizeof d->name, "%s", name);
+            st->buckets[st->nbuckets++] = d;
+        }
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (rc != KVSTORE_OK)
+        return rc;
+    bucket *b = malloc(sizeof *b);
+    if (b == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
+    b->st = st;
+    b->d = d;
+    *out = b;
+    return KVSTORE_OK;
+}
+
+void arraystore_bucket_close(void *b)
+{
+    free(b);
+}
+
+/* The entry for `key`, live or not, or NULL. Caller holds the mutex. */
+static entry *find(bucket_data *d, const char *key)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->e[i].key, key) == 0)
+            return &d->e[i];
+    return NULL;
+}
+
+/* Stores a copy of value at key; caller holds the mutex. */
+static int put(bucket_data *d, const char *key, const void *value, size_t len)
+{
+    if (len > ARRAYSTORE_VALUE_MAX)
+        return kvstore_set_error(KVSTORE_ETOOBIG, "arraystore: values are "
+                                 "limited to %u bytes", ARRAYSTORE_VALUE_MAX);
+    void *copy = malloc(len ? len : 1);
+    if (copy == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
+    if (len)
+        memcpy(copy, value, len);
+    entry *e = find(d, key);
+    if (e == NULL) {
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? d->cap * 2 : 16;
+            entry *grown = realloc(d->e, cap * sizeof *grown);
+            if (grown == NULL) {
+                free(copy);
+                return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out "
+                                         "of memory");
+            }
+            d->e = grown;
+            d->cap = cap;
+        }
+        char *k = strdup(key);
+        if (k == NULL) {
+            free(copy);
+            return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of "
+                                     "memory");
+        }
+        e = &d->e[d->n++];
+        memset(e, 0, sizeof *e);
+        e->key = k;
+    }
+    free(e->value);
+    e->value = copy;
+    e->len = len;
+    e->live = true;
+    e->version++;
+    return KVSTORE_OK;
+}
+
+static void drop(bucket_data *d, const char *key)
+{
+    entry *e = find(d, key);
+    if (e != NULL && e->live) {
+        free(e->value);
+        e->value = NULL;
+        e->len = 0;
+        e->live = false;
+        e->version++;
+    }
+}
+
+static int get_locked(bucket_data *d, const char *key, void **value,
+                      size_t *len)
+{
+    entry *e = find(d, key);
+    if (e == NULL || !e->live) {
+        *value = NULL;
+        *len = 0;
+        return KVSTORE_NOTFOUND;
+    }
+    *value = kvstore_malloc(e->len ? e->len : 1);
+    if (*value == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
+    memcpy(*value, e->value, e->len);
+    *len = e->len;
+    return KVSTORE_OK;
+}
+
+int arraystore_get(void *p, const char *key, void **value, size_t *len)
+{
+    bucket *b = p;
+    COUNT(AS_GET);
+    pthread_mutex_lock(&b->st->mu);
+    int rc = get_locked(b->d, key, value, len);
+    pthread_mutex_unlock(&b->st->mu);
+    return rc;
+}
+
+int arraystore_set(void *p, const char *key, const void *value, size_t len)
+{
+    bucket *b = p;
+    COUNT(AS_SET);
+    pthread_mutex_lock(&b->st->mu);
+    int rc = put(b->d, key, value, len);
+    pthread_mutex_unlock(&b->st->mu);
+    return rc;
+}
+
+int arraystore_del(void *p, const char *key)
+{
+    bucket *b = p;
+    COUNT(AS_DEL);
+    pthread_mutex_lock(&b->st->mu);
+    drop(b->d, key);
+    pthread_mutex_unlock(&b->st->mu);
+    return KVSTORE_OK;
+}
+
+int arraystore_exists(void *p, const char *key, bool *exists)
+{
+    bucket *b = p;
+    COUNT(AS_EXISTS);
+    pthread_mutex_lock(&b->st->mu);
+    entry *e = find(b->d, key);
+    *exists = e != NULL && e->live;
+    pthread_mutex_unlock(&b->st->mu);
+    return KVSTORE_OK;
+}
+
+int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
+                         size_t limit, kvstore_keys **out)
+{
+    bucket *b = p;
+    uint64_t pos = 0;
+    COUNT(AS_LIST);
+    if (cursor != NULL) {
+        unsigned char state[8];
+        size_t n = 0;
+        int rc = kvstore_cursor_decode(cursor, b->d->name, state,
+                                       sizeof state, &n);
+        if (rc != KVSTORE_OK)
+            return rc;
+        if (n != sizeof state)
+            return kvstore_set_error(KVSTORE_EINVAL, "arraystore: bad "
+                                     "cursor");
+        for (int i = 0; i < 8; i++)
+            pos |= (uint64_t)state[i] << (8 * i);
+    }
+    kvstore_keys *page = kvstore_keys_new();
+    if (page == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
+    size_t plen = strlen(prefix);
+    int rc = KVSTORE_OK;
+    pthread_mutex_lock(&b->st->mu);
+    size_t i = pos < b->d->n ? (size_t)pos : b->d->n;
+    for (; i < b->d->n && page->count < limit && rc == KVSTORE_OK; i++) {
+        entry *e = &b->d->e[i];
+        if (e->live && strncmp(e->key, prefix, plen) == 0)
+            rc = kvstore_keys_add(page, e->key, strlen(e->key));
+    }
+    bool more = i < b->d->n;
+    pthread_mutex_unlock(&b->st->mu);
+    if (rc == KVSTORE_OK && more) {
+        unsigned char state[8];
+        for (int k = 0; k < 8; k++)
+            state[k] = (unsigned char)((uint64_t)i >> (8 * k));
+        char *cur = NULL;
+        rc = kvstore_cursor_encode(&cur, b->d->name, state, sizeof state);
+        if (rc == KVSTORE_OK)
+            rc = kvstore_keys_set_cursor(page, cur);
+        kvstore_free(cur);
+    }
+    if (rc != KVSTORE_OK) {
+        kvstore_keys_free(page);
+        return rc;
+    }
+    *out = page;
+    return KVSTORE_OK;
+}
+
+int arraystore_get_many(void *p, const char *const *keys, size_t n,
+                        void **values, size_t *lens)
+{
+    bucket *b = p;
+    int rc = KVSTORE_OK;
+    COUNT(AS_GET_MANY);
+    pthread_mutex_lock(&b->st->mu);
+    for (size_t i = 0; i < n; i++)
+        values[i] = NULL;
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        rc = get_locked(b->d, keys[i], &values[i], &lens[i]);
+    pthread_mutex_unlock(&b->st->mu);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) {
+            kvstore_free(values[i]);
+            values[i] = NULL;
+        }
+        return rc;
+    }
+    return KVSTORE_OK;
+}
+
+int arraystore_set_many(void *p, const char *const *keys,
+                        const void *const *values, const size_t *lens,
+                        size_t n)
+{
+    bucket *b = p;
+    int rc = KVSTORE_OK;
+    COUNT(AS_SET_MANY);
+    pthread_mutex_lock(&b->st->mu);
+    for (size_t i = 0; i < n && rc == KVSTORE_OK; i++)
+        rc = put(b->d, keys[i], values[i], lens[i]);
+    pthread_mutex_unlock(&b->st->mu);
+    return rc;
+}
+
+int arraystore_delete_many(void *p, const char *const *keys, size_t n)
+{
+    bucket *b = p;
+    COUNT(AS_DELETE_MANY);
+    pthread_mutex_lock(&b->st->mu);
+    for (size_t i = 0; i < n; i++)
+        drop(b->d, keys[i]);
+    pthread_mutex_unlock(&b->st->mu);
+    return KVSTORE_OK;
+}
+
+int arraystore_increment(void *p, const char *key, int64_t delta,
+                         int64_t *result)
+{
+    bucket *b = p;
+    int64_t cur = 0, next;
+    int rc;
+    COUNT(AS_INCREMENT);
+    pthread_mutex_lock(&b->st->mu);
+    entry *e = find(b->d, key);
+    if (e != NULL && e->live && kvstore_counter_parse(e->value, e->len, &cur) != KVSTORE_OK) {
+        rc = kvstore_set_error(KVSTORE_EINVAL, "arraystore: not a counter");
+    } else if (__builtin_add_overflow(cur, delta, &next)) {
+        rc = kvstore_set_error(KVSTORE_EINVAL, "arraystore: overflow");
+    } else {
+        char text[24];
+        int n = snprintf(text, sizeof text, "%" PRId64, next);
+        rc = put(b->d, key, text, (size_t)n);
+        if (rc == KVSTORE_OK && result != NULL)
+            *result = next;
+    }
+    pthread_mutex_unlock(&b->st->mu);
+    return rc;
+}
+
+int arraystore_cas_open(void **out, void *p, const char *key, bool *found,
+                        const void **value, size_t *len)
+{
+    bucket *b = p;
+    COUNT(AS_CAS_OPEN);
+    cas *c = calloc(1, sizeof *c);
+    if (c == NULL || (c->key = strdup(key)) == NULL) {
+        free(c);
+        return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
+    }
+    c->b = b;
+    int rc = KVSTORE_OK;
+    pthread_mutex_lock(&b->st->mu);
+    entry *e = find(b->d, key);
+    c->version = e ? e->version : 0;
+    *found = e != NULL && e->live;
+    if (*found) {
+        c->value = malloc(e->len ? e->len : 1);
+        if (c->value == NULL)
+            rc = kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of "
+                                   "memory");
+        else
+            memcpy(c->value, e->value, e->len);
+        c->len = e->len;
+    }
+    pthread_mutex_unlock(&b->st->mu);
+    if (rc != KVSTORE_OK) {
+        arraystore_cas_free(c);
+        return rc;
+    }
+    *value = c->value;
+    *len = c->len;
+    *out = c;
+    return KVSTORE_OK;
+}
+
+int arraystore_cas_swap(void *p, const void *value, size_t len)
+{
+    cas *c = p;
+    int rc;
+    COUNT(AS_CAS_SWAP);
+    pthread_mutex_lock(&c->b->st->mu);
+    entry *e = find(c->b->d, c->key);
+    if ((e ? e->version : 0) != c->version)
+        rc = KVSTORE_ECONFLICT;
+    else
+        rc = put(c->b->d, c->key, value, len);
+    pthread_mutex_unlock(&c->b->st->mu);
+    return rc;
+}
+
+void arraystore_cas_free(void *p)
+{
+    cas *c = p;
+    if (c == NULL)
+        return;
+    free(c->key);
+    free(c->value);
+    free(c);
+}

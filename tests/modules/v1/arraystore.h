@@ -1,0 +1,74 @@
+/*
+ * A small backend for tests: buckets of growing arrays of entries behind
+ * one mutex per store. Written only against <kvstore/backend.h>, like any
+ * third-party backend. Deleted entries stay as tombstones, so an index is
+ * a stable cursor position; every entry carries a version for CAS.
+ *
+ * The slots are exported (to the test program, or hidden inside a module)
+ * so that each test can assemble a table with some optional slots NULL and
+ * check the core's fallbacks. Each slot counts its calls.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TESTS_ARRAYSTORE_H
+#define TESTS_ARRAYSTORE_H
+
+#include <kvstore/backend.h>
+
+enum arraystore_slot {
+    AS_STORE_OPEN, AS_GET, AS_SET, AS_DEL, AS_EXISTS, AS_LIST,
+    AS_GET_MANY, AS_SET_MANY, AS_DELETE_MANY, AS_INCREMENT,
+    AS_CAS_OPEN, AS_CAS_SWAP, AS_SLOT_COUNT
+};
+
+/* Calls per slot since the last arraystore_calls_reset(). */
+unsigned long arraystore_calls(enum arraystore_slot slot);
+void arraystore_calls_reset(void);
+
+/* The largest value the store accepts (KVSTORE_ETOOBIG above it). */
+#define ARRAYSTORE_VALUE_MAX (2u * 1024 * 1024)
+
+int  arraystore_store_open(void **out, const kvstore_uri *uri);
+void arraystore_store_close(void *store);
+int  arraystore_bucket_open(void **out, void *store, const char *name,
+                            bool create);
+void arraystore_bucket_close(void *bucket);
+int  arraystore_get(void *bucket, const char *key, void **value, size_t *len);
+int  arraystore_set(void *bucket, const char *key, const void *value,
+                    size_t len);
+int  arraystore_del(void *bucket, const char *key);
+int  arraystore_exists(void *bucket, const char *key, bool *exists);
+int  arraystore_list_keys(void *bucket, const char *prefix,
+                          const char *cursor, size_t limit,
+                          kvstore_keys **out);
+int  arraystore_get_many(void *bucket, const char *const *keys, size_t n,
+                         void **values, size_t *lens);
+int  arraystore_set_many(void *bucket, const char *const *keys,
+                         const void *const *values, const size_t *lens,
+                         size_t n);
+int  arraystore_delete_many(void *bucket, const char *const *keys, size_t n);
+int  arraystore_increment(void *bucket, const char *key, int64_t delta,
+                          int64_t *result);
+int  arraystore_cas_open(void **out, void *bucket, const char *key,
+                         bool *found, const void **value, size_t *len);
+int  arraystore_cas_swap(void *cas, const void *value, size_t len);
+void arraystore_cas_free(void *cas);
+
+/* Designated initialisers for the required slots of a table. */
+#define ARRAYSTORE_REQUIRED_SLOTS \
+    .store_open = arraystore_store_open, \
+    .store_close = arraystore_store_close, \
+    .bucket_open = arraystore_bucket_open, \
+    .bucket_close = arraystore_bucket_close, \
+    .get = arraystore_get, \
+    .set = arraystore_set, \
+    .del = arraystore_del, \
+    .exists = arraystore_exists, \
+    .list_keys = arraystore_list_keys
+
+#define ARRAYSTORE_CAS_SLOTS \
+    .cas_open = arraystore_cas_open, \
+    .cas_swap = arraystore_cas_swap, \
+    .cas_free = arraystore_cas_free
+
+#endif /* TESTS_ARRAYSTORE_H */

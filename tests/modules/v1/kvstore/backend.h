@@ -1,0 +1,242 @@
+/*
+ * libkvstore - the interface for backend authors ("sys" API).
+ *
+ * A backend is a constant, versioned table of functions whose name is its
+ * URI scheme. The core is the only caller of the table: it validates every
+ * argument the contract defines (handles, keys, bucket names, prefixes,
+ * limits, value pointers) before calling a slot, so a slot receives only
+ * valid input, and it supplies the fallbacks for optional slots left NULL.
+ * The built-in backends (memory, file) and the modules (redis, nats) are
+ * written against this header and nothing else.
+ *
+ * Memory handed to the user through a slot (values, pages) must come from
+ * kvstore_malloc()/kvstore_realloc() or the kvstore_keys_* builders: the
+ * user releases it with kvstore_free()/kvstore_keys_free().
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVSTORE_BACKEND_H
+#define KVSTORE_BACKEND_H
+
+#include "kvstore.h"
+
+KVSTORE_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ */
+/* Parsed URIs                                                          */
+/* ------------------------------------------------------------------ */
+
+/** A URI parsed by the core: scheme ":" ["//" [userinfo "@"] hosts] path
+ * ["?" params]. Opaque; lent to store_open for the duration of the call. */
+typedef struct kvstore_uri kvstore_uri;
+
+/** The scheme, lower-case, e.g. "redis+unix". Never NULL. */
+KVSTORE_API const char *kvstore_uri_scheme(const kvstore_uri *uri);
+/** The percent-decoded user name, or NULL if the URI has no userinfo.
+ * For "nats://TOKEN@host" this is the token. */
+KVSTORE_API const char *kvstore_uri_user(const kvstore_uri *uri);
+/** The percent-decoded password (after the first ':' of the userinfo), or
+ * NULL. Never put it in a message. */
+KVSTORE_API const char *kvstore_uri_password(const kvstore_uri *uri);
+/** The host part of the authority, raw ("h1:4222,h2:4223", "[::1]:6379"),
+ * "" when empty ("file:///x"), NULL when the URI has no "//". */
+KVSTORE_API const char *kvstore_uri_hosts(const kvstore_uri *uri);
+/** The percent-decoded path: "/abs/dir" for "file:///abs/dir", "rel/dir"
+ * for "file:rel/dir", "/0" for "redis://h/0", "" when there is none. */
+KVSTORE_API const char *kvstore_uri_path(const kvstore_uri *uri);
+/** The percent-decoded value of query parameter `name` ("" for "?name"),
+ * or NULL if absent. The core has already rejected duplicate parameters
+ * and names the backend did not list in kvstore_backend.options. */
+KVSTORE_API const char *kvstore_uri_param(const kvstore_uri *uri,
+                                          const char *name);
+/** Parses parameter `name` as a decimal integer in [min, max]; absent gives
+ * `dflt`. Returns KVSTORE_OK or KVSTORE_EINVAL with a message. */
+KVSTORE_API int kvstore_uri_param_int(const kvstore_uri *uri,
+                                      const char *name, int64_t min,
+                                      int64_t max, int64_t dflt,
+                                      int64_t *out);
+/** Parses parameter `name` as true/false/1/0/yes/no; absent gives `dflt`.
+ * Returns KVSTORE_OK or KVSTORE_EINVAL with a message. */
+KVSTORE_API int kvstore_uri_param_bool(const kvstore_uri *uri,
+                                       const char *name, bool dflt,
+                                       bool *out);
+/** The URI with any password replaced by "***": the only form of a URI
+ * that may appear in a message. Never NULL. Lent like the URI. */
+KVSTORE_API const char *kvstore_uri_redacted(const kvstore_uri *uri);
+
+/* ------------------------------------------------------------------ */
+/* The backend table                                                    */
+/* ------------------------------------------------------------------ */
+
+/** The table version this header describes. Fields are only ever
+ * appended; each version's first field is marked below. */
+#define KVSTORE_BACKEND_VERSION 1
+
+typedef struct kvstore_backend {
+    /* --- version 1 --- */
+    unsigned int version;        /* KVSTORE_BACKEND_VERSION at build time */
+    const char *name;            /* URI scheme: [a-z][a-z0-9+.-]*, <= 32 */
+    const char *const *options;  /* NULL-terminated query parameter names
+                                    the backend accepts besides "create";
+                                    NULL for none */
+
+    /* Required. store_open gets the parsed URI (lent) and sets *out to the
+     * backend's store state. */
+    int  (*store_open)(void **out, const kvstore_uri *uri);
+    void (*store_close)(void *store);
+    /* Opens bucket `name` (already validated); creates it if missing when
+     * `create` is true, else KVSTORE_ENOSTORE. */
+    int  (*bucket_open)(void **out, void *store, const char *name,
+                        bool create);
+    void (*bucket_close)(void *bucket);
+    /* As kvstore_get: KVSTORE_OK with *value from kvstore_malloc() (never
+     * NULL) or KVSTORE_NOTFOUND. */
+    int  (*get)(void *bucket, const char *key, void **value, size_t *len);
+    int  (*set)(void *bucket, const char *key, const void *value,
+                size_t len);
+    int  (*del)(void *bucket, const char *key);
+    int  (*exists)(void *bucket, const char *key, bool *exists);
+    /* `prefix` is "" for all keys; `cursor` NULL for the first page (the
+     * core checked it is printable ASCII of at most KVSTORE_CURSOR_MAX
+     * bytes); `limit` is 1..KVSTORE_PAGE_MAX (0 from the user becomes
+     * KVSTORE_PAGE_MAX). *out is built with kvstore_keys_new(). */
+    int  (*list_keys)(void *bucket, const char *prefix, const char *cursor,
+                      size_t limit, kvstore_keys **out);
+
+    /* Optional: NULL makes the core loop over get/set/del. */
+    int  (*get_many)(void *bucket, const char *const *keys, size_t n,
+                     void **values, size_t *lens);
+    int  (*set_many)(void *bucket, const char *const *keys,
+                     const void *const *values, const size_t *lens,
+                     size_t n);
+    int  (*delete_many)(void *bucket, const char *const *keys, size_t n);
+
+    /* Optional: NULL makes the core run a loop over the cas slots (or
+     * return KVSTORE_ENOTSUP without them). */
+    int  (*increment)(void *bucket, const char *key, int64_t delta,
+                      int64_t *result);
+
+    /* Optional, all three or none: compare-and-swap. cas_open snapshots the
+     * key; it sets *found, and when found lends *value and *len (valid until
+     * cas_free; not NULL even for an empty value). cas_swap writes only if
+     * the key is unchanged since the snapshot, else KVSTORE_ECONFLICT. The
+     * core calls cas_swap at most once per snapshot. */
+    int  (*cas_open)(void **out, void *bucket, const char *key, bool *found,
+                     const void **value, size_t *len);
+    int  (*cas_swap)(void *cas, const void *value, size_t len);
+    void (*cas_free)(void *cas);
+
+    /* Optional, both or none: NULL makes kvstore_watch_start return
+     * KVSTORE_ENOTSUP. `prefix` is "" for all keys. After watch_stop
+     * returns, `fn` must never be called again. */
+    int  (*watch_start)(void **out, void *bucket, const char *prefix,
+                        kvstore_watch_fn fn, void *payload);
+    void (*watch_stop)(void *watch);
+} kvstore_backend;
+
+/**
+ * Registers a backend for its scheme. The table must stay valid and
+ * unchanged for the life of the process (make it static const).
+ * Registering the same table again is a harmless KVSTORE_OK; another table
+ * with a taken name is KVSTORE_EEXISTS; a NULL table, a missing required
+ * slot, a bad name or an unknown table version is KVSTORE_EINVAL.
+ * Thread-safe.
+ */
+KVSTORE_API int kvstore_backend_register(const kvstore_backend *backend);
+
+/* ------------------------------------------------------------------ */
+/* Loadable modules                                                     */
+/* ------------------------------------------------------------------ */
+
+/** The module ABI this header describes. A loader refuses a module with
+ * another major or a newer minor. */
+#define KVSTORE_MODULE_ABI_MAJOR 1
+#define KVSTORE_MODULE_ABI_MINOR 0
+
+typedef struct kvstore_module {
+    unsigned int abi_major;                 /* KVSTORE_MODULE_ABI_MAJOR */
+    unsigned int abi_minor;                 /* KVSTORE_MODULE_ABI_MINOR */
+    const char *name;                       /* for messages, e.g. "redis" */
+    const kvstore_backend *const *backends; /* NULL-terminated */
+} kvstore_module;
+
+/** The one symbol a module exports, a function of this type named
+ * KVSTORE_MODULE_ENTRY_NAME. Define it with KVSTORE_MODULE_ENTRY:
+ *   KVSTORE_MODULE_ENTRY { return &my_module; } */
+typedef const kvstore_module *(*kvstore_module_entry_fn)(void);
+#define KVSTORE_MODULE_ENTRY_NAME "kvstore_module_entry"
+#define KVSTORE_MODULE_ENTRY \
+    KVSTORE_API const kvstore_module *kvstore_module_entry(void); \
+    KVSTORE_API const kvstore_module *kvstore_module_entry(void)
+
+/**
+ * Loads the module at `path` (RTLD_NOW | RTLD_LOCAL), checks its ABI
+ * version and registers every backend it provides. A module is never
+ * unloaded once one of its backends is registered. Loading the same module
+ * twice is harmless. Returns KVSTORE_OK, KVSTORE_EINVAL (NULL path, no
+ * entry symbol, refused ABI version, bad table), KVSTORE_ENOSTORE (the
+ * file cannot be loaded) or KVSTORE_EEXISTS. Thread-safe.
+ */
+KVSTORE_API int kvstore_backend_load(const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Helpers for backends                                                 */
+/* ------------------------------------------------------------------ */
+
+/** Records a failure for kvstore_errmsg() on the calling thread and
+ * returns `code`, so a slot can `return kvstore_set_error(...)`. Never put
+ * a password or token in the message. */
+KVSTORE_API int kvstore_set_error(int code, const char *fmt, ...)
+    KVSTORE_PRINTF(2, 3);
+
+/** Allocation for memory handed to the user (released by kvstore_free).
+ * Like malloc/realloc; kvstore_memdup copies `len` bytes and adds a NUL
+ * after them. All return NULL on failure without setting an error. */
+KVSTORE_API void *kvstore_malloc(size_t size);
+KVSTORE_API void *kvstore_realloc(void *p, size_t size);
+KVSTORE_API void *kvstore_memdup(const void *p, size_t len);
+
+/** True if `len` bytes at `s` are valid UTF-8 (no overlongs, no
+ * surrogates, nothing above U+10FFFF). NUL bytes count as valid here. */
+KVSTORE_API bool kvstore_utf8_valid(const char *s, size_t len);
+/** KVSTORE_OK for a valid key, else KVSTORE_EINVAL with a message. */
+KVSTORE_API int kvstore_key_check(const char *key);
+/** KVSTORE_OK for a valid bucket name, else KVSTORE_EINVAL. */
+KVSTORE_API int kvstore_bucket_name_check(const char *name);
+
+/** Parses a stored counter: the canonical ASCII decimal spelling of an
+ * int64 that increment writes ("0", "42", "-7"), and nothing else: no '+',
+ * no leading zeros, no "-0", no spaces, in range (as Redis INCR). Reads
+ * exactly `len` bytes. Returns KVSTORE_OK or KVSTORE_EINVAL, without a
+ * message. Every backend's increment uses it, so counters behave alike. */
+KVSTORE_API int kvstore_counter_parse(const void *text, size_t len,
+                                      int64_t *out);
+
+/** Page builders. kvstore_keys_new returns an empty page (NULL on out of
+ * memory); kvstore_keys_add copies `len` bytes of `key`; set_cursor copies
+ * the cursor (NULL clears it). Both return KVSTORE_OK or KVSTORE_ENOMEM. */
+KVSTORE_API kvstore_keys *kvstore_keys_new(void);
+KVSTORE_API int kvstore_keys_add(kvstore_keys *page, const char *key,
+                                 size_t len);
+KVSTORE_API int kvstore_keys_set_cursor(kvstore_keys *page,
+                                        const char *cursor);
+
+/**
+ * Cursor envelope: wraps a backend's position bytes `state` into a
+ * printable cursor bound to `bucket` and checksummed, so that garbage,
+ * truncated or other buckets' cursors are rejected on decode.
+ * kvstore_cursor_encode sets *out (free with kvstore_free) and returns
+ * KVSTORE_OK, KVSTORE_ENOMEM or KVSTORE_EINVAL (state too long: at most
+ * KVSTORE_CURSOR_STATE_MAX bytes). kvstore_cursor_decode copies the state
+ * into `buf` (cap bytes) and sets *len; anything not produced by encode
+ * for the same bucket is KVSTORE_EINVAL with a message.
+ */
+#define KVSTORE_CURSOR_STATE_MAX 1536
+KVSTORE_API int kvstore_cursor_encode(char **out, const char *bucket,
+                                      const void *state, size_t len);
+KVSTORE_API int kvstore_cursor_decode(const char *cursor, const char *bucket,
+                                      void *buf, size_t cap, size_t *len);
+
+KVSTORE_END_DECLS
+
+#endif /* KVSTORE_BACKEND_H */

@@ -1,0 +1,44 @@
+/*
+ * The test backend module: the array store as a loadable module, built in
+ * the tree like any third-party module (only <kvstore/backend.h>, one
+ * exported entry symbol). TESTMOD_SCHEME picks the scheme, so the same
+ * source gives "testmod" (found by scheme lookup) and "pathmod" (only
+ * reachable with kvstore_backend_load).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "arraystore.h"
+
+#ifndef TESTMOD_SCHEME
+#define TESTMOD_SCHEME "testmod"
+#endif
+
+/* An option only this module knows, to check the core accepts it here. */
+static const char *const testmod_options[] = { "label", NULL };
+
+static const kvstore_backend testmod_backend = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = TESTMOD_SCHEME,
+    .options = testmod_options,
+    ARRAYSTORE_REQUIRED_SLOTS,
+    ARRAYSTORE_CAS_SLOTS,
+};
+
+static const kvstore_backend *const testmod_backends[] = {
+    &testmod_backend, NULL
+};
+
+static const kvstore_module testmod_module = {
+    .abi_major = KVSTORE_MODULE_ABI_MAJOR,
+    .abi_minor = KVSTORE_MODULE_ABI_MINOR,
+    .name = TESTMOD_SCHEME,
+    .backends = testmod_backends,
+};
+
+/* The macro gives no prototype, which -Wmissing-prototypes rejects. */
+KVSTORE_API const kvstore_module *kvstore_module_entry(void);
+
+KVSTORE_MODULE_ENTRY
+{
+    return &testmod_module;
+}
