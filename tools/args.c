@@ -20,6 +20,8 @@ static const cli_opt global_opts[OPT_NGLOBAL] = {
     [OPT_STORE] = {"store", 's', true},
     [OPT_STORE_FILE] = {"store-file", 0, true},
     [OPT_BUCKET] = {"bucket", 'b', true},
+    [OPT_JSON] = {"json", 0, false},
+    [OPT_STATS] = {"stats", 0, false},
 };
 
 /* A negative decimal number ("-5") is a positional, not an option. */
@@ -150,6 +152,10 @@ int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_opt *extra,
             ctx->store_file = value;
         } else if (idx == OPT_BUCKET) {
             ctx->bucket = value;
+        } else if (idx == OPT_JSON) {
+            ctx->json = true;
+        } else if (idx == OPT_STATS) {
+            ctx->stats = true;
         }
     }
     return -1;
@@ -216,4 +222,28 @@ bool cli_parse_size(const cli_ctx *ctx, const char *what, const char *s,
     }
     *out = (uint64_t)v;
     return true;
+}
+
+bool cli_parse_duration(const cli_ctx *ctx, const char *what, const char *s,
+                        uint64_t *ms)
+{
+    static const struct { const char *unit; uint64_t ms; } units[] = {
+        {"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+        {"d", 86400000},
+    };
+    char *end;
+    errno = 0;
+    uintmax_t v = isdigit((unsigned char)*s) ? strtoumax(s, &end, 10) : 0;
+    if (isdigit((unsigned char)*s) && errno != ERANGE) {
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            if (strcmp(end, units[i].unit) == 0 &&
+                v <= UINT64_MAX / units[i].ms) {
+                *ms = (uint64_t)v * units[i].ms;
+                return true;
+            }
+        }
+    }
+    cli_usage(ctx, "%s must be a whole number of milliseconds, or with a "
+                   "unit ms, s, m, h or d (e.g. 30s)", what);
+    return false;
 }

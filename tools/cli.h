@@ -21,7 +21,8 @@ enum {
     EXIT_OK = 0,
     EXIT_NOTFOUND = 1, /* key not found; also `exists` answering false */
     EXIT_USAGE = 2,    /* the command line itself is wrong */
-    EXIT_BACKEND = 3   /* the library or an I/O call failed */
+    EXIT_BACKEND = 3,  /* the library or an I/O call failed */
+    EXIT_CONFLICT = 4  /* cas: the value was not the expected one */
 };
 
 /* One option a command accepts. */
@@ -40,6 +41,8 @@ enum {
     OPT_STORE,
     OPT_STORE_FILE,
     OPT_BUCKET,
+    OPT_JSON,
+    OPT_STATS,
     OPT_NGLOBAL
 };
 
@@ -61,6 +64,9 @@ typedef struct cli_ctx {
     const char *store_file; /* --store-file */
     const char *bucket;     /* --bucket, default "default" */
     char *store_copy;       /* owned copy of --store taken before masking */
+    bool json;              /* --json: JSON output */
+    bool stats;             /* --stats: operation statistics at exit */
+    struct cli_stats *stats_state; /* owned; see stats.c */
 } cli_ctx;
 
 /* args.c ---------------------------------------------------------------- */
@@ -83,6 +89,9 @@ bool cli_parse_i64(const cli_ctx *ctx, const char *what, const char *s,
                    int64_t *out);
 bool cli_parse_size(const cli_ctx *ctx, const char *what, const char *s,
                     uint64_t min, uint64_t max, uint64_t *out);
+/* A duration: milliseconds, or a number with a unit ms, s, m, h, d. */
+bool cli_parse_duration(const cli_ctx *ctx, const char *what, const char *s,
+                        uint64_t *ms);
 
 /* Standard handling shared by commands: parses, answers --help (exit 0),
  * checks the positional count is within [min_pos, max_pos] (max -1: any).
@@ -115,9 +124,21 @@ void cli_mask_credentials(char *uri);
  * message that never repeats the URI's credentials. */
 int cli_open_uri(const cli_ctx *ctx, const char *uri, const char *bucket,
                  kvstore_store **store, kvstore_bucket **b);
+/* The same for readers: the bucket must already exist. */
+int cli_open_uri_existing(const cli_ctx *ctx, const char *uri,
+                          const char *bucket, kvstore_store **store,
+                          kvstore_bucket **b);
 
 /* cli_store_uri + cli_open_uri on the context's store and bucket. */
 int cli_open(cli_ctx *ctx, kvstore_store **store, kvstore_bucket **b);
+
+/* As cli_open for commands that only read: the bucket must exist, and a
+ * missing one is reported (exit 1) and not created. */
+int cli_open_existing(cli_ctx *ctx, kvstore_store **store,
+                      kvstore_bucket **b);
+
+/* cli_store_uri + kvstore_open only, for commands on the store itself. */
+int cli_open_store(cli_ctx *ctx, kvstore_store **store);
 
 void cli_close(kvstore_store *store, kvstore_bucket *b);
 
@@ -153,12 +174,32 @@ int cli_finish_stdout(const cli_ctx *ctx, int code);
 int cli_read_value(const cli_ctx *ctx, const char *arg, void **buf,
                    size_t *len, bool *owned);
 
+/* JSON output (json.c): a JSON string of `len` bytes, which must be
+ * valid UTF-8 (keys and bucket names always are). */
+void cli_json_string(FILE *f, const void *s, size_t len);
+/* A value as a JSON member: "value":"..." when it is valid UTF-8, else
+ * "value_base64":"...", so that no byte is lost. `name` is the member
+ * name for the UTF-8 form ("value"). */
+void cli_json_value(FILE *f, const char *name, const void *v, size_t len);
+bool cli_utf8_valid(const void *s, size_t len);
+
+/* stats.c: --stats. cli_stats_attach observes `store` (no-op without
+ * --stats); cli_stats_print writes the summary to stderr at exit;
+ * cli_stats_free releases ctx->stats_state. */
+void cli_stats_attach(cli_ctx *ctx, kvstore_store *store);
+void cli_stats_print(const cli_ctx *ctx);
+void cli_stats_free(cli_ctx *ctx);
+
+/* A note on stderr when a writing command opens a memory: store: the data
+ * vanishes when the process exits. */
+void cli_memory_note(const cli_ctx *ctx, const char *uri);
+
 /* Commands (cmd_*.c) ---------------------------------------------------- */
 
 /* Common tail of every command's --help text. */
 #define GLOBAL_HELP                                                        \
-    "\nGlobal options: -s/--store URI, --store-file PATH, -b/--bucket NAME\n" \
-    "(see kvstore --help).\n"
+    "\nGlobal options: -s/--store URI, --store-file PATH, -b/--bucket NAME,\n" \
+    "--json, --stats (see kvstore --help).\n"
 
 typedef int (*cli_cmd_fn)(cli_ctx *ctx, int argc, char **argv);
 
@@ -170,7 +211,13 @@ typedef struct cli_command {
 } cli_command;
 
 extern const cli_command cli_cmd_get, cli_cmd_set, cli_cmd_del,
-    cli_cmd_exists, cli_cmd_ls, cli_cmd_incr, cli_cmd_cas, cli_cmd_watch,
-    cli_cmd_copy, cli_cmd_bench;
+    cli_cmd_exists, cli_cmd_ttl, cli_cmd_ls, cli_cmd_incr, cli_cmd_cas,
+    cli_cmd_watch, cli_cmd_copy, cli_cmd_bench, cli_cmd_buckets,
+    cli_cmd_bucket;
+
+/* commands.c: every command, and the tool's own --help. */
+extern const cli_command *const cli_commands[];
+extern const size_t cli_n_commands;
+void cli_print_main_help(FILE *f);
 
 #endif /* KVSTORE_CLI_H */

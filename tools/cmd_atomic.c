@@ -27,7 +27,13 @@ static int cmd_incr(cli_ctx *ctx, int argc, char **argv)
         if (kvstore_increment(b, a.pos[0], delta, &result) != KVSTORE_OK) {
             rc = cli_lib_error(ctx, "cannot increment");
         } else {
-            printf("%" PRId64 "\n", result);
+            if (ctx->json) {
+                fputs("{\"key\":", stdout);
+                cli_json_string(stdout, a.pos[0], strlen(a.pos[0]));
+                printf(",\"value\":%" PRId64 "}\n", result);
+            } else {
+                printf("%" PRId64 "\n", result);
+            }
             rc = cli_finish_stdout(ctx, EXIT_OK);
         }
         cli_close(s, b);
@@ -43,6 +49,7 @@ const cli_command cli_cmd_incr = {
     "Atomically adds DELTA (a decimal int64, default 1, may be negative) to\n"
     "the counter at KEY and prints the new value. A missing key counts as\n"
     "0. Counters are stored as ASCII decimal, so `kvstore get` reads them.\n"
+    "With --json: {\"key\":K,\"value\":N}.\n"
     "\n"
     "Exit: 0 done, 2 usage error (bad DELTA), 3 library error (the value\n"
     "is not a decimal int64, the result overflows, ...).\n"
@@ -67,10 +74,10 @@ static int cas_check(const cli_ctx *ctx, kvstore_cas *cas, bool absent,
     if (st != KVSTORE_OK)
         return cli_lib_error(ctx, "cannot read the key");
     if (absent)
-        return cli_error(ctx, EXIT_BACKEND,
+        return cli_error(ctx, EXIT_CONFLICT,
                          "conflict: the key exists (--absent)");
     if (cur_len != expected_len || memcmp(cur, expected, cur_len) != 0)
-        return cli_error(ctx, EXIT_BACKEND,
+        return cli_error(ctx, EXIT_CONFLICT,
                          "conflict: the current value is not EXPECTED");
     return -1;
 }
@@ -118,13 +125,20 @@ static int cmd_cas(cli_ctx *ctx, int argc, char **argv)
         if (rc < 0) {
             int st = kvstore_cas_swap(cas, value, value_len);
             if (st == KVSTORE_ECONFLICT)
-                rc = cli_lib_error(ctx, "conflict");
+                rc = cli_error(ctx, EXIT_CONFLICT, "conflict: %s",
+                               kvstore_errmsg());
             else if (st != KVSTORE_OK)
                 rc = cli_lib_error(ctx, "cannot swap");
             else
                 rc = EXIT_OK;
         }
         kvstore_cas_free(cas);
+        if (ctx->json && (rc == EXIT_OK || rc == EXIT_CONFLICT)) {
+            fputs("{\"key\":", stdout);
+            cli_json_string(stdout, a.pos[0], strlen(a.pos[0]));
+            printf(",\"swapped\":%s}\n", rc == EXIT_OK ? "true" : "false");
+            rc = cli_finish_stdout(ctx, rc);
+        }
     }
     cli_close(s, b);
 out:
@@ -145,8 +159,10 @@ const cli_command cli_cmd_cas = {
     "with --absent, only if KEY does not exist), atomically against every\n"
     "other writer. EXPECTED or NEW (not both) may be '-' to read stdin.\n"
     "\n"
+    "With --json: {\"key\":K,\"swapped\":true|false}.\n"
+    "\n"
     "Exit: 0 swapped, 1 key not found (without --absent), 2 usage error,\n"
-    "3 conflict (the value differs from EXPECTED or changed before the\n"
-    "swap; nothing was written) or another library error.\n"
+    "3 library error, 4 conflict (the value differs from EXPECTED, or\n"
+    "changed before the swap; nothing was written).\n"
     GLOBAL_HELP,
 };

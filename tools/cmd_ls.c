@@ -25,6 +25,25 @@ static bool print_page(const kvstore_keys *page, char sep)
     return true;
 }
 
+/* One JSON object per page (JSON Lines): {"keys":[...],"cursor":C}, C
+ * null after the last page. */
+static bool print_page_json(const kvstore_keys *page)
+{
+    fputs("{\"keys\":[", stdout);
+    for (size_t i = 0; i < page->count; i++) {
+        if (i)
+            fputc(',', stdout);
+        cli_json_string(stdout, page->keys[i], strlen(page->keys[i]));
+    }
+    fputs("],\"cursor\":", stdout);
+    if (page->cursor)
+        cli_json_string(stdout, page->cursor, strlen(page->cursor));
+    else
+        fputs("null", stdout);
+    fputs("}\n", stdout);
+    return !ferror(stdout);
+}
+
 static int cmd_ls(cli_ctx *ctx, int argc, char **argv)
 {
     cli_args a;
@@ -45,7 +64,7 @@ static int cmd_ls(cli_ctx *ctx, int argc, char **argv)
     const char *prefix = a.val[LS_PREFIX];
     const char *cursor_opt = a.val[LS_CURSOR];
     char sep = a.val[LS_NULL] ? '\0' : '\n';
-    rc = cli_open(ctx, &s, &b);
+    rc = cli_open_existing(ctx, &s, &b);
     if (rc >= 0) {
         cli_args_free(&a);
         return rc;
@@ -73,12 +92,14 @@ static int cmd_ls(cli_ctx *ctx, int argc, char **argv)
             if (!cursor)
                 rc = cli_error(ctx, EXIT_BACKEND, "out of memory");
         }
-        if (!print_page(page, sep))
+        if (ctx->json ? !print_page_json(page) : !print_page(page, sep))
             rc = cli_finish_stdout(ctx, EXIT_BACKEND);
         kvstore_keys_free(page);
         if (rc >= 0)
             break;
-        if (one_page) {
+        if (one_page && ctx->json) {
+            rc = EXIT_OK; /* the cursor is in the page's object */
+        } else if (one_page) {
             /* The cursor goes to stderr so stdout stays a plain key list;
              * an empty cursor means there is no next page. */
             fprintf(stderr, "next-cursor: %s\n", cursor ? cursor : "");
@@ -108,6 +129,12 @@ const cli_command cli_cmd_ls = {
     "  -0, --null       end each key with a NUL byte instead of a newline\n"
     "                   (keys may contain newlines)\n"
     "\n"
-    "Exit: 0 listed, 2 usage error, 3 library error (bad cursor, ...).\n"
+    "With --json, one object per page (JSON Lines): {\"keys\":[...],\n"
+    "\"cursor\":C}, where C is the next page's cursor or null; with\n"
+    "--cursor the one page's object carries it (nothing on stderr).\n"
+    "The bucket must exist: ls never creates it.\n"
+    "\n"
+    "Exit: 0 listed, 1 no such bucket, 2 usage error, 3 library error (bad\n"
+    "cursor, ...).\n"
     GLOBAL_HELP,
 };

@@ -22,13 +22,25 @@ static atomic_bool write_failed;
 static void on_event(void *payload, kvstore_event event, const char *key,
                      const void *value, size_t len)
 {
-    (void)payload;
+    const cli_ctx *ctx = payload;
+
     flockfile(stdout);
-    fputs(event == KVSTORE_EVENT_SET ? "set\t" : "del\t", stdout);
-    cli_write_escaped(stdout, key, strlen(key));
-    if (event == KVSTORE_EVENT_SET) {
-        fputc('\t', stdout);
-        cli_write_escaped(stdout, value, len);
+    if (ctx->json) {
+        printf("{\"event\":\"%s\",\"key\":",
+               event == KVSTORE_EVENT_SET ? "set" : "delete");
+        cli_json_string(stdout, key, strlen(key));
+        if (event == KVSTORE_EVENT_SET) {
+            fputc(',', stdout);
+            cli_json_value(stdout, "value", value, len);
+        }
+        fputc('}', stdout);
+    } else {
+        fputs(event == KVSTORE_EVENT_SET ? "set\t" : "del\t", stdout);
+        cli_write_escaped(stdout, key, strlen(key));
+        if (event == KVSTORE_EVENT_SET) {
+            fputc('\t', stdout);
+            cli_write_escaped(stdout, value, len);
+        }
     }
     fputc('\n', stdout);
     bool failed = fflush(stdout) != 0 || ferror(stdout);
@@ -62,9 +74,9 @@ static int cmd_watch(cli_ctx *ctx, int argc, char **argv)
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, &old);
 
-    rc = cli_open(ctx, &s, &b);
+    rc = cli_open_existing(ctx, &s, &b);
     if (rc < 0) {
-        if (kvstore_watch_start(&w, b, a.val[W_PREFIX], on_event, NULL) !=
+        if (kvstore_watch_start(&w, b, a.val[W_PREFIX], on_event, ctx) !=
             KVSTORE_OK) {
             rc = cli_lib_error(ctx, "cannot watch");
         } else {
@@ -99,11 +111,15 @@ const cli_command cli_cmd_watch = {
     "KEY and VALUE are escaped so that an event is always one line:\n"
     "\\\\ \\t \\n \\r, and \\xHH for other control bytes and bytes that are not\n"
     "UTF-8. Each line is flushed at once. When the watch is live,\n"
-    "'kvstore watch: watching bucket ...' is printed on stderr.\n"
+    "'kvstore watch: watching bucket ...' is printed on stderr. With\n"
+    "--json, one object per event: {\"event\":\"set\",\"key\":K,\"value\":V}\n"
+    "(\"value_base64\" when V is not UTF-8) or {\"event\":\"delete\",\"key\":K}.\n"
+    "The bucket must exist: watch never creates it.\n"
     "\n"
     "  -p, --prefix P   only keys that start with P\n"
     "\n"
-    "Exit: 0 stopped by a signal, 2 usage error, 3 library error (the\n"
+    "Exit: 0 stopped by a signal, 1 no such bucket, 2 usage error, 3\n"
+    "library error (the\n"
     "backend cannot watch, ...) or stdout closed.\n"
     GLOBAL_HELP,
 };

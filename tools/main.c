@@ -8,51 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_command *const commands[] = {
-    &cli_cmd_get,  &cli_cmd_set,   &cli_cmd_del,  &cli_cmd_exists,
-    &cli_cmd_ls,   &cli_cmd_incr,  &cli_cmd_cas,  &cli_cmd_watch,
-    &cli_cmd_copy, &cli_cmd_bench,
-};
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-
 static const cli_opt main_opts[] = {
     {"version", 'V', false},
 };
-
-static void print_help(void)
-{
-    fputs(
-        "Usage: kvstore [OPTIONS] COMMAND [ARGS...]\n"
-        "\n"
-        "Reads and writes keys of one bucket of a libkvstore store.\n"
-        "\n"
-        "Options (accepted before or after COMMAND):\n"
-        "  -s, --store URI         the store to use (shows in ps: prefer\n"
-        "                          --store-file or KVSTORE_URL for URIs\n"
-        "                          with a password)\n"
-        "      --store-file PATH   read the store URI from the first line of\n"
-        "                          PATH\n"
-        "  -b, --bucket NAME       the bucket (default \"default\")\n"
-        "  -h, --help              show help (kvstore COMMAND --help for a\n"
-        "                          command)\n"
-        "  -V, --version           show the library version\n"
-        "\n"
-        "The store is --store, else --store-file, else $KVSTORE_URL, else\n"
-        "file://$XDG_DATA_HOME/kvstore (default ~/.local/share/kvstore).\n"
-        "\n"
-        "Commands:\n",
-        stdout);
-    for (size_t i = 0; i < N_COMMANDS; i++)
-        printf("  %-8s %s\n", commands[i]->name, commands[i]->summary);
-    fputs(
-        "\n"
-        "Exit status: 0 success, 1 key not found (or `exists` false),\n"
-        "2 usage error, 3 library, backend or I/O error (the library's\n"
-        "message is printed on stderr). Invalid keys, bucket names, URIs and\n"
-        "cursors are rejected by the library: exit 3.\n"
-        "See docs/cli.md for details.\n",
-        stdout);
-}
 
 int main(int argc, char **argv)
 {
@@ -69,7 +27,7 @@ int main(int argc, char **argv)
         rc = cli_finish_stdout(&ctx, EXIT_OK);
     } else if (args.npos == 0) {
         if (args.val[OPT_HELP]) {
-            print_help();
+            cli_print_main_help(stdout);
             rc = cli_finish_stdout(&ctx, EXIT_OK);
         } else {
             rc = cli_usage(&ctx, "missing command");
@@ -81,15 +39,15 @@ int main(int argc, char **argv)
         bool help = strcmp(name, "help") == 0;
         if (help) {
             if (args.npos < 2) {
-                print_help();
+                cli_print_main_help(stdout);
                 rc = cli_finish_stdout(&ctx, EXIT_OK);
                 goto done;
             }
             name = args.pos[1];
         }
-        for (size_t i = 0; i < N_COMMANDS; i++)
-            if (strcmp(commands[i]->name, name) == 0)
-                cmd = commands[i];
+        for (size_t i = 0; i < cli_n_commands; i++)
+            if (strcmp(cli_commands[i]->name, name) == 0)
+                cmd = cli_commands[i];
         if (!cmd) {
             rc = cli_usage(&ctx, "unknown command '%s'", name);
         } else {
@@ -106,6 +64,8 @@ int main(int argc, char **argv)
 done:
     cli_args_free(&args);
 out:
+    cli_stats_print(&ctx);
+    cli_stats_free(&ctx);
     if (ctx.store_copy)
         explicit_bzero(ctx.store_copy, strlen(ctx.store_copy));
     free(ctx.store_copy);

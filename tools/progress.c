@@ -26,6 +26,13 @@ void progress_init(progress *p, const char *label, uint64_t total,
     p->total = total;
     p->tty = tty;
     p->last_ns = 0;
+    p->start_ns = progress_now_ns();
+}
+
+double progress_rate(const progress *p, uint64_t done)
+{
+    uint64_t ns = progress_now_ns() - p->start_ns;
+    return ns ? (double)done * 1e9 / (double)ns : 0.0;
 }
 
 static void draw(const progress *p, uint64_t done)
@@ -37,9 +44,13 @@ static void draw(const progress *p, uint64_t done)
     for (unsigned i = 0; i < BAR_WIDTH; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[BAR_WIDTH] = '\0';
+    double rate = progress_rate(p, done);
     /* "\r" + clear-to-end-of-line redraws the same terminal line. */
-    fprintf(stderr, "\r%s [%s] %3u%% %" PRIu64 "/%" PRIu64 "\033[K",
-            p->label, bar, pct, done, total);
+    fprintf(stderr, "\r%s [%s] %3u%% %" PRIu64 "/%" PRIu64 " %.0f/s",
+            p->label, bar, pct, done, total, rate);
+    if (p->total && rate > 0 && done < total)
+        fprintf(stderr, " ETA %.0fs", (double)(total - done) / rate);
+    fputs("\033[K", stderr);
 }
 
 void progress_update(progress *p, uint64_t done)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* The authority of "scheme://authority/..." or NULL when there is none;
@@ -172,17 +173,26 @@ int cli_store_uri(cli_ctx *ctx, char **uri)
     return default_uri(ctx, uri);
 }
 
-int cli_open_uri(const cli_ctx *ctx, const char *uri, const char *bucket,
-                 kvstore_store **store, kvstore_bucket **b)
+static int open_uri(const cli_ctx *ctx, const char *uri, const char *bucket,
+                    bool existing, kvstore_store **store, kvstore_bucket **b)
 {
+    int st;
+
     *store = NULL;
     *b = NULL;
     /* kvstore_errmsg() never carries a URI's password (contract §2), so
      * it is safe to print; the URI itself is not printed. */
     if (kvstore_open(store, uri) != KVSTORE_OK)
         return cli_lib_error(ctx, "cannot open the store");
-    if (kvstore_bucket_open(b, *store, bucket) != KVSTORE_OK) {
-        int rc = cli_lib_error(ctx, "cannot open the bucket");
+    cli_stats_attach((cli_ctx *)ctx, *store);
+    st = existing ? kvstore_bucket_open_existing(b, *store, bucket)
+                  : kvstore_bucket_open(b, *store, bucket);
+    if (st != KVSTORE_OK) {
+        int rc = st == KVSTORE_ENOSTORE && existing
+                     ? cli_error(ctx, EXIT_NOTFOUND,
+                                 "bucket '%s' does not exist (a reader "
+                                 "does not create it)", bucket)
+                     : cli_lib_error(ctx, "cannot open the bucket");
         kvstore_close(*store);
         *store = NULL;
         return rc;
@@ -190,14 +200,64 @@ int cli_open_uri(const cli_ctx *ctx, const char *uri, const char *bucket,
     return -1;
 }
 
-int cli_open(cli_ctx *ctx, kvstore_store **store, kvstore_bucket **b)
+int cli_open_uri(const cli_ctx *ctx, const char *uri, const char *bucket,
+                 kvstore_store **store, kvstore_bucket **b)
+{
+    return open_uri(ctx, uri, bucket, false, store, b);
+}
+
+int cli_open_uri_existing(const cli_ctx *ctx, const char *uri,
+                          const char *bucket, kvstore_store **store,
+                          kvstore_bucket **b)
+{
+    return open_uri(ctx, uri, bucket, true, store, b);
+}
+
+static int open_ctx(cli_ctx *ctx, bool existing, kvstore_store **store,
+                    kvstore_bucket **b)
 {
     char *uri = NULL;
     int rc = cli_store_uri(ctx, &uri);
     if (rc >= 0)
         return rc;
-    rc = cli_open_uri(ctx, uri, ctx->bucket, store, b);
+    rc = open_uri(ctx, uri, ctx->bucket, existing, store, b);
+    if (rc < 0 && !existing)
+        cli_memory_note(ctx, uri);
     /* The URI may hold a password: do not leave it lying in the heap. */
+    explicit_bzero(uri, strlen(uri));
+    free(uri);
+    return rc;
+}
+
+int cli_open(cli_ctx *ctx, kvstore_store **store, kvstore_bucket **b)
+{
+    return open_ctx(ctx, false, store, b);
+}
+
+void cli_memory_note(const cli_ctx *ctx, const char *uri)
+{
+    if (strncasecmp(uri, "memory:", 7) == 0)
+        cli_error(ctx, 0, "note: a memory: store lives only as long as this "
+                          "process; the data is gone when kvstore exits");
+}
+
+int cli_open_existing(cli_ctx *ctx, kvstore_store **store,
+                      kvstore_bucket **b)
+{
+    return open_ctx(ctx, true, store, b);
+}
+
+int cli_open_store(cli_ctx *ctx, kvstore_store **store)
+{
+    char *uri = NULL;
+    int rc = cli_store_uri(ctx, &uri);
+    if (rc >= 0)
+        return rc;
+    *store = NULL;
+    if (kvstore_open(store, uri) != KVSTORE_OK)
+        rc = cli_lib_error(ctx, "cannot open the store");
+    else
+        cli_stats_attach(ctx, *store);
     explicit_bzero(uri, strlen(uri));
     free(uri);
     return rc;

@@ -50,7 +50,7 @@ kv() { "${KVR[@]}" -s "$S" "$@"; }
 run --help
 ok "kvstore --help exits 0 and lists commands" \
   eval 'rc_is 0 && out_has "Usage: kvstore" && out_has "  bench "'
-for c in get set del exists ls incr cas watch copy bench; do
+for c in get set del exists ttl ls incr cas watch copy bench buckets bucket; do
   run "$c" --help
   ok "kvstore $c --help" eval "rc_is 0 && out_has 'Usage: kvstore $c' && [ ! -s \$ERR ]"
   run help "$c"
@@ -206,17 +206,19 @@ run -s "$S" incr max;    ok "incr overflow is exit 3" eval 'rc_is 3 && [ "$(kv g
 # ---------------------------------------------------------------- cas
 kv set cv old
 run -s "$S" cas cv old new;  ok "cas with the right EXPECTED swaps" eval 'rc_is 0 && [ "$(kv get cv)" = new ]'
-run -s "$S" cas cv old other; ok "cas with a wrong EXPECTED is exit 3, nothing written" \
-  eval 'rc_is 3 && err_has conflict && [ "$(kv get cv)" = new ]'
+run -s "$S" cas cv old other; ok "cas with a wrong EXPECTED is exit 4, nothing written" \
+  eval 'rc_is 4 && err_has conflict && [ "$(kv get cv)" = new ]'
 run -s "$S" cas nocv a b;    ok "cas of a missing key is exit 1" eval 'rc_is 1 && ! kv exists nocv >/dev/null'
 run -s "$S" cas --absent nocv first; ok "cas --absent creates a missing key" eval 'rc_is 0 && [ "$(kv get nocv)" = first ]'
-run -s "$S" cas --absent nocv again; ok "cas --absent on an existing key is exit 3" eval 'rc_is 3 && [ "$(kv get nocv)" = first ]'
+run -s "$S" cas --absent nocv again; ok "cas --absent on an existing key is exit 4" eval 'rc_is 4 && [ "$(kv get nocv)" = first ]'
 run_in "$T/bin" -s "$S" cas cv new -
 run -s "$S" get cv;          ok "cas NEW from stdin, binary" eval 'cmp -s "$T/bin" "$OUT"'
 run_in "$T/bin" -s "$S" cas cv - text
 ok "cas EXPECTED from stdin, binary" eval 'rc_is 0 && [ "$(kv get cv)" = text ]'
 
 # ---------------------------------------------------------------- watch
+run -s "$S" -b w watch; ok "watch of a missing bucket is exit 1" eval 'rc_is 1 && err_has "does not exist"'
+kv -b w set seed x   # watch never creates its bucket
 "${KVR[@]}" -s "$S" -b w watch --prefix w/ >"$T/wout" 2>"$T/werr" &
 WATCH_PID=$!
 for _ in $(seq 100); do grep -q watching "$T/werr" && break; sleep 0.05; done
@@ -262,17 +264,111 @@ ok "copy reads @FILE URIs and honours --prefix" \
 run copy "$A" 'bad/bucket' "$B" dst; ok "copy with a bad bucket is exit 3" 'rc_is' 3
 run copy "$A" src 'nosuch://x' dst;  ok "copy to an unknown scheme is exit 3" 'rc_is' 3
 
+# ---------------------------------------------------------------- 1.1 additions
+run set --help
+ok "set --help shows printf %s, not a doubled %" eval 'rc_is 0 && out_has "printf %s - |" && ! out_has "%%"'
+# Readers never create a bucket: a typo leaves nothing behind.
+R=$T/ro; mkdir -p "$R"
+for c in "get k" "exists k" "ls" "ttl k"; do
+  run -s "file://$R" -b typo $c
+  ok "$c on a missing bucket is exit 1 with a clear message and creates nothing" \
+    eval 'rc_is 1 && err_has "bucket .typo. does not exist" && [ ! -e "$R/typo" ]'
+done
+run copy "file://$R" typo "$S" dst; ok "copy from a missing bucket is exit 1 and creates nothing" \
+  eval 'rc_is 1 && [ ! -e "$R/typo" ]'
+run -s "file://$R" -b made set k v; ok "a writer still creates its bucket" eval 'rc_is 0 && [ -d "$R/made" ]'
+# JSON output: stable field names (docs/cli.md).
+kv -b js set k 'say "hi"' >/dev/null
+run -s "$S" -b js --json get k
+printf '{"key":"k","found":true,"value":"say \\"hi\\""}\n' >"$T/want"
+ok "get --json escapes the value" eval 'rc_is 0 && cmp -s "$T/want" "$OUT"'
+run -s "$S" -b js --json get nope
+ok "get --json of a missing key" eval 'rc_is 1 && out_is "{\"key\":\"nope\",\"found\":false}"'
+printf '\377\000' | kv -b js set bin - >/dev/null
+run -s "$S" -b js get bin --json
+ok "get --json gives value_base64 for bytes that are not UTF-8" eval 'rc_is 0 && out_is "{\"key\":\"bin\",\"found\":true,\"value_base64\":\"/wA=\"}"'
+run -s "$S" -b js exists k --json; ok "exists --json" eval 'rc_is 0 && out_is "{\"key\":\"k\",\"exists\":true}"'
+run -s "$S" -b js incr n 7 --json; ok "incr --json" eval 'rc_is 0 && out_is "{\"key\":\"n\",\"value\":7}"'
+run -s "$S" -b js --json ls --limit 2 --cursor ''
+ok "ls --json --cursor puts the cursor in the page object" \
+  eval 'rc_is 0 && out_has "^{\"keys\":\[\"[a-z]*\",\"[a-z]*\"\],\"cursor\":\"[^\"]*\"}$" && [ ! -s "$ERR" ]'
+run -s "$S" -b js --json ls
+ok "ls --json walks to a null cursor" eval 'rc_is 0 && tail -n 1 "$OUT" | grep -q "\"cursor\":null}$" && [ "$(grep -o "\"[a-z]*\"" "$OUT" | grep -vc -e keys -e cursor)" -eq 3 ]'
+run -s "$S" -b js get --raw k; ok "get --raw prints the bytes" eval "rc_is 0 && out_is 'say \"hi\"'"
+# CAS conflict has its own exit code.
+run -s "$S" -b js cas k wrong new; ok "cas conflict is exit 4" eval 'rc_is 4 && err_has conflict'
+run -s "$S" -b js cas --json k 'say "hi"' new; ok "cas --json reports the swap" eval 'rc_is 0 && out_is "{\"key\":\"k\",\"swapped\":true}"'
+run -s "$S" -b js cas --json k wrong newer; ok "cas --json reports a conflict" eval 'rc_is 4 && out_is "{\"key\":\"k\",\"swapped\":false}"'
+# --stats: calls, errors and latency per operation on stderr at exit.
+run -s "$S" -b js --stats get k
+ok "--stats prints calls and p50/p99 per operation on stderr" \
+  eval 'rc_is 0 && err_has "^operation  *calls  *errors  *p50_us  *p99_us" && err_has "^get  *1  *0 " && out_is new'
+run -s "$S" -b js --stats --json get nope
+ok "--stats --json counts the miss as a call, not an error" \
+  eval 'rc_is 1 && grep -q "{\"op\":\"get\",\"calls\":1,\"errors\":0," "$ERR"'
+run -s "$S" -b js --stats get ""
+ok "--stats counts a refused key as an error" eval 'rc_is 3 && err_has "^get  *1  *1 "'
+# set --ttl and durations
+run -s "$S" set --ttl 5x k v; ok "set --ttl with a bad unit is exit 2" eval 'rc_is 2 && err_has "unit ms, s, m, h or d"'
+run -s "$S" set --ttl 0 plain v; ok "set --ttl 0 is a plain set" eval 'rc_is 0'
+# memory: stores vanish with the process; writers say so.
+run -s memory: set k v; ok "a write to memory: notes that the data vanishes" eval 'rc_is 0 && err_has "memory: store lives only as long as this process"'
+run -s memory: -b x ls; ok "a reader of memory: prints no note" eval '! err_has "lives only"'
+# Named stores
+mkdir -p "$T/cfg/kvstore"
+printf 'main = %s\n' "$S" >"$T/cfg/kvstore/stores.conf"
+XDG_CONFIG_HOME=$T/cfg run -s @main -b js get k
+ok "-s @name opens the store of the config file" eval 'rc_is 0 && out_is new'
+printf 'sec = redis://u:s3cret@127.0.0.1:1\n' >"$T/cfg/kvstore/stores.conf"; chmod 644 "$T/cfg/kvstore/stores.conf"
+XDG_CONFIG_HOME=$T/cfg run -s @sec get k
+ok "a credential in a readable config file is refused, without the password" \
+  eval 'rc_is 3 && err_has "chmod 600" && ! err_has s3cret'
+# buckets / bucket: the file backend answers, or says clearly it cannot
+run -s "$S" bucket frob js; ok "bucket with an unknown verb is exit 2" 'rc_is' 2
+run -s "$S" bucket rm js </dev/null; ok "bucket rm without --yes off a terminal refuses" eval 'rc_is 2 && err_has "without --yes"'
+
+# copy: --json progress, and a value too big for the destination is skipped
+# and reported by key while the rest is copied (testmod: takes 2 MiB at most).
+C=file://$T/C
+for k in a b c; do "${KVR[@]}" -s "$C" -b big set "$k" "$k"; done
+head -c 3145728 /dev/zero | "${KVR[@]}" -s "$C" -b big set huge -
+run --json copy "$C" big testmod: dst
+ok "copy skips a value too big for the destination, reports it, copies the rest, exit 3" \
+  eval 'rc_is 3 && err_has "skipped huge: " && err_has "1 keys were not copied" && tail -n 1 "$OUT" | grep -q "{\"copied\":3,\"skipped\":1,\"vanished\":0,\"keys_per_s\":[0-9]*,\"done\":true}"'
+run --json copy --limit 2 "$C" big "$B" big
+ok "copy --json: one progress object per page, then done" \
+  eval 'rc_is 0 && [ "$(grep -c "\"done\":false" "$OUT")" = 2 ] && tail -n 1 "$OUT" | grep -q "\"copied\":4,.*\"done\":true}"'
+
 # ---------------------------------------------------------------- bench
 run -s "$S" -b bench bench --n 50 --value-size 10
-bench_rows() { # one row per op: name, 50 keys, keys/s, p50, p99
+bench_rows() { # one row per op: name, 50 keys, keys/s, p50, p99, p999
   local o
   for o in set get list delete; do
-    grep -Eq "^$o +50 +[0-9]+ +[0-9.]+ +[0-9.]+$" "$OUT" || return 1
+    grep -Eq "^$o +50 +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" "$OUT" || return 1
   done
 }
-ok "bench prints keys/s and p50/p99 for set, get, list, delete" \
-  eval 'rc_is 0 && out_has "p50_us" && out_has "p99_us" && bench_rows'
+ok "bench prints keys/s and p50/p99/p999 for set, get, list, delete" \
+  eval 'rc_is 0 && out_has "p50_us" && out_has "p999_us" && bench_rows'
 run -s "$S" -b bench ls; ok "bench deletes its keys" eval 'rc_is 0 && [ ! -s "$OUT" ]'
+run -s "$S" -b bench bench --n 40 --clients 4 --csv
+ok "bench --clients 4 --csv: a header and four rows of 40 keys" \
+  eval 'rc_is 0 && [ "$(head -n 1 "$OUT")" = "op,clients,keys,keys_per_s,p50_us,p99_us,p999_us" ] && [ "$(grep -Ec "^(set|get|delete),4,40,|^list,1,40," "$OUT")" = 4 ]'
+run -s "$S" -b bench --json bench --n 10
+ok "bench --json: one object per op" \
+  eval 'rc_is 0 && [ "$(grep -c "^{\"op\":\"[a-z]*\",\"clients\":1,\"keys\":10,\"keys_per_s\":[0-9]*,\"p50_us\":[0-9.]*,\"p99_us\":[0-9.]*,\"p999_us\":[0-9.]*}$" "$OUT")" = 4 ]'
+run -s "$S" bench --clients 0; ok "bench --clients 0 is exit 2" 'rc_is' 2
+run -s "$S" bench --clients 65; ok "bench --clients 65 is exit 2" 'rc_is' 2
+# A signal in the middle: the keys set so far are deleted (fsync makes each
+# file set slow enough that 100000 cannot finish in the time we wait).
+for sig in INT TERM; do
+  "${KVR[@]}" -s "$S" -b bsig bench --n 100000 >"$OUT" 2>"$ERR" &
+  bpid=$!
+  for _ in $(seq 200); do [ -n "$(ls "$T/s/bsig" 2>/dev/null | head -n 3)" ] && break; sleep 0.05; done
+  kill -"$sig" "$bpid"; set +e; wait "$bpid"; rc=$?; set -e
+  want=$(( 128 + $(kill -l "$sig") ))
+  ok "bench stopped by SIG$sig exits $want and leaves no key" \
+    eval 'rc_is $want && err_has "keys are deleted" && [ -z "$(kv -b bsig ls)" ]'
+done
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
