@@ -128,19 +128,29 @@ run_upgrade() {
     AUTOPKGTEST_TMP=$AUTOPKGTEST_TMP debian/tests/modules
 }
 
-# Purge, then: none of our packages is known to dpkg, no file they
-# installed is left, and dpkg -S finds no owner of any of those paths.
+# Purge, then: none of our packages is known to dpkg, and of the paths
+# they had installed, none is still owned by one of them and none is left
+# on disk unless another package owns it too (a shared directory such as
+# /usr/share/bash-completion/completions).
 run_remove() {
-  local p f left=0
+  local p f owners o left=0
   for p in $(installed); do dpkg -L "$p"; done | sort -u > "$work/files"
   [ -s "$work/files" ] || { echo "nothing was installed"; return 1; }
   purge || { echo "still known to dpkg: $(installed)"; return 1; }
   while read -r f; do
-    case $f in /.|/usr|/usr/*/|/usr/bin|/usr/lib|/usr/lib/*-linux-*|/usr/include|/usr/share|/usr/share/doc|/usr/share/man|/usr/share/man/man1|/usr/lib/*/pkgconfig) continue ;; esac
-    if [ -e "$f" ] || [ -L "$f" ]; then echo "left behind: $f"; left=1; fi
-    if dpkg -S "$f" >/dev/null 2>&1; then echo "still owned: $(dpkg -S "$f")"; left=1; fi
+    [ "$f" = /. ] && continue
+    # dpkg -S prints 'pkg[:arch], pkg...: path' (and 'diversion ...' lines).
+    owners=$(dpkg -S "$f" 2>/dev/null | grep -v '^diversion ' | sed 's/: .*//; s/,/ /g')
+    for o in $owners; do
+      for p in "${packages[@]}"; do
+        [ "${o%%:*}" = "$p" ] && { echo "still owned by $p: $f"; left=1; }
+      done
+    done
+    if [ -z "$owners" ] && { [ -e "$f" ] || [ -L "$f" ]; }; then
+      echo "left behind: $f"; left=1
+    fi
   done < "$work/files"
-  [ $left -eq 0 ] && echo "$(wc -l < "$work/files") paths gone"
+  [ $left -eq 0 ] && echo "$(wc -l < "$work/files") paths gone or shared with other packages"
 }
 
 echo "== Debian packages ($dir)"
