@@ -7,11 +7,13 @@
  * answers each with a publish ack), gets go to the stream's direct-get API
  * (replicas 1) or to the leader's STREAM.MSG.GET API (replicas > 1, for read
  * your writes). Requests the server refused without acting (no leader yet)
- * are sent again within timeout_ms. Batches are not atomic.
+ * are sent again within timeout_ms. Batches are not atomic. The JSON
+ * answers (publish acks, STREAM.MSG.GET) are parsed by reply.c.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "nats.h"
+#include "reply.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,80 +38,6 @@ typedef struct {
     void **outv;
     size_t *outl;
 } nk_batch;
-
-static const char *find(const char *d, size_t n, const char *pat)
-{
-    return memmem(d, n, pat, strlen(pat));
-}
-
-/* The number after `"name":` in a JSON body, or -1. */
-static long long json_num(const char *d, size_t n, const char *name)
-{
-    char pat[32];
-    snprintf(pat, sizeof pat, "\"%s\":", name);
-    const char *p = find(d, n, pat);
-    if (!p)
-        return -1;
-    p += strlen(pat);
-    while (p < d + n && *p == ' ')
-        p++;
-    long long v = 0;
-    int digits = 0;
-    while (p < d + n && *p >= '0' && *p <= '9' && digits < 18) {
-        v = v * 10 + (*p++ - '0');
-        digits++;
-    }
-    return digits ? v : -1;
-}
-
-static int b64v(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Decodes the base64 JSON string value of `name` into kvstore_malloc'ed
- * memory. Returns 0 if found, 1 if absent, -1 on malformed input or OOM. */
-static int json_b64(const char *d, size_t n, const char *name, char **out,
-                    size_t *olen)
-{
-    char pat[32];
-    snprintf(pat, sizeof pat, "\"%s\":\"", name);
-    const char *p = find(d, n, pat);
-    if (!p)
-        return 1;
-    p += strlen(pat);
-    const char *e = memchr(p, '"', (size_t)(d + n - p));
-    if (!e)
-        return -1;
-    char *o = kvstore_malloc((size_t)(e - p) / 4 * 3 + 4);
-    if (!o)
-        return -1;
-    size_t k = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (; p < e && *p != '='; p++) {
-        int v = b64v(*p);
-        if (v < 0) {
-            kvstore_free(o);
-            return -1;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            o[k++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    o[k] = '\0';
-    *out = o;
-    *olen = k;
-    return 0;
-}
 
 /* Outcome of one answer: done, send again, or a kvstore error. */
 enum { R_DONE = 0, R_RETRY = 1 };
@@ -144,57 +72,62 @@ static int reply_get_direct(nk_batch *bt, size_t i, natsMsg *m)
     return R_DONE;
 }
 
+/* A JetStream error answer: absent, send again, or the mapped failure. */
+static int reply_error(nk_batch *bt, const nk_reply *r, const char *what,
+                       int kind)
+{
+    if (bt->op == OP_GET && r->err_code == JSNoMessageFoundErr)
+        return R_DONE;
+    if (nk_transient(NATS_ERR, (jsErrCode)r->err_code))
+        return R_RETRY;
+    return nk_fail(bt->b, what, kind, NATS_ERR,
+                   (jsErrCode)(r->err_code > 0 ? r->err_code : 0));
+}
+
+static int malformed(nk_batch *bt, const char *what)
+{
+    return kvstore_set_error(KVSTORE_EIO, "nats: %s in bucket %s: malformed "
+                             "answer from the server", what, bt->b->name);
+}
+
 static int reply_get_leader(nk_batch *bt, size_t i, natsMsg *m)
 {
-    const char *d = natsMsg_GetData(m);
-    size_t n = (size_t)natsMsg_GetDataLength(m);
-    char *hdrs = NULL, *val = NULL;
-    size_t hl = 0, vl = 0;
+    nk_reply r;
+    int rc;
 
-    if (find(d, n, "\"error\"")) {
-        long long code = json_num(d, n, "err_code");
-        if (code == JSNoMessageFoundErr)
-            return absent(bt, i);
-        if (nk_transient(NATS_ERR, (jsErrCode)code))
-            return R_RETRY;
-        return nk_fail(bt->b, "get_many", NK_READ, NATS_ERR,
-                       (jsErrCode)(code > 0 ? code : 0));
+    if (nk_reply_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
+                       NK_EXPECT_MSG, &r) != 0)
+        return malformed(bt, "get_many");
+    if (r.kind == NK_REPLY_ERROR) {
+        rc = reply_error(bt, &r, "get_many", NK_READ);
+        if (rc == R_DONE)
+            absent(bt, i);
+    } else if (r.hdrs != NULL && nk_hdrs_is_delete(r.hdrs, r.hdrs_len)) {
+        rc = absent(bt, i);
+    } else {
+        /* Handed to the user: kvstore_malloc'd, "" when empty. */
+        bt->outv[i] = r.data;
+        bt->outl[i] = r.data_len;
+        r.data = NULL;
+        rc = R_DONE;
     }
-    int hr = json_b64(d, n, "hdrs", &hdrs, &hl);
-    if (hr < 0)
-        return kvstore_set_error(KVSTORE_EIO, "nats: get_many in bucket %s:"
-                                 " malformed answer", bt->b->name);
-    bool del = hr == 0 && (find(hdrs, hl, "KV-Operation: DEL") ||
-                           find(hdrs, hl, "KV-Operation: PURGE"));
-    kvstore_free(hdrs);
-    if (del)
-        return absent(bt, i);
-    int vr = json_b64(d, n, "data", &val, &vl);
-    if (vr < 0)
-        return kvstore_set_error(KVSTORE_EIO, "nats: get_many in bucket %s:"
-                                 " malformed answer", bt->b->name);
-    if (vr == 1 && !(val = kvstore_memdup("", 0)))
-        return kvstore_set_error(KVSTORE_ENOMEM, "nats: out of memory");
-    bt->outv[i] = val;
-    bt->outl[i] = vl;
-    return R_DONE;
+    nk_reply_clear(&r);
+    return rc;
 }
 
 static int reply_ack(nk_batch *bt, natsMsg *m)
 {
-    const char *d = natsMsg_GetData(m);
-    size_t n = (size_t)natsMsg_GetDataLength(m);
-    if (!find(d, n, "\"error\"")) {
-        if (find(d, n, "\"seq\""))
-            return R_DONE;
-        return kvstore_set_error(KVSTORE_EIO, "nats: unexpected answer to a "
-                                 "batch write in bucket %s", bt->b->name);
-    }
-    long long code = json_num(d, n, "err_code");
-    if (nk_transient(NATS_ERR, (jsErrCode)code))
-        return R_RETRY;
-    return nk_fail(bt->b, bt->op == OP_SET ? "set_many" : "delete_many",
-                   NK_WRITE, NATS_ERR, (jsErrCode)(code > 0 ? code : 0));
+    const char *what = bt->op == OP_SET ? "set_many" : "delete_many";
+    nk_reply r;
+    int rc = R_DONE;
+
+    if (nk_reply_parse(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
+                       NK_EXPECT_ACK, &r) != 0)
+        return malformed(bt, what);
+    if (r.kind == NK_REPLY_ERROR)
+        rc = reply_error(bt, &r, what, NK_WRITE);
+    nk_reply_clear(&r);
+    return rc;
 }
 
 static natsStatus send_one(nk_batch *bt, size_t i, const char *reply)

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 int rd_increment(void *bucket, const char *key, int64_t delta,
                  int64_t *result)

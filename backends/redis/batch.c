@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 #define RD_CHUNK_KEYS 512
 #define RD_CHUNK_BYTES ((size_t)16 * 1024 * 1024)
@@ -141,8 +141,10 @@ int rd_set_many(void *bucket, const char *const *keys,
                            lens + off, m);
         if (rc != KVSTORE_OK)
             return rc;
-        /* MSET is idempotent, like SET. */
-        rc = rd_call_expect(b->store, RD_RETRY, a.argc, a.argv, a.lens,
+        /* A write, sent at most once (as SET): a chunk that went out
+         * without a reply is KVSTORE_EUNCERTAIN, and the chunks before it
+         * are applied. */
+        rc = rd_call_expect(b->store, RD_ONCE, a.argc, a.argv, a.lens,
                             REDIS_REPLY_STATUS);
         rd_args_free(&a);
         if (rc != KVSTORE_OK)
@@ -163,7 +165,7 @@ int rd_delete_many(void *bucket, const char *const *keys, size_t n)
 
         if (rc != KVSTORE_OK)
             return rc;
-        rc = rd_call_expect(b->store, RD_RETRY, a.argc, a.argv, a.lens,
+        rc = rd_call_expect(b->store, RD_ONCE, a.argc, a.argv, a.lens,
                             REDIS_REPLY_INTEGER);
         rd_args_free(&a);
         if (rc != KVSTORE_OK)

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "rd.h"
+#include "redis.h"
 
 /* How one exchange failed. */
 typedef struct rd_fail {

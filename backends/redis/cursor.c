@@ -2,8 +2,9 @@
  * Redis backend: the list cursor's state, parsed strictly (list.c
  * documents the "C", "S" and "R" forms and builds them).
  *
- * The state comes out of kvstore_cursor_decode, whose checksum is no
- * secret: a guest can forge any bytes here, so every field is checked
+ * The state comes from the core, which unwrapped it from a cursor bound
+ * to this backend, store and bucket; that checksum is no secret: a guest
+ * can forge any bytes here, so every field is checked
  * and numbers must be canonical decimals. Kept apart from list.c so that
  * tests/fuzz/fuzz_redis_cursor.c can run it without a server.
  *
@@ -11,7 +12,7 @@
  */
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 bool rd_u64(const char *s, size_t len, uint64_t *out)
 {
@@ -29,7 +30,7 @@ bool rd_u64(const char *s, size_t len, uint64_t *out)
     return true;
 }
 
-/* Every NUL-separated part of [s, s+len) is a usable key. */
+/* Every RD_SEP-separated part of [s, s+len) is a usable key. */
 static bool rd_keys_valid(const char *s, size_t len)
 {
     size_t at = 0;
@@ -37,12 +38,12 @@ static bool rd_keys_valid(const char *s, size_t len)
     if (len == 0)
         return false;
     for (;;) {
-        const char *nul = memchr(s + at, '\0', len - at);
-        size_t stop = nul ? (size_t)(nul - s) : len;
+        const char *sep = memchr(s + at, RD_SEP, len - at);
+        size_t stop = sep ? (size_t)(sep - s) : len;
 
         if (!rd_key_usable(s + at, stop - at))
             return false;
-        if (nul == NULL)
+        if (sep == NULL)
             return true;
         at = stop + 1;
     }
@@ -50,7 +51,7 @@ static bool rd_keys_valid(const char *s, size_t len)
 
 int rd_state_parse(rd_state *st, const char *buf, size_t n)
 {
-    const char *nul;
+    const char *sep;
 
     memset(st, 0, sizeof *st);
     if (n < 2)
@@ -62,11 +63,11 @@ int rd_state_parse(rd_state *st, const char *buf, size_t n)
             goto bad;
         return KVSTORE_OK;
     case 'S':
-        nul = memchr(buf, '\0', n);
-        if (nul == NULL ||
-            !rd_u64(buf + 1, (size_t)(nul - buf - 1), &st->cursor))
+        sep = memchr(buf, RD_SEP, n);
+        if (sep == NULL ||
+            !rd_u64(buf + 1, (size_t)(sep - buf - 1), &st->cursor))
             goto bad;
-        st->keys = nul + 1;
+        st->keys = sep + 1;
         st->keys_len = n - (size_t)(st->keys - buf);
         if (!rd_keys_valid(st->keys, st->keys_len))
             goto bad;
@@ -74,18 +75,18 @@ int rd_state_parse(rd_state *st, const char *buf, size_t n)
     case 'R': {
         const char *sp1, *sp2;
 
-        nul = memchr(buf, '\0', n);
-        if (nul == NULL)
+        sep = memchr(buf, RD_SEP, n);
+        if (sep == NULL)
             goto bad;
-        sp1 = memchr(buf + 1, ' ', (size_t)(nul - buf - 1));
-        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nul - sp1 - 1)) : NULL;
+        sp1 = memchr(buf + 1, ' ', (size_t)(sep - buf - 1));
+        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(sep - sp1 - 1)) : NULL;
         if (sp2 == NULL ||
             !rd_u64(buf + 1, (size_t)(sp1 - buf - 1), &st->cursor) ||
             !rd_u64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &st->count) ||
-            !rd_u64(sp2 + 1, (size_t)(nul - sp2 - 1), &st->next) ||
+            !rd_u64(sp2 + 1, (size_t)(sep - sp2 - 1), &st->next) ||
             st->count == 0 || st->count > RD_COUNT_MAX)
             goto bad;
-        st->keys = nul + 1;
+        st->keys = sep + 1;
         st->keys_len = n - (size_t)(st->keys - buf);
         if (!rd_key_usable(st->keys, st->keys_len))
             goto bad;

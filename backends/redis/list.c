@@ -11,12 +11,15 @@
  * (the last hash bucket visited is returned whole). A page must not exceed
  * `limit`, and a SCAN cursor can only resume after a whole batch, so a
  * batch that does not fit is split: it is sorted, the page takes the
- * first keys, and the cursor carries the rest:
+ * first keys, and the cursor carries the rest. The state is a string
+ * (table version 2: the core wraps it, bound to backend, store and
+ * bucket); "|" below is RD_SEP, the byte 0xFF, which never occurs in
+ * UTF-8 and so never inside a key:
  *
  *   "C" <redis cursor>                 continue SCAN at the cursor
- *   "S" <redis cursor> NUL k1 NUL k2.. keys still owed from the last batch,
+ *   "S" <redis cursor> | k1 | k2 ...   keys still owed from the last batch,
  *                                      then continue at the cursor
- *   "R" <c> " " <count> " " <next> NUL <last key>
+ *   "R" <c> " " <count> " " <next> | <last key>
  *                                      the keys owed did not fit in a
  *                                      cursor: rerun SCAN c COUNT count; if
  *                                      it ends at `next` again it visited
@@ -26,8 +29,8 @@
  *                                      returned from its start (repeats
  *                                      are allowed, losses are not)
  *
- * wrapped by kvstore_cursor_encode (bound to the bucket, checksummed) and
- * parsed strictly on the way back in (cursor.c): a decoded state is still
+ * The core's binding is an integrity check, not a secret, so the state
+ * is parsed strictly on the way back in (cursor.c) and treated as
  * untrusted.
  *
  * SPDX-License-Identifier: MIT
@@ -37,7 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 /* A page aims at 7/8 of `limit` per SCAN so that COUNT's overshoot
  * rarely splits a batch; sparse matches let COUNT grow up to 8x. */
@@ -65,6 +68,27 @@ typedef struct rd_page {
     size_t limit;
     rd_slot slot[RD_SLOTS];
 } rd_page;
+
+/* What a walk lists: the keys of a bucket with a prefix (list_keys) or
+ * the store's bucket names (bucket_list, from the markers "B:"). The
+ * paging below is the same for both. Lent by the caller for one walk. */
+typedef struct rd_lister {
+    rd_store *store;
+    char pattern[2 * RD_KEYBUF + 2];  /* SCAN MATCH, glob-escaped */
+    size_t pattern_len;
+    /* Sets *name to the part of Redis key `k` to list, or returns false
+     * to skip it. Never trusts the pattern alone. */
+    bool (*name_of)(const struct rd_lister *l, const char *k, size_t len,
+                    const char **name, size_t *name_len);
+    /* Writes the Redis key that holds `name` into buf (RD_KEYBUF bytes)
+     * and returns its length, or 0 when `name` could not be listed by
+     * this walk (a forged state's owed name). */
+    size_t (*key_of)(const struct rd_lister *l, const char *name,
+                     size_t len, char *buf);
+    const rd_bucket *b;                /* list_keys only */
+    const char *prefix;
+    size_t prefix_len;
+} rd_lister;
 
 static uint32_t rd_hash(const char *k, size_t len)
 {
@@ -133,17 +157,16 @@ static size_t rd_cand_sort(rd_cand *c, size_t n)
 }
 
 /* Runs SCAN; on success *r holds the reply, *next the new cursor and
- * cands[0..*n) the keys of this bucket and prefix not yet on the page
+ * cands[0..*n) the names the lister takes that are not yet on the page
  * (pointing into *r; *cands is malloc'd, owned by the caller). */
-static int rd_scan(rd_bucket *b, rd_page *pg, const char *pattern,
-                   size_t pattern_len, const char *prefix, size_t prefix_len,
-                   uint64_t cursor,
+static int rd_scan(const rd_lister *l, rd_page *pg, uint64_t cursor,
                    uint64_t count, redisReply **r, uint64_t *next,
                    rd_cand **cands, size_t *n)
 {
     char cur[24], cnt[24];
-    const char *argv[6] = { "SCAN", cur, "MATCH", pattern, "COUNT", cnt };
-    size_t lens[6] = { 4, 0, 5, pattern_len, 5, 0 };
+    const char *argv[6] = { "SCAN", cur, "MATCH", l->pattern, "COUNT",
+                            cnt };
+    size_t lens[6] = { 4, 0, 5, l->pattern_len, 5, 0 };
     const redisReply *keys;
     int rc;
 
@@ -151,14 +174,14 @@ static int rd_scan(rd_bucket *b, rd_page *pg, const char *pattern,
     *n = 0;
     lens[1] = (size_t)snprintf(cur, sizeof cur, "%" PRIu64, cursor);
     lens[5] = (size_t)snprintf(cnt, sizeof cnt, "%" PRIu64, count);
-    rc = rd_call(b->store, RD_RETRY, 6, argv, lens, r);
+    rc = rd_call(l->store, RD_RETRY, 6, argv, lens, r);
     if (rc != KVSTORE_OK)
         return rc;
     if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 2 ||
         (*r)->element[0]->type != REDIS_REPLY_STRING ||
         !rd_u64((*r)->element[0]->str, (*r)->element[0]->len, next) ||
         (*r)->element[1]->type != REDIS_REPLY_ARRAY) {
-        rc = rd_unexpected(b->store, "SCAN", *r);
+        rc = rd_unexpected(l->store, "SCAN", *r);
         goto fail;
     }
     keys = (*r)->element[1];
@@ -176,13 +199,8 @@ static int rd_scan(rd_bucket *b, rd_page *pg, const char *pattern,
 
         /* The pattern already restricts the keys; this is the second
          * lock on the door between buckets. */
-        if (e->type != REDIS_REPLY_STRING || e->len < b->prefix_len ||
-            memcmp(e->str, b->prefix, b->prefix_len) != 0)
-            continue;
-        k = e->str + b->prefix_len;
-        len = e->len - b->prefix_len;
-        if (!rd_key_usable(k, len) || len < prefix_len ||
-            memcmp(k, prefix, prefix_len) != 0)
+        if (e->type != REDIS_REPLY_STRING ||
+            !l->name_of(l, e->str, e->len, &k, &len))
             continue;
         if (!rd_page_has(pg, k, len)) {
             (*cands)[*n].k = k;
@@ -230,7 +248,7 @@ static int rd_take(rd_page *pg, const rd_cand *c, size_t n, uint64_t origin,
         memcpy(s, head, (size_t)hl);
         p = s + hl;
         for (size_t i = room; i < n; i++) {
-            *p++ = '\0';
+            *p++ = RD_SEP_CHAR;
             memcpy(p, c[i].k, c[i].len);
             p += c[i].len;
         }
@@ -246,22 +264,21 @@ static int rd_take(rd_page *pg, const rd_cand *c, size_t n, uint64_t origin,
     if (*state == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
     memcpy(*state, head, (size_t)hl);
-    (*state)[hl] = '\0';
+    (*state)[hl] = RD_SEP_CHAR;
     memcpy(*state + hl + 1, c[room - 1].k, c[room - 1].len);
     *state_len = need;
     return KVSTORE_OK;
 }
 
 /* Keeps, of the keys an "S" state owes, those that match `prefix` and
- * still exist in this bucket, in a new NUL-separated buffer (*out, freed
+ * still exist in this bucket, in a new RD_SEP-separated buffer (*out, freed
  * by the caller; *out_len 0 when none is left). The cursor's checksum is
  * no secret, so the owed names are untrusted: without this check a forged
  * state could make the listing show names the bucket does not hold. One
  * round trip of pipelined EXISTS, which also drops keys deleted since the
  * state was written. */
-static int rd_owed_filter(rd_bucket *b, const rd_state *st,
-                          const char *prefix, size_t prefix_len, char **out,
-                          size_t *out_len)
+static int rd_owed_filter(const rd_lister *l, const rd_state *st,
+                          char **out, size_t *out_len)
 {
     const char *s = st->keys, *end = st->keys + st->keys_len;
     size_t n = 0, kept = 0;
@@ -279,7 +296,7 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
     *out = NULL;
     *out_len = 0;
     for (const char *p = s; p <= end; p++)
-        if (p == end || *p == '\0')
+        if (p == end || *p == RD_SEP_CHAR)
             n++;
     cmds = calloc(n, sizeof *cmds);
     argv = calloc(2 * n, sizeof *argv);
@@ -294,34 +311,31 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
         goto done;
     n = 0;
     for (const char *p = s; p <= end;) {
-        const char *nul = memchr(p, '\0', (size_t)(end - p));
-        size_t len = (size_t)((nul ? nul : end) - p);
-        char key[KVSTORE_KEY_MAX + 1];
+        const char *sep = memchr(p, RD_SEP, (size_t)(end - p));
+        size_t len = (size_t)((sep ? sep : end) - p);
+        size_t kl = l->key_of(l, p, len, names + n * RD_KEYBUF);
 
-        if (len >= prefix_len && memcmp(p, prefix, prefix_len) == 0 &&
-            len <= KVSTORE_KEY_MAX) {
-            memcpy(key, p, len);
-            key[len] = '\0';
+        if (kl > 0) {
             owed[n] = p;
             owed_len[n] = len;
             argv[2 * n] = "EXISTS";
             lens[2 * n] = 6;
             argv[2 * n + 1] = names + n * RD_KEYBUF;
-            lens[2 * n + 1] = rd_key(b, key, names + n * RD_KEYBUF);
+            lens[2 * n + 1] = kl;
             cmds[n] = (rd_cmd){ 2, argv + 2 * n, lens + 2 * n };
             n++;
         }
-        if (nul == NULL)
+        if (sep == NULL)
             break;
-        p = nul + 1;
+        p = sep + 1;
     }
     rc = KVSTORE_OK;
     if (n == 0)
         goto done;
-    rc = rd_acquire(b->store, &b->store->pool, &conn);
+    rc = rd_acquire(l->store, &l->store->pool, &conn);
     if (rc != KVSTORE_OK)
         goto done;
-    rc = rd_run(b->store, &conn, RD_RETRY, n, cmds, replies, &retry);
+    rc = rd_run(l->store, &conn, RD_RETRY, n, cmds, replies, &retry);
     rd_release(&conn, rc == KVSTORE_OK);
     if (rc != KVSTORE_OK)
         goto done;
@@ -329,11 +343,11 @@ static int rd_owed_filter(rd_bucket *b, const rd_state *st,
         if (replies[i]->type == REDIS_REPLY_INTEGER &&
             replies[i]->integer == 1) {
             if (kept)
-                buf[kept++] = '\0';
+                buf[kept++] = RD_SEP_CHAR;
             memcpy(buf + kept, owed[i], owed_len[i]);
             kept += owed_len[i];
         } else if (replies[i]->type != REDIS_REPLY_INTEGER) {
-            rc = rd_unexpected(b->store, "EXISTS", replies[i]);
+            rc = rd_unexpected(l->store, "EXISTS", replies[i]);
         }
         rd_reply_free(replies[i]);
     }
@@ -366,8 +380,8 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
 
     *split = false;
     for (;;) {
-        const char *nul = memchr(s + at, '\0', total - at);
-        size_t len = (nul ? (size_t)(nul - s) : total) - at;
+        const char *sep = memchr(s + at, RD_SEP, total - at);
+        size_t len = (sep ? (size_t)(sep - s) : total) - at;
 
         if (pg->keys->count == pg->limit) {
             char head[24];
@@ -380,7 +394,7 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
                 return kvstore_set_error(KVSTORE_ENOMEM,
                                          "redis: out of memory");
             memcpy(*state, head, (size_t)hl);
-            (*state)[hl] = '\0';
+            (*state)[hl] = RD_SEP_CHAR;
             memcpy(*state + hl + 1, s + at, rest);
             *state_len = (size_t)hl + 1 + rest;
             *split = true;
@@ -389,19 +403,18 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
         int rc = rd_page_add(pg, s + at, len);
         if (rc != KVSTORE_OK)
             return rc;
-        if (nul == NULL)
+        if (sep == NULL)
             return KVSTORE_OK;
         at += len + 1;
     }
 }
 
-int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
-                 size_t limit, kvstore_keys **out)
+/* One page of the walk `l` from the state string `cursor` (NULL: the
+ * start); the next state goes into the page as its cursor. */
+static int rd_walk(const rd_lister *l, const char *cursor, size_t limit,
+                   kvstore_keys **out)
 {
-    rd_bucket *b = bucket;
-    char sbuf[KVSTORE_CURSOR_STATE_MAX];
-    char pattern[2 * RD_KEYBUF + 2];
-    size_t prefix_len = strlen(prefix), pattern_len, target;
+    size_t target;
     rd_state st = { .kind = 'C' };
     rd_page *pg = NULL;
     char *state = NULL;
@@ -412,18 +425,12 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
 
     *out = NULL;
     if (cursor != NULL) {
-        size_t n = 0;
-
-        rc = kvstore_cursor_decode(cursor, b->name, sbuf, sizeof sbuf, &n);
-        if (rc == KVSTORE_OK)
-            rc = rd_state_parse(&st, sbuf, n);
+        /* The core unwrapped it: at most KVSTORE_CURSOR_STATE_MAX bytes,
+         * still untrusted. */
+        rc = rd_state_parse(&st, cursor, strlen(cursor));
         if (rc != KVSTORE_OK)
             return rc;
     }
-    pattern_len = rd_glob_escape(pattern, 0, b->prefix, b->prefix_len);
-    pattern_len = rd_glob_escape(pattern, pattern_len, prefix, prefix_len);
-    pattern[pattern_len++] = '*';
-    pattern[pattern_len] = '\0';
 
     pg = calloc(1, sizeof *pg);
     if (pg == NULL || (pg->keys = kvstore_keys_new()) == NULL) {
@@ -438,7 +445,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         char *alive = NULL;
         size_t alive_len = 0;
 
-        rc = rd_owed_filter(b, &st, prefix, prefix_len, &alive, &alive_len);
+        rc = rd_owed_filter(l, &st, &alive, &alive_len);
         if (rc == KVSTORE_OK && alive_len > 0) {
             st.keys = alive;
             st.keys_len = alive_len;
@@ -452,8 +459,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         size_t n = 0, from = 0;
         uint64_t next = 0;
 
-        rc = rd_scan(b, pg, pattern, pattern_len, prefix, prefix_len,
-                     st.cursor, st.count, &r, &next, &cands, &n);
+        rc = rd_scan(l, pg, st.cursor, st.count, &r, &next, &cands, &n);
         if (rc == KVSTORE_OK) {
             n = rd_cand_sort(cands, n);
             if (next == st.next) {
@@ -482,8 +488,7 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
         count *= scale;
         if (count > RD_COUNT_MAX)
             count = RD_COUNT_MAX;
-        rc = rd_scan(b, pg, pattern, pattern_len, prefix, prefix_len, c,
-                     count, &r, &next, &cands, &n);
+        rc = rd_scan(l, pg, c, count, &r, &next, &cands, &n);
         if (rc != KVSTORE_OK)
             break;
         if (n > room)
@@ -506,8 +511,6 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
     }
 
     if (rc == KVSTORE_OK && (split || !done)) {
-        char *enc = NULL;
-
         if (!split) {
             free(state);
             state = malloc(24);
@@ -517,12 +520,22 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
             else
                 state_len = (size_t)snprintf(state, 24, "C%" PRIu64, c);
         }
-        if (rc == KVSTORE_OK)
-            rc = kvstore_cursor_encode(&enc, b->name, state, state_len);
-        if (rc == KVSTORE_OK && kvstore_keys_set_cursor(pg->keys, enc) !=
-                                    KVSTORE_OK)
-            rc = kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-        kvstore_free(enc);
+        if (rc == KVSTORE_OK) {
+            /* The states are built as counted bytes; the page takes a
+             * string. */
+            char *z = realloc(state, state_len + 1);
+
+            if (z == NULL) {
+                rc = kvstore_set_error(KVSTORE_ENOMEM,
+                                       "redis: out of memory");
+            } else {
+                state = z;
+                state[state_len] = '\0';
+                if (kvstore_keys_set_cursor(pg->keys, state) != KVSTORE_OK)
+                    rc = kvstore_set_error(KVSTORE_ENOMEM,
+                                           "redis: out of memory");
+            }
+        }
     }
     free(state);
     if (rc != KVSTORE_OK) {
@@ -533,4 +546,106 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
     *out = pg->keys;
     free(pg);
     return KVSTORE_OK;
+}
+
+/* list_keys: Redis keys "B:" + a usable key starting with the prefix. */
+static bool rd_key_name(const rd_lister *l, const char *k, size_t len,
+                        const char **name, size_t *name_len)
+{
+    const rd_bucket *b = l->b;
+
+    if (len < b->prefix_len || memcmp(k, b->prefix, b->prefix_len) != 0)
+        return false;
+    k += b->prefix_len;
+    len -= b->prefix_len;
+    if (!rd_key_usable(k, len) || len < l->prefix_len ||
+        memcmp(k, l->prefix, l->prefix_len) != 0)
+        return false;
+    *name = k;
+    *name_len = len;
+    return true;
+}
+
+static size_t rd_key_key(const rd_lister *l, const char *name, size_t len,
+                         char *buf)
+{
+    const rd_bucket *b = l->b;
+
+    /* The parser already checked the name is a usable key. */
+    if (len < l->prefix_len || memcmp(name, l->prefix, l->prefix_len) != 0 ||
+        len > KVSTORE_KEY_MAX)
+        return 0;
+    memcpy(buf, b->prefix, b->prefix_len);
+    memcpy(buf + b->prefix_len, name, len);
+    return b->prefix_len + len;
+}
+
+int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
+                 size_t limit, kvstore_keys **out)
+{
+    rd_bucket *b = bucket;
+    rd_lister *l = calloc(1, sizeof *l);
+    int rc;
+
+    *out = NULL;
+    if (l == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    l->store = b->store;
+    l->b = b;
+    l->prefix = prefix;
+    l->prefix_len = strlen(prefix);
+    l->name_of = rd_key_name;
+    l->key_of = rd_key_key;
+    l->pattern_len = rd_glob_escape(l->pattern, 0, b->prefix, b->prefix_len);
+    l->pattern_len = rd_glob_escape(l->pattern, l->pattern_len, prefix,
+                                    l->prefix_len);
+    l->pattern[l->pattern_len++] = '*';
+    l->pattern[l->pattern_len] = '\0';
+    rc = rd_walk(l, cursor, limit, out);
+    free(l);
+    return rc;
+}
+
+/* bucket_list: the markers, Redis keys "B:" whose B is a valid bucket
+ * name (so "a:b:", a key "b:" of bucket "a", is not one). */
+static bool rd_marker_name(const rd_lister *l, const char *k, size_t len,
+                           const char **name, size_t *name_len)
+{
+    (void)l;
+    if (len < 2 || k[len - 1] != ':' || !rd_bucket_name_ok(k, len - 1))
+        return false;
+    *name = k;
+    *name_len = len - 1;
+    return true;
+}
+
+static size_t rd_marker_key(const rd_lister *l, const char *name, size_t len,
+                            char *buf)
+{
+    (void)l;
+    if (!rd_bucket_name_ok(name, len))
+        return 0;
+    memcpy(buf, name, len);
+    buf[len] = ':';
+    return len + 1;
+}
+
+int rd_bucket_list(void *store, const char *cursor, size_t limit,
+                   kvstore_keys **out)
+{
+    rd_lister *l = calloc(1, sizeof *l);
+    int rc;
+
+    *out = NULL;
+    if (l == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    l->store = store;
+    l->name_of = rd_marker_name;
+    l->key_of = rd_marker_key;
+    /* Every key ending in ':'; rd_marker_name keeps the markers. */
+    memcpy(l->pattern, "*:", 3);
+    l->pattern_len = 2;
+    rc = rd_walk(l, cursor, limit, out);
+    free(l);
+    return rc;
 }

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rd.h"
+#include "redis.h"
 
 static void rd_link(const redisReadTask *task, redisReply *r)
 {

@@ -1,333 +1,146 @@
 /*
- * Redis backend: opening stores (URI parsing, first connection) and
- * buckets (the marker key).
+ * Redis backend: get, set, delete, exists on "B:K".
  *
- *   redis://[user[:password]@]host[:port][/db]
- *   redis+unix://[user[:password]@]/path/to/redis.sock[?db=N]
- *   options: timeout_ms (1..600000, default 5000), pool (1..256, default 4)
+ * Reads are retried once on a fresh connection when a pooled one was
+ * dead (RD_RETRY); writes never are (RD_ONCE, see conn.c).
  *
  * SPDX-License-Identifier: MIT
  */
-#include <limits.h>
+#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 
-#include "rd.h"
+#include "redis.h"
 
-static void rd_config_free(rd_config *c)
+int rd_value_check(size_t len)
 {
-    free(c->host);
-    free(c->path);
-    free(c->user);
-    if (c->password) {
-        /* Do not leave the secret in freed heap memory. */
-        volatile char *p = c->password;
-        while (*p)
-            *p++ = 0;
-        free(c->password);
-    }
-    free(c->label);
-    memset(c, 0, sizeof *c);
-}
-
-/* Parses a canonical decimal in [0, max]: no sign, no leading zeros. */
-static bool rd_parse_dec(const char *s, long max, long *out)
-{
-    long v = 0;
-
-    if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > (max - (*s - '0')) / 10)
-            return false;
-        v = v * 10 + (*s - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* "host", "host:port", "[v6]", "[v6]:port"; "" means 127.0.0.1. */
-static int rd_parse_host(rd_config *c, const char *hosts)
-{
-    const char *h = hosts, *end, *port = NULL;
-    long p = 6379;
-
-    if (strchr(hosts, ',') != NULL)
-        return kvstore_set_error(KVSTORE_EINVAL, "redis: %s names several "
-                                 "hosts; the redis backend connects to one",
-                                 c->label);
-    if (*h == '[') {
-        end = strchr(h, ']');
-        if (end == NULL || (end[1] != '\0' && end[1] != ':'))
-            return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed IPv6 "
-                                     "host in %s", c->label);
-        if (end[1] == ':')
-            port = end + 2;
-        h++;
-    } else {
-        end = strchr(h, ':');
-        if (end != NULL)
-            port = end + 1;
-        else
-            end = h + strlen(h);
-    }
-    if (port != NULL && (!rd_parse_dec(port, 65535, &p) || p == 0))
-        return kvstore_set_error(KVSTORE_EINVAL, "redis: bad port in %s",
-                                 c->label);
-    c->host = end == h ? strdup("127.0.0.1") : strndup(h, (size_t)(end - h));
-    if (c->host == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-    c->port = (int)p;
+    if (len > RD_VALUE_MAX)
+        return kvstore_set_error(KVSTORE_ETOOBIG, "redis: a value of %zu "
+                                 "bytes exceeds the redis backend's limit of "
+                                 RD_VALUE_MAX_TEXT " (Redis' default "
+                                 "proto-max-bulk-len)", len);
     return KVSTORE_OK;
 }
 
-static int rd_parse_uri(rd_config *c, const kvstore_uri *uri)
+int rd_get(void *bucket, const char *key, void **value, size_t *len)
 {
-    const char *hosts = kvstore_uri_hosts(uri);
-    const char *path = kvstore_uri_path(uri);
-    const char *user = kvstore_uri_user(uri);
-    const char *password = kvstore_uri_password(uri);
-    int64_t v;
-    int rc;
-
-    c->label = strdup(kvstore_uri_redacted(uri));
-    if (c->label == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-    c->unix_socket = strcmp(kvstore_uri_scheme(uri), "redis+unix") == 0;
-    if (hosts == NULL)
-        return kvstore_set_error(KVSTORE_EINVAL, "redis: %s has no '//' "
-                                 "authority (expected %s)", c->label,
-                                 c->unix_socket ? "redis+unix:///path/sock"
-                                                : "redis://host[:port]");
-
-    rc = kvstore_uri_param_int(uri, "timeout_ms", 1, 600000,
-                               RD_DEFAULT_TIMEOUT_MS, &v);
-    if (rc != KVSTORE_OK)
-        return rc;
-    c->timeout_ms = (int)v;
-    /* The pool size is read by the caller (it belongs to the store). */
-
-    if (user != NULL && password == NULL)
-        return kvstore_set_error(KVSTORE_EINVAL, "redis: %s gives a user "
-                                 "without a password; use user:password@ "
-                                 "for an ACL user or :password@ for the "
-                                 "default user", c->label);
-    if (password != NULL) {
-        c->password = strdup(password);
-        if (user != NULL && *user != '\0')
-            c->user = strdup(user);
-        if (c->password == NULL || (user && *user && c->user == NULL))
-            return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-    }
-
-    if (c->unix_socket) {
-        if (*hosts != '\0')
-            return kvstore_set_error(KVSTORE_EINVAL, "redis: %s: a unix "
-                                     "socket URI has no host (expected "
-                                     "redis+unix:///path/sock)", c->label);
-        if (path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-            return kvstore_set_error(KVSTORE_EINVAL, "redis: %s: the socket "
-                                     "path must be absolute and shorter "
-                                     "than %zu bytes", c->label,
-                                     sizeof(((struct sockaddr_un *)0)->sun_path));
-        c->path = strdup(path);
-        if (c->path == NULL)
-            return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-        rc = kvstore_uri_param_int(uri, "db", 0, INT_MAX, 0, &v);
-        if (rc != KVSTORE_OK)
-            return rc;
-        c->db = (long)v;
-        return KVSTORE_OK;
-    }
-
-    rc = rd_parse_host(c, hosts);
-    if (rc != KVSTORE_OK)
-        return rc;
-    if (path[0] == '\0' || strcmp(path, "/") == 0)
-        c->db = 0;
-    else if (path[0] != '/' || !rd_parse_dec(path + 1, INT_MAX, &c->db))
-        return kvstore_set_error(KVSTORE_EINVAL, "redis: %s: the path must "
-                                 "be a database number (/0, /1, ...)",
-                                 c->label);
-    return KVSTORE_OK;
-}
-
-/* A PING on the first connection, so that a server that wants a password
- * we did not give fails the open (KVSTORE_EACCESS) rather than the first
- * call. */
-static int rd_ping(rd_store *s)
-{
-    const char *argv[1] = { "PING" };
-    size_t lens[1] = { 4 };
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[2] = { "GET", k };
+    size_t lens[2] = { 3, rd_key(b, key, k) };
     redisReply *r = NULL;
-    int rc = rd_call(s, RD_RETRY, 1, argv, lens, &r);
+    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
 
-    if (rc == KVSTORE_OK)
-        rd_reply_free(r);
+    *value = NULL;
+    *len = 0;
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_NIL) {
+        rc = KVSTORE_NOTFOUND;
+    } else if (r->type == REDIS_REPLY_STRING) {
+        /* Already kvstore_malloc memory with a NUL after it (reply.c),
+         * so even "" is a non-NULL value. */
+        *len = r->len;
+        *value = rd_reply_take(r);
+    } else {
+        rc = rd_unexpected(b->store, "GET", r);
+    }
+    rd_reply_free(r);
     return rc;
 }
 
-int rd_store_open(void **out, const kvstore_uri *uri)
+int rd_set(void *bucket, const char *key, const void *value, size_t len)
 {
-    rd_store *s = calloc(1, sizeof *s);
-    int64_t pool;
-    int rc;
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[3] = { "SET", k, value };
+    size_t lens[3] = { 3, rd_key(b, key, k), len };
+    int rc = rd_value_check(len);
 
-    *out = NULL;
-    if (s == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-    rc = rd_parse_uri(&s->cfg, uri);
-    if (rc == KVSTORE_OK)
-        rc = kvstore_uri_param_int(uri, "pool", 1, RD_POOL_MAX,
-                                   RD_DEFAULT_POOL, &pool);
-    if (rc != KVSTORE_OK) {
-        rd_config_free(&s->cfg);
-        free(s);
+    if (rc != KVSTORE_OK)
         return rc;
-    }
-    rc = rd_pool_init(&s->pool, (size_t)pool);
-    if (rc == KVSTORE_OK) {
-        rc = rd_pool_init(&s->pins, RD_PINS_MAX);
-        if (rc != KVSTORE_OK)
-            rd_pool_destroy(&s->pool);
-    }
-    if (rc == KVSTORE_OK) {
-        rc = rd_ping(s);
-        if (rc != KVSTORE_OK) {
-            rd_pool_destroy(&s->pins);
-            rd_pool_destroy(&s->pool);
-        }
-    }
-    if (rc != KVSTORE_OK) {
-        rd_config_free(&s->cfg);
-        free(s);
-        return rc;
-    }
-    *out = s;
-    return KVSTORE_OK;
+    /* A write is never sent twice (RD_ONCE): SET is idempotent alone, but
+     * replaying it could overwrite another client's later write. If it
+     * went out and no reply came, it is KVSTORE_EUNCERTAIN. */
+    return rd_call_expect(b->store, RD_ONCE, 3, argv, lens,
+                          REDIS_REPLY_STATUS);
 }
 
-void rd_store_close(void *store)
+int rd_del(void *bucket, const char *key)
 {
-    rd_store *s = store;
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[2] = { "DEL", k };
+    size_t lens[2] = { 3, rd_key(b, key, k) };
 
-    if (s == NULL)
-        return;
-    rd_pool_destroy(&s->pins);
-    rd_pool_destroy(&s->pool);
-    rd_config_free(&s->cfg);
-    free(s);
+    return rd_call_expect(b->store, RD_ONCE, 2, argv, lens,
+                          REDIS_REPLY_INTEGER);
 }
 
-size_t rd_key(const rd_bucket *b, const char *key, char *buf)
+int rd_exists(void *bucket, const char *key, bool *exists)
 {
-    size_t klen = strlen(key);
-
-    memcpy(buf, b->prefix, b->prefix_len);
-    memcpy(buf + b->prefix_len, key, klen + 1);
-    return b->prefix_len + klen;
-}
-
-/* Without a marker, a bucket exists while it has keys: look for one. The
- * walk is over the whole database (SCAN cannot do better), which only
- * happens for ?create=false stores opening an unmarked bucket. */
-static int rd_bucket_has_keys(rd_bucket *b, bool *found)
-{
-    char pattern[2 * sizeof b->prefix + 2];
-    char cursor[24] = "0";
-    size_t plen = rd_glob_escape(pattern, 0, b->prefix, b->prefix_len);
-    const char *argv[6] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
-                            "1000" };
-    size_t lens[6] = { 4, 1, 5, 0, 5, 4 };
-
-    pattern[plen++] = '*';
-    pattern[plen] = '\0';
-    lens[3] = plen;
-    *found = false;
-    do {
-        redisReply *r = NULL;
-        int rc;
-
-        lens[1] = strlen(cursor);
-        rc = rd_call(b->store, RD_RETRY, 6, argv, lens, &r);
-        if (rc != KVSTORE_OK)
-            return rc;
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-            r->element[0]->type != REDIS_REPLY_STRING ||
-            r->element[0]->len >= sizeof cursor ||
-            r->element[1]->type != REDIS_REPLY_ARRAY) {
-            rc = rd_unexpected(b->store, "SCAN", r);
-            rd_reply_free(r);
-            return rc;
-        }
-        memcpy(cursor, r->element[0]->str, (size_t)r->element[0]->len);
-        cursor[r->element[0]->len] = '\0';
-        for (size_t i = 0; i < r->element[1]->elements; i++) {
-            const redisReply *k = r->element[1]->element[i];
-            if (k->type == REDIS_REPLY_STRING &&
-                (size_t)k->len > b->prefix_len &&
-                memcmp(k->str, b->prefix, b->prefix_len) == 0)
-                *found = true;
-        }
-        rd_reply_free(r);
-    } while (!*found && strcmp(cursor, "0") != 0);
-    return KVSTORE_OK;
-}
-
-int rd_bucket_open(void **out, void *store, const char *name, bool create)
-{
-    rd_store *s = store;
-    rd_bucket *b = calloc(1, sizeof *b);
-    size_t nlen = strlen(name);
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[2] = { "EXISTS", k };
+    size_t lens[2] = { 6, rd_key(b, key, k) };
     redisReply *r = NULL;
-    int rc;
+    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
 
-    *out = NULL;
-    if (b == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-    b->store = s;
-    memcpy(b->name, name, nlen + 1);
-    memcpy(b->prefix, name, nlen);
-    b->prefix[nlen] = ':';
-    b->prefix[nlen + 1] = '\0';
-    b->prefix_len = nlen + 1;
-
-    if (create) {
-        /* NX: opening an existing bucket writes nothing. */
-        const char *argv[4] = { "SET", b->prefix, RD_MARKER_VALUE, "NX" };
-        size_t lens[4] = { 3, b->prefix_len, strlen(RD_MARKER_VALUE), 2 };
-
-        rc = rd_call(s, RD_RETRY, 4, argv, lens, &r);
-    } else {
-        const char *argv[2] = { "EXISTS", b->prefix };
-        size_t lens[2] = { 6, b->prefix_len };
-
-        rc = rd_call(s, RD_RETRY, 2, argv, lens, &r);
-        if (rc == KVSTORE_OK && r->type != REDIS_REPLY_INTEGER)
-            rc = rd_unexpected(s, "EXISTS", r);
-        if (rc == KVSTORE_OK && r->integer == 0) {
-            bool found = false;
-
-            rc = rd_bucket_has_keys(b, &found);
-            if (rc == KVSTORE_OK && !found)
-                rc = kvstore_set_error(KVSTORE_ENOSTORE, "redis: bucket "
-                                       "'%s' does not exist on %s", name,
-                                       s->cfg.label);
-        }
-    }
-    if (r)
-        rd_reply_free(r);
-    if (rc != KVSTORE_OK) {
-        free(b);
+    *exists = false;
+    if (rc != KVSTORE_OK)
         return rc;
-    }
-    *out = b;
-    return KVSTORE_OK;
+    if (r->type == REDIS_REPLY_INTEGER)
+        *exists = r->integer > 0;
+    else
+        rc = rd_unexpected(b->store, "EXISTS", r);
+    rd_reply_free(r);
+    return rc;
 }
 
-void rd_bucket_close(void *bucket)
+int rd_set_ttl(void *bucket, const char *key, const void *value, size_t len,
+               uint64_t ttl_ms)
 {
-    free(bucket);
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF], ms[24];
+    const char *argv[5] = { "SET", k, value, "PX", ms };
+    size_t lens[5] = { 3, rd_key(b, key, k), len, 2, 0 };
+    int rc = rd_value_check(len);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* Redis refuses an expiry whose deadline overflows its clock
+     * (milliseconds in a long long); refuse it first, with a message. */
+    if (ttl_ms > RD_TTL_MAX)
+        return kvstore_set_error(KVSTORE_EINVAL, "redis: a TTL of %" PRIu64
+                                 " ms is beyond what Redis can hold (at most "
+                                 "%" PRIu64 " ms)", ttl_ms,
+                                 (uint64_t)RD_TTL_MAX);
+    lens[4] = (size_t)snprintf(ms, sizeof ms, "%" PRIu64, ttl_ms);
+    /* Value and expiry in one command, so no reader sees one without the
+     * other; a write, so sent at most once. */
+    return rd_call_expect(b->store, RD_ONCE, 5, argv, lens,
+                          REDIS_REPLY_STATUS);
+}
+
+int rd_ttl(void *bucket, const char *key, int64_t *ms_left)
+{
+    rd_bucket *b = bucket;
+    char k[RD_KEYBUF];
+    const char *argv[2] = { "PTTL", k };
+    size_t lens[2] = { 4, rd_key(b, key, k) };
+    redisReply *r = NULL;
+    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
+
+    *ms_left = -1;
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* PTTL: -2 for a missing (or expired) key, -1 for no expiry. */
+    if (r->type != REDIS_REPLY_INTEGER || r->integer < -2)
+        rc = rd_unexpected(b->store, "PTTL", r);
+    else if (r->integer == -2)
+        rc = KVSTORE_NOTFOUND;
+    else
+        *ms_left = r->integer;
+    rd_reply_free(r);
+    return rc;
 }

@@ -7,9 +7,12 @@
  * reads it. Notifications carry no value, so for a set the thread reads
  * the key through the pool and hands the callback the value read after
  * the event (a later write may already show; if the key is already gone
- * the value is NULL, and its delete follows). Notifications must be on:
- * watch_start turns on the missing flags with CONFIG SET, or fails with
- * KVSTORE_ENOTSUP saying what to configure. When the subscription breaks
+ * the value is NULL, and its delete follows). Notifications must be on,
+ * and the server is often shared, so its configuration is not ours to
+ * change unasked: watch_start reads notify-keyspace-events and, if K, g or
+ * $ is missing, fails with KVSTORE_ENOTSUP naming the setting, unless the
+ * URI says ?watch_config=auto, which turns the missing flags on with
+ * CONFIG SET (for every client of the server). When the subscription breaks
  * the thread reconnects with backoff; events in between are lost, as
  * Redis Pub/Sub does not keep them.
  *
@@ -24,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rd.h"
+#include "redis.h"
 
 #define RD_NOTIFY_NEEDED "Kg$"   /* keyspace channel, generic, string */
 #define RD_NOTIFY_ADDED "Kg$xe"  /* what we turn on: also expiry, eviction */
@@ -109,6 +112,24 @@ static int rd_notify_ensure(rd_store *s)
     rd_reply_free(r);
     if (rd_flags_have(flags, RD_NOTIFY_NEEDED))
         return KVSTORE_OK;
+    if (!s->cfg.watch_config_auto) {
+        char shown[64];
+
+        /* The server's own setting, shown without control bytes. */
+        for (size_t i = 0; i <= n; i++)
+            shown[i] = (i < n && ((unsigned char)flags[i] < 0x20 ||
+                                  flags[i] == 0x7F)) ? '?' : flags[i];
+        return kvstore_set_error(KVSTORE_ENOTSUP, "redis: watching needs "
+                                 "keyspace notifications, and %s has "
+                                 "notify-keyspace-events '%s', without all "
+                                 "of K, g and $: enable them on the server "
+                                 "(CONFIG SET notify-keyspace-events "
+                                 RD_NOTIFY_ADDED ", or "
+                                 "'notify-keyspace-events " RD_NOTIFY_ADDED
+                                 "' in redis.conf), or add "
+                                 "?watch_config=auto to the URI to let "
+                                 "kvstore set it", s->cfg.label, shown);
+    }
 
     for (const char *f = RD_NOTIFY_ADDED; *f; f++) {
         char one[2] = { *f, '\0' };

@@ -1,8 +1,9 @@
 /*
  * Redis backend: authentication (requirepass and ACL users), and the
  * rule that no password ever appears in an error message. Also checks
- * that watching without CONFIG permission is KVSTORE_ENOTSUP saying what
- * to configure.
+ * that watch never changes the server's notify-keyspace-events unless the
+ * URI says ?watch_config=auto, and that without the setting (or without
+ * CONFIG permission to read it) watching is KVSTORE_ENOTSUP naming it.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -154,20 +155,32 @@ static void on_event(void *p, kvstore_event e, const char *key,
     (void)len;
 }
 
+/* The server's notify-keyspace-events, read as alice. */
+static void notify_flags(char *out, size_t cap)
+{
+    const char *get[] = { "--user", "alice", "--pass", "alice-pw",
+                          "--no-auth-warning", "CONFIG", "GET",
+                          "notify-keyspace-events", NULL };
+
+    assert_int_equal(rs_cli(&srv, out, cap, get), 0);
+}
+
 static void test_watch_needs_config(void **state)
 {
     (void)state;
     kvstore_store *s = NULL;
     kvstore_bucket *b = NULL;
     kvstore_watch *w = NULL;
-    char out[64];
+    char out[128];
     const char *reset[] = { "--user", "alice", "--pass", "alice-pw",
                             "--no-auth-warning", "CONFIG", "SET",
                             "notify-keyspace-events", "", NULL };
 
     assert_int_equal(rs_cli(&srv, out, sizeof out, reset), 0);
-    assert_int_equal(open_fmt(&s, "redis://bob:ARG@127.0.0.1:PORT",
-                              "bob-pw"), KVSTORE_OK);
+
+    /* Without CONFIG permission the setting cannot even be read. */
+    assert_int_equal(open_fmt(&s, "redis://bob:ARG@127.0.0.1:PORT"
+                              "?watch_config=auto", "bob-pw"), KVSTORE_OK);
     assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
     assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
                      KVSTORE_ENOTSUP);
@@ -177,15 +190,48 @@ static void test_watch_needs_config(void **state)
     kvstore_bucket_close(b);
     kvstore_close(s);
 
-    /* A user allowed to CONFIG SET turns notifications on by itself. */
+    /* Allowed to change it, but not asked to: the server is left alone
+     * and the message says what to enable, and how to opt in. */
     assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT",
                               "alice-pw"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
+    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
+                     KVSTORE_ENOTSUP);
+    assert_null(w);
+    assert_non_null(strstr(kvstore_errmsg(), "notify-keyspace-events"));
+    assert_non_null(strstr(kvstore_errmsg(), "watch_config=auto"));
+    assert_null(strstr(kvstore_errmsg(), "alice-pw"));
+    notify_flags(out, sizeof out);
+    assert_string_equal(out, "notify-keyspace-events\n");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+
+    /* Opted in: the backend turns the missing flags on by itself. */
+    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT"
+                              "?watch_config=auto", "alice-pw"), KVSTORE_OK);
     assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
     assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
                      KVSTORE_OK);
     kvstore_watch_stop(w);
     kvstore_bucket_close(b);
     kvstore_close(s);
+    notify_flags(out, sizeof out);
+    assert_non_null(strchr(out + strlen("notify-keyspace-events\n"), 'K'));
+
+    /* Once the server has it, checking is enough. */
+    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT"
+                              "?watch_config=check", "alice-pw"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
+    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
+                     KVSTORE_OK);
+    kvstore_watch_stop(w);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+
+    /* Any other value is refused at open. */
+    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT"
+                              "?watch_config=yes", "alice-pw"),
+                     KVSTORE_EINVAL);
 }
 
 static int group_setup(void **state)

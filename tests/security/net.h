@@ -3,7 +3,10 @@
  * (test_redis.c, test_nats.c), each run against a real server started by
  * that module's test harness:
  *  - forged cursors: a real cursor of bucket "theirs" re-wrapped for
- *    bucket "mine" (the envelope's checksum is public) must give EINVAL
+ *    bucket "mine" (the envelope's checksum is public: version 1 tables
+ *    wrap their states with kvstore_cursor_encode, "c1"; for version 2
+ *    tables the core does, "c2", bound to backend, store and bucket, and
+ *    a test names that binding with net_bind) must give EINVAL
  *    or pages whose keys are keys of "mine", or names the caller itself
  *    put in the state it forged, never a key only "theirs" holds;
  *  - limits: a value length of SIZE_MAX with a 16-byte buffer is ETOOBIG
@@ -38,7 +41,108 @@ static inline void net_fill(kvstore_bucket *b, const char *tag)
     }
 }
 
-/* True if `key` is one of the NUL-separated names in the state bytes. */
+/* The binding of version 2 cursors: backend name and store identity
+ * (src/store.c store_identity: scheme ":" ["//" hosts] path, no
+ * credentials, no parameters). NULL backend: version 1 envelopes. */
+typedef struct net_binding {
+    char backend[64];
+    char id[256];
+} net_binding;
+
+static inline net_binding *net_bound(void)
+{
+    static net_binding b;
+    return &b;
+}
+
+/* Makes the helpers below speak the version 2 envelope of `backend` and
+ * store identity `id`; NULL goes back to version 1. */
+static inline void net_bind(const char *backend, const char *id)
+{
+    net_binding *b = net_bound();
+
+    snprintf(b->backend, sizeof b->backend, "%s", backend ? backend : "");
+    snprintf(b->id, sizeof b->id, "%s", id ? id : "");
+}
+
+static inline uint64_t net_fnv(uint64_t h, const void *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        h ^= ((const unsigned char *)p)[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* The "c2" checksum of src/cursor.c, written again from its comment:
+ * FNV-1a 64 over backend, store identity and bucket (each with its NUL),
+ * then the state. */
+static inline uint64_t net_c2_sum(const char *bucket, const void *state,
+                                  size_t len)
+{
+    const net_binding *b = net_bound();
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    h = net_fnv(h, b->backend, strlen(b->backend) + 1);
+    h = net_fnv(h, b->id, strlen(b->id) + 1);
+    h = net_fnv(h, bucket, strlen(bucket) + 1);
+    return net_fnv(h, state, len);
+}
+
+/* Wraps `len` bytes of state for `bucket` in the envelope of the bound
+ * table version; malloc'd. */
+static inline char *net_wrap(const char *bucket, const void *state,
+                             size_t len)
+{
+    char *out = NULL;
+
+    if (net_bound()->backend[0] == '\0') {
+        assert_int_equal(kvstore_cursor_encode(&out, bucket, state, len),
+                         KVSTORE_OK);
+        char *copy = strdup(out);
+        kvstore_free(out);
+        return copy;
+    }
+    out = malloc(2 + 2 * len + 1 + 16 + 1);
+    assert_non_null(out);
+    char *p = out + sprintf(out, "c2");
+    for (size_t i = 0; i < len; i++)
+        p += sprintf(p, "%02x", ((const unsigned char *)state)[i]);
+    sprintf(p, ".%016llx",
+            (unsigned long long)net_c2_sum(bucket, state, len));
+    return out;
+}
+
+/* Unwraps a cursor of `bucket` made by net_wrap or the library. */
+static inline int net_unwrap(const char *cursor, const char *bucket,
+                             unsigned char *buf, size_t cap, size_t *len)
+{
+    size_t clen = strlen(cursor), n;
+    unsigned long long sum = 0;
+
+    if (net_bound()->backend[0] == '\0')
+        return kvstore_cursor_decode(cursor, bucket, buf, cap, len);
+    if (clen < 2 + 1 + 16 || strncmp(cursor, "c2", 2) != 0 ||
+        (clen - 2 - 1 - 16) % 2 != 0 || cursor[clen - 17] != '.')
+        return KVSTORE_EINVAL;
+    n = (clen - 2 - 1 - 16) / 2;
+    if (n > cap)
+        return KVSTORE_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned int byte;
+        if (sscanf(cursor + 2 + 2 * i, "%2x", &byte) != 1)
+            return KVSTORE_EINVAL;
+        buf[i] = (unsigned char)byte;
+    }
+    if (sscanf(cursor + clen - 16, "%16llx", &sum) != 1 ||
+        sum != net_c2_sum(bucket, buf, n))
+        return KVSTORE_EINVAL;
+    *len = n;
+    return KVSTORE_OK;
+}
+
+/* True if `key` is one of the names in the state bytes, separated by NUL
+ * (version 1 redis), 0xFF (version 2 redis: never in UTF-8) or ' '. */
 static inline bool net_in_state(const unsigned char *st, size_t len,
                                 const char *key)
 {
@@ -46,9 +150,10 @@ static inline bool net_in_state(const unsigned char *st, size_t len,
 
     for (size_t at = 0; at + kl <= len; at++)
         if (memcmp(st + at, key, kl) == 0 &&
-            (at == 0 || st[at - 1] == '\0' || st[at - 1] == ' ' ||
+            (at == 0 || st[at - 1] == '\0' || st[at - 1] == 0xFF ||
+             st[at - 1] == ' ' ||
              at == 1 + 32 /* nats: 'W' + token + last key */) &&
-            (at + kl == len || st[at + kl] == '\0'))
+            (at + kl == len || st[at + kl] == '\0' || st[at + kl] == 0xFF))
             return true;
     return false;
 }
@@ -67,8 +172,8 @@ static inline int net_walk(kvstore_bucket *b, const char *bucket,
     int total = 0;
 
     if (cursor)
-        assert_int_equal(kvstore_cursor_decode(cursor, bucket, st, sizeof st,
-                                               &st_len), KVSTORE_OK);
+        assert_int_equal(net_unwrap(cursor, bucket, st, sizeof st, &st_len),
+                         KVSTORE_OK);
     for (int page_no = 0; page_no < 200; page_no++) {
         kvstore_keys *page = NULL;
         int rc = kvstore_list_keys(b, prefix, cur, 7, &page);
@@ -115,27 +220,10 @@ static inline char *net_rewrap(const char *cursor, const char *from,
 {
     unsigned char state[KVSTORE_CURSOR_STATE_MAX];
     size_t len = 0;
-    char *out = NULL;
 
-    assert_int_equal(kvstore_cursor_decode(cursor, from, state, sizeof state,
-                                           &len), KVSTORE_OK);
-    assert_int_equal(kvstore_cursor_encode(&out, to, state, len), KVSTORE_OK);
-    char *copy = strdup(out);
-    kvstore_free(out);
-    return copy;
-}
-
-/* A state of the caller's choosing, wrapped for `bucket`. */
-static inline char *net_wrap(const char *bucket, const void *state,
-                             size_t len)
-{
-    char *out = NULL;
-
-    assert_int_equal(kvstore_cursor_encode(&out, bucket, state, len),
+    assert_int_equal(net_unwrap(cursor, from, state, sizeof state, &len),
                      KVSTORE_OK);
-    char *copy = strdup(out);
-    kvstore_free(out);
-    return copy;
+    return net_wrap(to, state, len);
 }
 
 /* Their live walk replayed in my bucket: my keys, or names the forged

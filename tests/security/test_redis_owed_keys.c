@@ -31,6 +31,7 @@ static void forged_owed_keys_not_listed(void **state)
     char uri[128];
     (void)state;
     snprintf(uri, sizeof uri, "redis://127.0.0.1:%d", srv.port);
+    net_bind("redis", uri); /* no credentials, no parameters: the id */
     kvstore_store *s = open_uri(uri);
     kvstore_bucket *mine = open_bucket(s, "mine");
     kvstore_bucket *theirs = open_bucket(s, "theirs");
@@ -38,7 +39,7 @@ static void forged_owed_keys_not_listed(void **state)
     set_str(mine, "mine/00", "m");
     set_str(theirs, "theirs/07", "t");
     /* What a split batch of "theirs" owes, wrapped for "mine". */
-    char *c = net_wrap("mine", "S0\0theirs/07", 12);
+    char *c = net_wrap("mine", "S0\xfftheirs/07", 12);
     kvstore_keys *page = NULL;
     char phantom[64] = "";
     int rc = kvstore_list_keys(mine, NULL, c, 10, &page);
@@ -57,7 +58,9 @@ static void forged_owed_keys_not_listed(void **state)
     kvstore_close(s);
     /* Asserted after cleaning up, so the expected failure is not also a
      * leak (valgrind's exit code would make it an error). */
-    assert_true(rc == KVSTORE_OK || rc == KVSTORE_EINVAL);
+    /* The state is well-formed and correctly wrapped, so it reaches the
+     * backend's filter: anything but OK means this test checks nothing. */
+    assert_int_equal(rc, KVSTORE_OK);
     if (phantom[0])
         fail_msg("'%s' listed in 'mine', which does not hold it", phantom);
 }

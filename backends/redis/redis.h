@@ -6,10 +6,15 @@
  * Everything here is internal to the module (hidden visibility); the
  * module is written only against <kvstore/backend.h> and hiredis 0.14.
  *
+ * Files, by role as in every backend: backend.c (the tables), bucket.c
+ * (opening stores and buckets), store.c (single keys), list.c (+ cursor.c,
+ * its state parser, and glob.c, SCAN patterns), batch.c, atomics.c,
+ * watch.c; conn.c and reply.c are the connection pool and hiredis glue.
+ *
  * SPDX-License-Identifier: MIT
  */
-#ifndef KVSTORE_REDIS_RD_H
-#define KVSTORE_REDIS_RD_H
+#ifndef KVSTORE_REDIS_REDIS_H
+#define KVSTORE_REDIS_REDIS_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -45,6 +50,8 @@ typedef struct rd_config {
     char *password;  /* NULL for no AUTH; wiped before it is freed */
     long db;
     int timeout_ms;  /* connect timeout and per-command socket timeout */
+    bool watch_config_auto; /* ?watch_config=auto: watch may CONFIG SET
+                               notify-keyspace-events */
     char *label;     /* the redacted URI: the only form used in messages */
 } rd_config;
 
@@ -89,12 +96,13 @@ typedef struct rd_bucket {
 
 /* Flags for rd_call(). */
 enum {
-    /* Safe to send twice (reads, SET, DEL, MSET): retried once on a fresh
+    /* Reads (GET, EXISTS, MGET, SCAN, ...): retried once on a fresh
      * connection when a pooled one turns out to be dead. */
     RD_RETRY = 1 << 0,
-    /* Must never be sent twice (INCRBY, the CAS script): a pooled
-     * connection is checked before use, and a failure after sending is
-     * KVSTORE_EUNCERTAIN. */
+    /* Every write (SET, DEL, MSET, multi-key DEL, INCRBY, the CAS EXEC):
+     * never sent twice, as the contract wants. A pooled connection is
+     * checked before use, and a failure after any byte was sent is
+     * KVSTORE_EUNCERTAIN (before: KVSTORE_EUNAVAILABLE). */
     RD_ONCE = 1 << 1,
     /* Return error replies to the caller instead of mapping them. */
     RD_RAW_ERRORS = 1 << 2,
@@ -159,21 +167,33 @@ void rd_reply_free(void *reply);
  * memory, the caller's to kvstore_free) and leaves the reply without. */
 void *rd_reply_take(redisReply *r);
 
-/* ---- store.c ---- */
+/* ---- bucket.c: opening stores (URI, first connection) and buckets ---- */
 int rd_store_open(void **out, const kvstore_uri *uri);
 void rd_store_close(void *store);
 int rd_bucket_open(void **out, void *store, const char *name, bool create);
 void rd_bucket_close(void *bucket);
+/* Deletes every "B:*" key (SCAN, DEL per batch), then the marker. */
+int rd_bucket_remove(void *store, const char *name);
+int rd_bucket_info(void *store, const char *name, kvstore_bucket_stat *info);
 
 /* Writes "B:" + key into buf (RD_KEYBUF bytes); returns the length. */
 size_t rd_key(const rd_bucket *b, const char *key, char *buf);
 
-/* ---- kv.c ---- */
+/* ---- store.c: single-key reads and writes ---- */
 int rd_get(void *bucket, const char *key, void **value, size_t *len);
 int rd_set(void *bucket, const char *key, const void *value, size_t len);
 int rd_del(void *bucket, const char *key);
 int rd_exists(void *bucket, const char *key, bool *exists);
 int rd_value_check(size_t len);
+/* SET ... PX ttl_ms: the value and its expiry in one write. A later SET
+ * (set, set_many, cas_swap) clears the expiry; INCRBY keeps it. */
+int rd_set_ttl(void *bucket, const char *key, const void *value, size_t len,
+               uint64_t ttl_ms);
+/* PTTL. */
+int rd_ttl(void *bucket, const char *key, int64_t *ms_left);
+/* Redis keeps an expiry as an absolute time in milliseconds (long long):
+ * 2^62 ms (146 million years) leaves room for any clock. */
+#define RD_TTL_MAX ((uint64_t)1 << 62)
 
 /* ---- batch.c ---- */
 int rd_get_many(void *bucket, const char *const *keys, size_t n,
@@ -198,35 +218,45 @@ size_t rd_glob_escape(char *dst, size_t at, const char *s, size_t len);
 /* A key the contract accepts: 1..KVSTORE_KEY_MAX bytes of UTF-8, no NUL.
  * Keys written by other Redis clients may be anything else. */
 bool rd_key_usable(const char *k, size_t len);
+/* A bucket name the contract accepts ([A-Za-z0-9_-], 1..64 bytes), checked
+ * without setting an error (for names read from the server). */
+bool rd_bucket_name_ok(const char *s, size_t len);
 
 /* ---- cursor.c: the list cursor's state (forms documented in list.c) ---- */
 /* SCAN COUNT never exceeds this (an "R" state's count is 1..this). */
 #define RD_COUNT_MAX 10000
+/* Separates the header and the keys of "S" and "R" states: 0xFF never
+ * occurs in UTF-8, so never in a usable key, and a state stays a string
+ * (no NUL) as table version 2 requires. */
+#define RD_SEP 0xFF                /* as memchr() takes it */
+#define RD_SEP_CHAR ((char)RD_SEP) /* as it is stored */
 
 typedef struct rd_state {
     char kind;             /* 'C', 'S' or 'R' */
     uint64_t cursor;
     uint64_t next;         /* R */
     uint64_t count;        /* R */
-    const char *keys;      /* S: NUL-separated keys; R: the last key */
+    const char *keys;      /* S: RD_SEP-separated keys; R: the last key */
     size_t keys_len;       /* (keys point into the parsed buffer) */
 } rd_state;
 
 /* A canonical decimal (no sign, no leading zero) of at most UINT64_MAX. */
 bool rd_u64(const char *s, size_t len, uint64_t *out);
-/* Parses the n bytes of buf (not NUL-terminated) into *st: KVSTORE_OK, or
- * KVSTORE_EINVAL with a message. "C": cursor > 0; "S": every owed key is
+/* Parses the n bytes of buf (need not be NUL-terminated; a NUL inside is
+ * refused) into *st: KVSTORE_OK, or KVSTORE_EINVAL with a message. "C": cursor > 0; "S": every owed key is
  * usable (rd_key_usable), none empty; "R": count 1..RD_COUNT_MAX and a
  * usable last key. */
 int rd_state_parse(rd_state *st, const char *buf, size_t n);
 
-/* ---- list.c ---- */
+/* ---- list.c: list_keys and bucket_list, one SCAN walk ---- */
 int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
                  size_t limit, kvstore_keys **out);
+int rd_bucket_list(void *store, const char *cursor, size_t limit,
+                   kvstore_keys **out);
 
 /* ---- watch.c ---- */
 int rd_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload);
 void rd_watch_stop(void *watch);
 
-#endif /* KVSTORE_REDIS_RD_H */
+#endif /* KVSTORE_REDIS_REDIS_H */

@@ -5,11 +5,12 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "rd.h"
+#include "redis.h"
 
-static const char *const rd_tcp_options[] = { "timeout_ms", "pool", NULL };
+static const char *const rd_tcp_options[] = { "timeout_ms", "pool",
+                                              "watch_config", NULL };
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
-                                               NULL };
+                                               "watch_config", NULL };
 
 #define RD_SLOTS                                  \
     .store_open = rd_store_open,                  \
@@ -29,17 +30,36 @@ static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
     .cas_swap = rd_cas_swap,                      \
     .cas_free = rd_cas_free,                      \
     .watch_start = rd_watch_start,                \
-    .watch_stop = rd_watch_stop
+    .watch_stop = rd_watch_stop,                  \
+    .caps = RD_CAPS,                              \
+    .set_ttl = rd_set_ttl,                        \
+    .ttl = rd_ttl,                                \
+    .bucket_list = rd_bucket_list,                \
+    .bucket_remove = rd_bucket_remove,            \
+    .bucket_info = rd_bucket_info
+
+/* What the module can do (kvstore_caps):
+ * - LIST_REPEATS: SCAN may return a key twice during a walk (the
+ *   dictionary is rehashed between calls, or an "R" state replays a
+ *   batch); it never loses one that stayed.
+ * - WATCH_LATE_VALUES: a keyspace notification carries no value, so the
+ *   watch thread reads it after the event (watch.c).
+ * - WATCH_CROSS_PROCESS: notifications come from the server, for every
+ *   client's writes.
+ * - TTL: per-key expiry (SET PX, PTTL); Redis hides an expired key from
+ *   every read, SCAN included, whether or not it was reaped. */
+#define RD_CAPS (KVSTORE_CAP_LIST_REPEATS | KVSTORE_CAP_WATCH_LATE_VALUES | \
+                 KVSTORE_CAP_WATCH_CROSS_PROCESS | KVSTORE_CAP_TTL)
 
 static const kvstore_backend rd_tcp = {
-    .version = 1, /* list_keys still wraps its own cursors */
+    .version = KVSTORE_BACKEND_VERSION,
     .name = "redis",
     .options = rd_tcp_options,
     RD_SLOTS,
 };
 
 static const kvstore_backend rd_unix = {
-    .version = 1, /* list_keys still wraps its own cursors */
+    .version = KVSTORE_BACKEND_VERSION,
     .name = "redis+unix",
     .options = rd_unix_options,
     RD_SLOTS,
