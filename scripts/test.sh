@@ -39,7 +39,7 @@ setup build -Dwerror=true
 run build testlog
 
 if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
-  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm --suite redis --suite nats --suite security)
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm --suite redis --suite nats --suite sqlite --suite security)
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
@@ -48,6 +48,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   echo "== valgrind memcheck"
   run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
     --suite wasm --no-suite wasm-program --suite redis --suite nats --suite security \
+    --suite sqlite --no-suite sqlite-procs \
     --no-suite nats-cluster
   KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
     run build valgrind-wasm --suite wasm-program --timeout-multiplier 10
@@ -62,7 +63,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   logs+=(build-tsan/meson-logs/testlog.json)
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
-      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis --suite nats \
+      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis --suite nats --suite sqlite \
       --no-suite nats-cluster || true
 
   echo "== fuzz targets (clang, libFuzzer, short fixed runs)"

@@ -1,0 +1,297 @@
+/*
+ * kvstore-sqlite: reads (on pooled reader connections) and writes (through
+ * the group commit of commit.c), expiry and compare-and-swap.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "sqlite.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int too_big(size_t len)
+{
+    return kvstore_set_error(KVSTORE_ETOOBIG, "sqlite: a value of %zu bytes "
+                             "is over the limit of %u bytes", len,
+                             SQ_VALUE_MAX);
+}
+
+/* Copies column `col` of `s` into *value (kvstore_malloc, never NULL). */
+static int copy_value(sqlite3_stmt *s, int col, void **value, size_t *len)
+{
+    const void *v = sqlite3_column_blob(s, col);
+    size_t n = (size_t)sqlite3_column_bytes(s, col);
+    void *copy = kvstore_malloc(n ? n : 1);
+    if (copy == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+    if (n)
+        memcpy(copy, v, n);
+    *value = copy;
+    *len = n;
+    return KVSTORE_OK;
+}
+
+/* One get on reader `c`: KVSTORE_OK, KVSTORE_NOTFOUND or an error. */
+static int get_on(sq_conn *c, const char *bucket, const char *key,
+                  int64_t *now, void **value, size_t *len)
+{
+    sqlite3_stmt *s = sq_stmt(c, S_GET);
+    sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int src = sqlite3_step(s);
+    int rc;
+    *value = NULL;
+    *len = 0;
+    if (src == SQLITE_ROW && sq_live(s, 0, now))
+        rc = copy_value(s, 1, value, len);
+    else if (src == SQLITE_ROW || src == SQLITE_DONE)
+        rc = KVSTORE_NOTFOUND;
+    else
+        rc = sq_fail(c->db, src, "cannot read");
+    sqlite3_reset(s);
+    return rc;
+}
+
+int sq_get(void *p, const char *key, void **value, size_t *len)
+{
+    sq_bucket *b = p;
+    sq_conn *c;
+    int rc = sq_reader(b->st->db, &c);
+    if (rc != KVSTORE_OK)
+        return rc;
+    int64_t now = 0;
+    rc = get_on(c, b->name, key, &now, value, len);
+    sq_reader_done(b->st->db, c);
+    return rc;
+}
+
+int sq_exists(void *p, const char *key, bool *exists)
+{
+    sq_bucket *b = p;
+    sq_conn *c;
+    int rc = sq_reader(b->st->db, &c);
+    if (rc != KVSTORE_OK)
+        return rc;
+    sqlite3_stmt *s = sq_stmt(c, S_EXISTS);
+    sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int src = sqlite3_step(s);
+    int64_t now = 0;
+    if (src == SQLITE_ROW || src == SQLITE_DONE)
+        *exists = src == SQLITE_ROW && sq_live(s, 0, &now);
+    else
+        rc = sq_fail(c->db, src, "cannot read");
+    sqlite3_reset(s);
+    sq_reader_done(b->st->db, c);
+    return rc;
+}
+
+int sq_get_many(void *p, const char *const *keys, size_t n, void **values,
+                size_t *lens)
+{
+    sq_bucket *b = p;
+    sq_conn *c;
+    for (size_t i = 0; i < n; i++)
+        values[i] = NULL;
+    int rc = sq_reader(b->st->db, &c);
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* One read transaction: one snapshot, one WAL lookup for the batch. */
+    sqlite3_stmt *begin = sq_stmt(c, S_BEGIN_R);
+    int src = sqlite3_step(begin);
+    sqlite3_reset(begin);
+    if (src != SQLITE_DONE)
+        rc = sq_fail(c->db, src, "cannot begin a read");
+    int64_t now = 0;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        rc = get_on(c, b->name, keys[i], &now, &values[i], &lens[i]);
+        if (rc == KVSTORE_NOTFOUND)
+            rc = KVSTORE_OK;
+    }
+    if (sqlite3_get_autocommit(c->db) == 0) {
+        sqlite3_stmt *end = sq_stmt(c, S_COMMIT);
+        sqlite3_step(end);
+        sqlite3_reset(end);
+    }
+    sq_reader_done(b->st->db, c);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) {
+            kvstore_free(values[i]);
+            values[i] = NULL;
+        }
+        return rc;
+    }
+    return KVSTORE_OK;
+}
+
+static int put(sq_bucket *b, const char *const *keys,
+               const void *const *values, const size_t *lens, size_t n,
+               int64_t expires)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] > SQ_VALUE_MAX)
+            return too_big(lens[i]);
+    sq_op op = {
+        .kind = OP_PUT, .bucket = b->name, .keys = keys, .values = values,
+        .lens = lens, .n = n, .expires = expires, .sync = b->st->sync,
+    };
+    return sq_submit(b->st->db, &op);
+}
+
+int sq_set(void *p, const char *key, const void *value, size_t len)
+{
+    return put(p, &key, &value, &len, 1, 0);
+}
+
+int sq_set_many(void *p, const char *const *keys, const void *const *values,
+                const size_t *lens, size_t n)
+{
+    return put(p, keys, values, lens, n, 0);
+}
+
+int sq_set_ttl(void *p, const char *key, const void *value, size_t len,
+               uint64_t ttl_ms)
+{
+    /* Far futures are clamped: an expiry past year 292 million is none. */
+    int64_t now = sq_now_ms();
+    int64_t expires = ttl_ms > (uint64_t)(INT64_MAX - now) ? INT64_MAX
+                                                           : now + (int64_t)ttl_ms;
+    return put(p, &key, &value, &len, 1, expires);
+}
+
+int sq_del(void *p, const char *key)
+{
+    sq_bucket *b = p;
+    sq_op op = { .kind = OP_DEL, .bucket = b->name, .keys = &key, .n = 1,
+                 .sync = b->st->sync };
+    return sq_submit(b->st->db, &op);
+}
+
+int sq_delete_many(void *p, const char *const *keys, size_t n)
+{
+    sq_bucket *b = p;
+    sq_op op = { .kind = OP_DEL, .bucket = b->name, .keys = keys, .n = n,
+                 .sync = b->st->sync };
+    return sq_submit(b->st->db, &op);
+}
+
+int sq_increment(void *p, const char *key, int64_t delta, int64_t *result)
+{
+    sq_bucket *b = p;
+    sq_op op = { .kind = OP_INCR, .bucket = b->name, .keys = &key, .n = 1,
+                 .delta = delta, .sync = b->st->sync };
+    int rc = sq_submit(b->st->db, &op);
+    if (rc == KVSTORE_OK && result != NULL)
+        *result = op.result;
+    return rc;
+}
+
+/* Reads the row of `key` with its expiry and version. *found is false
+ * for a missing or expired row. */
+static int read_row(sq_bucket *b, const char *key, bool *found,
+                    void **value, size_t *len, int64_t *expires,
+                    bool *ver_null, int64_t *ver)
+{
+    sq_conn *c;
+    int rc = sq_reader(b->st->db, &c);
+    if (rc != KVSTORE_OK)
+        return rc;
+    sqlite3_stmt *s = sq_stmt(c, S_GETX);
+    sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int src = sqlite3_step(s);
+    *found = false;
+    if (src == SQLITE_ROW) {
+        bool has_exp = sqlite3_column_type(s, 1) != SQLITE_NULL;
+        *expires = has_exp ? sqlite3_column_int64(s, 1) : 0;
+        *found = !has_exp || *expires > sq_now_ms();
+        *ver_null = sqlite3_column_type(s, 2) == SQLITE_NULL;
+        *ver = sqlite3_column_int64(s, 2);
+        if (*found && value != NULL)
+            rc = copy_value(s, 0, value, len);
+    } else if (src != SQLITE_DONE) {
+        rc = sq_fail(c->db, src, "cannot read");
+    }
+    sqlite3_reset(s);
+    sq_reader_done(b->st->db, c);
+    return rc;
+}
+
+int sq_ttl(void *p, const char *key, int64_t *ms_left)
+{
+    bool found, ver_null;
+    int64_t expires = 0, ver;
+    int rc = read_row(p, key, &found, NULL, NULL, &expires, &ver_null, &ver);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (!found) {
+        *ms_left = -1;
+        return KVSTORE_NOTFOUND;
+    }
+    if (expires == 0) {
+        *ms_left = -1;
+    } else {
+        int64_t left = expires - sq_now_ms();
+        *ms_left = left > 0 ? left : 0;
+    }
+    return KVSTORE_OK;
+}
+
+/* A compare-and-swap snapshot: the key, the row's version and its value,
+ * all owned. */
+typedef struct sq_cas {
+    sq_bucket *b;          /* borrowed */
+    char *key;
+    bool found, ver_null;
+    int64_t ver;
+    void *value;           /* kvstore_malloc, when found */
+    size_t len;
+} sq_cas;
+
+int sq_cas_open(void **out, void *p, const char *key, bool *found,
+                const void **value, size_t *len)
+{
+    sq_cas *c = calloc(1, sizeof *c);
+    if (c == NULL || (c->key = strdup(key)) == NULL) {
+        free(c);
+        return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+    }
+    c->b = p;
+    int64_t expires = 0;
+    int rc = read_row(c->b, key, &c->found, &c->value, &c->len, &expires,
+                      &c->ver_null, &c->ver);
+    if (rc != KVSTORE_OK) {
+        sq_cas_free(c);
+        return rc;
+    }
+    *found = c->found;
+    if (c->found) {
+        *value = c->value;
+        *len = c->len;
+    }
+    *out = c;
+    return KVSTORE_OK;
+}
+
+int sq_cas_swap(void *p, const void *value, size_t len)
+{
+    sq_cas *c = p;
+    if (len > SQ_VALUE_MAX)
+        return too_big(len);
+    sq_op op = {
+        .kind = OP_CAS, .bucket = c->b->name, .keys = (const char *const *)&c->key,
+        .values = &value, .lens = &len, .n = 1, .cas_found = c->found,
+        .cas_ver_null = c->ver_null, .cas_ver = c->ver, .sync = c->b->st->sync,
+    };
+    return sq_submit(c->b->st->db, &op);
+}
+
+void sq_cas_free(void *p)
+{
+    sq_cas *c = p;
+    if (c == NULL)
+        return;
+    free(c->key);
+    kvstore_free(c->value);
+    free(c);
+}

@@ -1,0 +1,186 @@
+/*
+ * kvstore-sqlite: internal declarations shared by the files of the SQLite
+ * backend module. Written only against <kvstore/backend.h> and libsqlite3.
+ *
+ * Ownership:
+ * - sq_db is one per database file per process (found by device and
+ *   inode), shared by every kvstore_open of that file and reference
+ *   counted by them. It owns the writer connection, the pool of reader
+ *   connections, the group-commit queue and the list of watches.
+ * - sq_store is one per kvstore_open: it holds a reference on its sq_db and
+ *   owns only itself. sq_bucket borrows its store (the core keeps the store
+ *   alive until the last bucket is closed) and owns only itself.
+ * - sq_op is owned by the thread that submitted it, on its stack; the
+ *   leader of a group commit only borrows it until it marks it done.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVSTORE_SQ_H
+#define KVSTORE_SQ_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+#include <kvstore/backend.h>
+
+/* The largest value accepted (docs/backends/sqlite.md). SQLite itself
+ * allows a blob of up to SQLITE_MAX_LENGTH (1e9 bytes by default); 16 MiB
+ * keeps one group-commit batch and its watch copies bounded. */
+#define SQ_VALUE_MAX (16u * 1024u * 1024u)
+
+/* Prepared statements, one set per connection (see db.c for the SQL). */
+enum sq_stmt {
+    S_GET, S_GETX, S_EXISTS, S_PUT, S_DEL, S_CAS_UPD, S_CAS_INS,
+    /* Listing: (>= prefix | > cursor) x (no upper bound | < end of the
+     * prefix range) x (key only | key and expiry): S_LIST + index. */
+    S_LIST, S_LIST_LAST = S_LIST + 7,
+    S_BUCKET_HAS, S_BUCKET_ADD, S_BUCKET_DEL_KEYS, S_BUCKET_DEL,
+    S_TTL_HAS, S_TTL_ADD, S_TTL_DEL, S_REAP,
+    S_BUCKET_LIST, S_BUCKET_COUNT,
+    S_BEGIN_W, S_BEGIN_R, S_COMMIT, S_ROLLBACK,
+    S_COUNT
+};
+
+/* One SQLite connection with its statements. Used by one thread at a
+ * time (opened with SQLITE_OPEN_NOMUTEX). */
+typedef struct sq_conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[S_COUNT];
+    int64_t busy_start_ms;     /* start of the current busy wait */
+    int64_t timeout_ms;
+    struct sq_conn *next;      /* in the reader pool */
+} sq_conn;
+
+typedef struct sq_watch sq_watch;
+typedef struct sq_op sq_op;
+
+typedef struct sq_db {
+    dev_t dev;
+    ino_t ino;
+    pid_t pid;                 /* the process that opened it (see db.c) */
+    char *path;                /* as opened (owned) */
+    int refs;                  /* guarded by the registry mutex */
+    struct sq_db *next;        /* in the registry */
+    int64_t timeout_ms;        /* of the first handle ("timeout_ms") */
+    int64_t reap_ms;           /* of the first handle ("reap_ms"), 0: never */
+    int64_t next_reap_ms;      /* leader only: when to reap next */
+
+    sq_conn *writer;           /* used only by the group-commit leader */
+    bool writer_sync;          /* synchronous=FULL is set, else NORMAL */
+
+    pthread_mutex_t pool_mu;   /* guards readers */
+    sq_conn *readers;
+
+    pthread_mutex_t gc_mu;     /* guards the queue and leader */
+    pthread_cond_t gc_cv;
+    sq_op *head, *tail;
+    bool leader;
+
+    pthread_mutex_t watch_mu;  /* guards watches */
+    sq_watch *watches;
+} sq_db;
+
+typedef struct sq_store {
+    sq_db *db;                 /* one reference */
+    bool sync;                 /* "sync" */
+} sq_store;
+
+typedef struct sq_bucket {
+    sq_store *st;              /* borrowed */
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
+} sq_bucket;
+
+/* ---- write operations (commit.c) ---- */
+typedef enum sq_kind {
+    OP_PUT, OP_DEL, OP_INCR, OP_CAS, OP_BUCKET_ADD, OP_BUCKET_REMOVE
+} sq_kind;
+
+struct sq_op {
+    sq_kind kind;
+    const char *bucket;
+    /* OP_PUT / OP_DEL: n keys (and values); others use keys[0]. */
+    const char *const *keys;
+    const void *const *values;
+    const size_t *lens;
+    size_t n;
+    int64_t expires;           /* OP_PUT: absolute ms, 0 for none */
+    int64_t delta, result;     /* OP_INCR */
+    char text[24];             /* OP_INCR: the stored decimal */
+    bool cas_found;            /* OP_CAS: the snapshot */
+    bool cas_ver_null;
+    int64_t cas_ver;
+    bool sync;                 /* needs synchronous=FULL */
+    /* Results, written by the leader before done is set. */
+    int rc;
+    char msg[200];
+    bool done;
+    sq_op *next;
+};
+
+/* Runs `op` in the next group commit of `db` and returns its status once
+ * the commit that covers it (and its fsync) has finished; on failure the
+ * calling thread's error message is set. */
+int sq_submit(sq_db *db, sq_op *op);
+
+/* ---- database, connections (db.c) ---- */
+int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms,
+              int64_t reap_ms);
+void sq_db_put(sq_db *db);
+/* Sets synchronous=FULL (true) or NORMAL on the writer (leader only). */
+int sq_set_sync(sq_db *db, bool full);
+/* A reader connection from the pool (opened if none is free). */
+int sq_reader(sq_db *db, sq_conn **out);
+void sq_reader_done(sq_db *db, sq_conn *c);
+/* A statement of `c`, reset; the caller binds every parameter. */
+sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt which);
+/* Maps an SQLite result code to a kvstore status. */
+int sq_status(int src);
+/* Records a message naming `what` and SQLite's text; returns the status. */
+int sq_fail(sqlite3 *db, int src, const char *what);
+int64_t sq_now_ms(void);
+/* True if column `col` of the current row (`expires`) is NULL or after
+ * *now; *now is read from the clock on first need (0: not yet). */
+bool sq_live(sqlite3_stmt *s, int col, int64_t *now);
+
+/* ---- watch (watch.c) ---- */
+/* Queues events for the committed ops of a batch (leader, after COMMIT). */
+void sq_watch_publish(sq_db *db, sq_op *const *ops, size_t n);
+int sq_watch_start(void **out, void *bucket, const char *prefix,
+                   kvstore_watch_fn fn, void *payload);
+void sq_watch_stop(void *watch);
+
+/* ---- slots ---- */
+int sq_store_open(void **out, const kvstore_uri *uri);
+void sq_store_close(void *store);
+int sq_bucket_open(void **out, void *store, const char *name, bool create);
+void sq_bucket_close(void *bucket);
+int sq_get(void *bucket, const char *key, void **value, size_t *len);
+int sq_set(void *bucket, const char *key, const void *value, size_t len);
+int sq_del(void *bucket, const char *key);
+int sq_exists(void *bucket, const char *key, bool *exists);
+int sq_list_keys(void *bucket, const char *prefix, const char *cursor,
+                 size_t limit, kvstore_keys **out);
+int sq_get_many(void *bucket, const char *const *keys, size_t n,
+                void **values, size_t *lens);
+int sq_set_many(void *bucket, const char *const *keys,
+                const void *const *values, const size_t *lens, size_t n);
+int sq_delete_many(void *bucket, const char *const *keys, size_t n);
+int sq_increment(void *bucket, const char *key, int64_t delta,
+                 int64_t *result);
+int sq_cas_open(void **out, void *bucket, const char *key, bool *found,
+                const void **value, size_t *len);
+int sq_cas_swap(void *cas, const void *value, size_t len);
+void sq_cas_free(void *cas);
+int sq_set_ttl(void *bucket, const char *key, const void *value, size_t len,
+               uint64_t ttl_ms);
+int sq_ttl(void *bucket, const char *key, int64_t *ms_left);
+int sq_bucket_list(void *store, const char *cursor, size_t limit,
+                   kvstore_keys **out);
+int sq_bucket_remove(void *store, const char *name);
+int sq_bucket_info(void *store, const char *name, kvstore_bucket_stat *info);
+
+#endif /* KVSTORE_SQ_H */

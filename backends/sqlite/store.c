@@ -1,0 +1,202 @@
+/*
+ * kvstore-sqlite: stores and buckets (open, close, list, remove, info).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "sqlite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sq_store_open(void **out, const kvstore_uri *uri)
+{
+    const char *hosts = kvstore_uri_hosts(uri);
+    const char *path = kvstore_uri_path(uri);
+    if (kvstore_uri_user(uri) != NULL)
+        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: a database file "
+                                 "takes no credentials");
+    if (hosts != NULL && hosts[0] != '\0')
+        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no host allowed: "
+                                 "use sqlite:///path/file.db");
+    if (path[0] == '\0')
+        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no database path");
+    bool sync, create;
+    int64_t timeout_ms, reap_ms;
+    int rc = kvstore_uri_param_bool(uri, "sync", true, &sync);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_bool(uri, "create", true, &create);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "timeout_ms", 1, 600000, 5000,
+                                   &timeout_ms);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "reap_ms", 0, INT64_C(86400000) * 365,
+                                   60000, &reap_ms);
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* This libsqlite3 takes a file name starting with "file:" as an SQLite
+     * URI (SQLITE_USE_URI): a relative path of that spelling is made
+     * explicit so that it stays a file name. */
+    char *fixed = NULL;
+    if (strncmp(path, "file:", 5) == 0) {
+        size_t n = strlen(path) + 3;
+        if ((fixed = malloc(n)) == NULL)
+            return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+        snprintf(fixed, n, "./%s", path);
+        path = fixed;
+    }
+    sq_store *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        free(fixed);
+        return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+    }
+    st->sync = sync;
+    rc = sq_db_get(&st->db, path, create, timeout_ms, reap_ms);
+    free(fixed);
+    if (rc != KVSTORE_OK) {
+        free(st);
+        return rc;
+    }
+    *out = st;
+    return KVSTORE_OK;
+}
+
+void sq_store_close(void *p)
+{
+    sq_store *st = p;
+    sq_db_put(st->db);
+    free(st);
+}
+
+/* Sets *has to whether bucket `name` exists: created by us, or holding
+ * keys written by another program (a Spin store). */
+static int bucket_has(sq_db *db, const char *name, bool *has)
+{
+    sq_conn *c;
+    int rc = sq_reader(db, &c);
+    if (rc != KVSTORE_OK)
+        return rc;
+    sqlite3_stmt *s = sq_stmt(c, S_BUCKET_HAS);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int src = sqlite3_step(s);
+    if (src == SQLITE_ROW || src == SQLITE_DONE)
+        *has = src == SQLITE_ROW;
+    else
+        rc = sq_fail(c->db, src, "cannot look up the bucket");
+    sqlite3_reset(s);
+    sq_reader_done(db, c);
+    return rc;
+}
+
+int sq_bucket_open(void **out, void *p, const char *name, bool create)
+{
+    sq_store *st = p;
+    bool has = false;
+    int rc = bucket_has(st->db, name, &has);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (!has && !create)
+        return kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: no bucket '%s'",
+                                 name);
+    if (!has) {
+        sq_op op = { .kind = OP_BUCKET_ADD, .bucket = name, .sync = st->sync };
+        rc = sq_submit(st->db, &op);
+        if (rc != KVSTORE_OK)
+            return rc;
+    }
+    sq_bucket *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+    b->st = st;
+    snprintf(b->name, sizeof b->name, "%s", name);
+    *out = b;
+    return KVSTORE_OK;
+}
+
+void sq_bucket_close(void *b)
+{
+    free(b);
+}
+
+int sq_bucket_list(void *p, const char *cursor, size_t limit,
+                   kvstore_keys **out)
+{
+    sq_store *st = p;
+    /* The state is the last name of the previous page: a forged one is
+     * either a valid name (a valid page follows) or refused. */
+    if (cursor != NULL && kvstore_bucket_name_check(cursor) != KVSTORE_OK)
+        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: bad bucket cursor");
+    kvstore_keys *page = kvstore_keys_new();
+    if (page == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+    sq_conn *c;
+    int rc = sq_reader(st->db, &c);
+    if (rc != KVSTORE_OK) {
+        kvstore_keys_free(page);
+        return rc;
+    }
+    /* Names another program wrote may not be valid bucket names: they
+     * are skipped, and the cursor is always the last name listed. Bucket
+     * counts are small, so the scan is not limited in SQL. */
+    bool more = false;
+    sqlite3_stmt *s = sq_stmt(c, S_BUCKET_LIST);
+    sqlite3_bind_text(s, 1, cursor ? cursor : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, -1);
+    int src;
+    while (rc == KVSTORE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        if (name == NULL || kvstore_bucket_name_check(name) != KVSTORE_OK)
+            continue;
+        if (page->count == limit) {
+            more = true;
+            break;
+        }
+        rc = kvstore_keys_add(page, name, strlen(name));
+    }
+    if (rc == KVSTORE_OK && !more && src != SQLITE_DONE)
+        rc = sq_fail(c->db, src, "cannot list buckets");
+    sqlite3_reset(s);
+    sq_reader_done(st->db, c);
+    if (rc == KVSTORE_OK && more)
+        rc = kvstore_keys_set_cursor(page, page->keys[page->count - 1]);
+    if (rc != KVSTORE_OK) {
+        kvstore_keys_free(page);
+        return rc;
+    }
+    *out = page;
+    return KVSTORE_OK;
+}
+
+int sq_bucket_remove(void *p, const char *name)
+{
+    sq_store *st = p;
+    sq_op op = { .kind = OP_BUCKET_REMOVE, .bucket = name, .sync = st->sync };
+    return sq_submit(st->db, &op);
+}
+
+int sq_bucket_info(void *p, const char *name, kvstore_bucket_stat *info)
+{
+    sq_store *st = p;
+    bool has = false;
+    int rc = bucket_has(st->db, name, &has);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (!has)
+        return kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: no bucket '%s'",
+                                 name);
+    sq_conn *c;
+    if ((rc = sq_reader(st->db, &c)) != KVSTORE_OK)
+        return rc;
+    sqlite3_stmt *s = sq_stmt(c, S_BUCKET_COUNT);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, sq_now_ms());
+    int src = sqlite3_step(s);
+    if (src == SQLITE_ROW)
+        info->keys = sqlite3_column_int64(s, 0);
+    else
+        rc = sq_fail(c->db, src, "cannot count keys");
+    sqlite3_reset(s);
+    sq_reader_done(st->db, c);
+    info->max_value = SQ_VALUE_MAX;
+    return rc;
+}

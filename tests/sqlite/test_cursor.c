@@ -1,0 +1,228 @@
+/*
+ * sqlite backend: forged cursor states. The core binds a cursor to the
+ * backend, store and bucket with a checksum that is not a secret, so a
+ * guest can build a cursor around any state it likes. This test does
+ * exactly that (the envelope format of src/cursor.c, re-derived here and
+ * checked first against a real cursor) and asserts that every forged
+ * state gives KVSTORE_EINVAL or a valid page of the bucket it was bound
+ * to: never a crash, never a key of another bucket.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <inttypes.h>
+
+#include "util.h"
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* "c2" + hex(state) + "." + 16 hex digits of FNV-1a over the backend's
+ * name, the store's identity and the binding (each with its NUL), then
+ * the state. */
+static char *forge(const char *store_id, const char *binding,
+                   const char *state)
+{
+    size_t n = strlen(state);
+    char *c = malloc(2 + 2 * n + 1 + 16 + 1);
+    assert_non_null(c);
+    char *p = c;
+    *p++ = 'c';
+    *p++ = '2';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%02x", (unsigned char)state[i]);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv1a(h, "sqlite", 7);
+    h = fnv1a(h, store_id, strlen(store_id) + 1);
+    h = fnv1a(h, binding, strlen(binding) + 1);
+    h = fnv1a(h, state, n);
+    sprintf(p, ".%016" PRIx64, h);
+    return c;
+}
+
+#define BUCKET_LIST_BINDING "\x01" "buckets"
+
+typedef struct ctx {
+    char *dir;
+    char id[4400];       /* the store identity: the URI without query */
+    kvstore_store *s;
+    kvstore_bucket *a, *b;
+} ctx;
+
+static int setup(void **state)
+{
+    ctx *c = calloc(1, sizeof *c);
+    c->dir = tmp_new();
+    db_uri(c->id, sizeof c->id, c->dir, NULL);
+    c->s = open_store(c->dir, NULL);
+    c->a = open_bucket(c->s, "a");
+    c->b = open_bucket(c->s, "b");
+    /* Bucket "a" holds a00..a09 and x-1, x-2; bucket "b" holds b00..b09,
+     * a05b and zz: keys that sort among and after a's. */
+    char key[16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "a%02d", i);
+        set_str(c->a, key, "A");
+        snprintf(key, sizeof key, "b%02d", i);
+        set_str(c->b, key, "B");
+    }
+    set_str(c->a, "x-1", "A");
+    set_str(c->a, "x-2", "A");
+    set_str(c->b, "a05b", "B");
+    set_str(c->b, "zz", "B");
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    ctx *c = *state;
+    kvstore_bucket_close(c->a);
+    kvstore_bucket_close(c->b);
+    kvstore_close(c->s);
+    tmp_free(c->dir);
+    free(c);
+    return 0;
+}
+
+/* Lists bucket `a` from a forged `state` under `prefix` to the end and
+ * checks that every key is one of a's, in order, after the state. */
+static int walk_forged(ctx *c, const char *prefix, const char *state,
+                       size_t *count)
+{
+    char *cur = forge(c->id, "a", state);
+    *count = 0;
+    char last[64] = "";
+    for (int pages = 0; cur != NULL; pages++) {
+        kvstore_keys *page = NULL;
+        int rc = kvstore_list_keys(c->a, prefix, cur, 3, &page);
+        free(cur);
+        cur = NULL;
+        if (rc != KVSTORE_OK)
+            return rc;
+        for (size_t i = 0; i < page->count; i++) {
+            const char *k = page->keys[i];
+            void *v = NULL;
+            size_t len = 0;
+            /* Only a's keys: each reads back from bucket a as "A". */
+            assert_int_equal(kvstore_get(c->a, k, &v, &len), KVSTORE_OK);
+            assert_int_equal(len, 1);
+            assert_memory_equal(v, "A", 1);
+            kvstore_free(v);
+            assert_true(strcmp(k, state) > 0);
+            assert_true(strcmp(k, last) > 0);
+            assert_true(strncmp(k, prefix, strlen(prefix)) == 0);
+            snprintf(last, sizeof last, "%s", k);
+            (*count)++;
+        }
+        if (page->cursor != NULL)
+            cur = strdup(page->cursor);
+        kvstore_keys_free(page);
+        assert_true(pages < 100);
+    }
+    return KVSTORE_OK;
+}
+
+static void test_forge_matches_real_cursor(void **state)
+{
+    ctx *c = *state;
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(c->a, "", NULL, 3, &page),
+                     KVSTORE_OK);
+    assert_non_null(page->cursor);
+    /* The state is the last key of the page. */
+    char *mine = forge(c->id, "a", page->keys[2]);
+    assert_string_equal(mine, page->cursor);
+    free(mine);
+    kvstore_keys_free(page);
+}
+
+static void test_forged_positions_stay_in_bucket(void **state)
+{
+    ctx *c = *state;
+    size_t n;
+    /* Another bucket's key as the position: a's keys after it. */
+    assert_int_equal(walk_forged(c, "", "a05b", &n), KVSTORE_OK);
+    assert_int_equal(n, 6); /* a06..a09, x-1, x-2 */
+    assert_int_equal(walk_forged(c, "", "b00", &n), KVSTORE_OK);
+    assert_int_equal(n, 2);
+    /* Past every key. */
+    assert_int_equal(walk_forged(c, "", "zzzz", &n), KVSTORE_OK);
+    assert_int_equal(n, 0);
+    /* Text that would matter if it reached SQL as SQL. */
+    assert_int_equal(walk_forged(c, "", "' OR 1=1 --", &n), KVSTORE_OK);
+    assert_int_equal(n, 12);
+    assert_int_equal(walk_forged(c, "", "a\"; DROP TABLE spin_key_value; --",
+                                 &n), KVSTORE_OK);
+    assert_int_equal(n, 12); /* '"' sorts before '0' */
+    /* Under a prefix: a position inside the prefix. */
+    assert_int_equal(walk_forged(c, "x-", "x-1", &n), KVSTORE_OK);
+    assert_int_equal(n, 1);
+    /* The data is untouched. */
+    assert_str(c->b, "zz", "B");
+}
+
+static void test_forged_states_refused(void **state)
+{
+    ctx *c = *state;
+    size_t n;
+    /* Not under the listing's prefix. */
+    assert_int_equal(walk_forged(c, "x-", "a05", &n), KVSTORE_EINVAL);
+    /* Not valid UTF-8, or too long to be a key. */
+    assert_int_equal(walk_forged(c, "", "\xff\xfe", &n), KVSTORE_EINVAL);
+    assert_int_equal(walk_forged(c, "", "a\xc0\xaf", &n), KVSTORE_EINVAL);
+    char *big = malloc(1500);
+    memset(big, 'k', 1499);
+    big[1499] = '\0';
+    assert_int_equal(walk_forged(c, "", big, &n), KVSTORE_EINVAL);
+    free(big);
+    /* A cursor bound to bucket b is refused by the core for a. */
+    char *cur = forge(c->id, "b", "b00");
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(c->a, "", cur, 3, &page),
+                     KVSTORE_EINVAL);
+    free(cur);
+}
+
+static void test_forged_bucket_list_states(void **state)
+{
+    ctx *c = *state;
+    kvstore_keys *page = NULL;
+    /* A valid name as the position: the buckets after it. */
+    char *cur = forge(c->id, BUCKET_LIST_BINDING, "a-");
+    assert_int_equal(kvstore_bucket_list(c->s, cur, 10, &page), KVSTORE_OK);
+    free(cur);
+    assert_int_equal(page->count, 1);
+    assert_string_equal(page->keys[0], "b");
+    kvstore_keys_free(page);
+    /* Not a bucket name. */
+    cur = forge(c->id, BUCKET_LIST_BINDING, "no/such name");
+    assert_int_equal(kvstore_bucket_list(c->s, cur, 10, &page),
+                     KVSTORE_EINVAL);
+    free(cur);
+    cur = forge(c->id, BUCKET_LIST_BINDING, "' OR 1=1");
+    assert_int_equal(kvstore_bucket_list(c->s, cur, 10, &page),
+                     KVSTORE_EINVAL);
+    free(cur);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_forge_matches_real_cursor,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_positions_stay_in_bucket,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_states_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_bucket_list_states,
+                                        setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

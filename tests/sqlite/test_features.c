@@ -1,0 +1,438 @@
+/*
+ * sqlite backend specifics: URIs, value limits, per-key expiry, bucket
+ * management, isolation of buckets whose names are prefixes of each
+ * other, and the Spin table layout (a Spin database opens with kvstore,
+ * and a Spin-style write is seen by compare-and-swap).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+
+#define VALUE_MAX (16u * 1024u * 1024u)
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static void test_uris(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    char uri[4400];
+    kvstore_store *s = NULL;
+    assert_int_equal(kvstore_open(&s, "sqlite:"), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_open(&s, "sqlite://host/x.db"), KVSTORE_EINVAL);
+    snprintf(uri, sizeof uri, "sqlite://u:secret@/%s/kv.db", dir);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    assert_null(strstr(kvstore_errmsg(), "secret"));
+    db_uri(uri, sizeof uri, dir, "?sync=maybe");
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    db_uri(uri, sizeof uri, dir, "?timeout_ms=0");
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    /* create=false: a missing file is no store, and nothing is made. */
+    db_uri(uri, sizeof uri, dir, "?create=false");
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_ENOSTORE);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/kv.db", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    /* A missing directory. */
+    snprintf(uri, sizeof uri, "sqlite://%s/no/such/dir/kv.db", dir);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_ENOSTORE);
+    /* A directory where the file should be. */
+    snprintf(uri, sizeof uri, "sqlite://%s", dir);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_ENOSTORE);
+    /* The files are private to their owner, whatever the umask allows. */
+    mode_t old = umask(0);
+    kvstore_store *p = open_store(dir, NULL);
+    kvstore_bucket *pb = open_bucket(p, "m");
+    set_str(pb, "k", "v");
+    const char *suffixes[] = { "", "-wal", "-shm" };
+    for (int i = 0; i < 3; i++) {
+        char f[4300];
+        struct stat sb;
+        snprintf(f, sizeof f, "%s/kv.db%s", dir, suffixes[i]);
+        assert_int_equal(stat(f, &sb), 0);
+        if ((sb.st_mode & 0077) != 0)
+            fail_msg("%s has mode %o", f, (unsigned)(sb.st_mode & 0777));
+    }
+    kvstore_bucket_close(pb);
+    kvstore_close(p);
+    umask(old);
+    char main_db[4200];
+    snprintf(main_db, sizeof main_db, "%s/kv.db", dir);
+    assert_int_equal(unlink(main_db), 0);
+    /* A relative path spelled like an SQLite URI stays a file name. */
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(kvstore_open(&s, "sqlite:file:x.db?sync=false"),
+                     KVSTORE_OK);
+    kvstore_close(s);
+    assert_int_equal(access("file:x.db", F_OK), 0);
+    assert_int_equal(chdir(cwd), 0);
+    /* A file that is not a database. */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("this is not an SQLite database, just some text long enough..."
+          "..............................................................",
+          f);
+    fclose(f);
+    db_uri(uri, sizeof uri, dir, NULL);
+    assert_true(kvstore_open(&s, uri) < 0);
+    assert_true(strlen(kvstore_errmsg()) > 0);
+    tmp_free(dir);
+}
+
+static void test_value_limit(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    kvstore_bucket *b = open_bucket(s, "big");
+    unsigned char *v = malloc(VALUE_MAX + 1);
+    assert_non_null(v);
+    for (size_t i = 0; i < VALUE_MAX + 1; i++)
+        v[i] = (unsigned char)(i * 31 + 7);
+    assert_int_equal(kvstore_set(b, "max", v, VALUE_MAX), KVSTORE_OK);
+    void *got = NULL;
+    size_t len = 0;
+    assert_int_equal(kvstore_get(b, "max", &got, &len), KVSTORE_OK);
+    assert_int_equal(len, VALUE_MAX);
+    assert_memory_equal(got, v, len);
+    kvstore_free(got);
+    assert_int_equal(kvstore_set(b, "over", v, VALUE_MAX + 1),
+                     KVSTORE_ETOOBIG);
+    assert_non_null(strstr(kvstore_errmsg(), "16777216"));
+    assert_int_equal(kvstore_set_ttl(b, "over", v, VALUE_MAX + 1, 1000),
+                     KVSTORE_ETOOBIG);
+    bool e = true;
+    assert_int_equal(kvstore_exists(b, "over", &e), KVSTORE_OK);
+    assert_false(e);
+    kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
+    assert_int_equal(kvstore_bucket_info(s, "big", &info), KVSTORE_OK);
+    assert_int_equal(info.max_value, VALUE_MAX);
+    assert_int_equal(info.keys, 1);
+    free(v);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static void test_ttl(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL);
+    kvstore_bucket *b = open_bucket(s, "ttl");
+    int64_t left = 0;
+    assert_int_equal(kvstore_set_ttl(b, "short", "x", 1, 150), KVSTORE_OK);
+    assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 3600000),
+                     KVSTORE_OK);
+    set_str(b, "plain", "z");
+    assert_int_equal(kvstore_ttl(b, "plain", &left), KVSTORE_OK);
+    assert_int_equal(left, -1);
+    assert_int_equal(kvstore_ttl(b, "long", &left), KVSTORE_OK);
+    assert_true(left > 3500000 && left <= 3600000);
+    assert_int_equal(kvstore_ttl(b, "missing", &left), KVSTORE_NOTFOUND);
+    assert_int_equal(left, -1);
+    assert_str(b, "short", "x");
+    sleep_ms(300);
+    /* Expired: absent for every read, reaped or not. */
+    void *v = NULL;
+    size_t len = 0;
+    assert_int_equal(kvstore_get(b, "short", &v, &len), KVSTORE_NOTFOUND);
+    bool e = true;
+    assert_int_equal(kvstore_exists(b, "short", &e), KVSTORE_OK);
+    assert_false(e);
+    assert_int_equal(kvstore_ttl(b, "short", &left), KVSTORE_NOTFOUND);
+    const char *keys[] = { "short", "plain" };
+    void *vals[2];
+    size_t lens[2];
+    assert_int_equal(kvstore_get_many(b, keys, 2, vals, lens), KVSTORE_OK);
+    assert_null(vals[0]);
+    assert_non_null(vals[1]);
+    kvstore_free(vals[1]);
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 2);
+    assert_string_equal(page->keys[0], "long");
+    assert_string_equal(page->keys[1], "plain");
+    kvstore_keys_free(page);
+    kvstore_cas *cas = NULL;
+    assert_int_equal(kvstore_cas_open(&cas, b, "short"), KVSTORE_OK);
+    const void *cv;
+    assert_int_equal(kvstore_cas_current(cas, &cv, &len), KVSTORE_NOTFOUND);
+    /* Absent snapshot: the swap may create it over the expired row. */
+    assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
+    kvstore_cas_free(cas);
+    assert_str(b, "short", "new");
+    assert_int_equal(kvstore_ttl(b, "short", &left), KVSTORE_OK);
+    assert_int_equal(left, -1);
+    /* An expired counter counts from 0. */
+    int64_t r = 0;
+    assert_int_equal(kvstore_set_ttl(b, "n", "41", 2, 100), KVSTORE_OK);
+    sleep_ms(200);
+    assert_int_equal(kvstore_increment(b, "n", 1, &r), KVSTORE_OK);
+    assert_int_equal(r, 1);
+    assert_int_equal(kvstore_ttl(b, "n", &left), KVSTORE_OK);
+    assert_int_equal(left, -1);
+    /* A plain set clears the expiry. */
+    assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 100), KVSTORE_OK);
+    set_str(b, "long", "y2");
+    sleep_ms(200);
+    assert_str(b, "long", "y2");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* Pages of 2 over a bucket where runs of expired keys sit between the
+ * live ones: the walk must still list every live key once, resuming past
+ * rows it skipped. */
+static void test_list_skips_expired(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false");
+    kvstore_bucket *b = open_bucket(s, "exp");
+    char key[16];
+    for (int i = 0; i < 30; i++) {
+        snprintf(key, sizeof key, "k%02d", i);
+        if (i % 6 == 0)
+            set_str(b, key, "live");
+        else
+            assert_int_equal(kvstore_set_ttl(b, key, "x", 1, 50), KVSTORE_OK);
+    }
+    sleep_ms(150);
+    char *cur = NULL;
+    char seen[64] = "";
+    int pages = 0;
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(b, "k", cur, 2, &page),
+                         KVSTORE_OK);
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        assert_true(page->count <= 2);
+        for (size_t i = 0; i < page->count; i++) {
+            strcat(seen, page->keys[i]);
+            strcat(seen, " ");
+        }
+        kvstore_keys_free(page);
+        assert_true(++pages < 40);
+    } while (cur != NULL);
+    assert_string_equal(seen, "k00 k06 k12 k18 k24 ");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* With reap_ms, expired rows are deleted from the file after a write. */
+static void test_reap(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, "?sync=false&reap_ms=1");
+    kvstore_bucket *b = open_bucket(s, "r");
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "e%02d", i);
+        assert_int_equal(kvstore_set_ttl(b, key, "x", 1, 20), KVSTORE_OK);
+    }
+    assert_int_equal(kvstore_set_ttl(b, "later", "y", 1, 3600000),
+                     KVSTORE_OK);
+    sleep_ms(100);
+    set_str(b, "plain", "z"); /* a commit; the pass follows it */
+    set_str(b, "plain", "z");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/kv.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+                                        " spin_key_value WHERE store = 'r'",
+                                        -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2); /* later, plain */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_str(b, "later", "y");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    /* Out of range. */
+    char uri[4400];
+    db_uri(uri, sizeof uri, dir, "?reap_ms=-1");
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    tmp_free(dir);
+}
+
+static void test_bucket_management(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    /* Names that are prefixes of each other, or differ only in case. */
+    const char *names[] = { "a", "a-", "a_b", "ab", "A", "b" };
+    kvstore_bucket *bk[6];
+    for (int i = 0; i < 6; i++) {
+        bk[i] = open_bucket(s, names[i]);
+        set_str(bk[i], "k", names[i]);
+        set_str(bk[i], names[i], "own");
+    }
+    for (int i = 0; i < 6; i++) {
+        assert_str(bk[i], "k", names[i]);
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(bk[i], NULL, NULL, 0, &page),
+                         KVSTORE_OK);
+        assert_int_equal(page->count, 2);
+        kvstore_keys_free(page);
+    }
+    /* Listing, in pages of two. */
+    char *cur = NULL;
+    size_t total = 0;
+    char seen[128] = "";
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_bucket_list(s, cur, 2, &page), KVSTORE_OK);
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        for (size_t i = 0; i < page->count; i++) {
+            strcat(seen, page->keys[i]);
+            strcat(seen, " ");
+        }
+        total += page->count;
+        kvstore_keys_free(page);
+    } while (cur != NULL);
+    assert_int_equal(total, 6);
+    assert_string_equal(seen, "A a a- a_b ab b ");
+    /* Info and remove. */
+    kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
+    assert_int_equal(kvstore_bucket_info(s, "a", &info), KVSTORE_OK);
+    assert_int_equal(info.keys, 2);
+    assert_int_equal(kvstore_bucket_remove(s, "a"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_info(s, "a", &info), KVSTORE_ENOSTORE);
+    assert_int_equal(kvstore_bucket_remove(s, "a"), KVSTORE_ENOSTORE);
+    assert_int_equal(kvstore_bucket_remove(s, "nosuch"), KVSTORE_ENOSTORE);
+    void *v = NULL;
+    size_t len;
+    assert_int_equal(kvstore_get(bk[0], "k", &v, &len), KVSTORE_NOTFOUND);
+    for (int i = 1; i < 6; i++)
+        assert_str(bk[i], "k", names[i]);
+    /* An empty bucket exists; create=false finds it, not a removed one. */
+    kvstore_bucket *empty = open_bucket(s, "empty");
+    kvstore_bucket_close(empty);
+    char uri[4400];
+    db_uri(uri, sizeof uri, dir, "?create=false");
+    kvstore_store *s2 = NULL;
+    assert_int_equal(kvstore_open(&s2, uri), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&empty, s2, "empty"), KVSTORE_OK);
+    kvstore_bucket_close(empty);
+    kvstore_bucket *gone = NULL;
+    assert_int_equal(kvstore_bucket_open(&gone, s2, "a"), KVSTORE_ENOSTORE);
+    kvstore_close(s2);
+    for (int i = 0; i < 6; i++)
+        kvstore_bucket_close(bk[i]);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static void exec_sql(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err);
+}
+
+/* A database made as Spin makes it (its CREATE TABLE, its INSERT ... ON
+ * CONFLICT), opened by kvstore; then Spin's statements on ours. */
+static void test_spin_layout(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/kv.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_sql(db, "CREATE TABLE IF NOT EXISTS spin_key_value ("
+                 " store TEXT NOT NULL, key TEXT NOT NULL,"
+                 " value BLOB NOT NULL, PRIMARY KEY (store, key))");
+    exec_sql(db, "INSERT INTO spin_key_value (store, key, value)"
+                 " VALUES ('default', 'greeting', x'68656c6c6f')");
+    exec_sql(db, "INSERT INTO spin_key_value (store, key, value)"
+                 " VALUES ('bad name', 'k', x'00')");
+    sqlite3_close(db);
+
+    kvstore_store *s = open_store(dir, NULL);
+    kvstore_bucket *b = NULL;
+    char uri[4400];
+    db_uri(uri, sizeof uri, dir, "?create=false");
+    kvstore_store *s2 = NULL;
+    assert_int_equal(kvstore_open(&s2, uri), KVSTORE_OK);
+    /* Spin's store "default" is a bucket, even with create=false. */
+    assert_int_equal(kvstore_bucket_open(&b, s2, "default"), KVSTORE_OK);
+    assert_str(b, "greeting", "hello");
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 1); /* "bad name" is not a bucket name */
+    assert_string_equal(page->keys[0], "default");
+    kvstore_keys_free(page);
+
+    /* A write by Spin while a CAS is open makes the swap fail. */
+    kvstore_cas *cas = NULL;
+    assert_int_equal(kvstore_cas_open(&cas, b, "greeting"), KVSTORE_OK);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    exec_sql(db, "INSERT INTO spin_key_value (store, key, value)"
+                 " VALUES ('default', 'greeting', x'68656c6c6f')"
+                 " ON CONFLICT(store, key) DO UPDATE SET value = excluded.value");
+    assert_int_equal(kvstore_cas_swap(cas, "x", 1), KVSTORE_ECONFLICT);
+    kvstore_cas_free(cas);
+
+    /* Spin's SELECT reads what kvstore wrote; its upsert clears our
+     * expiry. */
+    set_str(b, "from-kvstore", "v1");
+    assert_int_equal(kvstore_set_ttl(b, "ttl", "t", 1, 3600000), KVSTORE_OK);
+    exec_sql(db, "INSERT INTO spin_key_value (store, key, value)"
+                 " VALUES ('default', 'ttl', x'74')"
+                 " ON CONFLICT(store, key) DO UPDATE SET value = excluded.value");
+    int64_t left = 0;
+    assert_int_equal(kvstore_ttl(b, "ttl", &left), KVSTORE_OK);
+    assert_int_equal(left, -1);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM spin_key_value"
+                                        " WHERE store=$1 AND key=$2", -1,
+                                        &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, "default", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, "from-kvstore", -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_bytes(st, 0), 2);
+    assert_memory_equal(sqlite3_column_blob(st, 0), "v1", 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    kvstore_bucket_close(b);
+    kvstore_close(s2);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uris),
+        cmocka_unit_test(test_value_limit),
+        cmocka_unit_test(test_ttl),
+        cmocka_unit_test(test_list_skips_expired),
+        cmocka_unit_test(test_reap),
+        cmocka_unit_test(test_bucket_management),
+        cmocka_unit_test(test_spin_layout),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
