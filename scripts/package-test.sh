@@ -104,11 +104,12 @@ record_autopkgtests() {
 
 # A later libkvstore1 (and libkvstore-dev, which pins it) under the module
 # packages built against the earlier one: dpkg keeps them installed and
-# configured, and they still serve their schemes (debian/tests/modules).
+# configured, and they still serve their schemes (debian/tests/modules,
+# debian/tests/sqlite).
 # The repacked library is the same binary; binary compatibility of older
 # modules with newer code is the modules suite's business (docs/abi.md).
 run_upgrade() {
-  local up=$version+pkgtest1 p d
+  local up=$version+pkgtest1 p d t
   mkdir -p "$work/up"
   for p in libkvstore1 libkvstore-dev; do
     d=$work/up/$p
@@ -124,8 +125,10 @@ run_upgrade() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$p")" = "ii $version" ] ||
       { echo "$p did not stay installed at $version"; return 1; }
   done
-  AUTOPKGTEST_TMP=$work/upgrade-tmp && mkdir -p "$AUTOPKGTEST_TMP" &&
-    AUTOPKGTEST_TMP=$AUTOPKGTEST_TMP debian/tests/modules
+  for t in modules sqlite; do
+    mkdir -p "$work/upgrade-$t" &&
+      AUTOPKGTEST_TMP=$work/upgrade-$t "debian/tests/$t" || return 1
+  done
 }
 
 # Purge, then: none of our packages is known to dpkg, and of the paths
