@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 kvstore_install_deps
+kvstore_install_npm
 
 jobs=$(nproc)
 logs=()
@@ -39,7 +40,7 @@ setup build -Dwerror=true
 run build testlog
 
 if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
-  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm --suite redis --suite nats --suite sqlite --suite security)
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm --suite wasi --suite redis --suite nats --suite sqlite --suite security)
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
@@ -47,11 +48,11 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
 
   echo "== valgrind memcheck"
   run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
-    --suite wasm --no-suite wasm-program --suite redis --suite nats --suite security \
+    --suite wasm --no-suite wasm-program --suite wasi --no-suite wasi-program --suite redis --suite nats --suite security \
     --suite sqlite --no-suite sqlite-procs \
     --no-suite nats-cluster
   KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
-    run build valgrind-wasm --suite wasm-program --timeout-multiplier 10
+    run build valgrind-wasm --suite wasm-program --suite wasi-program --timeout-multiplier 10
   # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
   KVSTORE_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
     run build valgrind-cli --suite cli --timeout-multiplier 10

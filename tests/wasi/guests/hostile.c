@@ -83,7 +83,17 @@ static uint32_t reentrant_realloc(uint32_t old, uint32_t old_size,
     return 0;
 }
 
-static const uint32_t NATTACKS = 28;
+/* Grows memory by 4 pages (so wasm2c may move it) before allocating: the
+ * host must write its result into memory as it is afterwards. */
+static uint32_t growing_realloc(uint32_t old, uint32_t old_size,
+                                uint32_t align, uint32_t new_size)
+{
+    (void)old; (void)old_size;
+    __builtin_wasm_memory_grow(0, 4);
+    return (uint32_t)(uintptr_t)rt_alloc(align, new_size);
+}
+
+static const uint32_t NATTACKS = 32;
 
 GUEST_EXPORT("attack")
 uint32_t attack(uint32_t n)
@@ -299,6 +309,85 @@ uint32_t attack(uint32_t n)
         result(e2.is_err, &e2.val.err);
         break;
     }
+    case 29: {
+        say(n, "open 100000 handles without dropping any");
+        uint32_t opened = 0;
+        bool told = false;
+        for (uint32_t i = 0; i < 100000; i++) {
+            kv_result_handle o;
+            kv1_open(KV_STR("hostile"), &o);
+            if (!o.is_err) {
+                opened++;
+            } else if (!told) {
+                out("hostile:   opened ");
+                out_u64(opened);
+                out(" more handles, then ");
+                out_error(&o.val.err);
+                out("\n");
+                told = true;
+            }
+        }
+        out("hostile:   opened ");
+        out_u64(opened);
+        out(" in all\n");
+        break;
+    }
+    case 30: {
+        say(n, "drop a handle, open another, use the dropped number");
+        uint32_t b1 = open_bucket("hostile");
+        kv1_bucket_drop(b1);
+        uint32_t b2 = open_bucket("hostile");
+        out(b1 != b2 ? "hostile:   new handle has a new number\n"
+                     : "hostile:   new handle reuses the number\n");
+        kv1_set(b1, KV_STR("stale-handle"), "x", 1, &u);
+        result(u.is_err, &u.err);
+        break;
+    }
+    case 31: {
+        say(n, "list forever: 5000 fresh listings, then the first cursor");
+        static char names[20][6];
+        kv_entry many[20];
+        for (int i = 0; i < 20; i++) {
+            memcpy(names[i], "lf:00", 6);
+            names[i][3] = (char)('0' + i / 10);
+            names[i][4] = (char)('0' + i % 10);
+            many[i] = (kv_entry){{names[i], 5}, {(const uint8_t *)"x", 1}};
+        }
+        kv1_set_many(bucket, many, 20, &u);
+        uint64_t first = 0;
+        uint32_t pages = 0;
+        for (uint32_t i = 0; i < 5000; i++) {
+            kv1_list_keys(bucket, 0, 0, &l1);
+            if (l1.is_err)
+                break;
+            pages++;
+            if (i == 0 && l1.val.ok.cursor.is_some)
+                first = l1.val.ok.cursor.val;
+        }
+        out("hostile:   listed ");
+        out_u64(pages);
+        out(" first pages\n");
+        kv1_list_keys(bucket, 1, first, &l1);
+        result(l1.is_err, &l1.val.err);
+        kv_string keys[20];
+        for (int i = 0; i < 20; i++)
+            keys[i] = many[i].key;
+        kv1_delete_many(bucket, keys, 20, &u);
+        break;
+    }
+    case 32:
+        say(n, "memory grows inside cabi_realloc");
+        kv1_set(bucket, KV_STR("k1"), "value", 5, &u);
+        rt_realloc_override = growing_realloc;
+        kv1_get(bucket, KV_STR("k1"), &g);
+        rt_realloc_override = 0;
+        result(g.is_err, &g.val.err);
+        if (!g.is_err && g.val.ok.is_some) {
+            out("hostile:   value ");
+            out_n((const char *)g.val.ok.value.ptr, g.val.ok.value.len);
+            out("\n");
+        }
+        break;
     }
     out_flush();
     return 1;

@@ -1,5 +1,6 @@
 /*
- * Runs the example guests in-process against memory: and file: stores and
+ * Runs the guests through libkvstore-wasi and the wasm2c binding of
+ * examples/wasm-host, in-process against memory: and file: stores, and
  * checks both what they printed and what they left in the store, read
  * back through the libkvstore API.
  *
@@ -19,23 +20,30 @@
 
 #include "runner.h"
 
-/* Prefix for bucket identifiers in the next run_guest calls. */
+/* Prefix for bucket names, extra config pairs, the WIT to claim (0: by
+ * the guest's name) and watcher events to wait for, in the next
+ * run_guest calls. */
 static const char *bucket_prefix = "";
+static const char *const *extra_config;
+static kvstore_wasi_wit guest_wit;
+static size_t guest_events;
 
-/* Runs the guest called `guest` (allowed to open only `allow`, or any
- * bucket for NULL) and returns what it printed (free()). */
+/* Runs the guest called `guest` (allowed to open only the comma-separated
+ * identifiers `allow`, or any bucket for NULL) and returns what it
+ * printed (free()). */
 static char *run_guest(kvstore_store *store, const char *guest,
-                       const char *const *allow, size_t page, int *status)
+                       const char *allow, size_t page, int *status)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    kvhost_config cfg = {.store = store, .prefix = bucket_prefix, .allow = allow,
-                         .page_size = page, .out = f};
+    wh_options o = {.store = store, .prefix = bucket_prefix, .allow = allow,
+                    .page_size = page, .config = extra_config,
+                    .wit = guest_wit, .events = guest_events, .out = f};
     const wh_guest *g = wh_guest_find(guest);
     assert_non_null(g);
-    *status = wh_run(g, &cfg);
+    *status = wh_run(g, &o);
     fclose(f);
     return buf;
 }
@@ -250,9 +258,8 @@ static void test_access_denied(void **state)
 {
     (void)state;
     kvstore_store *s = open_store("memory:");
-    static const char *const allow[] = {"other", NULL};
     int st;
-    char *out = run_guest(s, "draft", allow, 16, &st);
+    char *out = run_guest(s, "draft", "other", 16, &st);
     assert_int_equal(st, 1);
     assert_has(out, "draft: open demo failed: error access-denied\n");
     free(out);
@@ -367,6 +374,11 @@ static const struct {
     {26, "set demo:visits -> ok"},
     {27, "is outside guest memory"},
     {28, "-> error other(batch of 1001 keys is above the host's limit of 1000)"},
+    {29, "opened 1023 more handles, then error other(more than 1024 open handles)\n"
+         "hostile:   opened 1023 in all"},
+    {30, "new handle has a new number\nhost: hostile trapped: unknown bucket handle 2"},
+    {31, "listed 5000 first pages\nhostile:   -> error other(unknown or expired cursor 1)"},
+    {32, "-> ok\nhostile:   value value"},
 };
 
 /* Each attack ends in a trap or an error, the host carries on to the
@@ -381,8 +393,7 @@ static void test_hostile(void **state)
     free(out);
     char *before = snapshot(s, "demo");
 
-    static const char *const allow[] = {"hostile", NULL};
-    out = run_guest(s, "hostile", allow, 16, &st);
+    out = run_guest(s, "hostile", "hostile", 16, &st);
     assert_int_equal(st, 0);
     size_t n = sizeof(attacks) / sizeof(attacks[0]);
     for (size_t i = 0; i < n; i++) {
@@ -401,7 +412,7 @@ static void test_hostile(void **state)
                      attacks[i].expect, part);
         free(part);
     }
-    assert_null(strstr(out, "hostile: attack 29:"));
+    assert_null(strstr(out, "hostile: attack 33:"));
     free(out);
 
     char *after = snapshot(s, "demo");
@@ -423,31 +434,99 @@ static void test_hostile(void **state)
     kvstore_close(s);
 }
 
-/* The draft's u64 cursors: the newest KVHOST_MAX_CURSORS ids resolve,
- * older ones and ids never handed out do not. */
-static void test_cursor_table(void **state)
+/* Spin's get-many shape: the guest built against it reads its results
+ * right when the layer is told (wit spin), and the "" identifier opens
+ * the default bucket. */
+static void test_spin(void **state)
 {
     (void)state;
-    kvhost_config cfg = {0};
-    kvhost h;
-    char c[32];
-    kvhost_init(&h, &cfg);
-    uint64_t first = 0, last = 0;
-    for (int i = 1; i <= KVHOST_MAX_CURSORS + 6; i++) {
-        snprintf(c, sizeof(c), "cursor-%d", i);
-        last = kvhost_cursor_put(&h, c);
-        if (i == 1)
-            first = last;
-    }
-    assert_null(kvhost_cursor_get(&h, first));     /* evicted */
-    assert_null(kvhost_cursor_get(&h, first + 5)); /* evicted */
-    assert_string_equal(kvhost_cursor_get(&h, first + 6), "cursor-7");
-    snprintf(c, sizeof(c), "cursor-%d", KVHOST_MAX_CURSORS + 6);
-    assert_string_equal(kvhost_cursor_get(&h, last), c);
-    assert_null(kvhost_cursor_get(&h, 0));
-    assert_null(kvhost_cursor_get(&h, last + 1));
-    assert_null(kvhost_cursor_get(&h, UINT64_MAX));
-    kvhost_fini(&h);
+    kvstore_store *s = open_store("memory:");
+    int st;
+    char *out = run_guest(s, "spin", NULL, 16, &st);
+    assert_int_equal(st, 0);
+    assert_has(out, "spin: get-many fruit:a=\"apple\" fruit:b=none "
+                    "fruit:c=\"cherry\" fruit:d=none fruit:e=\"\"\n");
+    assert_has(out, "spin: done\n");
+    free(out);
+    assert_value(s, "default", "fruit:c", "cherry");
+    kvstore_close(s);
+}
+
+/* The same guest with the layer told the wrong WIT (draft2's shape):
+ * the elements land at other offsets and the guest misreads them,
+ * which is why the layer must be told. */
+static void test_spin_needs_its_wit(void **state)
+{
+    (void)state;
+    kvstore_store *s = open_store("memory:");
+    int st;
+    guest_wit = KVSTORE_WASI_DRAFT2;
+    char *out = run_guest(s, "spin", NULL, 16, &st);
+    guest_wit = 0;
+    assert_non_null(out);
+    assert_null(strstr(out, "spin: get-many fruit:a=\"apple\" fruit:b=none"));
+    free(out);
+    kvstore_close(s);
+}
+
+/* The watcher guest: the host watches "events" (config watch=events),
+ * pumps what the guest's own run wrote into its on-set / on-delete
+ * exports, each with a bucket handle the guest uses and drops. */
+static void test_watcher(void **state)
+{
+    (void)state;
+    static const char *const cfg[] = {"watch=events", NULL};
+    kvstore_store *s = open_store("memory:");
+    int st;
+    extra_config = cfg;
+    guest_events = 4;
+    char *out = run_guest(s, "watcher", NULL, 16, &st);
+    extra_config = NULL;
+    guest_events = 0;
+    assert_int_equal(st, 0);
+    assert_has(out, "host: delivered 4 events, dropped 0\n");
+    /* Delivered after run(): the state is final when the guest looks. */
+    assert_has(out, "watcher: on-set w1=one (gone now)\n");
+    assert_has(out, "watcher: on-set w2=two (exists now)\n");
+    assert_has(out, "watcher: on-delete w1 (gone now)\n");
+    assert_has(out, "watcher: on-set w3=three (exists now)\n");
+    assert_has(out, "watcher: 3 sets, 1 deletes\n");
+    free(out);
+    kvstore_close(s);
+}
+
+/* A watcher flood through a real guest: the queue holds 2 events, the
+ * rest are dropped and counted, every event is accounted for, and the
+ * guest sees only what was delivered. */
+static void test_watcher_flood(void **state)
+{
+    (void)state;
+    static const char *const cfg[] = {"watch=events", "watch_queue=2", NULL};
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b;
+    assert_int_equal(kvstore_bucket_open(&b, s, "events"), KVSTORE_OK);
+    int st;
+    extra_config = cfg;
+    guest_events = 4;
+    char *out = run_guest(s, "watcher", NULL, 16, &st);
+    extra_config = NULL;
+    guest_events = 0;
+    assert_int_equal(st, 0);
+    /* delivered + dropped == 4, whatever the threads' timing */
+    const char *line = strstr(out, "host: delivered ");
+    assert_non_null(line);
+    unsigned delivered, dropped;
+    assert_int_equal(sscanf(line, "host: delivered %u events, dropped %u",
+                            &delivered, &dropped), 2);
+    assert_int_equal(delivered + dropped, 4);
+    assert_true(delivered >= 2);
+    char want[64];
+    snprintf(want, sizeof(want), "watcher: %u sets, %u deletes", delivered - 
+             (strstr(out, "on-delete") ? 1 : 0), strstr(out, "on-delete") ? 1u : 0u);
+    assert_has(out, want);
+    free(out);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
 }
 
 static int setup(void **state)
@@ -476,7 +555,10 @@ int main(void)
         cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_file_store),
         cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_cursor_table),
+        cmocka_unit_test(test_spin),
+        cmocka_unit_test(test_spin_needs_its_wit),
+        cmocka_unit_test(test_watcher),
+        cmocka_unit_test(test_watcher_flood),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
