@@ -7,6 +7,7 @@ KVSTORE_PACKAGES=(
   build-essential meson ninja-build pkg-config python3
   uthash-dev libcmocka-dev libhiredis-dev libnats-dev libjansson-dev
   libsqlite3-dev
+  liblmdb-dev
   redis-server redis-tools nats-server
   valgrind clang lld libclang-rt-14-dev
   wabt wasi-libc abigail-tools cppcheck

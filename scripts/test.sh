@@ -40,7 +40,7 @@ setup build -Dwerror=true
 run build testlog
 
 if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
-  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm --suite wasi --suite redis --suite nats --suite sqlite --suite security)
+  sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm --suite wasi --suite redis --suite nats --suite sqlite --suite lmdb --suite security)
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
@@ -50,6 +50,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
     --suite wasm --no-suite wasm-program --suite wasi --no-suite wasi-program --suite redis --suite nats --suite security \
     --suite sqlite --no-suite sqlite-procs \
+    --suite lmdb --no-suite lmdb-heavy \
     --no-suite nats-cluster
   KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
     run build valgrind-wasm --suite wasm-program --suite wasi-program --timeout-multiplier 10
@@ -64,7 +65,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   logs+=(build-tsan/meson-logs/testlog.json)
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
-      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis --suite nats --suite sqlite \
+      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis --suite nats --suite sqlite --suite lmdb \
       --no-suite nats-cluster || true
 
   echo "== fuzz targets (clang, libFuzzer, short fixed runs)"

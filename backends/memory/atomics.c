@@ -6,6 +6,10 @@
  * version: versions come from a per-stripe clock that only moves forward,
  * so a key deleted and set again never returns to an old version.
  *
+ * Expiry: an expired entry is an absent key to both. Increment keeps a
+ * live key's expiry (as Redis INCR does); a CAS swap is a set and clears
+ * it.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "memory.h"
@@ -23,21 +27,26 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
     uint32_t hashv = mem_hash(key, klen);
     mem_stripe *st = mem_stripe_of(b, hashv);
     mem_entry *old, *garbage = NULL;
+    mem_reaped reaped;
     mem_event *ev = NULL;
     int64_t cur = 0, sum = 0;
+    uint64_t now = 0, expires = 0;
     char buf[24];
     int n, rc = KVSTORE_OK;
 
     pthread_rwlock_wrlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, old);
-    if (old && kvstore_counter_parse(old->value, old->vlen, &cur) != KVSTORE_OK) {
+    bool live = old && !mem_expired(old, &now);
+    if (live)
+        expires = old->expires_ms;
+    if (live && kvstore_counter_parse(old->value, old->vlen, &cur) != KVSTORE_OK) {
         rc = KVSTORE_EINVAL;
     } else if (__builtin_add_overflow(cur, delta, &sum)) {
         rc = KVSTORE_ETOOBIG; /* reported as EINVAL below, with its text */
     } else {
         n = snprintf(buf, sizeof(buf), "%" PRId64, sum);
         rc = mem_stripe_write(st, old, key, klen, hashv, buf, (size_t)n,
-                              NULL, &garbage);
+                              expires, NULL, &garbage);
         if (rc == KVSTORE_OK) {
             /* The value is known only under the lock; so is the event. */
             ev = mem_event_prepare(b, KVSTORE_EVENT_SET, key, klen, buf,
@@ -45,8 +54,10 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
             mem_event_publish(b, ev);
         }
     }
+    mem_reap(st, &reaped);
     pthread_rwlock_unlock(&st->lock);
 
+    mem_reaped_free(&reaped);
     switch (rc) {
     case KVSTORE_OK:
         free(garbage);
@@ -87,6 +98,7 @@ int mem_cas_open(void **out, void *bucket, const char *key, bool *found,
     mem_cas *c = malloc(sizeof(*c) + klen + 1);
     mem_stripe *st;
     mem_entry *e;
+    uint64_t now = 0;
     bool oom = false;
 
     if (!c)
@@ -102,6 +114,8 @@ int mem_cas_open(void **out, void *bucket, const char *key, bool *found,
 
     pthread_rwlock_rdlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, c->hashv, e);
+    if (e && mem_expired(e, &now))
+        e = NULL;
     c->found = e != NULL;
     if (e) {
         c->version = e->version;
@@ -131,7 +145,9 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
     mem_bucket *b = c->b;
     mem_stripe *st = mem_stripe_of(b, c->hashv);
     mem_entry *cur, *fresh = NULL, *garbage = NULL;
+    mem_reaped reaped;
     mem_event *ev;
+    uint64_t now = 0;
     int rc = mem_check_value(len);
 
     if (rc != KVSTORE_OK)
@@ -145,9 +161,10 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
 
     pthread_rwlock_wrlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, c->key, c->klen, c->hashv, cur);
-    if (c->found ? (cur && cur->version == c->version) : !cur) {
+    bool live = cur && !mem_expired(cur, &now);
+    if (c->found ? (live && cur->version == c->version) : !live) {
         rc = mem_stripe_write(st, cur, c->key, c->klen, c->hashv, value, len,
-                              fresh, &garbage);
+                              0, fresh, &garbage);
         if (rc == KVSTORE_OK) {
             mem_event_publish(b, ev);
             ev = NULL;
@@ -156,8 +173,10 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
     } else {
         rc = KVSTORE_ECONFLICT;
     }
+    mem_reap(st, &reaped);
     pthread_rwlock_unlock(&st->lock);
 
+    mem_reaped_free(&reaped);
     if (ev)
         mem_event_unref(ev);
     free(fresh);

@@ -14,7 +14,7 @@
 extern MEM_HIDDEN const kvstore_backend kvstore_builtin_memory;
 
 const kvstore_backend kvstore_builtin_memory = {
-    .version = 1, /* list_keys still wraps its own cursors */
+    .version = KVSTORE_BACKEND_VERSION, /* cursor states via kvstore_walks */
     .name = "memory",
     .options = NULL, /* only "create", which the core handles */
     .store_open = mem_store_open,
@@ -35,4 +35,12 @@ const kvstore_backend kvstore_builtin_memory = {
     .cas_free = mem_cas_free,
     .watch_start = mem_watch_start,
     .watch_stop = mem_watch_stop,
+    /* Per-key expiry; a walk never repeats a key; watch events carry the
+     * written value; watches see this process only. */
+    .caps = KVSTORE_CAP_TTL,
+    .set_ttl = mem_set_ttl,
+    .ttl = mem_ttl,
+    .bucket_list = mem_bucket_list,
+    .bucket_remove = mem_bucket_remove,
+    .bucket_info = mem_bucket_info,
 };

@@ -11,6 +11,16 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+uint64_t mem_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    /* Never 0: mem_expired takes 0 for "not read yet". */
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+}
 
 mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv)
 {
@@ -103,21 +113,28 @@ static int stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
 
 int mem_stripe_write(mem_stripe *st, mem_entry *old, const char *key,
                      size_t klen, uint32_t hashv, const void *value,
-                     size_t vlen, mem_entry *fresh, mem_entry **garbage)
+                     size_t vlen, uint64_t expires_ms, mem_entry *fresh,
+                     mem_entry **garbage)
 {
     mem_entry *e = fresh;
 
+    if (expires_ms)
+        st->ttl_seen = true;
     if (old && fits(old, vlen)) {
         if (vlen)
             memcpy(old->value, value, vlen);
         old->vlen = vlen;
+        old->expires_ms = expires_ms;
         old->version = ++st->clock;
         *garbage = fresh;
         return KVSTORE_OK;
     }
     if (!e)
         e = mem_entry_new(key, klen, value, vlen);
-    if (!e || stripe_put(st, old, e, hashv) != KVSTORE_OK) {
+    if (!e)
+        return KVSTORE_ENOMEM;
+    e->expires_ms = expires_ms;
+    if (stripe_put(st, old, e, hashv) != KVSTORE_OK) {
         if (e != fresh)
             free(e);
         return KVSTORE_ENOMEM;
@@ -125,6 +142,34 @@ int mem_stripe_write(mem_stripe *st, mem_entry *old, const char *key,
     *garbage = old;
     return KVSTORE_OK;
 }
+
+void mem_reap_chains(mem_stripe *st, mem_reaped *r)
+{
+    uint64_t now = 0;
+
+    for (int c = 0; c < MEM_REAP_CHAINS && st->table; c++) {
+        UT_hash_table *tbl = st->table->hh.tbl;
+        UT_hash_handle *hh = tbl->buckets[st->reap_pos++ %
+                                          tbl->num_buckets].hh_head;
+
+        while (hh && r->n < MEM_REAP_MAX) {
+            UT_hash_handle *next = hh->hh_next;
+            mem_entry *e = (mem_entry *)ELMT_FROM_HH(tbl, hh);
+
+            if (mem_expired(e, &now)) {
+                HASH_DELETE(hh, st->table, e);
+                atomic_fetch_add_explicit(&st->keygen, 1,
+                                          memory_order_release);
+                r->e[r->n++] = e;
+                if (!st->table)
+                    return; /* the last entry: uthash freed the table */
+            }
+            hh = next;
+        }
+    }
+}
+
+
 
 int mem_get(void *bucket, const char *key, void **value, size_t *len)
 {
@@ -136,8 +181,12 @@ int mem_get(void *bucket, const char *key, void **value, size_t *len)
     void *copy = NULL;
     size_t vlen = 0;
 
+    uint64_t now = 0;
+
     pthread_rwlock_rdlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
+    if (e && mem_expired(e, &now))
+        e = NULL;
     if (e) {
         vlen = e->vlen;
         /* Never NULL, even for an empty value. */
@@ -162,13 +211,15 @@ int mem_get(void *bucket, const char *key, void **value, size_t *len)
     return KVSTORE_OK;
 }
 
-int mem_set(void *bucket, const char *key, const void *value, size_t len)
+/* set and set_ttl: writes the value and its expiry (0: none). */
+static int write_key(mem_bucket *b, const char *key, const void *value,
+                     size_t len, uint64_t expires_ms)
 {
-    mem_bucket *b = bucket;
     size_t klen = strlen(key);
     uint32_t hashv;
     mem_stripe *st;
     mem_entry *fresh = NULL, *old, *garbage = NULL;
+    mem_reaped reaped;
     mem_event *ev;
     int rc = mem_check_value(len);
 
@@ -188,14 +239,16 @@ int mem_set(void *bucket, const char *key, const void *value, size_t len)
 
     pthread_rwlock_wrlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, old);
-    rc = mem_stripe_write(st, old, key, klen, hashv, value, len, fresh,
-                          &garbage);
+    rc = mem_stripe_write(st, old, key, klen, hashv, value, len, expires_ms,
+                          fresh, &garbage);
     if (rc == KVSTORE_OK && ev) {
         mem_event_publish(b, ev);
         ev = NULL;
     }
+    mem_reap(st, &reaped);
     pthread_rwlock_unlock(&st->lock);
 
+    mem_reaped_free(&reaped);
     if (rc != KVSTORE_OK) {
         if (ev)
             mem_event_unref(ev);
@@ -203,6 +256,51 @@ int mem_set(void *bucket, const char *key, const void *value, size_t len)
         return kvstore_set_error(rc, "memory: out of memory");
     }
     free(garbage);
+    return KVSTORE_OK;
+}
+
+int mem_set(void *bucket, const char *key, const void *value, size_t len)
+{
+    return write_key(bucket, key, value, len, 0);
+}
+
+int mem_set_ttl(void *bucket, const char *key, const void *value,
+                size_t len, uint64_t ttl_ms)
+{
+    mem_bucket *b = bucket;
+    uint64_t now = mem_now_ms();
+    /* A TTL past the clock's range never expires in practice: saturate. */
+    uint64_t expires = ttl_ms > UINT64_MAX - now ? UINT64_MAX : now + ttl_ms;
+
+    /* Before the write: from now on listings take no key-space version. */
+    atomic_store(&b->ttl_seen, true);
+    return write_key(b, key, value, len, expires);
+}
+
+int mem_ttl(void *bucket, const char *key, int64_t *ms_left)
+{
+    mem_bucket *b = bucket;
+    size_t klen = strlen(key);
+    uint32_t hashv = mem_hash(key, klen);
+    mem_stripe *st = mem_stripe_of(b, hashv);
+    uint64_t now = 0, expires = 0;
+    mem_entry *e;
+
+    pthread_rwlock_rdlock(&st->lock);
+    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
+    if (e && mem_expired(e, &now))
+        e = NULL;
+    if (e)
+        expires = e->expires_ms;
+    pthread_rwlock_unlock(&st->lock);
+    if (!e)
+        return KVSTORE_NOTFOUND;
+    if (expires == 0) {
+        *ms_left = -1;
+    } else {
+        uint64_t left = expires - now; /* > 0: not expired at `now` */
+        *ms_left = left > INT64_MAX ? INT64_MAX : (int64_t)left;
+    }
     return KVSTORE_OK;
 }
 
@@ -215,6 +313,8 @@ int mem_del(void *bucket, const char *key)
     mem_event *ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_DELETE,
                                                        key, klen, NULL, 0)
                                    : NULL;
+    mem_reaped reaped;
+    uint64_t now = 0;
     mem_entry *e;
 
     pthread_rwlock_wrlock(&st->lock);
@@ -222,12 +322,17 @@ int mem_del(void *bucket, const char *key)
     if (e) {
         HASH_DELETE(hh, st->table, e);
         atomic_fetch_add_explicit(&st->keygen, 1, memory_order_release);
-        /* Only a delete that removed something is an event. */
-        mem_event_publish(b, ev);
-        ev = NULL;
+        /* Only a delete that removed something is an event: an expired
+         * key was already absent. */
+        if (!mem_expired(e, &now)) {
+            mem_event_publish(b, ev);
+            ev = NULL;
+        }
     }
+    mem_reap(st, &reaped);
     pthread_rwlock_unlock(&st->lock);
 
+    mem_reaped_free(&reaped);
     if (ev)
         mem_event_unref(ev);
     free(e);
@@ -240,11 +345,14 @@ int mem_exists(void *bucket, const char *key, bool *exists)
     size_t klen = strlen(key);
     uint32_t hashv = mem_hash(key, klen);
     mem_stripe *st = mem_stripe_of(b, hashv);
+    uint64_t now = 0;
     mem_entry *e;
+    bool live;
 
     pthread_rwlock_rdlock(&st->lock);
     HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
+    live = e && !mem_expired(e, &now);
     pthread_rwlock_unlock(&st->lock);
-    *exists = e != NULL;
+    *exists = live;
     return KVSTORE_OK;
 }

@@ -1,12 +1,17 @@
 /*
- * libkvstore - memory backend: the key hash.
+ * libkvstore - memory backend: the key hash, SipHash-2-4.
  *
- * uthash's default (Jenkins) works a byte at a time and, unseeded, lets a
- * hostile guest compute keys that all land in one chain. This hash reads
- * eight bytes at a time and is seeded once per process from getrandom(),
- * so colliding keys cannot be prepared in advance. It is not a
- * cryptographic hash; it only has to spread keys and resist precomputed
- * floods.
+ * Keys come from guests, so the hash must not let anyone prepare keys that
+ * all land in one chain or one stripe. The earlier hash (a seeded
+ * multiply-xorshift) had collisions that did not depend on its seed at
+ * all: two keys differing in bit 63 of a block, and in bits 63 and 34 of
+ * the next, collided for every seed, because a multiplication carries a
+ * top-bit difference to nowhere but the top bit. SipHash is a keyed
+ * pseudo-random function: without its 128-bit key, which is drawn from
+ * getrandom() once per process, collisions cannot be computed, by design
+ * rather than by obscurity. This is SipHash-2-4 as specified by Aumasson
+ * and Bernstein ("SipHash: a fast short-input PRF", 2012), written here
+ * from the specification.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -16,73 +21,111 @@
 #include <sys/random.h>
 #include <time.h>
 
-static uint64_t seed;
-static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
+static uint64_t key0, key1;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
-static void seed_init(void)
+static void key_init(void)
 {
-    uint64_t s = 0;
+    uint64_t k[2] = { 0, 0 };
 
     /* Without entropy (very early boot, seccomp) fall back to something
-     * that still differs between processes. */
-    if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s)) {
+     * that still differs between processes: far weaker, but no worse than
+     * a fixed key. */
+    if (getrandom(k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
-            (uint64_t)(uintptr_t)&ts;
+        k[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32);
+        k[1] = (uint64_t)(uintptr_t)&ts ^ ((uint64_t)(uintptr_t)k << 17);
     }
-    seed = s | 1;
+    key0 = k[0];
+    key1 = k[1];
 }
 
 void mem_hash_init(void)
 {
-    pthread_once(&seed_once, seed_init);
+    pthread_once(&key_once, key_init);
 }
 
-static inline uint64_t mix(uint64_t h)
+void mem_hash_set_key(const unsigned char key[16])
 {
-    /* The murmur3 / splitmix64 finaliser: every input bit affects every
-     * output bit. */
-    h ^= h >> 33;
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    h ^= h >> 33;
-    h *= UINT64_C(0xc4ceb9fe1a85ec53);
-    h ^= h >> 33;
-    return h;
+    mem_hash_init(); /* so that a later init cannot overwrite it */
+    memcpy(&key0, key, 8);
+    memcpy(&key1, key + 8, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    key0 = __builtin_bswap64(key0);
+    key1 = __builtin_bswap64(key1);
+#endif
+}
+
+static inline uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint64_t rotl(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                        \
+    do {                                                                \
+        v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);       \
+        v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                          \
+        v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                          \
+        v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);       \
+    } while (0)
+
+uint64_t mem_siphash(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t v0 = key0 ^ UINT64_C(0x736f6d6570736575);
+    uint64_t v1 = key1 ^ UINT64_C(0x646f72616e646f6d);
+    uint64_t v2 = key0 ^ UINT64_C(0x6c7967656e657261);
+    uint64_t v3 = key1 ^ UINT64_C(0x7465646279746573);
+    size_t whole = len & ~(size_t)7;
+    uint64_t m, b = (uint64_t)len << 56;
+
+    for (size_t i = 0; i < whole; i += 8) {
+        m = load_le64(p + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    /* The last 0..7 bytes, little-endian, under the length byte. */
+    switch (len & 7) {
+    case 7: b |= (uint64_t)p[whole + 6] << 48; /* fall through */
+    case 6: b |= (uint64_t)p[whole + 5] << 40; /* fall through */
+    case 5: b |= (uint64_t)p[whole + 4] << 32; /* fall through */
+    case 4: b |= (uint64_t)p[whole + 3] << 24; /* fall through */
+    case 3: b |= (uint64_t)p[whole + 2] << 16; /* fall through */
+    case 2: b |= (uint64_t)p[whole + 1] << 8;  /* fall through */
+    case 1: b |= (uint64_t)p[whole];           /* fall through */
+    default: break;
+    }
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
 }
 
 uint32_t mem_hash(const char *key, size_t klen)
 {
-    const unsigned char *p = (const unsigned char *)key;
-    uint64_t h = seed ^ (klen * UINT64_C(0x9e3779b97f4a7c15));
-    uint64_t w;
-    size_t n = klen;
+    uint64_t h = mem_siphash(key, klen);
 
-    while (n > 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
-        h ^= h >> 29;
-        p += 8;
-        n -= 8;
-    }
-    /* The last 1..8 bytes without a byte loop: one load that may reach back
-     * into bytes already mixed, or two overlapping 4-byte loads, or three
-     * single bytes. The length is in `h`, so the overlaps cannot make two
-     * keys of different lengths collide by construction. */
-    if (klen >= 8) {
-        memcpy(&w, key + klen - 8, 8);
-    } else if (n >= 4) {
-        uint32_t lo, hi;
-
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + n - 4, 4);
-        w = ((uint64_t)hi << 32) | lo;
-    } else if (n > 0) {
-        w = ((uint64_t)p[0] << 16) | ((uint64_t)p[n / 2] << 8) | p[n - 1];
-    } else {
-        w = 0;
-    }
-    h = mix(h ^ w);
+    /* uthash keeps 32 bits; both halves of the PRF output count. */
     return (uint32_t)h ^ (uint32_t)(h >> 32);
 }

@@ -5,7 +5,10 @@
  * a bucket is split into MEM_STRIPES stripes by key hash, each with its own
  * uthash table and rwlock, so readers and writers of different keys rarely
  * meet on a lock. A bucket lives as long as its store, whether or not a
- * handle to it is open. Everything here is written only against
+ * handle to it is open, unless it is removed (kvstore_bucket_remove): then
+ * it leaves the store at once and is freed when its last handle or watch
+ * goes. Listing goes through the core's walk helper (kvstore_walks), one
+ * cache per store. Everything here is written only against
  * <kvstore/backend.h>.
  *
  * SPDX-License-Identifier: MIT
@@ -18,6 +21,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* uthash must not exit() on out of memory: an insert that fails leaves
  * the element's hh.tbl NULL, which callers check. */
@@ -50,6 +54,7 @@
 typedef struct mem_entry {
     UT_hash_handle hh;
     uint64_t version;   /* stripe clock at the last write; CAS compares it */
+    uint64_t expires_ms; /* mem_now_ms() deadline; 0: never */
     size_t klen;
     size_t vlen;
     size_t cap;         /* room for the value */
@@ -61,12 +66,17 @@ typedef struct mem_stripe {
     _Alignas(MEM_CACHELINE) pthread_rwlock_t lock;
     mem_entry *table;   /* uthash head */
     uint64_t clock;     /* last version handed out; under the write lock */
-    /* Bumped when a key is added or removed (not when a value is merely
-     * replaced): listing snapshots compare it to know they are stale. */
+    /* Set (under the write lock) once a key with an expiry was written:
+     * until then no read or count needs to look at the clock, and the
+     * reaper has nothing to do. */
+    bool ttl_seen;
+    unsigned reap_pos;  /* next uthash chain the reaper visits */
+    /* Bumped (under the write lock) when a key is added or removed, not
+     * when a value is replaced: their sum over the stripes is the key
+     * space's version for the walk helper (list.c). */
     _Atomic uint64_t keygen;
 } mem_stripe;
 
-typedef struct mem_snapshot mem_snapshot;
 typedef struct mem_watch mem_watch;
 typedef struct mem_store mem_store;
 
@@ -75,10 +85,16 @@ typedef struct mem_bucket {
     UT_hash_handle hh;           /* in store->buckets, keyed by name */
     mem_store *store;
     char name[MEM_NAME_MAX + 1];
-
-    /* The cached sorted key snapshot used by list_keys (list.c). */
-    pthread_mutex_t snap_lock;
-    mem_snapshot *snap;          /* owned (one reference) by the bucket */
+    /* The walk cache scope: name and a process-unique number, so that a
+     * removed bucket's walks never serve a new bucket of the same name. */
+    char scope[MEM_NAME_MAX + 24];
+    /* One reference for the store's table (dropped by bucket_remove), one
+     * per open handle and per watch. The last drop frees the bucket; while
+     * it is in the table that is the store's free. */
+    _Atomic unsigned refs;
+    /* Set once any stripe has seen an expiry: keys may then leave without
+     * a write, so the bucket has no key-space version any more. */
+    _Atomic bool ttl_seen;
 
     /* Watches on this bucket (watch.c). Writers read nwatch without a lock
      * to skip all watch work when there is none. */
@@ -94,6 +110,7 @@ struct mem_store {
     char name[MEM_NAME_MAX + 1];
     pthread_mutex_t lock;        /* guards buckets */
     mem_bucket *buckets;         /* uthash head; owned by the store */
+    kvstore_walks *walks;        /* listing snapshots; owned */
 };
 
 /* A change published to watches: one allocation shared by every watch
@@ -115,27 +132,59 @@ MEM_HIDDEN int mem_bucket_open(void **out, void *store, const char *name,
 MEM_HIDDEN void mem_bucket_close(void *bucket);
 MEM_HIDDEN void mem_store_ref(mem_store *s);
 MEM_HIDDEN void mem_store_unref(mem_store *s);
+MEM_HIDDEN void mem_bucket_ref(mem_bucket *b);
+MEM_HIDDEN void mem_bucket_unref(mem_bucket *b);
+/* Version 2 bucket management. */
+MEM_HIDDEN int mem_bucket_list(void *store, const char *cursor, size_t limit,
+                               kvstore_keys **out);
+MEM_HIDDEN int mem_bucket_remove(void *store, const char *name);
+MEM_HIDDEN int mem_bucket_info(void *store, const char *name,
+                               kvstore_bucket_stat *info);
 
 /* ---- hash.c ---- */
-/* Seeds the key hash; called by every store open, before any key. */
+/* Draws the hash key (once per process); called by every store open,
+ * before any key is hashed. */
 MEM_HIDDEN void mem_hash_init(void);
-/* The hash of a bucket's keys: picks the stripe and the uthash chain. */
+/* The hash of a bucket's keys: picks the stripe and the uthash chain.
+ * SipHash-2-4 under the process's random key, folded to 32 bits. */
 MEM_HIDDEN uint32_t mem_hash(const char *key, size_t klen);
+/* The full 64-bit SipHash-2-4 of `len` bytes under the process key. */
+MEM_HIDDEN uint64_t mem_siphash(const void *data, size_t len);
+/* Replaces the process key: for tests only (known-answer vectors, and
+ * collision checks under many keys). Never called by the library. */
+MEM_HIDDEN void mem_hash_set_key(const unsigned char key[16]);
 
 /* ---- data.c ---- */
+/* Milliseconds of CLOCK_MONOTONIC: the clock of expiries. */
+MEM_HIDDEN uint64_t mem_now_ms(void);
+/* True if `e` has expired. `*now` is 0 until the clock was read, so a
+ * caller checking many entries reads it once, and never for entries
+ * without an expiry. */
+static inline bool mem_expired(const mem_entry *e, uint64_t *now)
+{
+    if (e->expires_ms == 0)
+        return false;
+    if (*now == 0)
+        *now = mem_now_ms();
+    return e->expires_ms <= *now;
+}
 MEM_HIDDEN int mem_get(void *bucket, const char *key, void **value,
                        size_t *len);
 MEM_HIDDEN int mem_set(void *bucket, const char *key, const void *value,
                        size_t len);
 MEM_HIDDEN int mem_del(void *bucket, const char *key);
 MEM_HIDDEN int mem_exists(void *bucket, const char *key, bool *exists);
+MEM_HIDDEN int mem_set_ttl(void *bucket, const char *key, const void *value,
+                           size_t len, uint64_t ttl_ms);
+MEM_HIDDEN int mem_ttl(void *bucket, const char *key, int64_t *ms_left);
 /* Helpers shared with atomics.c. */
 MEM_HIDDEN mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv);
 MEM_HIDDEN int mem_check_value(size_t len);
 MEM_HIDDEN mem_entry *mem_entry_new(const char *key, size_t klen,
                                     const void *value, size_t vlen);
 /* Writes `value` for `key` in stripe `st`, whose write lock the caller
- * holds; `old` is the key's current entry or NULL. The value is rewritten
+ * holds; `old` is the key's current entry (expired or not) or NULL; the
+ * key's expiry becomes `expires_ms` (0: none). The value is rewritten
  * in `old` if it fits, else it goes in `fresh` (an entry the caller built
  * with mem_entry_new, or NULL to build one here). Returns KVSTORE_OK and
  * sets *garbage to what the caller frees after unlocking (the replaced
@@ -144,7 +193,35 @@ MEM_HIDDEN mem_entry *mem_entry_new(const char *key, size_t klen,
 MEM_HIDDEN int mem_stripe_write(mem_stripe *st, mem_entry *old,
                                 const char *key, size_t klen, uint32_t hashv,
                                 const void *value, size_t vlen,
-                                mem_entry *fresh, mem_entry **garbage);
+                                uint64_t expires_ms, mem_entry *fresh,
+                                mem_entry **garbage);
+
+/* The bounded reaper: every write to a stripe that has seen expiries
+ * unlinks the expired entries of the next MEM_REAP_CHAINS uthash chains,
+ * at most MEM_REAP_MAX of them, so that expired keys nobody reads again
+ * are freed as writes go on, at a small fixed cost per write. Called
+ * with the write lock held; the caller frees the entries after unlocking
+ * (mem_reaped_free). Reaped keys produce no watch event. */
+#define MEM_REAP_CHAINS 2
+#define MEM_REAP_MAX 8
+typedef struct mem_reaped {
+    size_t n;
+    mem_entry *e[MEM_REAP_MAX];
+} mem_reaped;
+MEM_HIDDEN void mem_reap_chains(mem_stripe *st, mem_reaped *r);
+/* Sets r->n (0 when the stripe never saw an expiry: the common case costs
+ * one test) and reaps. */
+static inline void mem_reap(mem_stripe *st, mem_reaped *r)
+{
+    r->n = 0;
+    if (st->ttl_seen)
+        mem_reap_chains(st, r);
+}
+static inline void mem_reaped_free(mem_reaped *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->e[i]);
+}
 
 /* ---- batch.c ---- */
 MEM_HIDDEN int mem_get_many(void *bucket, const char *const *keys, size_t n,
@@ -159,7 +236,6 @@ MEM_HIDDEN int mem_delete_many(void *bucket, const char *const *keys,
 MEM_HIDDEN int mem_list_keys(void *bucket, const char *prefix,
                              const char *cursor, size_t limit,
                              kvstore_keys **out);
-MEM_HIDDEN void mem_snapshot_release(mem_snapshot *snap);
 
 /* ---- atomics.c ---- */
 MEM_HIDDEN int mem_increment(void *bucket, const char *key, int64_t delta,

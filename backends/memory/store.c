@@ -3,12 +3,15 @@
  *
  * "memory:" opens a private store; "memory:NAME" opens the process-wide
  * store NAME, shared by every open of that name and freed when the last
- * handle to it (store, bucket or watch) goes away.
+ * handle to it (store, bucket or watch) goes away. Buckets are listed,
+ * removed and described here too (the version 2 slots).
  *
  * SPDX-License-Identifier: MIT
  */
 #include "memory.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,9 @@
  * every named store's transition to zero references. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static mem_store *registry;
+
+/* Numbers buckets for their walk scope (see mem_bucket.scope). */
+static _Atomic uint64_t next_bucket_uid = 1;
 
 static bool name_valid(const char *name)
 {
@@ -38,7 +44,11 @@ static mem_store *store_new(const char *name)
 
     if (!s)
         return NULL;
-    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    /* Up to 16 walks per store, 256 MiB of snapshots, 5 minutes idle:
+     * the helper's defaults. */
+    s->walks = kvstore_walks_new(0, 0, 0);
+    if (!s->walks || pthread_mutex_init(&s->lock, NULL) != 0) {
+        kvstore_walks_free(s->walks);
         free(s);
         return NULL;
     }
@@ -50,22 +60,39 @@ static mem_store *store_new(const char *name)
     return s;
 }
 
+/* Frees every entry of the stripe; the caller holds its write lock or is
+ * the bucket's last user. */
+static void stripe_clear(mem_stripe *st)
+{
+    mem_entry *e, *tmp;
+
+    HASH_ITER(hh, st->table, e, tmp) {
+        HASH_DELETE(hh, st->table, e);
+        free(e);
+    }
+}
+
 static void bucket_free(mem_bucket *b)
 {
     for (size_t i = 0; i < MEM_STRIPES; i++) {
-        mem_stripe *st = &b->stripes[i];
-        mem_entry *e, *tmp;
-
-        HASH_ITER(hh, st->table, e, tmp) {
-            HASH_DELETE(hh, st->table, e);
-            free(e);
-        }
-        pthread_rwlock_destroy(&st->lock);
+        stripe_clear(&b->stripes[i]);
+        pthread_rwlock_destroy(&b->stripes[i].lock);
     }
-    mem_snapshot_release(b->snap);
-    pthread_mutex_destroy(&b->snap_lock);
     pthread_rwlock_destroy(&b->watch_lock);
     free(b);
+}
+
+void mem_bucket_ref(mem_bucket *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+/* Only a removed bucket can reach zero here: the table's reference of a
+ * bucket still in the store is dropped by store_free alone. */
+void mem_bucket_unref(mem_bucket *b)
+{
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        bucket_free(b);
 }
 
 static void store_free(mem_store *s)
@@ -76,6 +103,7 @@ static void store_free(mem_store *s)
         HASH_DELETE(hh, s->buckets, b);
         bucket_free(b);
     }
+    kvstore_walks_free(s->walks);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -173,17 +201,17 @@ static mem_bucket *bucket_new(mem_store *s, const char *name)
             goto fail_stripes;
         atomic_init(&b->stripes[i].keygen, 0);
     }
-    if (pthread_mutex_init(&b->snap_lock, NULL) != 0)
-        goto fail_stripes;
     if (pthread_rwlock_init(&b->watch_lock, NULL) != 0)
-        goto fail_snap;
+        goto fail_stripes;
     atomic_init(&b->nwatch, 0);
+    atomic_init(&b->refs, 1); /* the store's table */
+    atomic_init(&b->ttl_seen, false);
     b->store = s;
     strcpy(b->name, name); /* validated by the core: <= 64 bytes */
+    snprintf(b->scope, sizeof(b->scope), "%s/%" PRIu64, name,
+             atomic_fetch_add(&next_bucket_uid, 1));
     return b;
 
-fail_snap:
-    pthread_mutex_destroy(&b->snap_lock);
 fail_stripes:
     while (i-- > 0)
         pthread_rwlock_destroy(&b->stripes[i].lock);
@@ -215,11 +243,14 @@ int mem_bucket_open(void **out, void *store, const char *name, bool create)
         if (!b)
             rc = kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
     }
+    if (rc == KVSTORE_OK)
+        mem_bucket_ref(b); /* under the lock: a remove cannot free it */
     pthread_mutex_unlock(&s->lock);
     if (rc != KVSTORE_OK)
         return rc;
-    /* The bucket belongs to the store; a handle only keeps the store (and
-     * so the bucket) alive, even if the store handle is closed first. */
+    /* The bucket belongs to the store; a handle keeps the store (and so
+     * the bucket) alive, even if the store handle is closed first, and the
+     * bucket itself alive if it is removed meanwhile. */
     mem_store_ref(s);
     *out = b;
     return KVSTORE_OK;
@@ -228,7 +259,73 @@ int mem_bucket_open(void **out, void *store, const char *name, bool create)
 void mem_bucket_close(void *bucket)
 {
     mem_bucket *b = bucket;
+    mem_store *s;
 
+    if (!b)
+        return;
+    s = b->store;
+    mem_bucket_unref(b);
+    mem_store_unref(s);
+}
+
+int mem_bucket_remove(void *store, const char *name)
+{
+    mem_store *s = store;
+    mem_bucket *b;
+
+    pthread_mutex_lock(&s->lock);
+    HASH_FIND_STR(s->buckets, name, b);
     if (b)
-        mem_store_unref(b->store);
+        HASH_DELETE(hh, s->buckets, b);
+    pthread_mutex_unlock(&s->lock);
+    if (!b)
+        return kvstore_set_error(KVSTORE_ENOSTORE,
+                                 "memory: no bucket \"%s\"", name);
+    kvstore_walks_forget(s->walks, b->scope);
+    /* Open handles see the bucket empty; what they write afterwards goes
+     * to this detached bucket, freed with their last close. */
+    for (size_t i = 0; i < MEM_STRIPES; i++) {
+        pthread_rwlock_wrlock(&b->stripes[i].lock);
+        stripe_clear(&b->stripes[i]);
+        pthread_rwlock_unlock(&b->stripes[i].lock);
+    }
+    mem_bucket_unref(b); /* the table's reference */
+    return KVSTORE_OK;
+}
+
+int mem_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
+{
+    mem_store *s = store;
+    mem_bucket *b;
+    int64_t keys = 0;
+
+    pthread_mutex_lock(&s->lock);
+    HASH_FIND_STR(s->buckets, name, b);
+    if (b)
+        mem_bucket_ref(b);
+    pthread_mutex_unlock(&s->lock);
+    if (!b)
+        return kvstore_set_error(KVSTORE_ENOSTORE,
+                                 "memory: no bucket \"%s\"", name);
+    /* Counting is cheap: uthash keeps each stripe's count. Only a stripe
+     * that has seen expiries is walked, to leave out expired keys not yet
+     * reaped. */
+    for (size_t i = 0; i < MEM_STRIPES; i++) {
+        mem_stripe *st = &b->stripes[i];
+        uint64_t now = 0;
+
+        pthread_rwlock_rdlock(&st->lock);
+        if (!st->ttl_seen) {
+            keys += (int64_t)HASH_COUNT(st->table);
+        } else {
+            mem_entry *e, *tmp;
+            HASH_ITER(hh, st->table, e, tmp)
+                keys += !mem_expired(e, &now);
+        }
+        pthread_rwlock_unlock(&st->lock);
+    }
+    mem_bucket_unref(b);
+    info->keys = keys;
+    info->max_value = MEM_VALUE_MAX;
+    return KVSTORE_OK;
 }

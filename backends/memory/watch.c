@@ -116,7 +116,8 @@ void mem_event_publish(mem_bucket *b, mem_event *ev)
 
 static void watch_free(mem_watch *w)
 {
-    mem_store *s = w->b->store;
+    mem_bucket *b = w->b;
+    mem_store *s = b->store;
 
     for (size_t i = 0; i < w->len; i++)
         mem_event_unref(w->queue[(w->head + i) % w->cap]);
@@ -124,6 +125,7 @@ static void watch_free(mem_watch *w)
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
     free(w);
+    mem_bucket_unref(b);
     mem_store_unref(s);
 }
 
@@ -198,6 +200,7 @@ int mem_watch_start(void **out, void *bucket, const char *prefix,
     }
 
     mem_store_ref(b->store);
+    mem_bucket_ref(b);
     pthread_rwlock_wrlock(&b->watch_lock);
     w->next = b->watches;
     b->watches = w;

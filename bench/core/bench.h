@@ -19,6 +19,8 @@
 typedef struct bench_cfg {
     size_t keys;        /* keys of the get/set/delete workload */
     size_t list_keys;   /* keys of the full-listing workload */
+    size_t sorted_keys; /* keys of the listing against a sorted baseline */
+    unsigned rounds;    /* interleaved rounds of that listing (median) */
     size_t value_size;  /* bytes per value */
     unsigned repeats;   /* each measurement keeps the best of this many */
     bool run_memory;

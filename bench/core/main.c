@@ -30,6 +30,10 @@ static void usage(FILE *out)
           "ratio libkvstore/raw.\n"
           "  --keys N        keys for get/set/delete (default 10000)\n"
           "  --list-keys N   keys for the full listing (default 100000)\n"
+          "  --sorted-keys N keys for the listing against iterate + strdup\n"
+          "                  + qsort (default 1000000; 0 skips it)\n"
+          "  --rounds R      interleaved rounds of that listing, reported\n"
+          "                  as medians with their spread (default 5)\n"
           "  --value-size B  bytes per value (default 100)\n"
           "  --repeat R      keep the best of R runs (default 3)\n"
           "  --only S        run only the memory or the file suite\n"
@@ -55,13 +59,17 @@ static size_t parse_size(const char *opt, const char *s, size_t min,
 
 int main(int argc, char **argv)
 {
-    bench_cfg cfg = { .keys = 10000, .list_keys = 100000, .value_size = 100,
+    bench_cfg cfg = { .keys = 10000, .list_keys = 100000,
+                      .sorted_keys = 1000000, .rounds = 5, .value_size = 100,
                       .repeats = 3, .run_memory = true, .run_file = true };
     const char *parent = getenv("TMPDIR");
     bool quick = false, keys_set = false, list_set = false, rep_set = false;
+    bool sorted_set = false, rounds_set = false;
     static const struct option opts[] = {
         { "keys", required_argument, NULL, 'k' },
         { "list-keys", required_argument, NULL, 'l' },
+        { "sorted-keys", required_argument, NULL, 's' },
+        { "rounds", required_argument, NULL, 'R' },
         { "value-size", required_argument, NULL, 'v' },
         { "repeat", required_argument, NULL, 'r' },
         { "only", required_argument, NULL, 'o' },
@@ -80,6 +88,15 @@ int main(int argc, char **argv)
         case 'l':
             cfg.list_keys = parse_size("--list-keys", optarg, 1, 100000000);
             list_set = true;
+            break;
+        case 's':
+            cfg.sorted_keys = parse_size("--sorted-keys", optarg, 0,
+                                         100000000);
+            sorted_set = true;
+            break;
+        case 'R':
+            cfg.rounds = (unsigned)parse_size("--rounds", optarg, 1, 1000);
+            rounds_set = true;
             break;
         case 'v':
             cfg.value_size = parse_size("--value-size", optarg, 0, 1 << 20);
@@ -120,6 +137,10 @@ int main(int argc, char **argv)
             cfg.list_keys = 2500; /* three pages and a partial one */
         if (!rep_set)
             cfg.repeats = 1;
+        if (!sorted_set)
+            cfg.sorted_keys = 2500;
+        if (!rounds_set)
+            cfg.rounds = 1;
     }
     if (!parent || !*parent)
         parent = "/tmp";

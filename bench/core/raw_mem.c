@@ -131,3 +131,23 @@ size_t raw_mem_list_all(work *w)
     bench_free_strings(names, i);
     return i;
 }
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t raw_mem_list_sorted(work *w)
+{
+    raw_mem *m = w->mem;
+    entry *e, *tmp;
+    pthread_mutex_lock(&m->lock);
+    size_t n = HASH_COUNT(m->table), i = 0;
+    char **names = bench_xmalloc((n ? n : 1) * sizeof *names);
+    HASH_ITER(hh, m->table, e, tmp)
+        names[i++] = bench_xstrdup(e->key);
+    pthread_mutex_unlock(&m->lock);
+    qsort(names, i, sizeof *names, cmp_names);
+    bench_free_strings(names, i);
+    return i;
+}

@@ -38,6 +38,9 @@ void raw_mem_delete_range(work *w, size_t from, size_t to);
 /* Copies every key out under the lock (as a listing must), frees them,
  * and returns their number. */
 size_t raw_mem_list_all(work *w);
+/* The same, then qsort by strcmp: what a program does to list a hash
+ * table in key order, as libkvstore does. */
+size_t raw_mem_list_sorted(work *w);
 
 /* Raw files in one directory (raw_file.c). With `sync`, a set is temp
  * file + write + fsync + rename + directory fsync and a delete is unlink +

@@ -277,6 +277,113 @@ KVSTORE_API int kvstore_cursor_encode(char **out, const char *bucket,
 KVSTORE_API int kvstore_cursor_decode(const char *cursor, const char *bucket,
                                       void *buf, size_t cap, size_t *len);
 
+/* ------------------------------------------------------------------ */
+/* Sorted walks: the core's listing helper for backends                 */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A backend whose storage has no key order (a hash table, a directory, a
+ * stream) lists keys by taking a snapshot of them, sorting it once and
+ * serving every page of the walk from it. kvstore_walks does that for a
+ * version 2 list_keys (and bucket_list): it keeps sorted snapshots under
+ * short tokens, expires idle ones, evicts the least recently used past its
+ * bounds, cuts pages and writes and reads the cursor state strings.
+ *
+ * A backend keeps one kvstore_walks per store (or per bucket) and calls
+ * kvstore_walk_page from list_keys. The state it produces is
+ * "w1" <16 hex digits of a token> ":" <last key returned>, so a page is a
+ * binary search in the walk's snapshot, and a state whose token is
+ * unknown (expired, evicted, another process, forged) still names a
+ * position: a fresh snapshot is taken and the page starts after that key.
+ * Keys come out in byte-wise (unsigned) order; one walk never returns a
+ * key twice. A snapshot serves only the scope (bucket name) and prefix it
+ * was taken for, so no state can reach another bucket's keys.
+ *
+ * Thread-safe: any number of threads may page through one kvstore_walks.
+ * The fill callback runs without any lock of the walks held.
+ */
+typedef struct kvstore_walks kvstore_walks;
+/** Where a fill callback appends the keys of a snapshot (lent to it). */
+typedef struct kvstore_walk_sink kvstore_walk_sink;
+
+/** Takes a snapshot: appends with kvstore_walk_add every key of the scope
+ * that starts with `prefix` ("" for all), in any order. `after` is NULL,
+ * or the key the page will start after: keys <= `after` may be skipped as
+ * an optimisation, but need not be (the helper filters prefix and
+ * position itself, and drops duplicates). Returns KVSTORE_OK, or an error
+ * code with a message set (kvstore_set_error), which kvstore_walk_page
+ * returns unchanged. `ctx` is the backend's, passed through. */
+typedef int (*kvstore_walk_fill_fn)(void *ctx, const char *prefix,
+                                    const char *after,
+                                    kvstore_walk_sink *sink);
+
+/** Creates a cache of at most `max_walks` snapshots holding about
+ * `max_bytes` in all, each dropped after `idle_ms` without a page (0 for
+ * any of them picks the default: 16 walks, 256 MiB, 300000 ms). One
+ * snapshot larger than max_bytes is still kept while it is the only one,
+ * so that a big walk does not retake it for every page. The last page of a
+ * walk drops its snapshot at once. Returns NULL on out of memory.
+ * Owned by the caller; free with kvstore_walks_free. */
+KVSTORE_API kvstore_walks *kvstore_walks_new(size_t max_walks,
+                                             size_t max_bytes,
+                                             uint64_t idle_ms);
+/** Frees the cache and every snapshot in it; no page may be in progress.
+ * NULL is a no-op. */
+KVSTORE_API void kvstore_walks_free(kvstore_walks *walks);
+/** Drops every snapshot of `scope` (e.g. a bucket being removed), or of
+ * all scopes when `scope` is NULL. Walks in progress continue from their
+ * last key with a fresh snapshot. */
+KVSTORE_API void kvstore_walks_forget(kvstore_walks *walks,
+                                      const char *scope);
+/** How many snapshots are cached and the bytes they hold (either pointer
+ * may be NULL): for tests and diagnostics. */
+KVSTORE_API void kvstore_walks_stats(const kvstore_walks *walks,
+                                     size_t *count, size_t *bytes);
+
+/** Appends `len` bytes of `key` to the snapshot (no NUL among them).
+ * Empty keys, keys longer than KVSTORE_KEY_MAX and keys holding a NUL are
+ * KVSTORE_EINVAL; out of memory is KVSTORE_ENOMEM (both with a message). */
+KVSTORE_API int kvstore_walk_add(kvstore_walk_sink *sink, const char *key,
+                                 size_t len);
+/** Optional hint before appending: room for `keys` more keys of `bytes`
+ * bytes in all. Returns KVSTORE_OK or KVSTORE_ENOMEM. */
+KVSTORE_API int kvstore_walk_reserve(kvstore_walk_sink *sink, size_t keys,
+                                     size_t bytes);
+
+/**
+ * Builds one page for list_keys: at most `limit` keys starting with
+ * `prefix`, after the position in `state` (NULL: from the start). Serves
+ * it from the walk's snapshot when `state` names one cached for the same
+ * `scope` and `prefix`, else calls `fill` for a new snapshot. The page's
+ * cursor is set to the next state, or NULL after the last page. `scope`
+ * is any string naming the key space (the bucket name; "" for a per-bucket
+ * cache or for bucket names themselves). A state not of the form above is
+ * KVSTORE_EINVAL. Returns KVSTORE_OK with *out, or an error with a
+ * message (KVSTORE_ENOMEM, fill's error) and *out NULL.
+ */
+KVSTORE_API int kvstore_walk_page(kvstore_walks *walks, const char *scope,
+                                  const char *prefix, const char *state,
+                                  size_t limit, kvstore_walk_fill_fn fill,
+                                  void *ctx, kvstore_keys **out);
+
+/**
+ * kvstore_walk_page for a backend that knows when its key space changes:
+ * `version` is a number that changes whenever a key of `scope` is added or
+ * removed (or may have expired), and 0 when unknown (then this is exactly
+ * kvstore_walk_page). A walk whose own snapshot is gone, a new walk
+ * included, is then served from any cached snapshot of every key of the
+ * same scope and prefix taken at the same version, instead of calling
+ * `fill`: listing an unchanged bucket again costs a page, not a copy and a
+ * sort. Such a snapshot stays cached after its walk ends (until evicted or
+ * idle). Compute `version` before the call: a change racing with the call
+ * then only costs a fill.
+ */
+KVSTORE_API int kvstore_walk_page_at(kvstore_walks *walks, const char *scope,
+                                     const char *prefix, const char *state,
+                                     size_t limit, uint64_t version,
+                                     kvstore_walk_fill_fn fill, void *ctx,
+                                     kvstore_keys **out);
+
 KVSTORE_END_DECLS
 
 #endif /* KVSTORE_BACKEND_H */

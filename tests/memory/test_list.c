@@ -8,6 +8,8 @@
 
 #include <kvstore/backend.h>
 
+#include <time.h>
+
 #define N 250
 
 /* Sets keys "k000" .. "k<n-1>". */
@@ -220,14 +222,41 @@ static void expect_bad_cursor(kvstore_bucket *b, const char *cursor)
     assert_true(strlen(kvstore_errmsg()) > 0);
 }
 
-/* Encodes `len` bytes of state for bucket `bucket`: a correctly wrapped
- * cursor the memory backend did not produce. */
-static char *forge(const char *bucket, const void *state, size_t len)
+/* Wraps a state string the way the core wraps a version 2 backend's
+ * (src/cursor.c, "c2" envelope: FNV-1a 64 over the backend name, the
+ * store identity, the bucket name, each with its NUL, then the state), so
+ * that the state reaches the memory backend: a cursor the backend did not
+ * produce but the envelope accepts, as a guest could forge. `store_id` is
+ * "memory:" for a private store. */
+static char *forge(const char *store_id, const char *bucket,
+                   const char *state)
 {
-    char *c = NULL;
+    static const char hex[] = "0123456789abcdef";
+    const char *parts[4] = { "memory", store_id, bucket, state };
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t len = strlen(state);
+    char *c = malloc(2 + 2 * len + 1 + 16 + 1), *p = c;
 
-    assert_int_equal(kvstore_cursor_encode(&c, bucket, state, len),
-                     KVSTORE_OK);
+    assert_non_null(c);
+    for (int i = 0; i < 4; i++) {
+        size_t n = strlen(parts[i]) + (i < 3);
+        for (size_t j = 0; j < n; j++) {
+            h ^= (unsigned char)parts[i][j];
+            h *= 0x100000001b3ULL;
+        }
+    }
+    *p++ = 'c';
+    *p++ = '2';
+    for (size_t i = 0; i < len; i++) {
+        *p++ = hex[(unsigned char)state[i] >> 4];
+        *p++ = hex[state[i] & 15];
+    }
+    *p++ = '.';
+    for (int i = 15; i >= 0; i--) {
+        p[i] = hex[h & 15];
+        h >>= 4;
+    }
+    p[16] = '\0';
     return c;
 }
 
@@ -263,48 +292,76 @@ static void forged_cursors(void **state)
     buf[4000] = '\0';
     expect_bad_cursor(b, buf);
 
-    /* Well wrapped but not a memory cursor: empty state, bad format byte,
-     * no key, a NUL in the key, invalid UTF-8, a key over 1024 bytes. */
+    /* Well wrapped but not a memory state: a v1 envelope, another
+     * format, no token digits, no key, invalid UTF-8, a key over 1024
+     * bytes. */
     {
-        unsigned char st[1100] = {0};
+        char st[1100];
 
-        c = forge("forge", st, 0);
+        c = NULL;
+        assert_int_equal(kvstore_cursor_encode(&c, "forge", "w1", 2),
+                         KVSTORE_OK);
         expect_bad_cursor(b, c);
         kvstore_free(c);
-        st[0] = 2;
-        memcpy(st + 9, "k001", 4);
-        c = forge("forge", st, 13);
+        static const char *const bad[] = {
+            "x", "w2000000000000000a:k001", "w1000000000000000a",
+            "w1000000000000000a:", "w1zz00000000000000:k001",
+            "w1000000000000000a:k\xff",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+            c = forge("memory:", "forge", bad[i]);
+            expect_bad_cursor(b, c);
+            free(c);
+        }
+        snprintf(st, sizeof(st), "w1000000000000000a:");
+        memset(st + 19, 'k', 1025);
+        st[19 + 1025] = '\0';
+        c = forge("memory:", "forge", st);
         expect_bad_cursor(b, c);
-        kvstore_free(c);
-        st[0] = 1;
-        c = forge("forge", st, 9);
-        expect_bad_cursor(b, c);
-        kvstore_free(c);
-        memcpy(st + 9, "k\0x", 3);
-        c = forge("forge", st, 12);
-        expect_bad_cursor(b, c);
-        kvstore_free(c);
-        memcpy(st + 9, "k\xff", 2);
-        c = forge("forge", st, 11);
-        expect_bad_cursor(b, c);
-        kvstore_free(c);
-        memset(st + 9, 'k', 1025);
-        c = forge("forge", st, 9 + 1025);
-        expect_bad_cursor(b, c);
-        kvstore_free(c);
+        free(c);
 
-        /* A well-formed position with an unknown snapshot id is a valid
+        /* A well-formed position with an unknown token is a valid
          * position: listing resumes after that key. */
-        memset(st + 1, 0xee, 8);
-        memcpy(st + 9, "k027", 4);
-        c = forge("forge", st, 13);
+        c = forge("memory:", "forge", "w1eeeeeeeeeeeeeeee:k027");
         assert_int_equal(kvstore_list_keys(b, NULL, c, 0, &page), KVSTORE_OK);
-        kvstore_free(c);
+        free(c);
         assert_int_equal(page->count, 2);
         assert_string_equal(page->keys[0], "k028");
         assert_string_equal(page->keys[1], "k029");
         assert_null(page->cursor);
         kvstore_keys_free(page);
+
+        /* The other bucket's live walk token, presented to this bucket
+         * with a key of that bucket's: this bucket's keys only. */
+        set_str(other, "zz-other-only", "v");
+        assert_int_equal(kvstore_list_keys(other, NULL, NULL, 3, &page),
+                         KVSTORE_OK);
+        assert_non_null(page->cursor);
+        /* Its state, unwrapped: "c2" hex(state) "." sum. */
+        {
+            const char *hx = page->cursor + 2;
+            size_t i = 0;
+            for (; hx[2 * i] != '.' && i + 1 < sizeof(st); i++) {
+                unsigned v;
+                assert_int_equal(sscanf(hx + 2 * i, "%2x", &v), 1);
+                st[i] = (char)v;
+            }
+            st[i] = '\0';
+        }
+        kvstore_keys_free(page);
+        assert_int_equal(strncmp(st, "w1", 2), 0);
+        assert_int_equal(st[18], ':');
+        memcpy(st + 19, "k000", 5);
+        c = forge("memory:", "forge", st);
+        for (int tok = 0; tok < 2; tok++) {
+            assert_int_equal(kvstore_list_keys(b, NULL, c, 0, &page),
+                             KVSTORE_OK);
+            for (size_t i = 0; i < page->count; i++)
+                assert_string_not_equal(page->keys[i], "zz-other-only");
+            assert_int_equal(page->count, 29);
+            kvstore_keys_free(page);
+        }
+        free(c);
     }
 
     /* The real cursor still works in its own bucket. */
@@ -363,6 +420,71 @@ static void many_keys(void **state)
     kvstore_close(s);
 }
 
+/* Listings of an unchanged bucket may share a snapshot (the walk helper's
+ * key-space version); any key added or removed, or expired, shows at once
+ * in the next listing. */
+static size_t count_all(kvstore_bucket *b, const char *must, bool *seen)
+{
+    char *cursor = NULL;
+    size_t n = 0;
+
+    *seen = false;
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 40, &page),
+                         KVSTORE_OK);
+        free(cursor);
+        for (size_t i = 0; i < page->count; i++)
+            if (must && strcmp(page->keys[i], must) == 0)
+                *seen = true;
+        n += page->count;
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    } while (cursor);
+    return n;
+}
+
+static void listing_follows_changes(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "changes");
+    kvstore_bucket *b2 = open_bucket(s, "changes");
+    bool seen;
+
+    (void)state;
+    fill(b, 100);
+    assert_int_equal(count_all(b, NULL, &seen), 100);
+    assert_int_equal(count_all(b, NULL, &seen), 100);
+    /* A value rewrite changes no key: the listing is the same. */
+    set_str(b, "k050", "new value");
+    assert_int_equal(count_all(b, "k050", &seen), 100);
+    assert_true(seen);
+    /* A key added through another handle shows in the next listing. */
+    set_str(b2, "k0505", "v");
+    assert_int_equal(count_all(b, "k0505", &seen), 101);
+    assert_true(seen);
+    assert_int_equal(kvstore_delete(b2, "k0505"), KVSTORE_OK);
+    assert_int_equal(count_all(b, "k0505", &seen), 100);
+    assert_false(seen);
+    /* Delete then re-add: the same count, the key present. */
+    assert_int_equal(kvstore_delete(b, "k000"), KVSTORE_OK);
+    assert_int_equal(count_all(b, "k000", &seen), 99);
+    assert_false(seen);
+    set_str(b, "k000", "v");
+    assert_int_equal(count_all(b, "k000", &seen), 100);
+    assert_true(seen);
+    /* A key that expires leaves the listing without any write (set_ttl
+     * of an existing key rewrites it in place: no key is added). */
+    assert_int_equal(kvstore_set_ttl(b, "k001", "v", 1, 1), KVSTORE_OK);
+    struct timespec ts = { 0, 30 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    assert_int_equal(count_all(b, "k001", &seen), 99);
+    assert_false(seen);
+    kvstore_bucket_close(b2);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +494,7 @@ int main(void)
         cmocka_unit_test(walk_with_concurrent_writes),
         cmocka_unit_test(empty_listing),
         cmocka_unit_test(forged_cursors),
+        cmocka_unit_test(listing_follows_changes),
         cmocka_unit_test(many_keys),
     };
 

@@ -1,0 +1,323 @@
+/*
+ * One LMDB environment per directory per process, shared by every
+ * kvstore_open of that directory: LMDB forbids opening one environment
+ * twice in a process (closing either would drop the other's fcntl locks).
+ * Directories are told apart by device and inode, so two spellings of a
+ * path share one environment.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "lm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static lm_env *registry;
+
+int lm_error(int mdb_rc, const char *what)
+{
+    switch (mdb_rc) {
+    case ENOMEM:
+        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: %s: out of memory",
+                                 what);
+    case EACCES:
+    case EROFS:
+        return kvstore_set_error(KVSTORE_EACCESS, "lmdb: %s: %s", what,
+                                 mdb_strerror(mdb_rc));
+    default:
+        return kvstore_set_error(KVSTORE_EIO, "lmdb: %s: %s", what,
+                                 mdb_strerror(mdb_rc));
+    }
+}
+
+/* mkdir -p, for a store directory that does not exist yet. */
+static int make_path(const char *path)
+{
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (p == NULL)
+        return ENOMEM;
+    memcpy(p, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            int err = errno;
+            free(p);
+            return err;
+        }
+        p[i] = c;
+    }
+    free(p);
+    return 0;
+}
+
+static void env_destroy(lm_env *e)
+{
+    for (size_t i = 0; i < LM_POOL_MAX; i++) {
+        MDB_txn *t = atomic_exchange(&e->pool[i], NULL);
+        if (t != NULL)
+            mdb_txn_abort(t);
+    }
+    if (e->env != NULL)
+        mdb_env_close(e->env);
+    pthread_mutex_destroy(&e->resize_mu);
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->watch_mu);
+    free(e);
+}
+
+static int env_open(lm_env **out, const char *path, const struct stat *st,
+                    size_t map_size)
+{
+    lm_env *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
+    atomic_init(&e->map_users, 0);
+    atomic_init(&e->map_resizing, false);
+    pthread_mutex_init(&e->resize_mu, NULL);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    pthread_mutex_init(&e->watch_mu, NULL);
+    e->tail = &e->head;
+    e->dev = st->st_dev;
+    e->ino = st->st_ino;
+    e->pid = getpid();
+    e->refs = 1;
+
+    int rc = mdb_env_create(&e->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(e->env, 0);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(e->env, map_size);
+    /* MDB_NOTLS: read transactions are not tied to a thread, so any thread
+     * may use any handle and the pool can hand transactions around. */
+    if (rc == 0)
+        rc = mdb_env_open(e->env, path, MDB_NOTLS, 0600);
+    if (rc != 0) {
+        int code = lm_error(rc, "cannot open the environment");
+        env_destroy(e);
+        return code;
+    }
+    int dead = 0;
+    mdb_reader_check(e->env, &dead); /* readers left by killed processes */
+    if (mdb_env_get_maxkeysize(e->env) < LM_KEY_LIMIT) {
+        env_destroy(e);
+        return kvstore_set_error(KVSTORE_EIO, "lmdb: liblmdb was built with "
+                                 "keys shorter than %d bytes", LM_KEY_LIMIT);
+    }
+    e->maxkey = LM_KEY_LIMIT;
+
+    /* A read transaction suffices for the main database, so opening a
+     * store never waits for another process's writer. */
+    MDB_txn *txn = NULL;
+    for (int tries = 0; tries < 3; tries++) {
+        rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
+        if (rc == MDB_MAP_RESIZED) {
+            mdb_env_set_mapsize(e->env, 0);
+            continue;
+        }
+        break;
+    }
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, NULL, 0, &e->data);
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    if (rc != 0) {
+        int code = lm_error(rc, "cannot open the databases");
+        env_destroy(e);
+        return code;
+    }
+    *out = e;
+    return KVSTORE_OK;
+}
+
+int lm_env_acquire(lm_env **out, const char *path, bool create,
+                   size_t map_size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT && create) {
+        int err = make_path(path);
+        if (err != 0)
+            return kvstore_set_error(err == EACCES ? KVSTORE_EACCESS
+                                                   : KVSTORE_EIO,
+                                     "lmdb: cannot create '%s': %s", path,
+                                     strerror(err));
+    }
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return kvstore_set_error(KVSTORE_ENOSTORE, "lmdb: no store "
+                                     "directory '%s'", path);
+        return kvstore_set_error(KVSTORE_EIO, "lmdb: cannot open '%s': %s",
+                                 path, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return kvstore_set_error(KVSTORE_EINVAL, "lmdb: '%s' is not a "
+                                 "directory", path);
+
+    pthread_mutex_lock(&registry_mu);
+    pid_t me = getpid();
+    for (lm_env *e = registry; e != NULL; e = e->next) {
+        /* An env inherited over fork() belongs to the parent: never use
+         * it (LMDB forbids it), open a fresh one. */
+        if (e->dev == st.st_dev && e->ino == st.st_ino && e->pid == me) {
+            e->refs++;
+            pthread_mutex_unlock(&registry_mu);
+            *out = e;
+            return KVSTORE_OK;
+        }
+    }
+    lm_env *e = NULL;
+    int rc = env_open(&e, path, &st, map_size);
+    if (rc == KVSTORE_OK) {
+        e->next = registry;
+        registry = e;
+        *out = e;
+    }
+    pthread_mutex_unlock(&registry_mu);
+    return rc;
+}
+
+void lm_env_ref(lm_env *e)
+{
+    pthread_mutex_lock(&registry_mu);
+    e->refs++;
+    pthread_mutex_unlock(&registry_mu);
+}
+
+void lm_env_release(lm_env *e)
+{
+    pthread_mutex_lock(&registry_mu);
+    if (--e->refs > 0) {
+        pthread_mutex_unlock(&registry_mu);
+        return;
+    }
+    for (lm_env **p = &registry; *p != NULL; p = &(*p)->next)
+        if (*p == e) {
+            *p = e->next;
+            break;
+        }
+    pthread_mutex_unlock(&registry_mu);
+    env_destroy(e);
+}
+
+size_t lm_env_mapsize(lm_env *e)
+{
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info);
+    return info.me_mapsize;
+}
+
+void lm_map_enter(lm_env *e)
+{
+    for (;;) {
+        /* Sequentially consistent on both sides (here and in
+         * lm_env_grow): either the resizer sees us counted, or we see its
+         * flag. */
+        atomic_fetch_add(&e->map_users, 1);
+        if (!atomic_load(&e->map_resizing))
+            return;
+        atomic_fetch_sub(&e->map_users, 1);
+        pthread_mutex_lock(&e->resize_mu); /* wait the resize out */
+        pthread_mutex_unlock(&e->resize_mu);
+    }
+}
+
+void lm_map_leave(lm_env *e)
+{
+    atomic_fetch_sub_explicit(&e->map_users, 1, memory_order_release);
+}
+
+int lm_env_grow(lm_env *e, size_t seen, bool adopt)
+{
+    int rc = 0;
+    pthread_mutex_lock(&e->resize_mu);
+    atomic_store(&e->map_resizing, true);
+    /* Transactions are short (none waits for anything while open). */
+    while (atomic_load(&e->map_users) != 0)
+        sched_yield();
+    /* Reset transactions must not outlive a remap. */
+    for (size_t i = 0; i < LM_POOL_MAX; i++) {
+        MDB_txn *t = atomic_exchange(&e->pool[i], NULL);
+        if (t != NULL)
+            mdb_txn_abort(t);
+    }
+    if (adopt) {
+        rc = mdb_env_set_mapsize(e->env, 0);
+    } else if (lm_env_mapsize(e) == seen) { /* else another thread grew it */
+        if (seen > SIZE_MAX / 2)
+            rc = MDB_MAP_FULL;
+        else
+            rc = mdb_env_set_mapsize(e->env, seen * 2);
+    }
+    atomic_store(&e->map_resizing, false);
+    pthread_mutex_unlock(&e->resize_mu);
+    return rc == 0 ? KVSTORE_OK : lm_error(rc, "cannot grow the map");
+}
+
+int lm_rtxn_begin(lm_env *e, MDB_txn **out)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        lm_map_enter(e);
+        MDB_txn *t = NULL;
+        for (size_t i = 0; i < LM_POOL_MAX && t == NULL; i++)
+            if (atomic_load_explicit(&e->pool[i], memory_order_relaxed))
+                t = atomic_exchange(&e->pool[i], NULL);
+        int rc;
+        if (t != NULL) {
+            rc = mdb_txn_renew(t);
+            if (rc != 0) {
+                mdb_txn_abort(t);
+                t = NULL;
+            }
+        } else {
+            rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &t);
+        }
+        if (rc == 0) {
+            *out = t;
+            return KVSTORE_OK;
+        }
+        lm_map_leave(e);
+        if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
+            int g = lm_env_grow(e, 0, true);
+            if (g != KVSTORE_OK)
+                return g;
+            continue;
+        }
+        if (rc == MDB_READERS_FULL) { /* maybe slots of dead processes */
+            int dead = 0;
+            mdb_reader_check(e->env, &dead);
+            if (dead > 0)
+                continue;
+        }
+        return lm_error(rc, "cannot begin a read transaction");
+    }
+    return kvstore_set_error(KVSTORE_EIO, "lmdb: cannot begin a read "
+                             "transaction: the map keeps changing size");
+}
+
+void lm_rtxn_end(lm_env *e, MDB_txn *txn)
+{
+    mdb_txn_reset(txn);
+    for (size_t i = 0; i < LM_POOL_MAX && txn != NULL; i++) {
+        MDB_txn *empty = NULL;
+        if (atomic_compare_exchange_strong(&e->pool[i], &empty, txn))
+            txn = NULL;
+    }
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    lm_map_leave(e);
+}

@@ -1,0 +1,216 @@
+/*
+ * Watch: the writes of this process to the directory, whatever store
+ * handle made them. The group-commit leader hands each committed op to
+ * lm_watch_dispatch() before the next batch starts, which copies every
+ * matching event into each watch's queue; each watch has its own thread
+ * that calls the user back, so a slow callback delays only its own watch
+ * and events arrive in commit order with the exact value written. Writes
+ * by other processes are not seen (no KVSTORE_CAP_WATCH_CROSS_PROCESS).
+ * A removed bucket's keys give no events.
+ *
+ * Ownership: a watch owns its copies of the bucket name and prefix, its
+ * queued events and one reference on the environment.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "lm.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct lm_event {
+    struct lm_event *next;
+    kvstore_event kind;
+    size_t len;
+    void *value; /* NULL for a delete */
+    char key[];
+} lm_event;
+
+struct lm_watch {
+    lm_watch *next; /* env->watches, guarded by env->watch_mu */
+    lm_env *env;
+    char bucket[KVSTORE_BUCKET_NAME_MAX + 1];
+    char *prefix;
+    size_t plen;
+    kvstore_watch_fn fn;
+    void *payload;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    lm_event *head, **tail; /* guarded by mu */
+    bool stop;              /* guarded by mu */
+    bool detached;          /* stopped from its own callback */
+};
+
+static void watch_free(lm_watch *w)
+{
+    for (lm_event *ev = w->head, *next; ev != NULL; ev = next) {
+        next = ev->next;
+        free(ev->value);
+        free(ev);
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    lm_env_release(w->env);
+    free(w->prefix);
+    free(w);
+}
+
+static void *watch_main(void *arg)
+{
+    lm_watch *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->head == NULL && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop)
+            break;
+        lm_event *ev = w->head;
+        w->head = ev->next;
+        if (w->head == NULL)
+            w->tail = &w->head;
+        pthread_mutex_unlock(&w->mu);
+        w->fn(w->payload, ev->kind, ev->key, ev->value, ev->len);
+        free(ev->value);
+        free(ev);
+        pthread_mutex_lock(&w->mu);
+    }
+    bool detached = w->detached;
+    pthread_mutex_unlock(&w->mu);
+    if (detached)
+        watch_free(w);
+    return NULL;
+}
+
+int lm_watch_start(void **out, void *bucket, const char *prefix,
+                   kvstore_watch_fn fn, void *payload)
+{
+    lm_bucket *b = bucket;
+    lm_watch *w = calloc(1, sizeof *w);
+    if (w == NULL || (w->prefix = strdup(prefix)) == NULL) {
+        free(w);
+        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
+    }
+    memcpy(w->bucket, b->name, b->nlen + 1);
+    w->plen = strlen(prefix);
+    w->fn = fn;
+    w->payload = payload;
+    w->tail = &w->head;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->env = b->st->env;
+    lm_env_ref(w->env);
+    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+        watch_free(w);
+        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: cannot start the "
+                                 "watch thread");
+    }
+    lm_env *e = w->env;
+    pthread_mutex_lock(&e->watch_mu);
+    w->next = e->watches;
+    e->watches = w;
+    pthread_mutex_unlock(&e->watch_mu);
+    *out = w;
+    return KVSTORE_OK;
+}
+
+void lm_watch_stop(void *watch)
+{
+    lm_watch *w = watch;
+    lm_env *e = w->env;
+    /* Unlinked under watch_mu: no dispatch can queue to it afterwards. */
+    pthread_mutex_lock(&e->watch_mu);
+    for (lm_watch **p = &e->watches; *p != NULL; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    pthread_mutex_unlock(&e->watch_mu);
+    bool self = pthread_equal(pthread_self(), w->thread);
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    w->detached = self;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    if (self) {
+        /* From its own callback: the thread frees the watch on return. */
+        pthread_detach(w->thread);
+        return;
+    }
+    pthread_join(w->thread, NULL);
+    watch_free(w);
+}
+
+static void post(lm_env *e, const lm_bucket *b, kvstore_event kind,
+                 const char *key, const void *value, size_t len)
+{
+    size_t klen = strlen(key);
+    for (lm_watch *w = e->watches; w != NULL; w = w->next) {
+        if (strcmp(w->bucket, b->name) != 0 || klen < w->plen ||
+            memcmp(key, w->prefix, w->plen) != 0)
+            continue;
+        lm_event *ev = malloc(sizeof *ev + klen + 1);
+        void *copy = kind == KVSTORE_EVENT_SET ? malloc(len ? len : 1)
+                                               : NULL;
+        if (ev == NULL || (kind == KVSTORE_EVENT_SET && copy == NULL)) {
+            /* Out of memory: the event is lost, say so on stderr rather
+             * than fail a write that has already committed. */
+            fprintf(stderr, "kvstore lmdb: watch event for '%s' lost: out "
+                    "of memory\n", key);
+            free(ev);
+            free(copy);
+            continue;
+        }
+        ev->next = NULL;
+        ev->kind = kind;
+        ev->len = kind == KVSTORE_EVENT_SET ? len : 0;
+        ev->value = copy;
+        if (copy != NULL && len)
+            memcpy(copy, value, len);
+        memcpy(ev->key, key, klen + 1);
+        pthread_mutex_lock(&w->mu);
+        *w->tail = ev;
+        w->tail = &ev->next;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+void lm_watch_dispatch(lm_env *e, lm_op *ops)
+{
+    pthread_mutex_lock(&e->watch_mu);
+    if (e->watches == NULL) {
+        pthread_mutex_unlock(&e->watch_mu);
+        return;
+    }
+    for (lm_op *op = ops; op != NULL; op = op->next) {
+        if (op->rc != KVSTORE_OK)
+            continue;
+        switch (op->kind) {
+        case LM_OP_PUT:
+        case LM_OP_CAS:
+            for (size_t i = 0; i < op->n; i++)
+                post(e, op->b, KVSTORE_EVENT_SET, op->keys[i],
+                     op->values[i], op->lens[i]);
+            break;
+        case LM_OP_INCR: {
+            char text[24];
+            int n = snprintf(text, sizeof text, "%" PRId64, op->result);
+            post(e, op->b, KVSTORE_EVENT_SET, op->keys[0], text, (size_t)n);
+            break;
+        }
+        case LM_OP_DEL:
+            for (size_t i = 0; i < op->n; i++)
+                if (op->hit != NULL && op->hit[i])
+                    post(e, op->b, KVSTORE_EVENT_DELETE, op->keys[i], NULL,
+                         0);
+            break;
+        case LM_OP_BUCKET_ADD:
+        case LM_OP_BUCKET_DROP:
+            break;
+        }
+    }
+    pthread_mutex_unlock(&e->watch_mu);
+}

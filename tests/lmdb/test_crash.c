@@ -1,0 +1,230 @@
+/*
+ * LMDB crash safety: a child runs two writer threads (so group commit
+ * batches them) that set checksummed values, each value carrying its
+ * sequence number, and bump a counter, all with durable writes; after
+ * each acknowledged write the child reports (key, seq) on a pipe. It is
+ * killed with SIGKILL at 30 random moments. After each kill every
+ * acknowledged write must be there (the key holds that sequence number or
+ * a later one), every value must verify, the counter must be at least the
+ * acknowledged count, and the store must open again with no stale lock.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "util.h"
+
+#define KILLS 30
+#define NKEYS 8 /* per thread */
+#define THREADS 2
+
+typedef struct ack {
+    uint32_t key;  /* thread * NKEYS + k, or UINT32_MAX for the counter */
+    uint32_t pad;
+    uint64_t seq;  /* value sequence, or the counter's new value */
+} ack;
+
+static uint64_t fnv64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static char long_key[700];
+
+static void key_of(uint32_t i, char *buf, size_t cap)
+{
+    if (i % NKEYS == 0) /* a long key: the hashed stored form */
+        snprintf(buf, cap, "%.600s%u", long_key, i);
+    else
+        snprintf(buf, cap, "k%02u", i);
+}
+
+/* value = seq (8 bytes) + payload + 8-byte FNV-1a of everything before */
+static size_t make_value(unsigned char *buf, uint64_t seq, unsigned seed,
+                         size_t len)
+{
+    memcpy(buf, &seq, 8);
+    for (size_t i = 0; i < len; i++)
+        buf[8 + i] = (unsigned char)(rand_r(&seed) >> 3);
+    uint64_t h = fnv64(buf, 8 + len);
+    memcpy(buf + 8 + len, &h, 8);
+    return len + 16;
+}
+
+static bool value_ok(const unsigned char *v, size_t len, uint64_t *seq)
+{
+    if (len < 16)
+        return false;
+    uint64_t h;
+    memcpy(&h, v + len - 8, 8);
+    memcpy(seq, v, 8);
+    return h == fnv64(v, len - 8);
+}
+
+typedef struct wjob {
+    kvstore_bucket *b;
+    int fd;
+    uint32_t id;
+    unsigned seed;
+} wjob;
+
+static pthread_mutex_t pipe_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void report(int fd, uint32_t key, uint64_t seq)
+{
+    ack a = { key, 0, seq };
+    pthread_mutex_lock(&pipe_mu);
+    if (write(fd, &a, sizeof a) != (ssize_t)sizeof a)
+        _exit(4);
+    pthread_mutex_unlock(&pipe_mu);
+}
+
+static void *writer_thread(void *arg)
+{
+    wjob *j = arg;
+    static __thread unsigned char buf[70000];
+    char key[800];
+    for (uint64_t seq = 1;; seq++) {
+        uint32_t k = j->id * NKEYS + (uint32_t)(rand_r(&j->seed) % NKEYS);
+        size_t len = rand_r(&j->seed) % 60000;
+        size_t n = make_value(buf, seq, rand_r(&j->seed), len);
+        key_of(k, key, sizeof key);
+        if (kvstore_set(j->b, key, buf, n) != KVSTORE_OK)
+            _exit(2);
+        report(j->fd, k, seq);
+        int64_t c;
+        if (kvstore_increment(j->b, "n", 1, &c) != KVSTORE_OK)
+            _exit(3);
+        report(j->fd, UINT32_MAX, (uint64_t)c);
+    }
+    return NULL;
+}
+
+static void writer(const char *dir, int fd, unsigned seed)
+{
+    kvstore_store *s = NULL;
+    kvstore_bucket *b = NULL;
+    char uri[4200];
+    snprintf(uri, sizeof uri, "lmdb://%s", dir); /* durable writes */
+    if (kvstore_open(&s, uri) != KVSTORE_OK ||
+        kvstore_bucket_open(&b, s, "crash") != KVSTORE_OK)
+        _exit(1);
+    static wjob jobs[THREADS];
+    pthread_t t[THREADS];
+    for (uint32_t i = 0; i < THREADS; i++) {
+        jobs[i] = (wjob){ b, fd, i, seed + i * 7919u };
+        pthread_create(&t[i], NULL, writer_thread, &jobs[i]);
+    }
+    for (;;)
+        pause();
+}
+
+/* Highest acknowledged seq per key of this round; the counter's highest
+ * acknowledged value over all rounds. */
+static uint64_t acked[THREADS * NKEYS];
+static uint64_t acked_counter;
+
+static void verify(const char *dir)
+{
+    kvstore_store *s = open_store(dir, NULL);
+    kvstore_bucket *b = open_bucket(s, "crash");
+    char key[800];
+    for (uint32_t k = 0; k < THREADS * NKEYS; k++) {
+        key_of(k, key, sizeof key);
+        void *v = NULL;
+        size_t len = 0;
+        int rc = kvstore_get(b, key, &v, &len);
+        if (acked[k] == 0) {
+            kvstore_free(v);
+            continue; /* never acknowledged this round: anything goes */
+        }
+        if (rc != KVSTORE_OK)
+            fail_msg("acknowledged key %u lost (rc %d)", k, rc);
+        uint64_t seq = 0;
+        if (!value_ok(v, len, &seq))
+            fail_msg("key %u: torn value of %zu bytes", k, len);
+        /* seqs restart each round; a later round's value may have been
+         * written before the kill without being acknowledged */
+        if (seq < acked[k])
+            fail_msg("key %u holds seq %" PRIu64 ", but %" PRIu64
+                     " was acknowledged", k, seq, acked[k]);
+        kvstore_free(v);
+    }
+    int64_t n = 0;
+    assert_int_equal(kvstore_increment(b, "n", 0, &n), KVSTORE_OK);
+    if ((uint64_t)n < acked_counter)
+        fail_msg("counter %" PRId64 " below acknowledged %" PRIu64, n,
+                 acked_counter);
+    acked_counter = (uint64_t)n;
+    /* Every listed key is one we wrote. */
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_true(page->count <= THREADS * NKEYS + 1);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void test_kill_at_random_moments(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    memset(long_key, 'L', sizeof long_key - 1);
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    print_message("seed %u\n", seed);
+    size_t total_acks = 0;
+
+    for (int round = 0; round < KILLS; round++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            writer(dir, fds[1], seed + (unsigned)round * 104729u);
+        }
+        close(fds[1]);
+        /* Wait for the first acknowledgement, then kill at random. */
+        ack a;
+        memset(acked, 0, sizeof acked);
+        assert_int_equal(read(fds[0], &a, sizeof a), (ssize_t)sizeof a);
+        struct timespec ts = {0, (long)(rand_r(&seed) % 50000) * 1000};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status)); /* by our hand, not a failure */
+        /* Everything acknowledged before death, first one included. */
+        do {
+            total_acks++;
+            if (a.key == UINT32_MAX) {
+                if (a.seq > acked_counter)
+                    acked_counter = a.seq;
+            } else {
+                assert_true(a.key < THREADS * NKEYS);
+                if (a.seq > acked[a.key])
+                    acked[a.key] = a.seq;
+            }
+        } while (read(fds[0], &a, sizeof a) == (ssize_t)sizeof a);
+        close(fds[0]);
+        verify(dir);
+    }
+    print_message("%zu acknowledged writes checked over %d kills\n",
+                  total_acks, KILLS);
+    tmp_free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kill_at_random_moments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,480 @@
+/*
+ * LMDB listing and buckets: cursors with forged states, long keys, bucket
+ * isolation whatever the names, bucket list/remove/info, per-key expiry,
+ * the value limit and map growth.
+ *
+ * Forging: the core wraps a backend's state as "c2" hex(state) "."
+ * fnv64(backend name, store identity, bucket, state) (src/cursor.c): an
+ * integrity check, not a secret, so a guest can wrap any state. wrap()
+ * below does the same, and checks itself against a real cursor first so
+ * that a change of the envelope fails here instead of testing nothing.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <inttypes.h>
+#include <time.h>
+
+#include "util.h"
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* A cursor for `state` (n bytes) in bucket `bucket` of lmdb://dir. */
+static char *wrap(const char *dir, const char *bucket, const void *state,
+                  size_t n)
+{
+    char id[4200];
+    snprintf(id, sizeof id, "lmdb://%s", dir);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv(h, "lmdb", 5);
+    h = fnv(h, id, strlen(id) + 1);
+    h = fnv(h, bucket, strlen(bucket) + 1);
+    h = fnv(h, state, n);
+    char *c = malloc(2 + 2 * n + 1 + 16 + 1);
+    assert_non_null(c);
+    char *p = c;
+    *p++ = 'c';
+    *p++ = '2';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%02x", ((const unsigned char *)state)[i]);
+    sprintf(p, ".%016" PRIx64, h);
+    return c;
+}
+
+/* The state inside a real cursor (hex-decoded), as a string. */
+static char *unwrap(const char *cursor)
+{
+    size_t n = strlen(cursor);
+    assert_true(n > 19 && cursor[0] == 'c' && cursor[1] == '2');
+    size_t hexlen = n - 2 - 17;
+    char *s = malloc(hexlen / 2 + 1);
+    assert_non_null(s);
+    for (size_t i = 0; i < hexlen / 2; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(cursor + 2 + 2 * i, "%2x", &v), 1);
+        s[i] = (char)v;
+    }
+    s[hexlen / 2] = '\0';
+    return s;
+}
+
+static void fill(kvstore_bucket *b, const char *tag, int n)
+{
+    char key[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%s/%03d", tag, i);
+        set_str(b, key, tag);
+    }
+}
+
+/* Walks from `cursor`; every key must start with "tag/". Returns the
+ * number of keys, or -1 if the first call was EINVAL. */
+static int walk_only(kvstore_bucket *b, const char *prefix,
+                     const char *cursor, const char *tag)
+{
+    char *cur = cursor ? strdup(cursor) : NULL;
+    size_t tlen = strlen(tag);
+    int total = 0;
+    for (int page_no = 0; page_no < 1000; page_no++) {
+        kvstore_keys *page = NULL;
+        int rc = kvstore_list_keys(b, prefix, cur, 7, &page);
+        if (rc == KVSTORE_EINVAL && page_no == 0) {
+            free(cur);
+            return -1;
+        }
+        if (rc != KVSTORE_OK)
+            fail_msg("list: %s", kvstore_errmsg());
+        for (size_t i = 0; i < page->count; i++) {
+            if (strncmp(page->keys[i], tag, tlen) != 0 ||
+                page->keys[i][tlen] != '/')
+                fail_msg("key '%.60s' listed in '%s'", page->keys[i], tag);
+            total++;
+        }
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        if (cur == NULL)
+            return total;
+    }
+    fail_msg("walk does not end");
+    return total;
+}
+
+static void test_forged_states(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    /* "mine" sorts between "mi" and "mine-x" and "minf": neighbours in
+     * the key space on both sides. */
+    const char *names[] = { "mi", "mine", "mine-x", "minf", "a", "z" };
+    kvstore_bucket *bs[6];
+    for (int i = 0; i < 6; i++) {
+        bs[i] = open_bucket(s, names[i]);
+        fill(bs[i], names[i], 40);
+    }
+    kvstore_bucket *mine = bs[1];
+
+    /* Self-check: wrap() reproduces a real cursor. */
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(mine, NULL, NULL, 7, &page),
+                     KVSTORE_OK);
+    assert_non_null(page->cursor);
+    char *st = unwrap(page->cursor);
+    char *again = wrap(dir, "mine", st, strlen(st));
+    assert_string_equal(again, page->cursor);
+    free(again);
+    kvstore_keys_free(page);
+
+    /* A real state of another bucket, re-wrapped for "mine": a walk of
+     * mine from there, never the other bucket's keys. */
+    page = NULL;
+    assert_int_equal(kvstore_list_keys(bs[2], NULL, NULL, 7, &page),
+                     KVSTORE_OK);
+    char *theirs = unwrap(page->cursor);
+    kvstore_keys_free(page);
+    char *c = wrap(dir, "mine", theirs, strlen(theirs));
+    int n = walk_only(mine, NULL, c, "mine");
+    assert_true(n >= -1 && n <= 40);
+    free(c);
+    free(theirs);
+
+    /* Hand-made states: odd length, upper case, non-hex, a NUL byte,
+     * over-long, 0xFF runs, "00", positions before and after everything,
+     * and positions that spell another bucket's keys. */
+    const char *forged[] = {
+        "6", "4G", "4A", "zz", "6d696e652f303130", /* "mine/010" */
+        "ffffffffffffffff", "00", "0000", "01", "2f", "7a2f303030",
+        "6d692f303030", "6d696e652d782f303030", "00ff00ff",
+    };
+    for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
+        /* The string is the state the backend receives (its own format
+         * is hex of a stored key, so "6d69..." names a position). */
+        c = wrap(dir, "mine", forged[i], strlen(forged[i]));
+        n = walk_only(mine, NULL, c, "mine");
+        assert_true(n >= -1 && n <= 40);
+        n = walk_only(mine, "mine/01", c, "mine");
+        assert_true(n >= -1 && n <= 10);
+        free(c);
+    }
+    /* An over-long state (beyond any stored key) is refused. */
+    char big[1400];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    c = wrap(dir, "mine", big, strlen(big));
+    assert_int_equal(walk_only(mine, NULL, c, "mine"), -1);
+    free(c);
+    /* A valid state that lies before the prefix range starts at the range,
+     * one after it gives an empty last page. */
+    c = wrap(dir, "mine", "2f", 2); /* "/" < "mine/..." */
+    assert_int_equal(walk_only(mine, "mine/02", c, "mine"), 10);
+    free(c);
+    c = wrap(dir, "mine", "7a", 2); /* "z" > every key */
+    assert_int_equal(walk_only(mine, NULL, c, "mine"), 0);
+    free(c);
+    /* A real position in the middle resumes exactly after it. */
+    c = wrap(dir, "mine", "6d696e652f303139", 16); /* after "mine/019" */
+    assert_int_equal(walk_only(mine, NULL, c, "mine"), 20);
+    free(c);
+
+    free(st);
+    for (int i = 0; i < 6; i++)
+        kvstore_bucket_close(bs[i]);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static void test_forged_bucket_list_states(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    for (int i = 0; i < 30; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "b%02d", i);
+        kvstore_bucket_close(open_bucket(s, name));
+    }
+    const char *forged[] = { "b15", "", "b99", "!", "a b", "b15\xff" };
+    for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
+        char *c = wrap(dir, "\x01" "buckets", forged[i], strlen(forged[i]));
+        kvstore_keys *page = NULL;
+        int rc = kvstore_bucket_list(s, c, 100, &page);
+        if (rc == KVSTORE_OK) {
+            for (size_t k = 0; k < page->count; k++)
+                assert_true(page->keys[k][0] == 'b');
+            if (i == 0)
+                assert_int_equal(page->count, 14); /* b16..b29 */
+            kvstore_keys_free(page);
+        } else {
+            assert_int_equal(rc, KVSTORE_EINVAL);
+        }
+        free(c);
+    }
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* Keys past LMDB's 511-byte key limit take the hashed form: each must be
+ * stored, read, listed once, found by prefix and deleted on its own. */
+static void test_long_keys(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    char bname[65];
+    memset(bname, 'B', 64);
+    bname[64] = '\0';
+    kvstore_bucket *b = open_bucket(s, bname);
+    enum { N = 30 };
+    static char keys[N][1025];
+    for (int i = 0; i < N; i++) {
+        /* Lengths around the limit; all share a 500-byte prefix. */
+        size_t len = i < 10 ? 440 + (size_t)i : 1000 + (size_t)i % 25;
+        memset(keys[i], 'p', 500);
+        memset(keys[i] + 500, 'x', len > 500 ? len - 500 : 0);
+        keys[i][len] = '\0';
+        char tail[16];
+        int tn = snprintf(tail, sizeof tail, "%02d", i);
+        memcpy(keys[i] + len - (size_t)tn, tail, (size_t)tn);
+        assert_int_equal(kvstore_set(b, keys[i], keys[i], 7), KVSTORE_OK);
+    }
+    for (int i = 0; i < N; i++) {
+        void *v = NULL;
+        size_t len = 0;
+        assert_int_equal(kvstore_get(b, keys[i], &v, &len), KVSTORE_OK);
+        assert_int_equal(len, 7);
+        assert_memory_equal(v, keys[i], 7);
+        kvstore_free(v);
+    }
+    /* Listing: every key exactly once, in pages of 4. */
+    int seen[N] = {0};
+    char *cur = NULL;
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(b, "ppp", cur, 4, &page),
+                         KVSTORE_OK);
+        for (size_t k = 0; k < page->count; k++) {
+            int hit = 0;
+            for (int i = 0; i < N; i++)
+                if (strcmp(page->keys[k], keys[i]) == 0) {
+                    seen[i]++;
+                    hit = 1;
+                }
+            assert_true(hit);
+        }
+        free(cur);
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    } while (cur != NULL);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(seen[i], 1);
+    /* A prefix longer than what a long key keeps still filters exactly. */
+    char pre[1025];
+    memcpy(pre, keys[N - 1], strlen(keys[N - 1]) - 1);
+    pre[strlen(keys[N - 1]) - 1] = '\0';
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, pre, NULL, 0, &page), KVSTORE_OK);
+    size_t want = 0;
+    for (int i = 0; i < N; i++)
+        want += strncmp(keys[i], pre, strlen(pre)) == 0;
+    assert_int_equal(page->count, want);
+    kvstore_keys_free(page);
+    /* Delete every other one: the rest stay. */
+    for (int i = 0; i < N; i += 2)
+        assert_int_equal(kvstore_delete(b, keys[i]), KVSTORE_OK);
+    for (int i = 0; i < N; i++) {
+        bool ex = true;
+        assert_int_equal(kvstore_exists(b, keys[i], &ex), KVSTORE_OK);
+        assert_int_equal(ex, i % 2 == 1);
+    }
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static void test_buckets_manage(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    kvstore_bucket *a = open_bucket(s, "a"), *ab = open_bucket(s, "a-b");
+    set_str(a, "-b", "in a");   /* "a" + "\0" + "-b" vs "a-b" + ...: apart */
+    set_str(ab, "x", "in a-b");
+    kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
+    assert_int_equal(kvstore_bucket_info(s, "a", &info), KVSTORE_OK);
+    assert_int_equal(info.max_value, 64u * 1024 * 1024);
+    assert_int_equal(kvstore_bucket_info(s, "nope", &info), KVSTORE_ENOSTORE);
+
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_bucket_list(s, NULL, 1, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 1);
+    assert_string_equal(page->keys[0], "a");
+    assert_non_null(page->cursor);
+    char *cur = strdup(page->cursor);
+    kvstore_keys_free(page);
+    assert_int_equal(kvstore_bucket_list(s, cur, 10, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 1);
+    assert_string_equal(page->keys[0], "a-b");
+    assert_null(page->cursor);
+    kvstore_keys_free(page);
+    free(cur);
+
+    assert_int_equal(kvstore_bucket_remove(s, "a"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_remove(s, "a"), KVSTORE_ENOSTORE);
+    bool ex = true;
+    assert_int_equal(kvstore_exists(a, "-b", &ex), KVSTORE_OK);
+    assert_false(ex);
+    expect_str(ab, "x", "in a-b");
+    assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 1);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(a);
+    kvstore_bucket_close(ab);
+    kvstore_close(s);
+    /* create=false: a removed bucket stays missing. */
+    char uri[4200];
+    snprintf(uri, sizeof uri, "lmdb://%s?create=false", dir);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
+    kvstore_bucket *b = NULL;
+    assert_int_equal(kvstore_bucket_open(&b, s, "a"), KVSTORE_ENOSTORE);
+    assert_int_equal(kvstore_bucket_open(&b, s, "a-b"), KVSTORE_OK);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static void test_ttl(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL);
+    kvstore_bucket *b = open_bucket(s, "ttl");
+    int64_t left = 0;
+    assert_int_equal(kvstore_set_ttl(b, "short", "x", 1, 1), KVSTORE_OK);
+    assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 3600000),
+                     KVSTORE_OK);
+    set_str(b, "plain", "z");
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+    /* Expired: absent for every read, though not reaped. */
+    void *v = (void *)1;
+    size_t len = 9;
+    assert_int_equal(kvstore_get(b, "short", &v, &len), KVSTORE_NOTFOUND);
+    bool ex = true;
+    assert_int_equal(kvstore_exists(b, "short", &ex), KVSTORE_OK);
+    assert_false(ex);
+    assert_int_equal(kvstore_ttl(b, "short", &left), KVSTORE_NOTFOUND);
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 2);
+    kvstore_keys_free(page);
+    kvstore_cas *cas = NULL;
+    assert_int_equal(kvstore_cas_open(&cas, b, "short"), KVSTORE_OK);
+    const void *cv;
+    assert_int_equal(kvstore_cas_current(cas, &cv, &len), KVSTORE_NOTFOUND);
+    kvstore_cas_free(cas);
+    const char *keys[] = { "short", "long" };
+    void *vals[2];
+    size_t lens[2];
+    assert_int_equal(kvstore_get_many(b, keys, 2, vals, lens), KVSTORE_OK);
+    assert_null(vals[0]);
+    assert_non_null(vals[1]);
+    kvstore_free(vals[1]);
+    int64_t r = 0;
+    assert_int_equal(kvstore_increment(b, "short", 5, &r), KVSTORE_OK);
+    assert_int_equal(r, 5); /* an expired value counts as missing */
+
+    assert_int_equal(kvstore_ttl(b, "long", &left), KVSTORE_OK);
+    assert_true(left > 3500000 && left <= 3600000);
+    assert_int_equal(kvstore_ttl(b, "plain", &left), KVSTORE_OK);
+    assert_int_equal(left, -1);
+    /* A set clears the expiry. */
+    set_str(b, "long", "again");
+    assert_int_equal(kvstore_ttl(b, "long", &left), KVSTORE_OK);
+    assert_int_equal(left, -1);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+static void test_value_limit_and_map_growth(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    /* A 1 MiB map must grow to hold 8 MiB of values. */
+    kvstore_store *s = open_store(dir, "?map_size=1048576");
+    kvstore_bucket *b = open_bucket(s, "big");
+    size_t mib = 1024 * 1024;
+    unsigned char *v = malloc(2 * mib);
+    assert_non_null(v);
+    for (size_t i = 0; i < 2 * mib; i++)
+        v[i] = (unsigned char)(i * 7 + 3);
+    for (int i = 0; i < 4; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "v%d", i);
+        assert_int_equal(kvstore_set(b, key, v, 2 * mib), KVSTORE_OK);
+    }
+    void *got = NULL;
+    size_t len = 0;
+    assert_int_equal(kvstore_get(b, "v3", &got, &len), KVSTORE_OK);
+    assert_int_equal(len, 2 * mib);
+    assert_memory_equal(got, v, len);
+    kvstore_free(got);
+    free(v);
+    /* Above the documented 64 MiB: ETOOBIG with a message. calloc'd
+     * pages are never touched, so this costs no memory. */
+    size_t over = 64 * mib + 1;
+    void *huge = calloc(1, over);
+    assert_non_null(huge);
+    assert_int_equal(kvstore_set(b, "huge", huge, over), KVSTORE_ETOOBIG);
+    assert_non_null(strstr(kvstore_errmsg(), "67108864"));
+    free(huge);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
+/* Two stores of one directory in one process share one environment: a
+ * write through either is read through the other, and closing one leaves
+ * the other working (LMDB would lose its locks if opened twice). */
+static void test_shared_environment(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s1 = open_store(dir, NULL);
+    char alias[4300];
+    snprintf(alias, sizeof alias, "%s/./", dir); /* another spelling */
+    kvstore_store *s2 = open_store(alias, "?sync=false");
+    kvstore_bucket *b1 = open_bucket(s1, "x"), *b2 = open_bucket(s2, "x");
+    set_str(b1, "k", "1");
+    expect_str(b2, "k", "1");
+    kvstore_bucket_close(b1);
+    kvstore_close(s1);
+    set_str(b2, "k", "2");
+    expect_str(b2, "k", "2");
+    kvstore_bucket_close(b2);
+    kvstore_close(s2);
+    tmp_free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forged_states),
+        cmocka_unit_test(test_forged_bucket_list_states),
+        cmocka_unit_test(test_long_keys),
+        cmocka_unit_test(test_buckets_manage),
+        cmocka_unit_test(test_ttl),
+        cmocka_unit_test(test_value_limit_and_map_growth),
+        cmocka_unit_test(test_shared_environment),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

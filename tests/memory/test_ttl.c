@@ -1,0 +1,285 @@
+/*
+ * memory backend: per-key expiry. An expired key is absent for every read
+ * (get, get_many, exists, list, cas_open, ttl) whether or not it was
+ * reaped; writes after the expiry reap and rewrite it correctly.
+ *
+ * No timing is asserted: a key set with a TTL of at most 20 ms is checked
+ * only after sleeping 50 ms, and a key with a one-hour TTL only for being
+ * present.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "util.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#define HOUR_MS 3600000ULL
+
+/* Past every short TTL used here (at most 20 ms). */
+static void sleep_past_short_ttl(void)
+{
+    struct timespec ts = { 0, 50 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+}
+
+static void set_ttl_str(kvstore_bucket *b, const char *key, const char *v,
+                        uint64_t ttl_ms)
+{
+    assert_int_equal(kvstore_set_ttl(b, key, v, strlen(v), ttl_ms),
+                     KVSTORE_OK);
+}
+
+static int64_t ttl_of(kvstore_bucket *b, const char *key)
+{
+    int64_t left = -2;
+    assert_int_equal(kvstore_ttl(b, key, &left), KVSTORE_OK);
+    return left;
+}
+
+static void caps_say_ttl(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    (void)state;
+    assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL);
+    assert_false(kvstore_caps(s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
+    assert_false(kvstore_caps(s) & KVSTORE_CAP_LIST_REPEATS);
+    kvstore_close(s);
+}
+
+static void live_key_reports_ttl(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "live");
+    int64_t left;
+
+    (void)state;
+    set_ttl_str(b, "k", "v", HOUR_MS);
+    expect_str(b, "k", "v");
+    left = ttl_of(b, "k");
+    assert_true(left > 0 && left <= (int64_t)HOUR_MS);
+    /* A plain set clears the expiry; set_ttl with 0 too. */
+    set_str(b, "k", "w");
+    assert_int_equal(ttl_of(b, "k"), -1);
+    set_ttl_str(b, "k", "x", HOUR_MS);
+    set_ttl_str(b, "k", "y", 0);
+    assert_int_equal(ttl_of(b, "k"), -1);
+    expect_str(b, "k", "y");
+    assert_int_equal(kvstore_ttl(b, "missing", &left), KVSTORE_NOTFOUND);
+    /* A huge TTL saturates instead of wrapping into the past. */
+    set_ttl_str(b, "far", "v", UINT64_MAX);
+    assert_true(ttl_of(b, "far") > (int64_t)HOUR_MS);
+    expect_str(b, "far", "v");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void expired_key_absent_everywhere(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "gone");
+    const char *keys[] = { "dead", "alive" };
+    void *values[2] = { NULL, NULL };
+    size_t lens[2] = { 0, 0 };
+    kvstore_keys *page = NULL;
+    kvstore_cas *cas = NULL;
+    const void *cv;
+    size_t clen;
+    bool ex = true;
+    int64_t left;
+
+    (void)state;
+    set_ttl_str(b, "dead", "v", 1);
+    set_ttl_str(b, "alive", "v", HOUR_MS);
+    sleep_past_short_ttl();
+    /* No write since: the entry is still in the table, unreaped. */
+    expect_str(b, "dead", NULL);
+    assert_int_equal(kvstore_exists(b, "dead", &ex), KVSTORE_OK);
+    assert_false(ex);
+    assert_int_equal(kvstore_ttl(b, "dead", &left), KVSTORE_NOTFOUND);
+    assert_int_equal(kvstore_get_many(b, keys, 2, values, lens), KVSTORE_OK);
+    assert_null(values[0]);
+    assert_non_null(values[1]);
+    kvstore_free(values[1]);
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 1);
+    assert_string_equal(page->keys[0], "alive");
+    kvstore_keys_free(page);
+    assert_int_equal(kvstore_cas_open(&cas, b, "dead"), KVSTORE_OK);
+    assert_int_equal(kvstore_cas_current(cas, &cv, &clen), KVSTORE_NOTFOUND);
+    /* Absent at the snapshot: the swap creates it, without expiry. */
+    assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
+    kvstore_cas_free(cas);
+    expect_str(b, "dead", "new");
+    assert_int_equal(ttl_of(b, "dead"), -1);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void increment_and_cas_on_expiry(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "ctr");
+    kvstore_cas *cas = NULL;
+    int64_t v = 0;
+
+    (void)state;
+    /* An expired counter counts from zero. */
+    set_ttl_str(b, "c", "41", 1);
+    sleep_past_short_ttl();
+    assert_int_equal(kvstore_increment(b, "c", 5, &v), KVSTORE_OK);
+    assert_int_equal(v, 5);
+    assert_int_equal(ttl_of(b, "c"), -1);
+    /* A live counter keeps its expiry across increments. */
+    set_ttl_str(b, "d", "1", HOUR_MS);
+    assert_int_equal(kvstore_increment(b, "d", 1, &v), KVSTORE_OK);
+    assert_int_equal(v, 2);
+    assert_true(ttl_of(b, "d") > 0);
+    /* A snapshot of a live key that expires before the swap conflicts.
+     * The key lives 20 ms; should a slow run (valgrind, a loaded machine)
+     * open the snapshot after that, the key is absent at both ends and
+     * the swap must succeed instead: either way the outcome is exact. */
+    set_ttl_str(b, "e", "v", 20);
+    assert_int_equal(kvstore_cas_open(&cas, b, "e"), KVSTORE_OK);
+    const void *cv;
+    size_t clen;
+    bool was_live = kvstore_cas_current(cas, &cv, &clen) == KVSTORE_OK;
+    sleep_past_short_ttl();
+    assert_int_equal(kvstore_cas_swap(cas, "w", 1),
+                     was_live ? KVSTORE_ECONFLICT : KVSTORE_OK);
+    kvstore_cas_free(cas);
+    expect_str(b, "e", was_live ? NULL : "w");
+    /* A delete of an expired key is a no-op that succeeds. */
+    assert_int_equal(kvstore_delete(b, "e"), KVSTORE_OK);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+/* Many expired keys, then many writes: the reaper unlinks expired entries
+ * as writes go on; reads, counts and lists stay right throughout, and
+ * ASan/valgrind see every reaped entry freed exactly once. */
+static void reaper_under_writes(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "reap");
+    kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
+    char key[32];
+    size_t total = 0;
+    char *cursor = NULL;
+
+    (void)state;
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof(key), "t%04d", i);
+        set_ttl_str(b, key, "v", 1);
+    }
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), "p%04d", i);
+        set_str(b, key, "v");
+    }
+    sleep_past_short_ttl();
+    assert_int_equal(kvstore_bucket_info(s, "reap", &info), KVSTORE_OK);
+    assert_int_equal(info.keys, 100);
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 100; i++) {
+            snprintf(key, sizeof(key), "p%04d", i);
+            set_str(b, key, round % 2 ? "odd" : "even");
+        }
+        /* Some expired keys come back to life through a write. */
+        snprintf(key, sizeof(key), "t%04d", round);
+        set_str(b, key, "back");
+    }
+    assert_int_equal(kvstore_bucket_info(s, "reap", &info), KVSTORE_OK);
+    assert_int_equal(info.keys, 120);
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 33, &page),
+                         KVSTORE_OK);
+        free(cursor);
+        total += page->count;
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    } while (cursor);
+    assert_int_equal(total, 120);
+    expect_str(b, "t0005", "back");
+    expect_str(b, "t0500", NULL);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+typedef struct {
+    kvstore_bucket *b;
+    int id;
+} ttl_worker;
+
+/* Writers of short-lived keys (reaped as they go) and of permanent ones,
+ * beside a lister: run under TSan by scripts/test.sh's sanitizer builds
+ * and checked for exact outcomes here. */
+static void *ttl_writer(void *p)
+{
+    ttl_worker *w = p;
+    char key[32];
+
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof(key), "tmp-%d-%d", w->id, i % 97);
+        assert_int_equal(kvstore_set_ttl(w->b, key, "v", 1, 1 + i % 3),
+                         KVSTORE_OK);
+        snprintf(key, sizeof(key), "keep-%d-%d", w->id, i % 50);
+        assert_int_equal(kvstore_set(w->b, key, "v", 1), KVSTORE_OK);
+    }
+    return NULL;
+}
+
+static void *ttl_lister(void *p)
+{
+    ttl_worker *w = p;
+
+    for (int i = 0; i < 200; i++) {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_list_keys(w->b, NULL, NULL, 0, &page),
+                         KVSTORE_OK);
+        for (size_t k = 1; k < page->count; k++)
+            assert_true(strcmp(page->keys[k - 1], page->keys[k]) < 0);
+        kvstore_keys_free(page);
+    }
+    return NULL;
+}
+
+static void threads_with_expiry(void **state)
+{
+    kvstore_store *s = open_store("memory:");
+    kvstore_bucket *b = open_bucket(s, "thr");
+    ttl_worker w[3] = { { b, 0 }, { b, 1 }, { b, 2 } };
+    pthread_t th[3];
+    kvstore_keys *page = NULL;
+    size_t keep = 0;
+
+    (void)state;
+    assert_int_equal(pthread_create(&th[0], NULL, ttl_writer, &w[0]), 0);
+    assert_int_equal(pthread_create(&th[1], NULL, ttl_writer, &w[1]), 0);
+    assert_int_equal(pthread_create(&th[2], NULL, ttl_lister, &w[2]), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    sleep_past_short_ttl();
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
+    for (size_t k = 0; k < page->count; k++) {
+        assert_memory_equal(page->keys[k], "keep-", 5);
+        keep++;
+    }
+    assert_int_equal(keep, 100);
+    kvstore_keys_free(page);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(caps_say_ttl),
+        cmocka_unit_test(live_key_reports_ttl),
+        cmocka_unit_test(expired_key_absent_everywhere),
+        cmocka_unit_test(increment_and_cas_on_expiry),
+        cmocka_unit_test(reaper_under_writes),
+        cmocka_unit_test(threads_with_expiry),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

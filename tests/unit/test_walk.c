@@ -1,0 +1,677 @@
+/*
+ * Unit tests: the sorted-walk helper for backends (kvstore_walks).
+ *
+ * A fake key space (an array of keys per scope, appended in a scrambled
+ * order) is walked in pages and compared with a reference: the same keys
+ * sorted by strcmp. Fill calls are counted to see when a snapshot is
+ * served from the cache and when it is taken again.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <kvstore/backend.h>
+
+typedef struct space {
+    char **keys;
+    size_t n;
+    unsigned fills;
+    int fail;          /* a code fill returns instead of keys, or 0 */
+    const char *after; /* the `after` of the last fill call */
+    bool had_after;
+} space;
+
+static int fill(void *ctx, const char *prefix, const char *after,
+                kvstore_walk_sink *sink)
+{
+    space *sp = ctx;
+
+    (void)prefix;
+    sp->fills++;
+    sp->had_after = after != NULL;
+    if (sp->fail)
+        return kvstore_set_error(sp->fail, "test: fill fails");
+    assert_int_equal(kvstore_walk_reserve(sink, sp->n, 0), KVSTORE_OK);
+    /* Appends everything, prefix or not, in a scrambled order: the helper
+     * must filter and sort. */
+    for (size_t i = 0; i < sp->n; i++) {
+        const char *k = sp->keys[(i * 7919) % sp->n];
+        int rc = kvstore_walk_add(sink, k, strlen(k));
+        if (rc != KVSTORE_OK)
+            return rc;
+    }
+    return KVSTORE_OK;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static uint64_t rng_state = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* n distinct keys, awkward for a head-based sort: a shared prefix, keys
+ * that tie on their first 8 bytes after it, keys that are prefixes of
+ * others, bytes above 0x7f (UTF-8). n must not be a multiple of 7919. */
+static space make_space(size_t n, const char *pre)
+{
+    space sp = { 0 };
+
+    sp.keys = calloc(n, sizeof *sp.keys);
+    assert_non_null(sp.keys);
+    for (size_t i = 0; i < n; i++) {
+        char buf[128];
+        switch (i % 5) {
+        case 0: snprintf(buf, sizeof buf, "%s%zu", pre, i); break;
+        case 1: snprintf(buf, sizeof buf, "%stietietie-%06zu", pre, i); break;
+        case 2: snprintf(buf, sizeof buf, "%s\xc3\xa9t\xc3\xa9-%zu", pre, i);
+            break;
+        case 3: snprintf(buf, sizeof buf, "%s%c", pre,
+                         'a' + (int)(i / 5 % 26)); break;
+        default:
+            snprintf(buf, sizeof buf, "%s%c%zu-%llx", pre,
+                     'A' + (int)(i % 26), i, (unsigned long long)rnd());
+        }
+        /* Case 3 repeats after 26 rounds: make those distinct. */
+        if (i % 5 == 3 && i / 5 >= 26)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%zu", i);
+        sp.keys[i] = strdup(buf);
+        assert_non_null(sp.keys[i]);
+    }
+    sp.n = n;
+    return sp;
+}
+
+static void free_space(space *sp)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        free(sp->keys[i]);
+    free(sp->keys);
+}
+
+/* Walks `prefix` of `scope` in pages of `limit`; returns the keys in a
+ * NULL-terminated array (caller frees) and counts pages. */
+static char **walk_all(kvstore_walks *w, const char *scope, space *sp,
+                       const char *prefix, size_t limit, size_t *count)
+{
+    size_t cap = sp->n + 1, n = 0;
+    char **got = calloc(cap, sizeof *got);
+    char *state = NULL;
+
+    assert_non_null(got);
+    do {
+        kvstore_keys *page = NULL;
+        assert_int_equal(kvstore_walk_page(w, scope, prefix, state, limit,
+                                           fill, sp, &page), KVSTORE_OK);
+        free(state);
+        state = NULL;
+        assert_true(page->count <= limit);
+        if (page->cursor) {
+            assert_true(page->count > 0);
+            assert_true(strlen(page->cursor) <= KVSTORE_CURSOR_STATE_MAX);
+            state = strdup(page->cursor);
+        }
+        for (size_t i = 0; i < page->count; i++) {
+            assert_true(n < sp->n);
+            got[n++] = strdup(page->keys[i]);
+        }
+        kvstore_keys_free(page);
+    } while (state);
+    *count = n;
+    return got;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void check_walk(size_t n, const char *prefix, size_t limit)
+{
+    space sp = make_space(n, "pre/");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    size_t plen = strlen(prefix), want = 0, got_n;
+    char **ref = calloc(n + 1, sizeof *ref);
+
+    assert_non_null(w);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(sp.keys[i], prefix, plen) == 0)
+            ref[want++] = sp.keys[i];
+    qsort(ref, want, sizeof *ref, cmp);
+
+    char **got = walk_all(w, "b", &sp, prefix, limit, &got_n);
+    assert_int_equal(got_n, want);
+    for (size_t i = 0; i < want; i++)
+        assert_string_equal(got[i], ref[i]);
+    /* One snapshot served the whole walk, and its last page dropped it. */
+    assert_int_equal(sp.fills, 1);
+    size_t cached;
+    kvstore_walks_stats(w, &cached, NULL);
+    assert_int_equal(cached, 0);
+
+    free_list(got, got_n);
+    free(ref);
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+static void test_order_all_pages(void **state)
+{
+    (void)state;
+    check_walk(1000, "", 7);
+    check_walk(1000, "", 1000);
+    check_walk(5003, "", 1);
+    check_walk(1, "", 10);
+}
+
+static void test_order_prefix(void **state)
+{
+    (void)state;
+    check_walk(3001, "pre/t", 13);
+    check_walk(3001, "pre/\xc3\xa9", 100);
+    check_walk(3001, "pre/tietietie-0000", 3);
+    check_walk(3001, "nothing", 3);
+}
+
+static void test_empty_space(void **state)
+{
+    (void)state;
+    space sp = { 0 };
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *page = NULL;
+
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp,
+                                       &page), KVSTORE_OK);
+    assert_int_equal(page->count, 0);
+    assert_null(page->cursor);
+    kvstore_keys_free(page);
+    kvstore_walks_free(w);
+}
+
+static int fill_dups(void *ctx, const char *prefix, const char *after,
+                     kvstore_walk_sink *sink)
+{
+    static const char *const keys[] = { "b", "a", "b", "c", "a", "b",
+                                        "abcdefghij1", "abcdefghij1" };
+    (void)ctx; (void)prefix; (void)after;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        assert_int_equal(kvstore_walk_add(sink, keys[i], strlen(keys[i])),
+                         KVSTORE_OK);
+    return KVSTORE_OK;
+}
+
+static void test_duplicates_dropped(void **state)
+{
+    (void)state;
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *page = NULL;
+
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 100, fill_dups,
+                                       NULL, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 4);
+    assert_string_equal(page->keys[0], "a");
+    assert_string_equal(page->keys[1], "abcdefghij1");
+    assert_string_equal(page->keys[2], "b");
+    assert_string_equal(page->keys[3], "c");
+    kvstore_keys_free(page);
+    kvstore_walks_free(w);
+}
+
+static void test_unknown_token_resumes_after_key(void **state)
+{
+    (void)state;
+    space sp = make_space(100, "");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *p1 = NULL, *p2 = NULL;
+    char forged[64 + KVSTORE_KEY_MAX];
+
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp, &p1),
+                     KVSTORE_OK);
+    assert_non_null(p1->cursor);
+    /* The same position under a token nobody issued. */
+    snprintf(forged, sizeof forged, "w1%016x:%s", 0x1234u,
+             p1->keys[p1->count - 1]);
+    assert_int_equal(kvstore_walk_page(w, "b", "", forged, 10, fill, &sp,
+                                       &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 2);
+    assert_true(sp.had_after);
+    assert_true(p2->count > 0);
+    assert_true(strcmp(p2->keys[0], p1->keys[p1->count - 1]) > 0);
+    /* A fresh walk, so a new token. */
+    assert_non_null(p2->cursor);
+    assert_true(strncmp(p2->cursor, forged, 18) != 0);
+    kvstore_keys_free(p1);
+    kvstore_keys_free(p2);
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+static void test_state_of_other_scope_never_serves_it(void **state)
+{
+    (void)state;
+    space a = make_space(50, "a-"), b = make_space(50, "b-");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *pa = NULL, *pb = NULL;
+
+    assert_int_equal(kvstore_walk_page(w, "A", "", NULL, 5, fill, &a, &pa),
+                     KVSTORE_OK);
+    assert_non_null(pa->cursor);
+    /* A's state (valid token) presented for scope B: B's keys only. */
+    assert_int_equal(kvstore_walk_page(w, "B", "", pa->cursor, 100, fill, &b,
+                                       &pb), KVSTORE_OK);
+    assert_int_equal(b.fills, 1);
+    for (size_t i = 0; i < pb->count; i++)
+        assert_memory_equal(pb->keys[i], "b-", 2);
+    assert_int_equal(pb->count, 50); /* "a-..." < every "b-" key */
+    kvstore_keys_free(pb);
+    /* Same scope, other prefix: not served from the snapshot either. */
+    assert_int_equal(kvstore_walk_page(w, "A", "a-1", pa->cursor, 100, fill,
+                                       &a, &pb), KVSTORE_OK);
+    assert_int_equal(a.fills, 2);
+    for (size_t i = 0; i < pb->count; i++)
+        assert_memory_equal(pb->keys[i], "a-1", 3);
+    kvstore_keys_free(pb);
+    kvstore_keys_free(pa);
+    kvstore_walks_free(w);
+    free_space(&a);
+    free_space(&b);
+}
+
+static void test_malformed_states(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "w1", "w2000000000000000a:k", "x1000000000000000a:k",
+        "w1000000000000000A:k", "w1000000000000000a", "w1000000000000000a:",
+        "w1000000000000000ak", "w100000000000000a:k", "w1 000000000000000:k",
+        "w1000000000000000a:\xff", "w1000000000000000a:\xc3",
+    };
+    space sp = make_space(10, "");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    char longkey[19 + KVSTORE_KEY_MAX + 2];
+
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        kvstore_keys *page = (kvstore_keys *)&sp; /* must be reset */
+        assert_int_equal(kvstore_walk_page(w, "b", "", bad[i], 10, fill, &sp,
+                                           &page), KVSTORE_EINVAL);
+        assert_null(page);
+    }
+    /* A key longer than KVSTORE_KEY_MAX. */
+    memcpy(longkey, "w1000000000000000a:", 19);
+    memset(longkey + 19, 'k', KVSTORE_KEY_MAX + 1);
+    longkey[19 + KVSTORE_KEY_MAX + 1] = '\0';
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_walk_page(w, "b", "", longkey, 10, fill, &sp,
+                                       &page), KVSTORE_EINVAL);
+    assert_int_equal(sp.fills, 0);
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+static void test_fill_error_and_bad_args(void **state)
+{
+    (void)state;
+    space sp = make_space(10, "");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *page = NULL;
+
+    sp.fail = KVSTORE_EIO;
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp,
+                                       &page), KVSTORE_EIO);
+    assert_null(page);
+    assert_string_equal(kvstore_errmsg(), "test: fill fails");
+    assert_int_equal(kvstore_walk_page(NULL, "b", "", NULL, 10, fill, &sp,
+                                       &page), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 0, fill, &sp,
+                                       &page), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 1, NULL, &sp,
+                                       &page), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(NULL, "k", 1), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_reserve(NULL, 1, 1), KVSTORE_EINVAL);
+    kvstore_walks_free(w);
+    kvstore_walks_free(NULL);
+    free_space(&sp);
+}
+
+static int fill_invalid(void *ctx, const char *prefix, const char *after,
+                        kvstore_walk_sink *sink)
+{
+    char big[KVSTORE_KEY_MAX + 1];
+    (void)ctx; (void)prefix; (void)after;
+    memset(big, 'k', sizeof big);
+    assert_int_equal(kvstore_walk_add(sink, "", 0), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(sink, "a\0b", 3), KVSTORE_EINVAL);
+    /* A NUL in the word-at-a-time part of the check, and bytes around
+     * 0x01 and 0x80 that must not look like one. */
+    assert_int_equal(kvstore_walk_add(sink, "abcdefghi\0klmnop", 16),
+                     KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(sink, "abcdefg\0", 8), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(sink, "\x01\x81\x01\x80\xff\x7f\x01"
+                                            "\x02\x01\x81", 10),
+                     KVSTORE_OK);
+    assert_int_equal(kvstore_walk_add(sink, big, sizeof big), KVSTORE_EINVAL);
+    assert_int_equal(kvstore_walk_add(sink, big, sizeof big - 1), KVSTORE_OK);
+    return KVSTORE_OK;
+}
+
+static void test_add_rejects_non_keys(void **state)
+{
+    (void)state;
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *page = NULL;
+
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill_invalid,
+                                       NULL, &page), KVSTORE_OK);
+    assert_int_equal(page->count, 2);
+    assert_int_equal(strlen(page->keys[0]), 10);
+    assert_int_equal(strlen(page->keys[1]), KVSTORE_KEY_MAX);
+    kvstore_keys_free(page);
+    kvstore_walks_free(w);
+}
+
+/* Starts a walk and returns its first page's state (caller frees). */
+static char *start(kvstore_walks *w, const char *scope, space *sp)
+{
+    kvstore_keys *page = NULL;
+    char *s;
+
+    assert_int_equal(kvstore_walk_page(w, scope, "", NULL, 3, fill, sp,
+                                       &page), KVSTORE_OK);
+    assert_non_null(page->cursor);
+    s = strdup(page->cursor);
+    kvstore_keys_free(page);
+    return s;
+}
+
+static void next_page(kvstore_walks *w, const char *scope, space *sp,
+                      const char *st)
+{
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_walk_page(w, scope, "", st, 3, fill, sp, &page),
+                     KVSTORE_OK);
+    assert_int_equal(page->count, 3);
+    kvstore_keys_free(page);
+}
+
+static void test_eviction_by_count(void **state)
+{
+    (void)state;
+    space sp = make_space(100, "");
+    kvstore_walks *w = kvstore_walks_new(2, 0, 0);
+    char *s1 = start(w, "b", &sp), *s2 = start(w, "b", &sp);
+    size_t cached;
+
+    next_page(w, "b", &sp, s1);          /* s1 is now the most recent */
+    assert_int_equal(sp.fills, 2);
+    char *s3 = start(w, "b", &sp);       /* evicts s2 */
+    kvstore_walks_stats(w, &cached, NULL);
+    assert_int_equal(cached, 2);
+    next_page(w, "b", &sp, s1);
+    next_page(w, "b", &sp, s3);
+    assert_int_equal(sp.fills, 3);
+    next_page(w, "b", &sp, s2);          /* retaken */
+    assert_int_equal(sp.fills, 4);
+    free(s1); free(s2); free(s3);
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+static void test_eviction_by_bytes(void **state)
+{
+    (void)state;
+    space sp = make_space(100, "");
+    kvstore_walks *w = kvstore_walks_new(100, 1, 0);
+    size_t cached, bytes;
+    char *s1 = start(w, "b", &sp);
+
+    /* A snapshot over the byte bound stays while it is the only one. */
+    kvstore_walks_stats(w, &cached, &bytes);
+    assert_int_equal(cached, 1);
+    assert_true(bytes > 1);
+    next_page(w, "b", &sp, s1);
+    assert_int_equal(sp.fills, 1);
+    char *s2 = start(w, "b", &sp);
+    kvstore_walks_stats(w, &cached, NULL);
+    assert_int_equal(cached, 1);
+    next_page(w, "b", &sp, s1);
+    assert_int_equal(sp.fills, 3);
+    free(s1); free(s2);
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+static void test_idle_expiry(void **state)
+{
+    (void)state;
+    space sp = make_space(100, "");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 1);
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    char *s1 = start(w, "b", &sp);
+
+    nanosleep(&ts, NULL);        /* well past the 1 ms idle time */
+    next_page(w, "b", &sp, s1);
+    assert_int_equal(sp.fills, 2);
+    free(s1);
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+static void test_forget(void **state)
+{
+    (void)state;
+    space sp = make_space(100, "");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    char *a = start(w, "A", &sp), *b = start(w, "B", &sp);
+    size_t cached;
+
+    kvstore_walks_forget(w, "A");
+    kvstore_walks_stats(w, &cached, NULL);
+    assert_int_equal(cached, 1);
+    next_page(w, "B", &sp, b);
+    assert_int_equal(sp.fills, 2);
+    next_page(w, "A", &sp, a);
+    assert_int_equal(sp.fills, 3);
+    kvstore_walks_forget(w, NULL);
+    kvstore_walks_stats(w, &cached, NULL);
+    assert_int_equal(cached, 0);
+    free(a); free(b);
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+static void test_snapshot_stable_during_walk(void **state)
+{
+    (void)state;
+    space sp = make_space(20, "k");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *page = NULL;
+    char *st = start(w, "b", &sp);
+    char *saved = sp.keys[19];
+
+    /* The key space changes: a cached walk does not see it. */
+    sp.keys[19] = strdup("zzz-new");
+    size_t total = 3;
+    while (st) {
+        assert_int_equal(kvstore_walk_page(w, "b", "", st, 3, fill, &sp,
+                                           &page), KVSTORE_OK);
+        for (size_t i = 0; i < page->count; i++)
+            assert_string_not_equal(page->keys[i], "zzz-new");
+        total += page->count;
+        free(st);
+        st = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    }
+    assert_int_equal(total, 20);
+    assert_int_equal(sp.fills, 1);
+    free(sp.keys[19]);
+    sp.keys[19] = saved;
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+static int page_at(kvstore_walks *w, space *sp, const char *st,
+                   uint64_t version, size_t limit, kvstore_keys **page)
+{
+    return kvstore_walk_page_at(w, "b", "", st, limit, version, fill, sp,
+                                page);
+}
+
+static void test_version_reuse(void **state)
+{
+    (void)state;
+    space sp = make_space(100, "");
+    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    kvstore_keys *p1 = NULL, *p2 = NULL, *p3 = NULL;
+
+    /* A walk at version 7 caches its snapshot; a new walk at version 7
+     * is served from it, at version 8 or 0 it is not. */
+    assert_int_equal(page_at(w, &sp, NULL, 7, 10, &p1), KVSTORE_OK);
+    assert_int_equal(sp.fills, 1);
+    assert_int_equal(page_at(w, &sp, NULL, 7, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 1);
+    assert_int_equal(p2->count, 10);
+    for (size_t i = 0; i < 10; i++)
+        assert_string_equal(p1->keys[i], p2->keys[i]);
+    kvstore_keys_free(p2);
+    assert_int_equal(page_at(w, &sp, NULL, 8, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 2);
+    kvstore_keys_free(p2);
+    assert_int_equal(page_at(w, &sp, NULL, 0, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 3);
+    kvstore_keys_free(p2);
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp, &p2),
+                     KVSTORE_OK);
+    assert_int_equal(sp.fills, 4);
+    kvstore_keys_free(p2);
+    /* Another scope or prefix at the same version: not served. */
+    assert_int_equal(kvstore_walk_page_at(w, "c", "", NULL, 10, 7, fill, &sp,
+                                          &p2), KVSTORE_OK);
+    assert_int_equal(sp.fills, 5);
+    kvstore_keys_free(p2);
+
+    /* A state with an unknown token resumes from a version-7 snapshot,
+     * after its key; the snapshot that resume takes would lack the keys
+     * before it, so it never serves a new walk. */
+    char forged[64 + KVSTORE_KEY_MAX];
+    snprintf(forged, sizeof forged, "w1%016x:%s", 0x99u,
+             p1->keys[p1->count - 1]);
+    assert_int_equal(page_at(w, &sp, forged, 7, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp.fills, 5);
+    assert_true(strcmp(p3->keys[0], p1->keys[9]) > 0);
+    kvstore_keys_free(p3);
+    kvstore_walks_forget(w, NULL);
+    assert_int_equal(page_at(w, &sp, forged, 9, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp.fills, 6);
+    kvstore_keys_free(p3);
+    assert_int_equal(page_at(w, &sp, NULL, 9, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp.fills, 7);
+    assert_string_equal(p3->keys[0], p1->keys[0]);
+    kvstore_keys_free(p3);
+    kvstore_keys_free(p1);
+
+    /* A finished walk at a version keeps its snapshot for the next walk
+     * of the same version; a finished walk without one does not. */
+    kvstore_walks_forget(w, NULL);
+    for (int round = 0; round < 2; round++) {
+        char *st = NULL;
+        size_t cached, total = 0;
+        do {
+            kvstore_keys *pg = NULL;
+            assert_int_equal(page_at(w, &sp, st, 11, 30, &pg), KVSTORE_OK);
+            free(st);
+            total += pg->count;
+            st = pg->cursor ? strdup(pg->cursor) : NULL;
+            kvstore_keys_free(pg);
+        } while (st);
+        assert_int_equal(total, 100);
+        assert_int_equal(sp.fills, 8);
+        kvstore_walks_stats(w, &cached, NULL);
+        assert_int_equal(cached, 1);
+    }
+    kvstore_walks_free(w);
+    free_space(&sp);
+}
+
+typedef struct {
+    kvstore_walks *w;
+    space sp;
+    char scope[8];
+} worker;
+
+static void *run_worker(void *p)
+{
+    worker *wk = p;
+    for (int round = 0; round < 5; round++) {
+        size_t n;
+        char **got = walk_all(wk->w, wk->scope, &wk->sp, "", 17, &n);
+        assert_int_equal(n, wk->sp.n);
+        for (size_t i = 1; i < n; i++)
+            assert_true(strcmp(got[i - 1], got[i]) < 0);
+        free_list(got, n);
+    }
+    return NULL;
+}
+
+static void test_threads_share_one_cache(void **state)
+{
+    (void)state;
+    /* Few slots so that threads evict each other's snapshots mid-walk. */
+    kvstore_walks *w = kvstore_walks_new(2, 0, 0);
+    worker wk[4];
+    pthread_t th[4];
+
+    for (int i = 0; i < 4; i++) {
+        wk[i].w = w;
+        snprintf(wk[i].scope, sizeof wk[i].scope, "s%d", i % 2);
+        wk[i].sp = make_space(401, i % 2 ? "odd-" : "even-");
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, run_worker, &wk[i]), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        free_space(&wk[i].sp);
+    kvstore_walks_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_all_pages),
+        cmocka_unit_test(test_order_prefix),
+        cmocka_unit_test(test_empty_space),
+        cmocka_unit_test(test_duplicates_dropped),
+        cmocka_unit_test(test_unknown_token_resumes_after_key),
+        cmocka_unit_test(test_state_of_other_scope_never_serves_it),
+        cmocka_unit_test(test_malformed_states),
+        cmocka_unit_test(test_fill_error_and_bad_args),
+        cmocka_unit_test(test_add_rejects_non_keys),
+        cmocka_unit_test(test_eviction_by_count),
+        cmocka_unit_test(test_eviction_by_bytes),
+        cmocka_unit_test(test_idle_expiry),
+        cmocka_unit_test(test_forget),
+        cmocka_unit_test(test_snapshot_stable_during_walk),
+        cmocka_unit_test(test_version_reuse),
+        cmocka_unit_test(test_threads_share_one_cache),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
