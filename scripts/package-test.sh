@@ -105,7 +105,7 @@ record_autopkgtests() {
 # A later libkvstore1 (and libkvstore-dev, which pins it) under the module
 # packages built against the earlier one: dpkg keeps them installed and
 # configured, and they still serve their schemes (debian/tests/modules,
-# debian/tests/sqlite).
+# debian/tests/sqlite, debian/tests/lmdb).
 # The repacked library is the same binary; binary compatibility of older
 # modules with newer code is the modules suite's business (docs/abi.md).
 run_upgrade() {
@@ -125,7 +125,7 @@ run_upgrade() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$p")" = "ii $version" ] ||
       { echo "$p did not stay installed at $version"; return 1; }
   done
-  for t in modules sqlite; do
+  for t in modules sqlite lmdb; do
     mkdir -p "$work/upgrade-$t" &&
       AUTOPKGTEST_TMP=$work/upgrade-$t "debian/tests/$t" || return 1
   done
