@@ -43,7 +43,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   sanitized_suites=(--suite unit --suite conformance --suite modules --suite memory --suite file --suite cli --suite wasm --suite wasi --suite redis --suite nats --suite sqlite --suite lmdb --suite security)
 
   echo "== ASan + UBSan"
-  setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+  setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled
   run build-asan testlog "${sanitized_suites[@]}" --suite concurrency --no-suite nats-cluster
 
   echo "== valgrind memcheck"
@@ -59,7 +59,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
     run build valgrind-cli --suite cli --timeout-multiplier 10
 
   echo "== TSan (concurrency suite)"
-  setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=false
+  setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=disabled
   # TSan needs a non-randomised, compact address space on current kernels.
   rm -f build-tsan/meson-logs/testlog.json
   logs+=(build-tsan/meson-logs/testlog.json)
@@ -69,7 +69,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
       --no-suite nats-cluster || true
 
   echo "== fuzz targets (clang, libFuzzer, short fixed runs)"
-  CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=true -Dbench=false \
+  CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=enabled -Dbench=disabled \
     -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
   run build-fuzz testlog --suite fuzz
 fi

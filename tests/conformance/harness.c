@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
+#include "support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,14 +98,19 @@ void conf_wipe(kvstore_bucket *b)
     }
 }
 
+void conf_drop_bucket(kvstore_bucket *b)
+{
+    if (b != NULL && !conf_disposable)
+        conf_wipe(b);
+    kvstore_bucket_close(b);
+}
+
 int conf_teardown(void **state)
 {
     conf_ctx *c = *state;
     if (c == NULL)
         return 0;
-    if (c->bucket != NULL && !conf_disposable)
-        conf_wipe(c->bucket);
-    kvstore_bucket_close(c->bucket);
+    conf_drop_bucket(c->bucket);
     kvstore_close(c->store);
     free(c);
     *state = NULL;
@@ -251,37 +257,15 @@ size_t conf_set_size(const conf_set *s)
     return s->size;
 }
 
+static void add_to_set(void *arg, const char *key)
+{
+    conf_set_add(arg, key);
+}
+
 size_t conf_walk(kvstore_bucket *b, const char *prefix, const char *cursor,
                  size_t limit, conf_set *seen)
 {
-    char *cur = cursor ? strdup(cursor) : NULL;
-    size_t pages = 0;
-    size_t max = limit == 0 || limit > KVSTORE_PAGE_MAX ? KVSTORE_PAGE_MAX
-                                                         : limit;
-    do {
-        kvstore_keys *page = NULL;
-        int rc = kvstore_list_keys(b, prefix, cur, limit, &page);
-        if (rc != KVSTORE_OK)
-            fail_msg("list_keys(page %zu) = %d: %s", pages, rc,
-                     kvstore_errmsg());
-        assert_non_null(page);
-        assert_true(page->count <= max);
-        assert_true(page->count == 0 || page->keys != NULL);
-        for (size_t i = 0; i < page->count; i++) {
-            assert_non_null(page->keys[i]);
-            if (prefix != NULL)
-                assert_memory_equal(page->keys[i], prefix, strlen(prefix));
-            conf_set_add(seen, page->keys[i]);
-        }
-        free(cur);
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-        /* Guard against a cursor that never ends (empty pages are allowed,
-         * an endless walk is not). */
-        if (++pages > 100000)
-            fail_msg("list walk did not end after %zu pages", pages);
-    } while (cur != NULL);
-    return pages;
+    return walk_all(b, prefix, cursor, limit, add_to_set, seen);
 }
 
 conf_set *conf_list_all(kvstore_bucket *b, const char *prefix)
@@ -289,4 +273,64 @@ conf_set *conf_list_all(kvstore_bucket *b, const char *prefix)
     conf_set *s = conf_set_new();
     conf_walk(b, prefix, NULL, 0, s);
     return s;
+}
+
+/* Sets keys "<prefix><i>" for i in [0, n) with set_many in chunks. */
+void conf_fill(kvstore_bucket *b, const char *prefix, size_t n)
+{
+    enum { CHUNK = 100 };
+    char names[CHUNK][64];
+    const char *keys[CHUNK];
+    const void *vals[CHUNK];
+    size_t lens[CHUNK];
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        for (size_t j = 0; j < m; j++) {
+            snprintf(names[j], sizeof names[j], "%s%zu", prefix, i + j);
+            keys[j] = names[j];
+            vals[j] = "v";
+            lens[j] = 1;
+        }
+        int rc = kvstore_set_many(b, keys, vals, lens, m);
+        if (rc != KVSTORE_OK)
+            fail_msg("set_many = %d: %s", rc, kvstore_errmsg());
+    }
+}
+
+/* The first page of `b` with `limit`, which must have a cursor. */
+char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit)
+{
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(b, prefix, NULL, limit, &page),
+                     KVSTORE_OK);
+    /* An empty first page with a cursor is allowed: follow it until a
+     * page has keys, so that the cursor points into the middle. */
+    int guard = 0;
+    while (page->count == 0 && page->cursor != NULL && guard++ < 1000) {
+        char *cur = strdup(page->cursor);
+        kvstore_keys_free(page);
+        page = NULL;
+        assert_int_equal(kvstore_list_keys(b, prefix, cur, limit, &page),
+                         KVSTORE_OK);
+        free(cur);
+    }
+    assert_non_null(page->cursor);
+    char *cur = strdup(page->cursor);
+    kvstore_keys_free(page);
+    return cur;
+}
+
+/* list_keys with `cursor` must fail with EINVAL and leave *out NULL. */
+void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
+                            const char *cursor, const char *what)
+{
+    kvstore_keys *page = (kvstore_keys *)1;
+    int rc = kvstore_list_keys(b, prefix, cursor, 10, &page);
+    if (rc != KVSTORE_EINVAL) {
+        if (rc == KVSTORE_OK)
+            kvstore_keys_free(page);
+        fail_msg("list_keys with %s cursor = %d, expected EINVAL", what, rc);
+    }
+    assert_fails(rc, KVSTORE_EINVAL);
+    assert_null(page);
 }

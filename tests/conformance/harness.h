@@ -38,6 +38,12 @@ extern bool conf_list_repeats;
  * that of a later write, or NULL (len 0) once the key is gone. */
 extern bool conf_watch_late_values;
 
+/* Stores given with --other: another backend, or another store of this
+ * one, for the checks that cursors are bound to their store. */
+#define CONF_OTHER_MAX 4
+extern const char *conf_other_uris[CONF_OTHER_MAX];
+extern size_t conf_n_other;
+
 /* Per-test state built by conf_setup and released by conf_teardown. */
 typedef struct conf_ctx {
     kvstore_store *store;
@@ -60,6 +66,9 @@ kvstore_store *conf_open_store(void);
 kvstore_bucket *conf_open_bucket(kvstore_store *store, const char *name);
 /* Deletes every key of `b` (best effort, for shared servers). */
 void conf_wipe(kvstore_bucket *b);
+/* Closes a bucket a test opened, wiping it first unless the run is
+ * disposable. NULL is a no-op. */
+void conf_drop_bucket(kvstore_bucket *b);
 
 /* Prints a formatted failure message and fails the test at file:line. */
 void conf_fail_at(const char *file, int line, const char *fmt, ...)
@@ -96,6 +105,16 @@ size_t conf_walk(kvstore_bucket *b, const char *prefix, const char *cursor,
                  size_t limit, conf_set *seen);
 /* Lists every key of `b` under `prefix` into a new set. */
 conf_set *conf_list_all(kvstore_bucket *b, const char *prefix);
+
+/* Sets keys "<prefix><i>" (value "v") for i in [0, n), with set_many. */
+void conf_fill(kvstore_bucket *b, const char *prefix, size_t n);
+/* The cursor of the first page of `b` with keys (`limit` per page); fails
+ * the test if there is none. free() it. */
+char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit);
+/* Asserts that list_keys on `b` with `cursor` is EINVAL with *out NULL;
+ * `what` names the cursor in the failure message. */
+void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
+                          const char *cursor, const char *what);
 
 /* Tests, one file per section of the contract. */
 #define CONF_TESTS(X) \
@@ -188,6 +207,21 @@ conf_set *conf_list_all(kvstore_bucket *b, const char *prefix);
     X(watch_other_handle) \
     X(watch_stop_silences) \
     X(watch_bad_args) \
+    /* test_core11.c */ \
+    X(bucket_outlives_store) \
+    X(buckets_outlive_store) \
+    X(cursor_other_store) \
+    X(bucket_list_names) \
+    X(bucket_list_cursor_bound) \
+    X(bucket_info_counts) \
+    X(bucket_remove) \
+    X(ttl_matches_caps) \
+    X(ttl_expiry_hides_key) \
+    X(ttl_reports_and_set_clears) \
+    X(core11_bad_args) \
+    /* test_limits.c */ \
+    X(value_huge_lengths) \
+    X(list_cursor_rewrapped) \
     /* test_observe.c */ \
     X(observe_reports_operations) \
     X(observe_replace_and_stop) \

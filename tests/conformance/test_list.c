@@ -9,28 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sets keys "<prefix><i>" for i in [0, n) with set_many in chunks. */
-static void fill(kvstore_bucket *b, const char *prefix, size_t n)
-{
-    enum { CHUNK = 100 };
-    char names[CHUNK][64];
-    const char *keys[CHUNK];
-    const void *vals[CHUNK];
-    size_t lens[CHUNK];
-    for (size_t i = 0; i < n; i += CHUNK) {
-        size_t m = n - i < CHUNK ? n - i : CHUNK;
-        for (size_t j = 0; j < m; j++) {
-            snprintf(names[j], sizeof names[j], "%s%zu", prefix, i + j);
-            keys[j] = names[j];
-            vals[j] = "v";
-            lens[j] = 1;
-        }
-        int rc = kvstore_set_many(b, keys, vals, lens, m);
-        if (rc != KVSTORE_OK)
-            fail_msg("set_many = %d: %s", rc, kvstore_errmsg());
-    }
-}
-
 /* Asserts that `seen` holds each "<prefix><i>", i < n, the right number
  * of times, and nothing else. */
 static void check_all(const conf_set *seen, const char *prefix, size_t n)
@@ -49,42 +27,16 @@ static void check_all(const conf_set *seen, const char *prefix, size_t n)
                  conf_set_size(seen), n);
 }
 
-/* The first page of `b` with `limit`, which must have a cursor. */
-static char *first_cursor(kvstore_bucket *b, const char *prefix, size_t limit)
+/* Walks all of `b` under `prefix` with `limit` and checks that it holds
+ * exactly "<keys><i>", i < n (check_all). Returns the number of pages. */
+static size_t walk_check(kvstore_bucket *b, const char *prefix, size_t limit,
+                         const char *keys, size_t n)
 {
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, prefix, NULL, limit, &page),
-                     KVSTORE_OK);
-    /* An empty first page with a cursor is allowed: follow it until a
-     * page has keys, so that the cursor points into the middle. */
-    int guard = 0;
-    while (page->count == 0 && page->cursor != NULL && guard++ < 1000) {
-        char *cur = strdup(page->cursor);
-        kvstore_keys_free(page);
-        page = NULL;
-        assert_int_equal(kvstore_list_keys(b, prefix, cur, limit, &page),
-                         KVSTORE_OK);
-        free(cur);
-    }
-    assert_non_null(page->cursor);
-    char *cur = strdup(page->cursor);
-    kvstore_keys_free(page);
-    return cur;
-}
-
-/* list_keys with `cursor` must fail with EINVAL and leave *out NULL. */
-static void cursor_rejected(kvstore_bucket *b, const char *prefix,
-                            const char *cursor, const char *what)
-{
-    kvstore_keys *page = (kvstore_keys *)1;
-    int rc = kvstore_list_keys(b, prefix, cursor, 10, &page);
-    if (rc != KVSTORE_EINVAL) {
-        if (rc == KVSTORE_OK)
-            kvstore_keys_free(page);
-        fail_msg("list_keys with %s cursor = %d, expected EINVAL", what, rc);
-    }
-    assert_fails(rc, KVSTORE_EINVAL);
-    assert_null(page);
+    conf_set *seen = conf_set_new();
+    size_t pages = conf_walk(b, prefix, NULL, limit, seen);
+    check_all(seen, keys, n);
+    conf_set_free(seen);
+    return pages;
 }
 
 void test_list_empty_bucket(void **state)
@@ -192,95 +144,84 @@ void test_list_prefix_invalid(void **state)
 void test_list_limit_respected(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "lim", 25);
+    conf_fill(c->bucket, "lim", 25);
     static const size_t limits[] = { 1, 2, 7, 10, 24, 25, 26, 1000 };
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
-        conf_set *seen = conf_set_new();
-        size_t pages = conf_walk(c->bucket, NULL, NULL, limits[i], seen);
-        check_all(seen, "lim", 25);
+        size_t pages = walk_check(c->bucket, NULL, limits[i], "lim", 25);
         /* conf_walk checked every page against the limit; so many keys
          * need at least this many pages. */
         assert_true(pages >= (25 + limits[i] - 1) / limits[i]);
-        conf_set_free(seen);
     }
 }
 
 void test_list_limit_zero(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "z", 1200);
-    conf_set *seen = conf_set_new();
+    conf_fill(c->bucket, "z", 1200);
     /* conf_walk caps limit 0 pages at KVSTORE_PAGE_MAX. */
-    size_t pages = conf_walk(c->bucket, NULL, NULL, 0, seen);
-    check_all(seen, "z", 1200);
-    assert_true(pages >= 2);
-    conf_set_free(seen);
+    assert_true(walk_check(c->bucket, NULL, 0, "z", 1200) >= 2);
 }
 
+/* KVSTORE_SECURITY_KEYS raises the key count of this walk (default 1200:
+ * more than one page); docs/security.md records long runs. */
 void test_list_limit_size_max(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "s", 1200);
+    const char *env = getenv("KVSTORE_SECURITY_KEYS");
+    size_t n = env ? strtoul(env, NULL, 10) : 0;
+    if (n < 1200)
+        n = 1200;
+    conf_fill(c->bucket, "s", n);
     static const size_t limits[] = { SIZE_MAX, KVSTORE_PAGE_MAX + 1 };
     for (size_t i = 0; i < 2; i++) {
-        conf_set *seen = conf_set_new();
-        size_t pages = conf_walk(c->bucket, NULL, NULL, limits[i], seen);
-        check_all(seen, "s", 1200);
-        assert_true(pages >= 2);
-        conf_set_free(seen);
+        size_t pages = walk_check(c->bucket, NULL, limits[i], "s", n);
+        assert_true(pages >= 2 && pages >= n / KVSTORE_PAGE_MAX);
     }
 }
 
 void test_list_walk_2500(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "walk/", 2500);
-    conf_set *seen = conf_set_new();
-    size_t pages = conf_walk(c->bucket, NULL, NULL, 100, seen);
-    check_all(seen, "walk/", 2500);
-    assert_true(pages >= 25);
-    conf_set_free(seen);
+    conf_fill(c->bucket, "walk/", 2500);
+    assert_true(walk_check(c->bucket, NULL, 100, "walk/", 2500) >= 25);
 }
 
 void test_list_walk_prefix(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "p/", 300);
-    fill(c->bucket, "q/", 300);
-    fill(c->bucket, "pp", 50);
-    conf_set *seen = conf_set_new();
-    conf_walk(c->bucket, "p/", NULL, 50, seen);
-    check_all(seen, "p/", 300);
-    conf_set_free(seen);
+    conf_fill(c->bucket, "p/", 300);
+    conf_fill(c->bucket, "q/", 300);
+    conf_fill(c->bucket, "pp", 50);
+    walk_check(c->bucket, "p/", 50, "p/", 300);
 }
 
 void test_list_cursor_garbage(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "g", 10);
-    char *cur = first_cursor(c->bucket, NULL, 3);
+    conf_fill(c->bucket, "g", 10);
+    char *cur = conf_first_cursor(c->bucket, NULL, 3);
     static const char *const garbage[] = {
         "garbage", "", "x", "0", "1", "AAAA", "!!!!", "null", "-1",
         "99999999999999999999", "\x01", "\x7f", "\xc3\xa9", "a b", "\n",
         "%00", "../../etc/passwd",
     };
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
-        cursor_rejected(c->bucket, NULL, garbage[i], "garbage");
+        conf_cursor_rejected(c->bucket, NULL, garbage[i], "garbage");
     /* Over-long cursors, and a valid one with something appended. */
     size_t n = strlen(cur);
     char *big = malloc(KVSTORE_CURSOR_MAX + n + 16);
     assert_non_null(big);
     memset(big, 'A', KVSTORE_CURSOR_MAX + 10);
     big[KVSTORE_CURSOR_MAX + 10] = '\0';
-    cursor_rejected(c->bucket, NULL, big, "over-long");
+    conf_cursor_rejected(c->bucket, NULL, big, "over-long");
     big[KVSTORE_CURSOR_MAX] = '\0';
-    cursor_rejected(c->bucket, NULL, big, "4096-byte");
+    conf_cursor_rejected(c->bucket, NULL, big, "4096-byte");
     snprintf(big, n + 16, "%sA", cur);
-    cursor_rejected(c->bucket, NULL, big, "appended");
+    conf_cursor_rejected(c->bucket, NULL, big, "appended");
     snprintf(big, n + 16, "%s%s", cur, cur);
-    cursor_rejected(c->bucket, NULL, big, "doubled");
+    conf_cursor_rejected(c->bucket, NULL, big, "doubled");
     snprintf(big, n + 16, "%s\n", cur);
-    cursor_rejected(c->bucket, NULL, big, "newline-terminated");
+    conf_cursor_rejected(c->bucket, NULL, big, "newline-terminated");
     free(big);
     /* The valid cursor still works after all that. */
     conf_set *seen = conf_set_new();
@@ -293,15 +234,15 @@ void test_list_cursor_garbage(void **state)
 void test_list_cursor_truncated(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "t", 10);
-    char *cur = first_cursor(c->bucket, NULL, 3);
+    conf_fill(c->bucket, "t", 10);
+    char *cur = conf_first_cursor(c->bucket, NULL, 3);
     size_t n = strlen(cur);
     for (size_t k = 0; k < n; k++) {
         char *t = strndup(cur, k);
         assert_non_null(t);
-        cursor_rejected(c->bucket, NULL, t, "truncated");
+        conf_cursor_rejected(c->bucket, NULL, t, "truncated");
         /* The tail alone is not a cursor either. */
-        cursor_rejected(c->bucket, NULL, cur + k + 1, "tail");
+        conf_cursor_rejected(c->bucket, NULL, cur + k + 1, "tail");
         free(t);
     }
     free(cur);
@@ -310,8 +251,8 @@ void test_list_cursor_truncated(void **state)
 void test_list_cursor_forged(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "f", 10);
-    char *cur = first_cursor(c->bucket, NULL, 3);
+    conf_fill(c->bucket, "f", 10);
+    char *cur = conf_first_cursor(c->bucket, NULL, 3);
     size_t n = strlen(cur);
     char *f = strdup(cur);
     assert_non_null(f);
@@ -321,7 +262,7 @@ void test_list_cursor_forged(void **state)
         for (size_t s = 0; s < sizeof subst; s++) {
             char alt = subst[s] != cur[i] ? subst[s] : (char)(subst[s] + 1);
             f[i] = alt;
-            cursor_rejected(c->bucket, NULL, f, "forged");
+            conf_cursor_rejected(c->bucket, NULL, f, "forged");
         }
         f[i] = cur[i];
     }
@@ -331,7 +272,7 @@ void test_list_cursor_forged(void **state)
             continue;
         f[i] = cur[i + 1];
         f[i + 1] = cur[i];
-        cursor_rejected(c->bucket, NULL, f, "swapped");
+        conf_cursor_rejected(c->bucket, NULL, f, "swapped");
         f[i] = cur[i];
         f[i + 1] = cur[i + 1];
     }
@@ -345,14 +286,14 @@ void test_list_cursor_other_bucket(void **state)
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
     conf_unique_name(name, sizeof name);
     kvstore_bucket *other = conf_open_bucket(c->store, name);
-    fill(c->bucket, "o", 10);
-    fill(other, "o", 10);
-    char *cur = first_cursor(other, NULL, 3);
-    cursor_rejected(c->bucket, NULL, cur, "another bucket's");
+    conf_fill(c->bucket, "o", 10);
+    conf_fill(other, "o", 10);
+    char *cur = conf_first_cursor(other, NULL, 3);
+    conf_cursor_rejected(c->bucket, NULL, cur, "another bucket's");
     free(cur);
     /* And the other way round. */
-    cur = first_cursor(c->bucket, NULL, 3);
-    cursor_rejected(other, NULL, cur, "another bucket's");
+    cur = conf_first_cursor(c->bucket, NULL, 3);
+    conf_cursor_rejected(other, NULL, cur, "another bucket's");
     free(cur);
     conf_wipe(other);
     kvstore_bucket_close(other);
@@ -378,7 +319,7 @@ static void walk_across(kvstore_bucket *b1, kvstore_bucket *b2)
 void test_list_cursor_reopened_bucket(void **state)
 {
     conf_ctx *c = *state;
-    fill(c->bucket, "x", 40);
+    conf_fill(c->bucket, "x", 40);
     kvstore_bucket *b2 = conf_open_bucket(c->store, c->name);
     walk_across(c->bucket, b2);
     kvstore_bucket_close(b2);
@@ -405,7 +346,7 @@ void test_list_cursor_second_handle(void **state)
     conf_ctx *c = *state;
     if (conf_private)
         skip();
-    fill(c->bucket, "x", 40);
+    conf_fill(c->bucket, "x", 40);
     kvstore_store *s2 = conf_open_store();
     kvstore_bucket *b2 = conf_open_bucket(s2, c->name);
     walk_across(c->bucket, b2);
@@ -422,7 +363,7 @@ void test_list_cursor_store_reopened(void **state)
      * A second store handle stays open throughout, since a named memory
      * store lives only while some handle does. */
     kvstore_store *keeper = conf_open_store();
-    fill(c->bucket, "x", 40);
+    conf_fill(c->bucket, "x", 40);
     kvstore_keys *page = NULL;
     assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 5, &page),
                      KVSTORE_OK);

@@ -1,13 +1,20 @@
 /*
  * File backend: nothing planted inside the store (symlinks, FIFOs,
- * directories) can make it read or write outside the store root.
+ * directories, hard links, names the encoder never makes) can make it
+ * read or write outside the store root or list what it cannot read. The
+ * bucket directory is held open, so swapping it for a symlink after the
+ * bucket was opened leads nowhere; a hard link planted under a key's name
+ * is replaced, never written through; a symlink planted under a long
+ * key's hashed name is refused like any other. Also in the suite
+ * 'security' (docs/security.md).
  *
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 
 #include "util.h"
+#include "file.h"
 
 typedef struct fixture {
     char *dir;          /* the test's temporary directory */
@@ -206,6 +213,142 @@ static void test_corrupt_record(void **state)
     expect_str(f->b, "c", "fresh");
 }
 
+/* The bucket directory is renamed away and replaced by a symlink to a
+ * directory outside the store while the bucket is open: every operation
+ * of the open handle still goes to the original directory (its held
+ * descriptor), and a new open of the bucket refuses the link. */
+static void bucket_dir_swapped_after_open(void **state)
+{
+    fixture *f = *state;
+    char bdir[8600], moved[8600];
+
+    set_str(f->b, "before", "1");
+    snprintf(bdir, sizeof bdir, "%s/b", f->root);
+    snprintf(moved, sizeof moved, "%s/b-moved", f->root);
+    assert_int_equal(rename(bdir, moved), 0);
+    assert_int_equal(symlink(f->outside, bdir), 0);
+
+    set_str(f->b, "after", "2");
+    int64_t n;
+    assert_int_equal(kvstore_increment(f->b, "counter", 5, &n), KVSTORE_OK);
+    assert_int_equal(kvstore_delete(f->b, "before"), KVSTORE_OK);
+    expect_str(f->b, "after", "2");
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(f->b, NULL, NULL, 0, &page),
+                     KVSTORE_OK);
+    assert_int_equal(page->count, 2); /* after, counter */
+    kvstore_keys_free(page);
+    /* Nothing, not even the lock file, reached the link's target: it
+     * still holds only the fixture's secret. */
+    assert_int_equal(count_entries(f->outside), 1);
+    char p[8700];
+    snprintf(p, sizeof p, "%s/after", moved);
+    assert_int_equal(access(p, F_OK), 0);
+
+    kvstore_bucket *again = NULL;
+    assert_true(kvstore_bucket_open(&again, f->s, "b") < 0);
+    assert_null(again);
+    assert_int_equal(count_entries(f->outside), 1);
+}
+
+/* A hard link to a file outside the store, planted under a key's name:
+ * set replaces the link (rename), delete unlinks it; the outside file
+ * keeps its content, and get does not return it as a value. */
+static void hard_link_not_written_through(void **state)
+{
+    fixture *f = *state;
+    char victim[8600], lpath[8600], buf[64];
+
+    snprintf(victim, sizeof victim, "%s/victim", f->outside);
+    write_small(victim, "VICTIM");
+    snprintf(lpath, sizeof lpath, "%s/b/k", f->root);
+    if (link(victim, lpath) != 0) {
+        /* fs.protected_hardlinks or a file system without links */
+        skip();
+    }
+    void *v = NULL;
+    size_t len = 0;
+    assert_int_equal(kvstore_get(f->b, "k", &v, &len), KVSTORE_EIO);
+    assert_null(v);
+    int64_t n;
+    assert_int_equal(kvstore_increment(f->b, "k", 1, &n), KVSTORE_EIO);
+    set_str(f->b, "k", "overwritten");
+    read_small(victim, buf, sizeof buf);
+    assert_string_equal(buf, "VICTIM");
+    expect_str(f->b, "k", "overwritten");
+
+    unlink(lpath);
+    assert_int_equal(link(victim, lpath), 0);
+    assert_int_equal(kvstore_delete(f->b, "k"), KVSTORE_OK);
+    read_small(victim, buf, sizeof buf);
+    assert_string_equal(buf, "VICTIM");
+    struct stat st;
+    assert_int_equal(stat(victim, &st), 0);
+    assert_int_equal(st.st_nlink, 1);
+}
+
+/* A key long enough to be stored under its hashed name ("~" + SHA-256):
+ * a symlink planted there is refused on read and replaced on write. */
+static void symlink_under_hashed_name(void **state)
+{
+    fixture *f = *state;
+    char key[KVSTORE_KEY_MAX + 1], name[KVF_NAME_BUF], lpath[8600];
+    const char *secret = f->secret; /* the fixture's: "SECRET" */
+    char buf[64];
+
+    memset(key, '.', 300);
+    key[300] = '\0';
+    kvf_name_encode(key, strlen(key), name);
+    assert_true(kvf_name_is_hashed(name));
+    snprintf(lpath, sizeof lpath, "%s/b/%s", f->root, name);
+    assert_int_equal(symlink(secret, lpath), 0);
+
+    void *v = NULL;
+    size_t len = 0;
+    assert_true(kvstore_get(f->b, key, &v, &len) < 0);
+    assert_null(v);
+    assert_null(strstr(kvstore_errmsg(), "SECRET"));
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(f->b, NULL, NULL, 0, &page),
+                     KVSTORE_OK);
+    assert_int_equal(page->count, 0);
+    kvstore_keys_free(page);
+
+    set_str(f->b, key, "mine");
+    read_small(secret, buf, sizeof buf);
+    assert_string_equal(buf, "SECRET");
+    expect_str(f->b, key, "mine");
+    struct stat st;
+    assert_int_equal(lstat(lpath, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+}
+
+/* File names that the encoder never writes must not be read as keys.
+ * kvf_name_decode once checked the 200-byte limit only where an escape
+ * started, so a 201- or 202-byte name whose last "%XX" straddled it
+ * (198 x 'a' + "%2E") decoded to a key that the encoder stores under its
+ * hashed name: a file planted under it was listed as a key that
+ * get/exists/delete could not see. Found by review and fuzz-file-name. */
+static void long_noncanonical_name_not_listed(void **state)
+{
+    fixture *f = *state;
+    char name[256], path[8600];
+
+    /* 198 'a' + "%2E" = 201 bytes; the key "aaa...a." (199 bytes) is
+     * stored under a hashed name, never under this one. */
+    memset(name, 'a', 198);
+    strcpy(name + 198, "%2E");
+    snprintf(path, sizeof path, "%s/b/%s", f->root, name);
+    write_small(path, "");
+
+    kvstore_keys *page = NULL;
+    assert_int_equal(kvstore_list_keys(f->b, NULL, NULL, 0, &page),
+                     KVSTORE_OK);
+    size_t listed = page->count;
+    kvstore_keys_free(page);
+    assert_int_equal(listed, 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -216,6 +359,10 @@ int main(void)
         T(test_planted_entries_not_listed),
         T(test_bucket_names_stay_inside),
         T(test_corrupt_record),
+        T(bucket_dir_swapped_after_open),
+        T(hard_link_not_written_through),
+        T(symlink_under_hashed_name),
+        T(long_noncanonical_name_not_listed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,54 +13,37 @@
  *    another key must not appear). */
 #include <fcntl.h>
 #include <stdio.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tmpdir.h"
 
 #include "file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static char bucket_dir[256];
+static char bucket_dir[4200];
 static kvstore_store *store;
 static kvstore_bucket *bucket;
 static char long_key[301];
 
 
-/* The temporary store goes when the fuzzer exits (libFuzzer calls exit). */
-static char *tmp_root;
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void rm_tmp_root(void)
-{
-    nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    static char dir[] = "/tmp/kvstore-fuzz-record-XXXXXX";
-    char uri[128];
+    char uri[4200];
 
     (void)argc;
     (void)argv;
     memset(long_key, '.', 300);
-    if (mkdtemp(dir) == NULL)
+    /* The temporary store goes when the fuzzer exits (libFuzzer calls
+     * exit). */
+    const char *tmp_root = ts_process_tmpdir("kvstore-fuzz-record");
+    if (tmp_root == NULL)
         abort();
-    tmp_root = dir;
-    atexit(rm_tmp_root);
-    snprintf(uri, sizeof uri, "file://%s?sync=false", dir);
-    snprintf(bucket_dir, sizeof bucket_dir, "%s/b", dir);
+    snprintf(uri, sizeof uri, "file://%s?sync=false", tmp_root);
+    snprintf(bucket_dir, sizeof bucket_dir, "%s/b", tmp_root);
     if (kvstore_open(&store, uri) != KVSTORE_OK ||
         kvstore_bucket_open(&bucket, store, "b") != KVSTORE_OK)
         abort();

@@ -3,10 +3,11 @@
  * gives a page or KVSTORE_EINVAL, never a crash, and never a key outside
  * the bucket. */
 #include <stdio.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tmpdir.h"
 
 #include <kvstore/kvstore.h>
 
@@ -28,38 +29,20 @@ static void fill(kvstore_bucket *b, const char *tag)
 }
 
 
-/* The temporary store goes when the fuzzer exits (libFuzzer calls exit). */
-static char *tmp_root;
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void rm_tmp_root(void)
-{
-    nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    static char dir[] = "/tmp/kvstore-fuzz-XXXXXX";
-    char uri[128];
+    char uri[4200];
     kvstore_bucket *other;
     const char *uris[2] = { "memory:fuzz", uri };
 
     (void)argc;
     (void)argv;
-    if (mkdtemp(dir) == NULL)
+    /* The temporary store goes when the fuzzer exits (libFuzzer calls
+     * exit). */
+    const char *tmp_root = ts_process_tmpdir("kvstore-fuzz");
+    if (tmp_root == NULL)
         abort();
-    tmp_root = dir;
-    atexit(rm_tmp_root);
-    snprintf(uri, sizeof uri, "file://%s", dir);
+    snprintf(uri, sizeof uri, "file://%s", tmp_root);
     for (int i = 0; i < 2; i++) {
         if (kvstore_open(&stores[i], uris[i]) != KVSTORE_OK ||
             kvstore_bucket_open(&buckets[i], stores[i], "mine") != KVSTORE_OK ||

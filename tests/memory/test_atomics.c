@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 static kvstore_store *store;
 static kvstore_bucket *bucket;
@@ -11,7 +11,7 @@ static kvstore_bucket *bucket;
 static int setup(void **state)
 {
     (void)state;
-    store = open_store("memory:");
+    store = open_uri("memory:");
     bucket = open_bucket(store, "atomics");
     return 0;
 }

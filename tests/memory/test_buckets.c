@@ -4,11 +4,11 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 static void list_all_buckets(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b[25];
     char name[16], *cursor = NULL, prev[KVSTORE_BUCKET_NAME_MAX + 1] = "";
     int seen[25] = { 0 }, total = 0;
@@ -57,7 +57,7 @@ static void list_all_buckets(void **state)
 
 static void remove_bucket(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *old = open_bucket(s, "doomed");
     kvstore_bucket *keep = open_bucket(s, "keep");
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
@@ -123,7 +123,7 @@ static void on_event(void *payload, kvstore_event type, const char *key,
 
 static void remove_with_watch_and_store_closed(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "w");
     kvstore_watch *w = NULL;
 
@@ -140,7 +140,7 @@ static void remove_with_watch_and_store_closed(void **state)
 
 static void info_counts_keys(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "count");
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
     char k[16];
@@ -172,7 +172,7 @@ static void info_counts_keys(void **state)
 static void interleaved_walks(void **state)
 {
     enum { NB = 20, NK = 60 };
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b[NB];
     char *cursor[NB];
     int count[NB] = { 0 };

@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 #define LIMIT ((size_t)64 * 1024 * 1024)
 
@@ -14,7 +14,7 @@ static unsigned char *big; /* LIMIT + 1 bytes */
 static int setup(void **state)
 {
     (void)state;
-    store = open_store("memory:");
+    store = open_uri("memory:");
     bucket = open_bucket(store, "limits");
     big = calloc(1, LIMIT + 1);
     if (!big)

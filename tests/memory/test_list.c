@@ -4,7 +4,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 #include <kvstore/backend.h>
 
@@ -46,7 +46,7 @@ static void byte_order_and_prefix(void **state)
     static const char *const sorted[] = {
         "Z", "a", "a/1", "a/10", "a/2", "b", "~", "\xc3\xa9t\xc3\xa9",
     };
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "order");
     kvstore_keys *page = NULL;
 
@@ -75,8 +75,8 @@ static void byte_order_and_prefix(void **state)
  * lists every key exactly once. */
 static void cursor_survives_reopen(void **state)
 {
-    kvstore_store *keep = open_store("memory:reopen");
-    kvstore_store *s = open_store("memory:reopen");
+    kvstore_store *keep = open_uri("memory:reopen");
+    kvstore_store *s = open_uri("memory:reopen");
     kvstore_bucket *b = open_bucket(s, "walk");
     kvstore_keys *page = NULL;
     int seen[N] = {0}, total = 0;
@@ -95,7 +95,7 @@ static void cursor_survives_reopen(void **state)
     while (cursor) {
         kvstore_bucket_close(b);
         kvstore_close(s);
-        s = open_store("memory:reopen");
+        s = open_uri("memory:reopen");
         b = open_bucket(s, "walk");
         assert_int_equal(kvstore_list_keys(b, "k", cursor, 7, &page),
                          KVSTORE_OK);
@@ -117,7 +117,7 @@ static void cursor_survives_reopen(void **state)
  * key that existed throughout is listed exactly once. */
 static void walk_across_snapshot_change(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "walk2");
     kvstore_keys *page = NULL, *other = NULL;
     int seen[N] = {0}, total = 0;
@@ -159,7 +159,7 @@ static void walk_across_snapshot_change(void **state)
  * and never hide a key that exists throughout. */
 static void walk_with_concurrent_writes(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "walk3");
     kvstore_keys *page = NULL;
     int seen[2 * N] = {0};
@@ -194,7 +194,7 @@ static void walk_with_concurrent_writes(void **state)
 /* An empty bucket and a prefix with no keys give one empty last page. */
 static void empty_listing(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "empty");
     kvstore_keys *page = NULL;
 
@@ -262,7 +262,7 @@ static char *forge(const char *store_id, const char *bucket,
 
 static void forged_cursors(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "forge");
     kvstore_bucket *other = open_bucket(s, "forge2");
     kvstore_keys *page = NULL;
@@ -381,7 +381,7 @@ static void forged_cursors(void **state)
 static void many_keys(void **state)
 {
     enum { MANY = 20000 };
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "many");
     kvstore_keys *page = NULL;
     char key[32], prev[32] = "", *cursor = NULL;
@@ -446,7 +446,7 @@ static size_t count_all(kvstore_bucket *b, const char *must, bool *seen)
 
 static void listing_follows_changes(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "changes");
     kvstore_bucket *b2 = open_bucket(s, "changes");
     bool seen;

@@ -3,14 +3,14 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 /* Two opens of one name are the same store: a write through one handle
  * is read through the other. */
 static void named_store_is_shared(void **state)
 {
-    kvstore_store *s1 = open_store("memory:shared-a");
-    kvstore_store *s2 = open_store("memory:shared-a");
+    kvstore_store *s1 = open_uri("memory:shared-a");
+    kvstore_store *s2 = open_uri("memory:shared-a");
     kvstore_bucket *b1 = open_bucket(s1, "bk");
     kvstore_bucket *b2 = open_bucket(s2, "bk");
     bool ex = false;
@@ -32,10 +32,10 @@ static void named_store_is_shared(void **state)
 /* Private stores, and stores of other names, never see each other. */
 static void stores_are_isolated(void **state)
 {
-    kvstore_store *named = open_store("memory:iso");
-    kvstore_store *other = open_store("memory:iso2");
-    kvstore_store *p1 = open_store("memory:");
-    kvstore_store *p2 = open_store("memory:");
+    kvstore_store *named = open_uri("memory:iso");
+    kvstore_store *other = open_uri("memory:iso2");
+    kvstore_store *p1 = open_uri("memory:");
+    kvstore_store *p2 = open_uri("memory:");
     kvstore_bucket *bn = open_bucket(named, "bk");
     kvstore_bucket *bo = open_bucket(other, "bk");
     kvstore_bucket *b1 = open_bucket(p1, "bk");
@@ -62,8 +62,8 @@ static void stores_are_isolated(void **state)
  * gives an empty store. */
 static void named_store_freed_with_last_handle(void **state)
 {
-    kvstore_store *s1 = open_store("memory:ephemeral");
-    kvstore_store *s2 = open_store("memory:ephemeral");
+    kvstore_store *s1 = open_uri("memory:ephemeral");
+    kvstore_store *s2 = open_uri("memory:ephemeral");
     kvstore_bucket *b = open_bucket(s1, "bk");
 
     (void)state;
@@ -76,7 +76,7 @@ static void named_store_freed_with_last_handle(void **state)
     kvstore_bucket_close(b);
     kvstore_close(s2);
 
-    s1 = open_store("memory:ephemeral");
+    s1 = open_uri("memory:ephemeral");
     b = open_bucket(s1, "bk");
     expect_str(b, "k", NULL);
     kvstore_bucket_close(b);
@@ -86,7 +86,7 @@ static void named_store_freed_with_last_handle(void **state)
 /* A bucket outlives its handles while the store is open. */
 static void bucket_persists_after_close(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "keep");
 
     (void)state;
@@ -101,7 +101,7 @@ static void bucket_persists_after_close(void **state)
 /* Buckets of one store are isolated whatever the key. */
 static void buckets_are_isolated(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *a = open_bucket(s, "a");
     kvstore_bucket *ab = open_bucket(s, "a-b");
 
@@ -120,8 +120,8 @@ static void buckets_are_isolated(void **state)
  * when another handle of the named store created them. */
 static void create_false(void **state)
 {
-    kvstore_store *ro = open_store("memory:cf?create=false");
-    kvstore_store *rw = open_store("memory:cf");
+    kvstore_store *ro = open_uri("memory:cf?create=false");
+    kvstore_store *rw = open_uri("memory:cf");
     kvstore_bucket *b = NULL;
 
     (void)state;
@@ -173,7 +173,7 @@ static void good_uris(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-        kvstore_store *s = open_store(good[i]);
+        kvstore_store *s = open_uri(good[i]);
         kvstore_close(s);
     }
 }
@@ -182,7 +182,7 @@ static void good_uris(void **state)
  * first is not a use-after-free (ASan and valgrind check this). */
 static void bucket_keeps_store_alive(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "bk");
 
     (void)state;
@@ -195,7 +195,7 @@ static void bucket_keeps_store_alive(void **state)
 /* Batches read, write and delete through the backend's own slots. */
 static void batch_ops(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "batch");
     const char *keys[] = { "a", "b", "c" };
     const void *vals[] = { "1", "", "333" };
@@ -226,7 +226,7 @@ static void rewrites_of_every_size(void **state)
     static const size_t sizes[] = {
         10, 15, 16, 17, 100, 3, 0, 70000, 10, 65536, 65537, 200, 1,
     };
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "sizes");
     unsigned char *buf = malloc(70000);
 

@@ -4,7 +4,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

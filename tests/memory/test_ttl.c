@@ -9,7 +9,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -39,7 +39,7 @@ static int64_t ttl_of(kvstore_bucket *b, const char *key)
 
 static void caps_say_ttl(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     (void)state;
     assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL);
     assert_false(kvstore_caps(s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
@@ -49,7 +49,7 @@ static void caps_say_ttl(void **state)
 
 static void live_key_reports_ttl(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "live");
     int64_t left;
 
@@ -76,7 +76,7 @@ static void live_key_reports_ttl(void **state)
 
 static void expired_key_absent_everywhere(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "gone");
     const char *keys[] = { "dead", "alive" };
     void *values[2] = { NULL, NULL };
@@ -118,7 +118,7 @@ static void expired_key_absent_everywhere(void **state)
 
 static void increment_and_cas_on_expiry(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "ctr");
     kvstore_cas *cas = NULL;
     int64_t v = 0;
@@ -160,7 +160,7 @@ static void increment_and_cas_on_expiry(void **state)
  * ASan/valgrind see every reaped entry freed exactly once. */
 static void reaper_under_writes(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "reap");
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
     char key[32];
@@ -246,7 +246,7 @@ static void *ttl_lister(void *p)
 
 static void threads_with_expiry(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "thr");
     ttl_worker w[3] = { { b, 0 }, { b, 1 }, { b, 2 } };
     pthread_t th[3];

@@ -7,7 +7,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "util.h"
+#include "support.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -123,7 +123,7 @@ static void expect_event(rec *r, int i, kvstore_event type, const char *key,
  * nothing else was queued before it. */
 static void delivers_matching_changes(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "w1");
     kvstore_bucket *o = open_bucket(s, "w1x");
     kvstore_watch *w = NULL;
@@ -163,8 +163,8 @@ static void delivers_matching_changes(void **state)
  * overwritten as soon as set returns. */
 static void other_handle_and_copies(void **state)
 {
-    kvstore_store *s1 = open_store("memory:watched");
-    kvstore_store *s2 = open_store("memory:watched");
+    kvstore_store *s1 = open_uri("memory:watched");
+    kvstore_store *s2 = open_uri("memory:watched");
     kvstore_bucket *b1 = open_bucket(s1, "w2");
     kvstore_bucket *b2 = open_bucket(s2, "w2");
     kvstore_watch *w = NULL;
@@ -218,7 +218,7 @@ static void *write_seq(void *arg)
  * order that key was written, all of them exactly once. */
 static void order_per_key_with_concurrent_writers(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "w3");
     kvstore_watch *w = NULL;
     pthread_t th[WRITERS];
@@ -263,7 +263,7 @@ static void order_per_key_with_concurrent_writers(void **state)
  * starts afterwards, whatever is written next. */
 static void stop_waits_for_callback(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "w4");
     kvstore_watch *w = NULL;
     rec *r = rec_new();
@@ -297,7 +297,7 @@ static void stop_waits_for_callback(void **state)
  * event written after start returned and never calls a stopped watch. */
 static void start_stop_churn(void **state)
 {
-    kvstore_store *s = open_store("memory:");
+    kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "w5");
     pthread_t th[2];
     writer wr[2];

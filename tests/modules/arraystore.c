@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_BUCKETS 256
 
@@ -40,12 +41,16 @@ typedef struct entry {
     size_t len;
     bool live;
     uint64_t version; /* bumped by every write, kept by tombstones */
+    uint64_t expires; /* CLOCK_MONOTONIC ms; 0: never */
 } entry;
 
+/* A removed bucket keeps its slot (open handles point at it) with no
+ * entries; a write through such a handle, or an open, brings it back. */
 typedef struct bucket_data {
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
     entry *e;
     size_t n, cap;
+    bool removed;
 } bucket_data;
 
 typedef struct store {
@@ -79,17 +84,37 @@ int arraystore_store_open(void **out, const kvstore_uri *uri)
     return KVSTORE_OK;
 }
 
+/* Frees every entry of `d`, leaving it empty. */
+static void clear(bucket_data *d)
+{
+    for (size_t j = 0; j < d->n; j++) {
+        free(d->e[j].key);
+        free(d->e[j].value);
+    }
+    free(d->e);
+    d->e = NULL;
+    d->n = d->cap = 0;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Whether `e` holds a value now: not deleted, not expired. */
+static bool alive(const entry *e)
+{
+    return e != NULL && e->live && (e->expires == 0 || now_ms() < e->expires);
+}
+
 void arraystore_store_close(void *p)
 {
     store *st = p;
     for (size_t i = 0; i < st->nbuckets; i++) {
-        bucket_data *d = st->buckets[i];
-        for (size_t j = 0; j < d->n; j++) {
-            free(d->e[j].key);
-            free(d->e[j].value);
-        }
-        free(d->e);
-        free(d);
+        clear(st->buckets[i]);
+        free(st->buckets[i]);
     }
     pthread_mutex_destroy(&st->mu);
     free(st);
@@ -104,7 +129,13 @@ int arraystore_bucket_open(void **out, void *p, const char *name, bool create)
     for (size_t i = 0; i < st->nbuckets && d == NULL; i++)
         if (strcmp(st->buckets[i]->name, name) == 0)
             d = st->buckets[i];
-    if (d == NULL) {
+    if (d != NULL && d->removed) {
+        if (create)
+            d->removed = false;
+        else
+            rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
+                                   "'%s'", name);
+    } else if (d == NULL) {
         if (!create)
             rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
                                    "'%s'", name);
@@ -183,7 +214,9 @@ static int put(bucket_data *d, const char *key, const void *value, size_t len)
     e->value = copy;
     e->len = len;
     e->live = true;
+    e->expires = 0;
     e->version++;
+    d->removed = false;
     return KVSTORE_OK;
 }
 
@@ -191,6 +224,8 @@ static void drop(bucket_data *d, const char *key)
 {
     entry *e = find(d, key);
     if (e != NULL && e->live) {
+        /* An expired entry is dropped like a live one: either way the key
+         * is absent afterwards and its version moves on. */
         free(e->value);
         e->value = NULL;
         e->len = 0;
@@ -203,7 +238,7 @@ static int get_locked(bucket_data *d, const char *key, void **value,
                       size_t *len)
 {
     entry *e = find(d, key);
-    if (e == NULL || !e->live) {
+    if (!alive(e)) {
         *value = NULL;
         *len = 0;
         return KVSTORE_NOTFOUND;
@@ -252,45 +287,40 @@ int arraystore_exists(void *p, const char *key, bool *exists)
     COUNT(AS_EXISTS);
     pthread_mutex_lock(&b->st->mu);
     entry *e = find(b->d, key);
-    *exists = e != NULL && e->live;
+    *exists = alive(e);
     pthread_mutex_unlock(&b->st->mu);
     return KVSTORE_OK;
 }
 
-int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
-                         size_t limit, kvstore_keys **out)
+/* A version 2 table: the core checked that a cursor state is one this
+ * store issued, but a guest can forge one, so it is parsed strictly: a
+ * decimal index. Sets *pos (0 without a cursor) and a new empty *page. */
+static int page_start(const char *cursor, size_t *pos, kvstore_keys **page)
 {
-    bucket *b = p;
-    uint64_t pos = 0;
-    COUNT(AS_LIST);
+    *pos = 0;
     if (cursor != NULL) {
-        /* A version 2 table: the core checked that the state is one this
-         * bucket issued, but a guest can forge one, so parse it strictly. */
         char *end = NULL;
         errno = 0;
         unsigned long long v = strtoull(cursor, &end, 10);
         if (errno != 0 || end == cursor || *end != '\0' || cursor[0] == '-')
             return kvstore_set_error(KVSTORE_EINVAL, "arraystore: bad "
                                      "cursor");
-        pos = v;
+        *pos = v < SIZE_MAX ? (size_t)v : SIZE_MAX;
     }
-    kvstore_keys *page = kvstore_keys_new();
-    if (page == NULL)
+    *page = kvstore_keys_new();
+    if (*page == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "arraystore: out of memory");
-    size_t plen = strlen(prefix);
-    int rc = KVSTORE_OK;
-    pthread_mutex_lock(&b->st->mu);
-    size_t i = pos < b->d->n ? (size_t)pos : b->d->n;
-    for (; i < b->d->n && page->count < limit && rc == KVSTORE_OK; i++) {
-        entry *e = &b->d->e[i];
-        if (e->live && strncmp(e->key, prefix, plen) == 0)
-            rc = kvstore_keys_add(page, e->key, strlen(e->key));
-    }
-    bool more = i < b->d->n;
-    pthread_mutex_unlock(&b->st->mu);
+    return KVSTORE_OK;
+}
+
+/* Hands `page` out, with the state `next` when there is `more`; frees it
+ * on error (`rc` or setting the state). */
+static int page_finish(kvstore_keys *page, int rc, bool more, size_t next,
+                       kvstore_keys **out)
+{
     if (rc == KVSTORE_OK && more) {
         char state[24];
-        snprintf(state, sizeof state, "%zu", i);
+        snprintf(state, sizeof state, "%zu", next);
         rc = kvstore_keys_set_cursor(page, state);
     }
     if (rc != KVSTORE_OK) {
@@ -299,6 +329,29 @@ int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
     }
     *out = page;
     return KVSTORE_OK;
+}
+
+int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
+                         size_t limit, kvstore_keys **out)
+{
+    bucket *b = p;
+    size_t pos;
+    kvstore_keys *page;
+    COUNT(AS_LIST);
+    int rc = page_start(cursor, &pos, &page);
+    if (rc != KVSTORE_OK)
+        return rc;
+    size_t plen = strlen(prefix);
+    pthread_mutex_lock(&b->st->mu);
+    size_t i = pos < b->d->n ? pos : b->d->n;
+    for (; i < b->d->n && page->count < limit && rc == KVSTORE_OK; i++) {
+        entry *e = &b->d->e[i];
+        if (alive(e) && strncmp(e->key, prefix, plen) == 0)
+            rc = kvstore_keys_add(page, e->key, strlen(e->key));
+    }
+    bool more = i < b->d->n;
+    pthread_mutex_unlock(&b->st->mu);
+    return page_finish(page, rc, more, i, out);
 }
 
 int arraystore_get_many(void *p, const char *const *keys, size_t n,
@@ -357,7 +410,7 @@ int arraystore_increment(void *p, const char *key, int64_t delta,
     COUNT(AS_INCREMENT);
     pthread_mutex_lock(&b->st->mu);
     entry *e = find(b->d, key);
-    if (e != NULL && e->live && kvstore_counter_parse(e->value, e->len, &cur) != KVSTORE_OK) {
+    if (alive(e) && kvstore_counter_parse(e->value, e->len, &cur) != KVSTORE_OK) {
         rc = kvstore_set_error(KVSTORE_EINVAL, "arraystore: not a counter");
     } else if (__builtin_add_overflow(cur, delta, &next)) {
         rc = kvstore_set_error(KVSTORE_EINVAL, "arraystore: overflow");
@@ -387,7 +440,7 @@ int arraystore_cas_open(void **out, void *p, const char *key, bool *found,
     pthread_mutex_lock(&b->st->mu);
     entry *e = find(b->d, key);
     c->version = e ? e->version : 0;
-    *found = e != NULL && e->live;
+    *found = alive(e);
     if (*found) {
         c->value = malloc(e->len ? e->len : 1);
         if (c->value == NULL)
@@ -431,4 +484,110 @@ void arraystore_cas_free(void *p)
     free(c->key);
     free(c->value);
     free(c);
+}
+
+/* ---- version 2: expiry and bucket management ---- */
+
+int arraystore_set_ttl(void *p, const char *key, const void *value,
+                       size_t len, uint64_t ttl_ms)
+{
+    bucket *b = p;
+    COUNT(AS_SET_TTL);
+    pthread_mutex_lock(&b->st->mu);
+    int rc = put(b->d, key, value, len);
+    if (rc == KVSTORE_OK)
+        find(b->d, key)->expires = now_ms() + ttl_ms;
+    pthread_mutex_unlock(&b->st->mu);
+    return rc;
+}
+
+int arraystore_ttl(void *p, const char *key, int64_t *ms_left)
+{
+    bucket *b = p;
+    int rc = KVSTORE_OK;
+    COUNT(AS_TTL);
+    pthread_mutex_lock(&b->st->mu);
+    entry *e = find(b->d, key);
+    if (!alive(e)) {
+        rc = KVSTORE_NOTFOUND;
+    } else if (e->expires == 0) {
+        *ms_left = -1;
+    } else {
+        uint64_t now = now_ms();
+        *ms_left = e->expires > now ? (int64_t)(e->expires - now) : 0;
+    }
+    pthread_mutex_unlock(&b->st->mu);
+    return rc;
+}
+
+/* The bucket named `name` that is not removed, or NULL; holds the mutex. */
+static bucket_data *named(store *st, const char *name)
+{
+    for (size_t i = 0; i < st->nbuckets; i++)
+        if (!st->buckets[i]->removed && strcmp(st->buckets[i]->name, name) == 0)
+            return st->buckets[i];
+    return NULL;
+}
+
+int arraystore_bucket_list(void *p, const char *cursor, size_t limit,
+                           kvstore_keys **out)
+{
+    store *st = p;
+    size_t pos;
+    kvstore_keys *page;
+    COUNT(AS_BUCKET_LIST);
+    /* The state is an index into st->buckets: slots are never freed
+     * before the store. */
+    int rc = page_start(cursor, &pos, &page);
+    if (rc != KVSTORE_OK)
+        return rc;
+    pthread_mutex_lock(&st->mu);
+    size_t i = pos < st->nbuckets ? pos : st->nbuckets;
+    for (; i < st->nbuckets && page->count < limit && rc == KVSTORE_OK; i++)
+        if (!st->buckets[i]->removed)
+            rc = kvstore_keys_add(page, st->buckets[i]->name,
+                                  strlen(st->buckets[i]->name));
+    bool more = i < st->nbuckets;
+    pthread_mutex_unlock(&st->mu);
+    return page_finish(page, rc, more, i, out);
+}
+
+int arraystore_bucket_remove(void *p, const char *name)
+{
+    store *st = p;
+    int rc = KVSTORE_OK;
+    COUNT(AS_BUCKET_REMOVE);
+    pthread_mutex_lock(&st->mu);
+    bucket_data *d = named(st, name);
+    if (d == NULL) {
+        rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
+                               "'%s'", name);
+    } else {
+        clear(d);
+        d->removed = true;
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int arraystore_bucket_info(void *p, const char *name,
+                           kvstore_bucket_stat *info)
+{
+    store *st = p;
+    int rc = KVSTORE_OK;
+    COUNT(AS_BUCKET_INFO);
+    pthread_mutex_lock(&st->mu);
+    bucket_data *d = named(st, name);
+    if (d == NULL) {
+        rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
+                               "'%s'", name);
+    } else {
+        int64_t keys = 0;
+        for (size_t i = 0; i < d->n; i++)
+            keys += alive(&d->e[i]);
+        info->keys = keys;
+        info->max_value = ARRAYSTORE_VALUE_MAX;
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc;
 }

@@ -18,7 +18,8 @@
 enum arraystore_slot {
     AS_STORE_OPEN, AS_GET, AS_SET, AS_DEL, AS_EXISTS, AS_LIST,
     AS_GET_MANY, AS_SET_MANY, AS_DELETE_MANY, AS_INCREMENT,
-    AS_CAS_OPEN, AS_CAS_SWAP, AS_SLOT_COUNT
+    AS_CAS_OPEN, AS_CAS_SWAP, AS_SET_TTL, AS_TTL, AS_BUCKET_LIST,
+    AS_BUCKET_REMOVE, AS_BUCKET_INFO, AS_SLOT_COUNT
 };
 
 /* Calls per slot since the last arraystore_calls_reset(). */
@@ -53,6 +54,17 @@ int  arraystore_cas_open(void **out, void *bucket, const char *key,
                          bool *found, const void **value, size_t *len);
 int  arraystore_cas_swap(void *cas, const void *value, size_t len);
 void arraystore_cas_free(void *cas);
+/* Version 2: per-key expiry (an expired entry is absent to every read)
+ * and bucket management (a removed bucket lists, opens with create=false
+ * and informs as missing until it is opened or written again). */
+int  arraystore_set_ttl(void *bucket, const char *key, const void *value,
+                        size_t len, uint64_t ttl_ms);
+int  arraystore_ttl(void *bucket, const char *key, int64_t *ms_left);
+int  arraystore_bucket_list(void *store, const char *cursor, size_t limit,
+                            kvstore_keys **out);
+int  arraystore_bucket_remove(void *store, const char *name);
+int  arraystore_bucket_info(void *store, const char *name,
+                            kvstore_bucket_stat *info);
 
 /* Designated initialisers for the required slots of a table. */
 #define ARRAYSTORE_REQUIRED_SLOTS \
@@ -70,5 +82,14 @@ void arraystore_cas_free(void *cas);
     .cas_open = arraystore_cas_open, \
     .cas_swap = arraystore_cas_swap, \
     .cas_free = arraystore_cas_free
+
+/* Per-key expiry and bucket management, with the cap that goes with it. */
+#define ARRAYSTORE_V2_SLOTS \
+    .caps = KVSTORE_CAP_TTL, \
+    .set_ttl = arraystore_set_ttl, \
+    .ttl = arraystore_ttl, \
+    .bucket_list = arraystore_bucket_list, \
+    .bucket_remove = arraystore_bucket_remove, \
+    .bucket_info = arraystore_bucket_info
 
 #endif /* TESTS_ARRAYSTORE_H */

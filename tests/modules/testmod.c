@@ -2,8 +2,9 @@
  * The test backend module: the array store as a loadable module, built in
  * the tree like any third-party module (only <kvstore/backend.h>, one
  * exported entry symbol). TESTMOD_SCHEME picks the scheme, so the same
- * source gives "testmod" (found by scheme lookup) and "pathmod" (only
- * reachable with kvstore_backend_load).
+ * source gives "testmod" and "othermod" (found by scheme lookup; two
+ * backends for the checks that a cursor is bound to its backend) and
+ * "pathmod" (only reachable with kvstore_backend_load).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -22,6 +23,7 @@ static const kvstore_backend testmod_backend = {
     .options = testmod_options,
     ARRAYSTORE_REQUIRED_SLOTS,
     ARRAYSTORE_CAS_SLOTS,
+    ARRAYSTORE_V2_SLOTS,
 };
 
 static const kvstore_backend *const testmod_backends[] = {

@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +20,8 @@
 #include <unistd.h>
 
 #include <nats/nats.h>
+
+#include "tmpdir.h"
 
 int nh_free_port(void)
 {
@@ -271,20 +272,10 @@ void nh_kill(nh_server *s, int sig)
     s->pid = 0;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 void nh_cleanup(nh_server *s)
 {
     nh_kill(s, SIGKILL);
     if (s->dir[0] && !getenv("KVSTORE_NATS_KEEP"))
-        nftw(s->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        ts_rmtree(s->dir);
     s->dir[0] = '\0';
 }

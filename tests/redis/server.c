@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,8 @@
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
+
+#include "tmpdir.h"
 
 #define RS_MAX_ARGS 64
 #define RS_READY_MS 15000
@@ -181,16 +182,6 @@ void rs_signal(rs_server *s, int sig)
     }
 }
 
-static int rs_rm(const char *path, const struct stat *sb, int flag,
-                 struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 void rs_destroy(rs_server *s)
 {
     if (s->pid > 0) {
@@ -198,7 +189,7 @@ void rs_destroy(rs_server *s)
         rs_signal(s, SIGKILL);
     }
     if (s->dir[0] != '\0')
-        nftw(s->dir, rs_rm, 16, FTW_DEPTH | FTW_PHYS);
+        ts_rmtree(s->dir);
     s->dir[0] = '\0';
 }
 

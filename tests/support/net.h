@@ -17,8 +17,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#ifndef KVS_SECURITY_NET_H
-#define KVS_SECURITY_NET_H
+#ifndef KVS_TEST_SUPPORT_NET_H
+#define KVS_TEST_SUPPORT_NET_H
 
 #include <fcntl.h>
 #include <signal.h>
@@ -27,7 +27,7 @@
 
 #include <kvstore/backend.h>
 
-#include "util.h"
+#include "support.h"
 
 #define NET_NKEYS 50
 
@@ -158,6 +158,25 @@ static inline bool net_in_state(const unsigned char *st, size_t len,
     return false;
 }
 
+/* What a net_walk callback checks and counts. */
+typedef struct net_walk_ctx {
+    const char *bucket, *tag;
+    unsigned char st[KVSTORE_CURSOR_STATE_MAX];
+    size_t st_len;
+    int total;
+} net_walk_ctx;
+
+static inline void net_walk_key(void *arg, const char *k)
+{
+    net_walk_ctx *w = arg;
+    size_t tlen = strlen(w->tag);
+
+    if (strncmp(k, w->tag, tlen) == 0 && k[tlen] == '/')
+        w->total++;
+    else if (!net_in_state(w->st, w->st_len, k))
+        fail_msg("key '%s' of another bucket listed in '%s'", k, w->bucket);
+}
+
 /* Lists `b` from `cursor` (a cursor of `b`'s name) to the end, limit 7:
  * every key must start with "tag/" unless the state of `cursor` carries
  * it. Returns the number of keys with "tag/", or -1 if the first call was
@@ -166,40 +185,13 @@ static inline int net_walk(kvstore_bucket *b, const char *bucket,
                            const char *prefix, const char *cursor,
                            const char *tag)
 {
-    unsigned char st[KVSTORE_CURSOR_STATE_MAX];
-    size_t st_len = 0, tlen = strlen(tag);
-    char *cur = cursor ? strdup(cursor) : NULL;
-    int total = 0;
+    net_walk_ctx w = { .bucket = bucket, .tag = tag };
 
     if (cursor)
-        assert_int_equal(net_unwrap(cursor, bucket, st, sizeof st, &st_len),
-                         KVSTORE_OK);
-    for (int page_no = 0; page_no < 200; page_no++) {
-        kvstore_keys *page = NULL;
-        int rc = kvstore_list_keys(b, prefix, cur, 7, &page);
-
-        if (rc == KVSTORE_EINVAL && page_no == 0) {
-            free(cur);
-            return -1;
-        }
-        if (rc != KVSTORE_OK)
-            fail_msg("list: %s", kvstore_errmsg());
-        for (size_t i = 0; i < page->count; i++) {
-            const char *k = page->keys[i];
-            if (strncmp(k, tag, tlen) == 0 && k[tlen] == '/')
-                total++;
-            else if (!net_in_state(st, st_len, k))
-                fail_msg("key '%s' of another bucket listed in '%s'", k,
-                         bucket);
-        }
-        free(cur);
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-        if (cur == NULL)
-            return total;
-    }
-    fail_msg("walk does not end");
-    return total;
+        assert_int_equal(net_unwrap(cursor, bucket, w.st, sizeof w.st,
+                                    &w.st_len), KVSTORE_OK);
+    return walk_foreign(b, prefix, cursor, 7, net_walk_key, &w) < 0
+               ? -1 : w.total;
 }
 
 /* The cursor of the first page (limit 7) of a walk of `b`. */
@@ -346,22 +338,6 @@ static inline void net_hung_server(pid_t pid, const char *uri,
     net_no_secret(set_msg, secret, NULL, "set on a hung server");
 }
 
-/* Reads /proc/PID/cmdline with NULs turned into spaces. */
-static inline void net_cmdline(pid_t pid, char *buf, size_t cap)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY);
-    ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    n = n > 0 ? n : 0;
-    for (ssize_t i = 0; i < n; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    buf[n] = '\0';
-}
-
 /* Runs `cli set KEY - -b BUCKET --store URI` with the value on a pipe: the password
  * must disappear from the process's command line (ps) while it waits for
  * stdin, and the value must then be stored with the masked-away password
@@ -372,42 +348,10 @@ static inline int net_cli_masked(const char *cli, const char *uri,
                                  const char *bucket, const char *key,
                                  const char *value)
 {
-    int in[2];
-    char cmd[4096] = "";
-    bool masked = false;
-    int status = -1;
+    char *const argv[] = { "kvstore", "set", (char *)key, "-", "-b",
+                           (char *)bucket, "--store", (char *)uri, NULL };
 
-    assert_int_equal(pipe(in), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(in[0], 0);
-        dup2(null, 1);
-        dup2(null, 2);
-        close(in[1]);
-        execl(cli, "kvstore", "set", key, "-", "-b", bucket, "--store", uri,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    /* Masking comes before reading stdin; wait up to 10 s for it (no
-     * timing is asserted). */
-    for (int tries = 0; tries < 1000 && !masked; tries++) {
-        net_cmdline(pid, cmd, sizeof cmd);
-        masked = strstr(cmd, host) && !strstr(cmd, secret);
-        if (!masked) {
-            struct timespec ts = { 0, 10 * 1000 * 1000 };
-            nanosleep(&ts, NULL);
-        }
-    }
-    assert_true(write(in[1], value, strlen(value)) ==
-                (ssize_t)strlen(value));
-    close(in[1]);
-    waitpid(pid, &status, 0);
-    if (!masked)
-        fail_msg("cmdline still shows the password: %s", cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_masked(cli, argv, value, host, secret);
 }
 
-#endif /* KVS_SECURITY_NET_H */
+#endif /* KVS_TEST_SUPPORT_NET_H */

@@ -10,7 +10,7 @@
  */
 #include <kvstore/backend.h>
 
-#include "util.h"
+#include "support.h"
 
 static void wrap_current_message(void **state)
 {

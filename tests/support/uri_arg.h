@@ -10,8 +10,9 @@
 
 #include <stdbool.h>
 
-/* Returns `uri` with every "{tmpdir}" replaced (the same directory for
- * all of them); exits with status 2 if the directory cannot be made. The
+/* Returns `uri` with every "{tmpdir}" replaced (one directory for all of
+ * them, in this and later calls: give two stores subdirectories such as
+ * "{tmpdir}/a"); exits with status 2 if the directory cannot be made. The
  * result lives until exit. */
 const char *test_uri_expand(const char *uri);
 

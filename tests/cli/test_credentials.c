@@ -16,7 +16,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "util.h"
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support.h"
 
 #define SECRET "s3cr3tpw"
 
@@ -177,22 +180,6 @@ static void cli_env_and_files(void **state)
     tmp_free(dir);
 }
 
-/* Reads /proc/PID/cmdline with NULs turned into spaces. */
-static void cmdline_of(pid_t pid, char *buf, size_t cap)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY);
-    ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    n = n > 0 ? n : 0;
-    for (ssize_t i = 0; i < n; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    buf[n] = '\0';
-}
-
 /* --store=URI and "-s URI" after the command: the CLI masks the password
  * in its own argv before it blocks reading the value from stdin. */
 static void cli_store_masked(void **state)
@@ -205,8 +192,6 @@ static void cli_store_masked(void **state)
         {"-s", "file://kvuser:" SECRET "@/nonexistent-kvs"},
     };
     for (int f = 0; f < 2; f++) {
-        int in[2];
-        assert_int_equal(pipe(in), 0);
         char *args[8];
         int a = 0;
         args[a++] = "kvstore";
@@ -217,35 +202,8 @@ static void cli_store_masked(void **state)
         if (forms[f][1])
             args[a++] = (char *)forms[f][1];
         args[a] = NULL;
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            int null = open("/dev/null", O_WRONLY);
-            dup2(in[0], 0);
-            dup2(null, 1);
-            dup2(null, 2);
-            close(in[1]);
-            execv(cli_path, args);
-            _exit(127);
-        }
-        close(in[0]);
-        /* Parsing comes before reading stdin, so the mask appears
-         * quickly; wait up to 10 s for it (no timing is asserted). */
-        char cmd[4096];
-        bool masked = false;
-        for (int tries = 0; tries < 1000 && !masked; tries++) {
-            cmdline_of(pid, cmd, sizeof cmd);
-            masked = strstr(cmd, "@/nonexistent-kvs") && !strstr(cmd, SECRET);
-            if (!masked) {
-                struct timespec ts = {0, 10 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-            }
-        }
-        close(in[1]);
-        int status;
-        waitpid(pid, &status, 0);
-        if (!masked)
-            fail_msg("form %d: cmdline still shows the password: %s", f, cmd);
+        /* The store cannot open: only the masking matters. */
+        run_masked(cli_path, args, "", "@/nonexistent-kvs", SECRET);
     }
 }
 

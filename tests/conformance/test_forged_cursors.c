@@ -11,7 +11,7 @@
  */
 #include <kvstore/backend.h>
 
-#include "util.h"
+#include "support.h"
 
 #define NKEYS 50
 

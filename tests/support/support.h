@@ -1,0 +1,85 @@
+/*
+ * Helpers shared by the cmocka test programs of every folder: temporary
+ * directories, store and bucket shortcuts that fail the test with the
+ * library's message, a walk over every page of a listing, and small file
+ * checks. Each helper fails the running test (cmocka) on an unexpected
+ * error, so callers need no error paths. Link tests/support (meson:
+ * test_support) and add test_support_inc.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVS_TEST_SUPPORT_H
+#define KVS_TEST_SUPPORT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <kvstore/kvstore.h>
+
+#include "tmpdir.h"
+
+/* A fresh directory under $TMPDIR (mkdtemp), owned by the caller;
+ * tmp_free removes it with its contents, never following symlinks, and
+ * frees the string. */
+char *tmp_new(void);
+void tmp_free(char *dir);
+
+/* kvstore_open; fails the test with kvstore_errmsg() on error. */
+kvstore_store *open_uri(const char *uri);
+/* open_uri of a printf-formatted URI (never pass a URI as `fmt`: a
+ * %-encoded password would be read as a conversion). */
+kvstore_store *open_urif(const char *fmt, ...) KVSTORE_PRINTF(1, 2);
+/* file://DIR?sync=false: durability is not what most tests check. */
+kvstore_store *open_file_store(const char *dir);
+/* kvstore_bucket_open; fails the test on error. */
+kvstore_bucket *open_bucket(kvstore_store *s, const char *name);
+
+/* Sets `key` to the string `v` (without its NUL); fails on error. */
+void set_str(kvstore_bucket *b, const char *key, const char *v);
+/* Asserts that `key` holds exactly the string `want`, or is absent
+ * (NOTFOUND, NULL value) when `want` is NULL. */
+void expect_str(kvstore_bucket *b, const char *key, const char *want);
+
+/* Lists every page of `b` under `prefix` (NULL: all) with `limit`,
+ * starting at `cursor` (NULL: the first page), calling `each` (may be
+ * NULL) for every key. Fails the test on an error, a page over
+ * min(limit, KVSTORE_PAGE_MAX) (0: KVSTORE_PAGE_MAX), a key outside
+ * `prefix` or a walk of more than 100000 pages. Returns the number of
+ * pages. */
+typedef void (*walk_fn)(void *arg, const char *key);
+size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
+                size_t limit, walk_fn each, void *arg);
+/* walk_all from a cursor that may be refused (a forged or foreign one):
+ * -1 if the first call is KVSTORE_EINVAL (with a message), else the
+ * number of pages. */
+long walk_foreign(kvstore_bucket *b, const char *prefix, const char *cursor,
+                  size_t limit, walk_fn each, void *arg);
+
+/* The whole content of a small file into buf (NUL-terminated), or "" if
+ * it cannot be read. */
+void read_small(const char *path, char *buf, size_t cap);
+/* Writes `text` to `path` (created or truncated); fails on error. */
+void write_small(const char *path, const char *text);
+/* Number of entries in a directory other than "." and "..". */
+int count_entries(const char *dir);
+/* /proc/PID/cmdline into buf with NULs turned into spaces ("" if the
+ * process is gone): what ps shows of a child's arguments. */
+void proc_cmdline(int pid, char *buf, size_t cap);
+
+/* Runs `path` with `argv` (stdout and stderr to /dev/null) and `input`
+ * on its stdin once its command line (as ps shows it) holds `visible`
+ * and not `secret`, or after 10 s without (no timing is asserted); the
+ * CLI masks a password in its argv before it reads stdin. Fails the test
+ * if the secret never left the command line. Returns the exit status
+ * (-1 if killed). */
+int run_masked(const char *path, char *const argv[], const char *input,
+               const char *visible, const char *secret);
+
+#endif /* KVS_TEST_SUPPORT_H */
