@@ -12,6 +12,7 @@ KVSTORE_PACKAGES=(
   valgrind clang lld libclang-rt-14-dev
   wabt wasi-libc abigail-tools cppcheck
   nodejs
+  debhelper dpkg-dev lintian autopkgtest
 )
 
 # npm packages, pinned by each folder's package-lock.json and installed

@@ -2,8 +2,10 @@
 # The whole test suite, as CI runs it: installs what is missing, builds with
 # warnings as errors, runs every suite, then the unit/conformance/backend
 # suites under ASan+UBSan and valgrind and the concurrency suite under TSan.
+# Then builds, installs, tests and removes the Debian packages.
 # Ends with the line 'N passed, N failed, N skipped'.
-#   KVSTORE_TEST_QUICK=1 scripts/test.sh   # plain build only
+#   KVSTORE_TEST_QUICK=1 scripts/test.sh      # plain build only
+#   KVSTORE_TEST_PACKAGES=0 scripts/test.sh   # all but the packages step
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -70,6 +72,17 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=enabled -Dbench=disabled \
     -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
   run build-fuzz testlog --suite fuzz
+fi
+
+if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ] && [ "${KVSTORE_TEST_PACKAGES:-1}" != 0 ]; then
+  # Builds the Debian packages, lints them, installs them on this machine,
+  # runs the autopkgtest, upgrades the library under the modules and purges
+  # them (docs/packaging.md); one result per check in package-test.json.
+  # Tests are not rerun inside the package build: they all ran above.
+  rm -f build-deb/package-test.json
+  logs+=(build-deb/package-test.json)
+  DEB_BUILD_OPTIONS="nocheck parallel=$jobs" DEB_BUILD_PROFILES=nocheck \
+    scripts/package-test.sh --build build-deb || true
 fi
 
 python3 scripts/summary.py "${logs[@]}"
