@@ -121,8 +121,12 @@ void kvs_uri_free(kvstore_uri *uri);
 size_t kvs_uri_param_count(const kvstore_uri *uri);
 const char *kvs_uri_param_name(const kvstore_uri *uri, size_t i);
 
-/* registry.c: entries are never removed, so returned tables stay valid. */
+/* registry.c: entries are never removed, so returned tables stay valid.
+ * kvs_registry_find gives the zero-extended copy the core dispatches
+ * through; kvs_registry_find_registered the table as it was registered
+ * (for tests of the registry). */
 const kvstore_backend *kvs_registry_find(const char *scheme);
+const kvstore_backend *kvs_registry_find_registered(const char *scheme);
 int kvs_registry_check(const kvstore_backend *be);
 /* Registers every table of a NULL-terminated list, or none of them. */
 int kvs_registry_add_all(const kvstore_backend *const *list,

@@ -184,6 +184,17 @@ const kvstore_backend *kvs_registry_find(const char *scheme)
     return e ? e->full : NULL;
 }
 
+const kvstore_backend *kvs_registry_find_registered(const char *scheme)
+{
+    const struct reg_entry *e;
+
+    pthread_once(&builtins_once, register_builtins);
+    pthread_mutex_lock(&reg_lock);
+    e = find_locked(scheme);
+    pthread_mutex_unlock(&reg_lock);
+    return e ? e->orig : NULL;
+}
+
 int kvstore_backend_register(const kvstore_backend *backend)
 {
     const kvstore_backend *one[2] = { backend, NULL };

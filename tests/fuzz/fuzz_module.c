@@ -139,9 +139,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A refusal names the module file, so the host can find it. */
         if (strstr(kvstore_errmsg(), path) == NULL)
             abort();
-        /* An ABI refusal says which version the module was built for. */
-        char abi[32];
-        snprintf(abi, sizeof abi, "ABI %u.%u,", major, minor);
+        /* A refused descriptor says which version it has. */
+        char abi[48];
+        snprintf(abi, sizeof abi, "descriptor has version %u,", major);
         if (!null_mod && !null_list && strstr(kvstore_errmsg(), abi) == NULL)
             abort();
         goto out;

@@ -168,7 +168,7 @@ static void check_list(const uint8_t *data, size_t size)
         list[i] = &pool[data[i] % 8];
     list[n] = NULL;
     for (size_t i = 0; i < n; i++) {
-        before[i] = kvs_registry_find(list[i]->name);
+        before[i] = kvs_registry_find_registered(list[i]->name);
         if (kvs_registry_check(list[i]) != KVSTORE_OK ||
             (before[i] != NULL && before[i] != list[i]))
             expect = false;
@@ -180,7 +180,8 @@ static void check_list(const uint8_t *data, size_t size)
     if ((rc == KVSTORE_OK) != expect)
         abort();
     for (size_t i = 0; i < n; i++) {
-        const kvstore_backend *now = kvs_registry_find(list[i]->name);
+        const kvstore_backend *now =
+            kvs_registry_find_registered(list[i]->name);
         if (rc == KVSTORE_OK ? now != list[i] : now != before[i])
             abort(); /* not all, or not none */
     }
