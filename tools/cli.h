@@ -182,6 +182,9 @@ void cli_json_string(FILE *f, const void *s, size_t len);
  * name for the UTF-8 form ("value"). */
 void cli_json_value(FILE *f, const char *name, const void *v, size_t len);
 bool cli_utf8_valid(const void *s, size_t len);
+/* Length of the valid UTF-8 sequence at s (n bytes left, n > 0), 0 if
+ * it is not one (output.c). */
+size_t cli_utf8_seq(const unsigned char *s, size_t n);
 
 /* stats.c: --stats. cli_stats_attach observes `store` (no-op without
  * --stats); cli_stats_print writes the summary to stderr at exit;

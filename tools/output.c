@@ -59,8 +59,7 @@ bool cli_write(const void *p, size_t len)
     return len == 0 || fwrite(p, 1, len, stdout) == len;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t cli_utf8_seq(const unsigned char *s, size_t n)
 {
     size_t len;
     uint32_t cp;
@@ -97,7 +96,7 @@ void cli_write_escaped(FILE *f, const void *s, size_t len)
     size_t i = 0;
     while (i < len) {
         unsigned char c = p[i];
-        size_t n = utf8_seq(p + i, len - i);
+        size_t n = cli_utf8_seq(p + i, len - i);
         if (c == '\\') {
             fputs("\\\\", f);
         } else if (c == '\n') {
