@@ -328,6 +328,24 @@ XDG_CONFIG_HOME=$T/cfg run -s @sec get k
 ok "a credential in a readable config file is refused, without the password" \
   eval 'rc_is 3 && err_has "chmod 600" && ! err_has s3cret'
 # buckets / bucket: the file backend answers, or says clearly it cannot
+run -s "$S" buckets; ok "buckets lists the store's buckets" eval 'rc_is 0 && out_has "^js$" && out_has "^bench$\|^w$"'
+run -s "$S" --json buckets; ok "buckets --json" eval 'rc_is 0 && out_has "^{\"buckets\":\[.*\"js\".*\]}$"'
+run -s "$S" bucket info js
+ok "bucket info counts the keys and names the expiry" eval 'rc_is 0 && out_has "^bucket: js$" && out_has "^keys: [0-9][0-9]*$" && out_has "^expiry: per key$"'
+run -s "$S" --json bucket info js
+ok "bucket info --json" eval 'rc_is 0 && out_has "^{\"bucket\":\"js\",\"keys\":[0-9]*,\"max_value\":[0-9]*,\"ttl_ms\":0,\"caps\":[0-9]*}$"'
+run -s "$S" bucket info nosuchbucket; ok "bucket info of a missing bucket is exit 1" eval 'rc_is 1 && err_has "does not exist"'
+kv -b gone set k v >/dev/null
+run -s "$S" bucket rm --yes gone; ok "bucket rm --yes removes the bucket and its keys" eval 'rc_is 0 && [ -z "$(kv buckets | grep -x gone)" ]'
+run -s "$S" -b gone get k; ok "a removed bucket is gone for readers" 'rc_is' 1
+run -s "$S" bucket rm --yes gone; ok "bucket rm of a missing bucket is exit 1" 'rc_is' 1
+# expiry through the CLI (file stores keep per-key expiry)
+run -s "$S" -b js set --ttl 1h t v; ok "set --ttl 1h" 'rc_is' 0
+run -s "$S" -b js ttl t; ok "ttl reports the milliseconds left" eval 'rc_is 0 && [ "$(cat "$OUT")" -gt 3500000 ] && [ "$(cat "$OUT")" -le 3600000 ]'
+run -s "$S" -b js --json ttl k; ok "ttl of a key without expiry is -1" eval 'rc_is 0 && out_is "{\"key\":\"k\",\"ttl_ms\":-1}"'
+run -s "$S" -b js ttl nope; ok "ttl of a missing key is exit 1" 'rc_is' 1
+run -s "$S" -b js set --ttl 1 short v; sleep 0.1
+run -s "$S" -b js get short; ok "a key past its expiry is not found" 'rc_is' 1
 run -s "$S" bucket frob js; ok "bucket with an unknown verb is exit 2" 'rc_is' 2
 run -s "$S" bucket rm js </dev/null; ok "bucket rm without --yes off a terminal refuses" eval 'rc_is 2 && err_has "without --yes"'
 
