@@ -10,7 +10,7 @@
 #include "nats.h"
 
 static const char *const nk_options[] = {
-    "timeout_ms", "replicas", "creds", "ca", NULL
+    "timeout_ms", "replicas", "creds", "ca", "ttl", NULL
 };
 
 /* caps: watch events carry the message's own value (not late) and the
@@ -38,7 +38,8 @@ static const char *const nk_options[] = {
         .cas_free = nk_cas_free,                                          \
         .watch_start = nk_watch_start,                                    \
         .watch_stop = nk_watch_stop,                                      \
-        .caps = KVSTORE_CAP_WATCH_CROSS_PROCESS,                          \
+        .caps = KVSTORE_CAP_WATCH_CROSS_PROCESS |                         \
+                KVSTORE_CAP_TTL_BUCKET_ONLY,                              \
     }
 
 static const kvstore_backend nk_backend = NK_TABLE("nats");

@@ -35,6 +35,7 @@ static natsStatus create_stream(nk_bucket *b, int64_t wait,
     sc.DenyDelete = true;
     sc.Discard = js_DiscardNew;
     sc.AllowDirect = b->st->replicas == 1;
+    sc.MaxAge = b->st->ttl_ms * 1000000; /* ns; 0: keep for ever */
     jsOptions_Init(&o);
     o.Wait = wait;
     return js_AddStream(si, b->st->js, &sc, &o, ec);
@@ -132,6 +133,7 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
         /* Direct get only where no follower can answer (see nats.h). */
         b->direct = c->AllowDirect && c->Replicas <= 1;
         b->replicated = c->Replicas > 1;
+        b->max_age_ns = c->MaxAge > 0 ? c->MaxAge : 0;
         if (si->Cluster && si->Cluster->Leader)
             snprintf(b->leader, sizeof b->leader, "%s", si->Cluster->Leader);
     }

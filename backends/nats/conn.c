@@ -252,7 +252,7 @@ static int make_options(natsOptions **out, const kvstore_uri *uri,
 int nk_store_open(void **out, const kvstore_uri *uri)
 {
     const char *red = kvstore_uri_redacted(uri);
-    int64_t timeout_ms, replicas;
+    int64_t timeout_ms, replicas, ttl_ms;
     natsOptions *o = NULL;
     natsStatus s;
     int rc;
@@ -261,6 +261,11 @@ int nk_store_open(void **out, const kvstore_uri *uri)
                                &timeout_ms);
     if (rc == KVSTORE_OK)
         rc = kvstore_uri_param_int(uri, "replicas", 1, 5, 1, &replicas);
+    /* JetStream keeps max age in ns: bound it so that it cannot overflow
+     * (about 292 years). */
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "ttl", 0, INT64_MAX / 1000000, 0,
+                                   &ttl_ms);
     if (rc != KVSTORE_OK)
         return rc;
     rc = make_options(&o, uri, timeout_ms, red);
@@ -280,6 +285,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
     }
     st->timeout_ms = timeout_ms;
     st->replicas = (int)replicas;
+    st->ttl_ms = ttl_ms;
 
     s = natsConnection_Connect(&st->nc, o);
     natsOptions_Destroy(o);

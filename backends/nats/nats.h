@@ -32,6 +32,8 @@ typedef struct nk_store {
     jsCtx *js;
     int64_t timeout_ms;     /* bound of every call, "timeout_ms" */
     int replicas;           /* for buckets this store creates */
+    int64_t ttl_ms;         /* max age of buckets this store creates, "ttl";
+                               0: none */
     int64_t max_payload;    /* server max_payload, headers included */
     char *redacted;         /* URI without secrets, for messages (owned) */
 
@@ -51,12 +53,17 @@ typedef struct nk_bucket {
     bool direct;
     /* Replicas > 1: listings must be served by the stream leader. */
     bool replicated;
+    /* The stream's max age in ns (0: none): a message older than that is
+     * expired even before the server has removed it. */
+    int64_t max_age_ns;
     pthread_mutex_t mu;                  /* guards leader */
     char leader[64];                     /* last known stream leader */
 } nk_bucket;
 
 /* ---- time ---- */
 int64_t nk_now_ms(void);
+/* True if `msg` is older than the bucket's max age (wall clock). */
+bool nk_msg_expired(const nk_bucket *b, natsMsg *msg);
 
 /* ---- errors (conn.c) ---- */
 /* What a failed call may have done, for choosing the status code. */

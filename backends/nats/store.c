@@ -12,6 +12,8 @@
  */
 #include "nats.h"
 
+#include <time.h>
+
 #include <stdint.h>
 #include <string.h>
 
@@ -37,6 +39,18 @@ static int64_t left_ms(int64_t deadline)
 {
     int64_t l = deadline - nk_now_ms();
     return l > 0 ? l : 1;
+}
+
+bool nk_msg_expired(const nk_bucket *b, natsMsg *msg)
+{
+    struct timespec now;
+    int64_t t;
+
+    if (b->max_age_ns == 0 || (t = natsMsg_GetTime(msg)) <= 0)
+        return false;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - t >=
+           b->max_age_ns;
 }
 
 int nk_fetch(nk_bucket *b, const char *subj, natsMsg **msg, uint64_t *seq,
@@ -69,7 +83,10 @@ int nk_fetch(nk_bucket *b, const char *subj, natsMsg **msg, uint64_t *seq,
         }
         if (s == NATS_OK) {
             *seq = natsMsg_GetSequence(m);
-            *deleted = nk_msg_is_delete(m);
+            /* Past the bucket's max age, a message the server has not
+             * removed yet reads as a delete: absent, and CAS still
+             * compares against its sequence. */
+            *deleted = nk_msg_is_delete(m) || nk_msg_expired(b, m);
             *msg = m;
             return KVSTORE_OK;
         }

@@ -265,6 +265,62 @@ static void value_limit_is_max_payload(void **state)
     kvstore_close(s);
 }
 
+/* ?ttl=MS gives the buckets this store creates a max age: a key older
+ * than that is absent for get, exists and cas_open at once (before the
+ * server removes it too), per-key expiry is refused as the caps say, and
+ * an existing bucket keeps its own max age. */
+static void bucket_ttl(void **state)
+{
+    char u[640], name[64];
+    kvstore_store *s, *plain;
+    kvstore_bucket *b, *pb;
+    void *v = NULL;
+    size_t n = 0;
+    bool ex = true;
+    int64_t left = 0;
+    kvstore_cas *cas = NULL;
+    (void)state;
+
+    snprintf(u, sizeof u, "%s?ttl=600", url);
+    KV_OK(kvstore_open(&s, u));
+    assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
+    assert_false(kvstore_caps(s) & KVSTORE_CAP_TTL);
+    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "ttl")));
+    KV_EXPECT(KVSTORE_ENOTSUP, kvstore_set_ttl(b, "k", "v", 1, 1000));
+    assert_non_null(strstr(kvstore_errmsg(), "whole buckets"));
+    KV_EXPECT(KVSTORE_ENOTSUP, kvstore_ttl(b, "k", &left));
+    KV_OK(kvstore_set(b, "k", "v", 1));
+    KV_OK(kvstore_get(b, "k", &v, &n));
+    kvstore_free(v);
+    /* A store without ttl opening the same bucket sees its max age. */
+    KV_OK(kvstore_open(&plain, url));
+    KV_OK(kvstore_bucket_open(&pb, plain, name));
+    usleep(800 * 1000);
+    KV_EXPECT(KVSTORE_NOTFOUND, kvstore_get(b, "k", &v, &n));
+    KV_EXPECT(KVSTORE_NOTFOUND, kvstore_get(pb, "k", &v, &n));
+    KV_OK(kvstore_exists(b, "k", &ex));
+    assert_false(ex);
+    KV_OK(kvstore_cas_open(&cas, b, "k"));
+    const void *cur;
+    size_t cl;
+    KV_EXPECT(KVSTORE_NOTFOUND, kvstore_cas_current(cas, &cur, &cl));
+    kvstore_cas_free(cas);
+    /* A fresh write lives again for its max age. */
+    KV_OK(kvstore_set(b, "k", "w", 1));
+    KV_OK(kvstore_get(pb, "k", &v, &n));
+    assert_memory_equal(v, "w", 1);
+    kvstore_free(v);
+    kvstore_bucket_close(pb);
+    kvstore_close(plain);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+
+    snprintf(u, sizeof u, "%s?ttl=-1", url);
+    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+    snprintf(u, sizeof u, "%s?ttl=9223372036854775807", url);
+    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+}
+
 static void uri_options(void **state)
 {
     char u[640], name[64];
@@ -730,6 +786,7 @@ int main(void)
         cmocka_unit_test(deletes_invisible),
         cmocka_unit_test(value_limit_is_max_payload),
         cmocka_unit_test(uri_options),
+        cmocka_unit_test(bucket_ttl),
         cmocka_unit_test(no_server_unavailable),
         cmocka_unit_test(credentials),
         cmocka_unit_test(paging_cache_and_fallback),
