@@ -61,12 +61,18 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
   echo "== TSan (concurrency suite)"
   setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=disabled
   # TSan needs a non-randomised, compact address space on current kernels.
-  rm -f build-tsan/meson-logs/testlog.json
-  logs+=(build-tsan/meson-logs/testlog.json)
+  rm -f build-tsan/meson-logs/testlog.json build-tsan/meson-logs/tsan-nats.json
+  logs+=(build-tsan/meson-logs/testlog.json build-tsan/meson-logs/tsan-nats.json)
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     setarch "$(uname -m)" -R meson test -C build-tsan --num-processes "$jobs" \
-      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis --suite nats --suite sqlite --suite lmdb \
-      --no-suite nats-cluster || true
+      --print-errorlogs --suite concurrency --suite memory --suite file --suite redis --suite sqlite --suite lmdb \
+      --no-suite nats --no-suite nats-cluster || true
+  # The nats tests on their own: under TSan, sharing the 2 cores with the
+  # other suites, libnats' ordered watch consumer once missed its first
+  # event (conformance test_watch_set_delete; 0 of 3 reruns alone).
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    setarch "$(uname -m)" -R meson test -C build-tsan --num-processes 1 \
+      --logbase tsan-nats --print-errorlogs --suite nats --no-suite nats-cluster || true
 
   echo "== fuzz targets (clang, libFuzzer, short fixed runs)"
   CC=clang setup build-fuzz -Dwerror=true -Dfuzzing=enabled -Dbench=disabled \
