@@ -45,25 +45,17 @@ static int unhex(char c)
     return -1;
 }
 
-int kvstore_cursor_encode(char **out, const char *bucket, const void *state,
-                          size_t len)
+/* The envelope itself: magic, the state in hex, '.', the checksum in 16
+ * hex digits. *out is from kvstore_malloc. */
+static int envelope_build(char **out, const char *magic, const void *state,
+                          size_t len, uint64_t sum)
 {
-    char *c, *p;
-    uint64_t sum;
+    char *c = kvstore_malloc(MAGIC_LEN + 2 * len + 1 + SUM_HEX + 1), *p;
 
-    if (out == NULL || bucket == NULL || (state == NULL && len != 0))
-        return kvstore_set_error(KVSTORE_EINVAL,
-                                 "cursor_encode: NULL argument");
-    *out = NULL;
-    if (len > KVSTORE_CURSOR_STATE_MAX)
-        return kvstore_set_error(KVSTORE_EINVAL,
-                                 "cursor state of %zu bytes exceeds %d", len,
-                                 KVSTORE_CURSOR_STATE_MAX);
-    c = kvstore_malloc(MAGIC_LEN + 2 * len + 1 + SUM_HEX + 1);
     if (c == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM,
                                  "out of memory encoding a cursor");
-    memcpy(c, MAGIC, MAGIC_LEN);
+    memcpy(c, magic, MAGIC_LEN);
     p = c + MAGIC_LEN;
     for (size_t i = 0; i < len; i++) {
         unsigned char b = ((const unsigned char *)state)[i];
@@ -71,7 +63,6 @@ int kvstore_cursor_encode(char **out, const char *bucket, const void *state,
         *p++ = hexdig[b & 15];
     }
     *p++ = '.';
-    sum = checksum(bucket, state, len);
     for (int i = SUM_HEX - 1; i >= 0; i--) {
         p[i] = hexdig[sum & 15];
         sum >>= 4;
@@ -81,53 +72,75 @@ int kvstore_cursor_encode(char **out, const char *bucket, const void *state,
     return KVSTORE_OK;
 }
 
+/* Splits an envelope with `magic` into its state (at most cap bytes, into
+ * buf) and its checksum; false for anything malformed. */
+static bool envelope_split(const char *cursor, const char *magic,
+                           unsigned char *buf, size_t cap, size_t *n,
+                           uint64_t *sum)
+{
+    size_t clen = strnlen(cursor, KVSTORE_CURSOR_MAX + 1), hexlen;
+    const char *s;
+
+    if (clen > KVSTORE_CURSOR_MAX || clen < MAGIC_LEN + 1 + SUM_HEX ||
+        memcmp(cursor, magic, MAGIC_LEN) != 0 ||
+        cursor[clen - SUM_HEX - 1] != '.')
+        return false;
+    hexlen = clen - MAGIC_LEN - 1 - SUM_HEX;
+    if (hexlen % 2 != 0 || hexlen / 2 > cap)
+        return false;
+    *n = hexlen / 2;
+    s = cursor + MAGIC_LEN;
+    for (size_t i = 0; i < *n; i++) {
+        int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        buf[i] = (unsigned char)(hi << 4 | lo);
+    }
+    s = cursor + clen - SUM_HEX;
+    *sum = 0;
+    for (int i = 0; i < SUM_HEX; i++) {
+        int d = unhex(s[i]);
+        if (d < 0)
+            return false;
+        *sum = *sum << 4 | (uint64_t)d;
+    }
+    return true;
+}
+
+int kvstore_cursor_encode(char **out, const char *bucket, const void *state,
+                          size_t len)
+{
+    if (out == NULL || bucket == NULL || (state == NULL && len != 0))
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "cursor_encode: NULL argument");
+    *out = NULL;
+    if (len > KVSTORE_CURSOR_STATE_MAX)
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "cursor state of %zu bytes exceeds %d", len,
+                                 KVSTORE_CURSOR_STATE_MAX);
+    return envelope_build(out, MAGIC, state, len,
+                          checksum(bucket, state, len));
+}
+
 int kvstore_cursor_decode(const char *cursor, const char *bucket, void *buf,
                           size_t cap, size_t *len)
 {
-    size_t clen, hexlen, n;
-    unsigned char *dst = buf;
-    uint64_t sum = 0;
-    const char *s;
+    uint64_t sum;
+    size_t n;
 
     if (cursor == NULL || bucket == NULL || len == NULL ||
         (buf == NULL && cap != 0))
         return kvstore_set_error(KVSTORE_EINVAL,
                                  "cursor_decode: NULL argument");
     *len = 0;
-    clen = strnlen(cursor, KVSTORE_CURSOR_MAX + 1);
-    if (clen > KVSTORE_CURSOR_MAX || clen < MAGIC_LEN + 1 + SUM_HEX ||
-        memcmp(cursor, MAGIC, MAGIC_LEN) != 0 ||
-        cursor[clen - SUM_HEX - 1] != '.')
-        goto bad;
-    hexlen = clen - MAGIC_LEN - 1 - SUM_HEX;
-    if (hexlen % 2 != 0)
-        goto bad;
-    n = hexlen / 2;
-    if (n > cap)
-        goto bad;
-    s = cursor + MAGIC_LEN;
-    for (size_t i = 0; i < n; i++) {
-        int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            goto bad;
-        dst[i] = (unsigned char)(hi << 4 | lo);
-    }
-    s = cursor + clen - SUM_HEX;
-    for (int i = 0; i < SUM_HEX; i++) {
-        int d = unhex(s[i]);
-        if (d < 0)
-            goto bad;
-        sum = sum << 4 | (uint64_t)d;
-    }
-    if (sum != checksum(bucket, dst, n))
-        goto bad;
+    if (!envelope_split(cursor, MAGIC, buf, cap, &n, &sum) ||
+        sum != checksum(bucket, buf, n))
+        return kvstore_set_error(KVSTORE_EINVAL,
+                                 "cursor was not produced by this backend for "
+                                 "bucket '%s' (garbage, truncated or from "
+                                 "another bucket)", bucket);
     *len = n;
     return KVSTORE_OK;
-bad:
-    return kvstore_set_error(KVSTORE_EINVAL,
-                             "cursor was not produced by this backend for "
-                             "bucket '%s' (garbage, truncated or from another "
-                             "bucket)", bucket);
 }
 
 /*
@@ -154,8 +167,6 @@ int kvs_cursor_wrap(char **out, const kvstore_store *store,
                     const char *bucket, const char *state)
 {
     size_t len = strlen(state);
-    uint64_t sum;
-    char *c, *p;
 
     *out = NULL;
     if (len > KVSTORE_CURSOR_STATE_MAX)
@@ -165,64 +176,26 @@ int kvs_cursor_wrap(char **out, const kvstore_store *store,
                                  KVSTORE_CURSOR_STATE_MAX);
     if (bucket == NULL)
         bucket = BUCKET_LIST_BINDING;
-    c = kvstore_malloc(MAGIC_LEN + 2 * len + 1 + SUM_HEX + 1);
-    if (c == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM,
-                                 "out of memory encoding a cursor");
-    memcpy(c, MAGIC2, MAGIC_LEN);
-    p = c + MAGIC_LEN;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char b = (unsigned char)state[i];
-        *p++ = hexdig[b >> 4];
-        *p++ = hexdig[b & 15];
-    }
-    *p++ = '.';
-    sum = binding_sum(store, bucket, state, len);
-    for (int i = SUM_HEX - 1; i >= 0; i--) {
-        p[i] = hexdig[sum & 15];
-        sum >>= 4;
-    }
-    p[SUM_HEX] = '\0';
-    *out = c;
-    return KVSTORE_OK;
+    return envelope_build(out, MAGIC2, state, len,
+                          binding_sum(store, bucket, state, len));
 }
 
 int kvs_cursor_unwrap(const char *cursor, const kvstore_store *store,
                       const char *bucket, char *buf)
 {
-    size_t clen = strnlen(cursor, KVSTORE_CURSOR_MAX + 1), hexlen, n;
-    uint64_t sum = 0;
-    const char *s;
+    uint64_t sum;
+    size_t n;
 
     if (bucket == NULL)
         bucket = BUCKET_LIST_BINDING;
-    if (clen > KVSTORE_CURSOR_MAX || clen < MAGIC_LEN + 1 + SUM_HEX ||
-        memcmp(cursor, MAGIC2, MAGIC_LEN) != 0 ||
-        cursor[clen - SUM_HEX - 1] != '.')
-        goto bad;
-    hexlen = clen - MAGIC_LEN - 1 - SUM_HEX;
-    if (hexlen % 2 != 0 || hexlen / 2 > KVSTORE_CURSOR_STATE_MAX)
-        goto bad;
-    n = hexlen / 2;
-    s = cursor + MAGIC_LEN;
-    for (size_t i = 0; i < n; i++) {
-        int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-            goto bad; /* a state is a string: no NUL inside */
-        buf[i] = (char)(hi << 4 | lo);
+    /* A state is a string: no NUL inside. */
+    if (envelope_split(cursor, MAGIC2, (unsigned char *)buf,
+                       KVSTORE_CURSOR_STATE_MAX, &n, &sum) &&
+        memchr(buf, '\0', n) == NULL &&
+        sum == binding_sum(store, bucket, buf, n)) {
+        buf[n] = '\0';
+        return KVSTORE_OK;
     }
-    buf[n] = '\0';
-    s = cursor + clen - SUM_HEX;
-    for (int i = 0; i < SUM_HEX; i++) {
-        int d = unhex(s[i]);
-        if (d < 0)
-            goto bad;
-        sum = sum << 4 | (uint64_t)d;
-    }
-    if (sum != binding_sum(store, bucket, buf, n))
-        goto bad;
-    return KVSTORE_OK;
-bad:
     buf[0] = '\0';
     if (bucket[0] == '\x01')
         return kvstore_set_error(KVSTORE_EINVAL,
