@@ -265,14 +265,24 @@ static int rd_select(const rd_config *cfg, redisContext *c)
 
 int rd_connect(const rd_config *cfg, redisContext **out)
 {
+    return rd_connect_to(cfg, NULL, 0, out);
+}
+
+int rd_connect_to(const rd_config *cfg, const char *host, int port,
+                  redisContext **out)
+{
     struct timeval tv = { .tv_sec = cfg->timeout_ms / 1000,
                           .tv_usec = (cfg->timeout_ms % 1000) * 1000 };
     redisContext *c;
     int rc = KVSTORE_OK;
 
     *out = NULL;
-    c = cfg->unix_socket ? redisConnectUnixWithTimeout(cfg->path, tv)
-                         : redisConnectWithTimeout(cfg->host, cfg->port, tv);
+    if (host != NULL)
+        c = redisConnectWithTimeout(host, port, tv);
+    else if (cfg->unix_socket)
+        c = redisConnectUnixWithTimeout(cfg->path, tv);
+    else
+        c = redisConnectWithTimeout(cfg->host, cfg->port, tv);
     if (c == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
                                  "connecting to %s", cfg->label);
@@ -281,6 +291,11 @@ int rd_connect(const rd_config *cfg, redisContext **out)
 
         rd_text(text, sizeof text, c->errstr, strlen(c->errstr));
         redisFree(c);
+        if (host != NULL)
+            return kvstore_set_error(KVSTORE_EUNAVAILABLE,
+                                     "redis: cannot connect to node "
+                                     "%.100s:%d of %s: %s", host, port,
+                                     cfg->label, text);
         return kvstore_set_error(KVSTORE_EUNAVAILABLE,
                                  "redis: cannot connect to %s: %s",
                                  cfg->label, text);
@@ -337,8 +352,20 @@ int rd_pool_init(rd_pool *p, size_t max)
     return KVSTORE_OK;
 }
 
+int rd_pool_target(rd_pool *p, const char *host, int port)
+{
+    free(p->host);
+    p->host = strdup(host);
+    p->port = port;
+    if (p->host == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    return KVSTORE_OK;
+}
+
 void rd_pool_destroy(rd_pool *p)
 {
+    free(p->host);
+    p->host = NULL;
     if (p->idle == NULL)
         return;
     for (size_t i = 0; i < p->n_idle; i++)
@@ -394,7 +421,7 @@ int rd_acquire(rd_store *s, rd_pool *p, rd_conn *out)
     /* Reserve the slot, then connect without holding the lock. */
     p->n_busy++;
     pthread_mutex_unlock(&p->lock);
-    rc = rd_connect(&s->cfg, &c);
+    rc = rd_connect_to(&s->cfg, p->host, p->port, &c);
     if (rc != KVSTORE_OK) {
         pthread_mutex_lock(&p->lock);
         p->n_busy--;

@@ -65,6 +65,11 @@ typedef struct rd_pool {
     size_t n_idle;
     size_t n_busy;            /* handed out or being connected */
     size_t max;
+    /* Where new connections go: NULL host means the store's configured
+     * address (rd_config); a cluster node's pool names the node. Owned
+     * by the pool (freed by rd_pool_destroy). */
+    char *host;
+    int port;
 } rd_pool;
 
 /* One connection as handed out by rd_acquire(). */
@@ -109,12 +114,18 @@ enum {
 };
 
 int rd_connect(const rd_config *cfg, redisContext **out);
+/* rd_connect to host:port instead of the configured address (NULL host:
+ * the configured one); authenticates the same way. */
+int rd_connect_to(const rd_config *cfg, const char *host, int port,
+                  redisContext **out);
 /* Runs one command on a connection the caller owns outright (setup, the
  * watch subscription): KVSTORE_OK with *out (error replies included), or
  * KVSTORE_EUNAVAILABLE / KVSTORE_ENOMEM; the caller then drops `c`. */
 int rd_command(const rd_config *cfg, redisContext *c, int argc,
                const char **argv, const size_t *lens, redisReply **out);
 int rd_pool_init(rd_pool *p, size_t max);
+/* Makes the pool connect to host:port (a copy is kept). */
+int rd_pool_target(rd_pool *p, const char *host, int port);
 void rd_pool_destroy(rd_pool *p);
 int rd_acquire(rd_store *s, rd_pool *p, rd_conn *out);
 void rd_release(rd_conn *c, bool keep);
@@ -209,6 +220,13 @@ int rd_cas_open(void **out, void *bucket, const char *key, bool *found,
                 const void **value, size_t *len);
 int rd_cas_swap(void *cas, const void *value, size_t len);
 void rd_cas_free(void *cas);
+
+/* ---- crc16.c: Redis Cluster key slots ---- */
+#define RD_SLOTS_N 16384
+/* CRC16/XMODEM, the checksum Redis Cluster hashes keys with. */
+uint16_t rd_crc16(const char *buf, size_t len);
+/* The slot of a key (0..16383), honouring a {hash tag}. */
+unsigned rd_key_slot(const char *key, size_t len);
 
 /* ---- glob.c: Redis glob patterns ---- */
 /* Appends `len` bytes of `s` to `dst` with every glob metacharacter
