@@ -86,20 +86,41 @@ static int rd_cas_snapshot(rd_cas *c)
     int rc = KVSTORE_OK;
 
     for (int attempt = 0;; attempt++) {
+        /* In a cluster, pinned to the node that serves the key. */
+        rd_pool *pins = s->cluster != NULL
+                            ? rd_cluster_pins(s, c->key, c->key_len)
+                            : &s->pins;
+        rd_node *ask = NULL;
         bool retry;
 
-        rc = rd_acquire(s, &s->pins, &c->conn);
-        if (rc != KVSTORE_OK)
-            return rc;
-        rc = rd_run(s, &c->conn, RD_RETRY, 3, cmds, r, &retry);
+        if (pins == NULL)
+            rc = kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: no node of "
+                                   "%s serves the key", s->cfg.label);
+        else
+            rc = rd_acquire(s, pins, &c->conn);
+        if (rc == KVSTORE_OK)
+            rc = rd_run(s, &c->conn, RD_RETRY, 3, cmds, r, &retry);
+        else
+            retry = s->cluster != NULL;
+        if (rc == KVSTORE_OK && s->cluster != NULL && attempt < 3 &&
+            rd_cluster_redirect(s, r[2], &ask) == RD_REDIRECT_MOVED) {
+            /* The key's slot moved (the map is updated): snapshot on the
+             * new owner. */
+            for (int i = 0; i < 3; i++) {
+                rd_reply_free(r[i]);
+                r[i] = NULL;
+            }
+            rd_release(&c->conn, true);
+            continue;
+        }
         if (rc == KVSTORE_OK)
             break;
         if (!retry || attempt > 0)
             return rc;
+        /* A node that cannot be reached may have failed over. */
+        if (s->cluster != NULL)
+            (void)rd_cluster_refresh(s);
     }
-    for (int i = 0; i < 3 && rc == KVSTORE_OK; i++)
-        if (r[i]->type == REDIS_REPLY_ERROR)
-            rc = rd_reply_error(s, cmds[i].argv[0], r[i]);
     if (rc == KVSTORE_OK) {
         if (r[2]->type == REDIS_REPLY_STRING) {
             c->found = true;

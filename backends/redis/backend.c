@@ -9,6 +9,8 @@
 
 static const char *const rd_tcp_options[] = { "timeout_ms", "pool",
                                               "watch_config", NULL };
+static const char *const rd_cluster_options[] = { "timeout_ms", "pool",
+                                                  NULL };
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
                                                "watch_config", NULL };
 
@@ -31,7 +33,6 @@ static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
     .cas_free = rd_cas_free,                      \
     .watch_start = rd_watch_start,                \
     .watch_stop = rd_watch_stop,                  \
-    .caps = RD_CAPS,                              \
     .set_ttl = rd_set_ttl,                        \
     .ttl = rd_ttl,                                \
     .bucket_list = rd_bucket_list,                \
@@ -56,6 +57,7 @@ static const kvstore_backend rd_tcp = {
     .name = "redis",
     .options = rd_tcp_options,
     RD_SLOTS,
+    .caps = RD_CAPS,
 };
 
 static const kvstore_backend rd_unix = {
@@ -63,9 +65,22 @@ static const kvstore_backend rd_unix = {
     .name = "redis+unix",
     .options = rd_unix_options,
     RD_SLOTS,
+    .caps = RD_CAPS,
+};
+
+/* A cluster (cluster.c): watch is KVSTORE_ENOTSUP there, so the watch
+ * caps do not apply; listing may repeat keys across a resharding too
+ * (cluster_list.c). */
+static const kvstore_backend rd_cluster_table = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "redis+cluster",
+    .options = rd_cluster_options,
+    RD_SLOTS,
+    .caps = KVSTORE_CAP_LIST_REPEATS | KVSTORE_CAP_TTL,
 };
 
 static const kvstore_backend *const rd_backends[] = { &rd_tcp, &rd_unix,
+                                                      &rd_cluster_table,
                                                       NULL };
 
 static const kvstore_module rd_module = {

@@ -11,26 +11,12 @@
 
 #include "redis.h"
 
-#define RD_CHUNK_KEYS 512
-#define RD_CHUNK_BYTES ((size_t)16 * 1024 * 1024)
-
-/* Argument vectors for one chunk with the "B:K" keys, all in one
- * allocation (`mem`). Owned by the calling slot; freed by rd_args_free. */
-typedef struct rd_args {
-    const char **argv;
-    size_t *lens;
-    void *mem;
-    int argc;
-} rd_args;
-
-static void rd_args_free(rd_args *a)
+void rd_args_free(rd_args *a)
 {
     free(a->mem);
 }
 
-/* Builds `cmd` followed by the prefixed keys[0..n) (and, when values is
- * not NULL, each key's value after it). */
-static int rd_args_build(rd_args *a, const rd_bucket *b, const char *cmd,
+int rd_args_build(rd_args *a, const rd_bucket *b, const char *cmd,
                          const char *const *keys, const void *const *values,
                          const size_t *vlens, size_t n)
 {
@@ -71,6 +57,8 @@ int rd_get_many(void *bucket, const char *const *keys, size_t n,
     rd_bucket *b = bucket;
     int rc = KVSTORE_OK;
 
+    if (b->store->cluster != NULL)
+        return rd_cluster_get_many(b, keys, n, values, lens);
     for (size_t i = 0; i < n; i++) {
         values[i] = NULL;
         lens[i] = 0;
@@ -129,6 +117,8 @@ int rd_set_many(void *bucket, const char *const *keys,
         if (rc != KVSTORE_OK)
             return rc;
     }
+    if (b->store->cluster != NULL)
+        return rd_cluster_set_many(b, keys, values, lens, n);
     while (off < n) {
         size_t m = 0, bytes = 0;
         rd_args a;
@@ -158,6 +148,8 @@ int rd_delete_many(void *bucket, const char *const *keys, size_t n)
 {
     rd_bucket *b = bucket;
 
+    if (b->store->cluster != NULL)
+        return rd_cluster_delete_many(b, keys, n);
     for (size_t off = 0; off < n; off += RD_CHUNK_KEYS) {
         size_t m = n - off < RD_CHUNK_KEYS ? n - off : RD_CHUNK_KEYS;
         rd_args a;

@@ -4,6 +4,8 @@
  *
  *   redis://[user[:password]@]host[:port][/db]
  *   redis+unix://[user[:password]@]/path/to/redis.sock[?db=N]
+ *   redis+cluster://[user[:password]@]seed1[:port],seed2[:port],...[/0]
+ *     (the seeds are read by cluster.c; only database 0)
  *   options: timeout_ms (1..600000, default 5000), pool (1..256, default 4),
  *            watch_config (check, the default, or auto: see watch.c)
  *
@@ -49,38 +51,34 @@ static bool rd_parse_dec(const char *s, long max, long *out)
     return true;
 }
 
-/* "host", "host:port", "[v6]", "[v6]:port"; "" means 127.0.0.1. */
-static int rd_parse_host(rd_config *c, const char *hosts)
+int rd_host_port(const rd_config *cfg, const char *tok, char **host,
+                 int *port)
 {
-    const char *h = hosts, *end, *port = NULL;
+    const char *h = tok, *end, *digits = NULL;
     long p = 6379;
 
-    if (strchr(hosts, ',') != NULL)
-        return kvstore_set_error(KVSTORE_EINVAL, "redis: %s names several "
-                                 "hosts; the redis backend connects to one",
-                                 c->label);
     if (*h == '[') {
         end = strchr(h, ']');
         if (end == NULL || (end[1] != '\0' && end[1] != ':'))
             return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed IPv6 "
-                                     "host in %s", c->label);
+                                     "host in %s", cfg->label);
         if (end[1] == ':')
-            port = end + 2;
+            digits = end + 2;
         h++;
     } else {
         end = strchr(h, ':');
         if (end != NULL)
-            port = end + 1;
+            digits = end + 1;
         else
             end = h + strlen(h);
     }
-    if (port != NULL && (!rd_parse_dec(port, 65535, &p) || p == 0))
+    if (digits != NULL && (!rd_parse_dec(digits, 65535, &p) || p == 0))
         return kvstore_set_error(KVSTORE_EINVAL, "redis: bad port in %s",
-                                 c->label);
-    c->host = end == h ? strdup("127.0.0.1") : strndup(h, (size_t)(end - h));
-    if (c->host == NULL)
+                                 cfg->label);
+    *host = end == h ? strdup("127.0.0.1") : strndup(h, (size_t)(end - h));
+    if (*host == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-    c->port = (int)p;
+    *port = (int)p;
     return KVSTORE_OK;
 }
 
@@ -97,6 +95,7 @@ static int rd_parse_uri(rd_config *c, const kvstore_uri *uri)
     if (c->label == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
     c->unix_socket = strcmp(kvstore_uri_scheme(uri), "redis+unix") == 0;
+    c->cluster = strcmp(kvstore_uri_scheme(uri), "redis+cluster") == 0;
     if (hosts == NULL)
         return kvstore_set_error(KVSTORE_EINVAL, "redis: %s has no '//' "
                                  "authority (expected %s)", c->label,
@@ -153,7 +152,22 @@ static int rd_parse_uri(rd_config *c, const kvstore_uri *uri)
         return KVSTORE_OK;
     }
 
-    rc = rd_parse_host(c, hosts);
+    if (c->cluster) {
+        /* The seeds are parsed by cluster.c; a cluster has database 0
+         * only. */
+        if (path[0] != '\0' && strcmp(path, "/") != 0 &&
+            strcmp(path, "/0") != 0)
+            return kvstore_set_error(KVSTORE_EINVAL, "redis: %s: a Redis "
+                                     "Cluster has only database 0",
+                                     c->label);
+        return KVSTORE_OK;
+    }
+    if (strchr(hosts, ',') != NULL)
+        return kvstore_set_error(KVSTORE_EINVAL, "redis: %s names several "
+                                 "hosts; the redis backend connects to one "
+                                 "(redis+cluster:// takes a seed list)",
+                                 c->label);
+    rc = rd_host_port(c, hosts, &c->host, &c->port);
     if (rc != KVSTORE_OK)
         return rc;
     if (path[0] == '\0' || strcmp(path, "/") == 0)
@@ -205,7 +219,11 @@ int rd_store_open(void **out, const kvstore_uri *uri)
             rd_pool_destroy(&s->pool);
     }
     if (rc == KVSTORE_OK) {
-        rc = rd_ping(s);
+        /* A cluster's open reads the slot map, which checks the
+         * credentials as the PING does. */
+        rc = s->cfg.cluster
+                 ? rd_cluster_open(s, kvstore_uri_hosts(uri), (size_t)pool)
+                 : rd_ping(s);
         if (rc != KVSTORE_OK) {
             rd_pool_destroy(&s->pins);
             rd_pool_destroy(&s->pool);
@@ -226,6 +244,7 @@ void rd_store_close(void *store)
 
     if (s == NULL)
         return;
+    rd_cluster_close(s);
     rd_pool_destroy(&s->pins);
     rd_pool_destroy(&s->pool);
     rd_config_free(&s->cfg);
@@ -247,8 +266,9 @@ size_t rd_key(const rd_bucket *b, const char *key, char *buf)
 typedef int (*rd_batch_fn)(rd_store *s, const redisReply *keys, void *arg,
                            bool *more);
 
-static int rd_scan_bucket(rd_store *s, const char *prefix, size_t prefix_len,
-                          rd_batch_fn fn, void *arg)
+static int rd_scan_node(rd_store *s, rd_pool *pool, const char *prefix,
+                        size_t prefix_len, rd_batch_fn fn, void *arg,
+                        bool *more)
 {
     char pattern[2 * (KVSTORE_BUCKET_NAME_MAX + 2) + 2];
     char cursor[24] = "0";
@@ -256,7 +276,6 @@ static int rd_scan_bucket(rd_store *s, const char *prefix, size_t prefix_len,
     const char *argv[6] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
                             "1000" };
     size_t lens[6] = { 4, 1, 5, 0, 5, 4 };
-    bool more = true;
 
     pattern[plen++] = '*';
     pattern[plen] = '\0';
@@ -266,7 +285,7 @@ static int rd_scan_bucket(rd_store *s, const char *prefix, size_t prefix_len,
         int rc;
 
         lens[1] = strlen(cursor);
-        rc = rd_call(s, RD_RETRY, 6, argv, lens, &r);
+        rc = rd_call_on(s, pool, RD_RETRY, 6, argv, lens, &r);
         if (rc != KVSTORE_OK)
             return rc;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -279,12 +298,35 @@ static int rd_scan_bucket(rd_store *s, const char *prefix, size_t prefix_len,
         }
         memcpy(cursor, r->element[0]->str, (size_t)r->element[0]->len);
         cursor[r->element[0]->len] = '\0';
-        rc = fn(s, r->element[1], arg, &more);
+        rc = fn(s, r->element[1], arg, more);
         rd_reply_free(r);
         if (rc != KVSTORE_OK)
             return rc;
-    } while (more && strcmp(cursor, "0") != 0);
+    } while (*more && strcmp(cursor, "0") != 0);
     return KVSTORE_OK;
+}
+
+/* The walk over the one server, or over every master of a cluster. */
+static int rd_scan_bucket(rd_store *s, const char *prefix, size_t prefix_len,
+                          rd_batch_fn fn, void *arg)
+{
+    rd_master *m;
+    size_t n = 0;
+    uint32_t fp;
+    bool more = true;
+    int rc;
+
+    if (s->cluster == NULL)
+        return rd_scan_node(s, &s->pool, prefix, prefix_len, fn, arg, &more);
+    m = malloc(RD_NODES_MAX * sizeof *m);
+    if (m == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    rc = rd_cluster_masters(s, m, &n, &fp);
+    for (size_t i = 0; i < n && rc == KVSTORE_OK && more; i++)
+        rc = rd_scan_node(s, &m[i].node->pool, prefix, prefix_len, fn, arg,
+                          &more);
+    free(m);
+    return rc;
 }
 
 /* The keys of one SCAN batch that belong to the bucket (not the marker):
@@ -431,7 +473,10 @@ static int rd_delete_batch(rd_store *s, const redisReply *keys, void *arg,
             argv[argc] = keys->element[i]->str;
             lens[argc++] = (size_t)keys->element[i]->len;
         }
-    if (argc > 1)
+    if (argc > 1 && s->cluster != NULL)
+        /* The keys of one batch sit in many slots: one DEL each. */
+        rc = rd_del_each(s, (size_t)argc - 1, argv + 1, lens + 1);
+    else if (argc > 1)
         rc = rd_call_expect(s, RD_ONCE, argc, argv, lens,
                             REDIS_REPLY_INTEGER);
     free(argv);

@@ -66,11 +66,20 @@ int rd_reply_error(const rd_store *s, const char *what, const redisReply *r)
              rd_starts(r, "MASTERDOWN") || rd_starts(r, "TRYAGAIN") ||
              rd_starts(r, "CLUSTERDOWN"))
         code = KVSTORE_EUNAVAILABLE;
+    else if ((rd_starts(r, "MOVED") || rd_starts(r, "ASK")) &&
+             s->cluster != NULL)
+        /* Only where a redirect cannot be followed (a CAS pinned to the
+         * node that owned the key): the command was not applied. */
+        return kvstore_set_error(KVSTORE_EUNAVAILABLE,
+                                 "redis: %s on %s: the key's slot moved to "
+                                 "another node (%s); nothing was written, "
+                                 "try again", what, s->cfg.label, text);
     else if (rd_starts(r, "MOVED") || rd_starts(r, "ASK") ||
              rd_starts(r, "CROSSSLOT"))
         return kvstore_set_error(KVSTORE_ENOTSUP,
-                                 "redis: %s on %s: Redis Cluster is not "
-                                 "supported (%s)", what, s->cfg.label, text);
+                                 "redis: %s on %s: the server is a Redis "
+                                 "Cluster node; use redis+cluster:// (%s)",
+                                 what, s->cfg.label, text);
     else if (rd_starts(r, "WRONGTYPE"))
         return kvstore_set_error(KVSTORE_EIO,
                                  "redis: %s on %s: the key holds a value "
@@ -277,6 +286,11 @@ int rd_connect_to(const rd_config *cfg, const char *host, int port,
     int rc = KVSTORE_OK;
 
     *out = NULL;
+    if (host == NULL && !cfg->unix_socket && cfg->host == NULL)
+        /* A cluster store's own address is its seed list: a caller that
+         * did not pick a node is a bug, refused rather than crashed. */
+        return kvstore_set_error(KVSTORE_EINVAL, "redis: %s: no node "
+                                 "chosen for the connection", cfg->label);
     if (host != NULL)
         c = redisConnectWithTimeout(host, port, tv);
     else if (cfg->unix_socket)
@@ -513,42 +527,66 @@ int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
                              cmds[0].argv[0], s->cfg.label, f.why);
 }
 
-int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
-            const size_t *lens, redisReply **out)
+int rd_exec(rd_store *s, rd_pool *p, unsigned flags, size_t n,
+            const rd_cmd *cmds, redisReply **replies)
 {
-    rd_cmd cmd = { argc, argv, lens };
-
-    *out = NULL;
     for (int attempt = 0;; attempt++) {
         rd_conn conn;
         bool retry;
-        int rc = rd_acquire(s, &s->pool, &conn);
+        int rc = rd_acquire(s, p, &conn);
 
         if (rc != KVSTORE_OK)
             return rc;
         if ((flags & RD_ONCE) && conn.reused && !rd_alive(conn.ctx)) {
             /* Found out before sending anything: reconnecting is safe. */
             rd_release(&conn, false);
-            rd_drop_idle(&s->pool);
-            rc = rd_acquire(s, &s->pool, &conn);
+            rd_drop_idle(p);
+            rc = rd_acquire(s, p, &conn);
             if (rc != KVSTORE_OK)
                 return rc;
         }
-        rc = rd_run(s, &conn, flags, 1, &cmd, out, &retry);
+        rc = rd_run(s, &conn, flags, n, cmds, replies, &retry);
         if (rc == KVSTORE_OK) {
             rd_release(&conn, true);
-            if ((*out)->type == REDIS_REPLY_ERROR &&
-                !(flags & RD_RAW_ERRORS)) {
-                rc = rd_reply_error(s, argv[0], *out);
-                rd_reply_free(*out);
-                *out = NULL;
-            }
             return rc;
         }
         /* An idempotent command gets one more try on a fresh connection. */
         if (!(retry && (flags & RD_RETRY) && attempt == 0))
             return rc;
     }
+}
+
+int rd_call_on(rd_store *s, rd_pool *p, unsigned flags, int argc,
+               const char **argv, const size_t *lens, redisReply **out)
+{
+    rd_cmd cmd = { argc, argv, lens };
+    int rc;
+
+    *out = NULL;
+    rc = rd_exec(s, p, flags, 1, &cmd, out);
+    if (rc == KVSTORE_OK && (*out)->type == REDIS_REPLY_ERROR &&
+        !(flags & RD_RAW_ERRORS)) {
+        rc = rd_reply_error(s, argv[0], *out);
+        rd_reply_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
+            const size_t *lens, redisReply **out)
+{
+    if (s->cluster != NULL)
+        return rd_cluster_call(s, flags, argc, argv, lens, out);
+    return rd_call_on(s, &s->pool, flags, argc, argv, lens, out);
+}
+
+int rd_run_many(rd_store *s, unsigned flags, size_t n, const rd_cmd *cmds,
+                redisReply **replies)
+{
+    if (s->cluster != NULL)
+        return rd_cluster_run_many(s, flags, n, cmds, replies);
+    return rd_exec(s, &s->pool, flags, n, cmds, replies);
 }
 
 int rd_call_expect(rd_store *s, unsigned flags, int argc, const char **argv,

@@ -69,27 +69,6 @@ typedef struct rd_page {
     rd_slot slot[RD_SLOTS];
 } rd_page;
 
-/* What a walk lists: the keys of a bucket with a prefix (list_keys) or
- * the store's bucket names (bucket_list, from the markers "B:"). The
- * paging below is the same for both. Lent by the caller for one walk. */
-typedef struct rd_lister {
-    rd_store *store;
-    char pattern[2 * RD_KEYBUF + 2];  /* SCAN MATCH, glob-escaped */
-    size_t pattern_len;
-    /* Sets *name to the part of Redis key `k` to list, or returns false
-     * to skip it. Never trusts the pattern alone. */
-    bool (*name_of)(const struct rd_lister *l, const char *k, size_t len,
-                    const char **name, size_t *name_len);
-    /* Writes the Redis key that holds `name` into buf (RD_KEYBUF bytes)
-     * and returns its length, or 0 when `name` could not be listed by
-     * this walk (a forged state's owed name). */
-    size_t (*key_of)(const struct rd_lister *l, const char *name,
-                     size_t len, char *buf);
-    const rd_bucket *b;                /* list_keys only */
-    const char *prefix;
-    size_t prefix_len;
-} rd_lister;
-
 static uint32_t rd_hash(const char *k, size_t len)
 {
     uint32_t h = 2166136261u;
@@ -174,7 +153,9 @@ static int rd_scan(const rd_lister *l, rd_page *pg, uint64_t cursor,
     *n = 0;
     lens[1] = (size_t)snprintf(cur, sizeof cur, "%" PRIu64, cursor);
     lens[5] = (size_t)snprintf(cnt, sizeof cnt, "%" PRIu64, count);
-    rc = rd_call(l->store, RD_RETRY, 6, argv, lens, r);
+    rc = l->pool != NULL
+             ? rd_call_on(l->store, l->pool, RD_RETRY, 6, argv, lens, r)
+             : rd_call(l->store, RD_RETRY, 6, argv, lens, r);
     if (rc != KVSTORE_OK)
         return rc;
     if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 2 ||
@@ -240,7 +221,7 @@ static int rd_take(rd_page *pg, const rd_cand *c, size_t n, uint64_t origin,
     need = (size_t)hl;
     for (size_t i = room; i < n; i++)
         need += 1 + c[i].len;
-    if (need <= KVSTORE_CURSOR_STATE_MAX) {
+    if (need <= RD_STATE_MAX) {
         char *s = malloc(need), *p;
 
         if (s == NULL)
@@ -289,8 +270,6 @@ static int rd_owed_filter(const rd_lister *l, const rd_state *st,
     const char **owed = NULL;
     size_t *owed_len = NULL;
     redisReply **replies = NULL;
-    rd_conn conn;
-    bool retry;
     int rc = KVSTORE_ENOMEM;
 
     *out = NULL;
@@ -332,11 +311,8 @@ static int rd_owed_filter(const rd_lister *l, const rd_state *st,
     rc = KVSTORE_OK;
     if (n == 0)
         goto done;
-    rc = rd_acquire(l->store, &l->store->pool, &conn);
-    if (rc != KVSTORE_OK)
-        goto done;
-    rc = rd_run(l->store, &conn, RD_RETRY, n, cmds, replies, &retry);
-    rd_release(&conn, rc == KVSTORE_OK);
+    /* In a cluster each EXISTS goes to the node that serves its key. */
+    rc = rd_run_many(l->store, RD_RETRY, n, cmds, replies);
     if (rc != KVSTORE_OK)
         goto done;
     for (size_t i = 0; i < n; i++) {
@@ -411,8 +387,8 @@ static int rd_take_owed(rd_page *pg, const rd_state *st, char **state,
 
 /* One page of the walk `l` from the state string `cursor` (NULL: the
  * start); the next state goes into the page as its cursor. */
-static int rd_walk(const rd_lister *l, const char *cursor, size_t limit,
-                   kvstore_keys **out)
+int rd_walk(const rd_lister *l, const char *cursor, size_t limit,
+            kvstore_keys **out)
 {
     size_t target;
     rd_state st = { .kind = 'C' };
@@ -423,22 +399,22 @@ static int rd_walk(const rd_lister *l, const char *cursor, size_t limit,
     uint64_t c, scale = 1;
     int rc = KVSTORE_OK;
 
-    *out = NULL;
     if (cursor != NULL) {
         /* The core unwrapped it: at most KVSTORE_CURSOR_STATE_MAX bytes,
          * still untrusted. */
         rc = rd_state_parse(&st, cursor, strlen(cursor));
         if (rc != KVSTORE_OK)
-            return rc;
+            goto fail;
     }
 
     pg = calloc(1, sizeof *pg);
-    if (pg == NULL || (pg->keys = kvstore_keys_new()) == NULL) {
-        free(pg);
-        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+    if (pg == NULL || (*out == NULL && (*out = kvstore_keys_new()) == NULL)) {
+        rc = kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
+        goto fail;
     }
+    pg->keys = *out;
     pg->limit = limit;
-    target = limit > 16 ? limit - limit / 8 : limit;
+    target = RD_PAGE_TARGET(limit);
     c = st.cursor;
 
     if (st.kind == 'S') {
@@ -538,14 +514,15 @@ static int rd_walk(const rd_lister *l, const char *cursor, size_t limit,
         }
     }
     free(state);
-    if (rc != KVSTORE_OK) {
-        kvstore_keys_free(pg->keys);
-        free(pg);
-        return rc;
-    }
-    *out = pg->keys;
     free(pg);
-    return KVSTORE_OK;
+    pg = NULL;
+    if (rc == KVSTORE_OK)
+        return KVSTORE_OK;
+fail:
+    free(pg);
+    kvstore_keys_free(*out);
+    *out = NULL;
+    return rc;
 }
 
 /* list_keys: Redis keys "B:" + a usable key starting with the prefix. */
@@ -601,7 +578,9 @@ int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
                                     l->prefix_len);
     l->pattern[l->pattern_len++] = '*';
     l->pattern[l->pattern_len] = '\0';
-    rc = rd_walk(l, cursor, limit, out);
+    *out = NULL;
+    rc = l->store->cluster != NULL ? rd_cluster_walk(l, cursor, limit, out)
+                                   : rd_walk(l, cursor, limit, out);
     free(l);
     return rc;
 }
@@ -645,7 +624,9 @@ int rd_bucket_list(void *store, const char *cursor, size_t limit,
     /* Every key ending in ':'; rd_marker_name keeps the markers. */
     memcpy(l->pattern, "*:", 3);
     l->pattern_len = 2;
-    rc = rd_walk(l, cursor, limit, out);
+    *out = NULL;
+    rc = l->store->cluster != NULL ? rd_cluster_walk(l, cursor, limit, out)
+                                   : rd_walk(l, cursor, limit, out);
     free(l);
     return rc;
 }

@@ -43,6 +43,7 @@
 /* Connection settings parsed from the URI. Owned by rd_store. */
 typedef struct rd_config {
     bool unix_socket;
+    bool cluster;    /* redis+cluster: the seeds are in rd_cluster */
     char *host;      /* TCP host without brackets; NULL for unix */
     int port;
     char *path;      /* unix socket path; NULL for TCP */
@@ -79,10 +80,22 @@ typedef struct rd_conn {
     bool reused;     /* taken from the idle stack: the server may have gone */
 } rd_conn;
 
+/* One node of a cluster: its own pools, as a plain store has. Created by
+ * cluster.c when the slot map names it and kept until the store closes,
+ * so a node pointer stays valid while the map changes. */
+typedef struct rd_node {
+    rd_pool pool;    /* commands; pool.host/port is the node */
+    rd_pool pins;    /* CAS snapshots of keys this node serves */
+} rd_node;
+
+/* The slot map and nodes of a redis+cluster store (cluster.c). */
+typedef struct rd_cluster rd_cluster;
+
 typedef struct rd_store {
     rd_config cfg;
-    rd_pool pool;    /* every command (`pool` option) */
+    rd_pool pool;    /* every command (`pool` option); unused by a cluster */
     rd_pool pins;    /* connections pinned by CAS snapshots (WATCH) */
+    rd_cluster *cluster;  /* NULL unless the scheme is redis+cluster */
 } rd_store;
 
 /* At most this many CAS snapshots per store hold a connection at once
@@ -156,6 +169,19 @@ int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
 int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
             const size_t *lens, redisReply **out);
 
+/* Runs `n` commands on a connection of `p` (acquired, checked, retried
+ * as rd_call does) and sets replies[0..n) raw, error replies included. */
+int rd_exec(rd_store *s, rd_pool *p, unsigned flags, size_t n,
+            const rd_cmd *cmds, redisReply **replies);
+/* rd_call on the pool `p` (a cluster node's, or the store's). */
+int rd_call_on(rd_store *s, rd_pool *p, unsigned flags, int argc,
+               const char **argv, const size_t *lens, redisReply **out);
+/* Runs `n` commands, each on the node that serves its key (argv[1]) in a
+ * cluster, in one round trip per node; replies raw (errors included),
+ * all set on KVSTORE_OK, none on failure. */
+int rd_run_many(rd_store *s, unsigned flags, size_t n, const rd_cmd *cmds,
+                redisReply **replies);
+
 /* rd_call for a command whose reply matters only by its type (SET, DEL,
  * MSET): a reply of another type is rd_unexpected(argv[0]); the reply is
  * freed either way. */
@@ -179,6 +205,10 @@ void rd_reply_free(void *reply);
 void *rd_reply_take(redisReply *r);
 
 /* ---- bucket.c: opening stores (URI, first connection) and buckets ---- */
+/* Parses "host", "host:port", "[v6]" or "[v6]:port" (port 6379 when
+ * absent; "" is 127.0.0.1) into *host (malloc'd) and *port. */
+int rd_host_port(const rd_config *cfg, const char *tok, char **host,
+                 int *port);
 int rd_store_open(void **out, const kvstore_uri *uri);
 void rd_store_close(void *store);
 int rd_bucket_open(void **out, void *store, const char *name, bool create);
@@ -207,11 +237,42 @@ int rd_ttl(void *bucket, const char *key, int64_t *ms_left);
 #define RD_TTL_MAX ((uint64_t)1 << 62)
 
 /* ---- batch.c ---- */
+/* A batch command carries at most RD_CHUNK_KEYS keys and, for MSET,
+ * about RD_CHUNK_BYTES of values (one larger value goes alone). */
+#define RD_CHUNK_KEYS 512
+#define RD_CHUNK_BYTES ((size_t)16 * 1024 * 1024)
+
+/* Argument vectors for one command with the "B:K" keys, all in one
+ * allocation (`mem`). Owned by the caller; freed by rd_args_free. */
+typedef struct rd_args {
+    const char **argv;
+    size_t *lens;
+    void *mem;
+    int argc;
+} rd_args;
+/* Builds `cmd` followed by the prefixed keys[0..n) (and, when values is
+ * not NULL, each key's value after it). */
+int rd_args_build(rd_args *a, const rd_bucket *b, const char *cmd,
+                  const char *const *keys, const void *const *values,
+                  const size_t *vlens, size_t n);
+void rd_args_free(rd_args *a);
+
 int rd_get_many(void *bucket, const char *const *keys, size_t n,
                 void **values, size_t *lens);
 int rd_set_many(void *bucket, const char *const *keys,
                 const void *const *values, const size_t *lens, size_t n);
 int rd_delete_many(void *bucket, const char *const *keys, size_t n);
+
+/* ---- cluster_batch.c: batches split per slot, one round trip per node */
+int rd_cluster_get_many(rd_bucket *b, const char *const *keys, size_t n,
+                        void **values, size_t *lens);
+int rd_cluster_set_many(rd_bucket *b, const char *const *keys,
+                        const void *const *values, const size_t *lens,
+                        size_t n);
+int rd_cluster_delete_many(rd_bucket *b, const char *const *keys, size_t n);
+/* Deletes Redis keys (full names) one DEL each, pipelined per node. */
+int rd_del_each(rd_store *s, size_t n, const char **keys,
+                const size_t *lens);
 
 /* ---- atomics.c ---- */
 int rd_increment(void *bucket, const char *key, int64_t delta,
@@ -220,6 +281,46 @@ int rd_cas_open(void **out, void *bucket, const char *key, bool *found,
                 const void **value, size_t *len);
 int rd_cas_swap(void *cas, const void *value, size_t len);
 void rd_cas_free(void *cas);
+
+/* ---- cluster.c: redis+cluster, the slot map and routing ---- */
+/* Parses the seeds (`hosts`, comma-separated), reads the map from the
+ * first that answers and sets s->cluster. `pool` is each node's size. */
+int rd_cluster_open(rd_store *s, const char *hosts, size_t pool);
+void rd_cluster_close(rd_store *s);
+/* Reads CLUSTER SLOTS from a known node or a seed and installs it. */
+int rd_cluster_refresh(rd_store *s);
+/* The master serving `slot` in the current map, or NULL. */
+rd_node *rd_cluster_route(rd_store *s, unsigned slot);
+/* The CAS pins pool of the node serving `key`, or NULL. */
+rd_pool *rd_cluster_pins(rd_store *s, const char *key, size_t len);
+
+typedef enum rd_redirect {
+    RD_REDIRECT_NONE,    /* not a cluster redirection */
+    RD_REDIRECT_MOVED,   /* map updated: send again to the new owner */
+    RD_REDIRECT_ASK,     /* send ASKING + the command to *ask once */
+    RD_REDIRECT_SETTLE,  /* TRYAGAIN, CLUSTERDOWN: wait and send again */
+} rd_redirect;
+/* Classifies an error reply and applies a MOVED to the map. */
+rd_redirect rd_cluster_redirect(rd_store *s, const redisReply *r,
+                                rd_node **ask);
+/* rd_call for a cluster store: routed by argv[1], redirections and
+ * failovers followed within timeout_ms. */
+int rd_cluster_call(rd_store *s, unsigned flags, int argc, const char **argv,
+                    const size_t *lens, redisReply **out);
+/* rd_run_many for a cluster store. */
+int rd_cluster_run_many(rd_store *s, unsigned flags, size_t n,
+                        const rd_cmd *cmds, redisReply **replies);
+
+/* A master and the lowest slot it serves: listings walk the masters in
+ * the order of their lowest slots. */
+typedef struct rd_master {
+    rd_node *node;
+    unsigned low;
+} rd_master;
+/* The masters of the current map (`out` has room for RD_NODES_MAX),
+ * ordered by lowest slot, and the map's fingerprint. */
+#define RD_NODES_MAX 1024
+int rd_cluster_masters(rd_store *s, rd_master *out, size_t *n, uint32_t *fp);
 
 /* ---- crc16.c: Redis Cluster key slots ---- */
 #define RD_SLOTS_N 16384
@@ -267,6 +368,46 @@ bool rd_u64(const char *s, size_t len, uint64_t *out);
 int rd_state_parse(rd_state *st, const char *buf, size_t n);
 
 /* ---- list.c: list_keys and bucket_list, one SCAN walk ---- */
+/* What a walk lists: the keys of a bucket with a prefix (list_keys) or
+ * the store's bucket names (bucket_list, from the markers "B:"). The
+ * paging below is the same for both. Lent by the caller for one walk. */
+typedef struct rd_lister {
+    rd_store *store;
+    char pattern[2 * RD_KEYBUF + 2];  /* SCAN MATCH, glob-escaped */
+    size_t pattern_len;
+    /* Sets *name to the part of Redis key `k` to list, or returns false
+     * to skip it. Never trusts the pattern alone. */
+    bool (*name_of)(const struct rd_lister *l, const char *k, size_t len,
+                    const char **name, size_t *name_len);
+    /* Writes the Redis key that holds `name` into buf (RD_KEYBUF bytes)
+     * and returns its length, or 0 when `name` could not be listed by
+     * this walk (a forged state's owed name). */
+    size_t (*key_of)(const struct rd_lister *l, const char *name,
+                     size_t len, char *buf);
+    /* The server SCAN runs on: NULL for the store's (rd_call), a
+     * master's pool when a cluster walk visits it. */
+    rd_pool *pool;
+    const rd_bucket *b;                /* list_keys only */
+    const char *prefix;
+    size_t prefix_len;
+} rd_lister;
+
+/* A page aims at 7/8 of `limit` keys (list.c); SCAN's overshoot fills
+ * the rest. */
+#define RD_PAGE_TARGET(limit) ((limit) > 16 ? (limit) - (limit) / 8 : (limit))
+/* An inner state leaves room for cluster_list.c's prefix. */
+#define RD_STATE_MAX (KVSTORE_CURSOR_STATE_MAX - 32)
+/* One page of the walk `l` on one server from state `cursor` (NULL: the
+ * start); the next state goes into the page as its cursor. *out is the
+ * page to fill: NULL for a new one, or one that already holds keys (a
+ * cluster walk's earlier masters; fewer than `limit` - `limit` / 8).
+ * On failure the page is freed and *out is NULL. */
+int rd_walk(const rd_lister *l, const char *cursor, size_t limit,
+            kvstore_keys **out);
+/* ---- cluster_list.c: the same walk over every master in turn ---- */
+int rd_cluster_walk(rd_lister *l, const char *cursor, size_t limit,
+                    kvstore_keys **out);
+
 int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
                  size_t limit, kvstore_keys **out);
 int rd_bucket_list(void *store, const char *cursor, size_t limit,

@@ -317,10 +317,19 @@ int rd_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload)
 {
     rd_bucket *b = bucket;
-    rd_watch *w = calloc(1, sizeof *w);
+    rd_watch *w;
     int rc;
 
     *out = NULL;
+    if (b->store->cluster != NULL)
+        /* Keyspace notifications are per node and not forwarded across
+         * a cluster: a watch would need a subscription on every master,
+         * renewed on failover and resharding. Not done yet. */
+        return kvstore_set_error(KVSTORE_ENOTSUP, "redis: %s: watch is not "
+                                 "supported on a Redis Cluster (keyspace "
+                                 "notifications are per node)",
+                                 b->store->cfg.label);
+    w = calloc(1, sizeof *w);
     if (w == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
     w->b = b;
