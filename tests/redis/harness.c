@@ -2,6 +2,11 @@
  * redis-harness: runs one command against a private redis-server.
  *
  *   redis-harness [SERVER-ARG...] -- COMMAND [ARG...]
+ *   redis-harness --cluster -- COMMAND [ARG...]
+ *
+ * --cluster starts a 3-master, 3-replica Redis Cluster instead
+ * (cluster.c) and adds {seeds}, the masters' "127.0.0.1:port" list;
+ * {port}, {sock} and {dir} are then the first node's.
  *
  * Starts redis-server (server.c) with the extra SERVER-ARGs, replaces
  * {port}, {sock} and {dir} in the command's arguments (tests/support/run.c,
@@ -16,10 +21,12 @@
  * SPDX-License-Identifier: MIT
  */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "run.h"
 #include "server.h"
 
@@ -28,14 +35,18 @@ int main(int argc, char **argv)
     const char *extra[64];
     int n = 0, sep = -1, status;
     char port[16];
-    rs_server s;
+    bool cluster = false;
+    rs_cluster c;
+    rs_server s, *first = &s;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             sep = i;
             break;
         }
-        if (n < 63)
+        if (strcmp(argv[i], "--cluster") == 0)
+            cluster = true;
+        else if (n < 63)
             extra[n++] = argv[i];
     }
     extra[n] = NULL;
@@ -44,18 +55,31 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
-    if (rs_start(&s, extra) != 0) {
-        rs_destroy(&s);
-        return 77;
+    if (cluster) {
+        if (rs_cluster_start(&c, 3) != 0) {
+            rs_cluster_destroy(&c);
+            return 77;
+        }
+        first = &c.node[0];
+        fprintf(stderr, "redis-harness: cluster, masters %s\n", c.seeds);
+    } else {
+        if (rs_start(&s, extra) != 0) {
+            rs_destroy(&s);
+            return 77;
+        }
+        fprintf(stderr, "redis-harness: redis-server pid %d on "
+                "127.0.0.1:%d and %s\n", (int)s.pid, s.port, s.sock);
     }
-    fprintf(stderr, "redis-harness: redis-server pid %d on 127.0.0.1:%d and "
-            "%s\n", (int)s.pid, s.port, s.sock);
-    snprintf(port, sizeof port, "%d", s.port);
+    snprintf(port, sizeof port, "%d", first->port);
     const ts_placeholder ph[] = {
-        { "port", port }, { "sock", s.sock }, { "dir", s.dir },
+        { "port", port }, { "sock", first->sock }, { "dir", first->dir },
+        { "seeds", cluster ? c.seeds : "" },
     };
     status = ts_run(argv + sep + 1, argc - sep - 1, ph,
                     sizeof ph / sizeof *ph, "KVSTORE_REDIS_WRAPPER");
-    rs_destroy(&s);
+    if (cluster)
+        rs_cluster_destroy(&c);
+    else
+        rs_destroy(&s);
     return status;
 }

@@ -1,0 +1,146 @@
+/*
+ * Test support: a private Redis Cluster (see cluster.h).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "cluster.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#define RS_CLUSTER_READY_MS 30000
+
+static void rs_nap_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+int rs_cluster_cli(const char *const *args)
+{
+    const char *argv[32];
+    const char *cli = getenv("REDIS_CLI");
+    int n = 0, status;
+    pid_t pid;
+
+    argv[n++] = cli && *cli ? cli : "redis-cli";
+    for (int i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid = fork();
+    if (pid == 0) {
+        dup2(2, 1);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The text of INFO `section` or CLUSTER INFO on the node's socket. */
+static int rs_info_has(const rs_server *s, const char *cmd, const char *want)
+{
+    struct timeval tv = { 1, 0 };
+    redisContext *c = redisConnectUnixWithTimeout(s->sock, tv);
+    redisReply *r;
+    int has = 0;
+
+    if (c == NULL || c->err) {
+        redisFree(c);
+        return 0;
+    }
+    r = redisCommand(c, cmd);
+    if (r != NULL && r->type == REDIS_REPLY_STRING)
+        has = strstr(r->str, want) != NULL;
+    freeReplyObject(r);
+    redisFree(c);
+    return has;
+}
+
+int rs_cluster_wait_ok(rs_cluster *c, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        int ok = 1;
+
+        for (int i = 0; i < c->n && ok; i++) {
+            if (c->node[i].pid <= 0)
+                continue;
+            ok = rs_info_has(&c->node[i], "CLUSTER INFO",
+                             "cluster_state:ok") &&
+                 (rs_info_has(&c->node[i], "INFO replication",
+                              "role:master") ||
+                  rs_info_has(&c->node[i], "INFO replication",
+                              "master_link_status:up"));
+        }
+        if (ok)
+            return 0;
+        rs_nap_ms(100);
+    }
+    fprintf(stderr, "redis test cluster: not ok after %d ms\n", timeout_ms);
+    return -1;
+}
+
+rs_server *rs_cluster_node(rs_cluster *c, int port)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->node[i].port == port)
+            return &c->node[i];
+    return NULL;
+}
+
+int rs_cluster_start(rs_cluster *c, int masters)
+{
+    const char *extra[] = { "--cluster-enabled", "yes",
+                            "--cluster-config-file", "nodes.conf",
+                            "--cluster-node-timeout", RS_CLUSTER_NODE_TIMEOUT,
+                            "--appendonly", "no", NULL };
+    char addr[RS_CLUSTER_NODES_MAX][24];
+    const char *args[RS_CLUSTER_NODES_MAX + 8];
+    size_t at = 0;
+    int n = 0;
+
+    memset(c, 0, sizeof *c);
+    c->n = 2 * masters;
+    if (masters < 1 || c->n > RS_CLUSTER_NODES_MAX)
+        return -1;
+    for (int i = 0; i < c->n; i++) {
+        /* A port above 55535 has no room for its bus port (+10000):
+         * redis-server refuses it, and rs_start tries another. */
+        if (rs_start(&c->node[i], extra) != 0)
+            return -1;
+        snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", c->node[i].port);
+    }
+    args[n++] = "--cluster";
+    args[n++] = "create";
+    for (int i = 0; i < c->n; i++)
+        args[n++] = addr[i];
+    args[n++] = "--cluster-replicas";
+    args[n++] = "1";
+    args[n++] = "--cluster-yes";
+    args[n] = NULL;
+    if (rs_cluster_cli(args) != 0) {
+        fprintf(stderr, "redis test cluster: redis-cli --cluster create "
+                "failed\n");
+        return -1;
+    }
+    for (int i = 0; i < masters; i++)
+        at += (size_t)snprintf(c->seeds + at, sizeof c->seeds - at, "%s%s",
+                               i ? "," : "", addr[i]);
+    return rs_cluster_wait_ok(c, RS_CLUSTER_READY_MS);
+}
+
+void rs_cluster_destroy(rs_cluster *c)
+{
+    for (int i = 0; i < c->n; i++)
+        rs_destroy(&c->node[i]);
+    c->n = 0;
+}
