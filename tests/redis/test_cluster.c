@@ -1,0 +1,556 @@
+/*
+ * redis+cluster against a real 3-master, 3-replica cluster on loopback
+ * (cluster.c), checked against the nodes themselves with hiredis:
+ * keys of one bucket land on every master; batches across slots; a walk
+ * over every master; buckets across masters; a slot migrated by hand
+ * (ASK while it moves, MOVED after) with a CAS snapshot taken before the
+ * move; watch refused honestly; and a master SIGKILLed under load, after
+ * which the promoted replica serves and the store carries on.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <hiredis/hiredis.h>
+#include <kvstore/kvstore.h>
+
+#include "cluster.h"
+#include "redis.h"
+
+#define N_KEYS 300
+
+static rs_cluster cl;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (rs_cluster_start(&cl, 3) != 0) {
+        rs_cluster_destroy(&cl);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    rs_cluster_destroy(&cl);
+    return 0;
+}
+
+static kvstore_store *open_store(int timeout_ms)
+{
+    char uri[256];
+    kvstore_store *s = NULL;
+
+    snprintf(uri, sizeof uri, "redis+cluster://%s?timeout_ms=%d", cl.seeds,
+             timeout_ms);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
+    return s;
+}
+
+/* One command on a node's unix socket (argv form: exact bytes). */
+static redisReply *node_cmd(const rs_server *n, int argc, const char **argv)
+{
+    struct timeval tv = { 5, 0 };
+    redisContext *c = redisConnectUnixWithTimeout(n->sock, tv);
+    redisReply *r;
+
+    assert_non_null(c);
+    assert_int_equal(c->err, 0);
+    r = redisCommandArgv(c, argc, argv, NULL);
+    redisFree(c);
+    assert_non_null(r);
+    return r;
+}
+
+static void node_ok(const rs_server *n, int argc, const char **argv)
+{
+    redisReply *r = node_cmd(n, argc, argv);
+
+    if (r->type == REDIS_REPLY_ERROR)
+        fail_msg("%s on :%d: %s", argv[0], n->port, r->str);
+    freeReplyObject(r);
+}
+
+static int is_master(const rs_server *n)
+{
+    const char *argv[] = { "ROLE" };
+    redisReply *r;
+    int master;
+
+    if (n->pid <= 0)
+        return 0;
+    r = node_cmd(n, 1, argv);
+    master = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+             strcmp(r->element[0]->str, "master") == 0;
+    freeReplyObject(r);
+    return master;
+}
+
+/* The master serving `slot`, from CLUSTER SLOTS of a live node. */
+static rs_server *owner_of(unsigned slot)
+{
+    const char *argv[] = { "CLUSTER", "SLOTS" };
+    rs_server *live = NULL, *owner = NULL;
+    redisReply *r;
+
+    for (int i = 0; i < cl.n && live == NULL; i++)
+        if (cl.node[i].pid > 0)
+            live = &cl.node[i];
+    r = node_cmd(live, 2, argv);
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *e = r->element[i];
+
+        if ((unsigned)e->element[0]->integer <= slot &&
+            slot <= (unsigned)e->element[1]->integer)
+            owner = rs_cluster_node(&cl,
+                                    (int)e->element[2]->element[1]->integer);
+    }
+    freeReplyObject(r);
+    assert_non_null(owner);
+    return owner;
+}
+
+static void node_id(const rs_server *n, char *id, size_t cap)
+{
+    const char *argv[] = { "CLUSTER", "MYID" };
+    redisReply *r = node_cmd(n, 2, argv);
+
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    snprintf(id, cap, "%s", r->str);
+    freeReplyObject(r);
+}
+
+/* Keys of bucket `b` on node `n`: "b:?*" (the marker "b:" excluded). */
+static size_t keys_on(const rs_server *n, const char *b)
+{
+    char pattern[80], cursor[32] = "0";
+    size_t count = 0;
+
+    snprintf(pattern, sizeof pattern, "%s:?*", b);
+    do {
+        const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
+                               "1000" };
+        redisReply *r = node_cmd(n, 6, argv);
+
+        assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        count += r->element[1]->elements;
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    return count;
+}
+
+static size_t keys_on_masters(const char *b, int *masters_with_keys)
+{
+    size_t total = 0;
+
+    *masters_with_keys = 0;
+    for (int i = 0; i < cl.n; i++) {
+        size_t k;
+
+        if (!is_master(&cl.node[i]))
+            continue;
+        k = keys_on(&cl.node[i], b);
+        total += k;
+        *masters_with_keys += k > 0;
+    }
+    return total;
+}
+
+/* N_KEYS keys "k<i>" = "v<i>" in one set_many. */
+static void fill(kvstore_bucket *b, size_t n)
+{
+    static char kbuf[N_KEYS][16], vbuf[N_KEYS][16];
+    const char *keys[N_KEYS];
+    const void *values[N_KEYS];
+    size_t lens[N_KEYS];
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(kbuf[i], sizeof kbuf[i], "k%zu", i);
+        lens[i] = (size_t)snprintf(vbuf[i], sizeof vbuf[i], "v%zu", i);
+        keys[i] = kbuf[i];
+        values[i] = vbuf[i];
+    }
+    assert_int_equal(kvstore_set_many(b, keys, values, lens, n), KVSTORE_OK);
+}
+
+static void test_slots_match_the_server(void **state)
+{
+    const char *keys[] = { "123456789", "{user1000}.following", "foo{}{bar}",
+                           "bucket:key", "\xc3\xa9t\xc3\xa9" };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const char *argv[] = { "CLUSTER", "KEYSLOT", keys[i] };
+        redisReply *r = node_cmd(&cl.node[0], 3, argv);
+
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        assert_int_equal(rd_key_slot(keys[i], strlen(keys[i])),
+                         (unsigned)r->integer);
+        freeReplyObject(r);
+    }
+}
+
+static void test_bucket_spreads_and_batches_split(void **state)
+{
+    kvstore_store *s = open_store(10000);
+    kvstore_bucket *b = NULL;
+    const char *keys[N_KEYS + 2];
+    char kbuf[N_KEYS][16];
+    void *values[N_KEYS + 2];
+    size_t lens[N_KEYS + 2];
+    int masters = 0;
+
+    (void)state;
+    assert_int_equal(kvstore_bucket_open(&b, s, "spread"), KVSTORE_OK);
+    fill(b, N_KEYS);
+    /* Layout B:K: the keys of one bucket are spread over every master. */
+    assert_int_equal(keys_on_masters("spread", &masters), N_KEYS);
+    assert_int_equal(masters, 3);
+
+    /* get_many across slots, reversed, with two missing keys. */
+    for (size_t i = 0; i < N_KEYS; i++) {
+        snprintf(kbuf[i], sizeof kbuf[i], "k%zu", N_KEYS - 1 - i);
+        keys[i] = kbuf[i];
+    }
+    keys[N_KEYS] = "missing-1";
+    keys[N_KEYS + 1] = "missing-2";
+    assert_int_equal(kvstore_get_many(b, keys, N_KEYS + 2, values, lens),
+                     KVSTORE_OK);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        char want[16];
+        size_t wl = (size_t)snprintf(want, sizeof want, "v%zu",
+                                     N_KEYS - 1 - i);
+
+        assert_int_equal(lens[i], wl);
+        assert_memory_equal(values[i], want, wl);
+        kvstore_free(values[i]);
+    }
+    assert_null(values[N_KEYS]);
+    assert_null(values[N_KEYS + 1]);
+
+    /* delete_many of every other key, across slots. */
+    for (size_t i = 0; i < N_KEYS / 2; i++) {
+        snprintf(kbuf[i], sizeof kbuf[i], "k%zu", 2 * i);
+        keys[i] = kbuf[i];
+    }
+    assert_int_equal(kvstore_delete_many(b, keys, N_KEYS / 2), KVSTORE_OK);
+    assert_int_equal(keys_on_masters("spread", &masters), N_KEYS / 2);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void test_walk_covers_every_master(void **state)
+{
+    kvstore_store *s = open_store(10000);
+    kvstore_bucket *b = NULL;
+    unsigned char seen[N_KEYS] = { 0 };
+    char *cursor = NULL;
+    size_t distinct = 0, pages = 0;
+
+    (void)state;
+    assert_int_equal(kvstore_bucket_open(&b, s, "walk"), KVSTORE_OK);
+    fill(b, N_KEYS);
+    do {
+        kvstore_keys *page = NULL;
+
+        assert_int_equal(kvstore_list_keys(b, "k", cursor, 7, &page),
+                         KVSTORE_OK);
+        assert_true(page->count <= 7);
+        for (size_t i = 0; i < page->count; i++) {
+            unsigned long k = strtoul(page->keys[i] + 1, NULL, 10);
+
+            assert_true(k < N_KEYS);
+            distinct += seen[k] == 0;
+            seen[k] = 1;
+        }
+        free(cursor);
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        pages++;
+    } while (cursor != NULL);
+    assert_int_equal(distinct, N_KEYS);
+    assert_true(pages >= N_KEYS / 7);
+
+    /* A small bucket comes in one page although it spans the masters. */
+    {
+        kvstore_keys *page = NULL;
+
+        assert_int_equal(kvstore_list_keys(b, "k1", NULL, 1000, &page),
+                         KVSTORE_OK);
+        /* k1, k10..k19, k100..k199 */
+        assert_int_equal(page->count, 1 + 10 + 100);
+        assert_null(page->cursor);
+        kvstore_keys_free(page);
+    }
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void test_buckets_across_masters(void **state)
+{
+    kvstore_store *s = open_store(10000);
+    const char *names[] = { "ba", "bb", "bc", "bd", "be", "bf" };
+    kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
+    kvstore_keys *page = NULL;
+    int masters = 0, found = 0;
+
+    (void)state;
+    for (size_t i = 0; i < 6; i++) {
+        kvstore_bucket *b = NULL;
+
+        assert_int_equal(kvstore_bucket_open(&b, s, names[i]), KVSTORE_OK);
+        fill(b, 40);
+        kvstore_bucket_close(b);
+    }
+    assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
+    for (size_t i = 0; i < page->count; i++)
+        for (size_t j = 0; j < 6; j++)
+            found += strcmp(page->keys[i], names[j]) == 0;
+    assert_int_equal(found, 6);
+    kvstore_keys_free(page);
+    assert_int_equal(kvstore_bucket_info(s, "bc", &info), KVSTORE_OK);
+
+    /* Removal deletes the keys on every master. */
+    assert_int_equal(keys_on_masters("bc", &masters), 40);
+    assert_int_equal(masters, 3);
+    assert_int_equal(kvstore_bucket_remove(s, "bc"), KVSTORE_OK);
+    assert_int_equal(keys_on_masters("bc", &masters), 0);
+    assert_int_equal(kvstore_bucket_info(s, "bc", &info), KVSTORE_ENOSTORE);
+    kvstore_close(s);
+}
+
+static void assert_get(kvstore_bucket *b, const char *key, const char *want)
+{
+    void *v = NULL;
+    size_t len = 0;
+
+    assert_int_equal(kvstore_get(b, key, &v, &len), KVSTORE_OK);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(v, want, len);
+    kvstore_free(v);
+}
+
+/* The slot of the hash tag "mv" is moved by hand from its master to
+ * another, the way redis-cli --cluster reshard does it. */
+static void test_migration_ask_then_moved(void **state)
+{
+    kvstore_store *s = open_store(10000);
+    kvstore_bucket *b = NULL;
+    kvstore_cas *cas = NULL, *cas2 = NULL;
+    unsigned slot = rd_key_slot("mv", 2);
+    rs_server *src = owner_of(slot), *dst = NULL;
+    char slot_s[8], src_id[64], dst_id[64], dst_port[8];
+    int64_t n = 0;
+    int rc;
+
+    (void)state;
+    for (int i = 0; i < cl.n && dst == NULL; i++)
+        if (&cl.node[i] != src && is_master(&cl.node[i]))
+            dst = &cl.node[i];
+    assert_non_null(dst);
+    node_id(src, src_id, sizeof src_id);
+    node_id(dst, dst_id, sizeof dst_id);
+    snprintf(slot_s, sizeof slot_s, "%u", slot);
+    snprintf(dst_port, sizeof dst_port, "%d", dst->port);
+
+    assert_int_equal(kvstore_bucket_open(&b, s, "mig"), KVSTORE_OK);
+    assert_int_equal(kvstore_set(b, "a{mv}", "1", 1), KVSTORE_OK);
+    assert_int_equal(kvstore_set(b, "b{mv}", "2", 1), KVSTORE_OK);
+    /* A snapshot pinned to the source, swapped after the move. */
+    assert_int_equal(kvstore_cas_open(&cas, b, "b{mv}"), KVSTORE_OK);
+
+    {
+        const char *imp[] = { "CLUSTER", "SETSLOT", slot_s, "IMPORTING",
+                              src_id };
+        const char *mig[] = { "CLUSTER", "SETSLOT", slot_s, "MIGRATING",
+                              dst_id };
+        const char *move_a[] = { "MIGRATE", "127.0.0.1", dst_port,
+                                 "mig:a{mv}", "0", "5000" };
+
+        node_ok(dst, 5, imp);
+        node_ok(src, 5, mig);
+        node_ok(src, 6, move_a);
+    }
+    /* Migrating: a{mv} has left (ASK), b{mv} has not, c{mv} is new (ASK:
+     * written on the target). */
+    assert_get(b, "a{mv}", "1");
+    assert_get(b, "b{mv}", "2");
+    assert_int_equal(kvstore_set(b, "c{mv}", "3", 1), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(b, "n{mv}", 5, &n), KVSTORE_OK);
+    assert_int_equal(n, 5);
+
+    {
+        const char *move_b[] = { "MIGRATE", "127.0.0.1", dst_port,
+                                 "mig:b{mv}", "0", "5000" };
+        const char *mv_marker_and_rest[] = { "CLUSTER", "SETSLOT", slot_s,
+                                             "NODE", dst_id };
+
+        node_ok(src, 6, move_b);
+        node_ok(dst, 5, mv_marker_and_rest);
+        node_ok(src, 5, mv_marker_and_rest);
+        for (int i = 0; i < cl.n; i++)
+            if (&cl.node[i] != src && &cl.node[i] != dst &&
+                is_master(&cl.node[i]))
+                node_ok(&cl.node[i], 5, mv_marker_and_rest);
+    }
+    /* The snapshot's node no longer serves the key: never a swap. */
+    rc = kvstore_cas_swap(cas, "X", 1);
+    assert_true(rc == KVSTORE_ECONFLICT || rc == KVSTORE_EUNAVAILABLE);
+    kvstore_cas_free(cas);
+
+    /* Moved: the store follows MOVED and now uses the new owner. */
+    assert_get(b, "b{mv}", "2");
+    assert_get(b, "c{mv}", "3");
+    assert_int_equal(owner_of(slot), dst);
+    {
+        const char *get_c[] = { "GET", "mig:c{mv}" };
+        redisReply *r = node_cmd(dst, 2, get_c);
+
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        assert_string_equal(r->str, "3");
+        freeReplyObject(r);
+    }
+    assert_int_equal(kvstore_cas_open(&cas2, b, "b{mv}"), KVSTORE_OK);
+    assert_int_equal(kvstore_cas_swap(cas2, "4", 1), KVSTORE_OK);
+    kvstore_cas_free(cas2);
+    assert_get(b, "b{mv}", "4");
+    assert_int_equal(kvstore_increment(b, "n{mv}", 1, &n), KVSTORE_OK);
+    assert_int_equal(n, 6);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+static void no_events(void *payload, kvstore_event event, const char *key,
+                      const void *value, size_t len)
+{
+    (void)payload;
+    (void)event;
+    (void)key;
+    (void)value;
+    (void)len;
+}
+
+static void test_watch_is_refused(void **state)
+{
+    kvstore_store *s = open_store(10000);
+    kvstore_bucket *b = NULL;
+    kvstore_watch *w = NULL;
+
+    (void)state;
+    assert_int_equal(kvstore_bucket_open(&b, s, "w"), KVSTORE_OK);
+    assert_int_equal(kvstore_watch_start(&w, b, "", no_events, NULL),
+                     KVSTORE_ENOTSUP);
+    assert_null(w);
+    assert_non_null(strstr(kvstore_errmsg(), "Cluster"));
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+/* The load: set then get k<i> over all slots; every status recorded. */
+typedef struct load {
+    kvstore_bucket *b;
+    atomic_int done;
+    atomic_int stop;
+    int bad;               /* a status no write or read may have here */
+    int uncertain;         /* sets that may or may not have landed */
+    int ok_after_stop;     /* round trips that worked after `stop` */
+    char why[160];
+} load;
+
+static void *load_run(void *arg)
+{
+    load *l = arg;
+
+    for (int i = 0; !(atomic_load(&l->stop) && l->ok_after_stop >= 100);
+         i++) {
+        char key[16], val[16];
+        size_t vl = (size_t)snprintf(val, sizeof val, "%d", i);
+        void *v = NULL;
+        size_t len = 0;
+        int rc;
+
+        snprintf(key, sizeof key, "k%d", i % N_KEYS);
+        rc = kvstore_set(l->b, key, val, vl);
+        if (rc == KVSTORE_EUNCERTAIN) {
+            l->uncertain++;
+        } else if (rc != KVSTORE_OK) {
+            l->bad++;
+            snprintf(l->why, sizeof l->why, "set: %s", kvstore_errmsg());
+        } else {
+            rc = kvstore_get(l->b, key, &v, &len);
+            if (rc != KVSTORE_OK) {
+                l->bad++;
+                snprintf(l->why, sizeof l->why, "get: %s", kvstore_errmsg());
+            } else if (atomic_load(&l->stop)) {
+                l->ok_after_stop++;
+            }
+            kvstore_free(v);
+        }
+        atomic_store(&l->done, i + 1);
+        if (l->bad > 0)
+            break;
+    }
+    return NULL;
+}
+
+static void test_master_killed_under_load(void **state)
+{
+    kvstore_store *s = open_store(20000);
+    kvstore_bucket *b = NULL;
+    load l = { 0 };
+    pthread_t t;
+    unsigned slot = rd_key_slot("fo:k0", 5);
+    rs_server *victim = owner_of(slot), *promoted;
+
+    (void)state;
+    assert_int_equal(kvstore_bucket_open(&b, s, "fo"), KVSTORE_OK);
+    l.b = b;
+    assert_int_equal(pthread_create(&t, NULL, load_run, &l), 0);
+    while (atomic_load(&l.done) < 200)
+        sched_yield();
+    rs_signal(victim, SIGKILL);
+    atomic_store(&l.stop, 1);
+    pthread_join(t, NULL);
+    if (l.bad > 0)
+        fail_msg("after SIGKILL of :%d: %s", victim->port, l.why);
+    assert_int_equal(l.ok_after_stop, 100);
+    /* The replica took the victim's slots. */
+    assert_int_equal(rs_cluster_wait_ok(&cl, 20000), 0);
+    promoted = owner_of(slot);
+    assert_true(promoted != victim);
+    assert_true(is_master(promoted));
+    print_message("master :%d killed after %d ops; %d uncertain sets; "
+                  ":%d promoted\n", victim->port, 200, l.uncertain,
+                  promoted->port);
+    assert_int_equal(kvstore_set(b, "k0", "after", 5), KVSTORE_OK);
+    assert_get(b, "k0", "after");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slots_match_the_server),
+        cmocka_unit_test(test_bucket_spreads_and_batches_split),
+        cmocka_unit_test(test_walk_covers_every_master),
+        cmocka_unit_test(test_buckets_across_masters),
+        cmocka_unit_test(test_migration_ask_then_moved),
+        cmocka_unit_test(test_watch_is_refused),
+        /* Last: it kills a master. */
+        cmocka_unit_test(test_master_killed_under_load),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
