@@ -24,6 +24,7 @@
 #include <kvstore/kvstore.h>
 
 #include "cluster.h"
+#include "net.h"
 #include "redis.h"
 
 #define N_KEYS 300
@@ -432,6 +433,93 @@ static void test_migration_ask_then_moved(void **state)
     kvstore_close(s);
 }
 
+/* Lists `mine` from a forged state: EINVAL or a page of keys `mine`
+ * holds, never a crash nor another bucket's key. */
+static int forged_lists_only_mine(kvstore_bucket *mine, const char *state,
+                                  size_t len)
+{
+    char *c = net_wrap("mine", state, len);
+    kvstore_keys *page = NULL;
+    int rc = kvstore_list_keys(mine, NULL, c, 50, &page);
+
+    free(c);
+    assert_true(rc == KVSTORE_OK || rc == KVSTORE_EINVAL);
+    for (size_t i = 0; rc == KVSTORE_OK && i < page->count; i++) {
+        bool ex = false;
+
+        assert_int_equal(kvstore_exists(mine, page->keys[i], &ex),
+                         KVSTORE_OK);
+        if (!ex)
+            fail_msg("'%s' listed in 'mine', which does not hold it",
+                     page->keys[i]);
+    }
+    kvstore_keys_free(page);
+    return rc;
+}
+
+/* The cluster state "N<low>.<fp>.<inner>" is untrusted like the others:
+ * the envelope's checksum is public. */
+static void test_forged_cluster_states(void **state)
+{
+    char uri[256], id[256], real[KVSTORE_CURSOR_STATE_MAX + 1];
+    kvstore_store *s = NULL;
+    kvstore_bucket *mine = NULL, *theirs = NULL;
+    kvstore_keys *page = NULL;
+    size_t len = 0;
+    const char *dot;
+
+    (void)state;
+    /* No parameters: the store's identity is its scheme and hosts. */
+    snprintf(uri, sizeof uri, "redis+cluster://%s", cl.seeds);
+    snprintf(id, sizeof id, "redis+cluster://%s", cl.seeds);
+    net_bind("redis+cluster", id);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&mine, s, "mine"), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&theirs, s, "theirs"), KVSTORE_OK);
+    fill(mine, 40);
+    assert_int_equal(kvstore_set(theirs, "t1", "x", 1), KVSTORE_OK);
+
+    /* A real state, to learn the map's fingerprint. */
+    assert_int_equal(kvstore_list_keys(mine, NULL, NULL, 3, &page),
+                     KVSTORE_OK);
+    assert_non_null(page->cursor);
+    assert_int_equal(net_unwrap(page->cursor, "mine", (unsigned char *)real,
+                                sizeof real - 1, &len), KVSTORE_OK);
+    kvstore_keys_free(page);
+    real[len] = '\0';
+    assert_int_equal(real[0], 'N');
+    dot = strchr(strchr(real, '.') + 1, '.');
+    assert_non_null(dot);
+
+    assert_int_equal(forged_lists_only_mine(mine, "N16384.0.", 9),
+                     KVSTORE_EINVAL);
+    assert_int_equal(forged_lists_only_mine(mine, "N01.0.", 6),
+                     KVSTORE_EINVAL);
+    assert_int_equal(forged_lists_only_mine(mine, "N", 1), KVSTORE_EINVAL);
+    assert_int_equal(forged_lists_only_mine(mine, "N0.99999999999.", 15),
+                     KVSTORE_EINVAL);
+    assert_int_equal(forged_lists_only_mine(mine, "C5", 2), KVSTORE_EINVAL);
+    /* A stale fingerprint restarts the walk (repeats, no error). */
+    assert_int_equal(forged_lists_only_mine(mine, "N0.7.C5", 7), KVSTORE_OK);
+    {
+        /* Well-formed, the real fingerprint, owing a key of "theirs". */
+        char forged[128];
+        int n = snprintf(forged, sizeof forged, "%.*sS0\xfft1\xffk1",
+                         (int)(dot - real + 1), real);
+
+        /* It reaches the owed-key filter: OK, without "t1". */
+        assert_int_equal(forged_lists_only_mine(mine, forged, (size_t)n),
+                         KVSTORE_OK);
+        n = snprintf(forged, sizeof forged, "%.*sC18446744073709551615",
+                     (int)(dot - real + 1), real);
+        (void)forged_lists_only_mine(mine, forged, (size_t)n);
+    }
+    net_bind(NULL, NULL);
+    kvstore_bucket_close(theirs);
+    kvstore_bucket_close(mine);
+    kvstore_close(s);
+}
+
 static void no_events(void *payload, kvstore_event event, const char *key,
                       const void *value, size_t len)
 {
@@ -548,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_walk_covers_every_master),
         cmocka_unit_test(test_buckets_across_masters),
         cmocka_unit_test(test_migration_ask_then_moved),
+        cmocka_unit_test(test_forged_cluster_states),
         cmocka_unit_test(test_watch_is_refused),
         /* Last: it kills a master. */
         cmocka_unit_test(test_master_killed_under_load),
