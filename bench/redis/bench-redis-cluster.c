@@ -34,7 +34,7 @@
 #define BATCH 100
 #define BATCH_OPS 50
 #define LIST_KEYS 100000
-#define LIST_ROUNDS 7
+#define LIST_ROUNDS 11
 #define VALUE "0123456789abcdef"
 
 static rs_cluster cl;
@@ -375,6 +375,15 @@ int main(void)
             if (kvstore_set_many(bl, keys, vals, lens, 1000) != KVSTORE_OK)
                 die("set_many");
         }
+    }
+    {
+        double t0 = now_s(), t1;
+
+        (void)kv_list(bl, &nkv);
+        t1 = now_s();
+        (void)raw_list(&nraw);
+        printf("list 100k, one walk each: kvstore %.1f ms, raw %.1f ms\n",
+               (t1 - t0) * 1e3, (now_s() - t1) * 1e3);
     }
     COMPARE(ratio, LIST_ROUNDS, kv_list(bl, &nkv), raw_list(&nraw));
     if (nkv < LIST_KEYS || nraw < LIST_KEYS) {
