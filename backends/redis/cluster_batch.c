@@ -187,42 +187,39 @@ int rd_cluster_get_many(rd_bucket *b, const char *const *keys, size_t n,
     return rc;
 }
 
-int rd_cluster_set_many(rd_bucket *b, const char *const *keys,
-                        const void *const *values, const size_t *lens,
-                        size_t n)
+/* A batch write (MSET, DEL), sent at most once: a node whose pipeline
+ * went out without replies makes the batch KVSTORE_EUNCERTAIN; the nodes
+ * before it are applied. */
+static int rd_plan_write(rd_bucket *b, const char *cmd,
+                         const char *const *keys, const void *const *values,
+                         const size_t *lens, size_t n, int reply_type)
 {
     rd_plan p;
     int rc;
 
     if (n == 0)
         return KVSTORE_OK;
-    rc = rd_plan_build(&p, b, "MSET", keys, values, lens, n);
+    rc = rd_plan_build(&p, b, cmd, keys, values, lens, n);
     if (rc != KVSTORE_OK)
         return rc;
-    /* Writes, sent at most once: a node whose pipeline went out without
-     * replies makes the batch KVSTORE_EUNCERTAIN. */
     rc = rd_run_many(b->store, RD_ONCE, p.ncmd, p.cmds, p.replies);
     if (rc == KVSTORE_OK)
-        rc = rd_plan_expect(b->store, &p, "MSET", REDIS_REPLY_STATUS);
+        rc = rd_plan_expect(b->store, &p, cmd, reply_type);
     rd_plan_free(&p);
     return rc;
 }
 
+int rd_cluster_set_many(rd_bucket *b, const char *const *keys,
+                        const void *const *values, const size_t *lens,
+                        size_t n)
+{
+    return rd_plan_write(b, "MSET", keys, values, lens, n,
+                         REDIS_REPLY_STATUS);
+}
+
 int rd_cluster_delete_many(rd_bucket *b, const char *const *keys, size_t n)
 {
-    rd_plan p;
-    int rc;
-
-    if (n == 0)
-        return KVSTORE_OK;
-    rc = rd_plan_build(&p, b, "DEL", keys, NULL, NULL, n);
-    if (rc != KVSTORE_OK)
-        return rc;
-    rc = rd_run_many(b->store, RD_ONCE, p.ncmd, p.cmds, p.replies);
-    if (rc == KVSTORE_OK)
-        rc = rd_plan_expect(b->store, &p, "DEL", REDIS_REPLY_INTEGER);
-    rd_plan_free(&p);
-    return rc;
+    return rd_plan_write(b, "DEL", keys, NULL, NULL, n, REDIS_REPLY_INTEGER);
 }
 
 int rd_del_each(rd_store *s, size_t n, const char **keys, const size_t *lens)

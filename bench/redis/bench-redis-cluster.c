@@ -26,6 +26,7 @@
 #include <kvstore/backend.h>
 #include <kvstore/kvstore.h>
 
+#include "bench-walk.h"
 #include "cluster.h"
 #include "redis.h"
 
@@ -42,12 +43,6 @@ static redisContext *raw[RS_CLUSTER_NODES_MAX];
 static int raw_n;
 static unsigned short owner[RD_SLOTS_N];  /* index into raw */
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {
@@ -113,7 +108,7 @@ static redisContext *raw_for(const char *key, size_t len)
 static double kv_single(kvstore_bucket *b, bool set)
 {
     char key[32];
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
     for (int i = 0; i < SINGLE_OPS; i++) {
         void *v = NULL;
@@ -125,7 +120,7 @@ static double kv_single(kvstore_bucket *b, bool set)
             die(set ? "set" : "get");
         kvstore_free(v);
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 static double raw_single(bool set)
@@ -133,7 +128,7 @@ static double raw_single(bool set)
     char key[48];
     const char *argv[3] = { set ? "SET" : "GET", key, VALUE };
     size_t lens[3] = { 3, 0, 16 };
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
     for (int i = 0; i < SINGLE_OPS; i++) {
         redisReply *r;
@@ -144,7 +139,7 @@ static double raw_single(bool set)
             exit(1);
         freeReplyObject(r);
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 /* ---- get_many 100 (B:K, per slot) vs one MGET of {B}:K keys ---- */
@@ -156,7 +151,7 @@ static double kv_batch(kvstore_bucket *b)
 {
     void *vals[BATCH];
     size_t lens[BATCH];
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
     for (int i = 0; i < BATCH_OPS; i++) {
         if (kvstore_get_many(b, bkeys, BATCH, vals, lens) != KVSTORE_OK)
@@ -164,7 +159,7 @@ static double kv_batch(kvstore_bucket *b)
         for (int j = 0; j < BATCH; j++)
             kvstore_free(vals[j]);
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 static double raw_tagged_batch(void)
@@ -181,7 +176,7 @@ static double raw_tagged_batch(void)
         argv[i + 1] = names[i];
     }
     c = raw_for("bench", 5);
-    t0 = now_s();
+    t0 = bench_now_s();
     for (int i = 0; i < BATCH_OPS; i++) {
         redisReply *r = redisCommandArgv(c, BATCH + 1, argv, lens);
 
@@ -189,7 +184,7 @@ static double raw_tagged_batch(void)
             exit(1);
         freeReplyObject(r);
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 /* The same B:K keys from raw hiredis: one MGET per slot, every node's
@@ -228,7 +223,7 @@ static double raw_split_batch(void)
             lens[at][argc[at]++] = len;
         }
     }
-    t0 = now_s();
+    t0 = bench_now_s();
     for (int i = 0; i < BATCH_OPS; i++) {
         for (int c = 0; c < ncmd; c++)
             redisAppendCommandArgv(raw[node_of[c]], argc[c], argv[c],
@@ -241,55 +236,27 @@ static double raw_split_batch(void)
             freeReplyObject(r);
         }
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 /* ---- 100k walk vs SCAN on every master ---- */
 
 static double kv_list(kvstore_bucket *b, size_t *count)
 {
-    char *cursor = NULL;
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
-    *count = 0;
-    do {
-        kvstore_keys *page = NULL;
-
-        if (kvstore_list_keys(b, "", cursor, 1000, &page) != KVSTORE_OK)
-            die("list_keys");
-        *count += page->count;
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor != NULL);
-    return now_s() - t0;
+    *count = bench_kv_walk(b);
+    return bench_now_s() - t0;
 }
 
 static double raw_list(size_t *count)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
     *count = 0;
-    for (int m = 0; m < raw_n; m++) {
-        char cursor[32] = "0";
-
-        do {
-            redisReply *r = redisCommand(raw[m], "SCAN %s MATCH %s COUNT "
-                                         "1000", cursor, "list:*");
-
-            if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-                exit(1);
-            snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-            /* What a caller of SCAN must do: copy the keys out. */
-            for (size_t i = 0; i < r->element[1]->elements; i++) {
-                char *k = strdup(r->element[1]->element[i]->str);
-                free(k);
-                (*count)++;
-            }
-            freeReplyObject(r);
-        } while (strcmp(cursor, "0") != 0);
-    }
-    return now_s() - t0;
+    for (int m = 0; m < raw_n; m++)
+        *count += bench_raw_scan(raw[m], "list:*");
+    return bench_now_s() - t0;
 }
 
 /* n slices of kv vs raw, alternating which goes first; ratio kv/raw. */
@@ -359,31 +326,15 @@ int main(void)
 
     if (kvstore_bucket_open(&bl, s, "list") != KVSTORE_OK)
         die("bucket_open");
+    bench_fill_walk(bl, LIST_KEYS, VALUE);
     {
-        static char names[1000][16];
-        const char *keys[1000];
-        const void *vals[1000];
-        size_t lens[1000];
-
-        for (int i = 0; i < LIST_KEYS; i += 1000) {
-            for (int j = 0; j < 1000; j++) {
-                snprintf(names[j], sizeof names[j], "key-%06d", i + j);
-                keys[j] = names[j];
-                vals[j] = VALUE;
-                lens[j] = 16;
-            }
-            if (kvstore_set_many(bl, keys, vals, lens, 1000) != KVSTORE_OK)
-                die("set_many");
-        }
-    }
-    {
-        double t0 = now_s(), t1;
+        double t0 = bench_now_s(), t1;
 
         (void)kv_list(bl, &nkv);
-        t1 = now_s();
+        t1 = bench_now_s();
         (void)raw_list(&nraw);
         printf("list 100k, one walk each: kvstore %.1f ms, raw %.1f ms\n",
-               (t1 - t0) * 1e3, (now_s() - t1) * 1e3);
+               (t1 - t0) * 1e3, (bench_now_s() - t1) * 1e3);
     }
     COMPARE(ratio, LIST_ROUNDS, kv_list(bl, &nkv), raw_list(&nraw));
     if (nkv < LIST_KEYS || nraw < LIST_KEYS) {

@@ -24,6 +24,7 @@
 #include <kvstore/backend.h>
 #include <kvstore/kvstore.h>
 
+#include "bench-walk.h"
 #include "server.h"
 
 #define ROUNDS 5
@@ -40,9 +41,7 @@ static int port;
 
 static double now_s(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    return bench_now_s();
 }
 
 static void die(const char *what)
@@ -190,42 +189,17 @@ static double raw_batch(redisContext *c, bool set)
 
 static double kv_list(kvstore_bucket *b, size_t *count)
 {
-    char *cursor = NULL;
     double t0 = now_s();
 
-    *count = 0;
-    do {
-        kvstore_keys *page = NULL;
-        if (kvstore_list_keys(b, "", cursor, 1000, &page) != KVSTORE_OK)
-            die("list_keys");
-        *count += page->count;
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor != NULL);
+    *count = bench_kv_walk(b);
     return now_s() - t0;
 }
 
 static double raw_list(redisContext *c, size_t *count)
 {
-    char cursor[32] = "0";
     double t0 = now_s();
 
-    *count = 0;
-    do {
-        redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000",
-                                     cursor, "list:*");
-        if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-            exit(1);
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        /* Do what a caller of SCAN must: copy the keys out. */
-        for (size_t i = 0; i < r->element[1]->elements; i++) {
-            char *k = strdup(r->element[1]->element[i]->str);
-            free(k);
-            (*count)++;
-        }
-        freeReplyObject(r);
-    } while (strcmp(cursor, "0") != 0);
+    *count = bench_raw_scan(c, "list:*");
     return now_s() - t0;
 }
 
@@ -359,23 +333,7 @@ int main(int argc, char **argv)
     freeReplyObject(redisCommand(raw1, "FLUSHDB"));
     if (kvstore_bucket_open(&b1, s1, "list") != KVSTORE_OK)
         die("bucket_open");
-    {
-        static char names[1000][16];
-        const char *keys[1000];
-        const void *vals[1000];
-        size_t lens[1000];
-
-        for (int i = 0; i < LIST_KEYS; i += 1000) {
-            for (int j = 0; j < 1000; j++) {
-                snprintf(names[j], sizeof names[j], "key-%06d", i + j);
-                keys[j] = names[j];
-                vals[j] = VALUE;
-                lens[j] = 16;
-            }
-            if (kvstore_set_many(b1, keys, vals, lens, 1000) != KVSTORE_OK)
-                die("set_many");
-        }
-    }
+    bench_fill_walk(b1, LIST_KEYS, VALUE);
     kv2 = raw2 = 0;
     for (int r = 0; r < ROUNDS; r++) {
         if (r % 2) {

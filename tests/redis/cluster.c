@@ -5,24 +5,15 @@
  */
 #include "cluster.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #define RS_CLUSTER_READY_MS 30000
-
-static void rs_nap_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 int rs_cluster_cli(const char *const *args)
 {
@@ -83,7 +74,7 @@ int rs_cluster_wait_ok(rs_cluster *c, int timeout_ms)
         }
         if (ok)
             return 0;
-        rs_nap_ms(100);
+        rs_sleep_ms(100);
     }
     fprintf(stderr, "redis test cluster: not ok after %d ms\n", timeout_ms);
     return -1;

@@ -29,7 +29,7 @@ static const char *rs_env(const char *name, const char *dflt)
     return v && *v ? v : dflt;
 }
 
-static void rs_sleep_ms(int ms)
+void rs_sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)

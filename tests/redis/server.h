@@ -31,6 +31,9 @@ void rs_signal(rs_server *s, int sig);
 /* Kills the server if it runs and removes its directory. */
 void rs_destroy(rs_server *s);
 
+/* Sleeps `ms` milliseconds (resumed after signals). */
+void rs_sleep_ms(int ms);
+
 /* Runs redis-cli ($REDIS_CLI or redis-cli) on the unix socket with
  * `args` (NULL-terminated, exact bytes: no shell) and captures stdout
  * into out (NUL-terminated, trailing newline removed). Returns the exit
