@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,10 @@
 #define RD_REDIRECTS_MAX 16
 /* Pause before retrying while a failover or migration settles. */
 #define RD_SETTLE_MS 100
+/* After a MOVED the whole map is read again, at most this often: each
+ * MOVED already fixes its own slot, and a batch after a resharding may
+ * meet many. */
+#define RD_MOVED_REFRESH_MS 100
 
 struct rd_cluster {
     pthread_rwlock_t lock;       /* guards owner, nodes, n_nodes, fp */
@@ -40,6 +45,7 @@ struct rd_cluster {
     uint16_t owner[RD_SLOTS_N];  /* index into nodes + 1; 0: unserved */
     uint32_t fp;                 /* fingerprint of owner (rd_map_fp) */
     size_t pool_max;
+    _Atomic int64_t refreshed_ms;  /* when the last map was installed */
     size_t n_seeds;
     char **seed_host;            /* the URI's hosts, tried after nodes */
     int *seed_port;
@@ -194,6 +200,7 @@ static int rd_map_apply(rd_store *s, const redisReply *r, const char *asked,
     if (rc == KVSTORE_OK) {
         memcpy(c->owner, owner, sizeof c->owner);
         c->fp = rd_map_fp(c);
+        atomic_store(&c->refreshed_ms, rd_now_ms());
     }
     pthread_rwlock_unlock(&c->lock);
     (void)asked_port;
@@ -251,15 +258,25 @@ int rd_cluster_refresh(rd_store *s)
 {
     rd_cluster *c = s->cluster;
     rd_node *known[RD_NODES_MAX];
+    bool serves[RD_NODES_MAX] = { false };
     size_t n;
     int rc = KVSTORE_EUNAVAILABLE;
 
     pthread_mutex_lock(&c->refreshing);
     pthread_rwlock_rdlock(&c->lock);
-    n = c->n_nodes;
-    memcpy(known, c->nodes, n * sizeof *known);
+    /* The masters of the current map first, then nodes it no longer
+     * names (a dead master stays known: asking it first would cost a
+     * timeout on every refresh). */
+    for (unsigned slot = 0; slot < RD_SLOTS_N; slot++)
+        if (c->owner[slot] != 0)
+            serves[c->owner[slot] - 1] = true;
+    n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < c->n_nodes; i++)
+            if (serves[i] == (pass == 0))
+                known[n++] = c->nodes[i];
     pthread_rwlock_unlock(&c->lock);
-    /* Known nodes first, on their pooled connections; then the seeds. An
+    /* Known nodes, on their pooled connections; then the seeds. An
      * authentication or protocol failure is final: another node would
      * answer the same. */
     for (size_t i = 0; i < n; i++) {
@@ -354,7 +371,8 @@ rd_redirect rd_cluster_redirect(rd_store *s, const redisReply *r,
         return RD_REDIRECT_ASK;
     }
     /* One slot moved: others probably did too (a resharding). */
-    (void)rd_cluster_refresh(s);
+    if (rd_now_ms() - atomic_load(&c->refreshed_ms) >= RD_MOVED_REFRESH_MS)
+        (void)rd_cluster_refresh(s);
     return RD_REDIRECT_MOVED;
 }
 
