@@ -4,8 +4,9 @@
  * keys of one bucket land on every master; batches across slots; a walk
  * over every master; buckets across masters; a slot migrated by hand
  * (ASK while it moves, MOVED after) with a CAS snapshot taken before the
- * move; watch refused honestly; and a master SIGKILLed under load, after
- * which the promoted replica serves and the store carries on.
+ * move; forged list states; watch refused honestly; a write to a
+ * stopped master (EUNCERTAIN, run once); and a master SIGKILLed under
+ * load, after which the promoted replica serves and the store carries on.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -546,6 +547,55 @@ static void test_watch_is_refused(void **state)
     kvstore_close(s);
 }
 
+/* How many times node `n` ran `cmd` (INFO commandstats). */
+static long calls_of(const rs_server *n, const char *cmd)
+{
+    const char *argv[] = { "INFO", "commandstats" };
+    redisReply *r = node_cmd(n, 2, argv);
+    char pat[64];
+    const char *p;
+    long calls = 0;
+
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    snprintf(pat, sizeof pat, "cmdstat_%s:calls=", cmd);
+    p = strstr(r->str, pat);
+    if (p != NULL)
+        calls = strtol(p + strlen(pat), NULL, 10);
+    freeReplyObject(r);
+    return calls;
+}
+
+/* A write sent to a master that stopped answering is KVSTORE_EUNCERTAIN
+ * and is never resent, on another node or after a map refresh: when the
+ * master wakes it has run it exactly once. The stop is far shorter than
+ * cluster-node-timeout, so no failover happens meanwhile. */
+static void test_uncertain_write_sent_once(void **state)
+{
+    kvstore_store *s = open_store(200);
+    kvstore_bucket *b = NULL;
+    rs_server *victim = owner_of(rd_key_slot("un:x", 4));
+    long before;
+    int rc;
+
+    (void)state;
+    assert_int_equal(kvstore_bucket_open(&b, s, "un"), KVSTORE_OK);
+    assert_int_equal(kvstore_set(b, "x", "0", 1), KVSTORE_OK);
+    before = calls_of(victim, "set");
+    kill(victim->pid, SIGSTOP);
+    assert_true(net_wait_state(victim->pid, 'T'));
+    rc = kvstore_set(b, "x", "1", 1);
+    kill(victim->pid, SIGCONT);
+    assert_true(net_wait_state(victim->pid, 0));
+    assert_int_equal(rc, KVSTORE_EUNCERTAIN);
+    for (int i = 0; i < 100 && calls_of(victim, "set") == before; i++)
+        rs_sleep_ms(20);
+    rs_sleep_ms(300);
+    assert_int_equal(calls_of(victim, "set"), before + 1);
+    assert_get(b, "x", "1");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 /* The load: set then get k<i> over all slots; every status recorded. */
 typedef struct load {
     kvstore_bucket *b;
@@ -638,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_migration_ask_then_moved),
         cmocka_unit_test(test_forged_cluster_states),
         cmocka_unit_test(test_watch_is_refused),
+        cmocka_unit_test(test_uncertain_write_sent_once),
         /* Last: it kills a master. */
         cmocka_unit_test(test_master_killed_under_load),
     };
