@@ -461,6 +461,20 @@ int rd_cluster_call(rd_store *s, unsigned flags, int argc, const char **argv,
     }
 }
 
+int64_t rd_cluster_deadline(const rd_store *s)
+{
+    return rd_now_ms() + s->cfg.timeout_ms;
+}
+
+bool rd_cluster_wait(rd_store *s, int64_t deadline)
+{
+    if (rd_now_ms() >= deadline)
+        return false;
+    rd_sleep_ms(RD_SETTLE_MS);
+    (void)rd_cluster_refresh(s);
+    return true;
+}
+
 int rd_cluster_run_many(rd_store *s, unsigned flags, size_t n,
                         const rd_cmd *cmds, redisReply **replies)
 {
@@ -477,8 +491,10 @@ int rd_cluster_run_many(rd_store *s, unsigned flags, size_t n,
         goto done;
     }
     for (size_t i = 0; i < n; i++)
-        node[i] = rd_cluster_route(s, rd_key_slot(cmds[i].argv[1],
-                                                  cmds[i].lens[1]));
+        node[i] = rd_cluster_route(s, cmds[i].argc >= 2
+                                          ? rd_key_slot(cmds[i].argv[1],
+                                                        cmds[i].lens[1])
+                                          : 0);
     /* One pipeline per node, in the order the nodes first appear. */
     for (size_t i = 0; i < n && rc == KVSTORE_OK; i++) {
         size_t m = 0;

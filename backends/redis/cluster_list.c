@@ -72,8 +72,8 @@ static int rd_place_set(kvstore_keys *page, unsigned low, uint32_t fp,
     return KVSTORE_OK;
 }
 
-int rd_cluster_walk(rd_lister *l, const char *cursor, size_t limit,
-                    kvstore_keys **out)
+static int rd_cluster_walk_once(rd_lister *l, const char *cursor,
+                                size_t limit, kvstore_keys **out)
 {
     rd_master *m = malloc(RD_NODES_MAX * sizeof *m);
     rd_place pl = { 0, 0, NULL };
@@ -150,4 +150,23 @@ done:
     }
     *out = page;
     return KVSTORE_OK;
+}
+
+int rd_cluster_walk(rd_lister *l, const char *cursor, size_t limit,
+                    kvstore_keys **out)
+{
+    int64_t deadline = rd_cluster_deadline(l->store);
+
+    /* A master that cannot be reached may be failing over: the page is
+     * taken again from the same state (the keys of the masters before it
+     * in this call were dropped with the failed page) until the map names
+     * its successor, which changes the fingerprint and restarts the walk,
+     * or until timeout_ms. */
+    for (;;) {
+        int rc = rd_cluster_walk_once(l, cursor, limit, out);
+
+        if (rc != KVSTORE_EUNAVAILABLE ||
+            !rd_cluster_wait(l->store, deadline))
+            return rc;
+    }
 }

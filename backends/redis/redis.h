@@ -307,6 +307,12 @@ rd_redirect rd_cluster_redirect(rd_store *s, const redisReply *r,
  * failovers followed within timeout_ms. */
 int rd_cluster_call(rd_store *s, unsigned flags, int argc, const char **argv,
                     const size_t *lens, redisReply **out);
+/* When a cluster call that found a node unreachable gives up: now +
+ * timeout_ms. */
+int64_t rd_cluster_deadline(const rd_store *s);
+/* Before `deadline`: waits a little, re-reads the map (a failover may
+ * have named a new master) and returns true; after it, false. */
+bool rd_cluster_wait(rd_store *s, int64_t deadline);
 /* rd_run_many for a cluster store. */
 int rd_cluster_run_many(rd_store *s, unsigned flags, size_t n,
                         const rd_cmd *cmds, redisReply **replies);

@@ -643,27 +643,73 @@ static void *load_run(void *arg)
     return NULL;
 }
 
+/* Lists `b` from `cursor` (NULL: the start) to the end in pages of 50,
+ * marking keys "k<i>" in seen; returns how many distinct. */
+static size_t walk_rest(kvstore_bucket *b, char *cursor, unsigned char *seen)
+{
+    size_t distinct = 0;
+
+    do {
+        kvstore_keys *page = NULL;
+        int rc = kvstore_list_keys(b, "k", cursor, 50, &page);
+
+        if (rc != KVSTORE_OK)
+            fail_msg("list_keys: %s", kvstore_errmsg());
+        for (size_t i = 0; i < page->count; i++) {
+            unsigned long k = strtoul(page->keys[i] + 1, NULL, 10);
+
+            assert_true(k < N_KEYS);
+            distinct += seen[k] == 0;
+            seen[k] = 1;
+        }
+        free(cursor);
+        cursor = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+    } while (cursor != NULL);
+    return distinct;
+}
+
 static void test_master_killed_under_load(void **state)
 {
     kvstore_store *s = open_store(20000);
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = NULL, *w = NULL;
     load l = { 0 };
     pthread_t t;
     unsigned slot = rd_key_slot("fo:k0", 5);
     rs_server *victim = owner_of(slot), *promoted;
+    unsigned char seen[N_KEYS] = { 0 };
+    kvstore_keys *first = NULL;
+    char *cursor;
+    size_t distinct;
 
     (void)state;
     assert_int_equal(kvstore_bucket_open(&b, s, "fo"), KVSTORE_OK);
+    /* A walk begun before the kill and finished across the failover. */
+    assert_int_equal(kvstore_bucket_open(&w, s, "fowalk"), KVSTORE_OK);
+    fill(w, N_KEYS);
+    rs_sleep_ms(500);  /* replication is asynchronous; loopback is fast */
+    assert_int_equal(kvstore_list_keys(w, "k", NULL, 50, &first),
+                     KVSTORE_OK);
+    assert_non_null(first->cursor);
+    for (size_t i = 0; i < first->count; i++)
+        seen[strtoul(first->keys[i] + 1, NULL, 10)] = 1;
+    distinct = first->count;
+    cursor = strdup(first->cursor);
+    kvstore_keys_free(first);
+
     l.b = b;
     assert_int_equal(pthread_create(&t, NULL, load_run, &l), 0);
     while (atomic_load(&l.done) < 200)
         sched_yield();
     rs_signal(victim, SIGKILL);
     atomic_store(&l.stop, 1);
+    distinct += walk_rest(w, cursor, seen);
     pthread_join(t, NULL);
     if (l.bad > 0)
         fail_msg("after SIGKILL of :%d: %s", victim->port, l.why);
     assert_int_equal(l.ok_after_stop, 100);
+    /* Every key, though the walk crossed the failover (some repeat). */
+    assert_int_equal(distinct, N_KEYS);
     /* The replica took the victim's slots. */
     assert_int_equal(rs_cluster_wait_ok(&cl, 20000), 0);
     promoted = owner_of(slot);
@@ -674,6 +720,7 @@ static void test_master_killed_under_load(void **state)
                   promoted->port);
     assert_int_equal(kvstore_set(b, "k0", "after", 5), KVSTORE_OK);
     assert_get(b, "k0", "after");
+    kvstore_bucket_close(w);
     kvstore_bucket_close(b);
     kvstore_close(s);
 }
