@@ -321,10 +321,17 @@ static int rd_scan_bucket(rd_store *s, const char *prefix, size_t prefix_len,
     m = malloc(RD_NODES_MAX * sizeof *m);
     if (m == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
-    rc = rd_cluster_masters(s, m, &n, &fp);
-    for (size_t i = 0; i < n && rc == KVSTORE_OK && more; i++)
-        rc = rd_scan_node(s, &m[i].node->pool, prefix, prefix_len, fn, arg,
-                          &more);
+    /* A master that cannot be reached may be failing over: the scan of
+     * every master starts again on the new map until timeout_ms (what
+     * fn saw twice it handles twice: finding a key, deleting keys). */
+    for (int64_t deadline = rd_cluster_deadline(s);;) {
+        rc = rd_cluster_masters(s, m, &n, &fp);
+        for (size_t i = 0; i < n && rc == KVSTORE_OK && more; i++)
+            rc = rd_scan_node(s, &m[i].node->pool, prefix, prefix_len, fn,
+                              arg, &more);
+        if (rc != KVSTORE_EUNAVAILABLE || !rd_cluster_wait(s, deadline))
+            break;
+    }
     free(m);
     return rc;
 }
