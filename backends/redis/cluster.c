@@ -149,9 +149,9 @@ static bool rd_int_in(const redisReply *r, long long lo, long long hi)
 }
 
 /* Installs a CLUSTER SLOTS reply: [[start, end, [host, port, id, ...],
- * replica...], ...]. An empty host means the node we asked. */
-static int rd_map_apply(rd_store *s, const redisReply *r, const char *asked,
-                        int asked_port)
+ * replica...], ...]. An empty host ("" or "?") means the host we asked
+ * (the port is the reply's). */
+static int rd_map_apply(rd_store *s, const redisReply *r, const char *asked)
 {
     rd_cluster *c = s->cluster;
     uint16_t *owner = calloc(RD_SLOTS_N, sizeof *owner);
@@ -193,9 +193,13 @@ static int rd_map_apply(rd_store *s, const redisReply *r, const char *asked,
                                    s->cfg.label);
             break;
         }
-        for (long long slot = e->element[0]->integer;
-             slot <= e->element[1]->integer; slot++)
-            owner[slot] = (uint16_t)(rd_node_index(c, n) + 1);
+        {
+            uint16_t o = (uint16_t)(rd_node_index(c, n) + 1);
+
+            for (long long slot = e->element[0]->integer;
+                 slot <= e->element[1]->integer; slot++)
+                owner[slot] = o;
+        }
     }
     if (rc == KVSTORE_OK) {
         memcpy(c->owner, owner, sizeof c->owner);
@@ -203,7 +207,6 @@ static int rd_map_apply(rd_store *s, const redisReply *r, const char *asked,
         atomic_store(&c->refreshed_ms, rd_now_ms());
     }
     pthread_rwlock_unlock(&c->lock);
-    (void)asked_port;
     free(owner);
     return rc;
 }
@@ -217,7 +220,7 @@ static int rd_map_from(rd_store *s, rd_pool *p)
     int rc = rd_call_on(s, p, RD_RETRY, 2, argv, lens, &r);
 
     if (rc == KVSTORE_OK) {
-        rc = rd_map_apply(s, r, p->host, p->port);
+        rc = rd_map_apply(s, r, p->host);
         rd_reply_free(r);
     }
     return rc;
@@ -248,7 +251,7 @@ static int rd_map_from_seed(rd_store *s, size_t i)
         else
             rc = rd_reply_error(s, "CLUSTER SLOTS", r);
     } else {
-        rc = rd_map_apply(s, r, c->seed_host[i], c->seed_port[i]);
+        rc = rd_map_apply(s, r, c->seed_host[i]);
     }
     rd_reply_free(r);
     return rc;
@@ -376,6 +379,20 @@ rd_redirect rd_cluster_redirect(rd_store *s, const redisReply *r,
     return RD_REDIRECT_MOVED;
 }
 
+int64_t rd_cluster_deadline(const rd_store *s)
+{
+    return rd_now_ms() + s->cfg.timeout_ms;
+}
+
+bool rd_cluster_wait(rd_store *s, int64_t deadline)
+{
+    if (rd_now_ms() >= deadline)
+        return false;
+    rd_sleep_ms(RD_SETTLE_MS);
+    (void)rd_cluster_refresh(s);
+    return true;
+}
+
 /* The command once on `n`, after ASKING when `asking`; *out raw. */
 static int rd_send_to(rd_store *s, rd_node *n, bool asking, unsigned flags,
                       int argc, const char **argv, const size_t *lens,
@@ -404,7 +421,7 @@ int rd_cluster_call(rd_store *s, unsigned flags, int argc, const char **argv,
 {
     /* Keyless commands (PING) go to the owner of slot 0. */
     unsigned slot = argc >= 2 ? rd_key_slot(argv[1], lens[1]) : 0;
-    int64_t deadline = rd_now_ms() + s->cfg.timeout_ms;
+    int64_t deadline = rd_cluster_deadline(s);
     rd_node *ask = NULL;
     int redirects = 0;
 
@@ -434,45 +451,27 @@ int rd_cluster_call(rd_store *s, unsigned flags, int argc, const char **argv,
                 }
                 return rc;
             }
-            if (kind != RD_REDIRECT_SETTLE &&
-                ++redirects <= RD_REDIRECTS_MAX) {
+            /* A redirect is followed at once; TRYAGAIN, CLUSTERDOWN and
+             * endless redirects wait for the map to settle. */
+            if ((kind != RD_REDIRECT_SETTLE &&
+                 ++redirects <= RD_REDIRECTS_MAX) ||
+                rd_cluster_wait(s, deadline)) {
                 rd_reply_free(*out);
                 *out = NULL;
                 continue;
             }
-            if (rd_now_ms() >= deadline) {
-                rc = rd_reply_error(s, argv[0], *out);
-                rd_reply_free(*out);
-                *out = NULL;
-                return rc;
-            }
+            rc = rd_reply_error(s, argv[0], *out);
             rd_reply_free(*out);
             *out = NULL;
-        } else if (rc != KVSTORE_EUNAVAILABLE || rd_now_ms() >= deadline) {
-            /* KVSTORE_EUNCERTAIN above all: never resent. */
             return rc;
         }
-        /* The node is down, the cluster is failing over or a slot is
-         * migrating: nothing was applied, so wait a little, learn the
-         * new map from the nodes still up, and try again until
-         * timeout_ms is spent. */
-        rd_sleep_ms(RD_SETTLE_MS);
-        (void)rd_cluster_refresh(s);
+        /* The node is down or the cluster is failing over: nothing was
+         * applied (KVSTORE_EUNCERTAIN, above all, is never resent), so
+         * wait a little, learn the new map from the nodes still up, and
+         * try again until timeout_ms is spent. */
+        if (rc != KVSTORE_EUNAVAILABLE || !rd_cluster_wait(s, deadline))
+            return rc;
     }
-}
-
-int64_t rd_cluster_deadline(const rd_store *s)
-{
-    return rd_now_ms() + s->cfg.timeout_ms;
-}
-
-bool rd_cluster_wait(rd_store *s, int64_t deadline)
-{
-    if (rd_now_ms() >= deadline)
-        return false;
-    rd_sleep_ms(RD_SETTLE_MS);
-    (void)rd_cluster_refresh(s);
-    return true;
 }
 
 int rd_cluster_run_many(rd_store *s, unsigned flags, size_t n,
