@@ -253,23 +253,22 @@ static void test_bucket_spreads_and_batches_split(void **state)
     kvstore_close(s);
 }
 
-static void test_walk_covers_every_master(void **state)
+/* Lists the "k" keys of `b` from `cursor` (NULL: the start; freed here)
+ * to the end in pages of `limit`, marking keys "k<i>" in seen; returns
+ * how many were new and counts the pages. */
+static size_t walk_rest(kvstore_bucket *b, char *cursor, size_t limit,
+                        unsigned char *seen, size_t *pages)
 {
-    kvstore_store *s = open_store(10000);
-    kvstore_bucket *b = NULL;
-    unsigned char seen[N_KEYS] = { 0 };
-    char *cursor = NULL;
-    size_t distinct = 0, pages = 0;
+    size_t distinct = 0;
 
-    (void)state;
-    assert_int_equal(kvstore_bucket_open(&b, s, "walk"), KVSTORE_OK);
-    fill(b, N_KEYS);
     do {
         kvstore_keys *page = NULL;
+        int rc = kvstore_list_keys(b, "k", cursor, limit, &page);
 
-        assert_int_equal(kvstore_list_keys(b, "k", cursor, 7, &page),
-                         KVSTORE_OK);
-        assert_true(page->count <= 7);
+        if (rc != KVSTORE_OK)
+            fail_msg("list_keys: %s", kvstore_errmsg());
+        assert_true(page->count <= limit);
+        (*pages)++;
         for (size_t i = 0; i < page->count; i++) {
             unsigned long k = strtoul(page->keys[i] + 1, NULL, 10);
 
@@ -280,8 +279,21 @@ static void test_walk_covers_every_master(void **state)
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
         kvstore_keys_free(page);
-        pages++;
     } while (cursor != NULL);
+    return distinct;
+}
+
+static void test_walk_covers_every_master(void **state)
+{
+    kvstore_store *s = open_store(10000);
+    kvstore_bucket *b = NULL;
+    unsigned char seen[N_KEYS] = { 0 };
+    size_t distinct, pages = 0;
+
+    (void)state;
+    assert_int_equal(kvstore_bucket_open(&b, s, "walk"), KVSTORE_OK);
+    fill(b, N_KEYS);
+    distinct = walk_rest(b, NULL, 7, seen, &pages);
     assert_int_equal(distinct, N_KEYS);
     assert_true(pages >= N_KEYS / 7);
 
@@ -643,32 +655,6 @@ static void *load_run(void *arg)
     return NULL;
 }
 
-/* Lists `b` from `cursor` (NULL: the start) to the end in pages of 50,
- * marking keys "k<i>" in seen; returns how many distinct. */
-static size_t walk_rest(kvstore_bucket *b, char *cursor, unsigned char *seen)
-{
-    size_t distinct = 0;
-
-    do {
-        kvstore_keys *page = NULL;
-        int rc = kvstore_list_keys(b, "k", cursor, 50, &page);
-
-        if (rc != KVSTORE_OK)
-            fail_msg("list_keys: %s", kvstore_errmsg());
-        for (size_t i = 0; i < page->count; i++) {
-            unsigned long k = strtoul(page->keys[i] + 1, NULL, 10);
-
-            assert_true(k < N_KEYS);
-            distinct += seen[k] == 0;
-            seen[k] = 1;
-        }
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor != NULL);
-    return distinct;
-}
-
 static void test_master_killed_under_load(void **state)
 {
     kvstore_store *s = open_store(20000);
@@ -680,7 +666,7 @@ static void test_master_killed_under_load(void **state)
     unsigned char seen[N_KEYS] = { 0 };
     kvstore_keys *first = NULL;
     char *cursor;
-    size_t distinct;
+    size_t distinct, pages = 0;
 
     (void)state;
     assert_int_equal(kvstore_bucket_open(&b, s, "fo"), KVSTORE_OK);
@@ -703,7 +689,7 @@ static void test_master_killed_under_load(void **state)
         sched_yield();
     rs_signal(victim, SIGKILL);
     atomic_store(&l.stop, 1);
-    distinct += walk_rest(w, cursor, seen);
+    distinct += walk_rest(w, cursor, 50, seen, &pages);
     pthread_join(t, NULL);
     if (l.bad > 0)
         fail_msg("after SIGKILL of :%d: %s", victim->port, l.why);
