@@ -10,7 +10,7 @@
 static const char *const rd_tcp_options[] = { "timeout_ms", "pool",
                                               "watch_config", NULL };
 static const char *const rd_cluster_options[] = { "timeout_ms", "pool",
-                                                  NULL };
+                                                  "watch_config", NULL };
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
                                                "watch_config", NULL };
 
@@ -31,8 +31,6 @@ static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
     .cas_open = rd_cas_open,                      \
     .cas_swap = rd_cas_swap,                      \
     .cas_free = rd_cas_free,                      \
-    .watch_start = rd_watch_start,                \
-    .watch_stop = rd_watch_stop,                  \
     .set_ttl = rd_set_ttl,                        \
     .ttl = rd_ttl,                                \
     .bucket_list = rd_bucket_list,                \
@@ -57,6 +55,8 @@ static const kvstore_backend rd_tcp = {
     .name = "redis",
     .options = rd_tcp_options,
     RD_SLOTS,
+    .watch_start = rd_watch_start,
+    .watch_stop = rd_watch_stop,
     .caps = RD_CAPS,
 };
 
@@ -65,18 +65,22 @@ static const kvstore_backend rd_unix = {
     .name = "redis+unix",
     .options = rd_unix_options,
     RD_SLOTS,
+    .watch_start = rd_watch_start,
+    .watch_stop = rd_watch_stop,
     .caps = RD_CAPS,
 };
 
-/* A cluster (cluster.c): watch is KVSTORE_ENOTSUP there, so the watch
- * caps do not apply; listing may repeat keys across a resharding too
- * (cluster_list.c). */
+/* A cluster (cluster.c): the same caps; a watch subscribes on every
+ * master (cluster_watch.c), and listing may also repeat keys across a
+ * resharding or failover (cluster_list.c). */
 static const kvstore_backend rd_cluster_table = {
     .version = KVSTORE_BACKEND_VERSION,
     .name = "redis+cluster",
     .options = rd_cluster_options,
     RD_SLOTS,
-    .caps = KVSTORE_CAP_LIST_REPEATS | KVSTORE_CAP_TTL,
+    .watch_start = rd_cluster_watch_start,
+    .watch_stop = rd_cluster_watch_stop,
+    .caps = RD_CAPS,
 };
 
 static const kvstore_backend *const rd_backends[] = { &rd_tcp, &rd_unix,

@@ -10,6 +10,9 @@
  * (opening stores and buckets), store.c (single keys), list.c (+ cursor.c,
  * its state parser, and glob.c, SCAN patterns), batch.c, atomics.c,
  * watch.c; conn.c and reply.c are the connection pool and hiredis glue.
+ * redis+cluster adds crc16.c (key slots), cluster.c (slot map, routing,
+ * redirections, failover), cluster_batch.c, cluster_list.c and
+ * cluster_watch.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -423,5 +426,15 @@ int rd_bucket_list(void *store, const char *cursor, size_t limit,
 int rd_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload);
 void rd_watch_stop(void *watch);
+/* A watch subscribed on the server of `target` (a cluster node's pool;
+ * NULL: the store's server), calling fn from its own thread. Stopped
+ * with rd_watch_stop. */
+int rd_watch_open(void **out, rd_bucket *b, const char *prefix,
+                  kvstore_watch_fn fn, void *payload, rd_pool *target);
+
+/* ---- cluster_watch.c: one watch per master, kept in step with the map */
+int rd_cluster_watch_start(void **out, void *bucket, const char *prefix,
+                           kvstore_watch_fn fn, void *payload);
+void rd_cluster_watch_stop(void *watch);
 
 #endif /* KVSTORE_REDIS_REDIS_H */

@@ -45,6 +45,8 @@ typedef struct rd_watch {
     size_t chan_len;
     char pattern[2 * (48 + RD_KEYBUF) + 2];
     size_t pattern_len;
+    rd_pool *target;      /* the node subscribed to (cluster_watch.c);
+                             NULL: the store's server */
     redisContext *sub;    /* used only by the thread once it runs */
     int stop[2];          /* watch_stop writes to stop[1] */
     atomic_bool stopping;
@@ -81,16 +83,18 @@ static int rd_notify_refused(const rd_store *s, const char *step,
                              "' in redis.conf)", step, s->cfg.label, text);
 }
 
-/* Makes sure notify-keyspace-events has K, g and $; a server restart
- * forgets a CONFIG SET, so the thread calls this again on reconnect. */
-static int rd_notify_ensure(rd_store *s)
+/* Makes sure notify-keyspace-events has K, g and $ on the server of
+ * `pool`; a server restart forgets a CONFIG SET, so the thread calls this
+ * again on reconnect. */
+static int rd_notify_ensure(rd_store *s, rd_pool *pool)
 {
     const char *get[3] = { "CONFIG", "GET", "notify-keyspace-events" };
     size_t get_lens[3] = { 6, 3, 22 };
     char flags[64 + sizeof RD_NOTIFY_ADDED];
     redisReply *r = NULL;
     size_t n;
-    int rc = rd_call(s, RD_RETRY | RD_RAW_ERRORS, 3, get, get_lens, &r);
+    int rc = rd_call_on(s, pool, RD_RETRY | RD_RAW_ERRORS, 3, get, get_lens,
+                        &r);
 
     if (rc != KVSTORE_OK)
         return rc;
@@ -143,7 +147,8 @@ static int rd_notify_ensure(rd_store *s)
                                flags };
         size_t set_lens[4] = { 6, 3, 22, n };
 
-        rc = rd_call(s, RD_RETRY | RD_RAW_ERRORS, 4, set, set_lens, &r);
+        rc = rd_call_on(s, pool, RD_RETRY | RD_RAW_ERRORS, 4, set, set_lens,
+                        &r);
         if (rc != KVSTORE_OK)
             return rc;
         if (r->type == REDIS_REPLY_ERROR)
@@ -159,12 +164,13 @@ static int rd_watch_subscribe(rd_watch *w)
     rd_store *s = w->b->store;
     const char *argv[2] = { "PSUBSCRIBE", w->pattern };
     size_t lens[2] = { 10, w->pattern_len };
+    rd_pool *pool = w->target != NULL ? w->target : &s->pool;
     redisContext *c = NULL;
     redisReply *r = NULL;
-    int rc = rd_notify_ensure(s);
+    int rc = rd_notify_ensure(s, pool);
 
     if (rc == KVSTORE_OK)
-        rc = rd_connect(&s->cfg, &c);
+        rc = rd_connect_to(&s->cfg, pool->host, pool->port, &c);
     if (rc != KVSTORE_OK)
         return rc;
     rc = rd_command(&s->cfg, c, 2, argv, lens, &r);
@@ -316,23 +322,21 @@ static void *rd_watch_main(void *arg)
 int rd_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload)
 {
-    rd_bucket *b = bucket;
+    return rd_watch_open(out, bucket, prefix, fn, payload, NULL);
+}
+
+int rd_watch_open(void **out, rd_bucket *b, const char *prefix,
+                  kvstore_watch_fn fn, void *payload, rd_pool *target)
+{
     rd_watch *w;
     int rc;
 
     *out = NULL;
-    if (b->store->cluster != NULL)
-        /* Keyspace notifications are per node and not forwarded across
-         * a cluster: a watch would need a subscription on every master,
-         * renewed on failover and resharding. Not done yet. */
-        return kvstore_set_error(KVSTORE_ENOTSUP, "redis: %s: watch is not "
-                                 "supported on a Redis Cluster (keyspace "
-                                 "notifications are per node)",
-                                 b->store->cfg.label);
     w = calloc(1, sizeof *w);
     if (w == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
     w->b = b;
+    w->target = target;
     w->fn = fn;
     w->payload = payload;
     w->prefix_len = strlen(prefix);

@@ -4,9 +4,11 @@
  * keys of one bucket land on every master; batches across slots; a walk
  * over every master; buckets across masters; a slot migrated by hand
  * (ASK while it moves, MOVED after) with a CAS snapshot taken before the
- * move; forged list states; watch refused honestly; a write to a
- * stopped master (EUNCERTAIN, run once); and a master SIGKILLed under
- * load, after which the promoted replica serves and the store carries on.
+ * move; forged list states; watch without and with notifications on
+ * every master; a write to a stopped master (EUNCERTAIN, run once); and a
+ * master SIGKILLed under load, after which the promoted replica serves,
+ * a walk and a watch from before the kill carry on, and so does the
+ * store.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -49,15 +51,21 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static kvstore_store *open_store(int timeout_ms)
+/* `more`: further parameters ("&a=b") or "". */
+static kvstore_store *open_store_with(int timeout_ms, const char *more)
 {
     char uri[256];
     kvstore_store *s = NULL;
 
-    snprintf(uri, sizeof uri, "redis+cluster://%s?timeout_ms=%d", cl.seeds,
-             timeout_ms);
+    snprintf(uri, sizeof uri, "redis+cluster://%s?timeout_ms=%d%s",
+             cl.seeds, timeout_ms, more);
     assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
     return s;
+}
+
+static kvstore_store *open_store(int timeout_ms)
+{
+    return open_store_with(timeout_ms, "");
 }
 
 /* One command on a node's unix socket (argv form: exact bytes). */
@@ -579,7 +587,10 @@ static void no_events(void *payload, kvstore_event event, const char *key,
     (void)len;
 }
 
-static void test_watch_is_refused(void **state)
+/* The test cluster's nodes have keyspace notifications off: without
+ * ?watch_config=auto a watch says which setting to enable. Runs before
+ * any test that lets the backend turn them on. */
+static void test_watch_needs_config(void **state)
 {
     kvstore_store *s = open_store(10000);
     kvstore_bucket *b = NULL;
@@ -590,9 +601,104 @@ static void test_watch_is_refused(void **state)
     assert_int_equal(kvstore_watch_start(&w, b, "", no_events, NULL),
                      KVSTORE_ENOTSUP);
     assert_null(w);
-    assert_non_null(strstr(kvstore_errmsg(), "Cluster"));
+    assert_non_null(strstr(kvstore_errmsg(), "notify-keyspace-events"));
     kvstore_bucket_close(b);
     kvstore_close(s);
+}
+
+/* What a watch saw: set and delete events of "k<i>" keys. */
+typedef struct seen_events {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned char set[N_KEYS], del[N_KEYS];
+    int sets, dels, bad;
+} seen_events;
+
+static void count_event(void *payload, kvstore_event event, const char *key,
+                        const void *value, size_t len)
+{
+    seen_events *e = payload;
+    unsigned long k = strtoul(key + 1, NULL, 10);
+
+    pthread_mutex_lock(&e->mu);
+    if (key[0] != 'k' || k >= N_KEYS)
+        e->bad++;
+    else if (event == KVSTORE_EVENT_SET) {
+        /* fill() writes "v<i>"; a late value may only be NULL (gone). */
+        char want[16];
+        size_t wl = (size_t)snprintf(want, sizeof want, "v%lu", k);
+
+        if (value != NULL && (len != wl || memcmp(value, want, wl) != 0))
+            e->bad++;
+        e->sets += e->set[k]++ == 0;
+    } else {
+        e->dels += e->del[k]++ == 0;
+    }
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+static int count_now(seen_events *e, const int *counter)
+{
+    int got;
+
+    pthread_mutex_lock(&e->mu);
+    got = *counter;
+    pthread_mutex_unlock(&e->mu);
+    return got;
+}
+
+/* Waits up to 10 s until *counter reaches want. */
+static int wait_count(seen_events *e, const int *counter, int want)
+{
+    struct timespec until;
+    int got;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&e->mu);
+    while (*counter < want &&
+           pthread_cond_timedwait(&e->cv, &e->mu, &until) == 0)
+        ;
+    got = *counter;
+    pthread_mutex_unlock(&e->mu);
+    return got;
+}
+
+/* One watch sees the writes on every master (keyspace notifications are
+ * per node). */
+static void test_watch_every_master(void **state)
+{
+    kvstore_store *s = open_store_with(10000, "&watch_config=auto");
+    kvstore_bucket *b = NULL;
+    kvstore_watch *w = NULL;
+    seen_events e = { .sets = 0 };
+    const char *keys[N_KEYS];
+    char kbuf[N_KEYS][16];
+    int masters = 0;
+
+    (void)state;
+    pthread_mutex_init(&e.mu, NULL);
+    pthread_cond_init(&e.cv, NULL);
+    assert_int_equal(kvstore_bucket_open(&b, s, "wt"), KVSTORE_OK);
+    assert_int_equal(kvstore_watch_start(&w, b, "k", count_event, &e),
+                     KVSTORE_OK);
+    fill(b, N_KEYS);
+    assert_int_equal(keys_on_masters("wt", &masters), N_KEYS);
+    assert_int_equal(masters, 3);
+    assert_int_equal(wait_count(&e, &e.sets, N_KEYS), N_KEYS);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        snprintf(kbuf[i], sizeof kbuf[i], "k%zu", i);
+        keys[i] = kbuf[i];
+    }
+    assert_int_equal(kvstore_delete_many(b, keys, N_KEYS), KVSTORE_OK);
+    assert_int_equal(wait_count(&e, &e.dels, N_KEYS), N_KEYS);
+    kvstore_watch_stop(w);
+    assert_int_equal(e.bad, 0);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    pthread_cond_destroy(&e.cv);
+    pthread_mutex_destroy(&e.mu);
 }
 
 /* How many times node `n` ran `cmd` (INFO commandstats). */
@@ -693,8 +799,10 @@ static void *load_run(void *arg)
 
 static void test_master_killed_under_load(void **state)
 {
-    kvstore_store *s = open_store(20000);
-    kvstore_bucket *b = NULL, *w = NULL;
+    kvstore_store *s = open_store_with(20000, "&watch_config=auto");
+    kvstore_bucket *b = NULL, *w = NULL, *wb = NULL;
+    kvstore_watch *watch = NULL;
+    seen_events e = { .sets = 0 };
     load l = { 0 };
     pthread_t t;
     unsigned slot = rd_key_slot("fo:k0", 5);
@@ -719,6 +827,13 @@ static void test_master_killed_under_load(void **state)
     cursor = strdup(first->cursor);
     kvstore_keys_free(first);
 
+    /* A watch from before the kill, over every master. */
+    pthread_mutex_init(&e.mu, NULL);
+    pthread_cond_init(&e.cv, NULL);
+    assert_int_equal(kvstore_bucket_open(&wb, s, "fowatched"), KVSTORE_OK);
+    assert_int_equal(kvstore_watch_start(&watch, wb, "k", count_event, &e),
+                     KVSTORE_OK);
+
     l.b = b;
     assert_int_equal(pthread_create(&t, NULL, load_run, &l), 0);
     while (atomic_load(&l.done) < 200)
@@ -742,6 +857,41 @@ static void test_master_killed_under_load(void **state)
                   promoted->port);
     assert_int_equal(kvstore_set(b, "k0", "after", 5), KVSTORE_OK);
     assert_get(b, "k0", "after");
+
+    /* The watch follows the promotion (its map check runs every
+     * second): a key on the promoted master is seen again, then every
+     * key of a fresh fill. Events before the resubscription are lost. */
+    {
+        const char *victim_key = NULL;
+        char kbuf[16];
+
+        for (int i = 0; i < N_KEYS && victim_key == NULL; i++) {
+            char full[32];
+            int n = snprintf(full, sizeof full, "fowatched:k%d", i);
+
+            if (owner_of(rd_key_slot(full, (size_t)n)) == promoted) {
+                snprintf(kbuf, sizeof kbuf, "k%d", i);
+                victim_key = kbuf;
+            }
+        }
+        assert_non_null(victim_key);
+        for (int tries = 0; tries < 50 && count_now(&e, &e.sets) == 0;
+             tries++) {
+            char v[16];
+            size_t vl = (size_t)snprintf(v, sizeof v, "v%s", victim_key + 1);
+
+            assert_int_equal(kvstore_set(wb, victim_key, v, vl), KVSTORE_OK);
+            rs_sleep_ms(200);
+        }
+        assert_int_equal(wait_count(&e, &e.sets, 1), 1);
+        fill(wb, N_KEYS);
+        assert_int_equal(wait_count(&e, &e.sets, N_KEYS), N_KEYS);
+    }
+    kvstore_watch_stop(watch);
+    assert_int_equal(e.bad, 0);
+    pthread_cond_destroy(&e.cv);
+    pthread_mutex_destroy(&e.mu);
+    kvstore_bucket_close(wb);
     kvstore_bucket_close(w);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -756,7 +906,8 @@ int main(void)
         cmocka_unit_test(test_buckets_across_masters),
         cmocka_unit_test(test_migration_ask_then_moved),
         cmocka_unit_test(test_forged_cluster_states),
-        cmocka_unit_test(test_watch_is_refused),
+        cmocka_unit_test(test_watch_needs_config),
+        cmocka_unit_test(test_watch_every_master),
         cmocka_unit_test(test_uncertain_write_sent_once),
         /* Last: it kills a master. */
         cmocka_unit_test(test_master_killed_under_load),
