@@ -281,7 +281,7 @@ int main(void)
     double ratio[SLICES], speed[SLICES];
     size_t nkv = 0, nraw = 0;
 
-    if (rs_cluster_start(&cl, 3) != 0) {
+    if (rs_cluster_start(&cl, 3, NULL) != 0) {
         rs_cluster_destroy(&cl);
         return 1;
     }

@@ -37,8 +37,10 @@ int rs_cluster_cli(const char *const *args)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The text of INFO `section` or CLUSTER INFO on the node's socket. */
-static int rs_info_has(const rs_server *s, const char *cmd, const char *want)
+/* Whether `cmd` (INFO replication, CLUSTER INFO) on the node's socket
+ * answers a text containing `want`. */
+static int rs_info_has(const rs_cluster *cl, const rs_server *s,
+                       const char *cmd, const char *want)
 {
     struct timeval tv = { 1, 0 };
     redisContext *c = redisConnectUnixWithTimeout(s->sock, tv);
@@ -49,6 +51,8 @@ static int rs_info_has(const rs_server *s, const char *cmd, const char *want)
         redisFree(c);
         return 0;
     }
+    if (cl->password != NULL)
+        freeReplyObject(redisCommand(c, "AUTH %s", cl->password));
     r = redisCommand(c, cmd);
     if (r != NULL && r->type == REDIS_REPLY_STRING)
         has = strstr(r->str, want) != NULL;
@@ -65,11 +69,11 @@ int rs_cluster_wait_ok(rs_cluster *c, int timeout_ms)
         for (int i = 0; i < c->n && ok; i++) {
             if (c->node[i].pid <= 0)
                 continue;
-            ok = rs_info_has(&c->node[i], "CLUSTER INFO",
+            ok = rs_info_has(c, &c->node[i], "CLUSTER INFO",
                              "cluster_state:ok") &&
-                 (rs_info_has(&c->node[i], "INFO replication",
+                 (rs_info_has(c, &c->node[i], "INFO replication",
                               "role:master") ||
-                  rs_info_has(&c->node[i], "INFO replication",
+                  rs_info_has(c, &c->node[i], "INFO replication",
                               "master_link_status:up"));
         }
         if (ok)
@@ -88,18 +92,21 @@ rs_server *rs_cluster_node(rs_cluster *c, int port)
     return NULL;
 }
 
-int rs_cluster_start(rs_cluster *c, int masters)
+int rs_cluster_start(rs_cluster *c, int masters, const char *password)
 {
     const char *extra[] = { "--cluster-enabled", "yes",
                             "--cluster-config-file", "nodes.conf",
                             "--cluster-node-timeout", RS_CLUSTER_NODE_TIMEOUT,
-                            "--appendonly", "no", NULL };
+                            "--appendonly", "no",
+                            password ? "--requirepass" : NULL, password,
+                            "--masterauth", password, NULL };
     char addr[RS_CLUSTER_NODES_MAX][24];
-    const char *args[RS_CLUSTER_NODES_MAX + 8];
+    const char *args[RS_CLUSTER_NODES_MAX + 12];
     size_t at = 0;
     int n = 0;
 
     memset(c, 0, sizeof *c);
+    c->password = password;
     c->n = 2 * masters;
     if (masters < 1 || c->n > RS_CLUSTER_NODES_MAX)
         return -1;
@@ -117,6 +124,11 @@ int rs_cluster_start(rs_cluster *c, int masters)
     args[n++] = "--cluster-replicas";
     args[n++] = "1";
     args[n++] = "--cluster-yes";
+    if (password != NULL) {
+        args[n++] = "-a";
+        args[n++] = password;
+        args[n++] = "--no-auth-warning";
+    }
     args[n] = NULL;
     if (rs_cluster_cli(args) != 0) {
         fprintf(stderr, "redis test cluster: redis-cli --cluster create "

@@ -22,12 +22,15 @@ typedef struct rs_cluster {
     rs_server node[RS_CLUSTER_NODES_MAX];
     int n;
     char seeds[RS_CLUSTER_NODES_MAX * 24];  /* "127.0.0.1:p1,..." */
+    const char *password;  /* requirepass of every node, or NULL */
 } rs_cluster;
 
 /* Starts 2 * masters nodes (masters <= 3), creates the cluster and waits
  * until every node reports cluster_state:ok and every replica is in
- * sync. Returns 0, or -1 after printing why (then rs_cluster_destroy). */
-int rs_cluster_start(rs_cluster *c, int masters);
+ * sync. `password` (NULL for none; kept, not copied) becomes every
+ * node's requirepass and masterauth. Returns 0, or -1 after printing why
+ * (then rs_cluster_destroy). */
+int rs_cluster_start(rs_cluster *c, int masters, const char *password);
 /* Waits until every running node reports cluster_state:ok (after a
  * failover, say); 0, or -1 after timeout_ms. */
 int rs_cluster_wait_ok(rs_cluster *c, int timeout_ms);

@@ -56,7 +56,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (cluster) {
-        if (rs_cluster_start(&c, 3) != 0) {
+        if (rs_cluster_start(&c, 3, NULL) != 0) {
             rs_cluster_destroy(&c);
             return 77;
         }
