@@ -26,33 +26,6 @@
 
 #include "redis.h"
 
-/* Where a cluster walk stands. */
-typedef struct rd_place {
-    unsigned low;
-    uint32_t fp;
-    const char *inner;   /* NULL: the master's start */
-} rd_place;
-
-/* Strict, as the state is untrusted (list.c): KVSTORE_EINVAL when bad. */
-static int rd_place_parse(rd_place *pl, const char *s)
-{
-    const char *dot1, *dot2;
-    uint64_t low, fp;
-
-    if (s[0] != 'N' || (dot1 = strchr(s + 1, '.')) == NULL ||
-        (dot2 = strchr(dot1 + 1, '.')) == NULL ||
-        !rd_u64(s + 1, (size_t)(dot1 - s - 1), &low) ||
-        low >= RD_SLOTS_N ||
-        !rd_u64(dot1 + 1, (size_t)(dot2 - dot1 - 1), &fp) ||
-        fp > UINT32_MAX)
-        return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed list "
-                                 "cursor");
-    pl->low = (unsigned)low;
-    pl->fp = (uint32_t)fp;
-    pl->inner = dot2[1] != '\0' ? dot2 + 1 : NULL;
-    return KVSTORE_OK;
-}
-
 /* Sets the page's cursor to "N<low>.<fp>.<inner>". */
 static int rd_place_set(kvstore_keys *page, unsigned low, uint32_t fp,
                         const char *inner)

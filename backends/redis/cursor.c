@@ -1,6 +1,7 @@
 /*
  * Redis backend: the list cursor's state, parsed strictly (list.c
- * documents the "C", "S" and "R" forms and builds them).
+ * documents the "C", "S" and "R" forms and builds them; cluster_list.c
+ * the "N" form around them).
  *
  * The state comes from the core, which unwrapped it from a cursor bound
  * to this backend, store and bucket; that checksum is no secret: a guest
@@ -98,4 +99,23 @@ int rd_state_parse(rd_state *st, const char *buf, size_t n)
 bad:
     return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed list "
                              "cursor");
+}
+
+int rd_place_parse(rd_place *pl, const char *s)
+{
+    const char *dot1, *dot2;
+    uint64_t low, fp;
+
+    if (s[0] != 'N' || (dot1 = strchr(s + 1, '.')) == NULL ||
+        (dot2 = strchr(dot1 + 1, '.')) == NULL ||
+        !rd_u64(s + 1, (size_t)(dot1 - s - 1), &low) ||
+        low >= RD_SLOTS_N ||
+        !rd_u64(dot1 + 1, (size_t)(dot2 - dot1 - 1), &fp) ||
+        fp > UINT32_MAX)
+        return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed list "
+                                 "cursor");
+    pl->low = (unsigned)low;
+    pl->fp = (uint32_t)fp;
+    pl->inner = dot2[1] != '\0' ? dot2 + 1 : NULL;
+    return KVSTORE_OK;
 }

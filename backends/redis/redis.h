@@ -376,6 +376,18 @@ bool rd_u64(const char *s, size_t len, uint64_t *out);
  * usable last key. */
 int rd_state_parse(rd_state *st, const char *buf, size_t n);
 
+/* Where a cluster walk stands: "N" <low> "." <fp> "." <inner>
+ * (cluster_list.c). */
+typedef struct rd_place {
+    unsigned low;        /* lowest slot of the master being walked */
+    uint32_t fp;         /* the slot map's fingerprint at the walk's start */
+    const char *inner;   /* that master's rd_walk state; NULL: its start */
+} rd_place;
+/* Parses a NUL-terminated "N" state strictly (canonical decimals, low
+ * below RD_SLOTS_N, fp a uint32): KVSTORE_OK, or KVSTORE_EINVAL with a
+ * message. `inner` points into `s` and is not parsed here. */
+int rd_place_parse(rd_place *pl, const char *s);
+
 /* ---- list.c: list_keys and bucket_list, one SCAN walk ---- */
 /* What a walk lists: the keys of a bucket with a prefix (list_keys) or
  * the store's bucket names (bucket_list, from the markers "B:"). The
