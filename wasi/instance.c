@@ -14,13 +14,6 @@ const kvstore_wasi_config *wasi_cfg(const kvstore_wasi_instance *i)
     return &i->host->cfg;
 }
 
-static void refresh_memory(kvstore_wasi_instance *i)
-{
-    uint64_t size = 0;
-    i->mem = i->eng.memory(i->ctx, &size);
-    i->mem_size = i->mem ? size : 0;
-}
-
 KVSTORE_API int kvstore_wasi_instance_new(kvstore_wasi_instance **out,
                                           const kvstore_wasi_host *h,
                                           kvstore_wasi_wit wit,
@@ -100,7 +93,7 @@ static void trap_now(kvstore_wasi_instance *i, const char *msg)
     i->eng.trap(i->ctx, i->trap_msg);
 }
 
-bool wasi_enter(kvstore_wasi_instance *i)
+bool wasi_enter_refused(kvstore_wasi_instance *i)
 {
     if (i->trapped) {
         trap_now(i, i->trap_msg);
@@ -109,13 +102,8 @@ bool wasi_enter(kvstore_wasi_instance *i)
     /* The canonical ABI forbids calling out of an instance while the host
      * is inside its realloc; a hostile realloc could otherwise drop the
      * bucket the host is using. */
-    if (i->in_guest) {
-        trap_now(i, "import called from inside cabi_realloc");
-        return false;
-    }
-    i->errbuf[0] = '\0';
-    refresh_memory(i);
-    return true;
+    trap_now(i, "import called from inside cabi_realloc");
+    return false;
 }
 
 void wasi_trapped_here(kvstore_wasi_instance *i)
@@ -272,7 +260,7 @@ bool wasi_alloc_try(kvstore_wasi_instance *i, uint32_t align, uint64_t size,
     int rc = i->eng.realloc(i->ctx, 0, 0, align, (uint32_t)size, &p);
     i->in_guest = false;
     /* The guest may have grown (moved) its memory. */
-    refresh_memory(i);
+    wasi_refresh_memory(i);
     if (i->trapped)
         return false; /* the message is the engine's */
     if (rc != 0) {
@@ -309,26 +297,38 @@ void wasi_put_list(kvstore_wasi_instance *i, uint32_t addr, const void *src,
     wasi_put_u32(i, addr + 4, (uint32_t)len);
 }
 
+/* True when no byte of s[0..len) is NUL or above 0x7f. Per word x:
+ * (x - 0x01..01) sets a byte's top bit when that byte was 0 (and, past a
+ * first hit, maybe others), x itself when it is >= 0x80; neither
+ * happens for bytes 1..0x7f. The tail word is padded with 0x01 bytes. */
+static bool ascii_without_nul(const char *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
+    uint64_t acc = 0, x;
+    size_t k = 0;
+    for (; k + 8 <= len; k += 8) {
+        memcpy(&x, s + k, 8);
+        acc |= (x - ones) | x;
+    }
+    x = ones;
+    memcpy(&x, s + k, len - k);
+    acc |= (x - ones) | x;
+    return (acc & tops) == 0;
+}
+
 int wasi_key_lift(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf)
 {
     if (!wasi_span_ok(i, ptr, len, 1))
         return WASI_TRAPPED;
     const uint8_t *s = i->mem + ptr;
-    /* Fast path, the common key: ASCII without NUL, checked and copied in
-     * one pass without a branch per byte (c - 1 wraps to >= 0x7f exactly
-     * for NUL and for bytes >= 0x80). Anything else takes the full path
-     * below, in the same order as always: invalid UTF-8 traps before any
-     * error. */
+    /* Fast path, the common key: ASCII without NUL, copied, then checked
+     * eight bytes at a time. Anything else takes the full path below, in
+     * the same order as always: invalid UTF-8 traps before any error. */
     if (len <= KVSTORE_KEY_MAX) {
-        unsigned odd = 0;
-        for (uint32_t k = 0; k < len; k++) {
-            buf[k] = (char)s[k];
-            odd |= (uint8_t)(s[k] - 1u) >= 0x7f;
-        }
-        if (!odd) {
-            buf[len] = '\0';
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        if (ascii_without_nul(buf, len))
             return KVSTORE_OK;
-        }
     }
     if (!wasi_utf8_valid((const char *)s, len)) {
         wasi_trap_set(i, "string at 0x%x is not valid UTF-8", (unsigned)ptr);
@@ -354,15 +354,8 @@ int wasi_key(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf)
     return rc;
 }
 
-void wasi_defer(kvstore_wasi_instance *i, void (*fn)(void *), void *p)
+void wasi_defer_more(kvstore_wasi_instance *i, void (*fn)(void *), void *p)
 {
-    /* `first` is the oldest release: unwinding frees it after the array.
-     * An import owing one release (a get) never touches the array. */
-    if (!i->first.fn && i->ndeferred == 0) {
-        i->first.fn = fn;
-        i->first.p = p;
-        return;
-    }
     if (i->ndeferred == i->capdeferred) {
         size_t cap = i->capdeferred ? 2 * i->capdeferred : 16;
         wasi_deferred *d = realloc(i->deferred, cap * sizeof(*d));
@@ -464,11 +457,8 @@ static uint32_t res_slot(kvstore_wasi_instance *i, uint32_t handle,
     return UINT32_MAX;
 }
 
-void *wasi_res_find(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type)
+void *wasi_res_lookup(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type)
 {
-    /* handle != 0: the cache starts out empty with hot_handle 0. */
-    if (handle == i->hot_handle && type == i->hot_type && handle != 0)
-        return i->hot_p;
     uint32_t slot = res_slot(i, handle, type);
     if (slot == UINT32_MAX)
         return NULL;

@@ -172,7 +172,22 @@ const kvstore_wasi_config *wasi_cfg(const kvstore_wasi_instance *i);
 /* Import prologue/epilogue. WASI_IMPORT_BEGIN returns from the import
  * when the instance may not run it (dead, or called from inside a guest
  * callback) or after a trap. */
-bool wasi_enter(kvstore_wasi_instance *i);
+static inline void wasi_refresh_memory(kvstore_wasi_instance *i)
+{
+    uint64_t size = 0;
+    i->mem = i->eng.memory(i->ctx, &size);
+    i->mem_size = i->mem ? size : 0;
+}
+bool wasi_enter_refused(kvstore_wasi_instance *i);
+static inline bool wasi_enter(kvstore_wasi_instance *i)
+{
+    if (i->trapped || i->in_guest)
+        return wasi_enter_refused(i);
+    i->errbuf[0] = '\0';
+    /* The guest may have grown (moved) its memory since the last call. */
+    wasi_refresh_memory(i);
+    return true;
+}
 void wasi_trapped_here(kvstore_wasi_instance *i);
 #define WASI_IMPORT_BEGIN(i)                                             \
     do {                                                                 \
@@ -238,7 +253,20 @@ int wasi_key(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf);
 int wasi_key_lift(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf);
 bool wasi_utf8_valid(const char *s, size_t len);
 
-void wasi_defer(kvstore_wasi_instance *i, void (*fn)(void *), void *p);
+void wasi_defer_more(kvstore_wasi_instance *i, void (*fn)(void *), void *p);
+/* Owes fn(p) when the import ends, trap or not. `first` is the oldest
+ * release: unwinding frees it after the array, so it is used only while
+ * the array is empty. An import owing one release (a get) never touches
+ * the array. */
+static inline void wasi_defer(kvstore_wasi_instance *i, void (*fn)(void *), void *p)
+{
+    if (!i->first.fn && i->ndeferred == 0) {
+        i->first.fn = fn;
+        i->first.p = p;
+    } else {
+        wasi_defer_more(i, fn, p);
+    }
+}
 
 int wasi_fail(kvstore_wasi_instance *i, int code, const char *fmt, ...)
     KVSTORE_PRINTF(3, 4);
@@ -250,7 +278,15 @@ bool wasi_res_full(const kvstore_wasi_instance *i);
 uint32_t wasi_res_add(kvstore_wasi_instance *i, wasi_res_type type, void *p);
 void *wasi_res_get(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);
 /* wasi_res_get without jumping: NULL with the trap recorded. */
-void *wasi_res_find(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);
+void *wasi_res_lookup(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);
+static inline void *wasi_res_find(kvstore_wasi_instance *i, uint32_t handle,
+                                  wasi_res_type type)
+{
+    /* handle != 0: the cache starts out empty with hot_handle 0. */
+    if (handle == i->hot_handle && type == i->hot_type && handle != 0)
+        return i->hot_p;
+    return wasi_res_lookup(i, handle, type);
+}
 void *wasi_res_take(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);
 void wasi_bucket_unref(wasi_bucket *wb);
 void wasi_cas_free(void *cas);
