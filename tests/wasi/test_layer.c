@@ -538,6 +538,22 @@ static uint32_t get_into(fake *f, uint32_t b, const char *key, uint32_t len)
     return ret;
 }
 
+/* A get whose return area is misaligned, or runs past the end, traps
+ * once with a message containing `want`. */
+static void get_ret_traps(kvstore_wasi_host *h, bool past_end, const char *want)
+{
+    fake f;
+    fake_init(&f);
+    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    uint32_t b = open_id(&f, "g", NULL);
+    uint32_t ret = past_end ? (uint32_t)f.size - 12 : f_alloc(&f, 4, 16) + 1;
+    kvstore_wasi_bucket_get(f.inst, b, put_str(&f, "k"), 1, ret);
+    assert_true(kvstore_wasi_trapped(f.inst));
+    assert_int_equal(f.ntraps, 1);
+    assert_non_null(strstr(f.trap, want));
+    fake_fini(&f);
+}
+
 /* bucket.get runs without a jmp_buf and checks its key eight bytes at a
  * time (store.c, instance.c): it must still answer, fail and trap as
  * every other import does. Keys of each length around the words, with
@@ -610,21 +626,8 @@ static void test_get_paths(void **state)
     fake_fini(&f);
 
     /* A misaligned or out-of-bounds return area traps. */
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
-    b = open_id(&f, "g", NULL);
-    kvstore_wasi_bucket_get(f.inst, b, put_str(&f, "k"), 1, f_alloc(&f, 4, 16) + 1);
-    assert_true(kvstore_wasi_trapped(f.inst));
-    assert_non_null(strstr(f.trap, "is not aligned to 4"));
-    fake_fini(&f);
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
-    b = open_id(&f, "g", NULL);
-    kvstore_wasi_bucket_get(f.inst, b, put_str(&f, "k"), 1, (uint32_t)f.size - 12);
-    assert_true(kvstore_wasi_trapped(f.inst));
-    assert_non_null(strstr(f.trap, "is outside guest memory"));
-    assert_int_equal(f.ntraps, 1);
-    fake_fini(&f);
+    get_ret_traps(h, false, "is not aligned to 4");
+    get_ret_traps(h, true, "is outside guest memory");
     kvstore_wasi_host_free(h);
 }
 
