@@ -3,6 +3,7 @@
  * buckets (the marker key).
  *
  *   redis://[user[:password]@]host[:port][/db]
+ *   rediss://[user[:password]@]host[:port][/db]   (TLS, options in tls.c)
  *   redis+unix://[user[:password]@]/path/to/redis.sock[?db=N]
  *   options: timeout_ms (1..600000, default 5000), pool (1..256, default 4),
  *            watch_config (check, the default, or auto: see watch.c)
@@ -30,6 +31,8 @@ static void rd_config_free(rd_config *c)
         free(c->password);
     }
     free(c->label);
+    free(c->tls_sni);
+    SSL_CTX_free(c->tls);
     memset(c, 0, sizeof *c);
 }
 
@@ -154,6 +157,8 @@ static int rd_parse_uri(rd_config *c, const kvstore_uri *uri)
     }
 
     rc = rd_parse_host(c, hosts);
+    if (rc == KVSTORE_OK && strcmp(kvstore_uri_scheme(uri), "rediss") == 0)
+        rc = rd_tls_config(c, uri);
     if (rc != KVSTORE_OK)
         return rc;
     if (path[0] == '\0' || strcmp(path, "/") == 0)

@@ -73,6 +73,10 @@ typedef struct rd_link {
     bool wire_sent;
     bool dontwait;
     int sys_errno;         /* the BIO's last socket error (tls.c) */
+    /* The server asked for a client certificate and we had none: the
+     * likely reason if it then drops the connection (TLS 1.3 says so
+     * only after our handshake is done). */
+    bool cert_asked;
 } rd_link;
 
 /* How one exchange failed. */

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -127,6 +128,7 @@ static void rd_ssl_why(rd_link *l, int ret, bool *timed_out, char *why,
 {
     int e = SSL_get_error(l->ssl, ret);
     char ebuf[96];
+    size_t n;
 
     *timed_out = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
     if (*timed_out)
@@ -140,6 +142,23 @@ static void rd_ssl_why(rd_link *l, int ret, bool *timed_out, char *why,
     else
         snprintf(why, cap, "TLS: %s", rd_ssl_reason());
     ERR_clear_error();
+    n = strlen(why);
+    if (l->cert_asked && !*timed_out && n < cap)
+        snprintf(why + n, cap - n, " (the server asked for a client "
+                 "certificate: give tls_cert and tls_key)");
+}
+
+/* Called when the server asks for a client certificate and the store has
+ * none: remember it for the message, and go on without one (the server
+ * may take that). */
+static int rd_cert_asked(SSL *ssl, X509 **cert, EVP_PKEY **key)
+{
+    rd_link *l = SSL_get_app_data(ssl);
+
+    (void)cert;
+    (void)key;
+    l->cert_asked = true;
+    return 0;
 }
 
 ssize_t rd_tls_write(rd_link *l, const char *buf, size_t len,
@@ -245,6 +264,7 @@ int rd_tls_handshake(const rd_config *cfg, rd_link *l, const char *name,
     BIO_set_data(bio, l);
     BIO_set_init(bio, 1);
     SSL_set_bio(l->ssl, bio, bio);   /* l->ssl owns bio now */
+    SSL_set_app_data(l->ssl, l);
     rc = rd_tls_name(cfg, l, name);
     if (rc != KVSTORE_OK)
         return rc;
@@ -304,6 +324,17 @@ static int rd_tls_load(SSL_CTX *ctx, const char *label, const char *ca,
                        const char *cert, const char *key)
 {
     const char *what = NULL, *file = NULL;
+    const char *files[3] = { ca, cert, key };
+
+    /* OpenSSL says only "system lib" for a file it cannot open. */
+    for (int i = 0; i < 3; i++) {
+        char ebuf[96];
+
+        if (files[i] != NULL && access(files[i], R_OK) != 0)
+            return kvstore_set_error(KVSTORE_EINVAL, "redis: %s: cannot "
+                                     "read %s: %s", label, files[i],
+                                     strerror_r(errno, ebuf, sizeof ebuf));
+    }
 
     if (ca != NULL && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
         what = "the CA file";
@@ -367,6 +398,8 @@ int rd_tls_config(rd_config *c, const kvstore_uri *uri)
     SSL_CTX_set_default_passwd_cb(ctx, rd_no_passphrase);
     SSL_CTX_set_verify(ctx, c->tls_insecure ? SSL_VERIFY_NONE
                                             : SSL_VERIFY_PEER, NULL);
+    if (cert == NULL)
+        SSL_CTX_set_client_cert_cb(ctx, rd_cert_asked);
     rc = rd_tls_load(ctx, c->label, ca, cert, key);
     if (rc != KVSTORE_OK) {
         SSL_CTX_free(ctx);

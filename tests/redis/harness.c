@@ -1,13 +1,16 @@
 /*
  * redis-harness: runs one command against a private redis-server.
  *
- *   redis-harness [SERVER-ARG...] -- COMMAND [ARG...]
+ *   redis-harness [--tls] [SERVER-ARG...] -- COMMAND [ARG...]
  *
  * Starts redis-server (server.c) with the extra SERVER-ARGs, replaces
  * {port}, {sock} and {dir} in the command's arguments (tests/support/run.c,
  * the placeholders of every server runner), runs it, then kills the
- * server and removes its directory. Exits with the command's status (77,
- * meson's "skipped", if the server cannot start).
+ * server and removes its directory. With --tls the server also listens
+ * with TLS (rs_start_tls, no client certificate needed) on {tls_port},
+ * with the test certificates in {tls_dir} (ca.crt, client.crt, ...).
+ * Exits with the command's status (77, meson's "skipped", if the server
+ * cannot start).
  *
  * KVSTORE_REDIS_WRAPPER (e.g. "valgrind --error-exitcode=1") is put in
  * front of the command: meson's --wrap/--setup would wrap this harness,
@@ -26,11 +29,13 @@
 int main(int argc, char **argv)
 {
     const char *extra[64];
-    int n = 0, sep = -1, status;
-    char port[16];
+    int n = 0, sep = -1, status, first = 1;
+    char port[16], tls_port[16];
     rs_server s;
 
-    for (int i = 1; i < argc; i++) {
+    if (argc > 1 && strcmp(argv[1], "--tls") == 0)
+        first = 2;
+    for (int i = first; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             sep = i;
             break;
@@ -44,15 +49,18 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
-    if (rs_start(&s, extra) != 0) {
+    if ((first == 2 ? rs_start_tls(&s, extra, 0) : rs_start(&s, extra)) !=
+        0) {
         rs_destroy(&s);
         return 77;
     }
     fprintf(stderr, "redis-harness: redis-server pid %d on 127.0.0.1:%d and "
             "%s\n", (int)s.pid, s.port, s.sock);
     snprintf(port, sizeof port, "%d", s.port);
+    snprintf(tls_port, sizeof tls_port, "%d", s.tls_port);
     const ts_placeholder ph[] = {
         { "port", port }, { "sock", s.sock }, { "dir", s.dir },
+        { "tls_port", tls_port }, { "tls_dir", s.tls_dir },
     };
     status = ts_run(argv + sep + 1, argc - sep - 1, ph,
                     sizeof ph / sizeof *ph, "KVSTORE_REDIS_WRAPPER");
