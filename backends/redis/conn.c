@@ -47,6 +47,11 @@ int rd_reply_error(const rd_store *s, const char *what, const redisReply *r)
     int code = KVSTORE_EIO;
 
     rd_text(text, sizeof text, r->str ? r->str : "", r->str ? r->len : 0);
+    if (s->cfg.sentinel && rd_starts(r, "READONLY"))
+        return kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: %s on %s: "
+                                 "the master became a replica (a failover "
+                                 "is under way): %s", what, s->cfg.label,
+                                 text);
     if (rd_starts(r, "NOAUTH") || rd_starts(r, "WRONGPASS") ||
         rd_starts(r, "NOPERM") || rd_starts(r, "READONLY"))
         code = KVSTORE_EACCESS;
@@ -68,6 +73,12 @@ int rd_reply_error(const rd_store *s, const char *what, const redisReply *r)
                              s->cfg.label, text);
 }
 
+bool rd_is_readonly(const redisReply *r)
+{
+    return r != NULL && r->type == REDIS_REPLY_ERROR &&
+           rd_starts(r, "READONLY");
+}
+
 int rd_unexpected(const rd_store *s, const char *what, const redisReply *r)
 {
     return kvstore_set_error(KVSTORE_EIO,
@@ -75,41 +86,50 @@ int rd_unexpected(const rd_store *s, const char *what, const redisReply *r)
                              what, s->cfg.label, r ? r->type : -1);
 }
 
-/* Reads `n` replies; on failure frees those read so far. */
-static int rd_recv(rd_link *c, size_t n, redisReply **replies, rd_fail *f)
+/* Reads `n` replies, then one into *tail if tail is not NULL; on
+ * failure frees those read so far. */
+static int rd_recv(rd_link *c, size_t n, redisReply **replies,
+                   redisReply **tail, rd_fail *f)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n + (tail != NULL); i++) {
         void *reply = NULL;
 
         if (rd_link_reply(c, &reply, f) != REDIS_OK) {
-            for (size_t j = 0; j < i; j++) {
+            for (size_t j = 0; j < i && j < n; j++) {
                 rd_reply_free(replies[j]);
                 replies[j] = NULL;
             }
             return REDIS_ERR;
         }
-        replies[i] = reply;
+        if (i < n)
+            replies[i] = reply;
+        else
+            *tail = reply;
     }
     return REDIS_OK;
 }
 
-/* Sends `n` commands in one write and reads their `n` replies on a
- * blocking context. On failure the replies read so far are freed. */
+/* Sends `n` commands (and `tail`, if not NULL, after them) in one write
+ * and reads their replies (the tail's into *tail_reply). On failure the
+ * replies read so far are freed. */
 static int rd_pipeline(rd_link *c, size_t n, const rd_cmd *cmds,
-                       redisReply **replies, rd_fail *f)
+                       const rd_cmd *tail, redisReply **replies,
+                       redisReply **tail_reply, rd_fail *f)
 {
+    size_t total = n + (tail != NULL);
     char *buf = NULL;
     size_t len = 0;
     int rc;
 
     memset(f, 0, sizeof *f);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < total; i++) {
         /* The sds formatter, as redisCommandArgv uses: the plain one
          * calls sprintf per argument, which costs a batch of 100 keys
          * several microseconds. */
+        const rd_cmd *one = i < n ? &cmds[i] : tail;
         sds cmd = NULL;
-        int cl = redisFormatSdsCommandArgv(&cmd, cmds[i].argc, cmds[i].argv,
-                                           cmds[i].lens);
+        int cl = redisFormatSdsCommandArgv(&cmd, one->argc, one->argv,
+                                           one->lens);
         char *grown;
 
         if (cl < 0) {
@@ -117,11 +137,11 @@ static int rd_pipeline(rd_link *c, size_t n, const rd_cmd *cmds,
             f->nomem = true;
             return REDIS_ERR;
         }
-        if (n == 1) {
+        if (total == 1) {
             /* The common case: send the sds itself, no copy. */
             rc = rd_link_write(c, cmd, (size_t)cl, f);
             redisFreeSdsCommand(cmd);
-            return rc == REDIS_OK ? rd_recv(c, n, replies, f) : rc;
+            return rc == REDIS_OK ? rd_recv(c, n, replies, NULL, f) : rc;
         }
         grown = realloc(buf, len + (size_t)cl);
         if (grown == NULL) {
@@ -137,7 +157,9 @@ static int rd_pipeline(rd_link *c, size_t n, const rd_cmd *cmds,
     }
     rc = rd_link_write(c, buf, len, f);
     free(buf);
-    return rc == REDIS_OK ? rd_recv(c, n, replies, f) : rc;
+    return rc == REDIS_OK ? rd_recv(c, n, replies, tail ? tail_reply : NULL,
+                                    f)
+                          : rc;
 }
 
 int rd_command(const rd_config *cfg, rd_link *c, int argc,
@@ -147,7 +169,7 @@ int rd_command(const rd_config *cfg, rd_link *c, int argc,
     rd_fail f;
 
     *out = NULL;
-    if (rd_pipeline(c, 1, &cmd, out, &f) == REDIS_OK)
+    if (rd_pipeline(c, 1, &cmd, NULL, out, NULL, &f) == REDIS_OK)
         return KVSTORE_OK;
     if (f.nomem)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
@@ -225,6 +247,8 @@ int rd_connect_to(const rd_config *cfg, const char *host, int port,
     int rc;
 
     *out = NULL;
+    if (host == NULL && cfg->sentinel)
+        return rd_sentinel_connect(cfg, out);
     rc = rd_link_open(cfg, unix_socket ? NULL : to, host ? port : cfg->port,
                       cfg->path, cfg->tls_sni ? cfg->tls_sni : to, &c);
     if (rc != KVSTORE_OK)
@@ -396,11 +420,37 @@ bool rd_alive(rd_link *c)
 int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
            const rd_cmd *cmds, redisReply **replies, bool *retry)
 {
+    rd_wait wait;
+    const rd_cmd *tail = (flags & RD_ONCE) ? rd_wait_cmd(&s->cfg, &wait)
+                                           : NULL;
+    redisReply *waited = NULL;
     rd_fail f;
 
     *retry = false;
-    if (rd_pipeline(c->ctx, n, cmds, replies, &f) == REDIS_OK)
-        return KVSTORE_OK;
+    if (rd_pipeline(c->ctx, n, cmds, tail, replies, &waited, &f) ==
+        REDIS_OK) {
+        int rc = KVSTORE_OK;
+
+        for (size_t i = 0; i < n && s->cfg.sentinel; i++)
+            if (rd_is_readonly(replies[i])) {
+                /* A demoted master: this connection and the idle ones
+                 * go to it. */
+                c->ctx->broken = true;
+                rd_sentinel_lost(s);
+            }
+        if (tail != NULL) {
+            rc = rd_wait_check(s, replies, n, waited, cmds[n - 1].argv[0]);
+            rd_reply_free(waited);
+        }
+        if (rc != KVSTORE_OK) {
+            for (size_t i = 0; i < n; i++) {
+                rd_reply_free(replies[i]);
+                replies[i] = NULL;
+            }
+            rd_release(c, true);
+        }
+        return rc;
+    }
     /* The connection is in an unknown state: never reuse it. */
     rd_release(c, false);
     if (f.nomem)
@@ -443,6 +493,14 @@ int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
                 return rc;
         }
         rc = rd_run(s, &conn, flags, 1, &cmd, out, &retry);
+        if (rc == KVSTORE_OK && s->cfg.sentinel && rd_is_readonly(*out) &&
+            attempt == 0) {
+            /* Refused, so not applied: once more, to the new master. */
+            rd_release(&conn, false);
+            rd_reply_free(*out);
+            *out = NULL;
+            continue;
+        }
         if (rc == KVSTORE_OK) {
             rd_release(&conn, true);
             if ((*out)->type == REDIS_REPLY_ERROR &&

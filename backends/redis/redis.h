@@ -43,6 +43,8 @@
 /* The bucket marker's value: self-describing for redis-cli users. */
 #define RD_MARKER_VALUE "kvstore bucket"
 
+typedef struct rd_sentinel rd_sentinel;  /* sentinel.c */
+
 /* Connection settings parsed from the URI. Owned by rd_store. */
 typedef struct rd_config {
     bool unix_socket;
@@ -59,6 +61,11 @@ typedef struct rd_config {
     SSL_CTX *tls;    /* rediss://: built once per store (tls.c); else NULL */
     char *tls_sni;   /* ?tls_sni=: the server name; NULL = the host */
     bool tls_insecure; /* ?tls_insecure=true: no certificate checks */
+    /* redis+sentinel://: the sentinels and the master's address as they
+     * last gave it (host and port above stay unused); else NULL. */
+    rd_sentinel *sentinel;
+    int wait_replicas;   /* ?wait=N: WAIT N after each write; 0 = none */
+    int wait_timeout_ms; /* ?wait_timeout_ms= (< timeout_ms) */
 } rd_config;
 
 /* One connection: a socket, its TLS session if any, and the hiredis
@@ -199,6 +206,8 @@ int rd_call_expect(rd_store *s, unsigned flags, int argc, const char **argv,
  * operation ("GET"). Does not free the reply. */
 int rd_reply_error(const rd_store *s, const char *what,
                    const redisReply *r);
+/* An error reply "READONLY ...": a write sent to a replica. */
+bool rd_is_readonly(const redisReply *r);
 /* KVSTORE_EIO for a reply of an unexpected type. */
 int rd_unexpected(const rd_store *s, const char *what, const redisReply *r);
 
@@ -237,6 +246,33 @@ ssize_t rd_tls_write(rd_link *l, const char *buf, size_t len,
                      bool *timed_out, char *why, size_t cap);
 ssize_t rd_tls_read(rd_link *l, char *buf, size_t len, bool *timed_out,
                     char *why, size_t cap);
+
+/* ---- sentinel.c: Redis Sentinel ---- */
+/* Reads the sentinels (hosts), the master's name and db (path), wait and
+ * wait_timeout_ms into c (c->timeout_ms already set). */
+int rd_sentinel_config(rd_config *c, const kvstore_uri *uri);
+void rd_sentinel_free(rd_sentinel *st);
+/* Connects to the master the sentinels name, checked with ROLE, asking
+ * them again once if the address they gave last fails. */
+int rd_sentinel_connect(const rd_config *cfg, rd_link **out);
+/* The master went away or was demoted (READONLY): forget its address and
+ * drop every idle connection, so the next connect asks the sentinels. */
+void rd_sentinel_lost(rd_store *s);
+
+/* ?wait=N: the WAIT command rd_run appends to a write (RD_ONCE). */
+typedef struct rd_wait {
+    char replicas[16], ms[16];
+    const char *argv[3];
+    size_t lens[3];
+    rd_cmd cmd;
+} rd_wait;
+/* The WAIT command (kept in *w), or NULL when the store does not wait. */
+const rd_cmd *rd_wait_cmd(const rd_config *cfg, rd_wait *w);
+/* After a write's replies (replies[0..n), `what` its command): OK when
+ * the write failed anyway or WAIT counted enough replicas, else
+ * KVSTORE_EUNCERTAIN (applied on the master, may be lost by a failover). */
+int rd_wait_check(const rd_store *s, redisReply *const *replies, size_t n,
+                  const redisReply *waited, const char *what);
 
 /* Milliseconds on the monotonic clock. */
 int64_t rd_now_ms(void);

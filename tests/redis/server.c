@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,10 @@ static pid_t rs_spawn(const rs_server *s, const char *const *extra)
     snprintf(port, sizeof port, "%d", s->port);
     snprintf(log, sizeof log, "%s/redis.log", s->dir);
     argv[n++] = rs_env("REDIS_SERVER", "redis-server");
+    if (s->conf[0] != '\0') {
+        argv[n++] = s->conf;
+        argv[n++] = "--sentinel";
+    }
     argv[n++] = "--port";
     argv[n++] = port;
     argv[n++] = "--bind";
@@ -138,6 +143,16 @@ static int rs_wait(rs_server *s)
     return -1;
 }
 
+static int rs_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL)
+        return -1;
+    fputs(text, f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 /* Runs a command (exact argv, no shell) with its output discarded;
  * returns its exit status, or -1. */
 static int rs_exec(const char *const *argv)
@@ -195,7 +210,7 @@ static int rs_sign(const char *dir, const char *name, const char *days,
         "-CAkey", cakey, "-CAserial", serial, "-CAcreateserial", "-out", crt,
         "-days", days, "-extfile", extfile, NULL,
     };
-    FILE *f;
+    char line[256];
 
     snprintf(csr, sizeof csr, "%s/%s.csr", dir, name);
     snprintf(crt, sizeof crt, "%s/%s.crt", dir, name);
@@ -203,11 +218,8 @@ static int rs_sign(const char *dir, const char *name, const char *days,
     snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
     snprintf(serial, sizeof serial, "%s/ca.srl", dir);
     snprintf(extfile, sizeof extfile, "%s/%s.ext", dir, name);
-    f = fopen(extfile, "w");
-    if (f == NULL)
-        return -1;
-    fprintf(f, "%s\n", ext);
-    if (fclose(f) != 0)
+    snprintf(line, sizeof line, "%s\n", ext);
+    if (rs_write_file(extfile, line) != 0)
         return -1;
     return rs_exec(argv);
 }
@@ -245,14 +257,16 @@ static int rs_make_certs(rs_server *s)
 }
 
 static int rs_start_with(rs_server *s, const char *const *extra, int tls,
-                         int client_auth)
+                         int client_auth, const char *sentinel_conf)
 {
-    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL) ^
+                    (unsigned)(uintptr_t)s;
 
     s->pid = 0;
     s->tls_port = 0;
     s->tls_auth = client_auth;
     s->tls_dir[0] = '\0';
+    s->conf[0] = '\0';
     snprintf(s->dir, sizeof s->dir, "%s/kvstore-redis-XXXXXX",
              rs_env("TMPDIR", "/tmp"));
     if (mkdtemp(s->dir) == NULL) {
@@ -260,6 +274,14 @@ static int rs_start_with(rs_server *s, const char *const *extra, int tls,
         return -1;
     }
     snprintf(s->sock, sizeof s->sock, "%s/redis.sock", s->dir);
+    if (sentinel_conf != NULL) {
+        snprintf(s->conf, sizeof s->conf, "%s/sentinel.conf", s->dir);
+        if (rs_write_file(s->conf, sentinel_conf) != 0) {
+            fprintf(stderr, "redis test server: cannot write %s\n",
+                    s->conf);
+            return -1;
+        }
+    }
     if (tls) {
         int r = rs_make_certs(s);
 
@@ -291,12 +313,17 @@ static int rs_start_with(rs_server *s, const char *const *extra, int tls,
 
 int rs_start(rs_server *s, const char *const *extra)
 {
-    return rs_start_with(s, extra, 0, 0);
+    return rs_start_with(s, extra, 0, 0, NULL);
 }
 
 int rs_start_tls(rs_server *s, const char *const *extra, int client_auth)
 {
-    return rs_start_with(s, extra, 1, client_auth);
+    return rs_start_with(s, extra, 1, client_auth, NULL);
+}
+
+int rs_start_sentinel(rs_server *s, const char *conf)
+{
+    return rs_start_with(s, NULL, 0, 0, conf);
 }
 
 int rs_restart(rs_server *s, const char *const *extra)

@@ -19,6 +19,7 @@ typedef struct rs_server {
     int tls_port;     /* 0 without TLS */
     int tls_auth;     /* the server asks for a client certificate */
     char tls_dir[192]; /* dir/tls: the certificates (rs_start_tls) */
+    char conf[192];   /* dir/sentinel.conf for a sentinel, else "" */
 } rs_server;
 
 /* Starts redis-server ($REDIS_SERVER or redis-server from PATH) with
@@ -38,6 +39,10 @@ int rs_start(rs_server *s, const char *const *extra);
  * (tls-auth-clients yes), else it accepts clients without one. Returns 0,
  * or -1 after printing why (-2 if the openssl command is missing). */
 int rs_start_tls(rs_server *s, const char *const *extra, int client_auth);
+/* Starts redis-server in sentinel mode (--sentinel) with a sentinel.conf
+ * holding `conf` (e.g. "sentinel monitor ..." lines), written to its
+ * directory; it rewrites the file as it learns. Returns 0 or -1. */
+int rs_start_sentinel(rs_server *s, const char *conf);
 /* Starts it again on the same port and directory. */
 int rs_restart(rs_server *s, const char *const *extra);
 /* Sends `sig` (SIGKILL, SIGTERM, SIGSTOP, SIGCONT); for a terminating

@@ -1,0 +1,185 @@
+/*
+ * Test support: a Sentinel set-up (see topology.h).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "topology.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RS_READY_TRIES 600   /* of 100 ms */
+
+static void rs_nap(void)
+{
+    struct timespec ts = { 0, 100 * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* The value after the line `field` in redis-cli's output of a flat reply
+ * (one element per line), as an integer; -1 if absent. */
+static long rs_field(const char *out, const char *field)
+{
+    size_t n = strlen(field);
+
+    for (const char *p = out; p != NULL; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        if (strncmp(p, field, n) == 0 && p[n] == '\n')
+            return strtol(p + n + 1, NULL, 10);
+    }
+    return -1;
+}
+
+/* "name:value" in INFO output; -1 if absent. */
+static long rs_info(const char *out, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = out; p != NULL; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        if (strncmp(p, name, n) == 0 && p[n] == ':')
+            return strtol(p + n + 1, NULL, 10);
+    }
+    return -1;
+}
+
+static int rs_node_of_port(const rs_topology *t, long port)
+{
+    for (int i = 0; i < 2; i++)
+        if (t->nodes[i].pid > 0 && t->nodes[i].port == port)
+            return i;
+    return -1;
+}
+
+/* The master sentinel s names: an index in nodes[], or -1. */
+static int rs_named_master(rs_topology *t, int s)
+{
+    static const char *const ask[] = { "SENTINEL",
+                                       "get-master-addr-by-name",
+                                       RS_MASTER_NAME, NULL };
+    char out[256];
+    char *nl;
+
+    if (rs_cli(&t->sentinels[s], out, sizeof out, ask) != 0)
+        return -1;
+    nl = strchr(out, '\n');
+    return nl ? rs_node_of_port(t, strtol(nl + 1, NULL, 10)) : -1;
+}
+
+int rs_topology_master(rs_topology *t)
+{
+    for (int s = 0; s < RS_SENTINELS; s++) {
+        int m = rs_named_master(t, s);
+
+        if (m >= 0)
+            return m;
+    }
+    return -1;
+}
+
+static int rs_ready_once(rs_topology *t)
+{
+    static const char *const master_info[] = { "SENTINEL", "master",
+                                               RS_MASTER_NAME, NULL };
+    static const char *const info[] = { "INFO", "replication", NULL };
+    char out[8192];
+    int m = rs_named_master(t, 0);
+
+    if (m < 0 || t->nodes[1 - m].pid <= 0)
+        return -1;
+    for (int s = 0; s < RS_SENTINELS; s++) {
+        if (rs_named_master(t, s) != m ||
+            rs_cli(&t->sentinels[s], out, sizeof out, master_info) != 0 ||
+            rs_field(out, "num-other-sentinels") != RS_SENTINELS - 1 ||
+            rs_field(out, "num-slaves") < 1)
+            return -1;
+    }
+    /* The replica answers as one, in sync with the master. */
+    if (rs_cli(&t->nodes[1 - m], out, sizeof out, info) != 0 ||
+        strstr(out, "role:slave") == NULL ||
+        strstr(out, "master_link_status:up") == NULL ||
+        rs_info(out, "master_port") != t->nodes[m].port)
+        return -1;
+    if (rs_cli(&t->nodes[m], out, sizeof out, info) != 0 ||
+        rs_info(out, "connected_slaves") < 1)
+        return -1;
+    return m;
+}
+
+int rs_topology_ready(rs_topology *t)
+{
+    for (int i = 0; i < RS_READY_TRIES; i++) {
+        int m = rs_ready_once(t);
+
+        if (m >= 0)
+            return m;
+        rs_nap();
+    }
+    fprintf(stderr, "sentinel topology: not ready after 60 s\n");
+    return -1;
+}
+
+/* nodes[i] with `extra` and "--replicaof 127.0.0.1 <port of `of`>". */
+static int rs_node_start(rs_topology *t, int i, int of, int restart)
+{
+    const char *args[64];
+    char port[16];
+    int n = 0;
+
+    if (of >= 0) {
+        snprintf(port, sizeof port, "%d", t->nodes[of].port);
+        args[n++] = "--replicaof";
+        args[n++] = "127.0.0.1";
+        args[n++] = port;
+    }
+    for (int k = 0; t->extra && t->extra[k] && n < 63; k++)
+        args[n++] = t->extra[k];
+    args[n] = NULL;
+    return restart ? rs_restart(&t->nodes[i], args)
+                   : rs_start(&t->nodes[i], args);
+}
+
+int rs_topology_rejoin(rs_topology *t, int i, int of)
+{
+    return rs_node_start(t, i, of, 1);
+}
+
+int rs_topology_start(rs_topology *t, const char *const *extra)
+{
+    char conf[512];
+    size_t len = 0;
+
+    memset(t, 0, sizeof *t);
+    t->extra = extra;
+    if (rs_node_start(t, 0, -1, 0) != 0 || rs_node_start(t, 1, 0, 0) != 0)
+        return -1;
+    snprintf(conf, sizeof conf,
+             "sentinel monitor " RS_MASTER_NAME " 127.0.0.1 %d 2\n"
+             "sentinel down-after-milliseconds " RS_MASTER_NAME " 500\n"
+             "sentinel failover-timeout " RS_MASTER_NAME " 3000\n"
+             "sentinel parallel-syncs " RS_MASTER_NAME " 1\n",
+             t->nodes[0].port);
+    for (int s = 0; s < RS_SENTINELS; s++) {
+        if (rs_start_sentinel(&t->sentinels[s], conf) != 0)
+            return -1;
+        len += (size_t)snprintf(t->hosts + len, sizeof t->hosts - len,
+                                "%s127.0.0.1:%d", s ? "," : "",
+                                t->sentinels[s].port);
+    }
+    return rs_topology_ready(t) >= 0 ? 0 : -1;
+}
+
+void rs_topology_destroy(rs_topology *t)
+{
+    for (int s = 0; s < RS_SENTINELS; s++)
+        rs_destroy(&t->sentinels[s]);
+    for (int i = 0; i < 2; i++)
+        rs_destroy(&t->nodes[i]);
+}
