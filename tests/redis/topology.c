@@ -75,13 +75,12 @@ static int rs_named_master(rs_topology *t, int s)
 
 int rs_topology_master(rs_topology *t)
 {
-    for (int s = 0; s < RS_SENTINELS; s++) {
-        int m = rs_named_master(t, s);
+    int m = rs_named_master(t, 0);
 
-        if (m >= 0)
-            return m;
-    }
-    return -1;
+    for (int s = 1; s < RS_SENTINELS && m >= 0; s++)
+        if (rs_named_master(t, s) != m)
+            return -1;
+    return m;
 }
 
 static int rs_ready_once(rs_topology *t)
@@ -139,6 +138,10 @@ static int rs_node_start(rs_topology *t, int i, int of, int restart)
         args[n++] = "127.0.0.1";
         args[n++] = port;
     }
+    if (restart) {
+        args[n++] = "--replica-priority";
+        args[n++] = "0";
+    }
     for (int k = 0; t->extra && t->extra[k] && n < 63; k++)
         args[n++] = t->extra[k];
     args[n] = NULL;
@@ -162,7 +165,7 @@ int rs_topology_start(rs_topology *t, const char *const *extra)
         return -1;
     snprintf(conf, sizeof conf,
              "sentinel monitor " RS_MASTER_NAME " 127.0.0.1 %d 2\n"
-             "sentinel down-after-milliseconds " RS_MASTER_NAME " 500\n"
+             "sentinel down-after-milliseconds " RS_MASTER_NAME " 1000\n"
              "sentinel failover-timeout " RS_MASTER_NAME " 3000\n"
              "sentinel parallel-syncs " RS_MASTER_NAME " 1\n",
              t->nodes[0].port);

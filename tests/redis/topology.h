@@ -1,8 +1,9 @@
 /*
  * Test support: a Redis Sentinel set-up on loopback, one master, one
  * replica and three sentinels (redis-server --sentinel), each a private
- * server of server.c. The sentinels declare the master down after 500 ms,
- * so a failover takes a few seconds.
+ * server of server.c. The sentinels declare the master down after 1 s
+ * (500 ms made them flap on a loaded machine), so a failover takes a few
+ * seconds.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -28,10 +29,13 @@ int rs_topology_start(rs_topology *t, const char *const *extra);
  * the two other sentinels, and that master has its replica in sync.
  * Returns the index in nodes[] of the master, or -1. */
 int rs_topology_ready(rs_topology *t);
-/* The node the first sentinel that answers names as master: an index in
- * nodes[], or -1. */
+/* The node every sentinel names as master: an index in nodes[], or -1
+ * while they disagree (a failover is still spreading) or name a node
+ * that is down. */
 int rs_topology_master(rs_topology *t);
-/* Restarts the stopped node i as a replica of node `of`. */
+/* Restarts the stopped node i as a replica of node `of`, with
+ * replica-priority 0: the sentinels never promote it, not even before its
+ * first sync completed (see test_sentinel.c, run_failover). */
 int rs_topology_rejoin(rs_topology *t, int i, int of);
 void rs_topology_destroy(rs_topology *t);
 
