@@ -121,6 +121,17 @@ static int rd_socket_setup(int fd, const rd_config *cfg, bool tcp)
     return 0;
 }
 
+static int rd_connect_failed(const rd_config *cfg, int err)
+{
+    char ebuf[96];
+
+    return kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: cannot connect "
+                             "to %s: %s", cfg->label,
+                             err == ETIMEDOUT
+                                 ? "timed out"
+                                 : rd_strerror(err, ebuf, sizeof ebuf));
+}
+
 static int rd_open_tcp(const rd_config *cfg, const char *host, int port,
                        int64_t deadline, int *fd)
 {
@@ -128,7 +139,7 @@ static int rd_open_tcp(const rd_config *cfg, const char *host, int port,
                               .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_ADDRCONFIG };
     struct addrinfo *res = NULL;
-    char service[8], ebuf[96];
+    char service[8];
     int gai, err = 0;
 
     snprintf(service, sizeof service, "%d", port);
@@ -142,33 +153,20 @@ static int rd_open_tcp(const rd_config *cfg, const char *host, int port,
         *fd = rd_dial(a->ai_addr, a->ai_addrlen, a->ai_family, deadline,
                       &err);
     freeaddrinfo(res);
-    if (*fd < 0)
-        return kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: cannot "
-                                 "connect to %s: %s", cfg->label,
-                                 err == ETIMEDOUT
-                                     ? "timed out"
-                                     : rd_strerror(err, ebuf, sizeof ebuf));
-    return KVSTORE_OK;
+    return *fd < 0 ? rd_connect_failed(cfg, err) : KVSTORE_OK;
 }
 
 static int rd_open_unix(const rd_config *cfg, const char *path,
                         int64_t deadline, int *fd)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    char ebuf[96];
     int err = 0;
 
     /* The URI parser already refused paths that do not fit. */
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
     *fd = rd_dial((const struct sockaddr *)&sa, sizeof sa, AF_UNIX, deadline,
                   &err);
-    if (*fd < 0)
-        return kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: cannot "
-                                 "connect to %s: %s", cfg->label,
-                                 err == ETIMEDOUT
-                                     ? "timed out"
-                                     : rd_strerror(err, ebuf, sizeof ebuf));
-    return KVSTORE_OK;
+    return *fd < 0 ? rd_connect_failed(cfg, err) : KVSTORE_OK;
 }
 
 int rd_link_open(const rd_config *cfg, const char *host, int port,

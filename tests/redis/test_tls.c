@@ -24,6 +24,7 @@
 #include <kvstore/kvstore.h>
 #include <openssl/x509.h>
 
+#include "events.h"
 #include "server.h"
 
 #define SECRET "tls-secret-pw"
@@ -120,47 +121,6 @@ static void assert_refused(const char *u, int code, const char *const *want,
         fail_msg("the message leaks the key: %s", msg);
 }
 
-/* ---- events, for watch over TLS ---- */
-typedef struct ev_log {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    char text[1024];
-} ev_log;
-
-static void on_event(void *p, kvstore_event e, const char *key,
-                     const void *value, size_t len)
-{
-    ev_log *l = p;
-    size_t n;
-
-    pthread_mutex_lock(&l->mu);
-    n = strlen(l->text);
-    snprintf(l->text + n, sizeof l->text - n, "%s %s=%.*s;",
-             e == KVSTORE_EVENT_SET ? "set" : "del", key,
-             value ? (int)len : 4, value ? (const char *)value : "NULL");
-    pthread_cond_broadcast(&l->cv);
-    pthread_mutex_unlock(&l->mu);
-}
-
-/* Waits (at most 10 s: a bound, not a measurement) for `want`. */
-static bool wait_for(ev_log *l, const char *want)
-{
-    struct timespec dl;
-    bool ok;
-
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += 10;
-    pthread_mutex_lock(&l->mu);
-    while (strstr(l->text, want) == NULL &&
-           pthread_cond_timedwait(&l->cv, &l->mu, &dl) != ETIMEDOUT)
-        ;
-    ok = strstr(l->text, want) != NULL;
-    if (!ok)
-        print_error("waited for \"%s\", saw \"%s\"\n", want, l->text);
-    pthread_mutex_unlock(&l->mu);
-    return ok;
-}
-
 static bool list_has(kvstore_bucket *b, const char *key)
 {
     char *cursor = NULL;
@@ -188,7 +148,7 @@ static void test_good_certificate(void **state)
     kvstore_store *s = NULL;
     kvstore_bucket *b = NULL;
     kvstore_watch *w = NULL;
-    ev_log l = { .text = "" };
+    ev_log l;
 
     /* Checked by IP address and by host name. */
     roundtrip(uri("", "127.0.0.1", "tls_ca={tls}/ca.crt"));
@@ -200,20 +160,18 @@ static void test_good_certificate(void **state)
                                           "tls_ca={tls}/ca.crt")),
                      KVSTORE_OK);
     assert_int_equal(kvstore_bucket_open(&b, s, "tlswatch"), KVSTORE_OK);
-    pthread_mutex_init(&l.mu, NULL);
-    pthread_cond_init(&l.cv, NULL);
+    ev_log_init(&l);
     /* The subscription connection is a TLS connection of its own. */
-    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, &l),
+    assert_int_equal(kvstore_watch_start(&w, b, "", ev_log_event, &l),
                      KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "seen", "1", 1), KVSTORE_OK);
-    assert_true(wait_for(&l, "set seen=1;"));
+    assert_true(ev_log_wait(&l, "set seen=1;", 10));
     assert_int_equal(kvstore_delete(b, "seen"), KVSTORE_OK);
-    assert_true(wait_for(&l, "del seen=NULL;"));
+    assert_true(ev_log_wait(&l, "del seen=NULL;", 10));
     assert_int_equal(kvstore_set(b, "listed", "2", 1), KVSTORE_OK);
     assert_true(list_has(b, "listed"));
     kvstore_watch_stop(w);
-    pthread_cond_destroy(&l.cv);
-    pthread_mutex_destroy(&l.mu);
+    ev_log_destroy(&l);
     kvstore_bucket_close(b);
     kvstore_close(s);
 }

@@ -21,30 +21,17 @@ static void rs_nap(void)
         ;
 }
 
-/* The value after the line `field` in redis-cli's output of a flat reply
- * (one element per line), as an integer; -1 if absent. */
-static long rs_field(const char *out, const char *field)
-{
-    size_t n = strlen(field);
-
-    for (const char *p = out; p != NULL; p = strchr(p, '\n')) {
-        if (*p == '\n')
-            p++;
-        if (strncmp(p, field, n) == 0 && p[n] == '\n')
-            return strtol(p + n + 1, NULL, 10);
-    }
-    return -1;
-}
-
-/* "name:value" in INFO output; -1 if absent. */
-static long rs_info(const char *out, const char *name)
+/* The integer after a line starting with `name` and `sep`: "name:value"
+ * in INFO output (sep ':'), or the line after "name" in redis-cli's
+ * output of a flat reply, one element per line (sep '\n'); -1 if absent. */
+static long rs_value(const char *out, const char *name, char sep)
 {
     size_t n = strlen(name);
 
     for (const char *p = out; p != NULL; p = strchr(p, '\n')) {
         if (*p == '\n')
             p++;
-        if (strncmp(p, name, n) == 0 && p[n] == ':')
+        if (strncmp(p, name, n) == 0 && p[n] == sep)
             return strtol(p + n + 1, NULL, 10);
     }
     return -1;
@@ -96,18 +83,18 @@ static int rs_ready_once(rs_topology *t)
     for (int s = 0; s < RS_SENTINELS; s++) {
         if (rs_named_master(t, s) != m ||
             rs_cli(&t->sentinels[s], out, sizeof out, master_info) != 0 ||
-            rs_field(out, "num-other-sentinels") != RS_SENTINELS - 1 ||
-            rs_field(out, "num-slaves") < 1)
+            rs_value(out, "num-other-sentinels", '\n') != RS_SENTINELS - 1 ||
+            rs_value(out, "num-slaves", '\n') < 1)
             return -1;
     }
     /* The replica answers as one, in sync with the master. */
     if (rs_cli(&t->nodes[1 - m], out, sizeof out, info) != 0 ||
         strstr(out, "role:slave") == NULL ||
         strstr(out, "master_link_status:up") == NULL ||
-        rs_info(out, "master_port") != t->nodes[m].port)
+        rs_value(out, "master_port", ':') != t->nodes[m].port)
         return -1;
     if (rs_cli(&t->nodes[m], out, sizeof out, info) != 0 ||
-        rs_info(out, "connected_slaves") < 1)
+        rs_value(out, "connected_slaves", ':') < 1)
         return -1;
     return m;
 }
