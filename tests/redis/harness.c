@@ -1,7 +1,8 @@
 /*
  * redis-harness: runs one command against a private redis-server.
  *
- *   redis-harness [--tls | --sentinel] [SERVER-ARG...] -- COMMAND [ARG...]
+ *   redis-harness [--tls | --sentinel | --sentinel-tls] [SERVER-ARG...] --
+ *                 COMMAND [ARG...]
  *
  * Starts redis-server (server.c) with the extra SERVER-ARGs, replaces
  * {port}, {sock} and {dir} in the command's arguments (tests/support/run.c,
@@ -12,7 +13,9 @@
  * With --sentinel it starts a master and a replica (both with the
  * SERVER-ARGs) and three sentinels (topology.c): {sentinels} is their
  * "host:port,..." list, the master's name is kvmaster, and {port}, {sock}
- * and {dir} are the master's.
+ * and {dir} are the master's. --sentinel-tls is the same with TLS between
+ * all of them (rs_topology_start_tls): {sentinels} are TLS ports, the
+ * certificates in {tls_dir}.
  * Exits with the command's status (77, meson's "skipped", if the server
  * cannot start).
  *
@@ -36,7 +39,7 @@ int main(int argc, char **argv)
 {
     const char *extra[64];
     int n = 0, sep = -1, status, first = 1, started;
-    bool tls = false, sentinel = false;
+    bool tls = false, sentinel = false, sentinel_tls = false;
     char port[16], tls_port[16];
     rs_topology topo;
     rs_server single, *s = &single;
@@ -45,6 +48,8 @@ int main(int argc, char **argv)
         tls = true;
     if (argc > 1 && strcmp(argv[1], "--sentinel") == 0)
         sentinel = true;
+    if (argc > 1 && strcmp(argv[1], "--sentinel-tls") == 0)
+        sentinel = sentinel_tls = true;
     first += tls || sentinel;
     for (int i = first; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
@@ -56,12 +61,13 @@ int main(int argc, char **argv)
     }
     extra[n] = NULL;
     if (sep < 0 || sep + 1 >= argc) {
-        fprintf(stderr, "usage: %s [--tls | --sentinel] [SERVER-ARG...] -- "
-                "COMMAND [ARG...]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--tls | --sentinel | --sentinel-tls] "
+                "[SERVER-ARG...] -- COMMAND [ARG...]\n", argv[0]);
         return 2;
     }
     if (sentinel) {
-        started = rs_topology_start(&topo, extra);
+        started = sentinel_tls ? rs_topology_start_tls(&topo, extra)
+                               : rs_topology_start(&topo, extra);
         s = &topo.nodes[0];
     } else {
         started = tls ? rs_start_tls(s, extra, 0) : rs_start(s, extra);

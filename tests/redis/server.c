@@ -256,8 +256,11 @@ static int rs_make_certs(rs_server *s)
     return failed ? -1 : 0;
 }
 
-static int rs_start_with(rs_server *s, const char *const *extra, int tls,
-                         int client_auth, const char *sentinel_conf)
+/* tls: NULL for none, "" to make certificates, else the directory of
+ * those an earlier rs_start_tls made. */
+static int rs_start_with(rs_server *s, const char *const *extra,
+                         const char *tls, int client_auth,
+                         const char *sentinel_conf)
 {
     unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL) ^
                     (unsigned)(uintptr_t)s;
@@ -282,11 +285,13 @@ static int rs_start_with(rs_server *s, const char *const *extra, int tls,
             return -1;
         }
     }
-    if (tls) {
+    if (tls != NULL && *tls == '\0') {
         int r = rs_make_certs(s);
 
         if (r != 0)
             return r;
+    } else if (tls != NULL) {
+        snprintf(s->tls_dir, sizeof s->tls_dir, "%s", tls);
     }
     for (int attempt = 0; attempt < 40; attempt++) {
         int r;
@@ -313,17 +318,24 @@ static int rs_start_with(rs_server *s, const char *const *extra, int tls,
 
 int rs_start(rs_server *s, const char *const *extra)
 {
-    return rs_start_with(s, extra, 0, 0, NULL);
+    return rs_start_with(s, extra, NULL, 0, NULL);
 }
 
 int rs_start_tls(rs_server *s, const char *const *extra, int client_auth)
 {
-    return rs_start_with(s, extra, 1, client_auth, NULL);
+    return rs_start_with(s, extra, "", client_auth, NULL);
 }
 
-int rs_start_sentinel(rs_server *s, const char *conf)
+int rs_start_tls_shared(rs_server *s, const char *const *extra,
+                        const char *tls_dir)
 {
-    return rs_start_with(s, NULL, 0, 0, conf);
+    return rs_start_with(s, extra, tls_dir, 0, NULL);
+}
+
+int rs_start_sentinel(rs_server *s, const char *conf,
+                      const char *const *extra, const char *tls_dir)
+{
+    return rs_start_with(s, extra, tls_dir, 0, conf);
 }
 
 int rs_restart(rs_server *s, const char *const *extra)

@@ -39,10 +39,17 @@ int rs_start(rs_server *s, const char *const *extra);
  * (tls-auth-clients yes), else it accepts clients without one. Returns 0,
  * or -1 after printing why (-2 if the openssl command is missing). */
 int rs_start_tls(rs_server *s, const char *const *extra, int client_auth);
+/* rs_start_tls with the certificates of tls_dir (made by an earlier
+ * rs_start_tls, still running), no client certificate needed: servers
+ * that trust each other. */
+int rs_start_tls_shared(rs_server *s, const char *const *extra,
+                        const char *tls_dir);
 /* Starts redis-server in sentinel mode (--sentinel) with a sentinel.conf
  * holding `conf` (e.g. "sentinel monitor ..." lines), written to its
- * directory; it rewrites the file as it learns. Returns 0 or -1. */
-int rs_start_sentinel(rs_server *s, const char *conf);
+ * directory (it rewrites the file as it learns), and `extra`; with TLS as
+ * rs_start_tls_shared if tls_dir is not NULL. Returns 0 or -1. */
+int rs_start_sentinel(rs_server *s, const char *conf,
+                      const char *const *extra, const char *tls_dir);
 /* Starts it again on the same port and directory. */
 int rs_restart(rs_server *s, const char *const *extra);
 /* Sends `sig` (SIGKILL, SIGTERM, SIGSTOP, SIGCONT); for a terminating

@@ -37,10 +37,16 @@ static long rs_value(const char *out, const char *name, char sep)
     return -1;
 }
 
+/* The port others reach s on. */
+static int rs_port(const rs_topology *t, const rs_server *s)
+{
+    return t->tls ? s->tls_port : s->port;
+}
+
 static int rs_node_of_port(const rs_topology *t, long port)
 {
     for (int i = 0; i < 2; i++)
-        if (t->nodes[i].pid > 0 && t->nodes[i].port == port)
+        if (t->nodes[i].pid > 0 && rs_port(t, &t->nodes[i]) == port)
             return i;
     return -1;
 }
@@ -91,7 +97,7 @@ static int rs_ready_once(rs_topology *t)
     if (rs_cli(&t->nodes[1 - m], out, sizeof out, info) != 0 ||
         strstr(out, "role:slave") == NULL ||
         strstr(out, "master_link_status:up") == NULL ||
-        rs_value(out, "master_port", ':') != t->nodes[m].port)
+        rs_value(out, "master_port", ':') != rs_port(t, &t->nodes[m]))
         return -1;
     if (rs_cli(&t->nodes[m], out, sizeof out, info) != 0 ||
         rs_value(out, "connected_slaves", ':') < 1)
@@ -119,8 +125,12 @@ static int rs_node_start(rs_topology *t, int i, int of, int restart)
     char port[16];
     int n = 0;
 
+    if (t->tls) {
+        args[n++] = "--tls-replication";
+        args[n++] = "yes";
+    }
     if (of >= 0) {
-        snprintf(port, sizeof port, "%d", t->nodes[of].port);
+        snprintf(port, sizeof port, "%d", rs_port(t, &t->nodes[of]));
         args[n++] = "--replicaof";
         args[n++] = "127.0.0.1";
         args[n++] = port;
@@ -132,8 +142,13 @@ static int rs_node_start(rs_topology *t, int i, int of, int restart)
     for (int k = 0; t->extra && t->extra[k] && n < 63; k++)
         args[n++] = t->extra[k];
     args[n] = NULL;
-    return restart ? rs_restart(&t->nodes[i], args)
-                   : rs_start(&t->nodes[i], args);
+    if (restart)
+        return rs_restart(&t->nodes[i], args);
+    if (t->tls)
+        return i == 0 ? rs_start_tls(&t->nodes[i], args, 0)
+                      : rs_start_tls_shared(&t->nodes[i], args,
+                                            t->nodes[0].tls_dir);
+    return rs_start(&t->nodes[i], args);
 }
 
 int rs_topology_rejoin(rs_topology *t, int i, int of)
@@ -141,13 +156,17 @@ int rs_topology_rejoin(rs_topology *t, int i, int of)
     return rs_node_start(t, i, of, 1);
 }
 
-int rs_topology_start(rs_topology *t, const char *const *extra)
+static int rs_topology_start_with(rs_topology *t, const char *const *extra,
+                                  bool tls)
 {
+    static const char *const tls_args[] = { "--tls-replication", "yes",
+                                            NULL };
     char conf[512];
     size_t len = 0;
 
     memset(t, 0, sizeof *t);
     t->extra = extra;
+    t->tls = tls;
     if (rs_node_start(t, 0, -1, 0) != 0 || rs_node_start(t, 1, 0, 0) != 0)
         return -1;
     snprintf(conf, sizeof conf,
@@ -155,15 +174,26 @@ int rs_topology_start(rs_topology *t, const char *const *extra)
              "sentinel down-after-milliseconds " RS_MASTER_NAME " 1000\n"
              "sentinel failover-timeout " RS_MASTER_NAME " 3000\n"
              "sentinel parallel-syncs " RS_MASTER_NAME " 1\n",
-             t->nodes[0].port);
+             rs_port(t, &t->nodes[0]));
     for (int s = 0; s < RS_SENTINELS; s++) {
-        if (rs_start_sentinel(&t->sentinels[s], conf) != 0)
+        if (rs_start_sentinel(&t->sentinels[s], conf, tls ? tls_args : NULL,
+                              tls ? t->nodes[0].tls_dir : NULL) != 0)
             return -1;
         len += (size_t)snprintf(t->hosts + len, sizeof t->hosts - len,
                                 "%s127.0.0.1:%d", s ? "," : "",
-                                t->sentinels[s].port);
+                                rs_port(t, &t->sentinels[s]));
     }
     return rs_topology_ready(t) >= 0 ? 0 : -1;
+}
+
+int rs_topology_start(rs_topology *t, const char *const *extra)
+{
+    return rs_topology_start_with(t, extra, false);
+}
+
+int rs_topology_start_tls(rs_topology *t, const char *const *extra)
+{
+    return rs_topology_start_with(t, extra, true);
 }
 
 void rs_topology_destroy(rs_topology *t)

@@ -10,6 +10,8 @@
 #ifndef KVSTORE_TESTS_REDIS_TOPOLOGY_H
 #define KVSTORE_TESTS_REDIS_TOPOLOGY_H
 
+#include <stdbool.h>
+
 #include "server.h"
 
 #define RS_MASTER_NAME "kvmaster"
@@ -20,11 +22,15 @@ typedef struct rs_topology {
     rs_server sentinels[RS_SENTINELS];
     char hosts[128];               /* "127.0.0.1:P1,127.0.0.1:P2,..." */
     const char *const *extra;      /* more arguments for both nodes */
+    bool tls;    /* everyone talks TLS (tls-replication), on tls_port */
 } rs_topology;
 
 /* Starts nodes[0] as the master, nodes[1] as its replica (both with
  * `extra`), then the sentinels, and waits until rs_topology_ready. */
 int rs_topology_start(rs_topology *t, const char *const *extra);
+/* The same with TLS between everyone (one CA, in nodes[0].tls_dir): the
+ * sentinels monitor, name and listen on the tls_ports. */
+int rs_topology_start_tls(rs_topology *t, const char *const *extra);
 /* Waits (up to 60 s) until every sentinel names the same master, knows
  * the two other sentinels, and that master has its replica in sync.
  * Returns the index in nodes[] of the master, or -1. */
