@@ -193,6 +193,18 @@ int rd_sentinel_config(rd_config *c, const kvstore_uri *uri)
     return rc;
 }
 
+/* A host name or address as a sentinel may give it: 1..255 bytes, no
+ * space, control byte or NUL (it goes into connects and messages). */
+static bool rd_host_ok(const char *h, size_t len)
+{
+    if (len == 0 || len > 255)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)h[i] <= 0x20 || h[i] == 0x7F)
+            return false;
+    return true;
+}
+
 /* SENTINEL get-master-addr-by-name on one sentinel: KVSTORE_OK with the
  * address, KVSTORE_NOTFOUND if it does not know the master, or an error
  * (message set). */
@@ -226,7 +238,7 @@ static int rd_sentinel_ask(const rd_config *cfg, const char *host, int port,
         long p = strtol(r->element[1]->str, &stop, 10);
 
         if (*stop != '\0' || p < 1 || p > 65535 ||
-            r->element[0]->len == 0 || r->element[0]->len > 255) {
+            !rd_host_ok(r->element[0]->str, r->element[0]->len)) {
             rc = kvstore_set_error(KVSTORE_EIO, "redis: the sentinel %s:%d "
                                    "gave %s a bad master address", host,
                                    port, cfg->label);
