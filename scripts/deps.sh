@@ -6,6 +6,7 @@ set -euo pipefail
 KVSTORE_PACKAGES=(
   build-essential meson ninja-build pkg-config python3
   uthash-dev libcmocka-dev libhiredis-dev libnats-dev libjansson-dev
+  libssl-dev
   libsqlite3-dev nettle-dev
   liblmdb-dev
   redis-server redis-tools nats-server
