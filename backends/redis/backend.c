@@ -1,7 +1,9 @@
 /*
- * Redis backend module: the two backend tables ("redis" over TCP,
- * "redis+unix" over a unix socket; same code, different options) and the
- * module entry point, the only symbol the module exports.
+ * Redis backend module: the backend tables ("redis" over TCP, "rediss"
+ * over TLS, "redis+unix" over a unix socket, "redis+sentinel" and
+ * "rediss+sentinel" through Redis Sentinel, "redis+cluster" for a Redis
+ * Cluster; same code, different options) and the module entry point, the
+ * only symbol the module exports.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -9,6 +11,18 @@
 
 static const char *const rd_tcp_options[] = { "timeout_ms", "pool",
                                               "watch_config", NULL };
+static const char *const rd_tls_options[] = { "timeout_ms", "pool",
+                                              "watch_config", "tls_ca",
+                                              "tls_cert", "tls_key",
+                                              "tls_sni", "tls_insecure",
+                                              NULL };
+static const char *const rd_sentinel_options[] = { "timeout_ms", "pool",
+                                                   "watch_config", "wait",
+                                                   "wait_timeout_ms", NULL };
+static const char *const rd_tls_sentinel_options[] = {
+    "timeout_ms", "pool", "watch_config", "wait", "wait_timeout_ms",
+    "tls_ca", "tls_cert", "tls_key", "tls_sni", "tls_insecure", NULL,
+};
 static const char *const rd_cluster_options[] = { "timeout_ms", "pool",
                                                   "watch_config", NULL };
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
@@ -50,14 +64,26 @@ static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
 #define RD_CAPS (KVSTORE_CAP_LIST_REPEATS | KVSTORE_CAP_WATCH_LATE_VALUES | \
                  KVSTORE_CAP_WATCH_CROSS_PROCESS | KVSTORE_CAP_TTL)
 
+/* Watch on one server (watch.c), for every scheme but redis+cluster. */
+#define RD_SERVER_WATCH                           \
+    .watch_start = rd_watch_start,                \
+    .watch_stop = rd_watch_stop,                  \
+    .caps = RD_CAPS
+
 static const kvstore_backend rd_tcp = {
     .version = KVSTORE_BACKEND_VERSION,
     .name = "redis",
     .options = rd_tcp_options,
     RD_SLOTS,
-    .watch_start = rd_watch_start,
-    .watch_stop = rd_watch_stop,
-    .caps = RD_CAPS,
+    RD_SERVER_WATCH,
+};
+
+static const kvstore_backend rd_tls = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "rediss",
+    .options = rd_tls_options,
+    RD_SLOTS,
+    RD_SERVER_WATCH,
 };
 
 static const kvstore_backend rd_unix = {
@@ -65,9 +91,7 @@ static const kvstore_backend rd_unix = {
     .name = "redis+unix",
     .options = rd_unix_options,
     RD_SLOTS,
-    .watch_start = rd_watch_start,
-    .watch_stop = rd_watch_stop,
-    .caps = RD_CAPS,
+    RD_SERVER_WATCH,
 };
 
 /* A cluster (cluster.c): the same caps; a watch subscribes on every
@@ -83,9 +107,26 @@ static const kvstore_backend rd_cluster_table = {
     .caps = RD_CAPS,
 };
 
-static const kvstore_backend *const rd_backends[] = { &rd_tcp, &rd_unix,
-                                                      &rd_cluster_table,
-                                                      NULL };
+static const kvstore_backend rd_sentinel_tcp = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "redis+sentinel",
+    .options = rd_sentinel_options,
+    RD_SLOTS,
+    RD_SERVER_WATCH,
+};
+
+static const kvstore_backend rd_tls_sentinel = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "rediss+sentinel",
+    .options = rd_tls_sentinel_options,
+    RD_SLOTS,
+    RD_SERVER_WATCH,
+};
+
+static const kvstore_backend *const rd_backends[] = {
+    &rd_tcp, &rd_tls, &rd_unix, &rd_sentinel_tcp, &rd_tls_sentinel,
+    &rd_cluster_table, NULL,
+};
 
 static const kvstore_module rd_module = {
     .version = KVSTORE_MODULE_VERSION,

@@ -3,7 +3,10 @@
  * buckets (the marker key).
  *
  *   redis://[user[:password]@]host[:port][/db]
+ *   rediss://[user[:password]@]host[:port][/db]   (TLS, options in tls.c)
  *   redis+unix://[user[:password]@]/path/to/redis.sock[?db=N]
+ *   redis+sentinel://[user[:password]@]h1[:port],h2.../MASTER[/db]
+ *                  (and rediss+sentinel://, see sentinel.c)
  *   redis+cluster://[user[:password]@]seed1[:port],seed2[:port],...[/0]
  *     (the seeds are read by cluster.c; only database 0)
  *   options: timeout_ms (1..600000, default 5000), pool (1..256, default 4),
@@ -32,6 +35,9 @@ static void rd_config_free(rd_config *c)
         free(c->password);
     }
     free(c->label);
+    free(c->tls_sni);
+    SSL_CTX_free(c->tls);
+    rd_sentinel_free(c->sentinel);
     memset(c, 0, sizeof *c);
 }
 
@@ -152,6 +158,13 @@ static int rd_parse_uri(rd_config *c, const kvstore_uri *uri)
         return KVSTORE_OK;
     }
 
+    if (strncmp(kvstore_uri_scheme(uri), "rediss", 6) == 0) {
+        rc = rd_tls_config(c, uri);
+        if (rc != KVSTORE_OK)
+            return rc;
+    }
+    if (strstr(kvstore_uri_scheme(uri), "+sentinel") != NULL)
+        return rd_sentinel_config(c, uri);
     if (c->cluster) {
         /* The seeds are parsed by cluster.c; a cluster has database 0
          * only. */

@@ -59,14 +59,6 @@ static void rd_sleep_ms(int ms)
         ;
 }
 
-static int64_t rd_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The node at host:port, created if new. Caller holds the write lock. */
 static rd_node *rd_node_get(rd_store *s, const char *host, size_t host_len,
                             int port)
@@ -232,14 +224,14 @@ static int rd_map_from_seed(rd_store *s, size_t i)
     rd_cluster *c = s->cluster;
     const char *argv[2] = { "CLUSTER", "SLOTS" };
     size_t lens[2] = { 7, 5 };
-    redisContext *ctx = NULL;
+    rd_link *ctx = NULL;
     redisReply *r = NULL;
     int rc = rd_connect_to(&s->cfg, c->seed_host[i], c->seed_port[i], &ctx);
 
     if (rc == KVSTORE_OK)
         rc = rd_command(&s->cfg, ctx, 2, argv, lens, &r);
     if (ctx != NULL)
-        redisFree(ctx);
+        rd_link_close(ctx);
     if (rc != KVSTORE_OK)
         return rc;
     if (r->type == REDIS_REPLY_ERROR) {
