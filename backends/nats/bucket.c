@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The stream `nats kv add B --history 1 --storage file --replicas R`
- * creates, except that direct get is off when R > 1 (read your writes). */
+/* The stream `nats kv add B --history 64 --storage file --replicas R`
+ * creates (NK_HISTORY: why 64), except that direct get is off when R > 1
+ * (read your writes). */
 static natsStatus create_stream(nk_bucket *b, int64_t wait,
                                 jsStreamInfo **si, jsErrCode *ec)
 {
@@ -26,7 +27,7 @@ static natsStatus create_stream(nk_bucket *b, int64_t wait,
     sc.Name = b->stream;
     sc.Subjects = subjects;
     sc.SubjectsLen = 1;
-    sc.MaxMsgsPerSubject = 1;          /* history 1 */
+    sc.MaxMsgsPerSubject = NK_HISTORY;
     sc.MaxBytes = -1;
     sc.MaxMsgSize = -1;
     sc.Storage = js_FileStorage;

@@ -24,6 +24,13 @@
 #define NK_ENC_MAX (1 + 3 * KVSTORE_KEY_MAX)
 /* "$KV." + bucket + "." + encoded key + NUL. */
 #define NK_SUBJ_MAX (4 + KVSTORE_BUCKET_NAME_MAX + 1 + NK_ENC_MAX + 1)
+/* Revisions of a key kept by a bucket this backend creates (the KV
+ * maximum, `nats kv add --history 64`). A watch is a push consumer the
+ * server feeds some time after it stores a write: with one revision a
+ * later write of the key removed an earlier one not yet delivered, and
+ * the watcher never saw it. Now a watcher loses a write only when it lags
+ * 64 writes of one key behind. */
+#define NK_HISTORY 64
 /* Header overhead of a delete marker ("NATS/1.0\r\nKV-Operation: DEL..."). */
 #define NK_DEL_HDR_BYTES 64
 

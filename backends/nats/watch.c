@@ -9,10 +9,10 @@
  * swallow a write racing with the start. Keys are decoded and checked
  * against the prefix before the callback; delete and purge markers become
  * KVSTORE_EVENT_DELETE. The ordered consumer resumes after the last
- * delivered sequence when the connection comes back, so events stored
- * during a disconnection are delivered late, not lost, while the stream
- * keeps them (history 1: an overwritten value is reported once, with its
- * latest value).
+ * delivered sequence when the connection comes back or a heartbeat is
+ * missed, so events stored meanwhile are delivered late, not lost, while
+ * the stream keeps them: a lagging watcher misses a write only once the
+ * key has NK_HISTORY later ones.
  *
  * SPDX-License-Identifier: MIT
  */
