@@ -63,13 +63,8 @@ static int reply_get_direct(nk_batch *bt, size_t i, natsMsg *m)
     }
     if (nk_msg_is_delete(m))
         return absent(bt, i);
-    size_t n = (size_t)natsMsg_GetDataLength(m);
-    void *v = kvstore_memdup(n ? natsMsg_GetData(m) : "", n);
-    if (!v)
-        return kvstore_set_error(KVSTORE_ENOMEM, "nats: out of memory");
-    bt->outv[i] = v;
-    bt->outl[i] = n;
-    return R_DONE;
+    int rc = nk_msg_value(m, &bt->outv[i], &bt->outl[i]);
+    return rc == KVSTORE_OK ? R_DONE : rc;
 }
 
 /* A JetStream error answer: absent, send again, or the mapped failure. */

@@ -76,11 +76,9 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
         jsOptions o;
         natsStatus s;
 
-        rc = nk_wait_connected(st, deadline);
+        rc = nk_attempt_start(st, deadline, &o);
         if (rc != KVSTORE_OK)
             break;
-        jsOptions_Init(&o);
-        o.Wait = deadline - nk_now_ms() > 0 ? deadline - nk_now_ms() : 1;
         s = js_GetStreamInfo(&si, st->js, b->stream, &o, &ec);
         if (s == NATS_NOT_FOUND || ec == JSStreamNotFoundErr) {
             if (!create) {

@@ -110,11 +110,9 @@ int nk_watch_start(void **out, void *bucket, const char *prefix,
         jsOptions jo;
         natsStatus s;
 
-        rc = nk_wait_connected(st, deadline);
+        rc = nk_attempt_start(st, deadline, &jo);
         if (rc != KVSTORE_OK)
             break;
-        jsOptions_Init(&jo);
-        jo.Wait = deadline - nk_now_ms() > 0 ? deadline - nk_now_ms() : 1;
         jsSubOptions_Init(&so);
         so.Stream = b->stream;
         so.Ordered = true;
