@@ -281,10 +281,8 @@ int main(void)
     double ratio[SLICES], speed[SLICES];
     size_t nkv = 0, nraw = 0;
 
-    if (rs_cluster_start(&cl, 3, NULL) != 0) {
-        rs_cluster_destroy(&cl);
+    if (rs_cluster_start(&cl, 3, NULL) != 0)
         return 1;
-    }
 #ifdef BENCH_MODULE
     if (getenv("KVSTORE_BACKEND_PATH") == NULL &&
         kvstore_backend_load(BENCH_MODULE) != KVSTORE_OK)

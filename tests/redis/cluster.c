@@ -92,7 +92,7 @@ rs_server *rs_cluster_node(rs_cluster *c, int port)
     return NULL;
 }
 
-int rs_cluster_start(rs_cluster *c, int masters, const char *password)
+static int rs_cluster_create(rs_cluster *c, int masters, const char *password)
 {
     const char *extra[] = { "--cluster-enabled", "yes",
                             "--cluster-config-file", "nodes.conf",
@@ -139,6 +139,14 @@ int rs_cluster_start(rs_cluster *c, int masters, const char *password)
         at += (size_t)snprintf(c->seeds + at, sizeof c->seeds - at, "%s%s",
                                i ? "," : "", addr[i]);
     return rs_cluster_wait_ok(c, RS_CLUSTER_READY_MS);
+}
+
+int rs_cluster_start(rs_cluster *c, int masters, const char *password)
+{
+    if (rs_cluster_create(c, masters, password) == 0)
+        return 0;
+    rs_cluster_destroy(c);
+    return -1;
 }
 
 void rs_cluster_destroy(rs_cluster *c)

@@ -29,7 +29,7 @@ typedef struct rs_cluster {
  * until every node reports cluster_state:ok and every replica is in
  * sync. `password` (NULL for none; kept, not copied) becomes every
  * node's requirepass and masterauth. Returns 0, or -1 after printing why
- * (then rs_cluster_destroy). */
+ * (and destroying what was started). */
 int rs_cluster_start(rs_cluster *c, int masters, const char *password);
 /* Waits until every running node reports cluster_state:ok (after a
  * failover, say); 0, or -1 after timeout_ms. */

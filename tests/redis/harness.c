@@ -86,9 +86,7 @@ int main(int argc, char **argv)
     if (started != 0) {
         if (sentinel)
             rs_topology_destroy(&topo);
-        else if (cluster)
-            rs_cluster_destroy(&cl);
-        else
+        else if (!cluster)  /* rs_cluster_start cleaned up after itself */
             rs_destroy(s);
         return 77;
     }

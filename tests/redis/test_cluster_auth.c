@@ -26,11 +26,7 @@ static rs_cluster cl;
 static int group_setup(void **state)
 {
     (void)state;
-    if (rs_cluster_start(&cl, 3, PASSWORD) != 0) {
-        rs_cluster_destroy(&cl);
-        return -1;
-    }
-    return 0;
+    return rs_cluster_start(&cl, 3, PASSWORD);
 }
 
 static int group_teardown(void **state)
