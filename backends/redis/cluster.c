@@ -44,6 +44,10 @@ struct rd_cluster {
     size_t n_nodes;
     uint16_t owner[RD_SLOTS_N];  /* index into nodes + 1; 0: unserved */
     uint32_t fp;                 /* fingerprint of owner (rd_map_fp) */
+    /* The masters of `owner` by lowest slot, kept with it (rd_map_set):
+     * every page of a walk asks for them. */
+    rd_master masters[RD_NODES_MAX];
+    size_t n_masters;
     size_t pool_max;
     _Atomic int64_t refreshed_ms;  /* when the last map was installed */
     size_t n_seeds;
@@ -134,6 +138,24 @@ static uint32_t rd_map_fp(const rd_cluster *c)
     return h;
 }
 
+/* After `owner` changed (write lock held): its fingerprint and masters. */
+static void rd_map_set(rd_cluster *c)
+{
+    bool seen[RD_NODES_MAX] = { false };
+
+    c->fp = rd_map_fp(c);
+    c->n_masters = 0;
+    for (unsigned slot = 0; slot < RD_SLOTS_N; slot++) {
+        unsigned o = c->owner[slot];
+
+        if (o != 0 && !seen[o - 1]) {
+            seen[o - 1] = true;
+            c->masters[c->n_masters].node = c->nodes[o - 1];
+            c->masters[c->n_masters++].low = slot;
+        }
+    }
+}
+
 static bool rd_int_in(const redisReply *r, long long lo, long long hi)
 {
     return r->type == REDIS_REPLY_INTEGER && r->integer >= lo &&
@@ -195,7 +217,7 @@ static int rd_map_apply(rd_store *s, const redisReply *r, const char *asked)
     }
     if (rc == KVSTORE_OK) {
         memcpy(c->owner, owner, sizeof c->owner);
-        c->fp = rd_map_fp(c);
+        rd_map_set(c);
         atomic_store(&c->refreshed_ms, rd_now_ms());
     }
     pthread_rwlock_unlock(&c->lock);
@@ -262,14 +284,14 @@ int rd_cluster_refresh(rd_store *s)
     /* The masters of the current map first, then nodes it no longer
      * names (a dead master stays known: asking it first would cost a
      * timeout on every refresh). */
-    for (unsigned slot = 0; slot < RD_SLOTS_N; slot++)
-        if (c->owner[slot] != 0)
-            serves[c->owner[slot] - 1] = true;
-    n = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < c->n_nodes; i++)
-            if (serves[i] == (pass == 0))
-                known[n++] = c->nodes[i];
+    for (size_t i = 0; i < c->n_masters; i++) {
+        known[i] = c->masters[i].node;
+        serves[rd_node_index(c, known[i])] = true;
+    }
+    n = c->n_masters;
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (!serves[i])
+            known[n++] = c->nodes[i];
     pthread_rwlock_unlock(&c->lock);
     /* Known nodes, on their pooled connections; then the seeds. An
      * authentication or protocol failure is final: another node would
@@ -356,7 +378,7 @@ rd_redirect rd_cluster_redirect(rd_store *s, const redisReply *r,
     n = rd_node_get(s, host, host_len, port);
     if (n != NULL && moved) {
         c->owner[slot] = (uint16_t)(rd_node_index(c, n) + 1);
-        c->fp = rd_map_fp(c);
+        rd_map_set(c);
     }
     pthread_rwlock_unlock(&c->lock);
     if (n == NULL)
@@ -538,19 +560,10 @@ done:
 int rd_cluster_masters(rd_store *s, rd_master *out, size_t *n, uint32_t *fp)
 {
     rd_cluster *c = s->cluster;
-    bool seen[RD_NODES_MAX] = { false };
 
-    *n = 0;
     pthread_rwlock_rdlock(&c->lock);
-    for (unsigned slot = 0; slot < RD_SLOTS_N; slot++) {
-        unsigned o = c->owner[slot];
-
-        if (o != 0 && !seen[o - 1]) {
-            seen[o - 1] = true;
-            out[*n].node = c->nodes[o - 1];
-            out[(*n)++].low = slot;
-        }
-    }
+    *n = c->n_masters;
+    memcpy(out, c->masters, *n * sizeof *out);
     *fp = c->fp;
     pthread_rwlock_unlock(&c->lock);
     if (*n == 0)
