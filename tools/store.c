@@ -2,9 +2,9 @@
  * kvstore CLI - choosing, opening and closing the store.
  *
  * Order: --store, --store-file, KVSTORE_URL, then the embedded default
- * (default_store.c). Only
- * --store can leak a credential through ps(1); the other three exist so
- * that a password never has to be on a command line.
+ * (default_store.c). Only --store can leak a credential through ps(1);
+ * the other three exist so that a password never has to be on a command
+ * line.
  *
  * SPDX-License-Identifier: MIT
  */
