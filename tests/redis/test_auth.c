@@ -16,7 +16,7 @@
 
 #include <kvstore/kvstore.h>
 
-#include "server.h"
+#include "group.h"
 
 #define PASSWORD "p@ss:w rd"        /* requirepass, needs %-encoding */
 #define PASSWORD_ENC "p%40ss%3Aw%20rd"
@@ -234,19 +234,6 @@ static void test_watch_needs_config(void **state)
                      KVSTORE_EINVAL);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_start(&srv, server_args) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,5 +244,5 @@ int main(void)
         cmocka_unit_test(test_acl_user),
         cmocka_unit_test(test_watch_needs_config),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv, .args = server_args);
 }

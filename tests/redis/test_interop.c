@@ -20,7 +20,7 @@
 
 #include <kvstore/kvstore.h>
 
-#include "server.h"
+#include "group.h"
 
 static rs_server srv;
 static kvstore_store *st;      /* db 0, TCP */
@@ -824,15 +824,8 @@ static void test_threads_share_store(void **state)
     kvstore_bucket_close(b);
 }
 
-static int group_setup(void **state)
+static int open_shared_store(void)
 {
-    /* Configured by its operator for watching (see test_auth.c for the
-     * backend's own watch_config). */
-    static const char *const args[] = { "--notify-keyspace-events", "Kg$xe",
-                                        NULL };
-    (void)state;
-    if (rs_start(&srv, args) != 0)
-        return -1;
     snprintf(tcp_uri, sizeof tcp_uri, "redis://127.0.0.1:%d?timeout_ms=5000",
              srv.port);
     if (kvstore_open(&st, tcp_uri) != KVSTORE_OK) {
@@ -842,16 +835,17 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int group_teardown(void **state)
+static void close_shared_store(void)
 {
-    (void)state;
     kvstore_close(st);
-    rs_destroy(&srv);
-    return 0;
 }
 
 int main(void)
 {
+    /* Configured by its operator for watching (see test_auth.c for the
+     * backend's own watch_config). */
+    static const char *const args[] = { "--notify-keyspace-events", "Kg$xe",
+                                        NULL };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_reads_our_writes),
         cmocka_unit_test(test_we_read_cli_writes),
@@ -872,5 +866,8 @@ int main(void)
         cmocka_unit_test(test_watch_value_read_after),
         cmocka_unit_test(test_threads_share_store),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv,
+                        .args = args,
+                        .started = open_shared_store,
+                        .stopping = close_shared_store);
 }

@@ -10,7 +10,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "net.h"
-#include "server.h"
+#include "group.h"
 
 #define PW "rd5ecr3tpw"
 
@@ -18,29 +18,17 @@ static rs_server srv;
 static const char *cli_path;
 static char tcp_uri[128];
 
-static int setup(void **state)
+/* Once the server runs: the URI of its port, and the cursor binding. */
+static int server_started(void)
 {
-    static const char *const args[] = { "--requirepass", PW, NULL };
-    (void)state;
-    if (rs_start(&srv, args) != 0)
-        return -1;
+    char id[64];
+
     snprintf(tcp_uri, sizeof tcp_uri, "redis://:" PW "@127.0.0.1:%d",
              srv.port);
-    {
-        char id[64];
-
-        /* The module's tables are version 2: the core binds cursors to
-         * the store's identity, the URI without credentials. */
-        snprintf(id, sizeof id, "redis://127.0.0.1:%d", srv.port);
-        net_bind("redis", id);
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
+    /* The module's tables are version 2: the core binds cursors to the
+     * store's identity, the URI without credentials. */
+    snprintf(id, sizeof id, "redis://127.0.0.1:%d", srv.port);
+    net_bind("redis", id);
     return 0;
 }
 
@@ -159,6 +147,7 @@ static void cli_masks_password(void **state)
 
 int main(int argc, char **argv)
 {
+    static const char *const args[] = { "--requirepass", PW, NULL };
     cli_path = argc > 1 ? argv[1] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(foreign_cursors),
@@ -166,5 +155,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(password_never_shown),
         cmocka_unit_test(cli_masks_password),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv,
+                        .args = args,
+                        .started = server_started);
 }

@@ -20,7 +20,7 @@
 
 #include <kvstore/kvstore.h>
 
-#include "server.h"
+#include "group.h"
 
 static rs_server srv;
 
@@ -468,22 +468,9 @@ static void test_bucket_remove(void **state)
     kvstore_close(s);
 }
 
-static int group_setup(void **state)
-{
-    static const char *const args[] = { "--databases", "16", NULL };
-    (void)state;
-    return rs_start(&srv, args) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
-    return 0;
-}
-
 int main(void)
 {
+    static const char *const args[] = { "--databases", "16", NULL };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_ttl_set_and_read),
@@ -493,5 +480,5 @@ int main(void)
         cmocka_unit_test(test_bucket_list_forged),
         cmocka_unit_test(test_bucket_remove),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv, .args = args);
 }
