@@ -242,9 +242,13 @@ static inline void net_foreign_cursors(kvstore_bucket *mine,
     free(cur);
 }
 
-/* SIZE_MAX value lengths with a 16-byte buffer. */
-static inline void net_huge_lengths(kvstore_bucket *b, const char *limit)
+/* SIZE_MAX value lengths with a 16-byte buffer, in bucket "huge" of a
+ * store of `uri`: the message names `limit`, and nothing of a refused
+ * batch is written. */
+static inline void net_huge_lengths(const char *uri, const char *limit)
 {
+    kvstore_store *s = open_uri(uri);
+    kvstore_bucket *b = open_bucket(s, "huge");
     static const char buf[16] = "0123456789abcde";
     const char *keys[2] = { "small", "huge" };
     const void *vals[2] = { buf, buf };
@@ -264,6 +268,8 @@ static inline void net_huge_lengths(kvstore_bucket *b, const char *limit)
     assert_int_equal(kvstore_cas_swap(cas, buf, SIZE_MAX), KVSTORE_ETOOBIG);
     kvstore_cas_free(cas);
     assert_int_equal(kvstore_get(b, "huge", &v, &len), KVSTORE_NOTFOUND);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
 }
 
 /* Neither `secret` nor `encoded` (its %-encoded form, or NULL) may show. */
@@ -311,14 +317,16 @@ static inline bool net_wait_state(pid_t pid, char want)
 }
 
 /* A server process stopped with SIGSTOP (a hung server): kvstore_open
- * of `uri` and a set through `b` (opened before) must fail within their
- * timeouts, without the password in the message. The server is resumed
- * before anything is asserted, so a failure does not leave it hung. */
+ * of `uri` (which sets a short timeout) and a set through a bucket opened
+ * before must fail within their timeouts, without the password in the
+ * message. The server is resumed before anything is asserted, so a
+ * failure does not leave it hung. */
 static inline void net_hung_server(pid_t pid, const char *uri,
-                                   kvstore_bucket *b, const char *secret)
+                                   const char *secret)
 {
     char open_msg[1024], set_msg[1024];
-    kvstore_store *s = NULL;
+    kvstore_store *s = NULL, *before = open_uri(uri);
+    kvstore_bucket *b = open_bucket(before, "hung");
 
     kill(pid, SIGSTOP);
     bool stopped = net_wait_state(pid, 'T');
@@ -336,22 +344,28 @@ static inline void net_hung_server(pid_t pid, const char *uri,
     assert_true(set_rc == KVSTORE_EUNAVAILABLE || set_rc == KVSTORE_EUNCERTAIN);
     net_no_secret(open_msg, secret, NULL, "open on a hung server");
     net_no_secret(set_msg, secret, NULL, "set on a hung server");
+    kvstore_bucket_close(b);
+    kvstore_close(before);
 }
 
-/* Runs `cli set KEY - -b BUCKET --store URI` with the value on a pipe: the password
- * must disappear from the process's command line (ps) while it waits for
- * stdin, and the value must then be stored with the masked-away password
- * (the CLI kept a private copy). `host` is a part of the URI after the
- * userinfo that stays visible. Returns the CLI's exit status. */
-static inline int net_cli_masked(const char *cli, const char *uri,
-                                 const char *secret, const char *host,
-                                 const char *bucket, const char *key,
-                                 const char *value)
+/* Runs `cli set climask - -b cli --store URI` with the value on a pipe:
+ * the password must disappear from the process's command line (ps) while
+ * it waits for stdin, the CLI must succeed, and the value must then be
+ * stored: the CLI used the password it masked away (it kept a private
+ * copy). `host` is a part of the URI after the userinfo that stays
+ * visible. */
+static inline void net_cli_masks(const char *cli, const char *uri,
+                                 const char *secret, const char *host)
 {
-    char *const argv[] = { "kvstore", "set", (char *)key, "-", "-b",
-                           (char *)bucket, "--store", (char *)uri, NULL };
+    char *const argv[] = { "kvstore", "set", "climask", "-", "-b", "cli",
+                           "--store", (char *)uri, NULL };
 
-    return run_masked(cli, argv, value, host, secret);
+    assert_int_equal(run_masked(cli, argv, "from-cli", host, secret), 0);
+    kvstore_store *s = open_uri(uri);
+    kvstore_bucket *b = open_bucket(s, "cli");
+    expect_str(b, "climask", "from-cli");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
 }
 
 #endif /* KVS_TEST_SUPPORT_NET_H */
