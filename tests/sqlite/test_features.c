@@ -142,7 +142,7 @@ static void test_ttl(void **state)
     assert_true(left > 3500000 && left <= 3600000);
     assert_int_equal(kvstore_ttl(b, "missing", &left), KVSTORE_NOTFOUND);
     assert_int_equal(left, -1);
-    assert_str(b, "short", "x");
+    expect_str(b, "short", "x");
     sleep_ms(300);
     /* Expired: absent for every read, reaped or not. */
     void *v = NULL;
@@ -172,7 +172,7 @@ static void test_ttl(void **state)
     /* Absent snapshot: the swap may create it over the expired row. */
     assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
     kvstore_cas_free(cas);
-    assert_str(b, "short", "new");
+    expect_str(b, "short", "new");
     assert_int_equal(kvstore_ttl(b, "short", &left), KVSTORE_OK);
     assert_int_equal(left, -1);
     /* An expired counter counts from 0. */
@@ -187,7 +187,7 @@ static void test_ttl(void **state)
     assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 100), KVSTORE_OK);
     set_str(b, "long", "y2");
     sleep_ms(200);
-    assert_str(b, "long", "y2");
+    expect_str(b, "long", "y2");
     kvstore_bucket_close(b);
     kvstore_close(s);
     tmp_free(dir);
@@ -264,7 +264,7 @@ static void test_reap(void **state)
     assert_int_equal(sqlite3_column_int(st, 0), 2); /* later, plain */
     sqlite3_finalize(st);
     sqlite3_close(db);
-    assert_str(b, "later", "y");
+    expect_str(b, "later", "y");
     kvstore_bucket_close(b);
     kvstore_close(s);
     /* Out of range. */
@@ -288,7 +288,7 @@ static void test_bucket_management(void **state)
         set_str(bk[i], names[i], "own");
     }
     for (int i = 0; i < 6; i++) {
-        assert_str(bk[i], "k", names[i]);
+        expect_str(bk[i], "k", names[i]);
         kvstore_keys *page = NULL;
         assert_int_equal(kvstore_list_keys(bk[i], NULL, NULL, 0, &page),
                          KVSTORE_OK);
@@ -325,7 +325,7 @@ static void test_bucket_management(void **state)
     size_t len;
     assert_int_equal(kvstore_get(bk[0], "k", &v, &len), KVSTORE_NOTFOUND);
     for (int i = 1; i < 6; i++)
-        assert_str(bk[i], "k", names[i]);
+        expect_str(bk[i], "k", names[i]);
     /* An empty bucket exists; create=false finds it, not a removed one. */
     kvstore_bucket *empty = open_bucket(s, "empty");
     kvstore_bucket_close(empty);
@@ -378,7 +378,7 @@ static void test_spin_layout(void **state)
     assert_int_equal(kvstore_open(&s2, uri), KVSTORE_OK);
     /* Spin's store "default" is a bucket, even with create=false. */
     assert_int_equal(kvstore_bucket_open(&b, s2, "default"), KVSTORE_OK);
-    assert_str(b, "greeting", "hello");
+    expect_str(b, "greeting", "hello");
     kvstore_keys *page = NULL;
     assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
     assert_int_equal(page->count, 1); /* "bad name" is not a bucket name */

@@ -97,7 +97,7 @@ static void run_increments(const char *opts, int per_process)
     b = open_bucket(s, "shared");
     char want[24];
     snprintf(want, sizeof want, "%d", PROCS * per_process);
-    assert_str(b, "counter", want);
+    expect_str(b, "counter", want);
     kvstore_bucket_close(b);
     kvstore_close(s);
     tmp_free(dir);
@@ -180,22 +180,22 @@ static void test_cas_aba_across_processes(void **state)
 
     /* Control: nothing changes, the swap wins. */
     assert_int_equal(cas_across(b, dir, NULL, 0), KVSTORE_OK);
-    assert_str(b, "k", "C");
+    expect_str(b, "k", "C");
 
     /* A -> B -> A in another process: same value, different write. */
     static const char *const aba[] = { "s:B", "s:A" };
     assert_int_equal(cas_across(b, dir, aba, 2), KVSTORE_ECONFLICT);
-    assert_str(b, "k", "A");
+    expect_str(b, "k", "A");
 
     /* The same value written again. */
     static const char *const same[] = { "s:A" };
     assert_int_equal(cas_across(b, dir, same, 1), KVSTORE_ECONFLICT);
-    assert_str(b, "k", "A");
+    expect_str(b, "k", "A");
 
     /* Deleted and created again with the same value. */
     static const char *const recreate[] = { "d", "s:A" };
     assert_int_equal(cas_across(b, dir, recreate, 2), KVSTORE_ECONFLICT);
-    assert_str(b, "k", "A");
+    expect_str(b, "k", "A");
 
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -257,7 +257,7 @@ static void test_cas_loops_lose_nothing(void **state)
     wait_children(pid, PROCS);
     char want[24];
     snprintf(want, sizeof want, "%d", PROCS * 500);
-    assert_str(b, "n", want);
+    expect_str(b, "n", want);
     kvstore_bucket_close(b);
     kvstore_close(s);
     tmp_free(dir);
