@@ -10,41 +10,6 @@
 #include "procs.h"
 #include "util.h"
 
-/* "file://<dir><opts>" for the children of procs.h. */
-static void count_in(const char *opts, int threads, int per_thread, bool cas)
-{
-    char *dir = tmp_new();
-    char uri[4200];
-
-    snprintf(uri, sizeof uri, "file://%s%s", dir, opts);
-    procs_count_exact(&(procs_count){ .uri = uri, .procs = 2,
-                                      .threads = threads,
-                                      .per_thread = per_thread, .cas = cas });
-    tmp_free(dir);
-}
-
-static void test_two_processes_5000_each(void **state)
-{
-    (void)state;
-    /* Atomicity does not depend on fsync; ?sync=false keeps this fast.
-     * Two threads per process: threads and processes contend at once. */
-    count_in("?sync=false", 2, 2500, false);
-}
-
-static void test_two_processes_durable(void **state)
-{
-    (void)state;
-    count_in("", 1, 150, false);
-}
-
-/* An increment written by hand over compare-and-swap, retried on
- * conflict: only correct if cas_swap really detects concurrent writes. */
-static void test_two_processes_cas(void **state)
-{
-    (void)state;
-    count_in("?sync=false", 1, 1000, true);
-}
-
 static void expect_incr_einval(kvstore_bucket *b, const char *stored,
                                int64_t delta)
 {
@@ -151,9 +116,17 @@ static void test_cas_semantics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_processes_5000_each),
-        cmocka_unit_test(test_two_processes_durable),
-        cmocka_unit_test(test_two_processes_cas),
+        /* Atomicity does not depend on fsync; ?sync=false keeps this
+         * fast. Two threads per process: threads and processes contend
+         * at once. */
+        PROCS_COUNT(two_processes_5000_each, .uri = "file://{dir}?sync=false",
+                    .procs = 2, .threads = 2, .per_thread = 2500),
+        PROCS_COUNT(two_processes_durable, .uri = "file://{dir}",
+                    .procs = 2, .threads = 1, .per_thread = 150),
+        /* An increment written by hand over compare-and-swap, retried on
+         * conflict: only correct if cas_swap detects concurrent writes. */
+        PROCS_COUNT(two_processes_cas, .uri = "file://{dir}?sync=false",
+                    .procs = 2, .threads = 1, .per_thread = 1000, .cas = true),
         cmocka_unit_test(test_increment_strict),
         cmocka_unit_test(test_cas_semantics),
     };

@@ -9,38 +9,6 @@
 #include "procs.h"
 #include "util.h"
 
-/* "lmdb://<dir><opts>" for the children of procs.h. */
-static void count_in(const char *opts, int per_thread, bool cas)
-{
-    char *dir = tmp_new();
-    char uri[4200];
-
-    snprintf(uri, sizeof uri, "lmdb://%s%s", dir, opts);
-    procs_count_exact(&(procs_count){ .uri = uri, .procs = 2, .threads = 2,
-                                      .per_thread = per_thread, .cas = cas });
-    tmp_free(dir);
-}
-
-static void test_two_processes_5000_each(void **state)
-{
-    (void)state;
-    /* Atomicity does not depend on syncing; ?sync=false keeps this fast.
-     * Two threads per process: group commit and processes at once. */
-    count_in("?sync=false", 2500, false);
-}
-
-static void test_two_processes_durable(void **state)
-{
-    (void)state;
-    count_in("", 100, false);
-}
-
-static void test_cas_loop_two_processes(void **state)
-{
-    (void)state;
-    count_in("?sync=false", 500, true);
-}
-
 static void aba_case(const char *const *steps, bool start_absent)
 {
     char *dir = tmp_new();
@@ -68,44 +36,38 @@ static void aba_case(const char *const *steps, bool start_absent)
     tmp_free(dir);
 }
 
-static void test_cas_aba_set_back(void **state)
+/* Another process's writes between a CAS snapshot and its swap. */
+typedef struct aba {
+    const char *steps[3]; /* NULL-terminated (procs_write_steps) */
+    bool start_absent;    /* no key at the snapshot */
+} aba;
+
+static void test_aba(void **state)
 {
-    (void)state;
-    static const char *const steps[] = { "B", "A", NULL };
-    aba_case(steps, false);
+    const aba *a = *state;
+    aba_case(a->steps, a->start_absent);
 }
 
-static void test_cas_aba_delete_recreate(void **state)
-{
-    (void)state;
-    static const char *const steps[] = { "-", "A", NULL };
-    aba_case(steps, false);
-}
-
-static void test_cas_aba_same_value(void **state)
-{
-    (void)state;
-    static const char *const steps[] = { "A", NULL };
-    aba_case(steps, false);
-}
-
-static void test_cas_absent_then_created(void **state)
-{
-    (void)state;
-    static const char *const steps[] = { "A", NULL };
-    aba_case(steps, true);
-}
+#define ABA_TEST(test_name, absent, ...) \
+    { .name = #test_name, .test_func = test_aba, \
+      .initial_state = &(aba){ { __VA_ARGS__, NULL }, absent } }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_processes_5000_each),
-        cmocka_unit_test(test_two_processes_durable),
-        cmocka_unit_test(test_cas_loop_two_processes),
-        cmocka_unit_test(test_cas_aba_set_back),
-        cmocka_unit_test(test_cas_aba_delete_recreate),
-        cmocka_unit_test(test_cas_aba_same_value),
-        cmocka_unit_test(test_cas_absent_then_created),
+        /* Atomicity does not depend on syncing; ?sync=false keeps this
+         * fast. Two threads per process: group commit and processes at
+         * once. */
+        PROCS_COUNT(two_processes_5000_each, .uri = "lmdb://{dir}?sync=false",
+                    .procs = 2, .threads = 2, .per_thread = 2500),
+        PROCS_COUNT(two_processes_durable, .uri = "lmdb://{dir}",
+                    .procs = 2, .threads = 2, .per_thread = 100),
+        PROCS_COUNT(cas_loop_two_processes, .uri = "lmdb://{dir}?sync=false",
+                    .procs = 2, .threads = 2, .per_thread = 500, .cas = true),
+        ABA_TEST(test_cas_aba_set_back, false, "B", "A"),
+        ABA_TEST(test_cas_aba_delete_recreate, false, "-", "A"),
+        ABA_TEST(test_cas_aba_same_value, false, "A"),
+        ABA_TEST(test_cas_absent_then_created, true, "A"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

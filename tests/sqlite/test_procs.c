@@ -9,41 +9,6 @@
 #include "procs.h"
 #include "util.h"
 
-#define PROCS 2
-#define THREADS 2
-#define PER_PROCESS 5000
-
-/* PROCS processes of THREADS threads on one database file. The parent
- * creates the file first, so the children race only on their writes, and
- * keeps nothing open while they run. */
-static void count_in(const char *opts, int per_process, bool cas)
-{
-    char *dir = tmp_new();
-    char uri[4400];
-
-    db_uri(uri, sizeof uri, dir, opts);
-    procs_count_exact(&(procs_count){ .uri = uri, .procs = PROCS,
-                                      .threads = THREADS,
-                                      .per_thread = per_process / THREADS,
-                                      .cas = cas, .create_first = true });
-    tmp_free(dir);
-}
-
-/* Durable: every increment is one commit (or shares one) with an fsync. */
-static void test_two_processes_5000_each(void **state)
-{
-    (void)state;
-    count_in(NULL, PER_PROCESS, false);
-}
-
-/* Without fsync the lock hand-over between processes is much faster,
- * which is where a lost update would show. */
-static void test_two_processes_nosync(void **state)
-{
-    (void)state;
-    count_in("?sync=false", PER_PROCESS, false);
-}
-
 /* Opens a CAS on "k" (which holds "A"), lets another process run
  * `steps`, and returns what the swap says. */
 static int cas_across(kvstore_bucket *b, const char *dir,
@@ -96,20 +61,28 @@ static void test_cas_aba_across_processes(void **state)
     tmp_free(dir);
 }
 
-/* CAS increment loops: read, add one, swap, retry on conflict. */
-static void test_cas_loops_lose_nothing(void **state)
-{
-    (void)state;
-    count_in("?sync=false", 500, true);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_processes_5000_each),
-        cmocka_unit_test(test_two_processes_nosync),
+        /* Two processes of two threads on one database file, created by
+         * the parent first so the children race only on their writes.
+         * Durable: every increment is one commit (or shares one) with an
+         * fsync. */
+        PROCS_COUNT(two_processes_5000_each, .uri = "sqlite://{dir}/kv.db",
+                    .procs = 2, .threads = 2, .per_thread = 2500,
+                    .create_first = true),
+        /* Without fsync the lock hand-over between processes is much
+         * faster, which is where a lost update would show. */
+        PROCS_COUNT(two_processes_nosync,
+                    .uri = "sqlite://{dir}/kv.db?sync=false",
+                    .procs = 2, .threads = 2, .per_thread = 2500,
+                    .create_first = true),
         cmocka_unit_test(test_cas_aba_across_processes),
-        cmocka_unit_test(test_cas_loops_lose_nothing),
+        /* CAS increment loops: read, add one, swap, retry on conflict. */
+        PROCS_COUNT(cas_loops_lose_nothing,
+                    .uri = "sqlite://{dir}/kv.db?sync=false",
+                    .procs = 2, .threads = 2, .per_thread = 250, .cas = true,
+                    .create_first = true),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

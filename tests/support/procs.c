@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "procs.h"
+#include "run.h"
 #include "support.h"
 
 #include <inttypes.h>
@@ -130,6 +131,20 @@ void procs_count_exact(const procs_count *run)
     expect_str(b, run->cas ? "cas" : "counter", want);
     kvstore_bucket_close(b);
     kvstore_close(s);
+}
+
+void procs_count_test(void **state)
+{
+    procs_count run = *(const procs_count *)*state;
+    char *dir = tmp_new();
+    const ts_placeholder ph = { "dir", dir };
+    char *uri = ts_substitute(run.uri, &ph, 1);
+
+    assert_non_null(uri);
+    run.uri = uri;
+    procs_count_exact(&run);
+    free(uri);
+    tmp_free(dir);
 }
 
 void procs_write_steps(const char *uri, const char *bucket, const char *key,

@@ -11,10 +11,12 @@
 #define KVS_TEST_PROCS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* procs children, each with `threads` threads of `per_thread` additions
  * of one to a counter in bucket "shared". */
 typedef struct procs_count {
+    /* "{dir}" becomes a fresh temporary directory (procs_count_test). */
     const char *uri;
     int procs, threads, per_thread;
     /* false: kvstore_increment of "counter", whose results each thread
@@ -31,6 +33,16 @@ typedef struct procs_count {
  * counter, read through a store of `uri` afterwards, is exactly
  * procs * threads * per_thread. */
 void procs_count_exact(const procs_count *run);
+
+/* A cmocka test running procs_count_exact(*state) in a fresh directory,
+ * removed afterwards. */
+void procs_count_test(void **state);
+
+/* PROCS_COUNT(name, .uri = "lmdb://{dir}", .procs = 2, ...): an entry of
+ * a CMUnitTest array (in main, whose scope the procs_count lives in). */
+#define PROCS_COUNT(test_name, ...) \
+    { .name = #test_name, .test_func = procs_count_test, \
+      .initial_state = &(procs_count){ __VA_ARGS__ } }
 
 /* In another process with its own store of `uri`: writes `steps` to key
  * `key` of bucket `bucket`, in order ("-" deletes, anything else is the
