@@ -12,13 +12,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "runner.h"
+#include "tmpdir.h"
 
 /* Prefix for bucket names, extra config pairs, the WIT to claim (0: by
  * the guest's name) and watcher events to wait for, in the next
@@ -301,20 +301,13 @@ static void test_prefix(void **state)
     kvstore_close(s);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
 /* A file: store keeps the counter across host runs (store reopened). */
 static void test_file_store(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/wasm-host-test-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char uri[64];
+    char *dir = ts_mkdtemp("wasm-host-test");
+    assert_non_null(dir);
+    char uri[4200];
     snprintf(uri, sizeof(uri), "file://%s", dir);
     int st;
     for (int run = 1; run <= 2; run++) {
@@ -338,7 +331,8 @@ static void test_file_store(void **state)
     assert_value(s, "demo", "balance", "-500");
     assert_value(s, "demo", "motd", "hello, world");
     kvstore_close(s);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(dir);
+    free(dir);
 }
 
 /* What each attack must end in. */

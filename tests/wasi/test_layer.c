@@ -14,13 +14,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
+#include "tmpdir.h"
 
 /* ---- the fake engine ---------------------------------------------------- */
 
@@ -214,13 +214,6 @@ static void fake_fini(fake *f)
     free(f->mem);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
 /* ---- config ------------------------------------------------------------- */
 
 static void test_config_keys(void **state)
@@ -248,10 +241,10 @@ static void test_config_keys(void **state)
 static void test_config_precedence(void **state)
 {
     (void)state;
-    char dirs[3][32], uris[3][128];
+    char *dirs[3], uris[3][4200];
     for (int k = 0; k < 3; k++) {
-        snprintf(dirs[k], sizeof(dirs[k]), "/tmp/kvwasi-prec-XXXXXX");
-        assert_non_null(mkdtemp(dirs[k]));
+        dirs[k] = ts_mkdtemp("kvwasi-prec");
+        assert_non_null(dirs[k]);
         snprintf(uris[k], sizeof(uris[k]), "file://%s", dirs[k]);
     }
     for (int drop = 0; drop < 3; drop++) {
@@ -299,8 +292,10 @@ static void test_config_precedence(void **state)
     assert_int_not_equal(open_id(&f, "app", NULL), 0);
     fake_fini(&f);
     kvstore_wasi_host_free(h);
-    for (int k = 0; k < 3; k++)
-        nftw(dirs[k], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    for (int k = 0; k < 3; k++) {
+        ts_rmtree(dirs[k]);
+        free(dirs[k]);
+    }
 }
 
 /* ---- identifiers -------------------------------------------------------- */
