@@ -141,6 +141,39 @@ long walk_foreign(kvstore_bucket *b, const char *prefix, const char *cursor,
     return walk(b, prefix, cursor, limit, each, arg, true);
 }
 
+typedef struct tagged {
+    const char *tag;
+    int keys;
+} tagged;
+
+static void only_tagged(void *arg, const char *key)
+{
+    tagged *t = arg;
+    size_t n = strlen(t->tag);
+    if (strncmp(key, t->tag, n) != 0 || key[n] != '/')
+        fail_msg("key '%.60s' of another bucket listed in '%s'", key,
+                 t->tag);
+    t->keys++;
+}
+
+int walk_tagged(kvstore_bucket *b, const char *prefix, const char *cursor,
+                const char *tag)
+{
+    tagged t = { tag, 0 };
+    return walk_foreign(b, prefix, cursor, 7, only_tagged, &t) < 0 ? -1
+                                                                   : t.keys;
+}
+
+void fill_tagged(kvstore_bucket *b, const char *tag, int n)
+{
+    char key[80];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%s/%03d", tag, i);
+        set_str(b, key, tag);
+    }
+}
+
 void read_small(const char *path, char *buf, size_t cap)
 {
     FILE *f = fopen(path, "r");

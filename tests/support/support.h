@@ -62,6 +62,15 @@ size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
 long walk_foreign(kvstore_bucket *b, const char *prefix, const char *cursor,
                   size_t limit, walk_fn each, void *arg);
 
+/* A bucket's keys that say whose they are: fill_tagged sets `n` keys
+ * "<tag>/000".. (value `tag`); walk_tagged lists `b` under `prefix`
+ * (NULL: all) from `cursor` (a forged or foreign one may be refused) in
+ * pages of 7 and fails the test on a key that is not "<tag>/...". It
+ * returns the number of keys, or -1 if the first call was EINVAL. */
+void fill_tagged(kvstore_bucket *b, const char *tag, int n);
+int walk_tagged(kvstore_bucket *b, const char *prefix, const char *cursor,
+                const char *tag);
+
 /* The whole content of a small file into buf (NUL-terminated), or "" if
  * it cannot be read. */
 void read_small(const char *path, char *buf, size_t cap);
