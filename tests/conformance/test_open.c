@@ -206,7 +206,7 @@ void test_bucket_names_invalid(void **state)
     static const char *const bad[] = {
         "", "a/b", "/", "a.b", ".", "..", "a:b", ":", "a*", "*", "a b",
         ("b\xc3\xbc" "cket"), "a?b", "a[b]", "a%2Fb", "a\\b", "a\nb", "a\tb",
-        "a+b", "a@b",
+        "a+b", "a@b", "../outside", ".hidden",
     };
     bucket_fails(c->store, long_name);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
