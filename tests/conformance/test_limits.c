@@ -14,7 +14,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
-#include "support.h"
+#include "net.h"
 
 #include <kvstore/backend.h>
 
@@ -70,17 +70,25 @@ void test_list_cursor_rewrapped(void **state)
     fill_tagged(theirs, "theirs", NKEYS);
     char *cur = conf_first_cursor(theirs, NULL, 7);
 
-    if (kvstore_cursor_decode(cur, theirs_name, st, sizeof st, &len) ==
-        KVSTORE_OK) {
-        char *forged = NULL;
-        assert_int_equal(kvstore_cursor_encode(&forged, c->name, st, len),
-                         KVSTORE_OK);
+    /* A version 2 cursor is bound to backend, store and bucket; a version
+     * 1 table's names the bucket (if it uses kvstore_cursor_encode at
+     * all: else there is nothing to re-wrap). */
+    bool v2 = strncmp(cur, "c2", 2) == 0;
+    if (v2)
+        net_bind_uri(conf_uri);
+    else
+        net_bind(NULL, NULL);
+    int rc = net_unwrap(cur, theirs_name, st, sizeof st, &len);
+    if (v2 && rc != KVSTORE_OK)
+        fail_msg("cannot re-derive the binding of %s: %s", conf_uri, cur);
+    if (rc == KVSTORE_OK) {
+        char *forged = net_wrap(c->name, st, len);
         int n = walk_tagged(c->bucket, NULL, forged, "mine");
         assert_true(n == -1 || n <= NKEYS);
         n = walk_tagged(c->bucket, "theirs/", forged, "mine");
         assert_true(n == -1 || n == 0);
-        kvstore_free(forged);
-    } /* else the core binds the cursor (version 2): nothing to re-wrap. */
+        free(forged);
+    }
 
     /* Another store with a bucket of the same name: there the cursor names
      * a walk it never started. Only a private store is another store. */
@@ -95,9 +103,9 @@ void test_list_cursor_rewrapped(void **state)
     }
 
     /* The real walk still works and sees only its own keys: the rest
-     * after a first page that had at least one. */
+     * after a first page of at most 7. */
     int n = walk_tagged(theirs, NULL, cur, "theirs");
-    assert_true(n >= 1);
+    assert_true(n >= NKEYS - 7);
     if (!conf_list_repeats)
         assert_true(n < NKEYS);
     free(cur);

@@ -73,8 +73,8 @@ static void foreign_cursors(void **state)
 
     net_fill(mine, "mine");
     net_fill(theirs, "theirs");
-    net_foreign_cursors(mine, "mine", theirs, "theirs");
-
+    /* Their cursor re-wrapped for my bucket as it is: conformance-nats
+     * (test_list_cursor_rewrapped). */
     /* Their walk's token, positioned before every key, in my bucket: the
      * store's walk cache must not serve their walk (the lookup is by
      * token, bucket and prefix), so all of mine and nothing else. Also

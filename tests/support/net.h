@@ -5,8 +5,10 @@
  * cursor envelopes (net_bind, net_wrap, net_unwrap) also serve every test
  * that forges cursors (tests/conformance/test_forged_cursors.c,
  * tests/lmdb/test_cursor.c, tests/sqlite/test_cursor.c):
- *  - forged cursors: a real cursor of bucket "theirs" re-wrapped for
- *    bucket "mine" (the envelope's checksum is public: version 1 tables
+ *  - forged cursors (the re-wrap of a real cursor of bucket "theirs" for
+ *    bucket "mine" is a conformance test, test_list_cursor_rewrapped, on
+ *    every backend; these helpers serve the backends' own forgeries): a
+ *    cursor of "theirs" re-wrapped for "mine" (the envelope's checksum is public: version 1 tables
  *    wrap their states with kvstore_cursor_encode, "c1"; for version 2
  *    tables the core does, "c2", bound to backend, store and bucket, and
  *    a test names that binding with net_bind) must give EINVAL
@@ -69,6 +71,31 @@ static inline void net_bind(const char *backend, const char *id)
     assert_true(blen < sizeof b->backend && ilen < sizeof b->id);
     memcpy(b->backend, backend ? backend : "", blen + 1);
     memcpy(b->id, id ? id : "", ilen + 1);
+}
+
+/* Binds to the store `uri` opens (src/store.c store_identity): the
+ * backend named by the scheme, and the URI without userinfo or
+ * parameters. */
+static inline void net_bind_uri(const char *uri)
+{
+    char scheme[64], id[4400];
+    size_t slen = strcspn(uri, ":");
+    const char *rest = uri + slen, *at;
+    size_t restlen = strcspn(rest, "?");
+
+    assert_true(slen < sizeof scheme && rest[0] == ':');
+    snprintf(scheme, sizeof scheme, "%.*s", (int)slen, uri);
+    if (strncmp(rest, "://", 3) == 0 &&
+        (at = memchr(rest + 3, '@', strcspn(rest + 3, "/?"))) != NULL) {
+        /* "scheme://user:pw@host/path": keep "scheme://" and "host/path" */
+        assert_true(slen + 3 + restlen < sizeof id);
+        snprintf(id, sizeof id, "%s://%.*s", scheme,
+                 (int)(restlen - (size_t)(at + 1 - rest)), at + 1);
+    } else {
+        assert_true(slen + restlen < sizeof id);
+        snprintf(id, sizeof id, "%s%.*s", scheme, (int)restlen, rest);
+    }
+    net_bind(scheme, id);
 }
 
 static inline uint64_t net_fnv(uint64_t h, const void *p, size_t len)
@@ -210,42 +237,6 @@ static inline char *net_first_cursor(kvstore_bucket *b)
     char *c = strdup(page->cursor);
     kvstore_keys_free(page);
     return c;
-}
-
-/* Re-wraps `cursor` of bucket `from` for bucket `to`. */
-static inline char *net_rewrap(const char *cursor, const char *from,
-                               const char *to)
-{
-    unsigned char state[KVSTORE_CURSOR_STATE_MAX];
-    size_t len = 0;
-
-    assert_int_equal(net_unwrap(cursor, from, state, sizeof state, &len),
-                     KVSTORE_OK);
-    return net_wrap(to, state, len);
-}
-
-/* Their live walk replayed in my bucket: my keys, or names the forged
- * state carries, or EINVAL; and their walk still works. */
-static inline void net_foreign_cursors(kvstore_bucket *mine,
-                                       const char *mine_name,
-                                       kvstore_bucket *theirs,
-                                       const char *theirs_name)
-{
-    char *cur = net_first_cursor(theirs);
-    char *forged = net_rewrap(cur, theirs_name, mine_name);
-    char pfx[80];
-
-    int n = net_walk(mine, mine_name, NULL, forged, "mine");
-    assert_true(n == -1 || n <= NET_NKEYS);
-    /* Asking mine for their prefix finds nothing of theirs. */
-    snprintf(pfx, sizeof pfx, "theirs/");
-    n = net_walk(mine, mine_name, pfx, forged, "mine");
-    assert_true(n == -1 || n == 0);
-    free(forged);
-    /* The genuine walk still lists theirs (those after page one). */
-    n = net_walk(theirs, theirs_name, NULL, cur, "theirs");
-    assert_true(n >= NET_NKEYS - 7 && n <= NET_NKEYS);
-    free(cur);
 }
 
 /* SIZE_MAX value lengths with a 16-byte buffer, in bucket "huge" of a
