@@ -24,9 +24,8 @@ static void expect_incr_einval(kvstore_bucket *b, const char *stored,
 static void test_increment_strict(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "i");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "i");
+    kvstore_bucket *b = fx.b;
     int64_t r = 0;
     assert_int_equal(kvstore_increment(b, "new", -7, &r), KVSTORE_OK);
     assert_int_equal(r, -7);
@@ -50,18 +49,15 @@ static void test_increment_strict(void **state)
     assert_int_equal(kvstore_increment(b, "x", -1, &r), KVSTORE_OK);
     assert_int_equal(r, INT64_MIN);
     expect_str(b, "x", "-9223372036854775808");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 static void test_cas_semantics(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "c");
-    kvstore_store *s2 = open_store(dir, "?sync=false");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "c");
+    kvstore_bucket *b = fx.b;
+    kvstore_store *s2 = open_store(fx.dir, "?sync=false");
     kvstore_bucket *b2 = open_bucket(s2, "c");
     kvstore_cas *cas = NULL;
     const void *v;
@@ -108,9 +104,7 @@ static void test_cas_semantics(void **state)
 
     kvstore_bucket_close(b2);
     kvstore_close(s2);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 int main(void)

@@ -216,9 +216,8 @@ static void test_sync_counts(void **state)
 static void test_value_limit(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "b");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "b");
+    kvstore_bucket *b = fx.b;
     /* 1 MiB + 1 (above the contract's minimum) is accepted... */
     size_t mib = (1u << 20) + 1;
     char *big = calloc(1, mib);
@@ -259,9 +258,7 @@ static void test_value_limit(void **state)
     assert_non_null(v);
     assert_int_equal(len, 0);
     kvstore_free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 int main(void)

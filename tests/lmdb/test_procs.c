@@ -11,15 +11,14 @@
 
 static void aba_case(const char *const *steps, bool start_absent)
 {
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = open_bucket(s, "aba");
+    tmp_store fx = tmp_store_open("lmdb://{dir}", "aba");
+    kvstore_bucket *b = fx.b;
     if (!start_absent)
         set_str(b, "k", "A");
     kvstore_cas *cas = NULL;
     assert_int_equal(kvstore_cas_open(&cas, b, "k"), KVSTORE_OK);
     char uri[4200];
-    snprintf(uri, sizeof uri, "lmdb://%s", dir);
+    snprintf(uri, sizeof uri, "lmdb://%s", fx.dir);
     procs_write_steps(uri, "aba", "k", steps);
     /* The bytes are back to what the snapshot saw: only a version check
      * can tell that the key was written meanwhile. */
@@ -31,9 +30,7 @@ static void aba_case(const char *const *steps, bool start_absent)
     assert_int_equal(kvstore_cas_swap(cas, "mine", 4), KVSTORE_OK);
     kvstore_cas_free(cas);
     expect_str(b, "k", "mine");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* Another process's writes between a CAS snapshot and its swap. */

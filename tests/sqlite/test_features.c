@@ -92,9 +92,8 @@ static void test_uris(void **state)
 static void test_value_limit(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = open_bucket(s, "big");
+    tmp_store fx = tmp_store_open("sqlite://{dir}/kv.db", "big");
+    kvstore_bucket *b = fx.b;
     unsigned char *v = malloc(VALUE_MAX + 1);
     assert_non_null(v);
     for (size_t i = 0; i < VALUE_MAX + 1; i++)
@@ -115,13 +114,11 @@ static void test_value_limit(void **state)
     assert_int_equal(kvstore_exists(b, "over", &e), KVSTORE_OK);
     assert_false(e);
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
-    assert_int_equal(kvstore_bucket_info(s, "big", &info), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_info(fx.s, "big", &info), KVSTORE_OK);
     assert_int_equal(info.max_value, VALUE_MAX);
     assert_int_equal(info.keys, 1);
     free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 static void test_ttl(void **state)
@@ -199,9 +196,8 @@ static void test_ttl(void **state)
 static void test_list_skips_expired(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "exp");
+    tmp_store fx = tmp_store_open("sqlite://{dir}/kv.db?sync=false", "exp");
+    kvstore_bucket *b = fx.b;
     char key[16];
     for (int i = 0; i < 30; i++) {
         snprintf(key, sizeof key, "k%02d", i);
@@ -229,9 +225,7 @@ static void test_list_skips_expired(void **state)
         assert_true(++pages < 40);
     } while (cur != NULL);
     assert_string_equal(seen, "k00 k06 k12 k18 k24 ");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* With reap_ms, expired rows are deleted from the file after a write. */

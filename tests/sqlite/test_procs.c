@@ -33,32 +33,29 @@ static int cas_across(kvstore_bucket *b, const char *dir,
 static void test_cas_aba_across_processes(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = open_bucket(s, "b");
+    tmp_store fx = tmp_store_open("sqlite://{dir}/kv.db", "b");
+    kvstore_bucket *b = fx.b;
 
     /* Control: nothing changes, the swap wins. */
-    assert_int_equal(cas_across(b, dir, NULL), KVSTORE_OK);
+    assert_int_equal(cas_across(b, fx.dir, NULL), KVSTORE_OK);
     expect_str(b, "k", "C");
 
     /* A -> B -> A in another process: same value, different write. */
     static const char *const aba[] = { "B", "A", NULL };
-    assert_int_equal(cas_across(b, dir, aba), KVSTORE_ECONFLICT);
+    assert_int_equal(cas_across(b, fx.dir, aba), KVSTORE_ECONFLICT);
     expect_str(b, "k", "A");
 
     /* The same value written again. */
     static const char *const same[] = { "A", NULL };
-    assert_int_equal(cas_across(b, dir, same), KVSTORE_ECONFLICT);
+    assert_int_equal(cas_across(b, fx.dir, same), KVSTORE_ECONFLICT);
     expect_str(b, "k", "A");
 
     /* Deleted and created again with the same value. */
     static const char *const recreate[] = { "-", "A", NULL };
-    assert_int_equal(cas_across(b, dir, recreate), KVSTORE_ECONFLICT);
+    assert_int_equal(cas_across(b, fx.dir, recreate), KVSTORE_ECONFLICT);
     expect_str(b, "k", "A");
 
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 int main(void)

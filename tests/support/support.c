@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "support.h"
+#include "run.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -60,6 +61,26 @@ kvstore_bucket *open_bucket(kvstore_store *s, const char *name)
         fail_msg("bucket_open %s: %d %s", name, rc, kvstore_errmsg());
     assert_non_null(b);
     return b;
+}
+
+tmp_store tmp_store_open(const char *uri, const char *bucket)
+{
+    tmp_store t = { .dir = tmp_new() };
+    const ts_placeholder ph = { "dir", t.dir };
+    char *full = ts_substitute(uri, &ph, 1);
+
+    assert_non_null(full);
+    t.s = open_uri(full);
+    free(full);
+    t.b = open_bucket(t.s, bucket);
+    return t;
+}
+
+void tmp_store_close(tmp_store *t)
+{
+    kvstore_bucket_close(t->b);
+    kvstore_close(t->s);
+    tmp_free(t->dir);
 }
 
 void set_str(kvstore_bucket *b, const char *key, const char *v)

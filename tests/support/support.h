@@ -41,6 +41,17 @@ kvstore_store *open_file_store(const char *dir);
 /* kvstore_bucket_open; fails the test on error. */
 kvstore_bucket *open_bucket(kvstore_store *s, const char *name);
 
+/* One test's own store: a fresh directory, a store of `uri` in which
+ * "{dir}" becomes that directory, and its bucket `bucket`; fails the test
+ * on error. tmp_store_close closes both and removes the directory. */
+typedef struct tmp_store {
+    char *dir;
+    kvstore_store *s;
+    kvstore_bucket *b;
+} tmp_store;
+tmp_store tmp_store_open(const char *uri, const char *bucket);
+void tmp_store_close(tmp_store *t);
+
 /* Sets `key` to the string `v` (without its NUL); fails on error. */
 void set_str(kvstore_bucket *b, const char *key, const char *v);
 /* Asserts that `key` holds exactly the string `want`, or is absent
