@@ -21,6 +21,7 @@
 #include <kvstore/kvstore.h>
 
 #include "group.h"
+#include "net.h"
 
 static rs_server srv;
 static kvstore_store *st;      /* db 0, TCP */
@@ -45,44 +46,6 @@ static void cli(char *out, size_t cap, ...)
     va_end(ap);
     args[n] = NULL;
     assert_int_equal(rs_cli(&srv, out, cap, args), 0);
-}
-
-static kvstore_bucket *bucket(kvstore_store *s, const char *name)
-{
-    kvstore_bucket *b = NULL;
-    OK(kvstore_bucket_open(&b, s, name));
-    return b;
-}
-
-static kvstore_store *open_uri(const char *fmt, ...) KVSTORE_PRINTF(1, 2);
-static kvstore_store *open_uri(const char *fmt, ...)
-{
-    char uri[512];
-    kvstore_store *s = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(uri, sizeof uri, fmt, ap);
-    va_end(ap);
-    if (kvstore_open(&s, uri) != KVSTORE_OK)
-        fail_msg("kvstore_open(%s): %s", uri, kvstore_errmsg());
-    return s;
-}
-
-static void set_str(kvstore_bucket *b, const char *k, const char *v)
-{
-    OK(kvstore_set(b, k, v, strlen(v)));
-}
-
-static void assert_get(kvstore_bucket *b, const char *k, const char *want)
-{
-    void *v = NULL;
-    size_t len = 0;
-
-    OK(kvstore_get(b, k, &v, &len));
-    assert_int_equal(len, strlen(want));
-    assert_memory_equal(v, want, len);
-    kvstore_free(v);
 }
 
 /* Lists every key of `b` with `prefix` into a sorted, '\n'-joined
@@ -142,7 +105,7 @@ static void assert_listing(kvstore_bucket *b, const char *prefix,
 static void test_cli_reads_our_writes(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "interop");
+    kvstore_bucket *b = open_bucket(st, "interop");
     char out[256];
     int64_t n = 0;
 
@@ -163,13 +126,13 @@ static void test_cli_reads_our_writes(void **state)
 static void test_we_read_cli_writes(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "interop");
+    kvstore_bucket *b = open_bucket(st, "interop");
     char out[64];
     void *v = NULL;
     size_t len = 0;
 
     cli(out, sizeof out, "SET", "interop:from-cli", "v1", NULL);
-    assert_get(b, "from-cli", "v1");
+    expect_str(b, "from-cli", "v1");
     assert_listing(b, "from-", "from-cli");
     cli(out, sizeof out, "DEL", "interop:from-cli", NULL);
     assert_int_equal(kvstore_get(b, "from-cli", &v, &len), KVSTORE_NOTFOUND);
@@ -179,7 +142,7 @@ static void test_we_read_cli_writes(void **state)
 static void test_marker_key(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "marked");
+    kvstore_bucket *b = open_bucket(st, "marked");
     char out[64];
     kvstore_keys *page = NULL;
 
@@ -200,8 +163,8 @@ static void test_glob_isolation(void **state)
     (void)state;
     static const char *const nasty[] = { "*", "?", "[", "[a]", ":", "a*b",
                                          "\\", "x:y", "*:*", "]", "^" };
-    kvstore_bucket *g1 = bucket(st, "g1"), *g2 = bucket(st, "g2"),
-                   *g = bucket(st, "g");
+    kvstore_bucket *g1 = open_bucket(st, "g1"), *g2 = open_bucket(st, "g2"),
+                   *g = open_bucket(st, "g");
     static const char *const probes[] = { "", "*", "?", "[", ":", "\\", "]",
                                           "x", "a*", "[a" };
     char out[64];
@@ -239,8 +202,8 @@ static void test_list_100k(void **state)
 {
     (void)state;
     enum { N = 100000, CHUNK = 1000 };
-    kvstore_store *s = open_uri("redis://127.0.0.1:%d/1", srv.port);
-    kvstore_bucket *b = bucket(s, "big");
+    kvstore_store *s = open_urif("redis://127.0.0.1:%d/1", srv.port);
+    kvstore_bucket *b = open_bucket(s, "big");
     static char names[CHUNK][16];
     const char *keys[CHUNK];
     const void *vals[CHUNK];
@@ -290,8 +253,8 @@ static void test_list_long_keys_small_pages(void **state)
 {
     (void)state;
     enum { N = 300 };
-    kvstore_store *s = open_uri("redis://127.0.0.1:%d/2", srv.port);
-    kvstore_bucket *b = bucket(s, "long");
+    kvstore_store *s = open_urif("redis://127.0.0.1:%d/2", srv.port);
+    kvstore_bucket *b = open_bucket(s, "long");
     char key[1001];
     static const size_t limits[] = { 1, 2, 3, 17 };
 
@@ -314,32 +277,17 @@ static void test_list_long_keys_small_pages(void **state)
     kvstore_close(s);
 }
 
-/* Mirrors the cursor envelope the core gives version 2 tables (src/cursor.c:
- * "c2" hex(state) "." fnv64 over backend, store identity, bucket and
- * state), so that the backend's own state parser can be fed forged
- * states. The identity is the URI without parameters. */
+/* A cursor of bucket `bucket` of db 0 around a forged state (net.h: the
+ * envelope the core gives version 2 tables), so that the backend's own
+ * state parser can be fed it. The identity is the URI without
+ * parameters. */
 static char *envelope(const char *bucket, const char *state, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
     char id[64];
-    const char *parts[3] = { "redis", id, bucket };
-    char *c = malloc(2 + 2 * len + 1 + 16 + 1), *p = c;
 
     snprintf(id, sizeof id, "redis://127.0.0.1:%d", srv.port);
-    for (int j = 0; j < 3; j++)
-        for (size_t i = 0; i <= strlen(parts[j]); i++) {
-            h ^= (unsigned char)parts[j][i];
-            h *= 0x100000001b3ULL;
-        }
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)state[i];
-        h *= 0x100000001b3ULL;
-    }
-    p += sprintf(p, "c2");
-    for (size_t i = 0; i < len; i++)
-        p += sprintf(p, "%02x", (unsigned char)state[i]);
-    sprintf(p, ".%016llx", (unsigned long long)h);
-    return c;
+    net_bind("redis", id);
+    return net_wrap(bucket, state, len);
 }
 
 static void test_cursor_states_strict(void **state)
@@ -354,7 +302,7 @@ static void test_cursor_states_strict(void **state)
         { "R1 99999 2\xffk", 12 }, { "R1 1 2\xffk\xffj", 10 },
         { "Z1", 2 }, { "", 0 },
     };
-    kvstore_bucket *b = bucket(st, "curs");
+    kvstore_bucket *b = open_bucket(st, "curs");
     kvstore_keys *page = NULL;
 
     set_str(b, "a", "1");
@@ -389,7 +337,7 @@ static void test_cursor_states_strict(void **state)
 static void test_increment_invalid_unchanged(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "incr");
+    kvstore_bucket *b = open_bucket(st, "incr");
     char out[64];
     int64_t r = 0;
 
@@ -399,21 +347,21 @@ static void test_increment_invalid_unchanged(void **state)
     assert_string_equal(out, "abc");
     set_str(b, "max", "9223372036854775807");
     assert_int_equal(kvstore_increment(b, "max", 1, &r), KVSTORE_EINVAL);
-    assert_get(b, "max", "9223372036854775807");
+    expect_str(b, "max", "9223372036854775807");
     set_str(b, "min", "-9223372036854775808");
     assert_int_equal(kvstore_increment(b, "min", -1, NULL), KVSTORE_EINVAL);
-    assert_get(b, "min", "-9223372036854775808");
+    expect_str(b, "min", "-9223372036854775808");
     OK(kvstore_increment(b, "fresh", -7, &r));
     assert_int_equal(r, -7);
     OK(kvstore_increment(b, "fresh", 0, NULL));
-    assert_get(b, "fresh", "-7");
+    expect_str(b, "fresh", "-7");
     kvstore_bucket_close(b);
 }
 
 static void test_cas_detects_other_client(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "cas");
+    kvstore_bucket *b = open_bucket(st, "cas");
     kvstore_cas *c = NULL;
     char out[64];
 
@@ -423,7 +371,7 @@ static void test_cas_detects_other_client(void **state)
     cli(out, sizeof out, "SET", "cas:k", "v0", NULL);
     assert_int_equal(kvstore_cas_swap(c, "mine", 4), KVSTORE_ECONFLICT);
     kvstore_cas_free(c);
-    assert_get(b, "k", "v0");
+    expect_str(b, "k", "v0");
 
     OK(kvstore_cas_open(&c, b, "k"));
     OK(kvstore_cas_swap(c, "mine", 4));
@@ -446,7 +394,7 @@ static void test_cas_snapshots_do_not_starve_pool(void **state)
 {
     (void)state;
     enum { N = 12 };  /* more than the pool (4) */
-    kvstore_bucket *b = bucket(st, "cas2");
+    kvstore_bucket *b = open_bucket(st, "cas2");
     kvstore_cas *c[N];
     char key[16];
 
@@ -455,7 +403,7 @@ static void test_cas_snapshots_do_not_starve_pool(void **state)
         OK(kvstore_cas_open(&c[i], b, key));
     }
     set_str(b, "plain", "still works");
-    assert_get(b, "plain", "still works");
+    expect_str(b, "plain", "still works");
     for (int i = 0; i < N; i++) {
         OK(kvstore_cas_swap(c[i], "s", 1));
         kvstore_cas_free(c[i]);
@@ -469,7 +417,7 @@ static void test_batches_chunked(void **state)
 {
     (void)state;
     enum { N = 1500, BIG = 7 * 1024 * 1024 };
-    kvstore_bucket *b = bucket(st, "batch");
+    kvstore_bucket *b = open_bucket(st, "batch");
     static char names[N][16];
     const char *keys[N];
     const void *vals[N];
@@ -527,7 +475,7 @@ static void test_value_limit(void **state)
 {
     (void)state;
     const size_t limit = (size_t)512 * 1024 * 1024;
-    kvstore_bucket *b = bucket(st, "limit");
+    kvstore_bucket *b = open_bucket(st, "limit");
     /* Address space only: never touched, never resident. */
     void *huge = mmap(NULL, limit + 1, PROT_READ,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -553,7 +501,7 @@ static void test_value_limit(void **state)
 static void test_create_false(void **state)
 {
     (void)state;
-    kvstore_store *s = open_uri("redis://127.0.0.1:%d?create=false",
+    kvstore_store *s = open_urif("redis://127.0.0.1:%d?create=false",
                                 srv.port);
     kvstore_bucket *b = NULL;
     char out[16];
@@ -561,7 +509,7 @@ static void test_create_false(void **state)
     /* A bucket another client filled (no marker) exists. */
     cli(out, sizeof out, "SET", "unmarked:k", "v", NULL);
     OK(kvstore_bucket_open(&b, s, "unmarked"));
-    assert_get(b, "k", "v");
+    expect_str(b, "k", "v");
     kvstore_bucket_close(b);
     b = NULL;
     assert_int_equal(kvstore_bucket_open(&b, s, "ghost"), KVSTORE_ENOSTORE);
@@ -574,10 +522,10 @@ static void test_create_false(void **state)
 static void test_db_and_unix(void **state)
 {
     (void)state;
-    kvstore_store *s3 = open_uri("redis://127.0.0.1:%d/3", srv.port);
-    kvstore_store *u3 = open_uri("redis+unix://%s?db=3", srv.sock);
-    kvstore_bucket *b3 = bucket(s3, "dbt"), *bu = bucket(u3, "dbt"),
-                   *b0 = bucket(st, "dbt");
+    kvstore_store *s3 = open_urif("redis://127.0.0.1:%d/3", srv.port);
+    kvstore_store *u3 = open_urif("redis+unix://%s?db=3", srv.sock);
+    kvstore_bucket *b3 = open_bucket(s3, "dbt"), *bu = open_bucket(u3, "dbt"),
+                   *b0 = open_bucket(st, "dbt");
     char out[64];
     void *v = NULL;
     size_t len = 0;
@@ -585,7 +533,7 @@ static void test_db_and_unix(void **state)
     set_str(b3, "k", "three");
     cli(out, sizeof out, "-n", "3", "GET", "dbt:k", NULL);
     assert_string_equal(out, "three");
-    assert_get(bu, "k", "three");
+    expect_str(bu, "k", "three");
     assert_int_equal(kvstore_get(b0, "k", &v, &len), KVSTORE_NOTFOUND);
     kvstore_bucket_close(b0);
     kvstore_bucket_close(bu);
@@ -694,7 +642,7 @@ static bool wait_for(ev_log *l, const char *want)
 static void test_watch_other_clients(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "wb");
+    kvstore_bucket *b = open_bucket(st, "wb");
     kvstore_watch *w = NULL;
     ev_log l = { .text = "" };
     char out[64];
@@ -752,7 +700,7 @@ static void test_watch_value_read_after(void **state)
 {
     (void)state;
     enum { N = 20 };
-    kvstore_bucket *b = bucket(st, "wseq");
+    kvstore_bucket *b = open_bucket(st, "wseq");
     kvstore_watch *w = NULL;
     ev_seq q = { .n = 0 };
     struct timespec dl;
@@ -809,7 +757,7 @@ static void *hammer(void *arg)
 static void test_threads_share_store(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "threads");
+    kvstore_bucket *b = open_bucket(st, "threads");
     pthread_t t[8];
     void *ret;
 
@@ -820,7 +768,7 @@ static void test_threads_share_store(void **state)
         pthread_join(t[i], &ret);
         assert_null(ret);
     }
-    assert_get(b, "counter", "2400");
+    expect_str(b, "counter", "2400");
     kvstore_bucket_close(b);
 }
 

@@ -21,6 +21,7 @@
 #include <kvstore/kvstore.h>
 
 #include "group.h"
+#include "net.h"
 
 static rs_server srv;
 
@@ -68,26 +69,6 @@ static kvstore_store *open_db(int db)
     return s;
 }
 
-static kvstore_bucket *bucket(kvstore_store *s, const char *name)
-{
-    kvstore_bucket *b = NULL;
-    OK(kvstore_bucket_open(&b, s, name));
-    return b;
-}
-
-static void assert_get(kvstore_bucket *b, const char *k, const char *want)
-{
-    void *v = NULL;
-    size_t len = 0;
-
-    OK(kvstore_get(b, k, &v, &len));
-    assert_int_equal(len, strlen(want));
-    assert_memory_equal(v, want, len);
-    kvstore_free(v);
-}
-
-/* ---- capabilities ---- */
-
 static void test_caps(void **state)
 {
     (void)state;
@@ -108,12 +89,12 @@ static void test_ttl_set_and_read(void **state)
 {
     (void)state;
     kvstore_store *s = open_db(1);
-    kvstore_bucket *b = bucket(s, "t");
+    kvstore_bucket *b = open_bucket(s, "t");
     char out[64];
     int64_t left = 0;
 
     OK(kvstore_set_ttl(b, "k", "v", 1, 60000));
-    assert_get(b, "k", "v");
+    expect_str(b, "k", "v");
     OK(kvstore_ttl(b, "k", &left));
     assert_true(left > 0 && left <= 60000);
     /* The expiry is Redis' own, on the key other clients see. */
@@ -160,7 +141,7 @@ static void test_ttl_expired_is_absent(void **state)
 {
     (void)state;
     kvstore_store *s = open_db(2);
-    kvstore_bucket *b = bucket(s, "e");
+    kvstore_bucket *b = open_bucket(s, "e");
     const char *keys[2] = { "gone", "stays" };
     void *vals[2] = { NULL, NULL };
     size_t lens[2] = { 0, 0 };
@@ -201,7 +182,7 @@ static void test_increment_keeps_ttl(void **state)
 {
     (void)state;
     kvstore_store *s = open_db(3);
-    kvstore_bucket *b = bucket(s, "i");
+    kvstore_bucket *b = open_bucket(s, "i");
     int64_t r = 0, left = 0;
 
     OK(kvstore_set_ttl(b, "n", "5", 1, 60000));
@@ -276,7 +257,7 @@ static void test_bucket_list(void **state)
 
     for (int i = 0; i < 300; i++) {
         snprintf(name, sizeof name, "b%03d", i);
-        kvstore_bucket_close(bucket(s, name));
+        kvstore_bucket_close(open_bucket(s, name));
     }
     /* Keys ending in ':' that are not markers: a key "y:" of bucket "x"
      * (which has no marker), names no bucket can have, glob bytes. */
@@ -300,7 +281,7 @@ static void test_bucket_list(void **state)
     {
         kvstore_keys *page = NULL;
         kvstore_store *other = open_db(5);
-        kvstore_bucket *b = bucket(s, "b001");
+        kvstore_bucket *b = open_bucket(s, "b001");
 
         OK(kvstore_bucket_list(s, NULL, 3, &page));
         assert_non_null(page->cursor);
@@ -321,32 +302,15 @@ static void test_bucket_list(void **state)
     kvstore_close(s);
 }
 
-/* Mirrors the core's cursor envelope for version 2 tables ("c2", FNV-1a
- * 64 over backend, store identity, binding and state; the bucket list's
- * binding is "\x01buckets"): forged bucket list states. */
+/* A bucket list cursor of db `db` around the forged state `st` (net.h;
+ * the bucket list's binding is "\x01buckets"). */
 static char *bucket_list_cursor(int db, const char *st)
 {
     char id[64];
-    const char *parts[3] = { "redis", id, "\x01" "buckets" };
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t len = strlen(st);
-    char *c = malloc(2 + 2 * len + 1 + 16 + 1), *p = c;
 
     snprintf(id, sizeof id, "redis://127.0.0.1:%d/%d", srv.port, db);
-    for (int j = 0; j < 3; j++)
-        for (size_t i = 0; i <= strlen(parts[j]); i++) {
-            h ^= (unsigned char)parts[j][i];
-            h *= 0x100000001b3ULL;
-        }
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)st[i];
-        h *= 0x100000001b3ULL;
-    }
-    p += sprintf(p, "c2");
-    for (size_t i = 0; i < len; i++)
-        p += sprintf(p, "%02x", (unsigned char)st[i]);
-    sprintf(p, ".%016llx", (unsigned long long)h);
-    return c;
+    net_bind("redis", id);
+    return net_wrap("\x01" "buckets", st, strlen(st));
 }
 
 static void test_bucket_list_forged(void **state)
@@ -357,7 +321,7 @@ static void test_bucket_list_forged(void **state)
     char out[64];
     char *c;
 
-    kvstore_bucket_close(bucket(s, "real"));
+    kvstore_bucket_close(open_bucket(s, "real"));
     /* A key "k:" of bucket "a" is the Redis key "a:k:"; the owed name
      * "a:k" must not be listed as a bucket, nor "ghost", which has no
      * marker. */
@@ -388,8 +352,8 @@ static void test_bucket_remove(void **state)
 {
     (void)state;
     kvstore_store *s = open_db(7);
-    kvstore_bucket *doomed = bucket(s, "doomed");
-    kvstore_bucket *near = bucket(s, "doomed-not");
+    kvstore_bucket *doomed = open_bucket(s, "doomed");
+    kvstore_bucket *near = open_bucket(s, "doomed-not");
     kvstore_bucket *again = NULL;
     enum { N = 2500 };
     char **keys = calloc(N, sizeof *keys);
@@ -428,7 +392,7 @@ static void test_bucket_remove(void **state)
     OK(kvstore_list_keys(doomed, "", NULL, 0, &page));
     assert_int_equal(page->count, 0);
     kvstore_keys_free(page);
-    assert_get(near, "k0001", "stays");
+    expect_str(near, "k0001", "stays");
     n = walk_buckets(s, 10, &names);
     assert_int_equal(n, 1);
     assert_string_equal(names[0], "doomed-not");
