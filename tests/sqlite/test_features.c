@@ -121,6 +121,13 @@ static void test_value_limit(void **state)
     tmp_store_close(&fx);
 }
 
+/* Per-key expiry as the API promises it is conformance-sqlite's
+ * (test_ttl_*: expired keys absent for get, exists, get_many, listing,
+ * CAS and ttl; an expired counter counts from 0; a CAS or a set over an
+ * expired or expiring key leaves no expiry). Here: sqlite declares it,
+ * reports the time left to the order of an hour, lists what is left in
+ * key order, and a plain set really drops the expiry (the key outlives
+ * it). */
 static void test_ttl(void **state)
 {
     (void)state;
@@ -133,53 +140,16 @@ static void test_ttl(void **state)
     assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 3600000),
                      KVSTORE_OK);
     set_str(b, "plain", "z");
-    assert_int_equal(kvstore_ttl(b, "plain", &left), KVSTORE_OK);
-    assert_int_equal(left, -1);
     assert_int_equal(kvstore_ttl(b, "long", &left), KVSTORE_OK);
     assert_true(left > 3500000 && left <= 3600000);
-    assert_int_equal(kvstore_ttl(b, "missing", &left), KVSTORE_NOTFOUND);
-    assert_int_equal(left, -1);
     expect_str(b, "short", "x");
     sleep_ms(300);
-    /* Expired: absent for every read, reaped or not. */
-    void *v = NULL;
-    size_t len = 0;
-    assert_int_equal(kvstore_get(b, "short", &v, &len), KVSTORE_NOTFOUND);
-    bool e = true;
-    assert_int_equal(kvstore_exists(b, "short", &e), KVSTORE_OK);
-    assert_false(e);
-    assert_int_equal(kvstore_ttl(b, "short", &left), KVSTORE_NOTFOUND);
-    const char *keys[] = { "short", "plain" };
-    void *vals[2];
-    size_t lens[2];
-    assert_int_equal(kvstore_get_many(b, keys, 2, vals, lens), KVSTORE_OK);
-    assert_null(vals[0]);
-    assert_non_null(vals[1]);
-    kvstore_free(vals[1]);
     kvstore_keys *page = NULL;
     assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
     assert_int_equal(page->count, 2);
     assert_string_equal(page->keys[0], "long");
     assert_string_equal(page->keys[1], "plain");
     kvstore_keys_free(page);
-    kvstore_cas *cas = NULL;
-    assert_int_equal(kvstore_cas_open(&cas, b, "short"), KVSTORE_OK);
-    const void *cv;
-    assert_int_equal(kvstore_cas_current(cas, &cv, &len), KVSTORE_NOTFOUND);
-    /* Absent snapshot: the swap may create it over the expired row. */
-    assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
-    kvstore_cas_free(cas);
-    expect_str(b, "short", "new");
-    assert_int_equal(kvstore_ttl(b, "short", &left), KVSTORE_OK);
-    assert_int_equal(left, -1);
-    /* An expired counter counts from 0. */
-    int64_t r = 0;
-    assert_int_equal(kvstore_set_ttl(b, "n", "41", 2, 100), KVSTORE_OK);
-    sleep_ms(200);
-    assert_int_equal(kvstore_increment(b, "n", 1, &r), KVSTORE_OK);
-    assert_int_equal(r, 1);
-    assert_int_equal(kvstore_ttl(b, "n", &left), KVSTORE_OK);
-    assert_int_equal(left, -1);
     /* A plain set clears the expiry. */
     assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 100), KVSTORE_OK);
     set_str(b, "long", "y2");
@@ -190,9 +160,6 @@ static void test_ttl(void **state)
     tmp_free(dir);
 }
 
-/* Pages of 2 over a bucket where runs of expired keys sit between the
- * live ones: the walk must still list every live key once, resuming past
- * rows it skipped. */
 static void test_list_skips_expired(void **state)
 {
     (void)state;
