@@ -27,13 +27,6 @@ static rs_server srv;
 static kvstore_store *st;      /* db 0, TCP */
 static char tcp_uri[128];
 
-#define OK(expr)                                                          \
-    do {                                                                  \
-        int rc_ = (expr);                                                 \
-        if (rc_ != KVSTORE_OK)                                            \
-            fail_msg("%s = %d: %s", #expr, rc_, kvstore_errmsg());        \
-    } while (0)
-
 static void cli(char *out, size_t cap, ...)
 {
     const char *args[16];
@@ -59,7 +52,7 @@ static char *list_all(kvstore_bucket *b, const char *prefix, size_t limit)
 
     do {
         kvstore_keys *page = NULL;
-        OK(kvstore_list_keys(b, prefix, cursor, limit, &page));
+        assert_ok(kvstore_list_keys(b, prefix, cursor, limit, &page));
         assert_true(page->count <= (limit ? limit : KVSTORE_PAGE_MAX));
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
@@ -115,8 +108,8 @@ static void test_cli_reads_our_writes(void **state)
     set_str(b, "\xd0\xba\xd0\xbb *?[", "unicode");
     cli(out, sizeof out, "GET", "interop:\xd0\xba\xd0\xbb *?[", NULL);
     assert_string_equal(out, "unicode");
-    OK(kvstore_increment(b, "n", 5, &n));
-    OK(kvstore_increment(b, "n", 5, &n));
+    assert_ok(kvstore_increment(b, "n", 5, &n));
+    assert_ok(kvstore_increment(b, "n", 5, &n));
     assert_int_equal(n, 10);
     cli(out, sizeof out, "GET", "interop:n", NULL);
     assert_string_equal(out, "10");
@@ -149,7 +142,7 @@ static void test_marker_key(void **state)
     /* Opening creates "B:", which is never listed as a key. */
     cli(out, sizeof out, "EXISTS", "marked:", NULL);
     assert_string_equal(out, "1");
-    OK(kvstore_list_keys(b, NULL, NULL, 0, &page));
+    assert_ok(kvstore_list_keys(b, NULL, NULL, 0, &page));
     assert_int_equal(page->count, 0);
     assert_null(page->cursor);
     kvstore_keys_free(page);
@@ -218,11 +211,11 @@ static void test_list_100k(void **state)
             vals[j] = names[j];
             lens[j] = 10;
         }
-        OK(kvstore_set_many(b, keys, vals, lens, CHUNK));
+        assert_ok(kvstore_set_many(b, keys, vals, lens, CHUNK));
     }
     do {
         kvstore_keys *page = NULL;
-        OK(kvstore_list_keys(b, "", cursor, 1000, &page));
+        assert_ok(kvstore_list_keys(b, "", cursor, 1000, &page));
         assert_true(page->count <= 1000);
         for (size_t i = 0; i < page->count; i++) {
             int k = -1;
@@ -318,14 +311,14 @@ static void test_cursor_states_strict(void **state)
      * keys they say are owed are listed only if the bucket holds them. */
     {
         char *c = envelope("curs", "S0\xffzz\xff" "a", 7);
-        OK(kvstore_list_keys(b, "", c, 10, &page));
+        assert_ok(kvstore_list_keys(b, "", c, 10, &page));
         assert_int_equal(page->count, 1);
         assert_string_equal(page->keys[0], "a");
         assert_null(page->cursor);
         kvstore_keys_free(page);
         free(c);
         c = envelope("curs", "C123456789", 10);
-        OK(kvstore_list_keys(b, "", c, 10, &page));
+        assert_ok(kvstore_list_keys(b, "", c, 10, &page));
         kvstore_keys_free(page);
         free(c);
     }
@@ -351,9 +344,9 @@ static void test_increment_invalid_unchanged(void **state)
     set_str(b, "min", "-9223372036854775808");
     assert_int_equal(kvstore_increment(b, "min", -1, NULL), KVSTORE_EINVAL);
     expect_str(b, "min", "-9223372036854775808");
-    OK(kvstore_increment(b, "fresh", -7, &r));
+    assert_ok(kvstore_increment(b, "fresh", -7, &r));
     assert_int_equal(r, -7);
-    OK(kvstore_increment(b, "fresh", 0, NULL));
+    assert_ok(kvstore_increment(b, "fresh", 0, NULL));
     expect_str(b, "fresh", "-7");
     kvstore_bucket_close(b);
 }
@@ -366,26 +359,26 @@ static void test_cas_detects_other_client(void **state)
     char out[64];
 
     set_str(b, "k", "v0");
-    OK(kvstore_cas_open(&c, b, "k"));
+    assert_ok(kvstore_cas_open(&c, b, "k"));
     /* Same bytes from another client is still a write. */
     cli(out, sizeof out, "SET", "cas:k", "v0", NULL);
     assert_int_equal(kvstore_cas_swap(c, "mine", 4), KVSTORE_ECONFLICT);
     kvstore_cas_free(c);
     expect_str(b, "k", "v0");
 
-    OK(kvstore_cas_open(&c, b, "k"));
-    OK(kvstore_cas_swap(c, "mine", 4));
+    assert_ok(kvstore_cas_open(&c, b, "k"));
+    assert_ok(kvstore_cas_swap(c, "mine", 4));
     kvstore_cas_free(c);
     cli(out, sizeof out, "GET", "cas:k", NULL);
     assert_string_equal(out, "mine");
 
     /* A snapshot freed without a swap leaves no WATCH behind: the next
      * snapshot on the same connection is unaffected by writes to k. */
-    OK(kvstore_cas_open(&c, b, "k"));
+    assert_ok(kvstore_cas_open(&c, b, "k"));
     kvstore_cas_free(c);
     set_str(b, "k", "changed");
-    OK(kvstore_cas_open(&c, b, "other"));
-    OK(kvstore_cas_swap(c, "x", 1));
+    assert_ok(kvstore_cas_open(&c, b, "other"));
+    assert_ok(kvstore_cas_swap(c, "x", 1));
     kvstore_cas_free(c);
     kvstore_bucket_close(b);
 }
@@ -400,12 +393,12 @@ static void test_cas_snapshots_do_not_starve_pool(void **state)
 
     for (int i = 0; i < N; i++) {
         snprintf(key, sizeof key, "k%d", i);
-        OK(kvstore_cas_open(&c[i], b, key));
+        assert_ok(kvstore_cas_open(&c[i], b, key));
     }
     set_str(b, "plain", "still works");
     expect_str(b, "plain", "still works");
     for (int i = 0; i < N; i++) {
-        OK(kvstore_cas_swap(c[i], "s", 1));
+        assert_ok(kvstore_cas_swap(c[i], "s", 1));
         kvstore_cas_free(c[i]);
     }
     kvstore_bucket_close(b);
@@ -435,7 +428,7 @@ static void test_batches_chunked(void **state)
     /* Every other key only: the rest must come back NULL. */
     for (int i = 0; i < N; i += 2)
         set_str(b, keys[i], keys[i]);
-    OK(kvstore_get_many(b, keys, N, got, got_lens));
+    assert_ok(kvstore_get_many(b, keys, N, got, got_lens));
     for (int i = 0; i < N; i++) {
         if (i % 2) {
             assert_null(got[i]);
@@ -445,9 +438,9 @@ static void test_batches_chunked(void **state)
         }
         kvstore_free(got[i]);
     }
-    OK(kvstore_delete_many(b, keys, N));
-    OK(kvstore_set_many(b, keys, vals, lens, N));
-    OK(kvstore_get_many(b, keys, N, got, got_lens));
+    assert_ok(kvstore_delete_many(b, keys, N));
+    assert_ok(kvstore_set_many(b, keys, vals, lens, N));
+    assert_ok(kvstore_get_many(b, keys, N, got, got_lens));
     for (int i = 0; i < N; i++) {
         assert_non_null(got[i]);
         kvstore_free(got[i]);
@@ -459,14 +452,14 @@ static void test_batches_chunked(void **state)
         lens[i] = BIG;
         big[i] = (char)('a' + i);
     }
-    OK(kvstore_set_many(b, keys, vals, lens, 3));
-    OK(kvstore_get_many(b, keys, 3, got, got_lens));
+    assert_ok(kvstore_set_many(b, keys, vals, lens, 3));
+    assert_ok(kvstore_get_many(b, keys, 3, got, got_lens));
     for (int i = 0; i < 3; i++) {
         assert_int_equal(got_lens[i], BIG);
         assert_int_equal(((char *)got[i])[2], 'c');
         kvstore_free(got[i]);
     }
-    OK(kvstore_delete_many(b, keys, N));
+    assert_ok(kvstore_delete_many(b, keys, N));
     free(big);
     kvstore_bucket_close(b);
 }
@@ -508,7 +501,7 @@ static void test_create_false(void **state)
 
     /* A bucket another client filled (no marker) exists. */
     cli(out, sizeof out, "SET", "unmarked:k", "v", NULL);
-    OK(kvstore_bucket_open(&b, s, "unmarked"));
+    assert_ok(kvstore_bucket_open(&b, s, "unmarked"));
     expect_str(b, "k", "v");
     kvstore_bucket_close(b);
     b = NULL;
@@ -649,7 +642,7 @@ static void test_watch_other_clients(void **state)
 
     pthread_mutex_init(&l.mu, NULL);
     pthread_cond_init(&l.cv, NULL);
-    OK(kvstore_watch_start(&w, b, "", on_event, &l));
+    assert_ok(kvstore_watch_start(&w, b, "", on_event, &l));
     cli(out, sizeof out, "SET", "wbx:x", "elsewhere", NULL);
     cli(out, sizeof out, "SET", "wb:x", "1", NULL);
     assert_true(wait_for(&l, "set x=1;"));
@@ -709,12 +702,12 @@ static void test_watch_value_read_after(void **state)
 
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);
-    OK(kvstore_watch_start(&w, b, "o", on_seq, &q));
+    assert_ok(kvstore_watch_start(&w, b, "o", on_seq, &q));
     for (int i = 0; i < N; i++) {
         snprintf(v, sizeof v, "%d", i);
         set_str(b, "o", v);
     }
-    OK(kvstore_delete(b, "o"));
+    assert_ok(kvstore_delete(b, "o"));
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += 5;
     pthread_mutex_lock(&q.mu);
@@ -761,7 +754,7 @@ static void test_threads_share_store(void **state)
     pthread_t t[8];
     void *ret;
 
-    OK(kvstore_delete(b, "counter"));
+    assert_ok(kvstore_delete(b, "counter"));
     for (int i = 0; i < 8; i++)
         assert_int_equal(pthread_create(&t[i], NULL, hammer, b), 0);
     for (int i = 0; i < 8; i++) {

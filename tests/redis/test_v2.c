@@ -25,13 +25,6 @@
 
 static rs_server srv;
 
-#define OK(expr)                                                          \
-    do {                                                                  \
-        int rc_ = (expr);                                                 \
-        if (rc_ != KVSTORE_OK)                                            \
-            fail_msg("%s = %d: %s", #expr, rc_, kvstore_errmsg());        \
-    } while (0)
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -93,17 +86,17 @@ static void test_ttl_set_and_read(void **state)
     char out[64];
     int64_t left = 0;
 
-    OK(kvstore_set_ttl(b, "k", "v", 1, 60000));
+    assert_ok(kvstore_set_ttl(b, "k", "v", 1, 60000));
     expect_str(b, "k", "v");
-    OK(kvstore_ttl(b, "k", &left));
+    assert_ok(kvstore_ttl(b, "k", &left));
     assert_true(left > 0 && left <= 60000);
     /* The expiry is Redis' own, on the key other clients see. */
     cli(out, sizeof out, 1, "PTTL", "t:k", NULL);
     assert_true(atol(out) > 0 && atol(out) <= 60000);
 
     /* A plain set replaces the value and clears the expiry. */
-    OK(kvstore_set(b, "k", "w", 1));
-    OK(kvstore_ttl(b, "k", &left));
+    assert_ok(kvstore_set(b, "k", "w", 1));
+    assert_ok(kvstore_ttl(b, "k", &left));
     assert_int_equal(left, -1);
     cli(out, sizeof out, 1, "PTTL", "t:k", NULL);
     assert_string_equal(out, "-1");
@@ -114,8 +107,8 @@ static void test_ttl_set_and_read(void **state)
     assert_int_equal(left, -1);
 
     /* 0 is a plain set. */
-    OK(kvstore_set_ttl(b, "z", "0", 1, 0));
-    OK(kvstore_ttl(b, "z", &left));
+    assert_ok(kvstore_set_ttl(b, "z", "0", 1, 0));
+    assert_ok(kvstore_ttl(b, "z", &left));
     assert_int_equal(left, -1);
 
     /* Beyond what Redis' clock holds: refused before anything is sent. */
@@ -126,12 +119,12 @@ static void test_ttl_set_and_read(void **state)
                      KVSTORE_EINVAL);
     {
         bool ex = true;
-        OK(kvstore_exists(b, "big", &ex));
+        assert_ok(kvstore_exists(b, "big", &ex));
         assert_false(ex);
     }
     /* The largest accepted one is stored. */
-    OK(kvstore_set_ttl(b, "big", "v", 1, (uint64_t)1 << 62));
-    OK(kvstore_ttl(b, "big", &left));
+    assert_ok(kvstore_set_ttl(b, "big", "v", 1, (uint64_t)1 << 62));
+    assert_ok(kvstore_ttl(b, "big", &left));
     assert_true(left > 0);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -152,26 +145,26 @@ static void test_ttl_expired_is_absent(void **state)
     int64_t left = 0;
     bool ex = true;
 
-    OK(kvstore_set(b, "stays", "s", 1));
-    OK(kvstore_set_ttl(b, "gone", "g", 1, 100));
+    assert_ok(kvstore_set(b, "stays", "s", 1));
+    assert_ok(kvstore_set_ttl(b, "gone", "g", 1, 100));
     /* Past the deadline on the server's clock: Redis treats the key as
      * absent from then on, reaped or not. */
     sleep_ms(250);
     void *v = NULL;
     size_t len = 0;
     assert_int_equal(kvstore_get(b, "gone", &v, &len), KVSTORE_NOTFOUND);
-    OK(kvstore_exists(b, "gone", &ex));
+    assert_ok(kvstore_exists(b, "gone", &ex));
     assert_false(ex);
-    OK(kvstore_get_many(b, keys, 2, vals, lens));
+    assert_ok(kvstore_get_many(b, keys, 2, vals, lens));
     assert_null(vals[0]);
     assert_non_null(vals[1]);
     kvstore_free(vals[1]);
-    OK(kvstore_list_keys(b, "", NULL, 0, &page));
+    assert_ok(kvstore_list_keys(b, "", NULL, 0, &page));
     assert_int_equal(page->count, 1);
     assert_string_equal(page->keys[0], "stays");
     kvstore_keys_free(page);
     assert_int_equal(kvstore_ttl(b, "gone", &left), KVSTORE_NOTFOUND);
-    OK(kvstore_cas_open(&cas, b, "gone"));
+    assert_ok(kvstore_cas_open(&cas, b, "gone"));
     assert_int_equal(kvstore_cas_current(cas, &cv, &cl), KVSTORE_NOTFOUND);
     kvstore_cas_free(cas);
     kvstore_bucket_close(b);
@@ -185,14 +178,14 @@ static void test_increment_keeps_ttl(void **state)
     kvstore_bucket *b = open_bucket(s, "i");
     int64_t r = 0, left = 0;
 
-    OK(kvstore_set_ttl(b, "n", "5", 1, 60000));
-    OK(kvstore_increment(b, "n", 1, &r));
+    assert_ok(kvstore_set_ttl(b, "n", "5", 1, 60000));
+    assert_ok(kvstore_increment(b, "n", 1, &r));
     assert_int_equal(r, 6);
-    OK(kvstore_ttl(b, "n", &left));
+    assert_ok(kvstore_ttl(b, "n", &left));
     assert_true(left > 0 && left <= 60000);
     /* A new counter has no expiry. */
-    OK(kvstore_increment(b, "m", 1, &r));
-    OK(kvstore_ttl(b, "m", &left));
+    assert_ok(kvstore_increment(b, "m", 1, &r));
+    assert_ok(kvstore_ttl(b, "m", &left));
     assert_int_equal(left, -1);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -212,7 +205,7 @@ static int walk_buckets(kvstore_store *s, size_t limit, char ***names)
     do {
         kvstore_keys *page = NULL;
 
-        OK(kvstore_bucket_list(s, cursor, limit, &page));
+        assert_ok(kvstore_bucket_list(s, cursor, limit, &page));
         assert_true(page->count <= limit);
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
@@ -283,7 +276,7 @@ static void test_bucket_list(void **state)
         kvstore_store *other = open_db(5);
         kvstore_bucket *b = open_bucket(s, "b001");
 
-        OK(kvstore_bucket_list(s, NULL, 3, &page));
+        assert_ok(kvstore_bucket_list(s, NULL, 3, &page));
         assert_non_null(page->cursor);
         char *cur = strdup(page->cursor);
         kvstore_keys_free(page);
@@ -327,7 +320,7 @@ static void test_bucket_list_forged(void **state)
      * marker. */
     cli(out, sizeof out, 6, "SET", "a:k:", "v", NULL);
     c = bucket_list_cursor(6, "S0\xff" "ghost\xff" "a:k\xff" "real");
-    OK(kvstore_bucket_list(s, c, 10, &page));
+    assert_ok(kvstore_bucket_list(s, c, 10, &page));
     free(c);
     for (size_t i = 0; i < page->count; i++)
         if (strcmp(page->keys[i], "real") != 0)
@@ -371,17 +364,18 @@ static void test_bucket_remove(void **state)
         vals[i] = "v";
         lens[i] = 1;
     }
-    OK(kvstore_set_many(doomed, (const char *const *)keys, vals, lens, N));
-    OK(kvstore_set(near, "k0001", "stays", 5));
+    assert_ok(kvstore_set_many(doomed, (const char *const *)keys, vals,
+                               lens, N));
+    assert_ok(kvstore_set(near, "k0001", "stays", 5));
     /* A key of "doomed" written by another client, glob bytes and all. */
     cli(out, sizeof out, 7, "SET", "doomed:*", "v", NULL);
 
-    OK(kvstore_bucket_info(s, "doomed", &info));
+    assert_ok(kvstore_bucket_info(s, "doomed", &info));
     assert_int_equal(info.keys, -1);
     assert_int_equal(info.max_value, (uint64_t)512 * 1024 * 1024);
     assert_int_equal(info.ttl_ms, 0);
 
-    OK(kvstore_bucket_remove(s, "doomed"));
+    assert_ok(kvstore_bucket_remove(s, "doomed"));
     /* Nothing of it is left on the server, marker included. */
     cli(out, sizeof out, 7, "EXISTS", "doomed:", "doomed:k0000",
         "doomed:k2499", "doomed:*", NULL);
@@ -389,7 +383,7 @@ static void test_bucket_remove(void **state)
     cli(out, sizeof out, 7, "DBSIZE", NULL);
     assert_string_equal(out, "2"); /* doomed-not: marker and one key */
     /* The open handle sees it empty; the neighbour is untouched. */
-    OK(kvstore_list_keys(doomed, "", NULL, 0, &page));
+    assert_ok(kvstore_list_keys(doomed, "", NULL, 0, &page));
     assert_int_equal(page->count, 0);
     kvstore_keys_free(page);
     expect_str(near, "k0001", "stays");
@@ -407,7 +401,7 @@ static void test_bucket_remove(void **state)
 
         snprintf(uri, sizeof uri, "redis://127.0.0.1:%d/7?create=false",
                  srv.port);
-        OK(kvstore_open(&nc, uri));
+        assert_ok(kvstore_open(&nc, uri));
         assert_int_equal(kvstore_bucket_open(&again, nc, "doomed"),
                          KVSTORE_ENOSTORE);
         kvstore_close(nc);
@@ -416,8 +410,8 @@ static void test_bucket_remove(void **state)
     /* A bucket without a marker exists while it has keys: info and
      * remove find it. */
     cli(out, sizeof out, 7, "SET", "unmarked:k", "v", NULL);
-    OK(kvstore_bucket_info(s, "unmarked", &info));
-    OK(kvstore_bucket_remove(s, "unmarked"));
+    assert_ok(kvstore_bucket_info(s, "unmarked", &info));
+    assert_ok(kvstore_bucket_remove(s, "unmarked"));
     cli(out, sizeof out, 7, "EXISTS", "unmarked:k", NULL);
     assert_string_equal(out, "0");
     assert_int_equal(kvstore_bucket_remove(s, "nothing"), KVSTORE_ENOSTORE);

@@ -52,6 +52,15 @@ typedef struct tmp_store {
 tmp_store tmp_store_open(const char *uri, const char *bucket);
 void tmp_store_close(tmp_store *t);
 
+/* Asserts that a kvstore call returns KVSTORE_OK; fails the test with
+ * the call's text, its status and the library's message. */
+#define assert_ok(call)                                                  \
+    do {                                                                 \
+        int rc_ = (call);                                                \
+        if (rc_ != KVSTORE_OK)                                           \
+            fail_msg("%s = %d: %s", #call, rc_, kvstore_errmsg());       \
+    } while (0)
+
 /* Sets `key` to the string `v` (without its NUL); fails on error. */
 void set_str(kvstore_bucket *b, const char *key, const char *v);
 /* Asserts that `key` holds exactly the string `want`, or is absent
