@@ -9,7 +9,6 @@
  * SPDX-License-Identifier: MIT
  */
 #include <pthread.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "procs.h"
