@@ -62,14 +62,6 @@ static void test_bad_uris(void **state)
     tmp_free(dir);
 }
 
-static mode_t mode_of(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        fail_msg("lstat %s", path);
-    return st.st_mode & 07777;
-}
-
 static void test_layout_and_modes(void **state)
 {
     (void)state;

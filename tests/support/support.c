@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -267,6 +268,15 @@ int run_masked(const char *path, char *const argv[], const char *input,
         fail_msg("cmdline still shows the password: %s", cmd);
     assert_true(wrote);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+mode_t mode_of(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        fail_msg("lstat %s: %s", path, strerror(errno));
+    return st.st_mode & 07777;
 }
 
 int count_entries(const char *dir)

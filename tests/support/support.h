@@ -23,6 +23,8 @@
 
 #include <kvstore/kvstore.h>
 
+#include <sys/types.h>
+
 #include "tmpdir.h"
 
 /* A fresh directory under $TMPDIR (mkdtemp), owned by the caller;
@@ -96,6 +98,8 @@ int walk_tagged(kvstore_bucket *b, const char *prefix, const char *cursor,
 void read_small(const char *path, char *buf, size_t cap);
 /* Writes `text` to `path` (created or truncated); fails on error. */
 void write_small(const char *path, const char *text);
+/* The permission bits of `path` itself (lstat); fails if it is gone. */
+mode_t mode_of(const char *path);
 /* Number of entries in a directory other than "." and "..". */
 int count_entries(const char *dir);
 /* /proc/PID/cmdline into buf with NULs turned into spaces ("" if the
