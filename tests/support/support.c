@@ -84,6 +84,26 @@ void tmp_store_close(tmp_store *t)
     tmp_free(t->dir);
 }
 
+char *get_str(kvstore_store *s, const char *bucket, const char *key)
+{
+    kvstore_bucket *b = open_bucket(s, bucket);
+    void *v = NULL;
+    size_t len = 0;
+    int rc = kvstore_get(b, key, &v, &len);
+
+    kvstore_bucket_close(b);
+    if (rc == KVSTORE_NOTFOUND)
+        return NULL;
+    if (rc != KVSTORE_OK)
+        fail_msg("get %s/%s: %d %s", bucket, key, rc, kvstore_errmsg());
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, v, len);
+    copy[len] = '\0';
+    kvstore_free(v);
+    return copy;
+}
+
 void set_str(kvstore_bucket *b, const char *key, const char *v)
 {
     int rc = kvstore_set(b, key, v, strlen(v));

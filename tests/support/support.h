@@ -63,6 +63,10 @@ void tmp_store_close(tmp_store *t);
             fail_msg("%s = %d: %s", #call, rc_, kvstore_errmsg());       \
     } while (0)
 
+/* The value of `key` in bucket `bucket` of `s` as a NUL-terminated
+ * malloc'd string (free()), or NULL if the key is absent. */
+char *get_str(kvstore_store *s, const char *bucket, const char *key);
+
 /* Sets `key` to the string `v` (without its NUL); fails on error. */
 void set_str(kvstore_bucket *b, const char *key, const char *v);
 /* Asserts that `key` holds exactly the string `want`, or is absent

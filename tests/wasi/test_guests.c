@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "runner.h"
-#include "tmpdir.h"
+#include "support.h"
 
 /* Prefix for bucket names, extra config pairs, the WIT to claim (0: by
  * the guest's name) and watcher events to wait for, in the next
@@ -54,29 +54,10 @@ static void assert_has(const char *out, const char *line)
         fail_msg("output lacks \"%s\":\n%s", line, out ? out : "(none)");
 }
 
-static char *get(kvstore_store *s, const char *bucket, const char *key)
-{
-    kvstore_bucket *b;
-    void *v;
-    size_t len;
-    assert_int_equal(kvstore_bucket_open(&b, s, bucket), KVSTORE_OK);
-    int rc = kvstore_get(b, key, &v, &len);
-    kvstore_bucket_close(b);
-    if (rc == KVSTORE_NOTFOUND)
-        return NULL;
-    assert_int_equal(rc, KVSTORE_OK);
-    char *copy = malloc(len + 1);
-    assert_non_null(copy);
-    memcpy(copy, v, len);
-    copy[len] = '\0';
-    kvstore_free(v);
-    return copy;
-}
-
 static void assert_value(kvstore_store *s, const char *bucket,
                          const char *key, const char *want)
 {
-    char *got = get(s, bucket, key);
+    char *got = get_str(s, bucket, key);
     if (!want) {
         if (got)
             fail_msg("%s/%s = \"%s\", expected absent", bucket, key, got);

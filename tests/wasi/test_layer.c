@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "internal.h"
-#include "tmpdir.h"
+#include "support.h"
 
 /* ---- the fake engine ---------------------------------------------------- */
 
@@ -192,22 +192,6 @@ static void set_key(fake *f, uint32_t b, const char *k, const char *v)
     assert_int_equal(f->mem[ret], 0);
 }
 
-static char *get_value(kvstore_store *s, const char *bucket, const char *key)
-{
-    kvstore_bucket *b;
-    void *v;
-    size_t len;
-    assert_int_equal(kvstore_bucket_open(&b, s, bucket), KVSTORE_OK);
-    int rc = kvstore_get(b, key, &v, &len);
-    kvstore_bucket_close(b);
-    if (rc == KVSTORE_NOTFOUND)
-        return NULL;
-    assert_int_equal(rc, KVSTORE_OK);
-    char *copy = strndup(v, len);
-    kvstore_free(v);
-    return copy;
-}
-
 static void fake_fini(fake *f)
 {
     kvstore_wasi_instance_free(f->inst);
@@ -275,7 +259,7 @@ static void test_config_precedence(void **state)
         for (int k = 0; k < 3; k++) {
             kvstore_store *s;
             assert_int_equal(kvstore_open(&s, uris[k]), KVSTORE_OK);
-            char *got = get_value(s, "app", "which");
+            char *got = get_str(s, "app", "which");
             if (k == drop)
                 assert_string_equal(got, val);
             else if (got)
@@ -321,7 +305,7 @@ static void test_identifiers(void **state)
     uint32_t b = open_id(&f, "", NULL);
     assert_int_not_equal(b, 0);
     set_key(&f, b, "k", "from-empty-id");
-    char *v = get_value(s, "t1-default", "k");
+    char *v = get_str(s, "t1-default", "k");
     assert_string_equal(v, "from-empty-id");
     free(v);
     uint32_t ret = f_alloc(&f, 4, 16);
@@ -355,7 +339,7 @@ static void test_identifiers(void **state)
     b = open_id(&f, "a.b", NULL);
     assert_int_not_equal(b, 0);
     set_key(&f, b, "k", "mapped");
-    v = get_value(s, "t1-a_2eb", "k");
+    v = get_str(s, "t1-a_2eb", "k");
     assert_string_equal(v, "mapped");
     free(v);
     fake_fini(&f);
@@ -396,11 +380,11 @@ static void test_named_stores(void **state)
     inst_of(&f, h, KVSTORE_WASI_SPIN);
     set_key(&f, open_id(&f, "cache", NULL), "k", "in-cache");
     set_key(&f, open_id(&f, "other", NULL), "k", "in-default");
-    char *v = get_value(cache, "cache", "k");
+    char *v = get_str(cache, "cache", "k");
     assert_string_equal(v, "in-cache");
     free(v);
-    assert_null(get_value(def, "cache", "k"));
-    v = get_value(def, "other", "k");
+    assert_null(get_str(def, "cache", "k"));
+    v = get_str(def, "other", "k");
     assert_string_equal(v, "in-default");
     free(v);
     fake_fini(&f);
