@@ -36,35 +36,14 @@ char *conf_uri_with(const char *param)
     return s;
 }
 
-kvstore_store *conf_open_store(void)
-{
-    kvstore_store *s = NULL;
-    int rc = kvstore_open(&s, conf_uri);
-    if (rc != KVSTORE_OK)
-        fail_msg("kvstore_open(%s) = %d: %s", conf_uri, rc, kvstore_errmsg());
-    assert_non_null(s);
-    return s;
-}
-
-kvstore_bucket *conf_open_bucket(kvstore_store *store, const char *name)
-{
-    kvstore_bucket *b = NULL;
-    int rc = kvstore_bucket_open(&b, store, name);
-    if (rc != KVSTORE_OK)
-        fail_msg("kvstore_bucket_open(%s) = %d: %s", name, rc,
-                 kvstore_errmsg());
-    assert_non_null(b);
-    return b;
-}
-
 int conf_setup(void **state)
 {
     conf_ctx *c = calloc(1, sizeof *c);
     assert_non_null(c);
     *state = c;
-    c->store = conf_open_store();
+    c->store = open_uri(conf_uri);
     conf_unique_name(c->name, sizeof c->name);
-    c->bucket = conf_open_bucket(c->store, c->name);
+    c->bucket = open_bucket(c->store, c->name);
     return 0;
 }
 

@@ -20,6 +20,9 @@
 
 #include <kvstore/kvstore.h>
 
+/* open_uri, open_bucket and the other shortcuts of every test folder. */
+#include "support.h"
+
 /* The URI under test, with {tmpdir} already substituted. */
 extern const char *conf_uri;
 /* True when two kvstore_open() calls with conf_uri reach different data
@@ -60,10 +63,6 @@ void conf_bucket_name(char *buf, size_t cap, const char *suffix);
 void conf_unique_name(char *buf, size_t cap);
 /* conf_uri with `param` ("a=b") appended after '?' or '&'; free() it. */
 char *conf_uri_with(const char *param);
-/* Opens conf_uri; fails the test on error. */
-kvstore_store *conf_open_store(void);
-/* Opens bucket `name` of `store`; fails the test on error. */
-kvstore_bucket *conf_open_bucket(kvstore_store *store, const char *name);
 /* Deletes every key of `b` (best effort, for shared servers). */
 void conf_wipe(kvstore_bucket *b);
 /* Closes a bucket a test opened, wiping it first unless the run is

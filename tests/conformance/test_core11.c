@@ -103,7 +103,7 @@ void test_buckets_outlive_store(void **state)
     conf_ctx *c = *state;
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
     conf_unique_name(name, sizeof name);
-    kvstore_bucket *second = conf_open_bucket(c->store, name);
+    kvstore_bucket *second = open_bucket(c->store, name);
     kvstore_close(c->store);
     c->store = NULL;
     kvstore_bucket_close(c->bucket);
@@ -121,7 +121,7 @@ static kvstore_bucket *other_bucket(const char *uri, const char *name,
     int rc = kvstore_open(store, uri);
     if (rc != KVSTORE_OK)
         fail_msg("kvstore_open(%s) = %d: %s", uri, rc, kvstore_errmsg());
-    kvstore_bucket *b = conf_open_bucket(*store, name);
+    kvstore_bucket *b = open_bucket(*store, name);
     conf_fill(b, "o", 10);
     return b;
 }
@@ -184,7 +184,7 @@ static conf_set *walk_buckets(kvstore_store *s, size_t limit)
  * every backend; returns the open handle. */
 static kvstore_bucket *made_bucket(kvstore_store *s, const char *name)
 {
-    kvstore_bucket *b = conf_open_bucket(s, name);
+    kvstore_bucket *b = open_bucket(s, name);
     assert_int_equal(kvstore_set(b, "k", "v", 1), KVSTORE_OK);
     return b;
 }

@@ -65,7 +65,7 @@ void test_list_cursor_rewrapped(void **state)
     unsigned char st[KVSTORE_CURSOR_STATE_MAX];
     size_t len = 0;
     conf_unique_name(theirs_name, sizeof theirs_name);
-    kvstore_bucket *theirs = conf_open_bucket(c->store, theirs_name);
+    kvstore_bucket *theirs = open_bucket(c->store, theirs_name);
     fill_tagged(c->bucket, "mine", NKEYS);
     fill_tagged(theirs, "theirs", NKEYS);
     char *cur = conf_first_cursor(theirs, NULL, 7);
@@ -93,8 +93,8 @@ void test_list_cursor_rewrapped(void **state)
     /* Another store with a bucket of the same name: there the cursor names
      * a walk it never started. Only a private store is another store. */
     if (conf_private) {
-        kvstore_store *s2 = conf_open_store();
-        kvstore_bucket *twin = conf_open_bucket(s2, theirs_name);
+        kvstore_store *s2 = open_uri(conf_uri);
+        kvstore_bucket *twin = open_bucket(s2, theirs_name);
         fill_tagged(twin, "twin", NKEYS);
         int n = walk_tagged(twin, NULL, cur, "twin");
         assert_true(n == -1 || n <= NKEYS);

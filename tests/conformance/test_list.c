@@ -285,7 +285,7 @@ void test_list_cursor_other_bucket(void **state)
     conf_ctx *c = *state;
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
     conf_unique_name(name, sizeof name);
-    kvstore_bucket *other = conf_open_bucket(c->store, name);
+    kvstore_bucket *other = open_bucket(c->store, name);
     conf_fill(c->bucket, "o", 10);
     conf_fill(other, "o", 10);
     char *cur = conf_first_cursor(other, NULL, 3);
@@ -320,7 +320,7 @@ void test_list_cursor_reopened_bucket(void **state)
 {
     conf_ctx *c = *state;
     conf_fill(c->bucket, "x", 40);
-    kvstore_bucket *b2 = conf_open_bucket(c->store, c->name);
+    kvstore_bucket *b2 = open_bucket(c->store, c->name);
     walk_across(c->bucket, b2);
     kvstore_bucket_close(b2);
     /* Close and reopen between pages. */
@@ -334,7 +334,7 @@ void test_list_cursor_reopened_bucket(void **state)
         conf_set_add(seen, page->keys[i]);
     kvstore_keys_free(page);
     kvstore_bucket_close(c->bucket);
-    c->bucket = conf_open_bucket(c->store, c->name);
+    c->bucket = open_bucket(c->store, c->name);
     conf_walk(c->bucket, NULL, cur, 5, seen);
     free(cur);
     check_all(seen, "x", 40);
@@ -347,8 +347,8 @@ void test_list_cursor_second_handle(void **state)
     if (conf_private)
         skip();
     conf_fill(c->bucket, "x", 40);
-    kvstore_store *s2 = conf_open_store();
-    kvstore_bucket *b2 = conf_open_bucket(s2, c->name);
+    kvstore_store *s2 = open_uri(conf_uri);
+    kvstore_bucket *b2 = open_bucket(s2, c->name);
     walk_across(c->bucket, b2);
     kvstore_bucket_close(b2);
     kvstore_close(s2);
@@ -362,7 +362,7 @@ void test_list_cursor_store_reopened(void **state)
     /* The handles that produced the cursor are closed before it is used.
      * A second store handle stays open throughout, since a named memory
      * store lives only while some handle does. */
-    kvstore_store *keeper = conf_open_store();
+    kvstore_store *keeper = open_uri(conf_uri);
     conf_fill(c->bucket, "x", 40);
     kvstore_keys *page = NULL;
     assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 5, &page),
@@ -377,8 +377,8 @@ void test_list_cursor_store_reopened(void **state)
     kvstore_close(c->store);
     c->bucket = NULL;
     c->store = NULL;
-    c->store = conf_open_store();
-    c->bucket = conf_open_bucket(c->store, c->name);
+    c->store = open_uri(conf_uri);
+    c->bucket = open_bucket(c->store, c->name);
     conf_walk(c->bucket, NULL, cur, 5, seen);
     free(cur);
     check_all(seen, "x", 40);

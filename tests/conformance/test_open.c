@@ -221,7 +221,7 @@ void test_bucket_name_64_bytes(void **state)
     size_t n = strlen(name);
     memset(name + n, 'x', KVSTORE_BUCKET_NAME_MAX - n);
     name[KVSTORE_BUCKET_NAME_MAX] = '\0';
-    kvstore_bucket *b = conf_open_bucket(c->store, name);
+    kvstore_bucket *b = open_bucket(c->store, name);
     assert_int_equal(kvstore_set(b, "k", "v", 1), KVSTORE_OK);
     assert_value(b, "k", "v", 1);
     /* Every allowed character class, at full length. */
@@ -284,10 +284,10 @@ void test_bucket_reopen_keeps_data(void **state)
     assert_int_equal(kvstore_set(c->bucket, "persist", "data", 4),
                      KVSTORE_OK);
     kvstore_bucket_close(c->bucket);
-    c->bucket = conf_open_bucket(c->store, c->name);
+    c->bucket = open_bucket(c->store, c->name);
     assert_value(c->bucket, "persist", "data", 4);
     /* Two handles on one bucket at once see the same keys. */
-    kvstore_bucket *b2 = conf_open_bucket(c->store, c->name);
+    kvstore_bucket *b2 = open_bucket(c->store, c->name);
     assert_value(b2, "persist", "data", 4);
     assert_int_equal(kvstore_delete(b2, "persist"), KVSTORE_OK);
     assert_absent(c->bucket, "persist");
@@ -313,7 +313,7 @@ static void check_isolation(kvstore_store *s, const char *const *suffixes,
     assert_true(n <= 4);
     for (size_t i = 0; i < n; i++) {
         conf_bucket_name(names[i], sizeof names[i], suffixes[i]);
-        b[i] = conf_open_bucket(s, names[i]);
+        b[i] = open_bucket(s, names[i]);
         conf_wipe(b[i]);
         /* A key shaped like a path into the sibling bucket. */
         snprintf(extra[i], sizeof extra[i], "../%s/k", names[i]);
