@@ -13,20 +13,6 @@
 #define SENTINEL ((void *)0x1)
 
 /* Opens `uri` expecting `code`; *out must come back NULL. */
-static void open_fails(const char *uri, int code)
-{
-    kvstore_store *s = SENTINEL;
-    int rc = kvstore_open(&s, uri);
-    if (rc != code) {
-        if (rc == KVSTORE_OK)
-            kvstore_close(s);
-        fail_msg("kvstore_open(\"%s\") = %d, expected %d", uri ? uri : "NULL",
-                 rc, code);
-    }
-    assert_fails(rc, code);
-    assert_null(s);
-}
-
 void test_open_bad_uris(void **state)
 {
     (void)state;

@@ -4,7 +4,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "support.h"
+#include "net.h"
 
 #include <kvstore/backend.h>
 
@@ -222,42 +222,15 @@ static void expect_bad_cursor(kvstore_bucket *b, const char *cursor)
     assert_true(strlen(kvstore_errmsg()) > 0);
 }
 
-/* Wraps a state string the way the core wraps a version 2 backend's
- * (src/cursor.c, "c2" envelope: FNV-1a 64 over the backend name, the
- * store identity, the bucket name, each with its NUL, then the state), so
- * that the state reaches the memory backend: a cursor the backend did not
- * produce but the envelope accepts, as a guest could forge. `store_id` is
- * "memory:" for a private store. */
+/* A cursor around `state` for `bucket` of the memory store `store_id`
+ * ("memory:" for a private store) in the envelope the core gives version
+ * 2 tables (tests/support/net.h): a cursor the backend did not produce
+ * but the envelope accepts, as a guest could forge. */
 static char *forge(const char *store_id, const char *bucket,
                    const char *state)
 {
-    static const char hex[] = "0123456789abcdef";
-    const char *parts[4] = { "memory", store_id, bucket, state };
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t len = strlen(state);
-    char *c = malloc(2 + 2 * len + 1 + 16 + 1), *p = c;
-
-    assert_non_null(c);
-    for (int i = 0; i < 4; i++) {
-        size_t n = strlen(parts[i]) + (i < 3);
-        for (size_t j = 0; j < n; j++) {
-            h ^= (unsigned char)parts[i][j];
-            h *= 0x100000001b3ULL;
-        }
-    }
-    *p++ = 'c';
-    *p++ = '2';
-    for (size_t i = 0; i < len; i++) {
-        *p++ = hex[(unsigned char)state[i] >> 4];
-        *p++ = hex[state[i] & 15];
-    }
-    *p++ = '.';
-    for (int i = 15; i >= 0; i--) {
-        p[i] = hex[h & 15];
-        h >>= 4;
-    }
-    p[16] = '\0';
-    return c;
+    net_bind("memory", store_id);
+    return net_wrap(bucket, state, strlen(state));
 }
 
 static void forged_cursors(void **state)

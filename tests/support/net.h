@@ -281,15 +281,7 @@ static inline void net_no_secret(const char *text, const char *secret,
 static inline void net_open_fails(const char *uri, int want,
                                   const char *secret, const char *encoded)
 {
-    kvstore_store *s = (kvstore_store *)1;
-    int rc = kvstore_open(&s, uri);
-
-    if (rc == KVSTORE_OK)
-        kvstore_close(s);
-    if (rc != want)
-        fail_msg("open %s: %d (%s), want %d", uri, rc, kvstore_errmsg(),
-                 want);
-    assert_null(s);
+    open_fails(uri, want);
     net_no_secret(kvstore_errmsg(), secret, encoded, uri);
 }
 

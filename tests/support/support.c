@@ -38,6 +38,22 @@ kvstore_store *open_uri(const char *uri)
     return s;
 }
 
+void open_fails(const char *uri, int code)
+{
+    kvstore_store *s = (kvstore_store *)&s;
+    int rc = kvstore_open(&s, uri);
+
+    if (rc == KVSTORE_OK)
+        kvstore_close(s);
+    if (rc != code)
+        fail_msg("kvstore_open(\"%s\") = %d (%s), expected %d",
+                 uri ? uri : "NULL", rc, kvstore_errmsg(), code);
+    assert_null(s);
+    if (kvstore_errmsg()[0] == '\0')
+        fail_msg("kvstore_open(\"%s\") = %d without a message",
+                 uri ? uri : "NULL", rc);
+}
+
 kvstore_store *open_urif(const char *fmt, ...)
 {
     char uri[8400];

@@ -40,6 +40,9 @@ kvstore_store *open_uri(const char *uri);
 kvstore_store *open_urif(const char *fmt, ...) KVSTORE_PRINTF(1, 2);
 /* file://DIR?sync=false: durability is not what most tests check. */
 kvstore_store *open_file_store(const char *dir);
+/* kvstore_open(uri) must fail with `code`, leave the store NULL and say
+ * why (a non-empty kvstore_errmsg()). */
+void open_fails(const char *uri, int code);
 /* kvstore_bucket_open; fails the test on error. */
 kvstore_bucket *open_bucket(kvstore_store *s, const char *name);
 
