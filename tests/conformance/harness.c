@@ -300,16 +300,3 @@ char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit)
 }
 
 /* list_keys with `cursor` must fail with EINVAL and leave *out NULL. */
-void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
-                            const char *cursor, const char *what)
-{
-    kvstore_keys *page = (kvstore_keys *)1;
-    int rc = kvstore_list_keys(b, prefix, cursor, 10, &page);
-    if (rc != KVSTORE_EINVAL) {
-        if (rc == KVSTORE_OK)
-            kvstore_keys_free(page);
-        fail_msg("list_keys with %s cursor = %d, expected EINVAL", what, rc);
-    }
-    assert_fails(rc, KVSTORE_EINVAL);
-    assert_null(page);
-}

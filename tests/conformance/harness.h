@@ -110,10 +110,6 @@ void conf_fill(kvstore_bucket *b, const char *prefix, size_t n);
 /* The cursor of the first page of `b` with keys (`limit` per page); fails
  * the test if there is none. free() it. */
 char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit);
-/* Asserts that list_keys on `b` with `cursor` is EINVAL with *out NULL;
- * `what` names the cursor in the failure message. */
-void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
-                          const char *cursor, const char *what);
 
 /* Tests, one file per section of the contract. */
 #define CONF_TESTS(X) \

@@ -136,10 +136,10 @@ void test_cursor_other_store(void **state)
         kvstore_store *os = NULL;
         kvstore_bucket *ob = other_bucket(conf_other_uris[i], c->name, &os);
         char *cur = conf_first_cursor(ob, NULL, 3);
-        conf_cursor_rejected(c->bucket, NULL, cur, "another store's");
+        cursor_refused(c->bucket, NULL, cur, "another store's");
         free(cur);
         cur = conf_first_cursor(c->bucket, NULL, 3);
-        conf_cursor_rejected(ob, NULL, cur, "another store's");
+        cursor_refused(ob, NULL, cur, "another store's");
         free(cur);
         conf_drop_bucket(ob);
         kvstore_close(os);
@@ -232,7 +232,7 @@ void test_bucket_list_cursor_bound(void **state)
         assert_non_null(page->cursor);
         char *bcur = strdup(page->cursor);
         kvstore_keys_free(page);
-        conf_cursor_rejected(c->bucket, NULL, bcur, "a bucket-list");
+        cursor_refused(c->bucket, NULL, bcur, "a bucket-list");
         conf_fill(c->bucket, "o", 4);
         char *kcur = conf_first_cursor(c->bucket, NULL, 1);
         page = (kvstore_keys *)1;

@@ -232,6 +232,21 @@ void fill_tagged(kvstore_bucket *b, const char *tag, int n)
     }
 }
 
+void cursor_refused(kvstore_bucket *b, const char *prefix,
+                    const char *cursor, const char *what)
+{
+    kvstore_keys *page = (kvstore_keys *)&page;
+    int rc = kvstore_list_keys(b, prefix, cursor, 10, &page);
+
+    if (rc == KVSTORE_OK)
+        kvstore_keys_free(page);
+    if (rc != KVSTORE_EINVAL)
+        fail_msg("list_keys with %s cursor = %d, expected EINVAL", what, rc);
+    assert_null(page);
+    if (kvstore_errmsg()[0] == '\0')
+        fail_msg("list_keys with %s cursor: EINVAL without a message", what);
+}
+
 void read_small(const char *path, char *buf, size_t cap)
 {
     FILE *f = fopen(path, "r");

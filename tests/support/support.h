@@ -100,6 +100,11 @@ void fill_tagged(kvstore_bucket *b, const char *tag, int n);
 int walk_tagged(kvstore_bucket *b, const char *prefix, const char *cursor,
                 const char *tag);
 
+/* kvstore_list_keys on `b` from `cursor` must be EINVAL with a message
+ * and a NULL page; `what` names the cursor in the failure message. */
+void cursor_refused(kvstore_bucket *b, const char *prefix,
+                    const char *cursor, const char *what);
+
 /* The whole content of a small file into buf (NUL-terminated), or "" if
  * it cannot be read. */
 void read_small(const char *path, char *buf, size_t cap);
