@@ -113,14 +113,18 @@ int main(void)
         /* Atomicity does not depend on fsync; ?sync=false keeps this
          * fast. Two threads per process: threads and processes contend
          * at once. */
-        PROCS_COUNT(two_processes_5000_each, .uri = "file://{dir}?sync=false",
+        PROCS_COUNT(test_two_processes_5000_each,
+                    .uri = "file://{dir}?sync=false",
                     .procs = 2, .threads = 2, .per_thread = 2500),
-        PROCS_COUNT(two_processes_durable, .uri = "file://{dir}",
+        PROCS_COUNT(test_two_processes_durable,
+                    .uri = "file://{dir}",
                     .procs = 2, .threads = 1, .per_thread = 150),
         /* An increment written by hand over compare-and-swap, retried on
          * conflict: only correct if cas_swap detects concurrent writes. */
-        PROCS_COUNT(two_processes_cas, .uri = "file://{dir}?sync=false",
-                    .procs = 2, .threads = 1, .per_thread = 1000, .cas = true),
+        PROCS_COUNT(test_two_processes_cas,
+                    .uri = "file://{dir}?sync=false",
+                    .procs = 2, .threads = 1, .per_thread = 1000,
+                    .cas = true),
         cmocka_unit_test(test_increment_strict),
         cmocka_unit_test(test_cas_semantics),
     };

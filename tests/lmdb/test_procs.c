@@ -55,12 +55,16 @@ int main(void)
         /* Atomicity does not depend on syncing; ?sync=false keeps this
          * fast. Two threads per process: group commit and processes at
          * once. */
-        PROCS_COUNT(two_processes_5000_each, .uri = "lmdb://{dir}?sync=false",
+        PROCS_COUNT(test_two_processes_5000_each,
+                    .uri = "lmdb://{dir}?sync=false",
                     .procs = 2, .threads = 2, .per_thread = 2500),
-        PROCS_COUNT(two_processes_durable, .uri = "lmdb://{dir}",
+        PROCS_COUNT(test_two_processes_durable,
+                    .uri = "lmdb://{dir}",
                     .procs = 2, .threads = 2, .per_thread = 100),
-        PROCS_COUNT(cas_loop_two_processes, .uri = "lmdb://{dir}?sync=false",
-                    .procs = 2, .threads = 2, .per_thread = 500, .cas = true),
+        PROCS_COUNT(test_cas_loop_two_processes,
+                    .uri = "lmdb://{dir}?sync=false",
+                    .procs = 2, .threads = 2, .per_thread = 500,
+                    .cas = true),
         ABA_TEST(test_cas_aba_set_back, false, "B", "A"),
         ABA_TEST(test_cas_aba_delete_recreate, false, "-", "A"),
         ABA_TEST(test_cas_aba_same_value, false, "A"),

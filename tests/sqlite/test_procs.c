@@ -65,18 +65,19 @@ int main(void)
          * the parent first so the children race only on their writes.
          * Durable: every increment is one commit (or shares one) with an
          * fsync. */
-        PROCS_COUNT(two_processes_5000_each, .uri = "sqlite://{dir}/kv.db",
+        PROCS_COUNT(test_two_processes_5000_each,
+                    .uri = "sqlite://{dir}/kv.db",
                     .procs = 2, .threads = 2, .per_thread = 2500,
                     .create_first = true),
         /* Without fsync the lock hand-over between processes is much
          * faster, which is where a lost update would show. */
-        PROCS_COUNT(two_processes_nosync,
+        PROCS_COUNT(test_two_processes_nosync,
                     .uri = "sqlite://{dir}/kv.db?sync=false",
                     .procs = 2, .threads = 2, .per_thread = 2500,
                     .create_first = true),
         cmocka_unit_test(test_cas_aba_across_processes),
         /* CAS increment loops: read, add one, swap, retry on conflict. */
-        PROCS_COUNT(cas_loops_lose_nothing,
+        PROCS_COUNT(test_cas_loops_lose_nothing,
                     .uri = "sqlite://{dir}/kv.db?sync=false",
                     .procs = 2, .threads = 2, .per_thread = 250, .cas = true,
                     .create_first = true),
