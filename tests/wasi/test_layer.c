@@ -141,16 +141,26 @@ static uint64_t u64_at(fake *f, uint32_t addr)
     return v;
 }
 
-static kvstore_wasi_host *host_of(const char *const *kv)
+/* A host configured with the key/value pairs `kv` (NULL-terminated, may
+ * be NULL), lent `s` as its default store when `s` is not NULL. */
+static kvstore_wasi_host *host_lent(kvstore_store *s, const char *const *kv)
 {
     kvstore_wasi_config *c;
     kvstore_wasi_host *h;
     assert_int_equal(kvstore_wasi_config_new(&c), KVSTORE_OK);
+    if (s != NULL)
+        assert_int_equal(kvstore_wasi_config_lend_store(c, NULL, s),
+                         KVSTORE_OK);
     for (; kv && *kv; kv += 2)
         assert_int_equal(kvstore_wasi_config_set(c, kv[0], kv[1]), KVSTORE_OK);
     assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
     kvstore_wasi_config_free(c);
     return h;
+}
+
+static kvstore_wasi_host *host_of(const char *const *kv)
+{
+    return host_lent(NULL, kv);
 }
 
 static kvstore_wasi_instance *inst_of(fake *f, kvstore_wasi_host *h,
@@ -638,13 +648,8 @@ static void test_watch_pump(void **state)
     (void)state;
     kvstore_store *s;
     assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
-    kvstore_wasi_config *c;
-    kvstore_wasi_host *h;
-    assert_int_equal(kvstore_wasi_config_new(&c), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_lend_store(c, NULL, s), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_set(c, "watch", "ev"), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
-    kvstore_wasi_config_free(c);
+    static const char *const kv[] = { "watch", "ev", NULL };
+    kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
     fake_init(&f);
     inst_of(&f, h, KVSTORE_WASI_DRAFT);
@@ -675,14 +680,9 @@ static void test_watch_overflow(void **state)
     (void)state;
     kvstore_store *s;
     assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
-    kvstore_wasi_config *c;
-    kvstore_wasi_host *h;
-    assert_int_equal(kvstore_wasi_config_new(&c), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_lend_store(c, NULL, s), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_set(c, "watch", "ev"), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_set(c, "watch_queue", "4"), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
-    kvstore_wasi_config_free(c);
+    static const char *const kv[] = { "watch", "ev", "watch_queue", "4",
+                                      NULL };
+    kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
     fake_init(&f);
     inst_of(&f, h, KVSTORE_WASI_DRAFT2);
