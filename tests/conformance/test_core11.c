@@ -427,7 +427,9 @@ void test_ttl_expiry_hides_key(void **state)
         assert_fails(rc, KVSTORE_ENOTSUP);
     }
     int64_t left = 7;
-    assert_fails(kvstore_ttl(c->bucket, "e-short", &left), KVSTORE_NOTFOUND);
+    /* NOTFOUND is not an error: no message is promised (assert_fails
+     * passed only on a message left by an earlier test). */
+    assert_int_equal(kvstore_ttl(c->bucket, "e-short", &left), KVSTORE_NOTFOUND);
     assert_int_equal(left, -1);
 
     /* Missing for the atomics too: an expired counter counts from 0, and
@@ -462,7 +464,7 @@ void test_ttl_reports_and_set_clears(void **state)
     assert_int_equal(kvstore_ttl(c->bucket, "plain", &left), KVSTORE_OK);
     assert_int_equal(left, -1);
     left = 7;
-    assert_fails(kvstore_ttl(c->bucket, "missing", &left), KVSTORE_NOTFOUND);
+    assert_int_equal(kvstore_ttl(c->bucket, "missing", &left), KVSTORE_NOTFOUND);
     assert_int_equal(left, -1);
 
     assert_int_equal(kvstore_set_ttl(c->bucket, "long", "l", 1, 60000),
