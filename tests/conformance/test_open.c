@@ -284,6 +284,7 @@ void test_bucket_reopen_keeps_data(void **state)
 static const char *const tricky_keys[] = {
     "k", ":", "*", "?", "[", "]", "[a-z]", "/", "..", ".", "../x", "a/../b",
     "_b/k", "b:k", "_b:k", "*:*", "%2F", "%", "\\", "a/b/", "> ",
+    "b/k", "-b/k", /* bucket "a" + key: "a-b" + "/k" for a naive join */
 };
 #define N_TRICKY (sizeof tricky_keys / sizeof tricky_keys[0])
 
