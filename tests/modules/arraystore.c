@@ -546,12 +546,15 @@ int arraystore_ttl(void *p, const char *key, int64_t *ms_left)
     return rc;
 }
 
-/* The bucket named `name` that is not removed, or NULL; holds the mutex. */
-static bucket_data *named(store *st, const char *name)
+/* The bucket named `name` that is not removed, or NULL with *rc set to
+ * ENOSTORE; the caller holds the mutex. */
+static bucket_data *named(store *st, const char *name, int *rc)
 {
     for (size_t i = 0; i < st->nbuckets; i++)
         if (!st->buckets[i]->removed && strcmp(st->buckets[i]->name, name) == 0)
             return st->buckets[i];
+    *rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket '%s'",
+                            name);
     return NULL;
 }
 
@@ -584,11 +587,8 @@ int arraystore_bucket_remove(void *p, const char *name)
     int rc = KVSTORE_OK;
     COUNT(AS_BUCKET_REMOVE);
     pthread_mutex_lock(&st->mu);
-    bucket_data *d = named(st, name);
-    if (d == NULL) {
-        rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
-                               "'%s'", name);
-    } else {
+    bucket_data *d = named(st, name, &rc);
+    if (d != NULL) {
         clear(d);
         d->removed = true;
     }
@@ -603,11 +603,8 @@ int arraystore_bucket_info(void *p, const char *name,
     int rc = KVSTORE_OK;
     COUNT(AS_BUCKET_INFO);
     pthread_mutex_lock(&st->mu);
-    bucket_data *d = named(st, name);
-    if (d == NULL) {
-        rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
-                               "'%s'", name);
-    } else {
+    bucket_data *d = named(st, name, &rc);
+    if (d != NULL) {
         int64_t keys = 0;
         for (size_t i = 0; i < d->n; i++)
             keys += alive(&d->e[i]);
