@@ -99,8 +99,7 @@ static void test_kill_at_random_moments(void **state)
     (void)state;
     char *dir = tmp_new();
     memset(long_key, '.', sizeof long_key - 1);
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    print_message("seed %u\n", seed);
+    unsigned seed = crash_seed();
 
     /* A planted temp file holding a complete record is still no key. */
     {
@@ -117,18 +116,12 @@ static void test_kill_at_random_moments(void **state)
 
     int max_temps = 0;
     for (int round = 0; round < KILLS; round++) {
-        int fds[2];
-        assert_int_equal(pipe(fds), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            writer(dir, fds[1], seed + (unsigned)round * 7919u);
-        }
-        close(fds[1]);
+        int fd;
+        pid_t pid = crash_spawn(writer, dir, seed + (unsigned)round * 7919u,
+                                &fd);
         char c;
-        assert_int_equal(read(fds[0], &c, 1), 1);
-        close(fds[0]);
+        assert_int_equal(read(fd, &c, 1), 1);
+        close(fd);
         crash_kill(pid, &seed, 40000);
         int temps = count_temps(dir);
         if (temps > max_temps)

@@ -145,24 +145,17 @@ static void test_kill_at_random_moments(void **state)
     (void)state;
     char *dir = tmp_new();
     memset(long_key, 'L', sizeof long_key - 1);
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    print_message("seed %u\n", seed);
+    unsigned seed = crash_seed();
     size_t total_acks = 0;
 
     for (int round = 0; round < KILLS; round++) {
-        int fds[2];
-        assert_int_equal(pipe(fds), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            writer(dir, fds[1], seed + (unsigned)round * 104729u);
-        }
-        close(fds[1]);
+        int fd;
+        pid_t pid = crash_spawn(writer, dir,
+                                seed + (unsigned)round * 104729u, &fd);
         /* Wait for the first acknowledgement, then kill at random. */
         ack a;
         memset(acked, 0, sizeof acked);
-        assert_int_equal(read(fds[0], &a, sizeof a), (ssize_t)sizeof a);
+        assert_int_equal(read(fd, &a, sizeof a), (ssize_t)sizeof a);
         crash_kill(pid, &seed, 50000);
         /* Everything acknowledged before death, first one included. */
         do {
@@ -175,8 +168,8 @@ static void test_kill_at_random_moments(void **state)
                 if (a.seq > acked[a.key])
                     acked[a.key] = a.seq;
             }
-        } while (read(fds[0], &a, sizeof a) == (ssize_t)sizeof a);
-        close(fds[0]);
+        } while (read(fd, &a, sizeof a) == (ssize_t)sizeof a);
+        close(fd);
         verify(dir);
     }
     print_message("%zu acknowledged writes checked over %d kills\n",

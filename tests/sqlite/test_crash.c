@@ -131,8 +131,7 @@ static void test_kill_at_random_moments(void **state)
 {
     (void)state;
     char *dir = tmp_new();
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    print_message("seed %u\n", seed);
+    unsigned seed = crash_seed();
     uint64_t acked[THREADS] = { 0 };
     uint64_t total = 0;
     for (int round = 0; round < KILLS; round++) {

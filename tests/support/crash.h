@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -47,6 +48,36 @@ static inline bool sealed_ok(const unsigned char *v, size_t len,
     memcpy(&h, v + len - 8, 8);
     memcpy(seq, v, 8);
     return h == sealed_fnv64(v, len - 8);
+}
+
+/* A seed from the time and pid, printed so that a failing run can be
+ * told apart (the kill moments are random by design). */
+static inline unsigned crash_seed(void)
+{
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    print_message("seed %u\n", seed);
+    return seed;
+}
+
+/* Forks a child that runs writer(dir, fd, seed), `fd` being the write end
+ * of a new pipe; the writer never returns (it writes until it is
+ * killed). Returns the child's pid, and the read end in *rfd. */
+static inline pid_t crash_spawn(void (*writer)(const char *, int, unsigned),
+                                const char *dir, unsigned seed, int *rfd)
+{
+    int fds[2];
+
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        writer(dir, fds[1], seed);
+        _exit(1);
+    }
+    close(fds[1]);
+    *rfd = fds[0];
+    return pid;
 }
 
 /* Kills `pid` with SIGKILL after a pause of up to `max_us` microseconds
