@@ -6,6 +6,7 @@ set -euo pipefail
 KVSTORE_PACKAGES=(
   build-essential meson ninja-build pkg-config python3
   uthash-dev libcmocka-dev libhiredis-dev libnats-dev libjansson-dev
+  libssl-dev
   libsqlite3-dev nettle-dev
   liblmdb-dev
   redis-server redis-tools nats-server
@@ -26,6 +27,10 @@ kvstore_install_deps() {
   for p in "${KVSTORE_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # node's headers, for kvstore-wasm-run's addon (and its package's
+  # Build-Depends): Debian's nodejs keeps them in libnode-dev, a nodejs
+  # that ships them itself (NodeSource's) conflicts with that package.
+  [ -f /usr/include/node/node_api.h ] || missing+=(libnode-dev)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}" >&2
     local sudo=""

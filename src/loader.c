@@ -139,6 +139,17 @@ int kvs_backend_for_scheme(const kvstore_backend **out, const char *scheme)
                          scheme);
                 rc = search_dirs(base);
             }
+            /* A TLS form named like https ("rediss", "rediss+x") is served
+             * by the module of the plain one ("redis"). */
+            {
+                size_t n = plus ? (size_t)(plus - scheme) : strlen(scheme);
+
+                if (rc == 1 && n > 1 && n < sizeof base &&
+                    scheme[n - 1] == 's') {
+                    snprintf(base, sizeof base, "%.*s", (int)(n - 1), scheme);
+                    rc = search_dirs(base);
+                }
+            }
             be = kvs_registry_find(scheme);
         }
         pthread_mutex_unlock(&load_lock);

@@ -14,13 +14,6 @@ const kvstore_wasi_config *wasi_cfg(const kvstore_wasi_instance *i)
     return &i->host->cfg;
 }
 
-static void refresh_memory(kvstore_wasi_instance *i)
-{
-    uint64_t size = 0;
-    i->mem = i->eng.memory(i->ctx, &size);
-    i->mem_size = i->mem ? size : 0;
-}
-
 KVSTORE_API int kvstore_wasi_instance_new(kvstore_wasi_instance **out,
                                           const kvstore_wasi_host *h,
                                           kvstore_wasi_wit wit,
@@ -100,7 +93,7 @@ static void trap_now(kvstore_wasi_instance *i, const char *msg)
     i->eng.trap(i->ctx, i->trap_msg);
 }
 
-bool wasi_enter(kvstore_wasi_instance *i)
+bool wasi_enter_refused(kvstore_wasi_instance *i)
 {
     if (i->trapped) {
         trap_now(i, i->trap_msg);
@@ -109,13 +102,8 @@ bool wasi_enter(kvstore_wasi_instance *i)
     /* The canonical ABI forbids calling out of an instance while the host
      * is inside its realloc; a hostile realloc could otherwise drop the
      * bucket the host is using. */
-    if (i->in_guest) {
-        trap_now(i, "import called from inside cabi_realloc");
-        return false;
-    }
-    i->errbuf[0] = '\0';
-    refresh_memory(i);
-    return true;
+    trap_now(i, "import called from inside cabi_realloc");
+    return false;
 }
 
 void wasi_trapped_here(kvstore_wasi_instance *i)
@@ -132,20 +120,37 @@ void wasi_leave(kvstore_wasi_instance *i)
     wasi_unwind(i);
 }
 
-void wasi_trap(kvstore_wasi_instance *i, const char *fmt, ...)
+static void trap_vset(kvstore_wasi_instance *i, const char *fmt, va_list ap)
 {
-    if (!i->trapped) {
-        va_list ap;
-        va_start(ap, fmt);
+    if (!i->trapped)
         vsnprintf(i->trap_msg, sizeof(i->trap_msg), fmt, ap);
-        va_end(ap);
-    }
     i->trapped = true;
+}
+
+void wasi_trap_set(kvstore_wasi_instance *i, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    trap_vset(i, fmt, ap);
+    va_end(ap);
+}
+
+void wasi_trap_jump(kvstore_wasi_instance *i)
+{
     if (i->have_jmp)
         longjmp(i->jmp, 1);
     /* Every path that can trap runs under a jmp_buf; this is a bug. */
     fprintf(stderr, "libkvstore-wasi: trap outside an import: %s\n", i->trap_msg);
     abort();
+}
+
+void wasi_trap(kvstore_wasi_instance *i, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    trap_vset(i, fmt, ap);
+    va_end(ap);
+    wasi_trap_jump(i);
 }
 
 void wasi_unwind(kvstore_wasi_instance *i)
@@ -154,20 +159,25 @@ void wasi_unwind(kvstore_wasi_instance *i)
         wasi_deferred *d = &i->deferred[--i->ndeferred];
         d->fn(d->p);
     }
+    /* The oldest: `first` fills before the array (wasi_defer). */
+    if (i->first.fn) {
+        wasi_deferred d = i->first;
+        i->first.fn = NULL;
+        d.fn(d.p);
+    }
 }
 
-uint8_t *wasi_span(kvstore_wasi_instance *i, uint32_t ptr, uint64_t len,
-                   uint32_t align)
+bool wasi_span_refuse(kvstore_wasi_instance *i, uint32_t ptr, uint64_t len,
+                      uint32_t align)
 {
-    if (align > 1 && ptr % align != 0)
-        wasi_trap(i, "pointer 0x%x is not aligned to %u", (unsigned)ptr,
-                  (unsigned)align);
-    /* 64-bit arithmetic: ptr + len cannot wrap. */
-    if ((uint64_t)ptr + len > i->mem_size)
-        wasi_trap(i, "range 0x%x+%llu is outside guest memory (%llu bytes)",
-                  (unsigned)ptr, (unsigned long long)len,
-                  (unsigned long long)i->mem_size);
-    return i->mem + ptr;
+    if ((ptr & (align - 1)) != 0)
+        wasi_trap_set(i, "pointer 0x%x is not aligned to %u", (unsigned)ptr,
+                      (unsigned)align);
+    else
+        wasi_trap_set(i, "range 0x%x+%llu is outside guest memory (%llu bytes)",
+                      (unsigned)ptr, (unsigned long long)len,
+                      (unsigned long long)i->mem_size);
+    return false;
 }
 
 /* UTF-8 as the canonical ABI lifts it: no overlong forms, no surrogates,
@@ -238,22 +248,35 @@ uint32_t wasi_get_u32(kvstore_wasi_instance *i, uint32_t addr)
     return v;
 }
 
-uint32_t wasi_alloc(kvstore_wasi_instance *i, uint32_t align, uint64_t size)
+bool wasi_alloc_try(kvstore_wasi_instance *i, uint32_t align, uint64_t size,
+                    uint32_t *out)
 {
     uint32_t p = 0;
-    if (size > UINT32_MAX)
-        wasi_trap(i, "result of %llu bytes does not fit", (unsigned long long)size);
+    if (size > UINT32_MAX) {
+        wasi_trap_set(i, "result of %llu bytes does not fit", (unsigned long long)size);
+        return false;
+    }
     i->in_guest = true;
     int rc = i->eng.realloc(i->ctx, 0, 0, align, (uint32_t)size, &p);
     i->in_guest = false;
     /* The guest may have grown (moved) its memory. */
-    refresh_memory(i);
+    wasi_refresh_memory(i);
     if (i->trapped)
-        wasi_trap(i, "%s", i->trap_msg);
-    if (rc != 0)
-        wasi_trap(i, "cabi_realloc trapped");
+        return false; /* the message is the engine's */
+    if (rc != 0) {
+        wasi_trap_set(i, "cabi_realloc trapped");
+        return false;
+    }
     /* cabi_realloc's result is checked like any guest pointer. */
-    wasi_span(i, p, size, align);
+    *out = p;
+    return wasi_span_ok(i, p, size, align);
+}
+
+uint32_t wasi_alloc(kvstore_wasi_instance *i, uint32_t align, uint64_t size)
+{
+    uint32_t p;
+    if (!wasi_alloc_try(i, align, size, &p))
+        wasi_trap_jump(i);
     return p;
 }
 
@@ -274,33 +297,64 @@ void wasi_put_list(kvstore_wasi_instance *i, uint32_t addr, const void *src,
     wasi_put_u32(i, addr + 4, (uint32_t)len);
 }
 
-int wasi_key(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf)
+/* True when no byte of s[0..len) is NUL or above 0x7f. Per word x:
+ * (x - 0x01..01) sets a byte's top bit when that byte was 0 (and, past a
+ * first hit, maybe others), x itself when it is >= 0x80; neither
+ * happens for bytes 1..0x7f. The tail word is padded with 0x01 bytes. */
+static bool ascii_without_nul(const char *s, size_t len)
 {
-    const uint8_t *s = wasi_span(i, ptr, len, 1);
-    uint32_t k = 0;
-    /* Fast path, the common key: ASCII without NUL, checked and copied in
-     * one pass. Anything else takes the full path below, in the same
-     * order as always: invalid UTF-8 traps before any error. */
-    if (len <= KVSTORE_KEY_MAX)
-        for (; k < len && s[k] != 0 && s[k] < 0x80; k++)
-            buf[k] = (char)s[k];
-    if (k < len) {
-        if (!wasi_utf8_valid((const char *)s, len))
-            wasi_trap(i, "string at 0x%x is not valid UTF-8", (unsigned)ptr);
-        if (len > KVSTORE_KEY_MAX)
-            return wasi_fail(i, KVSTORE_EINVAL,
-                             "key of %u bytes is longer than %d bytes",
-                             (unsigned)len, KVSTORE_KEY_MAX);
-        /* A C string would silently cut "a\0b" to "a": refuse it instead. */
-        if (memchr(s, '\0', len))
-            return wasi_fail(i, KVSTORE_EINVAL, "key contains a NUL byte");
-        memcpy(buf, s, len);
+    const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
+    uint64_t acc = 0, x;
+    size_t k = 0;
+    for (; k + 8 <= len; k += 8) {
+        memcpy(&x, s + k, 8);
+        acc |= (x - ones) | x;
     }
+    x = ones;
+    memcpy(&x, s + k, len - k);
+    acc |= (x - ones) | x;
+    return (acc & tops) == 0;
+}
+
+int wasi_key_lift(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf)
+{
+    if (!wasi_span_ok(i, ptr, len, 1))
+        return WASI_TRAPPED;
+    const uint8_t *s = i->mem + ptr;
+    /* Fast path, the common key: ASCII without NUL, copied, then checked
+     * eight bytes at a time. Anything else takes the full path below, in
+     * the same order as always: invalid UTF-8 traps before any error. */
+    if (len <= KVSTORE_KEY_MAX) {
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        if (ascii_without_nul(buf, len))
+            return KVSTORE_OK;
+    }
+    if (!wasi_utf8_valid((const char *)s, len)) {
+        wasi_trap_set(i, "string at 0x%x is not valid UTF-8", (unsigned)ptr);
+        return WASI_TRAPPED;
+    }
+    if (len > KVSTORE_KEY_MAX)
+        return wasi_fail(i, KVSTORE_EINVAL,
+                         "key of %u bytes is longer than %d bytes",
+                         (unsigned)len, KVSTORE_KEY_MAX);
+    /* A C string would silently cut "a\0b" to "a": refuse it instead. */
+    if (memchr(s, '\0', len))
+        return wasi_fail(i, KVSTORE_EINVAL, "key contains a NUL byte");
+    memcpy(buf, s, len);
     buf[len] = '\0';
     return KVSTORE_OK;
 }
 
-void wasi_defer(kvstore_wasi_instance *i, void (*fn)(void *), void *p)
+int wasi_key(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf)
+{
+    int rc = wasi_key_lift(i, ptr, len, buf);
+    if (rc == WASI_TRAPPED)
+        wasi_trap_jump(i);
+    return rc;
+}
+
+void wasi_defer_more(kvstore_wasi_instance *i, void (*fn)(void *), void *p)
 {
     if (i->ndeferred == i->capdeferred) {
         size_t cap = i->capdeferred ? 2 * i->capdeferred : 16;
@@ -386,6 +440,8 @@ uint32_t wasi_res_add(kvstore_wasi_instance *i, wasi_res_type type, void *p)
     return slot + 1 + i->cap * i->res[slot].gen;
 }
 
+/* The slot of a live handle of that type, or UINT32_MAX with the trap
+ * recorded. */
 static uint32_t res_slot(kvstore_wasi_instance *i, uint32_t handle,
                          wasi_res_type type)
 {
@@ -396,18 +452,36 @@ static uint32_t res_slot(kvstore_wasi_instance *i, uint32_t handle,
             i->res[slot].type == type)
             return slot;
     }
-    wasi_trap(i, "unknown %s handle %u", type == WASI_RES_BUCKET ? "bucket" : "cas",
-              (unsigned)handle);
+    wasi_trap_set(i, "unknown %s handle %u", type == WASI_RES_BUCKET ? "bucket" : "cas",
+                  (unsigned)handle);
+    return UINT32_MAX;
+}
+
+void *wasi_res_lookup(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type)
+{
+    uint32_t slot = res_slot(i, handle, type);
+    if (slot == UINT32_MAX)
+        return NULL;
+    i->hot_handle = handle;
+    i->hot_type = type;
+    i->hot_p = i->res[slot].p;
+    return i->hot_p;
 }
 
 void *wasi_res_get(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type)
 {
-    return i->res[res_slot(i, handle, type)].p;
+    void *p = wasi_res_find(i, handle, type);
+    if (!p)
+        wasi_trap_jump(i);
+    return p;
 }
 
 void *wasi_res_take(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type)
 {
     uint32_t slot = res_slot(i, handle, type);
+    if (slot == UINT32_MAX)
+        wasi_trap_jump(i);
+    i->hot_handle = 0;
     void *p = i->res[slot].p;
     i->res[slot].type = WASI_RES_FREE;
     i->res[slot].p = NULL;

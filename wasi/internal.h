@@ -11,6 +11,11 @@
  * setjmp and the longjmp keeps state in locals of the import's own
  * frame, so no local needs to be volatile.
  *
+ * The hot path of bucket.get (store.c) runs without a jmp_buf: it uses
+ * the *_ok / _try variants below, which record the trap and return
+ * false, and ends with wasi_trap_finish. A setjmp per call was a tenth of
+ * the layer's cost per get (docs/benchmarks.md).
+ *
  * SPDX-License-Identifier: MIT
  */
 #ifndef KVSTORE_WASI_INTERNAL_H
@@ -138,8 +143,17 @@ struct kvstore_wasi_instance {
     struct { uint64_t id; char *cursor; } *cursors;
     uint64_t next_cursor;
 
+    /* Releases owed by the current import. The first goes in `first`
+     * (a get owes exactly one: its value), later ones in the array. */
+    wasi_deferred first;
     wasi_deferred *deferred;
     size_t ndeferred, capdeferred;
+
+    /* The last handle looked up: most guests use one bucket for many
+     * calls. Cleared whenever a handle is taken out of the table. */
+    uint32_t hot_handle;
+    wasi_res_type hot_type;
+    void *hot_p;
 
     /* Watcher: events queued by library threads under `lock`. */
     wasi_watch *watches;
@@ -158,7 +172,22 @@ const kvstore_wasi_config *wasi_cfg(const kvstore_wasi_instance *i);
 /* Import prologue/epilogue. WASI_IMPORT_BEGIN returns from the import
  * when the instance may not run it (dead, or called from inside a guest
  * callback) or after a trap. */
-bool wasi_enter(kvstore_wasi_instance *i);
+static inline void wasi_refresh_memory(kvstore_wasi_instance *i)
+{
+    uint64_t size = 0;
+    i->mem = i->eng.memory(i->ctx, &size);
+    i->mem_size = i->mem ? size : 0;
+}
+bool wasi_enter_refused(kvstore_wasi_instance *i);
+static inline bool wasi_enter(kvstore_wasi_instance *i)
+{
+    if (i->trapped || i->in_guest)
+        return wasi_enter_refused(i);
+    i->errbuf[0] = '\0';
+    /* The guest may have grown (moved) its memory since the last call. */
+    wasi_refresh_memory(i);
+    return true;
+}
 void wasi_trapped_here(kvstore_wasi_instance *i);
 #define WASI_IMPORT_BEGIN(i)                                             \
     do {                                                                 \
@@ -174,27 +203,70 @@ void wasi_leave(kvstore_wasi_instance *i);
 
 _Noreturn void wasi_trap(kvstore_wasi_instance *i, const char *fmt, ...)
     KVSTORE_PRINTF(2, 3);
+/* Records a trap without jumping: the caller unwinds itself. */
+void wasi_trap_set(kvstore_wasi_instance *i, const char *fmt, ...)
+    KVSTORE_PRINTF(2, 3);
+/* Jumps to the import's jmp_buf with the trap already recorded. */
+_Noreturn void wasi_trap_jump(kvstore_wasi_instance *i);
+/* Ends an import without a jmp_buf whose helper recorded a trap. */
+#define wasi_trap_finish wasi_trapped_here
 /* Releases everything deferred, newest first. */
 void wasi_unwind(kvstore_wasi_instance *i);
 
-/* Guest memory: traps unless [ptr, ptr+len) is inside memory and ptr a
- * multiple of align. Valid until the next call into the guest. */
-uint8_t *wasi_span(kvstore_wasi_instance *i, uint32_t ptr, uint64_t len,
-                   uint32_t align);
+/* Guest memory: false (trap recorded) unless [ptr, ptr+len) is inside
+ * memory and ptr a multiple of align, a power of two. Inline: every
+ * import checks several spans. */
+bool wasi_span_refuse(kvstore_wasi_instance *i, uint32_t ptr, uint64_t len,
+                      uint32_t align);
+static inline bool wasi_span_ok(kvstore_wasi_instance *i, uint32_t ptr,
+                                uint64_t len, uint32_t align)
+{
+    /* 64-bit arithmetic: ptr + len cannot wrap. */
+    if ((ptr & (align - 1)) != 0 || (uint64_t)ptr + len > i->mem_size)
+        return wasi_span_refuse(i, ptr, len, align);
+    return true;
+}
+/* The same, trapping; the pointer is valid until the next call into the
+ * guest. */
+static inline uint8_t *wasi_span(kvstore_wasi_instance *i, uint32_t ptr,
+                                 uint64_t len, uint32_t align)
+{
+    if (!wasi_span_ok(i, ptr, len, align))
+        wasi_trap_jump(i);
+    return i->mem + ptr;
+}
 const char *wasi_string(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len);
 void wasi_put_u8(kvstore_wasi_instance *i, uint32_t addr, uint8_t v);
 void wasi_put_u32(kvstore_wasi_instance *i, uint32_t addr, uint32_t v);
 void wasi_put_u64(kvstore_wasi_instance *i, uint32_t addr, uint64_t v);
 uint32_t wasi_get_u32(kvstore_wasi_instance *i, uint32_t addr);
 uint32_t wasi_alloc(kvstore_wasi_instance *i, uint32_t align, uint64_t size);
+bool wasi_alloc_try(kvstore_wasi_instance *i, uint32_t align, uint64_t size,
+                    uint32_t *out);
 uint32_t wasi_lower_bytes(kvstore_wasi_instance *i, const void *src,
                           size_t len, uint32_t align);
 void wasi_put_list(kvstore_wasi_instance *i, uint32_t addr, const void *src,
                    size_t len);
 int wasi_key(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf);
+/* wasi_key without jumping: WASI_TRAPPED when it recorded a trap. */
+#define WASI_TRAPPED (-1000)
+int wasi_key_lift(kvstore_wasi_instance *i, uint32_t ptr, uint32_t len, char *buf);
 bool wasi_utf8_valid(const char *s, size_t len);
 
-void wasi_defer(kvstore_wasi_instance *i, void (*fn)(void *), void *p);
+void wasi_defer_more(kvstore_wasi_instance *i, void (*fn)(void *), void *p);
+/* Owes fn(p) when the import ends, trap or not. `first` is the oldest
+ * release: unwinding frees it after the array, so it is used only while
+ * the array is empty. An import owing one release (a get) never touches
+ * the array. */
+static inline void wasi_defer(kvstore_wasi_instance *i, void (*fn)(void *), void *p)
+{
+    if (!i->first.fn && i->ndeferred == 0) {
+        i->first.fn = fn;
+        i->first.p = p;
+    } else {
+        wasi_defer_more(i, fn, p);
+    }
+}
 
 int wasi_fail(kvstore_wasi_instance *i, int code, const char *fmt, ...)
     KVSTORE_PRINTF(3, 4);
@@ -205,6 +277,16 @@ void wasi_put_error(kvstore_wasi_instance *i, uint32_t ret, uint32_t off, int co
 bool wasi_res_full(const kvstore_wasi_instance *i);
 uint32_t wasi_res_add(kvstore_wasi_instance *i, wasi_res_type type, void *p);
 void *wasi_res_get(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);
+/* wasi_res_get without jumping: NULL with the trap recorded. */
+void *wasi_res_lookup(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);
+static inline void *wasi_res_find(kvstore_wasi_instance *i, uint32_t handle,
+                                  wasi_res_type type)
+{
+    /* handle != 0: the cache starts out empty with hot_handle 0. */
+    if (handle == i->hot_handle && type == i->hot_type && handle != 0)
+        return i->hot_p;
+    return wasi_res_lookup(i, handle, type);
+}
 void *wasi_res_take(kvstore_wasi_instance *i, uint32_t handle, wasi_res_type type);
 void wasi_bucket_unref(wasi_bucket *wb);
 void wasi_cas_free(void *cas);

@@ -89,27 +89,70 @@ static void put_option_value(kvstore_wasi_instance *i, uint32_t ret, int rc, con
     }
 }
 
+/* Ends a get that did not find its value or failed: writes the result
+ * under a jmp_buf of its own, since lowering an error message calls
+ * cabi_realloc and may trap. */
+static void get_finish_slow(kvstore_wasi_instance *i, uint32_t ret, int rc)
+{
+    if (setjmp(i->jmp)) {
+        wasi_trapped_here(i);
+        return;
+    }
+    i->have_jmp = true;
+    put_option_value(i, ret, rc, NULL, 0);
+    wasi_leave(i);
+}
+
 /* [method]bucket.get: func(key: string) -> result<option<list<u8>>, error>
  * core: (self, key ptr, key len, ret) ; ret: 16 bytes,
- * is_some u8 @4, value (ptr, len) @8 */
+ * is_some u8 @4, value (ptr, len) @8
+ * The hottest import, so written without a jmp_buf (internal.h): the
+ * checks come in the same order as in every import (return area, handle,
+ * key) and each returns through wasi_trap_finish. */
 KVSTORE_API void kvstore_wasi_bucket_get(kvstore_wasi_instance *i, uint32_t b, uint32_t kp, uint32_t kl, uint32_t ret)
 {
-    WASI_IMPORT_BEGIN(i);
-    wasi_span(i, ret, 16, 4);
-    kvstore_bucket *kb = bucket(i, b);
+    if (!wasi_enter(i))
+        return;
     char key[KVSTORE_KEY_MAX + 1];
-    void *v = NULL;
-    size_t len = 0;
-    int rc = wasi_key(i, kp, kl, key);
+    wasi_bucket *wb = NULL;
+    int rc = WASI_TRAPPED;
+    if (wasi_span_ok(i, ret, 16, 4) &&
+        (wb = wasi_res_find(i, b, WASI_RES_BUCKET)) != NULL)
+        rc = wasi_key_lift(i, kp, kl, key);
+    if (rc == WASI_TRAPPED) {
+        wasi_trap_finish(i);
+        return;
+    }
     if (rc == KVSTORE_OK) {
-        rc = kvstore_get(kb, key, &v, &len);
+        void *v;
+        size_t len;
+        rc = kvstore_get(wb->bucket, key, &v, &len);
+        if (rc == KVSTORE_OK) {
+            /* Owed before cabi_realloc runs: an engine whose trap unwinds
+             * past this frame leaves it to kvstore_wasi_instance_free. */
+            wasi_defer(i, kvstore_free, v);
+            uint32_t p;
+            if (!wasi_alloc_try(i, 1, len, &p)) {
+                wasi_trap_finish(i);
+                return;
+            }
+            /* The return area was checked before the guest ran; memory
+             * only grows, and i->mem is the address after the call. */
+            uint8_t *r = i->mem + ret;
+            uint32_t l32 = (uint32_t)len;
+            if (len)
+                memcpy(i->mem + p, v, len);
+            memcpy(r + 8, &p, 4);
+            memcpy(r + 12, &l32, 4);
+            r[4] = 1;
+            r[0] = 0;
+            wasi_leave(i);
+            return;
+        }
         if (rc < 0)
             rc = wasi_lib_fail(i, rc);
-        if (v)
-            wasi_defer(i, kvstore_free, v);
     }
-    put_option_value(i, ret, rc, v, len);
-    wasi_leave(i);
+    get_finish_slow(i, ret, rc);
 }
 
 /* [method]bucket.set: func(key: string, value: list<u8>) -> result<_, error>

@@ -1,6 +1,8 @@
 /*
- * Redis backend module: the two backend tables ("redis" over TCP,
- * "redis+unix" over a unix socket; same code, different options) and the
+ * Redis backend module: the backend tables ("redis" over TCP, "rediss"
+ * over TLS, "redis+unix" over a unix socket, "redis+sentinel" and
+ * "rediss+sentinel" through Redis Sentinel; same code, different options)
+ * and the
  * module entry point, the only symbol the module exports.
  *
  * SPDX-License-Identifier: MIT
@@ -9,6 +11,18 @@
 
 static const char *const rd_tcp_options[] = { "timeout_ms", "pool",
                                               "watch_config", NULL };
+static const char *const rd_tls_options[] = { "timeout_ms", "pool",
+                                              "watch_config", "tls_ca",
+                                              "tls_cert", "tls_key",
+                                              "tls_sni", "tls_insecure",
+                                              NULL };
+static const char *const rd_sentinel_options[] = { "timeout_ms", "pool",
+                                                   "watch_config", "wait",
+                                                   "wait_timeout_ms", NULL };
+static const char *const rd_tls_sentinel_options[] = {
+    "timeout_ms", "pool", "watch_config", "wait", "wait_timeout_ms",
+    "tls_ca", "tls_cert", "tls_key", "tls_sni", "tls_insecure", NULL,
+};
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
                                                "watch_config", NULL };
 
@@ -58,6 +72,13 @@ static const kvstore_backend rd_tcp = {
     RD_SLOTS,
 };
 
+static const kvstore_backend rd_tls = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "rediss",
+    .options = rd_tls_options,
+    RD_SLOTS,
+};
+
 static const kvstore_backend rd_unix = {
     .version = KVSTORE_BACKEND_VERSION,
     .name = "redis+unix",
@@ -65,8 +86,23 @@ static const kvstore_backend rd_unix = {
     RD_SLOTS,
 };
 
-static const kvstore_backend *const rd_backends[] = { &rd_tcp, &rd_unix,
-                                                      NULL };
+static const kvstore_backend rd_sentinel_tcp = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "redis+sentinel",
+    .options = rd_sentinel_options,
+    RD_SLOTS,
+};
+
+static const kvstore_backend rd_tls_sentinel = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "rediss+sentinel",
+    .options = rd_tls_sentinel_options,
+    RD_SLOTS,
+};
+
+static const kvstore_backend *const rd_backends[] = {
+    &rd_tcp, &rd_tls, &rd_unix, &rd_sentinel_tcp, &rd_tls_sentinel, NULL,
+};
 
 static const kvstore_module rd_module = {
     .version = KVSTORE_MODULE_VERSION,

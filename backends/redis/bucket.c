@@ -3,7 +3,10 @@
  * buckets (the marker key).
  *
  *   redis://[user[:password]@]host[:port][/db]
+ *   rediss://[user[:password]@]host[:port][/db]   (TLS, options in tls.c)
  *   redis+unix://[user[:password]@]/path/to/redis.sock[?db=N]
+ *   redis+sentinel://[user[:password]@]h1[:port],h2.../MASTER[/db]
+ *                  (and rediss+sentinel://, see sentinel.c)
  *   options: timeout_ms (1..600000, default 5000), pool (1..256, default 4),
  *            watch_config (check, the default, or auto: see watch.c)
  *
@@ -30,6 +33,9 @@ static void rd_config_free(rd_config *c)
         free(c->password);
     }
     free(c->label);
+    free(c->tls_sni);
+    SSL_CTX_free(c->tls);
+    rd_sentinel_free(c->sentinel);
     memset(c, 0, sizeof *c);
 }
 
@@ -153,6 +159,13 @@ static int rd_parse_uri(rd_config *c, const kvstore_uri *uri)
         return KVSTORE_OK;
     }
 
+    if (strncmp(kvstore_uri_scheme(uri), "rediss", 6) == 0) {
+        rc = rd_tls_config(c, uri);
+        if (rc != KVSTORE_OK)
+            return rc;
+    }
+    if (strstr(kvstore_uri_scheme(uri), "+sentinel") != NULL)
+        return rd_sentinel_config(c, uri);
     rc = rd_parse_host(c, hosts);
     if (rc != KVSTORE_OK)
         return rc;

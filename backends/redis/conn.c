@@ -2,34 +2,22 @@
  * Redis backend: connections, the connection pool, and running one
  * command with the fault rules of the contract.
  *
- * Every connection is a blocking hiredis context with SO_RCVTIMEO and
- * SO_SNDTIMEO set to timeout_ms, used by one thread at a time (it is
- * either on the idle stack or held by exactly one caller). We write
- * commands ourselves with send(MSG_NOSIGNAL) rather than letting hiredis
- * 0.14 write(): a write to a connection the server reset would otherwise
- * raise SIGPIPE and kill the host process. It also tells us whether any
- * byte left, which decides between KVSTORE_EUNAVAILABLE and
- * KVSTORE_EUNCERTAIN.
+ * Every connection is an rd_link (link.c: a blocking socket with
+ * timeout_ms on each send and receive, plain or TLS), used by one thread
+ * at a time (it is either on the idle stack or held by exactly one
+ * caller). hiredis formats the commands and parses the replies; link.c
+ * tells us whether any byte of a command left, which decides between
+ * KVSTORE_EUNAVAILABLE and KVSTORE_EUNCERTAIN.
  *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "redis.h"
-
-/* How one exchange failed. */
-typedef struct rd_fail {
-    bool nomem;
-    bool sent;       /* at least one byte reached the kernel */
-    bool timed_out;
-    char why[192];
-} rd_fail;
 
 /* Copies at most cap-1 bytes of a server text, replacing control bytes,
  * so that a hostile or broken server cannot inject into our messages. */
@@ -59,6 +47,11 @@ int rd_reply_error(const rd_store *s, const char *what, const redisReply *r)
     int code = KVSTORE_EIO;
 
     rd_text(text, sizeof text, r->str ? r->str : "", r->str ? r->len : 0);
+    if (s->cfg.sentinel && rd_starts(r, "READONLY"))
+        return kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: %s on %s: "
+                                 "the master became a replica (a failover "
+                                 "is under way): %s", what, s->cfg.label,
+                                 text);
     if (rd_starts(r, "NOAUTH") || rd_starts(r, "WRONGPASS") ||
         rd_starts(r, "NOPERM") || rd_starts(r, "READONLY"))
         code = KVSTORE_EACCESS;
@@ -80,6 +73,12 @@ int rd_reply_error(const rd_store *s, const char *what, const redisReply *r)
                              s->cfg.label, text);
 }
 
+bool rd_is_readonly(const redisReply *r)
+{
+    return r != NULL && r->type == REDIS_REPLY_ERROR &&
+           rd_starts(r, "READONLY");
+}
+
 int rd_unexpected(const rd_store *s, const char *what, const redisReply *r)
 {
     return kvstore_set_error(KVSTORE_EIO,
@@ -87,76 +86,50 @@ int rd_unexpected(const rd_store *s, const char *what, const redisReply *r)
                              what, s->cfg.label, r ? r->type : -1);
 }
 
-/* Writes all of buf; f->sent becomes true once any byte is out. */
-static int rd_send(redisContext *c, const char *buf, size_t len, rd_fail *f)
+/* Reads `n` replies, then one into *tail if tail is not NULL; on
+ * failure frees those read so far. */
+static int rd_recv(rd_link *c, size_t n, redisReply **replies,
+                   redisReply **tail, rd_fail *f)
 {
-    size_t off = 0;
-
-    while (off < len) {
-        ssize_t w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
-
-        if (w < 0) {
-            int e = errno;
-            char ebuf[96];
-
-            if (e == EINTR)
-                continue;
-            f->timed_out = e == EAGAIN || e == EWOULDBLOCK;
-            snprintf(f->why, sizeof f->why, "sending: %s",
-                     f->timed_out ? "timed out"
-                                  : strerror_r(e, ebuf, sizeof ebuf));
-            return REDIS_ERR;
-        }
-        off += (size_t)w;
-        f->sent = true;
-    }
-    return REDIS_OK;
-}
-
-/* Reads `n` replies; on failure frees those read so far. */
-static int rd_recv(redisContext *c, size_t n, redisReply **replies,
-                   rd_fail *f)
-{
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n + (tail != NULL); i++) {
         void *reply = NULL;
 
-        /* The output buffer is empty, so hiredis only reads here. */
-        if (redisGetReply(c, &reply) != REDIS_OK) {
-            int e = errno;
-
-            f->timed_out = c->err == REDIS_ERR_IO &&
-                           (e == EAGAIN || e == EWOULDBLOCK);
-            f->nomem = c->err == REDIS_ERR_OOM;
-            snprintf(f->why, sizeof f->why, "reading the reply: %.127s",
-                     f->timed_out ? "timed out" : c->errstr);
-            for (size_t j = 0; j < i; j++) {
+        if (rd_link_reply(c, &reply, f) != REDIS_OK) {
+            for (size_t j = 0; j < i && j < n; j++) {
                 rd_reply_free(replies[j]);
                 replies[j] = NULL;
             }
             return REDIS_ERR;
         }
-        replies[i] = reply;
+        if (i < n)
+            replies[i] = reply;
+        else
+            *tail = reply;
     }
     return REDIS_OK;
 }
 
-/* Sends `n` commands in one write and reads their `n` replies on a
- * blocking context. On failure the replies read so far are freed. */
-static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
-                       redisReply **replies, rd_fail *f)
+/* Sends `n` commands (and `tail`, if not NULL, after them) in one write
+ * and reads their replies (the tail's into *tail_reply). On failure the
+ * replies read so far are freed. */
+static int rd_pipeline(rd_link *c, size_t n, const rd_cmd *cmds,
+                       const rd_cmd *tail, redisReply **replies,
+                       redisReply **tail_reply, rd_fail *f)
 {
+    size_t total = n + (tail != NULL);
     char *buf = NULL;
     size_t len = 0;
     int rc;
 
     memset(f, 0, sizeof *f);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < total; i++) {
         /* The sds formatter, as redisCommandArgv uses: the plain one
          * calls sprintf per argument, which costs a batch of 100 keys
          * several microseconds. */
+        const rd_cmd *one = i < n ? &cmds[i] : tail;
         sds cmd = NULL;
-        int cl = redisFormatSdsCommandArgv(&cmd, cmds[i].argc, cmds[i].argv,
-                                           cmds[i].lens);
+        int cl = redisFormatSdsCommandArgv(&cmd, one->argc, one->argv,
+                                           one->lens);
         char *grown;
 
         if (cl < 0) {
@@ -164,11 +137,11 @@ static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
             f->nomem = true;
             return REDIS_ERR;
         }
-        if (n == 1) {
+        if (total == 1) {
             /* The common case: send the sds itself, no copy. */
-            rc = rd_send(c, cmd, (size_t)cl, f);
+            rc = rd_link_write(c, cmd, (size_t)cl, f);
             redisFreeSdsCommand(cmd);
-            return rc == REDIS_OK ? rd_recv(c, n, replies, f) : rc;
+            return rc == REDIS_OK ? rd_recv(c, n, replies, NULL, f) : rc;
         }
         grown = realloc(buf, len + (size_t)cl);
         if (grown == NULL) {
@@ -182,19 +155,21 @@ static int rd_pipeline(redisContext *c, size_t n, const rd_cmd *cmds,
         len += (size_t)cl;
         redisFreeSdsCommand(cmd);
     }
-    rc = rd_send(c, buf, len, f);
+    rc = rd_link_write(c, buf, len, f);
     free(buf);
-    return rc == REDIS_OK ? rd_recv(c, n, replies, f) : rc;
+    return rc == REDIS_OK ? rd_recv(c, n, replies, tail ? tail_reply : NULL,
+                                    f)
+                          : rc;
 }
 
-int rd_command(const rd_config *cfg, redisContext *c, int argc,
+int rd_command(const rd_config *cfg, rd_link *c, int argc,
                const char **argv, const size_t *lens, redisReply **out)
 {
     rd_cmd cmd = { argc, argv, lens };
     rd_fail f;
 
     *out = NULL;
-    if (rd_pipeline(c, 1, &cmd, out, &f) == REDIS_OK)
+    if (rd_pipeline(c, 1, &cmd, NULL, out, NULL, &f) == REDIS_OK)
         return KVSTORE_OK;
     if (f.nomem)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
@@ -203,7 +178,7 @@ int rd_command(const rd_config *cfg, redisContext *c, int argc,
                              argv[0], cfg->label, f.why);
 }
 
-static int rd_auth(const rd_config *cfg, redisContext *c)
+static int rd_auth(const rd_config *cfg, rd_link *c)
 {
     const char *argv[3] = { "AUTH" };
     size_t lens[3] = { 4 };
@@ -236,7 +211,7 @@ static int rd_auth(const rd_config *cfg, redisContext *c)
     return KVSTORE_OK;
 }
 
-static int rd_select(const rd_config *cfg, redisContext *c)
+static int rd_select(const rd_config *cfg, rd_link *c)
 {
     char db[24];
     const char *argv[2] = { "SELECT", db };
@@ -263,49 +238,36 @@ static int rd_select(const rd_config *cfg, redisContext *c)
     return KVSTORE_OK;
 }
 
-int rd_connect(const rd_config *cfg, redisContext **out)
+int rd_connect_to(const rd_config *cfg, const char *host, int port,
+                  rd_link **out)
 {
-    struct timeval tv = { .tv_sec = cfg->timeout_ms / 1000,
-                          .tv_usec = (cfg->timeout_ms % 1000) * 1000 };
-    redisContext *c;
-    int rc = KVSTORE_OK;
+    bool unix_socket = host == NULL && cfg->unix_socket;
+    const char *to = host ? host : cfg->host;
+    rd_link *c;
+    int rc;
 
     *out = NULL;
-    c = cfg->unix_socket ? redisConnectUnixWithTimeout(cfg->path, tv)
-                         : redisConnectWithTimeout(cfg->host, cfg->port, tv);
-    if (c == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
-                                 "connecting to %s", cfg->label);
-    if (c->err) {
-        char text[160];
-
-        rd_text(text, sizeof text, c->errstr, strlen(c->errstr));
-        redisFree(c);
-        return kvstore_set_error(KVSTORE_EUNAVAILABLE,
-                                 "redis: cannot connect to %s: %s",
-                                 cfg->label, text);
-    }
-    /* redisConnectWithTimeout bounds only the connect; the socket
-     * timeouts bound every later read and write. */
-    if (redisSetTimeout(c, tv) != REDIS_OK) {
-        redisFree(c);
-        return kvstore_set_error(KVSTORE_EUNAVAILABLE,
-                                 "redis: cannot set timeouts on the "
-                                 "connection to %s", cfg->label);
-    }
-    rd_reply_install(c);
-    if (!cfg->unix_socket)
-        (void)redisEnableKeepAlive(c);  /* best effort */
+    if (host == NULL && cfg->sentinel)
+        return rd_sentinel_connect(cfg, out);
+    rc = rd_link_open(cfg, unix_socket ? NULL : to, host ? port : cfg->port,
+                      cfg->path, cfg->tls_sni ? cfg->tls_sni : to, &c);
+    if (rc != KVSTORE_OK)
+        return rc;
     if (cfg->password)
         rc = rd_auth(cfg, c);
     if (rc == KVSTORE_OK && cfg->db != 0)
         rc = rd_select(cfg, c);
     if (rc != KVSTORE_OK) {
-        redisFree(c);
+        rd_link_close(c);
         return rc;
     }
     *out = c;
     return KVSTORE_OK;
+}
+
+int rd_connect(const rd_config *cfg, rd_link **out)
+{
+    return rd_connect_to(cfg, NULL, 0, out);
 }
 
 int rd_pool_init(rd_pool *p, size_t max)
@@ -342,9 +304,11 @@ void rd_pool_destroy(rd_pool *p)
     if (p->idle == NULL)
         return;
     for (size_t i = 0; i < p->n_idle; i++)
-        redisFree(p->idle[i]);
+        rd_link_close(p->idle[i]);
     free(p->idle);
     p->idle = NULL;
+    free(p->host);
+    p->host = NULL;
     p->n_idle = 0;
     pthread_cond_destroy(&p->released);
     pthread_mutex_destroy(&p->lock);
@@ -354,7 +318,7 @@ int rd_acquire(rd_store *s, rd_pool *p, rd_conn *out)
 {
     struct timespec deadline;
     bool have_deadline = false;
-    redisContext *c;
+    rd_link *c;
     int rc;
 
     out->ctx = NULL;
@@ -394,7 +358,7 @@ int rd_acquire(rd_store *s, rd_pool *p, rd_conn *out)
     /* Reserve the slot, then connect without holding the lock. */
     p->n_busy++;
     pthread_mutex_unlock(&p->lock);
-    rc = rd_connect(&s->cfg, &c);
+    rc = rd_connect_to(&s->cfg, p->host, p->port, &c);
     if (rc != KVSTORE_OK) {
         pthread_mutex_lock(&p->lock);
         p->n_busy--;
@@ -409,20 +373,19 @@ int rd_acquire(rd_store *s, rd_pool *p, rd_conn *out)
 void rd_release(rd_conn *c, bool keep)
 {
     rd_pool *p = c->from;
-    redisContext *drop = NULL;
+    rd_link *drop = NULL;
 
     if (c->ctx == NULL)
         return;
     pthread_mutex_lock(&p->lock);
     p->n_busy--;
-    if (keep && c->ctx->err == 0)
+    if (keep && !c->ctx->broken)
         p->idle[p->n_idle++] = c->ctx;
     else
         drop = c->ctx;
     pthread_cond_signal(&p->released);
     pthread_mutex_unlock(&p->lock);
-    if (drop)
-        redisFree(drop);
+    rd_link_close(drop);
     c->ctx = NULL;
 }
 
@@ -431,7 +394,7 @@ void rd_release(rd_conn *c, bool keep)
  * next calls reconnect instead of each tripping over a stale one. */
 void rd_drop_idle(rd_pool *p)
 {
-    redisContext **dead;
+    rd_link **dead;
     size_t n;
 
     pthread_mutex_lock(&p->lock);
@@ -445,27 +408,49 @@ void rd_drop_idle(rd_pool *p)
     pthread_mutex_unlock(&p->lock);
     /* Out of memory: keep them; each fails and is dropped on its own. */
     for (size_t i = 0; dead != NULL && i < n; i++)
-        redisFree(dead[i]);
+        rd_link_close(dead[i]);
     free(dead);
 }
 
-/* An idle connection has nothing to read: if poll says it is readable,
- * the server closed or reset it (or sent stray bytes), and it is unusable. */
-bool rd_alive(redisContext *c)
+bool rd_alive(rd_link *c)
 {
-    struct pollfd p = { .fd = c->fd, .events = POLLIN };
-
-    return poll(&p, 1, 0) == 0;
+    return rd_link_idle_ok(c);
 }
 
 int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
            const rd_cmd *cmds, redisReply **replies, bool *retry)
 {
+    rd_wait wait;
+    const rd_cmd *tail = (flags & RD_ONCE) ? rd_wait_cmd(&s->cfg, &wait)
+                                           : NULL;
+    redisReply *waited = NULL;
     rd_fail f;
 
     *retry = false;
-    if (rd_pipeline(c->ctx, n, cmds, replies, &f) == REDIS_OK)
-        return KVSTORE_OK;
+    if (rd_pipeline(c->ctx, n, cmds, tail, replies, &waited, &f) ==
+        REDIS_OK) {
+        int rc = KVSTORE_OK;
+
+        for (size_t i = 0; i < n && s->cfg.sentinel; i++)
+            if (rd_is_readonly(replies[i])) {
+                /* A demoted master: this connection and the idle ones
+                 * go to it. */
+                c->ctx->broken = true;
+                rd_sentinel_lost(s);
+            }
+        if (tail != NULL) {
+            rc = rd_wait_check(s, replies, n, waited, cmds[n - 1].argv[0]);
+            rd_reply_free(waited);
+        }
+        if (rc != KVSTORE_OK) {
+            for (size_t i = 0; i < n; i++) {
+                rd_reply_free(replies[i]);
+                replies[i] = NULL;
+            }
+            rd_release(c, true);
+        }
+        return rc;
+    }
     /* The connection is in an unknown state: never reuse it. */
     rd_release(c, false);
     if (f.nomem)
@@ -508,6 +493,14 @@ int rd_call(rd_store *s, unsigned flags, int argc, const char **argv,
                 return rc;
         }
         rc = rd_run(s, &conn, flags, 1, &cmd, out, &retry);
+        if (rc == KVSTORE_OK && s->cfg.sentinel && rd_is_readonly(*out) &&
+            attempt == 0) {
+            /* Refused, so not applied: once more, to the new master. */
+            rd_release(&conn, false);
+            rd_reply_free(*out);
+            *out = NULL;
+            continue;
+        }
         if (rc == KVSTORE_OK) {
             rd_release(&conn, true);
             if ((*out)->type == REDIS_REPLY_ERROR &&

@@ -9,7 +9,9 @@
  * Files, by role as in every backend: backend.c (the tables), bucket.c
  * (opening stores and buckets), store.c (single keys), list.c (+ cursor.c,
  * its state parser, and glob.c, SCAN patterns), batch.c, atomics.c,
- * watch.c; conn.c and reply.c are the connection pool and hiredis glue.
+ * watch.c; conn.c is the connection pool and the fault rules, link.c one
+ * connection's socket (plain TCP, unix, or TLS through tls.c), and reply.c
+ * the hiredis reply objects.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -23,6 +25,7 @@
 
 #include <hiredis/hiredis.h>
 #include <kvstore/backend.h>
+#include <openssl/ssl.h>
 
 /* Redis refuses bulk strings above proto-max-bulk-len (512 MiB by
  * default); we refuse them first, with a message, instead of having the
@@ -40,6 +43,8 @@
 /* The bucket marker's value: self-describing for redis-cli users. */
 #define RD_MARKER_VALUE "kvstore bucket"
 
+typedef struct rd_sentinel rd_sentinel;  /* sentinel.c */
+
 /* Connection settings parsed from the URI. Owned by rd_store. */
 typedef struct rd_config {
     bool unix_socket;
@@ -53,7 +58,41 @@ typedef struct rd_config {
     bool watch_config_auto; /* ?watch_config=auto: watch may CONFIG SET
                                notify-keyspace-events */
     char *label;     /* the redacted URI: the only form used in messages */
+    SSL_CTX *tls;    /* rediss://: built once per store (tls.c); else NULL */
+    char *tls_sni;   /* ?tls_sni=: the server name; NULL = the host */
+    bool tls_insecure; /* ?tls_insecure=true: no certificate checks */
+    /* redis+sentinel://: the sentinels and the master's address as they
+     * last gave it (host and port above stay unused); else NULL. */
+    rd_sentinel *sentinel;
+    int wait_replicas;   /* ?wait=N: WAIT N after each write; 0 = none */
+    int wait_timeout_ms; /* ?wait_timeout_ms= (< timeout_ms) */
 } rd_config;
+
+/* One connection: a socket, its TLS session if any, and the hiredis
+ * reply parser fed from it. Used by one thread at a time. */
+typedef struct rd_link {
+    int fd;
+    SSL *ssl;              /* NULL for plain TCP and unix sockets */
+    redisReader *reader;
+    bool broken;           /* an I/O or protocol error: never reuse */
+    /* Set by the TLS BIO (tls.c): a byte left during the current write;
+     * nonblocking reads and writes (handshake, liveness check). */
+    bool wire_sent;
+    bool dontwait;
+    int sys_errno;         /* the BIO's last socket error (tls.c) */
+    /* The server asked for a client certificate and we had none: the
+     * likely reason if it then drops the connection (TLS 1.3 says so
+     * only after our handshake is done). */
+    bool cert_asked;
+} rd_link;
+
+/* How one exchange failed. */
+typedef struct rd_fail {
+    bool nomem;
+    bool sent;       /* at least one byte reached the kernel */
+    bool timed_out;
+    char why[192];
+} rd_fail;
 
 /* A set of interchangeable connections. Each is either on the idle stack
  * or held by exactly one thread, so no hiredis context is ever used by
@@ -61,15 +100,20 @@ typedef struct rd_config {
 typedef struct rd_pool {
     pthread_mutex_t lock;     /* guards idle, n_idle, n_busy */
     pthread_cond_t released;  /* signalled when a slot frees up */
-    redisContext **idle;      /* stack of idle connections, cap `max` */
+    rd_link **idle;           /* stack of idle connections, cap `max` */
     size_t n_idle;
     size_t n_busy;            /* handed out or being connected */
     size_t max;
+    /* Where its connections go: NULL host = the store's configured (or
+     * resolved) address. The host is owned by the pool (strdup'd, freed
+     * by rd_pool_destroy). */
+    char *host;
+    int port;
 } rd_pool;
 
 /* One connection as handed out by rd_acquire(). */
 typedef struct rd_conn {
-    redisContext *ctx;
+    rd_link *ctx;
     rd_pool *from;
     bool reused;     /* taken from the idle stack: the server may have gone */
 } rd_conn;
@@ -108,11 +152,18 @@ enum {
     RD_RAW_ERRORS = 1 << 2,
 };
 
-int rd_connect(const rd_config *cfg, redisContext **out);
+/* Connects to the configured address: rd_connect_to(cfg, NULL, 0, out). */
+int rd_connect(const rd_config *cfg, rd_link **out);
+/* Connects to host:port (NULL host: the configured address, TCP or unix),
+ * with the TLS handshake if cfg->tls (SNI and the name checked: tls_sni,
+ * else `host`), then AUTH and SELECT as configured. *out is the caller's,
+ * closed with rd_link_close(). */
+int rd_connect_to(const rd_config *cfg, const char *host, int port,
+                  rd_link **out);
 /* Runs one command on a connection the caller owns outright (setup, the
  * watch subscription): KVSTORE_OK with *out (error replies included), or
  * KVSTORE_EUNAVAILABLE / KVSTORE_ENOMEM; the caller then drops `c`. */
-int rd_command(const rd_config *cfg, redisContext *c, int argc,
+int rd_command(const rd_config *cfg, rd_link *c, int argc,
                const char **argv, const size_t *lens, redisReply **out);
 int rd_pool_init(rd_pool *p, size_t max);
 void rd_pool_destroy(rd_pool *p);
@@ -121,7 +172,7 @@ void rd_release(rd_conn *c, bool keep);
 /* Closes every idle connection of `p` (after one of them proved dead). */
 void rd_drop_idle(rd_pool *p);
 /* False if an idle connection was closed or reset by the server. */
-bool rd_alive(redisContext *c);
+bool rd_alive(rd_link *c);
 
 /* One command of a pipeline. */
 typedef struct rd_cmd {
@@ -155,12 +206,80 @@ int rd_call_expect(rd_store *s, unsigned flags, int argc, const char **argv,
  * operation ("GET"). Does not free the reply. */
 int rd_reply_error(const rd_store *s, const char *what,
                    const redisReply *r);
+/* An error reply "READONLY ...": a write sent to a replica. */
+bool rd_is_readonly(const redisReply *r);
 /* KVSTORE_EIO for a reply of an unexpected type. */
 int rd_unexpected(const rd_store *s, const char *what, const redisReply *r);
 
+/* ---- link.c: one connection's socket, plain or TLS ---- */
+/* Opens a TCP (host, port) or unix (path, host NULL) socket within
+ * cfg->timeout_ms, with that timeout on every later send and receive,
+ * then the TLS handshake if cfg->tls (same deadline). `name` is the TLS
+ * server name: SNI for a host name, and the name or IP address the
+ * certificate must match. */
+int rd_link_open(const rd_config *cfg, const char *host, int port,
+                 const char *path, const char *name, rd_link **out);
+void rd_link_close(rd_link *l);
+/* Writes all of buf; f->sent becomes true once any byte may be out. */
+int rd_link_write(rd_link *l, const char *buf, size_t len, rd_fail *f);
+/* Blocks for the next reply (kvstore replies, see reply.c). */
+int rd_link_reply(rd_link *l, void **reply, rd_fail *f);
+/* The next reply already received, without reading: *reply NULL if none. */
+int rd_link_buffered(rd_link *l, void **reply, rd_fail *f);
+/* One read (after poll() said readable) into the reply parser, with
+ * everything TLS already decrypted, so poll() again sees all that is left. */
+int rd_link_fill(rd_link *l, rd_fail *f);
+/* False if the server closed or reset an idle connection, or sent bytes
+ * nobody asked for. */
+bool rd_link_idle_ok(rd_link *l);
+
+/* ---- tls.c: OpenSSL for rediss:// ---- */
+/* Reads the URI's tls_* parameters into c and builds c->tls, the store's
+ * one SSL_CTX (freed by rd_config_free through SSL_CTX_free). */
+int rd_tls_config(rd_config *c, const kvstore_uri *uri);
+/* Handshake on l->fd (already connected) by `deadline_ms` (monotonic). */
+int rd_tls_handshake(const rd_config *cfg, rd_link *l, const char *name,
+                     int64_t deadline_ms);
+/* Plain transfers on the TLS session: like send()/recv(), -1 and *why
+ * filled on failure, *timed_out for a socket timeout. */
+ssize_t rd_tls_write(rd_link *l, const char *buf, size_t len,
+                     bool *timed_out, char *why, size_t cap);
+ssize_t rd_tls_read(rd_link *l, char *buf, size_t len, bool *timed_out,
+                    char *why, size_t cap);
+
+/* ---- sentinel.c: Redis Sentinel ---- */
+/* Reads the sentinels (hosts), the master's name and db (path), wait and
+ * wait_timeout_ms into c (c->timeout_ms already set). */
+int rd_sentinel_config(rd_config *c, const kvstore_uri *uri);
+void rd_sentinel_free(rd_sentinel *st);
+/* Connects to the master the sentinels name, checked with ROLE, asking
+ * them again once if the address they gave last fails. */
+int rd_sentinel_connect(const rd_config *cfg, rd_link **out);
+/* The master went away or was demoted (READONLY): forget its address and
+ * drop every idle connection, so the next connect asks the sentinels. */
+void rd_sentinel_lost(rd_store *s);
+
+/* ?wait=N: the WAIT command rd_run appends to a write (RD_ONCE). */
+typedef struct rd_wait {
+    char replicas[16], ms[16];
+    const char *argv[3];
+    size_t lens[3];
+    rd_cmd cmd;
+} rd_wait;
+/* The WAIT command (kept in *w), or NULL when the store does not wait. */
+const rd_cmd *rd_wait_cmd(const rd_config *cfg, rd_wait *w);
+/* After a write's replies (replies[0..n), `what` its command): OK when
+ * the write failed anyway or WAIT counted enough replicas, else
+ * KVSTORE_EUNCERTAIN (applied on the master, may be lost by a failover). */
+int rd_wait_check(const rd_store *s, redisReply *const *replies, size_t n,
+                  const redisReply *waited, const char *what);
+
+/* Milliseconds on the monotonic clock. */
+int64_t rd_now_ms(void);
+
 /* ---- reply.c: replies whose strings are kvstore_malloc memory ---- */
-/* Makes `c` build its replies with our functions (right after connect). */
-void rd_reply_install(redisContext *c);
+/* A reply parser that builds replies with our functions. */
+redisReader *rd_reader_new(void);
 /* Frees a reply of one of our connections (never freeReplyObject). */
 void rd_reply_free(void *reply);
 /* Hands over a string reply's NUL-terminated payload (kvstore_malloc

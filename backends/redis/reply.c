@@ -17,7 +17,7 @@
 
 #include "redis.h"
 
-static void rd_link(const redisReadTask *task, redisReply *r)
+static void rd_attach(const redisReadTask *task, redisReply *r)
 {
     if (task->parent) {
         redisReply *parent = task->parent->obj;
@@ -41,7 +41,7 @@ static void *rd_create_string(const redisReadTask *task, char *str,
     r->str[len] = '\0';
     r->len = len;
     r->type = task->type;
-    rd_link(task, r);
+    rd_attach(task, r);
     return r;
 }
 
@@ -60,7 +60,7 @@ static void *rd_create_array(const redisReadTask *task, int elements)
     }
     r->elements = elements > 0 ? (size_t)elements : 0;
     r->type = REDIS_REPLY_ARRAY;
-    rd_link(task, r);
+    rd_attach(task, r);
     return r;
 }
 
@@ -72,7 +72,7 @@ static void *rd_create_integer(const redisReadTask *task, long long value)
         return NULL;
     r->type = REDIS_REPLY_INTEGER;
     r->integer = value;
-    rd_link(task, r);
+    rd_attach(task, r);
     return r;
 }
 
@@ -83,7 +83,7 @@ static void *rd_create_nil(const redisReadTask *task)
     if (r == NULL)
         return NULL;
     r->type = REDIS_REPLY_NIL;
-    rd_link(task, r);
+    rd_attach(task, r);
     return r;
 }
 
@@ -117,7 +117,7 @@ static redisReplyObjectFunctions rd_reply_fns = {
     rd_reply_free,
 };
 
-void rd_reply_install(redisContext *c)
+redisReader *rd_reader_new(void)
 {
-    c->reader->fn = &rd_reply_fns;
+    return redisReaderCreateWithFunctions(&rd_reply_fns);
 }

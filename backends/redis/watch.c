@@ -45,7 +45,7 @@ typedef struct rd_watch {
     size_t chan_len;
     char pattern[2 * (48 + RD_KEYBUF) + 2];
     size_t pattern_len;
-    redisContext *sub;    /* used only by the thread once it runs */
+    rd_link *sub;         /* used only by the thread once it runs */
     int stop[2];          /* watch_stop writes to stop[1] */
     atomic_bool stopping;
     pthread_t thread;
@@ -159,7 +159,7 @@ static int rd_watch_subscribe(rd_watch *w)
     rd_store *s = w->b->store;
     const char *argv[2] = { "PSUBSCRIBE", w->pattern };
     size_t lens[2] = { 10, w->pattern_len };
-    redisContext *c = NULL;
+    rd_link *c = NULL;
     redisReply *r = NULL;
     int rc = rd_notify_ensure(s);
 
@@ -178,7 +178,7 @@ static int rd_watch_subscribe(rd_watch *w)
         rd_reply_free(r);
     }
     if (rc != KVSTORE_OK) {
-        redisFree(c);
+        rd_link_close(c);
         return rc;
     }
     w->sub = c;
@@ -267,6 +267,7 @@ static void *rd_watch_main(void *arg)
 
     while (!atomic_load(&w->stopping)) {
         struct pollfd p[2];
+        rd_fail f;
 
         if (w->sub == NULL) {
             if (rd_watch_sleep(w, backoff))
@@ -284,14 +285,14 @@ static void *rd_watch_main(void *arg)
         for (;;) {
             void *reply = NULL;
 
-            if (redisGetReplyFromReader(w->sub, &reply) != REDIS_OK ||
+            if (rd_link_buffered(w->sub, &reply, &f) != REDIS_OK ||
                 reply == NULL)
                 break;
             rd_watch_deliver(w, reply);
             rd_reply_free(reply);
         }
-        if (w->sub->err) {
-            redisFree(w->sub);
+        if (w->sub->broken) {
+            rd_link_close(w->sub);
             w->sub = NULL;
             continue;
         }
@@ -304,9 +305,10 @@ static void *rd_watch_main(void *arg)
         }
         if (p[0].revents)
             break;
-        /* poll said readable, so this one read() does not block. */
-        if (p[1].revents != 0 && redisBufferRead(w->sub) != REDIS_OK) {
-            redisFree(w->sub);
+        /* poll said readable, so this read does not block (over TLS, at
+         * most until the rest of a record the server is sending). */
+        if (p[1].revents != 0 && rd_link_fill(w->sub, &f) != REDIS_OK) {
+            rd_link_close(w->sub);
             w->sub = NULL;
         }
     }
@@ -353,8 +355,7 @@ int rd_watch_start(void **out, void *bucket, const char *prefix,
             close(w->stop[0]);
             close(w->stop[1]);
         }
-        if (w->sub)
-            redisFree(w->sub);
+        rd_link_close(w->sub);
         free(w);
         return rc;
     }
@@ -376,7 +377,6 @@ void rd_watch_stop(void *watch)
     pthread_join(w->thread, NULL);
     close(w->stop[0]);
     close(w->stop[1]);
-    if (w->sub)
-        redisFree(w->sub);
+    rd_link_close(w->sub);
     free(w);
 }

@@ -2,9 +2,13 @@
  * bench-redis: the redis backend against raw hiredis doing the same work,
  * in the same run, on the same server.
  *
- *   bench-redis [redis://host:port]
+ *   bench-redis [redis://host:port | --tls-only]
  *
- * Without a URI it starts a private redis-server (tests/redis/server.c).
+ * Without a URI it starts a private redis-server (tests/redis/server.c)
+ * with TLS on a second port, and also compares single set/get over
+ * rediss:// with redis:// on that server (reported, no target: the
+ * handshake is paid once per pooled connection, each op pays the
+ * encryption); --tls-only runs just that comparison.
  * Each comparison interleaves the two sides in many short slices (kvstore
  * then raw, then raw then kvstore, ...) and sums each side's time, so that
  * background load (a busy CI machine) hits both sides alike. It prints
@@ -33,10 +37,12 @@
 #define BATCH_OPS 50
 #define LIST_KEYS 100000
 #define THREAD_OPS 20000
+#define TLS_SLICES 40
 #define VALUE "0123456789abcdef"
 
 static char host[128] = "127.0.0.1";
 static int port;
+static rs_server srv;
 
 static double now_s(void)
 {
@@ -125,6 +131,73 @@ static double raw_single(redisContext *c, bool set)
         freeReplyObject(r);
     }
     return now_s() - t0;
+}
+
+/* ---- single get / set, TLS vs plain on the same server ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median and quartiles of v[0..n) (sorted in place). */
+static void quartiles(double *v, int n, double *q1, double *med, double *q3)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    *q1 = v[n / 4];
+    *med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    *q3 = v[(3 * n) / 4];
+}
+
+static void bench_tls(void)
+{
+    char uri[512];
+    kvstore_store *plain_s, *tls_s = NULL;
+    kvstore_bucket *plain, *tls;
+
+    snprintf(uri, sizeof uri, "rediss://127.0.0.1:%d/2?tls_ca=%s/ca.crt",
+             srv.tls_port, srv.tls_dir);
+    if (kvstore_open(&tls_s, uri) != KVSTORE_OK)
+        die("kvstore_open rediss");
+    plain_s = kv_open(2, 4);
+    if (kvstore_bucket_open(&tls, tls_s, "bench") != KVSTORE_OK ||
+        kvstore_bucket_open(&plain, plain_s, "bench") != KVSTORE_OK)
+        die("bucket_open");
+    (void)kv_single(tls, true);  /* warm up: connect, handshake, fill */
+    (void)kv_single(plain, true);
+    for (int set = 1; set >= 0; set--) {
+        double tls_ops[TLS_SLICES], plain_ops[TLS_SLICES], ratio[TLS_SLICES];
+        double t[3], p[3], r[3];
+
+        for (int i = 0; i < TLS_SLICES; i++) {
+            double dt, dp;
+
+            if (i % 2) {
+                dt = kv_single(tls, set);
+                dp = kv_single(plain, set);
+            } else {
+                dp = kv_single(plain, set);
+                dt = kv_single(tls, set);
+            }
+            tls_ops[i] = SINGLE_OPS / dt;
+            plain_ops[i] = SINGLE_OPS / dp;
+            ratio[i] = dp / dt;
+        }
+        quartiles(tls_ops, TLS_SLICES, &t[0], &t[1], &t[2]);
+        quartiles(plain_ops, TLS_SLICES, &p[0], &p[1], &p[2]);
+        quartiles(ratio, TLS_SLICES, &r[0], &r[1], &r[2]);
+        printf("%-28s rediss %8.0f op/s [%.0f-%.0f]  redis %8.0f op/s "
+               "[%.0f-%.0f]  ratio median %.2f [%.2f-%.2f] (no target; "
+               "%d slices of %d, quartiles)\n",
+               set ? "single set, TLS vs plain" : "single get, TLS vs plain",
+               t[1], t[0], t[2], p[1], p[0], p[2], r[1], r[0], r[2],
+               TLS_SLICES, SINGLE_OPS);
+    }
+    kvstore_bucket_close(tls);
+    kvstore_bucket_close(plain);
+    kvstore_close(tls_s);
+    kvstore_close(plain_s);
 }
 
 /* ---- batches of 100 ---- */
@@ -269,20 +342,27 @@ static double kv_threads(kvstore_bucket *b, int n)
 
 int main(int argc, char **argv)
 {
-    rs_server srv = { 0 };
     kvstore_store *s0, *s1, *s4;
     kvstore_bucket *b0, *b1, *b4;
     redisContext *raw0, *raw1;
     double kv, raw, kv2, raw2;
     size_t nkv = 0, nraw = 0;
+    bool tls_only = argc > 1 && strcmp(argv[1], "--tls-only") == 0;
 
-    if (argc > 1) {
+    if (argc > 1 && !tls_only) {
         if (sscanf(argv[1], "redis://%127[^:/]:%d", host, &port) != 2) {
             fprintf(stderr, "usage: %s [redis://host:port]\n", argv[0]);
             return 2;
         }
     } else {
-        if (rs_start(&srv, NULL) != 0)
+        int r = rs_start_tls(&srv, NULL, 0);
+
+        /* Without the openssl command: no TLS comparison. */
+        if (r == -2 && !tls_only) {
+            rs_destroy(&srv);
+            r = rs_start(&srv, NULL);
+        }
+        if (r != 0)
             return 1;
         port = srv.port;
     }
@@ -293,6 +373,12 @@ int main(int argc, char **argv)
 #endif
     printf("bench-redis: redis-server %s:%d, %d interleaved slices per "
            "comparison\n", host, port, SLICES);
+    if (srv.tls_port > 0)
+        bench_tls();
+    if (tls_only) {
+        rs_destroy(&srv);
+        return 0;
+    }
     s0 = kv_open(0, 4);
     if (kvstore_bucket_open(&b0, s0, "bench") != KVSTORE_OK)
         die("bucket_open");

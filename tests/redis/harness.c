@@ -1,13 +1,23 @@
 /*
  * redis-harness: runs one command against a private redis-server.
  *
- *   redis-harness [SERVER-ARG...] -- COMMAND [ARG...]
+ *   redis-harness [--tls | --sentinel | --sentinel-tls] [SERVER-ARG...] --
+ *                 COMMAND [ARG...]
  *
  * Starts redis-server (server.c) with the extra SERVER-ARGs, replaces
  * {port}, {sock} and {dir} in the command's arguments (tests/support/run.c,
  * the placeholders of every server runner), runs it, then kills the
- * server and removes its directory. Exits with the command's status (77,
- * meson's "skipped", if the server cannot start).
+ * server and removes its directory. With --tls the server also listens
+ * with TLS (rs_start_tls, no client certificate needed) on {tls_port},
+ * with the test certificates in {tls_dir} (ca.crt, client.crt, ...).
+ * With --sentinel it starts a master and a replica (both with the
+ * SERVER-ARGs) and three sentinels (topology.c): {sentinels} is their
+ * "host:port,..." list, the master's name is kvmaster, and {port}, {sock}
+ * and {dir} are the master's. --sentinel-tls is the same with TLS between
+ * all of them (rs_topology_start_tls): {sentinels} are TLS ports, the
+ * certificates in {tls_dir}.
+ * Exits with the command's status (77, meson's "skipped", if the server
+ * cannot start).
  *
  * KVSTORE_REDIS_WRAPPER (e.g. "valgrind --error-exitcode=1") is put in
  * front of the command: meson's --wrap/--setup would wrap this harness,
@@ -16,21 +26,32 @@
  * SPDX-License-Identifier: MIT
  */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "run.h"
 #include "server.h"
+#include "topology.h"
 
 int main(int argc, char **argv)
 {
     const char *extra[64];
-    int n = 0, sep = -1, status;
-    char port[16];
-    rs_server s;
+    int n = 0, sep = -1, status, first = 1, started;
+    bool tls = false, sentinel = false, sentinel_tls = false;
+    char port[16], tls_port[16];
+    rs_topology topo;
+    rs_server single, *s = &single;
 
-    for (int i = 1; i < argc; i++) {
+    if (argc > 1 && strcmp(argv[1], "--tls") == 0)
+        tls = true;
+    if (argc > 1 && strcmp(argv[1], "--sentinel") == 0)
+        sentinel = true;
+    if (argc > 1 && strcmp(argv[1], "--sentinel-tls") == 0)
+        sentinel = sentinel_tls = true;
+    first += tls || sentinel;
+    for (int i = first; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             sep = i;
             break;
@@ -40,22 +61,39 @@ int main(int argc, char **argv)
     }
     extra[n] = NULL;
     if (sep < 0 || sep + 1 >= argc) {
-        fprintf(stderr, "usage: %s [SERVER-ARG...] -- COMMAND [ARG...]\n",
-                argv[0]);
+        fprintf(stderr, "usage: %s [--tls | --sentinel | --sentinel-tls] "
+                "[SERVER-ARG...] -- COMMAND [ARG...]\n", argv[0]);
         return 2;
     }
-    if (rs_start(&s, extra) != 0) {
-        rs_destroy(&s);
+    if (sentinel) {
+        started = sentinel_tls ? rs_topology_start_tls(&topo, extra)
+                               : rs_topology_start(&topo, extra);
+        s = &topo.nodes[0];
+    } else {
+        started = tls ? rs_start_tls(s, extra, 0) : rs_start(s, extra);
+    }
+    if (started != 0) {
+        if (sentinel)
+            rs_topology_destroy(&topo);
+        else
+            rs_destroy(s);
         return 77;
     }
     fprintf(stderr, "redis-harness: redis-server pid %d on 127.0.0.1:%d and "
-            "%s\n", (int)s.pid, s.port, s.sock);
-    snprintf(port, sizeof port, "%d", s.port);
+            "%s%s%s\n", (int)s->pid, s->port, s->sock,
+            sentinel ? ", sentinels " : "", sentinel ? topo.hosts : "");
+    snprintf(port, sizeof port, "%d", s->port);
+    snprintf(tls_port, sizeof tls_port, "%d", s->tls_port);
     const ts_placeholder ph[] = {
-        { "port", port }, { "sock", s.sock }, { "dir", s.dir },
+        { "port", port }, { "sock", s->sock }, { "dir", s->dir },
+        { "tls_port", tls_port }, { "tls_dir", s->tls_dir },
+        { "sentinels", sentinel ? topo.hosts : "" },
     };
     status = ts_run(argv + sep + 1, argc - sep - 1, ph,
                     sizeof ph / sizeof *ph, "KVSTORE_REDIS_WRAPPER");
-    rs_destroy(&s);
+    if (sentinel)
+        rs_topology_destroy(&topo);
+    else
+        rs_destroy(s);
     return status;
 }

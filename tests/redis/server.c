@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +61,7 @@ static int rs_ready(const rs_server *s)
 
 static pid_t rs_spawn(const rs_server *s, const char *const *extra)
 {
-    char port[16], log[256];
+    char port[16], log[256], tls_port[16], cert[256], key[256], ca[256];
     const char *argv[RS_MAX_ARGS];
     int n = 0;
     pid_t pid;
@@ -67,6 +69,10 @@ static pid_t rs_spawn(const rs_server *s, const char *const *extra)
     snprintf(port, sizeof port, "%d", s->port);
     snprintf(log, sizeof log, "%s/redis.log", s->dir);
     argv[n++] = rs_env("REDIS_SERVER", "redis-server");
+    if (s->conf[0] != '\0') {
+        argv[n++] = s->conf;
+        argv[n++] = "--sentinel";
+    }
     argv[n++] = "--port";
     argv[n++] = port;
     argv[n++] = "--bind";
@@ -83,6 +89,22 @@ static pid_t rs_spawn(const rs_server *s, const char *const *extra)
     argv[n++] = "no";
     argv[n++] = "--logfile";
     argv[n++] = log;
+    if (s->tls_port > 0) {
+        snprintf(tls_port, sizeof tls_port, "%d", s->tls_port);
+        snprintf(cert, sizeof cert, "%s/server.crt", s->tls_dir);
+        snprintf(key, sizeof key, "%s/server.key", s->tls_dir);
+        snprintf(ca, sizeof ca, "%s/ca.crt", s->tls_dir);
+        argv[n++] = "--tls-port";
+        argv[n++] = tls_port;
+        argv[n++] = "--tls-cert-file";
+        argv[n++] = cert;
+        argv[n++] = "--tls-key-file";
+        argv[n++] = key;
+        argv[n++] = "--tls-ca-cert-file";
+        argv[n++] = ca;
+        argv[n++] = "--tls-auth-clients";
+        argv[n++] = s->tls_auth ? "yes" : "no";
+    }
     for (int i = 0; extra && extra[i] && n < RS_MAX_ARGS - 1; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
@@ -121,11 +143,133 @@ static int rs_wait(rs_server *s)
     return -1;
 }
 
-int rs_start(rs_server *s, const char *const *extra)
+static int rs_write_file(const char *path, const char *text)
 {
-    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL)
+        return -1;
+    fputs(text, f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Runs a command (exact argv, no shell) with its output discarded;
+ * returns its exit status, or -1. */
+static int rs_exec(const char *const *argv)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    if (pid < 0)
+        return -1;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* openssl req: a P-256 key dir/NAME.key and, self-signed (a CA), NAME.crt
+ * or, else, a request NAME.csr. */
+static int rs_req(const char *dir, const char *name, const char *cn,
+                  int self_signed)
+{
+    char key[256], out[256], subj[128];
+    const char *argv[] = {
+        rs_env("OPENSSL", "openssl"), "req", "-newkey", "ec", "-pkeyopt",
+        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
+        out, "-subj", subj,
+        /* A request ends here; a CA goes on. */
+        self_signed ? "-x509" : NULL, "-days", "2", NULL,
+    };
+
+    snprintf(key, sizeof key, "%s/%s.key", dir, name);
+    snprintf(out, sizeof out, "%s/%s.%s", dir, name,
+             self_signed ? "crt" : "csr");
+    snprintf(subj, sizeof subj, "/CN=%s", cn);
+    return rs_exec(argv);
+}
+
+/* Signs dir/NAME.csr with the test CA into NAME.crt, valid for `days`
+ * (-1: expired since yesterday), with the extensions line `ext`. */
+static int rs_sign(const char *dir, const char *name, const char *days,
+                   const char *ext)
+{
+    char csr[256], crt[256], ca[256], cakey[256], serial[256], extfile[256];
+    const char *argv[] = {
+        rs_env("OPENSSL", "openssl"), "x509", "-req", "-in", csr, "-CA", ca,
+        "-CAkey", cakey, "-CAserial", serial, "-CAcreateserial", "-out", crt,
+        "-days", days, "-extfile", extfile, NULL,
+    };
+    char line[256];
+
+    snprintf(csr, sizeof csr, "%s/%s.csr", dir, name);
+    snprintf(crt, sizeof crt, "%s/%s.crt", dir, name);
+    snprintf(ca, sizeof ca, "%s/ca.crt", dir);
+    snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
+    snprintf(serial, sizeof serial, "%s/ca.srl", dir);
+    snprintf(extfile, sizeof extfile, "%s/%s.ext", dir, name);
+    snprintf(line, sizeof line, "%s\n", ext);
+    if (rs_write_file(extfile, line) != 0)
+        return -1;
+    return rs_exec(argv);
+}
+
+static int rs_make_certs(rs_server *s)
+{
+    const char *version[] = { rs_env("OPENSSL", "openssl"), "version",
+                              NULL };
+    static const char server_ext[] =
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        "extendedKeyUsage=serverAuth";
+    const char *d = s->tls_dir;
+    int failed;
+
+    snprintf(s->tls_dir, sizeof s->tls_dir, "%s/tls", s->dir);
+    if (rs_exec(version) != 0)
+        return -2;
+    if (mkdir(d, 0700) != 0)
+        return -1;
+    failed = rs_req(d, "ca", "kvstore test CA", 1) != 0 ||
+             rs_req(d, "other-ca", "kvstore other CA", 1) != 0 ||
+             rs_req(d, "server", "localhost", 0) != 0 ||
+             rs_sign(d, "server", "2", server_ext) != 0 ||
+             rs_req(d, "expired", "localhost", 0) != 0 ||
+             rs_sign(d, "expired", "-1", server_ext) != 0 ||
+             rs_req(d, "other-host", "other.invalid", 0) != 0 ||
+             rs_sign(d, "other-host", "2",
+                     "subjectAltName=DNS:other.invalid") != 0 ||
+             rs_req(d, "client", "kvstore client", 0) != 0 ||
+             rs_sign(d, "client", "2", "extendedKeyUsage=clientAuth") != 0;
+    if (failed)
+        fprintf(stderr, "redis test server: making certificates in %s with "
+                "the openssl command failed\n", d);
+    return failed ? -1 : 0;
+}
+
+/* tls: NULL for none, "" to make certificates, else the directory of
+ * those an earlier rs_start_tls made. */
+static int rs_start_with(rs_server *s, const char *const *extra,
+                         const char *tls, int client_auth,
+                         const char *sentinel_conf)
+{
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL) ^
+                    (unsigned)(uintptr_t)s;
 
     s->pid = 0;
+    s->tls_port = 0;
+    s->tls_auth = client_auth;
+    s->tls_dir[0] = '\0';
+    s->conf[0] = '\0';
     snprintf(s->dir, sizeof s->dir, "%s/kvstore-redis-XXXXXX",
              rs_env("TMPDIR", "/tmp"));
     if (mkdtemp(s->dir) == NULL) {
@@ -133,11 +277,29 @@ int rs_start(rs_server *s, const char *const *extra)
         return -1;
     }
     snprintf(s->sock, sizeof s->sock, "%s/redis.sock", s->dir);
+    if (sentinel_conf != NULL) {
+        snprintf(s->conf, sizeof s->conf, "%s/sentinel.conf", s->dir);
+        if (rs_write_file(s->conf, sentinel_conf) != 0) {
+            fprintf(stderr, "redis test server: cannot write %s\n",
+                    s->conf);
+            return -1;
+        }
+    }
+    if (tls != NULL && *tls == '\0') {
+        int r = rs_make_certs(s);
+
+        if (r != 0)
+            return r;
+    } else if (tls != NULL) {
+        snprintf(s->tls_dir, sizeof s->tls_dir, "%s", tls);
+    }
     for (int attempt = 0; attempt < 40; attempt++) {
         int r;
 
         seed = seed * 1103515245u + 12345u;
         s->port = 20000 + (int)((seed >> 8) % 40000);
+        if (tls)
+            s->tls_port = s->port + 1;
         s->pid = rs_spawn(s, extra);
         if (s->pid < 0)
             break;
@@ -152,6 +314,28 @@ int rs_start(rs_server *s, const char *const *extra)
     fprintf(stderr, "redis test server: could not start (see %s/redis.log)"
             "\n", s->dir);
     return -1;
+}
+
+int rs_start(rs_server *s, const char *const *extra)
+{
+    return rs_start_with(s, extra, NULL, 0, NULL);
+}
+
+int rs_start_tls(rs_server *s, const char *const *extra, int client_auth)
+{
+    return rs_start_with(s, extra, "", client_auth, NULL);
+}
+
+int rs_start_tls_shared(rs_server *s, const char *const *extra,
+                        const char *tls_dir)
+{
+    return rs_start_with(s, extra, tls_dir, 0, NULL);
+}
+
+int rs_start_sentinel(rs_server *s, const char *conf,
+                      const char *const *extra, const char *tls_dir)
+{
+    return rs_start_with(s, extra, tls_dir, 0, conf);
 }
 
 int rs_restart(rs_server *s, const char *const *extra)

@@ -16,6 +16,10 @@ typedef struct rs_server {
     int port;
     char dir[128];    /* the server's --dir, removed by rs_destroy */
     char sock[192];   /* dir/redis.sock */
+    int tls_port;     /* 0 without TLS */
+    int tls_auth;     /* the server asks for a client certificate */
+    char tls_dir[192]; /* dir/tls: the certificates (rs_start_tls) */
+    char conf[192];   /* dir/sentinel.conf for a sentinel, else "" */
 } rs_server;
 
 /* Starts redis-server ($REDIS_SERVER or redis-server from PATH) with
@@ -23,6 +27,29 @@ typedef struct rs_server {
  * arguments; picks a free port by retrying. Waits until it answers on
  * the unix socket. Returns 0, or -1 after printing why. */
 int rs_start(rs_server *s, const char *const *extra);
+/* rs_start, plus TLS on tls_port (= port + 1) with certificates made by
+ * the openssl command in tls_dir:
+ *   ca.crt, ca.key            the test CA, which the server trusts
+ *   server.crt, server.key    for localhost and 127.0.0.1 (the server's)
+ *   expired.crt/.key          the same names, expired yesterday
+ *   other-host.crt/.key       for other.invalid only
+ *   client.crt, client.key    a client certificate from the CA
+ *   other-ca.crt              a CA that signed none of these
+ * With client_auth the server requires a client certificate
+ * (tls-auth-clients yes), else it accepts clients without one. Returns 0,
+ * or -1 after printing why (-2 if the openssl command is missing). */
+int rs_start_tls(rs_server *s, const char *const *extra, int client_auth);
+/* rs_start_tls with the certificates of tls_dir (made by an earlier
+ * rs_start_tls, still running), no client certificate needed: servers
+ * that trust each other. */
+int rs_start_tls_shared(rs_server *s, const char *const *extra,
+                        const char *tls_dir);
+/* Starts redis-server in sentinel mode (--sentinel) with a sentinel.conf
+ * holding `conf` (e.g. "sentinel monitor ..." lines), written to its
+ * directory (it rewrites the file as it learns), and `extra`; with TLS as
+ * rs_start_tls_shared if tls_dir is not NULL. Returns 0 or -1. */
+int rs_start_sentinel(rs_server *s, const char *conf,
+                      const char *const *extra, const char *tls_dir);
 /* Starts it again on the same port and directory. */
 int rs_restart(rs_server *s, const char *const *extra);
 /* Sends `sig` (SIGKILL, SIGTERM, SIGSTOP, SIGCONT); for a terminating

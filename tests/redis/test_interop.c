@@ -20,6 +20,7 @@
 
 #include <kvstore/kvstore.h>
 
+#include "events.h"
 #include "group.h"
 #include "net.h"
 
@@ -592,69 +593,27 @@ static void test_bad_uris(void **state)
 
 /* ---- watch: other clients, expiry, renames ---- */
 
-typedef struct ev_log {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    char text[4096];
-} ev_log;
-
-static void on_event(void *p, kvstore_event e, const char *key,
-                     const void *value, size_t len)
-{
-    ev_log *l = p;
-    char line[256];
-
-    snprintf(line, sizeof line, "%s %s=%.*s;", e == KVSTORE_EVENT_SET ? "set"
-                                                                      : "del",
-             key, value ? (int)len : 4, value ? (const char *)value : "NULL");
-    pthread_mutex_lock(&l->mu);
-    if (strlen(l->text) + strlen(line) < sizeof l->text)
-        strcat(l->text, line);
-    pthread_cond_broadcast(&l->cv);
-    pthread_mutex_unlock(&l->mu);
-}
-
-static bool wait_for(ev_log *l, const char *want)
-{
-    struct timespec dl;
-    bool ok;
-
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += 5;
-    pthread_mutex_lock(&l->mu);
-    while (strstr(l->text, want) == NULL &&
-           pthread_cond_timedwait(&l->cv, &l->mu, &dl) != ETIMEDOUT)
-        ;
-    ok = strstr(l->text, want) != NULL;
-    if (!ok)
-        print_error("waited for \"%s\", saw \"%s\"\n", want, l->text);
-    pthread_mutex_unlock(&l->mu);
-    return ok;
-}
-
 static void test_watch_other_clients(void **state)
 {
     (void)state;
     kvstore_bucket *b = open_bucket(st, "wb");
     kvstore_watch *w = NULL;
-    ev_log l = { .text = "" };
+    ev_log l;
     char out[64];
 
-    pthread_mutex_init(&l.mu, NULL);
-    pthread_cond_init(&l.cv, NULL);
-    assert_ok(kvstore_watch_start(&w, b, "", on_event, &l));
+    ev_log_init(&l);
+    assert_ok(kvstore_watch_start(&w, b, "", ev_log_event, &l));
     cli(out, sizeof out, "SET", "wbx:x", "elsewhere", NULL);
     cli(out, sizeof out, "SET", "wb:x", "1", NULL);
-    assert_true(wait_for(&l, "set x=1;"));
+    assert_true(ev_log_wait(&l, "set x=1;", 5));
     cli(out, sizeof out, "PEXPIRE", "wb:x", "20", NULL);
-    assert_true(wait_for(&l, "del x=NULL;"));
+    assert_true(ev_log_wait(&l, "del x=NULL;", 5));
     cli(out, sizeof out, "SET", "wb:y", "moved", NULL);
     cli(out, sizeof out, "RENAME", "wb:y", "wb:z", NULL);
-    assert_true(wait_for(&l, "del y=NULL;set z=moved;"));
+    assert_true(ev_log_wait(&l, "del y=NULL;set z=moved;", 5));
     kvstore_watch_stop(w);
     assert_null(strstr(l.text, "elsewhere"));
-    pthread_cond_destroy(&l.cv);
-    pthread_mutex_destroy(&l.mu);
+    ev_log_destroy(&l);
     kvstore_bucket_close(b);
 }
 

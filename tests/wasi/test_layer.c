@@ -511,6 +511,115 @@ static void test_memory_moves(void **state)
     kvstore_wasi_host_free(h);
 }
 
+/* Copies n bytes into guest memory; returns their address. */
+static uint32_t put_bytes(fake *f, const char *p, uint32_t n)
+{
+    uint32_t a = f_alloc(f, 1, n);
+    memcpy(f->mem + a, p, n);
+    return a;
+}
+
+/* get(b, key) into a fresh return area; returns its address. */
+static uint32_t get_into(fake *f, uint32_t b, const char *key, uint32_t len)
+{
+    uint32_t ret = f_alloc(f, 4, 16);
+    kvstore_wasi_bucket_get(f->inst, b, put_bytes(f, key, len), len, ret);
+    return ret;
+}
+
+/* A get whose return area is misaligned, or runs past the end, traps
+ * once with a message containing `want`. */
+static void get_ret_traps(kvstore_wasi_host *h, bool past_end, const char *want)
+{
+    fake f;
+    fake_init(&f);
+    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    uint32_t b = open_id(&f, "g", NULL);
+    uint32_t ret = past_end ? (uint32_t)f.size - 12 : f_alloc(&f, 4, 16) + 1;
+    kvstore_wasi_bucket_get(f.inst, b, put_str(&f, "k"), 1, ret);
+    assert_true(kvstore_wasi_trapped(f.inst));
+    assert_int_equal(f.ntraps, 1);
+    assert_non_null(strstr(f.trap, want));
+    fake_fini(&f);
+}
+
+/* bucket.get runs without a jmp_buf and checks its key eight bytes at a
+ * time (store.c, instance.c): it must still answer, fail and trap as
+ * every other import does. Keys of each length around the words, with
+ * the odd byte last. */
+static void test_get_paths(void **state)
+{
+    (void)state;
+    kvstore_wasi_host *h = host_of(NULL);
+    fake f;
+    char key[24];
+    for (uint32_t len = 2; len <= 17; len++) {
+        fake_init(&f);
+        inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+        uint32_t b = open_id(&f, "g", NULL);
+        memset(key, 'k', len);
+        key[len] = '\0';
+        set_key(&f, b, key, "ascii");
+        uint32_t ret = get_into(&f, b, key, len);
+        assert_false(kvstore_wasi_trapped(f.inst));
+        assert_int_equal(f.mem[ret], 0);
+        assert_int_equal(f.mem[ret + 4], 1);
+        assert_int_equal(u32_at(&f, ret + 12), 5);
+        assert_memory_equal(f.mem + u32_at(&f, ret + 8), "ascii", 5);
+        /* A two-byte character last: a key like any other. */
+        key[len - 2] = '\xc3';
+        key[len - 1] = '\xa9';
+        set_key(&f, b, key, "utf8");
+        ret = get_into(&f, b, key, len);
+        assert_int_equal(f.mem[ret + 4], 1);
+        assert_memory_equal(f.mem + u32_at(&f, ret + 8), "utf8", 4);
+        /* Absent. */
+        key[len - 1] = '\xaa';
+        ret = get_into(&f, b, key, len);
+        assert_false(kvstore_wasi_trapped(f.inst));
+        assert_int_equal(f.mem[ret], 0);
+        assert_int_equal(f.mem[ret + 4], 0);
+        /* A NUL last: an error, not a trap. */
+        memset(key, 'k', len);
+        key[len - 1] = '\0';
+        ret = get_into(&f, b, key, len);
+        assert_false(kvstore_wasi_trapped(f.inst));
+        char *msg = errmsg_of(&f, ret, 4);
+        assert_string_equal(msg, "key contains a NUL byte");
+        free(msg);
+        /* A lone continuation byte last: invalid UTF-8, a trap. */
+        key[len - 1] = '\x80';
+        uint32_t kp = put_bytes(&f, key, len);
+        kvstore_wasi_bucket_get(f.inst, b, kp, len, f_alloc(&f, 4, 16));
+        assert_true(kvstore_wasi_trapped(f.inst));
+        char want[64];
+        snprintf(want, sizeof(want), "string at 0x%x is not valid UTF-8", (unsigned)kp);
+        assert_string_equal(f.trap, want);
+        fake_fini(&f);
+    }
+
+    /* An error from libkvstore is lowered with its message. */
+    fake_init(&f);
+    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    uint32_t b = open_id(&f, "g", NULL);
+    char *msg = errmsg_of(&f, get_into(&f, b, "", 0), 4);
+    assert_string_equal(msg, "key is empty");
+    free(msg);
+    /* The last handle is remembered, and forgotten when dropped. */
+    get_into(&f, b, "k", 1);
+    kvstore_wasi_bucket_drop(f.inst, b);
+    get_into(&f, b, "k", 1);
+    assert_true(kvstore_wasi_trapped(f.inst));
+    snprintf(key, sizeof(key), "unknown bucket handle %u", (unsigned)b);
+    assert_string_equal(f.trap, key);
+    fake_fini(&f);
+
+    /* A misaligned or out-of-bounds return area traps. */
+    get_ret_traps(h, false, "is not aligned to 4");
+    get_ret_traps(h, true, "is outside guest memory");
+    kvstore_wasi_host_free(h);
+}
+
 static void test_bounds(void **state)
 {
     (void)state;
@@ -719,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_cursor_table),
         cmocka_unit_test(test_memory_moves),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_get_paths),
         cmocka_unit_test(test_get_many_shapes),
         cmocka_unit_test(test_increment),
         cmocka_unit_test(test_watch_pump),
