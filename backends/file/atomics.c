@@ -74,8 +74,6 @@ typedef struct kvf_cas {
 int kvf_cas_open(void **out, void *bucket, const char *key, bool *found,
                  const void **value, size_t *len)
 {
-    kvf_bucket *b = bucket;
-    char name[KVF_NAME_BUF];
     size_t klen = strlen(key);
     kvf_record rec;
 
@@ -84,9 +82,8 @@ int kvf_cas_open(void **out, void *bucket, const char *key, bool *found,
     if (cas == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
     memcpy(cas->key, key, klen + 1);
-    cas->bucket = b;
-    kvf_name_encode(key, klen, name);
-    int rc = kvf_record_read(b, name, key, klen, true, &rec);
+    cas->bucket = bucket;
+    int rc = kvf_read_key(bucket, key, true, &rec);
     if (rc != KVSTORE_OK && rc != KVSTORE_NOTFOUND) {
         free(cas);
         return rc;
@@ -108,27 +105,16 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
 {
     kvf_cas *cas = handle;
     kvf_bucket *b = cas->bucket;
-    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
-    size_t klen = strlen(cas->key);
-    uint64_t version;
     kvf_record rec;
-    kvf_lock_t lk;
+    kvf_staged w;
 
-    if (len > KVF_VALUE_MAX)
-        return kvf_too_big(len);
-    kvf_name_encode(cas->key, klen, name);
     /* A swap writes a record without expiry, as set does. */
-    int rc = kvf_temp_write(b, cas->key, klen, value, len, 0, tmp, &version);
+    int rc = kvf_stage(b, cas->key, value, len, 0, &w);
     if (rc != KVSTORE_OK)
         return rc;
-    rc = kvf_lock(b, name, &lk);
-    if (rc != KVSTORE_OK) {
-        kvf_temp_discard(b, tmp);
-        return rc;
-    }
     /* Write ids are random 64-bit numbers, fresh for every write, so a
      * delete followed by a new set can never restore the snapshot's id. */
-    rc = kvf_record_read(b, name, cas->key, klen, false, &rec);
+    rc = kvf_record_read(b, w.name, cas->key, w.klen, false, &rec);
     if (rc == KVSTORE_OK || rc == KVSTORE_NOTFOUND) {
         bool same = cas->found ? rc == KVSTORE_OK && rec.version == cas->version
                                : rc == KVSTORE_NOTFOUND;
@@ -137,10 +123,10 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
                                       "changed since the snapshot");
     }
     if (rc == KVSTORE_OK)
-        rc = kvf_temp_commit(b, tmp, name);
+        rc = kvf_temp_commit(b, w.tmp, w.name);
     else
-        kvf_temp_discard(b, tmp);
-    kvf_unlock(&lk);
+        kvf_temp_discard(b, w.tmp);
+    kvf_unlock(&w.lk);
     return rc == KVSTORE_OK ? kvf_dir_sync(b) : rc;
 }
 

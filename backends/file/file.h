@@ -133,6 +133,22 @@ typedef struct kvf_lock_t {
  * with kvf_unlock. */
 int kvf_lock(kvf_bucket *b, const char *name, kvf_lock_t *lk);
 void kvf_unlock(kvf_lock_t *lk);
+/* A write of one key made ready (store.c): its record in a temp file and
+ * the key's lock held, so the caller decides under the lock whether to
+ * commit (kvf_temp_commit) or not (kvf_temp_discard), then unlocks. */
+typedef struct kvf_staged {
+    char name[KVF_NAME_BUF];     /* the key's file name */
+    char tmp[KVF_TEMP_NAME_BUF]; /* the temp file holding the record */
+    size_t klen;
+    kvf_lock_t lk;
+} kvf_staged;
+/* Checks the size, writes the temp file, takes the lock; on failure
+ * nothing is left behind. */
+int kvf_stage(kvf_bucket *b, const char *key, const void *value, size_t len,
+              uint64_t expires, kvf_staged *w);
+/* kvf_record_read of `key`'s file. */
+int kvf_read_key(kvf_bucket *b, const char *key, bool want_value,
+                 kvf_record *rec);
 /* A fresh random 64-bit number (write ids, temp names, walk tokens). */
 uint64_t kvf_random(kvf_store *s);
 /* Maps errno of a failed system call to a status with a message. */

@@ -123,16 +123,27 @@ static int not_regular(kvf_bucket *b)
                              "not a regular file", b->name);
 }
 
+/* Opens the entry `name` for reading, never through a link; NOTFOUND when
+ * there is none. */
+static int open_entry(kvf_bucket *b, const char *name, int *fdp)
+{
+    /* O_NONBLOCK: a FIFO planted under a key name must not hang us. */
+    *fdp = openat(b->dfd, name,
+                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (*fdp >= 0)
+        return KVSTORE_OK;
+    return errno == ENOENT ? KVSTORE_NOTFOUND
+           : errno == ENXIO ? not_regular(b) /* a socket */
+                            : kvf_errno(errno, "open", b->name);
+}
+
 static int open_record(kvf_bucket *b, const char *name, int *fdp,
                        struct stat *st)
 {
-    /* O_NONBLOCK: a FIFO planted under a key name must not hang us. */
-    int fd = openat(b->dfd, name,
-                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return errno == ENOENT ? KVSTORE_NOTFOUND
-               : errno == ENXIO ? not_regular(b) /* a socket */
-                                : kvf_errno(errno, "open", b->name);
+    int fd;
+    int rc = open_entry(b, name, &fd);
+    if (rc != KVSTORE_OK)
+        return rc;
     if (fstat(fd, st) < 0) {
         int err = errno;
         close(fd);
@@ -187,12 +198,10 @@ int kvf_record_read(kvf_bucket *b, const char *name, const char *key,
 
     rec->value = NULL;
     rec->len = 0;
-    int fd = openat(b->dfd, name,
-                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return errno == ENOENT ? KVSTORE_NOTFOUND
-               : errno == ENXIO ? not_regular(b) /* a socket */
-                                : kvf_errno(errno, "open", b->name);
+    int fd;
+    rc = open_entry(b, name, &fd);
+    if (rc != KVSTORE_OK)
+        return rc;
     ssize_t r = read_upto(fd, buf, sizeof buf, 0);
     if (r < 0) {
         /* pread of a directory is EISDIR, of a FIFO ESPIPE ("Illegal

@@ -23,17 +23,23 @@ int kvf_too_big(size_t len)
                              KVF_VALUE_MAX);
 }
 
+int kvf_read_key(kvf_bucket *b, const char *key, bool want_value,
+                 kvf_record *rec)
+{
+    char name[KVF_NAME_BUF];
+    size_t klen = strlen(key);
+
+    kvf_name_encode(key, klen, name);
+    return kvf_record_read(b, name, key, klen, want_value, rec);
+}
+
 int kvf_get(void *bucket, const char *key, void **value, size_t *len)
 {
-    kvf_bucket *b = bucket;
-    char name[KVF_NAME_BUF];
     kvf_record rec;
-    size_t klen = strlen(key);
 
     *value = NULL;
     *len = 0;
-    kvf_name_encode(key, klen, name);
-    int rc = kvf_record_read(b, name, key, klen, true, &rec);
+    int rc = kvf_read_key(bucket, key, true, &rec);
     if (rc == KVSTORE_OK) {
         *value = rec.value;
         *len = rec.len;
@@ -43,39 +49,42 @@ int kvf_get(void *bucket, const char *key, void **value, size_t *len)
 
 int kvf_exists(void *bucket, const char *key, bool *exists)
 {
-    kvf_bucket *b = bucket;
-    char name[KVF_NAME_BUF];
     kvf_record rec;
-    size_t klen = strlen(key);
+    int rc = kvf_read_key(bucket, key, false, &rec);
 
-    kvf_name_encode(key, klen, name);
-    int rc = kvf_record_read(b, name, key, klen, false, &rec);
     *exists = rc == KVSTORE_OK;
     return rc == KVSTORE_NOTFOUND ? KVSTORE_OK : rc;
+}
+
+int kvf_stage(kvf_bucket *b, const char *key, const void *value, size_t len,
+              uint64_t expires, kvf_staged *w)
+{
+    uint64_t version;
+
+    if (len > KVF_VALUE_MAX)
+        return kvf_too_big(len);
+    w->klen = strlen(key);
+    kvf_name_encode(key, w->klen, w->name);
+    int rc = kvf_temp_write(b, key, w->klen, value, len, expires, w->tmp,
+                            &version);
+    if (rc != KVSTORE_OK)
+        return rc;
+    rc = kvf_lock(b, w->name, &w->lk);
+    if (rc != KVSTORE_OK)
+        kvf_temp_discard(b, w->tmp);
+    return rc;
 }
 
 int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
                 size_t len, uint64_t expires)
 {
-    char name[KVF_NAME_BUF], tmp[KVF_TEMP_NAME_BUF];
-    uint64_t version;
-    size_t klen = strlen(key);
-    kvf_lock_t lk;
+    kvf_staged w;
+    int rc = kvf_stage(b, key, value, len, expires, &w);
 
-    if (len > KVF_VALUE_MAX)
-        return kvf_too_big(len);
-    kvf_name_encode(key, klen, name);
-    int rc = kvf_temp_write(b, key, klen, value, len, expires, tmp,
-                            &version);
     if (rc != KVSTORE_OK)
         return rc;
-    rc = kvf_lock(b, name, &lk);
-    if (rc != KVSTORE_OK) {
-        kvf_temp_discard(b, tmp);
-        return rc;
-    }
-    rc = kvf_temp_commit(b, tmp, name);
-    kvf_unlock(&lk);
+    rc = kvf_temp_commit(b, w.tmp, w.name);
+    kvf_unlock(&w.lk);
     return rc;
 }
 
@@ -139,14 +148,10 @@ int kvf_set_ttl(void *bucket, const char *key, const void *value, size_t len,
 
 int kvf_ttl(void *bucket, const char *key, int64_t *ms_left)
 {
-    kvf_bucket *b = bucket;
-    char name[KVF_NAME_BUF];
     kvf_record rec;
-    size_t klen = strlen(key);
 
     *ms_left = -1;
-    kvf_name_encode(key, klen, name);
-    int rc = kvf_record_read(b, name, key, klen, false, &rec);
+    int rc = kvf_read_key(bucket, key, false, &rec);
     if (rc != KVSTORE_OK)
         return rc; /* NOTFOUND for a missing or expired key */
     if (rec.expires != 0) {

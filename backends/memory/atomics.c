@@ -27,7 +27,6 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
     uint32_t hashv = mem_hash(key, klen);
     mem_stripe *st = mem_stripe_of(b, hashv);
     mem_entry *old, *garbage = NULL;
-    mem_reaped reaped;
     mem_event *ev = NULL;
     int64_t cur = 0, sum = 0;
     uint64_t now = 0, expires = 0;
@@ -54,10 +53,7 @@ int mem_increment(void *bucket, const char *key, int64_t delta,
             mem_event_publish(b, ev);
         }
     }
-    mem_reap(st, &reaped);
-    pthread_rwlock_unlock(&st->lock);
-
-    mem_reaped_free(&reaped);
+    mem_write_unlock(st);
     switch (rc) {
     case KVSTORE_OK:
         free(garbage);
@@ -145,7 +141,6 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
     mem_bucket *b = c->b;
     mem_stripe *st = mem_stripe_of(b, c->hashv);
     mem_entry *cur, *fresh = NULL, *garbage = NULL;
-    mem_reaped reaped;
     mem_event *ev;
     uint64_t now = 0;
     int rc = mem_check_value(len);
@@ -173,10 +168,7 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
     } else {
         rc = KVSTORE_ECONFLICT;
     }
-    mem_reap(st, &reaped);
-    pthread_rwlock_unlock(&st->lock);
-
-    mem_reaped_free(&reaped);
+    mem_write_unlock(st);
     if (ev)
         mem_event_unref(ev);
     free(fresh);

@@ -219,7 +219,6 @@ static int write_key(mem_bucket *b, const char *key, const void *value,
     uint32_t hashv;
     mem_stripe *st;
     mem_entry *fresh = NULL, *old, *garbage = NULL;
-    mem_reaped reaped;
     mem_event *ev;
     int rc = mem_check_value(len);
 
@@ -245,10 +244,7 @@ static int write_key(mem_bucket *b, const char *key, const void *value,
         mem_event_publish(b, ev);
         ev = NULL;
     }
-    mem_reap(st, &reaped);
-    pthread_rwlock_unlock(&st->lock);
-
-    mem_reaped_free(&reaped);
+    mem_write_unlock(st);
     if (rc != KVSTORE_OK) {
         if (ev)
             mem_event_unref(ev);
@@ -313,7 +309,6 @@ int mem_del(void *bucket, const char *key)
     mem_event *ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_DELETE,
                                                        key, klen, NULL, 0)
                                    : NULL;
-    mem_reaped reaped;
     uint64_t now = 0;
     mem_entry *e;
 
@@ -329,10 +324,7 @@ int mem_del(void *bucket, const char *key)
             ev = NULL;
         }
     }
-    mem_reap(st, &reaped);
-    pthread_rwlock_unlock(&st->lock);
-
-    mem_reaped_free(&reaped);
+    mem_write_unlock(st);
     if (ev)
         mem_event_unref(ev);
     free(e);

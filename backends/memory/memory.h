@@ -222,6 +222,16 @@ static inline void mem_reaped_free(mem_reaped *r)
     for (size_t i = 0; i < r->n; i++)
         free(r->e[i]);
 }
+/* How every write to a stripe ends: reaps under the write lock, unlocks,
+ * then frees what was reaped. */
+static inline void mem_write_unlock(mem_stripe *st)
+{
+    mem_reaped reaped;
+
+    mem_reap(st, &reaped);
+    pthread_rwlock_unlock(&st->lock);
+    mem_reaped_free(&reaped);
+}
 
 /* ---- batch.c ---- */
 MEM_HIDDEN int mem_get_many(void *bucket, const char *const *keys, size_t n,

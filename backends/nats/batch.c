@@ -63,13 +63,8 @@ static int reply_get_direct(nk_batch *bt, size_t i, natsMsg *m)
     }
     if (nk_msg_is_delete(m))
         return absent(bt, i);
-    size_t n = (size_t)natsMsg_GetDataLength(m);
-    void *v = kvstore_memdup(n ? natsMsg_GetData(m) : "", n);
-    if (!v)
-        return kvstore_set_error(KVSTORE_ENOMEM, "nats: out of memory");
-    bt->outv[i] = v;
-    bt->outl[i] = n;
-    return R_DONE;
+    int rc = nk_msg_value(m, &bt->outv[i], &bt->outl[i]);
+    return rc == KVSTORE_OK ? R_DONE : rc;
 }
 
 /* A JetStream error answer: absent, send again, or the mapped failure. */
@@ -159,6 +154,22 @@ static natsStatus send_one(nk_batch *bt, size_t i, const char *reply)
     return natsConnection_PublishRequest(nc, api, reply, body, bl);
 }
 
+/* Writes "<inbox>.<i>" over reply, which holds "<inbox>." (ilen + 1
+ * bytes): one per key, so without snprintf. */
+static void reply_subject(char *reply, size_t ilen, size_t i)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i > 0);
+    char *p = reply + ilen + 1;
+    while (n > 0)
+        *p++ = digits[--n];
+    *p = '\0';
+}
+
 /* Runs items [lo, hi) to completion or failure. */
 static int run_window(nk_batch *bt, natsSubscription *sub, const char *inbox,
                       size_t lo, size_t hi, int64_t deadline)
@@ -166,6 +177,8 @@ static int run_window(nk_batch *bt, natsSubscription *sub, const char *inbox,
     nk_state st[NK_WINDOW] = { 0 };
     size_t ilen = strlen(inbox);
     char reply[128];
+
+    snprintf(reply, sizeof reply, "%s.", inbox);
 
     for (int attempt = 0;; attempt++) {
         size_t sent = 0, got = 0;
@@ -175,7 +188,7 @@ static int run_window(nk_batch *bt, natsSubscription *sub, const char *inbox,
         for (size_t i = lo; i < hi; i++) {
             if (st[i - lo] != ST_TODO)
                 continue;
-            snprintf(reply, sizeof reply, "%s.%zu", inbox, i);
+            reply_subject(reply, ilen, i);
             natsStatus s = send_one(bt, i, reply);
             if (s != NATS_OK)
                 return nk_fail(bt->b, "batch", bt->op == OP_GET ? NK_READ

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The stream `nats kv add B --history 1 --storage file --replicas R`
- * creates, except that direct get is off when R > 1 (read your writes). */
+/* The stream `nats kv add B --history 64 --storage file --replicas R`
+ * creates (NK_HISTORY: why 64), except that direct get is off when R > 1
+ * (read your writes). */
 static natsStatus create_stream(nk_bucket *b, int64_t wait,
                                 jsStreamInfo **si, jsErrCode *ec)
 {
@@ -26,7 +27,7 @@ static natsStatus create_stream(nk_bucket *b, int64_t wait,
     sc.Name = b->stream;
     sc.Subjects = subjects;
     sc.SubjectsLen = 1;
-    sc.MaxMsgsPerSubject = 1;          /* history 1 */
+    sc.MaxMsgsPerSubject = NK_HISTORY;
     sc.MaxBytes = -1;
     sc.MaxMsgSize = -1;
     sc.Storage = js_FileStorage;
@@ -75,11 +76,9 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
         jsOptions o;
         natsStatus s;
 
-        rc = nk_wait_connected(st, deadline);
+        rc = nk_attempt_start(st, deadline, &o);
         if (rc != KVSTORE_OK)
             break;
-        jsOptions_Init(&o);
-        o.Wait = deadline - nk_now_ms() > 0 ? deadline - nk_now_ms() : 1;
         s = js_GetStreamInfo(&si, st->js, b->stream, &o, &ec);
         if (s == NATS_NOT_FOUND || ec == JSStreamNotFoundErr) {
             if (!create) {

@@ -105,6 +105,22 @@ int nk_wait_connected(const nk_store *st, int64_t deadline)
     }
 }
 
+int64_t nk_left_ms(int64_t deadline)
+{
+    int64_t l = deadline - nk_now_ms();
+    return l > 0 ? l : 1;
+}
+
+int nk_attempt_start(const nk_store *st, int64_t deadline, jsOptions *o)
+{
+    int rc = nk_wait_connected(st, deadline);
+    if (rc == KVSTORE_OK) {
+        jsOptions_Init(o);
+        o->Wait = nk_left_ms(deadline);
+    }
+    return rc;
+}
+
 bool nk_backoff(int attempt, int64_t deadline)
 {
     int64_t left = deadline - nk_now_ms();

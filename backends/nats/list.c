@@ -72,7 +72,7 @@ static bool on_leader(nk_bucket *b, const char *host, int64_t deadline)
     jsStreamInfo *si = NULL;
     jsOptions o;
     jsOptions_Init(&o);
-    o.Wait = deadline - nk_now_ms() > 0 ? deadline - nk_now_ms() : 1;
+    o.Wait = nk_left_ms(deadline);
     if (js_GetStreamInfo(&si, b->st->js, b->stream, &o, NULL) != NATS_OK ||
         !si->Cluster || !si->Cluster->Leader) {
         jsStreamInfo_Destroy(si);
@@ -105,12 +105,10 @@ static int open_consumer(nk_bucket *b, const char *subj,
         jsSubOptions so;
         jsOptions jo;
         natsStatus s;
-        int rc = nk_wait_connected(st, deadline);
+        int rc = nk_attempt_start(st, deadline, &jo);
 
         if (rc != KVSTORE_OK)
             return rc;
-        jsOptions_Init(&jo);
-        jo.Wait = deadline - nk_now_ms() > 0 ? deadline - nk_now_ms() : 1;
         jsSubOptions_Init(&so);
         so.Stream = b->stream;
         so.Ordered = true;

@@ -24,6 +24,13 @@
 #define NK_ENC_MAX (1 + 3 * KVSTORE_KEY_MAX)
 /* "$KV." + bucket + "." + encoded key + NUL. */
 #define NK_SUBJ_MAX (4 + KVSTORE_BUCKET_NAME_MAX + 1 + NK_ENC_MAX + 1)
+/* Revisions of a key kept by a bucket this backend creates (the KV
+ * maximum, `nats kv add --history 64`). A watch is a push consumer the
+ * server feeds some time after it stores a write: with one revision a
+ * later write of the key removed an earlier one not yet delivered, and
+ * the watcher never saw it. Now a watcher loses a write only when it lags
+ * 64 writes of one key behind. */
+#define NK_HISTORY 64
 /* Header overhead of a delete marker ("NATS/1.0\r\nKV-Operation: DEL..."). */
 #define NK_DEL_HDR_BYTES 64
 
@@ -78,6 +85,12 @@ int nk_fail(const nk_bucket *b, const char *what, nk_kind kind, natsStatus s,
 /* Waits until the connection is up or `deadline` passes
  * (KVSTORE_EUNAVAILABLE). */
 int nk_wait_connected(const nk_store *st, int64_t deadline);
+/* Milliseconds left until `deadline`, at least 1 (a JetStream wait of 0
+ * would mean the library's default). */
+int64_t nk_left_ms(int64_t deadline);
+/* The start of each attempt of a JetStream call bounded by `deadline`:
+ * waits for the connection, then sets `o` to wait the time left. */
+int nk_attempt_start(const nk_store *st, int64_t deadline, jsOptions *o);
 /* Sleeps before retry `attempt` of a transient failure, never past
  * `deadline`. Returns false when no time is left. */
 bool nk_backoff(int attempt, int64_t deadline);
@@ -111,6 +124,9 @@ int nk_fetch(nk_bucket *b, const char *subj, natsMsg **msg, uint64_t *seq,
 int nk_publish(nk_bucket *b, const char *subj, const void *value, size_t len,
                const uint64_t *expect, bool del);
 bool nk_msg_is_delete(natsMsg *msg);
+/* A copy of m's payload the caller owns (kvstore_malloc'd; "" when empty):
+ * KVSTORE_OK, or KVSTORE_ENOMEM with *value untouched. */
+int nk_msg_value(natsMsg *m, void **value, size_t *len);
 int nk_check_size(const nk_bucket *b, size_t len);
 
 int nk_get(void *bucket, const char *key, void **value, size_t *len);

@@ -35,12 +35,6 @@ int nk_check_size(const nk_bucket *b, size_t len)
     return KVSTORE_OK;
 }
 
-static int64_t left_ms(int64_t deadline)
-{
-    int64_t l = deadline - nk_now_ms();
-    return l > 0 ? l : 1;
-}
-
 bool nk_msg_expired(const nk_bucket *b, natsMsg *msg)
 {
     struct timespec now;
@@ -67,12 +61,10 @@ int nk_fetch(nk_bucket *b, const char *subj, natsMsg **msg, uint64_t *seq,
         jsErrCode ec = 0;
         jsOptions o;
         natsStatus s;
-        int rc = nk_wait_connected(st, deadline);
+        int rc = nk_attempt_start(st, deadline, &o);
 
         if (rc != KVSTORE_OK)
             return rc;
-        jsOptions_Init(&o);
-        o.Wait = left_ms(deadline);
         if (b->direct) {
             jsDirectGetMsgOptions d;
             jsDirectGetMsgOptions_Init(&d);
@@ -119,7 +111,7 @@ int nk_publish(nk_bucket *b, const char *subj, const void *value, size_t len,
         if (rc != KVSTORE_OK)
             return rc;
         jsPubOptions_Init(&po);
-        po.MaxWait = left_ms(deadline);
+        po.MaxWait = nk_left_ms(deadline);
         if (expect && *expect == 0)
             po.ExpectNoMessage = true;
         else if (expect)
@@ -143,33 +135,40 @@ int nk_publish(nk_bucket *b, const char *subj, const void *value, size_t len,
     }
 }
 
-int nk_get(void *bucket, const char *key, void **value, size_t *len)
+int nk_msg_value(natsMsg *m, void **value, size_t *len)
 {
-    nk_bucket *b = bucket;
-    char subj[NK_SUBJ_MAX];
-    natsMsg *m = NULL;
-    uint64_t seq;
-    bool deleted;
-    int rc;
-
-    *value = NULL;
-    *len = 0;
-    nk_subject(b, key, subj);
-    rc = nk_fetch(b, subj, &m, &seq, &deleted);
-    if (rc != KVSTORE_OK)
-        return rc;
-    if (deleted) {
-        natsMsg_Destroy(m);
-        return KVSTORE_NOTFOUND;
-    }
     size_t n = (size_t)natsMsg_GetDataLength(m);
     void *v = kvstore_memdup(n ? natsMsg_GetData(m) : "", n);
-    natsMsg_Destroy(m);
     if (!v)
         return kvstore_set_error(KVSTORE_ENOMEM, "nats: out of memory");
     *value = v;
     *len = n;
     return KVSTORE_OK;
+}
+
+/* nk_fetch of `key`'s subject, without the sequence. */
+static int fetch_key(nk_bucket *b, const char *key, natsMsg **m,
+                     bool *deleted)
+{
+    char subj[NK_SUBJ_MAX];
+    uint64_t seq;
+
+    nk_subject(b, key, subj);
+    return nk_fetch(b, subj, m, &seq, deleted);
+}
+
+int nk_get(void *bucket, const char *key, void **value, size_t *len)
+{
+    natsMsg *m = NULL;
+    bool deleted;
+
+    *value = NULL;
+    *len = 0;
+    int rc = fetch_key(bucket, key, &m, &deleted);
+    if (rc == KVSTORE_OK)
+        rc = deleted ? KVSTORE_NOTFOUND : nk_msg_value(m, value, len);
+    natsMsg_Destroy(m);
+    return rc;
 }
 
 int nk_set(void *bucket, const char *key, const void *value, size_t len)
@@ -195,15 +194,10 @@ int nk_del(void *bucket, const char *key)
 
 int nk_exists(void *bucket, const char *key, bool *exists)
 {
-    nk_bucket *b = bucket;
-    char subj[NK_SUBJ_MAX];
     natsMsg *m = NULL;
-    uint64_t seq;
     bool deleted;
-    int rc;
+    int rc = fetch_key(bucket, key, &m, &deleted);
 
-    nk_subject(b, key, subj);
-    rc = nk_fetch(b, subj, &m, &seq, &deleted);
     *exists = rc == KVSTORE_OK && !deleted;
     natsMsg_Destroy(m);
     return rc == KVSTORE_NOTFOUND ? KVSTORE_OK : rc;

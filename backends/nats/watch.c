@@ -2,17 +2,20 @@
  * kvstore-nats: watch.
  *
  * An ordered push consumer on the encoded prefix filter, delivering only
- * messages stored after watch_start (DeliverNew), on a nats.c delivery
- * thread. This is what kvStore_Watch does underneath, but libnats 3.4.1's
+ * messages stored after the stream's last sequence when watch_start
+ * began, on a nats.c delivery thread. This is what kvStore_Watch does underneath, but libnats 3.4.1's
  * kvStore_Watch has no "updates only" option: it would first replay the
  * current value of every matching key, and its end-of-snapshot marker can
  * swallow a write racing with the start. Keys are decoded and checked
  * against the prefix before the callback; delete and purge markers become
  * KVSTORE_EVENT_DELETE. The ordered consumer resumes after the last
- * delivered sequence when the connection comes back, so events stored
- * during a disconnection are delivered late, not lost, while the stream
- * keeps them (history 1: an overwritten value is reported once, with its
- * latest value).
+ * delivered sequence when the connection comes back or a heartbeat is
+ * missed, so events stored meanwhile are delivered late, not lost, while
+ * the stream keeps them: a lagging watcher misses a write only once the
+ * key has NK_HISTORY later ones. Before its first delivery, though, nats.c
+ * (3.4) recreates it from sequence 1, the whole stream; so every message
+ * carries its stream sequence, and those below first_seq, stored before
+ * the watch, are dropped here.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -28,11 +31,25 @@ typedef struct {
     kvstore_watch_fn fn;
     void *payload;
     natsSubscription *sub;
+    uint64_t first_seq; /* the stream sequence the watch starts at */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopped;     /* watch_stop began: deliver nothing more */
     bool complete;    /* nats.c will not call on_msg again */
 } nk_watch;
+
+/* A message stored before the watch began, replayed by a recreated
+ * consumer. A message whose metadata cannot be read (out of memory) is
+ * taken as new. */
+static bool before_watch(const nk_watch *w, natsMsg *msg)
+{
+    jsMsgMetaData *md = NULL;
+    if (natsMsg_GetMetaData(&md, msg) != NATS_OK)
+        return false;
+    bool old = md->Sequence.Stream < w->first_seq;
+    jsMsgMetaData_Destroy(md);
+    return old;
+}
 
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
                    void *closure)
@@ -47,7 +64,7 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
     pthread_mutex_lock(&w->mu);
     stopped = w->stopped;
     pthread_mutex_unlock(&w->mu);
-    if (!stopped && strlen(subj) > w->b->pre_len &&
+    if (!stopped && !before_watch(w, msg) && strlen(subj) > w->b->pre_len &&
         nk_key_decode(subj + w->b->pre_len, key) &&
         strncmp(key, w->prefix, w->plen) == 0) {
         if (nk_msg_is_delete(msg))
@@ -110,16 +127,25 @@ int nk_watch_start(void **out, void *bucket, const char *prefix,
         jsOptions jo;
         natsStatus s;
 
-        rc = nk_wait_connected(st, deadline);
+        rc = nk_attempt_start(st, deadline, &jo);
         if (rc != KVSTORE_OK)
             break;
-        jsOptions_Init(&jo);
-        jo.Wait = deadline - nk_now_ms() > 0 ? deadline - nk_now_ms() : 1;
+        /* Not DeliverNew: a consumer nats.c recreates must not take the
+         * writes made meanwhile for old ones, nor the old ones for new. */
+        jsStreamInfo *si = NULL;
+        s = js_GetStreamInfo(&si, st->js, b->stream, &jo, &ec);
+        if (s == NATS_OK)
+            w->first_seq = si->State.LastSeq + 1;
+        jsStreamInfo_Destroy(si);
         jsSubOptions_Init(&so);
         so.Stream = b->stream;
         so.Ordered = true;
-        so.Config.DeliverPolicy = js_DeliverNew;
-        s = js_Subscribe(&w->sub, st->js, subj, on_msg, w, &jo, &so, &ec);
+        so.Config.DeliverPolicy = js_DeliverByStartSequence;
+        so.Config.OptStartSeq = w->first_seq;
+        jo.Wait = nk_left_ms(deadline);
+        if (s == NATS_OK)
+            s = js_Subscribe(&w->sub, st->js, subj, on_msg, w, &jo, &so,
+                             &ec);
         if (s == NATS_OK)
             s = natsSubscription_SetOnCompleteCB(w->sub, on_complete, w);
         if (s == NATS_OK)

@@ -81,12 +81,13 @@ static void layout_and_interop(void **state)
     check_value(b, "cfg.x", "r1");
     check_value(b, "a*", "r2");
 
-    /* the stream is what `nats kv add --history 1 --storage file` makes */
+    /* the stream is what `nats kv add --history 64 --storage file` makes:
+     * 64 revisions, so that a watcher lagging behind loses no write */
     char stream[80];
     snprintf(stream, sizeof stream, "KV_%s", name);
     assert_int_equal(js_GetStreamInfo(&si, r.js, stream, NULL, NULL),
                      NATS_OK);
-    assert_int_equal(si->Config->MaxMsgsPerSubject, 1);
+    assert_int_equal(si->Config->MaxMsgsPerSubject, 64);
     assert_int_equal(si->Config->Storage, js_FileStorage);
     assert_int_equal(si->Config->Replicas, 1);
     assert_int_equal(si->Config->SubjectsLen, 1);
