@@ -162,6 +162,9 @@ static int rd_open_unix(const rd_config *cfg, const char *path,
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     int err = 0;
 
+    if (path == NULL)  /* neither a host nor a path: a caller's bug */
+        return kvstore_set_error(KVSTORE_EINVAL, "redis: no address to "
+                                 "connect to for %s", cfg->label);
     /* The URI parser already refused paths that do not fit. */
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
     *fd = rd_dial((const struct sockaddr *)&sa, sizeof sa, AF_UNIX, deadline,
