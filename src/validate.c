@@ -16,6 +16,27 @@ bool kvstore_utf8_valid(const char *s, size_t len)
     if (s == NULL)
         return len == 0;
     end = p + len;
+    /* Keys are mostly ASCII, and this runs on every call: a string of 8
+     * bytes or more that has no high bit in its whole 8-byte words nor in
+     * its last 8 bytes (overlapping them) is valid with no byte loop. Else
+     * the loop below starts at the first word with a high bit, or at the
+     * tail: everything before it is ASCII, whole characters. */
+    if (len >= 8) {
+        const unsigned char *q = p;
+        uint64_t w;
+        while (end - q >= 8) {
+            memcpy(&w, q, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            q += 8;
+        }
+        if (end - q < 8) {
+            memcpy(&w, end - 8, 8);
+            if (!(w & 0x8080808080808080ULL))
+                return true;
+        }
+        p = q;
+    }
     while (p < end) {
         unsigned c;
         size_t need;

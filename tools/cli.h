@@ -66,6 +66,7 @@ typedef struct cli_ctx {
     char *store_copy;       /* owned copy of --store taken before masking */
     bool json;              /* --json: JSON output */
     bool stats;             /* --stats: operation statistics at exit */
+    bool default_sqlite;    /* the store is the default SQLite database */
     struct cli_stats *stats_state; /* owned; see stats.c */
 } cli_ctx;
 
@@ -106,6 +107,17 @@ int cli_command_args(cli_ctx *ctx, int argc, char **argv,
  * the embedded default. *uri is malloc'd and owned by the caller. Returns
  * -1 or an exit code after printing a message. */
 int cli_store_uri(cli_ctx *ctx, char **uri);
+
+/* default_store.c ------------------------------------------------------- */
+
+/* The store when none is named (see default_store.c): sets *uri (malloc'd,
+ * owned by the caller) and may print a note. Returns -1 or an exit code
+ * after printing a message. */
+int cli_default_uri(cli_ctx *ctx, char **uri);
+
+/* After kvstore_open failed with `status`: prints why (naming the missing
+ * module when the default store needs one) and returns the exit code. */
+int cli_default_open_error(const cli_ctx *ctx, int status);
 
 /* Reads a URI from a file: the first line, trailing whitespace removed.
  * *uri is malloc'd. Returns -1 or an exit code after a message. */

@@ -2,9 +2,9 @@
  * kvstore CLI - choosing, opening and closing the store.
  *
  * Order: --store, --store-file, KVSTORE_URL, then the embedded default
- * file://$XDG_DATA_HOME/kvstore (or $HOME/.local/share/kvstore). Only
- * --store can leak a credential through ps(1); the other three exist so
- * that a password never has to be on a command line.
+ * (default_store.c). Only --store can leak a credential through ps(1);
+ * the other three exist so that a password never has to be on a command
+ * line.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -94,77 +94,6 @@ int cli_read_uri_file(const cli_ctx *ctx, const char *path, char **uri)
     return -1;
 }
 
-/* Builds file://DIR, percent-encoding everything but unreserved characters and
- * '/', since the library percent-decodes a file: URI's path. */
-static char *path_to_file_uri(const char *dir)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(dir);
-    char *out = malloc(strlen("file://") + 3 * n + 1);
-    if (!out)
-        return NULL;
-    char *o = stpcpy(out, "file://");
-    for (const unsigned char *p = (const unsigned char *)dir; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || strchr("/-._~", *p)) {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-/* mkdir -p with mode 0700: the default store is private to its user. */
-static int make_dirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0700);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
-}
-
-static int default_uri(const cli_ctx *ctx, char **uri)
-{
-    const char *xdg = getenv("XDG_DATA_HOME");
-    const char *home = getenv("HOME");
-    char *dir;
-
-    /* The XDG spec says a relative XDG_DATA_HOME is invalid: ignore it. */
-    if (xdg && xdg[0] == '/') {
-        if (asprintf(&dir, "%s/kvstore", xdg) < 0)
-            dir = NULL;
-    } else if (home && home[0] == '/') {
-        if (asprintf(&dir, "%s/.local/share/kvstore", home) < 0)
-            dir = NULL;
-    } else {
-        return cli_error(ctx, EXIT_USAGE,
-                         "no store: give --store, --store-file or "
-                         "KVSTORE_URL (HOME and XDG_DATA_HOME are unset)");
-    }
-    if (!dir)
-        return cli_error(ctx, EXIT_BACKEND, "out of memory");
-    if (make_dirs(dir) != 0) {
-        int rc = cli_error(ctx, EXIT_BACKEND,
-                           "cannot create the default store '%s': %s", dir,
-                           strerror(errno));
-        free(dir);
-        return rc;
-    }
-    *uri = path_to_file_uri(dir);
-    free(dir);
-    return *uri ? -1 : cli_error(ctx, EXIT_BACKEND, "out of memory");
-}
-
 int cli_store_uri(cli_ctx *ctx, char **uri)
 {
     if (ctx->store && ctx->store_file)
@@ -180,7 +109,7 @@ int cli_store_uri(cli_ctx *ctx, char **uri)
         *uri = strdup(env);
         return *uri ? -1 : cli_error(ctx, EXIT_BACKEND, "out of memory");
     }
-    return default_uri(ctx, uri);
+    return cli_default_uri(ctx, uri);
 }
 
 static int open_uri(const cli_ctx *ctx, const char *uri, const char *bucket,
@@ -192,8 +121,9 @@ static int open_uri(const cli_ctx *ctx, const char *uri, const char *bucket,
     *b = NULL;
     /* kvstore_errmsg() never carries a URI's password (contract §2), so
      * it is safe to print; the URI itself is not printed. */
-    if (kvstore_open(store, uri) != KVSTORE_OK)
-        return cli_lib_error(ctx, "cannot open the store");
+    int st_open = kvstore_open(store, uri);
+    if (st_open != KVSTORE_OK)
+        return cli_default_open_error(ctx, st_open);
     cli_stats_attach((cli_ctx *)ctx, *store);
     st = existing ? kvstore_bucket_open_existing(b, *store, bucket)
                   : kvstore_bucket_open(b, *store, bucket);
@@ -264,10 +194,13 @@ int cli_open_store(cli_ctx *ctx, kvstore_store **store)
     if (rc >= 0)
         return rc;
     *store = NULL;
-    if (kvstore_open(store, uri) != KVSTORE_OK)
-        rc = cli_lib_error(ctx, "cannot open the store");
-    else
+    int st = kvstore_open(store, uri);
+    if (st != KVSTORE_OK) {
+        rc = cli_default_open_error(ctx, st);
+    } else {
+        rc = -1;
         cli_stats_attach(ctx, *store);
+    }
     explicit_bzero(uri, strlen(uri));
     free(uri);
     return rc;

@@ -54,20 +54,30 @@ int lm_get(void *bucket, const char *key, void **value, size_t *len)
     return rc;
 }
 
-int lm_exists(void *bucket, const char *key, bool *exists)
+/* Looks `key` up in a read transaction of its own. Only the scalar fields
+ * of *rec (flags, version, expiry) outlive it: its key and value pointed
+ * into the map and are cleared. */
+static int find_header(const lm_bucket *b, const char *key, lm_rec *rec)
 {
-    lm_bucket *b = bucket;
     MDB_txn *txn;
     unsigned char buf[LM_SKEY_CAP];
     MDB_val skey;
-    lm_rec rec;
-    *exists = false;
     int rc = lm_rtxn_begin(b->st->env, &txn);
     if (rc != KVSTORE_OK)
         return rc;
-    rc = lm_find(b, txn, key, strlen(key), buf, &skey, &rec, NULL);
+    rc = lm_find(b, txn, key, strlen(key), buf, &skey, rec, NULL);
     lm_rtxn_end(b->st->env, txn);
+    rec->key = NULL;
+    rec->value = NULL;
+    return rc;
+}
+
+int lm_exists(void *bucket, const char *key, bool *exists)
+{
+    lm_rec rec;
     uint64_t now = 0;
+    *exists = false;
+    int rc = find_header(bucket, key, &rec);
     if (rc == KVSTORE_OK)
         *exists = !lm_rec_expired(&rec, &now);
     return rc == KVSTORE_NOTFOUND ? KVSTORE_OK : rc;
@@ -75,20 +85,12 @@ int lm_exists(void *bucket, const char *key, bool *exists)
 
 int lm_ttl(void *bucket, const char *key, int64_t *ms_left)
 {
-    lm_bucket *b = bucket;
-    MDB_txn *txn;
-    unsigned char buf[LM_SKEY_CAP];
-    MDB_val skey;
     lm_rec rec;
-    *ms_left = -1;
-    int rc = lm_rtxn_begin(b->st->env, &txn);
-    if (rc != KVSTORE_OK)
-        return rc;
-    rc = lm_find(b, txn, key, strlen(key), buf, &skey, &rec, NULL);
-    lm_rtxn_end(b->st->env, txn);
-    if (rc != KVSTORE_OK)
-        return rc;
     uint64_t now = 0;
+    *ms_left = -1;
+    int rc = find_header(bucket, key, &rec);
+    if (rc != KVSTORE_OK)
+        return rc;
     if (lm_rec_expired(&rec, &now))
         return KVSTORE_NOTFOUND;
     if (rec.flags & LM_REC_TTL) {

@@ -58,6 +58,61 @@ static int set_state(kvstore_keys *page, const unsigned char *p, size_t n)
     return kvstore_keys_set_cursor(page, state);
 }
 
+/* A page being filled from one cursor in one read transaction. */
+typedef struct scan {
+    kvstore_keys *page;
+    MDB_txn *txn;
+    MDB_cursor *c;
+} scan;
+
+/* Starts a scan: an empty page, a read transaction and a cursor on the
+ * main database. On failure nothing is left open. */
+static int scan_begin(lm_env *e, scan *s)
+{
+    s->c = NULL;
+    s->page = kvstore_keys_new();
+    if (s->page == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
+    int rc = lm_rtxn_begin(e, &s->txn);
+    if (rc != KVSTORE_OK) {
+        kvstore_keys_free(s->page);
+        return rc;
+    }
+    int mrc = mdb_cursor_open(s->txn, e->data, &s->c);
+    if (mrc != 0) {
+        s->c = NULL;
+        lm_rtxn_end(e, s->txn);
+        kvstore_keys_free(s->page);
+        return lm_error(mrc, "cursor");
+    }
+    return KVSTORE_OK;
+}
+
+/* Closes the cursor; the status of the walk: `rc`, else the cursor's last
+ * `mrc` unless that is the end of the data. The transaction stays open
+ * (the last entry seen still points into the map). */
+static int scan_stop(scan *s, int rc, int mrc, const char *what)
+{
+    mdb_cursor_close(s->c);
+    s->c = NULL;
+    if (rc == KVSTORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+        rc = lm_error(mrc, what);
+    return rc;
+}
+
+/* Ends the transaction and hands the page to *out, or frees it when `rc`
+ * is a failure. */
+static int scan_finish(lm_env *e, scan *s, int rc, kvstore_keys **out)
+{
+    lm_rtxn_end(e, s->txn);
+    if (rc != KVSTORE_OK) {
+        kvstore_keys_free(s->page);
+        return rc;
+    }
+    *out = s->page;
+    return KVSTORE_OK;
+}
+
 int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
                  size_t limit, kvstore_keys **out)
 {
@@ -94,24 +149,18 @@ int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
         }
     }
 
-    kvstore_keys *page = kvstore_keys_new();
-    if (page == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
-    MDB_txn *txn;
-    int rc = lm_rtxn_begin(e, &txn);
-    if (rc != KVSTORE_OK) {
-        kvstore_keys_free(page);
+    scan sc;
+    int rc = scan_begin(e, &sc);
+    if (rc != KVSTORE_OK)
         return rc;
-    }
-    MDB_cursor *c = NULL;
-    int mrc = mdb_cursor_open(txn, e->data, &c);
+    kvstore_keys *page = sc.page;
+    MDB_cursor *c = sc.c;
     MDB_val k = { fromlen, from }, v;
     uint64_t now = 0;
     bool more = false;
     MDB_val last = { 0, NULL }; /* points into the map: copied before the
                                   transaction ends */
-    if (mrc == 0)
-        mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     if (mrc == 0 && skip_equal && k.mv_size == fromlen &&
         memcmp(k.mv_data, from, fromlen) == 0)
         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
@@ -144,22 +193,13 @@ int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
         last = k;
         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
-    if (c != NULL)
-        mdb_cursor_close(c);
-    if (rc == KVSTORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-        rc = lm_error(mrc, "list");
+    rc = scan_stop(&sc, rc, mrc, "list");
     /* With a full page, the next may hold more: its state is our last
      * entry. */
     if (rc == KVSTORE_OK && more && last.mv_size > at)
         rc = set_state(page, (const unsigned char *)last.mv_data + at,
                        last.mv_size - at);
-    lm_rtxn_end(e, txn);
-    if (rc != KVSTORE_OK) {
-        kvstore_keys_free(page);
-        return rc;
-    }
-    *out = page;
-    return KVSTORE_OK;
+    return scan_finish(e, &sc, rc, out);
 }
 
 int lm_bucket_list(void *store, const char *cursor, size_t limit,
@@ -169,26 +209,20 @@ int lm_bucket_list(void *store, const char *cursor, size_t limit,
     lm_env *e = st->env;
     if (cursor != NULL && kvstore_bucket_name_check(cursor) != KVSTORE_OK)
         return bad_cursor();
-    kvstore_keys *page = kvstore_keys_new();
-    if (page == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
-    MDB_txn *txn;
-    int rc = lm_rtxn_begin(e, &txn);
-    if (rc != KVSTORE_OK) {
-        kvstore_keys_free(page);
+    scan sc;
+    int rc = scan_begin(e, &sc);
+    if (rc != KVSTORE_OK)
         return rc;
-    }
-    MDB_cursor *c = NULL;
+    kvstore_keys *page = sc.page;
+    MDB_cursor *c = sc.c;
     unsigned char from[KVSTORE_BUCKET_NAME_MAX + 1];
     size_t fromlen = cursor ? lm_bucket_key(cursor, strlen(cursor), from)
                             : lm_bucket_key("", 0, from);
     MDB_val k = { fromlen, from }, v;
     char last[KVSTORE_BUCKET_NAME_MAX + 1] = "";
     bool more = false;
-    int mrc = mdb_cursor_open(txn, e->data, &c);
     /* The registry is the range of keys that start with NUL. */
-    if (mrc == 0)
-        mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     if (mrc == 0 && cursor != NULL && k.mv_size == fromlen &&
         memcmp(k.mv_data, from, fromlen) == 0)
         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
@@ -211,17 +245,8 @@ int lm_bucket_list(void *store, const char *cursor, size_t limit,
         rc = kvstore_keys_add(page, last, nlen);
         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
-    if (c != NULL)
-        mdb_cursor_close(c);
-    lm_rtxn_end(e, txn);
-    if (rc == KVSTORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-        rc = lm_error(mrc, "bucket list");
+    rc = scan_stop(&sc, rc, mrc, "bucket list");
     if (rc == KVSTORE_OK && more && last[0] != '\0')
         rc = kvstore_keys_set_cursor(page, last);
-    if (rc != KVSTORE_OK) {
-        kvstore_keys_free(page);
-        return rc;
-    }
-    *out = page;
-    return KVSTORE_OK;
+    return scan_finish(e, &sc, rc, out);
 }

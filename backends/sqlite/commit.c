@@ -45,12 +45,6 @@ static int step_done(sqlite3_stmt *s)
     return src == SQLITE_DONE || src == SQLITE_ROW ? SQLITE_OK : src;
 }
 
-static void bind_key(sqlite3_stmt *s, const char *bucket, const char *key)
-{
-    sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-}
-
 static int apply_put(sq_conn *w, sq_op *op, int *src)
 {
     if (op->expires != 0) {
@@ -63,7 +57,7 @@ static int apply_put(sq_conn *w, sq_op *op, int *src)
     }
     for (size_t i = 0; i < op->n; i++) {
         sqlite3_stmt *s = sq_stmt(w, S_PUT);
-        bind_key(s, op->bucket, op->keys[i]);
+        sq_bind_key(s, op->bucket, op->keys[i]);
         /* A zero-length blob must still be a blob, not NULL: the column
          * is NOT NULL and an empty value is a value. */
         sqlite3_bind_blob64(s, 3, op->lens[i] ? op->values[i] : "",
@@ -82,7 +76,7 @@ static int apply_del(sq_conn *w, sq_op *op, int *src)
 {
     for (size_t i = 0; i < op->n; i++) {
         sqlite3_stmt *s = sq_stmt(w, S_DEL);
-        bind_key(s, op->bucket, op->keys[i]);
+        sq_bind_key(s, op->bucket, op->keys[i]);
         if ((*src = step_done(s)) != SQLITE_OK)
             return -1;
     }
@@ -93,7 +87,7 @@ static int apply_incr(sq_conn *w, sq_op *op, int64_t now, int *src)
 {
     int64_t cur = 0, next;
     sqlite3_stmt *s = sq_stmt(w, S_GETX);
-    bind_key(s, op->bucket, op->keys[0]);
+    sq_bind_key(s, op->bucket, op->keys[0]);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         bool live = sqlite3_column_type(s, 1) == SQLITE_NULL ||
@@ -116,7 +110,7 @@ static int apply_incr(sq_conn *w, sq_op *op, int64_t now, int *src)
                        "overflows int64", op->keys[0]);
     int len = snprintf(op->text, sizeof op->text, "%" PRId64, next);
     s = sq_stmt(w, S_PUT);
-    bind_key(s, op->bucket, op->keys[0]);
+    sq_bind_key(s, op->bucket, op->keys[0]);
     sqlite3_bind_blob(s, 3, op->text, len, SQLITE_STATIC);
     sqlite3_bind_null(s, 4);
     if ((*src = step_done(s)) != SQLITE_OK)
@@ -130,7 +124,7 @@ static int apply_cas(sq_conn *w, sq_op *op, int64_t now, int *src)
     sqlite3_stmt *s;
     if (op->cas_found) {
         s = sq_stmt(w, S_CAS_UPD);
-        bind_key(s, op->bucket, op->keys[0]);
+        sq_bind_key(s, op->bucket, op->keys[0]);
         sqlite3_bind_blob64(s, 3, op->lens[0] ? op->values[0] : "",
                             op->lens[0], SQLITE_STATIC);
         if (!op->cas_ver_null)
@@ -140,7 +134,7 @@ static int apply_cas(sq_conn *w, sq_op *op, int64_t now, int *src)
         sqlite3_bind_int64(s, 5, now);
     } else {
         s = sq_stmt(w, S_CAS_INS);
-        bind_key(s, op->bucket, op->keys[0]);
+        sq_bind_key(s, op->bucket, op->keys[0]);
         sqlite3_bind_blob64(s, 3, op->lens[0] ? op->values[0] : "",
                             op->lens[0], SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, now);

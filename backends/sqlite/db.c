@@ -191,6 +191,12 @@ static int busy_handler(void *arg, int count)
     return 1;
 }
 
+void sq_bind_key(sqlite3_stmt *s, const char *bucket, const char *key)
+{
+    sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+}
+
 sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt which)
 {
     /* Every caller binds every parameter of the statement each time, so

@@ -36,8 +36,7 @@ static int get_on(sq_conn *c, const char *bucket, const char *key,
                   int64_t *now, void **value, size_t *len)
 {
     sqlite3_stmt *s = sq_stmt(c, S_GET);
-    sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sq_bind_key(s, bucket, key);
     int src = sqlite3_step(s);
     int rc;
     *value = NULL;
@@ -73,8 +72,7 @@ int sq_exists(void *p, const char *key, bool *exists)
     if (rc != KVSTORE_OK)
         return rc;
     sqlite3_stmt *s = sq_stmt(c, S_EXISTS);
-    sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sq_bind_key(s, b->name, key);
     int src = sqlite3_step(s);
     int64_t now = 0;
     if (src == SQLITE_ROW || src == SQLITE_DONE)
@@ -197,8 +195,7 @@ static int read_row(sq_bucket *b, const char *key, bool *found,
     if (rc != KVSTORE_OK)
         return rc;
     sqlite3_stmt *s = sq_stmt(c, S_GETX);
-    sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sq_bind_key(s, b->name, key);
     int src = sqlite3_step(s);
     *found = false;
     if (src == SQLITE_ROW) {

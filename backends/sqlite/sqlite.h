@@ -137,6 +137,9 @@ int sq_reader(sq_db *db, sq_conn **out);
 void sq_reader_done(sq_db *db, sq_conn *c);
 /* A statement of `c`, reset; the caller binds every parameter. */
 sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt which);
+/* Binds ?1 = bucket and ?2 = key, without copies: both must outlive the
+ * statement's next reset. */
+void sq_bind_key(sqlite3_stmt *s, const char *bucket, const char *key);
 /* Maps an SQLite result code to a kvstore status. */
 int sq_status(int src);
 /* Records a message naming `what` and SQLite's text; returns the status. */

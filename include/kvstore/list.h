@@ -11,7 +11,8 @@
 KVSTORE_BEGIN_DECLS
 
 /** One page of keys. Owned by the caller; release with kvstore_keys_free(),
- * which frees the keys, the array and the cursor. */
+ * which frees the keys, the array and the cursor. The keys belong to the
+ * page as a whole (they may share allocations): copy a key to keep it. */
 typedef struct kvstore_keys {
     char  **keys;   /* `count` NUL-terminated keys */
     size_t  count;

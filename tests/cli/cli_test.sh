@@ -133,12 +133,60 @@ set +e; "${KVR[@]}" -s "$S" get bin >/dev/full 2>"$ERR"; rc=$?; set -e
 ok "a write error on stdout is exit 3" eval 'rc_is 3 && err_has "stdout"'
 
 # ---------------------------------------------------------------- store selection
-run set dflt fromdefault
-ok "the default store is \$XDG_DATA_HOME/kvstore" \
-  eval 'rc_is 0 && [ -d "$XDG_DATA_HOME/kvstore" ] && [ "$("${KVR[@]}" -s "file://$XDG_DATA_HOME/kvstore" get dflt)" = fromdefault ]'
-( unset XDG_DATA_HOME; "${KVR[@]}" set dflt2 fromhome >/dev/null 2>&1 )
-ok "without XDG_DATA_HOME the default is ~/.local/share/kvstore" \
-  eval '[ "$("${KVR[@]}" -s "file://$HOME/.local/share/kvstore" get dflt2)" = fromhome ]'
+# The default store (tools/default_store.c, docs/backends/default-store.md):
+# the SQLite database kvstore.db in $XDG_DATA_HOME/kvstore, unless that
+# directory still holds buckets of the old default, a file store.
+D=$XDG_DATA_HOME/kvstore
+if [ -n "${KVSTORE_TEST_SQLITE:-}" ]; then
+  run set dflt fromdefault
+  ok "the default store is \$XDG_DATA_HOME/kvstore/kvstore.db (sqlite), silently" \
+    eval 'rc_is 0 && [ ! -s "$ERR" ] && [ -f "$D/kvstore.db" ] && [ "$("${KVR[@]}" -s "sqlite://$D/kvstore.db" get dflt)" = fromdefault ]'
+  ( unset XDG_DATA_HOME; "${KVR[@]}" set dflt2 fromhome >/dev/null 2>&1 )
+  ok "without XDG_DATA_HOME the default is ~/.local/share/kvstore/kvstore.db" \
+    eval '[ "$("${KVR[@]}" -s "sqlite://$HOME/.local/share/kvstore/kvstore.db" get dflt2)" = fromhome ]'
+fi
+# Without the sqlite module: a clear error naming it and the overrides,
+# and nothing written elsewhere (unless the module is installed where the
+# library always looks: then there is nothing to test).
+mkdir -p "$T/nomods"
+set +e; KVSTORE_BACKEND_PATH=$T/nomods "${KVR[@]}" -s "sqlite://$T/probe.db" set a b >/dev/null 2>&1; probe=$?; set -e
+if [ "$probe" -ne 0 ]; then
+  XDG_DATA_HOME=$T/nomodxdg KVSTORE_BACKEND_PATH=$T/nomods run set k v
+  ok "default store without the sqlite module: exit 3 naming the module, --store and KVSTORE_URL" \
+    eval 'rc_is 3 && err_has "kvstore-sqlite.so" && err_has "libkvstore-sqlite" && err_has "--store" && err_has KVSTORE_URL && [ -z "$(ls -A "$T/nomodxdg/kvstore")" ]'
+else
+  n=$((n + 1)); echo "ok $n # SKIP the sqlite module is installed system-wide"
+fi
+# A user of the old default: a file store in the same directory, with data.
+OX=$T/oldxdg O=$T/oldxdg/kvstore
+"${KVR[@]}" -s "file://$O" -b app set k oldvalue
+XDG_DATA_HOME=$OX run -b app get k
+ok "old default file store with buckets: still the default, with a note on migrating" \
+  eval 'rc_is 0 && out_is oldvalue && [ "$(wc -l <"$ERR")" -eq 1 ] && err_has "note: using the old default store file://$O" && err_has "kvstore copy" && [ ! -e "$O/kvstore.db" ]'
+XDG_DATA_HOME=$OX run -b app set k2 written
+ok "...and writes go to it too" \
+  eval 'rc_is 0 && [ "$("${KVR[@]}" -s "file://$O" -b app get k2)" = written ]'
+if [ -n "${KVSTORE_TEST_SQLITE:-}" ]; then
+  # The migration exactly as docs/backends/default-store.md writes it,
+  # with `kvstore` on PATH: copy every bucket, then remove the old ones.
+  DOC=${2:?usage: cli_test.sh KVSTORE DEFAULT_STORE_DOC}
+  mkdir -p "$T/path-dir"
+  printf '#!/bin/sh\nexec %s "$@"\n' "${KVR[*]}" >"$T/path-dir/kvstore"
+  chmod +x "$T/path-dir/kvstore"
+  doc_block() { awk -v m="<!-- $1 -->" '$0 == m {f = 1; next} f && /^```/ {if (++g == 2) exit; next} f && g == 1' "$DOC"; }
+  doc_block migrate-copy >"$T/migrate-copy.sh"
+  doc_block migrate-remove >"$T/migrate-remove.sh"
+  set +e; XDG_DATA_HOME=$OX PATH=$T/path-dir:$PATH bash -eo pipefail "$T/migrate-copy.sh" >"$OUT" 2>"$ERR"; rc=$?; set -e
+  ok "the documented migration copies the old store into kvstore.db" \
+    eval 'rc_is 0 && [ -s "$T/migrate-copy.sh" ] && [ "$("${KVR[@]}" -s "sqlite://$O/kvstore.db" -b app get k2)" = written ]'
+  XDG_DATA_HOME=$OX run -b app get k
+  ok "after the copy the database is the default, with a note that the old buckets remain" \
+    eval 'rc_is 0 && out_is oldvalue && err_has "still holds buckets" && [ "$("${KVR[@]}" -s "sqlite://$O/kvstore.db" -b app get k)" = oldvalue ]'
+  set +e; XDG_DATA_HOME=$OX PATH=$T/path-dir:$PATH bash -eo pipefail "$T/migrate-remove.sh" >"$OUT" 2>"$ERR"; rc=$?; set -e
+  XDG_DATA_HOME=$OX run -b app get k
+  ok "after removing the old buckets as documented: the database, no note" \
+    eval 'rc_is 0 && out_is oldvalue && [ ! -s "$ERR" ] && [ -s "$T/migrate-remove.sh" ] && [ -z "$("${KVR[@]}" -s "file://$O" buckets)" ]'
+fi
 KVSTORE_URL=file://$T/env "${KVR[@]}" set e fromenv
 ok "KVSTORE_URL picks the store" eval '[ "$("${KVR[@]}" -s "file://$T/env" get e)" = fromenv ]'
 run -s "$S" get e; ok "...and not another one" 'rc_is' 1

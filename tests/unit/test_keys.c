@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kvstore/backend.h>
@@ -57,6 +58,36 @@ static void test_add_many_grows(void **state)
     kvstore_keys_free(p);
 }
 
+/* Keys of every size, including one larger than any arena block and an
+ * empty one, keep their bytes and their pointers while later keys are
+ * added around them. */
+static void test_add_mixed_sizes_stable(void **state)
+{
+    (void)state;
+    enum { BIG = 200 * 1024 };
+    kvstore_keys *p = kvstore_keys_new();
+    char *big = malloc(BIG);
+    assert_non_null(big);
+    memset(big, 'b', BIG);
+    assert_int_equal(kvstore_keys_add(p, "first", 5), KVSTORE_OK);
+    const char *first = p->keys[0];
+    assert_int_equal(kvstore_keys_add(p, big, BIG), KVSTORE_OK);
+    assert_int_equal(kvstore_keys_add(p, "", 0), KVSTORE_OK);
+    for (int i = 0; i < 3000; i++) {
+        char k[40];
+        int n = snprintf(k, sizeof k, "after-%d", i);
+        assert_int_equal(kvstore_keys_add(p, k, (size_t)n), KVSTORE_OK);
+    }
+    assert_ptr_equal(p->keys[0], first);
+    assert_string_equal(p->keys[0], "first");
+    assert_int_equal(strlen(p->keys[1]), BIG);
+    assert_memory_equal(p->keys[1], big, BIG);
+    assert_string_equal(p->keys[2], "");
+    assert_string_equal(p->keys[3002], "after-2999");
+    free(big);
+    kvstore_keys_free(p);
+}
+
 static void test_cursor_set_and_clear(void **state)
 {
     (void)state;
@@ -99,6 +130,7 @@ int main(void)
         cmocka_unit_test(test_new_page_empty),
         cmocka_unit_test(test_add_copies_len_bytes),
         cmocka_unit_test(test_add_many_grows),
+        cmocka_unit_test(test_add_mixed_sizes_stable),
         cmocka_unit_test(test_cursor_set_and_clear),
         cmocka_unit_test(test_memdup),
     };

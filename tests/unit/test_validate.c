@@ -136,6 +136,42 @@ static void test_utf8_exhaustive(void **state)
                 }
 }
 
+/* Strings of 0 to 40 bytes, mostly ASCII with a few other bytes (lead,
+ * continuation, invalid) anywhere, above all in the last 8 bytes, which
+ * the ASCII fast path reads as one overlapping word. */
+static void test_utf8_random_tails(void **state)
+{
+    (void)state;
+    static const unsigned char odd[] = { 0x80, 0xbf, 0xc2, 0xdf, 0xe0,
+                                         0xed, 0xef, 0xf0, 0xf4, 0xf5,
+                                         0xff, 0xa0, 0x9f, 0xc0 };
+    unsigned char b[40];
+    unsigned seed = 12345;
+    for (int round = 0; round < 200000; round++) {
+        size_t len = (size_t)rand_r(&seed) % (sizeof b + 1);
+        for (size_t i = 0; i < len; i++)
+            b[i] = (unsigned char)('a' + rand_r(&seed) % 26);
+        int n = rand_r(&seed) % 4;
+        for (int j = 0; j < n && len > 0; j++) {
+            size_t at = (size_t)rand_r(&seed) % len;
+            if (rand_r(&seed) % 2 && len >= 8)
+                at = len - 1 - (size_t)rand_r(&seed) % 8;
+            b[at] = odd[(size_t)rand_r(&seed) % sizeof odd];
+        }
+        if (kvstore_utf8_valid((char *)b, len) != ref_utf8_valid(b, len))
+            fail_msg("differs on a %zu-byte string, round %d", len, round);
+    }
+    /* Valid multi-byte characters straddling the tail word. */
+    for (size_t len = 8; len <= 24; len++)
+        for (size_t at = 0; at + 3 <= len; at++) {
+            memset(b, 'x', len);
+            memcpy(b + at, "\xe2\x82\xac", 3);
+            assert_true(kvstore_utf8_valid((char *)b, len));
+            b[at + 2] = 'x';
+            assert_false(kvstore_utf8_valid((char *)b, len));
+        }
+}
+
 static void test_key_check(void **state)
 {
     (void)state;
@@ -255,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_table),
         cmocka_unit_test(test_utf8_exhaustive),
+        cmocka_unit_test(test_utf8_random_tails),
         cmocka_unit_test(test_key_check),
         cmocka_unit_test(test_bucket_name_check),
         cmocka_unit_test(test_parse_int64),
