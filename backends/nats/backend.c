@@ -10,7 +10,7 @@
 #include "nats.h"
 
 static const char *const nk_options[] = {
-    "timeout_ms", "replicas", "creds", "ca", "ttl", NULL
+    "timeout_ms", "replicas", "creds", "ca", "ttl", "history", NULL
 };
 
 /* caps: watch events carry the message's own value (not late) and the

@@ -27,7 +27,7 @@ static natsStatus create_stream(nk_bucket *b, int64_t wait,
     sc.Name = b->stream;
     sc.Subjects = subjects;
     sc.SubjectsLen = 1;
-    sc.MaxMsgsPerSubject = NK_HISTORY;
+    sc.MaxMsgsPerSubject = b->st->history;
     sc.MaxBytes = -1;
     sc.MaxMsgSize = -1;
     sc.Storage = js_FileStorage;

@@ -268,7 +268,7 @@ static int make_options(natsOptions **out, const kvstore_uri *uri,
 int nk_store_open(void **out, const kvstore_uri *uri)
 {
     const char *red = kvstore_uri_redacted(uri);
-    int64_t timeout_ms, replicas, ttl_ms;
+    int64_t timeout_ms, replicas, ttl_ms, history;
     natsOptions *o = NULL;
     natsStatus s;
     int rc;
@@ -282,6 +282,9 @@ int nk_store_open(void **out, const kvstore_uri *uri)
     if (rc == KVSTORE_OK)
         rc = kvstore_uri_param_int(uri, "ttl", 0, INT64_MAX / 1000000, 0,
                                    &ttl_ms);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "history", 1, NK_HISTORY, NK_HISTORY,
+                                   &history);
     if (rc != KVSTORE_OK)
         return rc;
     rc = make_options(&o, uri, timeout_ms, red);
@@ -302,6 +305,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
     st->timeout_ms = timeout_ms;
     st->replicas = (int)replicas;
     st->ttl_ms = ttl_ms;
+    st->history = (int)history;
 
     s = natsConnection_Connect(&st->nc, o);
     natsOptions_Destroy(o);

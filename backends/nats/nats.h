@@ -31,6 +31,7 @@
  * the watcher never saw it. Now a watcher loses a write only when it lags
  * 64 writes of one key behind. */
 #define NK_HISTORY 64
+/* `?history=N` lowers it (1..NK_HISTORY) where storage matters more. */
 /* Header overhead of a delete marker ("NATS/1.0\r\nKV-Operation: DEL..."). */
 #define NK_DEL_HDR_BYTES 64
 
@@ -41,6 +42,8 @@ typedef struct nk_store {
     int replicas;           /* for buckets this store creates */
     int64_t ttl_ms;         /* max age of buckets this store creates, "ttl";
                                0: none */
+    int history;            /* revisions per key of buckets this store
+                               creates, "history" (NK_HISTORY) */
     int64_t max_payload;    /* server max_payload, headers included */
     char *redacted;         /* URI without secrets, for messages (owned) */
 

@@ -372,6 +372,31 @@ static void uri_options(void **state)
     KV_EXPECT(KVSTORE_EINVAL, kvstore_bucket_open(&b, s,
               run_bucket(name, sizeof name, "r3")));
     kvstore_close(s);
+
+    /* history=N sets the revisions per key of the buckets it creates,
+     * within JetStream KV's 1..64 */
+    snprintf(u, sizeof u, "%s?history=0", url);
+    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+    snprintf(u, sizeof u, "%s?history=65", url);
+    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+    snprintf(u, sizeof u, "%s?history=3", url);
+    KV_OK(kvstore_open(&s, u));
+    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "h3")));
+    for (int i = 0; i < 5; i++)
+        KV_OK(kvstore_set(b, "k", "v", 1));
+    raw_nats r;
+    jsStreamInfo *si = NULL;
+    char stream[80];
+    raw_open(&r, url);
+    snprintf(stream, sizeof stream, "KV_%s", name);
+    assert_int_equal(js_GetStreamInfo(&si, r.js, stream, NULL, NULL),
+                     NATS_OK);
+    assert_int_equal(si->Config->MaxMsgsPerSubject, 3);
+    assert_int_equal((int)si->State.Msgs, 3);  /* 5 writes, 3 kept */
+    jsStreamInfo_Destroy(si);
+    raw_close(&r);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
 }
 
 static void no_server_unavailable(void **state)
