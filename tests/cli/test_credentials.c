@@ -207,15 +207,6 @@ static void cli_store_masked(void **state)
     }
 }
 
-static mode_t mode_of(const char *path)
-{
-    struct stat st;
-
-    if (lstat(path, &st) != 0)
-        fail_msg("lstat %s", path);
-    return st.st_mode & 07777;
-}
-
 /* With no store given, the CLI creates $XDG_DATA_HOME/kvstore (and any
  * missing parent) 0700, and the default store's database in it is 0600,
  * even under umask 0. */

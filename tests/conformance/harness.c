@@ -36,35 +36,14 @@ char *conf_uri_with(const char *param)
     return s;
 }
 
-kvstore_store *conf_open_store(void)
-{
-    kvstore_store *s = NULL;
-    int rc = kvstore_open(&s, conf_uri);
-    if (rc != KVSTORE_OK)
-        fail_msg("kvstore_open(%s) = %d: %s", conf_uri, rc, kvstore_errmsg());
-    assert_non_null(s);
-    return s;
-}
-
-kvstore_bucket *conf_open_bucket(kvstore_store *store, const char *name)
-{
-    kvstore_bucket *b = NULL;
-    int rc = kvstore_bucket_open(&b, store, name);
-    if (rc != KVSTORE_OK)
-        fail_msg("kvstore_bucket_open(%s) = %d: %s", name, rc,
-                 kvstore_errmsg());
-    assert_non_null(b);
-    return b;
-}
-
 int conf_setup(void **state)
 {
     conf_ctx *c = calloc(1, sizeof *c);
     assert_non_null(c);
     *state = c;
-    c->store = conf_open_store();
+    c->store = open_uri(conf_uri);
     conf_unique_name(c->name, sizeof c->name);
-    c->bucket = conf_open_bucket(c->store, c->name);
+    c->bucket = open_bucket(c->store, c->name);
     return 0;
 }
 
@@ -321,16 +300,3 @@ char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit)
 }
 
 /* list_keys with `cursor` must fail with EINVAL and leave *out NULL. */
-void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
-                            const char *cursor, const char *what)
-{
-    kvstore_keys *page = (kvstore_keys *)1;
-    int rc = kvstore_list_keys(b, prefix, cursor, 10, &page);
-    if (rc != KVSTORE_EINVAL) {
-        if (rc == KVSTORE_OK)
-            kvstore_keys_free(page);
-        fail_msg("list_keys with %s cursor = %d, expected EINVAL", what, rc);
-    }
-    assert_fails(rc, KVSTORE_EINVAL);
-    assert_null(page);
-}

@@ -20,6 +20,9 @@
 
 #include <kvstore/kvstore.h>
 
+/* open_uri, open_bucket and the other shortcuts of every test folder. */
+#include "support.h"
+
 /* The URI under test, with {tmpdir} already substituted. */
 extern const char *conf_uri;
 /* True when two kvstore_open() calls with conf_uri reach different data
@@ -60,10 +63,6 @@ void conf_bucket_name(char *buf, size_t cap, const char *suffix);
 void conf_unique_name(char *buf, size_t cap);
 /* conf_uri with `param` ("a=b") appended after '?' or '&'; free() it. */
 char *conf_uri_with(const char *param);
-/* Opens conf_uri; fails the test on error. */
-kvstore_store *conf_open_store(void);
-/* Opens bucket `name` of `store`; fails the test on error. */
-kvstore_bucket *conf_open_bucket(kvstore_store *store, const char *name);
 /* Deletes every key of `b` (best effort, for shared servers). */
 void conf_wipe(kvstore_bucket *b);
 /* Closes a bucket a test opened, wiping it first unless the run is
@@ -111,10 +110,6 @@ void conf_fill(kvstore_bucket *b, const char *prefix, size_t n);
 /* The cursor of the first page of `b` with keys (`limit` per page); fails
  * the test if there is none. free() it. */
 char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit);
-/* Asserts that list_keys on `b` with `cursor` is EINVAL with *out NULL;
- * `what` names the cursor in the failure message. */
-void conf_cursor_rejected(kvstore_bucket *b, const char *prefix,
-                          const char *cursor, const char *what);
 
 /* Tests, one file per section of the contract. */
 #define CONF_TESTS(X) \

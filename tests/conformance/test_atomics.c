@@ -177,7 +177,7 @@ static void conflict(conf_ctx *c, const char *initial,
         assert_int_equal(kvstore_set(c->bucket, "k", initial, strlen(initial)),
                          KVSTORE_OK);
     kvstore_cas *cas = cas_open(c->bucket, "k");
-    kvstore_bucket *b2 = conf_open_bucket(c->store, c->name);
+    kvstore_bucket *b2 = open_bucket(c->store, c->name);
     intervene(b2);
     int rc = kvstore_cas_swap(cas, "mine", 4);
     kvstore_cas_free(cas);

@@ -206,22 +206,22 @@ void test_list_cursor_garbage(void **state)
         "%00", "../../etc/passwd",
     };
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
-        conf_cursor_rejected(c->bucket, NULL, garbage[i], "garbage");
+        cursor_refused(c->bucket, NULL, garbage[i], "garbage");
     /* Over-long cursors, and a valid one with something appended. */
     size_t n = strlen(cur);
     char *big = malloc(KVSTORE_CURSOR_MAX + n + 16);
     assert_non_null(big);
     memset(big, 'A', KVSTORE_CURSOR_MAX + 10);
     big[KVSTORE_CURSOR_MAX + 10] = '\0';
-    conf_cursor_rejected(c->bucket, NULL, big, "over-long");
+    cursor_refused(c->bucket, NULL, big, "over-long");
     big[KVSTORE_CURSOR_MAX] = '\0';
-    conf_cursor_rejected(c->bucket, NULL, big, "4096-byte");
+    cursor_refused(c->bucket, NULL, big, "4096-byte");
     snprintf(big, n + 16, "%sA", cur);
-    conf_cursor_rejected(c->bucket, NULL, big, "appended");
+    cursor_refused(c->bucket, NULL, big, "appended");
     snprintf(big, n + 16, "%s%s", cur, cur);
-    conf_cursor_rejected(c->bucket, NULL, big, "doubled");
+    cursor_refused(c->bucket, NULL, big, "doubled");
     snprintf(big, n + 16, "%s\n", cur);
-    conf_cursor_rejected(c->bucket, NULL, big, "newline-terminated");
+    cursor_refused(c->bucket, NULL, big, "newline-terminated");
     free(big);
     /* The valid cursor still works after all that. */
     conf_set *seen = conf_set_new();
@@ -240,9 +240,9 @@ void test_list_cursor_truncated(void **state)
     for (size_t k = 0; k < n; k++) {
         char *t = strndup(cur, k);
         assert_non_null(t);
-        conf_cursor_rejected(c->bucket, NULL, t, "truncated");
+        cursor_refused(c->bucket, NULL, t, "truncated");
         /* The tail alone is not a cursor either. */
-        conf_cursor_rejected(c->bucket, NULL, cur + k + 1, "tail");
+        cursor_refused(c->bucket, NULL, cur + k + 1, "tail");
         free(t);
     }
     free(cur);
@@ -262,7 +262,7 @@ void test_list_cursor_forged(void **state)
         for (size_t s = 0; s < sizeof subst; s++) {
             char alt = subst[s] != cur[i] ? subst[s] : (char)(subst[s] + 1);
             f[i] = alt;
-            conf_cursor_rejected(c->bucket, NULL, f, "forged");
+            cursor_refused(c->bucket, NULL, f, "forged");
         }
         f[i] = cur[i];
     }
@@ -272,7 +272,7 @@ void test_list_cursor_forged(void **state)
             continue;
         f[i] = cur[i + 1];
         f[i + 1] = cur[i];
-        conf_cursor_rejected(c->bucket, NULL, f, "swapped");
+        cursor_refused(c->bucket, NULL, f, "swapped");
         f[i] = cur[i];
         f[i + 1] = cur[i + 1];
     }
@@ -285,15 +285,15 @@ void test_list_cursor_other_bucket(void **state)
     conf_ctx *c = *state;
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
     conf_unique_name(name, sizeof name);
-    kvstore_bucket *other = conf_open_bucket(c->store, name);
+    kvstore_bucket *other = open_bucket(c->store, name);
     conf_fill(c->bucket, "o", 10);
     conf_fill(other, "o", 10);
     char *cur = conf_first_cursor(other, NULL, 3);
-    conf_cursor_rejected(c->bucket, NULL, cur, "another bucket's");
+    cursor_refused(c->bucket, NULL, cur, "another bucket's");
     free(cur);
     /* And the other way round. */
     cur = conf_first_cursor(c->bucket, NULL, 3);
-    conf_cursor_rejected(other, NULL, cur, "another bucket's");
+    cursor_refused(other, NULL, cur, "another bucket's");
     free(cur);
     conf_wipe(other);
     kvstore_bucket_close(other);
@@ -320,7 +320,7 @@ void test_list_cursor_reopened_bucket(void **state)
 {
     conf_ctx *c = *state;
     conf_fill(c->bucket, "x", 40);
-    kvstore_bucket *b2 = conf_open_bucket(c->store, c->name);
+    kvstore_bucket *b2 = open_bucket(c->store, c->name);
     walk_across(c->bucket, b2);
     kvstore_bucket_close(b2);
     /* Close and reopen between pages. */
@@ -334,7 +334,7 @@ void test_list_cursor_reopened_bucket(void **state)
         conf_set_add(seen, page->keys[i]);
     kvstore_keys_free(page);
     kvstore_bucket_close(c->bucket);
-    c->bucket = conf_open_bucket(c->store, c->name);
+    c->bucket = open_bucket(c->store, c->name);
     conf_walk(c->bucket, NULL, cur, 5, seen);
     free(cur);
     check_all(seen, "x", 40);
@@ -347,8 +347,8 @@ void test_list_cursor_second_handle(void **state)
     if (conf_private)
         skip();
     conf_fill(c->bucket, "x", 40);
-    kvstore_store *s2 = conf_open_store();
-    kvstore_bucket *b2 = conf_open_bucket(s2, c->name);
+    kvstore_store *s2 = open_uri(conf_uri);
+    kvstore_bucket *b2 = open_bucket(s2, c->name);
     walk_across(c->bucket, b2);
     kvstore_bucket_close(b2);
     kvstore_close(s2);
@@ -362,7 +362,7 @@ void test_list_cursor_store_reopened(void **state)
     /* The handles that produced the cursor are closed before it is used.
      * A second store handle stays open throughout, since a named memory
      * store lives only while some handle does. */
-    kvstore_store *keeper = conf_open_store();
+    kvstore_store *keeper = open_uri(conf_uri);
     conf_fill(c->bucket, "x", 40);
     kvstore_keys *page = NULL;
     assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 5, &page),
@@ -377,8 +377,8 @@ void test_list_cursor_store_reopened(void **state)
     kvstore_close(c->store);
     c->bucket = NULL;
     c->store = NULL;
-    c->store = conf_open_store();
-    c->bucket = conf_open_bucket(c->store, c->name);
+    c->store = open_uri(conf_uri);
+    c->bucket = open_bucket(c->store, c->name);
     conf_walk(c->bucket, NULL, cur, 5, seen);
     free(cur);
     check_all(seen, "x", 40);

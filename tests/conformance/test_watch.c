@@ -135,11 +135,6 @@ static kvstore_watch *start(kvstore_bucket *b, const char *prefix,
     return w;
 }
 
-static void set_str(kvstore_bucket *b, const char *key, const char *v)
-{
-    assert_int_equal(kvstore_set(b, key, v, strlen(v)), KVSTORE_OK);
-}
-
 /* Stops `w`, then checks no malformed events arrived. */
 static void stop(kvstore_watch *w, recorder *r)
 {
@@ -210,7 +205,7 @@ void test_watch_other_bucket(void **state)
      * else is opened. */
     kvstore_watch *w = start(c->bucket, "", &r);
     conf_unique_name(name, sizeof name);
-    kvstore_bucket *other = conf_open_bucket(c->store, name);
+    kvstore_bucket *other = open_bucket(c->store, name);
     set_str(other, "k", "elsewhere");
     assert_int_equal(kvstore_delete(other, "k"), KVSTORE_OK);
     set_str(c->bucket, "sentinel", "here");
@@ -274,8 +269,8 @@ void test_watch_other_handle(void **state)
     recorder r;
     rec_init(&r);
     kvstore_watch *w = start(c->bucket, "", &r);
-    kvstore_store *s2 = conf_private ? NULL : conf_open_store();
-    kvstore_bucket *b2 = conf_open_bucket(s2 ? s2 : c->store, c->name);
+    kvstore_store *s2 = conf_private ? NULL : open_uri(conf_uri);
+    kvstore_bucket *b2 = open_bucket(s2 ? s2 : c->store, c->name);
     set_str(b2, "from-other", "hi");
     long s = wait_event(&r, "from-other", KVSTORE_EVENT_SET);
     stop(w, &r);

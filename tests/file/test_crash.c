@@ -9,22 +9,12 @@
  */
 #include <dirent.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 
+#include "crash.h"
 #include "util.h"
 
 #define KILLS 30
 #define NKEYS 16
-
-static uint64_t fnv64(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
 
 static char long_key[600];
 
@@ -34,25 +24,6 @@ static void key_of(int i, char *buf, size_t cap)
         snprintf(buf, cap, "%s", long_key);
     else
         snprintf(buf, cap, "k%02d", i);
-}
-
-/* value = payload (len bytes) + 8-byte FNV-1a of the payload */
-static size_t make_value(unsigned char *buf, unsigned seed, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        buf[i] = (unsigned char)(rand_r(&seed) >> 3);
-    uint64_t h = fnv64(buf, len);
-    memcpy(buf + len, &h, 8);
-    return len + 8;
-}
-
-static bool value_ok(const unsigned char *v, size_t len)
-{
-    if (len < 8)
-        return false;
-    uint64_t h;
-    memcpy(&h, v + len - 8, 8);
-    return h == fnv64(v, len - 8);
 }
 
 static void writer(const char *dir, int ready_fd, unsigned seed)
@@ -66,7 +37,7 @@ static void writer(const char *dir, int ready_fd, unsigned seed)
     for (;;) {
         int k = (int)(rand_r(&seed) % (NKEYS + 1));
         size_t len = 1 + rand_r(&seed) % 65536;
-        size_t n = make_value(buf, rand_r(&seed), len);
+        size_t n = sealed_make(buf, 0, rand_r(&seed), len);
         key_of(k, key, sizeof key);
         if (kvstore_set(b, key, buf, n) != KVSTORE_OK)
             _exit(2);
@@ -98,7 +69,8 @@ static void verify(const char *dir)
                          (strlen(k) == 3 && k[0] == 'k');
             if (!known)
                 fail_msg("unexpected key '%.40s'", k);
-            if (!value_ok(v, len))
+            uint64_t seq;
+            if (!sealed_ok(v, len, &seq))
                 fail_msg("key %.40s: torn value of %zu bytes", k, len);
         }
         kvstore_free(v);
@@ -127,8 +99,7 @@ static void test_kill_at_random_moments(void **state)
     (void)state;
     char *dir = tmp_new();
     memset(long_key, '.', sizeof long_key - 1);
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    print_message("seed %u\n", seed);
+    unsigned seed = crash_seed();
 
     /* A planted temp file holding a complete record is still no key. */
     {
@@ -145,25 +116,13 @@ static void test_kill_at_random_moments(void **state)
 
     int max_temps = 0;
     for (int round = 0; round < KILLS; round++) {
-        int fds[2];
-        assert_int_equal(pipe(fds), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            writer(dir, fds[1], seed + (unsigned)round * 7919u);
-        }
-        close(fds[1]);
+        int fd;
+        pid_t pid = crash_spawn(writer, dir, seed + (unsigned)round * 7919u,
+                                &fd);
         char c;
-        assert_int_equal(read(fds[0], &c, 1), 1);
-        close(fds[0]);
-        struct timespec ts = {0, (long)(rand_r(&seed) % 40000) * 1000};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        /* it died by our hand, not by a failed call */
-        assert_true(WIFSIGNALED(status));
+        assert_int_equal(read(fd, &c, 1), 1);
+        close(fd);
+        crash_kill(pid, &seed, 40000);
         int temps = count_temps(dir);
         if (temps > max_temps)
             max_temps = temps;

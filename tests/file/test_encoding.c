@@ -111,9 +111,8 @@ static void test_round_trip(void **state)
                           "\xe6\x97\xa5\xe6\x9c\xac", "ключ", "CamelCase",
                           "camelcase", long1, long2, long3};
     size_t n = sizeof keys / sizeof *keys;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "enc");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "enc");
+    kvstore_bucket *b = fx.b;
     for (size_t i = 0; i < n; i++) {
         char v[16];
         snprintf(v, sizeof v, "v%zu", i);
@@ -143,7 +142,7 @@ static void test_round_trip(void **state)
 
     /* on disk: one file per key plus the lock file, every name safe */
     char path[4200];
-    snprintf(path, sizeof path, "%s/enc", dir);
+    snprintf(path, sizeof path, "%s/enc", fx.dir);
     DIR *d = opendir(path);
     assert_non_null(d);
     size_t files = 0;
@@ -166,9 +165,7 @@ static void test_round_trip(void **state)
     assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
     assert_int_equal(page->count, 0);
     kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* A long key's file renamed to another long key's name must not make

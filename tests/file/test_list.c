@@ -65,9 +65,8 @@ static int walk(kvstore_bucket *b, const char *prefix, char *cursor,
 static void test_pages_ordered_complete(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "l");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
+    kvstore_bucket *b = fx.b;
     fill(b, "k", NKEYS);
     unsigned char seen[NKEYS] = {0};
     assert_int_equal(walk(b, NULL, NULL, 97, seen, "k"), NKEYS);
@@ -76,17 +75,14 @@ static void test_pages_ordered_complete(void **state)
     assert_int_equal(walk(b, "k010", NULL, 1, seen, "k"), 100);
     memset(seen, 0, sizeof seen);
     assert_int_equal(walk(b, "", NULL, 1000, seen, "k"), NKEYS);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 static void test_prefix(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "l");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
+    kvstore_bucket *b = fx.b;
     fill(b, "a/", 300);
     fill(b, "b/", 200);
     fill(b, "a", 10); /* "a00000".. sorts after "a/" but lacks the '/' */
@@ -100,9 +96,7 @@ static void test_prefix(void **state)
     assert_int_equal(page->count, 0);
     assert_null(page->cursor);
     kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* A cursor handed to another store handle (as after a restart) has no
@@ -110,9 +104,8 @@ static void test_prefix(void **state)
 static void test_cursor_survives_reopen(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "l");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
+    kvstore_bucket *b = fx.b;
     fill(b, "k", NKEYS);
     unsigned char seen[NKEYS] = {0};
     kvstore_keys *page = NULL;
@@ -124,17 +117,15 @@ static void test_cursor_survives_reopen(void **state)
     char *cursor = strdup(page->cursor);
     kvstore_keys_free(page);
     kvstore_bucket_close(b);
-    kvstore_close(s);
+    kvstore_close(fx.s);
 
-    s = open_store(dir, NULL);
-    b = open_bucket(s, "l");
+    fx.s = open_store(fx.dir, NULL);
+    fx.b = b = open_bucket(fx.s, "l");
     assert_int_equal(walk(b, NULL, cursor, 300, seen, "k"), NKEYS - 700);
     for (int i = 0; i < NKEYS; i++)
         assert_int_equal(seen[i], 1);
     free(cursor);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* More interleaved walks than the store caches: evicted walks fall back
@@ -143,9 +134,8 @@ static void test_many_interleaved_walks(void **state)
 {
     (void)state;
     enum { WALKS = 24 };
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "l");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
+    kvstore_bucket *b = fx.b;
     fill(b, "k", 300);
     static unsigned char seen[WALKS][NKEYS];
     char *cur[WALKS] = {0};
@@ -177,9 +167,7 @@ static void test_many_interleaved_walks(void **state)
     }
     for (int w = 0; w < WALKS; w++)
         assert_int_equal(count[w], 300);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* Keys that exist for the whole walk are returned even while others are
@@ -187,9 +175,8 @@ static void test_many_interleaved_walks(void **state)
 static void test_walk_with_concurrent_changes(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "l");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
+    kvstore_bucket *b = fx.b;
     fill(b, "k", 600);
     unsigned char seen[NKEYS] = {0};
     char *cur = NULL;
@@ -217,18 +204,15 @@ static void test_walk_with_concurrent_changes(void **state)
     } while (cur != NULL);
     for (int i = 0; i < 600; i++)
         assert_int_equal(seen[i], 1);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 static void test_bad_cursors(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "l");
-    kvstore_bucket *other = open_bucket(s, "other");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
+    kvstore_bucket *b = fx.b;
+    kvstore_bucket *other = open_bucket(fx.s, "other");
     fill(b, "k", 50);
     fill(other, "k", 50);
     kvstore_keys *page = NULL;
@@ -264,9 +248,7 @@ static void test_bad_cursors(void **state)
     free(good);
     free(foreign);
     kvstore_bucket_close(other);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* Temp files left by crashed writers are never listed; those older than

@@ -181,16 +181,12 @@ static void test_planted_entries_not_listed(void **state)
     expect_secret_intact(f);
 }
 
+/* Bucket names with path syntax are EINVAL on every backend
+ * (conformance: test_bucket_names_invalid); keys full of it stay inside
+ * the bucket directory. */
 static void test_bucket_names_stay_inside(void **state)
 {
     fixture *f = *state;
-    const char *bad[] = {"..", ".", "a/b", "../outside", "", ".hidden"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        kvstore_bucket *eb = NULL;
-        assert_int_equal(kvstore_bucket_open(&eb, f->s, bad[i]),
-                         KVSTORE_EINVAL);
-    }
-    /* keys full of path syntax stay inside the bucket directory */
     set_str(f->b, "../../outside/secret", "no");
     set_str(f->b, "/etc/passwd", "no");
     expect_secret_intact(f);

@@ -81,23 +81,22 @@ static size_t count_files(const char *dir, const char *bucket)
 static void test_caps_and_live_ttl(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "t");
-    assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL);
-    assert_false(kvstore_caps(s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "t");
+    kvstore_bucket *b = fx.b;
+    assert_true(kvstore_caps(fx.s) & KVSTORE_CAP_TTL);
+    assert_false(kvstore_caps(fx.s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
 
     assert_int_equal(kvstore_set_ttl(b, "k", "v", 1, HOUR_MS), KVSTORE_OK);
     expect_str(b, "k", "v");
     int64_t left = 0;
     assert_int_equal(kvstore_ttl(b, "k", &left), KVSTORE_OK);
     assert_true(left > 0 && left <= (int64_t)HOUR_MS);
-    expect_magic(dir, "t", "k", KVF_MAGIC2);
+    expect_magic(fx.dir, "t", "k", KVF_MAGIC2);
     /* set clears the expiry and writes the 1.0 record format again */
     set_str(b, "k", "w");
     assert_int_equal(kvstore_ttl(b, "k", &left), KVSTORE_OK);
     assert_int_equal(left, -1);
-    expect_magic(dir, "t", "k", KVF_MAGIC);
+    expect_magic(fx.dir, "t", "k", KVF_MAGIC);
     /* ttl of a missing key */
     left = 0;
     assert_int_equal(kvstore_ttl(b, "nope", &left), KVSTORE_NOTFOUND);
@@ -111,9 +110,7 @@ static void test_caps_and_live_ttl(void **state)
                      KVSTORE_OK);
     assert_int_equal(kvstore_ttl(b, "far", &left), KVSTORE_OK);
     assert_true(left > 0);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* An expired key is absent for every read, from this handle and from
@@ -189,9 +186,8 @@ static void test_expired_is_absent(void **state)
 static void test_increment_and_cas(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "t");
+    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "t");
+    kvstore_bucket *b = fx.b;
     int64_t n = 0, left = 0;
 
     assert_int_equal(kvstore_set_ttl(b, "c", "5", 1, HOUR_MS), KVSTORE_OK);
@@ -199,7 +195,7 @@ static void test_increment_and_cas(void **state)
     assert_int_equal(n, 6);
     assert_int_equal(kvstore_ttl(b, "c", &left), KVSTORE_OK);
     assert_true(left > 0);
-    expire_now(dir, "t", "c");
+    expire_now(fx.dir, "t", "c");
     assert_int_equal(kvstore_increment(b, "c", 1, &n), KVSTORE_OK);
     assert_int_equal(n, 1);
     assert_int_equal(kvstore_ttl(b, "c", &left), KVSTORE_OK);
@@ -216,15 +212,13 @@ static void test_increment_and_cas(void **state)
     assert_int_equal(left, -1);
     /* a CAS on an expired key sees it absent and may create it */
     assert_int_equal(kvstore_set_ttl(b, "y", "a", 1, HOUR_MS), KVSTORE_OK);
-    expire_now(dir, "t", "y");
+    expire_now(fx.dir, "t", "y");
     assert_int_equal(kvstore_cas_open(&cas, b, "y"), KVSTORE_OK);
     assert_false(cas_found(cas));
     assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
     kvstore_cas_free(cas);
     expect_str(b, "y", "new");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* Listing removes expired files, at most 64 per scan, and only expired

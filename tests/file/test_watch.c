@@ -9,9 +9,9 @@
  * SPDX-License-Identifier: MIT
  */
 #include <pthread.h>
-#include <sys/wait.h>
 #include <time.h>
 
+#include "procs.h"
 #include "util.h"
 
 #define MAXEV 256
@@ -161,22 +161,10 @@ static void test_other_process(void **state)
     kvstore_watch *w = NULL;
     assert_int_equal(kvstore_watch_start(&w, f->b, "", on_event, f->c),
                      KVSTORE_OK);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        kvstore_store *s = NULL;
-        kvstore_bucket *b = NULL;
-        char uri[4200];
-        snprintf(uri, sizeof uri, "file://%s", f->dir);
-        if (kvstore_open(&s, uri) != KVSTORE_OK ||
-            kvstore_bucket_open(&b, s, "w") != KVSTORE_OK ||
-            kvstore_set(b, "from-child", "hi", 2) != KVSTORE_OK)
-            _exit(1);
-        _exit(0);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    static const char *const steps[] = { "hi", NULL };
+    char uri[4200];
+    snprintf(uri, sizeof uri, "file://%s", f->dir);
+    procs_write_steps(uri, "w", "from-child", steps);
     assert_int_equal(wait_for(f->c, 1), 1);
     kvstore_watch_stop(w);
     expect_event(f->c, 0, KVSTORE_EVENT_SET, "from-child", "hi");
@@ -226,27 +214,15 @@ static void test_other_process_burst(void **state)
     kvstore_watch *w = NULL;
     assert_int_equal(kvstore_watch_start(&w, f->b, "p", on_event, f->c),
                      KVSTORE_OK);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        kvstore_store *s = NULL;
-        kvstore_bucket *b = NULL;
-        char uri[4200];
-        snprintf(uri, sizeof uri, "file://%s?sync=false", f->dir);
-        if (kvstore_open(&s, uri) != KVSTORE_OK ||
-            kvstore_bucket_open(&b, s, "w") != KVSTORE_OK)
-            _exit(1);
-        for (int i = 1; i <= 30; i++) {
-            char v[8];
-            snprintf(v, sizeof v, "%d", i);
-            if (kvstore_set(b, "p", v, strlen(v)) != KVSTORE_OK)
-                _exit(1);
-        }
-        _exit(0);
+    char values[30][8], uri[4200];
+    const char *steps[31];
+    for (int i = 0; i < 30; i++) {
+        snprintf(values[i], sizeof values[i], "%d", i + 1);
+        steps[i] = values[i];
     }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    steps[30] = NULL;
+    snprintf(uri, sizeof uri, "file://%s?sync=false", f->dir);
+    procs_write_steps(uri, "w", "p", steps);
     assert_int_equal(wait_for(f->c, 30), 30);
     kvstore_watch_stop(w);
     int last = 0;

@@ -12,10 +12,8 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 
+#include "crash.h"
 #include "util.h"
 
 #define KILLS 30
@@ -28,14 +26,6 @@ typedef struct ack {
     uint64_t seq;  /* value sequence, or the counter's new value */
 } ack;
 
-static uint64_t fnv64(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
 static char long_key[700];
 
 static void key_of(uint32_t i, char *buf, size_t cap)
@@ -44,28 +34,6 @@ static void key_of(uint32_t i, char *buf, size_t cap)
         snprintf(buf, cap, "%.600s%u", long_key, i);
     else
         snprintf(buf, cap, "k%02u", i);
-}
-
-/* value = seq (8 bytes) + payload + 8-byte FNV-1a of everything before */
-static size_t make_value(unsigned char *buf, uint64_t seq, unsigned seed,
-                         size_t len)
-{
-    memcpy(buf, &seq, 8);
-    for (size_t i = 0; i < len; i++)
-        buf[8 + i] = (unsigned char)(rand_r(&seed) >> 3);
-    uint64_t h = fnv64(buf, 8 + len);
-    memcpy(buf + 8 + len, &h, 8);
-    return len + 16;
-}
-
-static bool value_ok(const unsigned char *v, size_t len, uint64_t *seq)
-{
-    if (len < 16)
-        return false;
-    uint64_t h;
-    memcpy(&h, v + len - 8, 8);
-    memcpy(seq, v, 8);
-    return h == fnv64(v, len - 8);
 }
 
 typedef struct wjob {
@@ -94,7 +62,7 @@ static void *writer_thread(void *arg)
     for (uint64_t seq = 1;; seq++) {
         uint32_t k = j->id * NKEYS + (uint32_t)(rand_r(&j->seed) % NKEYS);
         size_t len = rand_r(&j->seed) % 60000;
-        size_t n = make_value(buf, seq, rand_r(&j->seed), len);
+        size_t n = sealed_make(buf, seq, rand_r(&j->seed), len);
         key_of(k, key, sizeof key);
         if (kvstore_set(j->b, key, buf, n) != KVSTORE_OK)
             _exit(2);
@@ -148,7 +116,7 @@ static void verify(const char *dir)
         if (rc != KVSTORE_OK)
             fail_msg("acknowledged key %u lost (rc %d)", k, rc);
         uint64_t seq = 0;
-        if (!value_ok(v, len, &seq))
+        if (!sealed_ok(v, len, &seq))
             fail_msg("key %u: torn value of %zu bytes", k, len);
         /* seqs restart each round; a later round's value may have been
          * written before the kill without being acknowledged */
@@ -177,30 +145,18 @@ static void test_kill_at_random_moments(void **state)
     (void)state;
     char *dir = tmp_new();
     memset(long_key, 'L', sizeof long_key - 1);
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    print_message("seed %u\n", seed);
+    unsigned seed = crash_seed();
     size_t total_acks = 0;
 
     for (int round = 0; round < KILLS; round++) {
-        int fds[2];
-        assert_int_equal(pipe(fds), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            writer(dir, fds[1], seed + (unsigned)round * 104729u);
-        }
-        close(fds[1]);
+        int fd;
+        pid_t pid = crash_spawn(writer, dir,
+                                seed + (unsigned)round * 104729u, &fd);
         /* Wait for the first acknowledgement, then kill at random. */
         ack a;
         memset(acked, 0, sizeof acked);
-        assert_int_equal(read(fds[0], &a, sizeof a), (ssize_t)sizeof a);
-        struct timespec ts = {0, (long)(rand_r(&seed) % 50000) * 1000};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFSIGNALED(status)); /* by our hand, not a failure */
+        assert_int_equal(read(fd, &a, sizeof a), (ssize_t)sizeof a);
+        crash_kill(pid, &seed, 50000);
         /* Everything acknowledged before death, first one included. */
         do {
             total_acks++;
@@ -212,8 +168,8 @@ static void test_kill_at_random_moments(void **state)
                 if (a.seq > acked[a.key])
                     acked[a.key] = a.seq;
             }
-        } while (read(fds[0], &a, sizeof a) == (ssize_t)sizeof a);
-        close(fds[0]);
+        } while (read(fd, &a, sizeof a) == (ssize_t)sizeof a);
+        close(fd);
         verify(dir);
     }
     print_message("%zu acknowledged writes checked over %d kills\n",

@@ -173,9 +173,8 @@ static void *many_setter(void *arg)
 static void test_many_writers_all_land(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = open_bucket(s, "many");
+    tmp_store fx = tmp_store_open("lmdb://{dir}", "many");
+    kvstore_bucket *b = fx.b;
     pthread_t t[THREADS];
     many m[THREADS];
     for (int i = 0; i < THREADS; i++) {
@@ -187,10 +186,10 @@ static void test_many_writers_all_land(void **state)
         assert_int_equal(m[i].failures, 0);
     }
     kvstore_bucket_close(b);
-    kvstore_close(s);
+    kvstore_close(fx.s);
     /* Reopened: everything is on disk. */
-    s = open_store(dir, NULL);
-    b = open_bucket(s, "many");
+    fx.s = open_store(fx.dir, NULL);
+    fx.b = b = open_bucket(fx.s, "many");
     for (int i = 0; i < THREADS; i++)
         for (int k = 0; k < 50; k++) {
             char key[32], val[32];
@@ -203,9 +202,7 @@ static void test_many_writers_all_land(void **state)
     assert_int_equal(kvstore_get(b, "shared", &v, &len), KVSTORE_OK);
     assert_true(len > 3 && memcmp((char *)v + len - 3, ":49", 3) == 0);
     kvstore_free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 int main(void)

@@ -83,39 +83,6 @@ static void named_store_freed_with_last_handle(void **state)
     kvstore_close(s1);
 }
 
-/* A bucket outlives its handles while the store is open. */
-static void bucket_persists_after_close(void **state)
-{
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "keep");
-
-    (void)state;
-    set_str(b, "k", "v");
-    kvstore_bucket_close(b);
-    b = open_bucket(s, "keep");
-    expect_str(b, "k", "v");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-}
-
-/* Buckets of one store are isolated whatever the key. */
-static void buckets_are_isolated(void **state)
-{
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *a = open_bucket(s, "a");
-    kvstore_bucket *ab = open_bucket(s, "a-b");
-
-    (void)state;
-    set_str(a, "b/k", "in-a");
-    set_str(a, "../a-b/k", "in-a-too");
-    expect_str(ab, "b/k", NULL);
-    expect_str(ab, "k", NULL);
-    expect_str(ab, "../a-b/k", NULL);
-    kvstore_bucket_close(a);
-    kvstore_bucket_close(ab);
-    kvstore_close(s);
-}
-
 /* create=false refuses missing buckets but opens existing ones, also
  * when another handle of the named store created them. */
 static void create_false(void **state)
@@ -254,8 +221,6 @@ int main(void)
         cmocka_unit_test(named_store_is_shared),
         cmocka_unit_test(stores_are_isolated),
         cmocka_unit_test(named_store_freed_with_last_handle),
-        cmocka_unit_test(bucket_persists_after_close),
-        cmocka_unit_test(buckets_are_isolated),
         cmocka_unit_test(create_false),
         cmocka_unit_test(bad_uris),
         cmocka_unit_test(good_uris),

@@ -292,13 +292,28 @@ int arraystore_exists(void *p, const char *key, bool *exists)
     return KVSTORE_OK;
 }
 
-/* A version 2 table: the core checked that a cursor state is one this
- * store issued, but a guest can forge one, so it is parsed strictly: a
- * decimal index. Sets *pos (0 without a cursor) and a new empty *page. */
-static int page_start(const char *cursor, size_t *pos, kvstore_keys **page)
+/* The position state is a decimal index. A version 2 table hands it to
+ * the core as it is; a version 1 table (a module built against the 1.0
+ * headers) wraps it in the bucket's envelope itself. Either way a guest can
+ * forge it, so it is parsed strictly. Sets *pos (0 without a cursor) and a
+ * new empty *page. `bucket_name` names the envelope (version 1 only). */
+static int page_start(const char *cursor, const char *bucket_name,
+                      size_t *pos, kvstore_keys **page)
 {
     *pos = 0;
     if (cursor != NULL) {
+#if KVSTORE_BACKEND_VERSION < 2
+        char state[24];
+        size_t n = 0;
+        int rc = kvstore_cursor_decode(cursor, bucket_name, state,
+                                       sizeof state - 1, &n);
+        if (rc != KVSTORE_OK)
+            return rc;
+        state[n] = '\0';
+        cursor = state;
+#else
+        (void)bucket_name;
+#endif
         char *end = NULL;
         errno = 0;
         unsigned long long v = strtoull(cursor, &end, 10);
@@ -313,15 +328,25 @@ static int page_start(const char *cursor, size_t *pos, kvstore_keys **page)
     return KVSTORE_OK;
 }
 
-/* Hands `page` out, with the state `next` when there is `more`; frees it
- * on error (`rc` or setting the state). */
+/* Hands `page` out, with the state `next` when there is `more` (wrapped
+ * for `bucket_name` by a version 1 table); frees it on error (`rc` or
+ * setting the state). */
 static int page_finish(kvstore_keys *page, int rc, bool more, size_t next,
-                       kvstore_keys **out)
+                       const char *bucket_name, kvstore_keys **out)
 {
     if (rc == KVSTORE_OK && more) {
         char state[24];
         snprintf(state, sizeof state, "%zu", next);
+#if KVSTORE_BACKEND_VERSION < 2
+        char *cur = NULL;
+        rc = kvstore_cursor_encode(&cur, bucket_name, state, strlen(state));
+        if (rc == KVSTORE_OK)
+            rc = kvstore_keys_set_cursor(page, cur);
+        kvstore_free(cur);
+#else
+        (void)bucket_name;
         rc = kvstore_keys_set_cursor(page, state);
+#endif
     }
     if (rc != KVSTORE_OK) {
         kvstore_keys_free(page);
@@ -338,7 +363,7 @@ int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
     size_t pos;
     kvstore_keys *page;
     COUNT(AS_LIST);
-    int rc = page_start(cursor, &pos, &page);
+    int rc = page_start(cursor, b->d->name, &pos, &page);
     if (rc != KVSTORE_OK)
         return rc;
     size_t plen = strlen(prefix);
@@ -351,7 +376,7 @@ int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
     }
     bool more = i < b->d->n;
     pthread_mutex_unlock(&b->st->mu);
-    return page_finish(page, rc, more, i, out);
+    return page_finish(page, rc, more, i, b->d->name, out);
 }
 
 int arraystore_get_many(void *p, const char *const *keys, size_t n,
@@ -487,6 +512,7 @@ void arraystore_cas_free(void *p)
 }
 
 /* ---- version 2: expiry and bucket management ---- */
+#if KVSTORE_BACKEND_VERSION >= 2
 
 int arraystore_set_ttl(void *p, const char *key, const void *value,
                        size_t len, uint64_t ttl_ms)
@@ -520,12 +546,15 @@ int arraystore_ttl(void *p, const char *key, int64_t *ms_left)
     return rc;
 }
 
-/* The bucket named `name` that is not removed, or NULL; holds the mutex. */
-static bucket_data *named(store *st, const char *name)
+/* The bucket named `name` that is not removed, or NULL with *rc set to
+ * ENOSTORE; the caller holds the mutex. */
+static bucket_data *named(store *st, const char *name, int *rc)
 {
     for (size_t i = 0; i < st->nbuckets; i++)
         if (!st->buckets[i]->removed && strcmp(st->buckets[i]->name, name) == 0)
             return st->buckets[i];
+    *rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket '%s'",
+                            name);
     return NULL;
 }
 
@@ -538,7 +567,7 @@ int arraystore_bucket_list(void *p, const char *cursor, size_t limit,
     COUNT(AS_BUCKET_LIST);
     /* The state is an index into st->buckets: slots are never freed
      * before the store. */
-    int rc = page_start(cursor, &pos, &page);
+    int rc = page_start(cursor, NULL, &pos, &page);
     if (rc != KVSTORE_OK)
         return rc;
     pthread_mutex_lock(&st->mu);
@@ -549,7 +578,7 @@ int arraystore_bucket_list(void *p, const char *cursor, size_t limit,
                                   strlen(st->buckets[i]->name));
     bool more = i < st->nbuckets;
     pthread_mutex_unlock(&st->mu);
-    return page_finish(page, rc, more, i, out);
+    return page_finish(page, rc, more, i, NULL, out);
 }
 
 int arraystore_bucket_remove(void *p, const char *name)
@@ -558,11 +587,8 @@ int arraystore_bucket_remove(void *p, const char *name)
     int rc = KVSTORE_OK;
     COUNT(AS_BUCKET_REMOVE);
     pthread_mutex_lock(&st->mu);
-    bucket_data *d = named(st, name);
-    if (d == NULL) {
-        rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
-                               "'%s'", name);
-    } else {
+    bucket_data *d = named(st, name, &rc);
+    if (d != NULL) {
         clear(d);
         d->removed = true;
     }
@@ -577,11 +603,8 @@ int arraystore_bucket_info(void *p, const char *name,
     int rc = KVSTORE_OK;
     COUNT(AS_BUCKET_INFO);
     pthread_mutex_lock(&st->mu);
-    bucket_data *d = named(st, name);
-    if (d == NULL) {
-        rc = kvstore_set_error(KVSTORE_ENOSTORE, "arraystore: no bucket "
-                               "'%s'", name);
-    } else {
+    bucket_data *d = named(st, name, &rc);
+    if (d != NULL) {
         int64_t keys = 0;
         for (size_t i = 0; i < d->n; i++)
             keys += alive(&d->e[i]);
@@ -591,3 +614,4 @@ int arraystore_bucket_info(void *p, const char *name,
     pthread_mutex_unlock(&st->mu);
     return rc;
 }
+#endif /* KVSTORE_BACKEND_VERSION >= 2 */

@@ -8,6 +8,10 @@
  * so that each test can assemble a table with some optional slots NULL and
  * check the core's fallbacks. Each slot counts its calls.
  *
+ * The same source builds against the 1.0 headers (tests/modules/v1/,
+ * KVSTORE_BACKEND_VERSION 1): then it has no version 2 slots and wraps
+ * its cursors itself.
+ *
  * SPDX-License-Identifier: MIT
  */
 #ifndef TESTS_ARRAYSTORE_H
@@ -18,8 +22,11 @@
 enum arraystore_slot {
     AS_STORE_OPEN, AS_GET, AS_SET, AS_DEL, AS_EXISTS, AS_LIST,
     AS_GET_MANY, AS_SET_MANY, AS_DELETE_MANY, AS_INCREMENT,
-    AS_CAS_OPEN, AS_CAS_SWAP, AS_SET_TTL, AS_TTL, AS_BUCKET_LIST,
-    AS_BUCKET_REMOVE, AS_BUCKET_INFO, AS_SLOT_COUNT
+    AS_CAS_OPEN, AS_CAS_SWAP,
+#if KVSTORE_BACKEND_VERSION >= 2
+    AS_SET_TTL, AS_TTL, AS_BUCKET_LIST, AS_BUCKET_REMOVE, AS_BUCKET_INFO,
+#endif
+    AS_SLOT_COUNT
 };
 
 /* Calls per slot since the last arraystore_calls_reset(). */
@@ -54,6 +61,7 @@ int  arraystore_cas_open(void **out, void *bucket, const char *key,
                          bool *found, const void **value, size_t *len);
 int  arraystore_cas_swap(void *cas, const void *value, size_t len);
 void arraystore_cas_free(void *cas);
+#if KVSTORE_BACKEND_VERSION >= 2
 /* Version 2: per-key expiry (an expired entry is absent to every read)
  * and bucket management (a removed bucket lists, opens with create=false
  * and informs as missing until it is opened or written again). */
@@ -65,6 +73,7 @@ int  arraystore_bucket_list(void *store, const char *cursor, size_t limit,
 int  arraystore_bucket_remove(void *store, const char *name);
 int  arraystore_bucket_info(void *store, const char *name,
                             kvstore_bucket_stat *info);
+#endif
 
 /* Designated initialisers for the required slots of a table. */
 #define ARRAYSTORE_REQUIRED_SLOTS \
@@ -83,7 +92,9 @@ int  arraystore_bucket_info(void *store, const char *name,
     .cas_swap = arraystore_cas_swap, \
     .cas_free = arraystore_cas_free
 
-/* Per-key expiry and bucket management, with the cap that goes with it. */
+/* Per-key expiry and bucket management, with the cap that goes with it
+ * (version 2 tables only). */
+#if KVSTORE_BACKEND_VERSION >= 2
 #define ARRAYSTORE_V2_SLOTS \
     .caps = KVSTORE_CAP_TTL, \
     .set_ttl = arraystore_set_ttl, \
@@ -91,5 +102,6 @@ int  arraystore_bucket_info(void *store, const char *name,
     .bucket_list = arraystore_bucket_list, \
     .bucket_remove = arraystore_bucket_remove, \
     .bucket_info = arraystore_bucket_info
+#endif
 
 #endif /* TESTS_ARRAYSTORE_H */

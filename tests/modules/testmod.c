@@ -4,7 +4,8 @@
  * exported entry symbol). TESTMOD_SCHEME picks the scheme, so the same
  * source gives "testmod" and "othermod" (found by scheme lookup; two
  * backends for the checks that a cursor is bound to its backend) and
- * "pathmod" (only reachable with kvstore_backend_load).
+ * "pathmod" (only reachable with kvstore_backend_load). Built against the
+ * 1.0 headers (tests/modules/v1/) it is "testmodv1", a version 1 module.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -23,7 +24,9 @@ static const kvstore_backend testmod_backend = {
     .options = testmod_options,
     ARRAYSTORE_REQUIRED_SLOTS,
     ARRAYSTORE_CAS_SLOTS,
+#if KVSTORE_BACKEND_VERSION >= 2
     ARRAYSTORE_V2_SLOTS,
+#endif
 };
 
 static const kvstore_backend *const testmod_backends[] = {
@@ -31,7 +34,12 @@ static const kvstore_backend *const testmod_backends[] = {
 };
 
 static const kvstore_module testmod_module = {
+#ifdef KVSTORE_MODULE_VERSION
     .version = KVSTORE_MODULE_VERSION,
+#else /* the 1.0 descriptor (tests/modules/v1/kvstore/backend.h) */
+    .abi_major = KVSTORE_MODULE_ABI_MAJOR,
+    .abi_minor = KVSTORE_MODULE_ABI_MINOR,
+#endif
     .name = TESTMOD_SCHEME,
     .backends = testmod_backends,
 };

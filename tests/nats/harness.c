@@ -165,10 +165,15 @@ static int spawn(nh_server *s)
 
 static int mkdir_temp(nh_server *s)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(s->dir, sizeof s->dir, "%s/kvstore-nats-XXXXXX",
-             t && *t ? t : "/tmp");
-    return mkdtemp(s->dir) ? 0 : -1;
+    char *dir = ts_mkdtemp("kvstore-nats");
+    int rc = dir != NULL && strlen(dir) < sizeof s->dir ? 0 : -1;
+
+    if (rc == 0)
+        memcpy(s->dir, dir, strlen(dir) + 1);
+    else
+        ts_rmtree(dir);
+    free(dir);
+    return rc;
 }
 
 static int write_conf(nh_server *s, const char *body)

@@ -11,12 +11,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include <kvstore/kvstore.h>
 
-#include "server.h"
+#include "group.h"
+#include "run.h"
 
 #define PASSWORD "p@ss:w rd"        /* requirepass, needs %-encoding */
 #define PASSWORD_ENC "p%40ss%3Aw%20rd"
@@ -30,32 +32,20 @@ static const char *const server_args[] = {
     NULL,
 };
 
-/* Opens `fmt` with "PORT" replaced by the server's port and "ARG" by
- * `arg`. */
+/* Opens `fmt` with "{port}" replaced by the server's port and "{arg}" by
+ * `arg` (a password kept out of printf formats). */
 static int open_fmt(kvstore_store **s, const char *fmt, const char *arg)
 {
-    char uri[512];
     char port[16];
 
     snprintf(port, sizeof port, "%d", srv.port);
-    {
-        const char *p = fmt;
-        size_t n = 0;
-        while (*p && n + 64 < sizeof uri) {
-            if (strncmp(p, "PORT", 4) == 0) {
-                n += (size_t)snprintf(uri + n, sizeof uri - n, "%s", port);
-                p += 4;
-            } else if (strncmp(p, "ARG", 3) == 0) {
-                n += (size_t)snprintf(uri + n, sizeof uri - n, "%s", arg);
-                p += 3;
-            } else {
-                uri[n++] = *p++;
-            }
-        }
-        uri[n] = '\0';
-    }
+    const ts_placeholder ph[] = { { "port", port }, { "arg", arg } };
+    char *uri = ts_substitute(fmt, ph, 2);
+    assert_non_null(uri);
     *s = NULL;
-    return kvstore_open(s, uri);
+    int rc = kvstore_open(s, uri);
+    free(uri);
+    return rc;
 }
 
 static void roundtrip(kvstore_store *s)
@@ -91,7 +81,7 @@ static void test_requirepass(void **state)
     (void)state;
     kvstore_store *s = NULL;
 
-    assert_int_equal(open_fmt(&s, "redis://:ARG@127.0.0.1:PORT",
+    assert_int_equal(open_fmt(&s, "redis://:{arg}@127.0.0.1:{port}",
                               PASSWORD_ENC), KVSTORE_OK);
     roundtrip(s);
     kvstore_close(s);
@@ -115,16 +105,16 @@ static void test_requirepass_unix(void **state)
 static void test_no_password(void **state)
 {
     (void)state;
-    assert_refused("redis://127.0.0.1:PORT", "", NULL);
+    assert_refused("redis://127.0.0.1:{port}", "", NULL);
 }
 
 static void test_wrong_password(void **state)
 {
     (void)state;
-    assert_refused("redis://:ARG@127.0.0.1:PORT", "wrong-secret-1",
+    assert_refused("redis://:{arg}@127.0.0.1:{port}", "wrong-secret-1",
                    "wrong-secret-1");
     /* The real password, mis-encoded, is still refused and not shown. */
-    assert_refused("redis://:ARG@127.0.0.1:PORT", "p%40ss", "p@ss");
+    assert_refused("redis://:{arg}@127.0.0.1:{port}", "p%40ss", "p@ss");
 }
 
 static void test_acl_user(void **state)
@@ -132,16 +122,16 @@ static void test_acl_user(void **state)
     (void)state;
     kvstore_store *s = NULL;
 
-    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT",
+    assert_int_equal(open_fmt(&s, "redis://alice:{arg}@127.0.0.1:{port}",
                               "alice-pw"), KVSTORE_OK);
     roundtrip(s);
     kvstore_close(s);
-    assert_refused("redis://alice:ARG@127.0.0.1:PORT", "nope-secret-2",
+    assert_refused("redis://alice:{arg}@127.0.0.1:{port}", "nope-secret-2",
                    "nope-secret-2");
-    assert_refused("redis://mallory:ARG@127.0.0.1:PORT", "pw-secret-3",
+    assert_refused("redis://mallory:{arg}@127.0.0.1:{port}", "pw-secret-3",
                    "pw-secret-3");
     /* The default user's password is not alice's. */
-    assert_refused("redis://alice:ARG@127.0.0.1:PORT", PASSWORD_ENC,
+    assert_refused("redis://alice:{arg}@127.0.0.1:{port}", PASSWORD_ENC,
                    PASSWORD);
 }
 
@@ -165,13 +155,39 @@ static void notify_flags(char *out, size_t cap)
     assert_int_equal(rs_cli(&srv, out, cap, get), 0);
 }
 
+/* Opens bucket "auth" as `user` (password "<user>-pw") with the URI
+ * parameters `query` and starts a watch on it; returns what
+ * kvstore_watch_start said, its message in `msg`, with the watch stopped
+ * and the bucket and store closed again. */
+static int try_watch(const char *user, const char *query, char *msg,
+                     size_t cap)
+{
+    char fmt[128], pw[32];
+    kvstore_store *s = NULL;
+    kvstore_bucket *b = NULL;
+    kvstore_watch *w = NULL;
+
+    snprintf(fmt, sizeof fmt, "redis://%s:{arg}@127.0.0.1:{port}%s", user,
+             query);
+    snprintf(pw, sizeof pw, "%s-pw", user);
+    assert_int_equal(open_fmt(&s, fmt, pw), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
+    int rc = kvstore_watch_start(&w, b, "", on_event, NULL);
+    snprintf(msg, cap, "%s", kvstore_errmsg());
+    if (rc == KVSTORE_OK)
+        kvstore_watch_stop(w);
+    else
+        assert_null(w);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+    return rc;
+}
+
 static void test_watch_needs_config(void **state)
 {
     (void)state;
     kvstore_store *s = NULL;
-    kvstore_bucket *b = NULL;
-    kvstore_watch *w = NULL;
-    char out[128];
+    char out[128], msg[1024];
     const char *reset[] = { "--user", "alice", "--pass", "alice-pw",
                             "--no-auth-warning", "CONFIG", "SET",
                             "notify-keyspace-events", "", NULL };
@@ -179,72 +195,35 @@ static void test_watch_needs_config(void **state)
     assert_int_equal(rs_cli(&srv, out, sizeof out, reset), 0);
 
     /* Without CONFIG permission the setting cannot even be read. */
-    assert_int_equal(open_fmt(&s, "redis://bob:ARG@127.0.0.1:PORT"
-                              "?watch_config=auto", "bob-pw"), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
-    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
+    assert_int_equal(try_watch("bob", "?watch_config=auto", msg, sizeof msg),
                      KVSTORE_ENOTSUP);
-    assert_null(w);
-    assert_non_null(strstr(kvstore_errmsg(), "notify-keyspace-events"));
-    assert_null(strstr(kvstore_errmsg(), "bob-pw"));
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    assert_non_null(strstr(msg, "notify-keyspace-events"));
+    assert_null(strstr(msg, "bob-pw"));
 
     /* Allowed to change it, but not asked to: the server is left alone
      * and the message says what to enable, and how to opt in. */
-    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT",
-                              "alice-pw"), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
-    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
+    assert_int_equal(try_watch("alice", "", msg, sizeof msg),
                      KVSTORE_ENOTSUP);
-    assert_null(w);
-    assert_non_null(strstr(kvstore_errmsg(), "notify-keyspace-events"));
-    assert_non_null(strstr(kvstore_errmsg(), "watch_config=auto"));
-    assert_null(strstr(kvstore_errmsg(), "alice-pw"));
+    assert_non_null(strstr(msg, "notify-keyspace-events"));
+    assert_non_null(strstr(msg, "watch_config=auto"));
+    assert_null(strstr(msg, "alice-pw"));
     notify_flags(out, sizeof out);
     assert_string_equal(out, "notify-keyspace-events\n");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 
     /* Opted in: the backend turns the missing flags on by itself. */
-    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT"
-                              "?watch_config=auto", "alice-pw"), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
-    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
-                     KVSTORE_OK);
-    kvstore_watch_stop(w);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    assert_int_equal(try_watch("alice", "?watch_config=auto", msg,
+                               sizeof msg), KVSTORE_OK);
     notify_flags(out, sizeof out);
     assert_non_null(strchr(out + strlen("notify-keyspace-events\n"), 'K'));
 
     /* Once the server has it, checking is enough. */
-    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT"
-                              "?watch_config=check", "alice-pw"), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
-    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, NULL),
-                     KVSTORE_OK);
-    kvstore_watch_stop(w);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    assert_int_equal(try_watch("alice", "?watch_config=check", msg,
+                               sizeof msg), KVSTORE_OK);
 
     /* Any other value is refused at open. */
-    assert_int_equal(open_fmt(&s, "redis://alice:ARG@127.0.0.1:PORT"
+    assert_int_equal(open_fmt(&s, "redis://alice:{arg}@127.0.0.1:{port}"
                               "?watch_config=yes", "alice-pw"),
                      KVSTORE_EINVAL);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_start(&srv, server_args) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
-    return 0;
 }
 
 int main(void)
@@ -257,5 +236,5 @@ int main(void)
         cmocka_unit_test(test_acl_user),
         cmocka_unit_test(test_watch_needs_config),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv, .args = server_args);
 }

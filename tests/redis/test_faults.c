@@ -24,7 +24,7 @@
 
 #include <kvstore/kvstore.h>
 
-#include "server.h"
+#include "group.h"
 
 static rs_server srv;
 static const char *const durable[] = { "--appendonly", "yes",
@@ -470,19 +470,6 @@ static void test_write_to_dead_server_unavailable(void **state)
     kvstore_close(s);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_start(&srv, durable) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,5 +479,5 @@ int main(void)
         cmocka_unit_test(test_write_to_dead_server_unavailable),
         cmocka_unit_test(test_watch_survives_restart),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv, .args = durable);
 }

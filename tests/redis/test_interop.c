@@ -21,18 +21,12 @@
 #include <kvstore/kvstore.h>
 
 #include "events.h"
-#include "server.h"
+#include "group.h"
+#include "net.h"
 
 static rs_server srv;
 static kvstore_store *st;      /* db 0, TCP */
 static char tcp_uri[128];
-
-#define OK(expr)                                                          \
-    do {                                                                  \
-        int rc_ = (expr);                                                 \
-        if (rc_ != KVSTORE_OK)                                            \
-            fail_msg("%s = %d: %s", #expr, rc_, kvstore_errmsg());        \
-    } while (0)
 
 static void cli(char *out, size_t cap, ...)
 {
@@ -48,44 +42,6 @@ static void cli(char *out, size_t cap, ...)
     assert_int_equal(rs_cli(&srv, out, cap, args), 0);
 }
 
-static kvstore_bucket *bucket(kvstore_store *s, const char *name)
-{
-    kvstore_bucket *b = NULL;
-    OK(kvstore_bucket_open(&b, s, name));
-    return b;
-}
-
-static kvstore_store *open_uri(const char *fmt, ...) KVSTORE_PRINTF(1, 2);
-static kvstore_store *open_uri(const char *fmt, ...)
-{
-    char uri[512];
-    kvstore_store *s = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(uri, sizeof uri, fmt, ap);
-    va_end(ap);
-    if (kvstore_open(&s, uri) != KVSTORE_OK)
-        fail_msg("kvstore_open(%s): %s", uri, kvstore_errmsg());
-    return s;
-}
-
-static void set_str(kvstore_bucket *b, const char *k, const char *v)
-{
-    OK(kvstore_set(b, k, v, strlen(v)));
-}
-
-static void assert_get(kvstore_bucket *b, const char *k, const char *want)
-{
-    void *v = NULL;
-    size_t len = 0;
-
-    OK(kvstore_get(b, k, &v, &len));
-    assert_int_equal(len, strlen(want));
-    assert_memory_equal(v, want, len);
-    kvstore_free(v);
-}
-
 /* Lists every key of `b` with `prefix` into a sorted, '\n'-joined
  * string, checking each page against `limit`. */
 static char *list_all(kvstore_bucket *b, const char *prefix, size_t limit)
@@ -97,7 +53,7 @@ static char *list_all(kvstore_bucket *b, const char *prefix, size_t limit)
 
     do {
         kvstore_keys *page = NULL;
-        OK(kvstore_list_keys(b, prefix, cursor, limit, &page));
+        assert_ok(kvstore_list_keys(b, prefix, cursor, limit, &page));
         assert_true(page->count <= (limit ? limit : KVSTORE_PAGE_MAX));
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
@@ -143,7 +99,7 @@ static void assert_listing(kvstore_bucket *b, const char *prefix,
 static void test_cli_reads_our_writes(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "interop");
+    kvstore_bucket *b = open_bucket(st, "interop");
     char out[256];
     int64_t n = 0;
 
@@ -153,8 +109,8 @@ static void test_cli_reads_our_writes(void **state)
     set_str(b, "\xd0\xba\xd0\xbb *?[", "unicode");
     cli(out, sizeof out, "GET", "interop:\xd0\xba\xd0\xbb *?[", NULL);
     assert_string_equal(out, "unicode");
-    OK(kvstore_increment(b, "n", 5, &n));
-    OK(kvstore_increment(b, "n", 5, &n));
+    assert_ok(kvstore_increment(b, "n", 5, &n));
+    assert_ok(kvstore_increment(b, "n", 5, &n));
     assert_int_equal(n, 10);
     cli(out, sizeof out, "GET", "interop:n", NULL);
     assert_string_equal(out, "10");
@@ -164,13 +120,13 @@ static void test_cli_reads_our_writes(void **state)
 static void test_we_read_cli_writes(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "interop");
+    kvstore_bucket *b = open_bucket(st, "interop");
     char out[64];
     void *v = NULL;
     size_t len = 0;
 
     cli(out, sizeof out, "SET", "interop:from-cli", "v1", NULL);
-    assert_get(b, "from-cli", "v1");
+    expect_str(b, "from-cli", "v1");
     assert_listing(b, "from-", "from-cli");
     cli(out, sizeof out, "DEL", "interop:from-cli", NULL);
     assert_int_equal(kvstore_get(b, "from-cli", &v, &len), KVSTORE_NOTFOUND);
@@ -180,14 +136,14 @@ static void test_we_read_cli_writes(void **state)
 static void test_marker_key(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "marked");
+    kvstore_bucket *b = open_bucket(st, "marked");
     char out[64];
     kvstore_keys *page = NULL;
 
     /* Opening creates "B:", which is never listed as a key. */
     cli(out, sizeof out, "EXISTS", "marked:", NULL);
     assert_string_equal(out, "1");
-    OK(kvstore_list_keys(b, NULL, NULL, 0, &page));
+    assert_ok(kvstore_list_keys(b, NULL, NULL, 0, &page));
     assert_int_equal(page->count, 0);
     assert_null(page->cursor);
     kvstore_keys_free(page);
@@ -201,8 +157,8 @@ static void test_glob_isolation(void **state)
     (void)state;
     static const char *const nasty[] = { "*", "?", "[", "[a]", ":", "a*b",
                                          "\\", "x:y", "*:*", "]", "^" };
-    kvstore_bucket *g1 = bucket(st, "g1"), *g2 = bucket(st, "g2"),
-                   *g = bucket(st, "g");
+    kvstore_bucket *g1 = open_bucket(st, "g1"), *g2 = open_bucket(st, "g2"),
+                   *g = open_bucket(st, "g");
     static const char *const probes[] = { "", "*", "?", "[", ":", "\\", "]",
                                           "x", "a*", "[a" };
     char out[64];
@@ -240,8 +196,8 @@ static void test_list_100k(void **state)
 {
     (void)state;
     enum { N = 100000, CHUNK = 1000 };
-    kvstore_store *s = open_uri("redis://127.0.0.1:%d/1", srv.port);
-    kvstore_bucket *b = bucket(s, "big");
+    kvstore_store *s = open_urif("redis://127.0.0.1:%d/1", srv.port);
+    kvstore_bucket *b = open_bucket(s, "big");
     static char names[CHUNK][16];
     const char *keys[CHUNK];
     const void *vals[CHUNK];
@@ -256,11 +212,11 @@ static void test_list_100k(void **state)
             vals[j] = names[j];
             lens[j] = 10;
         }
-        OK(kvstore_set_many(b, keys, vals, lens, CHUNK));
+        assert_ok(kvstore_set_many(b, keys, vals, lens, CHUNK));
     }
     do {
         kvstore_keys *page = NULL;
-        OK(kvstore_list_keys(b, "", cursor, 1000, &page));
+        assert_ok(kvstore_list_keys(b, "", cursor, 1000, &page));
         assert_true(page->count <= 1000);
         for (size_t i = 0; i < page->count; i++) {
             int k = -1;
@@ -291,8 +247,8 @@ static void test_list_long_keys_small_pages(void **state)
 {
     (void)state;
     enum { N = 300 };
-    kvstore_store *s = open_uri("redis://127.0.0.1:%d/2", srv.port);
-    kvstore_bucket *b = bucket(s, "long");
+    kvstore_store *s = open_urif("redis://127.0.0.1:%d/2", srv.port);
+    kvstore_bucket *b = open_bucket(s, "long");
     char key[1001];
     static const size_t limits[] = { 1, 2, 3, 17 };
 
@@ -315,32 +271,17 @@ static void test_list_long_keys_small_pages(void **state)
     kvstore_close(s);
 }
 
-/* Mirrors the cursor envelope the core gives version 2 tables (src/cursor.c:
- * "c2" hex(state) "." fnv64 over backend, store identity, bucket and
- * state), so that the backend's own state parser can be fed forged
- * states. The identity is the URI without parameters. */
+/* A cursor of bucket `bucket` of db 0 around a forged state (net.h: the
+ * envelope the core gives version 2 tables), so that the backend's own
+ * state parser can be fed it. The identity is the URI without
+ * parameters. */
 static char *envelope(const char *bucket, const char *state, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
     char id[64];
-    const char *parts[3] = { "redis", id, bucket };
-    char *c = malloc(2 + 2 * len + 1 + 16 + 1), *p = c;
 
     snprintf(id, sizeof id, "redis://127.0.0.1:%d", srv.port);
-    for (int j = 0; j < 3; j++)
-        for (size_t i = 0; i <= strlen(parts[j]); i++) {
-            h ^= (unsigned char)parts[j][i];
-            h *= 0x100000001b3ULL;
-        }
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)state[i];
-        h *= 0x100000001b3ULL;
-    }
-    p += sprintf(p, "c2");
-    for (size_t i = 0; i < len; i++)
-        p += sprintf(p, "%02x", (unsigned char)state[i]);
-    sprintf(p, ".%016llx", (unsigned long long)h);
-    return c;
+    net_bind("redis", id);
+    return net_wrap(bucket, state, len);
 }
 
 static void test_cursor_states_strict(void **state)
@@ -355,7 +296,7 @@ static void test_cursor_states_strict(void **state)
         { "R1 99999 2\xffk", 12 }, { "R1 1 2\xffk\xffj", 10 },
         { "Z1", 2 }, { "", 0 },
     };
-    kvstore_bucket *b = bucket(st, "curs");
+    kvstore_bucket *b = open_bucket(st, "curs");
     kvstore_keys *page = NULL;
 
     set_str(b, "a", "1");
@@ -371,14 +312,14 @@ static void test_cursor_states_strict(void **state)
      * keys they say are owed are listed only if the bucket holds them. */
     {
         char *c = envelope("curs", "S0\xffzz\xff" "a", 7);
-        OK(kvstore_list_keys(b, "", c, 10, &page));
+        assert_ok(kvstore_list_keys(b, "", c, 10, &page));
         assert_int_equal(page->count, 1);
         assert_string_equal(page->keys[0], "a");
         assert_null(page->cursor);
         kvstore_keys_free(page);
         free(c);
         c = envelope("curs", "C123456789", 10);
-        OK(kvstore_list_keys(b, "", c, 10, &page));
+        assert_ok(kvstore_list_keys(b, "", c, 10, &page));
         kvstore_keys_free(page);
         free(c);
     }
@@ -390,7 +331,7 @@ static void test_cursor_states_strict(void **state)
 static void test_increment_invalid_unchanged(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "incr");
+    kvstore_bucket *b = open_bucket(st, "incr");
     char out[64];
     int64_t r = 0;
 
@@ -400,45 +341,45 @@ static void test_increment_invalid_unchanged(void **state)
     assert_string_equal(out, "abc");
     set_str(b, "max", "9223372036854775807");
     assert_int_equal(kvstore_increment(b, "max", 1, &r), KVSTORE_EINVAL);
-    assert_get(b, "max", "9223372036854775807");
+    expect_str(b, "max", "9223372036854775807");
     set_str(b, "min", "-9223372036854775808");
     assert_int_equal(kvstore_increment(b, "min", -1, NULL), KVSTORE_EINVAL);
-    assert_get(b, "min", "-9223372036854775808");
-    OK(kvstore_increment(b, "fresh", -7, &r));
+    expect_str(b, "min", "-9223372036854775808");
+    assert_ok(kvstore_increment(b, "fresh", -7, &r));
     assert_int_equal(r, -7);
-    OK(kvstore_increment(b, "fresh", 0, NULL));
-    assert_get(b, "fresh", "-7");
+    assert_ok(kvstore_increment(b, "fresh", 0, NULL));
+    expect_str(b, "fresh", "-7");
     kvstore_bucket_close(b);
 }
 
 static void test_cas_detects_other_client(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "cas");
+    kvstore_bucket *b = open_bucket(st, "cas");
     kvstore_cas *c = NULL;
     char out[64];
 
     set_str(b, "k", "v0");
-    OK(kvstore_cas_open(&c, b, "k"));
+    assert_ok(kvstore_cas_open(&c, b, "k"));
     /* Same bytes from another client is still a write. */
     cli(out, sizeof out, "SET", "cas:k", "v0", NULL);
     assert_int_equal(kvstore_cas_swap(c, "mine", 4), KVSTORE_ECONFLICT);
     kvstore_cas_free(c);
-    assert_get(b, "k", "v0");
+    expect_str(b, "k", "v0");
 
-    OK(kvstore_cas_open(&c, b, "k"));
-    OK(kvstore_cas_swap(c, "mine", 4));
+    assert_ok(kvstore_cas_open(&c, b, "k"));
+    assert_ok(kvstore_cas_swap(c, "mine", 4));
     kvstore_cas_free(c);
     cli(out, sizeof out, "GET", "cas:k", NULL);
     assert_string_equal(out, "mine");
 
     /* A snapshot freed without a swap leaves no WATCH behind: the next
      * snapshot on the same connection is unaffected by writes to k. */
-    OK(kvstore_cas_open(&c, b, "k"));
+    assert_ok(kvstore_cas_open(&c, b, "k"));
     kvstore_cas_free(c);
     set_str(b, "k", "changed");
-    OK(kvstore_cas_open(&c, b, "other"));
-    OK(kvstore_cas_swap(c, "x", 1));
+    assert_ok(kvstore_cas_open(&c, b, "other"));
+    assert_ok(kvstore_cas_swap(c, "x", 1));
     kvstore_cas_free(c);
     kvstore_bucket_close(b);
 }
@@ -447,18 +388,18 @@ static void test_cas_snapshots_do_not_starve_pool(void **state)
 {
     (void)state;
     enum { N = 12 };  /* more than the pool (4) */
-    kvstore_bucket *b = bucket(st, "cas2");
+    kvstore_bucket *b = open_bucket(st, "cas2");
     kvstore_cas *c[N];
     char key[16];
 
     for (int i = 0; i < N; i++) {
         snprintf(key, sizeof key, "k%d", i);
-        OK(kvstore_cas_open(&c[i], b, key));
+        assert_ok(kvstore_cas_open(&c[i], b, key));
     }
     set_str(b, "plain", "still works");
-    assert_get(b, "plain", "still works");
+    expect_str(b, "plain", "still works");
     for (int i = 0; i < N; i++) {
-        OK(kvstore_cas_swap(c[i], "s", 1));
+        assert_ok(kvstore_cas_swap(c[i], "s", 1));
         kvstore_cas_free(c[i]);
     }
     kvstore_bucket_close(b);
@@ -470,7 +411,7 @@ static void test_batches_chunked(void **state)
 {
     (void)state;
     enum { N = 1500, BIG = 7 * 1024 * 1024 };
-    kvstore_bucket *b = bucket(st, "batch");
+    kvstore_bucket *b = open_bucket(st, "batch");
     static char names[N][16];
     const char *keys[N];
     const void *vals[N];
@@ -488,7 +429,7 @@ static void test_batches_chunked(void **state)
     /* Every other key only: the rest must come back NULL. */
     for (int i = 0; i < N; i += 2)
         set_str(b, keys[i], keys[i]);
-    OK(kvstore_get_many(b, keys, N, got, got_lens));
+    assert_ok(kvstore_get_many(b, keys, N, got, got_lens));
     for (int i = 0; i < N; i++) {
         if (i % 2) {
             assert_null(got[i]);
@@ -498,9 +439,9 @@ static void test_batches_chunked(void **state)
         }
         kvstore_free(got[i]);
     }
-    OK(kvstore_delete_many(b, keys, N));
-    OK(kvstore_set_many(b, keys, vals, lens, N));
-    OK(kvstore_get_many(b, keys, N, got, got_lens));
+    assert_ok(kvstore_delete_many(b, keys, N));
+    assert_ok(kvstore_set_many(b, keys, vals, lens, N));
+    assert_ok(kvstore_get_many(b, keys, N, got, got_lens));
     for (int i = 0; i < N; i++) {
         assert_non_null(got[i]);
         kvstore_free(got[i]);
@@ -512,14 +453,14 @@ static void test_batches_chunked(void **state)
         lens[i] = BIG;
         big[i] = (char)('a' + i);
     }
-    OK(kvstore_set_many(b, keys, vals, lens, 3));
-    OK(kvstore_get_many(b, keys, 3, got, got_lens));
+    assert_ok(kvstore_set_many(b, keys, vals, lens, 3));
+    assert_ok(kvstore_get_many(b, keys, 3, got, got_lens));
     for (int i = 0; i < 3; i++) {
         assert_int_equal(got_lens[i], BIG);
         assert_int_equal(((char *)got[i])[2], 'c');
         kvstore_free(got[i]);
     }
-    OK(kvstore_delete_many(b, keys, N));
+    assert_ok(kvstore_delete_many(b, keys, N));
     free(big);
     kvstore_bucket_close(b);
 }
@@ -528,7 +469,7 @@ static void test_value_limit(void **state)
 {
     (void)state;
     const size_t limit = (size_t)512 * 1024 * 1024;
-    kvstore_bucket *b = bucket(st, "limit");
+    kvstore_bucket *b = open_bucket(st, "limit");
     /* Address space only: never touched, never resident. */
     void *huge = mmap(NULL, limit + 1, PROT_READ,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -554,15 +495,15 @@ static void test_value_limit(void **state)
 static void test_create_false(void **state)
 {
     (void)state;
-    kvstore_store *s = open_uri("redis://127.0.0.1:%d?create=false",
+    kvstore_store *s = open_urif("redis://127.0.0.1:%d?create=false",
                                 srv.port);
     kvstore_bucket *b = NULL;
     char out[16];
 
     /* A bucket another client filled (no marker) exists. */
     cli(out, sizeof out, "SET", "unmarked:k", "v", NULL);
-    OK(kvstore_bucket_open(&b, s, "unmarked"));
-    assert_get(b, "k", "v");
+    assert_ok(kvstore_bucket_open(&b, s, "unmarked"));
+    expect_str(b, "k", "v");
     kvstore_bucket_close(b);
     b = NULL;
     assert_int_equal(kvstore_bucket_open(&b, s, "ghost"), KVSTORE_ENOSTORE);
@@ -575,10 +516,10 @@ static void test_create_false(void **state)
 static void test_db_and_unix(void **state)
 {
     (void)state;
-    kvstore_store *s3 = open_uri("redis://127.0.0.1:%d/3", srv.port);
-    kvstore_store *u3 = open_uri("redis+unix://%s?db=3", srv.sock);
-    kvstore_bucket *b3 = bucket(s3, "dbt"), *bu = bucket(u3, "dbt"),
-                   *b0 = bucket(st, "dbt");
+    kvstore_store *s3 = open_urif("redis://127.0.0.1:%d/3", srv.port);
+    kvstore_store *u3 = open_urif("redis+unix://%s?db=3", srv.sock);
+    kvstore_bucket *b3 = open_bucket(s3, "dbt"), *bu = open_bucket(u3, "dbt"),
+                   *b0 = open_bucket(st, "dbt");
     char out[64];
     void *v = NULL;
     size_t len = 0;
@@ -586,7 +527,7 @@ static void test_db_and_unix(void **state)
     set_str(b3, "k", "three");
     cli(out, sizeof out, "-n", "3", "GET", "dbt:k", NULL);
     assert_string_equal(out, "three");
-    assert_get(bu, "k", "three");
+    expect_str(bu, "k", "three");
     assert_int_equal(kvstore_get(b0, "k", &v, &len), KVSTORE_NOTFOUND);
     kvstore_bucket_close(b0);
     kvstore_bucket_close(bu);
@@ -655,13 +596,13 @@ static void test_bad_uris(void **state)
 static void test_watch_other_clients(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "wb");
+    kvstore_bucket *b = open_bucket(st, "wb");
     kvstore_watch *w = NULL;
     ev_log l;
     char out[64];
 
     ev_log_init(&l);
-    OK(kvstore_watch_start(&w, b, "", ev_log_event, &l));
+    assert_ok(kvstore_watch_start(&w, b, "", ev_log_event, &l));
     cli(out, sizeof out, "SET", "wbx:x", "elsewhere", NULL);
     cli(out, sizeof out, "SET", "wb:x", "1", NULL);
     assert_true(ev_log_wait(&l, "set x=1;", 5));
@@ -711,7 +652,7 @@ static void test_watch_value_read_after(void **state)
 {
     (void)state;
     enum { N = 20 };
-    kvstore_bucket *b = bucket(st, "wseq");
+    kvstore_bucket *b = open_bucket(st, "wseq");
     kvstore_watch *w = NULL;
     ev_seq q = { .n = 0 };
     struct timespec dl;
@@ -720,12 +661,12 @@ static void test_watch_value_read_after(void **state)
 
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);
-    OK(kvstore_watch_start(&w, b, "o", on_seq, &q));
+    assert_ok(kvstore_watch_start(&w, b, "o", on_seq, &q));
     for (int i = 0; i < N; i++) {
         snprintf(v, sizeof v, "%d", i);
         set_str(b, "o", v);
     }
-    OK(kvstore_delete(b, "o"));
+    assert_ok(kvstore_delete(b, "o"));
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += 5;
     pthread_mutex_lock(&q.mu);
@@ -768,30 +709,23 @@ static void *hammer(void *arg)
 static void test_threads_share_store(void **state)
 {
     (void)state;
-    kvstore_bucket *b = bucket(st, "threads");
+    kvstore_bucket *b = open_bucket(st, "threads");
     pthread_t t[8];
     void *ret;
 
-    OK(kvstore_delete(b, "counter"));
+    assert_ok(kvstore_delete(b, "counter"));
     for (int i = 0; i < 8; i++)
         assert_int_equal(pthread_create(&t[i], NULL, hammer, b), 0);
     for (int i = 0; i < 8; i++) {
         pthread_join(t[i], &ret);
         assert_null(ret);
     }
-    assert_get(b, "counter", "2400");
+    expect_str(b, "counter", "2400");
     kvstore_bucket_close(b);
 }
 
-static int group_setup(void **state)
+static int open_shared_store(void)
 {
-    /* Configured by its operator for watching (see test_auth.c for the
-     * backend's own watch_config). */
-    static const char *const args[] = { "--notify-keyspace-events", "Kg$xe",
-                                        NULL };
-    (void)state;
-    if (rs_start(&srv, args) != 0)
-        return -1;
     snprintf(tcp_uri, sizeof tcp_uri, "redis://127.0.0.1:%d?timeout_ms=5000",
              srv.port);
     if (kvstore_open(&st, tcp_uri) != KVSTORE_OK) {
@@ -801,16 +735,17 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int group_teardown(void **state)
+static void close_shared_store(void)
 {
-    (void)state;
     kvstore_close(st);
-    rs_destroy(&srv);
-    return 0;
 }
 
 int main(void)
 {
+    /* Configured by its operator for watching (see test_auth.c for the
+     * backend's own watch_config). */
+    static const char *const args[] = { "--notify-keyspace-events", "Kg$xe",
+                                        NULL };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_reads_our_writes),
         cmocka_unit_test(test_we_read_cli_writes),
@@ -831,5 +766,8 @@ int main(void)
         cmocka_unit_test(test_watch_value_read_after),
         cmocka_unit_test(test_threads_share_store),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv,
+                        .args = args,
+                        .started = open_shared_store,
+                        .stopping = close_shared_store);
 }

@@ -9,22 +9,9 @@
  * SPDX-License-Identifier: MIT
  */
 #include "net.h"
-#include "server.h"
+#include "group.h"
 
 static rs_server srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    return rs_start(&srv, NULL) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
-    return 0;
-}
 
 static void forged_owed_keys_not_listed(void **state)
 {
@@ -70,5 +57,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(forged_owed_keys_not_listed),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv);
 }

@@ -20,16 +20,10 @@
 
 #include <kvstore/kvstore.h>
 
-#include "server.h"
+#include "group.h"
+#include "net.h"
 
 static rs_server srv;
-
-#define OK(expr)                                                          \
-    do {                                                                  \
-        int rc_ = (expr);                                                 \
-        if (rc_ != KVSTORE_OK)                                            \
-            fail_msg("%s = %d: %s", #expr, rc_, kvstore_errmsg());        \
-    } while (0)
 
 static void sleep_ms(int ms)
 {
@@ -68,26 +62,6 @@ static kvstore_store *open_db(int db)
     return s;
 }
 
-static kvstore_bucket *bucket(kvstore_store *s, const char *name)
-{
-    kvstore_bucket *b = NULL;
-    OK(kvstore_bucket_open(&b, s, name));
-    return b;
-}
-
-static void assert_get(kvstore_bucket *b, const char *k, const char *want)
-{
-    void *v = NULL;
-    size_t len = 0;
-
-    OK(kvstore_get(b, k, &v, &len));
-    assert_int_equal(len, strlen(want));
-    assert_memory_equal(v, want, len);
-    kvstore_free(v);
-}
-
-/* ---- capabilities ---- */
-
 static void test_caps(void **state)
 {
     (void)state;
@@ -108,21 +82,21 @@ static void test_ttl_set_and_read(void **state)
 {
     (void)state;
     kvstore_store *s = open_db(1);
-    kvstore_bucket *b = bucket(s, "t");
+    kvstore_bucket *b = open_bucket(s, "t");
     char out[64];
     int64_t left = 0;
 
-    OK(kvstore_set_ttl(b, "k", "v", 1, 60000));
-    assert_get(b, "k", "v");
-    OK(kvstore_ttl(b, "k", &left));
+    assert_ok(kvstore_set_ttl(b, "k", "v", 1, 60000));
+    expect_str(b, "k", "v");
+    assert_ok(kvstore_ttl(b, "k", &left));
     assert_true(left > 0 && left <= 60000);
     /* The expiry is Redis' own, on the key other clients see. */
     cli(out, sizeof out, 1, "PTTL", "t:k", NULL);
     assert_true(atol(out) > 0 && atol(out) <= 60000);
 
     /* A plain set replaces the value and clears the expiry. */
-    OK(kvstore_set(b, "k", "w", 1));
-    OK(kvstore_ttl(b, "k", &left));
+    assert_ok(kvstore_set(b, "k", "w", 1));
+    assert_ok(kvstore_ttl(b, "k", &left));
     assert_int_equal(left, -1);
     cli(out, sizeof out, 1, "PTTL", "t:k", NULL);
     assert_string_equal(out, "-1");
@@ -133,8 +107,8 @@ static void test_ttl_set_and_read(void **state)
     assert_int_equal(left, -1);
 
     /* 0 is a plain set. */
-    OK(kvstore_set_ttl(b, "z", "0", 1, 0));
-    OK(kvstore_ttl(b, "z", &left));
+    assert_ok(kvstore_set_ttl(b, "z", "0", 1, 0));
+    assert_ok(kvstore_ttl(b, "z", &left));
     assert_int_equal(left, -1);
 
     /* Beyond what Redis' clock holds: refused before anything is sent. */
@@ -145,12 +119,12 @@ static void test_ttl_set_and_read(void **state)
                      KVSTORE_EINVAL);
     {
         bool ex = true;
-        OK(kvstore_exists(b, "big", &ex));
+        assert_ok(kvstore_exists(b, "big", &ex));
         assert_false(ex);
     }
     /* The largest accepted one is stored. */
-    OK(kvstore_set_ttl(b, "big", "v", 1, (uint64_t)1 << 62));
-    OK(kvstore_ttl(b, "big", &left));
+    assert_ok(kvstore_set_ttl(b, "big", "v", 1, (uint64_t)1 << 62));
+    assert_ok(kvstore_ttl(b, "big", &left));
     assert_true(left > 0);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -160,7 +134,7 @@ static void test_ttl_expired_is_absent(void **state)
 {
     (void)state;
     kvstore_store *s = open_db(2);
-    kvstore_bucket *b = bucket(s, "e");
+    kvstore_bucket *b = open_bucket(s, "e");
     const char *keys[2] = { "gone", "stays" };
     void *vals[2] = { NULL, NULL };
     size_t lens[2] = { 0, 0 };
@@ -171,26 +145,26 @@ static void test_ttl_expired_is_absent(void **state)
     int64_t left = 0;
     bool ex = true;
 
-    OK(kvstore_set(b, "stays", "s", 1));
-    OK(kvstore_set_ttl(b, "gone", "g", 1, 100));
+    assert_ok(kvstore_set(b, "stays", "s", 1));
+    assert_ok(kvstore_set_ttl(b, "gone", "g", 1, 100));
     /* Past the deadline on the server's clock: Redis treats the key as
      * absent from then on, reaped or not. */
     sleep_ms(250);
     void *v = NULL;
     size_t len = 0;
     assert_int_equal(kvstore_get(b, "gone", &v, &len), KVSTORE_NOTFOUND);
-    OK(kvstore_exists(b, "gone", &ex));
+    assert_ok(kvstore_exists(b, "gone", &ex));
     assert_false(ex);
-    OK(kvstore_get_many(b, keys, 2, vals, lens));
+    assert_ok(kvstore_get_many(b, keys, 2, vals, lens));
     assert_null(vals[0]);
     assert_non_null(vals[1]);
     kvstore_free(vals[1]);
-    OK(kvstore_list_keys(b, "", NULL, 0, &page));
+    assert_ok(kvstore_list_keys(b, "", NULL, 0, &page));
     assert_int_equal(page->count, 1);
     assert_string_equal(page->keys[0], "stays");
     kvstore_keys_free(page);
     assert_int_equal(kvstore_ttl(b, "gone", &left), KVSTORE_NOTFOUND);
-    OK(kvstore_cas_open(&cas, b, "gone"));
+    assert_ok(kvstore_cas_open(&cas, b, "gone"));
     assert_int_equal(kvstore_cas_current(cas, &cv, &cl), KVSTORE_NOTFOUND);
     kvstore_cas_free(cas);
     kvstore_bucket_close(b);
@@ -201,17 +175,17 @@ static void test_increment_keeps_ttl(void **state)
 {
     (void)state;
     kvstore_store *s = open_db(3);
-    kvstore_bucket *b = bucket(s, "i");
+    kvstore_bucket *b = open_bucket(s, "i");
     int64_t r = 0, left = 0;
 
-    OK(kvstore_set_ttl(b, "n", "5", 1, 60000));
-    OK(kvstore_increment(b, "n", 1, &r));
+    assert_ok(kvstore_set_ttl(b, "n", "5", 1, 60000));
+    assert_ok(kvstore_increment(b, "n", 1, &r));
     assert_int_equal(r, 6);
-    OK(kvstore_ttl(b, "n", &left));
+    assert_ok(kvstore_ttl(b, "n", &left));
     assert_true(left > 0 && left <= 60000);
     /* A new counter has no expiry. */
-    OK(kvstore_increment(b, "m", 1, &r));
-    OK(kvstore_ttl(b, "m", &left));
+    assert_ok(kvstore_increment(b, "m", 1, &r));
+    assert_ok(kvstore_ttl(b, "m", &left));
     assert_int_equal(left, -1);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -231,7 +205,7 @@ static int walk_buckets(kvstore_store *s, size_t limit, char ***names)
     do {
         kvstore_keys *page = NULL;
 
-        OK(kvstore_bucket_list(s, cursor, limit, &page));
+        assert_ok(kvstore_bucket_list(s, cursor, limit, &page));
         assert_true(page->count <= limit);
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
@@ -276,7 +250,7 @@ static void test_bucket_list(void **state)
 
     for (int i = 0; i < 300; i++) {
         snprintf(name, sizeof name, "b%03d", i);
-        kvstore_bucket_close(bucket(s, name));
+        kvstore_bucket_close(open_bucket(s, name));
     }
     /* Keys ending in ':' that are not markers: a key "y:" of bucket "x"
      * (which has no marker), names no bucket can have, glob bytes. */
@@ -300,9 +274,9 @@ static void test_bucket_list(void **state)
     {
         kvstore_keys *page = NULL;
         kvstore_store *other = open_db(5);
-        kvstore_bucket *b = bucket(s, "b001");
+        kvstore_bucket *b = open_bucket(s, "b001");
 
-        OK(kvstore_bucket_list(s, NULL, 3, &page));
+        assert_ok(kvstore_bucket_list(s, NULL, 3, &page));
         assert_non_null(page->cursor);
         char *cur = strdup(page->cursor);
         kvstore_keys_free(page);
@@ -321,32 +295,15 @@ static void test_bucket_list(void **state)
     kvstore_close(s);
 }
 
-/* Mirrors the core's cursor envelope for version 2 tables ("c2", FNV-1a
- * 64 over backend, store identity, binding and state; the bucket list's
- * binding is "\x01buckets"): forged bucket list states. */
+/* A bucket list cursor of db `db` around the forged state `st` (net.h;
+ * the bucket list's binding is "\x01buckets"). */
 static char *bucket_list_cursor(int db, const char *st)
 {
     char id[64];
-    const char *parts[3] = { "redis", id, "\x01" "buckets" };
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t len = strlen(st);
-    char *c = malloc(2 + 2 * len + 1 + 16 + 1), *p = c;
 
     snprintf(id, sizeof id, "redis://127.0.0.1:%d/%d", srv.port, db);
-    for (int j = 0; j < 3; j++)
-        for (size_t i = 0; i <= strlen(parts[j]); i++) {
-            h ^= (unsigned char)parts[j][i];
-            h *= 0x100000001b3ULL;
-        }
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)st[i];
-        h *= 0x100000001b3ULL;
-    }
-    p += sprintf(p, "c2");
-    for (size_t i = 0; i < len; i++)
-        p += sprintf(p, "%02x", (unsigned char)st[i]);
-    sprintf(p, ".%016llx", (unsigned long long)h);
-    return c;
+    net_bind("redis", id);
+    return net_wrap("\x01" "buckets", st, strlen(st));
 }
 
 static void test_bucket_list_forged(void **state)
@@ -357,13 +314,13 @@ static void test_bucket_list_forged(void **state)
     char out[64];
     char *c;
 
-    kvstore_bucket_close(bucket(s, "real"));
+    kvstore_bucket_close(open_bucket(s, "real"));
     /* A key "k:" of bucket "a" is the Redis key "a:k:"; the owed name
      * "a:k" must not be listed as a bucket, nor "ghost", which has no
      * marker. */
     cli(out, sizeof out, 6, "SET", "a:k:", "v", NULL);
     c = bucket_list_cursor(6, "S0\xff" "ghost\xff" "a:k\xff" "real");
-    OK(kvstore_bucket_list(s, c, 10, &page));
+    assert_ok(kvstore_bucket_list(s, c, 10, &page));
     free(c);
     for (size_t i = 0; i < page->count; i++)
         if (strcmp(page->keys[i], "real") != 0)
@@ -388,8 +345,8 @@ static void test_bucket_remove(void **state)
 {
     (void)state;
     kvstore_store *s = open_db(7);
-    kvstore_bucket *doomed = bucket(s, "doomed");
-    kvstore_bucket *near = bucket(s, "doomed-not");
+    kvstore_bucket *doomed = open_bucket(s, "doomed");
+    kvstore_bucket *near = open_bucket(s, "doomed-not");
     kvstore_bucket *again = NULL;
     enum { N = 2500 };
     char **keys = calloc(N, sizeof *keys);
@@ -407,17 +364,18 @@ static void test_bucket_remove(void **state)
         vals[i] = "v";
         lens[i] = 1;
     }
-    OK(kvstore_set_many(doomed, (const char *const *)keys, vals, lens, N));
-    OK(kvstore_set(near, "k0001", "stays", 5));
+    assert_ok(kvstore_set_many(doomed, (const char *const *)keys, vals,
+                               lens, N));
+    assert_ok(kvstore_set(near, "k0001", "stays", 5));
     /* A key of "doomed" written by another client, glob bytes and all. */
     cli(out, sizeof out, 7, "SET", "doomed:*", "v", NULL);
 
-    OK(kvstore_bucket_info(s, "doomed", &info));
+    assert_ok(kvstore_bucket_info(s, "doomed", &info));
     assert_int_equal(info.keys, -1);
     assert_int_equal(info.max_value, (uint64_t)512 * 1024 * 1024);
     assert_int_equal(info.ttl_ms, 0);
 
-    OK(kvstore_bucket_remove(s, "doomed"));
+    assert_ok(kvstore_bucket_remove(s, "doomed"));
     /* Nothing of it is left on the server, marker included. */
     cli(out, sizeof out, 7, "EXISTS", "doomed:", "doomed:k0000",
         "doomed:k2499", "doomed:*", NULL);
@@ -425,10 +383,10 @@ static void test_bucket_remove(void **state)
     cli(out, sizeof out, 7, "DBSIZE", NULL);
     assert_string_equal(out, "2"); /* doomed-not: marker and one key */
     /* The open handle sees it empty; the neighbour is untouched. */
-    OK(kvstore_list_keys(doomed, "", NULL, 0, &page));
+    assert_ok(kvstore_list_keys(doomed, "", NULL, 0, &page));
     assert_int_equal(page->count, 0);
     kvstore_keys_free(page);
-    assert_get(near, "k0001", "stays");
+    expect_str(near, "k0001", "stays");
     n = walk_buckets(s, 10, &names);
     assert_int_equal(n, 1);
     assert_string_equal(names[0], "doomed-not");
@@ -443,7 +401,7 @@ static void test_bucket_remove(void **state)
 
         snprintf(uri, sizeof uri, "redis://127.0.0.1:%d/7?create=false",
                  srv.port);
-        OK(kvstore_open(&nc, uri));
+        assert_ok(kvstore_open(&nc, uri));
         assert_int_equal(kvstore_bucket_open(&again, nc, "doomed"),
                          KVSTORE_ENOSTORE);
         kvstore_close(nc);
@@ -452,8 +410,8 @@ static void test_bucket_remove(void **state)
     /* A bucket without a marker exists while it has keys: info and
      * remove find it. */
     cli(out, sizeof out, 7, "SET", "unmarked:k", "v", NULL);
-    OK(kvstore_bucket_info(s, "unmarked", &info));
-    OK(kvstore_bucket_remove(s, "unmarked"));
+    assert_ok(kvstore_bucket_info(s, "unmarked", &info));
+    assert_ok(kvstore_bucket_remove(s, "unmarked"));
     cli(out, sizeof out, 7, "EXISTS", "unmarked:k", NULL);
     assert_string_equal(out, "0");
     assert_int_equal(kvstore_bucket_remove(s, "nothing"), KVSTORE_ENOSTORE);
@@ -468,22 +426,9 @@ static void test_bucket_remove(void **state)
     kvstore_close(s);
 }
 
-static int group_setup(void **state)
-{
-    static const char *const args[] = { "--databases", "16", NULL };
-    (void)state;
-    return rs_start(&srv, args) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
-    return 0;
-}
-
 int main(void)
 {
+    static const char *const args[] = { "--databases", "16", NULL };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_ttl_set_and_read),
@@ -493,5 +438,5 @@ int main(void)
         cmocka_unit_test(test_bucket_list_forged),
         cmocka_unit_test(test_bucket_remove),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv, .args = args);
 }

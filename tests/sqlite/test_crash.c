@@ -12,45 +12,13 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <time.h>
 
+#include "crash.h"
 #include "util.h"
 
 #define KILLS 30
 #define THREADS 4
-
-static uint64_t fnv64(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
-/* value = 8-byte sequence number + payload + 8-byte FNV-1a of the rest */
-static size_t make_value(unsigned char *buf, uint64_t seq, unsigned seed,
-                         size_t len)
-{
-    memcpy(buf, &seq, 8);
-    for (size_t i = 0; i < len; i++)
-        buf[8 + i] = (unsigned char)(rand_r(&seed) >> 3);
-    uint64_t h = fnv64(buf, 8 + len);
-    memcpy(buf + 8 + len, &h, 8);
-    return len + 16;
-}
-
-static bool value_ok(const unsigned char *v, size_t len, uint64_t *seq)
-{
-    if (len < 16)
-        return false;
-    uint64_t h;
-    memcpy(&h, v + len - 8, 8);
-    memcpy(seq, v, 8);
-    return h == fnv64(v, len - 8);
-}
 
 typedef struct writer_arg {
     kvstore_bucket *b;
@@ -70,7 +38,7 @@ static void *writer_thread(void *p)
         _exit(1);
     for (uint64_t seq = a->base + 1;; seq++) {
         size_t len = 1 + rand_r(&a->seed) % 65536;
-        size_t n = make_value(buf, seq, rand_r(&a->seed), len);
+        size_t n = sealed_make(buf, seq, rand_r(&a->seed), len);
         if (kvstore_set(a->b, key, buf, n) != KVSTORE_OK)
             _exit(2);
         if (kvstore_increment(a->b, "n", 1, NULL) != KVSTORE_OK)
@@ -132,7 +100,7 @@ static void verify(const char *dir, const uint64_t *acked)
             continue;
         assert_int_equal(rc, KVSTORE_OK);
         uint64_t seq = 0;
-        if (!value_ok(v, len, &seq))
+        if (!sealed_ok(v, len, &seq))
             fail_msg("%s: torn value of %zu bytes", key, len);
         if (seq < acked[i])
             fail_msg("%s: acknowledged set %" PRIu64 " lost (stored %"
@@ -163,8 +131,7 @@ static void test_kill_at_random_moments(void **state)
 {
     (void)state;
     char *dir = tmp_new();
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    print_message("seed %u\n", seed);
+    unsigned seed = crash_seed();
     uint64_t acked[THREADS] = { 0 };
     uint64_t total = 0;
     for (int round = 0; round < KILLS; round++) {
@@ -184,17 +151,12 @@ static void test_kill_at_random_moments(void **state)
         char c;
         assert_int_equal(read(ready[0], &c, 1), 1);
         close(ready[0]);
-        struct timespec ts = { 0, (long)(rand_r(&seed) % 60000) * 1000 };
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
+        crash_kill(pid, &seed, 60000);
         /* Sequence numbers grow across rounds (each child starts at
          * round << 32), so a value left from an earlier round cannot
          * pass for a lost acknowledged one. */
         uint64_t round_acked[THREADS] = { 0 };
         read_reports(report[0], round_acked);
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFSIGNALED(status));
         for (int i = 0; i < THREADS; i++) {
             if (round_acked[i] > acked[i]) {
                 total += round_acked[i] - ((uint64_t)round << 32);

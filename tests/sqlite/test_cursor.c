@@ -2,48 +2,23 @@
  * sqlite backend: forged cursor states. The core binds a cursor to the
  * backend, store and bucket with a checksum that is not a secret, so a
  * guest can build a cursor around any state it likes. This test does
- * exactly that (the envelope format of src/cursor.c, re-derived here and
- * checked first against a real cursor) and asserts that every forged
+ * exactly that (the envelope format of src/cursor.c, re-derived in
+ * tests/support/net.h and checked first against a real cursor) and asserts that every forged
  * state gives KVSTORE_EINVAL or a valid page of the bucket it was bound
  * to: never a crash, never a key of another bucket.
  *
  * SPDX-License-Identifier: MIT
  */
-#include <inttypes.h>
-
+#include "net.h"
 #include "util.h"
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-/* "c2" + hex(state) + "." + 16 hex digits of FNV-1a over the backend's
- * name, the store's identity and the binding (each with its NUL), then
- * the state. */
+/* A cursor around `state` (a string) for `binding` (a bucket name, or
+ * the bucket list's) of the store `store_id`: tests/support/net.h. */
 static char *forge(const char *store_id, const char *binding,
                    const char *state)
 {
-    size_t n = strlen(state);
-    char *c = malloc(2 + 2 * n + 1 + 16 + 1);
-    assert_non_null(c);
-    char *p = c;
-    *p++ = 'c';
-    *p++ = '2';
-    for (size_t i = 0; i < n; i++)
-        p += sprintf(p, "%02x", (unsigned char)state[i]);
-    uint64_t h = 0xcbf29ce484222325ULL;
-    h = fnv1a(h, "sqlite", 7);
-    h = fnv1a(h, store_id, strlen(store_id) + 1);
-    h = fnv1a(h, binding, strlen(binding) + 1);
-    h = fnv1a(h, state, n);
-    sprintf(p, ".%016" PRIx64, h);
-    return c;
+    net_bind("sqlite", store_id);
+    return net_wrap(binding, state, strlen(state));
 }
 
 #define BUCKET_LIST_BINDING "\x01" "buckets"
@@ -165,7 +140,7 @@ static void test_forged_positions_stay_in_bucket(void **state)
     assert_int_equal(walk_forged(c, "x-", "x-1", &n), KVSTORE_OK);
     assert_int_equal(n, 1);
     /* The data is untouched. */
-    assert_str(c->b, "zz", "B");
+    expect_str(c->b, "zz", "B");
 }
 
 static void test_forged_states_refused(void **state)

@@ -92,9 +92,8 @@ static void test_uris(void **state)
 static void test_value_limit(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = open_bucket(s, "big");
+    tmp_store fx = tmp_store_open("sqlite://{dir}/kv.db", "big");
+    kvstore_bucket *b = fx.b;
     unsigned char *v = malloc(VALUE_MAX + 1);
     assert_non_null(v);
     for (size_t i = 0; i < VALUE_MAX + 1; i++)
@@ -115,15 +114,20 @@ static void test_value_limit(void **state)
     assert_int_equal(kvstore_exists(b, "over", &e), KVSTORE_OK);
     assert_false(e);
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
-    assert_int_equal(kvstore_bucket_info(s, "big", &info), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_info(fx.s, "big", &info), KVSTORE_OK);
     assert_int_equal(info.max_value, VALUE_MAX);
     assert_int_equal(info.keys, 1);
     free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
+/* Per-key expiry as the API promises it is conformance-sqlite's
+ * (test_ttl_*: expired keys absent for get, exists, get_many, listing,
+ * CAS and ttl; an expired counter counts from 0; a CAS or a set over an
+ * expired or expiring key leaves no expiry). Here: sqlite declares it,
+ * reports the time left to the order of an hour, lists what is left in
+ * key order, and a plain set really drops the expiry (the key outlives
+ * it). */
 static void test_ttl(void **state)
 {
     (void)state;
@@ -136,72 +140,31 @@ static void test_ttl(void **state)
     assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 3600000),
                      KVSTORE_OK);
     set_str(b, "plain", "z");
-    assert_int_equal(kvstore_ttl(b, "plain", &left), KVSTORE_OK);
-    assert_int_equal(left, -1);
     assert_int_equal(kvstore_ttl(b, "long", &left), KVSTORE_OK);
     assert_true(left > 3500000 && left <= 3600000);
-    assert_int_equal(kvstore_ttl(b, "missing", &left), KVSTORE_NOTFOUND);
-    assert_int_equal(left, -1);
-    assert_str(b, "short", "x");
+    expect_str(b, "short", "x");
     sleep_ms(300);
-    /* Expired: absent for every read, reaped or not. */
-    void *v = NULL;
-    size_t len = 0;
-    assert_int_equal(kvstore_get(b, "short", &v, &len), KVSTORE_NOTFOUND);
-    bool e = true;
-    assert_int_equal(kvstore_exists(b, "short", &e), KVSTORE_OK);
-    assert_false(e);
-    assert_int_equal(kvstore_ttl(b, "short", &left), KVSTORE_NOTFOUND);
-    const char *keys[] = { "short", "plain" };
-    void *vals[2];
-    size_t lens[2];
-    assert_int_equal(kvstore_get_many(b, keys, 2, vals, lens), KVSTORE_OK);
-    assert_null(vals[0]);
-    assert_non_null(vals[1]);
-    kvstore_free(vals[1]);
     kvstore_keys *page = NULL;
     assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
     assert_int_equal(page->count, 2);
     assert_string_equal(page->keys[0], "long");
     assert_string_equal(page->keys[1], "plain");
     kvstore_keys_free(page);
-    kvstore_cas *cas = NULL;
-    assert_int_equal(kvstore_cas_open(&cas, b, "short"), KVSTORE_OK);
-    const void *cv;
-    assert_int_equal(kvstore_cas_current(cas, &cv, &len), KVSTORE_NOTFOUND);
-    /* Absent snapshot: the swap may create it over the expired row. */
-    assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
-    kvstore_cas_free(cas);
-    assert_str(b, "short", "new");
-    assert_int_equal(kvstore_ttl(b, "short", &left), KVSTORE_OK);
-    assert_int_equal(left, -1);
-    /* An expired counter counts from 0. */
-    int64_t r = 0;
-    assert_int_equal(kvstore_set_ttl(b, "n", "41", 2, 100), KVSTORE_OK);
-    sleep_ms(200);
-    assert_int_equal(kvstore_increment(b, "n", 1, &r), KVSTORE_OK);
-    assert_int_equal(r, 1);
-    assert_int_equal(kvstore_ttl(b, "n", &left), KVSTORE_OK);
-    assert_int_equal(left, -1);
     /* A plain set clears the expiry. */
     assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 100), KVSTORE_OK);
     set_str(b, "long", "y2");
     sleep_ms(200);
-    assert_str(b, "long", "y2");
+    expect_str(b, "long", "y2");
     kvstore_bucket_close(b);
     kvstore_close(s);
     tmp_free(dir);
 }
 
-/* Pages of 2 over a bucket where runs of expired keys sit between the
- * live ones: the walk must still list every live key once, resuming past
- * rows it skipped. */
 static void test_list_skips_expired(void **state)
 {
     (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "exp");
+    tmp_store fx = tmp_store_open("sqlite://{dir}/kv.db?sync=false", "exp");
+    kvstore_bucket *b = fx.b;
     char key[16];
     for (int i = 0; i < 30; i++) {
         snprintf(key, sizeof key, "k%02d", i);
@@ -229,9 +192,7 @@ static void test_list_skips_expired(void **state)
         assert_true(++pages < 40);
     } while (cur != NULL);
     assert_string_equal(seen, "k00 k06 k12 k18 k24 ");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_close(&fx);
 }
 
 /* With reap_ms, expired rows are deleted from the file after a write. */
@@ -264,7 +225,7 @@ static void test_reap(void **state)
     assert_int_equal(sqlite3_column_int(st, 0), 2); /* later, plain */
     sqlite3_finalize(st);
     sqlite3_close(db);
-    assert_str(b, "later", "y");
+    expect_str(b, "later", "y");
     kvstore_bucket_close(b);
     kvstore_close(s);
     /* Out of range. */
@@ -288,7 +249,7 @@ static void test_bucket_management(void **state)
         set_str(bk[i], names[i], "own");
     }
     for (int i = 0; i < 6; i++) {
-        assert_str(bk[i], "k", names[i]);
+        expect_str(bk[i], "k", names[i]);
         kvstore_keys *page = NULL;
         assert_int_equal(kvstore_list_keys(bk[i], NULL, NULL, 0, &page),
                          KVSTORE_OK);
@@ -325,7 +286,7 @@ static void test_bucket_management(void **state)
     size_t len;
     assert_int_equal(kvstore_get(bk[0], "k", &v, &len), KVSTORE_NOTFOUND);
     for (int i = 1; i < 6; i++)
-        assert_str(bk[i], "k", names[i]);
+        expect_str(bk[i], "k", names[i]);
     /* An empty bucket exists; create=false finds it, not a removed one. */
     kvstore_bucket *empty = open_bucket(s, "empty");
     kvstore_bucket_close(empty);
@@ -378,7 +339,7 @@ static void test_spin_layout(void **state)
     assert_int_equal(kvstore_open(&s2, uri), KVSTORE_OK);
     /* Spin's store "default" is a bucket, even with create=false. */
     assert_int_equal(kvstore_bucket_open(&b, s2, "default"), KVSTORE_OK);
-    assert_str(b, "greeting", "hello");
+    expect_str(b, "greeting", "hello");
     kvstore_keys *page = NULL;
     assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
     assert_int_equal(page->count, 1); /* "bad name" is not a bucket name */

@@ -1,9 +1,14 @@
 /*
  * Checks shared by the security tests of the network modules
- * (test_redis.c, test_nats.c), each run against a real server started by
- * that module's test harness:
- *  - forged cursors: a real cursor of bucket "theirs" re-wrapped for
- *    bucket "mine" (the envelope's checksum is public: version 1 tables
+ * (tests/redis/test_security.c, tests/nats/test_security.c), each run
+ * against a real server started by that module's test harness. The
+ * cursor envelopes (net_bind, net_wrap, net_unwrap) also serve every test
+ * that forges cursors (tests/conformance/test_forged_cursors.c,
+ * tests/lmdb/test_cursor.c, tests/sqlite/test_cursor.c):
+ *  - forged cursors (the re-wrap of a real cursor of bucket "theirs" for
+ *    bucket "mine" is a conformance test, test_list_cursor_rewrapped, on
+ *    every backend; these helpers serve the backends' own forgeries): a
+ *    cursor of "theirs" re-wrapped for "mine" (the envelope's checksum is public: version 1 tables
  *    wrap their states with kvstore_cursor_encode, "c1"; for version 2
  *    tables the core does, "c2", bound to backend, store and bucket, and
  *    a test names that binding with net_bind) must give EINVAL
@@ -46,7 +51,7 @@ static inline void net_fill(kvstore_bucket *b, const char *tag)
  * credentials, no parameters). NULL backend: version 1 envelopes. */
 typedef struct net_binding {
     char backend[64];
-    char id[256];
+    char id[4400]; /* a file store's path: up to PATH_MAX */
 } net_binding;
 
 static inline net_binding *net_bound(void)
@@ -60,9 +65,37 @@ static inline net_binding *net_bound(void)
 static inline void net_bind(const char *backend, const char *id)
 {
     net_binding *b = net_bound();
+    size_t blen = backend ? strlen(backend) : 0, ilen = id ? strlen(id) : 0;
 
-    snprintf(b->backend, sizeof b->backend, "%s", backend ? backend : "");
-    snprintf(b->id, sizeof b->id, "%s", id ? id : "");
+    /* A cut name would forge cursors that fail for the wrong reason. */
+    assert_true(blen < sizeof b->backend && ilen < sizeof b->id);
+    memcpy(b->backend, backend ? backend : "", blen + 1);
+    memcpy(b->id, id ? id : "", ilen + 1);
+}
+
+/* Binds to the store `uri` opens (src/store.c store_identity): the
+ * backend named by the scheme, and the URI without userinfo or
+ * parameters. */
+static inline void net_bind_uri(const char *uri)
+{
+    char scheme[64], id[4400];
+    size_t slen = strcspn(uri, ":");
+    const char *rest = uri + slen, *at;
+    size_t restlen = strcspn(rest, "?");
+
+    assert_true(slen < sizeof scheme && rest[0] == ':');
+    snprintf(scheme, sizeof scheme, "%.*s", (int)slen, uri);
+    if (strncmp(rest, "://", 3) == 0 &&
+        (at = memchr(rest + 3, '@', strcspn(rest + 3, "/?"))) != NULL) {
+        /* "scheme://user:pw@host/path": keep "scheme://" and "host/path" */
+        assert_true(slen + 3 + restlen < sizeof id);
+        snprintf(id, sizeof id, "%s://%.*s", scheme,
+                 (int)(restlen - (size_t)(at + 1 - rest)), at + 1);
+    } else {
+        assert_true(slen + restlen < sizeof id);
+        snprintf(id, sizeof id, "%s%.*s", scheme, (int)restlen, rest);
+    }
+    net_bind(scheme, id);
 }
 
 static inline uint64_t net_fnv(uint64_t h, const void *p, size_t len)
@@ -206,45 +239,13 @@ static inline char *net_first_cursor(kvstore_bucket *b)
     return c;
 }
 
-/* Re-wraps `cursor` of bucket `from` for bucket `to`. */
-static inline char *net_rewrap(const char *cursor, const char *from,
-                               const char *to)
+/* SIZE_MAX value lengths with a 16-byte buffer, in bucket "huge" of a
+ * store of `uri`: the message names `limit`, and nothing of a refused
+ * batch is written. */
+static inline void net_huge_lengths(const char *uri, const char *limit)
 {
-    unsigned char state[KVSTORE_CURSOR_STATE_MAX];
-    size_t len = 0;
-
-    assert_int_equal(net_unwrap(cursor, from, state, sizeof state, &len),
-                     KVSTORE_OK);
-    return net_wrap(to, state, len);
-}
-
-/* Their live walk replayed in my bucket: my keys, or names the forged
- * state carries, or EINVAL; and their walk still works. */
-static inline void net_foreign_cursors(kvstore_bucket *mine,
-                                       const char *mine_name,
-                                       kvstore_bucket *theirs,
-                                       const char *theirs_name)
-{
-    char *cur = net_first_cursor(theirs);
-    char *forged = net_rewrap(cur, theirs_name, mine_name);
-    char pfx[80];
-
-    int n = net_walk(mine, mine_name, NULL, forged, "mine");
-    assert_true(n == -1 || n <= NET_NKEYS);
-    /* Asking mine for their prefix finds nothing of theirs. */
-    snprintf(pfx, sizeof pfx, "theirs/");
-    n = net_walk(mine, mine_name, pfx, forged, "mine");
-    assert_true(n == -1 || n == 0);
-    free(forged);
-    /* The genuine walk still lists theirs (those after page one). */
-    n = net_walk(theirs, theirs_name, NULL, cur, "theirs");
-    assert_true(n >= NET_NKEYS - 7 && n <= NET_NKEYS);
-    free(cur);
-}
-
-/* SIZE_MAX value lengths with a 16-byte buffer. */
-static inline void net_huge_lengths(kvstore_bucket *b, const char *limit)
-{
+    kvstore_store *s = open_uri(uri);
+    kvstore_bucket *b = open_bucket(s, "huge");
     static const char buf[16] = "0123456789abcde";
     const char *keys[2] = { "small", "huge" };
     const void *vals[2] = { buf, buf };
@@ -264,6 +265,8 @@ static inline void net_huge_lengths(kvstore_bucket *b, const char *limit)
     assert_int_equal(kvstore_cas_swap(cas, buf, SIZE_MAX), KVSTORE_ETOOBIG);
     kvstore_cas_free(cas);
     assert_int_equal(kvstore_get(b, "huge", &v, &len), KVSTORE_NOTFOUND);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
 }
 
 /* Neither `secret` nor `encoded` (its %-encoded form, or NULL) may show. */
@@ -278,15 +281,7 @@ static inline void net_no_secret(const char *text, const char *secret,
 static inline void net_open_fails(const char *uri, int want,
                                   const char *secret, const char *encoded)
 {
-    kvstore_store *s = (kvstore_store *)1;
-    int rc = kvstore_open(&s, uri);
-
-    if (rc == KVSTORE_OK)
-        kvstore_close(s);
-    if (rc != want)
-        fail_msg("open %s: %d (%s), want %d", uri, rc, kvstore_errmsg(),
-                 want);
-    assert_null(s);
+    open_fails(uri, want);
     net_no_secret(kvstore_errmsg(), secret, encoded, uri);
 }
 
@@ -311,14 +306,16 @@ static inline bool net_wait_state(pid_t pid, char want)
 }
 
 /* A server process stopped with SIGSTOP (a hung server): kvstore_open
- * of `uri` and a set through `b` (opened before) must fail within their
- * timeouts, without the password in the message. The server is resumed
- * before anything is asserted, so a failure does not leave it hung. */
+ * of `uri` (which sets a short timeout) and a set through a bucket opened
+ * before must fail within their timeouts, without the password in the
+ * message. The server is resumed before anything is asserted, so a
+ * failure does not leave it hung. */
 static inline void net_hung_server(pid_t pid, const char *uri,
-                                   kvstore_bucket *b, const char *secret)
+                                   const char *secret)
 {
     char open_msg[1024], set_msg[1024];
-    kvstore_store *s = NULL;
+    kvstore_store *s = NULL, *before = open_uri(uri);
+    kvstore_bucket *b = open_bucket(before, "hung");
 
     kill(pid, SIGSTOP);
     bool stopped = net_wait_state(pid, 'T');
@@ -336,22 +333,28 @@ static inline void net_hung_server(pid_t pid, const char *uri,
     assert_true(set_rc == KVSTORE_EUNAVAILABLE || set_rc == KVSTORE_EUNCERTAIN);
     net_no_secret(open_msg, secret, NULL, "open on a hung server");
     net_no_secret(set_msg, secret, NULL, "set on a hung server");
+    kvstore_bucket_close(b);
+    kvstore_close(before);
 }
 
-/* Runs `cli set KEY - -b BUCKET --store URI` with the value on a pipe: the password
- * must disappear from the process's command line (ps) while it waits for
- * stdin, and the value must then be stored with the masked-away password
- * (the CLI kept a private copy). `host` is a part of the URI after the
- * userinfo that stays visible. Returns the CLI's exit status. */
-static inline int net_cli_masked(const char *cli, const char *uri,
-                                 const char *secret, const char *host,
-                                 const char *bucket, const char *key,
-                                 const char *value)
+/* Runs `cli set climask - -b cli --store URI` with the value on a pipe:
+ * the password must disappear from the process's command line (ps) while
+ * it waits for stdin, the CLI must succeed, and the value must then be
+ * stored: the CLI used the password it masked away (it kept a private
+ * copy). `host` is a part of the URI after the userinfo that stays
+ * visible. */
+static inline void net_cli_masks(const char *cli, const char *uri,
+                                 const char *secret, const char *host)
 {
-    char *const argv[] = { "kvstore", "set", (char *)key, "-", "-b",
-                           (char *)bucket, "--store", (char *)uri, NULL };
+    char *const argv[] = { "kvstore", "set", "climask", "-", "-b", "cli",
+                           "--store", (char *)uri, NULL };
 
-    return run_masked(cli, argv, value, host, secret);
+    assert_int_equal(run_masked(cli, argv, "from-cli", host, secret), 0);
+    kvstore_store *s = open_uri(uri);
+    kvstore_bucket *b = open_bucket(s, "cli");
+    expect_str(b, "climask", "from-cli");
+    kvstore_bucket_close(b);
+    kvstore_close(s);
 }
 
 #endif /* KVS_TEST_SUPPORT_NET_H */

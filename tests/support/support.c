@@ -4,10 +4,12 @@
  * SPDX-License-Identifier: MIT
  */
 #include "support.h"
+#include "run.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +38,22 @@ kvstore_store *open_uri(const char *uri)
     return s;
 }
 
+void open_fails(const char *uri, int code)
+{
+    kvstore_store *s = (kvstore_store *)&s;
+    int rc = kvstore_open(&s, uri);
+
+    if (rc == KVSTORE_OK)
+        kvstore_close(s);
+    if (rc != code)
+        fail_msg("kvstore_open(\"%s\") = %d (%s), expected %d",
+                 uri ? uri : "NULL", rc, kvstore_errmsg(), code);
+    assert_null(s);
+    if (kvstore_errmsg()[0] == '\0')
+        fail_msg("kvstore_open(\"%s\") = %d without a message",
+                 uri ? uri : "NULL", rc);
+}
+
 kvstore_store *open_urif(const char *fmt, ...)
 {
     char uri[8400];
@@ -60,6 +78,46 @@ kvstore_bucket *open_bucket(kvstore_store *s, const char *name)
         fail_msg("bucket_open %s: %d %s", name, rc, kvstore_errmsg());
     assert_non_null(b);
     return b;
+}
+
+tmp_store tmp_store_open(const char *uri, const char *bucket)
+{
+    tmp_store t = { .dir = tmp_new() };
+    const ts_placeholder ph = { "dir", t.dir };
+    char *full = ts_substitute(uri, &ph, 1);
+
+    assert_non_null(full);
+    t.s = open_uri(full);
+    free(full);
+    t.b = open_bucket(t.s, bucket);
+    return t;
+}
+
+void tmp_store_close(tmp_store *t)
+{
+    kvstore_bucket_close(t->b);
+    kvstore_close(t->s);
+    tmp_free(t->dir);
+}
+
+char *get_str(kvstore_store *s, const char *bucket, const char *key)
+{
+    kvstore_bucket *b = open_bucket(s, bucket);
+    void *v = NULL;
+    size_t len = 0;
+    int rc = kvstore_get(b, key, &v, &len);
+
+    kvstore_bucket_close(b);
+    if (rc == KVSTORE_NOTFOUND)
+        return NULL;
+    if (rc != KVSTORE_OK)
+        fail_msg("get %s/%s: %d %s", bucket, key, rc, kvstore_errmsg());
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, v, len);
+    copy[len] = '\0';
+    kvstore_free(v);
+    return copy;
 }
 
 void set_str(kvstore_bucket *b, const char *key, const char *v)
@@ -141,6 +199,54 @@ long walk_foreign(kvstore_bucket *b, const char *prefix, const char *cursor,
     return walk(b, prefix, cursor, limit, each, arg, true);
 }
 
+typedef struct tagged {
+    const char *tag;
+    int keys;
+} tagged;
+
+static void only_tagged(void *arg, const char *key)
+{
+    tagged *t = arg;
+    size_t n = strlen(t->tag);
+    if (strncmp(key, t->tag, n) != 0 || key[n] != '/')
+        fail_msg("key '%.60s' of another bucket listed in '%s'", key,
+                 t->tag);
+    t->keys++;
+}
+
+int walk_tagged(kvstore_bucket *b, const char *prefix, const char *cursor,
+                const char *tag)
+{
+    tagged t = { tag, 0 };
+    return walk_foreign(b, prefix, cursor, 7, only_tagged, &t) < 0 ? -1
+                                                                   : t.keys;
+}
+
+void fill_tagged(kvstore_bucket *b, const char *tag, int n)
+{
+    char key[80];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%s/%03d", tag, i);
+        set_str(b, key, tag);
+    }
+}
+
+void cursor_refused(kvstore_bucket *b, const char *prefix,
+                    const char *cursor, const char *what)
+{
+    kvstore_keys *page = (kvstore_keys *)&page;
+    int rc = kvstore_list_keys(b, prefix, cursor, 10, &page);
+
+    if (rc == KVSTORE_OK)
+        kvstore_keys_free(page);
+    if (rc != KVSTORE_EINVAL)
+        fail_msg("list_keys with %s cursor = %d, expected EINVAL", what, rc);
+    assert_null(page);
+    if (kvstore_errmsg()[0] == '\0')
+        fail_msg("list_keys with %s cursor: EINVAL without a message", what);
+}
+
 void read_small(const char *path, char *buf, size_t cap)
 {
     FILE *f = fopen(path, "r");
@@ -213,6 +319,15 @@ int run_masked(const char *path, char *const argv[], const char *input,
         fail_msg("cmdline still shows the password: %s", cmd);
     assert_true(wrote);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+mode_t mode_of(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        fail_msg("lstat %s: %s", path, strerror(errno));
+    return st.st_mode & 07777;
 }
 
 int count_entries(const char *dir)

@@ -23,6 +23,8 @@
 
 #include <kvstore/kvstore.h>
 
+#include <sys/types.h>
+
 #include "tmpdir.h"
 
 /* A fresh directory under $TMPDIR (mkdtemp), owned by the caller;
@@ -38,8 +40,35 @@ kvstore_store *open_uri(const char *uri);
 kvstore_store *open_urif(const char *fmt, ...) KVSTORE_PRINTF(1, 2);
 /* file://DIR?sync=false: durability is not what most tests check. */
 kvstore_store *open_file_store(const char *dir);
+/* kvstore_open(uri) must fail with `code`, leave the store NULL and say
+ * why (a non-empty kvstore_errmsg()). */
+void open_fails(const char *uri, int code);
 /* kvstore_bucket_open; fails the test on error. */
 kvstore_bucket *open_bucket(kvstore_store *s, const char *name);
+
+/* One test's own store: a fresh directory, a store of `uri` in which
+ * "{dir}" becomes that directory, and its bucket `bucket`; fails the test
+ * on error. tmp_store_close closes both and removes the directory. */
+typedef struct tmp_store {
+    char *dir;
+    kvstore_store *s;
+    kvstore_bucket *b;
+} tmp_store;
+tmp_store tmp_store_open(const char *uri, const char *bucket);
+void tmp_store_close(tmp_store *t);
+
+/* Asserts that a kvstore call returns KVSTORE_OK; fails the test with
+ * the call's text, its status and the library's message. */
+#define assert_ok(call)                                                  \
+    do {                                                                 \
+        int rc_ = (call);                                                \
+        if (rc_ != KVSTORE_OK)                                           \
+            fail_msg("%s = %d: %s", #call, rc_, kvstore_errmsg());       \
+    } while (0)
+
+/* The value of `key` in bucket `bucket` of `s` as a NUL-terminated
+ * malloc'd string (free()), or NULL if the key is absent. */
+char *get_str(kvstore_store *s, const char *bucket, const char *key);
 
 /* Sets `key` to the string `v` (without its NUL); fails on error. */
 void set_str(kvstore_bucket *b, const char *key, const char *v);
@@ -62,11 +91,27 @@ size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
 long walk_foreign(kvstore_bucket *b, const char *prefix, const char *cursor,
                   size_t limit, walk_fn each, void *arg);
 
+/* A bucket's keys that say whose they are: fill_tagged sets `n` keys
+ * "<tag>/000".. (value `tag`); walk_tagged lists `b` under `prefix`
+ * (NULL: all) from `cursor` (a forged or foreign one may be refused) in
+ * pages of 7 and fails the test on a key that is not "<tag>/...". It
+ * returns the number of keys, or -1 if the first call was EINVAL. */
+void fill_tagged(kvstore_bucket *b, const char *tag, int n);
+int walk_tagged(kvstore_bucket *b, const char *prefix, const char *cursor,
+                const char *tag);
+
+/* kvstore_list_keys on `b` from `cursor` must be EINVAL with a message
+ * and a NULL page; `what` names the cursor in the failure message. */
+void cursor_refused(kvstore_bucket *b, const char *prefix,
+                    const char *cursor, const char *what);
+
 /* The whole content of a small file into buf (NUL-terminated), or "" if
  * it cannot be read. */
 void read_small(const char *path, char *buf, size_t cap);
 /* Writes `text` to `path` (created or truncated); fails on error. */
 void write_small(const char *path, const char *text);
+/* The permission bits of `path` itself (lstat); fails if it is gone. */
+mode_t mode_of(const char *path);
 /* Number of entries in a directory other than "." and "..". */
 int count_entries(const char *dir);
 /* /proc/PID/cmdline into buf with NULs turned into spaces ("" if the

@@ -17,8 +17,10 @@
 
 #include <kvstore/kvstore.h>
 
-static char dir[] = "/tmp/kvstore-named-XXXXXX";
-static char conf[256];
+#include "tmpdir.h"
+
+static char *dir;
+static char conf[4200];
 
 static void write_conf(mode_t mode, const char *text)
 {
@@ -32,7 +34,8 @@ static void write_conf(mode_t mode, const char *text)
 static int fixture_up(void **state)
 {
     (void)state;
-    if (mkdtemp(dir) == NULL)
+    dir = ts_mkdtemp("kvstore-named");
+    if (dir == NULL)
         return -1;
     snprintf(conf, sizeof conf, "%s/stores.conf", dir);
     setenv("KVSTORE_CONFIG", conf, 1);
@@ -41,10 +44,10 @@ static int fixture_up(void **state)
 
 static int fixture_down(void **state)
 {
-    char cmd[300];
     (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    ts_rmtree(dir);
+    free(dir);
+    return 0;
 }
 
 static void expect_open(const char *uri, int code, const char *needle)

@@ -12,13 +12,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "runner.h"
+#include "support.h"
 
 /* Prefix for bucket names, extra config pairs, the WIT to claim (0: by
  * the guest's name) and watcher events to wait for, in the next
@@ -54,29 +54,10 @@ static void assert_has(const char *out, const char *line)
         fail_msg("output lacks \"%s\":\n%s", line, out ? out : "(none)");
 }
 
-static char *get(kvstore_store *s, const char *bucket, const char *key)
-{
-    kvstore_bucket *b;
-    void *v;
-    size_t len;
-    assert_int_equal(kvstore_bucket_open(&b, s, bucket), KVSTORE_OK);
-    int rc = kvstore_get(b, key, &v, &len);
-    kvstore_bucket_close(b);
-    if (rc == KVSTORE_NOTFOUND)
-        return NULL;
-    assert_int_equal(rc, KVSTORE_OK);
-    char *copy = malloc(len + 1);
-    assert_non_null(copy);
-    memcpy(copy, v, len);
-    copy[len] = '\0';
-    kvstore_free(v);
-    return copy;
-}
-
 static void assert_value(kvstore_store *s, const char *bucket,
                          const char *key, const char *want)
 {
-    char *got = get(s, bucket, key);
+    char *got = get_str(s, bucket, key);
     if (!want) {
         if (got)
             fail_msg("%s/%s = \"%s\", expected absent", bucket, key, got);
@@ -301,20 +282,13 @@ static void test_prefix(void **state)
     kvstore_close(s);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
 /* A file: store keeps the counter across host runs (store reopened). */
 static void test_file_store(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/wasm-host-test-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char uri[64];
+    char *dir = ts_mkdtemp("wasm-host-test");
+    assert_non_null(dir);
+    char uri[4200];
     snprintf(uri, sizeof(uri), "file://%s", dir);
     int st;
     for (int run = 1; run <= 2; run++) {
@@ -338,7 +312,8 @@ static void test_file_store(void **state)
     assert_value(s, "demo", "balance", "-500");
     assert_value(s, "demo", "motd", "hello, world");
     kvstore_close(s);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(dir);
+    free(dir);
 }
 
 /* What each attack must end in. */

@@ -14,13 +14,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
+#include "support.h"
 
 /* ---- the fake engine ---------------------------------------------------- */
 
@@ -141,16 +141,26 @@ static uint64_t u64_at(fake *f, uint32_t addr)
     return v;
 }
 
-static kvstore_wasi_host *host_of(const char *const *kv)
+/* A host configured with the key/value pairs `kv` (NULL-terminated, may
+ * be NULL), lent `s` as its default store when `s` is not NULL. */
+static kvstore_wasi_host *host_lent(kvstore_store *s, const char *const *kv)
 {
     kvstore_wasi_config *c;
     kvstore_wasi_host *h;
     assert_int_equal(kvstore_wasi_config_new(&c), KVSTORE_OK);
+    if (s != NULL)
+        assert_int_equal(kvstore_wasi_config_lend_store(c, NULL, s),
+                         KVSTORE_OK);
     for (; kv && *kv; kv += 2)
         assert_int_equal(kvstore_wasi_config_set(c, kv[0], kv[1]), KVSTORE_OK);
     assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
     kvstore_wasi_config_free(c);
     return h;
+}
+
+static kvstore_wasi_host *host_of(const char *const *kv)
+{
+    return host_lent(NULL, kv);
 }
 
 static kvstore_wasi_instance *inst_of(fake *f, kvstore_wasi_host *h,
@@ -192,33 +202,10 @@ static void set_key(fake *f, uint32_t b, const char *k, const char *v)
     assert_int_equal(f->mem[ret], 0);
 }
 
-static char *get_value(kvstore_store *s, const char *bucket, const char *key)
-{
-    kvstore_bucket *b;
-    void *v;
-    size_t len;
-    assert_int_equal(kvstore_bucket_open(&b, s, bucket), KVSTORE_OK);
-    int rc = kvstore_get(b, key, &v, &len);
-    kvstore_bucket_close(b);
-    if (rc == KVSTORE_NOTFOUND)
-        return NULL;
-    assert_int_equal(rc, KVSTORE_OK);
-    char *copy = strndup(v, len);
-    kvstore_free(v);
-    return copy;
-}
-
 static void fake_fini(fake *f)
 {
     kvstore_wasi_instance_free(f->inst);
     free(f->mem);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
 }
 
 /* ---- config ------------------------------------------------------------- */
@@ -248,10 +235,10 @@ static void test_config_keys(void **state)
 static void test_config_precedence(void **state)
 {
     (void)state;
-    char dirs[3][32], uris[3][128];
+    char *dirs[3], uris[3][4200];
     for (int k = 0; k < 3; k++) {
-        snprintf(dirs[k], sizeof(dirs[k]), "/tmp/kvwasi-prec-XXXXXX");
-        assert_non_null(mkdtemp(dirs[k]));
+        dirs[k] = ts_mkdtemp("kvwasi-prec");
+        assert_non_null(dirs[k]);
         snprintf(uris[k], sizeof(uris[k]), "file://%s", dirs[k]);
     }
     for (int drop = 0; drop < 3; drop++) {
@@ -282,7 +269,7 @@ static void test_config_precedence(void **state)
         for (int k = 0; k < 3; k++) {
             kvstore_store *s;
             assert_int_equal(kvstore_open(&s, uris[k]), KVSTORE_OK);
-            char *got = get_value(s, "app", "which");
+            char *got = get_str(s, "app", "which");
             if (k == drop)
                 assert_string_equal(got, val);
             else if (got)
@@ -299,8 +286,10 @@ static void test_config_precedence(void **state)
     assert_int_not_equal(open_id(&f, "app", NULL), 0);
     fake_fini(&f);
     kvstore_wasi_host_free(h);
-    for (int k = 0; k < 3; k++)
-        nftw(dirs[k], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    for (int k = 0; k < 3; k++) {
+        ts_rmtree(dirs[k]);
+        free(dirs[k]);
+    }
 }
 
 /* ---- identifiers -------------------------------------------------------- */
@@ -326,7 +315,7 @@ static void test_identifiers(void **state)
     uint32_t b = open_id(&f, "", NULL);
     assert_int_not_equal(b, 0);
     set_key(&f, b, "k", "from-empty-id");
-    char *v = get_value(s, "t1-default", "k");
+    char *v = get_str(s, "t1-default", "k");
     assert_string_equal(v, "from-empty-id");
     free(v);
     uint32_t ret = f_alloc(&f, 4, 16);
@@ -360,7 +349,7 @@ static void test_identifiers(void **state)
     b = open_id(&f, "a.b", NULL);
     assert_int_not_equal(b, 0);
     set_key(&f, b, "k", "mapped");
-    v = get_value(s, "t1-a_2eb", "k");
+    v = get_str(s, "t1-a_2eb", "k");
     assert_string_equal(v, "mapped");
     free(v);
     fake_fini(&f);
@@ -401,11 +390,11 @@ static void test_named_stores(void **state)
     inst_of(&f, h, KVSTORE_WASI_SPIN);
     set_key(&f, open_id(&f, "cache", NULL), "k", "in-cache");
     set_key(&f, open_id(&f, "other", NULL), "k", "in-default");
-    char *v = get_value(cache, "cache", "k");
+    char *v = get_str(cache, "cache", "k");
     assert_string_equal(v, "in-cache");
     free(v);
-    assert_null(get_value(def, "cache", "k"));
-    v = get_value(def, "other", "k");
+    assert_null(get_str(def, "cache", "k"));
+    v = get_str(def, "other", "k");
     assert_string_equal(v, "in-default");
     free(v);
     fake_fini(&f);
@@ -768,13 +757,8 @@ static void test_watch_pump(void **state)
     (void)state;
     kvstore_store *s;
     assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
-    kvstore_wasi_config *c;
-    kvstore_wasi_host *h;
-    assert_int_equal(kvstore_wasi_config_new(&c), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_lend_store(c, NULL, s), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_set(c, "watch", "ev"), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
-    kvstore_wasi_config_free(c);
+    static const char *const kv[] = { "watch", "ev", NULL };
+    kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
     fake_init(&f);
     inst_of(&f, h, KVSTORE_WASI_DRAFT);
@@ -805,14 +789,9 @@ static void test_watch_overflow(void **state)
     (void)state;
     kvstore_store *s;
     assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
-    kvstore_wasi_config *c;
-    kvstore_wasi_host *h;
-    assert_int_equal(kvstore_wasi_config_new(&c), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_lend_store(c, NULL, s), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_set(c, "watch", "ev"), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_config_set(c, "watch_queue", "4"), KVSTORE_OK);
-    assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
-    kvstore_wasi_config_free(c);
+    static const char *const kv[] = { "watch", "ev", "watch_queue", "4",
+                                      NULL };
+    kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
     fake_init(&f);
     inst_of(&f, h, KVSTORE_WASI_DRAFT2);
