@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -324,6 +325,13 @@ static void restart_before_first_event_replays_nothing(void **state)
     assert_int_equal(nh_restart(&srv), 0);
     KV_OK(kvstore_set(b, "new", "4", 1));
     bool got = wait_until(&r, seen, "new", false);
+    /* Room for a late replay to show up as an extra event. It also lets
+     * libnats 3.4 finish recreating the consumer: an Unsubscribe racing its
+     * reset thread reads the freed consumer name in its own error path
+     * (jsSub_deleteConsumer; seen once under ASan), a libnats defect the
+     * backend cannot see or prevent. */
+    struct timespec settle = { 1, 500000000L };
+    nanosleep(&settle, NULL);
     kvstore_watch_stop(w);
 
     if (!got || r.n != 1)
