@@ -120,6 +120,7 @@ void wasi_leave(kvstore_wasi_instance *i)
     wasi_unwind(i);
 }
 
+__attribute__((format(printf, 2, 0)))
 static void trap_vset(kvstore_wasi_instance *i, const char *fmt, va_list ap)
 {
     if (!i->trapped)
