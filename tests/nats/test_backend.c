@@ -705,7 +705,7 @@ static void batches(void **state)
  * come back right through get, exists and get_many. */
 static void leader_reads(void **state)
 {
-    char name[64], stream[80], subj[90];
+    char name[64];
     kvstore_store *s;
     kvstore_bucket *b;
     raw_nats r;
@@ -713,22 +713,10 @@ static void leader_reads(void **state)
     (void)state;
 
     run_bucket(name, sizeof name, "leader");
-    snprintf(stream, sizeof stream, "KV_%s", name);
-    snprintf(subj, sizeof subj, "$KV.%s.>", name);
-    const char *subjects[] = { subj };
-    jsStreamConfig sc;
-    jsStreamConfig_Init(&sc);
-    sc.Name = stream;
-    sc.Subjects = subjects;
-    sc.SubjectsLen = 1;
-    sc.MaxMsgsPerSubject = 1;
-    sc.Storage = js_FileStorage;
-    sc.AllowRollup = true;
-    sc.DenyDelete = true;
-    sc.Discard = js_DiscardNew;
-    sc.AllowDirect = false;
+    kv_stream ks;
+    kv_stream_init(&ks, name, false);
     raw_open(&r, url);
-    assert_int_equal(js_AddStream(NULL, r.js, &sc, NULL, NULL), NATS_OK);
+    assert_int_equal(js_AddStream(NULL, r.js, &ks.config, NULL, NULL), NATS_OK);
     raw_close(&r);
 
     open_bucket(&s, &b, name);

@@ -8,6 +8,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +65,37 @@ static inline void raw_close(raw_nats *r)
 {
     jsCtx_Destroy(r->js);
     natsConnection_Destroy(r->nc);
+}
+
+/* A KV bucket's stream made by hand: its name "KV_<bucket>", its subject
+ * "$KV.<bucket>.>" and the config nats.c and the nats CLI give one (file
+ * storage, one message per subject, rollups, no deletes, discard new),
+ * with direct get as `direct` says. `config` points into the struct:
+ * do not copy it. */
+typedef struct {
+    char name[80];
+    char subject[90];
+    const char *subjects[1];
+    jsStreamConfig config;
+} kv_stream;
+
+static inline void kv_stream_init(kv_stream *k, const char *bucket,
+                                  bool direct)
+{
+    snprintf(k->name, sizeof k->name, "KV_%s", bucket);
+    snprintf(k->subject, sizeof k->subject, "$KV.%s.>", bucket);
+    k->subjects[0] = k->subject;
+    jsStreamConfig *sc = &k->config;
+    jsStreamConfig_Init(sc);
+    sc->Name = k->name;
+    sc->Subjects = k->subjects;
+    sc->SubjectsLen = 1;
+    sc->MaxMsgsPerSubject = 1;
+    sc->Storage = js_FileStorage;
+    sc->AllowRollup = true;
+    sc->DenyDelete = true;
+    sc->Discard = js_DiscardNew;
+    sc->AllowDirect = direct;
 }
 
 /* Reads `key` and asserts it holds the NUL-terminated `want`. */
