@@ -347,8 +347,8 @@ static void many_keys(void **state)
     kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "many");
     kvstore_keys *page = NULL;
-    char key[32], prev[32] = "", *cursor = NULL;
-    size_t total = 0;
+    char key[32];
+    walk_order order = {0};
 
     (void)state;
     for (int i = 0; i < MANY; i++) {
@@ -359,19 +359,8 @@ static void many_keys(void **state)
         snprintf(key, sizeof(key), "m%d", i);
         expect_str(b, key, key);
     }
-    do {
-        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 0, &page),
-                         KVSTORE_OK);
-        free(cursor);
-        for (size_t i = 0; i < page->count; i++) {
-            assert_true(strcmp(prev, page->keys[i]) < 0);
-            snprintf(prev, sizeof(prev), "%s", page->keys[i]);
-        }
-        total += page->count;
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor);
-    assert_int_equal(total, MANY);
+    walk_all(b, NULL, NULL, 0, walk_ordered, &order);
+    assert_int_equal(order.keys, MANY);
     for (int i = 0; i < MANY; i++) {
         snprintf(key, sizeof(key), "m%d", i);
         assert_int_equal(kvstore_delete(b, key), KVSTORE_OK);
@@ -386,25 +375,26 @@ static void many_keys(void **state)
 /* Listings of an unchanged bucket may share a snapshot (the walk helper's
  * key-space version); any key added or removed, or expired, shows at once
  * in the next listing. */
+typedef struct must_see {
+    const char *must; /* NULL: none */
+    bool seen;
+    size_t n;
+} must_see;
+
+static void look_for(void *arg, const char *key)
+{
+    must_see *m = arg;
+    if (m->must && strcmp(key, m->must) == 0)
+        m->seen = true;
+    m->n++;
+}
+
 static size_t count_all(kvstore_bucket *b, const char *must, bool *seen)
 {
-    char *cursor = NULL;
-    size_t n = 0;
-
-    *seen = false;
-    do {
-        kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 40, &page),
-                         KVSTORE_OK);
-        free(cursor);
-        for (size_t i = 0; i < page->count; i++)
-            if (must && strcmp(page->keys[i], must) == 0)
-                *seen = true;
-        n += page->count;
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor);
-    return n;
+    must_see m = {must, false, 0};
+    walk_all(b, NULL, NULL, 40, look_for, &m);
+    *seen = m.seen;
+    return m.n;
 }
 
 static void listing_follows_changes(void **state)
