@@ -38,17 +38,29 @@ typedef struct seen {
     kvstore_watch_queue *self_free; /* freed by the callback at key "stop" */
 } seen;
 
-static void seen_init(seen *s)
+static seen *seen_new(void)
 {
-    memset(s, 0, sizeof *s);
+    seen *s = calloc(1, sizeof *s);
+    assert_non_null(s);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    return s;
 }
 
-static void seen_fini(seen *s)
+static void seen_free(seen *s)
 {
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+/* A queue calling `fn` with `s`; fails the test if it cannot start. */
+static kvstore_watch_queue *queue_into(seen *s, kvstore_watch_fn fn)
+{
+    kvstore_watch_queue *q = NULL;
+    assert_int_equal(kvstore_watch_queue_new(&q, fn, s), KVSTORE_OK);
+    assert_non_null(q);
+    return q;
 }
 
 static void record(void *payload, kvstore_event event, const char *key,
@@ -86,12 +98,8 @@ static void wait_for(seen *s, size_t n)
 static void test_order_and_copies(void **state)
 {
     (void)state;
-    seen *s = malloc(sizeof *s);
-    assert_non_null(s);
-    seen_init(s);
-    kvstore_watch_queue *q = NULL;
-    assert_int_equal(kvstore_watch_queue_new(&q, record, s), KVSTORE_OK);
-    assert_non_null(q);
+    seen *s = seen_new();
+    kvstore_watch_queue *q = queue_into(s, record);
     char key[8] = "k1", value[8] = "one";
     assert_int_equal(kvstore_watch_queue_push(q, KVSTORE_EVENT_SET, key,
                                               value, 3), KVSTORE_OK);
@@ -119,8 +127,7 @@ static void test_order_and_copies(void **state)
     assert_string_equal(s->key[2], "k1");
     assert_string_equal(s->value[2], "(null)");
     assert_int_equal(s->len[2], 0);
-    seen_fini(s);
-    free(s);
+    seen_free(s);
 }
 
 #define PUSHERS 4
@@ -149,11 +156,8 @@ static void *push_many(void *arg)
 static void test_concurrent_pushers(void **state)
 {
     (void)state;
-    seen *s = malloc(sizeof *s);
-    assert_non_null(s);
-    seen_init(s);
-    kvstore_watch_queue *q = NULL;
-    assert_int_equal(kvstore_watch_queue_new(&q, record, s), KVSTORE_OK);
+    seen *s = seen_new();
+    kvstore_watch_queue *q = queue_into(s, record);
     pthread_t t[PUSHERS];
     pusher p[PUSHERS];
     for (int i = 0; i < PUSHERS; i++) {
@@ -178,8 +182,7 @@ static void test_concurrent_pushers(void **state)
     }
     for (int i = 0; i < PUSHERS; i++)
         assert_int_equal(next[i], PER_PUSHER);
-    seen_fini(s);
-    free(s);
+    seen_free(s);
 }
 
 /* Free while events are queued (the callback held at the first): it
@@ -187,12 +190,9 @@ static void test_concurrent_pushers(void **state)
 static void test_free_drops_queued(void **state)
 {
     (void)state;
-    seen *s = malloc(sizeof *s);
-    assert_non_null(s);
-    seen_init(s);
+    seen *s = seen_new();
     s->gate = true;
-    kvstore_watch_queue *q = NULL;
-    assert_int_equal(kvstore_watch_queue_new(&q, record, s), KVSTORE_OK);
+    kvstore_watch_queue *q = queue_into(s, record);
     for (int i = 0; i < 10; i++)
         assert_int_equal(kvstore_watch_queue_push(q, KVSTORE_EVENT_DELETE,
                                                   "k", NULL, 0), KVSTORE_OK);
@@ -208,8 +208,7 @@ static void test_free_drops_queued(void **state)
     assert_true(s->n <= 10);
     for (size_t i = 0; i < s->n; i++)
         assert_string_equal(s->key[i], "k");
-    seen_fini(s);
-    free(s);
+    seen_free(s);
 }
 
 /* Signals, from the callback thread's exit (a thread-specific-data
@@ -240,11 +239,8 @@ static void test_free_from_own_callback(void **state)
 {
     (void)state;
     assert_int_equal(pthread_key_create(&exit_key, on_thread_exit), 0);
-    seen *s = malloc(sizeof *s);
-    assert_non_null(s);
-    seen_init(s);
-    kvstore_watch_queue *q = NULL;
-    assert_int_equal(kvstore_watch_queue_new(&q, mark_thread, s), KVSTORE_OK);
+    seen *s = seen_new();
+    kvstore_watch_queue *q = queue_into(s, mark_thread);
     s->self_free = q;
     assert_int_equal(kvstore_watch_queue_push(q, KVSTORE_EVENT_SET, "a", "1",
                                               1), KVSTORE_OK);
@@ -261,8 +257,7 @@ static void test_free_from_own_callback(void **state)
     assert_string_equal(s->key[0], "a");
     assert_string_equal(s->key[1], "stop");
     pthread_key_delete(exit_key);
-    seen_fini(s);
-    free(s);
+    seen_free(s);
 }
 
 static void test_free_null(void **state)
