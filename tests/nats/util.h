@@ -45,14 +45,17 @@ static inline const char *run_bucket(char *buf, size_t n, const char *base)
     return buf;
 }
 
-/* A raw nats.c connection and JetStream context, for interop checks. */
+/* A raw nats.c connection and JetStream context, for interop checks,
+ * and with raw_open_kv a handle on one KV bucket. */
 typedef struct {
     natsConnection *nc;
     jsCtx *js;
+    kvStore *kv; /* NULL unless raw_open_kv */
 } raw_nats;
 
 static inline void raw_open(raw_nats *r, const char *url)
 {
+    r->kv = NULL;
     natsOptions *o = NULL;
     assert_int_equal(natsOptions_Create(&o), NATS_OK);
     assert_int_equal(natsOptions_SetURL(o, url), NATS_OK);
@@ -61,8 +64,17 @@ static inline void raw_open(raw_nats *r, const char *url)
     assert_int_equal(natsConnection_JetStream(&r->js, r->nc, NULL), NATS_OK);
 }
 
+static inline void raw_open_kv(raw_nats *r, const char *url,
+                               const char *bucket)
+{
+    raw_open(r, url);
+    assert_int_equal(js_KeyValue(&r->kv, r->js, bucket), NATS_OK);
+}
+
 static inline void raw_close(raw_nats *r)
 {
+    if (r->kv != NULL)
+        kvStore_Destroy(r->kv);
     jsCtx_Destroy(r->js);
     natsConnection_Destroy(r->nc);
 }
