@@ -13,7 +13,7 @@
 #include "wasi-keyvalue.h"
 
 #define NAME "spin"
-#include "guest_ok.h"
+#include "guest-ok.h"
 
 /* tuple<string, option<list<u8>>>: key @0, is_some @8, value @12. */
 typedef struct {

@@ -11,7 +11,7 @@
 #include "wasi-keyvalue.h"
 
 #define NAME "watcher"
-#include "guest_ok.h"
+#include "guest-ok.h"
 
 static uint32_t nsets, ndeletes;
 

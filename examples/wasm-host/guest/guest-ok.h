@@ -1,13 +1,13 @@
 /*
- * What the test guests share: ok() prints a failed wasi:keyvalue call as
- * "NAME: what failed: <error>" and remembers the failure in `failed`,
- * which the guest's run turns into its exit status. Define NAME before
- * including this, after wasi-keyvalue.h.
+ * What every guest here and in tests/wasi/guests shares: ok() prints a
+ * failed wasi:keyvalue call as "NAME: what failed: <error>" and remembers
+ * the failure in `failed`, which the guest's run turns into its exit
+ * status. Define NAME before including this, after wasi-keyvalue.h.
  *
  * SPDX-License-Identifier: MIT
  */
-#ifndef TESTS_WASI_GUEST_OK_H
-#define TESTS_WASI_GUEST_OK_H
+#ifndef GUEST_OK_H
+#define GUEST_OK_H
 
 #ifndef NAME
 #error "define NAME (the guest's name, printed before each line) first"
