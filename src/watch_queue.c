@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,13 @@ int kvstore_watch_queue_new(kvstore_watch_queue **out, kvstore_watch_fn fn,
     q->tail = &q->head;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
-    if (pthread_create(&q->thread, NULL, deliver, q) != 0) {
+    /* The delivery thread must not take the application's signals. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&q->thread, NULL, deliver, q);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
         queue_destroy(q);
         return kvstore_set_error(KVSTORE_ENOMEM,
                                  "watch: cannot start the watch thread");

@@ -403,7 +403,7 @@ typedef struct kvstore_watch_queue kvstore_watch_queue;
 
 /** Starts a queue whose thread calls `fn(payload, ...)` for each pushed
  * event, in push order, with no lock of the queue held (the callback may
- * use the store). Returns KVSTORE_OK, or KVSTORE_ENOMEM (with a message)
+ * use the store) and every signal blocked in that thread. Returns KVSTORE_OK, or KVSTORE_ENOMEM (with a message)
  * when memory or the thread is lacking. Owned by the caller; free with
  * kvstore_watch_queue_free. */
 KVSTORE_API int kvstore_watch_queue_new(kvstore_watch_queue **out,

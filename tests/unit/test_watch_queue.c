@@ -1,10 +1,10 @@
 /*
  * kvstore_watch_queue (<kvstore/backend.h>): the event queue and thread
  * behind the lmdb and sqlite watches. Events come out in push order with
- * copies of their key and value, pushes from several threads keep each
- * thread's order, nothing is called after free returns, and a queue freed
- * from its own callback frees itself once that callback returns (ASan and
- * valgrind see to the memory).
+ * copies of their key and value, on a thread that blocks signals; pushes
+ * from several threads keep each thread's order; nothing is called after
+ * free returns; and a queue freed from its own callback frees itself once
+ * that callback returns (ASan and valgrind see to the memory).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ typedef struct seen {
     /* the callback waits at the first event until `open` */
     bool gate, open;
     kvstore_watch_queue *self_free; /* freed by the callback at key "stop" */
+    size_t unblocked; /* calls made with SIGINT or SIGTERM deliverable */
 } seen;
 
 static seen *seen_new(void)
@@ -67,7 +69,11 @@ static void record(void *payload, kvstore_event event, const char *key,
                    const void *value, size_t len)
 {
     seen *s = payload;
+    sigset_t mask;
+    pthread_sigmask(SIG_BLOCK, NULL, &mask);
     pthread_mutex_lock(&s->mu);
+    if (!sigismember(&mask, SIGINT) || !sigismember(&mask, SIGTERM))
+        s->unblocked++;
     while (s->gate && !s->open)
         pthread_cond_wait(&s->cv, &s->mu);
     if (s->n < MAX_SEEN) {
@@ -127,6 +133,8 @@ static void test_order_and_copies(void **state)
     assert_string_equal(s->key[2], "k1");
     assert_string_equal(s->value[2], "(null)");
     assert_int_equal(s->len[2], 0);
+    /* The delivery thread takes none of the application's signals. */
+    assert_int_equal(s->unblocked, 0);
     seen_free(s);
 }
 
