@@ -9,7 +9,8 @@
  * A removed bucket's keys give no events.
  *
  * Ownership: a watch owns its copies of the bucket name and prefix, its
- * queued events and one reference on the environment.
+ * kvstore_watch_queue (the queued events and the thread) and one
+ * reference on the environment.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -20,68 +21,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct lm_event {
-    struct lm_event *next;
-    kvstore_event kind;
-    size_t len;
-    void *value; /* NULL for a delete */
-    char key[];
-} lm_event;
-
 struct lm_watch {
     lm_watch *next; /* env->watches, guarded by env->watch_mu */
     lm_env *env;
     char bucket[KVSTORE_BUCKET_NAME_MAX + 1];
     char *prefix;
     size_t plen;
-    kvstore_watch_fn fn;
-    void *payload;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    lm_event *head, **tail; /* guarded by mu */
-    bool stop;              /* guarded by mu */
-    bool detached;          /* stopped from its own callback */
+    kvstore_watch_queue *queue; /* its events and the callback thread */
 };
 
 static void watch_free(lm_watch *w)
 {
-    for (lm_event *ev = w->head, *next; ev != NULL; ev = next) {
-        next = ev->next;
-        free(ev->value);
-        free(ev);
-    }
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
     lm_env_release(w->env);
     free(w->prefix);
     free(w);
-}
-
-static void *watch_main(void *arg)
-{
-    lm_watch *w = arg;
-    pthread_mutex_lock(&w->mu);
-    for (;;) {
-        while (w->head == NULL && !w->stop)
-            pthread_cond_wait(&w->cv, &w->mu);
-        if (w->stop)
-            break;
-        lm_event *ev = w->head;
-        w->head = ev->next;
-        if (w->head == NULL)
-            w->tail = &w->head;
-        pthread_mutex_unlock(&w->mu);
-        w->fn(w->payload, ev->kind, ev->key, ev->value, ev->len);
-        free(ev->value);
-        free(ev);
-        pthread_mutex_lock(&w->mu);
-    }
-    bool detached = w->detached;
-    pthread_mutex_unlock(&w->mu);
-    if (detached)
-        watch_free(w);
-    return NULL;
 }
 
 int lm_watch_start(void **out, void *bucket, const char *prefix,
@@ -95,17 +48,12 @@ int lm_watch_start(void **out, void *bucket, const char *prefix,
     }
     memcpy(w->bucket, b->name, b->nlen + 1);
     w->plen = strlen(prefix);
-    w->fn = fn;
-    w->payload = payload;
-    w->tail = &w->head;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
     w->env = b->st->env;
     lm_env_ref(w->env);
-    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+    int rc = kvstore_watch_queue_new(&w->queue, fn, payload);
+    if (rc != KVSTORE_OK) {
         watch_free(w);
-        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: cannot start the "
-                                 "watch thread");
+        return kvstore_set_error(rc, "lmdb: %s", kvstore_errmsg());
     }
     lm_env *e = w->env;
     pthread_mutex_lock(&e->watch_mu);
@@ -128,18 +76,9 @@ void lm_watch_stop(void *watch)
             break;
         }
     pthread_mutex_unlock(&e->watch_mu);
-    bool self = pthread_equal(pthread_self(), w->thread);
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    w->detached = self;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    if (self) {
-        /* From its own callback: the thread frees the watch on return. */
-        pthread_detach(w->thread);
-        return;
-    }
-    pthread_join(w->thread, NULL);
+    /* Stopped from its own callback, the queue frees itself when that
+     * callback returns; the thread no longer needs `w` either way. */
+    kvstore_watch_queue_free(w->queue);
     watch_free(w);
 }
 
@@ -151,30 +90,12 @@ static void post(lm_env *e, const lm_bucket *b, kvstore_event kind,
         if (strcmp(w->bucket, b->name) != 0 || klen < w->plen ||
             memcmp(key, w->prefix, w->plen) != 0)
             continue;
-        lm_event *ev = malloc(sizeof *ev + klen + 1);
-        void *copy = kind == KVSTORE_EVENT_SET ? malloc(len ? len : 1)
-                                               : NULL;
-        if (ev == NULL || (kind == KVSTORE_EVENT_SET && copy == NULL)) {
+        if (kvstore_watch_queue_push(w->queue, kind, key, value, len) !=
+            KVSTORE_OK)
             /* Out of memory: the event is lost, say so on stderr rather
              * than fail a write that has already committed. */
             fprintf(stderr, "kvstore lmdb: watch event for '%s' lost: out "
                     "of memory\n", key);
-            free(ev);
-            free(copy);
-            continue;
-        }
-        ev->next = NULL;
-        ev->kind = kind;
-        ev->len = kind == KVSTORE_EVENT_SET ? len : 0;
-        ev->value = copy;
-        if (copy != NULL && len)
-            memcpy(copy, value, len);
-        memcpy(ev->key, key, klen + 1);
-        pthread_mutex_lock(&w->mu);
-        *w->tail = ev;
-        w->tail = &ev->next;
-        pthread_cond_signal(&w->cv);
-        pthread_mutex_unlock(&w->mu);
     }
 }
 

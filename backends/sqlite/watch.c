@@ -13,7 +13,8 @@
  * PROCESS): SQLite has no change feed between processes, and polling
  * `PRAGMA data_version` would say only that something changed, not what.
  *
- * Ownership: a watch owns its prefix, its queued events and its thread;
+ * Ownership: a watch owns its prefix and its kvstore_watch_queue (the
+ * queued events and the thread);
  * the sq_db's list borrows the watch between start and stop.
  *
  * SPDX-License-Identifier: MIT
@@ -23,65 +24,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sq_event {
-    struct sq_event *next;
-    kvstore_event event;
-    char *key;
-    void *value;            /* NULL for a delete */
-    size_t len;
-} sq_event;
-
 struct sq_watch {
     sq_db *db;
     char bucket[KVSTORE_BUCKET_NAME_MAX + 1];
     char *prefix;
     size_t plen;
-    kvstore_watch_fn fn;
-    void *payload;
-    pthread_mutex_t mu;     /* guards the queue and stop */
-    pthread_cond_t cv;
-    sq_event *head, *tail;
-    bool stop;
-    pthread_t thread;
+    kvstore_watch_queue *queue; /* its events and the callback thread */
     sq_watch *next;         /* in db->watches, guarded by db->watch_mu */
 };
-
-static void event_free(sq_event *e)
-{
-    free(e->key);
-    free(e->value);
-    free(e);
-}
 
 /* Queues one event on `w`. Out of memory drops the event: there is no
  * caller to tell (the write itself has succeeded). */
 static void push(sq_watch *w, kvstore_event event, const char *key,
                  const void *value, size_t len)
 {
-    sq_event *e = calloc(1, sizeof *e);
-    if (e == NULL || (e->key = strdup(key)) == NULL) {
-        free(e);
-        return;
-    }
-    e->event = event;
-    if (event == KVSTORE_EVENT_SET) {
-        e->value = malloc(len ? len : 1);
-        if (e->value == NULL) {
-            event_free(e);
-            return;
-        }
-        if (len)
-            memcpy(e->value, value, len);
-        e->len = len;
-    }
-    pthread_mutex_lock(&w->mu);
-    if (w->tail)
-        w->tail->next = e;
-    else
-        w->head = e;
-    w->tail = e;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    (void)kvstore_watch_queue_push(w->queue, event, key, value, len);
 }
 
 static void publish_op(sq_watch *w, const sq_op *op)
@@ -118,28 +75,6 @@ void sq_watch_publish(sq_db *db, sq_op *const *ops, size_t n)
     pthread_mutex_unlock(&db->watch_mu);
 }
 
-static void *watch_main(void *arg)
-{
-    sq_watch *w = arg;
-    pthread_mutex_lock(&w->mu);
-    for (;;) {
-        while (w->head == NULL && !w->stop)
-            pthread_cond_wait(&w->cv, &w->mu);
-        if (w->stop)
-            break;
-        sq_event *e = w->head;
-        w->head = e->next;
-        if (w->head == NULL)
-            w->tail = NULL;
-        pthread_mutex_unlock(&w->mu);
-        w->fn(w->payload, e->event, e->key, e->value, e->len);
-        event_free(e);
-        pthread_mutex_lock(&w->mu);
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
-}
-
 int sq_watch_start(void **out, void *p, const char *prefix,
                    kvstore_watch_fn fn, void *payload)
 {
@@ -152,17 +87,11 @@ int sq_watch_start(void **out, void *p, const char *prefix,
     w->db = b->st->db;
     memcpy(w->bucket, b->name, sizeof w->bucket);
     w->plen = strlen(prefix);
-    w->fn = fn;
-    w->payload = payload;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
+    int rc = kvstore_watch_queue_new(&w->queue, fn, payload);
+    if (rc != KVSTORE_OK) {
         free(w->prefix);
         free(w);
-        return kvstore_set_error(KVSTORE_EIO, "sqlite: cannot start the "
-                                 "watch thread");
+        return kvstore_set_error(rc, "sqlite: %s", kvstore_errmsg());
     }
     /* Registered only now: every write committed after this returns is
      * seen. */
@@ -185,18 +114,7 @@ void sq_watch_stop(void *p)
         }
     }
     pthread_mutex_unlock(&w->db->watch_mu);
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    while (w->head != NULL) {
-        sq_event *e = w->head;
-        w->head = e->next;
-        event_free(e);
-    }
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
+    kvstore_watch_queue_free(w->queue);
     free(w->prefix);
     free(w);
 }

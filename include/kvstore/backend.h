@@ -384,6 +384,45 @@ KVSTORE_API int kvstore_walk_page_at(kvstore_walks *walks, const char *scope,
                                      kvstore_walk_fill_fn fill, void *ctx,
                                      kvstore_keys **out);
 
+/* ------------------------------------------------------------------ */
+/* Watch delivery: the core's event queue and thread for backends      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A backend that learns of its own writes (it commits them) delivers
+ * watch events the same way: a copy of each event goes onto the watch's
+ * queue, and a thread of the watch's own calls the user back, so a slow
+ * callback delays only its own watch and a writer never waits for one.
+ * kvstore_watch_queue is that queue and thread; the backend keeps the
+ * bucket and prefix matching and calls kvstore_watch_queue_push for each
+ * matching write, in the order the writes were applied.
+ *
+ * Thread-safe: any number of threads may push to one queue.
+ */
+typedef struct kvstore_watch_queue kvstore_watch_queue;
+
+/** Starts a queue whose thread calls `fn(payload, ...)` for each pushed
+ * event, in push order, with no lock of the queue held (the callback may
+ * use the store) and every signal blocked in that thread. Returns KVSTORE_OK, or KVSTORE_ENOMEM (with a message)
+ * when memory or the thread is lacking. Owned by the caller; free with
+ * kvstore_watch_queue_free. */
+KVSTORE_API int kvstore_watch_queue_new(kvstore_watch_queue **out,
+                                        kvstore_watch_fn fn, void *payload);
+/** Queues a copy of `key` and, for KVSTORE_EVENT_SET, of the `len` bytes
+ * of `value` (`value` is ignored for a delete). Returns KVSTORE_OK, or
+ * KVSTORE_ENOMEM when the copy cannot be made: that event is lost, the
+ * queue goes on (the write it reports has already happened, so there is
+ * no one to fail). No message is set. */
+KVSTORE_API int kvstore_watch_queue_push(kvstore_watch_queue *q,
+                                         kvstore_event event,
+                                         const char *key, const void *value,
+                                         size_t len);
+/** Stops the thread and frees the queue with the events still in it.
+ * From any other thread, it returns once the callback is not running and
+ * never runs again. From the queue's own callback, the thread finishes
+ * that call, then frees the queue itself. NULL is a no-op. */
+KVSTORE_API void kvstore_watch_queue_free(kvstore_watch_queue *q);
+
 KVSTORE_END_DECLS
 
 #endif /* KVSTORE_BACKEND_H */

@@ -140,6 +140,15 @@ static void run(ctx *c, void *(*fn)(void *), worker *w)
             fail_msg("thread %d: %s", i, w[i].why[0] ? w[i].why : "?");
 }
 
+/* run() with workers of its own, for tests that need nothing back from
+ * them but that each finished its checks. */
+static void run_all(ctx *c, void *(*fn)(void *))
+{
+    worker w[THREADS];
+    memset(w, 0, sizeof w);
+    run(c, fn, w);
+}
+
 static int64_t read_counter(kvstore_bucket *b, const char *key)
 {
     void *v = NULL;
@@ -234,9 +243,7 @@ static void test_increments_separate_stores(void **state)
         skip();
     if (kvstore_increment(c->bucket, "probe", 0, NULL) == KVSTORE_ENOTSUP)
         skip();
-    worker w[THREADS];
-    memset(w, 0, sizeof w);
-    run(c, own_store_increment_worker, w);
+    run_all(c, own_store_increment_worker);
     int n = iterations / 2 > 0 ? iterations / 2 : 1;
     assert_int_equal(read_counter(c->bucket, "ctr"), THREADS * n);
 }
@@ -297,9 +304,7 @@ static void test_cas_no_lost_update(void **state)
         skip();
     assert_int_equal(rc, KVSTORE_OK);
     kvstore_cas_free(probe);
-    worker w[THREADS];
-    memset(w, 0, sizeof w);
-    run(c, cas_worker, w);
+    run_all(c, cas_worker);
     int rounds = iterations / 2 > 0 ? iterations / 2 : 1;
     assert_int_equal(read_counter(c->bucket, "cas"), THREADS * rounds);
 }
@@ -458,9 +463,7 @@ static void *mixed_worker(void *p)
 static void test_mixed_operations(void **state)
 {
     ctx *c = *state;
-    worker w[THREADS];
-    memset(w, 0, sizeof w);
-    run(c, mixed_worker, w);
+    run_all(c, mixed_worker);
     int rounds = iterations / 20 > 2 ? iterations / 20 : 2;
     if (kvstore_increment(c->bucket, "mixed-ctr", 0, NULL) == KVSTORE_OK)
         assert_int_equal(read_counter(c->bucket, "mixed-ctr"),
@@ -604,9 +607,7 @@ static void *handles_worker(void *p)
 static void test_bucket_handles(void **state)
 {
     ctx *c = *state;
-    worker w[THREADS];
-    memset(w, 0, sizeof w);
-    run(c, handles_worker, w);
+    run_all(c, handles_worker);
     int rounds = iterations / 10 > 5 ? iterations / 10 : 5;
     kvstore_keys *page = NULL;
     size_t total = 0;
@@ -683,9 +684,7 @@ static void test_watch_under_writers(void **state)
         skip();
     }
     assert_int_equal(rc, KVSTORE_OK);
-    worker w[THREADS];
-    memset(w, 0, sizeof w);
-    run(c, watch_writer, w);
+    run_all(c, watch_writer);
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 10;

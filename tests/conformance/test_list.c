@@ -299,21 +299,37 @@ void test_list_cursor_other_bucket(void **state)
     kvstore_bucket_close(other);
 }
 
-/* Walks page 1 on `b1`, the rest from its cursor on `b2`: every key. */
-static void walk_across(kvstore_bucket *b1, kvstore_bucket *b2)
+/* Lists the first page of `b` (limit 5) into `seen`; returns its cursor
+ * (free()), which must be there. */
+static char *first_page(kvstore_bucket *b, conf_set *seen)
 {
     kvstore_keys *page = NULL;
-    conf_set *seen = conf_set_new();
-    assert_int_equal(kvstore_list_keys(b1, NULL, NULL, 5, &page), KVSTORE_OK);
+    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 5, &page), KVSTORE_OK);
     for (size_t i = 0; i < page->count; i++)
         conf_set_add(seen, page->keys[i]);
     assert_non_null(page->cursor);
     char *cur = strdup(page->cursor);
+    assert_non_null(cur);
     kvstore_keys_free(page);
-    conf_walk(b2, NULL, cur, 5, seen);
+    return cur;
+}
+
+/* Walks the rest of `b` from `cur` (freed) into `seen` (freed), which
+ * must then hold every key "x0".."x39" of the 40. */
+static void rest_holds_all(kvstore_bucket *b, char *cur, conf_set *seen)
+{
+    conf_walk(b, NULL, cur, 5, seen);
     free(cur);
     check_all(seen, "x", 40);
     conf_set_free(seen);
+}
+
+/* Walks page 1 on `b1`, the rest from its cursor on `b2`: every key. */
+static void walk_across(kvstore_bucket *b1, kvstore_bucket *b2)
+{
+    conf_set *seen = conf_set_new();
+    char *cur = first_page(b1, seen);
+    rest_holds_all(b2, cur, seen);
 }
 
 void test_list_cursor_reopened_bucket(void **state)
@@ -324,21 +340,11 @@ void test_list_cursor_reopened_bucket(void **state)
     walk_across(c->bucket, b2);
     kvstore_bucket_close(b2);
     /* Close and reopen between pages. */
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 5, &page),
-                     KVSTORE_OK);
-    assert_non_null(page->cursor);
-    char *cur = strdup(page->cursor);
     conf_set *seen = conf_set_new();
-    for (size_t i = 0; i < page->count; i++)
-        conf_set_add(seen, page->keys[i]);
-    kvstore_keys_free(page);
+    char *cur = first_page(c->bucket, seen);
     kvstore_bucket_close(c->bucket);
     c->bucket = open_bucket(c->store, c->name);
-    conf_walk(c->bucket, NULL, cur, 5, seen);
-    free(cur);
-    check_all(seen, "x", 40);
-    conf_set_free(seen);
+    rest_holds_all(c->bucket, cur, seen);
 }
 
 void test_list_cursor_second_handle(void **state)
@@ -364,25 +370,15 @@ void test_list_cursor_store_reopened(void **state)
      * store lives only while some handle does. */
     kvstore_store *keeper = open_uri(conf_uri);
     conf_fill(c->bucket, "x", 40);
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(c->bucket, NULL, NULL, 5, &page),
-                     KVSTORE_OK);
-    assert_non_null(page->cursor);
-    char *cur = strdup(page->cursor);
     conf_set *seen = conf_set_new();
-    for (size_t i = 0; i < page->count; i++)
-        conf_set_add(seen, page->keys[i]);
-    kvstore_keys_free(page);
+    char *cur = first_page(c->bucket, seen);
     kvstore_bucket_close(c->bucket);
     kvstore_close(c->store);
     c->bucket = NULL;
     c->store = NULL;
     c->store = open_uri(conf_uri);
     c->bucket = open_bucket(c->store, c->name);
-    conf_walk(c->bucket, NULL, cur, 5, seen);
-    free(cur);
-    check_all(seen, "x", 40);
-    conf_set_free(seen);
+    rest_holds_all(c->bucket, cur, seen);
     kvstore_close(keeper);
 }
 

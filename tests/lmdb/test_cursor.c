@@ -156,6 +156,26 @@ static void test_forged_bucket_list_states(void **state)
     tmp_free(dir);
 }
 
+#define LONG_KEYS 30
+
+/* test_long_keys' keys and how often a walk listed each. */
+typedef struct long_keys {
+    char (*keys)[1025];
+    int seen[LONG_KEYS];
+} long_keys;
+
+static void count_long_key(void *arg, const char *key)
+{
+    long_keys *lk = arg;
+    int hit = 0;
+    for (int i = 0; i < LONG_KEYS; i++)
+        if (strcmp(key, lk->keys[i]) == 0) {
+            lk->seen[i]++;
+            hit = 1;
+        }
+    assert_true(hit);
+}
+
 /* Keys past LMDB's 511-byte key limit take the hashed form: each must be
  * stored, read, listed once, found by prefix and deleted on its own. */
 static void test_long_keys(void **state)
@@ -167,7 +187,7 @@ static void test_long_keys(void **state)
     memset(bname, 'B', 64);
     bname[64] = '\0';
     kvstore_bucket *b = open_bucket(s, bname);
-    enum { N = 30 };
+    enum { N = LONG_KEYS };
     static char keys[N][1025];
     for (int i = 0; i < N; i++) {
         /* Lengths around the limit; all share a 500-byte prefix. */
@@ -189,27 +209,10 @@ static void test_long_keys(void **state)
         kvstore_free(v);
     }
     /* Listing: every key exactly once, in pages of 4. */
-    int seen[N] = {0};
-    char *cur = NULL;
-    do {
-        kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_list_keys(b, "ppp", cur, 4, &page),
-                         KVSTORE_OK);
-        for (size_t k = 0; k < page->count; k++) {
-            int hit = 0;
-            for (int i = 0; i < N; i++)
-                if (strcmp(page->keys[k], keys[i]) == 0) {
-                    seen[i]++;
-                    hit = 1;
-                }
-            assert_true(hit);
-        }
-        free(cur);
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cur != NULL);
+    long_keys lk = {keys, {0}};
+    walk_all(b, "ppp", NULL, 4, count_long_key, &lk);
     for (int i = 0; i < N; i++)
-        assert_int_equal(seen[i], 1);
+        assert_int_equal(lk.seen[i], 1);
     /* A prefix longer than what a long key keeps still filters exactly. */
     char pre[1025];
     memcpy(pre, keys[N - 1], strlen(keys[N - 1]) - 1);

@@ -36,6 +36,25 @@ static void mark(const kvstore_keys *page, int *seen, int n)
     }
 }
 
+/* Lists the page of `b` under `prefix` at `cursor` (NULL: the first;
+ * freed), marks its keys in seen[] and returns the next cursor (free(),
+ * NULL after the last page); *count gets the page's key count. */
+static char *next_page(kvstore_bucket *b, const char *prefix, char *cursor,
+                       size_t limit, int *seen, int n, size_t *count)
+{
+    kvstore_keys *page = NULL;
+
+    assert_int_equal(kvstore_list_keys(b, prefix, cursor, limit, &page),
+                     KVSTORE_OK);
+    free(cursor);
+    mark(page, seen, n);
+    *count = page->count;
+    char *next = page->cursor ? strdup(page->cursor) : NULL;
+    assert_true(next || !page->cursor);
+    kvstore_keys_free(page);
+    return next;
+}
+
 /* Keys come back in byte-wise order, non-ASCII after ASCII, and a prefix
  * selects exactly its keys. */
 static void byte_order_and_prefix(void **state)
@@ -78,33 +97,25 @@ static void cursor_survives_reopen(void **state)
     kvstore_store *keep = open_uri("memory:reopen");
     kvstore_store *s = open_uri("memory:reopen");
     kvstore_bucket *b = open_bucket(s, "walk");
-    kvstore_keys *page = NULL;
     int seen[N] = {0}, total = 0;
+    size_t count;
     char *cursor;
 
     (void)state;
     fill(b, N);
-    assert_int_equal(kvstore_list_keys(b, "k", NULL, 7, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 7);
-    assert_non_null(page->cursor);
-    mark(page, seen, N);
-    total += (int)page->count;
-    cursor = strdup(page->cursor);
-    kvstore_keys_free(page);
+    cursor = next_page(b, "k", NULL, 7, seen, N, &count);
+    assert_int_equal(count, 7);
+    assert_non_null(cursor);
+    total += (int)count;
 
     while (cursor) {
         kvstore_bucket_close(b);
         kvstore_close(s);
         s = open_uri("memory:reopen");
         b = open_bucket(s, "walk");
-        assert_int_equal(kvstore_list_keys(b, "k", cursor, 7, &page),
-                         KVSTORE_OK);
-        free(cursor);
-        assert_true(page->count <= 7);
-        mark(page, seen, N);
-        total += (int)page->count;
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
+        cursor = next_page(b, "k", cursor, 7, seen, N, &count);
+        assert_true(count <= 7);
+        total += (int)count;
     }
     assert_int_equal(total, N);
     kvstore_bucket_close(b);
@@ -119,17 +130,16 @@ static void walk_across_snapshot_change(void **state)
 {
     kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "walk2");
-    kvstore_keys *page = NULL, *other = NULL;
+    kvstore_keys *other = NULL;
     int seen[N] = {0}, total = 0;
+    size_t count;
     char *cursor;
 
     (void)state;
     fill(b, N);
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 50, &page), KVSTORE_OK);
-    mark(page, seen, N);
-    total += (int)page->count;
-    cursor = strdup(page->cursor);
-    kvstore_keys_free(page);
+    cursor = next_page(b, NULL, NULL, 50, seen, N, &count);
+    assert_non_null(cursor);
+    total += (int)count;
 
     for (int round = 0; cursor; round++) {
         /* Keys outside the k range come and go; a fresh walk each round
@@ -142,13 +152,8 @@ static void walk_across_snapshot_change(void **state)
                          KVSTORE_OK);
         kvstore_keys_free(other);
 
-        assert_int_equal(kvstore_list_keys(b, "k", cursor, 50, &page),
-                         KVSTORE_OK);
-        free(cursor);
-        mark(page, seen, N);
-        total += (int)page->count;
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
+        cursor = next_page(b, "k", cursor, 50, seen, N, &count);
+        total += (int)count;
     }
     assert_int_equal(total, N);
     kvstore_bucket_close(b);
@@ -161,9 +166,9 @@ static void walk_with_concurrent_writes(void **state)
 {
     kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "walk3");
-    kvstore_keys *page = NULL;
     int seen[2 * N] = {0};
     char *cursor = NULL;
+    size_t count;
     int pages = 0;
 
     (void)state;
@@ -171,12 +176,7 @@ static void walk_with_concurrent_writes(void **state)
     do {
         char key[16];
 
-        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 10, &page),
-                         KVSTORE_OK);
-        free(cursor);
-        mark(page, seen, 2 * N);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
+        cursor = next_page(b, NULL, cursor, 10, seen, 2 * N, &count);
         /* Add one key ahead and delete one odd key per page. */
         snprintf(key, sizeof(key), "k%03d", N + pages);
         set_str(b, key, "v");
@@ -347,8 +347,8 @@ static void many_keys(void **state)
     kvstore_store *s = open_uri("memory:");
     kvstore_bucket *b = open_bucket(s, "many");
     kvstore_keys *page = NULL;
-    char key[32], prev[32] = "", *cursor = NULL;
-    size_t total = 0;
+    char key[32];
+    walk_order order = {0};
 
     (void)state;
     for (int i = 0; i < MANY; i++) {
@@ -359,19 +359,8 @@ static void many_keys(void **state)
         snprintf(key, sizeof(key), "m%d", i);
         expect_str(b, key, key);
     }
-    do {
-        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 0, &page),
-                         KVSTORE_OK);
-        free(cursor);
-        for (size_t i = 0; i < page->count; i++) {
-            assert_true(strcmp(prev, page->keys[i]) < 0);
-            snprintf(prev, sizeof(prev), "%s", page->keys[i]);
-        }
-        total += page->count;
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor);
-    assert_int_equal(total, MANY);
+    walk_all(b, NULL, NULL, 0, walk_ordered, &order);
+    assert_int_equal(order.keys, MANY);
     for (int i = 0; i < MANY; i++) {
         snprintf(key, sizeof(key), "m%d", i);
         assert_int_equal(kvstore_delete(b, key), KVSTORE_OK);
@@ -386,25 +375,26 @@ static void many_keys(void **state)
 /* Listings of an unchanged bucket may share a snapshot (the walk helper's
  * key-space version); any key added or removed, or expired, shows at once
  * in the next listing. */
+typedef struct must_see {
+    const char *must; /* NULL: none */
+    bool seen;
+    size_t n;
+} must_see;
+
+static void look_for(void *arg, const char *key)
+{
+    must_see *m = arg;
+    if (m->must && strcmp(key, m->must) == 0)
+        m->seen = true;
+    m->n++;
+}
+
 static size_t count_all(kvstore_bucket *b, const char *must, bool *seen)
 {
-    char *cursor = NULL;
-    size_t n = 0;
-
-    *seen = false;
-    do {
-        kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 40, &page),
-                         KVSTORE_OK);
-        free(cursor);
-        for (size_t i = 0; i < page->count; i++)
-            if (must && strcmp(page->keys[i], must) == 0)
-                *seen = true;
-        n += page->count;
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor);
-    return n;
+    must_see m = {must, false, 0};
+    walk_all(b, NULL, NULL, 40, look_for, &m);
+    *seen = m.seen;
+    return m.n;
 }
 
 static void listing_follows_changes(void **state)

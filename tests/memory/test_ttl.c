@@ -165,7 +165,6 @@ static void reaper_under_writes(void **state)
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
     char key[32];
     size_t total = 0;
-    char *cursor = NULL;
 
     (void)state;
     for (int i = 0; i < 2000; i++) {
@@ -190,15 +189,7 @@ static void reaper_under_writes(void **state)
     }
     assert_int_equal(kvstore_bucket_info(s, "reap", &info), KVSTORE_OK);
     assert_int_equal(info.keys, 120);
-    do {
-        kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 33, &page),
-                         KVSTORE_OK);
-        free(cursor);
-        total += page->count;
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor);
+    walk_all(b, NULL, NULL, 33, walk_count, &total);
     assert_int_equal(total, 120);
     expect_str(b, "t0005", "back");
     expect_str(b, "t0500", NULL);

@@ -60,7 +60,6 @@ static void layout_and_interop(void **state)
     kvstore_store *s;
     kvstore_bucket *b;
     raw_nats r;
-    kvStore *kv = NULL;
     jsStreamInfo *si = NULL;
     (void)state;
 
@@ -69,8 +68,8 @@ static void layout_and_interop(void **state)
     KV_OK(kvstore_set(b, "a b", "v2", 2));
     KV_OK(kvstore_set(b, "h\xc3\xa9llo", "v3", 2));
 
-    raw_open(&r, url);
-    assert_int_equal(js_KeyValue(&kv, r.js, name), NATS_OK);
+    raw_open_kv(&r, url, name);
+    kvStore *kv = r.kv;
     /* libkvstore -> raw nats.c, on the documented NATS keys */
     raw_expect(kv, "users.1", "v1");
     raw_expect(kv, "=a=20b", "v2");
@@ -96,7 +95,6 @@ static void layout_and_interop(void **state)
     assert_string_equal(si->Config->Subjects[0], subj);
     jsStreamInfo_Destroy(si);
 
-    kvStore_Destroy(kv);
     raw_close(&r);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -148,14 +146,13 @@ static void foreign_keys_ignored(void **state)
     kvstore_store *s;
     kvstore_bucket *b;
     raw_nats r;
-    kvStore *kv = NULL;
     void *v;
     size_t len;
     (void)state;
 
     open_bucket(&s, &b, run_bucket(name, sizeof name, "foreign"));
-    raw_open(&r, url);
-    assert_int_equal(js_KeyValue(&kv, r.js, name), NATS_OK);
+    raw_open_kv(&r, url, name);
+    kvStore *kv = r.kv;
     /* "=a.b" would decode to "a.b", whose NATS key is "a.b": ignored. */
     assert_int_equal(kvStore_PutString(NULL, kv, "=a.b", "x"), NATS_OK);
     assert_int_equal(kvStore_PutString(NULL, kv, "a\\b", "x"), NATS_OK);
@@ -163,7 +160,6 @@ static void foreign_keys_ignored(void **state)
     KV_EXPECT(KVSTORE_NOTFOUND, kvstore_get(b, "a.b", &v, &len));
     const char *want[] = { "ok" };
     expect_list(b, "", want, 1);
-    kvStore_Destroy(kv);
     raw_close(&r);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -203,7 +199,6 @@ static void deletes_invisible(void **state)
     kvstore_store *s;
     kvstore_bucket *b;
     raw_nats r;
-    kvStore *kv = NULL;
     void *v;
     size_t len;
     bool ex;
@@ -214,8 +209,8 @@ static void deletes_invisible(void **state)
     KV_OK(kvstore_set(b, "purged", "1", 1));
     KV_OK(kvstore_set(b, "kept", "1", 1));
     KV_OK(kvstore_delete(b, "gone"));
-    raw_open(&r, url);
-    assert_int_equal(js_KeyValue(&kv, r.js, name), NATS_OK);
+    raw_open_kv(&r, url, name);
+    kvStore *kv = r.kv;
     assert_int_equal(kvStore_Purge(kv, "purged", NULL), NATS_OK);
     for (int i = 0; i < 2; i++) {
         const char *k = i ? "purged" : "gone";
@@ -229,7 +224,6 @@ static void deletes_invisible(void **state)
     /* a key comes back after its delete marker */
     KV_OK(kvstore_set(b, "gone", "2", 1));
     check_value(b, "gone", "2");
-    kvStore_Destroy(kv);
     raw_close(&r);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -564,15 +558,14 @@ static void watch_prefix(void **state)
     kvstore_bucket *b;
     kvstore_watch *w;
     raw_nats r;
-    kvStore *kv = NULL;
     events e = { .mu = PTHREAD_MUTEX_INITIALIZER };
     (void)state;
 
     open_bucket(&s, &b, run_bucket(name, sizeof name, "watch"));
     KV_OK(kvstore_set(b, "w.before", "0", 1));   /* not replayed */
     KV_OK(kvstore_watch_start(&w, b, "w.", on_event, &e));
-    raw_open(&r, url);
-    assert_int_equal(js_KeyValue(&kv, r.js, name), NATS_OK);
+    raw_open_kv(&r, url, name);
+    kvStore *kv = r.kv;
     assert_int_equal(kvStore_PutString(NULL, kv, "w.x", "1"), NATS_OK);
     KV_OK(kvstore_set(b, "w.y z", "2", 1));
     KV_OK(kvstore_set(b, "other", "3", 1));
@@ -592,7 +585,6 @@ static void watch_prefix(void **state)
     KV_OK(kvstore_set(b, "w.after", "4", 1));
     sleep_ms(100);
     assert_int_equal(count_events(&e), 3);
-    kvStore_Destroy(kv);
     raw_close(&r);
     kvstore_bucket_close(b);
     kvstore_close(s);
@@ -705,7 +697,7 @@ static void batches(void **state)
  * come back right through get, exists and get_many. */
 static void leader_reads(void **state)
 {
-    char name[64], stream[80], subj[90];
+    char name[64];
     kvstore_store *s;
     kvstore_bucket *b;
     raw_nats r;
@@ -713,22 +705,10 @@ static void leader_reads(void **state)
     (void)state;
 
     run_bucket(name, sizeof name, "leader");
-    snprintf(stream, sizeof stream, "KV_%s", name);
-    snprintf(subj, sizeof subj, "$KV.%s.>", name);
-    const char *subjects[] = { subj };
-    jsStreamConfig sc;
-    jsStreamConfig_Init(&sc);
-    sc.Name = stream;
-    sc.Subjects = subjects;
-    sc.SubjectsLen = 1;
-    sc.MaxMsgsPerSubject = 1;
-    sc.Storage = js_FileStorage;
-    sc.AllowRollup = true;
-    sc.DenyDelete = true;
-    sc.Discard = js_DiscardNew;
-    sc.AllowDirect = false;
+    kv_stream ks;
+    kv_stream_init(&ks, name, false);
     raw_open(&r, url);
-    assert_int_equal(js_AddStream(NULL, r.js, &sc, NULL, NULL), NATS_OK);
+    assert_int_equal(js_AddStream(NULL, r.js, &ks.config, NULL, NULL), NATS_OK);
     raw_close(&r);
 
     open_bucket(&s, &b, name);

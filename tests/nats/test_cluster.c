@@ -176,7 +176,7 @@ static void failover(void **state)
 
 static void read_your_writes(void **state)
 {
-    char name[64], key[32], val[32], subj[80], stream[80];
+    char name[64], key[32], val[32];
     kvstore_store *s;
     kvstore_bucket *b;
     raw_nats r;
@@ -185,26 +185,14 @@ static void read_your_writes(void **state)
 
     /* the bucket as nats.c 3.4 / nats CLI 2.9 create it: direct get on */
     run_bucket(name, sizeof name, "ryw");
-    snprintf(stream, sizeof stream, "KV_%s", name);
-    snprintf(subj, sizeof subj, "$KV.%s.>", name);
-    const char *subjects[] = { subj };
-    jsStreamConfig sc;
-    jsStreamConfig_Init(&sc);
-    sc.Name = stream;
-    sc.Subjects = subjects;
-    sc.SubjectsLen = 1;
-    sc.MaxMsgsPerSubject = 1;
-    sc.Storage = js_FileStorage;
-    sc.Replicas = 3;
-    sc.AllowRollup = true;
-    sc.DenyDelete = true;
-    sc.Discard = js_DiscardNew;
-    sc.AllowDirect = true;
+    kv_stream ks;
+    kv_stream_init(&ks, name, true);
+    ks.config.Replicas = 3;
     raw_any(&r);
     jsOptions o;
     jsOptions_Init(&o);
     o.Wait = 20000;
-    assert_int_equal(js_AddStream(NULL, r.js, &sc, &o, NULL), NATS_OK);
+    assert_int_equal(js_AddStream(NULL, r.js, &ks.config, &o, NULL), NATS_OK);
     raw_close(&r);
 
     KV_OK(kvstore_open(&s, uri));

@@ -193,6 +193,21 @@ size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
     return (size_t)walk(b, prefix, cursor, limit, each, arg, false);
 }
 
+void walk_count(void *arg, const char *key)
+{
+    (void)key;
+    (*(size_t *)arg)++;
+}
+
+void walk_ordered(void *arg, const char *key)
+{
+    walk_order *o = arg;
+    if (o->keys > 0 && strcmp(o->last, key) >= 0)
+        fail_msg("key '%.60s' listed after '%.60s'", key, o->last);
+    snprintf(o->last, sizeof o->last, "%s", key);
+    o->keys++;
+}
+
 long walk_foreign(kvstore_bucket *b, const char *prefix, const char *cursor,
                   size_t limit, walk_fn each, void *arg)
 {

@@ -85,6 +85,16 @@ void expect_str(kvstore_bucket *b, const char *key, const char *want);
 typedef void (*walk_fn)(void *arg, const char *key);
 size_t walk_all(kvstore_bucket *b, const char *prefix, const char *cursor,
                 size_t limit, walk_fn each, void *arg);
+/* walk_fn callbacks. walk_count adds one to the size_t at `arg`.
+ * walk_ordered counts in the walk_order at `arg` (zeroed first) and fails
+ * the test unless every key comes byte-wise after the one before, which
+ * also means no key twice. */
+void walk_count(void *arg, const char *key);
+typedef struct walk_order {
+    char last[KVSTORE_KEY_MAX + 1];
+    size_t keys;
+} walk_order;
+void walk_ordered(void *arg, const char *key);
 /* walk_all from a cursor that may be refused (a forged or foreign one):
  * -1 if the first call is KVSTORE_EINVAL (with a message), else the
  * number of pages. */

@@ -110,15 +110,6 @@ static const kvstore_wasi_engine engine = {
     .call = f_call,
 };
 
-static void fake_init(fake *f)
-{
-    memset(f, 0, sizeof(*f));
-    f->size = 1 << 16;
-    f->mem = calloc(1, f->size);
-    assert_non_null(f->mem);
-    f->bump = 16; /* 0 stays unused, like a guest's null page */
-}
-
 /* Copies s into guest memory; returns its address. */
 static uint32_t put_str(fake *f, const char *s)
 {
@@ -163,12 +154,17 @@ static kvstore_wasi_host *host_of(const char *const *kv)
     return host_lent(NULL, kv);
 }
 
-static kvstore_wasi_instance *inst_of(fake *f, kvstore_wasi_host *h,
-                                      kvstore_wasi_wit wit)
+/* A fresh guest memory and an instance of `h` claiming `wit` over it;
+ * fake_fini frees both. */
+static void fake_init(fake *f, kvstore_wasi_host *h, kvstore_wasi_wit wit)
 {
+    memset(f, 0, sizeof(*f));
+    f->size = 1 << 16;
+    f->mem = calloc(1, f->size);
+    assert_non_null(f->mem);
+    f->bump = 16; /* 0 stays unused, like a guest's null page */
     assert_int_equal(kvstore_wasi_instance_new(&f->inst, h, wit, &engine, f),
                      KVSTORE_OK);
-    return f->inst;
 }
 
 /* open(id) -> handle, or 0 with the error tag in *tag. */
@@ -256,9 +252,8 @@ static void test_config_precedence(void **state)
             kv[n++] = uris[0];
         }
         fake f;
-        fake_init(&f);
         kvstore_wasi_host *h = host_of(kv);
-        inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+        fake_init(&f, h, KVSTORE_WASI_DRAFT2);
         uint32_t b = open_id(&f, "app", NULL);
         assert_int_not_equal(b, 0);
         char val[8];
@@ -280,9 +275,8 @@ static void test_config_precedence(void **state)
     }
     /* No key at all: an in-memory store, which works. */
     fake f;
-    fake_init(&f);
     kvstore_wasi_host *h = host_of(NULL);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT);
     assert_int_not_equal(open_id(&f, "app", NULL), 0);
     fake_fini(&f);
     kvstore_wasi_host_free(h);
@@ -310,8 +304,7 @@ static void test_identifiers(void **state)
     assert_int_equal(kvstore_wasi_config_lend_store(c, NULL, s), KVSTORE_OK);
     assert_int_equal(kvstore_wasi_config_set(c, "bucket_prefix", "t1-"), KVSTORE_OK);
     assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     uint32_t b = open_id(&f, "", NULL);
     assert_int_not_equal(b, 0);
     set_key(&f, b, "k", "from-empty-id");
@@ -344,8 +337,7 @@ static void test_identifiers(void **state)
     /* 21 bytes that each take 3, after the prefix: longer than a name. */
     assert_int_equal(kvstore_wasi_bucket_name(h, ".....................", 21, name),
                      KVSTORE_EINVAL);
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     b = open_id(&f, "a.b", NULL);
     assert_int_not_equal(b, 0);
     set_key(&f, b, "k", "mapped");
@@ -358,8 +350,7 @@ static void test_identifiers(void **state)
     /* allow-list: others are access-denied; "" counts as the default. */
     assert_int_equal(kvstore_wasi_config_set(c, "allow", "main,x"), KVSTORE_OK);
     assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT);
     assert_int_not_equal(open_id(&f, "", NULL), 0);
     assert_int_not_equal(open_id(&f, "x", NULL), 0);
     assert_int_equal(open_id(&f, "y", &tag), 0);
@@ -386,8 +377,7 @@ static void test_named_stores(void **state)
     assert_int_equal(kvstore_wasi_host_new(&h, c), KVSTORE_OK);
     kvstore_wasi_config_free(c);
     fake f;
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_SPIN);
+    fake_init(&f, h, KVSTORE_WASI_SPIN);
     set_key(&f, open_id(&f, "cache", NULL), "k", "in-cache");
     set_key(&f, open_id(&f, "other", NULL), "k", "in-default");
     char *v = get_str(cache, "cache", "k");
@@ -411,8 +401,7 @@ static void test_handles_never_reused(void **state)
     static const char *const kv[] = {"max_handles", "3", NULL};
     kvstore_wasi_host *h = host_of(kv);
     fake f;
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     uint32_t seen[64];
     int n = 0;
     /* open/drop many times: every number is new. */
@@ -456,8 +445,7 @@ static void test_cursor_table(void **state)
     static const char *const kv[] = {"max_cursors", "8", NULL};
     kvstore_wasi_host *h = host_of(kv);
     fake f;
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT);
     char c[32];
     uint64_t first = 0, last = 0;
     for (int k = 1; k <= 8 + 6; k++) {
@@ -486,8 +474,7 @@ static void test_memory_moves(void **state)
     (void)state;
     kvstore_wasi_host *h = host_of(NULL);
     fake f;
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT);
     uint32_t b = open_id(&f, "m", NULL);
     set_key(&f, b, "k", "value-after-move");
     f.move_on_realloc = true;
@@ -532,8 +519,7 @@ static uint32_t get_into(fake *f, uint32_t b, const char *key, uint32_t len)
 static void get_ret_traps(kvstore_wasi_host *h, bool past_end, const char *want)
 {
     fake f;
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     uint32_t b = open_id(&f, "g", NULL);
     uint32_t ret = past_end ? (uint32_t)f.size - 12 : f_alloc(&f, 4, 16) + 1;
     kvstore_wasi_bucket_get(f.inst, b, put_str(&f, "k"), 1, ret);
@@ -554,8 +540,7 @@ static void test_get_paths(void **state)
     fake f;
     char key[24];
     for (uint32_t len = 2; len <= 17; len++) {
-        fake_init(&f);
-        inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+        fake_init(&f, h, KVSTORE_WASI_DRAFT2);
         uint32_t b = open_id(&f, "g", NULL);
         memset(key, 'k', len);
         key[len] = '\0';
@@ -599,8 +584,7 @@ static void test_get_paths(void **state)
     }
 
     /* An error from libkvstore is lowered with its message. */
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     uint32_t b = open_id(&f, "g", NULL);
     char *msg = errmsg_of(&f, get_into(&f, b, "", 0), 4);
     assert_string_equal(msg, "key is empty");
@@ -627,8 +611,7 @@ static void test_bounds(void **state)
     fake f;
 
     /* A return area past the end traps before anything happens. */
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     uint32_t b = open_id(&f, "m", NULL);
     kvstore_wasi_bucket_set(f.inst, b, put_str(&f, "k"), 1, put_str(&f, "v"), 1,
                             (uint32_t)f.size - 8);
@@ -637,8 +620,7 @@ static void test_bounds(void **state)
     fake_fini(&f);
 
     /* A realloc that returns an out-of-bounds pointer traps. */
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     b = open_id(&f, "m", NULL);
     set_key(&f, b, "k", "v");
     f.bad_realloc = (uint32_t)f.size; /* one past the end */
@@ -648,8 +630,7 @@ static void test_bounds(void **state)
     fake_fini(&f);
 
     /* A key range that wraps around 2^32 traps. */
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     b = open_id(&f, "m", NULL);
     kvstore_wasi_bucket_delete(f.inst, b, 0xfffffff0u, 0x20, f_alloc(&f, 4, 16));
     assert_true(kvstore_wasi_trapped(f.inst));
@@ -679,8 +660,7 @@ static void test_get_many_shapes(void **state)
     kvstore_wasi_host *h = host_of(NULL);
     for (int spin = 0; spin <= 1; spin++) {
         fake f;
-        fake_init(&f);
-        inst_of(&f, h, spin ? KVSTORE_WASI_SPIN : KVSTORE_WASI_DRAFT2);
+        fake_init(&f, h, spin ? KVSTORE_WASI_SPIN : KVSTORE_WASI_DRAFT2);
         uint32_t b = open_id(&f, "gm", NULL);
         set_key(&f, b, "a", "apple");
         uint32_t ret = f_alloc(&f, 4, 16);
@@ -714,8 +694,7 @@ static void test_increment(void **state)
     (void)state;
     kvstore_wasi_host *h = host_of(NULL);
     fake f;
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT);
     uint32_t b = open_id(&f, "c", NULL);
     uint32_t ret = f_alloc(&f, 8, 24);
     kvstore_wasi_draft_increment(f.inst, b, put_str(&f, "n"), 1, 41, ret);
@@ -760,8 +739,7 @@ static void test_watch_pump(void **state)
     static const char *const kv[] = { "watch", "ev", NULL };
     kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT);
     /* Another client writes. */
     kvstore_bucket *b;
     assert_int_equal(kvstore_bucket_open(&b, s, "ev"), KVSTORE_OK);
@@ -793,8 +771,7 @@ static void test_watch_overflow(void **state)
                                       NULL };
     kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
-    fake_init(&f);
-    inst_of(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
     kvstore_bucket *b;
     assert_int_equal(kvstore_bucket_open(&b, s, "ev"), KVSTORE_OK);
     for (int k = 0; k < 1000; k++) {

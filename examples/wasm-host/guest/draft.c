@@ -10,22 +10,7 @@
 
 #define NAME "draft"
 #define NUSERS 25
-
-static bool failed;
-
-/* Prints a failed call and remembers the failure for run's status. */
-static bool ok(uint8_t is_err, const kv_error *e, const char *what)
-{
-    if (!is_err)
-        return true;
-    out(NAME ": ");
-    out(what);
-    out(" failed: ");
-    out_error(e);
-    out("\n");
-    failed = true;
-    return false;
-}
+#include "guest-ok.h"
 
 static void user_key(strbuf *sb, uint64_t i)
 {

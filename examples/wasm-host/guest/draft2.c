@@ -10,21 +10,7 @@
 
 #define NAME "draft2"
 #define NORDERS 12
-
-static bool failed;
-
-static bool ok(uint8_t is_err, const kv_error *e, const char *what)
-{
-    if (!is_err)
-        return true;
-    out(NAME ": ");
-    out(what);
-    out(" failed: ");
-    out_error(e);
-    out("\n");
-    failed = true;
-    return false;
-}
+#include "guest-ok.h"
 
 static void store_orders(uint32_t b)
 {

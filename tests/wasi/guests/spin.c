@@ -13,6 +13,7 @@
 #include "wasi-keyvalue.h"
 
 #define NAME "spin"
+#include "guest-ok.h"
 
 /* tuple<string, option<list<u8>>>: key @0, is_some @8, value @12. */
 typedef struct {
@@ -36,20 +37,6 @@ GUEST_IMPORT("wasi:keyvalue/batch@0.2.0-draft2", "get-many")
 void spin_get_many(uint32_t b, const kv_string *keys, uint32_t n,
                    spin_result_entries *ret);
 
-static bool failed;
-
-static bool ok(uint8_t is_err, const kv_error *e, const char *what)
-{
-    if (!is_err)
-        return true;
-    out(NAME ": ");
-    out(what);
-    out(" failed: ");
-    out_error(e);
-    out("\n");
-    failed = true;
-    return false;
-}
 
 static uint32_t open_bucket(const char *id)
 {

@@ -11,22 +11,9 @@
 #include "wasi-keyvalue.h"
 
 #define NAME "watcher"
+#include "guest-ok.h"
 
 static uint32_t nsets, ndeletes;
-static bool failed;
-
-static bool ok(uint8_t is_err, const kv_error *e, const char *what)
-{
-    if (!is_err)
-        return true;
-    out(NAME ": ");
-    out(what);
-    out(" failed: ");
-    out_error(e);
-    out("\n");
-    failed = true;
-    return false;
-}
 
 GUEST_EXPORT("run")
 uint32_t run(void)
