@@ -105,6 +105,30 @@ fail:
     return NULL;
 }
 
+rd_node *rd_cluster_node(rd_store *s, const char *host, size_t host_len,
+                         int port)
+{
+    rd_node *n;
+
+    pthread_rwlock_wrlock(&s->cluster->lock);
+    n = rd_node_get(s, host, host_len, port);
+    pthread_rwlock_unlock(&s->cluster->lock);
+    return n;
+}
+
+uint64_t rd_node_tag(const rd_node *n)
+{
+    char buf[320];
+    int len = snprintf(buf, sizeof buf, "%s:%d", n->pool.host, n->pool.port);
+    uint64_t h = 14695981039346656037u;
+
+    for (int i = 0; i < len && i < (int)sizeof buf; i++) {
+        h ^= (unsigned char)buf[i];
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
 static size_t rd_node_index(const rd_cluster *c, const rd_node *n)
 {
     for (size_t i = 0; i < c->n_nodes; i++)

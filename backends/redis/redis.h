@@ -440,6 +440,19 @@ typedef struct rd_master {
  * ordered by lowest slot, and the map's fingerprint. */
 #define RD_NODES_MAX 1024
 int rd_cluster_masters(rd_store *s, rd_master *out, size_t *n, uint32_t *fp);
+/* The node at host:port (host_len bytes), created if the map has not
+ * named it yet; NULL when memory or RD_NODES_MAX runs out. */
+rd_node *rd_cluster_node(rd_store *s, const char *host, size_t host_len,
+                         int port);
+/* A 64-bit FNV-1a of the node's "host:port": names it in a list cursor. */
+uint64_t rd_node_tag(const rd_node *n);
+
+/* ---- cluster_moving.c: slots being migrated ---- */
+/* The nodes slots are being migrated to right now, as the masters giving
+ * them away report it ("[slot->-id]" in their CLUSTER NODES), sorted by
+ * rd_node_tag without repeats; `out` has room for RD_NODES_MAX. A node
+ * may be one the map does not name yet (a new, empty master). */
+int rd_cluster_importers(rd_store *s, rd_node **out, size_t *n);
 
 /* ---- crc16.c: Redis Cluster key slots ---- */
 #define RD_SLOTS_N 16384
@@ -486,15 +499,18 @@ bool rd_u64(const char *s, size_t len, uint64_t *out);
  * usable last key. */
 int rd_state_parse(rd_state *st, const char *buf, size_t n);
 
-/* Where a cluster walk stands: "N" <low> "." <fp> "." <inner>
+/* Where a cluster walk stands: "N" <low> "." <fp> "." <inner>, or
+ * "I" <tag> "." <fp> "." <inner> in its pass over importing nodes
  * (cluster_list.c). */
 typedef struct rd_place {
-    unsigned low;        /* lowest slot of the master being walked */
+    bool importers;      /* "I": the pass over importing nodes */
+    uint64_t tag;        /* I: rd_node_tag of the node being walked */
+    unsigned low;        /* N: lowest slot of the master being walked */
     uint32_t fp;         /* the slot map's fingerprint at the walk's start */
     const char *inner;   /* that master's rd_walk state; NULL: its start */
 } rd_place;
-/* Parses a NUL-terminated "N" state strictly (canonical decimals, low
- * below RD_SLOTS_N, fp a uint32): KVSTORE_OK, or KVSTORE_EINVAL with a
+/* Parses a NUL-terminated "N" or "I" state strictly (canonical decimals,
+ * low below RD_SLOTS_N, fp a uint32): KVSTORE_OK, or KVSTORE_EINVAL with a
  * message. `inner` points into `s` and is not parsed here. */
 int rd_place_parse(rd_place *pl, const char *s);
 
