@@ -207,6 +207,16 @@ typedef struct rd_cmd {
  * fresh connection is sensible (stale pooled connection, no timeout). */
 int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
            const rd_cmd *cmds, redisReply **replies, bool *retry);
+/* rd_run in two halves, so that pipelines to several servers are all
+ * sent before any is read (cluster.c): rd_run_send writes the commands,
+ * rd_run_recv (with the same flags, commands and `f`) reads their
+ * replies. Each fails, and drops the connection, as rd_run does; on
+ * success the caller still holds `c`. */
+int rd_run_send(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+                const rd_cmd *cmds, rd_fail *f, bool *retry);
+int rd_run_recv(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+                const rd_cmd *cmds, redisReply **replies, rd_fail *f,
+                bool *retry);
 
 /* Sends one command and reads its reply. On KVSTORE_OK, *out is a reply
  * the caller frees with freeReplyObject(); error replies are mapped to a
@@ -222,8 +232,8 @@ int rd_exec(rd_store *s, rd_pool *p, unsigned flags, size_t n,
 int rd_call_on(rd_store *s, rd_pool *p, unsigned flags, int argc,
                const char **argv, const size_t *lens, redisReply **out);
 /* Runs `n` commands, each on the node that serves its key (argv[1]) in a
- * cluster, in one round trip per node; replies raw (errors included),
- * all set on KVSTORE_OK, none on failure. */
+ * cluster, every node's pipeline sent before any is read; replies raw
+ * (errors included), all set on KVSTORE_OK, none on failure. */
 int rd_run_many(rd_store *s, unsigned flags, size_t n, const rd_cmd *cmds,
                 redisReply **replies);
 
@@ -376,7 +386,7 @@ int rd_set_many(void *bucket, const char *const *keys,
                 const void *const *values, const size_t *lens, size_t n);
 int rd_delete_many(void *bucket, const char *const *keys, size_t n);
 
-/* ---- cluster_batch.c: batches split per slot, one round trip per node */
+/* ---- cluster_batch.c: batches split per slot, all nodes at once ---- */
 int rd_cluster_get_many(rd_bucket *b, const char *const *keys, size_t n,
                         void **values, size_t *lens);
 int rd_cluster_set_many(rd_bucket *b, const char *const *keys,

@@ -860,6 +860,58 @@ static void test_uncertain_write_sent_once(void **state)
     kvstore_close(s);
 }
 
+/* A batch across every master with one of them stopped: every node's
+ * pipeline is sent before any reply is read, so the batch is
+ * KVSTORE_EUNCERTAIN, the other masters have applied their share, the
+ * stopped one applies its own when it wakes (never resent), and the
+ * store goes on working. */
+static void test_uncertain_batch_all_nodes(void **state)
+{
+    kvstore_store *s = open_store(200);
+    kvstore_bucket *b = NULL;
+    rs_server *victim = owner_of(rd_key_slot("ub:k0", 5));
+    const char *keys[30];
+    const void *vals[30];
+    size_t lens[30];
+    char kbuf[30][8];
+    void *got[30];
+    size_t got_len[30];
+    int masters = 0, rc;
+
+    (void)state;
+    for (int i = 0; i < 30; i++) {
+        snprintf(kbuf[i], sizeof kbuf[i], "k%d", i);
+        keys[i] = kbuf[i];
+        vals[i] = "new";
+        lens[i] = 3;
+    }
+    assert_int_equal(kvstore_bucket_open(&b, s, "ub"), KVSTORE_OK);
+    /* A connection to every master before the stop (none of the keys
+     * exists yet). */
+    assert_int_equal(kvstore_get_many(b, keys, 30, got, got_len), KVSTORE_OK);
+    for (int i = 0; i < 30; i++)
+        assert_null(got[i]);
+    kill(victim->pid, SIGSTOP);
+    assert_true(net_wait_state(victim->pid, 'T'));
+    rc = kvstore_set_many(b, keys, vals, lens, 30);
+    kill(victim->pid, SIGCONT);
+    assert_true(net_wait_state(victim->pid, 0));
+    assert_int_equal(rc, KVSTORE_EUNCERTAIN);
+    /* Its share ran once it woke: all 30 keys, spread over 3 masters. */
+    for (int i = 0; i < 100 && keys_on_masters("ub", &masters) < 30; i++)
+        rs_sleep_ms(20);
+    assert_int_equal(keys_on_masters("ub", &masters), 30);
+    assert_int_equal(masters, 3);
+    assert_int_equal(kvstore_get_many(b, keys, 30, got, got_len), KVSTORE_OK);
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(got_len[i], 3);
+        assert_memory_equal(got[i], "new", 3);
+        kvstore_free(got[i]);
+    }
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 /* The load: set then get k<i> over all slots; every status recorded. */
 typedef struct load {
     kvstore_bucket *b;
@@ -1020,6 +1072,7 @@ int main(void)
         cmocka_unit_test(test_watch_needs_config),
         cmocka_unit_test(test_watch_every_master),
         cmocka_unit_test(test_uncertain_write_sent_once),
+        cmocka_unit_test(test_uncertain_batch_all_nodes),
         /* Last: it kills a master. */
         cmocka_unit_test(test_master_killed_under_load),
     };
