@@ -101,14 +101,17 @@ static const kvstore_backend rd_unix = {
 /* A cluster (cluster.c): the same caps; a watch subscribes on every
  * master (cluster_watch.c), and listing may also repeat keys across a
  * resharding or failover (cluster_list.c). */
+#define RD_CLUSTER_WATCH                          \
+    .watch_start = rd_cluster_watch_start,        \
+    .watch_stop = rd_cluster_watch_stop,          \
+    .caps = RD_CAPS
+
 static const kvstore_backend rd_cluster_table = {
     .version = KVSTORE_BACKEND_VERSION,
     .name = "redis+cluster",
     .options = rd_cluster_options,
     RD_SLOTS,
-    .watch_start = rd_cluster_watch_start,
-    .watch_stop = rd_cluster_watch_stop,
-    .caps = RD_CAPS,
+    RD_CLUSTER_WATCH,
 };
 
 /* The same over TLS to every node (the nodes announce their TLS ports
@@ -118,9 +121,7 @@ static const kvstore_backend rd_tls_cluster_table = {
     .name = "rediss+cluster",
     .options = rd_tls_cluster_options,
     RD_SLOTS,
-    .watch_start = rd_cluster_watch_start,
-    .watch_stop = rd_cluster_watch_stop,
-    .caps = RD_CAPS,
+    RD_CLUSTER_WATCH,
 };
 
 static const kvstore_backend rd_sentinel_tcp = {
