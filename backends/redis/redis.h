@@ -552,8 +552,9 @@ typedef struct rd_lister {
 /* A page aims at 7/8 of `limit` keys (list.c); SCAN's overshoot fills
  * the rest. */
 #define RD_PAGE_TARGET(limit) ((limit) > 16 ? (limit) - (limit) / 8 : (limit))
-/* An inner state leaves room for cluster_list.c's prefix. */
-#define RD_STATE_MAX (KVSTORE_CURSOR_STATE_MAX - 32)
+/* An inner state leaves room for cluster_list.c's prefix, at most
+ * "I" <20 digits> "." <10 digits> "." (33 bytes). */
+#define RD_STATE_MAX (KVSTORE_CURSOR_STATE_MAX - 40)
 /* One page of the walk `l` on one server from state `cursor` (NULL: the
  * start); the next state goes into the page as its cursor. *out is the
  * page to fill: NULL for a new one, or one that already holds keys (a
