@@ -1,8 +1,8 @@
 /*
  * Redis backend module: the backend tables ("redis" over TCP, "rediss"
  * over TLS, "redis+unix" over a unix socket, "redis+sentinel" and
- * "rediss+sentinel" through Redis Sentinel, "redis+cluster" for a Redis
- * Cluster; same code, different options) and the module entry point, the
+ * "rediss+sentinel" through Redis Sentinel, "redis+cluster" and
+ * "rediss+cluster" for a Redis Cluster; same code, different options) and the module entry point, the
  * only symbol the module exports.
  *
  * SPDX-License-Identifier: MIT
@@ -25,6 +25,10 @@ static const char *const rd_tls_sentinel_options[] = {
 };
 static const char *const rd_cluster_options[] = { "timeout_ms", "pool",
                                                   "watch_config", NULL };
+static const char *const rd_tls_cluster_options[] = {
+    "timeout_ms", "pool", "watch_config", "tls_ca", "tls_cert", "tls_key",
+    "tls_sni", "tls_insecure", NULL,
+};
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
                                                "watch_config", NULL };
 
@@ -97,14 +101,27 @@ static const kvstore_backend rd_unix = {
 /* A cluster (cluster.c): the same caps; a watch subscribes on every
  * master (cluster_watch.c), and listing may also repeat keys across a
  * resharding or failover (cluster_list.c). */
+#define RD_CLUSTER_WATCH                          \
+    .watch_start = rd_cluster_watch_start,        \
+    .watch_stop = rd_cluster_watch_stop,          \
+    .caps = RD_CAPS
+
 static const kvstore_backend rd_cluster_table = {
     .version = KVSTORE_BACKEND_VERSION,
     .name = "redis+cluster",
     .options = rd_cluster_options,
     RD_SLOTS,
-    .watch_start = rd_cluster_watch_start,
-    .watch_stop = rd_cluster_watch_stop,
-    .caps = RD_CAPS,
+    RD_CLUSTER_WATCH,
+};
+
+/* The same over TLS to every node (the nodes announce their TLS ports
+ * when they run with tls-cluster yes). */
+static const kvstore_backend rd_tls_cluster_table = {
+    .version = KVSTORE_BACKEND_VERSION,
+    .name = "rediss+cluster",
+    .options = rd_tls_cluster_options,
+    RD_SLOTS,
+    RD_CLUSTER_WATCH,
 };
 
 static const kvstore_backend rd_sentinel_tcp = {
@@ -125,7 +142,7 @@ static const kvstore_backend rd_tls_sentinel = {
 
 static const kvstore_backend *const rd_backends[] = {
     &rd_tcp, &rd_tls, &rd_unix, &rd_sentinel_tcp, &rd_tls_sentinel,
-    &rd_cluster_table, NULL,
+    &rd_cluster_table, &rd_tls_cluster_table, NULL,
 };
 
 static const kvstore_module rd_module = {

@@ -9,6 +9,7 @@
  *                  (and rediss+sentinel://, see sentinel.c)
  *   redis+cluster://[user[:password]@]seed1[:port],seed2[:port],...[/0]
  *     (the seeds are read by cluster.c; only database 0)
+ *   rediss+cluster://...   the same with TLS to every node
  *   options: timeout_ms (1..600000, default 5000), pool (1..256, default 4),
  *            watch_config (check, the default, or auto: see watch.c)
  *
@@ -101,7 +102,8 @@ static int rd_parse_uri(rd_config *c, const kvstore_uri *uri)
     if (c->label == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
     c->unix_socket = strcmp(kvstore_uri_scheme(uri), "redis+unix") == 0;
-    c->cluster = strcmp(kvstore_uri_scheme(uri), "redis+cluster") == 0;
+    c->cluster = strcmp(kvstore_uri_scheme(uri), "redis+cluster") == 0 ||
+                 strcmp(kvstore_uri_scheme(uri), "rediss+cluster") == 0;
     if (hosts == NULL)
         return kvstore_set_error(KVSTORE_EINVAL, "redis: %s has no '//' "
                                  "authority (expected %s)", c->label,

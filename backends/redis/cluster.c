@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,30 @@ fail:
     free(h);
     free(n);
     return NULL;
+}
+
+rd_node *rd_cluster_node(rd_store *s, const char *host, size_t host_len,
+                         int port)
+{
+    rd_node *n;
+
+    pthread_rwlock_wrlock(&s->cluster->lock);
+    n = rd_node_get(s, host, host_len, port);
+    pthread_rwlock_unlock(&s->cluster->lock);
+    return n;
+}
+
+uint64_t rd_node_tag(const rd_node *n)
+{
+    char buf[320];
+    int len = snprintf(buf, sizeof buf, "%s:%d", n->pool.host, n->pool.port);
+    uint64_t h = 14695981039346656037u;
+
+    for (int i = 0; i < len && i < (int)sizeof buf; i++) {
+        h ^= (unsigned char)buf[i];
+        h *= 1099511628211u;
+    }
+    return h;
 }
 
 static size_t rd_node_index(const rd_cluster *c, const rd_node *n)
@@ -488,18 +513,90 @@ int rd_cluster_call(rd_store *s, unsigned flags, int argc, const char **argv,
     }
 }
 
+/* One node's share of a batch: cmds[at[from .. from + n)] on `node`. */
+typedef struct rd_share {
+    rd_node *node;
+    size_t from, n;
+    rd_conn conn;
+    rd_fail fail;
+    int rc;
+} rd_share;
+
+static int rd_share_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const rd_share *)a)->node,
+              y = (uintptr_t)((const rd_share *)b)->node;
+
+    return (x > y) - (x < y);
+}
+
+/* Groups the routed commands by node: share[0..*n_share), each share's
+ * commands at[from..from+n) in the caller's order, sub[] their copies.
+ * The shares are sorted by node address, the order connections are taken
+ * in: two threads never wait for each other's connections. */
+static void rd_shares_build(size_t n, const rd_cmd *cmds, rd_node *const *node,
+                            rd_share *share, size_t *n_share, size_t *at,
+                            rd_cmd *sub, bool *taken)
+{
+    size_t m = 0;
+
+    *n_share = 0;
+    for (size_t i = 0; i < n; i++) {
+        rd_share *sh;
+
+        if (node[i] == NULL || taken[i])
+            continue;
+        sh = &share[(*n_share)++];
+        memset(sh, 0, sizeof *sh);
+        sh->node = node[i];
+        sh->from = m;
+        for (size_t j = i; j < n; j++)
+            if (node[j] == node[i] && !taken[j]) {
+                taken[j] = true;
+                sub[m] = cmds[j];
+                at[m++] = j;
+            }
+        sh->n = m - sh->from;
+    }
+    qsort(share, *n_share, sizeof *share, rd_share_cmp);
+}
+
+/* Takes a connection of the share's node and sends its pipeline; a
+ * write checks a pooled connection first, as rd_exec does. */
+static int rd_share_send(rd_store *s, unsigned flags, rd_share *sh,
+                         const rd_cmd *sub)
+{
+    rd_pool *p = &sh->node->pool;
+    bool retry;
+    int rc = rd_acquire(s, p, &sh->conn);
+
+    if (rc == KVSTORE_OK && (flags & RD_ONCE) && sh->conn.reused &&
+        !rd_alive(sh->conn.ctx)) {
+        rd_release(&sh->conn, false);
+        rd_drop_idle(p);
+        rc = rd_acquire(s, p, &sh->conn);
+    }
+    if (rc == KVSTORE_OK)
+        rc = rd_run_send(s, &sh->conn, flags, sh->n, sub + sh->from,
+                         &sh->fail, &retry);
+    return rc;
+}
+
 int rd_cluster_run_many(rd_store *s, unsigned flags, size_t n,
                         const rd_cmd *cmds, redisReply **replies)
 {
     rd_node **node = calloc(n, sizeof *node);
     rd_cmd *sub = calloc(n, sizeof *sub);
-    size_t *at = calloc(n, sizeof *at);
+    size_t *at = calloc(n, sizeof *at), n_share = 0;
     redisReply **got = calloc(n, sizeof *got);
+    rd_share *share = calloc(n, sizeof *share);
+    bool *taken = calloc(n, sizeof *taken);
+    char why[256] = "";
     int rc = KVSTORE_OK;
 
     for (size_t i = 0; i < n; i++)
         replies[i] = NULL;
-    if (node == NULL || sub == NULL || at == NULL || got == NULL) {
+    if (!node || !sub || !at || !got || !share || !taken) {
         rc = kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory");
         goto done;
     }
@@ -508,28 +605,39 @@ int rd_cluster_run_many(rd_store *s, unsigned flags, size_t n,
                                           ? rd_key_slot(cmds[i].argv[1],
                                                         cmds[i].lens[1])
                                           : 0);
-    /* One pipeline per node, in the order the nodes first appear. */
-    for (size_t i = 0; i < n && rc == KVSTORE_OK; i++) {
-        size_t m = 0;
+    /* One pipeline per node, every one sent before any is read, so the
+     * nodes work at the same time: one round trip in all. */
+    rd_shares_build(n, cmds, node, share, &n_share, at, sub, taken);
+    for (size_t g = 0; g < n_share; g++)
+        share[g].rc = rd_share_send(s, flags, &share[g], sub);
+    for (size_t g = 0; g < n_share; g++) {
+        rd_share *sh = &share[g];
+        bool retry;
 
-        if (node[i] == NULL || replies[i] != NULL)
-            continue;
-        for (size_t j = i; j < n; j++)
-            if (node[j] == node[i] && replies[j] == NULL) {
-                sub[m] = cmds[j];
-                at[m++] = j;
-            }
-        rc = rd_exec(s, &node[i]->pool, flags, m, sub, got);
-        if (rc == KVSTORE_OK) {
-            for (size_t k = 0; k < m; k++)
-                replies[at[k]] = got[k];
-        } else if (rc == KVSTORE_EUNAVAILABLE) {
-            /* Nothing applied there: those go one by one below, which
-             * follows a failover. Mark them as tried. */
-            for (size_t k = 0; k < m; k++)
-                node[at[k]] = NULL;
-            rc = KVSTORE_OK;
+        if (sh->rc == KVSTORE_OK) {
+            sh->rc = rd_run_recv(s, &sh->conn, flags, sh->n, sub + sh->from,
+                                 got + sh->from, &sh->fail, &retry);
+            if (sh->rc == KVSTORE_OK)
+                rd_release(&sh->conn, true);
         }
+        if (sh->rc == KVSTORE_OK) {
+            for (size_t k = sh->from; k < sh->from + sh->n; k++)
+                replies[at[k]] = got[k];
+        } else if (sh->rc == KVSTORE_EUNAVAILABLE) {
+            /* Nothing applied there: those go one by one below, which
+             * follows a failover. */
+            for (size_t k = sh->from; k < sh->from + sh->n; k++)
+                node[at[k]] = NULL;
+        } else if (rc == KVSTORE_OK) {
+            /* The batch fails with the first such error, but every other
+             * node's replies are still read (or its connection dropped). */
+            rc = sh->rc;
+            snprintf(why, sizeof why, "%s", kvstore_errmsg());
+        }
+    }
+    if (rc != KVSTORE_OK) {
+        kvstore_set_error(rc, "%s", why);
+        goto done;
     }
     /* Redirected, unrouted or failed-over commands: one at a time, with
      * the redirections followed. */
@@ -554,6 +662,8 @@ done:
     free(sub);
     free(at);
     free(got);
+    free(share);
+    free(taken);
     return rc;
 }
 

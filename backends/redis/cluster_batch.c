@@ -2,8 +2,9 @@
  * Redis backend: batches on a cluster. MGET, MSET and multi-key DEL must
  * name keys of one slot (CROSSSLOT otherwise), so a batch becomes one
  * command per slot (and per RD_CHUNK_KEYS / RD_CHUNK_BYTES chunk), all
- * commands of a node pipelined in one round trip (rd_run_many), and the
- * replies are put back in the caller's order.
+ * commands of a node in one pipeline, every node's pipeline sent before
+ * any is read (rd_run_many), and the replies are put back in the
+ * caller's order.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -188,8 +189,8 @@ int rd_cluster_get_many(rd_bucket *b, const char *const *keys, size_t n,
 }
 
 /* A batch write (MSET, DEL), sent at most once: a node whose pipeline
- * went out without replies makes the batch KVSTORE_EUNCERTAIN; the nodes
- * before it are applied. */
+ * went out without replies makes the batch KVSTORE_EUNCERTAIN; the other
+ * nodes' pipelines were sent too. */
 static int rd_plan_write(rd_bucket *b, const char *cmd,
                          const char *const *keys, const void *const *values,
                          const size_t *lens, size_t n, int reply_type)

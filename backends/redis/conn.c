@@ -118,12 +118,10 @@ static int rd_recv(rd_link *c, size_t n, redisReply **replies,
     return REDIS_OK;
 }
 
-/* Sends `n` commands (and `tail`, if not NULL, after them) in one write
- * and reads their replies (the tail's into *tail_reply). On failure the
- * replies read so far are freed. */
-static int rd_pipeline(rd_link *c, size_t n, const rd_cmd *cmds,
-                       const rd_cmd *tail, redisReply **replies,
-                       redisReply **tail_reply, rd_fail *f)
+/* Sends `n` commands (and `tail`, if not NULL, after them) in one write;
+ * rd_recv reads their replies. */
+static int rd_send(rd_link *c, size_t n, const rd_cmd *cmds,
+                   const rd_cmd *tail, rd_fail *f)
 {
     size_t total = n + (tail != NULL);
     char *buf = NULL;
@@ -150,7 +148,7 @@ static int rd_pipeline(rd_link *c, size_t n, const rd_cmd *cmds,
             /* The common case: send the sds itself, no copy. */
             rc = rd_link_write(c, cmd, (size_t)cl, f);
             redisFreeSdsCommand(cmd);
-            return rc == REDIS_OK ? rd_recv(c, n, replies, NULL, f) : rc;
+            return rc;
         }
         grown = realloc(buf, len + (size_t)cl);
         if (grown == NULL) {
@@ -166,9 +164,18 @@ static int rd_pipeline(rd_link *c, size_t n, const rd_cmd *cmds,
     }
     rc = rd_link_write(c, buf, len, f);
     free(buf);
-    return rc == REDIS_OK ? rd_recv(c, n, replies, tail ? tail_reply : NULL,
-                                    f)
-                          : rc;
+    return rc;
+}
+
+/* rd_send then rd_recv (the tail's reply into *tail_reply). On failure
+ * the replies read so far are freed. */
+static int rd_pipeline(rd_link *c, size_t n, const rd_cmd *cmds,
+                       const rd_cmd *tail, redisReply **replies,
+                       redisReply **tail_reply, rd_fail *f)
+{
+    if (rd_send(c, n, cmds, tail, f) != REDIS_OK)
+        return REDIS_ERR;
+    return rd_recv(c, n, replies, tail ? tail_reply : NULL, f);
 }
 
 int rd_command(const rd_config *cfg, rd_link *c, int argc,
@@ -441,58 +448,87 @@ bool rd_alive(rd_link *c)
     return rd_link_idle_ok(c);
 }
 
-int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
-           const rd_cmd *cmds, redisReply **replies, bool *retry)
+/* rd_run's failure: the connection is dropped, the status says whether
+ * anything may have been applied. */
+static int rd_run_failed(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+                         const rd_cmd *cmds, const rd_fail *f, bool *retry)
 {
-    rd_wait wait;
-    const rd_cmd *tail = (flags & RD_ONCE) ? rd_wait_cmd(&s->cfg, &wait)
-                                           : NULL;
-    redisReply *waited = NULL;
-    rd_fail f;
-
-    *retry = false;
-    if (rd_pipeline(c->ctx, n, cmds, tail, replies, &waited, &f) ==
-        REDIS_OK) {
-        int rc = KVSTORE_OK;
-
-        for (size_t i = 0; i < n && s->cfg.sentinel; i++)
-            if (rd_is_readonly(replies[i])) {
-                /* A demoted master: this connection and the idle ones
-                 * go to it. */
-                c->ctx->broken = true;
-                rd_sentinel_lost(s);
-            }
-        if (tail != NULL) {
-            rc = rd_wait_check(s, replies, n, waited, cmds[n - 1].argv[0]);
-            rd_reply_free(waited);
-        }
-        if (rc != KVSTORE_OK) {
-            for (size_t i = 0; i < n; i++) {
-                rd_reply_free(replies[i]);
-                replies[i] = NULL;
-            }
-            rd_release(c, true);
-        }
-        return rc;
-    }
     /* The connection is in an unknown state: never reuse it. */
     rd_release(c, false);
-    if (f.nomem)
+    if (f->nomem)
         return kvstore_set_error(KVSTORE_ENOMEM, "redis: out of memory "
                                  "running %s", cmds[0].argv[0]);
     if (c->reused)
         rd_drop_idle(c->from);
     /* A stale pooled connection fails at once; a timeout already used up
      * the caller's time budget. */
-    *retry = c->reused && !f.timed_out;
-    if ((flags & RD_ONCE) && f.sent)
+    *retry = c->reused && !f->timed_out;
+    if ((flags & RD_ONCE) && f->sent)
         return kvstore_set_error(KVSTORE_EUNCERTAIN,
                                  "redis: the connection to %s broke after "
                                  "%s was sent (%s): it may or may not have "
                                  "been applied", s->cfg.label,
-                                 cmds[n - 1].argv[0], f.why);
+                                 cmds[n - 1].argv[0], f->why);
     return kvstore_set_error(KVSTORE_EUNAVAILABLE, "redis: %s on %s: %s",
-                             cmds[0].argv[0], s->cfg.label, f.why);
+                             cmds[0].argv[0], s->cfg.label, f->why);
+}
+
+int rd_run_send(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+                const rd_cmd *cmds, rd_fail *f, bool *retry)
+{
+    rd_wait wait;
+    const rd_cmd *tail = (flags & RD_ONCE) ? rd_wait_cmd(&s->cfg, &wait)
+                                           : NULL;
+
+    *retry = false;
+    if (rd_send(c->ctx, n, cmds, tail, f) == REDIS_OK)
+        return KVSTORE_OK;
+    return rd_run_failed(s, c, flags, n, cmds, f, retry);
+}
+
+int rd_run_recv(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+                const rd_cmd *cmds, redisReply **replies, rd_fail *f,
+                bool *retry)
+{
+    rd_wait wait;
+    const rd_cmd *tail = (flags & RD_ONCE) ? rd_wait_cmd(&s->cfg, &wait)
+                                           : NULL;
+    redisReply *waited = NULL;
+    int rc = KVSTORE_OK;
+
+    *retry = false;
+    if (rd_recv(c->ctx, n, replies, tail ? &waited : NULL, f) != REDIS_OK)
+        return rd_run_failed(s, c, flags, n, cmds, f, retry);
+    for (size_t i = 0; i < n && s->cfg.sentinel; i++)
+        if (rd_is_readonly(replies[i])) {
+            /* A demoted master: this connection and the idle ones go
+             * to it. */
+            c->ctx->broken = true;
+            rd_sentinel_lost(s);
+        }
+    if (tail != NULL) {
+        rc = rd_wait_check(s, replies, n, waited, cmds[n - 1].argv[0]);
+        rd_reply_free(waited);
+    }
+    if (rc != KVSTORE_OK) {
+        for (size_t i = 0; i < n; i++) {
+            rd_reply_free(replies[i]);
+            replies[i] = NULL;
+        }
+        rd_release(c, true);
+    }
+    return rc;
+}
+
+int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+           const rd_cmd *cmds, redisReply **replies, bool *retry)
+{
+    rd_fail f;
+    int rc = rd_run_send(s, c, flags, n, cmds, &f, retry);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    return rd_run_recv(s, c, flags, n, cmds, replies, &f, retry);
 }
 
 static bool rd_any_readonly(size_t n, redisReply *const *replies)

@@ -104,17 +104,19 @@ bad:
 int rd_place_parse(rd_place *pl, const char *s)
 {
     const char *dot1, *dot2;
-    uint64_t low, fp;
+    uint64_t at, fp;
 
-    if (s[0] != 'N' || (dot1 = strchr(s + 1, '.')) == NULL ||
+    if ((s[0] != 'N' && s[0] != 'I') || (dot1 = strchr(s + 1, '.')) == NULL ||
         (dot2 = strchr(dot1 + 1, '.')) == NULL ||
-        !rd_u64(s + 1, (size_t)(dot1 - s - 1), &low) ||
-        low >= RD_SLOTS_N ||
+        !rd_u64(s + 1, (size_t)(dot1 - s - 1), &at) ||
+        (s[0] == 'N' && at >= RD_SLOTS_N) ||
         !rd_u64(dot1 + 1, (size_t)(dot2 - dot1 - 1), &fp) ||
         fp > UINT32_MAX)
         return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed list "
                                  "cursor");
-    pl->low = (unsigned)low;
+    pl->importers = s[0] == 'I';
+    pl->tag = pl->importers ? at : 0;
+    pl->low = pl->importers ? 0 : (unsigned)at;
     pl->fp = (uint32_t)fp;
     pl->inner = dot2[1] != '\0' ? dot2 + 1 : NULL;
     return KVSTORE_OK;

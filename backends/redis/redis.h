@@ -207,6 +207,16 @@ typedef struct rd_cmd {
  * fresh connection is sensible (stale pooled connection, no timeout). */
 int rd_run(rd_store *s, rd_conn *c, unsigned flags, size_t n,
            const rd_cmd *cmds, redisReply **replies, bool *retry);
+/* rd_run in two halves, so that pipelines to several servers are all
+ * sent before any is read (cluster.c): rd_run_send writes the commands,
+ * rd_run_recv (with the same flags, commands and `f`) reads their
+ * replies. Each fails, and drops the connection, as rd_run does; on
+ * success the caller still holds `c`. */
+int rd_run_send(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+                const rd_cmd *cmds, rd_fail *f, bool *retry);
+int rd_run_recv(rd_store *s, rd_conn *c, unsigned flags, size_t n,
+                const rd_cmd *cmds, redisReply **replies, rd_fail *f,
+                bool *retry);
 
 /* Sends one command and reads its reply. On KVSTORE_OK, *out is a reply
  * the caller frees with freeReplyObject(); error replies are mapped to a
@@ -222,8 +232,8 @@ int rd_exec(rd_store *s, rd_pool *p, unsigned flags, size_t n,
 int rd_call_on(rd_store *s, rd_pool *p, unsigned flags, int argc,
                const char **argv, const size_t *lens, redisReply **out);
 /* Runs `n` commands, each on the node that serves its key (argv[1]) in a
- * cluster, in one round trip per node; replies raw (errors included),
- * all set on KVSTORE_OK, none on failure. */
+ * cluster, every node's pipeline sent before any is read; replies raw
+ * (errors included), all set on KVSTORE_OK, none on failure. */
 int rd_run_many(rd_store *s, unsigned flags, size_t n, const rd_cmd *cmds,
                 redisReply **replies);
 
@@ -376,7 +386,7 @@ int rd_set_many(void *bucket, const char *const *keys,
                 const void *const *values, const size_t *lens, size_t n);
 int rd_delete_many(void *bucket, const char *const *keys, size_t n);
 
-/* ---- cluster_batch.c: batches split per slot, one round trip per node */
+/* ---- cluster_batch.c: batches split per slot, all nodes at once ---- */
 int rd_cluster_get_many(rd_bucket *b, const char *const *keys, size_t n,
                         void **values, size_t *lens);
 int rd_cluster_set_many(rd_bucket *b, const char *const *keys,
@@ -440,6 +450,19 @@ typedef struct rd_master {
  * ordered by lowest slot, and the map's fingerprint. */
 #define RD_NODES_MAX 1024
 int rd_cluster_masters(rd_store *s, rd_master *out, size_t *n, uint32_t *fp);
+/* The node at host:port (host_len bytes), created if the map has not
+ * named it yet; NULL when memory or RD_NODES_MAX runs out. */
+rd_node *rd_cluster_node(rd_store *s, const char *host, size_t host_len,
+                         int port);
+/* A 64-bit FNV-1a of the node's "host:port": names it in a list cursor. */
+uint64_t rd_node_tag(const rd_node *n);
+
+/* ---- cluster_moving.c: slots being migrated ---- */
+/* The nodes slots are being migrated to right now, as the masters giving
+ * them away report it ("[slot->-id]" in their CLUSTER NODES), sorted by
+ * rd_node_tag without repeats; `out` has room for RD_NODES_MAX. A node
+ * may be one the map does not name yet (a new, empty master). */
+int rd_cluster_importers(rd_store *s, rd_node **out, size_t *n);
 
 /* ---- crc16.c: Redis Cluster key slots ---- */
 #define RD_SLOTS_N 16384
@@ -486,15 +509,18 @@ bool rd_u64(const char *s, size_t len, uint64_t *out);
  * usable last key. */
 int rd_state_parse(rd_state *st, const char *buf, size_t n);
 
-/* Where a cluster walk stands: "N" <low> "." <fp> "." <inner>
+/* Where a cluster walk stands: "N" <low> "." <fp> "." <inner>, or
+ * "I" <tag> "." <fp> "." <inner> in its pass over importing nodes
  * (cluster_list.c). */
 typedef struct rd_place {
-    unsigned low;        /* lowest slot of the master being walked */
+    bool importers;      /* "I": the pass over importing nodes */
+    uint64_t tag;        /* I: rd_node_tag of the node being walked */
+    unsigned low;        /* N: lowest slot of the master being walked */
     uint32_t fp;         /* the slot map's fingerprint at the walk's start */
     const char *inner;   /* that master's rd_walk state; NULL: its start */
 } rd_place;
-/* Parses a NUL-terminated "N" state strictly (canonical decimals, low
- * below RD_SLOTS_N, fp a uint32): KVSTORE_OK, or KVSTORE_EINVAL with a
+/* Parses a NUL-terminated "N" or "I" state strictly (canonical decimals,
+ * low below RD_SLOTS_N, fp a uint32): KVSTORE_OK, or KVSTORE_EINVAL with a
  * message. `inner` points into `s` and is not parsed here. */
 int rd_place_parse(rd_place *pl, const char *s);
 
@@ -526,8 +552,9 @@ typedef struct rd_lister {
 /* A page aims at 7/8 of `limit` keys (list.c); SCAN's overshoot fills
  * the rest. */
 #define RD_PAGE_TARGET(limit) ((limit) > 16 ? (limit) - (limit) / 8 : (limit))
-/* An inner state leaves room for cluster_list.c's prefix. */
-#define RD_STATE_MAX (KVSTORE_CURSOR_STATE_MAX - 32)
+/* An inner state leaves room for cluster_list.c's prefix, at most
+ * "I" <20 digits> "." <10 digits> "." (33 bytes). */
+#define RD_STATE_MAX (KVSTORE_CURSOR_STATE_MAX - 40)
 /* One page of the walk `l` on one server from state `cursor` (NULL: the
  * start); the next state goes into the page as its cursor. *out is the
  * page to fill: NULL for a new one, or one that already holds keys (a

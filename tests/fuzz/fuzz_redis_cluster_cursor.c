@@ -3,9 +3,10 @@
  * written here from the grammar documented at the top of
  * backends/redis/cluster_list.c:
  *
- *   "N" low "." fp "." inner
+ *   "N" low "." fp "." inner  |  "I" tag "." fp "." inner
  *
- * low a canonical decimal below 16384, fp a canonical decimal of at most
+ * low a canonical decimal below 16384, tag one of at most
+ * 18446744073709551615, fp a canonical decimal of at most
  * 4294967295, inner any bytes (the per-master state, parsed later by
  * rd_state_parse, which fuzz_redis_cursor covers; it is run here too, as
  * rd_walk would, so the pair is exercised together). The core hands the
@@ -39,10 +40,11 @@ static bool accept(const char *s)
 {
     const char *d1, *d2;
 
-    if (s[0] != 'N' || (d1 = strchr(s + 1, '.')) == NULL ||
+    if ((s[0] != 'N' && s[0] != 'I') || (d1 = strchr(s + 1, '.')) == NULL ||
         (d2 = strchr(d1 + 1, '.')) == NULL)
         return false;
-    return dec_ok(s + 1, (size_t)(d1 - s - 1), "16383") &&
+    return dec_ok(s + 1, (size_t)(d1 - s - 1),
+                  s[0] == 'N' ? "16383" : "18446744073709551615") &&
            dec_ok(d1 + 1, (size_t)(d2 - d1 - 1), "4294967295");
 }
 
@@ -70,8 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         again = malloc(n + 1);
         if (again == NULL)
             abort();
-        if ((size_t)snprintf(again, n + 1, "N%u.%" PRIu32 ".%s", pl.low,
-                             pl.fp, pl.inner ? pl.inner : "") != n ||
+        if ((size_t)snprintf(again, n + 1, "%c%" PRIu64 ".%" PRIu32 ".%s",
+                             pl.importers ? 'I' : 'N',
+                             pl.importers ? pl.tag : pl.low, pl.fp,
+                             pl.inner ? pl.inner : "") != n ||
             memcmp(again, s, n) != 0)
             abort();
         free(again);

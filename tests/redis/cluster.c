@@ -92,30 +92,84 @@ rs_server *rs_cluster_node(rs_cluster *c, int port)
     return NULL;
 }
 
-static int rs_cluster_create(rs_cluster *c, int masters, const char *password)
+/* Starts node i: plain, or (c->tls) with TLS only, on the bus and
+ * between replicas too, with the certificates node 0 made. */
+static int rs_cluster_node_start(rs_cluster *c, int i, const char *password)
 {
-    const char *extra[] = { "--cluster-enabled", "yes",
-                            "--cluster-config-file", "nodes.conf",
-                            "--cluster-node-timeout", RS_CLUSTER_NODE_TIMEOUT,
-                            "--appendonly", "no",
-                            password ? "--requirepass" : NULL, password,
-                            "--masterauth", password, NULL };
-    char addr[RS_CLUSTER_NODES_MAX][24];
-    const char *args[RS_CLUSTER_NODES_MAX + 12];
+    const char *args[24];
+    char cert[256], key[256];
+    int n = 0;
+
+    args[n++] = "--cluster-enabled";
+    args[n++] = "yes";
+    args[n++] = "--cluster-config-file";
+    args[n++] = "nodes.conf";
+    args[n++] = "--cluster-node-timeout";
+    args[n++] = RS_CLUSTER_NODE_TIMEOUT;
+    args[n++] = "--appendonly";
+    args[n++] = "no";
+    if (c->tls) {
+        /* No plain port: the nodes then announce their TLS ports
+         * (CLUSTER SLOTS, MOVED). */
+        args[n++] = "--tls-cluster";
+        args[n++] = "yes";
+        args[n++] = "--tls-replication";
+        args[n++] = "yes";
+        args[n++] = "--port";
+        args[n++] = "0";
+        /* The bus always asks for a client certificate, and server.crt
+         * is for servers only. Node 0 makes the certificates in its own
+         * directory (its --dir, so a relative path reaches them). */
+        snprintf(cert, sizeof cert, "%s/client.crt",
+                 i == 0 ? "tls" : c->node[0].tls_dir);
+        snprintf(key, sizeof key, "%s/client.key",
+                 i == 0 ? "tls" : c->node[0].tls_dir);
+        args[n++] = "--tls-client-cert-file";
+        args[n++] = cert;
+        args[n++] = "--tls-client-key-file";
+        args[n++] = key;
+    }
+    if (password != NULL) {
+        args[n++] = "--requirepass";
+        args[n++] = password;
+        args[n++] = "--masterauth";
+        args[n++] = password;
+    }
+    args[n] = NULL;
+    /* A port above 55535 has no room for its bus port (+10000):
+     * redis-server refuses it, and rs_start tries another. */
+    if (!c->tls)
+        return rs_start(&c->node[i], args);
+    if (i == 0)
+        return rs_start_tls(&c->node[0], args, 0);
+    return rs_start_tls_shared(&c->node[i], args, c->node[0].tls_dir);
+}
+
+static int rs_cluster_create(rs_cluster *c, int masters, const char *password,
+                             int tls)
+{
+    char addr[RS_CLUSTER_NODES_MAX][24], ca[256];
+    const char *args[RS_CLUSTER_NODES_MAX + 16];
     size_t at = 0;
     int n = 0;
 
     memset(c, 0, sizeof *c);
     c->password = password;
+    c->tls = tls;
     c->n = 2 * masters;
     if (masters < 1 || c->n > RS_CLUSTER_NODES_MAX)
         return -1;
     for (int i = 0; i < c->n; i++) {
-        /* A port above 55535 has no room for its bus port (+10000):
-         * redis-server refuses it, and rs_start tries another. */
-        if (rs_start(&c->node[i], extra) != 0)
+        if (rs_cluster_node_start(c, i, password) != 0)
             return -1;
-        snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", c->node[i].port);
+        snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d",
+                 tls ? c->node[i].tls_port : c->node[i].port);
+    }
+    if (tls) {
+        snprintf(ca, sizeof ca, "%s/ca.crt", c->node[0].tls_dir);
+        args[n++] = "--tls";
+        args[n++] = "--cacert";
+        args[n++] = ca;
     }
     args[n++] = "--cluster";
     args[n++] = "create";
@@ -143,7 +197,15 @@ static int rs_cluster_create(rs_cluster *c, int masters, const char *password)
 
 int rs_cluster_start(rs_cluster *c, int masters, const char *password)
 {
-    if (rs_cluster_create(c, masters, password) == 0)
+    if (rs_cluster_create(c, masters, password, 0) == 0)
+        return 0;
+    rs_cluster_destroy(c);
+    return -1;
+}
+
+int rs_cluster_start_tls(rs_cluster *c, int masters)
+{
+    if (rs_cluster_create(c, masters, NULL, 1) == 0)
         return 0;
     rs_cluster_destroy(c);
     return -1;

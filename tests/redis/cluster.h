@@ -23,6 +23,7 @@ typedef struct rs_cluster {
     int n;
     char seeds[RS_CLUSTER_NODES_MAX * 24];  /* "127.0.0.1:p1,..." */
     const char *password;  /* requirepass of every node, or NULL */
+    int tls;               /* rs_cluster_start_tls: seeds are TLS ports */
 } rs_cluster;
 
 /* Starts 2 * masters nodes (masters <= 3), creates the cluster and waits
@@ -31,6 +32,11 @@ typedef struct rs_cluster {
  * node's requirepass and masterauth. Returns 0, or -1 after printing why
  * (and destroying what was started). */
 int rs_cluster_start(rs_cluster *c, int masters, const char *password);
+/* rs_cluster_start with TLS only (port 0, tls-cluster and
+ * tls-replication yes): clients, the bus and replicas all use TLS, with
+ * the certificates rs_start_tls makes in node[0].tls_dir; the seeds are
+ * the masters' TLS ports, which the nodes announce. */
+int rs_cluster_start_tls(rs_cluster *c, int masters);
 /* Waits until every running node reports cluster_state:ok (after a
  * failover, say); 0, or -1 after timeout_ms. */
 int rs_cluster_wait_ok(rs_cluster *c, int timeout_ms);

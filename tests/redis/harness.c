@@ -3,7 +3,7 @@
  *
  *   redis-harness [--tls | --sentinel | --sentinel-tls] [SERVER-ARG...] --
  *                 COMMAND [ARG...]
- *   redis-harness --cluster -- COMMAND [ARG...]
+ *   redis-harness --cluster | --cluster-tls -- COMMAND [ARG...]
  *
  * Starts redis-server (server.c) with the extra SERVER-ARGs, replaces
  * {port}, {sock} and {dir} in the command's arguments (tests/support/run.c,
@@ -19,7 +19,9 @@
  * certificates in {tls_dir}.
  * --cluster starts a 3-master, 3-replica Redis Cluster instead
  * (cluster.c): {seeds} is the masters' "127.0.0.1:port" list, and
- * {port}, {sock} and {dir} are the first node's.
+ * {port}, {sock} and {dir} are the first node's. --cluster-tls is the
+ * same with TLS only (rs_cluster_start_tls): {seeds} are TLS ports, the
+ * certificates in {tls_dir}.
  * Exits with the command's status (77, meson's "skipped", if the server
  * cannot start).
  *
@@ -44,7 +46,8 @@ int main(int argc, char **argv)
 {
     const char *extra[64];
     int n = 0, sep = -1, status, first = 1, started;
-    bool tls = false, sentinel = false, sentinel_tls = false, cluster = false;
+    bool tls = false, sentinel = false, sentinel_tls = false, cluster = false,
+         cluster_tls = false;
     char port[16], tls_port[16];
     rs_topology topo;
     rs_cluster cl;
@@ -58,6 +61,8 @@ int main(int argc, char **argv)
         sentinel = sentinel_tls = true;
     if (argc > 1 && strcmp(argv[1], "--cluster") == 0)
         cluster = true;
+    if (argc > 1 && strcmp(argv[1], "--cluster-tls") == 0)
+        cluster = cluster_tls = true;
     first += tls || sentinel || cluster;
     for (int i = first; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
@@ -70,7 +75,8 @@ int main(int argc, char **argv)
     extra[n] = NULL;
     if (sep < 0 || sep + 1 >= argc) {
         fprintf(stderr, "usage: %s [--tls | --sentinel | --sentinel-tls | "
-                "--cluster] [SERVER-ARG...] -- COMMAND [ARG...]\n", argv[0]);
+                "--cluster | --cluster-tls] [SERVER-ARG...] -- COMMAND "
+                "[ARG...]\n", argv[0]);
         return 2;
     }
     if (sentinel) {
@@ -78,7 +84,8 @@ int main(int argc, char **argv)
                                : rs_topology_start(&topo, extra);
         s = &topo.nodes[0];
     } else if (cluster) {
-        started = rs_cluster_start(&cl, 3, NULL);
+        started = cluster_tls ? rs_cluster_start_tls(&cl, 3)
+                              : rs_cluster_start(&cl, 3, NULL);
         s = &cl.node[0];
     } else {
         started = tls ? rs_start_tls(s, extra, 0) : rs_start(s, extra);

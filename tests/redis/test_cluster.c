@@ -486,6 +486,111 @@ static void test_migration_ask_then_moved(void **state)
     kvstore_close(s);
 }
 
+/* The lowest slot of the master a walk's cursor of bucket `bucket`
+ * stands on ("N<low>.<fp>.<inner>"). */
+static unsigned cursor_low(const char *cursor, const char *bucket)
+{
+    char st[KVSTORE_CURSOR_STATE_MAX + 1];
+    size_t len = 0;
+
+    assert_int_equal(net_unwrap(cursor, bucket, (unsigned char *)st,
+                                sizeof st - 1, &len), KVSTORE_OK);
+    st[len] = '\0';
+    assert_int_equal(st[0], 'N');
+    return (unsigned)strtoul(st + 1, NULL, 10);
+}
+
+/* A slot migrating from a master the walk has not reached to one it has
+ * finished: the keys MIGRATE moves in between must still be listed,
+ * although the map does not change until the migration ends. */
+static void test_walk_during_migration(void **state)
+{
+    kvstore_store *s = NULL;
+    kvstore_bucket *b = NULL;
+    unsigned char seen[N_KEYS] = { 0 };
+    rs_server *walked = owner_of(0), *pending = owner_of(RD_SLOTS_N - 1);
+    char slot_s[8], walked_id[64], pending_id[64], port_s[8], key[32];
+    char uri[256], *cursor = NULL;
+    size_t distinct = 0, pages = 0, moved = N_KEYS;
+    unsigned slot = 0;
+
+    (void)state;
+    assert_ptr_not_equal(walked, pending);
+    /* No parameters, so that the test can read the cursors' states. */
+    snprintf(uri, sizeof uri, "redis+cluster://%s", cl.seeds);
+    net_bind("redis+cluster", uri);
+    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_open(&b, s, "lm"), KVSTORE_OK);
+    fill(b, N_KEYS);
+    /* Pages until the walk has finished the first master. */
+    do {
+        kvstore_keys *page = NULL;
+
+        assert_int_equal(kvstore_list_keys(b, "k", cursor, 7, &page),
+                         KVSTORE_OK);
+        for (size_t i = 0; i < page->count; i++) {
+            unsigned long k = strtoul(page->keys[i] + 1, NULL, 10);
+
+            distinct += seen[k] == 0;
+            seen[k] = 1;
+        }
+        free(cursor);
+        assert_non_null(page->cursor);
+        cursor = strdup(page->cursor);
+        kvstore_keys_free(page);
+    } while (cursor_low(cursor, "lm") == 0);
+    /* Standing on the middle master: the last is untouched. */
+    assert_ptr_not_equal(owner_of(cursor_low(cursor, "lm")), pending);
+    for (size_t i = 0; i < N_KEYS && moved == N_KEYS; i++) {
+        snprintf(key, sizeof key, "lm:k%zu", i);
+        slot = rd_key_slot(key, strlen(key));
+        if (!seen[i] && owner_of(slot) == pending)
+            moved = i;
+    }
+    assert_true(moved < N_KEYS);
+    node_id(walked, walked_id, sizeof walked_id);
+    node_id(pending, pending_id, sizeof pending_id);
+    snprintf(slot_s, sizeof slot_s, "%u", slot);
+    {
+        const char *imp[] = { "CLUSTER", "SETSLOT", slot_s, "IMPORTING",
+                              pending_id };
+        const char *mig[] = { "CLUSTER", "SETSLOT", slot_s, "MIGRATING",
+                              walked_id };
+        const char *move[] = { "MIGRATE", "127.0.0.1", port_s, key, "0",
+                               "5000" };
+
+        node_ok(walked, 5, imp);
+        node_ok(pending, 5, mig);
+        snprintf(port_s, sizeof port_s, "%d", walked->port);
+        node_ok(pending, 6, move);
+    }
+    distinct += walk_rest(b, cursor, 7, seen, &pages);
+    assert_true(seen[moved]);
+    assert_int_equal(distinct, N_KEYS);
+    {
+        /* Back where it was, the slot stable again (a migrating source
+         * would answer ASK to the RESTORE; an importing node still takes
+         * MIGRATE of its open slot). */
+        const char *back[] = { "MIGRATE", "127.0.0.1", port_s, key, "0",
+                               "5000" };
+        const char *stable[] = { "CLUSTER", "SETSLOT", slot_s, "STABLE" };
+
+        snprintf(port_s, sizeof port_s, "%d", pending->port);
+        node_ok(pending, 4, stable);
+        node_ok(walked, 6, back);
+        node_ok(walked, 4, stable);
+    }
+    {
+        char want[16];
+
+        snprintf(want, sizeof want, "v%zu", moved);
+        assert_get(b, key + 3, want);
+    }
+    net_bind(NULL, NULL);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 /* Lists `mine` from a forged state: EINVAL or a page of keys `mine`
  * holds, never a crash nor another bucket's key. */
 static int forged_lists_only_mine(kvstore_bucket *mine, const char *state,
@@ -554,6 +659,10 @@ static void test_forged_cluster_states(void **state)
     assert_int_equal(forged_lists_only_mine(mine, "C5", 2), KVSTORE_EINVAL);
     /* A stale fingerprint restarts the walk (repeats, no error). */
     assert_int_equal(forged_lists_only_mine(mine, "N0.7.C5", 7), KVSTORE_OK);
+    assert_int_equal(forged_lists_only_mine(mine, "I18446744073709551615.7.",
+                                            24), KVSTORE_OK);
+    assert_int_equal(forged_lists_only_mine(mine, "I18446744073709551616.7.",
+                                            24), KVSTORE_EINVAL);
     {
         /* Well-formed, the real fingerprint, owing a key of "theirs". */
         char forged[128];
@@ -566,6 +675,11 @@ static void test_forged_cluster_states(void **state)
         n = snprintf(forged, sizeof forged, "%.*sC18446744073709551615",
                      (int)(dot - real + 1), real);
         (void)forged_lists_only_mine(mine, forged, (size_t)n);
+        /* The pass over importing nodes, none importing: a last page. */
+        n = snprintf(forged, sizeof forged, "I7%.*sC5",
+                     (int)(dot - strchr(real, '.') + 1), strchr(real, '.'));
+        assert_int_equal(forged_lists_only_mine(mine, forged, (size_t)n),
+                         KVSTORE_OK);
     }
     net_bind(NULL, NULL);
     kvstore_bucket_close(theirs);
@@ -746,6 +860,58 @@ static void test_uncertain_write_sent_once(void **state)
     kvstore_close(s);
 }
 
+/* A batch across every master with one of them stopped: every node's
+ * pipeline is sent before any reply is read, so the batch is
+ * KVSTORE_EUNCERTAIN, the other masters have applied their share, the
+ * stopped one applies its own when it wakes (never resent), and the
+ * store goes on working. */
+static void test_uncertain_batch_all_nodes(void **state)
+{
+    kvstore_store *s = open_store(200);
+    kvstore_bucket *b = NULL;
+    rs_server *victim = owner_of(rd_key_slot("ub:k0", 5));
+    const char *keys[30];
+    const void *vals[30];
+    size_t lens[30];
+    char kbuf[30][8];
+    void *got[30];
+    size_t got_len[30];
+    int masters = 0, rc;
+
+    (void)state;
+    for (int i = 0; i < 30; i++) {
+        snprintf(kbuf[i], sizeof kbuf[i], "k%d", i);
+        keys[i] = kbuf[i];
+        vals[i] = "new";
+        lens[i] = 3;
+    }
+    assert_int_equal(kvstore_bucket_open(&b, s, "ub"), KVSTORE_OK);
+    /* A connection to every master before the stop (none of the keys
+     * exists yet). */
+    assert_int_equal(kvstore_get_many(b, keys, 30, got, got_len), KVSTORE_OK);
+    for (int i = 0; i < 30; i++)
+        assert_null(got[i]);
+    kill(victim->pid, SIGSTOP);
+    assert_true(net_wait_state(victim->pid, 'T'));
+    rc = kvstore_set_many(b, keys, vals, lens, 30);
+    kill(victim->pid, SIGCONT);
+    assert_true(net_wait_state(victim->pid, 0));
+    assert_int_equal(rc, KVSTORE_EUNCERTAIN);
+    /* Its share ran once it woke: all 30 keys, spread over 3 masters. */
+    for (int i = 0; i < 100 && keys_on_masters("ub", &masters) < 30; i++)
+        rs_sleep_ms(20);
+    assert_int_equal(keys_on_masters("ub", &masters), 30);
+    assert_int_equal(masters, 3);
+    assert_int_equal(kvstore_get_many(b, keys, 30, got, got_len), KVSTORE_OK);
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(got_len[i], 3);
+        assert_memory_equal(got[i], "new", 3);
+        kvstore_free(got[i]);
+    }
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}
+
 /* The load: set then get k<i> over all slots; every status recorded. */
 typedef struct load {
     kvstore_bucket *b;
@@ -901,10 +1067,12 @@ int main(void)
         cmocka_unit_test(test_walk_covers_every_master),
         cmocka_unit_test(test_buckets_across_masters),
         cmocka_unit_test(test_migration_ask_then_moved),
+        cmocka_unit_test(test_walk_during_migration),
         cmocka_unit_test(test_forged_cluster_states),
         cmocka_unit_test(test_watch_needs_config),
         cmocka_unit_test(test_watch_every_master),
         cmocka_unit_test(test_uncertain_write_sent_once),
+        cmocka_unit_test(test_uncertain_batch_all_nodes),
         /* Last: it kills a master. */
         cmocka_unit_test(test_master_killed_under_load),
     };
