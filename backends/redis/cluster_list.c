@@ -201,7 +201,9 @@ static int rd_cluster_walk_once(rd_lister *l, const char *cursor,
     }
     /* Nodes in turn until the page has enough keys. */
     while (!over) {
-        l->pool = &rd_walk_node(&w)->pool;
+        rd_node *node = rd_walk_node(&w);  /* the store's, not w's */
+
+        l->pool = &node->pool;
         rc = rd_walk(l, pl.inner, limit, &page);
         if (rc != KVSTORE_OK)
             goto done;
