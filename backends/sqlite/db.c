@@ -314,6 +314,7 @@ static int setup_schema(sq_conn *c)
 static void db_free(sq_db *db)
 {
     conn_close(db->writer);
+    conn_close(atomic_load(&db->spare));
     while (db->readers != NULL) {
         sq_conn *c = db->readers;
         db->readers = c->next;
@@ -449,8 +450,14 @@ void sq_db_put(sq_db *db)
 
 int sq_reader(sq_db *db, sq_conn **out)
 {
+    sq_conn *c = atomic_exchange_explicit(&db->spare, NULL,
+                                          memory_order_acquire);
+    if (c != NULL) {
+        *out = c;
+        return KVSTORE_OK;
+    }
     pthread_mutex_lock(&db->pool_mu);
-    sq_conn *c = db->readers;
+    c = db->readers;
     if (c != NULL)
         db->readers = c->next;
     pthread_mutex_unlock(&db->pool_mu);
@@ -473,6 +480,11 @@ int sq_reader(sq_db *db, sq_conn **out)
 
 void sq_reader_done(sq_db *db, sq_conn *c)
 {
+    sq_conn *none = NULL;
+    if (atomic_compare_exchange_strong_explicit(&db->spare, &none, c,
+                                                memory_order_release,
+                                                memory_order_relaxed))
+        return;
     pthread_mutex_lock(&db->pool_mu);
     c->next = db->readers;
     db->readers = c;

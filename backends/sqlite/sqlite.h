@@ -19,6 +19,7 @@
 #define KVSTORE_SQ_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,10 @@ typedef struct sq_conn {
     sqlite3_stmt *st[S_COUNT];
     int64_t busy_start_ms;     /* start of the current busy wait */
     int64_t timeout_ms;
+    /* The bucket whose name S_GET has bound as ?1 (0: none): a get on
+     * the same bucket skips re-binding it. Bucket ids are never reused,
+     * so a match means the bound name is still that live bucket's. */
+    uint64_t get_bucket_id;
     struct sq_conn *next;      /* in the reader pool */
 } sq_conn;
 
@@ -72,6 +77,11 @@ typedef struct sq_db {
     sq_conn *writer;           /* used only by the group-commit leader */
     bool writer_sync;          /* synchronous=FULL is set, else NORMAL */
 
+    /* One idle reader kept outside the pool: a thread takes it with one
+     * atomic exchange and gives it back with one compare-and-swap, so a
+     * read that finds it (always, with one reading thread) takes no
+     * lock. The pool below holds the others. */
+    _Atomic(sq_conn *) spare;
     pthread_mutex_t pool_mu;   /* guards readers */
     sq_conn *readers;
 
@@ -91,6 +101,7 @@ typedef struct sq_store {
 
 typedef struct sq_bucket {
     sq_store *st;              /* borrowed */
+    uint64_t id;               /* unique in the process, never 0 */
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
 } sq_bucket;
 

@@ -90,6 +90,8 @@ static int bucket_has(sq_db *db, const char *name, bool *has)
 
 int sq_bucket_open(void **out, void *p, const char *name, bool create)
 {
+    /* Starts at 1: 0 is "no bucket bound" on a reader (sqlite.h). */
+    static _Atomic uint64_t last_id;
     sq_store *st = p;
     bool has = false;
     int rc = bucket_has(st->db, name, &has);
@@ -108,6 +110,7 @@ int sq_bucket_open(void **out, void *p, const char *name, bool create)
     if (b == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
     b->st = st;
+    b->id = atomic_fetch_add_explicit(&last_id, 1, memory_order_relaxed) + 1;
     snprintf(b->name, sizeof b->name, "%s", name);
     *out = b;
     return KVSTORE_OK;

@@ -1,7 +1,8 @@
 /*
  * sqlite backend specifics: URIs, value limits, per-key expiry, bucket
  * management, isolation of buckets whose names are prefixes of each
- * other, and the Spin table layout (a Spin database opens with kvstore,
+ * other, gets alternating between buckets on one reader connection (which
+ * keeps the last bucket bound), and the Spin table layout (a Spin database opens with kvstore,
  * and a Spin-style write is seen by compare-and-swap).
  *
  * SPDX-License-Identifier: MIT
@@ -305,6 +306,40 @@ static void test_bucket_management(void **state)
     tmp_free(dir);
 }
 
+/* One thread reads through one reader connection, whose get statement
+ * keeps the bucket of its last get bound: alternating buckets, and a new
+ * bucket handle (likely at a freed handle's address) must each read their
+ * own rows. */
+static void test_gets_alternate_buckets(void **state)
+{
+    (void)state;
+    char *dir = tmp_new();
+    kvstore_store *s = open_store(dir, NULL);
+    kvstore_bucket *x = open_bucket(s, "x"), *y = open_bucket(s, "y");
+    set_str(x, "k", "in x");
+    set_str(y, "k", "in y");
+    for (int i = 0; i < 3; i++) {
+        expect_str(x, "k", "in x");
+        expect_str(y, "k", "in y");
+    }
+    kvstore_bucket_close(x);
+    kvstore_bucket *z = open_bucket(s, "z");
+    void *v = NULL;
+    size_t len;
+    assert_int_equal(kvstore_get(z, "k", &v, &len), KVSTORE_NOTFOUND);
+    set_str(z, "k", "in z");
+    expect_str(z, "k", "in z");
+    x = open_bucket(s, "x");
+    expect_str(x, "k", "in x");
+    expect_str(z, "k", "in z");
+    expect_str(y, "k", "in y");
+    kvstore_bucket_close(x);
+    kvstore_bucket_close(y);
+    kvstore_bucket_close(z);
+    kvstore_close(s);
+    tmp_free(dir);
+}
+
 static void exec_sql(sqlite3 *db, const char *sql)
 {
     char *err = NULL;
@@ -393,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_list_skips_expired),
         cmocka_unit_test(test_reap),
         cmocka_unit_test(test_bucket_management),
+        cmocka_unit_test(test_gets_alternate_buckets),
         cmocka_unit_test(test_spin_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
