@@ -44,7 +44,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
 
   echo "== ASan + UBSan"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled
-  run build-asan testlog "${sanitized_suites[@]}" --suite concurrency --no-suite nats-cluster
+  run build-asan testlog "${sanitized_suites[@]}" --suite concurrency --suite redis-cluster --no-suite nats-cluster
 
   echo "== valgrind memcheck"
   run build valgrind --setup valgrind --suite unit --suite conformance --suite modules \
