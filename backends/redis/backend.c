@@ -2,8 +2,8 @@
  * Redis backend module: the backend tables ("redis" over TCP, "rediss"
  * over TLS, "redis+unix" over a unix socket, "redis+sentinel" and
  * "rediss+sentinel" through Redis Sentinel, "redis+cluster" and
- * "rediss+cluster" for a Redis Cluster; same code, different options) and the module entry point, the
- * only symbol the module exports.
+ * "rediss+cluster" for a Redis Cluster; same code, different options)
+ * and the module entry point, the only symbol the module exports.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -74,29 +74,15 @@ static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
     .watch_stop = rd_watch_stop,                  \
     .caps = RD_CAPS
 
-static const kvstore_backend rd_tcp = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "redis",
-    .options = rd_tcp_options,
-    RD_SLOTS,
-    RD_SERVER_WATCH,
-};
-
-static const kvstore_backend rd_tls = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "rediss",
-    .options = rd_tls_options,
-    RD_SLOTS,
-    RD_SERVER_WATCH,
-};
-
-static const kvstore_backend rd_unix = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "redis+unix",
-    .options = rd_unix_options,
-    RD_SLOTS,
-    RD_SERVER_WATCH,
-};
+/* One table per scheme: the same slots, the scheme's options and watch. */
+#define RD_TABLE(var, scheme, opts, watch)        \
+    static const kvstore_backend var = {          \
+        .version = KVSTORE_BACKEND_VERSION,       \
+        .name = scheme,                           \
+        .options = opts,                          \
+        RD_SLOTS,                                 \
+        watch,                                    \
+    }
 
 /* A cluster (cluster.c): the same caps; a watch subscribes on every
  * master (cluster_watch.c), and listing may also repeat keys across a
@@ -106,39 +92,19 @@ static const kvstore_backend rd_unix = {
     .watch_stop = rd_cluster_watch_stop,          \
     .caps = RD_CAPS
 
-static const kvstore_backend rd_cluster_table = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "redis+cluster",
-    .options = rd_cluster_options,
-    RD_SLOTS,
-    RD_CLUSTER_WATCH,
-};
-
-/* The same over TLS to every node (the nodes announce their TLS ports
- * when they run with tls-cluster yes). */
-static const kvstore_backend rd_tls_cluster_table = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "rediss+cluster",
-    .options = rd_tls_cluster_options,
-    RD_SLOTS,
-    RD_CLUSTER_WATCH,
-};
-
-static const kvstore_backend rd_sentinel_tcp = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "redis+sentinel",
-    .options = rd_sentinel_options,
-    RD_SLOTS,
-    RD_SERVER_WATCH,
-};
-
-static const kvstore_backend rd_tls_sentinel = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "rediss+sentinel",
-    .options = rd_tls_sentinel_options,
-    RD_SLOTS,
-    RD_SERVER_WATCH,
-};
+RD_TABLE(rd_tcp, "redis", rd_tcp_options, RD_SERVER_WATCH);
+RD_TABLE(rd_tls, "rediss", rd_tls_options, RD_SERVER_WATCH);
+RD_TABLE(rd_unix, "redis+unix", rd_unix_options, RD_SERVER_WATCH);
+RD_TABLE(rd_sentinel_tcp, "redis+sentinel", rd_sentinel_options,
+         RD_SERVER_WATCH);
+RD_TABLE(rd_tls_sentinel, "rediss+sentinel", rd_tls_sentinel_options,
+         RD_SERVER_WATCH);
+RD_TABLE(rd_cluster_table, "redis+cluster", rd_cluster_options,
+         RD_CLUSTER_WATCH);
+/* Over TLS to every node (the nodes announce their TLS ports when they
+ * run with tls-cluster yes). */
+RD_TABLE(rd_tls_cluster_table, "rediss+cluster", rd_tls_cluster_options,
+         RD_CLUSTER_WATCH);
 
 static const kvstore_backend *const rd_backends[] = {
     &rd_tcp, &rd_tls, &rd_unix, &rd_sentinel_tcp, &rd_tls_sentinel,
