@@ -77,23 +77,33 @@ int rd_del(void *bucket, const char *key)
                           REDIS_REPLY_INTEGER);
 }
 
-int rd_exists(void *bucket, const char *key, bool *exists)
+/* A read of one key answered by an integer (EXISTS, PTTL): retried once
+ * on a stale pooled connection; any other reply is rd_unexpected. */
+static int rd_key_integer(rd_bucket *b, const char *cmd, const char *key,
+                          long long *out)
 {
-    rd_bucket *b = bucket;
     char k[RD_KEYBUF];
-    const char *argv[2] = { "EXISTS", k };
-    size_t lens[2] = { 6, rd_key(b, key, k) };
+    const char *argv[2] = { cmd, k };
+    size_t lens[2] = { strlen(cmd), rd_key(b, key, k) };
     redisReply *r = NULL;
     int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
 
-    *exists = false;
     if (rc != KVSTORE_OK)
         return rc;
     if (r->type == REDIS_REPLY_INTEGER)
-        *exists = r->integer > 0;
+        *out = r->integer;
     else
-        rc = rd_unexpected(b->store, "EXISTS", r);
+        rc = rd_unexpected(b->store, cmd, r);
     rd_reply_free(r);
+    return rc;
+}
+
+int rd_exists(void *bucket, const char *key, bool *exists)
+{
+    long long n = 0;
+    int rc = rd_key_integer(bucket, "EXISTS", key, &n);
+
+    *exists = rc == KVSTORE_OK && n > 0;
     return rc;
 }
 
@@ -124,23 +134,19 @@ int rd_set_ttl(void *bucket, const char *key, const void *value, size_t len,
 
 int rd_ttl(void *bucket, const char *key, int64_t *ms_left)
 {
-    rd_bucket *b = bucket;
-    char k[RD_KEYBUF];
-    const char *argv[2] = { "PTTL", k };
-    size_t lens[2] = { 4, rd_key(b, key, k) };
-    redisReply *r = NULL;
-    int rc = rd_call(b->store, RD_RETRY, 2, argv, lens, &r);
+    long long v = 0;
+    int rc = rd_key_integer(bucket, "PTTL", key, &v);
 
     *ms_left = -1;
     if (rc != KVSTORE_OK)
         return rc;
     /* PTTL: -2 for a missing (or expired) key, -1 for no expiry. */
-    if (r->type != REDIS_REPLY_INTEGER || r->integer < -2)
-        rc = rd_unexpected(b->store, "PTTL", r);
-    else if (r->integer == -2)
-        rc = KVSTORE_NOTFOUND;
-    else
-        *ms_left = r->integer;
-    rd_reply_free(r);
-    return rc;
+    if (v < -2)
+        return kvstore_set_error(KVSTORE_EIO, "redis: PTTL on %s: "
+                                 "unexpected reply %lld",
+                                 ((rd_bucket *)bucket)->store->cfg.label, v);
+    if (v == -2)
+        return KVSTORE_NOTFOUND;
+    *ms_left = v;
+    return KVSTORE_OK;
 }
