@@ -159,16 +159,10 @@ KVSTORE_API void kvstore_wasi_set_many(kvstore_wasi_instance *i, uint32_t b, uin
     wasi_bucket *wb = wasi_res_get(i, b, WASI_RES_BUCKET);
     batch *bt;
     int rc = lift_batch(i, kvs, n, true, &bt);
-    if (rc == KVSTORE_OK) {
-        rc = kvstore_set_many(wb->bucket, bt->keys, bt->values, bt->lens, n);
-        if (rc != KVSTORE_OK)
-            rc = wasi_lib_fail(i, rc);
-    }
     if (rc == KVSTORE_OK)
-        wasi_put_u8(i, ret, 0);
-    else
-        wasi_put_error(i, ret, 4, rc);
-    wasi_leave(i);
+        rc = wasi_lib(i, kvstore_set_many(wb->bucket, bt->keys, bt->values,
+                                          bt->lens, n));
+    wasi_return_unit(i, ret, rc);
 }
 
 /* delete-many: func(bucket: borrow<bucket>, keys: list<string>)
@@ -181,14 +175,7 @@ KVSTORE_API void kvstore_wasi_delete_many(kvstore_wasi_instance *i, uint32_t b, 
     wasi_bucket *wb = wasi_res_get(i, b, WASI_RES_BUCKET);
     batch *bt;
     int rc = lift_batch(i, keys, n, false, &bt);
-    if (rc == KVSTORE_OK) {
-        rc = kvstore_delete_many(wb->bucket, bt->keys, n);
-        if (rc != KVSTORE_OK)
-            rc = wasi_lib_fail(i, rc);
-    }
     if (rc == KVSTORE_OK)
-        wasi_put_u8(i, ret, 0);
-    else
-        wasi_put_error(i, ret, 4, rc);
-    wasi_leave(i);
+        rc = wasi_lib(i, kvstore_delete_many(wb->bucket, bt->keys, n));
+    wasi_return_unit(i, ret, rc);
 }

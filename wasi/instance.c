@@ -387,6 +387,15 @@ int wasi_lib_fail(kvstore_wasi_instance *i, int code)
     return code;
 }
 
+void wasi_return_unit(kvstore_wasi_instance *i, uint32_t ret, int rc)
+{
+    if (rc == KVSTORE_OK)
+        wasi_put_u8(i, ret, 0);
+    else
+        wasi_put_error(i, ret, 4, rc);
+    wasi_leave(i);
+}
+
 void wasi_put_error(kvstore_wasi_instance *i, uint32_t ret, uint32_t off, int code)
 {
     uint8_t tag;

@@ -272,6 +272,14 @@ int wasi_fail(kvstore_wasi_instance *i, int code, const char *fmt, ...)
     KVSTORE_PRINTF(3, 4);
 int wasi_lib_fail(kvstore_wasi_instance *i, int code);
 void wasi_put_error(kvstore_wasi_instance *i, uint32_t ret, uint32_t off, int code);
+/* A libkvstore status, its message kept for the guest when it failed. */
+static inline int wasi_lib(kvstore_wasi_instance *i, int code)
+{
+    return code == KVSTORE_OK ? code : wasi_lib_fail(i, code);
+}
+/* Lowers result<_, error> for `rc` at ret (16 bytes) and leaves the
+ * import. */
+void wasi_return_unit(kvstore_wasi_instance *i, uint32_t ret, int rc);
 
 /* True when wasi_res_add would fail for want of a slot. */
 bool wasi_res_full(const kvstore_wasi_instance *i);

@@ -169,16 +169,9 @@ KVSTORE_API void kvstore_wasi_bucket_set(kvstore_wasi_instance *i, uint32_t b, u
      * trap whatever the key. libkvstore copies it before returning, so it
      * is passed straight from guest memory. */
     const uint8_t *val = wasi_span(i, vp, vl, 1);
-    if (rc == KVSTORE_OK) {
-        rc = kvstore_set(kb, key, val, vl);
-        if (rc != KVSTORE_OK)
-            rc = wasi_lib_fail(i, rc);
-    }
     if (rc == KVSTORE_OK)
-        wasi_put_u8(i, ret, 0);
-    else
-        wasi_put_error(i, ret, 4, rc);
-    wasi_leave(i);
+        rc = wasi_lib(i, kvstore_set(kb, key, val, vl));
+    wasi_return_unit(i, ret, rc);
 }
 
 /* [method]bucket.delete: func(key: string) -> result<_, error>
@@ -190,16 +183,9 @@ KVSTORE_API void kvstore_wasi_bucket_delete(kvstore_wasi_instance *i, uint32_t b
     kvstore_bucket *kb = bucket(i, b);
     char key[KVSTORE_KEY_MAX + 1];
     int rc = wasi_key(i, kp, kl, key);
-    if (rc == KVSTORE_OK) {
-        rc = kvstore_delete(kb, key);
-        if (rc != KVSTORE_OK)
-            rc = wasi_lib_fail(i, rc);
-    }
     if (rc == KVSTORE_OK)
-        wasi_put_u8(i, ret, 0);
-    else
-        wasi_put_error(i, ret, 4, rc);
-    wasi_leave(i);
+        rc = wasi_lib(i, kvstore_delete(kb, key));
+    wasi_return_unit(i, ret, rc);
 }
 
 /* [method]bucket.exists: func(key: string) -> result<bool, error>
