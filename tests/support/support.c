@@ -89,8 +89,29 @@ tmp_store tmp_store_open(const char *uri, const char *bucket)
     assert_non_null(full);
     t.s = open_uri(full);
     free(full);
-    t.b = open_bucket(t.s, bucket);
+    if (bucket)
+        t.b = open_bucket(t.s, bucket);
     return t;
+}
+
+int store_setup(void **state)
+{
+    const store_fixture *f = *state;
+    tmp_store *t = malloc(sizeof *t);
+
+    assert_non_null(t);
+    *t = tmp_store_open(f->uri, f->bucket);
+    *state = t;
+    return 0;
+}
+
+int store_teardown(void **state)
+{
+    tmp_store *t = *state;
+
+    tmp_store_close(t);
+    free(t);
+    return 0;
 }
 
 void tmp_store_close(tmp_store *t)

@@ -47,8 +47,8 @@ void open_fails(const char *uri, int code);
 kvstore_bucket *open_bucket(kvstore_store *s, const char *name);
 
 /* One test's own store: a fresh directory, a store of `uri` in which
- * "{dir}" becomes that directory, and its bucket `bucket`; fails the test
- * on error. tmp_store_close closes both and removes the directory. */
+ * "{dir}" becomes that directory, and its bucket `bucket` (NULL: none,
+ * b is NULL); fails the test on error. tmp_store_close closes both and removes the directory. */
 typedef struct tmp_store {
     char *dir;
     kvstore_store *s;
@@ -56,6 +56,22 @@ typedef struct tmp_store {
 } tmp_store;
 tmp_store tmp_store_open(const char *uri, const char *bucket);
 void tmp_store_close(tmp_store *t);
+
+/* The same as a cmocka fixture, so a test needs neither the set-up nor
+ * the clean-up lines and a failing test still removes its directory:
+ * register it with STORE_TEST(test, "file://{dir}?sync=false", "b") (the
+ * URI and bucket as for tmp_store_open; bucket NULL: no bucket) and the
+ * test reads its tmp_store from *state. */
+typedef struct store_fixture {
+    const char *uri;
+    const char *bucket;
+} store_fixture;
+int store_setup(void **state);
+int store_teardown(void **state);
+#define STORE_TEST(test, uri_, bucket_)                                  \
+    { .name = #test, .test_func = test, .setup_func = store_setup,       \
+      .teardown_func = store_teardown,                                   \
+      .initial_state = &(store_fixture){ (uri_), (bucket_) } }
 
 /* Asserts that a kvstore call returns KVSTORE_OK; fails the test with
  * the call's text, its status and the library's message. */
