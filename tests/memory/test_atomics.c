@@ -5,30 +5,12 @@
  */
 #include "support.h"
 
-static kvstore_store *store;
-static kvstore_bucket *bucket;
-
-static int setup(void **state)
-{
-    (void)state;
-    store = open_uri("memory:");
-    bucket = open_bucket(store, "atomics");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    kvstore_bucket_close(bucket);
-    kvstore_close(store);
-    return 0;
-}
-
 static void increment_basics(void **state)
 {
+    tmp_store *t = *state;
+    kvstore_bucket *bucket = t->b;
     int64_t r = 0;
 
-    (void)state;
     assert_int_equal(kvstore_increment(bucket, "c", 5, &r), KVSTORE_OK);
     assert_int_equal(r, 5);
     assert_int_equal(kvstore_increment(bucket, "c", -12, &r), KVSTORE_OK);
@@ -48,13 +30,14 @@ static void increment_basics(void **state)
  * EINVAL and stays as it was. */
 static void increment_rejects_non_decimal(void **state)
 {
+    tmp_store *t = *state;
+    kvstore_bucket *bucket = t->b;
     static const char *const bad[] = {
         "", "abc", "1.5", " 1", "1 ", "+1", "007", "00", "-0", "-", "0x10",
         "1e3", "9223372036854775808", "-9223372036854775809",
         "99999999999999999999999", "12a",
     };
 
-    (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int64_t r = 42;
 
@@ -71,7 +54,9 @@ static void increment_rejects_non_decimal(void **state)
 
 static void increment_overflow(void **state)
 {
-    (void)state;
+    tmp_store *t = *state;
+    kvstore_bucket *bucket = t->b;
+
     set_str(bucket, "big", "9223372036854775807");
     assert_int_equal(kvstore_increment(bucket, "big", 1, NULL),
                      KVSTORE_EINVAL);
@@ -87,11 +72,12 @@ static void increment_overflow(void **state)
 
 static void cas_unchanged_swaps(void **state)
 {
+    tmp_store *t = *state;
+    kvstore_bucket *bucket = t->b;
     kvstore_cas *cas = NULL;
     const void *v;
     size_t len;
 
-    (void)state;
     set_str(bucket, "cas", "one");
     assert_int_equal(kvstore_cas_open(&cas, bucket, "cas"), KVSTORE_OK);
     assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_OK);
@@ -107,11 +93,12 @@ static void cas_unchanged_swaps(void **state)
  * stays as snapshotted. */
 static void cas_conflicts_on_any_write(void **state)
 {
+    tmp_store *t = *state;
+    kvstore_bucket *bucket = t->b;
     kvstore_cas *cas = NULL;
     const void *v;
     size_t len;
 
-    (void)state;
     set_str(bucket, "cas2", "same");
     assert_int_equal(kvstore_cas_open(&cas, bucket, "cas2"), KVSTORE_OK);
     set_str(bucket, "cas2", "same");
@@ -144,11 +131,12 @@ static void cas_conflicts_on_any_write(void **state)
 /* An absent snapshot swaps only if the key is still absent. */
 static void cas_absent(void **state)
 {
+    tmp_store *t = *state;
+    kvstore_bucket *bucket = t->b;
     kvstore_cas *cas = NULL, *cas2 = NULL;
     const void *v = (const void *)1;
     size_t len = 1;
 
-    (void)state;
     assert_int_equal(kvstore_cas_open(&cas, bucket, "absent"), KVSTORE_OK);
     assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_NOTFOUND);
     assert_null(v);
@@ -174,11 +162,12 @@ static void cas_absent(void **state)
 /* An empty value is lent as a non-NULL pointer. */
 static void cas_empty_value(void **state)
 {
+    tmp_store *t = *state;
+    kvstore_bucket *bucket = t->b;
     kvstore_cas *cas = NULL;
     const void *v = NULL;
     size_t len = 9;
 
-    (void)state;
     assert_int_equal(kvstore_set(bucket, "empty", NULL, 0), KVSTORE_OK);
     assert_int_equal(kvstore_cas_open(&cas, bucket, "empty"), KVSTORE_OK);
     assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_OK);
@@ -190,14 +179,14 @@ static void cas_empty_value(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(increment_basics),
-        cmocka_unit_test(increment_rejects_non_decimal),
-        cmocka_unit_test(increment_overflow),
-        cmocka_unit_test(cas_unchanged_swaps),
-        cmocka_unit_test(cas_conflicts_on_any_write),
-        cmocka_unit_test(cas_absent),
-        cmocka_unit_test(cas_empty_value),
+        STORE_TEST(increment_basics, "memory:", "atomics"),
+        STORE_TEST(increment_rejects_non_decimal, "memory:", "atomics"),
+        STORE_TEST(increment_overflow, "memory:", "atomics"),
+        STORE_TEST(cas_unchanged_swaps, "memory:", "atomics"),
+        STORE_TEST(cas_conflicts_on_any_write, "memory:", "atomics"),
+        STORE_TEST(cas_absent, "memory:", "atomics"),
+        STORE_TEST(cas_empty_value, "memory:", "atomics"),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
