@@ -3,15 +3,19 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "support.h"
+#include "fx_memory.h"
 
 #define LIMIT ((size_t)64 * 1024 * 1024)
 
-static unsigned char *big; /* LIMIT + 1 bytes, for every test */
+static tmp_store store;
+static kvstore_bucket *bucket;
+static unsigned char *big; /* LIMIT + 1 bytes */
 
-static int make_big(void **state)
+static int setup(void **state)
 {
     (void)state;
+    store = tmp_store_open("memory:", "limits");
+    bucket = store.b;
     big = calloc(1, LIMIT + 1);
     if (!big)
         return -1;
@@ -21,10 +25,11 @@ static int make_big(void **state)
     return 0;
 }
 
-static int free_big(void **state)
+static int teardown(void **state)
 {
     (void)state;
     free(big);
+    tmp_store_close(&store);
     return 0;
 }
 
@@ -38,11 +43,10 @@ static void expect_toobig_message(void)
 /* Exactly the limit is stored and read back whole. */
 static void limit_accepted(void **state)
 {
-    tmp_store *t = *state;
-    kvstore_bucket *bucket = t->b;
     void *v = NULL;
     size_t len = 0;
 
+    (void)state;
     assert_int_equal(kvstore_set(bucket, "max", big, LIMIT), KVSTORE_OK);
     assert_int_equal(kvstore_get(bucket, "max", &v, &len), KVSTORE_OK);
     assert_int_equal(len, LIMIT);
@@ -54,9 +58,7 @@ static void limit_accepted(void **state)
 /* One byte over is ETOOBIG naming the limit, and writes nothing. */
 static void over_limit_set(void **state)
 {
-    tmp_store *t = *state;
-    kvstore_bucket *bucket = t->b;
-
+    (void)state;
     set_str(bucket, "k", "old");
     assert_int_equal(kvstore_set(bucket, "k", big, LIMIT + 1),
                      KVSTORE_ETOOBIG);
@@ -66,12 +68,11 @@ static void over_limit_set(void **state)
 
 static void over_limit_set_many(void **state)
 {
-    tmp_store *t = *state;
-    kvstore_bucket *bucket = t->b;
     const char *keys[] = { "m1", "m2" };
     const void *vals[] = { "small", big };
     size_t lens[] = { 5, LIMIT + 1 };
 
+    (void)state;
     assert_int_equal(kvstore_set_many(bucket, keys, vals, lens, 2),
                      KVSTORE_ETOOBIG);
     expect_toobig_message();
@@ -82,12 +83,9 @@ static void over_limit_set_many(void **state)
 
 static void over_limit_cas(void **state)
 {
-    tmp_store *t = *state;
-    kvstore_bucket *bucket = t->b;
-    kvstore_cas *cas = NULL;
-
+    (void)state;
     set_str(bucket, "c", "old");
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "c"), KVSTORE_OK);
+    kvstore_cas *cas = cas_of(bucket, "c");
     assert_int_equal(kvstore_cas_swap(cas, big, LIMIT + 1), KVSTORE_ETOOBIG);
     expect_toobig_message();
     kvstore_cas_free(cas);
@@ -97,12 +95,11 @@ static void over_limit_cas(void **state)
 /* Keys at the contract's 1024-byte limit work on every path. */
 static void longest_key(void **state)
 {
-    tmp_store *t = *state;
-    kvstore_bucket *bucket = t->b;
     char key[1025];
     kvstore_keys *page = NULL;
     int64_t r;
 
+    (void)state;
     memset(key, 'k', 1024);
     key[1024] = '\0';
     set_str(bucket, key, "1");
@@ -146,12 +143,12 @@ static void longest_key(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        STORE_TEST(limit_accepted, "memory:", "limits"),
-        STORE_TEST(over_limit_set, "memory:", "limits"),
-        STORE_TEST(over_limit_set_many, "memory:", "limits"),
-        STORE_TEST(over_limit_cas, "memory:", "limits"),
-        STORE_TEST(longest_key, "memory:", "limits"),
+        cmocka_unit_test(limit_accepted),
+        cmocka_unit_test(over_limit_set),
+        cmocka_unit_test(over_limit_set_many),
+        cmocka_unit_test(over_limit_cas),
+        cmocka_unit_test(longest_key),
     };
 
-    return cmocka_run_group_tests(tests, make_big, free_big);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -186,3 +186,24 @@ void expect_many(void *const out[], const size_t lens[],
     for (size_t i = 0; i < n; i++)
         kvstore_free(out[i]);
 }
+
+kvstore_cas *cas_of(kvstore_bucket *b, const char *key)
+{
+    kvstore_cas *cas = NULL;
+    int rc = kvstore_cas_open(&cas, b, key);
+
+    if (rc != KVSTORE_OK)
+        fail_msg("cas_open %s: %d %s", key, rc, kvstore_errmsg());
+    assert_non_null(cas);
+    return cas;
+}
+
+void cas_swap_free(kvstore_cas *cas, const char *value, int want)
+{
+    int rc = kvstore_cas_swap(cas, value, strlen(value));
+
+    kvstore_cas_free(cas);
+    if (rc != want)
+        fail_msg("cas_swap '%s' = %d (%s), expected %d", value, rc,
+                 kvstore_errmsg(), want);
+}

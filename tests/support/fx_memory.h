@@ -85,6 +85,12 @@ void bucket_list_refused(kvstore_store *s, const char *cursor,
 void expect_many(void *const out[], const size_t lens[],
                  const char *const want[], size_t n);
 
+/* A CAS snapshot of `key` in `b` (kvstore_cas_free); fails on error. */
+kvstore_cas *cas_of(kvstore_bucket *b, const char *key);
+/* Swaps the string `value` in through `cas`, asserts that the swap
+ * returns `want` and frees `cas`. */
+void cas_swap_free(kvstore_cas *cas, const char *value, int want);
+
 /* xorshift64: a reproducible pseudo-random sequence for test data (the
  * state must not be 0). */
 static inline uint64_t xorshift64(uint64_t *state)
