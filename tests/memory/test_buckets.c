@@ -146,7 +146,8 @@ static void info_counts_keys(void **state)
     set_str(b, "k200", "overwrite");
     assert_int_equal(kvstore_bucket_info(t->s, "count", &info), KVSTORE_OK);
     assert_int_equal(info.keys, 400);
-    assert_int_equal(kvstore_bucket_info(t->s, "nope", &info), KVSTORE_ENOSTORE);
+    assert_int_equal(kvstore_bucket_info(t->s, "nope", &info),
+                     KVSTORE_ENOSTORE);
 }
 
 /* Buckets of one store share a walk cache: walks of different buckets

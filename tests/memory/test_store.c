@@ -217,8 +217,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         HANDLES_TEST(named_store_is_shared, "memory:shared-a",
                      "memory:shared-a"),
-        HANDLES_TEST(stores_are_isolated, "memory:iso", "memory:iso2", "memory:",
-                     "memory:"),
+        HANDLES_TEST(stores_are_isolated, "memory:iso", "memory:iso2",
+                     "memory:", "memory:"),
         cmocka_unit_test(named_store_freed_with_last_handle),
         cmocka_unit_test(create_false),
         cmocka_unit_test(bad_uris),
