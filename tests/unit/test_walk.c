@@ -8,19 +8,11 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <kvstore/backend.h>
+
+#include "fx_memory.h"
+
+#include <time.h>
 
 typedef struct space {
     char **keys;
@@ -59,13 +51,6 @@ static int cmp(const void *a, const void *b)
 }
 
 static uint64_t rng_state = 88172645463325252ULL;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 /* n distinct keys, awkward for a head-based sort: a shared prefix, keys
  * that tie on their first 8 bytes after it, keys that are prefixes of
@@ -74,6 +59,8 @@ static space make_space(size_t n, const char *pre)
 {
     space sp = { 0 };
 
+    if (n == 0)
+        return sp;
     sp.keys = calloc(n, sizeof *sp.keys);
     assert_non_null(sp.keys);
     for (size_t i = 0; i < n; i++) {
@@ -87,7 +74,7 @@ static space make_space(size_t n, const char *pre)
                          'a' + (int)(i / 5 % 26)); break;
         default:
             snprintf(buf, sizeof buf, "%s%c%zu-%llx", pre,
-                     'A' + (int)(i % 26), i, (unsigned long long)rnd());
+                     'A' + (int)(i % 26), i, (unsigned long long)xorshift64(&rng_state));
         }
         /* Case 3 repeats after 26 rounds: make those distinct. */
         if (i % 5 == 3 && i / 5 >= 26)
@@ -106,9 +93,53 @@ static void free_space(space *sp)
     free(sp->keys);
 }
 
+/* A test's walk cache and key space: WALK_TEST(test, keys, prefix,
+ * max_walks, max_bytes, idle_ms) makes the space of make_space(keys,
+ * prefix) and kvstore_walks_new(max_walks, max_bytes, idle_ms), and the
+ * test reads them from *state. */
+typedef struct walk_case {
+    size_t keys;
+    const char *prefix;
+    size_t max_walks, max_bytes;
+    uint64_t idle_ms;
+} walk_case;
+
+typedef struct walk_fx {
+    kvstore_walks *w;
+    space sp;
+} walk_fx;
+
+static int walk_setup(void **state)
+{
+    const walk_case *c = *state;
+    walk_fx *fx = calloc(1, sizeof *fx);
+
+    assert_non_null(fx);
+    fx->sp = make_space(c->keys, c->prefix);
+    fx->w = kvstore_walks_new(c->max_walks, c->max_bytes, c->idle_ms);
+    assert_non_null(fx->w);
+    *state = fx;
+    return 0;
+}
+
+static int walk_teardown(void **state)
+{
+    walk_fx *fx = *state;
+
+    kvstore_walks_free(fx->w);
+    free_space(&fx->sp);
+    free(fx);
+    return 0;
+}
+
+#define WALK_TEST(test, ...)                                             \
+    { .name = #test, .test_func = test, .setup_func = walk_setup,        \
+      .teardown_func = walk_teardown,                                    \
+      .initial_state = &(walk_case){ __VA_ARGS__ } }
+
 /* Walks `prefix` of `scope` in pages of `limit`; returns the keys in a
  * NULL-terminated array (caller frees) and counts pages. */
-static char **walk_all(kvstore_walks *w, const char *scope, space *sp,
+static char **walk_space(kvstore_walks *w, const char *scope, space *sp,
                        const char *prefix, size_t limit, size_t *count)
 {
     size_t cap = sp->n + 1, n = 0;
@@ -145,6 +176,9 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
+/* A walk of `n` keys "pre/..." under `prefix` in pages of `limit` lists
+ * exactly the keys under the prefix in strcmp order, from one snapshot
+ * that its last page drops. Failures name the case. */
 static void check_walk(size_t n, const char *prefix, size_t limit)
 {
     space sp = make_space(n, "pre/");
@@ -153,20 +187,25 @@ static void check_walk(size_t n, const char *prefix, size_t limit)
     char **ref = calloc(n + 1, sizeof *ref);
 
     assert_non_null(w);
+    assert_non_null(ref);
     for (size_t i = 0; i < n; i++)
         if (strncmp(sp.keys[i], prefix, plen) == 0)
             ref[want++] = sp.keys[i];
     qsort(ref, want, sizeof *ref, cmp);
 
-    char **got = walk_all(w, "b", &sp, prefix, limit, &got_n);
-    assert_int_equal(got_n, want);
+    char **got = walk_space(w, "b", &sp, prefix, limit, &got_n);
+    if (got_n != want)
+        fail_msg("%zu keys, prefix '%s', pages of %zu: %zu listed, "
+                 "expected %zu", n, prefix, limit, got_n, want);
     for (size_t i = 0; i < want; i++)
-        assert_string_equal(got[i], ref[i]);
-    /* One snapshot served the whole walk, and its last page dropped it. */
-    assert_int_equal(sp.fills, 1);
+        if (strcmp(got[i], ref[i]) != 0)
+            fail_msg("%zu keys, prefix '%s', pages of %zu: key %zu is '%s', "
+                     "expected '%s'", n, prefix, limit, i, got[i], ref[i]);
     size_t cached;
     kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 0);
+    if (sp.fills != 1 || cached != 0)
+        fail_msg("%zu keys, prefix '%s', pages of %zu: %u fills, %zu "
+                 "snapshots left", n, prefix, limit, sp.fills, cached);
 
     free_list(got, got_n);
     free(ref);
@@ -174,37 +213,42 @@ static void check_walk(size_t n, const char *prefix, size_t limit)
     free_space(&sp);
 }
 
-static void test_order_all_pages(void **state)
+/* Whole walks, in pages of every size, and prefixes that select some,
+ * multi-byte, very few or no keys. */
+static void test_order(void **state)
 {
-    (void)state;
-    check_walk(1000, "", 7);
-    check_walk(1000, "", 1000);
-    check_walk(5003, "", 1);
-    check_walk(1, "", 10);
-}
+    static const struct {
+        size_t n;
+        const char *prefix;
+        size_t limit;
+    } cases[] = {
+        { 1000, "", 7 },
+        { 1000, "", 1000 },
+        { 5003, "", 1 },
+        { 1, "", 10 },
+        { 3001, "pre/t", 13 },
+        { 3001, "pre/\xc3\xa9", 100 },
+        { 3001, "pre/tietietie-0000", 3 },
+        { 3001, "nothing", 3 },
+    };
 
-static void test_order_prefix(void **state)
-{
     (void)state;
-    check_walk(3001, "pre/t", 13);
-    check_walk(3001, "pre/\xc3\xa9", 100);
-    check_walk(3001, "pre/tietietie-0000", 3);
-    check_walk(3001, "nothing", 3);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_walk(cases[i].n, cases[i].prefix, cases[i].limit);
 }
 
 static void test_empty_space(void **state)
 {
-    (void)state;
-    space sp = { 0 };
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     kvstore_keys *page = NULL;
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, sp,
                                        &page), KVSTORE_OK);
     assert_int_equal(page->count, 0);
     assert_null(page->cursor);
     kvstore_keys_free(page);
-    kvstore_walks_free(w);
 }
 
 static int fill_dups(void *ctx, const char *prefix, const char *after,
@@ -221,8 +265,8 @@ static int fill_dups(void *ctx, const char *prefix, const char *after,
 
 static void test_duplicates_dropped(void **state)
 {
-    (void)state;
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
     kvstore_keys *page = NULL;
 
     assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 100, fill_dups,
@@ -233,27 +277,26 @@ static void test_duplicates_dropped(void **state)
     assert_string_equal(page->keys[2], "b");
     assert_string_equal(page->keys[3], "c");
     kvstore_keys_free(page);
-    kvstore_walks_free(w);
 }
 
 static void test_unknown_token_resumes_after_key(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     kvstore_keys *p1 = NULL, *p2 = NULL;
     char forged[64 + KVSTORE_KEY_MAX];
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp, &p1),
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, sp, &p1),
                      KVSTORE_OK);
     assert_non_null(p1->cursor);
     /* The same position under a token nobody issued. */
     snprintf(forged, sizeof forged, "w1%016x:%s", 0x1234u,
              p1->keys[p1->count - 1]);
-    assert_int_equal(kvstore_walk_page(w, "b", "", forged, 10, fill, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", forged, 10, fill, sp,
                                        &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 2);
-    assert_true(sp.had_after);
+    assert_int_equal(sp->fills, 2);
+    assert_true(sp->had_after);
     assert_true(p2->count > 0);
     assert_true(strcmp(p2->keys[0], p1->keys[p1->count - 1]) > 0);
     /* A fresh walk, so a new token. */
@@ -261,18 +304,17 @@ static void test_unknown_token_resumes_after_key(void **state)
     assert_true(strncmp(p2->cursor, forged, 18) != 0);
     kvstore_keys_free(p1);
     kvstore_keys_free(p2);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_state_of_other_scope_never_serves_it(void **state)
 {
-    (void)state;
-    space a = make_space(50, "a-"), b = make_space(50, "b-");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *a = &fx->sp;
+    space b = make_space(50, "b-");
     kvstore_keys *pa = NULL, *pb = NULL;
 
-    assert_int_equal(kvstore_walk_page(w, "A", "", NULL, 5, fill, &a, &pa),
+    assert_int_equal(kvstore_walk_page(w, "A", "", NULL, 5, fill, a, &pa),
                      KVSTORE_OK);
     assert_non_null(pa->cursor);
     /* A's state (valid token) presented for scope B: B's keys only. */
@@ -285,33 +327,31 @@ static void test_state_of_other_scope_never_serves_it(void **state)
     kvstore_keys_free(pb);
     /* Same scope, other prefix: not served from the snapshot either. */
     assert_int_equal(kvstore_walk_page(w, "A", "a-1", pa->cursor, 100, fill,
-                                       &a, &pb), KVSTORE_OK);
-    assert_int_equal(a.fills, 2);
+                                       a, &pb), KVSTORE_OK);
+    assert_int_equal(a->fills, 2);
     for (size_t i = 0; i < pb->count; i++)
         assert_memory_equal(pb->keys[i], "a-1", 3);
     kvstore_keys_free(pb);
     kvstore_keys_free(pa);
-    kvstore_walks_free(w);
-    free_space(&a);
     free_space(&b);
 }
 
 static void test_malformed_states(void **state)
 {
-    (void)state;
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     static const char *const bad[] = {
         "", "w1", "w2000000000000000a:k", "x1000000000000000a:k",
         "w1000000000000000A:k", "w1000000000000000a", "w1000000000000000a:",
         "w1000000000000000ak", "w100000000000000a:k", "w1 000000000000000:k",
         "w1000000000000000a:\xff", "w1000000000000000a:\xc3",
     };
-    space sp = make_space(10, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
     char longkey[19 + KVSTORE_KEY_MAX + 2];
 
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        kvstore_keys *page = (kvstore_keys *)&sp; /* must be reset */
-        assert_int_equal(kvstore_walk_page(w, "b", "", bad[i], 10, fill, &sp,
+        kvstore_keys *page = (kvstore_keys *)sp; /* must be reset */
+        assert_int_equal(kvstore_walk_page(w, "b", "", bad[i], 10, fill, sp,
                                            &page), KVSTORE_EINVAL);
         assert_null(page);
     }
@@ -320,36 +360,32 @@ static void test_malformed_states(void **state)
     memset(longkey + 19, 'k', KVSTORE_KEY_MAX + 1);
     longkey[19 + KVSTORE_KEY_MAX + 1] = '\0';
     kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_walk_page(w, "b", "", longkey, 10, fill, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", longkey, 10, fill, sp,
                                        &page), KVSTORE_EINVAL);
-    assert_int_equal(sp.fills, 0);
-    kvstore_walks_free(w);
-    free_space(&sp);
+    assert_int_equal(sp->fills, 0);
 }
 
 static void test_fill_error_and_bad_args(void **state)
 {
-    (void)state;
-    space sp = make_space(10, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     kvstore_keys *page = NULL;
 
-    sp.fail = KVSTORE_EIO;
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp,
+    sp->fail = KVSTORE_EIO;
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, sp,
                                        &page), KVSTORE_EIO);
     assert_null(page);
     assert_string_equal(kvstore_errmsg(), "test: fill fails");
-    assert_int_equal(kvstore_walk_page(NULL, "b", "", NULL, 10, fill, &sp,
+    assert_int_equal(kvstore_walk_page(NULL, "b", "", NULL, 10, fill, sp,
                                        &page), KVSTORE_EINVAL);
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 0, fill, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 0, fill, sp,
                                        &page), KVSTORE_EINVAL);
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 1, NULL, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 1, NULL, sp,
                                        &page), KVSTORE_EINVAL);
     assert_int_equal(kvstore_walk_add(NULL, "k", 1), KVSTORE_EINVAL);
     assert_int_equal(kvstore_walk_reserve(NULL, 1, 1), KVSTORE_EINVAL);
-    kvstore_walks_free(w);
     kvstore_walks_free(NULL);
-    free_space(&sp);
 }
 
 static int fill_invalid(void *ctx, const char *prefix, const char *after,
@@ -375,8 +411,8 @@ static int fill_invalid(void *ctx, const char *prefix, const char *after,
 
 static void test_add_rejects_non_keys(void **state)
 {
-    (void)state;
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
     kvstore_keys *page = NULL;
 
     assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill_invalid,
@@ -385,7 +421,6 @@ static void test_add_rejects_non_keys(void **state)
     assert_int_equal(strlen(page->keys[0]), 10);
     assert_int_equal(strlen(page->keys[1]), KVSTORE_KEY_MAX);
     kvstore_keys_free(page);
-    kvstore_walks_free(w);
 }
 
 /* Starts a walk and returns its first page's state (caller frees). */
@@ -414,104 +449,96 @@ static void next_page(kvstore_walks *w, const char *scope, space *sp,
 
 static void test_eviction_by_count(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(2, 0, 0);
-    char *s1 = start(w, "b", &sp), *s2 = start(w, "b", &sp);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
+    char *s1 = start(w, "b", sp), *s2 = start(w, "b", sp);
     size_t cached;
 
-    next_page(w, "b", &sp, s1);          /* s1 is now the most recent */
-    assert_int_equal(sp.fills, 2);
-    char *s3 = start(w, "b", &sp);       /* evicts s2 */
+    next_page(w, "b", sp, s1);          /* s1 is now the most recent */
+    assert_int_equal(sp->fills, 2);
+    char *s3 = start(w, "b", sp);       /* evicts s2 */
     kvstore_walks_stats(w, &cached, NULL);
     assert_int_equal(cached, 2);
-    next_page(w, "b", &sp, s1);
-    next_page(w, "b", &sp, s3);
-    assert_int_equal(sp.fills, 3);
-    next_page(w, "b", &sp, s2);          /* retaken */
-    assert_int_equal(sp.fills, 4);
+    next_page(w, "b", sp, s1);
+    next_page(w, "b", sp, s3);
+    assert_int_equal(sp->fills, 3);
+    next_page(w, "b", sp, s2);          /* retaken */
+    assert_int_equal(sp->fills, 4);
     free(s1); free(s2); free(s3);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_eviction_by_bytes(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(100, 1, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     size_t cached, bytes;
-    char *s1 = start(w, "b", &sp);
+    char *s1 = start(w, "b", sp);
 
     /* A snapshot over the byte bound stays while it is the only one. */
     kvstore_walks_stats(w, &cached, &bytes);
     assert_int_equal(cached, 1);
     assert_true(bytes > 1);
-    next_page(w, "b", &sp, s1);
-    assert_int_equal(sp.fills, 1);
-    char *s2 = start(w, "b", &sp);
+    next_page(w, "b", sp, s1);
+    assert_int_equal(sp->fills, 1);
+    char *s2 = start(w, "b", sp);
     kvstore_walks_stats(w, &cached, NULL);
     assert_int_equal(cached, 1);
-    next_page(w, "b", &sp, s1);
-    assert_int_equal(sp.fills, 3);
+    next_page(w, "b", sp, s1);
+    assert_int_equal(sp->fills, 3);
     free(s1); free(s2);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_idle_expiry(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 1);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     struct timespec ts = { 0, 20 * 1000 * 1000 };
-    char *s1 = start(w, "b", &sp);
+    char *s1 = start(w, "b", sp);
 
     nanosleep(&ts, NULL);        /* well past the 1 ms idle time */
-    next_page(w, "b", &sp, s1);
-    assert_int_equal(sp.fills, 2);
+    next_page(w, "b", sp, s1);
+    assert_int_equal(sp->fills, 2);
     free(s1);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_forget(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
-    char *a = start(w, "A", &sp), *b = start(w, "B", &sp);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
+    char *a = start(w, "A", sp), *b = start(w, "B", sp);
     size_t cached;
 
     kvstore_walks_forget(w, "A");
     kvstore_walks_stats(w, &cached, NULL);
     assert_int_equal(cached, 1);
-    next_page(w, "B", &sp, b);
-    assert_int_equal(sp.fills, 2);
-    next_page(w, "A", &sp, a);
-    assert_int_equal(sp.fills, 3);
+    next_page(w, "B", sp, b);
+    assert_int_equal(sp->fills, 2);
+    next_page(w, "A", sp, a);
+    assert_int_equal(sp->fills, 3);
     kvstore_walks_forget(w, NULL);
     kvstore_walks_stats(w, &cached, NULL);
     assert_int_equal(cached, 0);
     free(a); free(b);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_snapshot_stable_during_walk(void **state)
 {
-    (void)state;
-    space sp = make_space(20, "k");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     kvstore_keys *page = NULL;
-    char *st = start(w, "b", &sp);
-    char *saved = sp.keys[19];
+    char *st = start(w, "b", sp);
+    char *saved = sp->keys[19];
 
     /* The key space changes: a cached walk does not see it. */
-    sp.keys[19] = strdup("zzz-new");
+    sp->keys[19] = strdup("zzz-new");
     size_t total = 3;
     while (st) {
-        assert_int_equal(kvstore_walk_page(w, "b", "", st, 3, fill, &sp,
+        assert_int_equal(kvstore_walk_page(w, "b", "", st, 3, fill, sp,
                                            &page), KVSTORE_OK);
         for (size_t i = 0; i < page->count; i++)
             assert_string_not_equal(page->keys[i], "zzz-new");
@@ -521,11 +548,9 @@ static void test_snapshot_stable_during_walk(void **state)
         kvstore_keys_free(page);
     }
     assert_int_equal(total, 20);
-    assert_int_equal(sp.fills, 1);
-    free(sp.keys[19]);
-    sp.keys[19] = saved;
-    kvstore_walks_free(w);
-    free_space(&sp);
+    assert_int_equal(sp->fills, 1);
+    free(sp->keys[19]);
+    sp->keys[19] = saved;
 }
 
 static int page_at(kvstore_walks *w, space *sp, const char *st,
@@ -537,35 +562,35 @@ static int page_at(kvstore_walks *w, space *sp, const char *st,
 
 static void test_version_reuse(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     kvstore_keys *p1 = NULL, *p2 = NULL, *p3 = NULL;
 
     /* A walk at version 7 caches its snapshot; a new walk at version 7
      * is served from it, at version 8 or 0 it is not. */
-    assert_int_equal(page_at(w, &sp, NULL, 7, 10, &p1), KVSTORE_OK);
-    assert_int_equal(sp.fills, 1);
-    assert_int_equal(page_at(w, &sp, NULL, 7, 10, &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 1);
+    assert_int_equal(page_at(w, sp, NULL, 7, 10, &p1), KVSTORE_OK);
+    assert_int_equal(sp->fills, 1);
+    assert_int_equal(page_at(w, sp, NULL, 7, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp->fills, 1);
     assert_int_equal(p2->count, 10);
     for (size_t i = 0; i < 10; i++)
         assert_string_equal(p1->keys[i], p2->keys[i]);
     kvstore_keys_free(p2);
-    assert_int_equal(page_at(w, &sp, NULL, 8, 10, &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 2);
+    assert_int_equal(page_at(w, sp, NULL, 8, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp->fills, 2);
     kvstore_keys_free(p2);
-    assert_int_equal(page_at(w, &sp, NULL, 0, 10, &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 3);
+    assert_int_equal(page_at(w, sp, NULL, 0, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp->fills, 3);
     kvstore_keys_free(p2);
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp, &p2),
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, sp, &p2),
                      KVSTORE_OK);
-    assert_int_equal(sp.fills, 4);
+    assert_int_equal(sp->fills, 4);
     kvstore_keys_free(p2);
     /* Another scope or prefix at the same version: not served. */
-    assert_int_equal(kvstore_walk_page_at(w, "c", "", NULL, 10, 7, fill, &sp,
+    assert_int_equal(kvstore_walk_page_at(w, "c", "", NULL, 10, 7, fill, sp,
                                           &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 5);
+    assert_int_equal(sp->fills, 5);
     kvstore_keys_free(p2);
 
     /* A state with an unknown token resumes from a version-7 snapshot,
@@ -574,16 +599,16 @@ static void test_version_reuse(void **state)
     char forged[64 + KVSTORE_KEY_MAX];
     snprintf(forged, sizeof forged, "w1%016x:%s", 0x99u,
              p1->keys[p1->count - 1]);
-    assert_int_equal(page_at(w, &sp, forged, 7, 10, &p3), KVSTORE_OK);
-    assert_int_equal(sp.fills, 5);
+    assert_int_equal(page_at(w, sp, forged, 7, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp->fills, 5);
     assert_true(strcmp(p3->keys[0], p1->keys[9]) > 0);
     kvstore_keys_free(p3);
     kvstore_walks_forget(w, NULL);
-    assert_int_equal(page_at(w, &sp, forged, 9, 10, &p3), KVSTORE_OK);
-    assert_int_equal(sp.fills, 6);
+    assert_int_equal(page_at(w, sp, forged, 9, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp->fills, 6);
     kvstore_keys_free(p3);
-    assert_int_equal(page_at(w, &sp, NULL, 9, 10, &p3), KVSTORE_OK);
-    assert_int_equal(sp.fills, 7);
+    assert_int_equal(page_at(w, sp, NULL, 9, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp->fills, 7);
     assert_string_equal(p3->keys[0], p1->keys[0]);
     kvstore_keys_free(p3);
     kvstore_keys_free(p1);
@@ -596,19 +621,17 @@ static void test_version_reuse(void **state)
         size_t cached, total = 0;
         do {
             kvstore_keys *pg = NULL;
-            assert_int_equal(page_at(w, &sp, st, 11, 30, &pg), KVSTORE_OK);
+            assert_int_equal(page_at(w, sp, st, 11, 30, &pg), KVSTORE_OK);
             free(st);
             total += pg->count;
             st = pg->cursor ? strdup(pg->cursor) : NULL;
             kvstore_keys_free(pg);
         } while (st);
         assert_int_equal(total, 100);
-        assert_int_equal(sp.fills, 8);
+        assert_int_equal(sp->fills, 8);
         kvstore_walks_stats(w, &cached, NULL);
         assert_int_equal(cached, 1);
     }
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 typedef struct {
@@ -622,7 +645,7 @@ static void *run_worker(void *p)
     worker *wk = p;
     for (int round = 0; round < 5; round++) {
         size_t n;
-        char **got = walk_all(wk->w, wk->scope, &wk->sp, "", 17, &n);
+        char **got = walk_space(wk->w, wk->scope, &wk->sp, "", 17, &n);
         assert_int_equal(n, wk->sp.n);
         for (size_t i = 1; i < n; i++)
             assert_true(strcmp(got[i - 1], got[i]) < 0);
@@ -656,21 +679,21 @@ static void test_threads_share_one_cache(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_all_pages),
-        cmocka_unit_test(test_order_prefix),
-        cmocka_unit_test(test_empty_space),
-        cmocka_unit_test(test_duplicates_dropped),
-        cmocka_unit_test(test_unknown_token_resumes_after_key),
-        cmocka_unit_test(test_state_of_other_scope_never_serves_it),
-        cmocka_unit_test(test_malformed_states),
-        cmocka_unit_test(test_fill_error_and_bad_args),
-        cmocka_unit_test(test_add_rejects_non_keys),
-        cmocka_unit_test(test_eviction_by_count),
-        cmocka_unit_test(test_eviction_by_bytes),
-        cmocka_unit_test(test_idle_expiry),
-        cmocka_unit_test(test_forget),
-        cmocka_unit_test(test_snapshot_stable_during_walk),
-        cmocka_unit_test(test_version_reuse),
+        cmocka_unit_test(test_order),
+        WALK_TEST(test_empty_space, 0, NULL, 0, 0, 0),
+        WALK_TEST(test_duplicates_dropped, 0, NULL, 0, 0, 0),
+        WALK_TEST(test_unknown_token_resumes_after_key, 100, "", 0, 0, 0),
+        WALK_TEST(test_state_of_other_scope_never_serves_it, 50, "a-", 0, 0,
+                  0),
+        WALK_TEST(test_malformed_states, 10, "", 0, 0, 0),
+        WALK_TEST(test_fill_error_and_bad_args, 10, "", 0, 0, 0),
+        WALK_TEST(test_add_rejects_non_keys, 0, NULL, 0, 0, 0),
+        WALK_TEST(test_eviction_by_count, 100, "", 2, 0, 0),
+        WALK_TEST(test_eviction_by_bytes, 100, "", 100, 1, 0),
+        WALK_TEST(test_idle_expiry, 100, "", 0, 0, 1),
+        WALK_TEST(test_forget, 100, "", 0, 0, 0),
+        WALK_TEST(test_snapshot_stable_during_walk, 20, "k", 0, 0, 0),
+        WALK_TEST(test_version_reuse, 100, "", 0, 0, 0),
         cmocka_unit_test(test_threads_share_one_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
