@@ -237,15 +237,27 @@ static void test_order(void **state)
         check_walk(cases[i].n, cases[i].prefix, cases[i].limit);
 }
 
+/* The first page of a new walk of `scope` (every key) in pages of
+ * `limit`, filled by `fn` with `ctx`; fails the test on an error. */
+static kvstore_keys *first_page(kvstore_walks *w, const char *scope,
+                                size_t limit, kvstore_walk_fill_fn fn,
+                                void *ctx)
+{
+    kvstore_keys *page = NULL;
+    int rc = kvstore_walk_page(w, scope, "", NULL, limit, fn, ctx, &page);
+
+    if (rc != KVSTORE_OK)
+        fail_msg("first page of scope %s: %d %s", scope, rc,
+                 kvstore_errmsg());
+    assert_non_null(page);
+    return page;
+}
+
 static void test_empty_space(void **state)
 {
     walk_fx *fx = *state;
-    kvstore_walks *w = fx->w;
-    space *sp = &fx->sp;
-    kvstore_keys *page = NULL;
+    kvstore_keys *page = first_page(fx->w, "b", 10, fill, &fx->sp);
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, sp,
-                                       &page), KVSTORE_OK);
     assert_int_equal(page->count, 0);
     assert_null(page->cursor);
     kvstore_keys_free(page);
@@ -266,11 +278,8 @@ static int fill_dups(void *ctx, const char *prefix, const char *after,
 static void test_duplicates_dropped(void **state)
 {
     walk_fx *fx = *state;
-    kvstore_walks *w = fx->w;
-    kvstore_keys *page = NULL;
+    kvstore_keys *page = first_page(fx->w, "b", 100, fill_dups, NULL);
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 100, fill_dups,
-                                       NULL, &page), KVSTORE_OK);
     assert_int_equal(page->count, 4);
     assert_string_equal(page->keys[0], "a");
     assert_string_equal(page->keys[1], "abcdefghij1");
@@ -284,11 +293,9 @@ static void test_unknown_token_resumes_after_key(void **state)
     walk_fx *fx = *state;
     kvstore_walks *w = fx->w;
     space *sp = &fx->sp;
-    kvstore_keys *p1 = NULL, *p2 = NULL;
+    kvstore_keys *p1 = first_page(w, "b", 10, fill, sp), *p2 = NULL;
     char forged[64 + KVSTORE_KEY_MAX];
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, sp, &p1),
-                     KVSTORE_OK);
     assert_non_null(p1->cursor);
     /* The same position under a token nobody issued. */
     snprintf(forged, sizeof forged, "w1%016x:%s", 0x1234u,
@@ -312,10 +319,8 @@ static void test_state_of_other_scope_never_serves_it(void **state)
     kvstore_walks *w = fx->w;
     space *a = &fx->sp;
     space b = make_space(50, "b-");
-    kvstore_keys *pa = NULL, *pb = NULL;
+    kvstore_keys *pa = first_page(w, "A", 5, fill, a), *pb = NULL;
 
-    assert_int_equal(kvstore_walk_page(w, "A", "", NULL, 5, fill, a, &pa),
-                     KVSTORE_OK);
     assert_non_null(pa->cursor);
     /* A's state (valid token) presented for scope B: B's keys only. */
     assert_int_equal(kvstore_walk_page(w, "B", "", pa->cursor, 100, fill, &b,
@@ -412,11 +417,8 @@ static int fill_invalid(void *ctx, const char *prefix, const char *after,
 static void test_add_rejects_non_keys(void **state)
 {
     walk_fx *fx = *state;
-    kvstore_walks *w = fx->w;
-    kvstore_keys *page = NULL;
+    kvstore_keys *page = first_page(fx->w, "b", 10, fill_invalid, NULL);
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill_invalid,
-                                       NULL, &page), KVSTORE_OK);
     assert_int_equal(page->count, 2);
     assert_int_equal(strlen(page->keys[0]), 10);
     assert_int_equal(strlen(page->keys[1]), KVSTORE_KEY_MAX);
@@ -426,11 +428,9 @@ static void test_add_rejects_non_keys(void **state)
 /* Starts a walk and returns its first page's state (caller frees). */
 static char *start(kvstore_walks *w, const char *scope, space *sp)
 {
-    kvstore_keys *page = NULL;
+    kvstore_keys *page = first_page(w, scope, 3, fill, sp);
     char *s;
 
-    assert_int_equal(kvstore_walk_page(w, scope, "", NULL, 3, fill, sp,
-                                       &page), KVSTORE_OK);
     assert_non_null(page->cursor);
     s = strdup(page->cursor);
     kvstore_keys_free(page);
