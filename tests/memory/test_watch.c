@@ -9,34 +9,7 @@
  */
 #include "fx_memory.h"
 
-#include <stdatomic.h>
 #include <unistd.h>
-
-/* For the stop tests: counts, around ev_log_add, the calls that started
- * after watch_stop returned and those still running; each call sleeps
- * sleep_us first so that events queue up behind it. */
-typedef struct stop_probe {
-    ev_log *log;
-    atomic_bool stopped;
-    atomic_int after_stop;
-    atomic_int entered;
-    atomic_int finished;
-    int sleep_us;
-} stop_probe;
-
-static void probe_event(void *payload, kvstore_event type, const char *key,
-                        const void *value, size_t len)
-{
-    stop_probe *p = payload;
-
-    if (atomic_load(&p->stopped))
-        atomic_fetch_add(&p->after_stop, 1);
-    atomic_fetch_add(&p->entered, 1);
-    if (p->sleep_us)
-        usleep((useconds_t)p->sleep_us);
-    ev_log_add(p->log, type, key, value, len);
-    atomic_fetch_add(&p->finished, 1);
-}
 
 /* Matching sets and deletes arrive once, in order; other keys, other
  * buckets and deletes of missing keys do not. A final sentinel proves
@@ -104,53 +77,22 @@ static void other_handle_and_copies(void **state)
 #define WRITERS 4
 #define PER_WRITER 500
 
-typedef struct writer {
-    kvstore_bucket *b;
-    int id;
-} writer;
-
-static void *write_seq(void *arg)
-{
-    writer *wr = arg;
-    char key[16], val[16];
-
-    snprintf(key, sizeof(key), "key%d", wr->id);
-    for (int i = 0; i < PER_WRITER; i++) {
-        snprintf(val, sizeof(val), "%d", i);
-        if (kvstore_set(wr->b, key, val, strlen(val)) != KVSTORE_OK)
-            return (void *)1;
-    }
-    return NULL;
-}
-
 /* Concurrent writers of different keys: each key's events arrive in the
  * order that key was written, all of them exactly once. */
 static void order_per_key_with_concurrent_writers(void **state)
 {
     tmp_store *t = *state;
     kvstore_watch *w = NULL;
-    writer wr[WRITERS];
-    int next[WRITERS] = {0};
+    seq_writer wr[WRITERS];
     ev_log *r = ev_log_new(WRITERS * PER_WRITER);
 
     assert_ok(kvstore_watch_start(&w, t->b, "key", ev_log_add, r));
     for (int i = 0; i < WRITERS; i++)
-        wr[i] = (writer){ t->b, i };
-    threads_run(WRITERS, write_seq, wr, sizeof wr[0]);
+        wr[i] = (seq_writer){ put_in_bucket, t->b, "key", i, PER_WRITER };
+    threads_run(WRITERS, seq_write, wr, sizeof wr[0]);
     ev_log_wait(r, WRITERS * PER_WRITER);
     kvstore_watch_stop(w);
-    assert_int_equal(r->n, WRITERS * PER_WRITER);
-    for (size_t i = 0; i < r->n; i++) {
-        int k = -1;
-        char want[16];
-
-        assert_int_equal(sscanf(r->ev[i].key, "key%d", &k), 1);
-        assert_true(k >= 0 && k < WRITERS);
-        snprintf(want, sizeof(want), "%d", next[k]++);
-        ev_log_expect(r, i, KVSTORE_EVENT_SET, r->ev[i].key, want);
-    }
-    for (int i = 0; i < WRITERS; i++)
-        assert_int_equal(next[i], PER_WRITER);
+    ev_log_expect_sequences(r, "key", WRITERS, PER_WRITER);
     ev_log_free(r);
 }
 
@@ -161,26 +103,27 @@ static void stop_waits_for_callback(void **state)
 {
     tmp_store *t = *state;
     kvstore_watch *w = NULL;
-    stop_probe p = { .log = ev_log_new(128), .sleep_us = 20000 };
+    ev_log *r = ev_log_new(128);
     size_t seen;
 
-    assert_ok(kvstore_watch_start(&w, t->b, NULL, probe_event, &p));
+    r->delay_us = 20000;
+    assert_ok(kvstore_watch_start(&w, t->b, NULL, ev_log_add, r));
     for (int i = 0; i < 100; i++)
         set_str(t->b, "k", "v");
-    for (int i = 0; i < 20000 && atomic_load(&p.entered) == 0; i++)
+    for (int i = 0; i < 20000 && atomic_load(&r->began) == 0; i++)
         usleep(1000);
-    assert_true(atomic_load(&p.entered) > 0);
+    assert_true(atomic_load(&r->began) > 0);
     kvstore_watch_stop(w);
-    atomic_store(&p.stopped, true);
+    ev_log_stopped(r);
     /* Every callback that started has finished. */
-    assert_int_equal(atomic_load(&p.entered), atomic_load(&p.finished));
-    seen = ev_log_count(p.log);
+    assert_int_equal(atomic_load(&r->began), atomic_load(&r->ended));
+    seen = ev_log_count(r);
     for (int i = 0; i < 100; i++)
         set_str(t->b, "k", "after");
     usleep(50000);
-    assert_int_equal(atomic_load(&p.after_stop), 0);
-    assert_int_equal(ev_log_count(p.log), seen);
-    ev_log_free(p.log);
+    assert_int_equal(atomic_load(&r->late), 0);
+    assert_int_equal(ev_log_count(r), seen);
+    ev_log_free(r);
 }
 
 /* Starting and stopping many watches while writers run never loses an
@@ -189,22 +132,23 @@ static void start_stop_churn(void **state)
 {
     tmp_store *t = *state;
     pthread_t th[2];
-    writer wr[2] = { { t->b, 10 }, { t->b, 11 } };
+    seq_writer wr[2] = { { put_in_bucket, t->b, "key", 10, PER_WRITER },
+                         { put_in_bucket, t->b, "key", 11, PER_WRITER } };
 
-    threads_start(th, 2, write_seq, wr, sizeof wr[0]);
+    threads_start(th, 2, seq_write, wr, sizeof wr[0]);
     for (int round = 0; round < 20; round++) {
         kvstore_watch *w = NULL;
-        stop_probe p = { .log = ev_log_new(4) };
+        ev_log *r = ev_log_new(4);
 
-        assert_ok(kvstore_watch_start(&w, t->b, "mine", probe_event, &p));
+        assert_ok(kvstore_watch_start(&w, t->b, "mine", ev_log_add, r));
         set_str(t->b, "mine", "x");
-        ev_log_wait(p.log, 1);
+        ev_log_wait(r, 1);
         kvstore_watch_stop(w);
-        atomic_store(&p.stopped, true);
+        ev_log_stopped(r);
         set_str(t->b, "mine", "y");
-        assert_int_equal(atomic_load(&p.after_stop), 0);
-        assert_int_equal(ev_log_count(p.log), 1);
-        ev_log_free(p.log);
+        assert_int_equal(atomic_load(&r->late), 0);
+        assert_int_equal(ev_log_count(r), 1);
+        ev_log_free(r);
     }
     threads_join(th, 2);
 }

@@ -6,6 +6,7 @@
 #include "fx_memory.h"
 
 #include <time.h>
+#include <unistd.h>
 
 ev_log *ev_log_new(size_t cap)
 {
@@ -32,6 +33,11 @@ void ev_log_add(void *payload, kvstore_event type, const char *key,
 {
     ev_log *log = payload;
 
+    if (atomic_load(&log->stopped))
+        atomic_fetch_add(&log->late, 1);
+    atomic_fetch_add(&log->began, 1);
+    if (log->delay_us)
+        usleep(log->delay_us);
     pthread_mutex_lock(&log->mu);
     while (log->held)
         pthread_cond_wait(&log->cv, &log->mu);
@@ -48,6 +54,12 @@ void ev_log_add(void *payload, kvstore_event type, const char *key,
     log->n++;
     pthread_cond_broadcast(&log->cv);
     pthread_mutex_unlock(&log->mu);
+    atomic_fetch_add(&log->ended, 1);
+}
+
+void ev_log_stopped(ev_log *log)
+{
+    atomic_store(&log->stopped, true);
 }
 
 void ev_log_hold(ev_log *log, bool held)
@@ -101,6 +113,51 @@ void ev_log_expect(const ev_log *log, size_t i, kvstore_event type,
     assert_int_equal(e->len, strlen(value));
     assert_true(e->len < sizeof e->value);
     assert_string_equal(e->value, value);
+}
+
+void *seq_write(void *writer)
+{
+    const seq_writer *w = writer;
+    char key[64], value[16];
+
+    snprintf(key, sizeof key, "%s%d", w->prefix, w->id);
+    for (int i = 0; i < w->count; i++) {
+        snprintf(value, sizeof value, "%d", i);
+        if (w->put(w->to, key, value) != KVSTORE_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+int put_in_bucket(void *to, const char *key, const char *value)
+{
+    return kvstore_set(to, key, value, strlen(value));
+}
+
+void ev_log_expect_sequences(const ev_log *log, const char *prefix,
+                             int writers, int count)
+{
+    size_t plen = strlen(prefix);
+    int *next = calloc((size_t)writers, sizeof *next);
+
+    assert_non_null(next);
+    assert_int_equal(log->n, (size_t)writers * (size_t)count);
+    for (size_t i = 0; i < log->n; i++) {
+        const ev_entry *e = &log->ev[i];
+        char want[16];
+        int id = -1;
+
+        if (strncmp(e->key, prefix, plen) != 0 ||
+            sscanf(e->key + plen, "%d", &id) != 1 || id < 0 || id >= writers)
+            fail_msg("event %zu: key '%s' of no writer", i, e->key);
+        snprintf(want, sizeof want, "%d", next[id]++);
+        ev_log_expect(log, i, KVSTORE_EVENT_SET, e->key, want);
+    }
+    for (int id = 0; id < writers; id++)
+        if (next[id] != count)
+            fail_msg("writer %d: %d events, expected %d", id, next[id],
+                     count);
+    free(next);
 }
 
 void threads_start(pthread_t *th, size_t n, void *(*fn)(void *), void *args,

@@ -14,6 +14,7 @@
 #include "support.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* One recorded event. The key and the value are copied up to 31 bytes
  * (NUL-terminated); `len` is the value's real length. */
@@ -27,12 +28,19 @@ typedef struct ev_entry {
 
 /* Events in arrival order. `n` counts every event, also those past
  * `cap`, which are not kept. Read ev[] and n only once no callback can
- * run any more (the watch or queue stopped), or through ev_log_count. */
+ * run any more (the watch or queue stopped), or through ev_log_count.
+ * For the watch_stop guarantee the log also counts the calls that began
+ * (`began`) and ended (`ended`), and those that began after the test
+ * called ev_log_stopped (`late`); each call first sleeps `delay_us`
+ * (set before the watch starts) so that events queue up behind it. */
 typedef struct ev_log {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool held;
     size_t n;
+    atomic_int began, ended, late;
+    atomic_bool stopped;
+    unsigned delay_us;
     size_t cap;
     ev_entry ev[];
 } ev_log;
@@ -47,6 +55,9 @@ void ev_log_add(void *log, kvstore_event type, const char *key,
 /* Holds (true) or releases (false) the callbacks at ev_log_add, to keep
  * events queued behind the one being delivered. */
 void ev_log_hold(ev_log *log, bool held);
+/* Says that kvstore_watch_stop (or the queue's free) has returned: a
+ * call of ev_log_add that begins after this counts as `late`. */
+void ev_log_stopped(ev_log *log);
 /* Waits until at least `n` events arrived; fails the test if they have
  * not after 20 s (a deadline only so that a broken build fails instead of
  * hanging: no test asserts how fast events come). */
@@ -57,6 +68,25 @@ size_t ev_log_count(ev_log *log);
  * value of length 0, as a delete has; "" is an empty, non-NULL value). */
 void ev_log_expect(const ev_log *log, size_t i, kvstore_event type,
                    const char *key, const char *value);
+
+/* A worker for threads_start: puts the values "0", "1", .. "count-1",
+ * in this order, under the key "<prefix><id>" through `put` (a kvstore
+ * status). Returns non-NULL if a put fails. */
+typedef struct seq_writer {
+    int (*put)(void *to, const char *key, const char *value);
+    void *to;
+    const char *prefix;
+    int id;
+    int count;
+} seq_writer;
+void *seq_write(void *writer);
+/* A seq_writer put into the kvstore_bucket `to` (kvstore_set). */
+int put_in_bucket(void *to, const char *key, const char *value);
+/* Asserts that `log` holds exactly the SET events of `writers`
+ * seq_writers of ids 0.. under `prefix` that put `count` values each:
+ * every key's values in the order written, each once. */
+void ev_log_expect_sequences(const ev_log *log, const char *prefix,
+                             int writers, int count);
 
 /* Starts `n` threads, thread i running fn(args + i * size); fails the
  * test if one cannot start. */

@@ -106,47 +106,24 @@ static void test_order_and_copies(void **state)
 #define PUSHERS 4
 #define PER_PUSHER 500
 
-typedef struct pusher {
-    kvstore_watch_queue *q;
-    int id;
-} pusher;
-
-static void *push_many(void *arg)
+/* A seq_writer put into the queue `to`. */
+static int push_set(void *to, const char *key, const char *value)
 {
-    pusher *p = arg;
-    char key[16], value[16];
-    for (int i = 0; i < PER_PUSHER; i++) {
-        snprintf(key, sizeof key, "t%d", p->id);
-        snprintf(value, sizeof value, "%d", i);
-        if (kvstore_watch_queue_push(p->q, KVSTORE_EVENT_SET, key, value,
-                                     strlen(value)) != KVSTORE_OK)
-            return (void *)1;
-    }
-    return NULL;
+    return kvstore_watch_queue_push(to, KVSTORE_EVENT_SET, key, value,
+                                    strlen(value));
 }
 
 /* Every event of every pusher arrives once, each pusher's in its order. */
 static void test_concurrent_pushers(void **state)
 {
     queue_fx *fx = *state;
-    pusher p[PUSHERS];
+    seq_writer p[PUSHERS];
     for (int i = 0; i < PUSHERS; i++)
-        p[i] = (pusher){ fx->q, i };
-    threads_run(PUSHERS, push_many, p, sizeof p[0]);
+        p[i] = (seq_writer){ push_set, fx->q, "t", i, PER_PUSHER };
+    threads_run(PUSHERS, seq_write, p, sizeof p[0]);
     ev_log_wait(fx->log, PUSHERS * PER_PUSHER);
     stop_queue(fx);
-    assert_int_equal(fx->log->n, PUSHERS * PER_PUSHER);
-    int next[PUSHERS] = { 0 };
-    for (size_t i = 0; i < fx->log->n; i++) {
-        const ev_entry *e = &fx->log->ev[i];
-        int id = -1;
-        assert_int_equal(sscanf(e->key, "t%d", &id), 1);
-        assert_true(id >= 0 && id < PUSHERS);
-        assert_int_equal(atoi(e->value), next[id]);
-        next[id]++;
-    }
-    for (int i = 0; i < PUSHERS; i++)
-        assert_int_equal(next[i], PER_PUSHER);
+    ev_log_expect_sequences(fx->log, "t", PUSHERS, PER_PUSHER);
 }
 
 /* Free while events are queued (the callback held at the first): it
