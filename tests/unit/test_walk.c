@@ -176,6 +176,15 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
+/* How many snapshots the cache holds. */
+static size_t cached_of(kvstore_walks *w)
+{
+    size_t cached;
+
+    kvstore_walks_stats(w, &cached, NULL);
+    return cached;
+}
+
 /* A walk of `n` keys "pre/..." under `prefix` in pages of `limit` lists
  * exactly the keys under the prefix in strcmp order, from one snapshot
  * that its last page drops. Failures name the case. */
@@ -201,8 +210,7 @@ static void check_walk(size_t n, const char *prefix, size_t limit)
         if (strcmp(got[i], ref[i]) != 0)
             fail_msg("%zu keys, prefix '%s', pages of %zu: key %zu is '%s', "
                      "expected '%s'", n, prefix, limit, i, got[i], ref[i]);
-    size_t cached;
-    kvstore_walks_stats(w, &cached, NULL);
+    size_t cached = cached_of(w);
     if (sp.fills != 1 || cached != 0)
         fail_msg("%zu keys, prefix '%s', pages of %zu: %u fills, %zu "
                  "snapshots left", n, prefix, limit, sp.fills, cached);
@@ -425,10 +433,11 @@ static void test_add_rejects_non_keys(void **state)
     kvstore_keys_free(page);
 }
 
-/* Starts a walk and returns its first page's state (caller frees). */
-static char *start(kvstore_walks *w, const char *scope, space *sp)
+/* Starts a walk of `scope` over the fixture's space and returns its
+ * first page's state (caller frees). */
+static char *start(walk_fx *fx, const char *scope)
 {
-    kvstore_keys *page = first_page(w, scope, 3, fill, sp);
+    kvstore_keys *page = first_page(fx->w, scope, 3, fill, &fx->sp);
     char *s;
 
     assert_non_null(page->cursor);
@@ -437,12 +446,12 @@ static char *start(kvstore_walks *w, const char *scope, space *sp)
     return s;
 }
 
-static void next_page(kvstore_walks *w, const char *scope, space *sp,
-                      const char *st)
+/* The next page of the walk of `scope` at state `st`: three keys. */
+static void next_page(walk_fx *fx, const char *scope, const char *st)
 {
     kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_walk_page(w, scope, "", st, 3, fill, sp, &page),
-                     KVSTORE_OK);
+    assert_int_equal(kvstore_walk_page(fx->w, scope, "", st, 3, fill,
+                                       &fx->sp, &page), KVSTORE_OK);
     assert_int_equal(page->count, 3);
     kvstore_keys_free(page);
 }
@@ -450,78 +459,64 @@ static void next_page(kvstore_walks *w, const char *scope, space *sp,
 static void test_eviction_by_count(void **state)
 {
     walk_fx *fx = *state;
-    kvstore_walks *w = fx->w;
-    space *sp = &fx->sp;
-    char *s1 = start(w, "b", sp), *s2 = start(w, "b", sp);
-    size_t cached;
+    char *s1 = start(fx, "b"), *s2 = start(fx, "b");
 
-    next_page(w, "b", sp, s1);          /* s1 is now the most recent */
-    assert_int_equal(sp->fills, 2);
-    char *s3 = start(w, "b", sp);       /* evicts s2 */
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 2);
-    next_page(w, "b", sp, s1);
-    next_page(w, "b", sp, s3);
-    assert_int_equal(sp->fills, 3);
-    next_page(w, "b", sp, s2);          /* retaken */
-    assert_int_equal(sp->fills, 4);
+    next_page(fx, "b", s1);             /* s1 is now the most recent */
+    assert_int_equal(fx->sp.fills, 2);
+    char *s3 = start(fx, "b");          /* evicts s2 */
+    assert_int_equal(cached_of(fx->w), 2);
+    next_page(fx, "b", s1);
+    next_page(fx, "b", s3);
+    assert_int_equal(fx->sp.fills, 3);
+    next_page(fx, "b", s2);             /* retaken */
+    assert_int_equal(fx->sp.fills, 4);
     free(s1); free(s2); free(s3);
 }
 
 static void test_eviction_by_bytes(void **state)
 {
     walk_fx *fx = *state;
-    kvstore_walks *w = fx->w;
-    space *sp = &fx->sp;
     size_t cached, bytes;
-    char *s1 = start(w, "b", sp);
+    char *s1 = start(fx, "b");
 
     /* A snapshot over the byte bound stays while it is the only one. */
-    kvstore_walks_stats(w, &cached, &bytes);
+    kvstore_walks_stats(fx->w, &cached, &bytes);
     assert_int_equal(cached, 1);
     assert_true(bytes > 1);
-    next_page(w, "b", sp, s1);
-    assert_int_equal(sp->fills, 1);
-    char *s2 = start(w, "b", sp);
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 1);
-    next_page(w, "b", sp, s1);
-    assert_int_equal(sp->fills, 3);
+    next_page(fx, "b", s1);
+    assert_int_equal(fx->sp.fills, 1);
+    char *s2 = start(fx, "b");
+    assert_int_equal(cached_of(fx->w), 1);
+    next_page(fx, "b", s1);
+    assert_int_equal(fx->sp.fills, 3);
     free(s1); free(s2);
 }
 
 static void test_idle_expiry(void **state)
 {
     walk_fx *fx = *state;
-    kvstore_walks *w = fx->w;
-    space *sp = &fx->sp;
     struct timespec ts = { 0, 20 * 1000 * 1000 };
-    char *s1 = start(w, "b", sp);
+    char *s1 = start(fx, "b");
 
     nanosleep(&ts, NULL);        /* well past the 1 ms idle time */
-    next_page(w, "b", sp, s1);
-    assert_int_equal(sp->fills, 2);
+    next_page(fx, "b", s1);
+    assert_int_equal(fx->sp.fills, 2);
     free(s1);
 }
 
 static void test_forget(void **state)
 {
     walk_fx *fx = *state;
-    kvstore_walks *w = fx->w;
-    space *sp = &fx->sp;
-    char *a = start(w, "A", sp), *b = start(w, "B", sp);
-    size_t cached;
+    char *a = start(fx, "A"), *b = start(fx, "B");
 
-    kvstore_walks_forget(w, "A");
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 1);
-    next_page(w, "B", sp, b);
-    assert_int_equal(sp->fills, 2);
-    next_page(w, "A", sp, a);
-    assert_int_equal(sp->fills, 3);
-    kvstore_walks_forget(w, NULL);
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 0);
+    kvstore_walks_forget(fx->w, "A");
+    assert_int_equal(cached_of(fx->w), 1);
+    next_page(fx, "B", b);
+    assert_int_equal(fx->sp.fills, 2);
+    next_page(fx, "A", a);
+    assert_int_equal(fx->sp.fills, 3);
+    kvstore_walks_forget(fx->w, NULL);
+    assert_int_equal(cached_of(fx->w), 0);
     free(a); free(b);
 }
 
@@ -531,7 +526,7 @@ static void test_snapshot_stable_during_walk(void **state)
     kvstore_walks *w = fx->w;
     space *sp = &fx->sp;
     kvstore_keys *page = NULL;
-    char *st = start(w, "b", sp);
+    char *st = start(fx, "b");
     char *saved = sp->keys[19];
 
     /* The key space changes: a cached walk does not see it. */
@@ -618,7 +613,7 @@ static void test_version_reuse(void **state)
     kvstore_walks_forget(w, NULL);
     for (int round = 0; round < 2; round++) {
         char *st = NULL;
-        size_t cached, total = 0;
+        size_t total = 0;
         do {
             kvstore_keys *pg = NULL;
             assert_int_equal(page_at(w, sp, st, 11, 30, &pg), KVSTORE_OK);
@@ -629,8 +624,7 @@ static void test_version_reuse(void **state)
         } while (st);
         assert_int_equal(total, 100);
         assert_int_equal(sp->fills, 8);
-        kvstore_walks_stats(w, &cached, NULL);
-        assert_int_equal(cached, 1);
+        assert_int_equal(cached_of(w), 1);
     }
 }
 
