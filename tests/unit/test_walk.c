@@ -74,7 +74,8 @@ static space make_space(size_t n, const char *pre)
                          'a' + (int)(i / 5 % 26)); break;
         default:
             snprintf(buf, sizeof buf, "%s%c%zu-%llx", pre,
-                     'A' + (int)(i % 26), i, (unsigned long long)xorshift64(&rng_state));
+                     'A' + (int)(i % 26), i,
+                     (unsigned long long)xorshift64(&rng_state));
         }
         /* Case 3 repeats after 26 rounds: make those distinct. */
         if (i % 5 == 3 && i / 5 >= 26)
