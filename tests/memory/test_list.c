@@ -407,14 +407,14 @@ static void listing_follows_changes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        STORE_TEST(byte_order_and_prefix, "memory:", "order"),
+        MEMORY_TEST(byte_order_and_prefix),
         cmocka_unit_test(cursor_survives_reopen),
-        STORE_TEST(walk_across_snapshot_change, "memory:", "walk2"),
-        STORE_TEST(walk_with_concurrent_writes, "memory:", "walk3"),
-        STORE_TEST(empty_listing, "memory:", "empty"),
+        MEMORY_TEST(walk_across_snapshot_change),
+        MEMORY_TEST(walk_with_concurrent_writes),
+        MEMORY_TEST(empty_listing),
         STORE_TEST(forged_cursors, "memory:", "forge"),
         STORE_TEST(listing_follows_changes, "memory:", "changes"),
-        STORE_TEST(many_keys, "memory:", "many"),
+        MEMORY_TEST(many_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

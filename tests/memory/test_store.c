@@ -221,9 +221,9 @@ int main(void)
         cmocka_unit_test(named_store_freed_with_last_handle),
         cmocka_unit_test(create_false),
         cmocka_unit_test(uris),
-        STORE_TEST(bucket_keeps_store_alive, "memory:", "bk"),
-        STORE_TEST(batch_ops, "memory:", "batch"),
-        STORE_TEST(rewrites_of_every_size, "memory:", "sizes"),
+        MEMORY_TEST(bucket_keeps_store_alive),
+        MEMORY_TEST(batch_ops),
+        MEMORY_TEST(rewrites_of_every_size),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

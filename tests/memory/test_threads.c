@@ -171,9 +171,9 @@ static void concurrent_open_close(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        STORE_TEST(concurrent_increments, "memory:", "threads"),
-        STORE_TEST(concurrent_cas, "memory:", "threads"),
-        STORE_TEST(concurrent_mixed, "memory:", "threads"),
+        MEMORY_TEST(concurrent_increments),
+        MEMORY_TEST(concurrent_cas),
+        MEMORY_TEST(concurrent_mixed),
         STORE_TEST(concurrent_open_close, "memory:", NULL),
     };
 

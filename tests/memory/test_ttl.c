@@ -246,11 +246,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         STORE_TEST(caps_say_ttl, "memory:", NULL),
-        STORE_TEST(live_key_reports_ttl, "memory:", "live"),
-        STORE_TEST(expired_key_absent_everywhere, "memory:", "gone"),
-        STORE_TEST(increment_and_cas_on_expiry, "memory:", "ctr"),
+        MEMORY_TEST(live_key_reports_ttl),
+        MEMORY_TEST(expired_key_absent_everywhere),
+        MEMORY_TEST(increment_and_cas_on_expiry),
         STORE_TEST(reaper_under_writes, "memory:", "reap"),
-        STORE_TEST(threads_with_expiry, "memory:", "thr"),
+        MEMORY_TEST(threads_with_expiry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,9 +158,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         STORE_TEST(delivers_matching_changes, "memory:", "w1"),
         STORE_TEST(other_handle_and_copies, "memory:watched", "w2"),
-        STORE_TEST(order_per_key_with_concurrent_writers, "memory:", "w3"),
-        STORE_TEST(stop_waits_for_callback, "memory:", "w4"),
-        STORE_TEST(start_stop_churn, "memory:", "w5"),
+        MEMORY_TEST(order_per_key_with_concurrent_writers),
+        MEMORY_TEST(stop_waits_for_callback),
+        MEMORY_TEST(start_stop_churn),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

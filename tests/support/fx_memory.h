@@ -16,6 +16,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* STORE_TEST (support.h) on a fresh private memory: store and its
+ * bucket "bk", for a test to which neither name matters. */
+#define MEMORY_TEST(test) STORE_TEST(test, "memory:", "bk")
+
 /* One recorded event. The key and the value are copied up to 31 bytes
  * (NUL-terminated); `len` is the value's real length. */
 typedef struct ev_entry {
