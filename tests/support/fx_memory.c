@@ -197,10 +197,8 @@ bool expect_page(kvstore_bucket *b, const char *prefix, const char *cursor,
                  size_t limit, size_t count, const char *first)
 {
     kvstore_keys *page = NULL;
-    int rc = kvstore_list_keys(b, prefix, cursor, limit, &page);
 
-    if (rc != KVSTORE_OK)
-        fail_msg("list_keys: %d %s", rc, kvstore_errmsg());
+    assert_ok(kvstore_list_keys(b, prefix, cursor, limit, &page));
     assert_non_null(page);
     if (page->count != count)
         fail_msg("page of %zu keys, expected %zu", page->count, count);
@@ -247,10 +245,8 @@ void expect_many(void *const out[], const size_t lens[],
 kvstore_cas *cas_of(kvstore_bucket *b, const char *key)
 {
     kvstore_cas *cas = NULL;
-    int rc = kvstore_cas_open(&cas, b, key);
 
-    if (rc != KVSTORE_OK)
-        fail_msg("cas_open %s: %d %s", key, rc, kvstore_errmsg());
+    assert_ok(kvstore_cas_open(&cas, b, key));
     assert_non_null(cas);
     return cas;
 }

@@ -253,11 +253,8 @@ static kvstore_keys *first_page(kvstore_walks *w, const char *scope,
                                 void *ctx)
 {
     kvstore_keys *page = NULL;
-    int rc = kvstore_walk_page(w, scope, "", NULL, limit, fn, ctx, &page);
 
-    if (rc != KVSTORE_OK)
-        fail_msg("first page of scope %s: %d %s", scope, rc,
-                 kvstore_errmsg());
+    assert_ok(kvstore_walk_page(w, scope, "", NULL, limit, fn, ctx, &page));
     assert_non_null(page);
     return page;
 }
