@@ -33,12 +33,14 @@ static int fill(void *ctx, const char *prefix, const char *after,
     sp->had_after = after != NULL;
     if (sp->fail)
         return kvstore_set_error(sp->fail, "test: fill fails");
-    assert_int_equal(kvstore_walk_reserve(sink, sp->n, 0), KVSTORE_OK);
+    int rc = kvstore_walk_reserve(sink, sp->n, 0);
+    if (rc != KVSTORE_OK)
+        return rc;
     /* Appends everything, prefix or not, in a scrambled order: the helper
      * must filter and sort. */
     for (size_t i = 0; i < sp->n; i++) {
         const char *k = sp->keys[(i * 7919) % sp->n];
-        int rc = kvstore_walk_add(sink, k, strlen(k));
+        rc = kvstore_walk_add(sink, k, strlen(k));
         if (rc != KVSTORE_OK)
             return rc;
     }
@@ -138,43 +140,56 @@ static int walk_teardown(void **state)
       .teardown_func = walk_teardown,                                    \
       .initial_state = &(walk_case){ __VA_ARGS__ } }
 
-/* Walks `prefix` of `scope` in pages of `limit`; returns the keys in a
- * NULL-terminated array (caller frees) and counts pages. */
-static char **walk_space(kvstore_walks *w, const char *scope, space *sp,
-                       const char *prefix, size_t limit, size_t *count)
-{
-    size_t cap = sp->n + 1, n = 0;
-    char **got = calloc(cap, sizeof *got);
-    char *state = NULL;
-
-    assert_non_null(got);
-    do {
-        kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_walk_page(w, scope, prefix, state, limit,
-                                           fill, sp, &page), KVSTORE_OK);
-        free(state);
-        state = NULL;
-        assert_true(page->count <= limit);
-        if (page->cursor) {
-            assert_true(page->count > 0);
-            assert_true(strlen(page->cursor) <= KVSTORE_CURSOR_STATE_MAX);
-            state = strdup(page->cursor);
-        }
-        for (size_t i = 0; i < page->count; i++) {
-            assert_true(n < sp->n);
-            got[n++] = strdup(page->keys[i]);
-        }
-        kvstore_keys_free(page);
-    } while (state);
-    *count = n;
-    return got;
-}
-
 static void free_list(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
+}
+
+/* Walks `prefix` of `scope` in pages of `limit`; returns the keys in a
+ * NULL-terminated array (caller frees, free_list) and counts them. No
+ * cmocka assert, as worker threads call it too: on an error or a page
+ * that breaks the contract it returns NULL and says why in *why. */
+static char **walk_space(kvstore_walks *w, const char *scope, space *sp,
+                         const char *prefix, size_t limit, size_t *count,
+                         const char **why)
+{
+    size_t cap = sp->n + 1, n = 0;
+    char **got = calloc(cap, sizeof *got);
+    char *state = NULL;
+
+    *why = got ? NULL : "out of memory";
+    while (*why == NULL) {
+        kvstore_keys *page = NULL;
+        if (kvstore_walk_page(w, scope, prefix, state, limit, fill, sp,
+                              &page) != KVSTORE_OK) {
+            *why = "walk_page failed";
+            break;
+        }
+        free(state);
+        state = page->cursor ? strdup(page->cursor) : NULL;
+        if (page->count > limit)
+            *why = "page over the limit";
+        else if (page->cursor && page->count == 0)
+            *why = "empty page before the last";
+        else if (page->cursor &&
+                 strlen(page->cursor) > KVSTORE_CURSOR_STATE_MAX)
+            *why = "state over KVSTORE_CURSOR_STATE_MAX";
+        else if (n + page->count > sp->n)
+            *why = "more keys than the space holds";
+        for (size_t i = 0; *why == NULL && i < page->count; i++)
+            got[n++] = strdup(page->keys[i]);
+        kvstore_keys_free(page);
+        if (state == NULL)
+            break;
+    }
+    free(state);
+    *count = n;
+    if (*why == NULL)
+        return got;
+    free_list(got, n);
+    return NULL;
 }
 
 /* How many snapshots the cache holds. */
@@ -203,7 +218,11 @@ static void check_walk(size_t n, const char *prefix, size_t limit)
             ref[want++] = sp.keys[i];
     qsort(ref, want, sizeof *ref, cmp);
 
-    char **got = walk_space(w, "b", &sp, prefix, limit, &got_n);
+    const char *why;
+    char **got = walk_space(w, "b", &sp, prefix, limit, &got_n, &why);
+    if (got == NULL)
+        fail_msg("%zu keys, prefix '%s', pages of %zu: %s", n, prefix, limit,
+                 why);
     if (got_n != want)
         fail_msg("%zu keys, prefix '%s', pages of %zu: %zu listed, "
                  "expected %zu", n, prefix, limit, got_n, want);
@@ -632,16 +651,22 @@ typedef struct {
     char scope[8];
 } worker;
 
+/* Five whole walks, each of every key in order; returns non-NULL on the
+ * first that is not (threads_join fails the test). */
 static void *run_worker(void *p)
 {
     worker *wk = p;
     for (int round = 0; round < 5; round++) {
         size_t n;
-        char **got = walk_space(wk->w, wk->scope, &wk->sp, "", 17, &n);
-        assert_int_equal(n, wk->sp.n);
-        for (size_t i = 1; i < n; i++)
-            assert_true(strcmp(got[i - 1], got[i]) < 0);
-        free_list(got, n);
+        const char *why;
+        char **got = walk_space(wk->w, wk->scope, &wk->sp, "", 17, &n, &why);
+        bool ok = got != NULL && n == wk->sp.n;
+        for (size_t i = 1; ok && i < n; i++)
+            ok = strcmp(got[i - 1], got[i]) < 0;
+        if (got)
+            free_list(got, n);
+        if (!ok)
+            return (void *)1;
     }
     return NULL;
 }
@@ -659,10 +684,8 @@ static void test_threads_share_one_cache(void **state)
         snprintf(wk[i].scope, sizeof wk[i].scope, "s%d", i % 2);
         wk[i].sp = make_space(401, i % 2 ? "odd-" : "even-");
     }
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, run_worker, &wk[i]), 0);
-    for (int i = 0; i < 4; i++)
-        pthread_join(th[i], NULL);
+    threads_start(th, 4, run_worker, wk, sizeof wk[0]);
+    threads_join(th, 4);
     for (int i = 0; i < 4; i++)
         free_space(&wk[i].sp);
     kvstore_walks_free(w);
