@@ -170,6 +170,9 @@ static void test_free_from_own_callback(void **state)
     /* The queue is the callback's to free now, not the teardown's. */
     fx->self_free = fx->q;
     fx->q = NULL;
+    /* Held at "a" until all three are queued: pushing to the queue once
+     * "stop" was delivered would use it after it freed itself. */
+    ev_log_hold(fx->log, true);
     assert_ok(kvstore_watch_queue_push(fx->self_free, KVSTORE_EVENT_SET, "a",
                                        "1", 1));
     assert_ok(kvstore_watch_queue_push(fx->self_free, KVSTORE_EVENT_SET,
@@ -177,6 +180,7 @@ static void test_free_from_own_callback(void **state)
     /* Queued behind "stop": dropped with the queue, never delivered. */
     assert_ok(kvstore_watch_queue_push(fx->self_free, KVSTORE_EVENT_SET,
                                        "late", "3", 1));
+    ev_log_hold(fx->log, false);
     pthread_mutex_lock(&exit_mu);
     while (!exited)
         pthread_cond_wait(&exit_cv, &exit_mu);
