@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "fx_files.h"
 
 /* Opens "file://<dir><suffix>" and asserts success. */
 static inline kvstore_store *open_store(const char *dir, const char *suffix)

@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-#include "support.h"
+#include "fx_files.h"
 
 /* Opens "lmdb://<dir><suffix>" and fails the test on error. */
 static inline kvstore_store *open_store(const char *dir, const char *suffix)

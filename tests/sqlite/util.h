@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-#include "support.h"
+#include "fx_files.h"
 
 /* "sqlite://<dir>/kv.db<suffix>" into buf. */
 static inline void db_uri(char *buf, size_t cap, const char *dir,

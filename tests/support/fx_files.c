@@ -1,0 +1,115 @@
+/*
+ * Fixtures and checks of the file, sqlite and lmdb tests (see
+ * fx_files.h).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "fx_files.h"
+#include "run.h"
+
+int dir_setup(void **state)
+{
+    tmp_store *t = calloc(1, sizeof *t);
+
+    assert_non_null(t);
+    t->dir = tmp_new();
+    *state = t;
+    return 0;
+}
+
+kvstore_store *open_in(const tmp_store *t, const char *uri)
+{
+    const ts_placeholder ph = { "dir", t->dir };
+    char *full = ts_substitute(uri, &ph, 1);
+
+    assert_non_null(full);
+    kvstore_store *s = open_uri(full);
+    free(full);
+    return s;
+}
+
+void tmp_store_reopen(tmp_store *t, const char *uri, const char *bucket)
+{
+    kvstore_bucket_close(t->b);
+    kvstore_close(t->s);
+    t->b = NULL;
+    t->s = open_in(t, uri);
+    if (bucket)
+        t->b = open_bucket(t->s, bucket);
+}
+
+/* Checks that `name` is the next name of `*want` and moves past it and
+ * its separator; `what` says whose names they are in a failure. */
+static void next_name(const char **want, const char *name, const char *what)
+{
+    size_t n = strlen(name);
+
+    if (strncmp(*want, name, n) != 0 || ((*want)[n] != ' ' &&
+                                         (*want)[n] != '\0'))
+        fail_msg("%s: '%.60s' listed where '%.60s' was due", what, name,
+                 *want);
+    *want += n + ((*want)[n] == ' ');
+}
+
+static void no_name_left(const char *want, const char *what)
+{
+    if (*want != '\0')
+        fail_msg("%s: '%.60s' not listed", what, want);
+}
+
+size_t listed_count(kvstore_bucket *b, const char *prefix)
+{
+    kvstore_keys *page = NULL;
+    int rc = kvstore_list_keys(b, prefix, NULL, 0, &page);
+
+    if (rc != KVSTORE_OK)
+        fail_msg("list_keys: %d %s", rc, kvstore_errmsg());
+    assert_null(page->cursor);
+    size_t n = page->count;
+    kvstore_keys_free(page);
+    return n;
+}
+
+void expect_listed(kvstore_bucket *b, const char *prefix, const char *want)
+{
+    kvstore_keys *page = NULL;
+    int rc = kvstore_list_keys(b, prefix, NULL, 0, &page);
+
+    if (rc != KVSTORE_OK)
+        fail_msg("list_keys: %d %s", rc, kvstore_errmsg());
+    assert_null(page->cursor);
+    for (size_t i = 0; i < page->count; i++)
+        next_name(&want, page->keys[i], "keys");
+    kvstore_keys_free(page);
+    no_name_left(want, "keys");
+}
+
+size_t expect_buckets(kvstore_store *s, size_t limit, const char *want)
+{
+    char *cur = NULL, last[KVSTORE_KEY_MAX + 1] = "";
+    size_t pages = 0;
+
+    do {
+        kvstore_keys *page = NULL;
+        int rc = kvstore_bucket_list(s, cur, limit, &page);
+        free(cur);
+        if (rc != KVSTORE_OK)
+            fail_msg("bucket_list (page %zu): %d %s", pages, rc,
+                     kvstore_errmsg());
+        if (limit != 0 && page->count > limit)
+            fail_msg("page of %zu buckets, limit %zu", page->count, limit);
+        for (size_t i = 0; i < page->count; i++) {
+            if (last[0] != '\0' && strcmp(last, page->keys[i]) >= 0)
+                fail_msg("bucket '%s' listed after '%s'", page->keys[i],
+                         last);
+            snprintf(last, sizeof last, "%s", page->keys[i]);
+            next_name(&want, page->keys[i], "buckets");
+        }
+        cur = page->cursor ? strdup(page->cursor) : NULL;
+        kvstore_keys_free(page);
+        if (++pages > 1000)
+            fail_msg("bucket_list did not end after %zu pages", pages);
+    } while (cur != NULL);
+    no_name_left(want, "buckets");
+    return pages;
+}

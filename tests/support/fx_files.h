@@ -1,0 +1,51 @@
+/*
+ * Fixtures and checks of the tests of the backends that keep their data
+ * in files (tests/file, tests/sqlite, tests/lmdb), on top of support.h:
+ * a fixture that gives a test its own directory and closes whatever the
+ * test opened in it, a reopen of a test's store, and listings compared
+ * with the names they must hold. Each helper fails the running test
+ * (cmocka) on an unexpected error.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVS_TEST_FX_FILES_H
+#define KVS_TEST_FX_FILES_H
+
+#include "support.h"
+
+/* A fresh directory with no store in it yet (t->s and t->b NULL), for a
+ * test that must act before or instead of opening one: it opens into
+ * t->s and t->b what it needs, and the clean-up (store_teardown, which
+ * also runs when the test fails) closes what they hold and removes the
+ * directory. Register with DIR_TEST(test); the test reads its tmp_store
+ * from *state. */
+int dir_setup(void **state);
+#define DIR_TEST(test)                                                   \
+    { .name = #test, .test_func = test, .setup_func = dir_setup,         \
+      .teardown_func = store_teardown }
+
+/* Opens `uri`, in which "{dir}" becomes t->dir: a second store handle on
+ * the test's files, owned by the caller (kvstore_close). */
+kvstore_store *open_in(const tmp_store *t, const char *uri);
+
+/* Closes t's bucket and store and opens `uri` ("{dir}": t->dir) and its
+ * bucket `bucket` (NULL: none) in their place: a restart on the same
+ * files. */
+void tmp_store_reopen(tmp_store *t, const char *uri, const char *bucket);
+
+/* One kvstore_list_keys of `b` under `prefix` (NULL: all) with limit 0
+ * must succeed in a single page (no cursor); returns its number of keys.
+ * One call, so a check of what a single scan does sees exactly one. */
+size_t listed_count(kvstore_bucket *b, const char *prefix);
+/* The same single page must hold exactly the keys of `want`, in that
+ * order, separated by single spaces ("": no key). */
+void expect_listed(kvstore_bucket *b, const char *prefix, const char *want);
+
+/* Walks every page of kvstore_bucket_list of `s` with `limit` and fails
+ * the test on an error, a page over `limit` (when not 0), a name not
+ * byte-wise after the one before, or names other than those of `want`
+ * (separated by single spaces, in order; "": none). Returns the number
+ * of pages. */
+size_t expect_buckets(kvstore_store *s, size_t limit, const char *want);
+
+#endif /* KVS_TEST_FX_FILES_H */
