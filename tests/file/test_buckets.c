@@ -14,6 +14,7 @@
 #include <kvstore/backend.h>
 
 #include "internal.h" /* the core's cursor wrapper, to forge states */
+#include "fenced.h"
 #include "util.h"
 
 #define NBUCKETS 23
@@ -48,103 +49,46 @@ static bool exists_at(const char *dir, const char *rel)
     return lstat(p, &st) == 0;
 }
 
-/* Lists every bucket name with pages of `limit` into `names` (each
- * strdup'd); returns the count. Order and uniqueness are checked. */
-static size_t list_all(kvstore_store *s, size_t limit, char **names,
-                       size_t cap)
-{
-    char *cur = NULL;
-    size_t n = 0;
-    for (int pages = 0;; pages++) {
-        kvstore_keys *page = NULL;
-        assert_true(pages < 100);
-        int rc = kvstore_bucket_list(s, cur, limit, &page);
-        if (rc != KVSTORE_OK)
-            fail_msg("bucket_list: %s", kvstore_errmsg());
-        assert_true(page->count <= limit);
-        for (size_t i = 0; i < page->count; i++) {
-            assert_true(n < cap);
-            if (n > 0 && strcmp(names[n - 1], page->keys[i]) >= 0)
-                fail_msg("'%s' listed after '%s'", page->keys[i],
-                         names[n - 1]);
-            names[n++] = strdup(page->keys[i]);
-        }
-        free(cur);
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-        if (cur == NULL)
-            return n;
-    }
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-}
-
 /* Only directories with valid bucket names are buckets: files, symlinks,
  * reserved and invalid names in the root are not listed. */
 static void test_list_pages(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), *outside = tmp_new(), link[4400];
-    kvstore_store *s = open_store(dir, "?sync=false");
-    char want[NBUCKETS][16];
-    for (int i = 0; i < NBUCKETS; i++) {
+    fenced *f = *state;
+    char link[4400], want[NBUCKETS * 4 + 1] = "";
+    for (int i = NBUCKETS - 1; i >= 0; i--) {
         /* made in reverse so that directory order is not sorted order */
-        snprintf(want[NBUCKETS - 1 - i], sizeof want[0], "b%02d",
-                 NBUCKETS - 1 - i);
-        kvstore_bucket *b = open_bucket(s, want[NBUCKETS - 1 - i]);
-        kvstore_bucket_close(b);
+        char name[16];
+        snprintf(name, sizeof name, "b%02d", i);
+        kvstore_bucket_close(open_bucket(f->t.s, name));
     }
-    touch(dir, "plainfile");        /* a valid name, but a file */
-    make_dir(dir, ".hidden");       /* reserved */
-    make_dir(dir, "bad name");      /* not a bucket name */
-    path_of(link, sizeof link, dir, "alink");
-    assert_int_equal(symlink(outside, link), 0);
+    for (int i = 0; i < NBUCKETS; i++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%sb%02d",
+                 i ? " " : "", i);
+    touch(f->root, "plainfile");        /* a valid name, but a file */
+    make_dir(f->root, ".hidden");       /* reserved */
+    make_dir(f->root, "bad name");      /* not a bucket name */
+    path_of(link, sizeof link, f->root, "alink");
+    assert_int_equal(symlink(f->outside, link), 0);
 
-    char *names[64];
-    for (size_t limit = 1; limit <= 30; limit += 6) {
-        size_t n = list_all(s, limit, names, 64);
-        assert_int_equal(n, NBUCKETS);
-        for (size_t i = 0; i < n; i++)
-            assert_string_equal(names[i], want[i]);
-        free_names(names, n);
-    }
-    /* limit 0 is the backend's choice: all of them here */
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, NBUCKETS);
-    assert_null(page->cursor);
-    kvstore_keys_free(page);
-    kvstore_close(s);
-    tmp_free(outside);
-    tmp_free(dir);
+    for (size_t limit = 1; limit <= 30; limit += 6)
+        expect_buckets(f->t.s, limit, want);
+    /* limit 0 is the backend's choice: all of them here, in one page */
+    assert_int_equal(expect_buckets(f->t.s, 0, want), 1);
 }
 
 /* An empty store lists no bucket and no cursor. */
 static void test_list_empty(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_bucket_list(s, NULL, 10, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 0);
-    assert_null(page->cursor);
-    kvstore_keys_free(page);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store *t = *state;
+    assert_int_equal(expect_buckets(t->s, 10, ""), 1);
 }
 
 /* States are parsed strictly: the core's checksum is public, so a forged
  * state is EINVAL or a position among this store's buckets. */
 static void test_list_forged_states(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false");
+    tmp_store *t = *state;
+    kvstore_store *s = t->s;
     const char *buckets[] = {"a", "m", "n", "z"};
     for (size_t i = 0; i < 4; i++)
         kvstore_bucket_close(open_bucket(s, buckets[i]));
@@ -191,18 +135,17 @@ static void test_list_forged_states(void **state)
     assert_null(other);
     kvstore_keys_free(page);
     kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 /* Removal deletes every key (escaped and hashed names), planted
  * subdirectories, and symlinks themselves, never what they point to. */
 static void test_remove(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), *outside = tmp_new(), p[4400], key[400];
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "gone");
+    fenced *f = *state;
+    const char *dir = f->root, *outside = f->outside;
+    char p[4400], key[400];
+    kvstore_store *s = f->t.s;
+    kvstore_bucket *b = f->t.b; /* "gone" */
     kvstore_bucket *keep = open_bucket(s, "kept");
     for (int i = 0; i < 40; i++) {
         snprintf(key, sizeof key, "k%d", i);
@@ -225,29 +168,17 @@ static void test_remove(void **state)
     assert_true(exists_at(outside, "victim"));
     assert_true(exists_at(outside, "sub/victim2"));
     /* nothing left behind in the root but the other bucket */
-    char *names[8];
-    size_t n = list_all(s, 10, names, 8);
-    assert_int_equal(n, 1);
-    assert_string_equal(names[0], "kept");
-    free_names(names, n);
+    expect_buckets(s, 10, "kept");
     expect_str(keep, "k1", "stays");
     /* The open handle sees the bucket empty. */
-    void *v = NULL;
-    size_t len = 0;
-    assert_int_equal(kvstore_get(b, "k1", &v, &len), KVSTORE_NOTFOUND);
+    expect_str(b, "k1", NULL);
     kvstore_bucket_close(b);
+    f->t.b = NULL;
     /* Again: no such bucket. A new bucket of that name starts empty. */
     assert_int_equal(kvstore_bucket_remove(s, "gone"), KVSTORE_ENOSTORE);
-    b = open_bucket(s, "gone");
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 0);
-    kvstore_keys_free(page);
-    kvstore_bucket_close(b);
+    f->t.b = open_bucket(s, "gone");
+    expect_listed(f->t.b, NULL, "");
     kvstore_bucket_close(keep);
-    kvstore_close(s);
-    tmp_free(outside);
-    tmp_free(dir);
 }
 
 /* A symlink in the root under a bucket's name is not a bucket: removal
@@ -255,9 +186,10 @@ static void test_remove(void **state)
  * name is no bucket. */
 static void test_remove_refuses_links(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), *outside = tmp_new(), p[4400];
-    kvstore_store *s = open_store(dir, "?sync=false");
+    fenced *f = *state;
+    const char *dir = f->root, *outside = f->outside;
+    char p[4400];
+    kvstore_store *s = f->t.s;
     touch(outside, "victim");
     snprintf(p, sizeof p, "%s/linked", dir);
     assert_int_equal(symlink(outside, p), 0);
@@ -282,19 +214,17 @@ static void test_remove_refuses_links(void **state)
     assert_int_equal(kvstore_bucket_info(s, "afile", &info),
                      KVSTORE_ENOSTORE);
     assert_int_equal(kvstore_bucket_remove(s, "missing"), KVSTORE_ENOSTORE);
-    kvstore_close(s);
-    tmp_free(outside);
-    tmp_free(dir);
 }
 
 /* info counts what a listing returns: not temp files, foreign files or
  * hashed files that do not hold their own key. */
 static void test_info(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), key[400];
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "i");
+    tmp_store *t = *state;
+    const char *dir = t->dir;
+    char key[400];
+    kvstore_store *s = t->s;
+    kvstore_bucket *b = t->b;
     kvstore_bucket_stat info = {.version = KVSTORE_BUCKET_STAT_VERSION};
 
     assert_int_equal(kvstore_bucket_info(s, "i", &info), KVSTORE_OK);
@@ -314,29 +244,23 @@ static void test_info(void **state)
     assert_int_equal(info.keys, 18);
     assert_int_equal(info.max_value, (uint64_t)1 << 30);
     assert_int_equal(info.ttl_ms, 0);
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, (size_t)info.keys);
-    kvstore_keys_free(page);
+    assert_int_equal(listed_count(b, NULL), (size_t)info.keys);
     assert_int_equal(kvstore_delete(b, "key/3"), KVSTORE_OK);
     assert_int_equal(kvstore_bucket_info(s, "i", &info), KVSTORE_OK);
     assert_int_equal(info.keys, 17);
     assert_int_equal(kvstore_bucket_info(s, "nope", &info),
                      KVSTORE_ENOSTORE);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_list_pages),
-        cmocka_unit_test(test_list_empty),
-        cmocka_unit_test(test_list_forged_states),
-        cmocka_unit_test(test_remove),
-        cmocka_unit_test(test_remove_refuses_links),
-        cmocka_unit_test(test_info),
+        FENCED_TEST(test_list_pages, NULL),
+        STORE_TEST(test_list_empty, "file://{dir}?sync=false", NULL),
+        STORE_TEST(test_list_forged_states, "file://{dir}?sync=false", NULL),
+        FENCED_TEST(test_remove, "gone"),
+        FENCED_TEST(test_remove_refuses_links, NULL),
+        STORE_TEST(test_info, "file://{dir}?sync=false", "i"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,46 +16,11 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "fenced.h"
 #include "util.h"
 #include "file.h"
 
-typedef struct fixture {
-    char *dir;          /* the test's temporary directory */
-    char root[4200];    /* dir/root: the store */
-    char outside[4200]; /* dir/outside: must stay untouched */
-    char secret[4300];  /* dir/outside/secret */
-    kvstore_store *s;
-    kvstore_bucket *b;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = tmp_new();
-    snprintf(f->root, sizeof f->root, "%s/root", f->dir);
-    snprintf(f->outside, sizeof f->outside, "%s/outside", f->dir);
-    snprintf(f->secret, sizeof f->secret, "%s/secret", f->outside);
-    assert_int_equal(mkdir(f->outside, 0700), 0);
-    FILE *fp = fopen(f->secret, "w");
-    fputs("SECRET", fp);
-    fclose(fp);
-    f->s = open_store(f->root, "?sync=false");
-    f->b = open_bucket(f->s, "b");
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    kvstore_bucket_close(f->b);
-    kvstore_close(f->s);
-    tmp_free(f->dir);
-    free(f);
-    return 0;
-}
-
-static void plant_link(fixture *f, const char *bucket, const char *name,
+static void plant_link(fenced *f, const char *bucket, const char *name,
                        const char *target)
 {
     char path[8600];
@@ -64,31 +29,21 @@ static void plant_link(fixture *f, const char *bucket, const char *name,
     assert_int_equal(symlink(target, path), 0);
 }
 
-static void expect_secret_intact(fixture *f)
-{
-    char buf[64] = {0};
-    FILE *fp = fopen(f->secret, "r");
-    assert_non_null(fp);
-    assert_non_null(fgets(buf, sizeof buf, fp));
-    fclose(fp);
-    assert_string_equal(buf, "SECRET");
-}
-
 static void test_symlinked_key_not_followed(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     plant_link(f, "b", "k", f->secret); /* "k" encodes to "k" */
     void *v = NULL;
     size_t len = 0;
-    int rc = kvstore_get(f->b, "k", &v, &len);
+    int rc = kvstore_get(f->t.b, "k", &v, &len);
     assert_true(rc < 0);
     assert_null(v);
     assert_null(strstr(kvstore_errmsg(), "SECRET"));
 
     /* set replaces the link itself; the target is not written */
-    set_str(f->b, "k", "overwritten");
+    set_str(f->t.b, "k", "overwritten");
     expect_secret_intact(f);
-    expect_str(f->b, "k", "overwritten");
+    expect_str(f->t.b, "k", "overwritten");
     struct stat st;
     char path[8600];
     snprintf(path, sizeof path, "%s/b/k", f->root);
@@ -97,19 +52,19 @@ static void test_symlinked_key_not_followed(void **state)
 
     /* delete removes a link, never its target */
     plant_link(f, "b", "k", f->secret);
-    assert_int_equal(kvstore_delete(f->b, "k"), KVSTORE_OK);
+    assert_int_equal(kvstore_delete(f->t.b, "k"), KVSTORE_OK);
     expect_secret_intact(f);
     assert_int_equal(lstat(path, &st), -1);
 }
 
 static void test_symlinked_bucket_refused(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     char path[8600];
     snprintf(path, sizeof path, "%s/evil", f->root);
     assert_int_equal(symlink(f->outside, path), 0);
     kvstore_bucket *eb = NULL;
-    assert_true(kvstore_bucket_open(&eb, f->s, "evil") < 0);
+    assert_true(kvstore_bucket_open(&eb, f->t.s, "evil") < 0);
     assert_null(eb);
     /* nothing was created outside */
     snprintf(path, sizeof path, "%s/.lock", f->outside);
@@ -118,27 +73,23 @@ static void test_symlinked_bucket_refused(void **state)
 
 static void test_symlinked_lock_refused(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     char target[8600];
     snprintf(target, sizeof target, "%s/created-by-lock", f->outside);
     plant_link(f, "b", ".lock", target);
-    assert_true(kvstore_set(f->b, "x", "1", 1) < 0);
+    assert_true(kvstore_set(f->t.b, "x", "1", 1) < 0);
     int64_t r;
-    assert_true(kvstore_increment(f->b, "x", 1, &r) < 0);
+    assert_true(kvstore_increment(f->t.b, "x", 1, &r) < 0);
     assert_int_equal(access(target, F_OK), -1);
     /* no temp file is left behind by the refused write */
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(f->b, NULL, NULL, 0, &page),
-                     KVSTORE_OK);
-    assert_int_equal(page->count, 0);
-    kvstore_keys_free(page);
+    expect_listed(f->t.b, NULL, "");
 }
 
 static void test_planted_entries_not_listed(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     char path[8600];
-    set_str(f->b, "real", "1");
+    set_str(f->t.b, "real", "1");
     plant_link(f, "b", "link", f->secret);
     plant_link(f, "b", "dirlink", f->outside);
     snprintf(path, sizeof path, "%s/b/subdir", f->root);
@@ -149,23 +100,18 @@ static void test_planted_entries_not_listed(void **state)
     FILE *fp = fopen(path, "w");
     fclose(fp);
 
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(f->b, NULL, NULL, 0, &page),
-                     KVSTORE_OK);
-    assert_int_equal(page->count, 1);
-    assert_string_equal(page->keys[0], "real");
-    kvstore_keys_free(page);
+    expect_listed(f->t.b, NULL, "real");
 
     /* a FIFO, a directory or a socket under a key's name is an error
      * that says so (not a hang, not "Illegal seek") */
     void *v = NULL;
     size_t len;
     bool there = true;
-    assert_int_equal(kvstore_get(f->b, "fifo", &v, &len), KVSTORE_EIO);
+    assert_int_equal(kvstore_get(f->t.b, "fifo", &v, &len), KVSTORE_EIO);
     assert_non_null(strstr(kvstore_errmsg(), "not a regular file"));
-    assert_int_equal(kvstore_exists(f->b, "fifo", &there), KVSTORE_EIO);
+    assert_int_equal(kvstore_exists(f->t.b, "fifo", &there), KVSTORE_EIO);
     assert_non_null(strstr(kvstore_errmsg(), "not a regular file"));
-    assert_int_equal(kvstore_get(f->b, "subdir", &v, &len), KVSTORE_EIO);
+    assert_int_equal(kvstore_get(f->t.b, "subdir", &v, &len), KVSTORE_EIO);
     assert_non_null(strstr(kvstore_errmsg(), "not a regular file"));
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/b/sock", f->root);
@@ -173,7 +119,7 @@ static void test_planted_entries_not_listed(void **state)
         int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
         assert_true(sfd >= 0);
         assert_int_equal(bind(sfd, (struct sockaddr *)&sa, sizeof sa), 0);
-        assert_int_equal(kvstore_get(f->b, "sock", &v, &len), KVSTORE_EIO);
+        assert_int_equal(kvstore_get(f->t.b, "sock", &v, &len), KVSTORE_EIO);
         assert_non_null(strstr(kvstore_errmsg(), "not a regular file"));
         close(sfd);
     }
@@ -186,46 +132,46 @@ static void test_planted_entries_not_listed(void **state)
  * the bucket directory. */
 static void test_bucket_names_stay_inside(void **state)
 {
-    fixture *f = *state;
-    set_str(f->b, "../../outside/secret", "no");
-    set_str(f->b, "/etc/passwd", "no");
+    fenced *f = *state;
+    set_str(f->t.b, "../../outside/secret", "no");
+    set_str(f->t.b, "/etc/passwd", "no");
     expect_secret_intact(f);
     char path[8600];
     snprintf(path, sizeof path,
              "%s/b/%%2E%%2E%%2F%%2E%%2E%%2Foutside%%2Fsecret", f->root);
     assert_int_equal(access(path, F_OK), 0);
-    expect_str(f->b, "../../outside/secret", "no");
+    expect_str(f->t.b, "../../outside/secret", "no");
 }
 
 /* A corrupt or truncated record is reported, never returned as a value. */
 static void test_corrupt_record(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     char path[8600];
-    set_str(f->b, "c", "complete value");
+    set_str(f->t.b, "c", "complete value");
     snprintf(path, sizeof path, "%s/b/c", f->root);
     assert_int_equal(truncate(path, 30), 0);
     void *v = NULL;
     size_t len;
-    assert_int_equal(kvstore_get(f->b, "c", &v, &len), KVSTORE_EIO);
+    assert_int_equal(kvstore_get(f->t.b, "c", &v, &len), KVSTORE_EIO);
     assert_null(v);
     /* bytes appended after a complete record: also corrupt */
-    set_str(f->b, "c", "complete value");
+    set_str(f->t.b, "c", "complete value");
     FILE *fp = fopen(path, "a");
     fputs("tail", fp);
     fclose(fp);
-    assert_int_equal(kvstore_get(f->b, "c", &v, &len), KVSTORE_EIO);
+    assert_int_equal(kvstore_get(f->t.b, "c", &v, &len), KVSTORE_EIO);
     bool ex;
-    assert_int_equal(kvstore_exists(f->b, "c", &ex), KVSTORE_EIO);
+    assert_int_equal(kvstore_exists(f->t.b, "c", &ex), KVSTORE_EIO);
     fp = fopen(path, "w");
     fputs("not a record at all, just text", fp);
     fclose(fp);
-    assert_int_equal(kvstore_get(f->b, "c", &v, &len), KVSTORE_EIO);
+    assert_int_equal(kvstore_get(f->t.b, "c", &v, &len), KVSTORE_EIO);
     int64_t r;
-    assert_int_equal(kvstore_increment(f->b, "c", 1, &r), KVSTORE_EIO);
+    assert_int_equal(kvstore_increment(f->t.b, "c", 1, &r), KVSTORE_EIO);
     /* a set repairs it */
-    set_str(f->b, "c", "fresh");
-    expect_str(f->b, "c", "fresh");
+    set_str(f->t.b, "c", "fresh");
+    expect_str(f->t.b, "c", "fresh");
 }
 
 /* The bucket directory is renamed away and replaced by a symlink to a
@@ -234,25 +180,21 @@ static void test_corrupt_record(void **state)
  * descriptor), and a new open of the bucket refuses the link. */
 static void bucket_dir_swapped_after_open(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     char bdir[8600], moved[8600];
 
-    set_str(f->b, "before", "1");
+    set_str(f->t.b, "before", "1");
     snprintf(bdir, sizeof bdir, "%s/b", f->root);
     snprintf(moved, sizeof moved, "%s/b-moved", f->root);
     assert_int_equal(rename(bdir, moved), 0);
     assert_int_equal(symlink(f->outside, bdir), 0);
 
-    set_str(f->b, "after", "2");
+    set_str(f->t.b, "after", "2");
     int64_t n;
-    assert_int_equal(kvstore_increment(f->b, "counter", 5, &n), KVSTORE_OK);
-    assert_int_equal(kvstore_delete(f->b, "before"), KVSTORE_OK);
-    expect_str(f->b, "after", "2");
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(f->b, NULL, NULL, 0, &page),
-                     KVSTORE_OK);
-    assert_int_equal(page->count, 2); /* after, counter */
-    kvstore_keys_free(page);
+    assert_int_equal(kvstore_increment(f->t.b, "counter", 5, &n), KVSTORE_OK);
+    assert_int_equal(kvstore_delete(f->t.b, "before"), KVSTORE_OK);
+    expect_str(f->t.b, "after", "2");
+    expect_listed(f->t.b, NULL, "after counter");
     /* Nothing, not even the lock file, reached the link's target: it
      * still holds only the fixture's secret. */
     assert_int_equal(count_entries(f->outside), 1);
@@ -261,7 +203,7 @@ static void bucket_dir_swapped_after_open(void **state)
     assert_int_equal(access(p, F_OK), 0);
 
     kvstore_bucket *again = NULL;
-    assert_true(kvstore_bucket_open(&again, f->s, "b") < 0);
+    assert_true(kvstore_bucket_open(&again, f->t.s, "b") < 0);
     assert_null(again);
     assert_int_equal(count_entries(f->outside), 1);
 }
@@ -271,7 +213,7 @@ static void bucket_dir_swapped_after_open(void **state)
  * keeps its content, and get does not return it as a value. */
 static void hard_link_not_written_through(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     char victim[8600], lpath[8600], buf[64];
 
     snprintf(victim, sizeof victim, "%s/victim", f->outside);
@@ -283,18 +225,18 @@ static void hard_link_not_written_through(void **state)
     }
     void *v = NULL;
     size_t len = 0;
-    assert_int_equal(kvstore_get(f->b, "k", &v, &len), KVSTORE_EIO);
+    assert_int_equal(kvstore_get(f->t.b, "k", &v, &len), KVSTORE_EIO);
     assert_null(v);
     int64_t n;
-    assert_int_equal(kvstore_increment(f->b, "k", 1, &n), KVSTORE_EIO);
-    set_str(f->b, "k", "overwritten");
+    assert_int_equal(kvstore_increment(f->t.b, "k", 1, &n), KVSTORE_EIO);
+    set_str(f->t.b, "k", "overwritten");
     read_small(victim, buf, sizeof buf);
     assert_string_equal(buf, "VICTIM");
-    expect_str(f->b, "k", "overwritten");
+    expect_str(f->t.b, "k", "overwritten");
 
     unlink(lpath);
     assert_int_equal(link(victim, lpath), 0);
-    assert_int_equal(kvstore_delete(f->b, "k"), KVSTORE_OK);
+    assert_int_equal(kvstore_delete(f->t.b, "k"), KVSTORE_OK);
     read_small(victim, buf, sizeof buf);
     assert_string_equal(buf, "VICTIM");
     struct stat st;
@@ -306,7 +248,7 @@ static void hard_link_not_written_through(void **state)
  * a symlink planted there is refused on read and replaced on write. */
 static void symlink_under_hashed_name(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     char key[KVSTORE_KEY_MAX + 1], name[KVF_NAME_BUF], lpath[8600];
     const char *secret = f->secret; /* the fixture's: "SECRET" */
     char buf[64];
@@ -320,19 +262,15 @@ static void symlink_under_hashed_name(void **state)
 
     void *v = NULL;
     size_t len = 0;
-    assert_true(kvstore_get(f->b, key, &v, &len) < 0);
+    assert_true(kvstore_get(f->t.b, key, &v, &len) < 0);
     assert_null(v);
     assert_null(strstr(kvstore_errmsg(), "SECRET"));
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(f->b, NULL, NULL, 0, &page),
-                     KVSTORE_OK);
-    assert_int_equal(page->count, 0);
-    kvstore_keys_free(page);
+    expect_listed(f->t.b, NULL, "");
 
-    set_str(f->b, key, "mine");
+    set_str(f->t.b, key, "mine");
     read_small(secret, buf, sizeof buf);
     assert_string_equal(buf, "SECRET");
-    expect_str(f->b, key, "mine");
+    expect_str(f->t.b, key, "mine");
     struct stat st;
     assert_int_equal(lstat(lpath, &st), 0);
     assert_true(S_ISREG(st.st_mode));
@@ -346,7 +284,7 @@ static void symlink_under_hashed_name(void **state)
  * get/exists/delete could not see. Found by review and fuzz-file-name. */
 static void long_noncanonical_name_not_listed(void **state)
 {
-    fixture *f = *state;
+    fenced *f = *state;
     char name[256], path[8600];
 
     /* 198 'a' + "%2E" = 201 bytes; the key "aaa...a." (199 bytes) is
@@ -356,17 +294,12 @@ static void long_noncanonical_name_not_listed(void **state)
     snprintf(path, sizeof path, "%s/b/%s", f->root, name);
     write_small(path, "");
 
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(f->b, NULL, NULL, 0, &page),
-                     KVSTORE_OK);
-    size_t listed = page->count;
-    kvstore_keys_free(page);
-    assert_int_equal(listed, 0);
+    expect_listed(f->t.b, NULL, "");
 }
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) FENCED_TEST(name, "b")
     const struct CMUnitTest tests[] = {
         T(test_symlinked_key_not_followed),
         T(test_symlinked_bucket_refused),
