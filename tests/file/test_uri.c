@@ -23,8 +23,8 @@ int __wrap_fsync(int fd)
 
 static void test_bad_uris(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), uri[4200];
+    const char *dir = ((tmp_store *)*state)->dir;
+    char uri[4200];
     open_fails("file:", KVSTORE_EINVAL);
     open_fails("file://", KVSTORE_EINVAL);
     snprintf(uri, sizeof uri, "file://somehost%s", dir);
@@ -48,20 +48,19 @@ static void test_bad_uris(void **state)
     close(fd);
     snprintf(uri, sizeof uri, "file://%s/plain", dir);
     open_fails(uri, KVSTORE_ENOSTORE);
-    tmp_free(dir);
 }
 
 static void test_layout_and_modes(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), path[4200];
+    tmp_store *t = *state;
+    const char *dir = t->dir;
+    char path[4200];
     mode_t old = umask(0); /* modes must come from the library itself */
-    snprintf(path, sizeof path, "%s/a/b/root", dir);
-    kvstore_store *s = open_store(path, NULL);
-    kvstore_bucket *b = open_bucket(s, "bk");
-    set_str(b, "key", "v");
+    t->s = open_urif("file://%s/a/b/root", dir);
+    t->b = open_bucket(t->s, "bk");
+    set_str(t->b, "key", "v");
     int64_t r;
-    assert_int_equal(kvstore_increment(b, "n", 1, &r), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", 1, &r), KVSTORE_OK);
     umask(old);
 
     snprintf(path, sizeof path, "%s/a", dir);
@@ -76,60 +75,43 @@ static void test_layout_and_modes(void **state)
     assert_int_equal(mode_of(path), 0600);
     snprintf(path, sizeof path, "%s/a/b/root/bk/.lock", dir);
     assert_int_equal(mode_of(path), 0600);
-
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 static void test_relative_uri(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), cwd[4096], path[4200];
+    tmp_store *t = *state;
+    char cwd[4096], path[4200];
     assert_non_null(getcwd(cwd, sizeof cwd));
-    assert_int_equal(chdir(dir), 0);
-    kvstore_store *s = NULL;
-    assert_int_equal(kvstore_open(&s, "file:rel/dir"), KVSTORE_OK);
-    kvstore_bucket *b = open_bucket(s, "b");
+    assert_int_equal(chdir(t->dir), 0);
+    t->s = open_uri("file:rel/dir");
+    t->b = open_bucket(t->s, "b");
     /* The store keeps its directory even if the process moves away. */
     assert_int_equal(chdir(cwd), 0);
-    set_str(b, "k", "relative");
-    snprintf(path, sizeof path, "%s/rel/dir/b/k", dir);
+    set_str(t->b, "k", "relative");
+    snprintf(path, sizeof path, "%s/rel/dir/b/k", t->dir);
     assert_int_equal(access(path, F_OK), 0);
-    expect_str(b, "k", "relative");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    expect_str(t->b, "k", "relative");
 }
 
 static void test_create_false(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?create=false");
+    tmp_store *t = *state; /* file://{dir}?create=false */
     kvstore_bucket *b = (kvstore_bucket *)&b;
-    assert_int_equal(kvstore_bucket_open(&b, s, "nope"), KVSTORE_ENOSTORE);
+    assert_int_equal(kvstore_bucket_open(&b, t->s, "nope"),
+                     KVSTORE_ENOSTORE);
     assert_null(b);
-    kvstore_close(s);
-    s = open_store(dir, NULL);
-    b = open_bucket(s, "made");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    s = open_store(dir, "?create=false");
-    b = open_bucket(s, "made"); /* exists now */
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    tmp_store_reopen(t, "file://{dir}", "made");
+    /* exists now */
+    tmp_store_reopen(t, "file://{dir}?create=false", "made");
 }
 
 /* A long store path (here ~3900 bytes, under the 4096 of PATH_MAX) is cut
  * in the message, never the reason after it. */
 static void test_long_path_keeps_reason(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
+    tmp_store *t = *state;
     char uri[4200];
-    int n = snprintf(uri, sizeof uri, "file://%s", dir);
+    int n = snprintf(uri, sizeof uri, "file://%s", t->dir);
     while (n < 3600)
         n += snprintf(uri + n, sizeof uri - (size_t)n, "/%s",
                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
@@ -159,15 +141,12 @@ static void test_long_path_keeps_reason(void **state)
     open_fails(uri, KVSTORE_EINVAL);
     assert_non_null(strstr(kvstore_errmsg(), "use file:///abs/dir or "
                                              "file:rel/dir"));
-    tmp_free(dir);
 }
 
 static void test_sync_counts(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL); /* sync defaults to true */
-    kvstore_bucket *b = open_bucket(s, "b");
+    tmp_store *t = *state; /* file://{dir}: sync defaults to true */
+    kvstore_bucket *b = t->b;
     fsync_calls = 0;
     set_str(b, "k", "durable");
     /* the temp file and the directory */
@@ -175,11 +154,9 @@ static void test_sync_counts(void **state)
     fsync_calls = 0;
     assert_int_equal(kvstore_delete(b, "k"), KVSTORE_OK);
     assert_int_equal(fsync_calls, 1);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 
-    s = open_store(dir, "?sync=false");
-    b = open_bucket(s, "b");
+    tmp_store_reopen(t, "file://{dir}?sync=false", "b");
+    b = t->b;
     fsync_calls = 0;
     set_str(b, "k", "fast");
     int64_t r;
@@ -189,16 +166,11 @@ static void test_sync_counts(void **state)
     assert_int_equal(fsync_calls, 0);
     expect_str(b, "k", "fast again");
     expect_str(b, "n", "5");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 static void test_value_limit(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "b");
-    kvstore_bucket *b = fx.b;
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     /* 1 MiB + 1 (above the contract's minimum) is accepted... */
     size_t mib = (1u << 20) + 1;
     char *big = calloc(1, mib);
@@ -239,19 +211,18 @@ static void test_value_limit(void **state)
     assert_non_null(v);
     assert_int_equal(len, 0);
     kvstore_free(v);
-    tmp_store_close(&fx);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_uris),
-        cmocka_unit_test(test_layout_and_modes),
-        cmocka_unit_test(test_relative_uri),
-        cmocka_unit_test(test_create_false),
-        cmocka_unit_test(test_long_path_keeps_reason),
-        cmocka_unit_test(test_sync_counts),
-        cmocka_unit_test(test_value_limit),
+        DIR_TEST(test_bad_uris),
+        DIR_TEST(test_layout_and_modes),
+        DIR_TEST(test_relative_uri),
+        STORE_TEST(test_create_false, "file://{dir}?create=false", NULL),
+        DIR_TEST(test_long_path_keeps_reason),
+        STORE_TEST(test_sync_counts, "file://{dir}", "b"),
+        STORE_TEST(test_value_limit, "file://{dir}?sync=false", "b"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
