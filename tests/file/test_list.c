@@ -28,45 +28,45 @@ static void fill(kvstore_bucket *b, const char *prefix, int n)
     }
 }
 
-/* Walks from `cursor` (may be NULL) to the end, checking order, and
- * returns how many keys it saw; records them in `seen` by index. */
+/* Marks the key whose index is the number `digits` in `seen`, which must
+ * not have seen it yet. */
+static void see_once(unsigned char *seen, const char *digits)
+{
+    int idx = atoi(digits);
+    assert_true(idx >= 0 && idx < NKEYS);
+    assert_int_equal(seen[idx], 0);
+    seen[idx] = 1;
+}
+
+typedef struct seen_walk {
+    walk_order order;    /* byte-wise order, no key twice */
+    const char *kprefix; /* every key is kprefix + its index */
+    unsigned char *seen;
+} seen_walk;
+
+static void see_walked(void *arg, const char *key)
+{
+    seen_walk *w = arg;
+    size_t n = strlen(w->kprefix);
+    walk_ordered(&w->order, key);
+    assert_int_equal(strncmp(key, w->kprefix, n), 0);
+    see_once(w->seen, key + n);
+}
+
+/* Walks from `cursor` (may be NULL) to the end, checking order and page
+ * sizes, and returns how many keys it saw; records them in `seen` by
+ * index. */
 static int walk(kvstore_bucket *b, const char *prefix, char *cursor,
                 size_t limit, unsigned char *seen, const char *kprefix)
 {
-    int count = 0;
-    char last[64] = "";
-    char *cur = cursor ? strdup(cursor) : NULL;
-    do {
-        kvstore_keys *page = NULL;
-        int rc = kvstore_list_keys(b, prefix, cur, limit, &page);
-        if (rc != KVSTORE_OK)
-            fail_msg("list: %s", kvstore_errmsg());
-        free(cur);
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        assert_true(page->count <= limit);
-        for (size_t i = 0; i < page->count; i++) {
-            const char *k = page->keys[i];
-            assert_true(strcmp(last, k) < 0); /* ordered, no repeats */
-            size_t kl = strlen(k);
-            assert_true(kl < sizeof last);
-            memcpy(last, k, kl + 1);
-            assert_int_equal(strncmp(k, kprefix, strlen(kprefix)), 0);
-            int idx = atoi(k + strlen(kprefix));
-            assert_true(idx >= 0 && idx < NKEYS);
-            assert_int_equal(seen[idx], 0);
-            seen[idx] = 1;
-            count++;
-        }
-        kvstore_keys_free(page);
-    } while (cur != NULL);
-    return count;
+    seen_walk w = { .kprefix = kprefix, .seen = seen };
+    walk_all(b, prefix, cursor, limit, see_walked, &w);
+    return (int)w.order.keys;
 }
 
 static void test_pages_ordered_complete(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
-    kvstore_bucket *b = fx.b;
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     fill(b, "k", NKEYS);
     unsigned char seen[NKEYS] = {0};
     assert_int_equal(walk(b, NULL, NULL, 97, seen, "k"), NKEYS);
@@ -75,14 +75,11 @@ static void test_pages_ordered_complete(void **state)
     assert_int_equal(walk(b, "k010", NULL, 1, seen, "k"), 100);
     memset(seen, 0, sizeof seen);
     assert_int_equal(walk(b, "", NULL, 1000, seen, "k"), NKEYS);
-    tmp_store_close(&fx);
 }
 
 static void test_prefix(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
-    kvstore_bucket *b = fx.b;
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     fill(b, "a/", 300);
     fill(b, "b/", 200);
     fill(b, "a", 10); /* "a00000".. sorts after "a/" but lacks the '/' */
@@ -90,22 +87,15 @@ static void test_prefix(void **state)
     assert_int_equal(walk(b, "a/", NULL, 50, seen, "a/"), 300);
     memset(seen, 0, sizeof seen);
     assert_int_equal(walk(b, "b/", NULL, 1000, seen, "b/"), 200);
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, "zzz", NULL, 10, &page),
-                     KVSTORE_OK);
-    assert_int_equal(page->count, 0);
-    assert_null(page->cursor);
-    kvstore_keys_free(page);
-    tmp_store_close(&fx);
+    expect_listed(b, "zzz", "");
 }
 
 /* A cursor handed to another store handle (as after a restart) has no
  * cached snapshot behind it: the walk resumes after its last key. */
 static void test_cursor_survives_reopen(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
-    kvstore_bucket *b = fx.b;
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     fill(b, "k", NKEYS);
     unsigned char seen[NKEYS] = {0};
     kvstore_keys *page = NULL;
@@ -113,29 +103,24 @@ static void test_cursor_survives_reopen(void **state)
                      KVSTORE_OK);
     assert_int_equal(page->count, 700);
     for (size_t i = 0; i < page->count; i++)
-        seen[atoi(page->keys[i] + 1)] = 1;
+        see_once(seen, page->keys[i] + 1);
     char *cursor = strdup(page->cursor);
     kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(fx.s);
 
-    fx.s = open_store(fx.dir, NULL);
-    fx.b = b = open_bucket(fx.s, "l");
-    assert_int_equal(walk(b, NULL, cursor, 300, seen, "k"), NKEYS - 700);
+    tmp_store_reopen(t, "file://{dir}", "l");
+    assert_int_equal(walk(t->b, NULL, cursor, 300, seen, "k"),
+                     NKEYS - 700);
     for (int i = 0; i < NKEYS; i++)
         assert_int_equal(seen[i], 1);
     free(cursor);
-    tmp_store_close(&fx);
 }
 
 /* More interleaved walks than the store caches: evicted walks fall back
  * to a rescan and still return every key exactly once. */
 static void test_many_interleaved_walks(void **state)
 {
-    (void)state;
     enum { WALKS = 24 };
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
-    kvstore_bucket *b = fx.b;
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     fill(b, "k", 300);
     static unsigned char seen[WALKS][NKEYS];
     char *cur[WALKS] = {0};
@@ -151,9 +136,7 @@ static void test_many_interleaved_walks(void **state)
             assert_int_equal(kvstore_list_keys(b, NULL, cur[w], 40, &page),
                              KVSTORE_OK);
             for (size_t i = 0; i < page->count; i++) {
-                int idx = atoi(page->keys[i] + 1);
-                assert_int_equal(seen[w][idx], 0);
-                seen[w][idx] = 1;
+                see_once(seen[w], page->keys[i] + 1);
                 count[w]++;
             }
             free(cur[w]);
@@ -167,16 +150,13 @@ static void test_many_interleaved_walks(void **state)
     }
     for (int w = 0; w < WALKS; w++)
         assert_int_equal(count[w], 300);
-    tmp_store_close(&fx);
 }
 
 /* Keys that exist for the whole walk are returned even while others are
  * set and deleted. */
 static void test_walk_with_concurrent_changes(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
-    kvstore_bucket *b = fx.b;
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     fill(b, "k", 600);
     unsigned char seen[NKEYS] = {0};
     char *cur = NULL;
@@ -185,11 +165,8 @@ static void test_walk_with_concurrent_changes(void **state)
         kvstore_keys *page = NULL;
         assert_int_equal(kvstore_list_keys(b, "k", cur, 100, &page),
                          KVSTORE_OK);
-        for (size_t i = 0; i < page->count; i++) {
-            int idx = atoi(page->keys[i] + 1);
-            assert_int_equal(seen[idx], 0);
-            seen[idx] = 1;
-        }
+        for (size_t i = 0; i < page->count; i++)
+            see_once(seen, page->keys[i] + 1);
         free(cur);
         cur = page->cursor ? strdup(page->cursor) : NULL;
         kvstore_keys_free(page);
@@ -204,15 +181,13 @@ static void test_walk_with_concurrent_changes(void **state)
     } while (cur != NULL);
     for (int i = 0; i < 600; i++)
         assert_int_equal(seen[i], 1);
-    tmp_store_close(&fx);
 }
 
 static void test_bad_cursors(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "l");
-    kvstore_bucket *b = fx.b;
-    kvstore_bucket *other = open_bucket(fx.s, "other");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
+    kvstore_bucket *other = open_bucket(t->s, "other");
     fill(b, "k", 50);
     fill(other, "k", 50);
     kvstore_keys *page = NULL;
@@ -248,7 +223,6 @@ static void test_bad_cursors(void **state)
     free(good);
     free(foreign);
     kvstore_bucket_close(other);
-    tmp_store_close(&fx);
 }
 
 /* Temp files left by crashed writers are never listed; those older than
@@ -256,10 +230,10 @@ static void test_bad_cursors(void **state)
  * are left alone. */
 static void test_stale_temp_files_reaped(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), old[4300], young[4300];
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "l");
+    tmp_store *t = *state;
+    const char *dir = t->dir;
+    char old[4300], young[4300];
+    kvstore_bucket *b = t->b;
     set_str(b, "k", "v");
     snprintf(old, sizeof old, "%s/l/.tmp.00000000000000aa", dir);
     snprintf(young, sizeof young, "%s/l/.tmp.00000000000000bb", dir);
@@ -273,28 +247,23 @@ static void test_stale_temp_files_reaped(void **state)
     two_hours_ago[1] = two_hours_ago[0];
     assert_int_equal(utimensat(AT_FDCWD, old, two_hours_ago, 0), 0);
 
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 1);
-    assert_string_equal(page->keys[0], "k");
-    kvstore_keys_free(page);
+    expect_listed(b, NULL, "k");
     assert_int_equal(access(old, F_OK), -1);
     assert_int_equal(access(young, F_OK), 0);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 int main(void)
 {
+    /* Every test lists bucket "l" of its own store. */
+#define L(test) STORE_TEST(test, "file://{dir}?sync=false", "l")
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pages_ordered_complete),
-        cmocka_unit_test(test_prefix),
-        cmocka_unit_test(test_cursor_survives_reopen),
-        cmocka_unit_test(test_many_interleaved_walks),
-        cmocka_unit_test(test_walk_with_concurrent_changes),
-        cmocka_unit_test(test_bad_cursors),
-        cmocka_unit_test(test_stale_temp_files_reaped),
+        L(test_pages_ordered_complete),
+        L(test_prefix),
+        L(test_cursor_survives_reopen),
+        L(test_many_interleaved_walks),
+        L(test_walk_with_concurrent_changes),
+        L(test_bad_cursors),
+        L(test_stale_temp_files_reaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
