@@ -23,9 +23,7 @@ static void expect_incr_einval(kvstore_bucket *b, const char *stored,
 
 static void test_increment_strict(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "i");
-    kvstore_bucket *b = fx.b;
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     int64_t r = 0;
     assert_int_equal(kvstore_increment(b, "new", -7, &r), KVSTORE_OK);
     assert_int_equal(r, -7);
@@ -49,62 +47,68 @@ static void test_increment_strict(void **state)
     assert_int_equal(kvstore_increment(b, "x", -1, &r), KVSTORE_OK);
     assert_int_equal(r, INT64_MIN);
     expect_str(b, "x", "-9223372036854775808");
-    tmp_store_close(&fx);
 }
+
+/* One compare-and-swap of `key` through the test's handle while another
+ * store handle on the same directory writes between snapshot and swap. */
+typedef struct cas_case {
+    const char *what;
+    const char *key;
+    const char *snapshot;   /* what cas_current must see (NULL: absent) */
+    const char *other[3];   /* the other handle's writes ("-": delete) */
+    const char *swap;       /* the value swapped in */
+    int rc;                 /* what the swap returns */
+    const char *after;      /* the key's value then (NULL: absent) */
+} cas_case;
+
+static const cas_case cas_cases[] = {
+    {"absent snapshot, then the other handle creates the key", "k", NULL,
+     {"A"}, "B", KVSTORE_ECONFLICT, "A"},
+    /* delete and re-set the same bytes still counts as a change */
+    {"ABA", "k", "A", {"-", "A"}, "C", KVSTORE_ECONFLICT, "A"},
+    {"unchanged: the swap lands", "k", "A", {NULL}, "D", KVSTORE_OK, "D"},
+    {"absent and still absent: the swap creates the key", "fresh", NULL,
+     {NULL}, "", KVSTORE_OK, ""},
+    {"a snapshot taken, then the key deleted: nothing written", "fresh", "",
+     {"-"}, "E", KVSTORE_ECONFLICT, NULL},
+};
 
 static void test_cas_semantics(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "c");
-    kvstore_bucket *b = fx.b;
-    kvstore_store *s2 = open_store(fx.dir, "?sync=false");
+    tmp_store *t = *state;
+    kvstore_store *s2 = open_in(t, "file://{dir}?sync=false");
     kvstore_bucket *b2 = open_bucket(s2, "c");
-    kvstore_cas *cas = NULL;
-    const void *v;
-    size_t len;
 
-    /* absent snapshot, then another handle creates the key */
-    assert_int_equal(kvstore_cas_open(&cas, b, "k"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_NOTFOUND);
-    set_str(b2, "k", "A");
-    assert_int_equal(kvstore_cas_swap(cas, "B", 1), KVSTORE_ECONFLICT);
-    kvstore_cas_free(cas);
-    expect_str(b, "k", "A");
-
-    /* ABA: delete and re-set the same bytes still counts as a change */
-    assert_int_equal(kvstore_cas_open(&cas, b, "k"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_OK);
-    assert_int_equal(len, 1);
-    assert_memory_equal(v, "A", 1);
-    assert_int_equal(kvstore_delete(b2, "k"), KVSTORE_OK);
-    set_str(b2, "k", "A");
-    assert_int_equal(kvstore_cas_swap(cas, "C", 1), KVSTORE_ECONFLICT);
-    kvstore_cas_free(cas);
-
-    /* unchanged: the swap lands */
-    assert_int_equal(kvstore_cas_open(&cas, b, "k"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_swap(cas, "D", 1), KVSTORE_OK);
-    kvstore_cas_free(cas);
-    expect_str(b2, "k", "D");
-
-    /* absent and still absent: the swap creates the key */
-    assert_int_equal(kvstore_cas_open(&cas, b, "fresh"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_swap(cas, "", 0), KVSTORE_OK);
-    kvstore_cas_free(cas);
-    expect_str(b2, "fresh", "");
-
-    /* a snapshot taken, then the key deleted: conflict, nothing written */
-    assert_int_equal(kvstore_cas_open(&cas, b, "fresh"), KVSTORE_OK);
-    assert_int_equal(kvstore_delete(b2, "fresh"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_swap(cas, "E", 1), KVSTORE_ECONFLICT);
-    kvstore_cas_free(cas);
-    bool ex = true;
-    assert_int_equal(kvstore_exists(b, "fresh", &ex), KVSTORE_OK);
-    assert_false(ex);
-
+    for (size_t i = 0; i < sizeof cas_cases / sizeof *cas_cases; i++) {
+        const cas_case *c = &cas_cases[i];
+        kvstore_cas *cas = NULL;
+        const void *v;
+        size_t len;
+        print_message("%s\n", c->what);
+        assert_int_equal(kvstore_cas_open(&cas, t->b, c->key), KVSTORE_OK);
+        int rc = kvstore_cas_current(cas, &v, &len);
+        if (c->snapshot == NULL) {
+            assert_int_equal(rc, KVSTORE_NOTFOUND);
+        } else {
+            assert_int_equal(rc, KVSTORE_OK);
+            assert_int_equal(len, strlen(c->snapshot));
+            assert_memory_equal(v, c->snapshot, len);
+        }
+        for (int w = 0; w < 3 && c->other[w] != NULL; w++) {
+            if (strcmp(c->other[w], "-") == 0)
+                assert_int_equal(kvstore_delete(b2, c->key), KVSTORE_OK);
+            else
+                set_str(b2, c->key, c->other[w]);
+        }
+        rc = kvstore_cas_swap(cas, c->swap, strlen(c->swap));
+        kvstore_cas_free(cas);
+        if (rc != c->rc)
+            fail_msg("%s: swap = %d, expected %d", c->what, rc, c->rc);
+        expect_str(t->b, c->key, c->after);
+        expect_str(b2, c->key, c->after);
+    }
     kvstore_bucket_close(b2);
     kvstore_close(s2);
-    tmp_store_close(&fx);
 }
 
 int main(void)
@@ -125,8 +129,8 @@ int main(void)
                     .uri = "file://{dir}?sync=false",
                     .procs = 2, .threads = 1, .per_thread = 1000,
                     .cas = true),
-        cmocka_unit_test(test_increment_strict),
-        cmocka_unit_test(test_cas_semantics),
+        STORE_TEST(test_increment_strict, "file://{dir}?sync=false", "i"),
+        STORE_TEST(test_cas_semantics, "file://{dir}?sync=false", "c"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,15 +53,6 @@ static bool cas_found(kvstore_cas *cas)
     return rc == KVSTORE_OK;
 }
 
-static size_t count_keys(kvstore_bucket *b)
-{
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    size_t n = page->count;
-    kvstore_keys_free(page);
-    return n;
-}
-
 /* Regular files of a bucket directory whose names do not start with '.'. */
 static size_t count_files(const char *dir, const char *bucket)
 {
@@ -80,23 +71,22 @@ static size_t count_files(const char *dir, const char *bucket)
 
 static void test_caps_and_live_ttl(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "t");
-    kvstore_bucket *b = fx.b;
-    assert_true(kvstore_caps(fx.s) & KVSTORE_CAP_TTL);
-    assert_false(kvstore_caps(fx.s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
+    assert_true(kvstore_caps(t->s) & KVSTORE_CAP_TTL);
+    assert_false(kvstore_caps(t->s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
 
     assert_int_equal(kvstore_set_ttl(b, "k", "v", 1, HOUR_MS), KVSTORE_OK);
     expect_str(b, "k", "v");
     int64_t left = 0;
     assert_int_equal(kvstore_ttl(b, "k", &left), KVSTORE_OK);
     assert_true(left > 0 && left <= (int64_t)HOUR_MS);
-    expect_magic(fx.dir, "t", "k", KVF_MAGIC2);
+    expect_magic(t->dir, "t", "k", KVF_MAGIC2);
     /* set clears the expiry and writes the 1.0 record format again */
     set_str(b, "k", "w");
     assert_int_equal(kvstore_ttl(b, "k", &left), KVSTORE_OK);
     assert_int_equal(left, -1);
-    expect_magic(fx.dir, "t", "k", KVF_MAGIC);
+    expect_magic(t->dir, "t", "k", KVF_MAGIC);
     /* ttl of a missing key */
     left = 0;
     assert_int_equal(kvstore_ttl(b, "nope", &left), KVSTORE_NOTFOUND);
@@ -110,18 +100,16 @@ static void test_caps_and_live_ttl(void **state)
                      KVSTORE_OK);
     assert_int_equal(kvstore_ttl(b, "far", &left), KVSTORE_OK);
     assert_true(left > 0);
-    tmp_store_close(&fx);
 }
 
 /* An expired key is absent for every read, from this handle and from
  * another store handle (another process sees the same files). */
 static void test_expired_is_absent(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), longkey[400];
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_store *s2 = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "t");
+    tmp_store *t = *state;
+    char longkey[400];
+    kvstore_store *s2 = open_in(t, "file://{dir}?sync=false");
+    kvstore_bucket *b = t->b;
     memset(longkey, 'L', 300); /* a hashed-form name */
     longkey[300] = '\0';
     char hashed[KVF_NAME_BUF];
@@ -131,9 +119,9 @@ static void test_expired_is_absent(void **state)
     assert_int_equal(kvstore_set_ttl(b, "gone", "v", 1, HOUR_MS), KVSTORE_OK);
     assert_int_equal(kvstore_set_ttl(b, longkey, "v", 1, HOUR_MS),
                      KVSTORE_OK);
-    assert_int_equal(count_keys(b), 3);
-    expire_now(dir, "t", "gone");
-    expire_now(dir, "t", hashed);
+    assert_int_equal(listed_count(b, NULL), 3);
+    expire_now(t->dir, "t", "gone");
+    expire_now(t->dir, "t", hashed);
 
     kvstore_bucket *b2 = open_bucket(s2, "t");
     kvstore_bucket *handles[] = {b, b2};
@@ -164,30 +152,22 @@ static void test_expired_is_absent(void **state)
         kvstore_cas_free(cas);
     }
     /* Listed nowhere; bucket_info agrees. (Listing may reap them.) */
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b2, NULL, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 1);
-    assert_string_equal(page->keys[0], "live");
-    kvstore_keys_free(page);
+    expect_listed(b2, NULL, "live");
     kvstore_bucket_stat info = {.version = KVSTORE_BUCKET_STAT_VERSION};
-    assert_int_equal(kvstore_bucket_info(s, "t", &info), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_info(t->s, "t", &info), KVSTORE_OK);
     assert_int_equal(info.keys, 1);
     /* deleting an expired key succeeds */
     assert_int_equal(kvstore_delete(b, "gone"), KVSTORE_OK);
     kvstore_bucket_close(b2);
-    kvstore_bucket_close(b);
     kvstore_close(s2);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 /* increment keeps a live key's expiry and counts an expired one from 0
  * (without expiry); a CAS swap writes without expiry. */
 static void test_increment_and_cas(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("file://{dir}?sync=false", "t");
-    kvstore_bucket *b = fx.b;
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     int64_t n = 0, left = 0;
 
     assert_int_equal(kvstore_set_ttl(b, "c", "5", 1, HOUR_MS), KVSTORE_OK);
@@ -195,7 +175,7 @@ static void test_increment_and_cas(void **state)
     assert_int_equal(n, 6);
     assert_int_equal(kvstore_ttl(b, "c", &left), KVSTORE_OK);
     assert_true(left > 0);
-    expire_now(fx.dir, "t", "c");
+    expire_now(t->dir, "t", "c");
     assert_int_equal(kvstore_increment(b, "c", 1, &n), KVSTORE_OK);
     assert_int_equal(n, 1);
     assert_int_equal(kvstore_ttl(b, "c", &left), KVSTORE_OK);
@@ -212,23 +192,22 @@ static void test_increment_and_cas(void **state)
     assert_int_equal(left, -1);
     /* a CAS on an expired key sees it absent and may create it */
     assert_int_equal(kvstore_set_ttl(b, "y", "a", 1, HOUR_MS), KVSTORE_OK);
-    expire_now(fx.dir, "t", "y");
+    expire_now(t->dir, "t", "y");
     assert_int_equal(kvstore_cas_open(&cas, b, "y"), KVSTORE_OK);
     assert_false(cas_found(cas));
     assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
     kvstore_cas_free(cas);
     expect_str(b, "y", "new");
-    tmp_store_close(&fx);
 }
 
 /* Listing removes expired files, at most 64 per scan, and only expired
  * ones. */
 static void test_reaper_bounded(void **state)
 {
-    (void)state;
-    char *dir = tmp_new(), key[32];
-    kvstore_store *s = open_store(dir, "?sync=false");
-    kvstore_bucket *b = open_bucket(s, "t");
+    tmp_store *t = *state;
+    const char *dir = t->dir;
+    char key[32];
+    kvstore_bucket *b = t->b;
     for (int i = 0; i < 100; i++) {
         snprintf(key, sizeof key, "e%03d", i);
         assert_int_equal(kvstore_set_ttl(b, key, "v", 1, HOUR_MS),
@@ -241,22 +220,21 @@ static void test_reaper_bounded(void **state)
                          KVSTORE_OK);
     }
     assert_int_equal(count_files(dir, "t"), 110);
-    assert_int_equal(count_keys(b), 10);
+    assert_int_equal(listed_count(b, NULL), 10);
     assert_int_equal(count_files(dir, "t"), 110 - 64);
-    assert_int_equal(count_keys(b), 10);
+    assert_int_equal(listed_count(b, NULL), 10);
     assert_int_equal(count_files(dir, "t"), 10);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 int main(void)
 {
+    /* Every test works in bucket "t" of its own store. */
+#define T(test) STORE_TEST(test, "file://{dir}?sync=false", "t")
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_caps_and_live_ttl),
-        cmocka_unit_test(test_expired_is_absent),
-        cmocka_unit_test(test_increment_and_cas),
-        cmocka_unit_test(test_reaper_bounded),
+        T(test_caps_and_live_ttl),
+        T(test_expired_is_absent),
+        T(test_increment_and_cas),
+        T(test_reaper_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
