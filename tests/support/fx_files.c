@@ -7,6 +7,8 @@
 #include "fx_files.h"
 #include "run.h"
 
+#include <time.h>
+
 int dir_setup(void **state)
 {
     tmp_store *t = calloc(1, sizeof *t);
@@ -112,4 +114,68 @@ size_t expect_buckets(kvstore_store *s, size_t limit, const char *want)
     } while (cur != NULL);
     no_name_left(want, "buckets");
     return pages;
+}
+
+watch_log *watch_log_new(void)
+{
+    watch_log *log = calloc(1, sizeof *log);
+
+    assert_non_null(log);
+    pthread_mutex_init(&log->mu, NULL);
+    pthread_cond_init(&log->cv, NULL);
+    return log;
+}
+
+void watch_log_free(watch_log *log)
+{
+    for (int i = 0; i < log->n; i++) {
+        free(log->ev[i].key);
+        free(log->ev[i].value);
+    }
+    pthread_mutex_destroy(&log->mu);
+    pthread_cond_destroy(&log->cv);
+    free(log);
+}
+
+void watch_log_event(void *payload, kvstore_event type, const char *key,
+                     const void *value, size_t len)
+{
+    watch_log *log = payload;
+
+    pthread_mutex_lock(&log->mu);
+    if (log->n < WATCH_LOG_MAX) {
+        watch_event *e = &log->ev[log->n++];
+        e->type = type;
+        e->key = strdup(key);
+        e->value = value ? strndup(value, len) : NULL;
+    }
+    pthread_cond_broadcast(&log->cv);
+    pthread_mutex_unlock(&log->mu);
+}
+
+int watch_log_wait(watch_log *log, int n)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&log->mu);
+    while (log->n < n &&
+           pthread_cond_timedwait(&log->cv, &log->mu, &deadline) == 0)
+        ;
+    int got = log->n;
+    pthread_mutex_unlock(&log->mu);
+    return got;
+}
+
+void expect_event(const watch_log *log, int i, kvstore_event type,
+                  const char *key, const char *value)
+{
+    assert_true(i < log->n);
+    assert_int_equal(log->ev[i].type, type);
+    assert_string_equal(log->ev[i].key, key);
+    if (value)
+        assert_string_equal(log->ev[i].value, value);
+    else
+        assert_null(log->ev[i].value);
 }

@@ -11,6 +11,8 @@
 #ifndef KVS_TEST_FX_FILES_H
 #define KVS_TEST_FX_FILES_H
 
+#include <pthread.h>
+
 #include "support.h"
 
 /* A fresh directory with no store in it yet (t->s and t->b NULL), for a
@@ -47,5 +49,32 @@ void expect_listed(kvstore_bucket *b, const char *prefix, const char *want);
  * (separated by single spaces, in order; "": none). Returns the number
  * of pages. */
 size_t expect_buckets(kvstore_store *s, size_t limit, const char *want);
+
+/* The events a watch callback received, in order, for a test to wait on
+ * and check: watch_log_event is the kvstore_watch_fn, with the log as
+ * its payload. Thread-safe; free the log only after the watch stopped
+ * (or its bucket closed). Events past WATCH_LOG_MAX are dropped. */
+#define WATCH_LOG_MAX 256
+typedef struct watch_event {
+    kvstore_event type;
+    char *key;
+    char *value; /* a NUL-terminated copy; NULL for a delete */
+} watch_event;
+typedef struct watch_log {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    watch_event ev[WATCH_LOG_MAX];
+    int n;
+} watch_log;
+watch_log *watch_log_new(void);
+void watch_log_free(watch_log *log);
+void watch_log_event(void *log, kvstore_event type, const char *key,
+                     const void *value, size_t len);
+/* Waits until the log holds at least `n` events, or 10 s passed (only so
+ * that a test fails instead of hanging); returns how many it holds. */
+int watch_log_wait(watch_log *log, int n);
+/* Event `i` must be `type` on `key` with `value` (NULL: none). */
+void expect_event(const watch_log *log, int i, kvstore_event type,
+                  const char *key, const char *value);
 
 #endif /* KVS_TEST_FX_FILES_H */
