@@ -63,18 +63,21 @@ static void test_layout_and_modes(void **state)
     assert_int_equal(kvstore_increment(t->b, "n", 1, &r), KVSTORE_OK);
     umask(old);
 
-    snprintf(path, sizeof path, "%s/a", dir);
-    assert_int_equal(mode_of(path), 0700);
-    snprintf(path, sizeof path, "%s/a/b/root", dir);
-    assert_int_equal(mode_of(path), 0700);
-    snprintf(path, sizeof path, "%s/a/b/root/bk", dir);
-    assert_int_equal(mode_of(path), 0700);
-    snprintf(path, sizeof path, "%s/a/b/root/bk/key", dir);
-    assert_int_equal(mode_of(path), 0600);
-    snprintf(path, sizeof path, "%s/a/b/root/bk/n", dir);
-    assert_int_equal(mode_of(path), 0600);
-    snprintf(path, sizeof path, "%s/a/b/root/bk/.lock", dir);
-    assert_int_equal(mode_of(path), 0600);
+    static const struct {
+        const char *rel;
+        mode_t mode;
+    } made[] = {
+        {"a", 0700}, {"a/b/root", 0700}, {"a/b/root/bk", 0700},
+        {"a/b/root/bk/key", 0600}, {"a/b/root/bk/n", 0600},
+        {"a/b/root/bk/.lock", 0600},
+    };
+    for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, made[i].rel);
+        mode_t got = mode_of(path);
+        if (got != made[i].mode)
+            fail_msg("%s: mode %o, expected %o", made[i].rel, (unsigned)got,
+                     (unsigned)made[i].mode);
+    }
 }
 
 static void test_relative_uri(void **state)

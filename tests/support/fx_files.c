@@ -116,6 +116,21 @@ size_t expect_buckets(kvstore_store *s, size_t limit, const char *want)
     return pages;
 }
 
+void bucket_cursor_refused(kvstore_store *s, const char *cursor,
+                           const char *what)
+{
+    kvstore_keys *page = (kvstore_keys *)&page;
+    int rc = kvstore_bucket_list(s, cursor, 10, &page);
+
+    if (rc == KVSTORE_OK)
+        kvstore_keys_free(page);
+    if (rc != KVSTORE_EINVAL)
+        fail_msg("bucket_list from %s = %d, expected EINVAL", what, rc);
+    assert_null(page);
+    if (kvstore_errmsg()[0] == '\0')
+        fail_msg("bucket_list from %s: EINVAL without a message", what);
+}
+
 watch_log *watch_log_new(void)
 {
     watch_log *log = calloc(1, sizeof *log);

@@ -49,6 +49,10 @@ void expect_listed(kvstore_bucket *b, const char *prefix, const char *want);
  * (separated by single spaces, in order; "": none). Returns the number
  * of pages. */
 size_t expect_buckets(kvstore_store *s, size_t limit, const char *want);
+/* kvstore_bucket_list of `s` from `cursor` must be EINVAL with a message
+ * and a NULL page; `what` names the cursor in the failure message. */
+void bucket_cursor_refused(kvstore_store *s, const char *cursor,
+                           const char *what);
 
 /* The events a watch callback received, in order, for a test to wait on
  * and check: watch_log_event is the kvstore_watch_fn, with the log as
