@@ -12,7 +12,6 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
-#include <sqlite3.h>
 
 #include "crash.h"
 #include "util.h"
@@ -71,17 +70,8 @@ static void writer(const char *dir, int ready_fd, int report_fd,
 
 static void integrity_check(const char *dir)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/kv.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
-                     SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1,
-                                        &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
-    sqlite3_finalize(st);
+    sqlite3 *db = raw_db(dir, SQLITE_OPEN_READWRITE);
+    expect_sql(db, "PRAGMA integrity_check", "ok");
     sqlite3_close(db);
 }
 

@@ -7,7 +7,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -23,36 +22,36 @@ static void sleep_ms(long ms)
 
 static void test_uris(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
+    tmp_store *t = *state;
+    const char *dir = t->dir;
     char uri[4400];
     kvstore_store *s = NULL;
-    assert_int_equal(kvstore_open(&s, "sqlite:"), KVSTORE_EINVAL);
-    assert_int_equal(kvstore_open(&s, "sqlite://host/x.db"), KVSTORE_EINVAL);
+    open_fails("sqlite:", KVSTORE_EINVAL);
+    open_fails("sqlite://host/x.db", KVSTORE_EINVAL);
     snprintf(uri, sizeof uri, "sqlite://u:secret@/%s/kv.db", dir);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    open_fails(uri, KVSTORE_EINVAL);
     assert_null(strstr(kvstore_errmsg(), "secret"));
     db_uri(uri, sizeof uri, dir, "?sync=maybe");
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    open_fails(uri, KVSTORE_EINVAL);
     db_uri(uri, sizeof uri, dir, "?timeout_ms=0");
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
+    open_fails(uri, KVSTORE_EINVAL);
     /* create=false: a missing file is no store, and nothing is made. */
     db_uri(uri, sizeof uri, dir, "?create=false");
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_ENOSTORE);
+    open_fails(uri, KVSTORE_ENOSTORE);
     char path[4200];
     snprintf(path, sizeof path, "%s/kv.db", dir);
     assert_int_equal(access(path, F_OK), -1);
     /* A missing directory. */
     snprintf(uri, sizeof uri, "sqlite://%s/no/such/dir/kv.db", dir);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_ENOSTORE);
+    open_fails(uri, KVSTORE_ENOSTORE);
     /* A directory where the file should be. */
     snprintf(uri, sizeof uri, "sqlite://%s", dir);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_ENOSTORE);
+    open_fails(uri, KVSTORE_ENOSTORE);
     /* The files are private to their owner, whatever the umask allows. */
     mode_t old = umask(0);
-    kvstore_store *p = open_store(dir, NULL);
-    kvstore_bucket *pb = open_bucket(p, "m");
-    set_str(pb, "k", "v");
+    t->s = open_store(dir, NULL);
+    t->b = open_bucket(t->s, "m");
+    set_str(t->b, "k", "v");
     const char *suffixes[] = { "", "-wal", "-shm" };
     for (int i = 0; i < 3; i++) {
         char f[4300];
@@ -62,19 +61,14 @@ static void test_uris(void **state)
         if ((sb.st_mode & 0077) != 0)
             fail_msg("%s has mode %o", f, (unsigned)(sb.st_mode & 0777));
     }
-    kvstore_bucket_close(pb);
-    kvstore_close(p);
+    tmp_store_shut(t);
     umask(old);
-    char main_db[4200];
-    snprintf(main_db, sizeof main_db, "%s/kv.db", dir);
-    assert_int_equal(unlink(main_db), 0);
+    assert_int_equal(unlink(path), 0);
     /* A relative path spelled like an SQLite URI stays a file name. */
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(dir), 0);
-    assert_int_equal(kvstore_open(&s, "sqlite:file:x.db?sync=false"),
-                     KVSTORE_OK);
-    kvstore_close(s);
+    kvstore_close(open_uri("sqlite:file:x.db?sync=false"));
     assert_int_equal(access("file:x.db", F_OK), 0);
     assert_int_equal(chdir(cwd), 0);
     /* A file that is not a database. */
@@ -87,14 +81,12 @@ static void test_uris(void **state)
     db_uri(uri, sizeof uri, dir, NULL);
     assert_true(kvstore_open(&s, uri) < 0);
     assert_true(strlen(kvstore_errmsg()) > 0);
-    tmp_free(dir);
 }
 
 static void test_value_limit(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("sqlite://{dir}/kv.db", "big");
-    kvstore_bucket *b = fx.b;
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     unsigned char *v = malloc(VALUE_MAX + 1);
     assert_non_null(v);
     for (size_t i = 0; i < VALUE_MAX + 1; i++)
@@ -115,11 +107,10 @@ static void test_value_limit(void **state)
     assert_int_equal(kvstore_exists(b, "over", &e), KVSTORE_OK);
     assert_false(e);
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
-    assert_int_equal(kvstore_bucket_info(fx.s, "big", &info), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_info(t->s, "big", &info), KVSTORE_OK);
     assert_int_equal(info.max_value, VALUE_MAX);
     assert_int_equal(info.keys, 1);
     free(v);
-    tmp_store_close(&fx);
 }
 
 /* Per-key expiry as the API promises it is conformance-sqlite's
@@ -131,11 +122,9 @@ static void test_value_limit(void **state)
  * it). */
 static void test_ttl(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
-    assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL);
-    kvstore_bucket *b = open_bucket(s, "ttl");
+    tmp_store *t = *state;
+    assert_true(kvstore_caps(t->s) & KVSTORE_CAP_TTL);
+    kvstore_bucket *b = t->b;
     int64_t left = 0;
     assert_int_equal(kvstore_set_ttl(b, "short", "x", 1, 150), KVSTORE_OK);
     assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 3600000),
@@ -145,20 +134,12 @@ static void test_ttl(void **state)
     assert_true(left > 3500000 && left <= 3600000);
     expect_str(b, "short", "x");
     sleep_ms(300);
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 2);
-    assert_string_equal(page->keys[0], "long");
-    assert_string_equal(page->keys[1], "plain");
-    kvstore_keys_free(page);
+    expect_listed(b, NULL, "long plain");
     /* A plain set clears the expiry. */
     assert_int_equal(kvstore_set_ttl(b, "long", "y", 1, 100), KVSTORE_OK);
     set_str(b, "long", "y2");
     sleep_ms(200);
     expect_str(b, "long", "y2");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 /* Listed keys, each followed by a space. */
@@ -177,9 +158,7 @@ static void append_key(void *arg, const char *key)
 
 static void test_list_skips_expired(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("sqlite://{dir}/kv.db?sync=false", "exp");
-    kvstore_bucket *b = fx.b;
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     char key[16];
     for (int i = 0; i < 30; i++) {
         snprintf(key, sizeof key, "k%02d", i);
@@ -193,16 +172,13 @@ static void test_list_skips_expired(void **state)
     /* walk_all checks every page against the limit of 2. */
     assert_true(walk_all(b, "k", NULL, 2, append_key, &seen) < 40);
     assert_string_equal(seen.text, "k00 k06 k12 k18 k24 ");
-    tmp_store_close(&fx);
 }
 
 /* With reap_ms, expired rows are deleted from the file after a write. */
 static void test_reap(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, "?sync=false&reap_ms=1");
-    kvstore_bucket *b = open_bucket(s, "r");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     for (int i = 0; i < 50; i++) {
         char key[16];
         snprintf(key, sizeof key, "e%02d", i);
@@ -213,34 +189,21 @@ static void test_reap(void **state)
     sleep_ms(100);
     set_str(b, "plain", "z"); /* a commit; the pass follows it */
     set_str(b, "plain", "z");
-    char path[4200];
-    snprintf(path, sizeof path, "%s/kv.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-                     SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
-                                        " spin_key_value WHERE store = 'r'",
-                                        -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2); /* later, plain */
-    sqlite3_finalize(st);
+    sqlite3 *db = raw_db(t->dir, SQLITE_OPEN_READONLY);
+    expect_sql(db, "SELECT count(*) FROM spin_key_value WHERE store = 'r'",
+               "2"); /* later, plain */
     sqlite3_close(db);
     expect_str(b, "later", "y");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
     /* Out of range. */
     char uri[4400];
-    db_uri(uri, sizeof uri, dir, "?reap_ms=-1");
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EINVAL);
-    tmp_free(dir);
+    db_uri(uri, sizeof uri, t->dir, "?reap_ms=-1");
+    open_fails(uri, KVSTORE_EINVAL);
 }
 
 static void test_bucket_management(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
+    tmp_store *t = *state;
+    kvstore_store *s = t->s;
     /* Names that are prefixes of each other, or differ only in case. */
     const char *names[] = { "a", "a-", "a_b", "ab", "A", "b" };
     kvstore_bucket *bk[6];
@@ -251,30 +214,10 @@ static void test_bucket_management(void **state)
     }
     for (int i = 0; i < 6; i++) {
         expect_str(bk[i], "k", names[i]);
-        kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_list_keys(bk[i], NULL, NULL, 0, &page),
-                         KVSTORE_OK);
-        assert_int_equal(page->count, 2);
-        kvstore_keys_free(page);
+        assert_int_equal(listed_count(bk[i], NULL), 2);
     }
     /* Listing, in pages of two. */
-    char *cur = NULL;
-    size_t total = 0;
-    char seen[128] = "";
-    do {
-        kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_bucket_list(s, cur, 2, &page), KVSTORE_OK);
-        free(cur);
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        for (size_t i = 0; i < page->count; i++) {
-            strcat(seen, page->keys[i]);
-            strcat(seen, " ");
-        }
-        total += page->count;
-        kvstore_keys_free(page);
-    } while (cur != NULL);
-    assert_int_equal(total, 6);
-    assert_string_equal(seen, "A a a- a_b ab b ");
+    expect_buckets(s, 2, "A a a- a_b ab b");
     /* Info and remove. */
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
     assert_int_equal(kvstore_bucket_info(s, "a", &info), KVSTORE_OK);
@@ -291,19 +234,13 @@ static void test_bucket_management(void **state)
     /* An empty bucket exists; create=false finds it, not a removed one. */
     kvstore_bucket *empty = open_bucket(s, "empty");
     kvstore_bucket_close(empty);
-    char uri[4400];
-    db_uri(uri, sizeof uri, dir, "?create=false");
-    kvstore_store *s2 = NULL;
-    assert_int_equal(kvstore_open(&s2, uri), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&empty, s2, "empty"), KVSTORE_OK);
-    kvstore_bucket_close(empty);
+    kvstore_store *s2 = open_in(t, "sqlite://{dir}/kv.db?create=false");
+    kvstore_bucket_close(open_bucket(s2, "empty"));
     kvstore_bucket *gone = NULL;
     assert_int_equal(kvstore_bucket_open(&gone, s2, "a"), KVSTORE_ENOSTORE);
     kvstore_close(s2);
     for (int i = 0; i < 6; i++)
         kvstore_bucket_close(bk[i]);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 /* One thread reads through one reader connection, whose get statement
@@ -312,10 +249,9 @@ static void test_bucket_management(void **state)
  * own rows. */
 static void test_gets_alternate_buckets(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *x = open_bucket(s, "x"), *y = open_bucket(s, "y");
+    tmp_store *t = *state;
+    kvstore_store *s = t->s;
+    kvstore_bucket *x = open_bucket(s, "x"), *y = t->b;
     set_str(x, "k", "in x");
     set_str(y, "k", "in y");
     for (int i = 0; i < 3; i++) {
@@ -334,10 +270,7 @@ static void test_gets_alternate_buckets(void **state)
     expect_str(z, "k", "in z");
     expect_str(y, "k", "in y");
     kvstore_bucket_close(x);
-    kvstore_bucket_close(y);
     kvstore_bucket_close(z);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 static void exec_sql(sqlite3 *db, const char *sql)
@@ -351,12 +284,9 @@ static void exec_sql(sqlite3 *db, const char *sql)
  * CONFLICT), opened by kvstore; then Spin's statements on ours. */
 static void test_spin_layout(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    char path[4200];
-    snprintf(path, sizeof path, "%s/kv.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    tmp_store *t = *state;
+    const int rw = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    sqlite3 *db = raw_db(t->dir, rw);
     exec_sql(db, "CREATE TABLE IF NOT EXISTS spin_key_value ("
                  " store TEXT NOT NULL, key TEXT NOT NULL,"
                  " value BLOB NOT NULL, PRIMARY KEY (store, key))");
@@ -366,25 +296,18 @@ static void test_spin_layout(void **state)
                  " VALUES ('bad name', 'k', x'00')");
     sqlite3_close(db);
 
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = NULL;
-    char uri[4400];
-    db_uri(uri, sizeof uri, dir, "?create=false");
-    kvstore_store *s2 = NULL;
-    assert_int_equal(kvstore_open(&s2, uri), KVSTORE_OK);
+    t->s = open_store(t->dir, NULL);
     /* Spin's store "default" is a bucket, even with create=false. */
-    assert_int_equal(kvstore_bucket_open(&b, s2, "default"), KVSTORE_OK);
+    kvstore_store *s2 = open_in(t, "sqlite://{dir}/kv.db?create=false");
+    kvstore_bucket *b = open_bucket(s2, "default");
     expect_str(b, "greeting", "hello");
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 1); /* "bad name" is not a bucket name */
-    assert_string_equal(page->keys[0], "default");
-    kvstore_keys_free(page);
+    /* "bad name" is not a bucket name */
+    expect_buckets(t->s, 0, "default");
 
     /* A write by Spin while a CAS is open makes the swap fail. */
     kvstore_cas *cas = NULL;
     assert_int_equal(kvstore_cas_open(&cas, b, "greeting"), KVSTORE_OK);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    db = raw_db(t->dir, rw);
     sqlite3_busy_timeout(db, 5000);
     exec_sql(db, "INSERT INTO spin_key_value (store, key, value)"
                  " VALUES ('default', 'greeting', x'68656c6c6f')"
@@ -415,21 +338,21 @@ static void test_spin_layout(void **state)
     sqlite3_close(db);
     kvstore_bucket_close(b);
     kvstore_close(s2);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uris),
-        cmocka_unit_test(test_value_limit),
-        cmocka_unit_test(test_ttl),
-        cmocka_unit_test(test_list_skips_expired),
-        cmocka_unit_test(test_reap),
-        cmocka_unit_test(test_bucket_management),
-        cmocka_unit_test(test_gets_alternate_buckets),
-        cmocka_unit_test(test_spin_layout),
+        DIR_TEST(test_uris),
+        STORE_TEST(test_value_limit, "sqlite://{dir}/kv.db", "big"),
+        STORE_TEST(test_ttl, "sqlite://{dir}/kv.db", "ttl"),
+        STORE_TEST(test_list_skips_expired, "sqlite://{dir}/kv.db?sync=false",
+                   "exp"),
+        STORE_TEST(test_reap, "sqlite://{dir}/kv.db?sync=false&reap_ms=1",
+                   "r"),
+        STORE_TEST(test_bucket_management, "sqlite://{dir}/kv.db", NULL),
+        STORE_TEST(test_gets_alternate_buckets, "sqlite://{dir}/kv.db", "y"),
+        DIR_TEST(test_spin_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

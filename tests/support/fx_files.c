@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "fx_files.h"
+#include "procs.h"
 #include "run.h"
 
 #include <time.h>
@@ -30,11 +31,17 @@ kvstore_store *open_in(const tmp_store *t, const char *uri)
     return s;
 }
 
-void tmp_store_reopen(tmp_store *t, const char *uri, const char *bucket)
+void tmp_store_shut(tmp_store *t)
 {
     kvstore_bucket_close(t->b);
     kvstore_close(t->s);
     t->b = NULL;
+    t->s = NULL;
+}
+
+void tmp_store_reopen(tmp_store *t, const char *uri, const char *bucket)
+{
+    tmp_store_shut(t);
     t->s = open_in(t, uri);
     if (bucket)
         t->b = open_bucket(t->s, bucket);
@@ -129,6 +136,43 @@ void bucket_cursor_refused(kvstore_store *s, const char *cursor,
     assert_null(page);
     if (kvstore_errmsg()[0] == '\0')
         fail_msg("bucket_list from %s: EINVAL without a message", what);
+}
+
+int cas_across_processes(kvstore_bucket *b, const char *key,
+                         const char *snapshot, const char *uri,
+                         const char *bucket, const char *const *steps,
+                         const char *swap)
+{
+    kvstore_cas *cas = NULL;
+    const void *v = NULL;
+    size_t len = 0;
+
+    assert_int_equal(kvstore_cas_open(&cas, b, key), KVSTORE_OK);
+    int rc = kvstore_cas_current(cas, &v, &len);
+    if (snapshot == NULL) {
+        assert_int_equal(rc, KVSTORE_NOTFOUND);
+    } else {
+        assert_int_equal(rc, KVSTORE_OK);
+        assert_int_equal(len, strlen(snapshot));
+        assert_memory_equal(v, snapshot, len);
+    }
+    procs_write_steps(uri, bucket, key, steps);
+    rc = kvstore_cas_swap(cas, swap, strlen(swap));
+    kvstore_cas_free(cas);
+    return rc;
+}
+
+void run_threads(int n, void *(*fn)(void *), void *jobs, size_t size)
+{
+    pthread_t t[64];
+
+    assert_true(n > 0 && n <= 64);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, fn,
+                                        (char *)jobs + (size_t)i * size),
+                         0);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
 }
 
 watch_log *watch_log_new(void)

@@ -30,9 +30,11 @@ int dir_setup(void **state);
  * the test's files, owned by the caller (kvstore_close). */
 kvstore_store *open_in(const tmp_store *t, const char *uri);
 
-/* Closes t's bucket and store and opens `uri` ("{dir}": t->dir) and its
- * bucket `bucket` (NULL: none) in their place: a restart on the same
- * files. */
+/* Closes t's bucket and store (t->b, t->s NULL then), keeping the
+ * directory and its files. */
+void tmp_store_shut(tmp_store *t);
+/* tmp_store_shut, then opens `uri` ("{dir}": t->dir) and its bucket
+ * `bucket` (NULL: none) in their place: a restart on the same files. */
 void tmp_store_reopen(tmp_store *t, const char *uri, const char *bucket);
 
 /* One kvstore_list_keys of `b` under `prefix` (NULL: all) with limit 0
@@ -53,6 +55,20 @@ size_t expect_buckets(kvstore_store *s, size_t limit, const char *want);
  * and a NULL page; `what` names the cursor in the failure message. */
 void bucket_cursor_refused(kvstore_store *s, const char *cursor,
                            const char *what);
+
+/* Opens a compare-and-swap of `key` in `b`, checks that its snapshot is
+ * `snapshot` (NULL: absent), has another process with its own store of
+ * `uri` write `steps` to `key` of bucket `bucket` (procs_write_steps:
+ * "-" deletes; NULL: no write), then swaps in `swap` and returns what
+ * the swap says. */
+int cas_across_processes(kvstore_bucket *b, const char *key,
+                         const char *snapshot, const char *uri,
+                         const char *bucket, const char *const *steps,
+                         const char *swap);
+
+/* Runs fn(jobs + i * size) for i in [0, n) in n threads at once and
+ * returns when every one has (n at most 64). */
+void run_threads(int n, void *(*fn)(void *), void *jobs, size_t size);
 
 /* The events a watch callback received, in order, for a test to wait on
  * and check: watch_log_event is the kvstore_watch_fn, with the log as
