@@ -105,10 +105,10 @@ static int c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
     return rc;
 }
 
-static void install_counting_vfs(void)
+/* cmocka group set-up: before any store of the tests opens its file. */
+static int install_counting_vfs(void **state)
 {
-    if (real_vfs != NULL)
-        return;
+    (void)state;
     real_vfs = sqlite3_vfs_find(NULL);
     assert_non_null(real_vfs);
     assert_true(real_vfs->iVersion >= 1);
@@ -119,6 +119,7 @@ static void install_counting_vfs(void)
     counting_vfs.pAppData = NULL;
     /* The default VFS's other methods use only their arguments. */
     assert_int_equal(sqlite3_vfs_register(&counting_vfs, 1), SQLITE_OK);
+    return 0;
 }
 
 /* ---- the tests ---- */
@@ -149,25 +150,19 @@ static void *set_thread(void *arg)
     return NULL;
 }
 
-/* Runs `threads` threads of SETS_PER_THREAD sets on a fresh store and
- * returns the number of WAL syncs they caused. */
-static unsigned long run(int threads, const char *opts, int *uncovered)
+/* Runs `threads` threads of SETS_PER_THREAD sets on the test's fresh
+ * store and returns the number of WAL syncs they caused. */
+static unsigned long run(void **state, int threads, int *uncovered)
 {
-    install_counting_vfs();
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, opts);
-    kvstore_bucket *b = open_bucket(s, "g");
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     atomic_store(&sync_delay_ms, 20);
     unsigned long before = atomic_load(&wal_syncs_started);
-    pthread_t t[16];
     job j[16];
-    for (int i = 0; i < threads; i++) {
+    for (int i = 0; i < threads; i++)
         j[i] = (job){ b, i, 0, 0 };
-        pthread_create(&t[i], NULL, set_thread, &j[i]);
-    }
+    run_threads(threads, set_thread, j, sizeof *j);
     *uncovered = 0;
     for (int i = 0; i < threads; i++) {
-        pthread_join(t[i], NULL);
         assert_int_equal(j[i].failures, 0);
         *uncovered += j[i].uncovered;
     }
@@ -181,17 +176,13 @@ static unsigned long run(int threads, const char *opts, int *uncovered)
             expect_str(b, key, "v");
         }
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
     return syncs;
 }
 
 static void test_concurrent_sets_share_syncs(void **state)
 {
-    (void)state;
     int uncovered = 0;
-    unsigned long syncs = run(8, NULL, &uncovered);
+    unsigned long syncs = run(state, 8, &uncovered);
     print_message("8 threads, %d sets: %lu WAL syncs\n",
                   8 * SETS_PER_THREAD, syncs);
     assert_int_equal(uncovered, 0);
@@ -205,9 +196,8 @@ static void test_concurrent_sets_share_syncs(void **state)
 
 static void test_one_thread_one_sync_per_set(void **state)
 {
-    (void)state;
     int uncovered = 0;
-    unsigned long syncs = run(1, NULL, &uncovered);
+    unsigned long syncs = run(state, 1, &uncovered);
     assert_int_equal(uncovered, 0);
     /* Each set is its own commit; a checkpoint may add syncs. */
     assert_true(syncs >= SETS_PER_THREAD);
@@ -215,18 +205,20 @@ static void test_one_thread_one_sync_per_set(void **state)
 
 static void test_nosync_does_not_sync_commits(void **state)
 {
-    (void)state;
     int uncovered = 0;
-    unsigned long syncs = run(4, "?sync=false", &uncovered);
+    unsigned long syncs = run(state, 4, &uncovered);
     assert_int_equal(syncs, 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_concurrent_sets_share_syncs),
-        cmocka_unit_test(test_one_thread_one_sync_per_set),
-        cmocka_unit_test(test_nosync_does_not_sync_commits),
+        STORE_TEST(test_concurrent_sets_share_syncs, "sqlite://{dir}/kv.db",
+                   "g"),
+        STORE_TEST(test_one_thread_one_sync_per_set, "sqlite://{dir}/kv.db",
+                   "g"),
+        STORE_TEST(test_nosync_does_not_sync_commits,
+                   "sqlite://{dir}/kv.db?sync=false", "g"),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, install_counting_vfs, NULL);
 }
