@@ -9,53 +9,38 @@
 #include "procs.h"
 #include "util.h"
 
-/* Opens a CAS on "k" (which holds "A"), lets another process run
- * `steps`, and returns what the swap says. */
-static int cas_across(kvstore_bucket *b, const char *dir,
-                      const char *const *steps)
-{
-    set_str(b, "k", "A");
-    kvstore_cas *cas = NULL;
-    assert_int_equal(kvstore_cas_open(&cas, b, "k"), KVSTORE_OK);
-    const void *v;
-    size_t len;
-    assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_OK);
-    assert_int_equal(len, 1);
-    assert_memory_equal(v, "A", 1);
-    char uri[4400];
-    db_uri(uri, sizeof uri, dir, NULL);
-    procs_write_steps(uri, "b", "k", steps);
-    int rc = kvstore_cas_swap(cas, "C", 1);
-    kvstore_cas_free(cas);
-    return rc;
-}
+/* A CAS on "k" (which holds "A") while another process writes `steps`
+ * between snapshot and swap. */
+typedef struct cas_case {
+    const char *what;
+    const char *steps[3]; /* NULL-terminated (procs_write_steps) */
+    int rc;               /* what the swap of "C" says */
+    const char *after;    /* what "k" holds then */
+} cas_case;
+
+static const cas_case cas_cases[] = {
+    {"control: nothing changes, the swap wins", {NULL}, KVSTORE_OK, "C"},
+    {"A -> B -> A: same value, different write", {"B", "A"},
+     KVSTORE_ECONFLICT, "A"},
+    {"the same value written again", {"A"}, KVSTORE_ECONFLICT, "A"},
+    {"deleted and created again with the same value", {"-", "A"},
+     KVSTORE_ECONFLICT, "A"},
+};
 
 static void test_cas_aba_across_processes(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("sqlite://{dir}/kv.db", "b");
-    kvstore_bucket *b = fx.b;
-
-    /* Control: nothing changes, the swap wins. */
-    assert_int_equal(cas_across(b, fx.dir, NULL), KVSTORE_OK);
-    expect_str(b, "k", "C");
-
-    /* A -> B -> A in another process: same value, different write. */
-    static const char *const aba[] = { "B", "A", NULL };
-    assert_int_equal(cas_across(b, fx.dir, aba), KVSTORE_ECONFLICT);
-    expect_str(b, "k", "A");
-
-    /* The same value written again. */
-    static const char *const same[] = { "A", NULL };
-    assert_int_equal(cas_across(b, fx.dir, same), KVSTORE_ECONFLICT);
-    expect_str(b, "k", "A");
-
-    /* Deleted and created again with the same value. */
-    static const char *const recreate[] = { "-", "A", NULL };
-    assert_int_equal(cas_across(b, fx.dir, recreate), KVSTORE_ECONFLICT);
-    expect_str(b, "k", "A");
-
-    tmp_store_close(&fx);
+    tmp_store *t = *state;
+    char uri[4400];
+    db_uri(uri, sizeof uri, t->dir, NULL);
+    for (size_t i = 0; i < sizeof cas_cases / sizeof *cas_cases; i++) {
+        const cas_case *c = &cas_cases[i];
+        set_str(t->b, "k", "A");
+        int rc = cas_across_processes(t->b, "k", "A", uri, "b", c->steps,
+                                      "C");
+        if (rc != c->rc)
+            fail_msg("%s: swap = %d, expected %d", c->what, rc, c->rc);
+        expect_str(t->b, "k", c->after);
+    }
 }
 
 int main(void)
@@ -75,7 +60,8 @@ int main(void)
                     .uri = "sqlite://{dir}/kv.db?sync=false",
                     .procs = 2, .threads = 2, .per_thread = 2500,
                     .create_first = true),
-        cmocka_unit_test(test_cas_aba_across_processes),
+        STORE_TEST(test_cas_aba_across_processes, "sqlite://{dir}/kv.db",
+                   "b"),
         /* CAS increment loops: read, add one, swap, retry on conflict. */
         PROCS_COUNT(test_cas_loops_lose_nothing,
                     .uri = "sqlite://{dir}/kv.db?sync=false",
