@@ -44,15 +44,14 @@ static char *unwrap(const char *dir, const char *cursor, const char *bucket)
 
 static void test_forged_states(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
+    tmp_store *t = *state;
+    const char *dir = t->dir;
     /* "mine" sorts between "mi" and "mine-x" and "minf": neighbours in
      * the key space on both sides. */
     const char *names[] = { "mi", "mine", "mine-x", "minf", "a", "z" };
     kvstore_bucket *bs[6];
     for (int i = 0; i < 6; i++) {
-        bs[i] = open_bucket(s, names[i]);
+        bs[i] = open_bucket(t->s, names[i]);
         fill_tagged(bs[i], names[i], 40);
     }
     kvstore_bucket *mine = bs[1];
@@ -122,15 +121,12 @@ static void test_forged_states(void **state)
     free(st);
     for (int i = 0; i < 6; i++)
         kvstore_bucket_close(bs[i]);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 static void test_forged_bucket_list_states(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
+    tmp_store *t = *state;
+    kvstore_store *s = t->s;
     for (int i = 0; i < 30; i++) {
         char name[16];
         snprintf(name, sizeof name, "b%02d", i);
@@ -138,7 +134,8 @@ static void test_forged_bucket_list_states(void **state)
     }
     const char *forged[] = { "b15", "", "b99", "!", "a b", "b15\xff" };
     for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
-        char *c = wrap(dir, "\x01" "buckets", forged[i], strlen(forged[i]));
+        char *c = wrap(t->dir, "\x01" "buckets", forged[i],
+                       strlen(forged[i]));
         kvstore_keys *page = NULL;
         int rc = kvstore_bucket_list(s, c, 100, &page);
         if (rc == KVSTORE_OK) {
@@ -152,8 +149,6 @@ static void test_forged_bucket_list_states(void **state)
         }
         free(c);
     }
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 #define LONG_KEYS 30
@@ -180,13 +175,11 @@ static void count_long_key(void *arg, const char *key)
  * stored, read, listed once, found by prefix and deleted on its own. */
 static void test_long_keys(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
+    tmp_store *t = *state;
     char bname[65];
     memset(bname, 'B', 64);
     bname[64] = '\0';
-    kvstore_bucket *b = open_bucket(s, bname);
+    kvstore_bucket *b = t->b = open_bucket(t->s, bname);
     enum { N = LONG_KEYS };
     static char keys[N][1025];
     for (int i = 0; i < N; i++) {
@@ -217,13 +210,10 @@ static void test_long_keys(void **state)
     char pre[1025];
     memcpy(pre, keys[N - 1], strlen(keys[N - 1]) - 1);
     pre[strlen(keys[N - 1]) - 1] = '\0';
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, pre, NULL, 0, &page), KVSTORE_OK);
     size_t want = 0;
     for (int i = 0; i < N; i++)
         want += strncmp(keys[i], pre, strlen(pre)) == 0;
-    assert_int_equal(page->count, want);
-    kvstore_keys_free(page);
+    assert_int_equal(listed_count(b, pre), want);
     /* Delete every other one: the rest stay. */
     for (int i = 0; i < N; i += 2)
         assert_int_equal(kvstore_delete(b, keys[i]), KVSTORE_OK);
@@ -232,16 +222,12 @@ static void test_long_keys(void **state)
         assert_int_equal(kvstore_exists(b, keys[i], &ex), KVSTORE_OK);
         assert_int_equal(ex, i % 2 == 1);
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 static void test_buckets_manage(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s = open_store(dir, NULL);
+    tmp_store *t = *state;
+    kvstore_store *s = t->s;
     kvstore_bucket *a = open_bucket(s, "a"), *ab = open_bucket(s, "a-b");
     set_str(a, "-b", "in a");   /* "a" + "\0" + "-b" vs "a-b" + ...: apart */
     set_str(ab, "x", "in a-b");
@@ -250,19 +236,8 @@ static void test_buckets_manage(void **state)
     assert_int_equal(info.max_value, 64u * 1024 * 1024);
     assert_int_equal(kvstore_bucket_info(s, "nope", &info), KVSTORE_ENOSTORE);
 
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_bucket_list(s, NULL, 1, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 1);
-    assert_string_equal(page->keys[0], "a");
-    assert_non_null(page->cursor);
-    char *cur = strdup(page->cursor);
-    kvstore_keys_free(page);
-    assert_int_equal(kvstore_bucket_list(s, cur, 10, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 1);
-    assert_string_equal(page->keys[0], "a-b");
-    assert_null(page->cursor);
-    kvstore_keys_free(page);
-    free(cur);
+    expect_buckets(s, 1, "a a-b");
+    assert_int_equal(expect_buckets(s, 10, "a a-b"), 1);
 
     assert_int_equal(kvstore_bucket_remove(s, "a"), KVSTORE_OK);
     assert_int_equal(kvstore_bucket_remove(s, "a"), KVSTORE_ENOSTORE);
@@ -270,22 +245,13 @@ static void test_buckets_manage(void **state)
     assert_int_equal(kvstore_exists(a, "-b", &ex), KVSTORE_OK);
     assert_false(ex);
     expect_str(ab, "x", "in a-b");
-    assert_int_equal(kvstore_bucket_list(s, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 1);
-    kvstore_keys_free(page);
+    expect_buckets(s, 0, "a-b");
     kvstore_bucket_close(a);
     kvstore_bucket_close(ab);
-    kvstore_close(s);
     /* create=false: a removed bucket stays missing. */
-    char uri[4200];
-    snprintf(uri, sizeof uri, "lmdb://%s?create=false", dir);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
+    tmp_store_reopen(t, "lmdb://{dir}?create=false", "a-b");
     kvstore_bucket *b = NULL;
-    assert_int_equal(kvstore_bucket_open(&b, s, "a"), KVSTORE_ENOSTORE);
-    assert_int_equal(kvstore_bucket_open(&b, s, "a-b"), KVSTORE_OK);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
+    assert_int_equal(kvstore_bucket_open(&b, t->s, "a"), KVSTORE_ENOSTORE);
 }
 
 /* Per-key expiry as the API promises it is conformance-lmdb's
@@ -295,24 +261,19 @@ static void test_buckets_manage(void **state)
  * millisecond's order of an hour. */
 static void test_ttl(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("lmdb://{dir}", "ttl");
+    tmp_store *t = *state;
     int64_t left = 0;
-    assert_true(kvstore_caps(fx.s) & KVSTORE_CAP_TTL);
-    assert_int_equal(kvstore_set_ttl(fx.b, "long", "y", 1, 3600000),
+    assert_true(kvstore_caps(t->s) & KVSTORE_CAP_TTL);
+    assert_int_equal(kvstore_set_ttl(t->b, "long", "y", 1, 3600000),
                      KVSTORE_OK);
-    assert_int_equal(kvstore_ttl(fx.b, "long", &left), KVSTORE_OK);
+    assert_int_equal(kvstore_ttl(t->b, "long", &left), KVSTORE_OK);
     assert_true(left > 3500000 && left <= 3600000);
-    tmp_store_close(&fx);
 }
 
+/* The store's map is 1 MiB: it must grow to hold 8 MiB of values. */
 static void test_value_limit_and_map_growth(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    /* A 1 MiB map must grow to hold 8 MiB of values. */
-    kvstore_store *s = open_store(dir, "?map_size=1048576");
-    kvstore_bucket *b = open_bucket(s, "big");
+    kvstore_bucket *b = ((tmp_store *)*state)->b;
     size_t mib = 1024 * 1024;
     unsigned char *v = malloc(2 * mib);
     assert_non_null(v);
@@ -338,9 +299,6 @@ static void test_value_limit_and_map_growth(void **state)
     assert_int_equal(kvstore_set(b, "huge", huge, over), KVSTORE_ETOOBIG);
     assert_non_null(strstr(kvstore_errmsg(), "67108864"));
     free(huge);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 /* Two stores of one directory in one process share one environment: a
@@ -348,34 +306,30 @@ static void test_value_limit_and_map_growth(void **state)
  * the other working (LMDB would lose its locks if opened twice). */
 static void test_shared_environment(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    kvstore_store *s1 = open_store(dir, NULL);
-    char alias[4300];
-    snprintf(alias, sizeof alias, "%s/./", dir); /* another spelling */
-    kvstore_store *s2 = open_store(alias, "?sync=false");
-    kvstore_bucket *b1 = open_bucket(s1, "x"), *b2 = open_bucket(s2, "x");
-    set_str(b1, "k", "1");
+    tmp_store *t = *state;
+    /* "{dir}/./": another spelling of the same directory */
+    kvstore_store *s2 = open_in(t, "lmdb://{dir}/./?sync=false");
+    kvstore_bucket *b2 = open_bucket(s2, "x");
+    set_str(t->b, "k", "1");
     expect_str(b2, "k", "1");
-    kvstore_bucket_close(b1);
-    kvstore_close(s1);
+    tmp_store_shut(t);
     set_str(b2, "k", "2");
     expect_str(b2, "k", "2");
     kvstore_bucket_close(b2);
     kvstore_close(s2);
-    tmp_free(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_forged_states),
-        cmocka_unit_test(test_forged_bucket_list_states),
-        cmocka_unit_test(test_long_keys),
-        cmocka_unit_test(test_buckets_manage),
-        cmocka_unit_test(test_ttl),
-        cmocka_unit_test(test_value_limit_and_map_growth),
-        cmocka_unit_test(test_shared_environment),
+        STORE_TEST(test_forged_states, "lmdb://{dir}", NULL),
+        STORE_TEST(test_forged_bucket_list_states, "lmdb://{dir}", NULL),
+        STORE_TEST(test_long_keys, "lmdb://{dir}", NULL),
+        STORE_TEST(test_buckets_manage, "lmdb://{dir}", NULL),
+        STORE_TEST(test_ttl, "lmdb://{dir}", "ttl"),
+        STORE_TEST(test_value_limit_and_map_growth,
+                   "lmdb://{dir}?map_size=1048576", "big"),
+        STORE_TEST(test_shared_environment, "lmdb://{dir}", "x"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
