@@ -99,10 +99,12 @@ static void writer(const char *dir, int fd, unsigned seed)
 static uint64_t acked[THREADS * NKEYS];
 static uint64_t acked_counter;
 
-static void verify(const char *dir)
+/* Opens the store afresh (no stale lock may stop it) and closes it
+ * again, so that the next round's writer is the only one using it. */
+static void verify(tmp_store *t)
 {
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = open_bucket(s, "crash");
+    tmp_store_reopen(t, "lmdb://{dir}", "crash");
+    kvstore_bucket *b = t->b;
     char key[800];
     for (uint32_t k = 0; k < THREADS * NKEYS; k++) {
         key_of(k, key, sizeof key);
@@ -132,25 +134,20 @@ static void verify(const char *dir)
                  acked_counter);
     acked_counter = (uint64_t)n;
     /* Every listed key is one we wrote. */
-    kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    assert_true(page->count <= THREADS * NKEYS + 1);
-    kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    assert_true(listed_count(b, NULL) <= THREADS * NKEYS + 1);
+    tmp_store_shut(t);
 }
 
 static void test_kill_at_random_moments(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
+    tmp_store *t = *state;
     memset(long_key, 'L', sizeof long_key - 1);
     unsigned seed = crash_seed();
     size_t total_acks = 0;
 
     for (int round = 0; round < KILLS; round++) {
         int fd;
-        pid_t pid = crash_spawn(writer, dir,
+        pid_t pid = crash_spawn(writer, t->dir,
                                 seed + (unsigned)round * 104729u, &fd);
         /* Wait for the first acknowledgement, then kill at random. */
         ack a;
@@ -170,17 +167,16 @@ static void test_kill_at_random_moments(void **state)
             }
         } while (read(fd, &a, sizeof a) == (ssize_t)sizeof a);
         close(fd);
-        verify(dir);
+        verify(t);
     }
     print_message("%zu acknowledged writes checked over %d kills\n",
                   total_acks, KILLS);
-    tmp_free(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kill_at_random_moments),
+        DIR_TEST(test_kill_at_random_moments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,15 +77,11 @@ static void holder(const char *dir, int in, int out)
 
 static void test_concurrent_sets_share_commits(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
+    tmp_store *fx = *state; /* durable */
     /* The bucket exists before the lock is taken (creating it writes).
      * Closed again before fork(), so the helper inherits none of it. */
-    kvstore_store *s = open_store(dir, NULL); /* durable */
-    kvstore_bucket *b = open_bucket(s, "group");
-    set_str(b, "warm", "up");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    set_str(fx->b, "warm", "up");
+    tmp_store_shut(fx);
 
     int to[2], from[2];
     assert_int_equal(pipe(to), 0);
@@ -95,15 +91,15 @@ static void test_concurrent_sets_share_commits(void **state)
     if (pid == 0) {
         close(to[1]);
         close(from[0]);
-        holder(dir, to[0], from[1]);
+        holder(fx->dir, to[0], from[1]);
     }
     close(to[0]);
     close(from[1]);
     uint64_t before = 0, after = 0;
     assert_int_equal(read(from[0], &before, sizeof before),
                      (ssize_t)sizeof before);
-    s = open_store(dir, NULL);
-    b = open_bucket(s, "group");
+    tmp_store_reopen(fx, "lmdb://{dir}", "group");
+    kvstore_bucket *b = fx->b;
 
     pthread_t t[THREADS];
     job j[THREADS];
@@ -144,9 +140,6 @@ static void test_concurrent_sets_share_commits(void **state)
         snprintf(key, sizeof key, "t%d", i);
         expect_str(b, key, "v");
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 /* Many threads, many durable sets, a few of them to one key: everything
@@ -172,24 +165,16 @@ static void *many_setter(void *arg)
 
 static void test_many_writers_all_land(void **state)
 {
-    (void)state;
-    tmp_store fx = tmp_store_open("lmdb://{dir}", "many");
-    kvstore_bucket *b = fx.b;
-    pthread_t t[THREADS];
+    tmp_store *t = *state;
     many m[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        m[i] = (many){ b, i, 50, 0 };
-        pthread_create(&t[i], NULL, many_setter, &m[i]);
-    }
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++)
+        m[i] = (many){ t->b, i, 50, 0 };
+    run_threads(THREADS, many_setter, m, sizeof *m);
+    for (int i = 0; i < THREADS; i++)
         assert_int_equal(m[i].failures, 0);
-    }
-    kvstore_bucket_close(b);
-    kvstore_close(fx.s);
     /* Reopened: everything is on disk. */
-    fx.s = open_store(fx.dir, NULL);
-    fx.b = b = open_bucket(fx.s, "many");
+    tmp_store_reopen(t, "lmdb://{dir}", "many");
+    kvstore_bucket *b = t->b;
     for (int i = 0; i < THREADS; i++)
         for (int k = 0; k < 50; k++) {
             char key[32], val[32];
@@ -202,14 +187,14 @@ static void test_many_writers_all_land(void **state)
     assert_int_equal(kvstore_get(b, "shared", &v, &len), KVSTORE_OK);
     assert_true(len > 3 && memcmp((char *)v + len - 3, ":49", 3) == 0);
     kvstore_free(v);
-    tmp_store_close(&fx);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_concurrent_sets_share_commits),
-        cmocka_unit_test(test_many_writers_all_land),
+        STORE_TEST(test_concurrent_sets_share_commits, "lmdb://{dir}",
+                   "group"),
+        STORE_TEST(test_many_writers_all_land, "lmdb://{dir}", "many"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

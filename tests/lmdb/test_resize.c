@@ -54,13 +54,11 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* The map is 1 MiB, and 6 MiB of values are to come: at least three
+ * resizes. */
 static void test_growth_under_readers(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
-    /* 1 MiB, and 6 MiB of values to come: at least three resizes. */
-    kvstore_store *s = open_store(dir, "?map_size=1048576&sync=false");
-    bucket = open_bucket(s, "g");
+    bucket = ((tmp_store *)*state)->b;
     for (size_t i = 0; i < FIXED_LEN; i++)
         fixed[i] = (unsigned char)(i * 13 + 1);
     assert_int_equal(kvstore_set(bucket, "fixed", fixed, FIXED_LEN),
@@ -97,15 +95,13 @@ static void test_growth_under_readers(void **state)
         kvstore_free(v);
     }
     free(big);
-    kvstore_bucket_close(bucket);
-    kvstore_close(s);
-    tmp_free(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_growth_under_readers),
+        STORE_TEST(test_growth_under_readers,
+                   "lmdb://{dir}?map_size=1048576&sync=false", "g"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
