@@ -51,19 +51,22 @@ static void *writer_thread(void *p)
     return NULL;
 }
 
-static void writer(const char *dir, int ready_fd, int report_fd,
-                   unsigned seed, uint64_t base)
+/* The sequence numbers of a round's child start after this (round << 32,
+ * set by the parent before the fork): they grow across rounds, so a value
+ * left from an earlier round cannot pass for a lost acknowledged one. */
+static uint64_t round_base;
+
+static void writer(const char *dir, int report_fd, unsigned seed)
 {
     kvstore_store *s = open_store(dir, NULL); /* durable writes */
     kvstore_bucket *b = open_bucket(s, "crash");
     static writer_arg args[THREADS];
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        args[i] = (writer_arg){ b, i, report_fd, seed + (unsigned)i, base };
+        args[i] = (writer_arg){ b, i, report_fd, seed + (unsigned)i,
+                                round_base };
         pthread_create(&t[i], NULL, writer_thread, &args[i]);
     }
-    if (write(ready_fd, "r", 1) != 1)
-        _exit(1);
     for (;;)
         pause();
 }
@@ -75,11 +78,13 @@ static void integrity_check(const char *dir)
     sqlite3_close(db);
 }
 
-static void verify(const char *dir, const uint64_t *acked)
+/* Checks the file, then opens the store afresh and closes it again, so
+ * that the next round's writer is the only one using it. */
+static void verify(tmp_store *t, const uint64_t *acked)
 {
-    integrity_check(dir);
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = open_bucket(s, "crash");
+    integrity_check(t->dir);
+    tmp_store_reopen(t, "sqlite://{dir}/kv.db", "crash");
+    kvstore_bucket *b = t->b;
     for (int i = 0; i < THREADS; i++) {
         char key[16];
         snprintf(key, sizeof key, "t%d", i);
@@ -100,70 +105,59 @@ static void verify(const char *dir, const uint64_t *acked)
     int64_t n = 0;
     int rc = kvstore_increment(b, "n", 0, &n);
     assert_int_equal(rc, KVSTORE_OK);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    tmp_store_shut(t);
 }
 
-/* Reads the child's reports to EOF; keeps each thread's highest. */
-static void read_reports(int fd, uint64_t *acked)
+/* Reads one report of the child (false at its end); keeps each thread's
+ * highest. */
+static bool read_report(FILE *reports, uint64_t *acked)
 {
-    FILE *f = fdopen(fd, "r");
-    assert_non_null(f);
     int id;
     uint64_t seq;
-    while (fscanf(f, "%d %" SCNu64, &id, &seq) == 2)
-        if (id >= 0 && id < THREADS && seq > acked[id])
-            acked[id] = seq;
-    fclose(f);
+    if (fscanf(reports, "%d %" SCNu64, &id, &seq) != 2)
+        return false;
+    if (id >= 0 && id < THREADS && seq > acked[id])
+        acked[id] = seq;
+    return true;
 }
 
 static void test_kill_at_random_moments(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
+    tmp_store *t = *state;
     unsigned seed = crash_seed();
     uint64_t acked[THREADS] = { 0 };
     uint64_t total = 0;
     for (int round = 0; round < KILLS; round++) {
-        int ready[2], report[2];
-        assert_int_equal(pipe(ready), 0);
-        assert_int_equal(pipe(report), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(ready[0]);
-            close(report[0]);
-            writer(dir, ready[1], report[1], seed + (unsigned)round * 7919u,
-                   (uint64_t)round << 32);
-        }
-        close(ready[1]);
-        close(report[1]);
-        char c;
-        assert_int_equal(read(ready[0], &c, 1), 1);
-        close(ready[0]);
-        crash_kill(pid, &seed, 60000);
-        /* Sequence numbers grow across rounds (each child starts at
-         * round << 32), so a value left from an earlier round cannot
-         * pass for a lost acknowledged one. */
+        int fd;
+        round_base = (uint64_t)round << 32;
+        pid_t pid = crash_spawn(writer, t->dir,
+                                seed + (unsigned)round * 7919u, &fd);
+        FILE *reports = fdopen(fd, "r");
+        assert_non_null(reports);
+        /* Kill at random once the first set is acknowledged (the
+         * writers run), then read every report sent before death. */
         uint64_t round_acked[THREADS] = { 0 };
-        read_reports(report[0], round_acked);
+        assert_true(read_report(reports, round_acked));
+        crash_kill(pid, &seed, 60000);
+        while (read_report(reports, round_acked))
+            ;
+        fclose(reports);
         for (int i = 0; i < THREADS; i++) {
             if (round_acked[i] > acked[i]) {
-                total += round_acked[i] - ((uint64_t)round << 32);
+                total += round_acked[i] - round_base;
                 acked[i] = round_acked[i];
             }
         }
-        verify(dir, acked);
+        verify(t, acked);
     }
     print_message("%" PRIu64 " acknowledged sets over %d kills\n", total,
                   KILLS);
-    tmp_free(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kill_at_random_moments),
+        DIR_TEST(test_kill_at_random_moments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
