@@ -46,10 +46,12 @@ static void writer(const char *dir, int ready_fd, unsigned seed)
     }
 }
 
-static void verify(const char *dir)
+/* Opens the store afresh and closes it again, so that the next round's
+ * writer is the only one using it. */
+static void verify(tmp_store *t)
 {
-    kvstore_store *s = open_store(dir, NULL);
-    kvstore_bucket *b = open_bucket(s, "crash");
+    tmp_store_reopen(t, "file://{dir}", "crash");
+    kvstore_bucket *b = t->b;
     kvstore_keys *page = NULL;
     assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
     for (size_t i = 0; i < page->count; i++) {
@@ -76,8 +78,7 @@ static void verify(const char *dir)
         kvstore_free(v);
     }
     kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    tmp_store_shut(t);
 }
 
 static int count_temps(const char *dir)
@@ -94,25 +95,22 @@ static int count_temps(const char *dir)
     return n;
 }
 
+/* The store is file://{dir} with bucket "crash", closed during the
+ * rounds. */
 static void test_kill_at_random_moments(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
+    tmp_store *t = *state;
+    const char *dir = t->dir;
     memset(long_key, '.', sizeof long_key - 1);
     unsigned seed = crash_seed();
 
     /* A planted temp file holding a complete record is still no key. */
-    {
-        kvstore_store *s = open_store(dir, NULL);
-        kvstore_bucket *b = open_bucket(s, "crash");
-        set_str(b, "planted", "x");
-        char from[4300], to[4300];
-        snprintf(from, sizeof from, "%s/crash/planted", dir);
-        snprintf(to, sizeof to, "%s/crash/.tmp.0123456789abcdef", dir);
-        assert_int_equal(rename(from, to), 0);
-        kvstore_bucket_close(b);
-        kvstore_close(s);
-    }
+    set_str(t->b, "planted", "x");
+    char from[4300], to[4300];
+    snprintf(from, sizeof from, "%s/crash/planted", dir);
+    snprintf(to, sizeof to, "%s/crash/.tmp.0123456789abcdef", dir);
+    assert_int_equal(rename(from, to), 0);
+    tmp_store_shut(t);
 
     int max_temps = 0;
     for (int round = 0; round < KILLS; round++) {
@@ -126,17 +124,16 @@ static void test_kill_at_random_moments(void **state)
         int temps = count_temps(dir);
         if (temps > max_temps)
             max_temps = temps;
-        verify(dir);
+        verify(t);
     }
     print_message("most temp files on disk after a kill: %d "
                   "(1 is the planted one)\n", max_temps);
-    tmp_free(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kill_at_random_moments),
+        STORE_TEST(test_kill_at_random_moments, "file://{dir}", "crash"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
