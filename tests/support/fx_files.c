@@ -123,19 +123,26 @@ size_t expect_buckets(kvstore_store *s, size_t limit, const char *want)
     return pages;
 }
 
+void expect_refused(int rc, kvstore_keys *page, const char *what)
+{
+    if (rc == KVSTORE_OK)
+        kvstore_keys_free(page);
+    if (rc != KVSTORE_EINVAL)
+        fail_msg("%s = %d, expected EINVAL", what, rc);
+    assert_null(page);
+    if (kvstore_errmsg()[0] == '\0')
+        fail_msg("%s: EINVAL without a message", what);
+}
+
 void bucket_cursor_refused(kvstore_store *s, const char *cursor,
                            const char *what)
 {
     kvstore_keys *page = (kvstore_keys *)&page;
     int rc = kvstore_bucket_list(s, cursor, 10, &page);
+    char call[200];
 
-    if (rc == KVSTORE_OK)
-        kvstore_keys_free(page);
-    if (rc != KVSTORE_EINVAL)
-        fail_msg("bucket_list from %s = %d, expected EINVAL", what, rc);
-    assert_null(page);
-    if (kvstore_errmsg()[0] == '\0')
-        fail_msg("bucket_list from %s: EINVAL without a message", what);
+    snprintf(call, sizeof call, "bucket_list from %s", what);
+    expect_refused(rc, page, call);
 }
 
 int cas_across_processes(kvstore_bucket *b, const char *key,

@@ -51,8 +51,13 @@ void expect_listed(kvstore_bucket *b, const char *prefix, const char *want);
  * (separated by single spaces, in order; "": none). Returns the number
  * of pages. */
 size_t expect_buckets(kvstore_store *s, size_t limit, const char *want);
-/* kvstore_bucket_list of `s` from `cursor` must be EINVAL with a message
- * and a NULL page; `what` names the cursor in the failure message. */
+/* A listing call (kvstore_list_keys, kvstore_bucket_list) that returned
+ * `rc` and `page` must have refused: EINVAL with a message and a NULL
+ * page (a page it returned anyway is freed); `what` names the call and
+ * its cursor in the failure message. */
+void expect_refused(int rc, kvstore_keys *page, const char *what);
+/* kvstore_bucket_list of `s` from `cursor` must be refused
+ * (expect_refused); `what` names the cursor. */
 void bucket_cursor_refused(kvstore_store *s, const char *cursor,
                            const char *what);
 
