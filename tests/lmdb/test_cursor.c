@@ -126,18 +126,17 @@ static void test_forged_states(void **state)
 static void test_forged_bucket_list_states(void **state)
 {
     tmp_store *t = *state;
-    kvstore_store *s = t->s;
     for (int i = 0; i < 30; i++) {
         char name[16];
         snprintf(name, sizeof name, "b%02d", i);
-        kvstore_bucket_close(open_bucket(s, name));
+        kvstore_bucket_close(open_bucket(t->s, name));
     }
     const char *forged[] = { "b15", "", "b99", "!", "a b", "b15\xff" };
     for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
         char *c = wrap(t->dir, "\x01" "buckets", forged[i],
                        strlen(forged[i]));
         kvstore_keys *page = NULL;
-        int rc = kvstore_bucket_list(s, c, 100, &page);
+        int rc = kvstore_bucket_list(t->s, c, 100, &page);
         if (rc == KVSTORE_OK) {
             for (size_t k = 0; k < page->count; k++)
                 assert_true(page->keys[k][0] == 'b');
