@@ -1,10 +1,12 @@
 /*
  * Fixtures and checks of the tests of the backends that keep their data
- * in files (tests/file, tests/sqlite, tests/lmdb), on top of support.h:
- * a fixture that gives a test its own directory and closes whatever the
- * test opened in it, a reopen of a test's store, and listings compared
- * with the names they must hold. Each helper fails the running test
- * (cmocka) on an unexpected error.
+ * in files (tests/file, tests/sqlite, tests/lmdb), on top of support.h,
+ * and usable by any folder: a fixture that gives a test its own directory
+ * and closes whatever the test opened in it, a reopen of a test's store,
+ * listings compared with the names they must hold, a compare-and-swap
+ * raced by another process, a batch of threads, and the event log of a
+ * watch. Each helper fails the running test (cmocka) on an unexpected
+ * error.
  *
  * SPDX-License-Identifier: MIT
  */
