@@ -105,7 +105,7 @@ static void test_list_forged_states(void **state)
         char *cursor = NULL;
         assert_int_equal(kvs_cursor_wrap(&cursor, s, NULL, bad[i]),
                          KVSTORE_OK);
-        bucket_cursor_refused(s, cursor, bad[i]);
+        bucket_list_refused(s, cursor, bad[i]);
         kvstore_free(cursor);
     }
     /* A well-formed forged position lists the names after it. */
@@ -125,7 +125,7 @@ static void test_list_forged_states(void **state)
     set_str(b, "k2", "v");
     assert_int_equal(kvstore_list_keys(b, NULL, NULL, 1, &page), KVSTORE_OK);
     assert_non_null(page->cursor);
-    bucket_cursor_refused(s, page->cursor, "a key-list cursor");
+    bucket_list_refused(s, page->cursor, "a key-list");
     kvstore_keys_free(page);
     kvstore_bucket_close(b);
 }

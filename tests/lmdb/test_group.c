@@ -169,7 +169,7 @@ static void test_many_writers_all_land(void **state)
     many m[THREADS];
     for (int i = 0; i < THREADS; i++)
         m[i] = (many){ t->b, i, 50, 0 };
-    run_threads(THREADS, many_setter, m, sizeof *m);
+    threads_run(THREADS, many_setter, m, sizeof *m);
     for (int i = 0; i < THREADS; i++)
         assert_int_equal(m[i].failures, 0);
     /* Reopened: everything is on disk. */

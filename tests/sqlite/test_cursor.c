@@ -172,7 +172,7 @@ static void test_forged_bucket_list_states(void **state)
     const char *bad[] = { "no/such name", "' OR 1=1" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cur = forge(c->id, BUCKET_LIST_BINDING, bad[i]);
-        bucket_cursor_refused(c->t.s, cur, bad[i]);
+        bucket_list_refused(c->t.s, cur, bad[i]);
         free(cur);
     }
 }

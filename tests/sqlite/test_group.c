@@ -160,7 +160,7 @@ static unsigned long run(void **state, int threads, int *uncovered)
     job j[16];
     for (int i = 0; i < threads; i++)
         j[i] = (job){ b, i, 0, 0 };
-    run_threads(threads, set_thread, j, sizeof *j);
+    threads_run(threads, set_thread, j, sizeof *j);
     *uncovered = 0;
     for (int i = 0; i < threads; i++) {
         assert_int_equal(j[i].failures, 0);

@@ -123,38 +123,14 @@ size_t expect_buckets(kvstore_store *s, size_t limit, const char *want)
     return pages;
 }
 
-void expect_refused(int rc, kvstore_keys *page, const char *what)
-{
-    if (rc == KVSTORE_OK)
-        kvstore_keys_free(page);
-    if (rc != KVSTORE_EINVAL)
-        fail_msg("%s = %d, expected EINVAL", what, rc);
-    assert_null(page);
-    if (kvstore_errmsg()[0] == '\0')
-        fail_msg("%s: EINVAL without a message", what);
-}
-
-void bucket_cursor_refused(kvstore_store *s, const char *cursor,
-                           const char *what)
-{
-    kvstore_keys *page = (kvstore_keys *)&page;
-    int rc = kvstore_bucket_list(s, cursor, 10, &page);
-    char call[200];
-
-    snprintf(call, sizeof call, "bucket_list from %s", what);
-    expect_refused(rc, page, call);
-}
-
 int cas_across_processes(kvstore_bucket *b, const char *key,
                          const char *snapshot, const char *uri,
                          const char *bucket, const char *const *steps,
                          const char *swap)
 {
-    kvstore_cas *cas = NULL;
+    kvstore_cas *cas = cas_of(b, key);
     const void *v = NULL;
     size_t len = 0;
-
-    assert_int_equal(kvstore_cas_open(&cas, b, key), KVSTORE_OK);
     int rc = kvstore_cas_current(cas, &v, &len);
     if (snapshot == NULL) {
         assert_int_equal(rc, KVSTORE_NOTFOUND);
@@ -167,19 +143,6 @@ int cas_across_processes(kvstore_bucket *b, const char *key,
     rc = kvstore_cas_swap(cas, swap, strlen(swap));
     kvstore_cas_free(cas);
     return rc;
-}
-
-void run_threads(int n, void *(*fn)(void *), void *jobs, size_t size)
-{
-    pthread_t t[64];
-
-    assert_true(n > 0 && n <= 64);
-    for (int i = 0; i < n; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, fn,
-                                        (char *)jobs + (size_t)i * size),
-                         0);
-    for (int i = 0; i < n; i++)
-        pthread_join(t[i], NULL);
 }
 
 watch_log *watch_log_new(void)

@@ -1,12 +1,12 @@
 /*
  * Fixtures and checks of the tests of the backends that keep their data
- * in files (tests/file, tests/sqlite, tests/lmdb), on top of support.h,
- * and usable by any folder: a fixture that gives a test its own directory
- * and closes whatever the test opened in it, a reopen of a test's store,
- * listings compared with the names they must hold, a compare-and-swap
- * raced by another process, a batch of threads, and the event log of a
- * watch. Each helper fails the running test (cmocka) on an unexpected
- * error.
+ * in files (tests/file, tests/sqlite, tests/lmdb), on top of support.h
+ * and fx_memory.h (included here), and usable by any folder: a fixture
+ * that gives a test its own directory and closes whatever the test opened
+ * in it, a reopen of a test's store, listings compared with the names
+ * they must hold, a compare-and-swap raced by another process, and an
+ * event log of a watch that keeps whole keys. Each helper fails the
+ * running test (cmocka) on an unexpected error.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 
+#include "fx_memory.h"
 #include "support.h"
 
 /* A fresh directory with no store in it yet (t->s and t->b NULL), for a
@@ -53,15 +54,6 @@ void expect_listed(kvstore_bucket *b, const char *prefix, const char *want);
  * (separated by single spaces, in order; "": none). Returns the number
  * of pages. */
 size_t expect_buckets(kvstore_store *s, size_t limit, const char *want);
-/* A listing call (kvstore_list_keys, kvstore_bucket_list) that returned
- * `rc` and `page` must have refused: EINVAL with a message and a NULL
- * page (a page it returned anyway is freed); `what` names the call and
- * its cursor in the failure message. */
-void expect_refused(int rc, kvstore_keys *page, const char *what);
-/* kvstore_bucket_list of `s` from `cursor` must be refused
- * (expect_refused); `what` names the cursor. */
-void bucket_cursor_refused(kvstore_store *s, const char *cursor,
-                           const char *what);
 
 /* Opens a compare-and-swap of `key` in `b`, checks that its snapshot is
  * `snapshot` (NULL: absent), has another process with its own store of
@@ -73,14 +65,12 @@ int cas_across_processes(kvstore_bucket *b, const char *key,
                          const char *bucket, const char *const *steps,
                          const char *swap);
 
-/* Runs fn(jobs + i * size) for i in [0, n) in n threads at once and
- * returns when every one has (n at most 64). */
-void run_threads(int n, void *(*fn)(void *), void *jobs, size_t size);
-
 /* The events a watch callback received, in order, for a test to wait on
- * and check: watch_log_event is the kvstore_watch_fn, with the log as
- * its payload. Thread-safe; free the log only after the watch stopped
- * (or its bucket closed). Events past WATCH_LOG_MAX are dropped. */
+ * and check, with whole keys and values (fx_memory's ev_log keeps 31
+ * bytes of each: too few for the hashed-name keys of the file backend):
+ * watch_log_event is the kvstore_watch_fn, with the log as its payload.
+ * Thread-safe; free the log only after the watch stopped (or its bucket
+ * closed). Events past WATCH_LOG_MAX are dropped. */
 #define WATCH_LOG_MAX 256
 typedef struct watch_event {
     kvstore_event type;
