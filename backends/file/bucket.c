@@ -105,21 +105,6 @@ void kvf_bucket_close(void *bucket)
 
 /* ---- listing ---------------------------------------------------------- */
 
-/* A bucket name as kvstore_bucket_name_check accepts it, without setting
- * an error: other entries of the root are not buckets. */
-static bool name_ok(const char *name, size_t len)
-{
-    if (len == 0 || len > KVSTORE_BUCKET_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* Opens a directory stream on a descriptor of its own (closedir closes
  * it; readdir moves its offset). */
 static DIR *open_dir(int at, const char *path)
@@ -157,7 +142,8 @@ static int fill_buckets(void *ctx, const char *prefix, const char *after,
         }
         size_t len = strlen(de->d_name);
         struct stat st;
-        if (!name_ok(de->d_name, len) ||
+        /* Other entries of the root are not buckets. */
+        if (!kvstore_bucket_name_valid(de->d_name, len) ||
             (after != NULL && strcmp(de->d_name, after) <= 0) ||
             (de->d_type != DT_DIR &&
              (de->d_type != DT_UNKNOWN ||

@@ -203,21 +203,42 @@ static void test_bucket_name_check(void **state)
         char s[2] = { (char)c, '\0' };
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                   (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if ((kvstore_bucket_name_check(s) == KVSTORE_OK) != ok)
+        if ((kvstore_bucket_name_check(s) == KVSTORE_OK) != ok ||
+            kvstore_bucket_name_valid(s, 1) != ok)
             fail_msg("bucket name byte 0x%02x: expected %s", c,
                      ok ? "valid" : "invalid");
         /* And in the middle of a valid name. */
         char m[4] = { 'a', (char)c, 'b', '\0' };
-        if ((kvstore_bucket_name_check(m) == KVSTORE_OK) != ok)
+        if ((kvstore_bucket_name_check(m) == KVSTORE_OK) != ok ||
+            kvstore_bucket_name_valid(m, 3) != ok)
             fail_msg("bucket name a<0x%02x>b: expected %s", c,
                      ok ? "valid" : "invalid");
     }
     memset(name, 'b', KVSTORE_BUCKET_NAME_MAX);
     name[KVSTORE_BUCKET_NAME_MAX] = '\0';
     assert_int_equal(kvstore_bucket_name_check(name), KVSTORE_OK);
+    assert_true(kvstore_bucket_name_valid(name, KVSTORE_BUCKET_NAME_MAX));
     name[KVSTORE_BUCKET_NAME_MAX] = 'b';
     name[KVSTORE_BUCKET_NAME_MAX + 1] = '\0';
     assert_int_equal(kvstore_bucket_name_check(name), KVSTORE_EINVAL);
+    assert_false(kvstore_bucket_name_valid(name, KVSTORE_BUCKET_NAME_MAX + 1));
+}
+
+/* The length is the name's, whatever follows it; a NUL inside is no
+ * name; and a refusal leaves the thread's message alone. */
+static void test_bucket_name_valid(void **state)
+{
+    (void)state;
+    assert_false(kvstore_bucket_name_valid("", 0));
+    assert_false(kvstore_bucket_name_valid("abc", 0));
+    assert_true(kvstore_bucket_name_valid("ab:", 2));
+    assert_false(kvstore_bucket_name_valid("ab:", 3));
+    assert_false(kvstore_bucket_name_valid("a\0b", 3));
+    assert_true(kvstore_bucket_name_valid("a\0b", 1));
+    assert_int_equal(kvstore_set_error(KVSTORE_EIO, "earlier failure"),
+                     KVSTORE_EIO);
+    assert_false(kvstore_bucket_name_valid("no/name", 7));
+    assert_string_equal(kvstore_errmsg(), "earlier failure");
 }
 
 static void test_parse_int64(void **state)
@@ -294,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_utf8_random_tails),
         cmocka_unit_test(test_key_check),
         cmocka_unit_test(test_bucket_name_check),
+        cmocka_unit_test(test_bucket_name_valid),
         cmocka_unit_test(test_parse_int64),
         cmocka_unit_test(test_value_cursor_prefix_checks),
     };
