@@ -59,10 +59,6 @@ int rd_get_many(void *bucket, const char *const *keys, size_t n,
 
     if (b->store->cluster != NULL)
         return rd_cluster_get_many(b, keys, n, values, lens);
-    for (size_t i = 0; i < n; i++) {
-        values[i] = NULL;
-        lens[i] = 0;
-    }
     for (size_t off = 0; off < n && rc == KVSTORE_OK; off += RD_CHUNK_KEYS) {
         size_t m = n - off < RD_CHUNK_KEYS ? n - off : RD_CHUNK_KEYS;
         redisReply *r = NULL;
@@ -95,14 +91,7 @@ int rd_get_many(void *bucket, const char *const *keys, size_t n,
         }
         rd_reply_free(r);
     }
-    if (rc != KVSTORE_OK) {
-        /* The contract: on failure nothing is left for the caller. */
-        for (size_t i = 0; i < n; i++) {
-            kvstore_free(values[i]);
-            values[i] = NULL;
-            lens[i] = 0;
-        }
-    }
+    /* On failure the core frees the values already read. */
     return rc;
 }
 

@@ -114,7 +114,10 @@ typedef struct kvstore_backend {
     int  (*list_keys)(void *bucket, const char *prefix, const char *cursor,
                       size_t limit, kvstore_keys **out);
 
-    /* Optional: NULL makes the core loop over get/set/del. */
+    /* Optional: NULL makes the core loop over get/set/del. get_many gets
+     * values[] and lens[] zeroed and sets both for each key found (values
+     * from kvstore_malloc(), never NULL); when it fails, the core frees
+     * every value it set, so a slot can return at once. */
     int  (*get_many)(void *bucket, const char *const *keys, size_t n,
                      void **values, size_t *lens);
     int  (*set_many)(void *bucket, const char *const *keys,
