@@ -272,6 +272,14 @@ int kvf_bucket_remove(void *store, const char *name)
 
 /* ---- info ------------------------------------------------------------- */
 
+static int count_key(void *ctx, const char *key, size_t len)
+{
+    (void)key;
+    (void)len;
+    ++*(int64_t *)ctx;
+    return KVSTORE_OK;
+}
+
 int kvf_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
 {
     kvf_store *s = store;
@@ -285,30 +293,9 @@ int kvf_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
                                     O_CLOEXEC);
     if (b.dfd < 0)
         return errno == ENOENT ? no_bucket(name) : kvf_errno(errno, "open bucket directory", name);
-    DIR *dir = open_dir(b.dfd, ".");
-    if (dir == NULL) {
-        rc = kvf_errno(errno, "read directory", name);
-        close(b.dfd);
-        return rc;
-    }
-    /* The keys a full listing would return: one directory scan, and a
-     * header read for each hashed-form name. */
+    /* The keys a full listing would return. */
     int64_t keys = 0;
-    kvf_scan sc;
-    kvf_scan_begin(&b, &sc);
-    for (;;) {
-        char key[KVSTORE_KEY_MAX + 1];
-        errno = 0;
-        struct dirent *de = readdir(dir);
-        if (de == NULL) {
-            if (errno != 0)
-                rc = kvf_errno(errno, "read directory", name);
-            break;
-        }
-        if (kvf_entry_key(&b, de, key, &sc) != 0)
-            keys++;
-    }
-    closedir(dir);
+    rc = kvf_each_key(&b, count_key, &keys);
     close(b.dfd);
     if (rc != KVSTORE_OK)
         return rc;
