@@ -4,16 +4,47 @@
  * SPDX-License-Identifier: MIT
  */
 #include "group.h"
+#include "fx_servers.h"
 
 /* cmocka gives a group setup no argument of the caller's: the one group
  * a program runs is kept here. */
 static const rs_group *current;
 
+/* The placeholders of redis-harness (harness.c), for SERVER_TEST URIs:
+ * those of the first server, and the sentinels' or seeds' list. */
+static void define_placeholders(const rs_server *s)
+{
+    fx_define_int("port", s->port);
+    fx_define("sock", s->sock);
+    fx_define("dir", s->dir);
+    fx_define_int("tls_port", s->tls_port);
+    fx_define("tls_dir", s->tls_dir);
+    if (current->topo)
+        fx_define("sentinels", current->topo->hosts);
+    if (current->cluster)
+        fx_define("seeds", current->cluster->seeds);
+}
+
 static int group_setup(void **state)
 {
+    const rs_server *first;
+    int rc;
+
     (void)state;
-    if (rs_start(current->srv, current->args) != 0)
+    if (current->cluster) {  /* cleans up after itself on failure */
+        rc = rs_cluster_start(current->cluster, 3, current->password);
+        first = &current->cluster->node[0];
+    } else if (current->topo) {
+        rc = rs_topology_start(current->topo, current->args);
+        first = &current->topo->nodes[0];
+    } else {
+        rc = current->tls ? rs_start_tls(current->srv, current->args, 0)
+                          : rs_start(current->srv, current->args);
+        first = current->srv;
+    }
+    if (rc != 0)
         return -1;
+    define_placeholders(first);
     return current->started ? current->started() : 0;
 }
 
@@ -22,7 +53,12 @@ static int group_teardown(void **state)
     (void)state;
     if (current->stopping)
         current->stopping();
-    rs_destroy(current->srv);
+    if (current->cluster)
+        rs_cluster_destroy(current->cluster);
+    else if (current->topo)
+        rs_topology_destroy(current->topo);
+    else
+        rs_destroy(current->srv);
     return 0;
 }
 

@@ -26,26 +26,13 @@
 #include <hiredis/hiredis.h>
 #include <kvstore/kvstore.h>
 
-#include "cluster.h"
+#include "group.h"
 #include "net.h"
 #include "redis.h"
 
 #define N_KEYS 300
 
 static rs_cluster cl;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_cluster_start(&cl, 3, NULL);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_cluster_destroy(&cl);
-    return 0;
-}
 
 /* `more`: further parameters ("&a=b") or "". */
 static kvstore_store *open_store_with(int timeout_ms, const char *more)
@@ -1076,5 +1063,5 @@ int main(void)
         /* Last: it kills a master. */
         cmocka_unit_test(test_master_killed_under_load),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .cluster = &cl);
 }

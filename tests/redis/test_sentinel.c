@@ -23,7 +23,7 @@
 
 #include <kvstore/kvstore.h>
 
-#include "topology.h"
+#include "group.h"
 
 #define SECRET "sentinel-secret-pw"
 
@@ -391,19 +391,6 @@ static void test_failover_with_wait(void **state)
                  "&wait_timeout_ms=200", true);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_topology_start(&topo, node_args) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_topology_destroy(&topo);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest shared[] = {
@@ -418,7 +405,7 @@ int main(void)
         cmocka_unit_test(test_failover_without_wait),
         cmocka_unit_test(test_failover_with_wait),
     };
-    int failed = cmocka_run_group_tests(shared, group_setup, group_teardown);
+    int failed = RS_RUN_GROUP(shared, .topo = &topo, .args = node_args);
 
     return failed + cmocka_run_group_tests(failovers, NULL, NULL);
 }

@@ -25,7 +25,7 @@
 #include <openssl/x509.h>
 
 #include "events.h"
-#include "server.h"
+#include "group.h"
 
 #define SECRET "tls-secret-pw"
 
@@ -345,19 +345,6 @@ static void test_uncertain_write(void **state)
     kvstore_close(s);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_start_tls(&srv, server_args, 0) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,5 +358,6 @@ int main(void)
         cmocka_unit_test(test_tls_to_plain_port),
         cmocka_unit_test(test_uncertain_write),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv, .tls = true,
+                        .args = server_args);
 }

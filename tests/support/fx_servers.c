@@ -1,0 +1,100 @@
+/*
+ * Fixtures of the server tests (see fx_servers.h).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "fx_servers.h"
+#include "run.h"
+
+#define FX_NAMES 16
+
+/* The placeholders of the running servers: one program runs one set. */
+static char *names[FX_NAMES], *values[FX_NAMES];
+static size_t defined;
+
+void fx_define(const char *name, const char *value)
+{
+    size_t i = 0;
+
+    while (i < defined && strcmp(names[i], name) != 0)
+        i++;
+    if (i == defined) {
+        assert_true(defined < FX_NAMES);
+        names[defined++] = strdup(name);
+    } else {
+        free(values[i]);
+    }
+    values[i] = strdup(value);
+    assert_non_null(names[i]);
+    assert_non_null(values[i]);
+}
+
+void fx_define_int(const char *name, long value)
+{
+    char text[24];
+
+    snprintf(text, sizeof text, "%ld", value);
+    fx_define(name, text);
+}
+
+const char *fx_expand(const char *uri)
+{
+    static char *last;
+    ts_placeholder ph[FX_NAMES];
+
+    for (size_t i = 0; i < defined; i++)
+        ph[i] = (ts_placeholder){ names[i], values[i] };
+    free(last);
+    last = ts_substitute(uri, ph, defined);
+    assert_non_null(last);
+    return last;
+}
+
+kvstore_store *fx_open(const char *uri)
+{
+    return open_uri(fx_expand(uri));
+}
+
+/* cmocka runs neither the test nor its teardown after a failed set-up:
+ * nothing opened here may be left behind when it fails. */
+int server_store_setup(void **state)
+{
+    const store_fixture *f = *state;
+    const char *uri = fx_expand(f->uri);
+    server_store *t = calloc(1, sizeof *t);
+    int rc;
+
+    assert_non_null(t);
+    rc = kvstore_open(&t->s, uri);
+    if (rc == KVSTORE_OK && f->bucket)
+        rc = kvstore_bucket_open(&t->b, t->s, f->bucket);
+    if (rc != KVSTORE_OK) {
+        print_error("open %s, bucket %s: %d %s\n", uri,
+                    f->bucket ? f->bucket : "(none)", rc, kvstore_errmsg());
+        kvstore_close(t->s);
+        free(t);
+        return -1;
+    }
+    *state = t;
+    return 0;
+}
+
+int server_store_teardown(void **state)
+{
+    server_store *t = *state;
+
+    kvstore_bucket_close(t->b);
+    kvstore_close(t->s);
+    free(t);
+    return 0;
+}
+
+void fx_ignore_event(void *arg, kvstore_event event, const char *key,
+                     const void *value, size_t len)
+{
+    (void)arg;
+    (void)event;
+    (void)key;
+    (void)value;
+    (void)len;
+}

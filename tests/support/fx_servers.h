@@ -1,0 +1,48 @@
+/*
+ * Fixtures of the tests that run against servers (tests/redis,
+ * tests/nats): a test's own store and bucket on the servers its program
+ * started, named by a URI with the runners' placeholders ("{port}",
+ * "{url}", ... as in tests/support/run.h), so a test needs neither the
+ * open nor the close lines and a failing test still closes its store.
+ * Link test_support.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVS_TEST_FX_SERVERS_H
+#define KVS_TEST_FX_SERVERS_H
+
+#include "support.h"
+
+/* Defines "{name}" as `value` (both copied; a second call replaces it)
+ * for the URIs of SERVER_TEST and fx_expand: the group set-up of a
+ * program calls it once its servers answer. At most 16 names. */
+void fx_define(const char *name, const char *value);
+/* fx_define with a number (a port). */
+void fx_define_int(const char *name, long value);
+/* `uri` with every defined placeholder replaced, in a buffer that lives
+ * until the next call. */
+const char *fx_expand(const char *uri);
+/* open_uri of fx_expand(uri). */
+kvstore_store *fx_open(const char *uri);
+
+/* One test's store and bucket on the running servers. */
+typedef struct server_store {
+    kvstore_store *s;
+    kvstore_bucket *b;   /* NULL without a bucket */
+} server_store;
+/* The cmocka fixture: SERVER_TEST(test, "redis://127.0.0.1:{port}", "b")
+ * (the URI expanded as fx_expand; bucket NULL: none) and the test reads
+ * its server_store from *state. The teardown closes both. */
+int server_store_setup(void **state);
+int server_store_teardown(void **state);
+#define SERVER_TEST(test, uri_, bucket_)                                 \
+    { .name = #test, .test_func = test,                                  \
+      .setup_func = server_store_setup,                                  \
+      .teardown_func = server_store_teardown,                            \
+      .initial_state = &(store_fixture){ (uri_), (bucket_) } }
+
+/* A watch callback for a watch whose events do not matter. */
+void fx_ignore_event(void *arg, kvstore_event event, const char *key,
+                     const void *value, size_t len);
+
+#endif /* KVS_TEST_FX_SERVERS_H */
