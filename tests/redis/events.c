@@ -56,3 +56,13 @@ bool ev_log_wait(ev_log *l, const char *want, int seconds)
     pthread_mutex_unlock(&l->mu);
     return ok;
 }
+
+bool ev_log_has(ev_log *l, const char *want)
+{
+    bool has;
+
+    pthread_mutex_lock(&l->mu);
+    has = strstr(l->text, want) != NULL;
+    pthread_mutex_unlock(&l->mu);
+    return has;
+}

@@ -27,5 +27,7 @@ void ev_log_event(void *log, kvstore_event e, const char *key,
 /* Waits until `want` is in the text, at most `seconds` (a bound, not a
  * measurement); false after printing what came instead. */
 bool ev_log_wait(ev_log *l, const char *want, int seconds);
+/* Whether `want` is in the text now (no wait). */
+bool ev_log_has(ev_log *l, const char *want);
 
 #endif

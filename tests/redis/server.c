@@ -6,6 +6,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -419,4 +420,30 @@ int rs_cli(const rs_server *s, char *out, size_t cap,
     if (pid < 0 || waitpid(pid, &status, 0) < 0)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int rs_cli_words(const rs_server *s, char *out, size_t cap, ...)
+{
+    const char *args[RS_MAX_ARGS];
+    int n = 0;
+    va_list ap;
+
+    va_start(ap, cap);
+    while (n < RS_MAX_ARGS - 1 && (args[n] = va_arg(ap, const char *)))
+        n++;
+    va_end(ap);
+    args[n] = NULL;
+    return rs_cli(s, out, cap, args);
+}
+
+long rs_calls_of(const rs_server *s, const char *cmd)
+{
+    char out[16384], pat[64];
+    const char *p;
+
+    if (rs_cli_words(s, out, sizeof out, "INFO", "commandstats", NULL) != 0)
+        return -1;
+    snprintf(pat, sizeof pat, "cmdstat_%s:calls=", cmd);
+    p = strstr(out, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : 0;
 }

@@ -67,5 +67,10 @@ void rs_sleep_ms(int ms);
  * status, or -1. */
 int rs_cli(const rs_server *s, char *out, size_t cap,
            const char *const *args);
+/* rs_cli with the arguments as the NULL-terminated rest of the call. */
+int rs_cli_words(const rs_server *s, char *out, size_t cap, ...);
+/* How many times the server ran `cmd` (INFO commandstats: "set",
+ * "incrby", ...), by redis-cli; -1 if redis-cli failed. */
+long rs_calls_of(const rs_server *s, const char *cmd);
 
 #endif
