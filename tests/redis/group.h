@@ -47,4 +47,10 @@ int rs_run_group(const rs_group *g, const struct CMUnitTest *tests,
     rs_run_group(&(rs_group){ __VA_ARGS__ }, (tests), \
                  sizeof (tests) / sizeof *(tests))
 
+/* redis-cli on `srv` (an rs_server *) with the words after `out` (a char
+ * array, which gets its output); fails the test if redis-cli fails. */
+#define RS_CLI(srv, out, ...) \
+    assert_int_equal(rs_cli_words((srv), (out), sizeof(out), __VA_ARGS__, \
+                                  (const char *)NULL), 0)
+
 #endif

@@ -21,6 +21,7 @@
 #include <kvstore/kvstore.h>
 
 #include "events.h"
+#include "fx_servers.h"
 #include "group.h"
 #include "net.h"
 
@@ -28,60 +29,54 @@ static rs_server srv;
 static kvstore_store *st;      /* db 0, TCP */
 static char tcp_uri[128];
 
-static void cli(char *out, size_t cap, ...)
-{
-    const char *args[16];
-    int n = 0;
-    va_list ap;
+/* Lists every key of `b` with `prefix` into a sorted, '\n'-joined
+ * string, checking each page against `limit`. */
+/* The keys a walk gave, in the order it gave them. */
+typedef struct key_list {
+    char **keys;
+    size_t n;
+} key_list;
 
-    va_start(ap, cap);
-    while (n < 15 && (args[n] = va_arg(ap, const char *)) != NULL)
-        n++;
-    va_end(ap);
-    args[n] = NULL;
-    assert_int_equal(rs_cli(&srv, out, cap, args), 0);
+static void collect_key(void *arg, const char *key)
+{
+    key_list *l = arg;
+
+    l->keys = realloc(l->keys, (l->n + 1) * sizeof *l->keys);
+    assert_non_null(l->keys);
+    l->keys[l->n] = strdup(key);
+    assert_non_null(l->keys[l->n++]);
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Lists every key of `b` with `prefix` into a sorted, '\n'-joined
- * string, checking each page against `limit`. */
+ * string, checking each page against `limit` (walk_all). */
 static char *list_all(kvstore_bucket *b, const char *prefix, size_t limit)
 {
-    char *cursor = NULL, *acc = calloc(1, 1);
+    key_list l = { NULL, 0 };
+    char *acc = calloc(1, 1);
     size_t acc_len = 0;
-    char **keys = NULL;
-    size_t nkeys = 0;
 
-    do {
-        kvstore_keys *page = NULL;
-        assert_ok(kvstore_list_keys(b, prefix, cursor, limit, &page));
-        assert_true(page->count <= (limit ? limit : KVSTORE_PAGE_MAX));
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        keys = realloc(keys, (nkeys + page->count) * sizeof *keys);
-        for (size_t i = 0; i < page->count; i++)
-            keys[nkeys++] = strdup(page->keys[i]);
-        kvstore_keys_free(page);
-    } while (cursor != NULL);
+    walk_all(b, prefix, NULL, limit, collect_key, &l);
     /* Sort and deduplicate (Redis SCAN may repeat a key). */
-    for (size_t i = 1; i < nkeys; i++)
-        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-            char *t = keys[j];
-            keys[j] = keys[j - 1];
-            keys[j - 1] = t;
-        }
-    for (size_t i = 0; i < nkeys; i++) {
-        if (i > 0 && strcmp(keys[i], keys[i - 1]) == 0)
+    if (l.n > 0)
+        qsort(l.keys, l.n, sizeof *l.keys, by_bytes);
+    for (size_t i = 0; i < l.n; i++) {
+        if (i > 0 && strcmp(l.keys[i], l.keys[i - 1]) == 0)
             continue;
-        size_t l = strlen(keys[i]);
-        acc = realloc(acc, acc_len + l + 2);
+        size_t len = strlen(l.keys[i]);
+        acc = realloc(acc, acc_len + len + 2);
         if (acc_len)
             acc[acc_len++] = '\n';
-        memcpy(acc + acc_len, keys[i], l + 1);
-        acc_len += l;
+        memcpy(acc + acc_len, l.keys[i], len + 1);
+        acc_len += len;
     }
-    for (size_t i = 0; i < nkeys; i++)
-        free(keys[i]);
-    free(keys);
+    for (size_t i = 0; i < l.n; i++)
+        free(l.keys[i]);
+    free(l.keys);
     return acc;
 }
 
@@ -98,56 +93,50 @@ static void assert_listing(kvstore_bucket *b, const char *prefix,
 
 static void test_cli_reads_our_writes(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "interop");
+    kvstore_bucket *b = *state;
     char out[256];
     int64_t n = 0;
 
     set_str(b, "k:1", "hello world");
-    cli(out, sizeof out, "GET", "interop:k:1", NULL);
+    RS_CLI(&srv, out, "GET", "interop:k:1");
     assert_string_equal(out, "hello world");
     set_str(b, "\xd0\xba\xd0\xbb *?[", "unicode");
-    cli(out, sizeof out, "GET", "interop:\xd0\xba\xd0\xbb *?[", NULL);
+    RS_CLI(&srv, out, "GET", "interop:\xd0\xba\xd0\xbb *?[");
     assert_string_equal(out, "unicode");
     assert_ok(kvstore_increment(b, "n", 5, &n));
     assert_ok(kvstore_increment(b, "n", 5, &n));
     assert_int_equal(n, 10);
-    cli(out, sizeof out, "GET", "interop:n", NULL);
+    RS_CLI(&srv, out, "GET", "interop:n");
     assert_string_equal(out, "10");
-    kvstore_bucket_close(b);
 }
 
 static void test_we_read_cli_writes(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "interop");
+    kvstore_bucket *b = *state;
     char out[64];
     void *v = NULL;
     size_t len = 0;
 
-    cli(out, sizeof out, "SET", "interop:from-cli", "v1", NULL);
+    RS_CLI(&srv, out, "SET", "interop:from-cli", "v1");
     expect_str(b, "from-cli", "v1");
     assert_listing(b, "from-", "from-cli");
-    cli(out, sizeof out, "DEL", "interop:from-cli", NULL);
+    RS_CLI(&srv, out, "DEL", "interop:from-cli");
     assert_int_equal(kvstore_get(b, "from-cli", &v, &len), KVSTORE_NOTFOUND);
-    kvstore_bucket_close(b);
 }
 
 static void test_marker_key(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "marked");
+    kvstore_bucket *b = *state;
     char out[64];
     kvstore_keys *page = NULL;
 
     /* Opening creates "B:", which is never listed as a key. */
-    cli(out, sizeof out, "EXISTS", "marked:", NULL);
+    RS_CLI(&srv, out, "EXISTS", "marked:");
     assert_string_equal(out, "1");
     assert_ok(kvstore_list_keys(b, NULL, NULL, 0, &page));
     assert_int_equal(page->count, 0);
     assert_null(page->cursor);
     kvstore_keys_free(page);
-    kvstore_bucket_close(b);
 }
 
 /* ---- glob metacharacters never cross buckets or prefixes ---- */
@@ -167,9 +156,9 @@ static void test_glob_isolation(void **state)
         set_str(g1, nasty[i], "v");
     set_str(g2, "plain", "v");
     /* Keys other clients wrote that look like globs or are not UTF-8. */
-    cli(out, sizeof out, "SET", "g2*:evil", "x", NULL);
-    cli(out, sizeof out, "SET", "g2:\xff\xfe", "x", NULL);
-    cli(out, sizeof out, "SET", "g?:evil", "x", NULL);
+    RS_CLI(&srv, out, "SET", "g2*:evil", "x");
+    RS_CLI(&srv, out, "SET", "g2:\xff\xfe", "x");
+    RS_CLI(&srv, out, "SET", "g?:evil", "x");
 
     for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
         assert_listing(g2, probes[i], probes[i][0] == '\0' ? "plain" : "");
@@ -192,18 +181,34 @@ static void test_glob_isolation(void **state)
 
 /* ---- listing ---- */
 
+enum { N_100K = 100000 };
+
+/* A walk_fn: marks "key-<i>" in the seen_keys at `arg`. */
+typedef struct seen_keys {
+    unsigned char *seen;
+    size_t distinct;
+} seen_keys;
+
+static void mark_key(void *arg, const char *key)
+{
+    seen_keys *sk = arg;
+    int k = -1;
+
+    assert_int_equal(sscanf(key, "key-%d", &k), 1);
+    assert_true(k >= 0 && k < N_100K);
+    if (!sk->seen[k]++)
+        sk->distinct++;
+}
+
 static void test_list_100k(void **state)
 {
-    (void)state;
-    enum { N = 100000, CHUNK = 1000 };
-    kvstore_store *s = open_urif("redis://127.0.0.1:%d/1", srv.port);
-    kvstore_bucket *b = open_bucket(s, "big");
+    enum { N = N_100K, CHUNK = 1000 };
+    kvstore_bucket *b = ((server_store *)*state)->b;
     static char names[CHUNK][16];
     const char *keys[CHUNK];
     const void *vals[CHUNK];
-    size_t lens[CHUNK], pages = 0, distinct = 0;
-    unsigned char *seen = calloc(N, 1);
-    char *cursor = NULL;
+    size_t lens[CHUNK], pages;
+    seen_keys sk = { calloc(N, 1), 0 };
 
     for (int i = 0; i < N; i += CHUNK) {
         for (int j = 0; j < CHUNK; j++) {
@@ -214,30 +219,13 @@ static void test_list_100k(void **state)
         }
         assert_ok(kvstore_set_many(b, keys, vals, lens, CHUNK));
     }
-    do {
-        kvstore_keys *page = NULL;
-        assert_ok(kvstore_list_keys(b, "", cursor, 1000, &page));
-        assert_true(page->count <= 1000);
-        for (size_t i = 0; i < page->count; i++) {
-            int k = -1;
-            assert_int_equal(sscanf(page->keys[i], "key-%d", &k), 1);
-            assert_true(k >= 0 && k < N);
-            if (!seen[k]++)
-                distinct++;
-        }
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-        pages++;
-    } while (cursor != NULL);
+    pages = walk_all(b, "", NULL, 1000, mark_key, &sk);
     for (int i = 0; i < N; i++)
-        if (!seen[i])
+        if (!sk.seen[i])
             fail_msg("key-%06d missing from the listing", i);
-    assert_int_equal(distinct, N);
+    assert_int_equal(sk.distinct, N);
     print_message("100k keys listed in %zu pages\n", pages);
-    free(seen);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    free(sk.seen);
 }
 
 /* Long keys with tiny pages: SCAN batches that overflow the page must be
@@ -245,10 +233,8 @@ static void test_list_100k(void **state)
  * cursor, by re-scanning ("R"). Nothing may go missing either way. */
 static void test_list_long_keys_small_pages(void **state)
 {
-    (void)state;
     enum { N = 300 };
-    kvstore_store *s = open_urif("redis://127.0.0.1:%d/2", srv.port);
-    kvstore_bucket *b = open_bucket(s, "long");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char key[1001];
     static const size_t limits[] = { 1, 2, 3, 17 };
 
@@ -267,8 +253,6 @@ static void test_list_long_keys_small_pages(void **state)
         assert_int_equal(lines, N);
         free(all);
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* A cursor of bucket `bucket` of db 0 around a forged state (net.h: the
@@ -286,7 +270,7 @@ static char *envelope(const char *bucket, const char *state, size_t len)
 
 static void test_cursor_states_strict(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = *state;
     static const struct { const char *s; size_t len; } bad[] = {
         { "C0", 2 }, { "C", 1 }, { "Cx", 2 }, { "C01", 3 }, { "C-1", 3 },
         { "C18446744073709551616", 21 }, { "S5", 2 }, { "S5\xff", 3 },
@@ -296,7 +280,6 @@ static void test_cursor_states_strict(void **state)
         { "R1 99999 2\xffk", 12 }, { "R1 1 2\xffk\xffj", 10 },
         { "Z1", 2 }, { "", 0 },
     };
-    kvstore_bucket *b = open_bucket(st, "curs");
     kvstore_keys *page = NULL;
 
     set_str(b, "a", "1");
@@ -323,21 +306,19 @@ static void test_cursor_states_strict(void **state)
         kvstore_keys_free(page);
         free(c);
     }
-    kvstore_bucket_close(b);
 }
 
 /* ---- atomics ---- */
 
 static void test_increment_invalid_unchanged(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "incr");
+    kvstore_bucket *b = *state;
     char out[64];
     int64_t r = 0;
 
     set_str(b, "text", "abc");
     assert_int_equal(kvstore_increment(b, "text", 1, &r), KVSTORE_EINVAL);
-    cli(out, sizeof out, "GET", "incr:text", NULL);
+    RS_CLI(&srv, out, "GET", "incr:text");
     assert_string_equal(out, "abc");
     set_str(b, "max", "9223372036854775807");
     assert_int_equal(kvstore_increment(b, "max", 1, &r), KVSTORE_EINVAL);
@@ -349,20 +330,18 @@ static void test_increment_invalid_unchanged(void **state)
     assert_int_equal(r, -7);
     assert_ok(kvstore_increment(b, "fresh", 0, NULL));
     expect_str(b, "fresh", "-7");
-    kvstore_bucket_close(b);
 }
 
 static void test_cas_detects_other_client(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "cas");
+    kvstore_bucket *b = *state;
     kvstore_cas *c = NULL;
     char out[64];
 
     set_str(b, "k", "v0");
     assert_ok(kvstore_cas_open(&c, b, "k"));
     /* Same bytes from another client is still a write. */
-    cli(out, sizeof out, "SET", "cas:k", "v0", NULL);
+    RS_CLI(&srv, out, "SET", "cas:k", "v0");
     assert_int_equal(kvstore_cas_swap(c, "mine", 4), KVSTORE_ECONFLICT);
     kvstore_cas_free(c);
     expect_str(b, "k", "v0");
@@ -370,7 +349,7 @@ static void test_cas_detects_other_client(void **state)
     assert_ok(kvstore_cas_open(&c, b, "k"));
     assert_ok(kvstore_cas_swap(c, "mine", 4));
     kvstore_cas_free(c);
-    cli(out, sizeof out, "GET", "cas:k", NULL);
+    RS_CLI(&srv, out, "GET", "cas:k");
     assert_string_equal(out, "mine");
 
     /* A snapshot freed without a swap leaves no WATCH behind: the next
@@ -381,14 +360,12 @@ static void test_cas_detects_other_client(void **state)
     assert_ok(kvstore_cas_open(&c, b, "other"));
     assert_ok(kvstore_cas_swap(c, "x", 1));
     kvstore_cas_free(c);
-    kvstore_bucket_close(b);
 }
 
 static void test_cas_snapshots_do_not_starve_pool(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = *state;
     enum { N = 12 };  /* more than the pool (4) */
-    kvstore_bucket *b = open_bucket(st, "cas2");
     kvstore_cas *c[N];
     char key[16];
 
@@ -402,16 +379,14 @@ static void test_cas_snapshots_do_not_starve_pool(void **state)
         assert_ok(kvstore_cas_swap(c[i], "s", 1));
         kvstore_cas_free(c[i]);
     }
-    kvstore_bucket_close(b);
 }
 
 /* ---- batches ---- */
 
 static void test_batches_chunked(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = *state;
     enum { N = 1500, BIG = 7 * 1024 * 1024 };
-    kvstore_bucket *b = open_bucket(st, "batch");
     static char names[N][16];
     const char *keys[N];
     const void *vals[N];
@@ -462,14 +437,12 @@ static void test_batches_chunked(void **state)
     }
     assert_ok(kvstore_delete_many(b, keys, N));
     free(big);
-    kvstore_bucket_close(b);
 }
 
 static void test_value_limit(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = *state;
     const size_t limit = (size_t)512 * 1024 * 1024;
-    kvstore_bucket *b = open_bucket(st, "limit");
     /* Address space only: never touched, never resident. */
     void *huge = mmap(NULL, limit + 1, PROT_READ,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -487,37 +460,33 @@ static void test_value_limit(void **state)
                      KVSTORE_ETOOBIG);
     assert_int_equal(kvstore_get(b, "small", &v, &len), KVSTORE_NOTFOUND);
     munmap(huge, limit + 1);
-    kvstore_bucket_close(b);
 }
 
 /* ---- stores, databases, URIs ---- */
 
 static void test_create_false(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_urif("redis://127.0.0.1:%d?create=false",
-                                srv.port);
+    kvstore_store *s = ((server_store *)*state)->s;
     kvstore_bucket *b = NULL;
     char out[16];
 
     /* A bucket another client filled (no marker) exists. */
-    cli(out, sizeof out, "SET", "unmarked:k", "v", NULL);
+    RS_CLI(&srv, out, "SET", "unmarked:k", "v");
     assert_ok(kvstore_bucket_open(&b, s, "unmarked"));
     expect_str(b, "k", "v");
     kvstore_bucket_close(b);
     b = NULL;
     assert_int_equal(kvstore_bucket_open(&b, s, "ghost"), KVSTORE_ENOSTORE);
     assert_null(b);
-    cli(out, sizeof out, "EXISTS", "ghost:", NULL);
+    RS_CLI(&srv, out, "EXISTS", "ghost:");
     assert_string_equal(out, "0");
-    kvstore_close(s);
 }
 
 static void test_db_and_unix(void **state)
 {
     (void)state;
-    kvstore_store *s3 = open_urif("redis://127.0.0.1:%d/3", srv.port);
-    kvstore_store *u3 = open_urif("redis+unix://%s?db=3", srv.sock);
+    kvstore_store *s3 = fx_open("redis://127.0.0.1:{port}/3");
+    kvstore_store *u3 = fx_open("redis+unix://{sock}?db=3");
     kvstore_bucket *b3 = open_bucket(s3, "dbt"), *bu = open_bucket(u3, "dbt"),
                    *b0 = open_bucket(st, "dbt");
     char out[64];
@@ -525,7 +494,7 @@ static void test_db_and_unix(void **state)
     size_t len = 0;
 
     set_str(b3, "k", "three");
-    cli(out, sizeof out, "-n", "3", "GET", "dbt:k", NULL);
+    RS_CLI(&srv, out, "-n", "3", "GET", "dbt:k");
     assert_string_equal(out, "three");
     expect_str(bu, "k", "three");
     assert_int_equal(kvstore_get(b0, "k", &v, &len), KVSTORE_NOTFOUND);
@@ -536,85 +505,54 @@ static void test_db_and_unix(void **state)
     kvstore_close(s3);
 }
 
-/* Copies `tmpl` with every "PORT" replaced by the server's port. */
-static void with_port(char *out, size_t cap, const char *tmpl)
-{
-    char port[16];
-    size_t n = 0;
-
-    snprintf(port, sizeof port, "%d", srv.port);
-    while (*tmpl && n + 8 < cap) {
-        if (strncmp(tmpl, "PORT", 4) == 0) {
-            n += (size_t)snprintf(out + n, cap - n, "%s", port);
-            tmpl += 4;
-        } else {
-            out[n++] = *tmpl++;
-        }
-    }
-    out[n] = '\0';
-}
-
 static void test_bad_uris(void **state)
 {
     (void)state;
-    char uri[512];
     static const char *const tmpls[] = {
-        "redis://127.0.0.1:PORT,127.0.0.1:PORT",   /* several hosts */
-        "redis://127.0.0.1:PORT/abc",
-        "redis://127.0.0.1:PORT/01",
-        "redis://127.0.0.1:PORT/1/2",
+        "redis://127.0.0.1:{port},127.0.0.1:{port}", /* several hosts */
+        "redis://127.0.0.1:{port}/abc",
+        "redis://127.0.0.1:{port}/01",
+        "redis://127.0.0.1:{port}/1/2",
         "redis://127.0.0.1:0",
         "redis://127.0.0.1:99999",
-        "redis://127.0.0.1:PORT?db=1",             /* db is for unix only */
-        "redis://127.0.0.1:PORT?pool=0",
-        "redis://127.0.0.1:PORT?timeout_ms=0",
-        "redis://user@127.0.0.1:PORT",             /* user, no password */
+        "redis://127.0.0.1:{port}?db=1",     /* db is for unix only */
+        "redis://127.0.0.1:{port}?pool=0",
+        "redis://127.0.0.1:{port}?timeout_ms=0",
+        "redis://user@127.0.0.1:{port}",     /* user, no password */
         "redis:nohost",
         "redis+unix://host/tmp/x.sock",
         "redis+unix:///tmp/r.sock?db=x",
-        "redis://[::1:PORT",
+        "redis://[::1:{port}",
     };
-    for (size_t i = 0; i < sizeof tmpls / sizeof *tmpls; i++) {
-        kvstore_store *s = (kvstore_store *)1;
-        with_port(uri, sizeof uri, tmpls[i]);
-        if (kvstore_open(&s, uri) != KVSTORE_EINVAL)
-            fail_msg("%s was not EINVAL: %s", uri, kvstore_errmsg());
-        assert_null(s);
-    }
-    {
-        kvstore_store *s = NULL;
-        /* Nothing listens on port 1: refused at once. */
-        assert_int_equal(kvstore_open(&s, "redis://127.0.0.1:1?timeout_ms=300"),
-                         KVSTORE_EUNAVAILABLE);
-        assert_int_equal(kvstore_open(&s, "redis+unix:///nonexistent/r.sock"),
-                         KVSTORE_EUNAVAILABLE);
-    }
+    for (size_t i = 0; i < sizeof tmpls / sizeof *tmpls; i++)
+        open_fails(fx_expand(tmpls[i]), KVSTORE_EINVAL);
+    /* Nothing listens on port 1: refused at once. */
+    open_fails("redis://127.0.0.1:1?timeout_ms=300", KVSTORE_EUNAVAILABLE);
+    open_fails("redis+unix:///nonexistent/r.sock", KVSTORE_EUNAVAILABLE);
 }
 
 /* ---- watch: other clients, expiry, renames ---- */
 
 static void test_watch_other_clients(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "wb");
+    kvstore_bucket *b = *state;
     kvstore_watch *w = NULL;
     ev_log l;
     char out[64];
 
     ev_log_init(&l);
     assert_ok(kvstore_watch_start(&w, b, "", ev_log_event, &l));
-    cli(out, sizeof out, "SET", "wbx:x", "elsewhere", NULL);
-    cli(out, sizeof out, "SET", "wb:x", "1", NULL);
+    RS_CLI(&srv, out, "SET", "wbx:x", "elsewhere");
+    RS_CLI(&srv, out, "SET", "wb:x", "1");
     assert_true(ev_log_wait(&l, "set x=1;", 5));
-    cli(out, sizeof out, "PEXPIRE", "wb:x", "20", NULL);
+    RS_CLI(&srv, out, "PEXPIRE", "wb:x", "20");
     assert_true(ev_log_wait(&l, "del x=NULL;", 5));
-    cli(out, sizeof out, "SET", "wb:y", "moved", NULL);
-    cli(out, sizeof out, "RENAME", "wb:y", "wb:z", NULL);
+    RS_CLI(&srv, out, "SET", "wb:y", "moved");
+    RS_CLI(&srv, out, "RENAME", "wb:y", "wb:z");
     assert_true(ev_log_wait(&l, "del y=NULL;set z=moved;", 5));
     kvstore_watch_stop(w);
     assert_null(strstr(l.text, "elsewhere"));
     ev_log_destroy(&l);
-    kvstore_bucket_close(b);
 }
 
 /* The documented watch semantics: one event per write, in order per
@@ -650,9 +588,8 @@ static void on_seq(void *p, kvstore_event e, const char *key,
 
 static void test_watch_value_read_after(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = *state;
     enum { N = 20 };
-    kvstore_bucket *b = open_bucket(st, "wseq");
     kvstore_watch *w = NULL;
     ev_seq q = { .n = 0 };
     struct timespec dl;
@@ -687,7 +624,6 @@ static void test_watch_value_read_after(void **state)
     assert_int_equal(q.kinds[N], KVSTORE_EVENT_DELETE);
     pthread_cond_destroy(&q.cv);
     pthread_mutex_destroy(&q.mu);
-    kvstore_bucket_close(b);
 }
 
 /* ---- threads sharing one store ---- */
@@ -708,8 +644,7 @@ static void *hammer(void *arg)
 
 static void test_threads_share_store(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "threads");
+    kvstore_bucket *b = *state;
     pthread_t t[8];
     void *ret;
 
@@ -721,7 +656,6 @@ static void test_threads_share_store(void **state)
         assert_null(ret);
     }
     expect_str(b, "counter", "2400");
-    kvstore_bucket_close(b);
 }
 
 static int open_shared_store(void)
@@ -747,24 +681,26 @@ int main(void)
     static const char *const args[] = { "--notify-keyspace-events", "Kg$xe",
                                         NULL };
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cli_reads_our_writes),
-        cmocka_unit_test(test_we_read_cli_writes),
-        cmocka_unit_test(test_marker_key),
+        BUCKET_TEST(test_cli_reads_our_writes, &st, "interop"),
+        BUCKET_TEST(test_we_read_cli_writes, &st, "interop"),
+        BUCKET_TEST(test_marker_key, &st, "marked"),
         cmocka_unit_test(test_glob_isolation),
-        cmocka_unit_test(test_list_100k),
-        cmocka_unit_test(test_list_long_keys_small_pages),
-        cmocka_unit_test(test_cursor_states_strict),
-        cmocka_unit_test(test_increment_invalid_unchanged),
-        cmocka_unit_test(test_cas_detects_other_client),
-        cmocka_unit_test(test_cas_snapshots_do_not_starve_pool),
-        cmocka_unit_test(test_batches_chunked),
-        cmocka_unit_test(test_value_limit),
-        cmocka_unit_test(test_create_false),
+        SERVER_TEST(test_list_100k, "redis://127.0.0.1:{port}/1", "big"),
+        SERVER_TEST(test_list_long_keys_small_pages,
+                    "redis://127.0.0.1:{port}/2", "long"),
+        BUCKET_TEST(test_cursor_states_strict, &st, "curs"),
+        BUCKET_TEST(test_increment_invalid_unchanged, &st, "incr"),
+        BUCKET_TEST(test_cas_detects_other_client, &st, "cas"),
+        BUCKET_TEST(test_cas_snapshots_do_not_starve_pool, &st, "cas2"),
+        BUCKET_TEST(test_batches_chunked, &st, "batch"),
+        BUCKET_TEST(test_value_limit, &st, "limit"),
+        SERVER_TEST(test_create_false,
+                    "redis://127.0.0.1:{port}?create=false", NULL),
         cmocka_unit_test(test_db_and_unix),
         cmocka_unit_test(test_bad_uris),
-        cmocka_unit_test(test_watch_other_clients),
-        cmocka_unit_test(test_watch_value_read_after),
-        cmocka_unit_test(test_threads_share_store),
+        BUCKET_TEST(test_watch_other_clients, &st, "wb"),
+        BUCKET_TEST(test_watch_value_read_after, &st, "wseq"),
+        BUCKET_TEST(test_threads_share_store, &st, "threads"),
     };
     return RS_RUN_GROUP(tests, .srv = &srv,
                         .args = args,

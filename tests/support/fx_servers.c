@@ -89,6 +89,27 @@ int server_store_teardown(void **state)
     return 0;
 }
 
+int shared_bucket_setup(void **state)
+{
+    const bucket_fixture *f = *state;
+    kvstore_bucket *b = NULL;
+    int rc = kvstore_bucket_open(&b, *f->store, f->bucket);
+
+    if (rc != KVSTORE_OK) {
+        print_error("bucket_open %s: %d %s\n", f->bucket, rc,
+                    kvstore_errmsg());
+        return -1;
+    }
+    *state = b;
+    return 0;
+}
+
+int shared_bucket_teardown(void **state)
+{
+    kvstore_bucket_close(*state);
+    return 0;
+}
+
 void fx_ignore_event(void *arg, kvstore_event event, const char *key,
                      const void *value, size_t len)
 {

@@ -41,6 +41,22 @@ int server_store_teardown(void **state);
       .teardown_func = server_store_teardown,                            \
       .initial_state = &(store_fixture){ (uri_), (bucket_) } }
 
+/* A test's bucket of a store the program keeps open for all its tests
+ * (its group set-up opens *store): BUCKET_TEST(test, &store, "b"), and
+ * the test reads its kvstore_bucket * from *state. The teardown closes
+ * the bucket, also after a failure. */
+typedef struct bucket_fixture {
+    kvstore_store *const *store;
+    const char *bucket;
+} bucket_fixture;
+int shared_bucket_setup(void **state);
+int shared_bucket_teardown(void **state);
+#define BUCKET_TEST(test, store_, bucket_)                               \
+    { .name = #test, .test_func = test,                                  \
+      .setup_func = shared_bucket_setup,                                 \
+      .teardown_func = shared_bucket_teardown,                           \
+      .initial_state = &(bucket_fixture){ (store_), (bucket_) } }
+
 /* A watch callback for a watch whose events do not matter. */
 void fx_ignore_event(void *arg, kvstore_event event, const char *key,
                      const void *value, size_t len);
