@@ -6,58 +6,22 @@
 #include "cluster.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #define RS_CLUSTER_READY_MS 30000
-
-int rs_cluster_cli(const char *const *args)
-{
-    const char *argv[32];
-    const char *cli = getenv("REDIS_CLI");
-    int n = 0, status;
-    pid_t pid;
-
-    argv[n++] = cli && *cli ? cli : "redis-cli";
-    for (int i = 0; args[i] && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    pid = fork();
-    if (pid == 0) {
-        dup2(2, 1);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &status, 0) < 0)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* Whether `cmd` (INFO replication, CLUSTER INFO) on the node's socket
  * answers a text containing `want`. */
 static int rs_info_has(const rs_cluster *cl, const rs_server *s,
                        const char *cmd, const char *want)
 {
-    struct timeval tv = { 1, 0 };
-    redisContext *c = redisConnectUnixWithTimeout(s->sock, tv);
-    redisReply *r;
-    int has = 0;
+    redisReply *r = rs_command(s, cl->password, cmd);
+    int has = r != NULL && r->type == REDIS_REPLY_STRING &&
+              strstr(r->str, want) != NULL;
 
-    if (c == NULL || c->err) {
-        redisFree(c);
-        return 0;
-    }
-    if (cl->password != NULL)
-        freeReplyObject(redisCommand(c, "AUTH %s", cl->password));
-    r = redisCommand(c, cmd);
-    if (r != NULL && r->type == REDIS_REPLY_STRING)
-        has = strstr(r->str, want) != NULL;
     freeReplyObject(r);
-    redisFree(c);
     return has;
 }
 
@@ -184,7 +148,7 @@ static int rs_cluster_create(rs_cluster *c, int masters, const char *password,
         args[n++] = "--no-auth-warning";
     }
     args[n] = NULL;
-    if (rs_cluster_cli(args) != 0) {
+    if (rs_cli(NULL, NULL, 0, args) != 0) {
         fprintf(stderr, "redis test cluster: redis-cli --cluster create "
                 "failed\n");
         return -1;

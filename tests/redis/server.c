@@ -39,24 +39,30 @@ void rs_sleep_ms(int ms)
         ;
 }
 
-/* Answers on the socket with anything but -LOADING. */
-static int rs_ready(const rs_server *s)
+redisReply *rs_command(const rs_server *s, const char *password,
+                       const char *cmd)
 {
     struct timeval tv = { 1, 0 };
     redisContext *c = redisConnectUnixWithTimeout(s->sock, tv);
-    redisReply *r;
-    int ok = 0;
+    redisReply *r = NULL;
 
-    if (c == NULL || c->err) {
-        redisFree(c);
-        return 0;
+    if (c != NULL && c->err == 0) {
+        if (password != NULL)
+            freeReplyObject(redisCommand(c, "AUTH %s", password));
+        r = redisCommand(c, cmd);
     }
-    r = redisCommand(c, "PING");
-    if (r != NULL)
-        ok = !(r->type == REDIS_REPLY_ERROR &&
-               strncmp(r->str, "LOADING", 7) == 0);
-    freeReplyObject(r);
     redisFree(c);
+    return r;
+}
+
+/* Answers on the socket with anything but -LOADING. */
+static int rs_ready(const rs_server *s)
+{
+    redisReply *r = rs_command(s, NULL, "PING");
+    int ok = r != NULL && !(r->type == REDIS_REPLY_ERROR &&
+                            strncmp(r->str, "LOADING", 7) == 0);
+
+    freeReplyObject(r);
     return ok;
 }
 
@@ -378,33 +384,14 @@ void rs_destroy(rs_server *s)
     s->dir[0] = '\0';
 }
 
-int rs_cli(const rs_server *s, char *out, size_t cap,
-           const char *const *args)
+/* Reads the child's stdout from `fd` into out (NUL-terminated, without
+ * its trailing newline) and closes fd. */
+static void rs_read_output(int fd, char *out, size_t cap)
 {
-    const char *argv[RS_MAX_ARGS];
-    int n = 0, fds[2], status;
     size_t got = 0;
-    pid_t pid;
 
-    argv[n++] = rs_env("REDIS_CLI", "redis-cli");
-    argv[n++] = "-s";
-    argv[n++] = s->sock;
-    for (int i = 0; args[i] && n < RS_MAX_ARGS - 1; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    if (pipe(fds) != 0)
-        return -1;
-    pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
     for (;;) {
-        ssize_t r = read(fds[0], out + got, cap - 1 - got);
+        ssize_t r = read(fd, out + got, cap - 1 - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -413,10 +400,43 @@ int rs_cli(const rs_server *s, char *out, size_t cap,
         if (got == cap - 1)
             break;
     }
-    close(fds[0]);
+    close(fd);
     out[got] = '\0';
     if (got > 0 && out[got - 1] == '\n')
         out[--got] = '\0';
+}
+
+int rs_cli(const rs_server *s, char *out, size_t cap,
+           const char *const *args)
+{
+    const char *argv[RS_MAX_ARGS];
+    int n = 0, fds[2] = { -1, -1 }, status;
+    pid_t pid;
+
+    argv[n++] = rs_env("REDIS_CLI", "redis-cli");
+    if (s != NULL) {
+        argv[n++] = "-s";
+        argv[n++] = s->sock;
+    }
+    for (int i = 0; args[i] && n < RS_MAX_ARGS - 1; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    if (out != NULL && pipe(fds) != 0)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(out != NULL ? fds[1] : 2, 1);
+        if (out != NULL) {
+            close(fds[0]);
+            close(fds[1]);
+        }
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    if (out != NULL) {
+        close(fds[1]);
+        rs_read_output(fds[0], out, cap);
+    }
     if (pid < 0 || waitpid(pid, &status, 0) < 0)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -58,13 +58,20 @@ void rs_signal(rs_server *s, int sig);
 /* Kills the server if it runs and removes its directory. */
 void rs_destroy(rs_server *s);
 
+/* `cmd` (a hiredis format without arguments) on the unix socket, after
+ * AUTH `password` unless it is NULL; the reply (freeReplyObject), or NULL
+ * if the server did not answer within a second. */
+struct redisReply *rs_command(const rs_server *s, const char *password,
+                              const char *cmd);
+
 /* Sleeps `ms` milliseconds (resumed after signals). */
 void rs_sleep_ms(int ms);
 
 /* Runs redis-cli ($REDIS_CLI or redis-cli) on the unix socket with
  * `args` (NULL-terminated, exact bytes: no shell) and captures stdout
- * into out (NUL-terminated, trailing newline removed). Returns the exit
- * status, or -1. */
+ * into out (NUL-terminated, trailing newline removed). With s NULL the
+ * args name their own host and port (no -s); with out NULL the output
+ * goes to stderr. Returns the exit status, or -1. */
 int rs_cli(const rs_server *s, char *out, size_t cap,
            const char *const *args);
 /* rs_cli with the arguments as the NULL-terminated rest of the call. */
