@@ -227,31 +227,15 @@ static void test_bucket_spreads_and_batches_split(void **state)
     assert_int_equal(keys_on_masters("spread", &masters), N_KEYS / 2);
 }
 
-/* A walk_fn: marks key "k<i>" in the marks at `arg`. */
-typedef struct marks {
-    unsigned char *seen;
-    size_t distinct;   /* keys not marked before */
-} marks;
-
-static void mark_k(void *arg, const char *key)
-{
-    marks *m = arg;
-    unsigned long k = strtoul(key + 1, NULL, 10);
-
-    assert_true(k < N_KEYS);
-    m->distinct += m->seen[k] == 0;
-    m->seen[k] = 1;
-}
-
 /* Lists the "k" keys of `b` from `cursor` (NULL: the start; freed here)
  * to the end in pages of `limit` (walk_all), marking keys "k<i>" in seen;
  * returns how many were new and counts the pages. */
 static size_t walk_rest(kvstore_bucket *b, char *cursor, size_t limit,
                         unsigned char *seen, size_t *pages)
 {
-    marks m = { seen, 0 };
+    key_marks m = { "k", seen, N_KEYS, 0 };
 
-    *pages += walk_all(b, "k", cursor, limit, mark_k, &m);
+    *pages += walk_all(b, "k", cursor, limit, walk_mark, &m);
     free(cursor);
     return m.distinct;
 }

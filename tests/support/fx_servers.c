@@ -110,6 +110,45 @@ int shared_bucket_teardown(void **state)
     return 0;
 }
 
+void walk_mark(void *arg, const char *key)
+{
+    key_marks *m = arg;
+    size_t plen = strlen(m->prefix);
+    char *end = NULL;
+    unsigned long i;
+
+    if (strncmp(key, m->prefix, plen) != 0 || key[plen] < '0' ||
+        key[plen] > '9')
+        fail_msg("'%s' listed: not %s<number>", key, m->prefix);
+    i = strtoul(key + plen, &end, 10);
+    if (*end != '\0' || i >= m->n)
+        fail_msg("'%s' listed: not %s<number below %zu>", key, m->prefix,
+                 m->n);
+    m->distinct += m->seen[i] == 0;
+    m->seen[i] = 1;
+}
+
+void walk_collect(void *arg, const char *key)
+{
+    key_list *l = arg;
+    char **grown = realloc(l->keys, (l->n + 1) * sizeof *l->keys);
+
+    assert_non_null(grown);
+    l->keys = grown;
+    l->keys[l->n] = strdup(key);
+    assert_non_null(l->keys[l->n]);
+    l->n++;
+}
+
+void key_list_free(key_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->keys[i]);
+    free(l->keys);
+    l->keys = NULL;
+    l->n = 0;
+}
+
 void fx_ignore_event(void *arg, kvstore_event event, const char *key,
                      const void *value, size_t len)
 {

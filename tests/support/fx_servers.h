@@ -57,6 +57,25 @@ int shared_bucket_teardown(void **state);
       .teardown_func = shared_bucket_teardown,                           \
       .initial_state = &(bucket_fixture){ (store_), (bucket_) } }
 
+/* walk_fn callbacks (walk_all of support.h). walk_mark marks a key
+ * "<prefix><i>" (decimal, i < n) in seen[i] and counts in `distinct` the
+ * keys it had not marked before (a listing may repeat some); it fails the
+ * test on any other key. walk_collect keeps every key, in the order the
+ * walk gave them (strdup'd; key_list_free frees them). */
+typedef struct key_marks {
+    const char *prefix;
+    unsigned char *seen;
+    size_t n;
+    size_t distinct;
+} key_marks;
+void walk_mark(void *arg, const char *key);
+typedef struct key_list {
+    char **keys;
+    size_t n;
+} key_list;
+void walk_collect(void *arg, const char *key);
+void key_list_free(key_list *l);
+
 /* A watch callback for a watch whose events do not matter. */
 void fx_ignore_event(void *arg, kvstore_event event, const char *key,
                      const void *value, size_t len);
