@@ -8,6 +8,7 @@
 #ifndef KVSTORE_TESTS_REDIS_SERVER_H
 #define KVSTORE_TESTS_REDIS_SERVER_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,6 +22,18 @@ typedef struct rs_server {
     char tls_dir[192]; /* dir/tls: the certificates (rs_start_tls) */
     char conf[192];   /* dir/sentinel.conf for a sentinel, else "" */
 } rs_server;
+
+/* An argument vector being built, NULL-terminated at every step: words
+ * beyond its capacity are dropped, with a line on stderr. */
+#define RS_ARGV_MAX 64
+typedef struct rs_argv {
+    const char *argv[RS_ARGV_MAX];
+    int n;
+} rs_argv;
+/* Appends the words up to a NULL. */
+void rs_argv_add(rs_argv *v, ...);
+/* Appends the NULL-terminated `words` (may be NULL). */
+void rs_argv_addv(rs_argv *v, const char *const *words);
 
 /* Starts redis-server ($REDIS_SERVER or redis-server from PATH) with
  * `extra` (NULL-terminated, may be NULL) appended to the default
