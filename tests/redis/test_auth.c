@@ -137,24 +137,23 @@ static void notify_flags(char *out, size_t cap)
 static int try_watch(const char *user, const char *query, char *msg,
                      size_t cap)
 {
-    char fmt[128], pw[32];
-    kvstore_store *s = NULL;
-    kvstore_bucket *b;
+    char uri[128], pw[32];
+    server_store t;
     kvstore_watch *w = NULL;
+    int rc;
 
-    snprintf(fmt, sizeof fmt, "redis://%s:{arg}@127.0.0.1:{port}%s", user,
+    snprintf(uri, sizeof uri, "redis://%s:{arg}@127.0.0.1:{port}%s", user,
              query);
     snprintf(pw, sizeof pw, "%s-pw", user);
-    assert_int_equal(open_fmt(&s, fmt, pw), KVSTORE_OK);
-    b = open_bucket(s, "auth");
-    int rc = kvstore_watch_start(&w, b, "", fx_ignore_event, NULL);
+    fx_define("arg", pw);
+    t = server_store_open(uri, "auth");
+    rc = kvstore_watch_start(&w, t.b, "", fx_ignore_event, NULL);
     snprintf(msg, cap, "%s", kvstore_errmsg());
     if (rc == KVSTORE_OK)
         kvstore_watch_stop(w);
     else
         assert_null(w);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    server_store_close(&t);
     return rc;
 }
 

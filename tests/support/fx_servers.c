@@ -55,23 +55,53 @@ kvstore_store *fx_open(const char *uri)
     return open_uri(fx_expand(uri));
 }
 
+/* Opens t's store and bucket; on an error closes what it opened and says
+ * why on stderr. */
+static int server_store_try(server_store *t, const char *uri,
+                            const char *bucket)
+{
+    const char *full = fx_expand(uri);
+    int rc = kvstore_open(&t->s, full);
+
+    t->b = NULL;
+    t->name = bucket;
+    if (rc == KVSTORE_OK && bucket)
+        rc = kvstore_bucket_open(&t->b, t->s, bucket);
+    if (rc != KVSTORE_OK) {
+        print_error("open %s, bucket %s: %d %s\n", full,
+                    bucket ? bucket : "(none)", rc, kvstore_errmsg());
+        kvstore_close(t->s);
+        t->s = NULL;
+    }
+    return rc;
+}
+
+server_store server_store_open(const char *uri, const char *bucket)
+{
+    server_store t;
+
+    if (server_store_try(&t, uri, bucket) != KVSTORE_OK)
+        fail_msg("cannot open %s", uri);
+    return t;
+}
+
+void server_store_close(server_store *t)
+{
+    kvstore_bucket_close(t->b);
+    kvstore_close(t->s);
+    t->b = NULL;
+    t->s = NULL;
+}
+
 /* cmocka runs neither the test nor its teardown after a failed set-up:
  * nothing opened here may be left behind when it fails. */
 int server_store_setup(void **state)
 {
     const store_fixture *f = *state;
-    const char *uri = fx_expand(f->uri);
-    server_store *t = calloc(1, sizeof *t);
-    int rc;
+    server_store *t = malloc(sizeof *t);
 
     assert_non_null(t);
-    rc = kvstore_open(&t->s, uri);
-    if (rc == KVSTORE_OK && f->bucket)
-        rc = kvstore_bucket_open(&t->b, t->s, f->bucket);
-    if (rc != KVSTORE_OK) {
-        print_error("open %s, bucket %s: %d %s\n", uri,
-                    f->bucket ? f->bucket : "(none)", rc, kvstore_errmsg());
-        kvstore_close(t->s);
+    if (server_store_try(t, f->uri, f->bucket) != KVSTORE_OK) {
         free(t);
         return -1;
     }
@@ -83,8 +113,7 @@ int server_store_teardown(void **state)
 {
     server_store *t = *state;
 
-    kvstore_bucket_close(t->b);
-    kvstore_close(t->s);
+    server_store_close(t);
     free(t);
     return 0;
 }

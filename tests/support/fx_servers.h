@@ -25,14 +25,20 @@ const char *fx_expand(const char *uri);
 /* open_uri of fx_expand(uri). */
 kvstore_store *fx_open(const char *uri);
 
-/* One test's store and bucket on the running servers. */
+/* A store on the running servers and one of its buckets. */
 typedef struct server_store {
     kvstore_store *s;
     kvstore_bucket *b;   /* NULL without a bucket */
+    const char *name;    /* the bucket's name (not copied), or NULL */
 } server_store;
+/* Opens a store of `uri` (expanded as fx_expand) and its bucket `bucket`
+ * (NULL: none); fails the test on an error, after closing what it had
+ * opened. server_store_close closes both. */
+server_store server_store_open(const char *uri, const char *bucket);
+void server_store_close(server_store *t);
 /* The cmocka fixture: SERVER_TEST(test, "redis://127.0.0.1:{port}", "b")
- * (the URI expanded as fx_expand; bucket NULL: none) and the test reads
- * its server_store from *state. The teardown closes both. */
+ * (the URI and bucket as for server_store_open) and the test reads its
+ * server_store from *state. The teardown closes both. */
 int server_store_setup(void **state);
 int server_store_teardown(void **state);
 #define SERVER_TEST(test, uri_, bucket_)                                 \
