@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "fx_servers.h"
+#include "net.h"
 #include "run.h"
 
 #define FX_NAMES 16
@@ -176,6 +177,33 @@ void key_list_free(key_list *l)
     free(l->keys);
     l->keys = NULL;
     l->n = 0;
+}
+
+net_target fx_net;
+
+void fx_huge_lengths(void **state)
+{
+    (void)state;
+    net_huge_lengths(fx_net.uri, fx_net.limit);
+}
+
+void fx_cli_masks_password(void **state)
+{
+    (void)state;
+    if (fx_net.cli == NULL)
+        skip();
+    net_cli_masks(fx_net.cli, fx_net.uri, fx_net.secret, fx_net.visible);
+}
+
+void fx_options_refused(const char *base, const char *const *options,
+                        size_t n)
+{
+    char uri[512];
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(uri, sizeof uri, "%s%s", base, options[i]);
+        net_open_fails(uri, KVSTORE_EINVAL, fx_net.secret, NULL);
+    }
 }
 
 void fx_ignore_event(void *arg, kvstore_event event, const char *key,

@@ -82,6 +82,27 @@ typedef struct key_list {
 void walk_collect(void *arg, const char *key);
 void key_list_free(key_list *l);
 
+/* The checks every network backend's security test makes against its
+ * password-protected server (net.h), on the target the program fills in:
+ * the fixed fields in main, `uri` once its server runs. */
+typedef struct net_target {
+    char uri[256];         /* a store URI with the password in it */
+    const char *secret;    /* the password */
+    const char *limit;     /* the value limit, as a refusal names it */
+    const char *visible;   /* a part of uri after the userinfo, which the
+                            * CLI leaves on its command line */
+    const char *cli;       /* the kvstore CLI (the program's argv[1]), or
+                            * NULL: fx_cli_masks_password is skipped */
+} net_target;
+extern net_target fx_net;
+/* cmocka tests: net_huge_lengths and net_cli_masks on fx_net. */
+void fx_huge_lengths(void **state);
+void fx_cli_masks_password(void **state);
+/* `base` with each of the `n` `options` appended must be refused as
+ * KVSTORE_EINVAL, without fx_net.secret in the message. */
+void fx_options_refused(const char *base, const char *const *options,
+                        size_t n);
+
 /* A watch callback for a watch whose events do not matter. */
 void fx_ignore_event(void *arg, kvstore_event event, const char *key,
                      const void *value, size_t len);
