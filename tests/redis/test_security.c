@@ -20,14 +20,11 @@ static rs_server srv;
 /* Once the server runs: the URI of its port, and the cursor binding. */
 static int server_started(void)
 {
-    char id[64];
-
-    snprintf(fx_net.uri, sizeof fx_net.uri, "redis://:" PW "@127.0.0.1:%d",
-             srv.port);
+    snprintf(fx_net.uri, sizeof fx_net.uri, "%s",
+             fx_expand("redis://:" PW "@127.0.0.1:{port}"));
     /* The module's tables are version 2: the core binds cursors to the
      * store's identity, the URI without credentials. */
-    snprintf(id, sizeof id, "redis://127.0.0.1:%d", srv.port);
-    net_bind("redis", id);
+    net_bind_uri(fx_net.uri);
     return 0;
 }
 

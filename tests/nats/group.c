@@ -1,0 +1,58 @@
+/*
+ * The group fixture of the nats test programs (group.h).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "group.h"
+#include "fx_servers.h"
+
+/* cmocka gives a group setup no argument of the caller's: the one group
+ * a program runs is kept here. */
+static const nh_group *current;
+
+static void define_placeholders(const nh_server *first)
+{
+    char url[64], urls[96];
+
+    fx_define("url", nh_url(first, url, sizeof url));
+    fx_define_int("port", first->port);
+    fx_define("dir", first->dir);
+    if (current->cluster) {
+        const nh_server *c = current->cluster;
+
+        snprintf(urls, sizeof urls, "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
+                 c[0].port, c[1].port, c[2].port);
+        fx_define("urls", urls);
+    }
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < (current->cluster ? 3 : 1); i++)
+        nh_cleanup(current->cluster ? &current->cluster[i] : current->srv);
+    return 0;
+}
+
+static int group_setup(void **state)
+{
+    const nh_server *first = current->cluster ? current->cluster
+                                              : current->srv;
+    int rc = current->cluster ? nh_cluster(current->cluster)
+                              : nh_single(current->srv, current->auth);
+
+    if (rc != 0) {   /* cmocka runs no group teardown after this */
+        group_teardown(state);
+        return -1;
+    }
+    define_placeholders(first);
+    return current->started ? current->started() : 0;
+}
+
+int nh_run_group(const nh_group *g, const struct CMUnitTest *tests,
+                 size_t n)
+{
+    current = g;
+    return _cmocka_run_group_tests("nats", tests, n, group_setup,
+                                   group_teardown);
+}

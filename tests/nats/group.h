@@ -1,0 +1,36 @@
+/*
+ * The fixture the nats test programs share: one JetStream server (with
+ * an authorization block or not) or a 3-node cluster (harness.h) for the
+ * whole cmocka group, started before the first test and removed after
+ * the last. It defines the placeholders of nats-run ({url}, {port},
+ * {dir}) for the URIs of SERVER_TEST and fx_expand (fx_servers.h), and
+ * with a cluster {urls}: the three nodes' "127.0.0.1:port" list.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVSTORE_TEST_NATS_GROUP_H
+#define KVSTORE_TEST_NATS_GROUP_H
+
+#include "harness.h"
+#include "util.h"
+
+/* Exactly one of srv and cluster is set: what the group starts. */
+typedef struct nh_group {
+    nh_server *srv;          /* a single server (nh_single) */
+    const char *auth;        /* its authorization block, or NULL */
+    nh_server *cluster;      /* three servers (nh_cluster) */
+    int (*started)(void);    /* may be NULL: once it runs; 0 = ok */
+} nh_group;
+
+/* Starts what g names, runs `tests` as one group and removes it;
+ * returns what cmocka returns (the number of failed tests). */
+int nh_run_group(const nh_group *g, const struct CMUnitTest *tests,
+                 size_t n);
+
+/* NH_RUN_GROUP(tests, .srv = &srv, .auth = ..., ...): the nh_group's
+ * fields, with the size of the array `tests`. */
+#define NH_RUN_GROUP(tests, ...) \
+    nh_run_group(&(nh_group){ __VA_ARGS__ }, (tests), \
+                 sizeof (tests) / sizeof *(tests))
+
+#endif
