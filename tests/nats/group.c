@@ -29,6 +29,8 @@ static void define_placeholders(const nh_server *first)
 static int group_teardown(void **state)
 {
     (void)state;
+    if (current->stopping)
+        current->stopping();
     for (int i = 0; i < (current->cluster ? 3 : 1); i++)
         nh_cleanup(current->cluster ? &current->cluster[i] : current->srv);
     return 0;

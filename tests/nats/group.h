@@ -20,6 +20,7 @@ typedef struct nh_group {
     const char *auth;        /* its authorization block, or NULL */
     nh_server *cluster;      /* three servers (nh_cluster) */
     int (*started)(void);    /* may be NULL: once it runs; 0 = ok */
+    void (*stopping)(void);  /* may be NULL: before it is removed */
 } nh_group;
 
 /* Starts what g names, runs `tests` as one group and removes it;
