@@ -6,8 +6,7 @@
 #include "group.h"
 #include "fx_servers.h"
 
-/* cmocka gives a group setup no argument of the caller's: the one group
- * a program runs is kept here. */
+/* The one group a program runs (fx_group's hooks take no argument). */
 static const nh_group *current;
 
 static void define_placeholders(const nh_server *first)
@@ -26,35 +25,31 @@ static void define_placeholders(const nh_server *first)
     }
 }
 
-static int group_teardown(void **state)
+static void stop(void)
 {
-    (void)state;
-    if (current->stopping)
-        current->stopping();
     for (int i = 0; i < (current->cluster ? 3 : 1); i++)
         nh_cleanup(current->cluster ? &current->cluster[i] : current->srv);
-    return 0;
 }
 
-static int group_setup(void **state)
+static int start(void)
 {
     const nh_server *first = current->cluster ? current->cluster
                                               : current->srv;
     int rc = current->cluster ? nh_cluster(current->cluster)
                               : nh_single(current->srv, current->auth);
 
-    if (rc != 0) {   /* cmocka runs no group teardown after this */
-        group_teardown(state);
+    if (rc != 0) {
+        stop();
         return -1;
     }
     define_placeholders(first);
-    return current->started ? current->started() : 0;
+    return 0;
 }
 
 int nh_run_group(const nh_group *g, const struct CMUnitTest *tests,
                  size_t n)
 {
     current = g;
-    return _cmocka_run_group_tests("nats", tests, n, group_setup,
-                                   group_teardown);
+    return fx_run_group(&(fx_group){ "nats", start, stop, g->started,
+                                     g->stopping }, tests, n);
 }

@@ -11,6 +11,7 @@
 #ifndef KVSTORE_TEST_NATS_GROUP_H
 #define KVSTORE_TEST_NATS_GROUP_H
 
+#include "fx_servers.h"
 #include "harness.h"
 #include "util.h"
 
@@ -31,7 +32,6 @@ int nh_run_group(const nh_group *g, const struct CMUnitTest *tests,
 /* NH_RUN_GROUP(tests, .srv = &srv, .auth = ..., ...): the nh_group's
  * fields, with the size of the array `tests`. */
 #define NH_RUN_GROUP(tests, ...) \
-    nh_run_group(&(nh_group){ __VA_ARGS__ }, (tests), \
-                 sizeof (tests) / sizeof *(tests))
+    FX_RUN_GROUP(nh_run_group, nh_group, tests, __VA_ARGS__)
 
 #endif

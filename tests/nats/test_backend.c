@@ -341,8 +341,8 @@ static void paging_cache_and_fallback(void **state)
     const char *name = t->name;
     enum { N = 2500 };
     char other[64];
-    kvstore_store *s2;
-    kvstore_bucket *b2, *bo;
+    server_store other_store;
+    kvstore_bucket *bo;
     static char kbuf[N][16];
     const char *keys[100];
     const void *vals[100];
@@ -370,10 +370,9 @@ static void paging_cache_and_fallback(void **state)
         cur = strdup(pg->cursor);
         kvstore_keys_free(pg);
     }
-    s2 = fx_open("{url}");
-    b2 = open_bucket(s2, name);
+    other_store = server_store_open("{url}", name);
     key_list rest = { NULL, 0 };
-    walk_all(b2, "", cur, 100, walk_collect, &rest);
+    walk_all(other_store.b, "", cur, 100, walk_collect, &rest);
     free(cur);
     assert_int_equal(rest.n, N - seen);
     for (size_t i = 0; i < rest.n; i++)
@@ -389,8 +388,7 @@ static void paging_cache_and_fallback(void **state)
                                                 &(kvstore_keys *){ NULL }));
     kvstore_keys_free(pg);
     kvstore_bucket_close(bo);
-    kvstore_bucket_close(b2);
-    kvstore_close(s2);
+    server_store_close(&other_store);
 }
 
 static void prefix_listing(void **state)
@@ -579,8 +577,6 @@ static void batches(void **state)
 static void leader_reads(void **state)
 {
     char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
     raw_nats r;
     bool ex;
     (void)state;
@@ -592,8 +588,8 @@ static void leader_reads(void **state)
     assert_int_equal(js_AddStream(NULL, r.js, &ks.config, NULL, NULL), NATS_OK);
     raw_close(&r);
 
-    s = fx_open("{url}");
-    b = open_bucket(s, name);
+    server_store t = server_store_open("{url}", name);
+    kvstore_bucket *b = t.b;
     unsigned char bin[300];
     for (size_t i = 0; i < sizeof bin; i++)
         bin[i] = (unsigned char)(i * 7);
@@ -624,8 +620,7 @@ static void leader_reads(void **state)
     assert_int_equal(len, sizeof bin);
     assert_memory_equal(v, bin, len);
     kvstore_free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    server_store_close(&t);
 }
 
 /* The longest key, every byte escaped: a 3073-byte NATS key and a subject

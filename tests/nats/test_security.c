@@ -22,18 +22,6 @@
 
 static nh_server srv;
 
-/* Once the server runs: the URI with alice's password, and the cursor
- * binding. */
-static int server_started(void)
-{
-    snprintf(fx_net.uri, sizeof fx_net.uri, "%s",
-             fx_expand("nats://alice:" PW "@127.0.0.1:{port}"));
-    /* The module's tables are version 2: the core binds cursors to the
-     * store's identity, the URI without credentials. */
-    net_bind_uri(fx_net.uri);
-    return 0;
-}
-
 /* `cursor` of bucket `from` with its last key replaced by `last`, wrapped
  * for bucket `to`. The state is the core walk helper's "w1" + 16 hex
  * digits of a token + ":" + last key. */
@@ -154,6 +142,15 @@ static void password_never_shown(void **state)
     net_hung_server(srv.pid, uri, PW);
 }
 
+/* Once the server runs: the URI with the password, and the cursor
+ * binding (the module's tables are version 2: the core binds cursors to
+ * the store's identity, the URI without credentials). */
+static int server_started(void)
+{
+    net_bind_uri(fx_net_uri());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -166,7 +163,8 @@ int main(int argc, char **argv)
 
     /* nats-server's default max_payload is the limit, read from the
      * server. */
-    fx_net = (net_target){ .secret = PW, .limit = "1048576",
+    fx_net = (net_target){ .uri_fmt = "nats://alice:" PW "@127.0.0.1:{port}",
+                           .secret = PW, .limit = "1048576",
                            .visible = "@127.0.0.1",
                            .cli = argc > 1 ? argv[1] : NULL };
     return NH_RUN_GROUP(tests, .srv = &srv,

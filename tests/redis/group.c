@@ -6,8 +6,7 @@
 #include "group.h"
 #include "fx_servers.h"
 
-/* cmocka gives a group setup no argument of the caller's: the one group
- * a program runs is kept here. */
+/* The one group a program runs (fx_group's hooks take no argument). */
 static const rs_group *current;
 
 /* The placeholders of redis-harness (harness.c), for SERVER_TEST URIs:
@@ -25,12 +24,11 @@ static void define_placeholders(const rs_server *s)
         fx_define("seeds", current->cluster->seeds);
 }
 
-static int group_setup(void **state)
+static int start(void)
 {
     const rs_server *first;
     int rc;
 
-    (void)state;
     if (current->cluster) {  /* cleans up after itself on failure */
         rc = rs_cluster_start(current->cluster, 3, current->password);
         first = &current->cluster->node[0];
@@ -45,27 +43,23 @@ static int group_setup(void **state)
     if (rc != 0)
         return -1;
     define_placeholders(first);
-    return current->started ? current->started() : 0;
+    return 0;
 }
 
-static int group_teardown(void **state)
+static void stop(void)
 {
-    (void)state;
-    if (current->stopping)
-        current->stopping();
     if (current->cluster)
         rs_cluster_destroy(current->cluster);
     else if (current->topo)
         rs_topology_destroy(current->topo);
     else
         rs_destroy(current->srv);
-    return 0;
 }
 
 int rs_run_group(const rs_group *g, const struct CMUnitTest *tests,
                  size_t n)
 {
     current = g;
-    return _cmocka_run_group_tests("redis", tests, n, group_setup,
-                                   group_teardown);
+    return fx_run_group(&(fx_group){ "redis", start, stop, g->started,
+                                     g->stopping }, tests, n);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "fx_servers.h"
 #include "server.h"
 #include "topology.h"
 
@@ -44,8 +45,7 @@ int rs_run_group(const rs_group *g, const struct CMUnitTest *tests,
 /* RS_RUN_GROUP(tests, .srv = &srv, .args = args, ...): the rs_group's
  * fields, with the size of the array `tests`. */
 #define RS_RUN_GROUP(tests, ...) \
-    rs_run_group(&(rs_group){ __VA_ARGS__ }, (tests), \
-                 sizeof (tests) / sizeof *(tests))
+    FX_RUN_GROUP(rs_run_group, rs_group, tests, __VA_ARGS__)
 
 /* redis-cli on `srv` (an rs_server *) with the words after `out` (a char
  * array, which gets its output); fails the test if redis-cli fails. */

@@ -271,8 +271,8 @@ static void test_uncertain_writes(void **state)
     (void)state;
     for (int op = 0; op < W_N; op++) {
         const struct uncertain_case *c = &w_case[op];
-        kvstore_store *s = fx_open(URI_300);
-        kvstore_bucket *b = open_bucket(s, "uncertain");
+        server_store t = server_store_open(URI_300, "uncertain");
+        kvstore_bucket *b = t.b;
         kvstore_cas *cas = NULL;
         const char *keys[2] = { "k1", "k2" };
         const void *vals[2] = { "new1", "new2" };
@@ -335,8 +335,7 @@ static void test_uncertain_writes(void **state)
         expect_str(b, "k2", c->k2);
         expect_str(b, "n", c->n);
         kvstore_cas_free(cas);
-        kvstore_bucket_close(b);
-        kvstore_close(s);
+        server_store_close(&t);
     }
 }
 

@@ -17,17 +17,6 @@
 
 static rs_server srv;
 
-/* Once the server runs: the URI of its port, and the cursor binding. */
-static int server_started(void)
-{
-    snprintf(fx_net.uri, sizeof fx_net.uri, "%s",
-             fx_expand("redis://:" PW "@127.0.0.1:{port}"));
-    /* The module's tables are version 2: the core binds cursors to the
-     * store's identity, the URI without credentials. */
-    net_bind_uri(fx_net.uri);
-    return 0;
-}
-
 static void foreign_cursors(void **state)
 {
     (void)state;
@@ -98,6 +87,15 @@ static void password_never_shown(void **state)
     net_hung_server(srv.pid, uri, PW);
 }
 
+/* Once the server runs: the URI with the password, and the cursor
+ * binding (the module's tables are version 2: the core binds cursors to
+ * the store's identity, the URI without credentials). */
+static int server_started(void)
+{
+    net_bind_uri(fx_net_uri());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const char *const args[] = { "--requirepass", PW, NULL };
@@ -108,7 +106,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(fx_cli_masks_password),
     };
 
-    fx_net = (net_target){ .secret = PW, .limit = "512 MiB",
+    fx_net = (net_target){ .uri_fmt = "redis://:" PW "@127.0.0.1:{port}",
+                           .secret = PW, .limit = "512 MiB",
                            .visible = "@127.0.0.1",
                            .cli = argc > 1 ? argv[1] : NULL };
     return RS_RUN_GROUP(tests, .srv = &srv,

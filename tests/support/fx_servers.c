@@ -13,6 +13,35 @@
 static char *names[FX_NAMES], *values[FX_NAMES];
 static size_t defined;
 
+/* cmocka gives a group setup no argument of the caller's: the one group
+ * a program runs is kept here. */
+static const fx_group *group;
+
+static int fx_group_setup(void **state)
+{
+    (void)state;
+    if (group->start() != 0)
+        return -1;
+    return group->started ? group->started() : 0;
+}
+
+static int fx_group_teardown(void **state)
+{
+    (void)state;
+    if (group->stopping)
+        group->stopping();
+    group->stop();
+    return 0;
+}
+
+int fx_run_group(const fx_group *g, const struct CMUnitTest *tests,
+                 size_t n)
+{
+    group = g;
+    return _cmocka_run_group_tests(g->name, tests, n, fx_group_setup,
+                                   fx_group_teardown);
+}
+
 void fx_define(const char *name, const char *value)
 {
     size_t i = 0;
@@ -180,6 +209,15 @@ void key_list_free(key_list *l)
 }
 
 net_target fx_net;
+
+const char *fx_net_uri(void)
+{
+    const char *uri = fx_expand(fx_net.uri_fmt);
+
+    assert_true(strlen(uri) < sizeof fx_net.uri);
+    strcpy(fx_net.uri, uri);
+    return fx_net.uri;
+}
 
 void fx_huge_lengths(void **state)
 {

@@ -13,6 +13,28 @@
 
 #include "support.h"
 
+/* The group fixture of a server program (tests/redis/group.h,
+ * tests/nats/group.h build theirs on it): before the first test `start`
+ * starts the servers (0 = ok; on failure it removes what it started,
+ * as cmocka then runs no teardown) and defines their placeholders, then
+ * the program's `started` hook runs (may be NULL; 0 = ok); after the
+ * last test its `stopping` hook (may be NULL), then `stop`. */
+typedef struct fx_group {
+    const char *name;
+    int (*start)(void);
+    void (*stop)(void);
+    int (*started)(void);
+    void (*stopping)(void);
+} fx_group;
+/* Runs `tests` as one group with the fixture g; returns what cmocka
+ * returns (the number of failed tests). */
+int fx_run_group(const fx_group *g, const struct CMUnitTest *tests,
+                 size_t n);
+/* FX_RUN_GROUP(run, type, tests, fields...): run(&(type){ fields },
+ * tests, the size of the array tests), for a module's RUN_GROUP macro. */
+#define FX_RUN_GROUP(run, type, tests, ...) \
+    run(&(type){ __VA_ARGS__ }, (tests), sizeof (tests) / sizeof *(tests))
+
 /* Defines "{name}" as `value` (both copied; a second call replaces it)
  * for the URIs of SERVER_TEST and fx_expand: the group set-up of a
  * program calls it once its servers answer. At most 16 names. */
@@ -83,10 +105,12 @@ void walk_collect(void *arg, const char *key);
 void key_list_free(key_list *l);
 
 /* The checks every network backend's security test makes against its
- * password-protected server (net.h), on the target the program fills in:
- * the fixed fields in main, `uri` once its server runs. */
+ * password-protected server (net.h), on the target the program fills in
+ * (main) and fx_net_uri completes. */
 typedef struct net_target {
-    char uri[256];         /* a store URI with the password in it */
+    const char *uri_fmt;   /* a store URI with the password in it and the
+                            * servers' placeholders */
+    char uri[256];         /* uri_fmt expanded (fx_net_uri) */
     const char *secret;    /* the password */
     const char *limit;     /* the value limit, as a refusal names it */
     const char *visible;   /* a part of uri after the userinfo, which the
@@ -95,6 +119,10 @@ typedef struct net_target {
                             * NULL: fx_cli_masks_password is skipped */
 } net_target;
 extern net_target fx_net;
+/* Expands fx_net.uri_fmt into fx_net.uri once the servers run, and
+ * returns it. (The program binds net.h's envelopes to it itself: net.h's
+ * binding is a static of each file that includes it.) */
+const char *fx_net_uri(void);
 /* cmocka tests: net_huge_lengths and net_cli_masks on fx_net. */
 void fx_huge_lengths(void **state);
 void fx_cli_masks_password(void **state);
