@@ -142,15 +142,6 @@ static void password_never_shown(void **state)
     net_hung_server(srv.pid, uri, PW);
 }
 
-/* Once the server runs: the URI with the password, and the cursor
- * binding (the module's tables are version 2: the core binds cursors to
- * the store's identity, the URI without credentials). */
-static int server_started(void)
-{
-    net_bind_uri(fx_net_uri());
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -170,5 +161,5 @@ int main(int argc, char **argv)
     return NH_RUN_GROUP(tests, .srv = &srv,
                         .auth = "authorization { users: [ { user: alice, "
                                 "password: " PW " } ] }",
-                        .started = server_started);
+                        .started = fx_net_started);
 }

@@ -87,15 +87,6 @@ static void password_never_shown(void **state)
     net_hung_server(srv.pid, uri, PW);
 }
 
-/* Once the server runs: the URI with the password, and the cursor
- * binding (the module's tables are version 2: the core binds cursors to
- * the store's identity, the URI without credentials). */
-static int server_started(void)
-{
-    net_bind_uri(fx_net_uri());
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const char *const args[] = { "--requirepass", PW, NULL };
@@ -112,5 +103,5 @@ int main(int argc, char **argv)
                            .cli = argc > 1 ? argv[1] : NULL };
     return RS_RUN_GROUP(tests, .srv = &srv,
                         .args = args,
-                        .started = server_started);
+                        .started = fx_net_started);
 }

@@ -11,6 +11,7 @@
 #ifndef KVS_TEST_FX_SERVERS_H
 #define KVS_TEST_FX_SERVERS_H
 
+#include "net.h"
 #include "support.h"
 
 /* The group fixture of a server program (tests/redis/group.h,
@@ -120,9 +121,18 @@ typedef struct net_target {
 } net_target;
 extern net_target fx_net;
 /* Expands fx_net.uri_fmt into fx_net.uri once the servers run, and
- * returns it. (The program binds net.h's envelopes to it itself: net.h's
- * binding is a static of each file that includes it.) */
+ * returns it. */
 const char *fx_net_uri(void);
+/* The group's started hook of a security program: fx_net_uri, and
+ * net.h's cursor envelopes bound to that store (the modules' tables are
+ * version 2: the core binds cursors to the store's identity, the URI
+ * without credentials). Inline: net.h's binding is a static of each
+ * file that includes it, here the program's. */
+static inline int fx_net_started(void)
+{
+    net_bind_uri(fx_net_uri());
+    return 0;
+}
 /* cmocka tests: net_huge_lengths and net_cli_masks on fx_net. */
 void fx_huge_lengths(void **state);
 void fx_cli_masks_password(void **state);
