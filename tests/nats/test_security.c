@@ -147,17 +147,14 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(foreign_cursors),
         cmocka_unit_test(foreign_streams),
-        cmocka_unit_test(fx_huge_lengths),
         cmocka_unit_test(password_never_shown),
-        cmocka_unit_test(fx_cli_masks_password),
+        FX_NET_TESTS,
     };
 
     /* nats-server's default max_payload is the limit, read from the
      * server. */
-    fx_net = (net_target){ .uri_fmt = "nats://alice:" PW "@127.0.0.1:{port}",
-                           .secret = PW, .limit = "1048576",
-                           .visible = "@127.0.0.1",
-                           .cli = argc > 1 ? argv[1] : NULL };
+    fx_net_init("nats://alice:" PW "@127.0.0.1:{port}", PW, "1048576",
+                argc, argv);
     return NH_RUN_GROUP(tests, .srv = &srv,
                         .auth = "authorization { users: [ { user: alice, "
                                 "password: " PW " } ] }",

@@ -92,15 +92,12 @@ int main(int argc, char **argv)
     static const char *const args[] = { "--requirepass", PW, NULL };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(foreign_cursors),
-        cmocka_unit_test(fx_huge_lengths),
         cmocka_unit_test(password_never_shown),
-        cmocka_unit_test(fx_cli_masks_password),
+        FX_NET_TESTS,
     };
 
-    fx_net = (net_target){ .uri_fmt = "redis://:" PW "@127.0.0.1:{port}",
-                           .secret = PW, .limit = "512 MiB",
-                           .visible = "@127.0.0.1",
-                           .cli = argc > 1 ? argv[1] : NULL };
+    fx_net_init("redis://:" PW "@127.0.0.1:{port}", PW, "512 MiB",
+                argc, argv);
     return RS_RUN_GROUP(tests, .srv = &srv,
                         .args = args,
                         .started = fx_net_started);

@@ -130,8 +130,7 @@ int server_store_setup(void **state)
     const store_fixture *f = *state;
     server_store *t = malloc(sizeof *t);
 
-    assert_non_null(t);
-    if (server_store_try(t, f->uri, f->bucket) != KVSTORE_OK) {
+    if (t == NULL || server_store_try(t, f->uri, f->bucket) != KVSTORE_OK) {
         free(t);
         return -1;
     }
@@ -209,6 +208,19 @@ void key_list_free(key_list *l)
 }
 
 net_target fx_net;
+
+void fx_net_init(const char *uri_fmt, const char *secret, const char *limit,
+                 int argc, char **argv)
+{
+    const char *at = strchr(uri_fmt, '@');
+
+    assert_non_null(at);
+    fx_net = (net_target){ .uri_fmt = uri_fmt, .secret = secret,
+                           .limit = limit,
+                           .cli = argc > 1 ? argv[1] : NULL };
+    snprintf(fx_net.visible, sizeof fx_net.visible, "%.*s",
+             (int)strcspn(at, ":"), at);
+}
 
 const char *fx_net_uri(void)
 {

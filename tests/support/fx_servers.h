@@ -65,10 +65,8 @@ void server_store_close(server_store *t);
 int server_store_setup(void **state);
 int server_store_teardown(void **state);
 #define SERVER_TEST(test, uri_, bucket_)                                 \
-    { .name = #test, .test_func = test,                                  \
-      .setup_func = server_store_setup,                                  \
-      .teardown_func = server_store_teardown,                            \
-      .initial_state = &(store_fixture){ (uri_), (bucket_) } }
+    cmocka_unit_test_prestate_setup_teardown(test, server_store_setup,   \
+        server_store_teardown, (&(store_fixture){ (uri_), (bucket_) }))
 
 /* A test's bucket of a store the program keeps open for all its tests
  * (its group set-up opens *store): BUCKET_TEST(test, &store, "b"), and
@@ -81,10 +79,8 @@ typedef struct bucket_fixture {
 int shared_bucket_setup(void **state);
 int shared_bucket_teardown(void **state);
 #define BUCKET_TEST(test, store_, bucket_)                               \
-    { .name = #test, .test_func = test,                                  \
-      .setup_func = shared_bucket_setup,                                 \
-      .teardown_func = shared_bucket_teardown,                           \
-      .initial_state = &(bucket_fixture){ (store_), (bucket_) } }
+    cmocka_unit_test_prestate_setup_teardown(test, shared_bucket_setup,  \
+        shared_bucket_teardown, (&(bucket_fixture){ (store_), (bucket_) }))
 
 /* walk_fn callbacks (walk_all of support.h). walk_mark marks a key
  * "<prefix><i>" (decimal, i < n) in seen[i] and counts in `distinct` the
@@ -114,12 +110,18 @@ typedef struct net_target {
     char uri[256];         /* uri_fmt expanded (fx_net_uri) */
     const char *secret;    /* the password */
     const char *limit;     /* the value limit, as a refusal names it */
-    const char *visible;   /* a part of uri after the userinfo, which the
-                            * CLI leaves on its command line */
+    char visible[64];      /* uri_fmt from its '@' to the port's ':',
+                            * which the CLI leaves on its command line */
     const char *cli;       /* the kvstore CLI (the program's argv[1]), or
                             * NULL: fx_cli_masks_password is skipped */
 } net_target;
 extern net_target fx_net;
+/* Sets fx_net for a program whose argv[1], if given, is the CLI. */
+void fx_net_init(const char *uri_fmt, const char *secret, const char *limit,
+                 int argc, char **argv);
+/* fx_net's checks, for the program's table of tests. */
+#define FX_NET_TESTS                                                     \
+    cmocka_unit_test(fx_huge_lengths), cmocka_unit_test(fx_cli_masks_password)
 /* Expands fx_net.uri_fmt into fx_net.uri once the servers run, and
  * returns it. */
 const char *fx_net_uri(void);
