@@ -26,8 +26,8 @@
 #include "net.h"
 
 static rs_server srv;
-static kvstore_store *st;      /* db 0, TCP */
-static char tcp_uri[128];
+/* The store of most tests (SERVER_TEST): database 0 over TCP. */
+#define TCP_URI "redis://127.0.0.1:{port}?timeout_ms=5000"
 
 static int by_bytes(const void *a, const void *b)
 {
@@ -73,7 +73,7 @@ static void assert_listing(kvstore_bucket *b, const char *prefix,
 
 static void test_cli_reads_our_writes(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char out[256];
     int64_t n = 0;
 
@@ -92,7 +92,7 @@ static void test_cli_reads_our_writes(void **state)
 
 static void test_we_read_cli_writes(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char out[64];
     void *v = NULL;
     size_t len = 0;
@@ -106,7 +106,7 @@ static void test_we_read_cli_writes(void **state)
 
 static void test_marker_key(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char out[64];
     kvstore_keys *page = NULL;
 
@@ -123,7 +123,7 @@ static void test_marker_key(void **state)
 
 static void test_glob_isolation(void **state)
 {
-    (void)state;
+    kvstore_store *st = ((server_store *)*state)->s;
     static const char *const nasty[] = { "*", "?", "[", "[a]", ":", "a*b",
                                          "\\", "x:y", "*:*", "]", "^" };
     kvstore_bucket *g1 = open_bucket(st, "g1"), *g2 = open_bucket(st, "g2"),
@@ -229,7 +229,7 @@ static char *envelope(const char *bucket, const char *state, size_t len)
 
 static void test_cursor_states_strict(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     static const struct { const char *s; size_t len; } bad[] = {
         { "C0", 2 }, { "C", 1 }, { "Cx", 2 }, { "C01", 3 }, { "C-1", 3 },
         { "C18446744073709551616", 21 }, { "S5", 2 }, { "S5\xff", 3 },
@@ -281,7 +281,7 @@ static void test_increment_invalid_unchanged(void **state)
         { "max", "9223372036854775807", 1 },
         { "min", "-9223372036854775808", -1 },
     };
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char out[64], full[32];
     int64_t r = 0;
 
@@ -304,7 +304,7 @@ static void test_increment_invalid_unchanged(void **state)
 
 static void test_cas_detects_other_client(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_cas *c = NULL;
     char out[64];
 
@@ -334,7 +334,7 @@ static void test_cas_detects_other_client(void **state)
 
 static void test_cas_snapshots_do_not_starve_pool(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     enum { N = 12 };  /* more than the pool (4) */
     kvstore_cas *c[N];
     char key[16];
@@ -355,7 +355,7 @@ static void test_cas_snapshots_do_not_starve_pool(void **state)
 
 static void test_batches_chunked(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     enum { N = 1500, BIG = 7 * 1024 * 1024 };
     static char names[N][16];
     const char *keys[N];
@@ -411,7 +411,7 @@ static void test_batches_chunked(void **state)
 
 static void test_value_limit(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     const size_t limit = (size_t)512 * 1024 * 1024;
     /* Address space only: never touched, never resident. */
     void *huge = mmap(NULL, limit + 1, PROT_READ,
@@ -454,7 +454,7 @@ static void test_create_false(void **state)
 
 static void test_db_and_unix(void **state)
 {
-    (void)state;
+    kvstore_store *st = ((server_store *)*state)->s;
     kvstore_store *s3 = fx_open("redis://127.0.0.1:{port}/3");
     kvstore_store *u3 = fx_open("redis+unix://{sock}?db=3");
     kvstore_bucket *b3 = open_bucket(s3, "dbt"), *bu = open_bucket(u3, "dbt"),
@@ -505,7 +505,7 @@ static void test_bad_uris(void **state)
 
 static void test_watch_other_clients(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_watch *w = NULL;
     ev_log l;
     char out[64];
@@ -558,7 +558,7 @@ static void on_seq(void *p, kvstore_event e, const char *key,
 
 static void test_watch_value_read_after(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     enum { N = 20 };
     kvstore_watch *w = NULL;
     ev_seq q = { .n = 0 };
@@ -614,7 +614,7 @@ static void *hammer(void *arg)
 
 static void test_threads_share_store(void **state)
 {
-    kvstore_bucket *b = *state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     pthread_t t[8];
     void *ret;
 
@@ -628,22 +628,6 @@ static void test_threads_share_store(void **state)
     expect_str(b, "counter", "2400");
 }
 
-static int open_shared_store(void)
-{
-    snprintf(tcp_uri, sizeof tcp_uri, "redis://127.0.0.1:%d?timeout_ms=5000",
-             srv.port);
-    if (kvstore_open(&st, tcp_uri) != KVSTORE_OK) {
-        print_error("kvstore_open(%s): %s\n", tcp_uri, kvstore_errmsg());
-        return -1;
-    }
-    return 0;
-}
-
-static void close_shared_store(void)
-{
-    kvstore_close(st);
-}
-
 int main(void)
 {
     /* Configured by its operator for watching (see test_auth.c for the
@@ -651,29 +635,26 @@ int main(void)
     static const char *const args[] = { "--notify-keyspace-events", "Kg$xe",
                                         NULL };
     const struct CMUnitTest tests[] = {
-        BUCKET_TEST(test_cli_reads_our_writes, &st, "interop"),
-        BUCKET_TEST(test_we_read_cli_writes, &st, "interop"),
-        BUCKET_TEST(test_marker_key, &st, "marked"),
-        cmocka_unit_test(test_glob_isolation),
+        SERVER_TEST(test_cli_reads_our_writes, TCP_URI, "interop"),
+        SERVER_TEST(test_we_read_cli_writes, TCP_URI, "interop"),
+        SERVER_TEST(test_marker_key, TCP_URI, "marked"),
+        SERVER_TEST(test_glob_isolation, TCP_URI, NULL),
         SERVER_TEST(test_list_100k, "redis://127.0.0.1:{port}/1", "big"),
         SERVER_TEST(test_list_long_keys_small_pages,
                     "redis://127.0.0.1:{port}/2", "long"),
-        BUCKET_TEST(test_cursor_states_strict, &st, "curs"),
-        BUCKET_TEST(test_increment_invalid_unchanged, &st, "incr"),
-        BUCKET_TEST(test_cas_detects_other_client, &st, "cas"),
-        BUCKET_TEST(test_cas_snapshots_do_not_starve_pool, &st, "cas2"),
-        BUCKET_TEST(test_batches_chunked, &st, "batch"),
-        BUCKET_TEST(test_value_limit, &st, "limit"),
+        SERVER_TEST(test_cursor_states_strict, TCP_URI, "curs"),
+        SERVER_TEST(test_increment_invalid_unchanged, TCP_URI, "incr"),
+        SERVER_TEST(test_cas_detects_other_client, TCP_URI, "cas"),
+        SERVER_TEST(test_cas_snapshots_do_not_starve_pool, TCP_URI, "cas2"),
+        SERVER_TEST(test_batches_chunked, TCP_URI, "batch"),
+        SERVER_TEST(test_value_limit, TCP_URI, "limit"),
         SERVER_TEST(test_create_false,
                     "redis://127.0.0.1:{port}?create=false", NULL),
-        cmocka_unit_test(test_db_and_unix),
+        SERVER_TEST(test_db_and_unix, TCP_URI, NULL),
         cmocka_unit_test(test_bad_uris),
-        BUCKET_TEST(test_watch_other_clients, &st, "wb"),
-        BUCKET_TEST(test_watch_value_read_after, &st, "wseq"),
-        BUCKET_TEST(test_threads_share_store, &st, "threads"),
+        SERVER_TEST(test_watch_other_clients, TCP_URI, "wb"),
+        SERVER_TEST(test_watch_value_read_after, TCP_URI, "wseq"),
+        SERVER_TEST(test_threads_share_store, TCP_URI, "threads"),
     };
-    return RS_RUN_GROUP(tests, .srv = &srv,
-                        .args = args,
-                        .started = open_shared_store,
-                        .stopping = close_shared_store);
+    return RS_RUN_GROUP(tests, .srv = &srv, .args = args);
 }

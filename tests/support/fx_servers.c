@@ -85,21 +85,19 @@ kvstore_store *fx_open(const char *uri)
     return open_uri(fx_expand(uri));
 }
 
-/* Opens t's store and bucket; on an error closes what it opened and says
- * why on stderr. */
-static int server_store_try(server_store *t, const char *uri,
-                            const char *bucket)
+/* Opens t's store of t->uri and its bucket t->name; on an error closes
+ * what it opened and says why on stderr. */
+static int server_store_try(server_store *t)
 {
-    const char *full = fx_expand(uri);
+    const char *full = fx_expand(t->uri);
     int rc = kvstore_open(&t->s, full);
 
     t->b = NULL;
-    t->name = bucket;
-    if (rc == KVSTORE_OK && bucket)
-        rc = kvstore_bucket_open(&t->b, t->s, bucket);
+    if (rc == KVSTORE_OK && t->name)
+        rc = kvstore_bucket_open(&t->b, t->s, t->name);
     if (rc != KVSTORE_OK) {
         print_error("open %s, bucket %s: %d %s\n", full,
-                    bucket ? bucket : "(none)", rc, kvstore_errmsg());
+                    t->name ? t->name : "(none)", rc, kvstore_errmsg());
         kvstore_close(t->s);
         t->s = NULL;
     }
@@ -108,9 +106,9 @@ static int server_store_try(server_store *t, const char *uri,
 
 server_store server_store_open(const char *uri, const char *bucket)
 {
-    server_store t;
+    server_store t = { .uri = uri, .name = bucket };
 
-    if (server_store_try(&t, uri, bucket) != KVSTORE_OK)
+    if (server_store_try(&t) != KVSTORE_OK)
         fail_msg("cannot open %s", uri);
     return t;
 }
@@ -124,47 +122,15 @@ void server_store_close(server_store *t)
 }
 
 /* cmocka runs neither the test nor its teardown after a failed set-up:
- * nothing opened here may be left behind when it fails. */
+ * server_store_try leaves nothing open when it fails. */
 int server_store_setup(void **state)
 {
-    const store_fixture *f = *state;
-    server_store *t = malloc(sizeof *t);
-
-    if (t == NULL || server_store_try(t, f->uri, f->bucket) != KVSTORE_OK) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
+    return server_store_try(*state) == KVSTORE_OK ? 0 : -1;
 }
 
 int server_store_teardown(void **state)
 {
-    server_store *t = *state;
-
-    server_store_close(t);
-    free(t);
-    return 0;
-}
-
-int shared_bucket_setup(void **state)
-{
-    const bucket_fixture *f = *state;
-    kvstore_bucket *b = NULL;
-    int rc = kvstore_bucket_open(&b, *f->store, f->bucket);
-
-    if (rc != KVSTORE_OK) {
-        print_error("bucket_open %s: %d %s\n", f->bucket, rc,
-                    kvstore_errmsg());
-        return -1;
-    }
-    *state = b;
-    return 0;
-}
-
-int shared_bucket_teardown(void **state)
-{
-    kvstore_bucket_close(*state);
+    server_store_close(*state);
     return 0;
 }
 

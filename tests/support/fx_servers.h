@@ -53,6 +53,7 @@ typedef struct server_store {
     kvstore_store *s;
     kvstore_bucket *b;   /* NULL without a bucket */
     const char *name;    /* the bucket's name (not copied), or NULL */
+    const char *uri;     /* the store's URI, placeholders unexpanded */
 } server_store;
 /* Opens a store of `uri` (expanded as fx_expand) and its bucket `bucket`
  * (NULL: none); fails the test on an error, after closing what it had
@@ -61,26 +62,14 @@ server_store server_store_open(const char *uri, const char *bucket);
 void server_store_close(server_store *t);
 /* The cmocka fixture: SERVER_TEST(test, "redis://127.0.0.1:{port}", "b")
  * (the URI and bucket as for server_store_open) and the test reads its
- * server_store from *state. The teardown closes both. */
+ * server_store from *state: the set-up opens it in place, the teardown
+ * closes it. */
 int server_store_setup(void **state);
 int server_store_teardown(void **state);
 #define SERVER_TEST(test, uri_, bucket_)                                 \
     cmocka_unit_test_prestate_setup_teardown(test, server_store_setup,   \
-        server_store_teardown, (&(store_fixture){ (uri_), (bucket_) }))
-
-/* A test's bucket of a store the program keeps open for all its tests
- * (its group set-up opens *store): BUCKET_TEST(test, &store, "b"), and
- * the test reads its kvstore_bucket * from *state. The teardown closes
- * the bucket, also after a failure. */
-typedef struct bucket_fixture {
-    kvstore_store *const *store;
-    const char *bucket;
-} bucket_fixture;
-int shared_bucket_setup(void **state);
-int shared_bucket_teardown(void **state);
-#define BUCKET_TEST(test, store_, bucket_)                               \
-    cmocka_unit_test_prestate_setup_teardown(test, shared_bucket_setup,  \
-        shared_bucket_teardown, (&(bucket_fixture){ (store_), (bucket_) }))
+        server_store_teardown,                                           \
+        (&(server_store){ .uri = (uri_), .name = (bucket_) }))
 
 /* walk_fn callbacks (walk_all of support.h). walk_mark marks a key
  * "<prefix><i>" (decimal, i < n) in seen[i] and counts in `distinct` the
