@@ -34,4 +34,20 @@ int nh_run_group(const nh_group *g, const struct CMUnitTest *tests,
 #define NH_RUN_GROUP(tests, ...) \
     FX_RUN_GROUP(nh_run_group, nh_group, tests, __VA_ARGS__)
 
+/* A test on a fresh server of its own (the fault tests kill theirs):
+ * NH_FRESH_TEST(test, &srv, "{url}?timeout_ms=1500", "bucket") starts
+ * srv, defines the placeholders and opens the server_store the test
+ * reads from *state, as SERVER_TEST; the teardown closes it and removes
+ * the server. */
+typedef struct nh_fresh {
+    server_store st;   /* first: *state is also the server_store */
+    nh_server *srv;
+} nh_fresh;
+int nh_fresh_setup(void **state);
+int nh_fresh_teardown(void **state);
+#define NH_FRESH_TEST(test, srv_, uri_, bucket_)                         \
+    cmocka_unit_test_prestate_setup_teardown(test, nh_fresh_setup,       \
+        nh_fresh_teardown, (&(nh_fresh){                                 \
+            .st = { .uri = (uri_), .name = (bucket_) }, .srv = (srv_) }))
+
 #endif
