@@ -9,7 +9,9 @@
 
 #define FX_NAMES 16
 
-/* The placeholders of the running servers: one program runs one set. */
+/* The placeholders of the running servers: one program runs one set.
+ * The copies (and fx_expand's last result) belong to this file and live
+ * until the program exits. */
 static char *names[FX_NAMES], *values[FX_NAMES];
 static size_t defined;
 
