@@ -218,24 +218,24 @@ static void test_watch_survives_restart(void **state)
 {
     server_store *t = *state;
     kvstore_watch *w = NULL;
-    ev_log l;
+    ev_text l;
     double deadline;
 
-    ev_log_init(&l);
-    assert_int_equal(kvstore_watch_start(&w, t->b, "", ev_log_event, &l),
+    ev_text_init(&l);
+    assert_int_equal(kvstore_watch_start(&w, t->b, "", ev_text_event, &l),
                      KVSTORE_OK);
     rs_signal(&srv, SIGKILL);
     assert_int_equal(rs_restart(&srv, durable), 0);
     /* The restarted server forgot notify-keyspace-events; the watch
      * thread turns it on again when it resubscribes. */
     deadline = now_ms() + 15000;
-    while (!ev_log_has(&l, "set after=") && now_ms() < deadline) {
+    while (!ev_text_has(&l, "set after=") && now_ms() < deadline) {
         (void)kvstore_set(t->b, "after", "1", 1);
         rs_sleep_ms(50);
     }
     kvstore_watch_stop(w);
-    assert_true(ev_log_has(&l, "set after="));
-    ev_log_destroy(&l);
+    assert_true(ev_text_has(&l, "set after="));
+    ev_text_destroy(&l);
 }
 
 /* ---- writes to a server that stops answering are uncertain ---- */

@@ -502,22 +502,22 @@ static void test_watch_other_clients(void **state)
 {
     kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_watch *w = NULL;
-    ev_log l;
+    ev_text l;
     char out[64];
 
-    ev_log_init(&l);
-    assert_ok(kvstore_watch_start(&w, b, "", ev_log_event, &l));
+    ev_text_init(&l);
+    assert_ok(kvstore_watch_start(&w, b, "", ev_text_event, &l));
     RS_CLI(&srv, out, "SET", "wbx:x", "elsewhere");
     RS_CLI(&srv, out, "SET", "wb:x", "1");
-    assert_true(ev_log_wait(&l, "set x=1;", 5));
+    assert_true(ev_text_wait(&l, "set x=1;", 5));
     RS_CLI(&srv, out, "PEXPIRE", "wb:x", "20");
-    assert_true(ev_log_wait(&l, "del x=NULL;", 5));
+    assert_true(ev_text_wait(&l, "del x=NULL;", 5));
     RS_CLI(&srv, out, "SET", "wb:y", "moved");
     RS_CLI(&srv, out, "RENAME", "wb:y", "wb:z");
-    assert_true(ev_log_wait(&l, "del y=NULL;set z=moved;", 5));
+    assert_true(ev_text_wait(&l, "del y=NULL;set z=moved;", 5));
     kvstore_watch_stop(w);
     assert_null(strstr(l.text, "elsewhere"));
-    ev_log_destroy(&l);
+    ev_text_destroy(&l);
 }
 
 /* The documented watch semantics: one event per write, in order per

@@ -120,7 +120,7 @@ static void test_good_certificate(void **state)
 {
     kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_watch *w = NULL;
-    ev_log l;
+    ev_text l;
 
     /* Checked by IP address and by host name. */
     roundtrip(uri("", "127.0.0.1", "tls_ca={tls_dir}/ca.crt"));
@@ -129,14 +129,14 @@ static void test_good_certificate(void **state)
     roundtrip(uri("alice:" SECRET "@", "localhost",
                   "tls_ca={tls_dir}/ca.crt"));
 
-    ev_log_init(&l);
+    ev_text_init(&l);
     /* The subscription connection is a TLS connection of its own. */
-    assert_int_equal(kvstore_watch_start(&w, b, "", ev_log_event, &l),
+    assert_int_equal(kvstore_watch_start(&w, b, "", ev_text_event, &l),
                      KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "seen", "1", 1), KVSTORE_OK);
-    assert_true(ev_log_wait(&l, "set seen=1;", 10));
+    assert_true(ev_text_wait(&l, "set seen=1;", 10));
     assert_int_equal(kvstore_delete(b, "seen"), KVSTORE_OK);
-    assert_true(ev_log_wait(&l, "del seen=NULL;", 10));
+    assert_true(ev_text_wait(&l, "del seen=NULL;", 10));
     assert_int_equal(kvstore_set(b, "listed", "2", 1), KVSTORE_OK);
     {
         int listed = 0;
@@ -145,7 +145,7 @@ static void test_good_certificate(void **state)
         assert_true(listed > 0);
     }
     kvstore_watch_stop(w);
-    ev_log_destroy(&l);
+    ev_text_destroy(&l);
 }
 
 static void test_wrong_ca(void **state)
