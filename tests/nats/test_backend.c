@@ -124,8 +124,7 @@ static void foreign_keys_ignored(void **state)
 
 static void wildcards_isolated(void **state)
 {
-    server_store *t = *state;
-    kvstore_bucket *b = t->b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     bool ex;
 
     const char *keys[] = { "*", ">", "a.*", "a.>", "a.b", "a..", "." };
@@ -176,8 +175,7 @@ static void deletes_invisible(void **state)
 
 static void value_limit_is_max_payload(void **state)
 {
-    server_store *t = *state;
-    kvstore_bucket *b = t->b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_cas *cas;
     size_t max = 1024 * 1024;  /* nats-server default max_payload */
     char *big = calloc(1, max + 1);
@@ -388,8 +386,7 @@ static void paging_cache_and_fallback(void **state)
 
 static void prefix_listing(void **state)
 {
-    server_store *t = *state;
-    kvstore_bucket *b = t->b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
 
     const char *keys[] = { "user.1.a", "user.1.b", "user.10", "user b",
                            "user", "usera", "x.user.1", "user.1." };
@@ -528,8 +525,7 @@ static void atomics_across_clients(void **state)
 
 static void batches(void **state)
 {
-    server_store *t = *state;
-    kvstore_bucket *b = t->b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char kb[300][16];
     const char *keys[300];
     const void *vals[300];
@@ -622,8 +618,7 @@ static void leader_reads(void **state)
  * near the 4096-byte protocol line still work for every operation. */
 static void longest_escaped_key(void **state)
 {
-    server_store *t = *state;
-    kvstore_bucket *b = t->b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char key[KVSTORE_KEY_MAX + 1];
     kvstore_watch *w;
     events e = { .mu = PTHREAD_MUTEX_INITIALIZER };

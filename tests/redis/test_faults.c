@@ -117,8 +117,7 @@ static void *run_workload(void *arg)
 
 static void test_kill_and_restart(void **state)
 {
-    server_store *t = *state;
-    kvstore_bucket *b = t->b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     workload *w = calloc(1, sizeof *w);
     pthread_t thread;
     double deadline;
@@ -185,8 +184,7 @@ static void test_kill_and_restart(void **state)
 
 static void test_hung_server_times_out(void **state)
 {
-    server_store *t = *state;
-    kvstore_bucket *b = t->b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     void *v = NULL;
     size_t len = 0;
     int rc = KVSTORE_OK;
@@ -343,8 +341,7 @@ static void test_uncertain_writes(void **state)
  * with KVSTORE_EUNAVAILABLE. */
 static void test_write_to_dead_server_unavailable(void **state)
 {
-    server_store *t = *state;
-    kvstore_bucket *b = t->b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     const char *keys[1] = { "a" };
     const void *vals[1] = { "1" };
     size_t lens[1] = { 1 };
