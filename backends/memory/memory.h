@@ -233,6 +233,10 @@ static inline void mem_write_unlock(mem_stripe *st)
     mem_reaped_free(&reaped);
 }
 
+/* ---- lend.c ---- */
+MEM_HIDDEN int mem_get_with(void *bucket, const char *key,
+                            kvstore_value_fn fn, void *ctx);
+
 /* ---- batch.c ---- */
 MEM_HIDDEN int mem_get_many(void *bucket, const char *const *keys, size_t n,
                             void **values, size_t *lens);

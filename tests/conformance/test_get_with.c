@@ -13,6 +13,7 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -293,11 +294,13 @@ void test_get_with_observed(void **state)
 /* ---- a lent value is never torn by a concurrent write ---------------- */
 
 #define TEAR_LEN 4096
-#define TEAR_ROUNDS 300
+#define TEAR_WRITES 2000
+#define TEAR_READS_MIN 200
 
 typedef struct tear {
     kvstore_bucket *b;
     bool failed;
+    atomic_bool done;
 } tear;
 
 /* Rewrites the key with values of one repeated byte, of changing sizes. */
@@ -309,13 +312,14 @@ static void *writer(void *p)
         t->failed = true;
         return NULL;
     }
-    for (unsigned r = 0; r < TEAR_ROUNDS; r++) {
+    for (unsigned r = 0; r < TEAR_WRITES; r++) {
         size_t len = TEAR_LEN - (r % 7) * 100;
         memset(v, 'a' + r % 26, len);
         if (kvstore_set(t->b, "gw-tear", v, len) != KVSTORE_OK)
             t->failed = true;
     }
     free(v);
+    atomic_store(&t->done, true);
     return NULL;
 }
 
@@ -341,10 +345,13 @@ void test_get_with_concurrent_writes(void **state)
     assert_int_equal(kvstore_set(c->bucket, "gw-tear", first, sizeof first),
                      KVSTORE_OK);
     tear t = { .b = c->bucket };
+    atomic_init(&t.done, false);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, writer, &t), 0);
     int bad = 0;
-    for (unsigned r = 0; r < TEAR_ROUNDS && bad == 0; r++)
+    /* Reads for as long as the writer writes. */
+    for (unsigned r = 0; bad == 0 && (r < TEAR_READS_MIN ||
+                                      !atomic_load(&t.done)); r++)
         bad = kvstore_get_with(c->bucket, "gw-tear", check_whole, NULL);
     pthread_join(th, NULL);
     assert_false(t.failed);
