@@ -151,15 +151,15 @@ typedef int (*kvstore_value_fn)(void *ctx, const void *value, size_t len);
  * lock waits forever; closing the bucket frees what the call is using).
  * Copy what you need and return. Other stores may be used.
  *
- * Returns fn's result when it is non-zero (kvstore_errmsg() then names
- * it), else KVSTORE_OK; KVSTORE_NOTFOUND when the key is absent;
- * KVSTORE_EINVAL for a NULL bucket or `fn`, or an invalid key (as
- * kvstore_get), before anything is read; or the backend's error. On any
- * of these `fn` was not called.
+ * Once `fn` was called the result is its own: its non-zero code
+ * (kvstore_errmsg() then names it), else KVSTORE_OK. Without a call:
+ * KVSTORE_NOTFOUND when the key is absent (or expired); KVSTORE_EINVAL
+ * for a NULL bucket or `fn`, or an invalid key (as kvstore_get), before
+ * anything is read; or the backend's error.
  *
- * Backends that cannot lend (no get_with slot) are served by
- * kvstore_get(), `fn` and kvstore_free(): every backend supports it, and
- * the result is the same; only the copy is saved where a backend lends.
+ * Backends that cannot lend (no get_with slot) are served by their get,
+ * `fn` and kvstore_free(): every backend supports it, and the result is
+ * the same; only the copy is saved where a backend lends.
  * Observed as a get (KVSTORE_OP_GET). Thread-safe like kvstore_get().
  */
 KVSTORE_API int kvstore_get_with(kvstore_bucket *b, const char *key,
