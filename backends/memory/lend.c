@@ -9,23 +9,15 @@
  */
 #include "memory.h"
 
-#include <string.h>
-
 int mem_get_with(void *bucket, const char *key, kvstore_value_fn fn,
                  void *ctx)
 {
-    mem_bucket *b = bucket;
-    size_t klen = strlen(key);
-    uint32_t hashv = mem_hash(key, klen);
-    mem_stripe *st = mem_stripe_of(b, hashv);
+    mem_stripe *st;
     uint64_t now = 0;
-    mem_entry *e;
-    int rc = KVSTORE_NOTFOUND;
+    mem_entry *e = mem_read_begin(bucket, key, &st, &now);
+    /* e->value is never NULL, even for an empty value. */
+    int rc = e ? fn(ctx, e->value, e->vlen) : KVSTORE_NOTFOUND;
 
-    pthread_rwlock_rdlock(&st->lock);
-    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
-    if (e && !mem_expired(e, &now))
-        rc = fn(ctx, e->value, e->vlen); /* e->value: never NULL */
     pthread_rwlock_unlock(&st->lock);
     return rc;
 }
