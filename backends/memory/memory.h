@@ -39,7 +39,8 @@
  * one, few enough that a listing snapshot visits them cheaply. */
 #define MEM_STRIPES 64
 
-#define MEM_NAME_MAX 64
+/* Bucket names, and store names, which follow the same rule. */
+#define MEM_NAME_MAX KVSTORE_BUCKET_NAME_MAX
 #define MEM_CACHELINE 64
 
 /* Values up to this size are rewritten in place, under the stripe's write

@@ -3,24 +3,24 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "support.h"
+#include "fx_memory.h"
 
-static kvstore_store *store;
+/* One store for the whole file: each test uses keys of its own. */
+static tmp_store store;
 static kvstore_bucket *bucket;
 
 static int setup(void **state)
 {
     (void)state;
-    store = open_uri("memory:");
-    bucket = open_bucket(store, "atomics");
+    store = tmp_store_open("memory:", "atomics");
+    bucket = store.b;
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    kvstore_bucket_close(bucket);
-    kvstore_close(store);
+    tmp_store_close(&store);
     return 0;
 }
 
@@ -87,18 +87,16 @@ static void increment_overflow(void **state)
 
 static void cas_unchanged_swaps(void **state)
 {
-    kvstore_cas *cas = NULL;
     const void *v;
     size_t len;
 
     (void)state;
     set_str(bucket, "cas", "one");
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "cas"), KVSTORE_OK);
+    kvstore_cas *cas = cas_of(bucket, "cas");
     assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_OK);
     assert_int_equal(len, 3);
     assert_memory_equal(v, "one", 3);
-    assert_int_equal(kvstore_cas_swap(cas, "two", 3), KVSTORE_OK);
-    kvstore_cas_free(cas);
+    cas_swap_free(cas, "two", KVSTORE_OK);
     expect_str(bucket, "cas", "two");
 }
 
@@ -107,80 +105,71 @@ static void cas_unchanged_swaps(void **state)
  * stays as snapshotted. */
 static void cas_conflicts_on_any_write(void **state)
 {
-    kvstore_cas *cas = NULL;
+    kvstore_cas *cas;
     const void *v;
     size_t len;
 
     (void)state;
     set_str(bucket, "cas2", "same");
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "cas2"), KVSTORE_OK);
+    cas = cas_of(bucket, "cas2");
     set_str(bucket, "cas2", "same");
-    assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_ECONFLICT);
-    kvstore_cas_free(cas);
+    cas_swap_free(cas, "new", KVSTORE_ECONFLICT);
     expect_str(bucket, "cas2", "same");
 
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "cas2"), KVSTORE_OK);
+    cas = cas_of(bucket, "cas2");
     assert_int_equal(kvstore_delete(bucket, "cas2"), KVSTORE_OK);
     set_str(bucket, "cas2", "same");
     assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_OK);
     assert_memory_equal(v, "same", 4);
-    assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_ECONFLICT);
-    kvstore_cas_free(cas);
+    cas_swap_free(cas, "new", KVSTORE_ECONFLICT);
 
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "cas2"), KVSTORE_OK);
+    cas = cas_of(bucket, "cas2");
     assert_int_equal(kvstore_increment(bucket, "cas2", 1, NULL),
                      KVSTORE_EINVAL); /* "same" is no number: no write */
-    assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
-    kvstore_cas_free(cas);
+    cas_swap_free(cas, "new", KVSTORE_OK);
     expect_str(bucket, "cas2", "new");
 
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "cas2"), KVSTORE_OK);
+    cas = cas_of(bucket, "cas2");
     assert_int_equal(kvstore_delete(bucket, "cas2"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_swap(cas, "x", 1), KVSTORE_ECONFLICT);
-    kvstore_cas_free(cas);
+    cas_swap_free(cas, "x", KVSTORE_ECONFLICT);
     expect_str(bucket, "cas2", NULL);
 }
 
 /* An absent snapshot swaps only if the key is still absent. */
 static void cas_absent(void **state)
 {
-    kvstore_cas *cas = NULL, *cas2 = NULL;
+    kvstore_cas *cas = cas_of(bucket, "absent");
     const void *v = (const void *)1;
     size_t len = 1;
 
     (void)state;
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "absent"), KVSTORE_OK);
     assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_NOTFOUND);
     assert_null(v);
     assert_int_equal(len, 0);
-    assert_int_equal(kvstore_cas_open(&cas2, bucket, "absent"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_swap(cas, "first", 5), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_swap(cas2, "second", 6), KVSTORE_ECONFLICT);
-    kvstore_cas_free(cas);
-    kvstore_cas_free(cas2);
+    kvstore_cas *cas2 = cas_of(bucket, "absent");
+    cas_swap_free(cas, "first", KVSTORE_OK);
+    cas_swap_free(cas2, "second", KVSTORE_ECONFLICT);
     expect_str(bucket, "absent", "first");
 
     /* Set then deleted again: absent again, so an absent snapshot of the
      * earlier absence still swaps (absence has no version). */
     assert_int_equal(kvstore_delete(bucket, "absent"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "absent"), KVSTORE_OK);
+    cas = cas_of(bucket, "absent");
     set_str(bucket, "absent", "x");
     assert_int_equal(kvstore_delete(bucket, "absent"), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_swap(cas, "", 0), KVSTORE_OK);
-    kvstore_cas_free(cas);
+    cas_swap_free(cas, "", KVSTORE_OK);
     expect_str(bucket, "absent", "");
 }
 
 /* An empty value is lent as a non-NULL pointer. */
 static void cas_empty_value(void **state)
 {
-    kvstore_cas *cas = NULL;
     const void *v = NULL;
     size_t len = 9;
 
     (void)state;
     assert_int_equal(kvstore_set(bucket, "empty", NULL, 0), KVSTORE_OK);
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "empty"), KVSTORE_OK);
+    kvstore_cas *cas = cas_of(bucket, "empty");
     assert_int_equal(kvstore_cas_current(cas, &v, &len), KVSTORE_OK);
     assert_non_null(v);
     assert_int_equal(len, 0);

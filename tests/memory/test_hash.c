@@ -11,24 +11,11 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <string.h>
+#include "fx_memory.h"
 
 #include "memory.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static void known_answers(void **state)
 {
@@ -80,7 +67,7 @@ static uint32_t old_hash(uint64_t seed, const unsigned char *p, size_t klen)
 /* A random 16-byte key and its partner (little-endian blocks). */
 static void make_pair(unsigned char a[16], unsigned char b[16])
 {
-    uint64_t w1 = next_rand(), w2 = next_rand();
+    uint64_t w1 = xorshift64(&rng), w2 = xorshift64(&rng);
     uint64_t x1 = w1 ^ (UINT64_C(1) << 63);
     uint64_t x2 = w2 ^ (UINT64_C(1) << 63) ^ (UINT64_C(1) << 34);
 
@@ -101,11 +88,11 @@ static void seed_independent_collision_is_gone(void **state)
     for (int i = 0; i < 1000; i++) {
         make_pair(a, b);
         assert_memory_not_equal(a, b, 16);
-        uint64_t seed = next_rand() | 1;
+        uint64_t seed = xorshift64(&rng) | 1;
         old_collisions += old_hash(seed, a, 16) == old_hash(seed, b, 16);
 
         for (int j = 0; j < 16; j += 8) {
-            uint64_t r = next_rand();
+            uint64_t r = xorshift64(&rng);
             memcpy(key + j, &r, 8);
         }
         mem_hash_set_key(key);

@@ -3,19 +3,19 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "support.h"
+#include "fx_memory.h"
 
 #define LIMIT ((size_t)64 * 1024 * 1024)
 
-static kvstore_store *store;
+static tmp_store store;
 static kvstore_bucket *bucket;
 static unsigned char *big; /* LIMIT + 1 bytes */
 
 static int setup(void **state)
 {
     (void)state;
-    store = open_uri("memory:");
-    bucket = open_bucket(store, "limits");
+    store = tmp_store_open("memory:", "limits");
+    bucket = store.b;
     big = calloc(1, LIMIT + 1);
     if (!big)
         return -1;
@@ -29,8 +29,7 @@ static int teardown(void **state)
 {
     (void)state;
     free(big);
-    kvstore_bucket_close(bucket);
-    kvstore_close(store);
+    tmp_store_close(&store);
     return 0;
 }
 
@@ -84,11 +83,9 @@ static void over_limit_set_many(void **state)
 
 static void over_limit_cas(void **state)
 {
-    kvstore_cas *cas = NULL;
-
     (void)state;
     set_str(bucket, "c", "old");
-    assert_int_equal(kvstore_cas_open(&cas, bucket, "c"), KVSTORE_OK);
+    kvstore_cas *cas = cas_of(bucket, "c");
     assert_int_equal(kvstore_cas_swap(cas, big, LIMIT + 1), KVSTORE_ETOOBIG);
     expect_toobig_message();
     kvstore_cas_free(cas);

@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "net.h"
+#include "fx_memory.h"
 
 #include <kvstore/backend.h>
 
@@ -65,11 +66,10 @@ static void byte_order_and_prefix(void **state)
     static const char *const sorted[] = {
         "Z", "a", "a/1", "a/10", "a/2", "b", "~", "\xc3\xa9t\xc3\xa9",
     };
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "order");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     kvstore_keys *page = NULL;
 
-    (void)state;
     for (size_t i = 0; i < 8; i++)
         set_str(b, keys[i], "v");
     assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
@@ -85,8 +85,6 @@ static void byte_order_and_prefix(void **state)
     assert_string_equal(page->keys[2], "a/2");
     assert_null(page->cursor);
     kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* A walk continues after its bucket handle and store handle are closed and
@@ -128,14 +126,13 @@ static void cursor_survives_reopen(void **state)
  * key that existed throughout is listed exactly once. */
 static void walk_across_snapshot_change(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "walk2");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     kvstore_keys *other = NULL;
     int seen[N] = {0}, total = 0;
     size_t count;
     char *cursor;
 
-    (void)state;
     fill(b, N);
     cursor = next_page(b, NULL, NULL, 50, seen, N, &count);
     assert_non_null(cursor);
@@ -156,22 +153,19 @@ static void walk_across_snapshot_change(void **state)
         total += (int)count;
     }
     assert_int_equal(total, N);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* Keys deleted and added during a walk never make one walk repeat a key
  * and never hide a key that exists throughout. */
 static void walk_with_concurrent_writes(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "walk3");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     int seen[2 * N] = {0};
     char *cursor = NULL;
     size_t count;
     int pages = 0;
 
-    (void)state;
     fill(b, N);
     do {
         char key[16];
@@ -187,29 +181,17 @@ static void walk_with_concurrent_writes(void **state)
     /* Even keys were never deleted: each was listed. */
     for (int i = 0; i < N; i += 2)
         assert_int_equal(seen[i], 1);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* An empty bucket and a prefix with no keys give one empty last page. */
 static void empty_listing(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "empty");
-    kvstore_keys *page = NULL;
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
 
-    (void)state;
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 0);
-    assert_null(page->cursor);
-    kvstore_keys_free(page);
+    assert_false(expect_page(b, NULL, NULL, 0, 0, NULL));
     set_str(b, "a", "v");
-    assert_int_equal(kvstore_list_keys(b, "b", NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 0);
-    assert_null(page->cursor);
-    kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    assert_false(expect_page(b, "b", NULL, 0, 0, NULL));
 }
 
 /* A cursor around `state` for `bucket` of the memory store `store_id`
@@ -225,14 +207,13 @@ static char *forge(const char *store_id, const char *bucket,
 
 static void forged_cursors(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "forge");
-    kvstore_bucket *other = open_bucket(s, "forge2");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
+    kvstore_bucket *other = open_bucket(t->s, "forge2");
     kvstore_keys *page = NULL;
     char *real, *c, buf[4200];
     size_t len;
 
-    (void)state;
     fill(b, 30);
     fill(other, 30);
     assert_int_equal(kvstore_list_keys(other, NULL, NULL, 5, &page),
@@ -328,15 +309,9 @@ static void forged_cursors(void **state)
     }
 
     /* The real cursor still works in its own bucket. */
-    assert_int_equal(kvstore_list_keys(other, NULL, real, 0, &page),
-                     KVSTORE_OK);
-    assert_int_equal(page->count, 25);
-    assert_string_equal(page->keys[0], "k005");
-    kvstore_keys_free(page);
+    expect_page(other, NULL, real, 0, 25, "k005");
     free(real);
-    kvstore_bucket_close(b);
     kvstore_bucket_close(other);
-    kvstore_close(s);
 }
 
 /* Enough keys that every stripe's table doubles many times: all are read
@@ -344,13 +319,11 @@ static void forged_cursors(void **state)
 static void many_keys(void **state)
 {
     enum { MANY = 20000 };
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "many");
-    kvstore_keys *page = NULL;
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     char key[32];
     walk_order order = {0};
 
-    (void)state;
     for (int i = 0; i < MANY; i++) {
         snprintf(key, sizeof(key), "m%d", i);
         set_str(b, key, key);
@@ -365,11 +338,7 @@ static void many_keys(void **state)
         snprintf(key, sizeof(key), "m%d", i);
         assert_int_equal(kvstore_delete(b, key), KVSTORE_OK);
     }
-    assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
-    assert_int_equal(page->count, 0);
-    kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    expect_page(b, NULL, NULL, 0, 0, NULL);
 }
 
 /* Listings of an unchanged bucket may share a snapshot (the walk helper's
@@ -399,12 +368,11 @@ static size_t count_all(kvstore_bucket *b, const char *must, bool *seen)
 
 static void listing_follows_changes(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "changes");
-    kvstore_bucket *b2 = open_bucket(s, "changes");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
+    kvstore_bucket *b2 = open_bucket(t->s, "changes");
     bool seen;
 
-    (void)state;
     fill(b, 100);
     assert_int_equal(count_all(b, NULL, &seen), 100);
     assert_int_equal(count_all(b, NULL, &seen), 100);
@@ -434,21 +402,19 @@ static void listing_follows_changes(void **state)
     assert_int_equal(count_all(b, "k001", &seen), 99);
     assert_false(seen);
     kvstore_bucket_close(b2);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(byte_order_and_prefix),
+        MEMORY_TEST(byte_order_and_prefix),
         cmocka_unit_test(cursor_survives_reopen),
-        cmocka_unit_test(walk_across_snapshot_change),
-        cmocka_unit_test(walk_with_concurrent_writes),
-        cmocka_unit_test(empty_listing),
-        cmocka_unit_test(forged_cursors),
-        cmocka_unit_test(listing_follows_changes),
-        cmocka_unit_test(many_keys),
+        MEMORY_TEST(walk_across_snapshot_change),
+        MEMORY_TEST(walk_with_concurrent_writes),
+        MEMORY_TEST(empty_listing),
+        STORE_TEST(forged_cursors, "memory:", "forge"),
+        STORE_TEST(listing_follows_changes, "memory:", "changes"),
+        MEMORY_TEST(many_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

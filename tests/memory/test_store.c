@@ -3,59 +3,77 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "support.h"
+#include "fx_memory.h"
+
+/* Up to four store handles, each with its bucket "bk", as a cmocka
+ * fixture: HANDLES_TEST(test, uri, ...) opens the stores in the order
+ * given and the test reads them from *state. */
+typedef struct handles {
+    kvstore_store *s[4];
+    kvstore_bucket *b[4];
+} handles;
+
+static int handles_setup(void **state)
+{
+    const char *const *uris = *state;
+    handles *h = calloc(1, sizeof *h);
+
+    assert_non_null(h);
+    for (size_t i = 0; uris[i] != NULL; i++) {
+        assert_true(i < 4);
+        h->s[i] = open_uri(uris[i]);
+        h->b[i] = open_bucket(h->s[i], "bk");
+    }
+    *state = h;
+    return 0;
+}
+
+static int handles_teardown(void **state)
+{
+    handles *h = *state;
+
+    for (size_t i = 0; i < 4; i++) {
+        kvstore_bucket_close(h->b[i]);
+        kvstore_close(h->s[i]);
+    }
+    free(h);
+    return 0;
+}
+
+#define HANDLES_TEST(test, ...)                                          \
+    { .name = #test, .test_func = test, .setup_func = handles_setup,     \
+      .teardown_func = handles_teardown,                                 \
+      .initial_state = (void *)(const char *const[]){ __VA_ARGS__, NULL } }
 
 /* Two opens of one name are the same store: a write through one handle
  * is read through the other. */
 static void named_store_is_shared(void **state)
 {
-    kvstore_store *s1 = open_uri("memory:shared-a");
-    kvstore_store *s2 = open_uri("memory:shared-a");
-    kvstore_bucket *b1 = open_bucket(s1, "bk");
-    kvstore_bucket *b2 = open_bucket(s2, "bk");
+    handles *h = *state;
     bool ex = false;
 
-    (void)state;
-    set_str(b1, "k", "from-1");
-    expect_str(b2, "k", "from-1");
-    set_str(b2, "k", "from-2");
-    expect_str(b1, "k", "from-2");
-    assert_int_equal(kvstore_delete(b2, "k"), KVSTORE_OK);
-    assert_int_equal(kvstore_exists(b1, "k", &ex), KVSTORE_OK);
+    set_str(h->b[0], "k", "from-1");
+    expect_str(h->b[1], "k", "from-1");
+    set_str(h->b[1], "k", "from-2");
+    expect_str(h->b[0], "k", "from-2");
+    assert_int_equal(kvstore_delete(h->b[1], "k"), KVSTORE_OK);
+    assert_int_equal(kvstore_exists(h->b[0], "k", &ex), KVSTORE_OK);
     assert_false(ex);
-    kvstore_bucket_close(b1);
-    kvstore_bucket_close(b2);
-    kvstore_close(s1);
-    kvstore_close(s2);
 }
 
 /* Private stores, and stores of other names, never see each other. */
 static void stores_are_isolated(void **state)
 {
-    kvstore_store *named = open_uri("memory:iso");
-    kvstore_store *other = open_uri("memory:iso2");
-    kvstore_store *p1 = open_uri("memory:");
-    kvstore_store *p2 = open_uri("memory:");
-    kvstore_bucket *bn = open_bucket(named, "bk");
-    kvstore_bucket *bo = open_bucket(other, "bk");
-    kvstore_bucket *b1 = open_bucket(p1, "bk");
-    kvstore_bucket *b2 = open_bucket(p2, "bk");
+    handles *h = *state;
+    kvstore_bucket *named = h->b[0], *other = h->b[1];
+    kvstore_bucket *private1 = h->b[2], *private2 = h->b[3];
 
-    (void)state;
-    set_str(bn, "k", "named");
-    set_str(b1, "k", "private-1");
-    expect_str(bo, "k", NULL);
-    expect_str(b2, "k", NULL);
-    expect_str(bn, "k", "named");
-    expect_str(b1, "k", "private-1");
-    kvstore_bucket_close(bn);
-    kvstore_bucket_close(bo);
-    kvstore_bucket_close(b1);
-    kvstore_bucket_close(b2);
-    kvstore_close(named);
-    kvstore_close(other);
-    kvstore_close(p1);
-    kvstore_close(p2);
+    set_str(named, "k", "named");
+    set_str(private1, "k", "private-1");
+    expect_str(other, "k", NULL);
+    expect_str(private2, "k", NULL);
+    expect_str(named, "k", "named");
+    expect_str(private1, "k", "private-1");
 }
 
 /* A named store is freed when its last handle closes: reopening the name
@@ -102,46 +120,40 @@ static void create_false(void **state)
     kvstore_close(rw);
 }
 
-static void bad_uris(void **state)
+/* Which store names and options the memory: scheme takes: each URI opens,
+ * or is EINVAL with a message. */
+static void uris(void **state)
 {
-    static const char *const bad[] = {
-        "memory://host",
-        "memory://",
-        "memory:bad/name",
-        "memory:with.dot",
-        "memory:sp ace",
-        "memory:%2e%2e",
-        "memory:user@name",
-        "memory:a?unknown=1",
-        "memory:?create=maybe",
-        /* 65 bytes: one over the limit. */
-        "memory:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-    };
-
-    (void)state;
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        kvstore_store *s = (kvstore_store *)&s;
-
-        assert_int_equal(kvstore_open(&s, bad[i]), KVSTORE_EINVAL);
-        assert_null(s);
-        assert_true(strlen(kvstore_errmsg()) > 0);
-    }
-}
-
-static void good_uris(void **state)
-{
-    static const char *const good[] = {
-        "memory:",
-        "memory:A-z_09",
-        "memory:?create=true",
+    static const struct {
+        const char *uri;
+        bool ok;
+    } cases[] = {
+        { "memory:", true },
+        { "memory:A-z_09", true },
+        { "memory:?create=true", true },
         /* 64 bytes: the limit. */
-        "memory:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        { "memory:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+          true },
+        { "memory://host", false },
+        { "memory://", false },
+        { "memory:bad/name", false },
+        { "memory:with.dot", false },
+        { "memory:sp ace", false },
+        { "memory:%2e%2e", false },
+        { "memory:user@name", false },
+        { "memory:a?unknown=1", false },
+        { "memory:?create=maybe", false },
+        /* 65 bytes: one over the limit. */
+        { "memory:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+          false },
     };
 
     (void)state;
-    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-        kvstore_store *s = open_uri(good[i]);
-        kvstore_close(s);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (cases[i].ok)
+            kvstore_close(open_uri(cases[i].uri));
+        else
+            open_fails(cases[i].uri, KVSTORE_EINVAL);
     }
 }
 
@@ -149,41 +161,28 @@ static void good_uris(void **state)
  * first is not a use-after-free (ASan and valgrind check this). */
 static void bucket_keeps_store_alive(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "bk");
+    tmp_store *t = *state;
 
-    (void)state;
-    kvstore_close(s);
-    set_str(b, "k", "v");
-    expect_str(b, "k", "v");
-    kvstore_bucket_close(b);
+    kvstore_close(t->s);
+    t->s = NULL;
+    set_str(t->b, "k", "v");
+    expect_str(t->b, "k", "v");
 }
 
 /* Batches read, write and delete through the backend's own slots. */
 static void batch_ops(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "batch");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     const char *keys[] = { "a", "b", "c" };
     const void *vals[] = { "1", "", "333" };
     size_t lens[] = { 1, 0, 3 }, got[3];
     void *out[3];
 
-    (void)state;
     assert_int_equal(kvstore_set_many(b, keys, vals, lens, 3), KVSTORE_OK);
     assert_int_equal(kvstore_delete_many(b, keys + 2, 1), KVSTORE_OK);
     assert_int_equal(kvstore_get_many(b, keys, 3, out, got), KVSTORE_OK);
-    assert_non_null(out[0]);
-    assert_int_equal(got[0], 1);
-    assert_memory_equal(out[0], "1", 1);
-    assert_non_null(out[1]);
-    assert_int_equal(got[1], 0);
-    assert_null(out[2]);
-    assert_int_equal(got[2], 0);
-    kvstore_free(out[0]);
-    kvstore_free(out[1]);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    expect_many(out, got, (const char *const[]){ "1", "", NULL }, 3);
 }
 
 /* A key rewritten with values of every size class (in place, grown,
@@ -193,11 +192,10 @@ static void rewrites_of_every_size(void **state)
     static const size_t sizes[] = {
         10, 15, 16, 17, 100, 3, 0, 70000, 10, 65536, 65537, 200, 1,
     };
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "sizes");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     unsigned char *buf = malloc(70000);
 
-    (void)state;
     assert_non_null(buf);
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         void *v = NULL;
@@ -211,22 +209,21 @@ static void rewrites_of_every_size(void **state)
         kvstore_free(v);
     }
     free(buf);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(named_store_is_shared),
-        cmocka_unit_test(stores_are_isolated),
+        HANDLES_TEST(named_store_is_shared, "memory:shared-a",
+                     "memory:shared-a"),
+        HANDLES_TEST(stores_are_isolated, "memory:iso", "memory:iso2",
+                     "memory:", "memory:"),
         cmocka_unit_test(named_store_freed_with_last_handle),
         cmocka_unit_test(create_false),
-        cmocka_unit_test(bad_uris),
-        cmocka_unit_test(good_uris),
-        cmocka_unit_test(bucket_keeps_store_alive),
-        cmocka_unit_test(batch_ops),
-        cmocka_unit_test(rewrites_of_every_size),
+        cmocka_unit_test(uris),
+        MEMORY_TEST(bucket_keeps_store_alive),
+        MEMORY_TEST(batch_ops),
+        MEMORY_TEST(rewrites_of_every_size),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

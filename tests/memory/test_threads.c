@@ -4,20 +4,19 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "support.h"
+#include "fx_memory.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 
 #define THREADS 8
 #define INCRS 2000
 #define CAS_WINS 300
 
-static kvstore_bucket *bucket;
-
+/* Every thread gets the test's bucket as its argument. */
 static void *incr_loop(void *arg)
 {
-    (void)arg;
+    kvstore_bucket *bucket = *(kvstore_bucket **)arg;
+
     for (int i = 0; i < INCRS; i++)
         if (kvstore_increment(bucket, "counter", 1, NULL) != KVSTORE_OK)
             return (void *)1;
@@ -27,7 +26,8 @@ static void *incr_loop(void *arg)
 /* Increments by CAS: read, add one, swap, retry on conflict. */
 static void *cas_loop(void *arg)
 {
-    (void)arg;
+    kvstore_bucket *bucket = *(kvstore_bucket **)arg;
+
     for (int wins = 0; wins < CAS_WINS;) {
         kvstore_cas *cas = NULL;
         const void *v;
@@ -53,34 +53,33 @@ static void *cas_loop(void *arg)
     return NULL;
 }
 
-static void run(void *(*fn)(void *))
+/* THREADS threads of `fn` on the test's bucket. */
+static void run(void **state, void *(*fn)(void *))
 {
-    pthread_t th[THREADS];
+    tmp_store *t = *state;
+    kvstore_bucket *arg[THREADS];
 
     for (int i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, fn, NULL), 0);
-    for (int i = 0; i < THREADS; i++) {
-        void *ret;
-        pthread_join(th[i], &ret);
-        assert_null(ret);
-    }
+        arg[i] = t->b;
+    threads_run(THREADS, fn, arg, sizeof arg[0]);
 }
 
 static void concurrent_increments(void **state)
 {
-    (void)state;
-    run(incr_loop);
-    expect_str(bucket, "counter", "16000");
+    tmp_store *t = *state;
+
+    run(state, incr_loop);
+    expect_str(t->b, "counter", "16000");
 }
 
 static void concurrent_cas(void **state)
 {
+    tmp_store *t = *state;
     char want[32];
 
-    (void)state;
-    run(cas_loop);
+    run(state, cas_loop);
     snprintf(want, sizeof(want), "%d", THREADS * CAS_WINS);
-    expect_str(bucket, "cas-counter", want);
+    expect_str(t->b, "cas-counter", want);
 }
 
 /* Each thread rewrites its own keys with values that embed the key and a
@@ -90,10 +89,10 @@ static _Atomic int next_id;
 
 static void *mixed_loop(void *arg)
 {
+    kvstore_bucket *bucket = *(kvstore_bucket **)arg;
     int id = atomic_fetch_add(&next_id, 1);
     char key[32], val[64];
 
-    (void)arg;
     for (int round = 0; round < 300; round++) {
         for (int k = 0; k < 8; k++) {
             void *v = NULL;
@@ -141,8 +140,7 @@ static void *mixed_loop(void *arg)
 
 static void concurrent_mixed(void **state)
 {
-    (void)state;
-    run(mixed_loop);
+    run(state, mixed_loop);
 }
 
 /* Many threads opening and closing one named store and its bucket. */
@@ -167,26 +165,17 @@ static void *open_close_loop(void *arg)
 
 static void concurrent_open_close(void **state)
 {
-    (void)state;
-    run(open_close_loop);
+    run(state, open_close_loop);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(concurrent_increments),
-        cmocka_unit_test(concurrent_cas),
-        cmocka_unit_test(concurrent_mixed),
-        cmocka_unit_test(concurrent_open_close),
+        MEMORY_TEST(concurrent_increments),
+        MEMORY_TEST(concurrent_cas),
+        MEMORY_TEST(concurrent_mixed),
+        STORE_TEST(concurrent_open_close, "memory:", NULL),
     };
-    kvstore_store *s;
-    int rc;
 
-    if (kvstore_open(&s, "memory:") != KVSTORE_OK ||
-        kvstore_bucket_open(&bucket, s, "threads") != KVSTORE_OK)
-        return 1;
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    kvstore_bucket_close(bucket);
-    kvstore_close(s);
-    return rc;
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,9 +9,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "support.h"
+#include "fx_memory.h"
 
-#include <pthread.h>
 #include <time.h>
 
 #define HOUR_MS 3600000ULL
@@ -39,21 +38,18 @@ static int64_t ttl_of(kvstore_bucket *b, const char *key)
 
 static void caps_say_ttl(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    (void)state;
-    assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL);
-    assert_false(kvstore_caps(s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
-    assert_false(kvstore_caps(s) & KVSTORE_CAP_LIST_REPEATS);
-    kvstore_close(s);
+    tmp_store *t = *state;
+    assert_true(kvstore_caps(t->s) & KVSTORE_CAP_TTL);
+    assert_false(kvstore_caps(t->s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
+    assert_false(kvstore_caps(t->s) & KVSTORE_CAP_LIST_REPEATS);
 }
 
 static void live_key_reports_ttl(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "live");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     int64_t left;
 
-    (void)state;
     set_ttl_str(b, "k", "v", HOUR_MS);
     expect_str(b, "k", "v");
     left = ttl_of(b, "k");
@@ -70,14 +66,12 @@ static void live_key_reports_ttl(void **state)
     set_ttl_str(b, "far", "v", UINT64_MAX);
     assert_true(ttl_of(b, "far") > (int64_t)HOUR_MS);
     expect_str(b, "far", "v");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void expired_key_absent_everywhere(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "gone");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     const char *keys[] = { "dead", "alive" };
     void *values[2] = { NULL, NULL };
     size_t lens[2] = { 0, 0 };
@@ -88,7 +82,6 @@ static void expired_key_absent_everywhere(void **state)
     bool ex = true;
     int64_t left;
 
-    (void)state;
     set_ttl_str(b, "dead", "v", 1);
     set_ttl_str(b, "alive", "v", HOUR_MS);
     sleep_past_short_ttl();
@@ -112,18 +105,15 @@ static void expired_key_absent_everywhere(void **state)
     kvstore_cas_free(cas);
     expect_str(b, "dead", "new");
     assert_int_equal(ttl_of(b, "dead"), -1);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void increment_and_cas_on_expiry(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "ctr");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     kvstore_cas *cas = NULL;
     int64_t v = 0;
 
-    (void)state;
     /* An expired counter counts from zero. */
     set_ttl_str(b, "c", "41", 1);
     sleep_past_short_ttl();
@@ -151,8 +141,6 @@ static void increment_and_cas_on_expiry(void **state)
     expect_str(b, "e", was_live ? NULL : "w");
     /* A delete of an expired key is a no-op that succeeds. */
     assert_int_equal(kvstore_delete(b, "e"), KVSTORE_OK);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* Many expired keys, then many writes: the reaper unlinks expired entries
@@ -160,13 +148,12 @@ static void increment_and_cas_on_expiry(void **state)
  * ASan/valgrind see every reaped entry freed exactly once. */
 static void reaper_under_writes(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "reap");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
     char key[32];
     size_t total = 0;
 
-    (void)state;
     for (int i = 0; i < 2000; i++) {
         snprintf(key, sizeof(key), "t%04d", i);
         set_ttl_str(b, key, "v", 1);
@@ -176,7 +163,7 @@ static void reaper_under_writes(void **state)
         set_str(b, key, "v");
     }
     sleep_past_short_ttl();
-    assert_int_equal(kvstore_bucket_info(s, "reap", &info), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_info(t->s, "reap", &info), KVSTORE_OK);
     assert_int_equal(info.keys, 100);
     for (int round = 0; round < 20; round++) {
         for (int i = 0; i < 100; i++) {
@@ -187,14 +174,12 @@ static void reaper_under_writes(void **state)
         snprintf(key, sizeof(key), "t%04d", round);
         set_str(b, key, "back");
     }
-    assert_int_equal(kvstore_bucket_info(s, "reap", &info), KVSTORE_OK);
+    assert_int_equal(kvstore_bucket_info(t->s, "reap", &info), KVSTORE_OK);
     assert_int_equal(info.keys, 120);
     walk_all(b, NULL, NULL, 33, walk_count, &total);
     assert_int_equal(total, 120);
     expect_str(b, "t0005", "back");
     expect_str(b, "t0500", NULL);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 typedef struct {
@@ -204,7 +189,8 @@ typedef struct {
 
 /* Writers of short-lived keys (reaped as they go) and of permanent ones,
  * beside a lister: run under TSan by scripts/test.sh's sanitizer builds
- * and checked for exact outcomes here. */
+ * and checked for exact outcomes here. A worker returns non-NULL on a
+ * failed call or a listing out of order (threads_join fails the test). */
 static void *ttl_writer(void *p)
 {
     ttl_worker *w = p;
@@ -212,10 +198,11 @@ static void *ttl_writer(void *p)
 
     for (int i = 0; i < 3000; i++) {
         snprintf(key, sizeof(key), "tmp-%d-%d", w->id, i % 97);
-        assert_int_equal(kvstore_set_ttl(w->b, key, "v", 1, 1 + i % 3),
-                         KVSTORE_OK);
+        if (kvstore_set_ttl(w->b, key, "v", 1, 1 + i % 3) != KVSTORE_OK)
+            return (void *)1;
         snprintf(key, sizeof(key), "keep-%d-%d", w->id, i % 50);
-        assert_int_equal(kvstore_set(w->b, key, "v", 1), KVSTORE_OK);
+        if (kvstore_set(w->b, key, "v", 1) != KVSTORE_OK)
+            return (void *)1;
     }
     return NULL;
 }
@@ -226,30 +213,31 @@ static void *ttl_lister(void *p)
 
     for (int i = 0; i < 200; i++) {
         kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_list_keys(w->b, NULL, NULL, 0, &page),
-                         KVSTORE_OK);
+        bool ordered = true;
+
+        if (kvstore_list_keys(w->b, NULL, NULL, 0, &page) != KVSTORE_OK)
+            return (void *)1;
         for (size_t k = 1; k < page->count; k++)
-            assert_true(strcmp(page->keys[k - 1], page->keys[k]) < 0);
+            ordered &= strcmp(page->keys[k - 1], page->keys[k]) < 0;
         kvstore_keys_free(page);
+        if (!ordered)
+            return (void *)1;
     }
     return NULL;
 }
 
 static void threads_with_expiry(void **state)
 {
-    kvstore_store *s = open_uri("memory:");
-    kvstore_bucket *b = open_bucket(s, "thr");
+    tmp_store *t = *state;
+    kvstore_bucket *b = t->b;
     ttl_worker w[3] = { { b, 0 }, { b, 1 }, { b, 2 } };
     pthread_t th[3];
     kvstore_keys *page = NULL;
     size_t keep = 0;
 
-    (void)state;
-    assert_int_equal(pthread_create(&th[0], NULL, ttl_writer, &w[0]), 0);
-    assert_int_equal(pthread_create(&th[1], NULL, ttl_writer, &w[1]), 0);
-    assert_int_equal(pthread_create(&th[2], NULL, ttl_lister, &w[2]), 0);
-    for (int i = 0; i < 3; i++)
-        pthread_join(th[i], NULL);
+    threads_start(th, 2, ttl_writer, w, sizeof w[0]);
+    threads_start(th + 2, 1, ttl_lister, &w[2], sizeof w[0]);
+    threads_join(th, 3);
     sleep_past_short_ttl();
     assert_int_equal(kvstore_list_keys(b, NULL, NULL, 0, &page), KVSTORE_OK);
     for (size_t k = 0; k < page->count; k++) {
@@ -258,19 +246,17 @@ static void threads_with_expiry(void **state)
     }
     assert_int_equal(keep, 100);
     kvstore_keys_free(page);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(caps_say_ttl),
-        cmocka_unit_test(live_key_reports_ttl),
-        cmocka_unit_test(expired_key_absent_everywhere),
-        cmocka_unit_test(increment_and_cas_on_expiry),
-        cmocka_unit_test(reaper_under_writes),
-        cmocka_unit_test(threads_with_expiry),
+        STORE_TEST(caps_say_ttl, "memory:", NULL),
+        MEMORY_TEST(live_key_reports_ttl),
+        MEMORY_TEST(expired_key_absent_everywhere),
+        MEMORY_TEST(increment_and_cas_on_expiry),
+        STORE_TEST(reaper_under_writes, "memory:", "reap"),
+        MEMORY_TEST(threads_with_expiry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

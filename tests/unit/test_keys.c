@@ -15,21 +15,35 @@
 
 #include <kvstore/backend.h>
 
+/* Each page test gets a fresh empty page in *state; the teardown frees
+ * it with everything added to it (ASan and valgrind check the frees). */
+static int page_setup(void **state)
+{
+    *state = kvstore_keys_new();
+    return *state ? 0 : -1;
+}
+
+static int page_teardown(void **state)
+{
+    kvstore_keys_free(*state);
+    return 0;
+}
+
+#define PAGE_TEST(test)                                                  \
+    cmocka_unit_test_setup_teardown(test, page_setup, page_teardown)
+
 static void test_new_page_empty(void **state)
 {
-    (void)state;
-    kvstore_keys *p = kvstore_keys_new();
+    kvstore_keys *p = *state;
     assert_non_null(p);
     assert_int_equal(p->count, 0);
     assert_null(p->cursor);
-    kvstore_keys_free(p);
     kvstore_keys_free(NULL);
 }
 
 static void test_add_copies_len_bytes(void **state)
 {
-    (void)state;
-    kvstore_keys *p = kvstore_keys_new();
+    kvstore_keys *p = *state;
     char src[] = "abcdef";
     assert_int_equal(kvstore_keys_add(p, src, 3), KVSTORE_OK);
     assert_int_equal(kvstore_keys_add(p, src, 6), KVSTORE_OK);
@@ -38,13 +52,11 @@ static void test_add_copies_len_bytes(void **state)
     assert_int_equal(p->count, 2);
     assert_string_equal(p->keys[0], "abc");
     assert_string_equal(p->keys[1], "abcdef");
-    kvstore_keys_free(p);
 }
 
 static void test_add_many_grows(void **state)
 {
-    (void)state;
-    kvstore_keys *p = kvstore_keys_new();
+    kvstore_keys *p = *state;
     char k[32];
     for (int i = 0; i < 5000; i++) {
         int n = snprintf(k, sizeof k, "key-%d", i);
@@ -55,7 +67,6 @@ static void test_add_many_grows(void **state)
         snprintf(k, sizeof k, "key-%d", i);
         assert_string_equal(p->keys[i], k);
     }
-    kvstore_keys_free(p);
 }
 
 /* Keys of every size, including one larger than any arena block and an
@@ -63,9 +74,8 @@ static void test_add_many_grows(void **state)
  * added around them. */
 static void test_add_mixed_sizes_stable(void **state)
 {
-    (void)state;
     enum { BIG = 200 * 1024 };
-    kvstore_keys *p = kvstore_keys_new();
+    kvstore_keys *p = *state;
     char *big = malloc(BIG);
     assert_non_null(big);
     memset(big, 'b', BIG);
@@ -85,13 +95,11 @@ static void test_add_mixed_sizes_stable(void **state)
     assert_string_equal(p->keys[2], "");
     assert_string_equal(p->keys[3002], "after-2999");
     free(big);
-    kvstore_keys_free(p);
 }
 
 static void test_cursor_set_and_clear(void **state)
 {
-    (void)state;
-    kvstore_keys *p = kvstore_keys_new();
+    kvstore_keys *p = *state;
     char cur[] = "cursor-1";
     assert_int_equal(kvstore_keys_set_cursor(p, cur), KVSTORE_OK);
     cur[0] = 'X';
@@ -101,7 +109,6 @@ static void test_cursor_set_and_clear(void **state)
     assert_int_equal(kvstore_keys_set_cursor(p, NULL), KVSTORE_OK);
     assert_null(p->cursor);
     assert_int_equal(kvstore_keys_set_cursor(p, "again"), KVSTORE_OK);
-    kvstore_keys_free(p); /* frees keys, array and cursor (ASan/valgrind) */
 }
 
 static void test_memdup(void **state)
@@ -127,11 +134,11 @@ static void test_memdup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_new_page_empty),
-        cmocka_unit_test(test_add_copies_len_bytes),
-        cmocka_unit_test(test_add_many_grows),
-        cmocka_unit_test(test_add_mixed_sizes_stable),
-        cmocka_unit_test(test_cursor_set_and_clear),
+        PAGE_TEST(test_new_page_empty),
+        PAGE_TEST(test_add_copies_len_bytes),
+        PAGE_TEST(test_add_many_grows),
+        PAGE_TEST(test_add_mixed_sizes_stable),
+        PAGE_TEST(test_cursor_set_and_clear),
         cmocka_unit_test(test_memdup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,40 +3,24 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <kvstore/kvstore.h>
-
-#include "tmpdir.h"
 
 static char *dir;
 static char conf[4200];
 
 static void write_conf(mode_t mode, const char *text)
 {
-    FILE *f = fopen(conf, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    write_small(conf, text);
     assert_int_equal(chmod(conf, mode), 0);
 }
 
 static int fixture_up(void **state)
 {
     (void)state;
-    dir = ts_mkdtemp("kvstore-named");
-    if (dir == NULL)
-        return -1;
+    dir = tmp_new();
     snprintf(conf, sizeof conf, "%s/stores.conf", dir);
     setenv("KVSTORE_CONFIG", conf, 1);
     return 0;
@@ -45,8 +29,7 @@ static int fixture_up(void **state)
 static int fixture_down(void **state)
 {
     (void)state;
-    ts_rmtree(dir);
-    free(dir);
+    tmp_free(dir);
     return 0;
 }
 
@@ -68,6 +51,15 @@ static void expect_open(const char *uri, int code, const char *needle)
     kvstore_close(code == KVSTORE_OK ? s : NULL);
 }
 
+/* With a config file of `text` (permissions `mode`), opening `name` gives
+ * `code` and a message holding `needle` (expect_open). */
+static void open_with_conf(mode_t mode, const char *text, const char *name,
+                           int code, const char *needle)
+{
+    write_conf(mode, text);
+    expect_open(name, code, needle);
+}
+
 static void test_named_opens_the_uri(void **state)
 {
     char text[600];
@@ -77,24 +69,15 @@ static void test_named_opens_the_uri(void **state)
              "# stores\n\n  cache = file://%s/data  \n"
              "other=memory:\n", dir);
     write_conf(0644, text);
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = NULL;
-    assert_int_equal(kvstore_open(&s, "@cache"), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "b"), KVSTORE_OK);
-    assert_int_equal(kvstore_set(b, "k", "named", 5), KVSTORE_OK);
+    kvstore_store *s = open_uri("@cache");
+    kvstore_bucket *b = open_bucket(s, "b");
+    set_str(b, "k", "named");
     kvstore_bucket_close(b);
     kvstore_close(s);
 
-    char uri[300];
-    snprintf(uri, sizeof uri, "file://%s/data", dir);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "b"), KVSTORE_OK);
-    void *v = NULL;
-    size_t n = 0;
-    assert_int_equal(kvstore_get(b, "k", &v, &n), KVSTORE_OK);
-    assert_int_equal(n, 5);
-    assert_memory_equal(v, "named", 5);
-    kvstore_free(v);
+    s = open_urif("file://%s/data", dir);
+    b = open_bucket(s, "b");
+    expect_str(b, "k", "named");
     kvstore_bucket_close(b);
     kvstore_close(s);
     expect_open("@other", KVSTORE_OK, NULL);
@@ -103,29 +86,31 @@ static void test_named_opens_the_uri(void **state)
 static void test_named_missing(void **state)
 {
     (void)state;
-    write_conf(0600, "a = memory:\n");
-    expect_open("@nosuch", KVSTORE_ENOSTORE, "nosuch");
+    open_with_conf(0600, "a = memory:\n", "@nosuch", KVSTORE_ENOSTORE,
+                   "nosuch");
     unlink(conf);
     expect_open("@a", KVSTORE_ENOSTORE, conf);
 }
 
 static void test_named_bad_names_and_lines(void **state)
 {
+    static const struct {
+        const char *conf, *name, *needle;
+    } cases[] = {
+        { "a = memory:\n", "@", "store name" },
+        { "a = memory:\n", "@a/b", "store name" },
+        { "a = memory:\n", "@../etc", "store name" },
+        { "a memory:\n", "@a", ":1:" },
+        { "ok = memory:\nb@d = memory:\n", "@ok", ":2:" },
+        { "a = @b\nb = memory:\n", "@a", "another @name" },
+        { "a = memory:\na = file:///tmp/x\n", "@a", "twice" },
+        { "a =\n", "@a", "needs a URI" },
+    };
+
     (void)state;
-    write_conf(0600, "a = memory:\n");
-    expect_open("@", KVSTORE_EINVAL, "store name");
-    expect_open("@a/b", KVSTORE_EINVAL, "store name");
-    expect_open("@../etc", KVSTORE_EINVAL, "store name");
-    write_conf(0600, "a memory:\n");
-    expect_open("@a", KVSTORE_EINVAL, ":1:");
-    write_conf(0600, "ok = memory:\nb@d = memory:\n");
-    expect_open("@ok", KVSTORE_EINVAL, ":2:");
-    write_conf(0600, "a = @b\nb = memory:\n");
-    expect_open("@a", KVSTORE_EINVAL, "another @name");
-    write_conf(0600, "a = memory:\na = file:///tmp/x\n");
-    expect_open("@a", KVSTORE_EINVAL, "twice");
-    write_conf(0600, "a =\n");
-    expect_open("@a", KVSTORE_EINVAL, "needs a URI");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        open_with_conf(0600, cases[i].conf, cases[i].name, KVSTORE_EINVAL,
+                       cases[i].needle);
 }
 
 static void test_named_long_line(void **state)
@@ -146,12 +131,12 @@ static void test_named_long_line(void **state)
 static void test_named_credentials_need_private_file(void **state)
 {
     (void)state;
-    write_conf(0644, "r = redis://user:s3cret@127.0.0.1:1/0\n");
-    expect_open("@r", KVSTORE_EACCESS, "chmod 600");
-    write_conf(0640, "r = nats://t0ken-s3cret@127.0.0.1:1\n");
-    expect_open("@r", KVSTORE_EACCESS, conf);
-    write_conf(0602, "r = redis://user:s3cret@127.0.0.1:1/0\n");
-    expect_open("@r", KVSTORE_EACCESS, "0602");
+    open_with_conf(0644, "r = redis://user:s3cret@127.0.0.1:1/0\n", "@r",
+                   KVSTORE_EACCESS, "chmod 600");
+    open_with_conf(0640, "r = nats://t0ken-s3cret@127.0.0.1:1\n", "@r",
+                   KVSTORE_EACCESS, conf);
+    open_with_conf(0602, "r = redis://user:s3cret@127.0.0.1:1/0\n", "@r",
+                   KVSTORE_EACCESS, "0602");
     /* Private: the open goes on to the URI (nothing listens on port 1, so
      * it fails there, not on the file). */
     write_conf(0600, "r = redis://user:s3cret@127.0.0.1:1/0?timeout_ms=200\n");
@@ -161,8 +146,7 @@ static void test_named_credentials_need_private_file(void **state)
     assert_null(strstr(kvstore_errmsg(), "s3cret"));
     kvstore_close(s);
     /* No credential: a world-readable file is fine. */
-    write_conf(0644, "m = memory:\n");
-    expect_open("@m", KVSTORE_OK, NULL);
+    open_with_conf(0644, "m = memory:\n", "@m", KVSTORE_OK, NULL);
 }
 
 static void test_named_not_a_regular_file(void **state)

@@ -264,18 +264,33 @@ static void test_create_param(void **state)
     }
 }
 
-static int64_t int_out;
-static int int_rc;
+/* What the current param inspection read: its status and its value. */
+static int param_rc;
+static int64_t param_out;
+
+/* Opens `uri` with `read` as the inspection and asserts that it read
+ * `rc` and, on success, `v`; `what` names the accessor in a failure. */
+static void expect_param(void (*read)(const kvstore_uri *), const char *what,
+                         const char *uri, int rc, int64_t v)
+{
+    inspect = read;
+    assert_int_equal(open_uri(uri), KVSTORE_OK);
+    if (param_rc != rc)
+        fail_msg("%s: %s = %d, expected %d", uri, what, param_rc, rc);
+    if (rc == KVSTORE_OK && param_out != v)
+        fail_msg("%s: %s read %lld, expected %lld", uri, what,
+                 (long long)param_out, (long long)v);
+}
+
 static void read_int(const kvstore_uri *uri)
 {
-    int_out = -999;
-    int_rc = kvstore_uri_param_int(uri, "n", -5, 100, 7, &int_out);
+    param_out = -999;
+    param_rc = kvstore_uri_param_int(uri, "n", -5, 100, 7, &param_out);
 }
 
 static void test_param_int(void **state)
 {
     (void)state;
-    inspect = read_int;
     static const struct { const char *uri; int rc; int64_t v; } t[] = {
         { "rec:", KVSTORE_OK, 7 },
         { "rec:?n=42", KVSTORE_OK, 42 },
@@ -291,27 +306,20 @@ static void test_param_int(void **state)
         { "rec:?n=%2042", KVSTORE_EINVAL, 0 },
         { "rec:?n=99999999999999999999", KVSTORE_EINVAL, 0 },
     };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        assert_int_equal(open_uri(t[i].uri), KVSTORE_OK);
-        if (int_rc != t[i].rc)
-            fail_msg("%s: param_int = %d", t[i].uri, int_rc);
-        if (int_rc == KVSTORE_OK)
-            assert_int_equal(int_out, t[i].v);
-    }
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        expect_param(read_int, "param_int", t[i].uri, t[i].rc, t[i].v);
 }
 
-static bool bool_out;
-static int bool_rc;
 static void read_bool(const kvstore_uri *uri)
 {
-    bool_out = false;
-    bool_rc = kvstore_uri_param_bool(uri, "b", true, &bool_out);
+    bool v = false;
+    param_rc = kvstore_uri_param_bool(uri, "b", true, &v);
+    param_out = v;
 }
 
 static void test_param_bool(void **state)
 {
     (void)state;
-    inspect = read_bool;
     static const struct { const char *uri; int rc; bool v; } t[] = {
         { "rec:", KVSTORE_OK, true },
         { "rec:?b=true", KVSTORE_OK, true },
@@ -326,13 +334,8 @@ static void test_param_bool(void **state)
         { "rec:?b", KVSTORE_EINVAL, false },
         { "rec:?b=truex", KVSTORE_EINVAL, false },
     };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        assert_int_equal(open_uri(t[i].uri), KVSTORE_OK);
-        if (bool_rc != t[i].rc)
-            fail_msg("%s: param_bool = %d", t[i].uri, bool_rc);
-        if (bool_rc == KVSTORE_OK)
-            assert_int_equal(bool_out, t[i].v);
-    }
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        expect_param(read_bool, "param_bool", t[i].uri, t[i].rc, t[i].v);
 }
 
 static void test_failed_open_message_redacted(void **state)

@@ -172,10 +172,28 @@ static void test_utf8_random_tails(void **state)
         }
 }
 
+/* `check` accepts a name of `max` bytes of `fill` and refuses one of
+ * max + 1 bytes. */
+static void check_length_limit(int (*check)(const char *), char fill,
+                               size_t max)
+{
+    char *name = malloc(max + 2);
+
+    assert_non_null(name);
+    memset(name, fill, max + 1);
+    name[max] = '\0';
+    int at_max = check(name);
+    name[max] = fill;
+    name[max + 1] = '\0';
+    int over = check(name);
+    free(name);
+    if (at_max != KVSTORE_OK || over != KVSTORE_EINVAL)
+        fail_msg("%zu bytes: %d, %zu bytes: %d", max, at_max, max + 1, over);
+}
+
 static void test_key_check(void **state)
 {
     (void)state;
-    char key[KVSTORE_KEY_MAX + 2];
     assert_int_equal(kvstore_key_check(NULL), KVSTORE_EINVAL);
     assert_int_equal(kvstore_key_check(""), KVSTORE_EINVAL);
     assert_true(strlen(kvstore_errmsg()) > 0);
@@ -184,18 +202,12 @@ static void test_key_check(void **state)
     assert_int_equal(kvstore_key_check("\xe2\x82\xac"), KVSTORE_OK);
     assert_int_equal(kvstore_key_check("\xff"), KVSTORE_EINVAL);
     assert_int_equal(kvstore_key_check("a\xed\xa0\x80"), KVSTORE_EINVAL);
-    memset(key, 'k', KVSTORE_KEY_MAX);
-    key[KVSTORE_KEY_MAX] = '\0';
-    assert_int_equal(kvstore_key_check(key), KVSTORE_OK);
-    key[KVSTORE_KEY_MAX] = 'k';
-    key[KVSTORE_KEY_MAX + 1] = '\0';
-    assert_int_equal(kvstore_key_check(key), KVSTORE_EINVAL);
+    check_length_limit(kvstore_key_check, 'k', KVSTORE_KEY_MAX);
 }
 
 static void test_bucket_name_check(void **state)
 {
     (void)state;
-    char name[KVSTORE_BUCKET_NAME_MAX + 2];
     assert_int_equal(kvstore_bucket_name_check(NULL), KVSTORE_EINVAL);
     assert_int_equal(kvstore_bucket_name_check(""), KVSTORE_EINVAL);
     /* Every byte as a one-character name. */
@@ -212,12 +224,8 @@ static void test_bucket_name_check(void **state)
             fail_msg("bucket name a<0x%02x>b: expected %s", c,
                      ok ? "valid" : "invalid");
     }
-    memset(name, 'b', KVSTORE_BUCKET_NAME_MAX);
-    name[KVSTORE_BUCKET_NAME_MAX] = '\0';
-    assert_int_equal(kvstore_bucket_name_check(name), KVSTORE_OK);
-    name[KVSTORE_BUCKET_NAME_MAX] = 'b';
-    name[KVSTORE_BUCKET_NAME_MAX + 1] = '\0';
-    assert_int_equal(kvstore_bucket_name_check(name), KVSTORE_EINVAL);
+    check_length_limit(kvstore_bucket_name_check, 'b',
+                       KVSTORE_BUCKET_NAME_MAX);
 }
 
 static void test_parse_int64(void **state)
@@ -252,6 +260,34 @@ static void test_parse_int64(void **state)
     assert_int_not_equal(kvstore_counter_parse("1\0002", 3, &v), KVSTORE_OK);
 }
 
+/* The same rule as kvstore_bucket_name_check, on a length: every byte in
+ * a name, both length limits, a NUL inside; and a refusal leaves the
+ * thread's message alone. */
+static void test_bucket_name_valid(void **state)
+{
+    (void)state;
+    char name[KVSTORE_BUCKET_NAME_MAX + 2];
+
+    for (int c = 0; c < 256; c++) {
+        char m[4] = { 'a', (char)c, 'b', '\0' };
+        bool ok = c != 0 && kvstore_bucket_name_check(m) == KVSTORE_OK;
+        if (kvstore_bucket_name_valid(m, 3) != ok ||
+            kvstore_bucket_name_valid(m + 1, 1) != ok)
+            fail_msg("bucket name byte 0x%02x: expected %s", c,
+                     ok ? "valid" : "invalid");
+    }
+    memset(name, 'b', sizeof name);
+    assert_false(kvstore_bucket_name_valid(name, 0));
+    assert_true(kvstore_bucket_name_valid(name, KVSTORE_BUCKET_NAME_MAX));
+    assert_false(kvstore_bucket_name_valid(name, KVSTORE_BUCKET_NAME_MAX + 1));
+    assert_true(kvstore_bucket_name_valid("ab:", 2));
+    assert_false(kvstore_bucket_name_valid("ab:", 3));
+    assert_int_equal(kvstore_set_error(KVSTORE_EIO, "earlier failure"),
+                     KVSTORE_EIO);
+    assert_false(kvstore_bucket_name_valid("no/name", 7));
+    assert_string_equal(kvstore_errmsg(), "earlier failure");
+}
+
 static void test_value_cursor_prefix_checks(void **state)
 {
     (void)state;
@@ -263,15 +299,7 @@ static void test_value_cursor_prefix_checks(void **state)
     assert_int_equal(kvs_cursor_check("a\x01"), KVSTORE_EINVAL);
     assert_int_equal(kvs_cursor_check("a\x7f"), KVSTORE_EINVAL);
     assert_int_equal(kvs_cursor_check("\xc3\xa9"), KVSTORE_EINVAL);
-    char *big = malloc(KVSTORE_CURSOR_MAX + 2);
-    assert_non_null(big);
-    memset(big, 'c', KVSTORE_CURSOR_MAX + 1);
-    big[KVSTORE_CURSOR_MAX] = '\0';
-    assert_int_equal(kvs_cursor_check(big), KVSTORE_OK);
-    big[KVSTORE_CURSOR_MAX] = 'c';
-    big[KVSTORE_CURSOR_MAX + 1] = '\0';
-    assert_int_equal(kvs_cursor_check(big), KVSTORE_EINVAL);
-    free(big);
+    check_length_limit(kvs_cursor_check, 'c', KVSTORE_CURSOR_MAX);
 
     assert_int_equal(kvs_prefix_check(""), KVSTORE_OK);
     assert_int_equal(kvs_prefix_check("a/*"), KVSTORE_OK);
@@ -294,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_utf8_random_tails),
         cmocka_unit_test(test_key_check),
         cmocka_unit_test(test_bucket_name_check),
+        cmocka_unit_test(test_bucket_name_valid),
         cmocka_unit_test(test_parse_int64),
         cmocka_unit_test(test_value_cursor_prefix_checks),
     };

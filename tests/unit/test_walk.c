@@ -8,19 +8,11 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <kvstore/backend.h>
+
+#include "fx_memory.h"
+
+#include <time.h>
 
 typedef struct space {
     char **keys;
@@ -41,12 +33,14 @@ static int fill(void *ctx, const char *prefix, const char *after,
     sp->had_after = after != NULL;
     if (sp->fail)
         return kvstore_set_error(sp->fail, "test: fill fails");
-    assert_int_equal(kvstore_walk_reserve(sink, sp->n, 0), KVSTORE_OK);
+    int rc = kvstore_walk_reserve(sink, sp->n, 0);
+    if (rc != KVSTORE_OK)
+        return rc;
     /* Appends everything, prefix or not, in a scrambled order: the helper
      * must filter and sort. */
     for (size_t i = 0; i < sp->n; i++) {
         const char *k = sp->keys[(i * 7919) % sp->n];
-        int rc = kvstore_walk_add(sink, k, strlen(k));
+        rc = kvstore_walk_add(sink, k, strlen(k));
         if (rc != KVSTORE_OK)
             return rc;
     }
@@ -59,13 +53,6 @@ static int cmp(const void *a, const void *b)
 }
 
 static uint64_t rng_state = 88172645463325252ULL;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 /* n distinct keys, awkward for a head-based sort: a shared prefix, keys
  * that tie on their first 8 bytes after it, keys that are prefixes of
@@ -74,6 +61,8 @@ static space make_space(size_t n, const char *pre)
 {
     space sp = { 0 };
 
+    if (n == 0)
+        return sp;
     sp.keys = calloc(n, sizeof *sp.keys);
     assert_non_null(sp.keys);
     for (size_t i = 0; i < n; i++) {
@@ -87,7 +76,8 @@ static space make_space(size_t n, const char *pre)
                          'a' + (int)(i / 5 % 26)); break;
         default:
             snprintf(buf, sizeof buf, "%s%c%zu-%llx", pre,
-                     'A' + (int)(i % 26), i, (unsigned long long)rnd());
+                     'A' + (int)(i % 26), i,
+                     (unsigned long long)xorshift64(&rng_state));
         }
         /* Case 3 repeats after 26 rounds: make those distinct. */
         if (i % 5 == 3 && i / 5 >= 26)
@@ -106,37 +96,49 @@ static void free_space(space *sp)
     free(sp->keys);
 }
 
-/* Walks `prefix` of `scope` in pages of `limit`; returns the keys in a
- * NULL-terminated array (caller frees) and counts pages. */
-static char **walk_all(kvstore_walks *w, const char *scope, space *sp,
-                       const char *prefix, size_t limit, size_t *count)
-{
-    size_t cap = sp->n + 1, n = 0;
-    char **got = calloc(cap, sizeof *got);
-    char *state = NULL;
+/* A test's walk cache and key space: WALK_TEST(test, keys, prefix,
+ * max_walks, max_bytes, idle_ms) makes the space of make_space(keys,
+ * prefix) and kvstore_walks_new(max_walks, max_bytes, idle_ms), and the
+ * test reads them from *state. */
+typedef struct walk_case {
+    size_t keys;
+    const char *prefix;
+    size_t max_walks, max_bytes;
+    uint64_t idle_ms;
+} walk_case;
 
-    assert_non_null(got);
-    do {
-        kvstore_keys *page = NULL;
-        assert_int_equal(kvstore_walk_page(w, scope, prefix, state, limit,
-                                           fill, sp, &page), KVSTORE_OK);
-        free(state);
-        state = NULL;
-        assert_true(page->count <= limit);
-        if (page->cursor) {
-            assert_true(page->count > 0);
-            assert_true(strlen(page->cursor) <= KVSTORE_CURSOR_STATE_MAX);
-            state = strdup(page->cursor);
-        }
-        for (size_t i = 0; i < page->count; i++) {
-            assert_true(n < sp->n);
-            got[n++] = strdup(page->keys[i]);
-        }
-        kvstore_keys_free(page);
-    } while (state);
-    *count = n;
-    return got;
+typedef struct walk_fx {
+    kvstore_walks *w;
+    space sp;
+} walk_fx;
+
+static int walk_setup(void **state)
+{
+    const walk_case *c = *state;
+    walk_fx *fx = calloc(1, sizeof *fx);
+
+    assert_non_null(fx);
+    fx->sp = make_space(c->keys, c->prefix);
+    fx->w = kvstore_walks_new(c->max_walks, c->max_bytes, c->idle_ms);
+    assert_non_null(fx->w);
+    *state = fx;
+    return 0;
 }
+
+static int walk_teardown(void **state)
+{
+    walk_fx *fx = *state;
+
+    kvstore_walks_free(fx->w);
+    free_space(&fx->sp);
+    free(fx);
+    return 0;
+}
+
+#define WALK_TEST(test, ...)                                             \
+    { .name = #test, .test_func = test, .setup_func = walk_setup,        \
+      .teardown_func = walk_teardown,                                    \
+      .initial_state = &(walk_case){ __VA_ARGS__ } }
 
 static void free_list(char **v, size_t n)
 {
@@ -145,6 +147,63 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
+/* Walks `prefix` of `scope` in pages of `limit`; returns the keys in a
+ * NULL-terminated array (caller frees, free_list) and counts them. No
+ * cmocka assert, as worker threads call it too: on an error or a page
+ * that breaks the contract it returns NULL and says why in *why. */
+static char **walk_space(kvstore_walks *w, const char *scope, space *sp,
+                         const char *prefix, size_t limit, size_t *count,
+                         const char **why)
+{
+    size_t cap = sp->n + 1, n = 0;
+    char **got = calloc(cap, sizeof *got);
+    char *state = NULL;
+
+    *why = got ? NULL : "out of memory";
+    while (*why == NULL) {
+        kvstore_keys *page = NULL;
+        if (kvstore_walk_page(w, scope, prefix, state, limit, fill, sp,
+                              &page) != KVSTORE_OK) {
+            *why = "walk_page failed";
+            break;
+        }
+        free(state);
+        state = page->cursor ? strdup(page->cursor) : NULL;
+        if (page->count > limit)
+            *why = "page over the limit";
+        else if (page->cursor && page->count == 0)
+            *why = "empty page before the last";
+        else if (page->cursor &&
+                 strlen(page->cursor) > KVSTORE_CURSOR_STATE_MAX)
+            *why = "state over KVSTORE_CURSOR_STATE_MAX";
+        else if (n + page->count > sp->n)
+            *why = "more keys than the space holds";
+        for (size_t i = 0; *why == NULL && i < page->count; i++)
+            got[n++] = strdup(page->keys[i]);
+        kvstore_keys_free(page);
+        if (state == NULL)
+            break;
+    }
+    free(state);
+    *count = n;
+    if (*why == NULL)
+        return got;
+    free_list(got, n);
+    return NULL;
+}
+
+/* How many snapshots the cache holds. */
+static size_t cached_of(kvstore_walks *w)
+{
+    size_t cached;
+
+    kvstore_walks_stats(w, &cached, NULL);
+    return cached;
+}
+
+/* A walk of `n` keys "pre/..." under `prefix` in pages of `limit` lists
+ * exactly the keys under the prefix in strcmp order, from one snapshot
+ * that its last page drops. Failures name the case. */
 static void check_walk(size_t n, const char *prefix, size_t limit)
 {
     space sp = make_space(n, "pre/");
@@ -153,20 +212,28 @@ static void check_walk(size_t n, const char *prefix, size_t limit)
     char **ref = calloc(n + 1, sizeof *ref);
 
     assert_non_null(w);
+    assert_non_null(ref);
     for (size_t i = 0; i < n; i++)
         if (strncmp(sp.keys[i], prefix, plen) == 0)
             ref[want++] = sp.keys[i];
     qsort(ref, want, sizeof *ref, cmp);
 
-    char **got = walk_all(w, "b", &sp, prefix, limit, &got_n);
-    assert_int_equal(got_n, want);
+    const char *why;
+    char **got = walk_space(w, "b", &sp, prefix, limit, &got_n, &why);
+    if (got == NULL)
+        fail_msg("%zu keys, prefix '%s', pages of %zu: %s", n, prefix, limit,
+                 why);
+    if (got_n != want)
+        fail_msg("%zu keys, prefix '%s', pages of %zu: %zu listed, "
+                 "expected %zu", n, prefix, limit, got_n, want);
     for (size_t i = 0; i < want; i++)
-        assert_string_equal(got[i], ref[i]);
-    /* One snapshot served the whole walk, and its last page dropped it. */
-    assert_int_equal(sp.fills, 1);
-    size_t cached;
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 0);
+        if (strcmp(got[i], ref[i]) != 0)
+            fail_msg("%zu keys, prefix '%s', pages of %zu: key %zu is '%s', "
+                     "expected '%s'", n, prefix, limit, i, got[i], ref[i]);
+    size_t cached = cached_of(w);
+    if (sp.fills != 1 || cached != 0)
+        fail_msg("%zu keys, prefix '%s', pages of %zu: %u fills, %zu "
+                 "snapshots left", n, prefix, limit, sp.fills, cached);
 
     free_list(got, got_n);
     free(ref);
@@ -174,37 +241,51 @@ static void check_walk(size_t n, const char *prefix, size_t limit)
     free_space(&sp);
 }
 
-static void test_order_all_pages(void **state)
+/* Whole walks, in pages of every size, and prefixes that select some,
+ * multi-byte, very few or no keys. */
+static void test_order(void **state)
 {
+    static const struct {
+        size_t n;
+        const char *prefix;
+        size_t limit;
+    } cases[] = {
+        { 1000, "", 7 },
+        { 1000, "", 1000 },
+        { 5003, "", 1 },
+        { 1, "", 10 },
+        { 3001, "pre/t", 13 },
+        { 3001, "pre/\xc3\xa9", 100 },
+        { 3001, "pre/tietietie-0000", 3 },
+        { 3001, "nothing", 3 },
+    };
+
     (void)state;
-    check_walk(1000, "", 7);
-    check_walk(1000, "", 1000);
-    check_walk(5003, "", 1);
-    check_walk(1, "", 10);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_walk(cases[i].n, cases[i].prefix, cases[i].limit);
 }
 
-static void test_order_prefix(void **state)
+/* The first page of a new walk of `scope` (every key) in pages of
+ * `limit`, filled by `fn` with `ctx`; fails the test on an error. */
+static kvstore_keys *first_page(kvstore_walks *w, const char *scope,
+                                size_t limit, kvstore_walk_fill_fn fn,
+                                void *ctx)
 {
-    (void)state;
-    check_walk(3001, "pre/t", 13);
-    check_walk(3001, "pre/\xc3\xa9", 100);
-    check_walk(3001, "pre/tietietie-0000", 3);
-    check_walk(3001, "nothing", 3);
+    kvstore_keys *page = NULL;
+
+    assert_ok(kvstore_walk_page(w, scope, "", NULL, limit, fn, ctx, &page));
+    assert_non_null(page);
+    return page;
 }
 
 static void test_empty_space(void **state)
 {
-    (void)state;
-    space sp = { 0 };
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
-    kvstore_keys *page = NULL;
+    walk_fx *fx = *state;
+    kvstore_keys *page = first_page(fx->w, "b", 10, fill, &fx->sp);
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp,
-                                       &page), KVSTORE_OK);
     assert_int_equal(page->count, 0);
     assert_null(page->cursor);
     kvstore_keys_free(page);
-    kvstore_walks_free(w);
 }
 
 static int fill_dups(void *ctx, const char *prefix, const char *after,
@@ -221,39 +302,33 @@ static int fill_dups(void *ctx, const char *prefix, const char *after,
 
 static void test_duplicates_dropped(void **state)
 {
-    (void)state;
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
-    kvstore_keys *page = NULL;
+    walk_fx *fx = *state;
+    kvstore_keys *page = first_page(fx->w, "b", 100, fill_dups, NULL);
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 100, fill_dups,
-                                       NULL, &page), KVSTORE_OK);
     assert_int_equal(page->count, 4);
     assert_string_equal(page->keys[0], "a");
     assert_string_equal(page->keys[1], "abcdefghij1");
     assert_string_equal(page->keys[2], "b");
     assert_string_equal(page->keys[3], "c");
     kvstore_keys_free(page);
-    kvstore_walks_free(w);
 }
 
 static void test_unknown_token_resumes_after_key(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
-    kvstore_keys *p1 = NULL, *p2 = NULL;
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
+    kvstore_keys *p1 = first_page(w, "b", 10, fill, sp), *p2 = NULL;
     char forged[64 + KVSTORE_KEY_MAX];
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp, &p1),
-                     KVSTORE_OK);
     assert_non_null(p1->cursor);
     /* The same position under a token nobody issued. */
     snprintf(forged, sizeof forged, "w1%016x:%s", 0x1234u,
              p1->keys[p1->count - 1]);
-    assert_int_equal(kvstore_walk_page(w, "b", "", forged, 10, fill, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", forged, 10, fill, sp,
                                        &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 2);
-    assert_true(sp.had_after);
+    assert_int_equal(sp->fills, 2);
+    assert_true(sp->had_after);
     assert_true(p2->count > 0);
     assert_true(strcmp(p2->keys[0], p1->keys[p1->count - 1]) > 0);
     /* A fresh walk, so a new token. */
@@ -261,19 +336,16 @@ static void test_unknown_token_resumes_after_key(void **state)
     assert_true(strncmp(p2->cursor, forged, 18) != 0);
     kvstore_keys_free(p1);
     kvstore_keys_free(p2);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_state_of_other_scope_never_serves_it(void **state)
 {
-    (void)state;
-    space a = make_space(50, "a-"), b = make_space(50, "b-");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
-    kvstore_keys *pa = NULL, *pb = NULL;
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *a = &fx->sp;
+    space b = make_space(50, "b-");
+    kvstore_keys *pa = first_page(w, "A", 5, fill, a), *pb = NULL;
 
-    assert_int_equal(kvstore_walk_page(w, "A", "", NULL, 5, fill, &a, &pa),
-                     KVSTORE_OK);
     assert_non_null(pa->cursor);
     /* A's state (valid token) presented for scope B: B's keys only. */
     assert_int_equal(kvstore_walk_page(w, "B", "", pa->cursor, 100, fill, &b,
@@ -285,33 +357,31 @@ static void test_state_of_other_scope_never_serves_it(void **state)
     kvstore_keys_free(pb);
     /* Same scope, other prefix: not served from the snapshot either. */
     assert_int_equal(kvstore_walk_page(w, "A", "a-1", pa->cursor, 100, fill,
-                                       &a, &pb), KVSTORE_OK);
-    assert_int_equal(a.fills, 2);
+                                       a, &pb), KVSTORE_OK);
+    assert_int_equal(a->fills, 2);
     for (size_t i = 0; i < pb->count; i++)
         assert_memory_equal(pb->keys[i], "a-1", 3);
     kvstore_keys_free(pb);
     kvstore_keys_free(pa);
-    kvstore_walks_free(w);
-    free_space(&a);
     free_space(&b);
 }
 
 static void test_malformed_states(void **state)
 {
-    (void)state;
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     static const char *const bad[] = {
         "", "w1", "w2000000000000000a:k", "x1000000000000000a:k",
         "w1000000000000000A:k", "w1000000000000000a", "w1000000000000000a:",
         "w1000000000000000ak", "w100000000000000a:k", "w1 000000000000000:k",
         "w1000000000000000a:\xff", "w1000000000000000a:\xc3",
     };
-    space sp = make_space(10, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
     char longkey[19 + KVSTORE_KEY_MAX + 2];
 
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        kvstore_keys *page = (kvstore_keys *)&sp; /* must be reset */
-        assert_int_equal(kvstore_walk_page(w, "b", "", bad[i], 10, fill, &sp,
+        kvstore_keys *page = (kvstore_keys *)sp; /* must be reset */
+        assert_int_equal(kvstore_walk_page(w, "b", "", bad[i], 10, fill, sp,
                                            &page), KVSTORE_EINVAL);
         assert_null(page);
     }
@@ -320,36 +390,32 @@ static void test_malformed_states(void **state)
     memset(longkey + 19, 'k', KVSTORE_KEY_MAX + 1);
     longkey[19 + KVSTORE_KEY_MAX + 1] = '\0';
     kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_walk_page(w, "b", "", longkey, 10, fill, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", longkey, 10, fill, sp,
                                        &page), KVSTORE_EINVAL);
-    assert_int_equal(sp.fills, 0);
-    kvstore_walks_free(w);
-    free_space(&sp);
+    assert_int_equal(sp->fills, 0);
 }
 
 static void test_fill_error_and_bad_args(void **state)
 {
-    (void)state;
-    space sp = make_space(10, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     kvstore_keys *page = NULL;
 
-    sp.fail = KVSTORE_EIO;
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp,
+    sp->fail = KVSTORE_EIO;
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, sp,
                                        &page), KVSTORE_EIO);
     assert_null(page);
     assert_string_equal(kvstore_errmsg(), "test: fill fails");
-    assert_int_equal(kvstore_walk_page(NULL, "b", "", NULL, 10, fill, &sp,
+    assert_int_equal(kvstore_walk_page(NULL, "b", "", NULL, 10, fill, sp,
                                        &page), KVSTORE_EINVAL);
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 0, fill, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 0, fill, sp,
                                        &page), KVSTORE_EINVAL);
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 1, NULL, &sp,
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 1, NULL, sp,
                                        &page), KVSTORE_EINVAL);
     assert_int_equal(kvstore_walk_add(NULL, "k", 1), KVSTORE_EINVAL);
     assert_int_equal(kvstore_walk_reserve(NULL, 1, 1), KVSTORE_EINVAL);
-    kvstore_walks_free(w);
     kvstore_walks_free(NULL);
-    free_space(&sp);
 }
 
 static int fill_invalid(void *ctx, const char *prefix, const char *after,
@@ -375,143 +441,116 @@ static int fill_invalid(void *ctx, const char *prefix, const char *after,
 
 static void test_add_rejects_non_keys(void **state)
 {
-    (void)state;
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
-    kvstore_keys *page = NULL;
+    walk_fx *fx = *state;
+    kvstore_keys *page = first_page(fx->w, "b", 10, fill_invalid, NULL);
 
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill_invalid,
-                                       NULL, &page), KVSTORE_OK);
     assert_int_equal(page->count, 2);
     assert_int_equal(strlen(page->keys[0]), 10);
     assert_int_equal(strlen(page->keys[1]), KVSTORE_KEY_MAX);
     kvstore_keys_free(page);
-    kvstore_walks_free(w);
 }
 
-/* Starts a walk and returns its first page's state (caller frees). */
-static char *start(kvstore_walks *w, const char *scope, space *sp)
+/* Starts a walk of `scope` over the fixture's space and returns its
+ * first page's state (caller frees). */
+static char *start(walk_fx *fx, const char *scope)
 {
-    kvstore_keys *page = NULL;
+    kvstore_keys *page = first_page(fx->w, scope, 3, fill, &fx->sp);
     char *s;
 
-    assert_int_equal(kvstore_walk_page(w, scope, "", NULL, 3, fill, sp,
-                                       &page), KVSTORE_OK);
     assert_non_null(page->cursor);
     s = strdup(page->cursor);
     kvstore_keys_free(page);
     return s;
 }
 
-static void next_page(kvstore_walks *w, const char *scope, space *sp,
-                      const char *st)
+/* The next page of the walk of `scope` at state `st`: three keys. */
+static void next_page(walk_fx *fx, const char *scope, const char *st)
 {
     kvstore_keys *page = NULL;
-    assert_int_equal(kvstore_walk_page(w, scope, "", st, 3, fill, sp, &page),
-                     KVSTORE_OK);
+    assert_int_equal(kvstore_walk_page(fx->w, scope, "", st, 3, fill,
+                                       &fx->sp, &page), KVSTORE_OK);
     assert_int_equal(page->count, 3);
     kvstore_keys_free(page);
 }
 
 static void test_eviction_by_count(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(2, 0, 0);
-    char *s1 = start(w, "b", &sp), *s2 = start(w, "b", &sp);
-    size_t cached;
+    walk_fx *fx = *state;
+    char *s1 = start(fx, "b"), *s2 = start(fx, "b");
 
-    next_page(w, "b", &sp, s1);          /* s1 is now the most recent */
-    assert_int_equal(sp.fills, 2);
-    char *s3 = start(w, "b", &sp);       /* evicts s2 */
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 2);
-    next_page(w, "b", &sp, s1);
-    next_page(w, "b", &sp, s3);
-    assert_int_equal(sp.fills, 3);
-    next_page(w, "b", &sp, s2);          /* retaken */
-    assert_int_equal(sp.fills, 4);
+    next_page(fx, "b", s1);             /* s1 is now the most recent */
+    assert_int_equal(fx->sp.fills, 2);
+    char *s3 = start(fx, "b");          /* evicts s2 */
+    assert_int_equal(cached_of(fx->w), 2);
+    next_page(fx, "b", s1);
+    next_page(fx, "b", s3);
+    assert_int_equal(fx->sp.fills, 3);
+    next_page(fx, "b", s2);             /* retaken */
+    assert_int_equal(fx->sp.fills, 4);
     free(s1); free(s2); free(s3);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_eviction_by_bytes(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(100, 1, 0);
+    walk_fx *fx = *state;
     size_t cached, bytes;
-    char *s1 = start(w, "b", &sp);
+    char *s1 = start(fx, "b");
 
     /* A snapshot over the byte bound stays while it is the only one. */
-    kvstore_walks_stats(w, &cached, &bytes);
+    kvstore_walks_stats(fx->w, &cached, &bytes);
     assert_int_equal(cached, 1);
     assert_true(bytes > 1);
-    next_page(w, "b", &sp, s1);
-    assert_int_equal(sp.fills, 1);
-    char *s2 = start(w, "b", &sp);
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 1);
-    next_page(w, "b", &sp, s1);
-    assert_int_equal(sp.fills, 3);
+    next_page(fx, "b", s1);
+    assert_int_equal(fx->sp.fills, 1);
+    char *s2 = start(fx, "b");
+    assert_int_equal(cached_of(fx->w), 1);
+    next_page(fx, "b", s1);
+    assert_int_equal(fx->sp.fills, 3);
     free(s1); free(s2);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_idle_expiry(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 1);
+    walk_fx *fx = *state;
     struct timespec ts = { 0, 20 * 1000 * 1000 };
-    char *s1 = start(w, "b", &sp);
+    char *s1 = start(fx, "b");
 
     nanosleep(&ts, NULL);        /* well past the 1 ms idle time */
-    next_page(w, "b", &sp, s1);
-    assert_int_equal(sp.fills, 2);
+    next_page(fx, "b", s1);
+    assert_int_equal(fx->sp.fills, 2);
     free(s1);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_forget(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
-    char *a = start(w, "A", &sp), *b = start(w, "B", &sp);
-    size_t cached;
+    walk_fx *fx = *state;
+    char *a = start(fx, "A"), *b = start(fx, "B");
 
-    kvstore_walks_forget(w, "A");
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 1);
-    next_page(w, "B", &sp, b);
-    assert_int_equal(sp.fills, 2);
-    next_page(w, "A", &sp, a);
-    assert_int_equal(sp.fills, 3);
-    kvstore_walks_forget(w, NULL);
-    kvstore_walks_stats(w, &cached, NULL);
-    assert_int_equal(cached, 0);
+    kvstore_walks_forget(fx->w, "A");
+    assert_int_equal(cached_of(fx->w), 1);
+    next_page(fx, "B", b);
+    assert_int_equal(fx->sp.fills, 2);
+    next_page(fx, "A", a);
+    assert_int_equal(fx->sp.fills, 3);
+    kvstore_walks_forget(fx->w, NULL);
+    assert_int_equal(cached_of(fx->w), 0);
     free(a); free(b);
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 static void test_snapshot_stable_during_walk(void **state)
 {
-    (void)state;
-    space sp = make_space(20, "k");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     kvstore_keys *page = NULL;
-    char *st = start(w, "b", &sp);
-    char *saved = sp.keys[19];
+    char *st = start(fx, "b");
+    char *saved = sp->keys[19];
 
     /* The key space changes: a cached walk does not see it. */
-    sp.keys[19] = strdup("zzz-new");
+    sp->keys[19] = strdup("zzz-new");
     size_t total = 3;
     while (st) {
-        assert_int_equal(kvstore_walk_page(w, "b", "", st, 3, fill, &sp,
+        assert_int_equal(kvstore_walk_page(w, "b", "", st, 3, fill, sp,
                                            &page), KVSTORE_OK);
         for (size_t i = 0; i < page->count; i++)
             assert_string_not_equal(page->keys[i], "zzz-new");
@@ -521,11 +560,9 @@ static void test_snapshot_stable_during_walk(void **state)
         kvstore_keys_free(page);
     }
     assert_int_equal(total, 20);
-    assert_int_equal(sp.fills, 1);
-    free(sp.keys[19]);
-    sp.keys[19] = saved;
-    kvstore_walks_free(w);
-    free_space(&sp);
+    assert_int_equal(sp->fills, 1);
+    free(sp->keys[19]);
+    sp->keys[19] = saved;
 }
 
 static int page_at(kvstore_walks *w, space *sp, const char *st,
@@ -537,35 +574,35 @@ static int page_at(kvstore_walks *w, space *sp, const char *st,
 
 static void test_version_reuse(void **state)
 {
-    (void)state;
-    space sp = make_space(100, "");
-    kvstore_walks *w = kvstore_walks_new(0, 0, 0);
+    walk_fx *fx = *state;
+    kvstore_walks *w = fx->w;
+    space *sp = &fx->sp;
     kvstore_keys *p1 = NULL, *p2 = NULL, *p3 = NULL;
 
     /* A walk at version 7 caches its snapshot; a new walk at version 7
      * is served from it, at version 8 or 0 it is not. */
-    assert_int_equal(page_at(w, &sp, NULL, 7, 10, &p1), KVSTORE_OK);
-    assert_int_equal(sp.fills, 1);
-    assert_int_equal(page_at(w, &sp, NULL, 7, 10, &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 1);
+    assert_int_equal(page_at(w, sp, NULL, 7, 10, &p1), KVSTORE_OK);
+    assert_int_equal(sp->fills, 1);
+    assert_int_equal(page_at(w, sp, NULL, 7, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp->fills, 1);
     assert_int_equal(p2->count, 10);
     for (size_t i = 0; i < 10; i++)
         assert_string_equal(p1->keys[i], p2->keys[i]);
     kvstore_keys_free(p2);
-    assert_int_equal(page_at(w, &sp, NULL, 8, 10, &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 2);
+    assert_int_equal(page_at(w, sp, NULL, 8, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp->fills, 2);
     kvstore_keys_free(p2);
-    assert_int_equal(page_at(w, &sp, NULL, 0, 10, &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 3);
+    assert_int_equal(page_at(w, sp, NULL, 0, 10, &p2), KVSTORE_OK);
+    assert_int_equal(sp->fills, 3);
     kvstore_keys_free(p2);
-    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, &sp, &p2),
+    assert_int_equal(kvstore_walk_page(w, "b", "", NULL, 10, fill, sp, &p2),
                      KVSTORE_OK);
-    assert_int_equal(sp.fills, 4);
+    assert_int_equal(sp->fills, 4);
     kvstore_keys_free(p2);
     /* Another scope or prefix at the same version: not served. */
-    assert_int_equal(kvstore_walk_page_at(w, "c", "", NULL, 10, 7, fill, &sp,
+    assert_int_equal(kvstore_walk_page_at(w, "c", "", NULL, 10, 7, fill, sp,
                                           &p2), KVSTORE_OK);
-    assert_int_equal(sp.fills, 5);
+    assert_int_equal(sp->fills, 5);
     kvstore_keys_free(p2);
 
     /* A state with an unknown token resumes from a version-7 snapshot,
@@ -574,16 +611,16 @@ static void test_version_reuse(void **state)
     char forged[64 + KVSTORE_KEY_MAX];
     snprintf(forged, sizeof forged, "w1%016x:%s", 0x99u,
              p1->keys[p1->count - 1]);
-    assert_int_equal(page_at(w, &sp, forged, 7, 10, &p3), KVSTORE_OK);
-    assert_int_equal(sp.fills, 5);
+    assert_int_equal(page_at(w, sp, forged, 7, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp->fills, 5);
     assert_true(strcmp(p3->keys[0], p1->keys[9]) > 0);
     kvstore_keys_free(p3);
     kvstore_walks_forget(w, NULL);
-    assert_int_equal(page_at(w, &sp, forged, 9, 10, &p3), KVSTORE_OK);
-    assert_int_equal(sp.fills, 6);
+    assert_int_equal(page_at(w, sp, forged, 9, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp->fills, 6);
     kvstore_keys_free(p3);
-    assert_int_equal(page_at(w, &sp, NULL, 9, 10, &p3), KVSTORE_OK);
-    assert_int_equal(sp.fills, 7);
+    assert_int_equal(page_at(w, sp, NULL, 9, 10, &p3), KVSTORE_OK);
+    assert_int_equal(sp->fills, 7);
     assert_string_equal(p3->keys[0], p1->keys[0]);
     kvstore_keys_free(p3);
     kvstore_keys_free(p1);
@@ -593,22 +630,19 @@ static void test_version_reuse(void **state)
     kvstore_walks_forget(w, NULL);
     for (int round = 0; round < 2; round++) {
         char *st = NULL;
-        size_t cached, total = 0;
+        size_t total = 0;
         do {
             kvstore_keys *pg = NULL;
-            assert_int_equal(page_at(w, &sp, st, 11, 30, &pg), KVSTORE_OK);
+            assert_int_equal(page_at(w, sp, st, 11, 30, &pg), KVSTORE_OK);
             free(st);
             total += pg->count;
             st = pg->cursor ? strdup(pg->cursor) : NULL;
             kvstore_keys_free(pg);
         } while (st);
         assert_int_equal(total, 100);
-        assert_int_equal(sp.fills, 8);
-        kvstore_walks_stats(w, &cached, NULL);
-        assert_int_equal(cached, 1);
+        assert_int_equal(sp->fills, 8);
+        assert_int_equal(cached_of(w), 1);
     }
-    kvstore_walks_free(w);
-    free_space(&sp);
 }
 
 typedef struct {
@@ -617,16 +651,22 @@ typedef struct {
     char scope[8];
 } worker;
 
+/* Five whole walks, each of every key in order; returns non-NULL on the
+ * first that is not (threads_join fails the test). */
 static void *run_worker(void *p)
 {
     worker *wk = p;
     for (int round = 0; round < 5; round++) {
         size_t n;
-        char **got = walk_all(wk->w, wk->scope, &wk->sp, "", 17, &n);
-        assert_int_equal(n, wk->sp.n);
-        for (size_t i = 1; i < n; i++)
-            assert_true(strcmp(got[i - 1], got[i]) < 0);
-        free_list(got, n);
+        const char *why;
+        char **got = walk_space(wk->w, wk->scope, &wk->sp, "", 17, &n, &why);
+        bool ok = got != NULL && n == wk->sp.n;
+        for (size_t i = 1; ok && i < n; i++)
+            ok = strcmp(got[i - 1], got[i]) < 0;
+        if (got)
+            free_list(got, n);
+        if (!ok)
+            return (void *)1;
     }
     return NULL;
 }
@@ -644,10 +684,8 @@ static void test_threads_share_one_cache(void **state)
         snprintf(wk[i].scope, sizeof wk[i].scope, "s%d", i % 2);
         wk[i].sp = make_space(401, i % 2 ? "odd-" : "even-");
     }
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, run_worker, &wk[i]), 0);
-    for (int i = 0; i < 4; i++)
-        pthread_join(th[i], NULL);
+    threads_start(th, 4, run_worker, wk, sizeof wk[0]);
+    threads_join(th, 4);
     for (int i = 0; i < 4; i++)
         free_space(&wk[i].sp);
     kvstore_walks_free(w);
@@ -656,21 +694,21 @@ static void test_threads_share_one_cache(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_all_pages),
-        cmocka_unit_test(test_order_prefix),
-        cmocka_unit_test(test_empty_space),
-        cmocka_unit_test(test_duplicates_dropped),
-        cmocka_unit_test(test_unknown_token_resumes_after_key),
-        cmocka_unit_test(test_state_of_other_scope_never_serves_it),
-        cmocka_unit_test(test_malformed_states),
-        cmocka_unit_test(test_fill_error_and_bad_args),
-        cmocka_unit_test(test_add_rejects_non_keys),
-        cmocka_unit_test(test_eviction_by_count),
-        cmocka_unit_test(test_eviction_by_bytes),
-        cmocka_unit_test(test_idle_expiry),
-        cmocka_unit_test(test_forget),
-        cmocka_unit_test(test_snapshot_stable_during_walk),
-        cmocka_unit_test(test_version_reuse),
+        cmocka_unit_test(test_order),
+        WALK_TEST(test_empty_space, 0, NULL, 0, 0, 0),
+        WALK_TEST(test_duplicates_dropped, 0, NULL, 0, 0, 0),
+        WALK_TEST(test_unknown_token_resumes_after_key, 100, "", 0, 0, 0),
+        WALK_TEST(test_state_of_other_scope_never_serves_it, 50, "a-", 0, 0,
+                  0),
+        WALK_TEST(test_malformed_states, 10, "", 0, 0, 0),
+        WALK_TEST(test_fill_error_and_bad_args, 10, "", 0, 0, 0),
+        WALK_TEST(test_add_rejects_non_keys, 0, NULL, 0, 0, 0),
+        WALK_TEST(test_eviction_by_count, 100, "", 2, 0, 0),
+        WALK_TEST(test_eviction_by_bytes, 100, "", 100, 1, 0),
+        WALK_TEST(test_idle_expiry, 100, "", 0, 0, 1),
+        WALK_TEST(test_forget, 100, "", 0, 0, 0),
+        WALK_TEST(test_snapshot_stable_during_walk, 20, "k", 0, 0, 0),
+        WALK_TEST(test_version_reuse, 100, "", 0, 0, 0),
         cmocka_unit_test(test_threads_share_one_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
