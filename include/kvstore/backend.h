@@ -170,6 +170,17 @@ typedef struct kvstore_backend {
     int  (*bucket_remove)(void *store, const char *name);
     int  (*bucket_info)(void *store, const char *name,
                         kvstore_bucket_stat *info);
+    /* Optional: a get that lends the value (kvstore_get_with). Calls
+     * fn(ctx, value, len) once when the key is found (and not expired),
+     * with `value` valid during the call only (never NULL, even for an
+     * empty value; a lock may be held), and returns fn's result when
+     * non-zero, else KVSTORE_OK; KVSTORE_NOTFOUND or an error without
+     * calling fn. `fn` is the core's: it runs the user's callback and
+     * records its result, so once fn was called the core returns that
+     * result whatever the slot returns. NULL makes the core serve
+     * kvstore_get_with by get, the user's callback and kvstore_free. */
+    int  (*get_with)(void *bucket, const char *key, kvstore_value_fn fn,
+                     void *ctx);
 } kvstore_backend;
 
 /**

@@ -225,7 +225,19 @@ char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit);
     /* test_existing.c */ \
     X(open_existing_missing) \
     X(open_existing_present) \
-    X(open_existing_bad_args)
+    X(open_existing_bad_args) \
+    /* test_get_with.c */ \
+    X(get_with_found) \
+    X(get_with_absent) \
+    X(get_with_empty_value) \
+    X(get_with_large_value) \
+    X(get_with_callback_result) \
+    X(get_with_invalid) \
+    X(get_with_null_ctx) \
+    X(get_with_orphan_bucket) \
+    X(get_with_expired) \
+    X(get_with_observed) \
+    X(get_with_concurrent_writes)
 
 #define CONF_DECLARE(name) void test_##name(void **state);
 CONF_TESTS(CONF_DECLARE)

@@ -604,6 +604,92 @@ static void test_get_paths(void **state)
     kvstore_wasi_host_free(h);
 }
 
+/* bucket.get takes its value from kvstore_get_with through a buffer of
+ * the instance's (get.c): every size comes out whole, from an empty value
+ * to one larger than the buffer keeps (freed after its get), each lowered
+ * into the memory as it is after cabi_realloc moved it. */
+static void test_get_values(void **state)
+{
+    (void)state;
+    kvstore_store *s;
+    assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
+    kvstore_wasi_host *h = host_lent(s, NULL);
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
+    assert_int_equal(kvstore_wasi_bucket_name(h, "v", 1, name), KVSTORE_OK);
+    kvstore_bucket *kb;
+    assert_int_equal(kvstore_bucket_open(&kb, s, name), KVSTORE_OK);
+    static const size_t sizes[] = { 0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31,
+                                    300, 70000, 2 };
+    size_t most = 70000;
+    uint8_t *want = malloc(most);
+    assert_non_null(want);
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t n = sizes[k];
+        for (size_t j = 0; j < n; j++)
+            want[j] = (uint8_t)(j * 131 + n);
+        assert_int_equal(kvstore_set(kb, "val", want, n), KVSTORE_OK);
+        fake f;
+        fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+        f.move_on_realloc = true;
+        uint32_t b = open_id(&f, "v", NULL);
+        uint32_t ret = get_into(&f, b, "val", 3);
+        assert_false(kvstore_wasi_trapped(f.inst));
+        assert_int_equal(f.mem[ret], 0);
+        assert_int_equal(f.mem[ret + 4], 1);
+        assert_int_equal(u32_at(&f, ret + 12), n);
+        if (n)
+            assert_memory_equal(f.mem + u32_at(&f, ret + 8), want, n);
+        /* Kept for the next get up to 64 KiB, not beyond. */
+        if (n > 64 * 1024)
+            assert_null(f.inst->value);
+        fake_fini(&f);
+    }
+    free(want);
+    kvstore_bucket_close(kb);
+    kvstore_wasi_host_free(h);
+    kvstore_close(s);
+}
+
+/* Keys the eight-byte copy of bucket.get cannot take go the full way, in
+ * the order of every import: not UTF-8 is a trap before any error. */
+static void test_get_key_edges(void **state)
+{
+    (void)state;
+    kvstore_wasi_host *h = host_of(NULL);
+    fake f;
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+    uint32_t b = open_id(&f, "e", NULL);
+    set_key(&f, b, "edge5", "at-the-end");
+    /* The last five bytes of memory: no word can be read past them. */
+    uint32_t kp = (uint32_t)f.size - 5;
+    memcpy(f.mem + kp, "edge5", 5);
+    uint32_t ret = f_alloc(&f, 4, 16);
+    kvstore_wasi_bucket_get(f.inst, b, kp, 5, ret);
+    assert_false(kvstore_wasi_trapped(f.inst));
+    assert_int_equal(f.mem[ret + 4], 1);
+    assert_memory_equal(f.mem + u32_at(&f, ret + 8), "at-the-end", 10);
+    /* One byte longer than a key may be: an error; not UTF-8 as well: a
+     * trap. */
+    char key[KVSTORE_KEY_MAX + 1];
+    memset(key, 'k', sizeof(key));
+    char *msg = errmsg_of(&f, get_into(&f, b, key, sizeof(key)), 4);
+    assert_string_equal(msg, "key of 1025 bytes is longer than 1024 bytes");
+    free(msg);
+    key[3] = '\xff';
+    get_into(&f, b, key, sizeof(key));
+    assert_true(kvstore_wasi_trapped(f.inst));
+    assert_non_null(strstr(f.trap, "is not valid UTF-8"));
+    fake_fini(&f);
+    /* Not UTF-8 before a NUL: the trap wins over the NUL's error. */
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+    b = open_id(&f, "e", NULL);
+    get_into(&f, b, "a\x80" "b\0c", 5);
+    assert_true(kvstore_wasi_trapped(f.inst));
+    assert_non_null(strstr(f.trap, "is not valid UTF-8"));
+    fake_fini(&f);
+    kvstore_wasi_host_free(h);
+}
+
 static void test_bounds(void **state)
 {
     (void)state;
@@ -806,6 +892,8 @@ int main(void)
         cmocka_unit_test(test_memory_moves),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_get_paths),
+        cmocka_unit_test(test_get_values),
+        cmocka_unit_test(test_get_key_edges),
         cmocka_unit_test(test_get_many_shapes),
         cmocka_unit_test(test_increment),
         cmocka_unit_test(test_watch_pump),
