@@ -36,6 +36,38 @@ char *conf_uri_with(const char *param)
     return s;
 }
 
+void conf_open_fails_with(const char *param, int code)
+{
+    char *uri = conf_uri_with(param);
+    open_fails(uri, code);
+    free(uri);
+}
+
+kvstore_bucket *conf_bucket_new(kvstore_store *s, char *name)
+{
+    char fresh[KVSTORE_BUCKET_NAME_MAX + 1];
+    conf_unique_name(fresh, sizeof fresh);
+    if (name != NULL)
+        memcpy(name, fresh, sizeof fresh);
+    return open_bucket(s, fresh);
+}
+
+kvstore_store *conf_second_store(conf_ctx *c)
+{
+    if (conf_private)
+        skip();
+    assert_null(c->store2);
+    c->store2 = open_uri(conf_uri);
+    return c->store2;
+}
+
+kvstore_bucket *conf_second_bucket(conf_ctx *c, kvstore_store *s)
+{
+    assert_null(c->bucket2);
+    c->bucket2 = open_bucket(s, c->name);
+    return c->bucket2;
+}
+
 int conf_setup(void **state)
 {
     conf_ctx *c = calloc(1, sizeof *c);
@@ -89,8 +121,12 @@ int conf_teardown(void **state)
     conf_ctx *c = *state;
     if (c == NULL)
         return 0;
+    if (c->own_free != NULL)
+        c->own_free(c->own);
+    kvstore_bucket_close(c->bucket2);
     conf_drop_bucket(c->bucket);
     kvstore_close(c->store);
+    kvstore_close(c->store2);
     free(c);
     *state = NULL;
     return 0;

@@ -154,12 +154,19 @@ void test_list_limit_respected(void **state)
     }
 }
 
+/* Fills the fixture's bucket with "<keys><i>", i < n, and walk_check()s
+ * all of it with `limit`. Returns the number of pages. */
+static size_t fill_and_walk(conf_ctx *c, const char *keys, size_t n,
+                            size_t limit)
+{
+    conf_fill(c->bucket, keys, n);
+    return walk_check(c->bucket, NULL, limit, keys, n);
+}
+
 void test_list_limit_zero(void **state)
 {
-    conf_ctx *c = *state;
-    conf_fill(c->bucket, "z", 1200);
     /* conf_walk caps limit 0 pages at KVSTORE_PAGE_MAX. */
-    assert_true(walk_check(c->bucket, NULL, 0, "z", 1200) >= 2);
+    assert_true(fill_and_walk(*state, "z", 1200, 0) >= 2);
 }
 
 /* KVSTORE_SECURITY_KEYS raises the key count of this walk (default 1200:
@@ -181,9 +188,7 @@ void test_list_limit_size_max(void **state)
 
 void test_list_walk_2500(void **state)
 {
-    conf_ctx *c = *state;
-    conf_fill(c->bucket, "walk/", 2500);
-    assert_true(walk_check(c->bucket, NULL, 100, "walk/", 2500) >= 25);
+    assert_true(fill_and_walk(*state, "walk/", 2500, 100) >= 25);
 }
 
 void test_list_walk_prefix(void **state)
@@ -283,9 +288,7 @@ void test_list_cursor_forged(void **state)
 void test_list_cursor_other_bucket(void **state)
 {
     conf_ctx *c = *state;
-    char name[KVSTORE_BUCKET_NAME_MAX + 1];
-    conf_unique_name(name, sizeof name);
-    kvstore_bucket *other = open_bucket(c->store, name);
+    kvstore_bucket *other = conf_bucket_new(c->store, NULL);
     conf_fill(c->bucket, "o", 10);
     conf_fill(other, "o", 10);
     char *cur = conf_first_cursor(other, NULL, 3);
@@ -295,8 +298,7 @@ void test_list_cursor_other_bucket(void **state)
     cur = conf_first_cursor(c->bucket, NULL, 3);
     cursor_refused(other, NULL, cur, "another bucket's");
     free(cur);
-    conf_wipe(other);
-    kvstore_bucket_close(other);
+    conf_drop_bucket(other);
 }
 
 /* Lists the first page of `b` (limit 5) into `seen`; returns its cursor
@@ -336,9 +338,7 @@ void test_list_cursor_reopened_bucket(void **state)
 {
     conf_ctx *c = *state;
     conf_fill(c->bucket, "x", 40);
-    kvstore_bucket *b2 = open_bucket(c->store, c->name);
-    walk_across(c->bucket, b2);
-    kvstore_bucket_close(b2);
+    walk_across(c->bucket, conf_second_bucket(c, c->store));
     /* Close and reopen between pages. */
     conf_set *seen = conf_set_new();
     char *cur = first_page(c->bucket, seen);
@@ -350,25 +350,18 @@ void test_list_cursor_reopened_bucket(void **state)
 void test_list_cursor_second_handle(void **state)
 {
     conf_ctx *c = *state;
-    if (conf_private)
-        skip();
+    kvstore_bucket *b2 = conf_second_bucket(c, conf_second_store(c));
     conf_fill(c->bucket, "x", 40);
-    kvstore_store *s2 = open_uri(conf_uri);
-    kvstore_bucket *b2 = open_bucket(s2, c->name);
     walk_across(c->bucket, b2);
-    kvstore_bucket_close(b2);
-    kvstore_close(s2);
 }
 
 void test_list_cursor_store_reopened(void **state)
 {
     conf_ctx *c = *state;
-    if (conf_private)
-        skip();
     /* The handles that produced the cursor are closed before it is used.
      * A second store handle stays open throughout, since a named memory
      * store lives only while some handle does. */
-    kvstore_store *keeper = open_uri(conf_uri);
+    conf_second_store(c);
     conf_fill(c->bucket, "x", 40);
     conf_set *seen = conf_set_new();
     char *cur = first_page(c->bucket, seen);
@@ -379,7 +372,6 @@ void test_list_cursor_store_reopened(void **state)
     c->store = open_uri(conf_uri);
     c->bucket = open_bucket(c->store, c->name);
     rest_holds_all(c->bucket, cur, seen);
-    kvstore_close(keeper);
 }
 
 void test_list_null_args(void **state)

@@ -1,0 +1,30 @@
+/*
+ * Test helpers added by the conformance group of issue 9 (tests that
+ * share them: conformance, modules, cli; any cmocka program may use them):
+ * a temporary-directory fixture and a byte check for values the library
+ * hands out outside kvstore_get (get_many, cas_current, watch events).
+ * Link test_support, which holds this file.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KVS_TEST_FX_CONFORMANCE_H
+#define KVS_TEST_FX_CONFORMANCE_H
+
+#include "support.h"
+
+/* A cmocka fixture for a test that needs only a fresh directory: register
+ * it with DIR_TEST(test); the test reads the path from *state (a char *).
+ * The directory and what is in it are removed after the test, also when
+ * it fails. */
+int dir_setup(void **state);
+int dir_teardown(void **state);
+#define DIR_TEST(test) \
+    cmocka_unit_test_setup_teardown(test, dir_setup, dir_teardown)
+
+/* Asserts that the value `v` of `n` bytes is exactly the `len` bytes at
+ * `want`, or that it is absent (v NULL, n 0) when `want` is NULL; `what`
+ * names the value in the failure message. */
+void expect_bytes(const char *what, const void *v, size_t n,
+                  const void *want, size_t len);
+
+#endif /* KVS_TEST_FX_CONFORMANCE_H */
