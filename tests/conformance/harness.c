@@ -79,40 +79,10 @@ int conf_setup(void **state)
     return 0;
 }
 
-void conf_wipe(kvstore_bucket *b)
-{
-    /* Walk every page, deleting what each page lists. Deleting during a
-     * walk may make a backend skip keys, so walk again until a walk finds
-     * nothing (bounded: cleanup is best effort). */
-    for (int round = 0; round < 5; round++) {
-        size_t found = 0;
-        char *cur = NULL;
-        int pages = 0;
-        do {
-            kvstore_keys *page = NULL;
-            int rc = kvstore_list_keys(b, NULL, cur, 1000, &page);
-            free(cur);
-            cur = NULL;
-            if (rc != KVSTORE_OK)
-                return;
-            if (page->count > 0)
-                kvstore_delete_many(b, (const char *const *)page->keys,
-                                    page->count);
-            found += page->count;
-            if (page->cursor != NULL)
-                cur = strdup(page->cursor);
-            kvstore_keys_free(page);
-        } while (cur != NULL && ++pages < 100000);
-        free(cur);
-        if (found == 0)
-            return;
-    }
-}
-
 void conf_drop_bucket(kvstore_bucket *b)
 {
     if (b != NULL && !conf_disposable)
-        conf_wipe(b);
+        wipe_bucket(b);
     kvstore_bucket_close(b);
 }
 
@@ -335,4 +305,12 @@ char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit)
     return cur;
 }
 
-/* list_keys with `cursor` must fail with EINVAL and leave *out NULL. */
+void conf_cursors_not_shared(kvstore_bucket *a, kvstore_bucket *b,
+                             const char *whose)
+{
+    for (int way = 0; way < 2; way++) {
+        char *cur = conf_first_cursor(way ? b : a, NULL, 3);
+        cursor_refused(way ? a : b, NULL, cur, whose);
+        free(cur);
+    }
+}

@@ -86,8 +86,6 @@ kvstore_store *conf_second_store(conf_ctx *c);
 /* A second handle on the fixture's bucket through `s` (c->store, or
  * conf_second_store(c)), kept in c and closed by conf_teardown. */
 kvstore_bucket *conf_second_bucket(conf_ctx *c, kvstore_store *s);
-/* Deletes every key of `b` (best effort, for shared servers). */
-void conf_wipe(kvstore_bucket *b);
 /* Closes a bucket a test opened, wiping it first unless the run is
  * disposable. NULL is a no-op. */
 void conf_drop_bucket(kvstore_bucket *b);
@@ -133,6 +131,10 @@ void conf_fill(kvstore_bucket *b, const char *prefix, size_t n);
 /* The cursor of the first page of `b` with keys (`limit` per page); fails
  * the test if there is none. free() it. */
 char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit);
+/* A cursor of `a` (a first page of 3) is refused by `b`, and one of `b`
+ * by `a`; `whose` names the cursors in the failure message. */
+void conf_cursors_not_shared(kvstore_bucket *a, kvstore_bucket *b,
+                             const char *whose);
 
 /* Tests, one file per section of the contract. */
 #define CONF_TESTS(X) \

@@ -43,7 +43,7 @@ static void use_orphan_bucket(conf_ctx *c, kvstore_bucket *b)
         assert_fails(rc, KVSTORE_ENOTSUP);
     }
     if (!conf_disposable)
-        conf_wipe(b);
+        wipe_bucket(b);
 }
 
 void test_bucket_outlives_store(void **state)
@@ -93,12 +93,7 @@ void test_cursor_other_store(void **state)
     for (size_t i = 0; i < conf_n_other; i++) {
         kvstore_store *os = NULL;
         kvstore_bucket *ob = other_bucket(conf_other_uris[i], c->name, &os);
-        char *cur = conf_first_cursor(ob, NULL, 3);
-        cursor_refused(c->bucket, NULL, cur, "another store's");
-        free(cur);
-        cur = conf_first_cursor(c->bucket, NULL, 3);
-        cursor_refused(ob, NULL, cur, "another store's");
-        free(cur);
+        conf_cursors_not_shared(c->bucket, ob, "another store's");
         conf_drop_bucket(ob);
         kvstore_close(os);
     }

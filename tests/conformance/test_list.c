@@ -200,11 +200,18 @@ void test_list_walk_prefix(void **state)
     walk_check(c->bucket, "p/", 50, "p/", 300);
 }
 
+/* Fills the fixture's bucket with 10 keys "<keys><i>" and returns the
+ * cursor after a first page of 3 (free()). */
+static char *filled_cursor(conf_ctx *c, const char *keys)
+{
+    conf_fill(c->bucket, keys, 10);
+    return conf_first_cursor(c->bucket, NULL, 3);
+}
+
 void test_list_cursor_garbage(void **state)
 {
     conf_ctx *c = *state;
-    conf_fill(c->bucket, "g", 10);
-    char *cur = conf_first_cursor(c->bucket, NULL, 3);
+    char *cur = filled_cursor(c, "g");
     static const char *const garbage[] = {
         "garbage", "", "x", "0", "1", "AAAA", "!!!!", "null", "-1",
         "99999999999999999999", "\x01", "\x7f", "\xc3\xa9", "a b", "\n",
@@ -239,8 +246,7 @@ void test_list_cursor_garbage(void **state)
 void test_list_cursor_truncated(void **state)
 {
     conf_ctx *c = *state;
-    conf_fill(c->bucket, "t", 10);
-    char *cur = conf_first_cursor(c->bucket, NULL, 3);
+    char *cur = filled_cursor(c, "t");
     size_t n = strlen(cur);
     for (size_t k = 0; k < n; k++) {
         char *t = strndup(cur, k);
@@ -256,8 +262,7 @@ void test_list_cursor_truncated(void **state)
 void test_list_cursor_forged(void **state)
 {
     conf_ctx *c = *state;
-    conf_fill(c->bucket, "f", 10);
-    char *cur = conf_first_cursor(c->bucket, NULL, 3);
+    char *cur = filled_cursor(c, "f");
     size_t n = strlen(cur);
     char *f = strdup(cur);
     assert_non_null(f);
@@ -291,13 +296,7 @@ void test_list_cursor_other_bucket(void **state)
     kvstore_bucket *other = conf_bucket_new(c->store, NULL);
     conf_fill(c->bucket, "o", 10);
     conf_fill(other, "o", 10);
-    char *cur = conf_first_cursor(other, NULL, 3);
-    cursor_refused(c->bucket, NULL, cur, "another bucket's");
-    free(cur);
-    /* And the other way round. */
-    cur = conf_first_cursor(c->bucket, NULL, 3);
-    cursor_refused(other, NULL, cur, "another bucket's");
-    free(cur);
+    conf_cursors_not_shared(c->bucket, other, "another bucket's");
     conf_drop_bucket(other);
 }
 

@@ -208,7 +208,7 @@ void test_observe_threads(void **state)
     assert_int_equal(atomic_load(&calls), WRITERS * WRITES);
     assert_int_equal(kvstore_observe(ctx->store, NULL, NULL), KVSTORE_OK);
     if (!conf_disposable)
-        conf_wipe(ctx->bucket);
+        wipe_bucket(ctx->bucket);
 }
 
 void test_observe_bad_args(void **state)

@@ -205,7 +205,7 @@ void test_bucket_name_64_bytes(void **state)
     memcpy(name + n, "-_AZaz09", 8);
     assert_int_equal(kvstore_bucket_open(&b2, c->store, name), KVSTORE_OK);
     assert_absent(b2, "k");
-    conf_wipe(b);
+    wipe_bucket(b);
     kvstore_bucket_close(b2);
     kvstore_bucket_close(b);
 }
@@ -290,7 +290,7 @@ static void check_isolation(kvstore_store *s, const char *const *suffixes,
     for (size_t i = 0; i < n; i++) {
         conf_bucket_name(names[i], sizeof names[i], suffixes[i]);
         b[i] = open_bucket(s, names[i]);
-        conf_wipe(b[i]);
+        wipe_bucket(b[i]);
         /* A key shaped like a path into the sibling bucket. */
         snprintf(extra[i], sizeof extra[i], "../%s/k", names[i]);
     }
@@ -327,7 +327,7 @@ static void check_isolation(kvstore_store *s, const char *const *suffixes,
         conf_set_free(seen);
     }
     for (size_t i = 0; i < n; i++) {
-        conf_wipe(b[i]);
+        wipe_bucket(b[i]);
         kvstore_bucket_close(b[i]);
     }
 }

@@ -1,8 +1,9 @@
 /*
  * Test helpers added by the conformance group of issue 9 (tests that
  * share them: conformance, modules, cli; any cmocka program may use them):
- * a temporary-directory fixture and a byte check for values the library
- * hands out outside kvstore_get (get_many, cas_current, watch events).
+ * a temporary-directory fixture, a byte check for values the library
+ * hands out outside kvstore_get (get_many, cas_current, watch events) and
+ * a listing walk that calls no cmocka function (for threads).
  * Link test_support, which holds this file.
  *
  * SPDX-License-Identifier: MIT
@@ -26,5 +27,19 @@ int dir_teardown(void **state);
  * names the value in the failure message. */
 void expect_bytes(const char *what, const void *v, size_t n,
                   const void *want, size_t len);
+
+/* Walks every page of `b` under `prefix` (NULL: all) with `limit`,
+ * calling `each` with every page until it returns false. No cmocka call:
+ * worker threads and best-effort clean-up use it, and say what went
+ * wrong themselves. Returns KVSTORE_OK after the last page, list_keys'
+ * error, or -1 when `each` stopped the walk, a cursor could not be copied
+ * or the walk did not end within 100000 pages. */
+typedef bool (*page_fn)(void *arg, const kvstore_keys *page);
+int walk_pages(kvstore_bucket *b, const char *prefix, size_t limit,
+               page_fn each, void *arg);
+
+/* Deletes every key of `b`, best effort (no cmocka call, errors ignored):
+ * clean-up for stores that outlive a test, such as a shared server. */
+void wipe_bucket(kvstore_bucket *b);
 
 #endif /* KVS_TEST_FX_CONFORMANCE_H */
