@@ -127,6 +127,21 @@ static void run_all(ctx *c, void *(*fn)(void *))
     run(c, fn, w);
 }
 
+/* Whether `key` holds exactly the `len` bytes `want`, or is absent when
+ * `want` is NULL. No cmocka call: worker threads use it. */
+static bool holds(kvstore_bucket *b, const char *key, const void *want,
+                  size_t len)
+{
+    void *v = NULL;
+    size_t n = 0;
+    int rc = kvstore_get(b, key, &v, &n);
+    bool same = want != NULL ? rc == KVSTORE_OK && n == len &&
+                                   memcmp(v, want, n) == 0
+                             : rc == KVSTORE_NOTFOUND && v == NULL;
+    kvstore_free(v);
+    return same;
+}
+
 static int64_t read_counter(kvstore_bucket *b, const char *key)
 {
     void *v = NULL;
@@ -401,14 +416,8 @@ static void *mixed_worker(void *p)
             bool e = !live[i];
             CHECK(w, kvstore_exists(b, keys[i], &e) == KVSTORE_OK &&
                   e == live[i], "exists(%.32s)", keys[i]);
-            void *v = NULL;
-            size_t n = 0;
-            rc = kvstore_get(b, keys[i], &v, &n);
-            bool same = live[i] ? rc == KVSTORE_OK && n == lens[i] &&
-                                  memcmp(v, vals[i], n) == 0
-                                : rc == KVSTORE_NOTFOUND && v == NULL;
-            kvstore_free(v);
-            CHECK(w, same, "get(%.32s) = %d", keys[i], rc);
+            CHECK(w, holds(b, keys[i], live[i] ? vals[i] : NULL, lens[i]),
+                  "get(%.32s) gave another value", keys[i]);
         }
 
         /* Listing my prefix gives exactly my live keys. */
@@ -560,17 +569,12 @@ static void *handles_worker(void *p)
         CHECK(w, rc == KVSTORE_OK, "bucket_open = %d", rc);
         snprintf(key, sizeof key, "h%d/%d", w->id, r);
         rc = kvstore_set(b, key, key, strlen(key));
-        if (rc == KVSTORE_OK) {
-            /* Visible through the shared handle at once. */
-            void *v = NULL;
-            size_t n = 0;
-            rc = kvstore_get(w->c->bucket, key, &v, &n);
-            if (rc == KVSTORE_OK && (n != strlen(key) || memcmp(v, key, n)))
-                rc = -100;
-            kvstore_free(v);
-        }
+        /* Visible through the shared handle at once. */
+        bool seen = rc == KVSTORE_OK &&
+                    holds(w->c->bucket, key, key, strlen(key));
         kvstore_bucket_close(b);
-        CHECK(w, rc == KVSTORE_OK, "write through a fresh handle = %d", rc);
+        CHECK(w, seen, "write through a fresh handle (set = %d) not seen",
+              rc);
     }
     return NULL;
 }

@@ -243,26 +243,36 @@ void test_list_cursor_garbage(void **state)
     free(cur);
 }
 
-void test_list_cursor_truncated(void **state)
+/* Fills the fixture's bucket (keys "<keys><i>") and checks that every
+ * variant `refuse` makes of the cursor after its first page is refused. */
+static void mutated_refused(conf_ctx *c, const char *keys,
+                            void (*refuse)(kvstore_bucket *, const char *))
 {
-    conf_ctx *c = *state;
-    char *cur = filled_cursor(c, "t");
+    char *cur = filled_cursor(c, keys);
+    refuse(c->bucket, cur);
+    free(cur);
+}
+
+static void refuse_truncated(kvstore_bucket *b, const char *cur)
+{
     size_t n = strlen(cur);
     for (size_t k = 0; k < n; k++) {
         char *t = strndup(cur, k);
         assert_non_null(t);
-        cursor_refused(c->bucket, NULL, t, "truncated");
+        cursor_refused(b, NULL, t, "truncated");
         /* The tail alone is not a cursor either. */
-        cursor_refused(c->bucket, NULL, cur + k + 1, "tail");
+        cursor_refused(b, NULL, cur + k + 1, "tail");
         free(t);
     }
-    free(cur);
 }
 
-void test_list_cursor_forged(void **state)
+void test_list_cursor_truncated(void **state)
 {
-    conf_ctx *c = *state;
-    char *cur = filled_cursor(c, "f");
+    mutated_refused(*state, "t", refuse_truncated);
+}
+
+static void refuse_forged(kvstore_bucket *b, const char *cur)
+{
     size_t n = strlen(cur);
     char *f = strdup(cur);
     assert_non_null(f);
@@ -272,7 +282,7 @@ void test_list_cursor_forged(void **state)
         for (size_t s = 0; s < sizeof subst; s++) {
             char alt = subst[s] != cur[i] ? subst[s] : (char)(subst[s] + 1);
             f[i] = alt;
-            cursor_refused(c->bucket, NULL, f, "forged");
+            cursor_refused(b, NULL, f, "forged");
         }
         f[i] = cur[i];
     }
@@ -282,12 +292,16 @@ void test_list_cursor_forged(void **state)
             continue;
         f[i] = cur[i + 1];
         f[i + 1] = cur[i];
-        cursor_refused(c->bucket, NULL, f, "swapped");
+        cursor_refused(b, NULL, f, "swapped");
         f[i] = cur[i];
         f[i + 1] = cur[i + 1];
     }
     free(f);
-    free(cur);
+}
+
+void test_list_cursor_forged(void **state)
+{
+    mutated_refused(*state, "f", refuse_forged);
 }
 
 void test_list_cursor_other_bucket(void **state)
