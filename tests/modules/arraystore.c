@@ -530,10 +530,14 @@ int arraystore_ttl(void *p, const char *key, int64_t *ms_left)
     return leave(b, rc);
 }
 
-/* The bucket named `name` that is not removed, or NULL with *rc set to
- * ENOSTORE; the caller holds the mutex. */
-static bucket_data *named(store *st, const char *name, int *rc)
+/* The prologue of a slot about one bucket of the store: counts a call of
+ * `slot`, locks `st` (the caller unlocks it) and returns the bucket named
+ * `name` that is not removed, or NULL with *rc set to ENOSTORE. */
+static bucket_data *enter_named(store *st, enum arraystore_slot slot,
+                                const char *name, int *rc)
 {
+    COUNT(slot);
+    pthread_mutex_lock(&st->mu);
     for (size_t i = 0; i < st->nbuckets; i++)
         if (!st->buckets[i]->removed && strcmp(st->buckets[i]->name, name) == 0)
             return st->buckets[i];
@@ -569,9 +573,7 @@ int arraystore_bucket_remove(void *p, const char *name)
 {
     store *st = p;
     int rc = KVSTORE_OK;
-    COUNT(AS_BUCKET_REMOVE);
-    pthread_mutex_lock(&st->mu);
-    bucket_data *d = named(st, name, &rc);
+    bucket_data *d = enter_named(st, AS_BUCKET_REMOVE, name, &rc);
     if (d != NULL) {
         clear(d);
         d->removed = true;
@@ -585,9 +587,7 @@ int arraystore_bucket_info(void *p, const char *name,
 {
     store *st = p;
     int rc = KVSTORE_OK;
-    COUNT(AS_BUCKET_INFO);
-    pthread_mutex_lock(&st->mu);
-    bucket_data *d = named(st, name, &rc);
+    bucket_data *d = enter_named(st, AS_BUCKET_INFO, name, &rc);
     if (d != NULL) {
         int64_t keys = 0;
         for (size_t i = 0; i < d->n; i++)
