@@ -35,6 +35,7 @@ typedef struct fake {
     int ncalls;              /* watcher calls */
     char calls[16][128];
     kvstore_wasi_instance *inst;
+    kvstore_wasi_host *host; /* fake_open's, freed by fake_fini */
 } fake;
 
 static uint8_t *f_memory(void *ctx, uint64_t *size)
@@ -198,10 +199,22 @@ static void set_key(fake *f, uint32_t b, const char *k, const char *v)
     assert_int_equal(f->mem[ret], 0);
 }
 
+/* fake_init over a host of its own, host_lent(s, kv), which fake_fini
+ * frees after the instance. */
+static void fake_open(fake *f, kvstore_store *s, const char *const *kv,
+                      kvstore_wasi_wit wit)
+{
+    kvstore_wasi_host *h = host_lent(s, kv);
+    fake_init(f, h, wit);
+    f->host = h;
+}
+
 static void fake_fini(fake *f)
 {
     kvstore_wasi_instance_free(f->inst);
     free(f->mem);
+    if (f->host != NULL)
+        kvstore_wasi_host_free(f->host);
 }
 
 /* ---- config ------------------------------------------------------------- */
@@ -399,9 +412,8 @@ static void test_handles_never_reused(void **state)
 {
     (void)state;
     static const char *const kv[] = {"max_handles", "3", NULL};
-    kvstore_wasi_host *h = host_of(kv);
     fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_open(&f, NULL, kv, KVSTORE_WASI_DRAFT2);
     uint32_t seen[64];
     int n = 0;
     /* open/drop many times: every number is new. */
@@ -434,7 +446,6 @@ static void test_handles_never_reused(void **state)
     kvstore_wasi_bucket_drop(f.inst, seen[63]);
     assert_int_equal(f.ntraps, 2);
     fake_fini(&f);
-    kvstore_wasi_host_free(h);
 }
 
 /* The draft's u64 cursors: the newest max_cursors ids resolve, older ones
@@ -443,9 +454,8 @@ static void test_cursor_table(void **state)
 {
     (void)state;
     static const char *const kv[] = {"max_cursors", "8", NULL};
-    kvstore_wasi_host *h = host_of(kv);
     fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT);
+    fake_open(&f, NULL, kv, KVSTORE_WASI_DRAFT);
     char c[32];
     uint64_t first = 0, last = 0;
     for (int k = 1; k <= 8 + 6; k++) {
@@ -462,7 +472,6 @@ static void test_cursor_table(void **state)
     assert_null(wasi_cursor_get(f.inst, last + 1));
     assert_null(wasi_cursor_get(f.inst, UINT64_MAX));
     fake_fini(&f);
-    kvstore_wasi_host_free(h);
 }
 
 /* ---- memory ------------------------------------------------------------- */
@@ -472,9 +481,8 @@ static void test_cursor_table(void **state)
 static void test_memory_moves(void **state)
 {
     (void)state;
-    kvstore_wasi_host *h = host_of(NULL);
     fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT);
+    fake_open(&f, NULL, NULL, KVSTORE_WASI_DRAFT);
     uint32_t b = open_id(&f, "m", NULL);
     set_key(&f, b, "k", "value-after-move");
     f.move_on_realloc = true;
@@ -495,7 +503,6 @@ static void test_memory_moves(void **state)
     assert_int_equal(u32_at(&f, arr + 4), 1);
     assert_memory_equal(f.mem + u32_at(&f, arr), "k", 1);
     fake_fini(&f);
-    kvstore_wasi_host_free(h);
 }
 
 /* Copies n bytes into guest memory; returns their address. */
@@ -692,9 +699,8 @@ static void test_get_many_shapes(void **state)
 static void test_increment(void **state)
 {
     (void)state;
-    kvstore_wasi_host *h = host_of(NULL);
     fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT);
+    fake_open(&f, NULL, NULL, KVSTORE_WASI_DRAFT);
     uint32_t b = open_id(&f, "c", NULL);
     uint32_t ret = f_alloc(&f, 8, 24);
     kvstore_wasi_draft_increment(f.inst, b, put_str(&f, "n"), 1, 41, ret);
@@ -706,7 +712,6 @@ static void test_increment(void **state)
     assert_non_null(strstr(msg, "above INT64_MAX"));
     free(msg);
     fake_fini(&f);
-    kvstore_wasi_host_free(h);
 }
 
 /* ---- watcher ------------------------------------------------------------ */
@@ -737,9 +742,8 @@ static void test_watch_pump(void **state)
     kvstore_store *s;
     assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
     static const char *const kv[] = { "watch", "ev", NULL };
-    kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT);
+    fake_open(&f, s, kv, KVSTORE_WASI_DRAFT);
     /* Another client writes. */
     kvstore_bucket *b;
     assert_int_equal(kvstore_bucket_open(&b, s, "ev"), KVSTORE_OK);
@@ -756,7 +760,6 @@ static void test_watch_pump(void **state)
     assert_int_equal(kvstore_wasi_dropped(f.inst), 0);
     kvstore_bucket_close(b);
     fake_fini(&f);
-    kvstore_wasi_host_free(h);
     kvstore_close(s);
 }
 
@@ -769,9 +772,8 @@ static void test_watch_overflow(void **state)
     assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
     static const char *const kv[] = { "watch", "ev", "watch_queue", "4",
                                       NULL };
-    kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_open(&f, s, kv, KVSTORE_WASI_DRAFT2);
     kvstore_bucket *b;
     assert_int_equal(kvstore_bucket_open(&b, s, "ev"), KVSTORE_OK);
     for (int k = 0; k < 1000; k++) {
@@ -790,7 +792,6 @@ static void test_watch_overflow(void **state)
     assert_non_null(strstr(f.calls[3], " f003=x"));
     kvstore_bucket_close(b);
     fake_fini(&f);
-    kvstore_wasi_host_free(h);
     kvstore_close(s);
 }
 
