@@ -56,46 +56,32 @@ static void register_ok(const kvstore_backend *be)
 }
 
 /* A cmocka fixture: registers the table given as the test's initial
- * state (TABLE_TEST), opens "<name>:" and its bucket "b" and resets the
- * call counts; the test reads the fixture from *state. */
-typedef struct fixture {
-    kvstore_store *store;
-    kvstore_bucket *bucket;
-} fixture;
-
+ * state (TABLE_TEST), opens "<name>:" and its bucket "b" as a tmp_store
+ * (its directory is not used) and resets the call counts; the test reads
+ * the tmp_store from *state, store_teardown closes it. */
 static int table_setup(void **state)
 {
     const kvstore_backend *be = *state;
     char uri[64];
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    *state = f;
+    tmp_store *t = malloc(sizeof *t);
+    assert_non_null(t);
     register_ok(be);
     snprintf(uri, sizeof uri, "%s:", be->name);
-    f->store = open_uri(uri);
-    f->bucket = open_bucket(f->store, "b");
+    *t = tmp_store_open(uri, "b");
+    *state = t;
     arraystore_calls_reset();
-    return 0;
-}
-
-static int table_teardown(void **state)
-{
-    fixture *f = *state;
-    kvstore_bucket_close(f->bucket);
-    kvstore_close(f->store);
-    free(f);
     return 0;
 }
 
 #define TABLE_TEST(test, table) \
     cmocka_unit_test_prestate_setup_teardown(test, table_setup, \
-                                             table_teardown, (void *)(table))
+                                             store_teardown, (void *)(table))
 
 static void test_register_and_open(void **state)
 {
-    fixture *f = *state;
-    assert_int_equal(kvstore_set(f->bucket, "k", "v", 1), KVSTORE_OK);
-    expect_str(f->bucket, "k", "v");
+    tmp_store *t = *state;
+    assert_int_equal(kvstore_set(t->b, "k", "v", 1), KVSTORE_OK);
+    expect_str(t->b, "k", "v");
     assert_int_equal(arraystore_calls(AS_SET), 1);
     assert_int_equal(arraystore_calls(AS_GET), 1);
     /* Registering the same table again is harmless. */
@@ -215,18 +201,18 @@ static void test_register_invalid(void **state)
 
 static void test_fallback_batch_loops(void **state)
 {
-    fixture *f = *state;
+    tmp_store *t = *state;
     const char *keys[] = { "a", "b", "c" };
     const void *vals[] = { "1", "22", "" };
     const size_t lens[] = { 1, 2, 0 };
-    assert_int_equal(kvstore_set_many(f->bucket, keys, vals, lens, 3),
+    assert_int_equal(kvstore_set_many(t->b, keys, vals, lens, 3),
                      KVSTORE_OK);
     assert_int_equal(arraystore_calls(AS_SET), 3);
     assert_int_equal(arraystore_calls(AS_SET_MANY), 0);
     const char *q[] = { "a", "missing", "b", "c" };
     void *out[4];
     size_t outl[4];
-    assert_int_equal(kvstore_get_many(f->bucket, q, 4, out, outl), KVSTORE_OK);
+    assert_int_equal(kvstore_get_many(t->b, q, 4, out, outl), KVSTORE_OK);
     assert_int_equal(arraystore_calls(AS_GET), 4);
     const char *want[] = { "1", NULL, "22", "" };
     for (int i = 0; i < 4; i++)
@@ -234,36 +220,36 @@ static void test_fallback_batch_loops(void **state)
                      want[i] ? strlen(want[i]) : 0);
     for (int i = 0; i < 4; i++)
         kvstore_free(out[i]);
-    assert_int_equal(kvstore_delete_many(f->bucket, q, 4), KVSTORE_OK);
+    assert_int_equal(kvstore_delete_many(t->b, q, 4), KVSTORE_OK);
     assert_int_equal(arraystore_calls(AS_DEL), 4);
     bool e = true;
-    assert_int_equal(kvstore_exists(f->bucket, "b", &e), KVSTORE_OK);
+    assert_int_equal(kvstore_exists(t->b, "b", &e), KVSTORE_OK);
     assert_false(e);
     /* An invalid key is caught before the loop starts. */
     arraystore_calls_reset();
     const char *bad[] = { "ok", "\xff" };
-    assert_int_equal(kvstore_set_many(f->bucket, bad, vals, lens, 2),
+    assert_int_equal(kvstore_set_many(t->b, bad, vals, lens, 2),
                      KVSTORE_EINVAL);
     assert_int_equal(arraystore_calls(AS_SET), 0);
 }
 
 static void test_native_slots_used(void **state)
 {
-    fixture *f = *state;
+    tmp_store *t = *state;
     const char *keys[] = { "a", "b", "c" };
     const void *vals[] = { "1", "2", "3" };
     const size_t lens[] = { 1, 1, 1 };
     void *out[3];
     size_t outl[3];
-    assert_int_equal(kvstore_set_many(f->bucket, keys, vals, lens, 3),
+    assert_int_equal(kvstore_set_many(t->b, keys, vals, lens, 3),
                      KVSTORE_OK);
-    assert_int_equal(kvstore_get_many(f->bucket, keys, 3, out, outl),
+    assert_int_equal(kvstore_get_many(t->b, keys, 3, out, outl),
                      KVSTORE_OK);
     for (int i = 0; i < 3; i++)
         kvstore_free(out[i]);
-    assert_int_equal(kvstore_delete_many(f->bucket, keys, 3), KVSTORE_OK);
+    assert_int_equal(kvstore_delete_many(t->b, keys, 3), KVSTORE_OK);
     int64_t r = 0;
-    assert_int_equal(kvstore_increment(f->bucket, "n", 2, &r), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", 2, &r), KVSTORE_OK);
     assert_int_equal(r, 2);
     assert_int_equal(arraystore_calls(AS_SET_MANY), 1);
     assert_int_equal(arraystore_calls(AS_GET_MANY), 1);
@@ -277,24 +263,24 @@ static void test_native_slots_used(void **state)
 
 static void test_fallback_increment_via_cas(void **state)
 {
-    fixture *f = *state;
+    tmp_store *t = *state;
     int64_t r = 0;
-    assert_int_equal(kvstore_increment(f->bucket, "n", 5, &r), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", 5, &r), KVSTORE_OK);
     assert_int_equal(r, 5);
-    assert_int_equal(kvstore_increment(f->bucket, "n", -8, &r), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", -8, &r), KVSTORE_OK);
     assert_int_equal(r, -3);
     assert_true(arraystore_calls(AS_CAS_OPEN) >= 2);
     assert_true(arraystore_calls(AS_CAS_SWAP) >= 2);
-    expect_str(f->bucket, "n", "-3");
+    expect_str(t->b, "n", "-3");
     /* The fallback enforces the same rules as a native increment. */
-    assert_int_equal(kvstore_set(f->bucket, "s", "abc", 3), KVSTORE_OK);
-    assert_int_equal(kvstore_increment(f->bucket, "s", 1, &r), KVSTORE_EINVAL);
-    expect_str(f->bucket, "s", "abc");
-    assert_int_equal(kvstore_set(f->bucket, "m", "9223372036854775807", 19),
+    assert_int_equal(kvstore_set(t->b, "s", "abc", 3), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "s", 1, &r), KVSTORE_EINVAL);
+    expect_str(t->b, "s", "abc");
+    assert_int_equal(kvstore_set(t->b, "m", "9223372036854775807", 19),
                      KVSTORE_OK);
-    assert_int_equal(kvstore_increment(f->bucket, "m", 1, NULL),
+    assert_int_equal(kvstore_increment(t->b, "m", 1, NULL),
                      KVSTORE_EINVAL);
-    expect_str(f->bucket, "m", "9223372036854775807");
+    expect_str(t->b, "m", "9223372036854775807");
 }
 
 static void *cas_incr_thread(void *arg)
@@ -309,45 +295,45 @@ static void *cas_incr_thread(void *arg)
 static void test_fallback_increment_concurrent(void **state)
 {
     /* The CAS loop must retry on conflict, never lose an update. */
-    fixture *f = *state;
-    kvstore_bucket *b[4] = { f->bucket, f->bucket, f->bucket, f->bucket };
+    tmp_store *t = *state;
+    kvstore_bucket *b[4] = { t->b, t->b, t->b, t->b };
     run_threads(4, cas_incr_thread, b, sizeof b[0]);
-    expect_str(f->bucket, "ctr", "2000");
+    expect_str(t->b, "ctr", "2000");
 }
 
 static void test_bare_not_supported(void **state)
 {
-    fixture *f = *state;
+    tmp_store *t = *state;
     int64_t r = 0;
-    assert_int_equal(kvstore_set(f->bucket, "n", "1", 1), KVSTORE_OK);
-    assert_int_equal(kvstore_increment(f->bucket, "n", 1, &r),
+    assert_int_equal(kvstore_set(t->b, "n", "1", 1), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", 1, &r),
                      KVSTORE_ENOTSUP);
     assert_true(strlen(kvstore_errmsg()) > 0);
-    expect_str(f->bucket, "n", "1");
+    expect_str(t->b, "n", "1");
     kvstore_cas *cas = NULL;
-    assert_int_equal(kvstore_cas_open(&cas, f->bucket, "n"), KVSTORE_ENOTSUP);
+    assert_int_equal(kvstore_cas_open(&cas, t->b, "n"), KVSTORE_ENOTSUP);
     assert_null(cas);
     /* Batch still works, as a loop over the required slots. */
     const char *keys[] = { "x", "y" };
     const void *vals[] = { "1", "2" };
     const size_t lens[] = { 1, 1 };
-    assert_int_equal(kvstore_set_many(f->bucket, keys, vals, lens, 2),
+    assert_int_equal(kvstore_set_many(t->b, keys, vals, lens, 2),
                      KVSTORE_OK);
-    expect_str(f->bucket, "y", "2");
+    expect_str(t->b, "y", "2");
 }
 
 static void test_value_limit_reported(void **state)
 {
     /* A backend's ETOOBIG and its message reach the caller unchanged. */
-    fixture *f = *state;
+    tmp_store *t = *state;
     size_t n = ARRAYSTORE_VALUE_MAX + 1;
     char *big = calloc(1, n);
     assert_non_null(big);
-    assert_int_equal(kvstore_set(f->bucket, "big", big, n), KVSTORE_ETOOBIG);
+    assert_int_equal(kvstore_set(t->b, "big", big, n), KVSTORE_ETOOBIG);
     char limit[32];
     snprintf(limit, sizeof limit, "%u", ARRAYSTORE_VALUE_MAX);
     assert_non_null(strstr(kvstore_errmsg(), limit));
-    assert_int_equal(kvstore_set(f->bucket, "big", big, n - 1), KVSTORE_OK);
+    assert_int_equal(kvstore_set(t->b, "big", big, n - 1), KVSTORE_OK);
     free(big);
 }
 
@@ -359,9 +345,9 @@ static void on_event(void *payload, kvstore_event event, const char *key,
 
 static void test_no_watch(void **state)
 {
-    fixture *f = *state;
+    tmp_store *t = *state;
     kvstore_watch *w = NULL;
-    assert_int_equal(kvstore_watch_start(&w, f->bucket, "", on_event, NULL),
+    assert_int_equal(kvstore_watch_start(&w, t->b, "", on_event, NULL),
                      KVSTORE_ENOTSUP);
     assert_null(w);
 }

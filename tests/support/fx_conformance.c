@@ -107,3 +107,13 @@ void run_threads(size_t n, void *(*fn)(void *), void *args, size_t size)
     if (failed > 0)
         fail_msg("%zu of %zu threads failed", failed, n);
 }
+
+void store_roundtrip(const char *uri, const char *bucket, const char *value)
+{
+    kvstore_store *s = open_uri(uri);
+    kvstore_bucket *b = open_bucket(s, bucket);
+    set_str(b, "k", value);
+    expect_str(b, "k", value);
+    kvstore_bucket_close(b);
+    kvstore_close(s);
+}

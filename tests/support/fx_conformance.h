@@ -48,4 +48,9 @@ void wipe_bucket(kvstore_bucket *b);
  * they may not call cmocka). */
 void run_threads(size_t n, void *(*fn)(void *), void *args, size_t size);
 
+/* Opens `uri` and its bucket `bucket`, sets "k" to `value`, reads it back
+ * (expect_str: freed with kvstore_free, whoever allocated it) and closes
+ * both; fails the test on any error. */
+void store_roundtrip(const char *uri, const char *bucket, const char *value);
+
 #endif /* KVS_TEST_FX_CONFORMANCE_H */
