@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
+#include "fx_memory.h"
 
 #include <string.h>
 
@@ -25,12 +26,8 @@ void test_batch_roundtrip(void **state)
     memset(outl, 0x55, sizeof outl);
     assert_int_equal(kvstore_get_many(c->bucket, q, 5, out, outl), KVSTORE_OK);
     /* "empty" is present with 0 bytes; the missing ones are NULL. */
-    const char *want[] = { "one", NULL, "three", "", NULL };
-    const size_t want_lens[] = { 3, 0, 5, 0, 0 };
-    for (size_t i = 0; i < 5; i++)
-        expect_bytes(q[i], out[i], outl[i], want[i], want_lens[i]);
-    for (size_t i = 0; i < 5; i++)
-        kvstore_free(out[i]);
+    expect_many(out, outl,
+                (const char *const[]){ "one", NULL, "three", "", NULL }, 5);
 
     const char *del[] = { "b1", "missing", "b/3" };
     assert_int_equal(kvstore_delete_many(c->bucket, del, 3), KVSTORE_OK);

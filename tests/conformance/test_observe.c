@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
+#include "fx_memory.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -196,7 +197,7 @@ void test_observe_threads(void **state)
     assert_int_equal(kvstore_observe(ctx->store, &obs, &calls), KVSTORE_OK);
     for (int i = 0; i < WRITERS; i++)
         w[i] = (writer){ .bucket = ctx->bucket, .id = i };
-    run_threads(WRITERS, write_some, w, sizeof w[0]);
+    threads_run(WRITERS, write_some, w, sizeof w[0]);
     assert_int_equal(atomic_load(&calls), WRITERS * WRITES);
     assert_int_equal(kvstore_observe(ctx->store, NULL, NULL), KVSTORE_OK);
     if (!conf_disposable)

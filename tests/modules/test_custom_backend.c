@@ -13,6 +13,7 @@
 
 #include "arraystore.h"
 #include "fx_conformance.h"
+#include "fx_memory.h"
 
 /* Required slots and CAS: increment and batch come from the core. */
 static const kvstore_backend arr_cas = {
@@ -214,12 +215,7 @@ static void test_fallback_batch_loops(void **state)
     size_t outl[4];
     assert_int_equal(kvstore_get_many(t->b, q, 4, out, outl), KVSTORE_OK);
     assert_int_equal(arraystore_calls(AS_GET), 4);
-    const char *want[] = { "1", NULL, "22", "" };
-    for (int i = 0; i < 4; i++)
-        expect_bytes(q[i], out[i], outl[i], want[i],
-                     want[i] ? strlen(want[i]) : 0);
-    for (int i = 0; i < 4; i++)
-        kvstore_free(out[i]);
+    expect_many(out, outl, (const char *const[]){ "1", NULL, "22", "" }, 4);
     assert_int_equal(kvstore_delete_many(t->b, q, 4), KVSTORE_OK);
     assert_int_equal(arraystore_calls(AS_DEL), 4);
     bool e = true;
@@ -297,7 +293,7 @@ static void test_fallback_increment_concurrent(void **state)
     /* The CAS loop must retry on conflict, never lose an update. */
     tmp_store *t = *state;
     kvstore_bucket *b[4] = { t->b, t->b, t->b, t->b };
-    run_threads(4, cas_incr_thread, b, sizeof b[0]);
+    threads_run(4, cas_incr_thread, b, sizeof b[0]);
     expect_str(t->b, "ctr", "2000");
 }
 

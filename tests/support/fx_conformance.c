@@ -5,8 +5,6 @@
  */
 #include "fx_conformance.h"
 
-#include <pthread.h>
-
 int dir_setup(void **state)
 {
     *state = tmp_new();
@@ -85,27 +83,6 @@ void wipe_bucket(kvstore_bucket *b)
             w.found == 0)
             return;
     }
-}
-
-void run_threads(size_t n, void *(*fn)(void *), void *args, size_t size)
-{
-    pthread_t *t = calloc(n, sizeof *t);
-    size_t started = 0, failed = 0;
-    assert_non_null(t);
-    while (started < n &&
-           pthread_create(&t[started], NULL, fn,
-                          (char *)args + started * size) == 0)
-        started++;
-    for (size_t i = 0; i < started; i++) {
-        void *res = NULL;
-        pthread_join(t[i], &res);
-        failed += res != NULL;
-    }
-    free(t);
-    if (started < n)
-        fail_msg("started %zu of %zu threads", started, n);
-    if (failed > 0)
-        fail_msg("%zu of %zu threads failed", failed, n);
 }
 
 void store_roundtrip(const char *uri, const char *bucket, const char *value)

@@ -42,12 +42,6 @@ int walk_pages(kvstore_bucket *b, const char *prefix, size_t limit,
  * clean-up for stores that outlive a test, such as a shared server. */
 void wipe_bucket(kvstore_bucket *b);
 
-/* Runs fn(arg[i]) on `n` threads, arg[i] being the `size` bytes at
- * args + i * size, joins them all and fails the test if a thread could
- * not start or one returned non-NULL (threads report failure that way:
- * they may not call cmocka). */
-void run_threads(size_t n, void *(*fn)(void *), void *args, size_t size);
-
 /* Opens `uri` and its bucket `bucket`, sets "k" to `value`, reads it back
  * (expect_str: freed with kvstore_free, whoever allocated it) and closes
  * both; fails the test on any error. */
