@@ -39,12 +39,22 @@ static struct reg_entry *find_locked(const char *scheme)
     return NULL;
 }
 
-/* The bytes of a table of `version`: every field up to that version's. */
+/* The end of `field` in the table: where a version ending with it ends. */
+#define TABLE_END(field) \
+    (offsetof(kvstore_backend, field) + sizeof(((kvstore_backend *)0)->field))
+
+/* The bytes of a table of `version`: every field up to that version's.
+ * Version 2 ends with get_with, appended before 1.1 (the first release
+ * with version 2) shipped; a later slot starts version 3 and its own
+ * case here. */
 static size_t table_size(unsigned version)
 {
-    return version >= 2 ? sizeof(kvstore_backend)
-                        : offsetof(kvstore_backend, caps);
+    return version >= 2 ? TABLE_END(get_with) : TABLE_END(watch_stop);
 }
+_Static_assert(TABLE_END(get_with) == sizeof(kvstore_backend),
+               "a field after get_with needs a new table version");
+_Static_assert(TABLE_END(watch_stop) == offsetof(kvstore_backend, caps),
+               "version 1 ends with watch_stop");
 
 int kvs_registry_check(const kvstore_backend *be)
 {

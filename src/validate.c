@@ -127,6 +127,16 @@ int kvstore_bucket_name_check(const char *name)
     return KVSTORE_OK;
 }
 
+bool kvstore_bucket_name_valid(const char *name, size_t len)
+{
+    if (len == 0 || len > KVSTORE_BUCKET_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!bucket_char((unsigned char)name[i]))
+            return false;
+    return true;
+}
+
 bool kvs_scheme_valid(const char *s, size_t len)
 {
     if (len == 0 || len > 32)

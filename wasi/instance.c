@@ -56,6 +56,7 @@ KVSTORE_API void kvstore_wasi_instance_free(kvstore_wasi_instance *i)
     wasi_watch_stop(i);
     wasi_unwind(i);
     free(i->deferred);
+    wasi_value_drop(i);
     /* Cas handles first: each holds a reference to its bucket. */
     for (uint32_t s = 0; s < i->next_slot; s++)
         if (i->res[s].type == WASI_RES_CAS)
@@ -249,28 +250,13 @@ uint32_t wasi_get_u32(kvstore_wasi_instance *i, uint32_t addr)
     return v;
 }
 
-bool wasi_alloc_try(kvstore_wasi_instance *i, uint32_t align, uint64_t size,
-                    uint32_t *out)
+bool wasi_alloc_refuse(kvstore_wasi_instance *i, uint64_t size, int rc)
 {
-    uint32_t p = 0;
-    if (size > UINT32_MAX) {
+    if (size > UINT32_MAX)
         wasi_trap_set(i, "result of %llu bytes does not fit", (unsigned long long)size);
-        return false;
-    }
-    i->in_guest = true;
-    int rc = i->eng.realloc(i->ctx, 0, 0, align, (uint32_t)size, &p);
-    i->in_guest = false;
-    /* The guest may have grown (moved) its memory. */
-    wasi_refresh_memory(i);
-    if (i->trapped)
-        return false; /* the message is the engine's */
-    if (rc != 0) {
+    else if (!i->trapped && rc != 0) /* else the message is the engine's */
         wasi_trap_set(i, "cabi_realloc trapped");
-        return false;
-    }
-    /* cabi_realloc's result is checked like any guest pointer. */
-    *out = p;
-    return wasi_span_ok(i, p, size, align);
+    return false;
 }
 
 uint32_t wasi_alloc(kvstore_wasi_instance *i, uint32_t align, uint64_t size)

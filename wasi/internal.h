@@ -11,7 +11,7 @@
  * setjmp and the longjmp keeps state in locals of the import's own
  * frame, so no local needs to be volatile.
  *
- * The hot path of bucket.get (store.c) runs without a jmp_buf: it uses
+ * The hot path of bucket.get (get.c) runs without a jmp_buf: it uses
  * the *_ok / _try variants below, which record the trap and return
  * false, and ends with wasi_trap_finish. A setjmp per call was a tenth of
  * the layer's cost per get (docs/benchmarks.md).
@@ -144,10 +144,17 @@ struct kvstore_wasi_instance {
     uint64_t next_cursor;
 
     /* Releases owed by the current import. The first goes in `first`
-     * (a get owes exactly one: its value), later ones in the array. */
+     * (most imports owe at most one: a page, a cursor), later ones in the
+     * array. */
     wasi_deferred first;
     wasi_deferred *deferred;
     size_t ndeferred, capdeferred;
+
+    /* The value of the current get, copied out of kvstore_get_with's
+     * callback to be lowered after it (get.c). Kept between gets up to
+     * 64 KiB; owned by the instance. */
+    uint8_t *value;
+    size_t value_len, value_cap;
 
     /* The last handle looked up: most guests use one bucket for many
      * calls. Cleared whenever a handle is taken out of the table. */
@@ -241,8 +248,27 @@ void wasi_put_u32(kvstore_wasi_instance *i, uint32_t addr, uint32_t v);
 void wasi_put_u64(kvstore_wasi_instance *i, uint32_t addr, uint64_t v);
 uint32_t wasi_get_u32(kvstore_wasi_instance *i, uint32_t addr);
 uint32_t wasi_alloc(kvstore_wasi_instance *i, uint32_t align, uint64_t size);
-bool wasi_alloc_try(kvstore_wasi_instance *i, uint32_t align, uint64_t size,
-                    uint32_t *out);
+/* Calls the guest's cabi_realloc(0, 0, align, size) and checks its
+ * result like any guest pointer. False with the trap recorded when the
+ * size does not fit, the guest trapped or the result is out of bounds.
+ * Inline: bucket.get calls it once per value. */
+bool wasi_alloc_refuse(kvstore_wasi_instance *i, uint64_t size, int rc);
+static inline bool wasi_alloc_try(kvstore_wasi_instance *i, uint32_t align,
+                                  uint64_t size, uint32_t *out)
+{
+    uint32_t p = 0;
+    if (size > UINT32_MAX)
+        return wasi_alloc_refuse(i, size, 0);
+    i->in_guest = true;
+    int rc = i->eng.realloc(i->ctx, 0, 0, align, (uint32_t)size, &p);
+    i->in_guest = false;
+    /* The guest may have grown (moved) its memory. */
+    wasi_refresh_memory(i);
+    if (i->trapped || rc != 0)
+        return wasi_alloc_refuse(i, size, rc);
+    *out = p;
+    return wasi_span_ok(i, p, size, align);
+}
 uint32_t wasi_lower_bytes(kvstore_wasi_instance *i, const void *src,
                           size_t len, uint32_t align);
 void wasi_put_list(kvstore_wasi_instance *i, uint32_t addr, const void *src,
@@ -256,8 +282,8 @@ bool wasi_utf8_valid(const char *s, size_t len);
 void wasi_defer_more(kvstore_wasi_instance *i, void (*fn)(void *), void *p);
 /* Owes fn(p) when the import ends, trap or not. `first` is the oldest
  * release: unwinding frees it after the array, so it is used only while
- * the array is empty. An import owing one release (a get) never touches
- * the array. */
+ * the array is empty. An import owing one release never touches the
+ * array. */
 static inline void wasi_defer(kvstore_wasi_instance *i, void (*fn)(void *), void *p)
 {
     if (!i->first.fn && i->ndeferred == 0) {
@@ -307,6 +333,9 @@ const char *wasi_cursor_get(kvstore_wasi_instance *i, uint64_t id);
 int wasi_resolve(kvstore_wasi_instance *i, const char *id, size_t len,
                  kvstore_store **store, char *name);
 bool wasi_allowed(const kvstore_wasi_config *c, const char *id, size_t len);
+
+/* get.c: frees the get's value buffer. */
+void wasi_value_drop(kvstore_wasi_instance *i);
 
 /* watch.c */
 int wasi_watch_start(kvstore_wasi_instance *i);

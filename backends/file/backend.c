@@ -112,9 +112,12 @@ static int store_open(void **out, const kvstore_uri *uri)
         return store_error(errno, "cannot open", path);
     }
 
+    /* The walks: the helper's defaults, up to 16 walks, 256 MiB of
+     * snapshots, 5 minutes idle. */
     kvf_store *s = calloc(1, sizeof *s);
-    if (s == NULL) {
+    if (s == NULL || (s->walks = kvstore_walks_new(0, 0, 0)) == NULL) {
         close(fd);
+        free(s);
         return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
     }
     s->rootfd = fd;
@@ -123,14 +126,6 @@ static int store_open(void **out, const kvstore_uri *uri)
         s->seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^
                   (uint64_t)(uintptr_t)s; /* ids stay unique per process */
     atomic_init(&s->counter, 0);
-    /* The helper's defaults: up to 16 walks, 256 MiB of snapshots, 5
-     * minutes idle. */
-    s->walks = kvstore_walks_new(0, 0, 0);
-    if (s->walks == NULL) {
-        close(fd);
-        free(s);
-        return kvstore_set_error(KVSTORE_ENOMEM, "file: out of memory");
-    }
     *out = s;
     return KVSTORE_OK;
 }

@@ -9,6 +9,17 @@
  */
 #include "file.h"
 
+/* Ends a batch that stopped before key `i` with `rc`: the one directory
+ * sync, also after a failure when earlier keys were written (they stay). */
+static int batch_end(void *bucket, size_t i, int rc)
+{
+    if (rc == KVSTORE_OK)
+        return kvf_dir_sync(bucket);
+    if (i > 0)
+        kvf_dir_sync(bucket);
+    return rc;
+}
+
 int kvf_set_many(void *bucket, const char *const *keys,
                  const void *const *values, const size_t *lens, size_t n)
 {
@@ -17,25 +28,19 @@ int kvf_set_many(void *bucket, const char *const *keys,
             return kvf_too_big(lens[i]);
     for (size_t i = 0; i < n; i++) {
         int rc = kvf_set_one(bucket, keys[i], values[i], lens[i], 0);
-        if (rc != KVSTORE_OK) {
-            if (i > 0)
-                kvf_dir_sync(bucket);
-            return rc;
-        }
+        if (rc != KVSTORE_OK)
+            return batch_end(bucket, i, rc);
     }
-    return kvf_dir_sync(bucket);
+    return batch_end(bucket, n, KVSTORE_OK);
 }
 
 int kvf_delete_many(void *bucket, const char *const *keys, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int rc = kvf_del_one(bucket, keys[i]);
-        if (rc != KVSTORE_OK) {
-            if (i > 0)
-                kvf_dir_sync(bucket);
-            return rc;
-        }
+        if (rc != KVSTORE_OK)
+            return batch_end(bucket, i, rc);
     }
-    return kvf_dir_sync(bucket);
+    return batch_end(bucket, n, KVSTORE_OK);
 }
 

@@ -105,21 +105,6 @@ void kvf_bucket_close(void *bucket)
 
 /* ---- listing ---------------------------------------------------------- */
 
-/* A bucket name as kvstore_bucket_name_check accepts it, without setting
- * an error: other entries of the root are not buckets. */
-static bool name_ok(const char *name, size_t len)
-{
-    if (len == 0 || len > KVSTORE_BUCKET_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* Opens a directory stream on a descriptor of its own (closedir closes
  * it; readdir moves its offset). */
 static DIR *open_dir(int at, const char *path)
@@ -157,7 +142,8 @@ static int fill_buckets(void *ctx, const char *prefix, const char *after,
         }
         size_t len = strlen(de->d_name);
         struct stat st;
-        if (!name_ok(de->d_name, len) ||
+        /* Other entries of the root are not buckets. */
+        if (!kvstore_bucket_name_valid(de->d_name, len) ||
             (after != NULL && strcmp(de->d_name, after) <= 0) ||
             (de->d_type != DT_DIR &&
              (de->d_type != DT_UNKNOWN ||
@@ -286,6 +272,14 @@ int kvf_bucket_remove(void *store, const char *name)
 
 /* ---- info ------------------------------------------------------------- */
 
+static int count_key(void *ctx, const char *key, size_t len)
+{
+    (void)key;
+    (void)len;
+    ++*(int64_t *)ctx;
+    return KVSTORE_OK;
+}
+
 int kvf_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
 {
     kvf_store *s = store;
@@ -299,30 +293,9 @@ int kvf_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
                                     O_CLOEXEC);
     if (b.dfd < 0)
         return errno == ENOENT ? no_bucket(name) : kvf_errno(errno, "open bucket directory", name);
-    DIR *dir = open_dir(b.dfd, ".");
-    if (dir == NULL) {
-        rc = kvf_errno(errno, "read directory", name);
-        close(b.dfd);
-        return rc;
-    }
-    /* The keys a full listing would return: one directory scan, and a
-     * header read for each hashed-form name. */
+    /* The keys a full listing would return. */
     int64_t keys = 0;
-    kvf_scan sc;
-    kvf_scan_begin(&b, &sc);
-    for (;;) {
-        char key[KVSTORE_KEY_MAX + 1];
-        errno = 0;
-        struct dirent *de = readdir(dir);
-        if (de == NULL) {
-            if (errno != 0)
-                rc = kvf_errno(errno, "read directory", name);
-            break;
-        }
-        if (kvf_entry_key(&b, de, key, &sc) != 0)
-            keys++;
-    }
-    closedir(dir);
+    rc = kvf_each_key(&b, count_key, &keys);
     close(b.dfd);
     if (rc != KVSTORE_OK)
         return rc;

@@ -206,22 +206,12 @@ void kvf_cas_free(void *cas);
 int kvf_list_keys(void *bucket, const char *prefix,
                   const char *cursor, size_t limit,
                   kvstore_keys **out);
-/* One scan of a bucket directory: whether expiries must be checked (the
- * bucket has KVF_TTL_MARK) and how many expired records it may still
- * remove. */
-typedef struct kvf_scan {
-    bool ttl;
-    unsigned reap;
-} kvf_scan;
-void kvf_scan_begin(kvf_bucket *b, kvf_scan *sc);
-/* The key an entry of the bucket directory holds, into `key`
- * (KVSTORE_KEY_MAX + 1 bytes); returns its length, or 0 when the entry is
- * not a live key (reserved name, not a regular file, not a canonical
- * name, a hashed file not named after its key, an expired record).
- * Removes stale temps and, within the scan's budget, expired records. */
-struct dirent;
-size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de, char *key,
-                     kvf_scan *sc);
+/* Calls fn(ctx, key, len) for every live key of the bucket, in directory
+ * order, until fn returns an error, which it returns: one directory scan,
+ * with a header read only for each hashed-form name. Removes stale temps
+ * and, within a budget per scan, expired records on the way. */
+typedef int (*kvf_key_fn)(void *ctx, const char *key, size_t len);
+int kvf_each_key(kvf_bucket *b, kvf_key_fn fn, void *ctx);
 
 /* ---- watch.c --------------------------------------------------------- */
 

@@ -46,7 +46,15 @@ static bool is_plain_file(kvf_bucket *b, const struct dirent *de)
            S_ISREG(st.st_mode);
 }
 
-void kvf_scan_begin(kvf_bucket *b, kvf_scan *sc)
+/* One scan of a bucket directory: whether expiries must be checked (the
+ * bucket has KVF_TTL_MARK) and how many expired records it may still
+ * remove. */
+typedef struct kvf_scan {
+    bool ttl;
+    unsigned reap;
+} kvf_scan;
+
+static void scan_begin(kvf_bucket *b, kvf_scan *sc)
 {
     struct stat st;
     sc->ttl = fstatat(b->dfd, KVF_TTL_MARK, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -66,8 +74,12 @@ static void reap_expired(kvf_bucket *b, const char *name)
     kvf_unlock(&lk);
 }
 
-size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de, char *key,
-                     kvf_scan *sc)
+/* The key an entry of the bucket directory holds, into `key`
+ * (KVSTORE_KEY_MAX + 1 bytes); returns its length, or 0 when the entry is
+ * not a live key (reserved name, not a regular file, not a canonical
+ * name, a hashed file not named after its key, an expired record). */
+static size_t entry_key(kvf_bucket *b, const struct dirent *de, char *key,
+                        kvf_scan *sc)
 {
     uint64_t expires = 0;
     size_t klen;
@@ -94,13 +106,8 @@ size_t kvf_entry_key(kvf_bucket *b, const struct dirent *de, char *key,
     return klen;
 }
 
-/* The walk helper's fill: every key of the bucket with `prefix`, after
- * `after` when given. */
-static int fill_keys(void *ctx, const char *prefix, const char *after,
-                     kvstore_walk_sink *sink)
+int kvf_each_key(kvf_bucket *b, kvf_key_fn fn, void *ctx)
 {
-    kvf_bucket *b = ctx;
-    size_t plen = strlen(prefix);
     int rc = KVSTORE_OK;
 
     /* A descriptor of its own: readdir moves the offset, and closedir
@@ -114,7 +121,7 @@ static int fill_keys(void *ctx, const char *prefix, const char *after,
         return rc;
     }
     kvf_scan sc;
-    kvf_scan_begin(b, &sc);
+    scan_begin(b, &sc);
     while (rc == KVSTORE_OK) {
         char key[KVSTORE_KEY_MAX + 1];
         errno = 0;
@@ -124,14 +131,37 @@ static int fill_keys(void *ctx, const char *prefix, const char *after,
                 rc = kvf_errno(errno, "read directory", b->name);
             break;
         }
-        size_t klen = kvf_entry_key(b, de, key, &sc);
-        if (klen == 0 || klen < plen || memcmp(key, prefix, plen) != 0 ||
-            (after && strcmp(key, after) <= 0))
-            continue;
-        rc = kvstore_walk_add(sink, key, klen);
+        size_t klen = entry_key(b, de, key, &sc);
+        if (klen != 0)
+            rc = fn(ctx, key, klen);
     }
     closedir(dir);
     return rc;
+}
+
+/* The walk helper's fill: every key of the bucket with `prefix`, after
+ * `after` when given. */
+typedef struct fill_ctx {
+    const char *prefix;
+    size_t plen;
+    const char *after;
+    kvstore_walk_sink *sink;
+} fill_ctx;
+
+static int fill_one(void *ctx, const char *key, size_t len)
+{
+    const fill_ctx *f = ctx;
+    if (len < f->plen || memcmp(key, f->prefix, f->plen) != 0 ||
+        (f->after && strcmp(key, f->after) <= 0))
+        return KVSTORE_OK;
+    return kvstore_walk_add(f->sink, key, len);
+}
+
+static int fill_keys(void *ctx, const char *prefix, const char *after,
+                     kvstore_walk_sink *sink)
+{
+    fill_ctx f = {prefix, strlen(prefix), after, sink};
+    return kvf_each_key(ctx, fill_one, &f);
 }
 
 int kvf_list_keys(void *bucket, const char *prefix, const char *cursor,

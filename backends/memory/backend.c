@@ -43,4 +43,5 @@ const kvstore_backend kvstore_builtin_memory = {
     .bucket_list = mem_bucket_list,
     .bucket_remove = mem_bucket_remove,
     .bucket_info = mem_bucket_info,
+    .get_with = mem_get_with, /* lends under the stripe's read lock */
 };

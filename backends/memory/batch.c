@@ -14,18 +14,12 @@
 int mem_get_many(void *bucket, const char *const *keys, size_t n,
                  void **values, size_t *lens)
 {
+    /* On failure the core frees the values already read. */
     for (size_t i = 0; i < n; i++) {
         int rc = mem_get(bucket, keys[i], &values[i], &lens[i]);
 
-        if (rc < 0) {
-            /* The contract: on failure nothing is left to free. */
-            for (size_t j = 0; j < i; j++) {
-                kvstore_free(values[j]);
-                values[j] = NULL;
-                lens[j] = 0;
-            }
+        if (rc < 0)
             return rc;
-        }
     }
     return KVSTORE_OK;
 }

@@ -173,20 +173,12 @@ void mem_reap_chains(mem_stripe *st, mem_reaped *r)
 
 int mem_get(void *bucket, const char *key, void **value, size_t *len)
 {
-    mem_bucket *b = bucket;
-    size_t klen = strlen(key);
-    uint32_t hashv = mem_hash(key, klen);
-    mem_stripe *st = mem_stripe_of(b, hashv);
-    mem_entry *e;
+    mem_stripe *st;
+    uint64_t now = 0;
+    mem_entry *e = mem_read_begin(bucket, key, &st, &now);
     void *copy = NULL;
     size_t vlen = 0;
 
-    uint64_t now = 0;
-
-    pthread_rwlock_rdlock(&st->lock);
-    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
-    if (e && mem_expired(e, &now))
-        e = NULL;
     if (e) {
         vlen = e->vlen;
         /* Never NULL, even for an empty value. */
@@ -275,17 +267,10 @@ int mem_set_ttl(void *bucket, const char *key, const void *value,
 
 int mem_ttl(void *bucket, const char *key, int64_t *ms_left)
 {
-    mem_bucket *b = bucket;
-    size_t klen = strlen(key);
-    uint32_t hashv = mem_hash(key, klen);
-    mem_stripe *st = mem_stripe_of(b, hashv);
+    mem_stripe *st;
     uint64_t now = 0, expires = 0;
-    mem_entry *e;
+    mem_entry *e = mem_read_begin(bucket, key, &st, &now);
 
-    pthread_rwlock_rdlock(&st->lock);
-    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
-    if (e && mem_expired(e, &now))
-        e = NULL;
     if (e)
         expires = e->expires_ms;
     pthread_rwlock_unlock(&st->lock);
@@ -333,17 +318,10 @@ int mem_del(void *bucket, const char *key)
 
 int mem_exists(void *bucket, const char *key, bool *exists)
 {
-    mem_bucket *b = bucket;
-    size_t klen = strlen(key);
-    uint32_t hashv = mem_hash(key, klen);
-    mem_stripe *st = mem_stripe_of(b, hashv);
+    mem_stripe *st;
     uint64_t now = 0;
-    mem_entry *e;
-    bool live;
+    bool live = mem_read_begin(bucket, key, &st, &now) != NULL;
 
-    pthread_rwlock_rdlock(&st->lock);
-    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
-    live = e && !mem_expired(e, &now);
     pthread_rwlock_unlock(&st->lock);
     *exists = live;
     return KVSTORE_OK;

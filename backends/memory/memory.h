@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* uthash must not exit() on out of memory: an insert that fails leaves
  * the element's hh.tbl NULL, which callers check. */
@@ -38,7 +39,8 @@
  * one, few enough that a listing snapshot visits them cheaply. */
 #define MEM_STRIPES 64
 
-#define MEM_NAME_MAX 64
+/* Bucket names, and store names, which follow the same rule. */
+#define MEM_NAME_MAX KVSTORE_BUCKET_NAME_MAX
 #define MEM_CACHELINE 64
 
 /* Values up to this size are rewritten in place, under the stripe's write
@@ -179,6 +181,24 @@ MEM_HIDDEN int mem_set_ttl(void *bucket, const char *key, const void *value,
 MEM_HIDDEN int mem_ttl(void *bucket, const char *key, int64_t *ms_left);
 /* Helpers shared with atomics.c. */
 MEM_HIDDEN mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv);
+/* The start of every read of one key: finds its live entry (NULL when
+ * absent or expired; `*now` as for mem_expired) and returns with the
+ * stripe's read lock held and *stp set to the stripe, which the caller
+ * unlocks once it has read the entry. */
+static inline mem_entry *mem_read_begin(mem_bucket *b, const char *key,
+                                        mem_stripe **stp, uint64_t *now)
+{
+    size_t klen = strlen(key);
+    uint32_t hashv = mem_hash(key, klen);
+    mem_stripe *st = mem_stripe_of(b, hashv);
+    mem_entry *e;
+
+    pthread_rwlock_rdlock(&st->lock);
+    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
+    *stp = st;
+    return e && !mem_expired(e, now) ? e : NULL;
+}
+
 MEM_HIDDEN int mem_check_value(size_t len);
 MEM_HIDDEN mem_entry *mem_entry_new(const char *key, size_t klen,
                                     const void *value, size_t vlen);
@@ -232,6 +252,10 @@ static inline void mem_write_unlock(mem_stripe *st)
     pthread_rwlock_unlock(&st->lock);
     mem_reaped_free(&reaped);
 }
+
+/* ---- lend.c ---- */
+MEM_HIDDEN int mem_get_with(void *bucket, const char *key,
+                            kvstore_value_fn fn, void *ctx);
 
 /* ---- batch.c ---- */
 MEM_HIDDEN int mem_get_many(void *bucket, const char *const *keys, size_t n,

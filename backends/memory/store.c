@@ -23,21 +23,6 @@ static mem_store *registry;
 /* Numbers buckets for their walk scope (see mem_bucket.scope). */
 static _Atomic uint64_t next_bucket_uid = 1;
 
-static bool name_valid(const char *name)
-{
-    size_t n = strlen(name);
-
-    if (n == 0 || n > MEM_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 static mem_store *store_new(const char *name)
 {
     mem_store *s = calloc(1, sizeof(*s));
@@ -55,7 +40,7 @@ static mem_store *store_new(const char *name)
     atomic_init(&s->refs, 1);
     if (name) {
         s->named = true;
-        strcpy(s->name, name); /* checked by name_valid: <= MEM_NAME_MAX */
+        strcpy(s->name, name); /* a valid name: <= MEM_NAME_MAX */
     }
     return s;
 }
@@ -150,7 +135,7 @@ int mem_store_open(void **out, const kvstore_uri *uri)
         *out = s;
         return KVSTORE_OK;
     }
-    if (!name_valid(path))
+    if (!kvstore_bucket_name_valid(path, strlen(path)))
         return kvstore_set_error(KVSTORE_EINVAL,
                                  "memory: store name must be 1 to %d bytes "
                                  "of [A-Za-z0-9_-]", MEM_NAME_MAX);

@@ -275,19 +275,8 @@ int nk_get_many(void *bucket, const char *const *keys, size_t n,
 {
     nk_batch bt = { .b = bucket, .op = OP_GET, .keys = keys,
                     .outv = values, .outl = lens };
-    for (size_t i = 0; i < n; i++) {
-        values[i] = NULL;
-        lens[i] = 0;
-    }
-    int rc = run(&bt, n);
-    if (rc != KVSTORE_OK) {
-        for (size_t i = 0; i < n; i++) {   /* all or nothing to the caller */
-            kvstore_free(values[i]);
-            values[i] = NULL;
-            lens[i] = 0;
-        }
-    }
-    return rc;
+    /* On failure the core frees the values already read. */
+    return run(&bt, n);
 }
 
 int nk_set_many(void *bucket, const char *const *keys,

@@ -138,8 +138,7 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
     }
     jsStreamInfo_Destroy(si);
     if (rc != KVSTORE_OK) {
-        pthread_mutex_destroy(&b->mu);
-        free(b);
+        nk_bucket_close(b);
         return rc;
     }
     *out = b;

@@ -296,9 +296,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
      * default byte bound. */
     if (!st || !(st->redacted = strdup(red)) ||
         !(st->walks = kvstore_walks_new(64, 0, 5 * 60 * 1000))) {
-        if (st)
-            free(st->redacted);
-        free(st);
+        nk_store_close(st);
         natsOptions_Destroy(o);
         return kvstore_set_error(KVSTORE_ENOMEM, "nats: out of memory");
     }
@@ -314,9 +312,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
         /* nats.c could not parse the user JWT or seed */
         rc = kvstore_set_error(KVSTORE_EINVAL, "nats: cannot use the creds "
                                "file named in %s", red);
-        kvstore_walks_free(st->walks);
-        free(st->redacted);
-        free(st);
+        nk_store_close(st);
         return rc;
     }
     if (s != NATS_OK) {
@@ -330,9 +326,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
                                code == KVSTORE_EACCESS
                                    ? "authentication failed"
                                    : natsStatus_GetText(s));
-        kvstore_walks_free(st->walks);
-        free(st->redacted);
-        free(st);
+        nk_store_close(st);
         return rc;
     }
     jsOptions jo;
@@ -340,10 +334,7 @@ int nk_store_open(void **out, const kvstore_uri *uri)
     jo.Wait = timeout_ms;
     s = natsConnection_JetStream(&st->js, st->nc, &jo);
     if (s != NATS_OK) {
-        natsConnection_Destroy(st->nc);
-        kvstore_walks_free(st->walks);
-        free(st->redacted);
-        free(st);
+        nk_store_close(st);
         return kvstore_set_error(KVSTORE_ENOMEM, "nats: out of memory");
     }
     st->max_payload = natsConnection_GetMaxPayload(st->nc);
@@ -351,6 +342,8 @@ int nk_store_open(void **out, const kvstore_uri *uri)
     return KVSTORE_OK;
 }
 
+/* Also frees a store that nk_store_open left half built: each member may
+ * still be NULL, which every call below accepts. */
 void nk_store_close(void *store)
 {
     nk_store *st = store;

@@ -154,8 +154,7 @@ int rd_cas_open(void **out, void *bucket, const char *key, bool *found,
     c->key_len = rd_key(b, key, c->key);
     rc = rd_cas_snapshot(c);
     if (rc != KVSTORE_OK) {
-        kvstore_free(c->value);
-        free(c);
+        rd_cas_free(c);
         return rc;
     }
     *found = c->found;

@@ -59,10 +59,6 @@ int rd_get_many(void *bucket, const char *const *keys, size_t n,
 
     if (b->store->cluster != NULL)
         return rd_cluster_get_many(b, keys, n, values, lens);
-    for (size_t i = 0; i < n; i++) {
-        values[i] = NULL;
-        lens[i] = 0;
-    }
     for (size_t off = 0; off < n && rc == KVSTORE_OK; off += RD_CHUNK_KEYS) {
         size_t m = n - off < RD_CHUNK_KEYS ? n - off : RD_CHUNK_KEYS;
         redisReply *r = NULL;
@@ -95,14 +91,23 @@ int rd_get_many(void *bucket, const char *const *keys, size_t n,
         }
         rd_reply_free(r);
     }
-    if (rc != KVSTORE_OK) {
-        /* The contract: on failure nothing is left for the caller. */
-        for (size_t i = 0; i < n; i++) {
-            kvstore_free(values[i]);
-            values[i] = NULL;
-            lens[i] = 0;
-        }
-    }
+    /* On failure the core frees the values already read. */
+    return rc;
+}
+
+/* A write, sent at most once (as SET): a chunk that went out without a
+ * reply is KVSTORE_EUNCERTAIN, and the chunks before it are applied. */
+static int rd_write_chunk(rd_bucket *b, const char *cmd,
+                          const char *const *keys, const void *const *values,
+                          const size_t *lens, size_t m, int expect)
+{
+    rd_args a;
+    int rc = rd_args_build(&a, b, cmd, keys, values, lens, m);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    rc = rd_call_expect(b->store, RD_ONCE, a.argc, a.argv, a.lens, expect);
+    rd_args_free(&a);
     return rc;
 }
 
@@ -121,22 +126,13 @@ int rd_set_many(void *bucket, const char *const *keys,
         return rd_cluster_set_many(b, keys, values, lens, n);
     while (off < n) {
         size_t m = 0, bytes = 0;
-        rd_args a;
         int rc;
 
         while (off + m < n && m < RD_CHUNK_KEYS &&
                (m == 0 || bytes + lens[off + m] <= RD_CHUNK_BYTES))
             bytes += lens[off + m++];
-        rc = rd_args_build(&a, b, "MSET", keys + off, values + off,
-                           lens + off, m);
-        if (rc != KVSTORE_OK)
-            return rc;
-        /* A write, sent at most once (as SET): a chunk that went out
-         * without a reply is KVSTORE_EUNCERTAIN, and the chunks before it
-         * are applied. */
-        rc = rd_call_expect(b->store, RD_ONCE, a.argc, a.argv, a.lens,
-                            REDIS_REPLY_STATUS);
-        rd_args_free(&a);
+        rc = rd_write_chunk(b, "MSET", keys + off, values + off, lens + off,
+                            m, REDIS_REPLY_STATUS);
         if (rc != KVSTORE_OK)
             return rc;
         off += m;
@@ -152,14 +148,9 @@ int rd_delete_many(void *bucket, const char *const *keys, size_t n)
         return rd_cluster_delete_many(b, keys, n);
     for (size_t off = 0; off < n; off += RD_CHUNK_KEYS) {
         size_t m = n - off < RD_CHUNK_KEYS ? n - off : RD_CHUNK_KEYS;
-        rd_args a;
-        int rc = rd_args_build(&a, b, "DEL", keys + off, NULL, NULL, m);
+        int rc = rd_write_chunk(b, "DEL", keys + off, NULL, NULL, m,
+                                REDIS_REPLY_INTEGER);
 
-        if (rc != KVSTORE_OK)
-            return rc;
-        rc = rd_call_expect(b->store, RD_ONCE, a.argc, a.argv, a.lens,
-                            REDIS_REPLY_INTEGER);
-        rd_args_free(&a);
         if (rc != KVSTORE_OK)
             return rc;
     }

@@ -209,6 +209,29 @@ static int rd_ping(rd_store *s)
     return rc;
 }
 
+/* The pools and the first contact with the server. On failure only the
+ * configuration is left to free. */
+static int rd_store_connect(rd_store *s, const kvstore_uri *uri,
+                            size_t pool)
+{
+    int rc = rd_pool_init(&s->pool, pool);
+
+    if (rc != KVSTORE_OK)
+        return rc;
+    rc = rd_pool_init(&s->pins, RD_PINS_MAX);
+    if (rc == KVSTORE_OK) {
+        /* A cluster's open reads the slot map, which checks the
+         * credentials as the PING does. */
+        rc = s->cfg.cluster ? rd_cluster_open(s, kvstore_uri_hosts(uri), pool)
+                            : rd_ping(s);
+        if (rc != KVSTORE_OK)
+            rd_pool_destroy(&s->pins);
+    }
+    if (rc != KVSTORE_OK)
+        rd_pool_destroy(&s->pool);
+    return rc;
+}
+
 int rd_store_open(void **out, const kvstore_uri *uri)
 {
     rd_store *s = calloc(1, sizeof *s);
@@ -222,28 +245,8 @@ int rd_store_open(void **out, const kvstore_uri *uri)
     if (rc == KVSTORE_OK)
         rc = kvstore_uri_param_int(uri, "pool", 1, RD_POOL_MAX,
                                    RD_DEFAULT_POOL, &pool);
-    if (rc != KVSTORE_OK) {
-        rd_config_free(&s->cfg);
-        free(s);
-        return rc;
-    }
-    rc = rd_pool_init(&s->pool, (size_t)pool);
-    if (rc == KVSTORE_OK) {
-        rc = rd_pool_init(&s->pins, RD_PINS_MAX);
-        if (rc != KVSTORE_OK)
-            rd_pool_destroy(&s->pool);
-    }
-    if (rc == KVSTORE_OK) {
-        /* A cluster's open reads the slot map, which checks the
-         * credentials as the PING does. */
-        rc = s->cfg.cluster
-                 ? rd_cluster_open(s, kvstore_uri_hosts(uri), (size_t)pool)
-                 : rd_ping(s);
-        if (rc != KVSTORE_OK) {
-            rd_pool_destroy(&s->pins);
-            rd_pool_destroy(&s->pool);
-        }
-    }
+    if (rc == KVSTORE_OK)
+        rc = rd_store_connect(s, uri, (size_t)pool);
     if (rc != KVSTORE_OK) {
         rd_config_free(&s->cfg);
         free(s);
@@ -378,11 +381,12 @@ static int rd_find_one(rd_store *s, const redisReply *keys, void *arg,
     return KVSTORE_OK;
 }
 
-/* Whether bucket "B:" (prefix) exists: its marker, or without one, any
- * of its keys (only ?create=false opens, bucket_remove and bucket_info
- * of unmarked buckets pay for that walk). */
-static int rd_bucket_exists(rd_store *s, const char *prefix,
-                            size_t prefix_len, bool *exists)
+/* KVSTORE_OK if bucket `name` ("B:" = prefix) exists: its marker, or
+ * without one, any of its keys (only ?create=false opens, bucket_remove
+ * and bucket_info of unmarked buckets pay for that walk); else
+ * KVSTORE_ENOSTORE with a message. */
+static int rd_bucket_require(rd_store *s, const char *name,
+                             const char *prefix, size_t prefix_len)
 {
     const char *argv[2] = { "EXISTS", prefix };
     size_t lens[2] = { 6, prefix_len };
@@ -390,18 +394,18 @@ static int rd_bucket_exists(rd_store *s, const char *prefix,
     rd_found f = { prefix, prefix_len, false };
     int rc = rd_call(s, RD_RETRY, 2, argv, lens, &r);
 
-    *exists = false;
     if (rc != KVSTORE_OK)
         return rc;
     if (r->type != REDIS_REPLY_INTEGER)
         rc = rd_unexpected(s, "EXISTS", r);
     else
-        *exists = r->integer > 0;
+        f.found = r->integer > 0;
     rd_reply_free(r);
-    if (rc != KVSTORE_OK || *exists)
-        return rc;
-    rc = rd_scan_bucket(s, prefix, prefix_len, rd_find_one, &f);
-    *exists = f.found;
+    if (rc == KVSTORE_OK && !f.found)
+        rc = rd_scan_bucket(s, prefix, prefix_len, rd_find_one, &f);
+    if (rc == KVSTORE_OK && !f.found)
+        rc = kvstore_set_error(KVSTORE_ENOSTORE, "redis: bucket '%s' does "
+                               "not exist on %s", name, s->cfg.label);
     return rc;
 }
 
@@ -432,13 +436,7 @@ int rd_bucket_open(void **out, void *store, const char *name, bool create)
 
         rc = rd_call(s, RD_RETRY, 4, argv, lens, &r);
     } else {
-        bool found = false;
-
-        rc = rd_bucket_exists(s, b->prefix, b->prefix_len, &found);
-        if (rc == KVSTORE_OK && !found)
-            rc = kvstore_set_error(KVSTORE_ENOSTORE, "redis: bucket '%s' "
-                                   "does not exist on %s", name,
-                                   s->cfg.label);
+        rc = rd_bucket_require(s, name, b->prefix, b->prefix_len);
     }
     if (r)
         rd_reply_free(r);
@@ -464,12 +462,6 @@ static size_t rd_marker(const char *name, char *buf)
     buf[n] = ':';
     buf[n + 1] = '\0';
     return n + 1;
-}
-
-static int rd_missing(const rd_store *s, const char *name)
-{
-    return kvstore_set_error(KVSTORE_ENOSTORE, "redis: bucket '%s' does "
-                             "not exist on %s", name, s->cfg.label);
 }
 
 /* Deletes one SCAN batch's keys of the bucket with one DEL. A write, so
@@ -514,13 +506,10 @@ int rd_bucket_remove(void *store, const char *name)
     rd_found f = { prefix, plen, false };
     const char *argv[2] = { "DEL", prefix };
     size_t lens[2] = { 3, plen };
-    bool exists = false;
-    int rc = rd_bucket_exists(s, prefix, plen, &exists);
+    int rc = rd_bucket_require(s, name, prefix, plen);
 
     if (rc != KVSTORE_OK)
         return rc;
-    if (!exists)
-        return rd_missing(s, name);
     /* Keys first, the marker last: a removal cut short leaves a bucket
      * that still lists and can be removed again. Not atomic: a key
      * written meanwhile may survive (and then keeps the bucket alive). */
@@ -534,14 +523,10 @@ int rd_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
 {
     rd_store *s = store;
     char prefix[KVSTORE_BUCKET_NAME_MAX + 2];
-    size_t plen = rd_marker(name, prefix);
-    bool exists = false;
-    int rc = rd_bucket_exists(s, prefix, plen, &exists);
+    int rc = rd_bucket_require(s, name, prefix, rd_marker(name, prefix));
 
     if (rc != KVSTORE_OK)
         return rc;
-    if (!exists)
-        return rd_missing(s, name);
     /* Counting keys would walk the whole database: keys stays -1. */
     info->max_value = RD_VALUE_MAX;
     return KVSTORE_OK;

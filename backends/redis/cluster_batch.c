@@ -144,10 +144,6 @@ int rd_cluster_get_many(rd_bucket *b, const char *const *keys, size_t n,
     rd_plan p;
     int rc;
 
-    for (size_t i = 0; i < n; i++) {
-        values[i] = NULL;
-        lens[i] = 0;
-    }
     if (n == 0)
         return KVSTORE_OK;
     rc = rd_plan_build(&p, b, "MGET", keys, NULL, NULL, n);
@@ -178,12 +174,7 @@ int rd_cluster_get_many(rd_bucket *b, const char *const *keys, size_t n,
             values[k] = rd_reply_take(e);
         }
     }
-    if (rc != KVSTORE_OK)
-        for (size_t i = 0; i < n; i++) {
-            kvstore_free(values[i]);
-            values[i] = NULL;
-            lens[i] = 0;
-        }
+    /* On failure the core frees the values already read. */
     rd_plan_free(&p);
     return rc;
 }

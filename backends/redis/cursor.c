@@ -50,52 +50,49 @@ static bool rd_keys_valid(const char *s, size_t len)
     }
 }
 
+/* The head of an 'R' state: "<cursor> <count> <next>" from buf + 1 up to
+ * `sep`. */
+static bool rd_resume_head(rd_state *st, const char *buf, const char *sep)
+{
+    const char *sp1 = memchr(buf + 1, ' ', (size_t)(sep - buf - 1));
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(sep - sp1 - 1))
+                          : NULL;
+
+    return sp2 != NULL &&
+           rd_u64(buf + 1, (size_t)(sp1 - buf - 1), &st->cursor) &&
+           rd_u64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &st->count) &&
+           rd_u64(sp2 + 1, (size_t)(sep - sp2 - 1), &st->next) &&
+           st->count != 0 && st->count <= RD_COUNT_MAX;
+}
+
 int rd_state_parse(rd_state *st, const char *buf, size_t n)
 {
     const char *sep;
+    bool ok = false;
 
     memset(st, 0, sizeof *st);
     if (n < 2)
         goto bad;
     st->kind = buf[0];
-    switch (st->kind) {
-    case 'C':
+    if (st->kind == 'C') {
         if (!rd_u64(buf + 1, n - 1, &st->cursor) || st->cursor == 0)
             goto bad;
         return KVSTORE_OK;
-    case 'S':
-        sep = memchr(buf, RD_SEP, n);
-        if (sep == NULL ||
-            !rd_u64(buf + 1, (size_t)(sep - buf - 1), &st->cursor))
-            goto bad;
-        st->keys = sep + 1;
-        st->keys_len = n - (size_t)(st->keys - buf);
-        if (!rd_keys_valid(st->keys, st->keys_len))
-            goto bad;
-        return KVSTORE_OK;
-    case 'R': {
-        const char *sp1, *sp2;
-
-        sep = memchr(buf, RD_SEP, n);
-        if (sep == NULL)
-            goto bad;
-        sp1 = memchr(buf + 1, ' ', (size_t)(sep - buf - 1));
-        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(sep - sp1 - 1)) : NULL;
-        if (sp2 == NULL ||
-            !rd_u64(buf + 1, (size_t)(sp1 - buf - 1), &st->cursor) ||
-            !rd_u64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &st->count) ||
-            !rd_u64(sp2 + 1, (size_t)(sep - sp2 - 1), &st->next) ||
-            st->count == 0 || st->count > RD_COUNT_MAX)
-            goto bad;
-        st->keys = sep + 1;
-        st->keys_len = n - (size_t)(st->keys - buf);
-        if (!rd_key_usable(st->keys, st->keys_len))
-            goto bad;
-        return KVSTORE_OK;
     }
-    default:
-        break;
-    }
+    /* 'S' and 'R': numbers, RD_SEP, then the keys. */
+    sep = memchr(buf, RD_SEP, n);
+    if (sep == NULL)
+        goto bad;
+    st->keys = sep + 1;
+    st->keys_len = n - (size_t)(st->keys - buf);
+    if (st->kind == 'S')
+        ok = rd_u64(buf + 1, (size_t)(sep - buf - 1), &st->cursor) &&
+             rd_keys_valid(st->keys, st->keys_len);
+    else if (st->kind == 'R')
+        ok = rd_resume_head(st, buf, sep) &&
+             rd_key_usable(st->keys, st->keys_len);
+    if (ok)
+        return KVSTORE_OK;
 bad:
     return kvstore_set_error(KVSTORE_EINVAL, "redis: malformed list "
                              "cursor");

@@ -1,6 +1,6 @@
 /*
  * Redis backend: glob escaping for SCAN MATCH and PSUBSCRIBE patterns, and
- * the checks of names read back from the server.
+ * the check of keys read back from the server.
  *
  * Redis' stringmatchlen() treats '*', '?', '[' (with ']' closing a class
  * and '^' negating it inside one) and '\' specially; a backslash makes the
@@ -32,18 +32,4 @@ bool rd_key_usable(const char *k, size_t len)
 {
     return len >= 1 && len <= KVSTORE_KEY_MAX &&
            memchr(k, '\0', len) == NULL && kvstore_utf8_valid(k, len);
-}
-
-bool rd_bucket_name_ok(const char *s, size_t len)
-{
-    if (len == 0 || len > KVSTORE_BUCKET_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
 }

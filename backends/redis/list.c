@@ -591,7 +591,7 @@ static bool rd_marker_name(const rd_lister *l, const char *k, size_t len,
                            const char **name, size_t *name_len)
 {
     (void)l;
-    if (len < 2 || k[len - 1] != ':' || !rd_bucket_name_ok(k, len - 1))
+    if (len < 2 || k[len - 1] != ':' || !kvstore_bucket_name_valid(k, len - 1))
         return false;
     *name = k;
     *name_len = len - 1;
@@ -602,7 +602,7 @@ static size_t rd_marker_key(const rd_lister *l, const char *name, size_t len,
                             char *buf)
 {
     (void)l;
-    if (!rd_bucket_name_ok(name, len))
+    if (!kvstore_bucket_name_valid(name, len))
         return 0;
     memcpy(buf, name, len);
     buf[len] = ':';

@@ -479,9 +479,6 @@ size_t rd_glob_escape(char *dst, size_t at, const char *s, size_t len);
 /* A key the contract accepts: 1..KVSTORE_KEY_MAX bytes of UTF-8, no NUL.
  * Keys written by other Redis clients may be anything else. */
 bool rd_key_usable(const char *k, size_t len);
-/* A bucket name the contract accepts ([A-Za-z0-9_-], 1..64 bytes), checked
- * without setting an error (for names read from the server). */
-bool rd_bucket_name_ok(const char *s, size_t len);
 
 /* ---- cursor.c: the list cursor's state (forms documented in list.c) ---- */
 /* SCAN COUNT never exceeds this (an "R" state's count is 1..this). */

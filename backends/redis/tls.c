@@ -40,6 +40,17 @@
 static BIO_METHOD *rd_bio_method;
 static pthread_once_t rd_bio_once = PTHREAD_ONCE_INIT;
 
+/* A send or recv that failed: errno is kept for the message, and a
+ * would-block asks OpenSSL to retry in direction `dir` (BIO_FLAGS_READ or
+ * BIO_FLAGS_WRITE). */
+static int rd_bio_failed(BIO *b, rd_link *l, int dir)
+{
+    l->sys_errno = errno;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        BIO_set_flags(b, BIO_FLAGS_SHOULD_RETRY | dir);
+    return -1;
+}
+
 static int rd_bio_write(BIO *b, const char *buf, int len)
 {
     rd_link *l = BIO_get_data(b);
@@ -50,12 +61,8 @@ static int rd_bio_write(BIO *b, const char *buf, int len)
         w = send(l->fd, buf, (size_t)len,
                  MSG_NOSIGNAL | (l->dontwait ? MSG_DONTWAIT : 0));
     while (w < 0 && errno == EINTR);
-    if (w < 0) {
-        l->sys_errno = errno;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            BIO_set_retry_write(b);
-        return -1;
-    }
+    if (w < 0)
+        return rd_bio_failed(b, l, BIO_FLAGS_WRITE);
     if (w > 0)
         l->wire_sent = true;
     return (int)w;
@@ -70,12 +77,8 @@ static int rd_bio_read(BIO *b, char *buf, int len)
     do
         n = recv(l->fd, buf, (size_t)len, l->dontwait ? MSG_DONTWAIT : 0);
     while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        l->sys_errno = errno;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            BIO_set_retry_read(b);
-        return -1;
-    }
+    if (n < 0)
+        return rd_bio_failed(b, l, BIO_FLAGS_READ);
     return (int)n;
 }
 
@@ -161,32 +164,37 @@ static int rd_cert_asked(SSL *ssl, X509 **cert, EVP_PKEY **key)
     return 0;
 }
 
+/* Before an SSL_read or SSL_write: clears the error state the failure
+ * message will be read from; returns `len` as the int OpenSSL takes. */
+static int rd_tls_begin(rd_link *l, size_t len)
+{
+    ERR_clear_error();
+    l->sys_errno = 0;
+    return len > INT_MAX ? INT_MAX : (int)len;
+}
+
+/* After it: the bytes moved, or -1 with the reason in `why`. */
+static ssize_t rd_tls_end(rd_link *l, int ret, bool *timed_out, char *why,
+                          size_t cap)
+{
+    if (ret > 0)
+        return ret;
+    rd_ssl_why(l, ret, timed_out, why, cap);
+    return -1;
+}
+
 ssize_t rd_tls_write(rd_link *l, const char *buf, size_t len,
                      bool *timed_out, char *why, size_t cap)
 {
-    int w;
-
-    ERR_clear_error();
-    l->sys_errno = 0;
-    w = SSL_write(l->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-    if (w > 0)
-        return w;
-    rd_ssl_why(l, w, timed_out, why, cap);
-    return -1;
+    return rd_tls_end(l, SSL_write(l->ssl, buf, rd_tls_begin(l, len)),
+                      timed_out, why, cap);
 }
 
 ssize_t rd_tls_read(rd_link *l, char *buf, size_t len, bool *timed_out,
                     char *why, size_t cap)
 {
-    int n;
-
-    ERR_clear_error();
-    l->sys_errno = 0;
-    n = SSL_read(l->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-    if (n > 0)
-        return n;
-    rd_ssl_why(l, n, timed_out, why, cap);
-    return -1;
+    return rd_tls_end(l, SSL_read(l->ssl, buf, rd_tls_begin(l, len)),
+                      timed_out, why, cap);
 }
 
 static bool rd_is_ip(const char *name)

@@ -114,7 +114,10 @@ typedef struct kvstore_backend {
     int  (*list_keys)(void *bucket, const char *prefix, const char *cursor,
                       size_t limit, kvstore_keys **out);
 
-    /* Optional: NULL makes the core loop over get/set/del. */
+    /* Optional: NULL makes the core loop over get/set/del. get_many gets
+     * values[] and lens[] zeroed and sets both for each key found (values
+     * from kvstore_malloc(), never NULL); when it fails, the core frees
+     * every value it set, so a slot can return at once. */
     int  (*get_many)(void *bucket, const char *const *keys, size_t n,
                      void **values, size_t *lens);
     int  (*set_many)(void *bucket, const char *const *keys,
@@ -167,6 +170,17 @@ typedef struct kvstore_backend {
     int  (*bucket_remove)(void *store, const char *name);
     int  (*bucket_info)(void *store, const char *name,
                         kvstore_bucket_stat *info);
+    /* Optional: a get that lends the value (kvstore_get_with). Calls
+     * fn(ctx, value, len) once when the key is found (and not expired),
+     * with `value` valid during the call only (never NULL, even for an
+     * empty value; a lock may be held), and returns fn's result when
+     * non-zero, else KVSTORE_OK; KVSTORE_NOTFOUND or an error without
+     * calling fn. `fn` is the core's: it runs the user's callback and
+     * records its result, so once fn was called the core returns that
+     * result whatever the slot returns. NULL makes the core serve
+     * kvstore_get_with by get, the user's callback and kvstore_free. */
+    int  (*get_with)(void *bucket, const char *key, kvstore_value_fn fn,
+                     void *ctx);
 } kvstore_backend;
 
 /**
@@ -243,6 +257,11 @@ KVSTORE_API bool kvstore_utf8_valid(const char *s, size_t len);
 KVSTORE_API int kvstore_key_check(const char *key);
 /** KVSTORE_OK for a valid bucket name, else KVSTORE_EINVAL. */
 KVSTORE_API int kvstore_bucket_name_check(const char *name);
+/** True if the `len` bytes at `name` are a bucket name that
+ * kvstore_bucket_name_check accepts (a NUL among them is not), without
+ * setting a message: for names a backend reads back from its storage,
+ * where an entry that is no bucket is skipped, not an error. */
+KVSTORE_API bool kvstore_bucket_name_valid(const char *name, size_t len);
 
 /** Parses a stored counter: the canonical ASCII decimal spelling of an
  * int64 that increment writes ("0", "42", "-7"), and nothing else: no '+',

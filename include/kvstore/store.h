@@ -132,6 +132,39 @@ KVSTORE_API int kvstore_set_ttl(kvstore_bucket *b, const char *key,
 KVSTORE_API int kvstore_ttl(kvstore_bucket *b, const char *key,
                             int64_t *ms_left);
 
+/**
+ * Receives the value kvstore_get_with() lends: `len` bytes at `value`
+ * (never NULL, even for an empty value), valid only until the callback
+ * returns. `ctx` is kvstore_get_with()'s. Return 0, or any non-zero code
+ * of your own, which kvstore_get_with() then returns unchanged (pick codes
+ * that do not collide with the KVSTORE_ ones you need to tell apart).
+ */
+typedef int (*kvstore_value_fn)(void *ctx, const void *value, size_t len);
+
+/**
+ * Reads `key` like kvstore_get(), but lends the value instead of copying
+ * it out: calls `fn(ctx, value, len)` exactly once when the key is found,
+ * never otherwise. The value may live in the backend's own memory under a
+ * lock the call holds (memory: the stripe's read lock), so it is valid
+ * only during `fn`, and `fn` must not call into libkvstore on the same
+ * store: that is undefined behaviour (a write of a key that shares the
+ * lock waits forever; closing the bucket frees what the call is using).
+ * Copy what you need and return. Other stores may be used.
+ *
+ * Once `fn` was called the result is its own: its non-zero code
+ * (kvstore_errmsg() then names it), else KVSTORE_OK. Without a call:
+ * KVSTORE_NOTFOUND when the key is absent (or expired); KVSTORE_EINVAL
+ * for a NULL bucket or `fn`, or an invalid key (as kvstore_get), before
+ * anything is read; or the backend's error.
+ *
+ * Backends that cannot lend (no get_with slot) are served by their get,
+ * `fn` and kvstore_free(): every backend supports it, and the result is
+ * the same; only the copy is saved where a backend lends.
+ * Observed as a get (KVSTORE_OP_GET). Thread-safe like kvstore_get().
+ */
+KVSTORE_API int kvstore_get_with(kvstore_bucket *b, const char *key,
+                                 kvstore_value_fn fn, void *ctx);
+
 KVSTORE_END_DECLS
 
 #endif /* KVSTORE_STORE_H */

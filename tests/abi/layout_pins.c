@@ -52,7 +52,8 @@ AT(kvstore_backend, ttl, 23);
 AT(kvstore_backend, bucket_list, 24);
 AT(kvstore_backend, bucket_remove, 25);
 AT(kvstore_backend, bucket_info, 26);
-_Static_assert(sizeof(kvstore_backend) == 27 * P, "kvstore_backend size");
+AT(kvstore_backend, get_with, 27); /* appended before 1.1 shipped */
+_Static_assert(sizeof(kvstore_backend) == 28 * P, "kvstore_backend size");
 
 
 /* Values of the contract that are part of the ABI. */
@@ -62,7 +63,7 @@ _Static_assert(KVSTORE_EVENT_SET == 1 && KVSTORE_EVENT_DELETE == 2,
                "event values");
 
 #if defined(__LP64__)
-_Static_assert(sizeof(kvstore_backend) == 216, "kvstore_backend LP64 size");
+_Static_assert(sizeof(kvstore_backend) == 224, "kvstore_backend LP64 size");
 AT(kvstore_bucket_stat, version, 0);
 AT(kvstore_bucket_stat, keys, 1);
 AT(kvstore_bucket_stat, max_value, 2);

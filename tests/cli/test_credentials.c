@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "fx_conformance.h"
 
 #define SECRET "s3cr3tpw"
 
@@ -80,8 +80,7 @@ static void parse_failures(void **state)
 
 static void file_open_failures(void **state)
 {
-    (void)state;
-    char *dir = tmp_new();
+    const char *dir = *state;
     char uri[4400];
     /* A host is refused; not a directory; no store and may not create;
      * a bad option value; an unknown option. */
@@ -104,14 +103,19 @@ static void file_open_failures(void **state)
     assert_non_null(strstr(kvstore_errmsg(), "credentials"));
     /* Nothing was created under the refused path. */
     assert_int_equal(count_entries(dir), 0);
-    tmp_free(dir);
 }
 
-/* Runs the CLI with argv `args` and KVSTORE_URL `env_url` (NULL: unset),
- * stdin from /dev/null; returns its exit status and its stdout+stderr in
- * `out`. */
-static int run_cli(const char *env_url, char *const args[], char *out,
-                   size_t cap)
+/* How run_cli starts the CLI: KVSTORE_URL (NULL: unset), XDG_DATA_HOME
+ * (NULL: inherited), and umask0 to run it under umask 0. */
+typedef struct cli_env {
+    const char *url;
+    const char *xdg;
+    bool umask0;
+} cli_env;
+
+/* Runs the CLI with argv `args` in `env`, stdin from /dev/null; returns
+ * its exit status and its stdout+stderr in `out`. */
+static int run_cli(cli_env env, char *const args[], char *out, size_t cap)
 {
     char tmpl[] = "/tmp/kvs-sec-out-XXXXXX";
     int fd = mkstemp(tmpl);
@@ -124,10 +128,14 @@ static int run_cli(const char *env_url, char *const args[], char *out,
         dup2(in, 0);
         dup2(fd, 1);
         dup2(fd, 2);
-        if (env_url)
-            setenv("KVSTORE_URL", env_url, 1);
+        if (env.url)
+            setenv("KVSTORE_URL", env.url, 1);
         else
             unsetenv("KVSTORE_URL");
+        if (env.xdg)
+            setenv("XDG_DATA_HOME", env.xdg, 1);
+        if (env.umask0)
+            umask(0);
         execv(cli_path, args);
         _exit(127);
     }
@@ -145,7 +153,7 @@ static void cli_env_and_files(void **state)
     (void)state;
     if (cli_path == NULL)
         skip();
-    char *dir = tmp_new();
+    const char *dir = *state;
     char out[8192], url[4400], file[4400], at[4500];
     const char *urls[2];
     char url2[4400];
@@ -157,7 +165,7 @@ static void cli_env_and_files(void **state)
     urls[1] = url2;
     for (int i = 0; i < 2; i++) {
         char *get[] = {"kvstore", "get", "k", NULL};
-        int rc = run_cli(urls[i], get, out, sizeof out);
+        int rc = run_cli((cli_env){ .url = urls[i] }, get, out, sizeof out);
         assert_int_equal(rc, 3);
         assert_no_secret(out, "KVSTORE_URL run");
 
@@ -166,18 +174,17 @@ static void cli_env_and_files(void **state)
         snprintf(line, sizeof line, "%s\n", urls[i]);
         write_small(file, line);
         char *viafile[] = {"kvstore", "--store-file", file, "get", "k", NULL};
-        rc = run_cli(NULL, viafile, out, sizeof out);
+        rc = run_cli((cli_env){ 0 }, viafile, out, sizeof out);
         assert_int_equal(rc, 3);
         assert_no_secret(out, "--store-file run");
         assert_null(strstr(out, "warning")); /* nothing to warn about */
 
         snprintf(at, sizeof at, "@%s", file);
         char *copy[] = {"kvstore", "copy", at, "a", at, "b", NULL};
-        rc = run_cli(NULL, copy, out, sizeof out);
+        rc = run_cli((cli_env){ 0 }, copy, out, sizeof out);
         assert_int_equal(rc, 3);
         assert_no_secret(out, "copy @FILE run");
     }
-    tmp_free(dir);
 }
 
 /* --store=URI and "-s URI" after the command: the CLI masks the password
@@ -216,28 +223,15 @@ static void cli_default_store_private(void **state)
     /* The default store needs the sqlite module (tests/cli/meson.build). */
     if (cli_path == NULL || getenv("KVSTORE_TEST_SQLITE") == NULL)
         skip();
-    char *dir = tmp_new();
-    char xdg[4200], path[4400];
+    const char *dir = *state;
+    char xdg[4200], path[4400], out[8192];
 
     snprintf(xdg, sizeof xdg, "%s/xdg/data", dir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
-        dup2(null, 1);
-        dup2(null, 2);
-        umask(0);
-        setenv("XDG_DATA_HOME", xdg, 1);
-        unsetenv("KVSTORE_URL");
-        execl(cli_path, "kvstore", "-b", "priv", "set", "k", "v",
-              (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    char *set[] = {"kvstore", "-b", "priv", "set", "k", "v", NULL};
+    int rc = run_cli((cli_env){ .xdg = xdg, .umask0 = true }, set, out,
+                     sizeof out);
+    if (rc != 0)
+        fail_msg("kvstore set in the default store = %d: %s", rc, out);
     snprintf(path, sizeof path, "%s/xdg", dir);
     assert_int_equal(mode_of(path), 0700);
     assert_int_equal(mode_of(xdg), 0700);
@@ -245,7 +239,6 @@ static void cli_default_store_private(void **state)
     assert_int_equal(mode_of(path), 0700);
     snprintf(path, sizeof path, "%s/kvstore/kvstore.db", xdg);
     assert_int_equal(mode_of(path), 0600);
-    tmp_free(dir);
 }
 
 int main(int argc, char **argv)
@@ -253,10 +246,10 @@ int main(int argc, char **argv)
     cli_path = argc > 1 ? argv[1] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_failures),
-        cmocka_unit_test(file_open_failures),
-        cmocka_unit_test(cli_env_and_files),
+        DIR_TEST(file_open_failures),
+        DIR_TEST(cli_env_and_files),
         cmocka_unit_test(cli_store_masked),
-        cmocka_unit_test(cli_default_store_private),
+        DIR_TEST(cli_default_store_private),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,12 +13,6 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -31,6 +25,7 @@
 
 #include <kvstore/kvstore.h>
 
+#include "fx_conformance.h"
 #include "uri_arg.h"
 
 #define THREADS 4
@@ -50,8 +45,7 @@ typedef struct ctx {
 typedef struct worker {
     ctx *c;
     int id;
-    int ok;          /* 1 when the thread finished every check */
-    char why[160];   /* what went wrong otherwise */
+    char why[160];   /* what went wrong; empty if every check passed */
     int64_t *results;
 } worker;
 
@@ -94,26 +88,11 @@ static int setup(void **state)
     return 0;
 }
 
-static void wipe(kvstore_bucket *b)
-{
-    for (int round = 0; round < 20; round++) {
-        kvstore_keys *page = NULL;
-        if (kvstore_list_keys(b, NULL, NULL, 1000, &page) != KVSTORE_OK)
-            return;
-        size_t n = page->count;
-        if (n)
-            kvstore_delete_many(b, (const char *const *)page->keys, n);
-        kvstore_keys_free(page);
-        if (n == 0)
-            return;
-    }
-}
-
 static int teardown(void **state)
 {
     ctx *c = *state;
     if (!private_uri)
-        wipe(c->bucket);
+        wipe_bucket(c->bucket);
     kvstore_bucket_close(c->bucket);
     kvstore_close(c->store);
     free(c);
@@ -128,7 +107,6 @@ static void run(ctx *c, void *(*fn)(void *), worker *w)
     for (int i = 0; i < THREADS; i++) {
         w[i].c = c;
         w[i].id = i;
-        w[i].ok = 0;
         w[i].why[0] = '\0';
         assert_int_equal(pthread_create(&t[i], NULL, fn, &w[i]), 0);
     }
@@ -136,8 +114,8 @@ static void run(ctx *c, void *(*fn)(void *), worker *w)
         pthread_join(t[i], NULL);
     pthread_barrier_destroy(&start_line);
     for (int i = 0; i < THREADS; i++)
-        if (!w[i].ok)
-            fail_msg("thread %d: %s", i, w[i].why[0] ? w[i].why : "?");
+        if (w[i].why[0] != '\0')
+            fail_msg("thread %d: %s", i, w[i].why);
 }
 
 /* run() with workers of its own, for tests that need nothing back from
@@ -147,6 +125,21 @@ static void run_all(ctx *c, void *(*fn)(void *))
     worker w[THREADS];
     memset(w, 0, sizeof w);
     run(c, fn, w);
+}
+
+/* Whether `key` holds exactly the `len` bytes `want`, or is absent when
+ * `want` is NULL. No cmocka call: worker threads use it. */
+static bool holds(kvstore_bucket *b, const char *key, const void *want,
+                  size_t len)
+{
+    void *v = NULL;
+    size_t n = 0;
+    int rc = kvstore_get(b, key, &v, &n);
+    bool same = want != NULL ? rc == KVSTORE_OK && n == len &&
+                                   memcmp(v, want, n) == 0
+                             : rc == KVSTORE_NOTFOUND && v == NULL;
+    kvstore_free(v);
+    return same;
 }
 
 static int64_t read_counter(kvstore_bucket *b, const char *key)
@@ -178,7 +171,6 @@ static void *increment_worker(void *p)
               kvstore_errmsg());
         w->results[i] = r;
     }
-    w->ok = 1;
     return NULL;
 }
 
@@ -231,7 +223,6 @@ static void *own_store_increment_worker(void *p)
     kvstore_bucket_close(b);
     kvstore_close(s);
     CHECK(w, rc == KVSTORE_OK, "open or increment = %d", rc);
-    w->ok = 1;
     return NULL;
 }
 
@@ -291,7 +282,6 @@ static void *cas_worker(void *p)
                   kvstore_errmsg());
         }
     }
-    w->ok = 1;
     return NULL;
 }
 
@@ -336,6 +326,29 @@ static bool shared_whole(const unsigned char *v, size_t n)
         sum = sum * 31 + v[i];
     memcpy(&got, v + SHARED_LEN - 4, 4);
     return sum == got;
+}
+
+/* A listing of one worker's keys: the keys "<prefix>k<i>" with live[i]. */
+typedef struct own_walk {
+    const char *prefix;
+    const bool *live;
+    int listed; /* -1 once a key was not one of them */
+} own_walk;
+
+static bool own_page(void *arg, const kvstore_keys *page)
+{
+    own_walk *o = arg;
+    size_t n = strlen(o->prefix);
+    for (size_t i = 0; i < page->count; i++) {
+        int k = atoi(page->keys[i] + n + 1);
+        if (strncmp(page->keys[i], o->prefix, n) != 0 || k < 0 ||
+            k >= OWN_KEYS || !o->live[k]) {
+            o->listed = -1;
+            return false;
+        }
+        o->listed++;
+    }
+    return true;
 }
 
 static void *mixed_worker(void *p)
@@ -403,44 +416,21 @@ static void *mixed_worker(void *p)
             bool e = !live[i];
             CHECK(w, kvstore_exists(b, keys[i], &e) == KVSTORE_OK &&
                   e == live[i], "exists(%.32s)", keys[i]);
-            void *v = NULL;
-            size_t n = 0;
-            rc = kvstore_get(b, keys[i], &v, &n);
-            bool same = live[i] ? rc == KVSTORE_OK && n == lens[i] &&
-                                  memcmp(v, vals[i], n) == 0
-                                : rc == KVSTORE_NOTFOUND && v == NULL;
-            kvstore_free(v);
-            CHECK(w, same, "get(%.32s) = %d", keys[i], rc);
+            CHECK(w, holds(b, keys[i], live[i] ? vals[i] : NULL, lens[i]),
+                  "get(%.32s) gave another value", keys[i]);
         }
 
         /* Listing my prefix gives exactly my live keys. */
-        int listed = 0, expected = 0;
+        int expected = 0;
         for (int i = 0; i < OWN_KEYS; i++)
             expected += live[i];
-        char *cur = NULL;
-        int pages = 0;
-        do {
-            kvstore_keys *page = NULL;
-            rc = kvstore_list_keys(b, prefix, cur, 7, &page);
-            free(cur);
-            cur = NULL;
-            CHECK(w, rc == KVSTORE_OK, "list = %d: %s", rc, kvstore_errmsg());
-            for (size_t i = 0; i < page->count; i++) {
-                int k = atoi(page->keys[i] + strlen(prefix) + 1);
-                if (strncmp(page->keys[i], prefix, strlen(prefix)) != 0 ||
-                    k < 0 || k >= OWN_KEYS || !live[k]) {
-                    kvstore_keys_free(page);
-                    CHECK(w, 0, "listed a key that is not mine or not live");
-                }
-                listed++;
-            }
-            if (page->cursor)
-                cur = strdup(page->cursor);
-            kvstore_keys_free(page);
-            CHECK(w, ++pages < 10000, "listing never ends");
-        } while (cur != NULL);
-        CHECK(w, listed >= expected, "listed %d of %d live keys", listed,
-              expected);
+        own_walk ow = { prefix, live, 0 };
+        rc = walk_pages(b, prefix, 7, own_page, &ow);
+        CHECK(w, ow.listed >= 0, "listed a key that is not mine or not live");
+        CHECK(w, rc == KVSTORE_OK, "list = %d: %s", rc,
+              rc == -1 ? "never ended" : kvstore_errmsg());
+        CHECK(w, ow.listed >= expected, "listed %d of %d live keys",
+              ow.listed, expected);
 
         /* The shared key: whatever we read is one whole write. */
         char sv[SHARED_LEN];
@@ -456,7 +446,6 @@ static void *mixed_worker(void *p)
         rc = kvstore_increment(b, "mixed-ctr", 1, &dummy);
         CHECK(w, rc == KVSTORE_OK || rc == KVSTORE_ENOTSUP, "increment");
     }
-    w->ok = 1;
     return NULL;
 }
 
@@ -475,6 +464,20 @@ static void test_mixed_operations(void **state)
 #define STABLE_KEYS 300
 static atomic_int churn_stop;
 
+/* Marks the keys "stable/<k>" of a page in the STABLE_KEYS bytes at
+ * `arg`. */
+static bool mark_stable(void *arg, const kvstore_keys *page)
+{
+    unsigned char *seen = arg;
+    for (size_t i = 0; i < page->count; i++)
+        if (strncmp(page->keys[i], "stable/", 7) == 0) {
+            int k = atoi(page->keys[i] + 7);
+            if (k >= 0 && k < STABLE_KEYS)
+                seen[k] = 1;
+        }
+    return true;
+}
+
 static void *churn_or_list_worker(void *p)
 {
     worker *w = p;
@@ -489,7 +492,6 @@ static void *churn_or_list_worker(void *p)
                                 : kvstore_set(b, key, "x", 1);
             CHECK(w, rc == KVSTORE_OK, "churn write = %d", rc);
         }
-        w->ok = 1;
         return NULL;
     }
     /* Listers walk everything, pages of 17, and must see every stable key
@@ -499,32 +501,12 @@ static void *churn_or_list_worker(void *p)
     CHECK(w, seen != NULL, "malloc");
     for (int round = 0; round < walks; round++) {
         memset(seen, 0, STABLE_KEYS);
-        char *cur = NULL;
-        int pages = 0;
-        do {
-            kvstore_keys *page = NULL;
-            int rc = kvstore_list_keys(b, NULL, cur, 17, &page);
-            free(cur);
-            cur = NULL;
-            if (rc != KVSTORE_OK) {
-                free(seen);
-                CHECK(w, 0, "list = %d: %s", rc, kvstore_errmsg());
-            }
-            for (size_t i = 0; i < page->count; i++)
-                if (strncmp(page->keys[i], "stable/", 7) == 0) {
-                    int k = atoi(page->keys[i] + 7);
-                    if (k >= 0 && k < STABLE_KEYS)
-                        seen[k] = 1;
-                }
-            if (page->cursor)
-                cur = strdup(page->cursor);
-            kvstore_keys_free(page);
-            if (++pages > 100000) {
-                free(cur);
-                free(seen);
-                CHECK(w, 0, "listing never ends");
-            }
-        } while (cur != NULL);
+        int rc = walk_pages(b, NULL, 17, mark_stable, seen);
+        if (rc != KVSTORE_OK) {
+            free(seen);
+            CHECK(w, 0, "list = %d: %s", rc,
+                  rc == -1 ? "never ended" : kvstore_errmsg());
+        }
         for (int k = 0; k < STABLE_KEYS; k++)
             if (!seen[k]) {
                 free(seen);
@@ -532,7 +514,6 @@ static void *churn_or_list_worker(void *p)
             }
     }
     free(seen);
-    w->ok = 1;
     /* The last lister to finish stops the writers. */
     static atomic_int listers_done;
     if (atomic_fetch_add(&listers_done, 1) % (THREADS / 2) ==
@@ -570,7 +551,7 @@ static void test_list_under_churn(void **state)
         pthread_join(t[i], NULL);
     pthread_barrier_destroy(&start_line);
     for (int i = 0; i < THREADS; i++)
-        if (!w[i].ok)
+        if (w[i].why[0] != '\0')
             fail_msg("thread %d: %s", i, w[i].why);
 }
 
@@ -588,19 +569,13 @@ static void *handles_worker(void *p)
         CHECK(w, rc == KVSTORE_OK, "bucket_open = %d", rc);
         snprintf(key, sizeof key, "h%d/%d", w->id, r);
         rc = kvstore_set(b, key, key, strlen(key));
-        if (rc == KVSTORE_OK) {
-            /* Visible through the shared handle at once. */
-            void *v = NULL;
-            size_t n = 0;
-            rc = kvstore_get(w->c->bucket, key, &v, &n);
-            if (rc == KVSTORE_OK && (n != strlen(key) || memcmp(v, key, n)))
-                rc = -100;
-            kvstore_free(v);
-        }
+        /* Visible through the shared handle at once. */
+        bool seen = rc == KVSTORE_OK &&
+                    holds(w->c->bucket, key, key, strlen(key));
         kvstore_bucket_close(b);
-        CHECK(w, rc == KVSTORE_OK, "write through a fresh handle = %d", rc);
+        CHECK(w, seen, "write through a fresh handle (set = %d) not seen",
+              rc);
     }
-    w->ok = 1;
     return NULL;
 }
 
@@ -609,17 +584,8 @@ static void test_bucket_handles(void **state)
     ctx *c = *state;
     run_all(c, handles_worker);
     int rounds = iterations / 10 > 5 ? iterations / 10 : 5;
-    kvstore_keys *page = NULL;
     size_t total = 0;
-    char *cur = NULL;
-    do {
-        assert_int_equal(kvstore_list_keys(c->bucket, "h", cur, 0, &page),
-                         KVSTORE_OK);
-        free(cur);
-        total += page->count;
-        cur = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cur);
+    walk_all(c->bucket, "h", NULL, 0, walk_count, &total);
     assert_true(total >= (size_t)(THREADS * rounds));
 }
 
@@ -664,7 +630,6 @@ static void *watch_writer(void *p)
         CHECK(w, kvstore_set(w->c->bucket, "x/noise", "n", 1) == KVSTORE_OK,
               "set noise");
     }
-    w->ok = 1;
     return NULL;
 }
 
@@ -713,7 +678,6 @@ static void *cycle_writer(void *p)
     for (int i = 0; !atomic_load(&cycle_stop); i++)
         CHECK(w, kvstore_set(w->c->bucket, "cyc", "v", 1) == KVSTORE_OK,
               "set");
-    w->ok = 1;
     return NULL;
 }
 
@@ -763,7 +727,7 @@ static void test_watch_start_stop_cycles(void **state)
     atomic_store(&cycle_stop, 1);
     for (int i = 0; i < 2; i++) {
         pthread_join(t[i], NULL);
-        if (!w[i].ok)
+        if (w[i].why[0] != '\0')
             fail_msg("writer %d: %s", i, w[i].why);
     }
 }

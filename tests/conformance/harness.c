@@ -36,6 +36,38 @@ char *conf_uri_with(const char *param)
     return s;
 }
 
+void conf_open_fails_with(const char *param, int code)
+{
+    char *uri = conf_uri_with(param);
+    open_fails(uri, code);
+    free(uri);
+}
+
+kvstore_bucket *conf_bucket_new(kvstore_store *s, char *name)
+{
+    char fresh[KVSTORE_BUCKET_NAME_MAX + 1];
+    conf_unique_name(fresh, sizeof fresh);
+    if (name != NULL)
+        memcpy(name, fresh, sizeof fresh);
+    return open_bucket(s, fresh);
+}
+
+kvstore_store *conf_second_store(conf_ctx *c)
+{
+    if (conf_private)
+        skip();
+    assert_null(c->store2);
+    c->store2 = open_uri(conf_uri);
+    return c->store2;
+}
+
+kvstore_bucket *conf_second_bucket(conf_ctx *c, kvstore_store *s)
+{
+    assert_null(c->bucket2);
+    c->bucket2 = open_bucket(s, c->name);
+    return c->bucket2;
+}
+
 int conf_setup(void **state)
 {
     conf_ctx *c = calloc(1, sizeof *c);
@@ -47,40 +79,10 @@ int conf_setup(void **state)
     return 0;
 }
 
-void conf_wipe(kvstore_bucket *b)
-{
-    /* Walk every page, deleting what each page lists. Deleting during a
-     * walk may make a backend skip keys, so walk again until a walk finds
-     * nothing (bounded: cleanup is best effort). */
-    for (int round = 0; round < 5; round++) {
-        size_t found = 0;
-        char *cur = NULL;
-        int pages = 0;
-        do {
-            kvstore_keys *page = NULL;
-            int rc = kvstore_list_keys(b, NULL, cur, 1000, &page);
-            free(cur);
-            cur = NULL;
-            if (rc != KVSTORE_OK)
-                return;
-            if (page->count > 0)
-                kvstore_delete_many(b, (const char *const *)page->keys,
-                                    page->count);
-            found += page->count;
-            if (page->cursor != NULL)
-                cur = strdup(page->cursor);
-            kvstore_keys_free(page);
-        } while (cur != NULL && ++pages < 100000);
-        free(cur);
-        if (found == 0)
-            return;
-    }
-}
-
 void conf_drop_bucket(kvstore_bucket *b)
 {
     if (b != NULL && !conf_disposable)
-        conf_wipe(b);
+        wipe_bucket(b);
     kvstore_bucket_close(b);
 }
 
@@ -89,8 +91,12 @@ int conf_teardown(void **state)
     conf_ctx *c = *state;
     if (c == NULL)
         return 0;
+    if (c->own_free != NULL)
+        c->own_free(c->own);
+    kvstore_bucket_close(c->bucket2);
     conf_drop_bucket(c->bucket);
     kvstore_close(c->store);
+    kvstore_close(c->store2);
     free(c);
     *state = NULL;
     return 0;
@@ -299,4 +305,12 @@ char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit)
     return cur;
 }
 
-/* list_keys with `cursor` must fail with EINVAL and leave *out NULL. */
+void conf_cursors_not_shared(kvstore_bucket *a, kvstore_bucket *b,
+                             const char *whose)
+{
+    for (int way = 0; way < 2; way++) {
+        char *cur = conf_first_cursor(way ? b : a, NULL, 3);
+        cursor_refused(way ? a : b, NULL, cur, whose);
+        free(cur);
+    }
+}

@@ -20,8 +20,10 @@
 
 #include <kvstore/kvstore.h>
 
-/* open_uri, open_bucket and the other shortcuts of every test folder. */
+/* open_uri, open_bucket and the other shortcuts of every test folder;
+ * expect_bytes. */
 #include "support.h"
+#include "fx_conformance.h"
 
 /* The URI under test, with {tmpdir} already substituted. */
 extern const char *conf_uri;
@@ -47,11 +49,18 @@ extern bool conf_watch_late_values;
 extern const char *conf_other_uris[CONF_OTHER_MAX];
 extern size_t conf_n_other;
 
-/* Per-test state built by conf_setup and released by conf_teardown. */
+/* Per-test state built by conf_setup and released by conf_teardown,
+ * which also closes what a test added to it, when the test fails too. */
 typedef struct conf_ctx {
     kvstore_store *store;
     kvstore_bucket *bucket;
     char name[KVSTORE_BUCKET_NAME_MAX + 1];
+    kvstore_store *store2;   /* conf_second_store */
+    kvstore_bucket *bucket2; /* conf_second_bucket */
+    /* A test's own state (a watch recorder) and how to release it, before
+     * the handles above are closed. */
+    void *own;
+    void (*own_free)(void *own);
 } conf_ctx;
 
 int conf_setup(void **state);
@@ -63,8 +72,20 @@ void conf_bucket_name(char *buf, size_t cap, const char *suffix);
 void conf_unique_name(char *buf, size_t cap);
 /* conf_uri with `param` ("a=b") appended after '?' or '&'; free() it. */
 char *conf_uri_with(const char *param);
-/* Deletes every key of `b` (best effort, for shared servers). */
-void conf_wipe(kvstore_bucket *b);
+/* kvstore_open of conf_uri with `param` must fail with `code` (and a
+ * message). */
+void conf_open_fails_with(const char *param, int code);
+/* Opens a new bucket of `s` with a fresh name (written to `name`, at
+ * least KVSTORE_BUCKET_NAME_MAX + 1 bytes, unless NULL); fails the test on
+ * error. The caller closes it (conf_drop_bucket). */
+kvstore_bucket *conf_bucket_new(kvstore_store *s, char *name);
+/* A second store handle on conf_uri, kept in c and closed by
+ * conf_teardown; skips the test when the store is private (a second open
+ * would reach other data). */
+kvstore_store *conf_second_store(conf_ctx *c);
+/* A second handle on the fixture's bucket through `s` (c->store, or
+ * conf_second_store(c)), kept in c and closed by conf_teardown. */
+kvstore_bucket *conf_second_bucket(conf_ctx *c, kvstore_store *s);
 /* Closes a bucket a test opened, wiping it first unless the run is
  * disposable. NULL is a no-op. */
 void conf_drop_bucket(kvstore_bucket *b);
@@ -110,6 +131,10 @@ void conf_fill(kvstore_bucket *b, const char *prefix, size_t n);
 /* The cursor of the first page of `b` with keys (`limit` per page); fails
  * the test if there is none. free() it. */
 char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit);
+/* A cursor of `a` (a first page of 3) is refused by `b`, and one of `b`
+ * by `a`; `whose` names the cursors in the failure message. */
+void conf_cursors_not_shared(kvstore_bucket *a, kvstore_bucket *b,
+                             const char *whose);
 
 /* Tests, one file per section of the contract. */
 #define CONF_TESTS(X) \
@@ -225,7 +250,19 @@ char *conf_first_cursor(kvstore_bucket *b, const char *prefix, size_t limit);
     /* test_existing.c */ \
     X(open_existing_missing) \
     X(open_existing_present) \
-    X(open_existing_bad_args)
+    X(open_existing_bad_args) \
+    /* test_get_with.c */ \
+    X(get_with_found) \
+    X(get_with_absent) \
+    X(get_with_empty_value) \
+    X(get_with_large_value) \
+    X(get_with_callback_result) \
+    X(get_with_invalid) \
+    X(get_with_null_ctx) \
+    X(get_with_orphan_bucket) \
+    X(get_with_expired) \
+    X(get_with_observed) \
+    X(get_with_concurrent_writes)
 
 #define CONF_DECLARE(name) void test_##name(void **state);
 CONF_TESTS(CONF_DECLARE)

@@ -36,6 +36,18 @@ static kvstore_cas *cas_open(kvstore_bucket *b, const char *key)
 
 #define assert_str_value(b, key, s) assert_value((b), (key), (s), strlen(s))
 
+/* Asserts what a snapshot holds: `len` bytes `want`, or (want NULL) that
+ * the key was absent. */
+static void expect_current(kvstore_cas *cas, const char *want, size_t len)
+{
+    /* Pre-set to what a call that set nothing would wrongly pass with. */
+    const void *v = want != NULL ? NULL : (const void *)1;
+    size_t n = 9;
+    assert_int_equal(kvstore_cas_current(cas, &v, &n),
+                     want != NULL ? KVSTORE_OK : KVSTORE_NOTFOUND);
+    expect_bytes("cas_current", v, n, want, len);
+}
+
 void test_increment_missing(void **state)
 {
     conf_ctx *c = *state;
@@ -147,17 +159,10 @@ void test_cas_swap_existing(void **state)
     conf_ctx *c = *state;
     assert_int_equal(kvstore_set(c->bucket, "k", "old", 3), KVSTORE_OK);
     kvstore_cas *cas = cas_open(c->bucket, "k");
-    const void *v = NULL;
-    size_t n = 0;
-    assert_int_equal(kvstore_cas_current(cas, &v, &n), KVSTORE_OK);
-    assert_non_null(v);
-    assert_int_equal(n, 3);
-    assert_memory_equal(v, "old", 3);
+    expect_current(cas, "old", 3);
     assert_int_equal(kvstore_cas_swap(cas, "new", 3), KVSTORE_OK);
     /* The snapshot stays readable until freed. */
-    assert_int_equal(kvstore_cas_current(cas, &v, &n), KVSTORE_OK);
-    assert_int_equal(n, 3);
-    assert_memory_equal(v, "old", 3);
+    expect_current(cas, "old", 3);
     kvstore_cas_free(cas);
     assert_value(c->bucket, "k", "new", 3);
     /* A fresh snapshot after the swap succeeds again. */
@@ -177,8 +182,7 @@ static void conflict(conf_ctx *c, const char *initial,
         assert_int_equal(kvstore_set(c->bucket, "k", initial, strlen(initial)),
                          KVSTORE_OK);
     kvstore_cas *cas = cas_open(c->bucket, "k");
-    kvstore_bucket *b2 = open_bucket(c->store, c->name);
-    intervene(b2);
+    intervene(conf_second_bucket(c, c->store));
     int rc = kvstore_cas_swap(cas, "mine", 4);
     kvstore_cas_free(cas);
     if (rc != KVSTORE_ECONFLICT)
@@ -189,7 +193,6 @@ static void conflict(conf_ctx *c, const char *initial,
         assert_value(c->bucket, "k", after, strlen(after));
     else
         assert_absent(c->bucket, "k");
-    kvstore_bucket_close(b2);
 }
 
 static void set_theirs(kvstore_bucket *b)
@@ -237,11 +240,7 @@ void test_cas_absent_key(void **state)
 {
     conf_ctx *c = *state;
     kvstore_cas *cas = cas_open(c->bucket, "absent");
-    const void *v = (const void *)1;
-    size_t n = 9;
-    assert_int_equal(kvstore_cas_current(cas, &v, &n), KVSTORE_NOTFOUND);
-    assert_null(v);
-    assert_int_equal(n, 0);
+    expect_current(cas, NULL, 0);
     assert_int_equal(kvstore_cas_swap(cas, "created", 7), KVSTORE_OK);
     kvstore_cas_free(cas);
     assert_value(c->bucket, "absent", "created", 7);
@@ -275,11 +274,7 @@ void test_cas_empty_value(void **state)
     conf_ctx *c = *state;
     assert_int_equal(kvstore_set(c->bucket, "k", "", 0), KVSTORE_OK);
     kvstore_cas *cas = cas_open(c->bucket, "k");
-    const void *v = NULL;
-    size_t n = 9;
-    assert_int_equal(kvstore_cas_current(cas, &v, &n), KVSTORE_OK);
-    assert_non_null(v);
-    assert_int_equal(n, 0);
+    expect_current(cas, "", 0);
     assert_int_equal(kvstore_cas_swap(cas, NULL, 0), KVSTORE_OK);
     kvstore_cas_free(cas);
     assert_value(c->bucket, "k", "", 0);

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
+#include "fx_memory.h"
 
 #include <string.h>
 
@@ -24,20 +25,9 @@ void test_batch_roundtrip(void **state)
     memset(out, 0x55, sizeof out);
     memset(outl, 0x55, sizeof outl);
     assert_int_equal(kvstore_get_many(c->bucket, q, 5, out, outl), KVSTORE_OK);
-    assert_non_null(out[0]);
-    assert_int_equal(outl[0], 3);
-    assert_memory_equal(out[0], "one", 3);
-    assert_null(out[1]);
-    assert_int_equal(outl[1], 0);
-    assert_non_null(out[2]);
-    assert_int_equal(outl[2], 5);
-    assert_memory_equal(out[2], "three", 5);
-    assert_non_null(out[3]); /* empty, but present */
-    assert_int_equal(outl[3], 0);
-    assert_null(out[4]);
-    assert_int_equal(outl[4], 0);
-    for (size_t i = 0; i < 5; i++)
-        kvstore_free(out[i]);
+    /* "empty" is present with 0 bytes; the missing ones are NULL. */
+    expect_many(out, outl,
+                (const char *const[]){ "one", NULL, "three", "", NULL }, 5);
 
     const char *del[] = { "b1", "missing", "b/3" };
     assert_int_equal(kvstore_delete_many(c->bucket, del, 3), KVSTORE_OK);

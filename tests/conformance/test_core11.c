@@ -8,9 +8,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "harness.h"
+#include "watch_rec.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,42 +17,8 @@
 
 /* ---- a bucket keeps its store alive ---------------------------------- */
 
-/* Counts watch events for one key, under a mutex. */
-typedef struct counter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned sets;
-} counter;
-
-static void count_event(void *payload, kvstore_event event, const char *key,
-                        const void *value, size_t len)
-{
-    counter *c = payload;
-    (void)key; (void)value; (void)len;
-    pthread_mutex_lock(&c->mu);
-    if (event == KVSTORE_EVENT_SET)
-        c->sets++;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-}
-
-/* Waits up to 5 s for a first set event; returns whether one came. */
-static bool wait_set(counter *c)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
-    pthread_mutex_lock(&c->mu);
-    while (c->sets == 0 &&
-           pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0)
-        ;
-    bool got = c->sets > 0;
-    pthread_mutex_unlock(&c->mu);
-    return got;
-}
-
 /* Everything a bucket does, on a bucket whose store handle was closed. */
-static void use_orphan_bucket(kvstore_bucket *b)
+static void use_orphan_bucket(conf_ctx *c, kvstore_bucket *b)
 {
     int64_t n = 0;
     kvstore_keys *page = NULL;
@@ -67,23 +32,18 @@ static void use_orphan_bucket(kvstore_bucket *b)
     assert_string_equal(page->keys[0], "alive");
     kvstore_keys_free(page);
 
-    counter c = { .sets = 0 };
-    kvstore_watch *w = NULL;
-    pthread_mutex_init(&c.mu, NULL);
-    pthread_cond_init(&c.cv, NULL);
-    int rc = kvstore_watch_start(&w, b, "w", count_event, &c);
-    if (rc == KVSTORE_OK) {
+    int rc;
+    recorder *r = rec_watch(c, b, "w", NULL, &rc);
+    if (r != NULL) {
         assert_int_equal(kvstore_set(b, "w1", "x", 1), KVSTORE_OK);
-        bool got = wait_set(&c);
-        kvstore_watch_stop(w);
-        assert_true(got);
+        long got = rec_wait(r, "w1", KVSTORE_EVENT_SET);
+        rec_stop(r);
+        assert_true(got >= 0);
     } else {
         assert_fails(rc, KVSTORE_ENOTSUP);
     }
-    pthread_cond_destroy(&c.cv);
-    pthread_mutex_destroy(&c.mu);
     if (!conf_disposable)
-        conf_wipe(b);
+        wipe_bucket(b);
 }
 
 void test_bucket_outlives_store(void **state)
@@ -91,7 +51,7 @@ void test_bucket_outlives_store(void **state)
     conf_ctx *c = *state;
     kvstore_close(c->store);
     c->store = NULL;
-    use_orphan_bucket(c->bucket);
+    use_orphan_bucket(c, c->bucket);
     kvstore_bucket_close(c->bucket);
     c->bucket = NULL;
 }
@@ -101,14 +61,12 @@ void test_bucket_outlives_store(void **state)
 void test_buckets_outlive_store(void **state)
 {
     conf_ctx *c = *state;
-    char name[KVSTORE_BUCKET_NAME_MAX + 1];
-    conf_unique_name(name, sizeof name);
-    kvstore_bucket *second = open_bucket(c->store, name);
+    kvstore_bucket *second = conf_bucket_new(c->store, NULL);
     kvstore_close(c->store);
     c->store = NULL;
     kvstore_bucket_close(c->bucket);
     c->bucket = NULL;
-    use_orphan_bucket(second);
+    use_orphan_bucket(c, second);
     kvstore_bucket_close(second);
 }
 
@@ -135,12 +93,7 @@ void test_cursor_other_store(void **state)
     for (size_t i = 0; i < conf_n_other; i++) {
         kvstore_store *os = NULL;
         kvstore_bucket *ob = other_bucket(conf_other_uris[i], c->name, &os);
-        char *cur = conf_first_cursor(ob, NULL, 3);
-        cursor_refused(c->bucket, NULL, cur, "another store's");
-        free(cur);
-        cur = conf_first_cursor(c->bucket, NULL, 3);
-        cursor_refused(ob, NULL, cur, "another store's");
-        free(cur);
+        conf_cursors_not_shared(c->bucket, ob, "another store's");
         conf_drop_bucket(ob);
         kvstore_close(os);
     }
@@ -180,11 +133,12 @@ static conf_set *walk_buckets(kvstore_store *s, size_t limit)
     return seen;
 }
 
-/* Opens bucket `name` of `s` and writes one key so that it exists on
- * every backend; returns the open handle. */
-static kvstore_bucket *made_bucket(kvstore_store *s, const char *name)
+/* Opens a new bucket of `s` (conf_bucket_new: its name into `name` unless
+ * NULL) and writes one key so that it exists on every backend; returns
+ * the open handle. */
+static kvstore_bucket *made_bucket(kvstore_store *s, char *name)
 {
-    kvstore_bucket *b = open_bucket(s, name);
+    kvstore_bucket *b = conf_bucket_new(s, name);
     assert_int_equal(kvstore_set(b, "k", "v", 1), KVSTORE_OK);
     return b;
 }
@@ -193,8 +147,6 @@ void test_bucket_list_names(void **state)
 {
     conf_ctx *c = *state;
     char a[KVSTORE_BUCKET_NAME_MAX + 1], b[KVSTORE_BUCKET_NAME_MAX + 1];
-    conf_unique_name(a, sizeof a);
-    conf_unique_name(b, sizeof b);
     kvstore_bucket *ba = made_bucket(c->store, a), *bb = made_bucket(c->store, b);
     conf_set *one = walk_buckets(c->store, 1);
     if (one != NULL) {
@@ -216,9 +168,7 @@ void test_bucket_list_names(void **state)
 void test_bucket_list_cursor_bound(void **state)
 {
     conf_ctx *c = *state;
-    char a[KVSTORE_BUCKET_NAME_MAX + 1];
-    conf_unique_name(a, sizeof a);
-    kvstore_bucket *ba = made_bucket(c->store, a);
+    kvstore_bucket *ba = made_bucket(c->store, NULL);
     kvstore_keys *page = NULL;
     int rc = kvstore_bucket_list(c->store, NULL, 1, &page);
     if (rc == KVSTORE_ENOTSUP) {
@@ -290,14 +240,14 @@ void test_bucket_remove(void **state)
     conf_ctx *c = *state;
     char name[KVSTORE_BUCKET_NAME_MAX + 1], sibling[KVSTORE_BUCKET_NAME_MAX + 1];
     kvstore_bucket_stat st;
-    conf_unique_name(name, sizeof name);
+    kvstore_bucket *b = made_bucket(c->store, name);
     /* A name that the removed one is a prefix of must keep its keys. */
     size_t n = strlen(name);
     assert_true(n + 1 < sizeof sibling);
     memcpy(sibling, name, n);
     memcpy(sibling + n, "x", 2);
-    kvstore_bucket *b = made_bucket(c->store, name);
-    kvstore_bucket *sib = made_bucket(c->store, sibling);
+    kvstore_bucket *sib = open_bucket(c->store, sibling);
+    assert_int_equal(kvstore_set(sib, "k", "v", 1), KVSTORE_OK);
     conf_fill(b, "r", 5);
     int rc = kvstore_bucket_remove(c->store, name);
     if (rc == KVSTORE_ENOTSUP) {

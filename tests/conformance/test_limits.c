@@ -64,8 +64,7 @@ void test_list_cursor_rewrapped(void **state)
     char theirs_name[KVSTORE_BUCKET_NAME_MAX + 1];
     unsigned char st[KVSTORE_CURSOR_STATE_MAX];
     size_t len = 0;
-    conf_unique_name(theirs_name, sizeof theirs_name);
-    kvstore_bucket *theirs = open_bucket(c->store, theirs_name);
+    kvstore_bucket *theirs = conf_bucket_new(c->store, theirs_name);
     fill_tagged(c->bucket, "mine", NKEYS);
     fill_tagged(theirs, "theirs", NKEYS);
     char *cur = conf_first_cursor(theirs, NULL, 7);

@@ -101,18 +101,14 @@ void test_list_prefix_literal(void **state)
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         assert_int_equal(kvstore_set(c->bucket, keys[i], "v", 1), KVSTORE_OK);
-    expect_prefix(c->bucket, "*", (const char *[]){ "*x" }, 1);
-    expect_prefix(c->bucket, "?", (const char *[]){ "?x" }, 1);
-    expect_prefix(c->bucket, "[", (const char *[]){ "[ab]x" }, 1);
-    expect_prefix(c->bucket, "[ab]", (const char *[]){ "[ab]x" }, 1);
-    expect_prefix(c->bucket, "%", (const char *[]){ "%x" }, 1);
-    expect_prefix(c->bucket, "_", (const char *[]){ "_x" }, 1);
-    expect_prefix(c->bucket, "\\", (const char *[]){ "\\x" }, 1);
-    expect_prefix(c->bucket, ".", (const char *[]){ ".x" }, 1);
-    expect_prefix(c->bucket, ">", (const char *[]){ ">x" }, 1);
-    expect_prefix(c->bucket, "^", (const char *[]){ "^x" }, 1);
-    expect_prefix(c->bucket, "$", (const char *[]){ "$x" }, 1);
-    expect_prefix(c->bucket, "a.", (const char *[]){ "a.b" }, 1);
+    /* Prefix => the one key it lists. */
+    static const char *const one[][2] = {
+        { "*", "*x" }, { "?", "?x" }, { "[", "[ab]x" }, { "[ab]", "[ab]x" },
+        { "%", "%x" }, { "_", "_x" }, { "\\", "\\x" }, { ".", ".x" },
+        { ">", ">x" }, { "^", "^x" }, { "$", "$x" }, { "a.", "a.b" },
+    };
+    for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
+        expect_prefix(c->bucket, one[i][0], &one[i][1], 1);
     expect_prefix(c->bucket, "a", (const char *[]){ "a*", "ax", "a.b", "aXb" },
                   4);
 }
@@ -154,12 +150,19 @@ void test_list_limit_respected(void **state)
     }
 }
 
+/* Fills the fixture's bucket with "<keys><i>", i < n, and walk_check()s
+ * all of it with `limit`. Returns the number of pages. */
+static size_t fill_and_walk(conf_ctx *c, const char *keys, size_t n,
+                            size_t limit)
+{
+    conf_fill(c->bucket, keys, n);
+    return walk_check(c->bucket, NULL, limit, keys, n);
+}
+
 void test_list_limit_zero(void **state)
 {
-    conf_ctx *c = *state;
-    conf_fill(c->bucket, "z", 1200);
     /* conf_walk caps limit 0 pages at KVSTORE_PAGE_MAX. */
-    assert_true(walk_check(c->bucket, NULL, 0, "z", 1200) >= 2);
+    assert_true(fill_and_walk(*state, "z", 1200, 0) >= 2);
 }
 
 /* KVSTORE_SECURITY_KEYS raises the key count of this walk (default 1200:
@@ -181,9 +184,7 @@ void test_list_limit_size_max(void **state)
 
 void test_list_walk_2500(void **state)
 {
-    conf_ctx *c = *state;
-    conf_fill(c->bucket, "walk/", 2500);
-    assert_true(walk_check(c->bucket, NULL, 100, "walk/", 2500) >= 25);
+    assert_true(fill_and_walk(*state, "walk/", 2500, 100) >= 25);
 }
 
 void test_list_walk_prefix(void **state)
@@ -195,11 +196,18 @@ void test_list_walk_prefix(void **state)
     walk_check(c->bucket, "p/", 50, "p/", 300);
 }
 
+/* Fills the fixture's bucket with 10 keys "<keys><i>" and returns the
+ * cursor after a first page of 3 (free()). */
+static char *filled_cursor(conf_ctx *c, const char *keys)
+{
+    conf_fill(c->bucket, keys, 10);
+    return conf_first_cursor(c->bucket, NULL, 3);
+}
+
 void test_list_cursor_garbage(void **state)
 {
     conf_ctx *c = *state;
-    conf_fill(c->bucket, "g", 10);
-    char *cur = conf_first_cursor(c->bucket, NULL, 3);
+    char *cur = filled_cursor(c, "g");
     static const char *const garbage[] = {
         "garbage", "", "x", "0", "1", "AAAA", "!!!!", "null", "-1",
         "99999999999999999999", "\x01", "\x7f", "\xc3\xa9", "a b", "\n",
@@ -231,28 +239,36 @@ void test_list_cursor_garbage(void **state)
     free(cur);
 }
 
-void test_list_cursor_truncated(void **state)
+/* Fills the fixture's bucket (keys "<keys><i>") and checks that every
+ * variant `refuse` makes of the cursor after its first page is refused. */
+static void mutated_refused(conf_ctx *c, const char *keys,
+                            void (*refuse)(kvstore_bucket *, const char *))
 {
-    conf_ctx *c = *state;
-    conf_fill(c->bucket, "t", 10);
-    char *cur = conf_first_cursor(c->bucket, NULL, 3);
+    char *cur = filled_cursor(c, keys);
+    refuse(c->bucket, cur);
+    free(cur);
+}
+
+static void refuse_truncated(kvstore_bucket *b, const char *cur)
+{
     size_t n = strlen(cur);
     for (size_t k = 0; k < n; k++) {
         char *t = strndup(cur, k);
         assert_non_null(t);
-        cursor_refused(c->bucket, NULL, t, "truncated");
+        cursor_refused(b, NULL, t, "truncated");
         /* The tail alone is not a cursor either. */
-        cursor_refused(c->bucket, NULL, cur + k + 1, "tail");
+        cursor_refused(b, NULL, cur + k + 1, "tail");
         free(t);
     }
-    free(cur);
 }
 
-void test_list_cursor_forged(void **state)
+void test_list_cursor_truncated(void **state)
 {
-    conf_ctx *c = *state;
-    conf_fill(c->bucket, "f", 10);
-    char *cur = conf_first_cursor(c->bucket, NULL, 3);
+    mutated_refused(*state, "t", refuse_truncated);
+}
+
+static void refuse_forged(kvstore_bucket *b, const char *cur)
+{
     size_t n = strlen(cur);
     char *f = strdup(cur);
     assert_non_null(f);
@@ -262,7 +278,7 @@ void test_list_cursor_forged(void **state)
         for (size_t s = 0; s < sizeof subst; s++) {
             char alt = subst[s] != cur[i] ? subst[s] : (char)(subst[s] + 1);
             f[i] = alt;
-            cursor_refused(c->bucket, NULL, f, "forged");
+            cursor_refused(b, NULL, f, "forged");
         }
         f[i] = cur[i];
     }
@@ -272,31 +288,26 @@ void test_list_cursor_forged(void **state)
             continue;
         f[i] = cur[i + 1];
         f[i + 1] = cur[i];
-        cursor_refused(c->bucket, NULL, f, "swapped");
+        cursor_refused(b, NULL, f, "swapped");
         f[i] = cur[i];
         f[i + 1] = cur[i + 1];
     }
     free(f);
-    free(cur);
+}
+
+void test_list_cursor_forged(void **state)
+{
+    mutated_refused(*state, "f", refuse_forged);
 }
 
 void test_list_cursor_other_bucket(void **state)
 {
     conf_ctx *c = *state;
-    char name[KVSTORE_BUCKET_NAME_MAX + 1];
-    conf_unique_name(name, sizeof name);
-    kvstore_bucket *other = open_bucket(c->store, name);
+    kvstore_bucket *other = conf_bucket_new(c->store, NULL);
     conf_fill(c->bucket, "o", 10);
     conf_fill(other, "o", 10);
-    char *cur = conf_first_cursor(other, NULL, 3);
-    cursor_refused(c->bucket, NULL, cur, "another bucket's");
-    free(cur);
-    /* And the other way round. */
-    cur = conf_first_cursor(c->bucket, NULL, 3);
-    cursor_refused(other, NULL, cur, "another bucket's");
-    free(cur);
-    conf_wipe(other);
-    kvstore_bucket_close(other);
+    conf_cursors_not_shared(c->bucket, other, "another bucket's");
+    conf_drop_bucket(other);
 }
 
 /* Lists the first page of `b` (limit 5) into `seen`; returns its cursor
@@ -336,9 +347,7 @@ void test_list_cursor_reopened_bucket(void **state)
 {
     conf_ctx *c = *state;
     conf_fill(c->bucket, "x", 40);
-    kvstore_bucket *b2 = open_bucket(c->store, c->name);
-    walk_across(c->bucket, b2);
-    kvstore_bucket_close(b2);
+    walk_across(c->bucket, conf_second_bucket(c, c->store));
     /* Close and reopen between pages. */
     conf_set *seen = conf_set_new();
     char *cur = first_page(c->bucket, seen);
@@ -350,25 +359,18 @@ void test_list_cursor_reopened_bucket(void **state)
 void test_list_cursor_second_handle(void **state)
 {
     conf_ctx *c = *state;
-    if (conf_private)
-        skip();
+    kvstore_bucket *b2 = conf_second_bucket(c, conf_second_store(c));
     conf_fill(c->bucket, "x", 40);
-    kvstore_store *s2 = open_uri(conf_uri);
-    kvstore_bucket *b2 = open_bucket(s2, c->name);
     walk_across(c->bucket, b2);
-    kvstore_bucket_close(b2);
-    kvstore_close(s2);
 }
 
 void test_list_cursor_store_reopened(void **state)
 {
     conf_ctx *c = *state;
-    if (conf_private)
-        skip();
     /* The handles that produced the cursor are closed before it is used.
      * A second store handle stays open throughout, since a named memory
      * store lives only while some handle does. */
-    kvstore_store *keeper = open_uri(conf_uri);
+    conf_second_store(c);
     conf_fill(c->bucket, "x", 40);
     conf_set *seen = conf_set_new();
     char *cur = first_page(c->bucket, seen);
@@ -379,7 +381,6 @@ void test_list_cursor_store_reopened(void **state)
     c->store = open_uri(conf_uri);
     c->bucket = open_bucket(c->store, c->name);
     rest_holds_all(c->bucket, cur, seen);
-    kvstore_close(keeper);
 }
 
 void test_list_null_args(void **state)

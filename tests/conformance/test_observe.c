@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
+#include "fx_memory.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -191,24 +192,16 @@ void test_observe_threads(void **state)
     atomic_size_t calls = 0;
     kvstore_observer obs = { .version = KVSTORE_OBSERVER_VERSION,
                              .on_operation = count };
-    pthread_t t[WRITERS];
     writer w[WRITERS];
 
     assert_int_equal(kvstore_observe(ctx->store, &obs, &calls), KVSTORE_OK);
-    for (int i = 0; i < WRITERS; i++) {
-        w[i].bucket = ctx->bucket;
-        w[i].id = i;
-        assert_int_equal(pthread_create(&t[i], NULL, write_some, &w[i]), 0);
-    }
-    for (int i = 0; i < WRITERS; i++) {
-        void *res;
-        pthread_join(t[i], &res);
-        assert_null(res);
-    }
+    for (int i = 0; i < WRITERS; i++)
+        w[i] = (writer){ .bucket = ctx->bucket, .id = i };
+    threads_run(WRITERS, write_some, w, sizeof w[0]);
     assert_int_equal(atomic_load(&calls), WRITERS * WRITES);
     assert_int_equal(kvstore_observe(ctx->store, NULL, NULL), KVSTORE_OK);
     if (!conf_disposable)
-        conf_wipe(ctx->bucket);
+        wipe_bucket(ctx->bucket);
 }
 
 void test_observe_bad_args(void **state)

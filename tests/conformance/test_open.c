@@ -43,36 +43,26 @@ void test_open_unknown_scheme(void **state)
 void test_open_unknown_parameter(void **state)
 {
     (void)state;
-    char *uri = conf_uri_with("bogus_param=1");
-    open_fails(uri, KVSTORE_EINVAL);
+    conf_open_fails_with("bogus_param=1", KVSTORE_EINVAL);
     /* The message names the parameter the user got wrong. */
     assert_non_null(strstr(kvstore_errmsg(), "bogus_param"));
-    free(uri);
-    uri = conf_uri_with("bogus_flag");
-    open_fails(uri, KVSTORE_EINVAL);
-    free(uri);
+    conf_open_fails_with("bogus_flag", KVSTORE_EINVAL);
     open_fails("memory:?bogus=1", KVSTORE_EINVAL);
 }
 
 void test_open_duplicate_parameter(void **state)
 {
     (void)state;
-    char *uri = conf_uri_with("create=true&create=true");
-    open_fails(uri, KVSTORE_EINVAL);
-    free(uri);
-    uri = conf_uri_with("create=true&create=false");
-    open_fails(uri, KVSTORE_EINVAL);
-    free(uri);
+    conf_open_fails_with("create=true&create=true", KVSTORE_EINVAL);
+    conf_open_fails_with("create=true&create=false", KVSTORE_EINVAL);
 }
 
 void test_open_bad_create_value(void **state)
 {
     (void)state;
-    char *uri = conf_uri_with("create=maybe");
-    open_fails(uri, KVSTORE_EINVAL);
-    free(uri);
+    conf_open_fails_with("create=maybe", KVSTORE_EINVAL);
     /* create=true is accepted by every backend. */
-    uri = conf_uri_with("create=true");
+    char *uri = conf_uri_with("create=true");
     kvstore_store *s = NULL;
     assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
     kvstore_close(s);
@@ -215,7 +205,7 @@ void test_bucket_name_64_bytes(void **state)
     memcpy(name + n, "-_AZaz09", 8);
     assert_int_equal(kvstore_bucket_open(&b2, c->store, name), KVSTORE_OK);
     assert_absent(b2, "k");
-    conf_wipe(b);
+    wipe_bucket(b);
     kvstore_bucket_close(b2);
     kvstore_bucket_close(b);
 }
@@ -273,11 +263,10 @@ void test_bucket_reopen_keeps_data(void **state)
     c->bucket = open_bucket(c->store, c->name);
     assert_value(c->bucket, "persist", "data", 4);
     /* Two handles on one bucket at once see the same keys. */
-    kvstore_bucket *b2 = open_bucket(c->store, c->name);
+    kvstore_bucket *b2 = conf_second_bucket(c, c->store);
     assert_value(b2, "persist", "data", 4);
     assert_int_equal(kvstore_delete(b2, "persist"), KVSTORE_OK);
     assert_absent(c->bucket, "persist");
-    kvstore_bucket_close(b2);
 }
 
 /* Keys that try to escape a bucket or match more than themselves. */
@@ -301,7 +290,7 @@ static void check_isolation(kvstore_store *s, const char *const *suffixes,
     for (size_t i = 0; i < n; i++) {
         conf_bucket_name(names[i], sizeof names[i], suffixes[i]);
         b[i] = open_bucket(s, names[i]);
-        conf_wipe(b[i]);
+        wipe_bucket(b[i]);
         /* A key shaped like a path into the sibling bucket. */
         snprintf(extra[i], sizeof extra[i], "../%s/k", names[i]);
     }
@@ -338,7 +327,7 @@ static void check_isolation(kvstore_store *s, const char *const *suffixes,
         conf_set_free(seen);
     }
     for (size_t i = 0; i < n; i++) {
-        conf_wipe(b[i]);
+        wipe_bucket(b[i]);
         kvstore_bucket_close(b[i]);
     }
 }

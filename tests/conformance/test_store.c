@@ -337,7 +337,7 @@ void test_value_null_with_len(void **state)
 void test_read_your_writes_two_buckets(void **state)
 {
     conf_ctx *c = *state;
-    kvstore_bucket *b2 = open_bucket(c->store, c->name);
+    kvstore_bucket *b2 = conf_second_bucket(c, c->store);
     for (int i = 0; i < 20; i++) {
         char v[8];
         int n = snprintf(v, sizeof v, "%d", i);
@@ -350,16 +350,12 @@ void test_read_your_writes_two_buckets(void **state)
         assert_int_equal(kvstore_delete(b2, "ryw"), KVSTORE_OK);
         assert_absent(c->bucket, "ryw");
     }
-    kvstore_bucket_close(b2);
 }
 
 void test_second_handle_sees_writes(void **state)
 {
     conf_ctx *c = *state;
-    if (conf_private)
-        skip();
-    kvstore_store *s2 = open_uri(conf_uri);
-    kvstore_bucket *b2 = open_bucket(s2, c->name);
+    kvstore_bucket *b2 = conf_second_bucket(c, conf_second_store(c));
     assert_int_equal(kvstore_set(c->bucket, "shared", "1", 1), KVSTORE_OK);
     assert_value(b2, "shared", "1", 1);
     assert_int_equal(kvstore_set(b2, "shared", "22", 2), KVSTORE_OK);
@@ -369,6 +365,4 @@ void test_second_handle_sees_writes(void **state)
     conf_set_free(seen);
     assert_int_equal(kvstore_delete(b2, "shared"), KVSTORE_OK);
     assert_absent(c->bucket, "shared");
-    kvstore_bucket_close(b2);
-    kvstore_close(s2);
 }

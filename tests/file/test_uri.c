@@ -23,7 +23,7 @@ int __wrap_fsync(int fd)
 
 static void test_bad_uris(void **state)
 {
-    const char *dir = ((tmp_store *)*state)->dir;
+    const char *dir = *state;
     char uri[4200];
     open_fails("file:", KVSTORE_EINVAL);
     open_fails("file://", KVSTORE_EINVAL);
@@ -112,9 +112,9 @@ static void test_create_false(void **state)
  * in the message, never the reason after it. */
 static void test_long_path_keeps_reason(void **state)
 {
-    tmp_store *t = *state;
+    const char *dir = *state;
     char uri[4200];
-    int n = snprintf(uri, sizeof uri, "file://%s", t->dir);
+    int n = snprintf(uri, sizeof uri, "file://%s", dir);
     while (n < 3600)
         n += snprintf(uri + n, sizeof uri - (size_t)n, "/%s",
                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
@@ -220,8 +220,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         DIR_TEST(test_bad_uris),
-        DIR_TEST(test_layout_and_modes),
-        DIR_TEST(test_relative_uri),
+        TMP_STORE_TEST(test_layout_and_modes),
+        TMP_STORE_TEST(test_relative_uri),
         STORE_TEST(test_create_false, "file://{dir}?create=false", NULL),
         DIR_TEST(test_long_path_keeps_reason),
         STORE_TEST(test_sync_counts, "file://{dir}", "b"),

@@ -10,6 +10,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The last '@' of the authority that starts at `auth` and ends before the
+ * first of `stops`, or NULL: where its userinfo ends. */
+static const char *userinfo_at(const char *auth, const char *stops)
+{
+    const char *end = auth + strcspn(auth, stops), *at = NULL;
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    return at;
+}
+
 /* Written apart from src/uri.c: the input with the userinfo's password
  * (or, without a password, the whole userinfo, which may be a token)
  * replaced by "***". */
@@ -17,17 +28,14 @@ static const char *expected_redaction(const char *text)
 {
     static char out[16384];
     const char *colon = strchr(text, ':');
-    const char *auth, *end, *at = NULL, *pc;
+    const char *auth, *at, *pc;
 
     if (colon[1] != '/' || colon[2] != '/') {
         snprintf(out, sizeof out, "%s", text);
         goto scheme;
     }
     auth = colon + 3;
-    end = auth + strcspn(auth, "/?");
-    for (const char *p = auth; p < end; p++)
-        if (*p == '@')
-            at = p;
+    at = userinfo_at(auth, "/?");
     if (at == NULL) {
         snprintf(out, sizeof out, "%s", text);
         goto scheme;
@@ -49,17 +57,14 @@ scheme: /* schemes are case-insensitive and reported in lower case */
  * no '%' outside the userinfo that could decode to it), else NULL. */
 static const char *distinct_password(const char *text, char *buf, size_t cap)
 {
-    const char *colon = strchr(text, ':'), *auth, *end, *at = NULL, *pc;
+    const char *colon = strchr(text, ':'), *auth, *at, *pc;
     size_t n;
     bool digit = false, alpha = false;
 
     if (colon == NULL || strncmp(colon, "://", 3) != 0)
         return NULL;
     auth = colon + 3;
-    end = auth + strcspn(auth, "/?#");
-    for (const char *p = auth; p < end; p++)
-        if (*p == '@')
-            at = p;
+    at = userinfo_at(auth, "/?#");
     if (at == NULL || (pc = memchr(auth, ':', (size_t)(at - auth))) == NULL)
         return NULL;
     n = (size_t)(at - pc - 1);

@@ -251,45 +251,47 @@ static int get_locked(bucket_data *d, const char *key, void **value,
     return KVSTORE_OK;
 }
 
-int arraystore_get(void *p, const char *key, void **value, size_t *len)
+/* The prologue of a bucket slot: counts a call of `slot` and locks the
+ * store of bucket `p`; leave() unlocks it. */
+static bucket *enter(void *p, enum arraystore_slot slot)
 {
     bucket *b = p;
-    COUNT(AS_GET);
+    COUNT(slot);
     pthread_mutex_lock(&b->st->mu);
-    int rc = get_locked(b->d, key, value, len);
+    return b;
+}
+
+/* Unlocks what enter() locked and passes `rc` on. */
+static int leave(bucket *b, int rc)
+{
     pthread_mutex_unlock(&b->st->mu);
     return rc;
+}
+
+int arraystore_get(void *p, const char *key, void **value, size_t *len)
+{
+    bucket *b = enter(p, AS_GET);
+    return leave(b, get_locked(b->d, key, value, len));
 }
 
 int arraystore_set(void *p, const char *key, const void *value, size_t len)
 {
-    bucket *b = p;
-    COUNT(AS_SET);
-    pthread_mutex_lock(&b->st->mu);
-    int rc = put(b->d, key, value, len);
-    pthread_mutex_unlock(&b->st->mu);
-    return rc;
+    bucket *b = enter(p, AS_SET);
+    return leave(b, put(b->d, key, value, len));
 }
 
 int arraystore_del(void *p, const char *key)
 {
-    bucket *b = p;
-    COUNT(AS_DEL);
-    pthread_mutex_lock(&b->st->mu);
+    bucket *b = enter(p, AS_DEL);
     drop(b->d, key);
-    pthread_mutex_unlock(&b->st->mu);
-    return KVSTORE_OK;
+    return leave(b, KVSTORE_OK);
 }
 
 int arraystore_exists(void *p, const char *key, bool *exists)
 {
-    bucket *b = p;
-    COUNT(AS_EXISTS);
-    pthread_mutex_lock(&b->st->mu);
-    entry *e = find(b->d, key);
-    *exists = alive(e);
-    pthread_mutex_unlock(&b->st->mu);
-    return KVSTORE_OK;
+    bucket *b = enter(p, AS_EXISTS);
+    *exists = alive(find(b->d, key));
+    return leave(b, KVSTORE_OK);
 }
 
 /* The position state is a decimal index. A version 2 table hands it to
@@ -382,16 +384,13 @@ int arraystore_list_keys(void *p, const char *prefix, const char *cursor,
 int arraystore_get_many(void *p, const char *const *keys, size_t n,
                         void **values, size_t *lens)
 {
-    bucket *b = p;
+    bucket *b = enter(p, AS_GET_MANY);
     int rc = KVSTORE_OK;
-    COUNT(AS_GET_MANY);
-    pthread_mutex_lock(&b->st->mu);
     for (size_t i = 0; i < n; i++)
         values[i] = NULL;
     for (size_t i = 0; i < n && rc >= 0; i++)
         rc = get_locked(b->d, keys[i], &values[i], &lens[i]);
-    pthread_mutex_unlock(&b->st->mu);
-    if (rc < 0) {
+    if (leave(b, rc) < 0) {
         for (size_t i = 0; i < n; i++) {
             kvstore_free(values[i]);
             values[i] = NULL;
@@ -405,35 +404,27 @@ int arraystore_set_many(void *p, const char *const *keys,
                         const void *const *values, const size_t *lens,
                         size_t n)
 {
-    bucket *b = p;
+    bucket *b = enter(p, AS_SET_MANY);
     int rc = KVSTORE_OK;
-    COUNT(AS_SET_MANY);
-    pthread_mutex_lock(&b->st->mu);
     for (size_t i = 0; i < n && rc == KVSTORE_OK; i++)
         rc = put(b->d, keys[i], values[i], lens[i]);
-    pthread_mutex_unlock(&b->st->mu);
-    return rc;
+    return leave(b, rc);
 }
 
 int arraystore_delete_many(void *p, const char *const *keys, size_t n)
 {
-    bucket *b = p;
-    COUNT(AS_DELETE_MANY);
-    pthread_mutex_lock(&b->st->mu);
+    bucket *b = enter(p, AS_DELETE_MANY);
     for (size_t i = 0; i < n; i++)
         drop(b->d, keys[i]);
-    pthread_mutex_unlock(&b->st->mu);
-    return KVSTORE_OK;
+    return leave(b, KVSTORE_OK);
 }
 
 int arraystore_increment(void *p, const char *key, int64_t delta,
                          int64_t *result)
 {
-    bucket *b = p;
+    bucket *b = enter(p, AS_INCREMENT);
     int64_t cur = 0, next;
     int rc;
-    COUNT(AS_INCREMENT);
-    pthread_mutex_lock(&b->st->mu);
     entry *e = find(b->d, key);
     if (alive(e) && kvstore_counter_parse(e->value, e->len, &cur) != KVSTORE_OK) {
         rc = kvstore_set_error(KVSTORE_EINVAL, "arraystore: not a counter");
@@ -446,8 +437,7 @@ int arraystore_increment(void *p, const char *key, int64_t delta,
         if (rc == KVSTORE_OK && result != NULL)
             *result = next;
     }
-    pthread_mutex_unlock(&b->st->mu);
-    return rc;
+    return leave(b, rc);
 }
 
 int arraystore_cas_open(void **out, void *p, const char *key, bool *found,
@@ -517,22 +507,17 @@ void arraystore_cas_free(void *p)
 int arraystore_set_ttl(void *p, const char *key, const void *value,
                        size_t len, uint64_t ttl_ms)
 {
-    bucket *b = p;
-    COUNT(AS_SET_TTL);
-    pthread_mutex_lock(&b->st->mu);
+    bucket *b = enter(p, AS_SET_TTL);
     int rc = put(b->d, key, value, len);
     if (rc == KVSTORE_OK)
         find(b->d, key)->expires = now_ms() + ttl_ms;
-    pthread_mutex_unlock(&b->st->mu);
-    return rc;
+    return leave(b, rc);
 }
 
 int arraystore_ttl(void *p, const char *key, int64_t *ms_left)
 {
-    bucket *b = p;
+    bucket *b = enter(p, AS_TTL);
     int rc = KVSTORE_OK;
-    COUNT(AS_TTL);
-    pthread_mutex_lock(&b->st->mu);
     entry *e = find(b->d, key);
     if (!alive(e)) {
         rc = KVSTORE_NOTFOUND;
@@ -542,14 +527,17 @@ int arraystore_ttl(void *p, const char *key, int64_t *ms_left)
         uint64_t now = now_ms();
         *ms_left = e->expires > now ? (int64_t)(e->expires - now) : 0;
     }
-    pthread_mutex_unlock(&b->st->mu);
-    return rc;
+    return leave(b, rc);
 }
 
-/* The bucket named `name` that is not removed, or NULL with *rc set to
- * ENOSTORE; the caller holds the mutex. */
-static bucket_data *named(store *st, const char *name, int *rc)
+/* The prologue of a slot about one bucket of the store: counts a call of
+ * `slot`, locks `st` (the caller unlocks it) and returns the bucket named
+ * `name` that is not removed, or NULL with *rc set to ENOSTORE. */
+static bucket_data *enter_named(store *st, enum arraystore_slot slot,
+                                const char *name, int *rc)
 {
+    COUNT(slot);
+    pthread_mutex_lock(&st->mu);
     for (size_t i = 0; i < st->nbuckets; i++)
         if (!st->buckets[i]->removed && strcmp(st->buckets[i]->name, name) == 0)
             return st->buckets[i];
@@ -585,9 +573,7 @@ int arraystore_bucket_remove(void *p, const char *name)
 {
     store *st = p;
     int rc = KVSTORE_OK;
-    COUNT(AS_BUCKET_REMOVE);
-    pthread_mutex_lock(&st->mu);
-    bucket_data *d = named(st, name, &rc);
+    bucket_data *d = enter_named(st, AS_BUCKET_REMOVE, name, &rc);
     if (d != NULL) {
         clear(d);
         d->removed = true;
@@ -601,9 +587,7 @@ int arraystore_bucket_info(void *p, const char *name,
 {
     store *st = p;
     int rc = KVSTORE_OK;
-    COUNT(AS_BUCKET_INFO);
-    pthread_mutex_lock(&st->mu);
-    bucket_data *d = named(st, name, &rc);
+    bucket_data *d = enter_named(st, AS_BUCKET_INFO, name, &rc);
     if (d != NULL) {
         int64_t keys = 0;
         for (size_t i = 0; i < d->n; i++)

@@ -75,33 +75,28 @@ int  arraystore_bucket_info(void *store, const char *name,
                             kvstore_bucket_stat *info);
 #endif
 
-/* Designated initialisers for the required slots of a table. */
+/* Designated initialisers for the slots of a table: slot X is
+ * arraystore_X. */
+#define ARRAYSTORE_SLOT(slot) .slot = arraystore_##slot
+
+/* The required slots. */
 #define ARRAYSTORE_REQUIRED_SLOTS \
-    .store_open = arraystore_store_open, \
-    .store_close = arraystore_store_close, \
-    .bucket_open = arraystore_bucket_open, \
-    .bucket_close = arraystore_bucket_close, \
-    .get = arraystore_get, \
-    .set = arraystore_set, \
-    .del = arraystore_del, \
-    .exists = arraystore_exists, \
-    .list_keys = arraystore_list_keys
+    ARRAYSTORE_SLOT(store_open), ARRAYSTORE_SLOT(store_close), \
+    ARRAYSTORE_SLOT(bucket_open), ARRAYSTORE_SLOT(bucket_close), \
+    ARRAYSTORE_SLOT(get), ARRAYSTORE_SLOT(set), ARRAYSTORE_SLOT(del), \
+    ARRAYSTORE_SLOT(exists), ARRAYSTORE_SLOT(list_keys)
 
 #define ARRAYSTORE_CAS_SLOTS \
-    .cas_open = arraystore_cas_open, \
-    .cas_swap = arraystore_cas_swap, \
-    .cas_free = arraystore_cas_free
+    ARRAYSTORE_SLOT(cas_open), ARRAYSTORE_SLOT(cas_swap), \
+    ARRAYSTORE_SLOT(cas_free)
 
 /* Per-key expiry and bucket management, with the cap that goes with it
  * (version 2 tables only). */
 #if KVSTORE_BACKEND_VERSION >= 2
 #define ARRAYSTORE_V2_SLOTS \
-    .caps = KVSTORE_CAP_TTL, \
-    .set_ttl = arraystore_set_ttl, \
-    .ttl = arraystore_ttl, \
-    .bucket_list = arraystore_bucket_list, \
-    .bucket_remove = arraystore_bucket_remove, \
-    .bucket_info = arraystore_bucket_info
+    .caps = KVSTORE_CAP_TTL, ARRAYSTORE_SLOT(set_ttl), ARRAYSTORE_SLOT(ttl), \
+    ARRAYSTORE_SLOT(bucket_list), ARRAYSTORE_SLOT(bucket_remove), \
+    ARRAYSTORE_SLOT(bucket_info)
 #endif
 
 #endif /* TESTS_ARRAYSTORE_H */

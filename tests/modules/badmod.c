@@ -24,11 +24,7 @@ int not_a_kvstore_module(void)
 #else
 
 static const kvstore_backend badmod_backend = {
-#if BADMOD_VARIANT == 5
-    .version = KVSTORE_BACKEND_VERSION + 100,
-#else
-    .version = KVSTORE_BACKEND_VERSION,
-#endif
+    .version = KVSTORE_BACKEND_VERSION + (BADMOD_VARIANT == 5 ? 100 : 0),
     .name = BADMOD_SCHEME,
     ARRAYSTORE_REQUIRED_SLOTS,
 };
@@ -38,14 +34,8 @@ static const kvstore_backend *const badmod_backends[] = {
 };
 
 static const kvstore_module badmod_module = {
-#if BADMOD_VARIANT == 1
-    .version = KVSTORE_MODULE_VERSION + 1,
-#else
-    .version = KVSTORE_MODULE_VERSION,
-#endif
-#if BADMOD_VARIANT == 2
-    .reserved = 7,
-#endif
+    .version = KVSTORE_MODULE_VERSION + (BADMOD_VARIANT == 1 ? 1 : 0),
+    .reserved = BADMOD_VARIANT == 2 ? 7 : 0,
     .name = BADMOD_SCHEME,
     .backends = badmod_backends,
 };

@@ -6,18 +6,14 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arraystore.h"
+#include "fx_conformance.h"
+#include "fx_memory.h"
 
 /* Required slots and CAS: increment and batch come from the core. */
 static const kvstore_backend arr_cas = {
@@ -52,20 +48,6 @@ static int failing_store_open(void **out, const kvstore_uri *uri)
     return kvstore_set_error(KVSTORE_EIO, "the impostor was called");
 }
 
-/* Another table with a taken name. */
-static const kvstore_backend arr_impostor = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "arr",
-    .store_open = failing_store_open,
-    .store_close = arraystore_store_close,
-    .bucket_open = arraystore_bucket_open,
-    .bucket_close = arraystore_bucket_close,
-    .get = arraystore_get,
-    .set = arraystore_set,
-    .del = arraystore_del,
-    .exists = arraystore_exists,
-    .list_keys = arraystore_list_keys,
-};
 
 static void register_ok(const kvstore_backend *be)
 {
@@ -74,52 +56,38 @@ static void register_ok(const kvstore_backend *be)
         fail_msg("register(%s) = %d: %s", be->name, rc, kvstore_errmsg());
 }
 
-typedef struct fixture {
-    kvstore_store *store;
-    kvstore_bucket *bucket;
-} fixture;
-
-static fixture open_fixture(const kvstore_backend *be)
+/* A cmocka fixture: registers the table given as the test's initial
+ * state (TABLE_TEST), opens "<name>:" and its bucket "b" as a tmp_store
+ * (its directory is not used) and resets the call counts; the test reads
+ * the tmp_store from *state, store_teardown closes it. */
+static int table_setup(void **state)
 {
+    const kvstore_backend *be = *state;
     char uri[64];
-    fixture f = { NULL, NULL };
+    tmp_store *t = malloc(sizeof *t);
+    assert_non_null(t);
     register_ok(be);
     snprintf(uri, sizeof uri, "%s:", be->name);
-    assert_int_equal(kvstore_open(&f.store, uri), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&f.bucket, f.store, "b"),
-                     KVSTORE_OK);
+    *t = tmp_store_open(uri, "b");
+    *state = t;
     arraystore_calls_reset();
-    return f;
+    return 0;
 }
 
-static void close_fixture(fixture *f)
-{
-    kvstore_bucket_close(f->bucket);
-    kvstore_close(f->store);
-}
-
-static void assert_value(kvstore_bucket *b, const char *key, const char *want)
-{
-    void *v = NULL;
-    size_t n = 0;
-    assert_int_equal(kvstore_get(b, key, &v, &n), KVSTORE_OK);
-    assert_int_equal(n, strlen(want));
-    assert_memory_equal(v, want, n);
-    kvstore_free(v);
-}
+#define TABLE_TEST(test, table) \
+    cmocka_unit_test_prestate_setup_teardown(test, table_setup, \
+                                             store_teardown, (void *)(table))
 
 static void test_register_and_open(void **state)
 {
-    (void)state;
-    fixture f = open_fixture(&arr_cas);
-    assert_int_equal(kvstore_set(f.bucket, "k", "v", 1), KVSTORE_OK);
-    assert_value(f.bucket, "k", "v");
+    tmp_store *t = *state;
+    assert_int_equal(kvstore_set(t->b, "k", "v", 1), KVSTORE_OK);
+    expect_str(t->b, "k", "v");
     assert_int_equal(arraystore_calls(AS_SET), 1);
     assert_int_equal(arraystore_calls(AS_GET), 1);
     /* Registering the same table again is harmless. */
     assert_int_equal(kvstore_backend_register(&arr_cas), KVSTORE_OK);
     assert_int_equal(kvstore_backend_register(&arr_cas), KVSTORE_OK);
-    close_fixture(&f);
     /* The scheme is case-insensitive in URIs; backends are named in
      * lower case. */
     kvstore_store *s = NULL;
@@ -131,8 +99,11 @@ static void test_register_duplicate(void **state)
 {
     (void)state;
     register_ok(&arr_cas);
-    assert_int_equal(kvstore_backend_register(&arr_impostor),
-                     KVSTORE_EEXISTS);
+    /* Another table with the taken name. */
+    kvstore_backend impostor = arr_bare;
+    impostor.name = "arr";
+    impostor.store_open = failing_store_open;
+    assert_int_equal(kvstore_backend_register(&impostor), KVSTORE_EEXISTS);
     assert_non_null(strstr(kvstore_errmsg(), "arr"));
     /* The first table still serves the scheme. */
     kvstore_store *s = NULL;
@@ -231,62 +202,50 @@ static void test_register_invalid(void **state)
 
 static void test_fallback_batch_loops(void **state)
 {
-    (void)state;
-    fixture f = open_fixture(&arr_cas);
+    tmp_store *t = *state;
     const char *keys[] = { "a", "b", "c" };
     const void *vals[] = { "1", "22", "" };
     const size_t lens[] = { 1, 2, 0 };
-    assert_int_equal(kvstore_set_many(f.bucket, keys, vals, lens, 3),
+    assert_int_equal(kvstore_set_many(t->b, keys, vals, lens, 3),
                      KVSTORE_OK);
     assert_int_equal(arraystore_calls(AS_SET), 3);
     assert_int_equal(arraystore_calls(AS_SET_MANY), 0);
     const char *q[] = { "a", "missing", "b", "c" };
     void *out[4];
     size_t outl[4];
-    assert_int_equal(kvstore_get_many(f.bucket, q, 4, out, outl), KVSTORE_OK);
+    assert_int_equal(kvstore_get_many(t->b, q, 4, out, outl), KVSTORE_OK);
     assert_int_equal(arraystore_calls(AS_GET), 4);
-    assert_int_equal(outl[0], 1);
-    assert_memory_equal(out[0], "1", 1);
-    assert_null(out[1]);
-    assert_int_equal(outl[1], 0);
-    assert_int_equal(outl[2], 2);
-    assert_memory_equal(out[2], "22", 2);
-    assert_non_null(out[3]);
-    assert_int_equal(outl[3], 0);
-    for (int i = 0; i < 4; i++)
-        kvstore_free(out[i]);
-    assert_int_equal(kvstore_delete_many(f.bucket, q, 4), KVSTORE_OK);
+    expect_many(out, outl, (const char *const[]){ "1", NULL, "22", "" }, 4);
+    assert_int_equal(kvstore_delete_many(t->b, q, 4), KVSTORE_OK);
     assert_int_equal(arraystore_calls(AS_DEL), 4);
     bool e = true;
-    assert_int_equal(kvstore_exists(f.bucket, "b", &e), KVSTORE_OK);
+    assert_int_equal(kvstore_exists(t->b, "b", &e), KVSTORE_OK);
     assert_false(e);
     /* An invalid key is caught before the loop starts. */
     arraystore_calls_reset();
     const char *bad[] = { "ok", "\xff" };
-    assert_int_equal(kvstore_set_many(f.bucket, bad, vals, lens, 2),
+    assert_int_equal(kvstore_set_many(t->b, bad, vals, lens, 2),
                      KVSTORE_EINVAL);
     assert_int_equal(arraystore_calls(AS_SET), 0);
-    close_fixture(&f);
 }
 
 static void test_native_slots_used(void **state)
 {
-    (void)state;
-    fixture f = open_fixture(&arr_native);
+    tmp_store *t = *state;
     const char *keys[] = { "a", "b", "c" };
     const void *vals[] = { "1", "2", "3" };
     const size_t lens[] = { 1, 1, 1 };
     void *out[3];
     size_t outl[3];
-    assert_int_equal(kvstore_set_many(f.bucket, keys, vals, lens, 3),
+    assert_int_equal(kvstore_set_many(t->b, keys, vals, lens, 3),
                      KVSTORE_OK);
-    assert_int_equal(kvstore_get_many(f.bucket, keys, 3, out, outl),
+    assert_int_equal(kvstore_get_many(t->b, keys, 3, out, outl),
                      KVSTORE_OK);
     for (int i = 0; i < 3; i++)
         kvstore_free(out[i]);
-    assert_int_equal(kvstore_delete_many(f.bucket, keys, 3), KVSTORE_OK);
+    assert_int_equal(kvstore_delete_many(t->b, keys, 3), KVSTORE_OK);
     int64_t r = 0;
-    assert_int_equal(kvstore_increment(f.bucket, "n", 2, &r), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", 2, &r), KVSTORE_OK);
     assert_int_equal(r, 2);
     assert_int_equal(arraystore_calls(AS_SET_MANY), 1);
     assert_int_equal(arraystore_calls(AS_GET_MANY), 1);
@@ -296,36 +255,33 @@ static void test_native_slots_used(void **state)
     assert_int_equal(arraystore_calls(AS_GET), 0);
     assert_int_equal(arraystore_calls(AS_DEL), 0);
     assert_int_equal(arraystore_calls(AS_CAS_OPEN), 0);
-    close_fixture(&f);
 }
 
 static void test_fallback_increment_via_cas(void **state)
 {
-    (void)state;
-    fixture f = open_fixture(&arr_cas);
+    tmp_store *t = *state;
     int64_t r = 0;
-    assert_int_equal(kvstore_increment(f.bucket, "n", 5, &r), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", 5, &r), KVSTORE_OK);
     assert_int_equal(r, 5);
-    assert_int_equal(kvstore_increment(f.bucket, "n", -8, &r), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", -8, &r), KVSTORE_OK);
     assert_int_equal(r, -3);
     assert_true(arraystore_calls(AS_CAS_OPEN) >= 2);
     assert_true(arraystore_calls(AS_CAS_SWAP) >= 2);
-    assert_value(f.bucket, "n", "-3");
+    expect_str(t->b, "n", "-3");
     /* The fallback enforces the same rules as a native increment. */
-    assert_int_equal(kvstore_set(f.bucket, "s", "abc", 3), KVSTORE_OK);
-    assert_int_equal(kvstore_increment(f.bucket, "s", 1, &r), KVSTORE_EINVAL);
-    assert_value(f.bucket, "s", "abc");
-    assert_int_equal(kvstore_set(f.bucket, "m", "9223372036854775807", 19),
+    assert_int_equal(kvstore_set(t->b, "s", "abc", 3), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "s", 1, &r), KVSTORE_EINVAL);
+    expect_str(t->b, "s", "abc");
+    assert_int_equal(kvstore_set(t->b, "m", "9223372036854775807", 19),
                      KVSTORE_OK);
-    assert_int_equal(kvstore_increment(f.bucket, "m", 1, NULL),
+    assert_int_equal(kvstore_increment(t->b, "m", 1, NULL),
                      KVSTORE_EINVAL);
-    assert_value(f.bucket, "m", "9223372036854775807");
-    close_fixture(&f);
+    expect_str(t->b, "m", "9223372036854775807");
 }
 
 static void *cas_incr_thread(void *arg)
 {
-    kvstore_bucket *b = arg;
+    kvstore_bucket *b = *(kvstore_bucket **)arg;
     for (int i = 0; i < 500; i++)
         if (kvstore_increment(b, "ctr", 1, NULL) != KVSTORE_OK)
             return (void *)1;
@@ -334,60 +290,47 @@ static void *cas_incr_thread(void *arg)
 
 static void test_fallback_increment_concurrent(void **state)
 {
-    (void)state;
     /* The CAS loop must retry on conflict, never lose an update. */
-    fixture f = open_fixture(&arr_cas);
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, cas_incr_thread,
-                                        f.bucket), 0);
-    for (int i = 0; i < 4; i++) {
-        void *ret;
-        pthread_join(t[i], &ret);
-        assert_null(ret);
-    }
-    assert_value(f.bucket, "ctr", "2000");
-    close_fixture(&f);
+    tmp_store *t = *state;
+    kvstore_bucket *b[4] = { t->b, t->b, t->b, t->b };
+    threads_run(4, cas_incr_thread, b, sizeof b[0]);
+    expect_str(t->b, "ctr", "2000");
 }
 
 static void test_bare_not_supported(void **state)
 {
-    (void)state;
-    fixture f = open_fixture(&arr_bare);
+    tmp_store *t = *state;
     int64_t r = 0;
-    assert_int_equal(kvstore_set(f.bucket, "n", "1", 1), KVSTORE_OK);
-    assert_int_equal(kvstore_increment(f.bucket, "n", 1, &r),
+    assert_int_equal(kvstore_set(t->b, "n", "1", 1), KVSTORE_OK);
+    assert_int_equal(kvstore_increment(t->b, "n", 1, &r),
                      KVSTORE_ENOTSUP);
     assert_true(strlen(kvstore_errmsg()) > 0);
-    assert_value(f.bucket, "n", "1");
+    expect_str(t->b, "n", "1");
     kvstore_cas *cas = NULL;
-    assert_int_equal(kvstore_cas_open(&cas, f.bucket, "n"), KVSTORE_ENOTSUP);
+    assert_int_equal(kvstore_cas_open(&cas, t->b, "n"), KVSTORE_ENOTSUP);
     assert_null(cas);
     /* Batch still works, as a loop over the required slots. */
     const char *keys[] = { "x", "y" };
     const void *vals[] = { "1", "2" };
     const size_t lens[] = { 1, 1 };
-    assert_int_equal(kvstore_set_many(f.bucket, keys, vals, lens, 2),
+    assert_int_equal(kvstore_set_many(t->b, keys, vals, lens, 2),
                      KVSTORE_OK);
-    assert_value(f.bucket, "y", "2");
-    close_fixture(&f);
+    expect_str(t->b, "y", "2");
 }
 
 static void test_value_limit_reported(void **state)
 {
-    (void)state;
     /* A backend's ETOOBIG and its message reach the caller unchanged. */
-    fixture f = open_fixture(&arr_cas);
+    tmp_store *t = *state;
     size_t n = ARRAYSTORE_VALUE_MAX + 1;
     char *big = calloc(1, n);
     assert_non_null(big);
-    assert_int_equal(kvstore_set(f.bucket, "big", big, n), KVSTORE_ETOOBIG);
+    assert_int_equal(kvstore_set(t->b, "big", big, n), KVSTORE_ETOOBIG);
     char limit[32];
     snprintf(limit, sizeof limit, "%u", ARRAYSTORE_VALUE_MAX);
     assert_non_null(strstr(kvstore_errmsg(), limit));
-    assert_int_equal(kvstore_set(f.bucket, "big", big, n - 1), KVSTORE_OK);
+    assert_int_equal(kvstore_set(t->b, "big", big, n - 1), KVSTORE_OK);
     free(big);
-    close_fixture(&f);
 }
 
 static void on_event(void *payload, kvstore_event event, const char *key,
@@ -398,13 +341,11 @@ static void on_event(void *payload, kvstore_event event, const char *key,
 
 static void test_no_watch(void **state)
 {
-    (void)state;
-    fixture f = open_fixture(&arr_cas);
+    tmp_store *t = *state;
     kvstore_watch *w = NULL;
-    assert_int_equal(kvstore_watch_start(&w, f.bucket, "", on_event, NULL),
+    assert_int_equal(kvstore_watch_start(&w, t->b, "", on_event, NULL),
                      KVSTORE_ENOTSUP);
     assert_null(w);
-    close_fixture(&f);
 }
 
 static void test_uri_params_for_custom(void **state)
@@ -472,16 +413,16 @@ static void test_register_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_register_and_open),
+        TABLE_TEST(test_register_and_open, &arr_cas),
         cmocka_unit_test(test_register_duplicate),
         cmocka_unit_test(test_register_invalid),
-        cmocka_unit_test(test_fallback_batch_loops),
-        cmocka_unit_test(test_native_slots_used),
-        cmocka_unit_test(test_fallback_increment_via_cas),
-        cmocka_unit_test(test_fallback_increment_concurrent),
-        cmocka_unit_test(test_bare_not_supported),
-        cmocka_unit_test(test_value_limit_reported),
-        cmocka_unit_test(test_no_watch),
+        TABLE_TEST(test_fallback_batch_loops, &arr_cas),
+        TABLE_TEST(test_native_slots_used, &arr_native),
+        TABLE_TEST(test_fallback_increment_via_cas, &arr_cas),
+        TABLE_TEST(test_fallback_increment_concurrent, &arr_cas),
+        TABLE_TEST(test_bare_not_supported, &arr_bare),
+        TABLE_TEST(test_value_limit_reported, &arr_cas),
+        TABLE_TEST(test_no_watch, &arr_cas),
         cmocka_unit_test(test_uri_params_for_custom),
         cmocka_unit_test(test_register_threads),
     };

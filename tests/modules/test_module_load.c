@@ -9,11 +9,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "fx_conformance.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,24 +20,11 @@
 
 #define MOD(name) MODULE_DIR "/" name
 
+/* A set and get through the module: the value the module allocated with
+ * kvstore_malloc is freed by the library's kvstore_free. */
 static void roundtrip(const char *uri)
 {
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = NULL;
-    int rc = kvstore_open(&s, uri);
-    if (rc != KVSTORE_OK)
-        fail_msg("open(%s) = %d: %s", uri, rc, kvstore_errmsg());
-    assert_int_equal(kvstore_bucket_open(&b, s, "b"), KVSTORE_OK);
-    assert_int_equal(kvstore_set(b, "k", "module", 6), KVSTORE_OK);
-    void *v = NULL;
-    size_t n = 0;
-    assert_int_equal(kvstore_get(b, "k", &v, &n), KVSTORE_OK);
-    assert_int_equal(n, 6);
-    assert_memory_equal(v, "module", 6);
-    /* Memory from the module's kvstore_malloc is freed by the library. */
-    kvstore_free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    store_roundtrip(uri, "b", "module");
 }
 
 static bool contains_ci(const char *hay, const char *needle)

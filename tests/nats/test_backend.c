@@ -11,38 +11,30 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "harness.h"
-#include "util.h"
+#include "fx_servers.h"
+#include "group.h"
+#include "net.h"
 
+/* The group's server, and two more with a user and with a token. */
 static nh_server srv, usrv, tsrv;
 static char url[64];
 
-static int setup(void **state)
+static int start_auth_servers(void)
 {
-    (void)state;
-    if (nh_single(&srv, NULL) != 0 ||
-        nh_single(&usrv, "authorization { users: [ { user: alice, "
+    snprintf(url, sizeof url, "%s", fx_expand("{url}"));
+    if (nh_single(&usrv, "authorization { users: [ { user: alice, "
                   "password: s3cretpw } ] }") != 0 ||
         nh_single(&tsrv, "authorization { token: t0psecret }") != 0)
         return -1;
-    nh_url(&srv, url, sizeof url);
+    fx_define_int("user_port", usrv.port);
+    fx_define_int("token_port", tsrv.port);
     return 0;
 }
 
-static int teardown(void **state)
+static void stop_auth_servers(void)
 {
-    (void)state;
-    nh_cleanup(&srv);
     nh_cleanup(&usrv);
     nh_cleanup(&tsrv);
-    return 0;
-}
-
-static void open_bucket(kvstore_store **s, kvstore_bucket **b,
-                        const char *name)
-{
-    KV_OK(kvstore_open(s, url));
-    KV_OK(kvstore_bucket_open(b, *s, name));
 }
 
 static void raw_expect(kvStore *kv, const char *nkey, const char *want)
@@ -56,14 +48,12 @@ static void raw_expect(kvStore *kv, const char *nkey, const char *want)
 
 static void layout_and_interop(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    server_store *t = *state;
+    kvstore_bucket *b = t->b;
+    const char *name = t->name;
     raw_nats r;
     jsStreamInfo *si = NULL;
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "layout"));
     KV_OK(kvstore_set(b, "users.1", "v1", 2));
     KV_OK(kvstore_set(b, "a b", "v2", 2));
     KV_OK(kvstore_set(b, "h\xc3\xa9llo", "v3", 2));
@@ -96,84 +86,47 @@ static void layout_and_interop(void **state)
     jsStreamInfo_Destroy(si);
 
     raw_close(&r);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-}
-
-static void list_all(kvstore_bucket *b, const char *prefix, char ***keys,
-                     size_t *n)
-{
-    char *cur = NULL;
-    *keys = NULL;
-    *n = 0;
-    do {
-        kvstore_keys *pg = NULL;
-        KV_OK(kvstore_list_keys(b, prefix, cur, 100, &pg));
-        free(cur);
-        *keys = realloc(*keys, (*n + pg->count + 1) * sizeof **keys);
-        for (size_t i = 0; i < pg->count; i++)
-            (*keys)[(*n)++] = strdup(pg->keys[i]);
-        cur = pg->cursor ? strdup(pg->cursor) : NULL;
-        kvstore_keys_free(pg);
-    } while (cur);
-}
-
-static void free_keys(char **keys, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(keys[i]);
-    free(keys);
 }
 
 static void expect_list(kvstore_bucket *b, const char *prefix,
                         const char *const *want, size_t nwant)
 {
-    char **keys;
-    size_t n;
-    list_all(b, prefix, &keys, &n);
-    if (n != nwant)
-        for (size_t i = 0; i < n; i++)
-            print_error("listed [%s]\n", keys[i]);
-    assert_int_equal(n, nwant);
-    for (size_t i = 0; i < n; i++)     /* sorted byte-wise */
-        assert_string_equal(keys[i], want[i]);
-    free_keys(keys, n);
+    key_list l = { NULL, 0 };
+
+    walk_all(b, prefix, NULL, 100, walk_collect, &l);
+    if (l.n != nwant)
+        for (size_t i = 0; i < l.n; i++)
+            print_error("listed [%s]\n", l.keys[i]);
+    assert_int_equal(l.n, nwant);
+    for (size_t i = 0; i < l.n; i++)     /* sorted byte-wise */
+        assert_string_equal(l.keys[i], want[i]);
+    key_list_free(&l);
 }
 
 static void foreign_keys_ignored(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    server_store *t = *state;
+    kvstore_bucket *b = t->b;
+    const char *name = t->name;
     raw_nats r;
-    void *v;
-    size_t len;
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "foreign"));
     raw_open_kv(&r, url, name);
     kvStore *kv = r.kv;
     /* "=a.b" would decode to "a.b", whose NATS key is "a.b": ignored. */
     assert_int_equal(kvStore_PutString(NULL, kv, "=a.b", "x"), NATS_OK);
     assert_int_equal(kvStore_PutString(NULL, kv, "a\\b", "x"), NATS_OK);
     assert_int_equal(kvStore_PutString(NULL, kv, "ok", "x"), NATS_OK);
-    KV_EXPECT(KVSTORE_NOTFOUND, kvstore_get(b, "a.b", &v, &len));
+    expect_str(b, "a.b", NULL);
     const char *want[] = { "ok" };
     expect_list(b, "", want, 1);
     raw_close(&r);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void wildcards_isolated(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     bool ex;
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "wild"));
     const char *keys[] = { "*", ">", "a.*", "a.>", "a.b", "a..", "." };
     for (size_t i = 0; i < 7; i++)
         KV_OK(kvstore_set(b, keys[i], keys[i], strlen(keys[i])));
@@ -189,22 +142,16 @@ static void wildcards_isolated(void **state)
     assert_false(ex);
     const char *want[] = { "a.*", "a..", "a.b" };
     expect_list(b, "a.", want, 3);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void deletes_invisible(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    server_store *t = *state;
+    kvstore_bucket *b = t->b;
+    const char *name = t->name;
     raw_nats r;
-    void *v;
-    size_t len;
     bool ex;
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "del"));
     KV_OK(kvstore_set(b, "gone", "1", 1));
     KV_OK(kvstore_set(b, "purged", "1", 1));
     KV_OK(kvstore_set(b, "kept", "1", 1));
@@ -214,8 +161,7 @@ static void deletes_invisible(void **state)
     assert_int_equal(kvStore_Purge(kv, "purged", NULL), NATS_OK);
     for (int i = 0; i < 2; i++) {
         const char *k = i ? "purged" : "gone";
-        KV_EXPECT(KVSTORE_NOTFOUND, kvstore_get(b, k, &v, &len));
-        assert_null(v);
+        expect_str(b, k, NULL);
         KV_OK(kvstore_exists(b, k, &ex));
         assert_false(ex);
     }
@@ -225,21 +171,15 @@ static void deletes_invisible(void **state)
     KV_OK(kvstore_set(b, "gone", "2", 1));
     check_value(b, "gone", "2");
     raw_close(&r);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void value_limit_is_max_payload(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_cas *cas;
     size_t max = 1024 * 1024;  /* nats-server default max_payload */
     char *big = calloc(1, max + 1);
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "limit"));
     KV_OK(kvstore_set(b, "max", big, max));
     KV_EXPECT(KVSTORE_ETOOBIG, kvstore_set(b, "over", big, max + 1));
     assert_non_null(strstr(kvstore_errmsg(), "1048576"));
@@ -256,8 +196,6 @@ static void value_limit_is_max_payload(void **state)
     assert_int_equal(len, max);
     kvstore_free(v);
     free(big);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* ?ttl=MS gives the buckets this store creates a max age: a key older
@@ -266,21 +204,17 @@ static void value_limit_is_max_payload(void **state)
  * an existing bucket keeps its own max age. */
 static void bucket_ttl(void **state)
 {
-    char u[640], name[64];
-    kvstore_store *s, *plain;
-    kvstore_bucket *b, *pb;
+    server_store *t = *state;
+    kvstore_bucket *b = t->b, *pb;
+    kvstore_store *plain;
     void *v = NULL;
     size_t n = 0;
     bool ex = true;
     int64_t left = 0;
     kvstore_cas *cas = NULL;
-    (void)state;
 
-    snprintf(u, sizeof u, "%s?ttl=600", url);
-    KV_OK(kvstore_open(&s, u));
-    assert_true(kvstore_caps(s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
-    assert_false(kvstore_caps(s) & KVSTORE_CAP_TTL);
-    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "ttl")));
+    assert_true(kvstore_caps(t->s) & KVSTORE_CAP_TTL_BUCKET_ONLY);
+    assert_false(kvstore_caps(t->s) & KVSTORE_CAP_TTL);
     KV_EXPECT(KVSTORE_ENOTSUP, kvstore_set_ttl(b, "k", "v", 1, 1000));
     assert_non_null(strstr(kvstore_errmsg(), "whole buckets"));
     KV_EXPECT(KVSTORE_ENOTSUP, kvstore_ttl(b, "k", &left));
@@ -288,8 +222,8 @@ static void bucket_ttl(void **state)
     KV_OK(kvstore_get(b, "k", &v, &n));
     kvstore_free(v);
     /* A store without ttl opening the same bucket sees its max age. */
-    KV_OK(kvstore_open(&plain, url));
-    KV_OK(kvstore_bucket_open(&pb, plain, name));
+    plain = fx_open("{url}");
+    pb = open_bucket(plain, t->name);
     usleep(800 * 1000);
     KV_EXPECT(KVSTORE_NOTFOUND, kvstore_get(b, "k", &v, &n));
     KV_EXPECT(KVSTORE_NOTFOUND, kvstore_get(pb, "k", &v, &n));
@@ -307,145 +241,106 @@ static void bucket_ttl(void **state)
     kvstore_free(v);
     kvstore_bucket_close(pb);
     kvstore_close(plain);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 
-    snprintf(u, sizeof u, "%s?ttl=-1", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    snprintf(u, sizeof u, "%s?ttl=9223372036854775807", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+    open_fails(fx_expand("{url}?ttl=-1"), KVSTORE_EINVAL);
+    open_fails(fx_expand("{url}?ttl=9223372036854775807"), KVSTORE_EINVAL);
 }
 
 static void uri_options(void **state)
 {
-    char u[640], name[64];
+    static const char *const refused[] = {
+        "{url}?bogus=1", "{url}?timeout_ms=0", "{url}?replicas=9",
+        "{url}/somepath",
+        "{url}?ca=/x.pem",                       /* ca needs nats+tls */
+        /* files named by creds= and ca= must be usable */
+        "{url}?creds=/no/such/user.creds", "{url}?creds={dir}/junk.creds",
+        "nats+tls://127.0.0.1:{port}?ca=/no/such/ca.pem",
+        /* history=N: within JetStream KV's 1..64 revisions per key */
+        "{url}?history=0", "{url}?history=65",
+    };
+    char junk[300];
     kvstore_store *s;
     kvstore_bucket *b;
     (void)state;
 
-    snprintf(u, sizeof u, "%s?bogus=1", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    snprintf(u, sizeof u, "%s?timeout_ms=0", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    snprintf(u, sizeof u, "%s?replicas=9", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    snprintf(u, sizeof u, "%s/somepath", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    snprintf(u, sizeof u, "%s?ca=/x.pem", url);   /* ca needs nats+tls */
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-
-    /* files named by creds= and ca= must be usable */
-    snprintf(u, sizeof u, "%s?creds=/no/such/user.creds", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    char junk[300];
-    snprintf(junk, sizeof junk, "%s/junk.creds", srv.dir);
-    FILE *f = fopen(junk, "w");
-    assert_non_null(f);
-    fputs("not a credentials file\n", f);
-    fclose(f);
-    snprintf(u, sizeof u, "%s?creds=%s", url, junk);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    snprintf(u, sizeof u, "nats+tls://127.0.0.1:%d?ca=/no/such/ca.pem",
-             srv.port);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
+    snprintf(junk, sizeof junk, "%s/junk.creds", fx_expand("{dir}"));
+    write_small(junk, "not a credentials file\n");
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+        open_fails(fx_expand(refused[i]), KVSTORE_EINVAL);
     /* nats+tls against a server without TLS */
-    snprintf(u, sizeof u, "nats+tls://tlsuser:tl5pw@127.0.0.1:%d"
-             "?timeout_ms=1000", srv.port);
-    KV_EXPECT(KVSTORE_EUNAVAILABLE, kvstore_open(&s, u));
-    assert_null(strstr(kvstore_errmsg(), "tl5pw"));
+    net_open_fails(fx_expand("nats+tls://tlsuser:tl5pw@127.0.0.1:{port}"
+                             "?timeout_ms=1000"),
+                   KVSTORE_EUNAVAILABLE, "tl5pw", NULL);
 
-    snprintf(u, sizeof u, "%s?create=false", url);
-    KV_OK(kvstore_open(&s, u));
-    KV_EXPECT(KVSTORE_ENOSTORE, kvstore_bucket_open(&b, s,
-              run_bucket(name, sizeof name, "missing")));
+    s = fx_open("{url}?create=false");
+    KV_EXPECT(KVSTORE_ENOSTORE, kvstore_bucket_open(&b, s, "missing"));
     kvstore_close(s);
 
     /* replicas=3 on a single server cannot be placed */
-    snprintf(u, sizeof u, "%s?replicas=3&timeout_ms=3000", url);
-    KV_OK(kvstore_open(&s, u));
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_bucket_open(&b, s,
-              run_bucket(name, sizeof name, "r3")));
+    s = fx_open("{url}?replicas=3&timeout_ms=3000");
+    KV_EXPECT(KVSTORE_EINVAL, kvstore_bucket_open(&b, s, "r3"));
     kvstore_close(s);
 
-    /* history=N sets the revisions per key of the buckets it creates,
-     * within JetStream KV's 1..64 */
-    snprintf(u, sizeof u, "%s?history=0", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    snprintf(u, sizeof u, "%s?history=65", url);
-    KV_EXPECT(KVSTORE_EINVAL, kvstore_open(&s, u));
-    snprintf(u, sizeof u, "%s?history=3", url);
-    KV_OK(kvstore_open(&s, u));
-    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "h3")));
+    /* history=N sets the revisions per key of the buckets it creates */
+    server_store h = server_store_open("{url}?history=3", "h3");
     for (int i = 0; i < 5; i++)
-        KV_OK(kvstore_set(b, "k", "v", 1));
+        KV_OK(kvstore_set(h.b, "k", "v", 1));
     raw_nats r;
     jsStreamInfo *si = NULL;
-    char stream[80];
     raw_open(&r, url);
-    snprintf(stream, sizeof stream, "KV_%s", name);
-    assert_int_equal(js_GetStreamInfo(&si, r.js, stream, NULL, NULL),
+    assert_int_equal(js_GetStreamInfo(&si, r.js, "KV_h3", NULL, NULL),
                      NATS_OK);
     assert_int_equal(si->Config->MaxMsgsPerSubject, 3);
     assert_int_equal((int)si->State.Msgs, 3);  /* 5 writes, 3 kept */
     jsStreamInfo_Destroy(si);
     raw_close(&r);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    server_store_close(&h);
 }
 
 static void no_server_unavailable(void **state)
 {
     char u[128];
-    kvstore_store *s;
     (void)state;
     snprintf(u, sizeof u, "nats://bob:hunter2pw@127.0.0.1:%d?timeout_ms=500",
              nh_free_port());
-    KV_EXPECT(KVSTORE_EUNAVAILABLE, kvstore_open(&s, u));
-    assert_null(strstr(kvstore_errmsg(), "hunter2pw"));
+    net_open_fails(u, KVSTORE_EUNAVAILABLE, "hunter2pw", NULL);
     snprintf(u, sizeof u, "nats://sekr1ttoken@127.0.0.1:%d?timeout_ms=500",
              nh_free_port());
-    KV_EXPECT(KVSTORE_EUNAVAILABLE, kvstore_open(&s, u));
-    assert_null(strstr(kvstore_errmsg(), "sekr1ttoken"));
+    net_open_fails(u, KVSTORE_EUNAVAILABLE, "sekr1ttoken", NULL);
 }
 
 static void credentials(void **state)
 {
-    char u[160], name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    server_store t;
     (void)state;
 
-    snprintf(u, sizeof u, "nats://alice:s3cretpw@127.0.0.1:%d", usrv.port);
-    KV_OK(kvstore_open(&s, u));
-    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "auth")));
-    KV_OK(kvstore_set(b, "k", "v", 1));
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    snprintf(u, sizeof u, "nats://alice:wr0ngpw@127.0.0.1:%d", usrv.port);
-    KV_EXPECT(KVSTORE_EACCESS, kvstore_open(&s, u));
-    assert_null(strstr(kvstore_errmsg(), "wr0ngpw"));
+    t = server_store_open("nats://alice:s3cretpw@127.0.0.1:{user_port}",
+                          "auth");
+    KV_OK(kvstore_set(t.b, "k", "v", 1));
+    server_store_close(&t);
+    net_open_fails(fx_expand("nats://alice:wr0ngpw@127.0.0.1:{user_port}"),
+                   KVSTORE_EACCESS, "wr0ngpw", NULL);
 
-    snprintf(u, sizeof u, "nats://t0psecret@127.0.0.1:%d", tsrv.port);
-    KV_OK(kvstore_open(&s, u));
-    kvstore_close(s);
-    snprintf(u, sizeof u, "nats://b4dtoken@127.0.0.1:%d", tsrv.port);
-    KV_EXPECT(KVSTORE_EACCESS, kvstore_open(&s, u));
-    assert_null(strstr(kvstore_errmsg(), "b4dtoken"));
+    kvstore_close(fx_open("nats://t0psecret@127.0.0.1:{token_port}"));
+    net_open_fails(fx_expand("nats://b4dtoken@127.0.0.1:{token_port}"),
+                   KVSTORE_EACCESS, "b4dtoken", NULL);
 }
 
 static void paging_cache_and_fallback(void **state)
 {
+    server_store *t = *state;
+    kvstore_store *s = t->s;
+    kvstore_bucket *b = t->b;
+    const char *name = t->name;
     enum { N = 2500 };
-    char name[64], other[64];
-    kvstore_store *s, *s2;
-    kvstore_bucket *b, *b2, *bo;
+    char other[64];
+    server_store other_store;
+    kvstore_bucket *bo;
     static char kbuf[N][16];
     const char *keys[100];
     const void *vals[100];
     size_t lens[100];
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "page"));
     for (int i = 0; i < N; i += 100) {
         for (int j = 0; j < 100; j++) {
             snprintf(kbuf[i + j], sizeof kbuf[0], "k%05d", i + j);
@@ -468,16 +363,14 @@ static void paging_cache_and_fallback(void **state)
         cur = strdup(pg->cursor);
         kvstore_keys_free(pg);
     }
-    KV_OK(kvstore_open(&s2, url));
-    KV_OK(kvstore_bucket_open(&b2, s2, name));
-    while (cur) {
-        KV_OK(kvstore_list_keys(b2, "", cur, 100, &pg));
-        free(cur);
-        for (size_t i = 0; i < pg->count; i++)
-            assert_string_equal(pg->keys[i], kbuf[seen++]);
-        cur = pg->cursor ? strdup(pg->cursor) : NULL;
-        kvstore_keys_free(pg);
-    }
+    other_store = server_store_open("{url}", name);
+    key_list rest = { NULL, 0 };
+    walk_all(other_store.b, "", cur, 100, walk_collect, &rest);
+    free(cur);
+    assert_int_equal(rest.n, N - seen);
+    for (size_t i = 0; i < rest.n; i++)
+        assert_string_equal(rest.keys[i], kbuf[seen++]);
+    key_list_free(&rest);
     assert_int_equal(seen, N);
 
     /* forged cursors */
@@ -488,20 +381,13 @@ static void paging_cache_and_fallback(void **state)
                                                 &(kvstore_keys *){ NULL }));
     kvstore_keys_free(pg);
     kvstore_bucket_close(bo);
-    kvstore_bucket_close(b2);
-    kvstore_close(s2);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    server_store_close(&other_store);
 }
 
 static void prefix_listing(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
-    (void)state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "prefix"));
     const char *keys[] = { "user.1.a", "user.1.b", "user.10", "user b",
                            "user", "usera", "x.user.1", "user.1." };
     for (size_t i = 0; i < 8; i++)
@@ -516,8 +402,6 @@ static void prefix_listing(void **state)
                          "user.10", "usera" };
     expect_list(b, "user", w4, 7);
     expect_list(b, "nothing", NULL, 0);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 typedef struct {
@@ -553,15 +437,13 @@ static int count_events(events *e)
 
 static void watch_prefix(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    server_store *t = *state;
+    kvstore_bucket *b = t->b;
+    const char *name = t->name;
     kvstore_watch *w;
     raw_nats r;
     events e = { .mu = PTHREAD_MUTEX_INITIALIZER };
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "watch"));
     KV_OK(kvstore_set(b, "w.before", "0", 1));   /* not replayed */
     KV_OK(kvstore_watch_start(&w, b, "w.", on_event, &e));
     raw_open_kv(&r, url, name);
@@ -586,8 +468,6 @@ static void watch_prefix(void **state)
     sleep_ms(100);
     assert_int_equal(count_events(&e), 3);
     raw_close(&r);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 typedef struct {
@@ -615,14 +495,12 @@ static void *incr_thread(void *arg)
 
 static void atomics_across_clients(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    server_store *fx = *state;
+    kvstore_bucket *b = fx->b;
+    const char *name = fx->name;
     pthread_t t[4];
     void *ret;
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "atom"));
     incr_job j = { name, 150 };
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&t[i], NULL, incr_thread, &j), 0);
@@ -643,24 +521,18 @@ static void atomics_across_clients(void **state)
     kvstore_cas_free(c1);
     kvstore_cas_free(c2);
     check_value(b, "c", "A");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void batches(void **state)
 {
-    char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char kb[300][16];
     const char *keys[300];
     const void *vals[300];
     size_t lens[300];
     void *out[300];
     size_t olens[300];
-    (void)state;
 
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "batch"));
     for (int i = 0; i < 300; i++) {   /* more than one pipeline window */
         snprintf(kb[i], sizeof kb[i], "b %d", i);
         keys[i] = kb[i];
@@ -687,8 +559,6 @@ static void batches(void **state)
             assert_non_null(out[i]);
         kvstore_free(out[i]);
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* A bucket without direct get (as this backend creates for replicas > 1)
@@ -698,8 +568,6 @@ static void batches(void **state)
 static void leader_reads(void **state)
 {
     char name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
     raw_nats r;
     bool ex;
     (void)state;
@@ -711,7 +579,8 @@ static void leader_reads(void **state)
     assert_int_equal(js_AddStream(NULL, r.js, &ks.config, NULL, NULL), NATS_OK);
     raw_close(&r);
 
-    open_bucket(&s, &b, name);
+    server_store t = server_store_open("{url}", name);
+    kvstore_bucket *b = t.b;
     unsigned char bin[300];
     for (size_t i = 0; i < sizeof bin; i++)
         bin[i] = (unsigned char)(i * 7);
@@ -742,25 +611,21 @@ static void leader_reads(void **state)
     assert_int_equal(len, sizeof bin);
     assert_memory_equal(v, bin, len);
     kvstore_free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    server_store_close(&t);
 }
 
 /* The longest key, every byte escaped: a 3073-byte NATS key and a subject
  * near the 4096-byte protocol line still work for every operation. */
 static void longest_escaped_key(void **state)
 {
-    char name[64], key[KVSTORE_KEY_MAX + 1];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
+    char key[KVSTORE_KEY_MAX + 1];
     kvstore_watch *w;
     events e = { .mu = PTHREAD_MUTEX_INITIALIZER };
     bool ex;
-    (void)state;
 
     memset(key, '*', KVSTORE_KEY_MAX);
     key[KVSTORE_KEY_MAX] = '\0';
-    open_bucket(&s, &b, run_bucket(name, sizeof name, "long"));
     KV_OK(kvstore_watch_start(&w, b, key, on_event, &e));
     KV_OK(kvstore_set(b, key, "v", 1));
     check_value(b, key, "v");
@@ -779,29 +644,28 @@ static void longest_escaped_key(void **state)
         sleep_ms(10);
     assert_int_equal(count_events(&e), 2);
     kvstore_watch_stop(w);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(layout_and_interop),
-        cmocka_unit_test(foreign_keys_ignored),
-        cmocka_unit_test(wildcards_isolated),
-        cmocka_unit_test(deletes_invisible),
-        cmocka_unit_test(value_limit_is_max_payload),
+        SERVER_TEST(layout_and_interop, "{url}", "layout"),
+        SERVER_TEST(foreign_keys_ignored, "{url}", "foreign"),
+        SERVER_TEST(wildcards_isolated, "{url}", "wild"),
+        SERVER_TEST(deletes_invisible, "{url}", "del"),
+        SERVER_TEST(value_limit_is_max_payload, "{url}", "limit"),
         cmocka_unit_test(uri_options),
-        cmocka_unit_test(bucket_ttl),
+        SERVER_TEST(bucket_ttl, "{url}?ttl=600", "ttl"),
         cmocka_unit_test(no_server_unavailable),
         cmocka_unit_test(credentials),
-        cmocka_unit_test(paging_cache_and_fallback),
-        cmocka_unit_test(prefix_listing),
-        cmocka_unit_test(watch_prefix),
-        cmocka_unit_test(atomics_across_clients),
-        cmocka_unit_test(batches),
+        SERVER_TEST(paging_cache_and_fallback, "{url}", "page"),
+        SERVER_TEST(prefix_listing, "{url}", "prefix"),
+        SERVER_TEST(watch_prefix, "{url}", "watch"),
+        SERVER_TEST(atomics_across_clients, "{url}", "atom"),
+        SERVER_TEST(batches, "{url}", "batch"),
         cmocka_unit_test(leader_reads),
-        cmocka_unit_test(longest_escaped_key),
+        SERVER_TEST(longest_escaped_key, "{url}", "long"),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return NH_RUN_GROUP(tests, .srv = &srv, .started = start_auth_servers,
+                        .stopping = stop_auth_servers);
 }

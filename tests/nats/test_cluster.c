@@ -14,30 +14,13 @@
  */
 #include <signal.h>
 
-#include "harness.h"
-#include "util.h"
+#include "fx_servers.h"
+#include "group.h"
 
 static nh_server cl[3];
-static char uri[256];
 
-static int setup(void **state)
-{
-    (void)state;
-    if (nh_cluster(cl) != 0)
-        return -1;
-    snprintf(uri, sizeof uri, "nats://127.0.0.1:%d,127.0.0.1:%d,"
-             "127.0.0.1:%d?replicas=3&timeout_ms=20000", cl[0].port,
-             cl[1].port, cl[2].port);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    for (int i = 0; i < 3; i++)
-        nh_cleanup(&cl[i]);
-    return 0;
-}
+/* The stores of the tests: every node, buckets with three replicas. */
+#define CLUSTER_URI "nats://{urls}?replicas=3&timeout_ms=20000"
 
 /* A raw connection to a live node (nats.c 3.4.1's natsOptions_SetURL
  * fails on comma-separated lists, so pick one). */
@@ -117,16 +100,14 @@ static void read_all(kvstore_bucket *b, int n)
 
 static void failover(void **state)
 {
-    char name[64], key[32], val[32];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    server_store *fx = *state;
+    kvstore_bucket *b = fx->b;
+    const char *name = fx->name;
+    char key[32], val[32];
     raw_nats r;
     int retries = 0, leader = 0;
     bool found = false;
-    (void)state;
 
-    KV_OK(kvstore_open(&s, uri));
-    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "fo")));
     for (int i = 0; i < 5000; i++) {
         snprintf(key, sizeof key, "key.%d", i);
         snprintf(val, sizeof val, "val-%d", i);
@@ -170,15 +151,11 @@ static void failover(void **state)
     read_all(b, 7000);
     print_message("failover: %d retried writes during the election\n",
                   retries);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void read_your_writes(void **state)
 {
     char name[64], key[32], val[32];
-    kvstore_store *s;
-    kvstore_bucket *b;
     raw_nats r;
     int stale = 0;
     (void)state;
@@ -195,8 +172,8 @@ static void read_your_writes(void **state)
     assert_int_equal(js_AddStream(NULL, r.js, &ks.config, &o, NULL), NATS_OK);
     raw_close(&r);
 
-    KV_OK(kvstore_open(&s, uri));
-    KV_OK(kvstore_bucket_open(&b, s, name));
+    server_store t = server_store_open(CLUSTER_URI, name);
+    kvstore_bucket *b = t.b;
     for (int i = 0; i < 1000; i++) {
         void *v = NULL;
         size_t len = 0;
@@ -223,15 +200,14 @@ static void read_your_writes(void **state)
         kvstore_keys_free(pg);
     }
     assert_int_equal(stale, 0);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    server_store_close(&t);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(read_your_writes),
-        cmocka_unit_test(failover),
+        SERVER_TEST(failover, CLUSTER_URI, "fo"),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return NH_RUN_GROUP(tests, .cluster = cl);
 }

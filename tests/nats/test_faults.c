@@ -29,8 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "util.h"
+#include "fx_servers.h"
+#include "group.h"
 
 #define NKEYS 100000
 
@@ -80,19 +80,12 @@ static void wait_for(atomic_int *v, int at_least, int max_ms)
 
 static void kill_during_workload(void **state)
 {
-    char u[128], name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     pthread_t t;
     workload w = { 0 };
     void *v;
     size_t len;
-    (void)state;
 
-    assert_int_equal(nh_single(&srv, NULL), 0);
-    snprintf(u, sizeof u, "nats://127.0.0.1:%d?timeout_ms=1500", srv.port);
-    KV_OK(kvstore_open(&s, u));
-    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "fault")));
     w.b = b;
     w.state = calloc(NKEYS, 1);
     assert_int_equal(pthread_create(&t, NULL, writer, &w), 0);
@@ -126,8 +119,6 @@ static void kill_during_workload(void **state)
     print_message("acked %d, failed %d during the outage\n", checked,
                   atomic_load(&w.failed));
     free(w.state);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 #define WRITES 20
@@ -238,17 +229,12 @@ static void print_events(const recorder *r)
 
 static void lagging_watcher_gets_every_write(void **state)
 {
-    char u[64], name[64], v[8];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
+    char v[8];
     kvstore_watch *w;
     recorder r;
-    (void)state;
 
     rec_init(&r, "gate");
-    assert_int_equal(nh_single(&srv, NULL), 0);
-    KV_OK(kvstore_open(&s, nh_url(&srv, u, sizeof u)));
-    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "lag")));
     KV_OK(kvstore_watch_start(&w, b, "", on_event, &r));
 
     KV_OK(kvstore_set(b, "gate", "x", 1));
@@ -296,25 +282,15 @@ static void lagging_watcher_gets_every_write(void **state)
     }
     assert_true(o[WRITES]->del);
     rec_free(&r);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    nh_cleanup(&srv);
 }
 
 static void restart_before_first_event_replays_nothing(void **state)
 {
-    char u[96], name[64];
-    kvstore_store *s;
-    kvstore_bucket *b;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_watch *w;
     recorder r;
-    (void)state;
 
     rec_init(&r, NULL);
-    assert_int_equal(nh_single(&srv, NULL), 0);
-    snprintf(u, sizeof u, "nats://127.0.0.1:%d?timeout_ms=20000", srv.port);
-    KV_OK(kvstore_open(&s, u));
-    KV_OK(kvstore_bucket_open(&b, s, run_bucket(name, sizeof name, "rs")));
     KV_OK(kvstore_set(b, "old1", "1", 1));
     KV_OK(kvstore_set(b, "old2", "2", 1));
     KV_OK(kvstore_set(b, "old1", "3", 1));
@@ -342,25 +318,16 @@ static void restart_before_first_event_replays_nothing(void **state)
     assert_string_equal(r.ev[0].key, "new");
     assert_string_equal(r.ev[0].value, "4");
     rec_free(&r);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-    nh_cleanup(&srv);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    nh_cleanup(&srv);
-    return 0;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(kill_during_workload, teardown),
-        cmocka_unit_test_teardown(lagging_watcher_gets_every_write, teardown),
-        cmocka_unit_test_teardown(restart_before_first_event_replays_nothing,
-                                  teardown),
+        NH_FRESH_TEST(kill_during_workload, &srv,
+                      "{url}?timeout_ms=1500", "fault"),
+        NH_FRESH_TEST(lagging_watcher_gets_every_write, &srv, "{url}", "lag"),
+        NH_FRESH_TEST(restart_before_first_event_replays_nothing, &srv,
+                      "{url}?timeout_ms=20000", "rs"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,39 +14,13 @@
  */
 #include <nats/nats.h>
 
-#include "harness.h"
 #include "net.h"
+#include "fx_servers.h"
+#include "group.h"
 
 #define PW "n4tss3cretpw"
 
 static nh_server srv;
-static const char *cli_path;
-static char url[160];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (nh_single(&srv, "authorization { users: [ { user: alice, "
-                  "password: " PW " } ] }") != 0)
-        return -1;
-    snprintf(url, sizeof url, "nats://alice:" PW "@127.0.0.1:%d", srv.port);
-    {
-        char id[64];
-
-        /* The module's tables are version 2: the core binds cursors to
-         * the store's identity, the URI without credentials. */
-        snprintf(id, sizeof id, "nats://127.0.0.1:%d", srv.port);
-        net_bind("nats", id);
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    nh_cleanup(&srv);
-    return 0;
-}
 
 /* `cursor` of bucket `from` with its last key replaced by `last`, wrapped
  * for bucket `to`. The state is the core walk helper's "w1" + 16 hex
@@ -67,7 +41,7 @@ static char *with_last(const char *cursor, const char *from, const char *to,
 static void foreign_cursors(void **state)
 {
     (void)state;
-    kvstore_store *s = open_uri(url), *s2 = open_uri(url);
+    kvstore_store *s = open_uri(fx_net.uri), *s2 = open_uri(fx_net.uri);
     kvstore_bucket *mine = open_bucket(s, "mine");
     kvstore_bucket *theirs = open_bucket(s, "theirs");
 
@@ -121,14 +95,14 @@ static void foreign_streams(void **state)
     kvstore_bucket *b = NULL;
     (void)state;
 
-    assert_int_equal(natsConnection_ConnectTo(&nc, url), NATS_OK);
+    assert_int_equal(natsConnection_ConnectTo(&nc, fx_net.uri), NATS_OK);
     assert_int_equal(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
     /* A stream that has the bucket's stream name but is not a KV bucket
      * (another application's): refused, never written to. */
     add_stream(js, "KV_squat", "squat.>");
     /* Another stream owning the subjects a bucket would use. */
     add_stream(js, "grabber", "$KV.grab.>");
-    kvstore_store *s = open_uri(url);
+    kvstore_store *s = open_uri(fx_net.uri);
     assert_int_equal(kvstore_bucket_open(&b, s, "squat"), KVSTORE_EIO);
     assert_null(b);
     assert_non_null(strstr(kvstore_errmsg(), "not a key-value bucket"));
@@ -142,13 +116,6 @@ static void foreign_streams(void **state)
     natsConnection_Destroy(nc);
 }
 
-static void huge_lengths(void **state)
-{
-    (void)state;
-    /* nats-server's default max_payload, read from the server. */
-    net_huge_lengths(url, "1048576");
-}
-
 static void password_never_shown(void **state)
 {
     char uri[600];
@@ -157,46 +124,39 @@ static void password_never_shown(void **state)
         "?bogus=1", "?timeout_ms=0", "?timeout_ms=x", "?replicas=9",
         "/somepath", "?ca=/x.pem", "?creds=/no/such/user.creds",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        snprintf(uri, sizeof uri, "%s%s", url, bad[i]);
-        net_open_fails(uri, KVSTORE_EINVAL, PW, NULL);
-        /* A token userinfo: the whole of it is the secret. */
-        snprintf(uri, sizeof uri, "nats://" PW "@127.0.0.1:%d%s", srv.port,
-                 bad[i]);
-        net_open_fails(uri, KVSTORE_EINVAL, PW, NULL);
-    }
-    snprintf(uri, sizeof uri, "nats://alice:wr0ng" PW "@127.0.0.1:%d",
-             srv.port);
-    net_open_fails(uri, KVSTORE_EACCESS, PW, NULL);
-    snprintf(uri, sizeof uri, "nats://" PW "@127.0.0.1:%d", srv.port);
-    net_open_fails(uri, KVSTORE_EACCESS, PW, NULL);
+    fx_options_refused(fx_net.uri, bad, sizeof bad / sizeof *bad);
+    /* A token userinfo: the whole of it is the secret. */
+    fx_options_refused(fx_expand("nats://" PW "@127.0.0.1:{port}"), bad,
+                       sizeof bad / sizeof *bad);
+    net_open_fails(fx_expand("nats://alice:wr0ng" PW "@127.0.0.1:{port}"),
+                   KVSTORE_EACCESS, PW, NULL);
+    net_open_fails(fx_expand("nats://" PW "@127.0.0.1:{port}"),
+                   KVSTORE_EACCESS, PW, NULL);
     snprintf(uri, sizeof uri, "nats://alice:" PW "@127.0.0.1:%d"
              "?timeout_ms=300", nh_free_port());
     net_open_fails(uri, KVSTORE_EUNAVAILABLE, PW, NULL);
 
     /* A hung server: the open times out, and so does an operation of a
      * store opened before. */
-    snprintf(uri, sizeof uri, "%s?timeout_ms=500", url);
+    snprintf(uri, sizeof uri, "%s?timeout_ms=500", fx_net.uri);
     net_hung_server(srv.pid, uri, PW);
-}
-
-static void cli_masks_password(void **state)
-{
-    (void)state;
-    if (cli_path == NULL)
-        skip();
-    net_cli_masks(cli_path, url, PW, "@127.0.0.1");
 }
 
 int main(int argc, char **argv)
 {
-    cli_path = argc > 1 ? argv[1] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(foreign_cursors),
         cmocka_unit_test(foreign_streams),
-        cmocka_unit_test(huge_lengths),
         cmocka_unit_test(password_never_shown),
-        cmocka_unit_test(cli_masks_password),
+        FX_NET_TESTS,
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+
+    /* nats-server's default max_payload is the limit, read from the
+     * server. */
+    fx_net_init("nats://alice:" PW "@127.0.0.1:{port}", PW, "1048576",
+                argc, argv);
+    return NH_RUN_GROUP(tests, .srv = &srv,
+                        .auth = "authorization { users: [ { user: alice, "
+                                "password: " PW " } ] }",
+                        .started = fx_net_started);
 }

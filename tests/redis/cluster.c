@@ -6,58 +6,22 @@
 #include "cluster.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #define RS_CLUSTER_READY_MS 30000
-
-int rs_cluster_cli(const char *const *args)
-{
-    const char *argv[32];
-    const char *cli = getenv("REDIS_CLI");
-    int n = 0, status;
-    pid_t pid;
-
-    argv[n++] = cli && *cli ? cli : "redis-cli";
-    for (int i = 0; args[i] && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    pid = fork();
-    if (pid == 0) {
-        dup2(2, 1);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &status, 0) < 0)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* Whether `cmd` (INFO replication, CLUSTER INFO) on the node's socket
  * answers a text containing `want`. */
 static int rs_info_has(const rs_cluster *cl, const rs_server *s,
                        const char *cmd, const char *want)
 {
-    struct timeval tv = { 1, 0 };
-    redisContext *c = redisConnectUnixWithTimeout(s->sock, tv);
-    redisReply *r;
-    int has = 0;
+    redisReply *r = rs_command(s, cl->password, cmd);
+    int has = r != NULL && r->type == REDIS_REPLY_STRING &&
+              strstr(r->str, want) != NULL;
 
-    if (c == NULL || c->err) {
-        redisFree(c);
-        return 0;
-    }
-    if (cl->password != NULL)
-        freeReplyObject(redisCommand(c, "AUTH %s", cl->password));
-    r = redisCommand(c, cmd);
-    if (r != NULL && r->type == REDIS_REPLY_STRING)
-        has = strstr(r->str, want) != NULL;
     freeReplyObject(r);
-    redisFree(c);
     return has;
 }
 
@@ -96,27 +60,18 @@ rs_server *rs_cluster_node(rs_cluster *c, int port)
  * between replicas too, with the certificates node 0 made. */
 static int rs_cluster_node_start(rs_cluster *c, int i, const char *password)
 {
-    const char *args[24];
+    rs_argv a = { .n = 0 };
     char cert[256], key[256];
-    int n = 0;
 
-    args[n++] = "--cluster-enabled";
-    args[n++] = "yes";
-    args[n++] = "--cluster-config-file";
-    args[n++] = "nodes.conf";
-    args[n++] = "--cluster-node-timeout";
-    args[n++] = RS_CLUSTER_NODE_TIMEOUT;
-    args[n++] = "--appendonly";
-    args[n++] = "no";
+    rs_argv_add(&a, "--cluster-enabled", "yes",
+                "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", RS_CLUSTER_NODE_TIMEOUT,
+                "--appendonly", "no", NULL);
     if (c->tls) {
         /* No plain port: the nodes then announce their TLS ports
          * (CLUSTER SLOTS, MOVED). */
-        args[n++] = "--tls-cluster";
-        args[n++] = "yes";
-        args[n++] = "--tls-replication";
-        args[n++] = "yes";
-        args[n++] = "--port";
-        args[n++] = "0";
+        rs_argv_add(&a, "--tls-cluster", "yes", "--tls-replication", "yes",
+                    "--port", "0", NULL);
         /* The bus always asks for a client certificate, and server.crt
          * is for servers only. Node 0 makes the certificates in its own
          * directory (its --dir, so a relative path reaches them). */
@@ -124,34 +79,27 @@ static int rs_cluster_node_start(rs_cluster *c, int i, const char *password)
                  i == 0 ? "tls" : c->node[0].tls_dir);
         snprintf(key, sizeof key, "%s/client.key",
                  i == 0 ? "tls" : c->node[0].tls_dir);
-        args[n++] = "--tls-client-cert-file";
-        args[n++] = cert;
-        args[n++] = "--tls-client-key-file";
-        args[n++] = key;
+        rs_argv_add(&a, "--tls-client-cert-file", cert,
+                    "--tls-client-key-file", key, NULL);
     }
-    if (password != NULL) {
-        args[n++] = "--requirepass";
-        args[n++] = password;
-        args[n++] = "--masterauth";
-        args[n++] = password;
-    }
-    args[n] = NULL;
+    if (password != NULL)
+        rs_argv_add(&a, "--requirepass", password, "--masterauth", password,
+                    NULL);
     /* A port above 55535 has no room for its bus port (+10000):
      * redis-server refuses it, and rs_start tries another. */
     if (!c->tls)
-        return rs_start(&c->node[i], args);
+        return rs_start(&c->node[i], a.argv);
     if (i == 0)
-        return rs_start_tls(&c->node[0], args, 0);
-    return rs_start_tls_shared(&c->node[i], args, c->node[0].tls_dir);
+        return rs_start_tls(&c->node[0], a.argv, 0);
+    return rs_start_tls_shared(&c->node[i], a.argv, c->node[0].tls_dir);
 }
 
 static int rs_cluster_create(rs_cluster *c, int masters, const char *password,
                              int tls)
 {
     char addr[RS_CLUSTER_NODES_MAX][24], ca[256];
-    const char *args[RS_CLUSTER_NODES_MAX + 16];
+    rs_argv a = { .n = 0 };
     size_t at = 0;
-    int n = 0;
 
     memset(c, 0, sizeof *c);
     c->password = password;
@@ -167,24 +115,15 @@ static int rs_cluster_create(rs_cluster *c, int masters, const char *password,
     }
     if (tls) {
         snprintf(ca, sizeof ca, "%s/ca.crt", c->node[0].tls_dir);
-        args[n++] = "--tls";
-        args[n++] = "--cacert";
-        args[n++] = ca;
+        rs_argv_add(&a, "--tls", "--cacert", ca, NULL);
     }
-    args[n++] = "--cluster";
-    args[n++] = "create";
+    rs_argv_add(&a, "--cluster", "create", NULL);
     for (int i = 0; i < c->n; i++)
-        args[n++] = addr[i];
-    args[n++] = "--cluster-replicas";
-    args[n++] = "1";
-    args[n++] = "--cluster-yes";
-    if (password != NULL) {
-        args[n++] = "-a";
-        args[n++] = password;
-        args[n++] = "--no-auth-warning";
-    }
-    args[n] = NULL;
-    if (rs_cluster_cli(args) != 0) {
+        rs_argv_add(&a, addr[i], NULL);
+    rs_argv_add(&a, "--cluster-replicas", "1", "--cluster-yes", NULL);
+    if (password != NULL)
+        rs_argv_add(&a, "-a", password, "--no-auth-warning", NULL);
+    if (rs_cli(NULL, NULL, 0, a.argv) != 0) {
         fprintf(stderr, "redis test cluster: redis-cli --cluster create "
                 "failed\n");
         return -1;

@@ -42,9 +42,6 @@ int rs_cluster_start_tls(rs_cluster *c, int masters);
 int rs_cluster_wait_ok(rs_cluster *c, int timeout_ms);
 /* The node listening on `port`, or NULL. */
 rs_server *rs_cluster_node(rs_cluster *c, int port);
-/* Runs redis-cli ($REDIS_CLI) with exactly `args` (no -s: they name
- * their own host and port), output to stderr. Returns the exit status. */
-int rs_cluster_cli(const char *const *args);
 void rs_cluster_destroy(rs_cluster *c);
 
 #endif

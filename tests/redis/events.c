@@ -10,23 +10,23 @@
 #include <string.h>
 #include <time.h>
 
-void ev_log_init(ev_log *l)
+void ev_text_init(ev_text *l)
 {
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     l->text[0] = '\0';
 }
 
-void ev_log_destroy(ev_log *l)
+void ev_text_destroy(ev_text *l)
 {
     pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
 }
 
-void ev_log_event(void *log, kvstore_event e, const char *key,
-                  const void *value, size_t len)
+void ev_text_event(void *log, kvstore_event e, const char *key,
+                   const void *value, size_t len)
 {
-    ev_log *l = log;
+    ev_text *l = log;
     char line[256];
 
     snprintf(line, sizeof line, "%s %s=%.*s;", e == KVSTORE_EVENT_SET ? "set"
@@ -39,7 +39,7 @@ void ev_log_event(void *log, kvstore_event e, const char *key,
     pthread_mutex_unlock(&l->mu);
 }
 
-bool ev_log_wait(ev_log *l, const char *want, int seconds)
+bool ev_text_wait(ev_text *l, const char *want, int seconds)
 {
     struct timespec dl;
     bool ok;
@@ -55,4 +55,14 @@ bool ev_log_wait(ev_log *l, const char *want, int seconds)
         fprintf(stderr, "waited for \"%s\", saw \"%s\"\n", want, l->text);
     pthread_mutex_unlock(&l->mu);
     return ok;
+}
+
+bool ev_text_has(ev_text *l, const char *want)
+{
+    bool has;
+
+    pthread_mutex_lock(&l->mu);
+    has = strstr(l->text, want) != NULL;
+    pthread_mutex_unlock(&l->mu);
+    return has;
 }

@@ -13,19 +13,21 @@
 
 #include <kvstore/kvstore.h>
 
-typedef struct ev_log {
+typedef struct ev_text {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     char text[4096];   /* every event so far (as long as they fit) */
-} ev_log;
+} ev_text;
 
-void ev_log_init(ev_log *l);
-void ev_log_destroy(ev_log *l);
-/* The watch callback: `log` is an ev_log. */
-void ev_log_event(void *log, kvstore_event e, const char *key,
-                  const void *value, size_t len);
+void ev_text_init(ev_text *l);
+void ev_text_destroy(ev_text *l);
+/* The watch callback: `log` is an ev_text. */
+void ev_text_event(void *log, kvstore_event e, const char *key,
+                   const void *value, size_t len);
 /* Waits until `want` is in the text, at most `seconds` (a bound, not a
  * measurement); false after printing what came instead. */
-bool ev_log_wait(ev_log *l, const char *want, int seconds);
+bool ev_text_wait(ev_text *l, const char *want, int seconds);
+/* Whether `want` is in the text now (no wait). */
+bool ev_text_has(ev_text *l, const char *want);
 
 #endif

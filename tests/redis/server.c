@@ -6,6 +6,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -22,8 +23,40 @@
 
 #include "tmpdir.h"
 
-#define RS_MAX_ARGS 64
 #define RS_READY_MS 15000
+
+void rs_argv_addv(rs_argv *v, const char *const *words)
+{
+    for (int i = 0; words && words[i]; i++) {
+        if (v->n == RS_ARGV_MAX - 1) {
+            fprintf(stderr, "redis test: more than %d arguments, from "
+                    "\"%s\" on dropped\n", RS_ARGV_MAX - 1, words[i]);
+            break;
+        }
+        v->argv[v->n++] = words[i];
+    }
+    v->argv[v->n] = NULL;
+}
+
+static void rs_argv_vadd(rs_argv *v, va_list ap)
+{
+    const char *words[RS_ARGV_MAX + 1];
+    int n = 0;
+
+    while (n < RS_ARGV_MAX && (words[n] = va_arg(ap, const char *)))
+        n++;
+    words[n] = NULL;
+    rs_argv_addv(v, words);
+}
+
+void rs_argv_add(rs_argv *v, ...)
+{
+    va_list ap;
+
+    va_start(ap, v);
+    rs_argv_vadd(v, ap);
+    va_end(ap);
+}
 
 static const char *rs_env(const char *name, const char *dflt)
 {
@@ -38,76 +71,58 @@ void rs_sleep_ms(int ms)
         ;
 }
 
-/* Answers on the socket with anything but -LOADING. */
-static int rs_ready(const rs_server *s)
+redisReply *rs_command(const rs_server *s, const char *password,
+                       const char *cmd)
 {
     struct timeval tv = { 1, 0 };
     redisContext *c = redisConnectUnixWithTimeout(s->sock, tv);
-    redisReply *r;
-    int ok = 0;
+    redisReply *r = NULL;
 
-    if (c == NULL || c->err) {
-        redisFree(c);
-        return 0;
+    if (c != NULL && c->err == 0) {
+        if (password != NULL)
+            freeReplyObject(redisCommand(c, "AUTH %s", password));
+        r = redisCommand(c, cmd);
     }
-    r = redisCommand(c, "PING");
-    if (r != NULL)
-        ok = !(r->type == REDIS_REPLY_ERROR &&
-               strncmp(r->str, "LOADING", 7) == 0);
-    freeReplyObject(r);
     redisFree(c);
+    return r;
+}
+
+/* Answers on the socket with anything but -LOADING. */
+static int rs_ready(const rs_server *s)
+{
+    redisReply *r = rs_command(s, NULL, "PING");
+    int ok = r != NULL && !(r->type == REDIS_REPLY_ERROR &&
+                            strncmp(r->str, "LOADING", 7) == 0);
+
+    freeReplyObject(r);
     return ok;
 }
 
 static pid_t rs_spawn(const rs_server *s, const char *const *extra)
 {
     char port[16], log[256], tls_port[16], cert[256], key[256], ca[256];
-    const char *argv[RS_MAX_ARGS];
-    int n = 0;
+    rs_argv a = { .n = 0 };
     pid_t pid;
 
     snprintf(port, sizeof port, "%d", s->port);
     snprintf(log, sizeof log, "%s/redis.log", s->dir);
-    argv[n++] = rs_env("REDIS_SERVER", "redis-server");
-    if (s->conf[0] != '\0') {
-        argv[n++] = s->conf;
-        argv[n++] = "--sentinel";
-    }
-    argv[n++] = "--port";
-    argv[n++] = port;
-    argv[n++] = "--bind";
-    argv[n++] = "127.0.0.1";
-    argv[n++] = "--dir";
-    argv[n++] = s->dir;
-    argv[n++] = "--unixsocket";
-    argv[n++] = s->sock;
-    argv[n++] = "--unixsocketperm";
-    argv[n++] = "700";
-    argv[n++] = "--save";
-    argv[n++] = "";
-    argv[n++] = "--daemonize";
-    argv[n++] = "no";
-    argv[n++] = "--logfile";
-    argv[n++] = log;
+    rs_argv_add(&a, rs_env("REDIS_SERVER", "redis-server"), NULL);
+    if (s->conf[0] != '\0')
+        rs_argv_add(&a, s->conf, "--sentinel", NULL);
+    rs_argv_add(&a, "--port", port, "--bind", "127.0.0.1", "--dir", s->dir,
+                "--unixsocket", s->sock, "--unixsocketperm", "700",
+                "--save", "", "--daemonize", "no", "--logfile", log, NULL);
     if (s->tls_port > 0) {
         snprintf(tls_port, sizeof tls_port, "%d", s->tls_port);
         snprintf(cert, sizeof cert, "%s/server.crt", s->tls_dir);
         snprintf(key, sizeof key, "%s/server.key", s->tls_dir);
         snprintf(ca, sizeof ca, "%s/ca.crt", s->tls_dir);
-        argv[n++] = "--tls-port";
-        argv[n++] = tls_port;
-        argv[n++] = "--tls-cert-file";
-        argv[n++] = cert;
-        argv[n++] = "--tls-key-file";
-        argv[n++] = key;
-        argv[n++] = "--tls-ca-cert-file";
-        argv[n++] = ca;
-        argv[n++] = "--tls-auth-clients";
-        argv[n++] = s->tls_auth ? "yes" : "no";
+        rs_argv_add(&a, "--tls-port", tls_port, "--tls-cert-file", cert,
+                    "--tls-key-file", key, "--tls-ca-cert-file", ca,
+                    "--tls-auth-clients", s->tls_auth ? "yes" : "no",
+                    NULL);
     }
-    for (int i = 0; extra && extra[i] && n < RS_MAX_ARGS - 1; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
+    rs_argv_addv(&a, extra);
 
     pid = fork();
     if (pid == 0) {
@@ -118,9 +133,9 @@ static pid_t rs_spawn(const rs_server *s, const char *const *extra)
             dup2(devnull, 0);
             dup2(devnull, 1);
         }
-        execvp(argv[0], (char *const *)argv);
-        fprintf(stderr, "redis test server: cannot run %s: %s\n", argv[0],
-                strerror(errno));
+        execvp(a.argv[0], (char *const *)a.argv);
+        fprintf(stderr, "redis test server: cannot run %s: %s\n",
+                a.argv[0], strerror(errno));
         _exit(127);
     }
     return pid;
@@ -377,33 +392,14 @@ void rs_destroy(rs_server *s)
     s->dir[0] = '\0';
 }
 
-int rs_cli(const rs_server *s, char *out, size_t cap,
-           const char *const *args)
+/* Reads the child's stdout from `fd` into out (NUL-terminated, without
+ * its trailing newline) and closes fd. */
+static void rs_read_output(int fd, char *out, size_t cap)
 {
-    const char *argv[RS_MAX_ARGS];
-    int n = 0, fds[2], status;
     size_t got = 0;
-    pid_t pid;
 
-    argv[n++] = rs_env("REDIS_CLI", "redis-cli");
-    argv[n++] = "-s";
-    argv[n++] = s->sock;
-    for (int i = 0; args[i] && n < RS_MAX_ARGS - 1; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    if (pipe(fds) != 0)
-        return -1;
-    pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
     for (;;) {
-        ssize_t r = read(fds[0], out + got, cap - 1 - got);
+        ssize_t r = read(fd, out + got, cap - 1 - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -412,11 +408,63 @@ int rs_cli(const rs_server *s, char *out, size_t cap,
         if (got == cap - 1)
             break;
     }
-    close(fds[0]);
+    close(fd);
     out[got] = '\0';
     if (got > 0 && out[got - 1] == '\n')
         out[--got] = '\0';
+}
+
+int rs_cli(const rs_server *s, char *out, size_t cap,
+           const char *const *args)
+{
+    rs_argv a = { .n = 0 };
+    int fds[2] = { -1, -1 }, status;
+    pid_t pid;
+
+    rs_argv_add(&a, rs_env("REDIS_CLI", "redis-cli"), NULL);
+    if (s != NULL)
+        rs_argv_add(&a, "-s", s->sock, NULL);
+    rs_argv_addv(&a, args);
+    if (out != NULL && pipe(fds) != 0)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(out != NULL ? fds[1] : 2, 1);
+        if (out != NULL) {
+            close(fds[0]);
+            close(fds[1]);
+        }
+        execvp(a.argv[0], (char *const *)a.argv);
+        _exit(127);
+    }
+    if (out != NULL) {
+        close(fds[1]);
+        rs_read_output(fds[0], out, cap);
+    }
     if (pid < 0 || waitpid(pid, &status, 0) < 0)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int rs_cli_words(const rs_server *s, char *out, size_t cap, ...)
+{
+    rs_argv a = { .n = 0 };
+    va_list ap;
+
+    va_start(ap, cap);
+    rs_argv_vadd(&a, ap);
+    va_end(ap);
+    return rs_cli(s, out, cap, a.argv);
+}
+
+long rs_calls_of(const rs_server *s, const char *cmd)
+{
+    char out[16384], pat[64];
+    const char *p;
+
+    if (rs_cli_words(s, out, sizeof out, "INFO", "commandstats", NULL) != 0)
+        return -1;
+    snprintf(pat, sizeof pat, "cmdstat_%s:calls=", cmd);
+    p = strstr(out, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : 0;
 }

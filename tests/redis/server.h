@@ -8,6 +8,7 @@
 #ifndef KVSTORE_TESTS_REDIS_SERVER_H
 #define KVSTORE_TESTS_REDIS_SERVER_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,6 +22,18 @@ typedef struct rs_server {
     char tls_dir[192]; /* dir/tls: the certificates (rs_start_tls) */
     char conf[192];   /* dir/sentinel.conf for a sentinel, else "" */
 } rs_server;
+
+/* An argument vector being built, NULL-terminated at every step: words
+ * beyond its capacity are dropped, with a line on stderr. */
+#define RS_ARGV_MAX 64
+typedef struct rs_argv {
+    const char *argv[RS_ARGV_MAX];
+    int n;
+} rs_argv;
+/* Appends the words up to a NULL. */
+void rs_argv_add(rs_argv *v, ...);
+/* Appends the NULL-terminated `words` (may be NULL). */
+void rs_argv_addv(rs_argv *v, const char *const *words);
 
 /* Starts redis-server ($REDIS_SERVER or redis-server from PATH) with
  * `extra` (NULL-terminated, may be NULL) appended to the default
@@ -58,14 +71,26 @@ void rs_signal(rs_server *s, int sig);
 /* Kills the server if it runs and removes its directory. */
 void rs_destroy(rs_server *s);
 
+/* `cmd` (a hiredis format without arguments) on the unix socket, after
+ * AUTH `password` unless it is NULL; the reply (freeReplyObject), or NULL
+ * if the server did not answer within a second. */
+struct redisReply *rs_command(const rs_server *s, const char *password,
+                              const char *cmd);
+
 /* Sleeps `ms` milliseconds (resumed after signals). */
 void rs_sleep_ms(int ms);
 
 /* Runs redis-cli ($REDIS_CLI or redis-cli) on the unix socket with
  * `args` (NULL-terminated, exact bytes: no shell) and captures stdout
- * into out (NUL-terminated, trailing newline removed). Returns the exit
- * status, or -1. */
+ * into out (NUL-terminated, trailing newline removed). With s NULL the
+ * args name their own host and port (no -s); with out NULL the output
+ * goes to stderr. Returns the exit status, or -1. */
 int rs_cli(const rs_server *s, char *out, size_t cap,
            const char *const *args);
+/* rs_cli with the arguments as the NULL-terminated rest of the call. */
+int rs_cli_words(const rs_server *s, char *out, size_t cap, ...);
+/* How many times the server ran `cmd` (INFO commandstats: "set",
+ * "incrby", ...), by redis-cli; -1 if redis-cli failed. */
+long rs_calls_of(const rs_server *s, const char *cmd);
 
 #endif

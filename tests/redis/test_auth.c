@@ -17,8 +17,8 @@
 
 #include <kvstore/kvstore.h>
 
+#include "fx_servers.h"
 #include "group.h"
-#include "run.h"
 
 #define PASSWORD "p@ss:w rd"        /* requirepass, needs %-encoding */
 #define PASSWORD_ENC "p%40ss%3Aw%20rd"
@@ -32,33 +32,21 @@ static const char *const server_args[] = {
     NULL,
 };
 
-/* Opens `fmt` with "{port}" replaced by the server's port and "{arg}" by
- * `arg` (a password kept out of printf formats). */
+/* Opens `fmt` with the group's placeholders ("{port}", "{sock}") and
+ * "{arg}" replaced by `arg` (a password kept out of printf formats). */
 static int open_fmt(kvstore_store **s, const char *fmt, const char *arg)
 {
-    char port[16];
-
-    snprintf(port, sizeof port, "%d", srv.port);
-    const ts_placeholder ph[] = { { "port", port }, { "arg", arg } };
-    char *uri = ts_substitute(fmt, ph, 2);
-    assert_non_null(uri);
+    fx_define("arg", arg);
     *s = NULL;
-    int rc = kvstore_open(s, uri);
-    free(uri);
-    return rc;
+    return kvstore_open(s, fx_expand(fmt));
 }
 
 static void roundtrip(kvstore_store *s)
 {
-    kvstore_bucket *b = NULL;
-    void *v = NULL;
-    size_t len = 0;
+    kvstore_bucket *b = open_bucket(s, "auth");
 
-    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
-    assert_int_equal(kvstore_set(b, "k", "v", 1), KVSTORE_OK);
-    assert_int_equal(kvstore_get(b, "k", &v, &len), KVSTORE_OK);
-    assert_int_equal(len, 1);
-    kvstore_free(v);
+    set_str(b, "k", "v");
+    expect_str(b, "k", "v");
     kvstore_bucket_close(b);
 }
 
@@ -90,16 +78,14 @@ static void test_requirepass(void **state)
 static void test_requirepass_unix(void **state)
 {
     (void)state;
-    char uri[512];
     kvstore_store *s = NULL;
 
-    snprintf(uri, sizeof uri, "redis+unix://:%s@%s", PASSWORD_ENC, srv.sock);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
+    assert_int_equal(open_fmt(&s, "redis+unix://:{arg}@{sock}", PASSWORD_ENC),
+                     KVSTORE_OK);
     roundtrip(s);
     kvstore_close(s);
-    snprintf(uri, sizeof uri, "redis+unix://:unix-secret-9@%s", srv.sock);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_EACCESS);
-    assert_null(strstr(kvstore_errmsg(), "unix-secret-9"));
+    assert_refused("redis+unix://:{arg}@{sock}", "unix-secret-9",
+                   "unix-secret-9");
 }
 
 static void test_no_password(void **state)
@@ -135,24 +121,13 @@ static void test_acl_user(void **state)
                    PASSWORD);
 }
 
-static void on_event(void *p, kvstore_event e, const char *key,
-                     const void *value, size_t len)
-{
-    (void)p;
-    (void)e;
-    (void)key;
-    (void)value;
-    (void)len;
-}
-
 /* The server's notify-keyspace-events, read as alice. */
 static void notify_flags(char *out, size_t cap)
 {
-    const char *get[] = { "--user", "alice", "--pass", "alice-pw",
-                          "--no-auth-warning", "CONFIG", "GET",
-                          "notify-keyspace-events", NULL };
-
-    assert_int_equal(rs_cli(&srv, out, cap, get), 0);
+    assert_int_equal(rs_cli_words(&srv, out, cap, "--user", "alice", "--pass",
+                                  "alice-pw", "--no-auth-warning", "CONFIG",
+                                  "GET", "notify-keyspace-events",
+                                  (const char *)NULL), 0);
 }
 
 /* Opens bucket "auth" as `user` (password "<user>-pw") with the URI
@@ -162,24 +137,23 @@ static void notify_flags(char *out, size_t cap)
 static int try_watch(const char *user, const char *query, char *msg,
                      size_t cap)
 {
-    char fmt[128], pw[32];
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = NULL;
+    char uri[128], pw[32];
+    server_store t;
     kvstore_watch *w = NULL;
+    int rc;
 
-    snprintf(fmt, sizeof fmt, "redis://%s:{arg}@127.0.0.1:{port}%s", user,
+    snprintf(uri, sizeof uri, "redis://%s:{arg}@127.0.0.1:{port}%s", user,
              query);
     snprintf(pw, sizeof pw, "%s-pw", user);
-    assert_int_equal(open_fmt(&s, fmt, pw), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "auth"), KVSTORE_OK);
-    int rc = kvstore_watch_start(&w, b, "", on_event, NULL);
+    fx_define("arg", pw);
+    t = server_store_open(uri, "auth");
+    rc = kvstore_watch_start(&w, t.b, "", fx_ignore_event, NULL);
     snprintf(msg, cap, "%s", kvstore_errmsg());
     if (rc == KVSTORE_OK)
         kvstore_watch_stop(w);
     else
         assert_null(w);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    server_store_close(&t);
     return rc;
 }
 
@@ -188,11 +162,10 @@ static void test_watch_needs_config(void **state)
     (void)state;
     kvstore_store *s = NULL;
     char out[128], msg[1024];
-    const char *reset[] = { "--user", "alice", "--pass", "alice-pw",
-                            "--no-auth-warning", "CONFIG", "SET",
-                            "notify-keyspace-events", "", NULL };
 
-    assert_int_equal(rs_cli(&srv, out, sizeof out, reset), 0);
+    RS_CLI(&srv, out, "--user", "alice", "--pass", "alice-pw",
+           "--no-auth-warning", "CONFIG", "SET", "notify-keyspace-events",
+           "");
 
     /* Without CONFIG permission the setting cannot even be read. */
     assert_int_equal(try_watch("bob", "?watch_config=auto", msg, sizeof msg),

@@ -26,7 +26,8 @@
 #include <hiredis/hiredis.h>
 #include <kvstore/kvstore.h>
 
-#include "cluster.h"
+#include "fx_servers.h"
+#include "group.h"
 #include "net.h"
 #include "redis.h"
 
@@ -34,35 +35,9 @@
 
 static rs_cluster cl;
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_cluster_start(&cl, 3, NULL);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_cluster_destroy(&cl);
-    return 0;
-}
-
-/* `more`: further parameters ("&a=b") or "". */
-static kvstore_store *open_store_with(int timeout_ms, const char *more)
-{
-    char uri[256];
-    kvstore_store *s = NULL;
-
-    snprintf(uri, sizeof uri, "redis+cluster://%s?timeout_ms=%d%s",
-             cl.seeds, timeout_ms, more);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
-    return s;
-}
-
-static kvstore_store *open_store(int timeout_ms)
-{
-    return open_store_with(timeout_ms, "");
-}
+/* The URI of a test's store (SERVER_TEST): the masters as seeds, with
+ * the parameters `query`. */
+#define SEEDS(query) "redis+cluster://{seeds}" query
 
 /* One command on a node's unix socket (argv form: exact bytes). */
 static redisReply *node_cmd(const rs_server *n, int argc, const char **argv)
@@ -210,16 +185,13 @@ static void test_slots_match_the_server(void **state)
 
 static void test_bucket_spreads_and_batches_split(void **state)
 {
-    kvstore_store *s = open_store(10000);
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     const char *keys[N_KEYS + 2];
     char kbuf[N_KEYS][16];
     void *values[N_KEYS + 2];
     size_t lens[N_KEYS + 2];
     int masters = 0;
 
-    (void)state;
-    assert_int_equal(kvstore_bucket_open(&b, s, "spread"), KVSTORE_OK);
     fill(b, N_KEYS);
     /* Layout B:K: the keys of one bucket are spread over every master. */
     assert_int_equal(keys_on_masters("spread", &masters), N_KEYS);
@@ -253,49 +225,27 @@ static void test_bucket_spreads_and_batches_split(void **state)
     }
     assert_int_equal(kvstore_delete_many(b, keys, N_KEYS / 2), KVSTORE_OK);
     assert_int_equal(keys_on_masters("spread", &masters), N_KEYS / 2);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* Lists the "k" keys of `b` from `cursor` (NULL: the start; freed here)
- * to the end in pages of `limit`, marking keys "k<i>" in seen; returns
- * how many were new and counts the pages. */
+ * to the end in pages of `limit` (walk_all), marking keys "k<i>" in seen;
+ * returns how many were new and counts the pages. */
 static size_t walk_rest(kvstore_bucket *b, char *cursor, size_t limit,
                         unsigned char *seen, size_t *pages)
 {
-    size_t distinct = 0;
+    key_marks m = { "k", seen, N_KEYS, 0 };
 
-    do {
-        kvstore_keys *page = NULL;
-        int rc = kvstore_list_keys(b, "k", cursor, limit, &page);
-
-        if (rc != KVSTORE_OK)
-            fail_msg("list_keys: %s", kvstore_errmsg());
-        assert_true(page->count <= limit);
-        (*pages)++;
-        for (size_t i = 0; i < page->count; i++) {
-            unsigned long k = strtoul(page->keys[i] + 1, NULL, 10);
-
-            assert_true(k < N_KEYS);
-            distinct += seen[k] == 0;
-            seen[k] = 1;
-        }
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor != NULL);
-    return distinct;
+    *pages += walk_all(b, "k", cursor, limit, walk_mark, &m);
+    free(cursor);
+    return m.distinct;
 }
 
 static void test_walk_covers_every_master(void **state)
 {
-    kvstore_store *s = open_store(10000);
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     unsigned char seen[N_KEYS] = { 0 };
     size_t distinct, pages = 0;
 
-    (void)state;
-    assert_int_equal(kvstore_bucket_open(&b, s, "walk"), KVSTORE_OK);
     fill(b, N_KEYS);
     distinct = walk_rest(b, NULL, 7, seen, &pages);
     assert_int_equal(distinct, N_KEYS);
@@ -312,19 +262,16 @@ static void test_walk_covers_every_master(void **state)
         assert_null(page->cursor);
         kvstore_keys_free(page);
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void test_buckets_across_masters(void **state)
 {
-    kvstore_store *s = open_store(10000);
+    kvstore_store *s = ((server_store *)*state)->s;
     const char *names[] = { "ba", "bb", "bc", "bd", "be", "bf" };
     kvstore_bucket_stat info = { .version = KVSTORE_BUCKET_STAT_VERSION };
     kvstore_keys *page = NULL;
     int masters = 0, found = 0;
 
-    (void)state;
     for (size_t i = 0; i < 6; i++) {
         kvstore_bucket *b = NULL;
 
@@ -346,26 +293,13 @@ static void test_buckets_across_masters(void **state)
     assert_int_equal(kvstore_bucket_remove(s, "bc"), KVSTORE_OK);
     assert_int_equal(keys_on_masters("bc", &masters), 0);
     assert_int_equal(kvstore_bucket_info(s, "bc", &info), KVSTORE_ENOSTORE);
-    kvstore_close(s);
-}
-
-static void assert_get(kvstore_bucket *b, const char *key, const char *want)
-{
-    void *v = NULL;
-    size_t len = 0;
-
-    assert_int_equal(kvstore_get(b, key, &v, &len), KVSTORE_OK);
-    assert_int_equal(len, strlen(want));
-    assert_memory_equal(v, want, len);
-    kvstore_free(v);
 }
 
 /* The slot of the hash tag "mv" is moved by hand from its master to
  * another, the way redis-cli --cluster reshard does it. */
 static void test_migration_ask_then_moved(void **state)
 {
-    kvstore_store *s = open_store(10000);
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_cas *cas = NULL, *cas2 = NULL;
     unsigned slot = rd_key_slot("mv", 2);
     rs_server *src = owner_of(slot), *dst = NULL;
@@ -373,7 +307,6 @@ static void test_migration_ask_then_moved(void **state)
     int64_t n = 0;
     int rc;
 
-    (void)state;
     for (int i = 0; i < cl.n && dst == NULL; i++)
         if (&cl.node[i] != src && is_master(&cl.node[i]))
             dst = &cl.node[i];
@@ -383,7 +316,6 @@ static void test_migration_ask_then_moved(void **state)
     snprintf(slot_s, sizeof slot_s, "%u", slot);
     snprintf(dst_port, sizeof dst_port, "%d", dst->port);
 
-    assert_int_equal(kvstore_bucket_open(&b, s, "mig"), KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "a{mv}", "1", 1), KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "b{mv}", "2", 1), KVSTORE_OK);
     /* A snapshot pinned to the source, swapped after the move. */
@@ -403,8 +335,8 @@ static void test_migration_ask_then_moved(void **state)
     }
     /* Migrating: a{mv} has left (ASK), b{mv} has not, c{mv} is new (ASK:
      * written on the target). */
-    assert_get(b, "a{mv}", "1");
-    assert_get(b, "b{mv}", "2");
+    expect_str(b, "a{mv}", "1");
+    expect_str(b, "b{mv}", "2");
     assert_int_equal(kvstore_set(b, "c{mv}", "3", 1), KVSTORE_OK);
     assert_int_equal(kvstore_increment(b, "n{mv}", 5, &n), KVSTORE_OK);
     assert_int_equal(n, 5);
@@ -465,8 +397,8 @@ static void test_migration_ask_then_moved(void **state)
             kvstore_free(got[i]);
         }
     }
-    assert_get(b, "b{mv}", "2");
-    assert_get(b, "c{mv}", "3");
+    expect_str(b, "b{mv}", "2");
+    expect_str(b, "c{mv}", "3");
     assert_int_equal(owner_of(slot), dst);
     {
         const char *get_c[] = { "GET", "mig:c{mv}" };
@@ -479,11 +411,9 @@ static void test_migration_ask_then_moved(void **state)
     assert_int_equal(kvstore_cas_open(&cas2, b, "b{mv}"), KVSTORE_OK);
     assert_int_equal(kvstore_cas_swap(cas2, "4", 1), KVSTORE_OK);
     kvstore_cas_free(cas2);
-    assert_get(b, "b{mv}", "4");
+    expect_str(b, "b{mv}", "4");
     assert_int_equal(kvstore_increment(b, "n{mv}", 1, &n), KVSTORE_OK);
     assert_int_equal(n, 6);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* The lowest slot of the master a walk's cursor of bucket `bucket`
@@ -505,22 +435,18 @@ static unsigned cursor_low(const char *cursor, const char *bucket)
  * although the map does not change until the migration ends. */
 static void test_walk_during_migration(void **state)
 {
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     unsigned char seen[N_KEYS] = { 0 };
     rs_server *walked = owner_of(0), *pending = owner_of(RD_SLOTS_N - 1);
     char slot_s[8], walked_id[64], pending_id[64], port_s[8], key[32];
-    char uri[256], *cursor = NULL;
+    char *cursor = NULL;
     size_t distinct = 0, pages = 0, moved = N_KEYS;
     unsigned slot = 0;
 
-    (void)state;
     assert_ptr_not_equal(walked, pending);
-    /* No parameters, so that the test can read the cursors' states. */
-    snprintf(uri, sizeof uri, "redis+cluster://%s", cl.seeds);
-    net_bind("redis+cluster", uri);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "lm"), KVSTORE_OK);
+    /* The store has no parameters, so that the test can read the
+     * cursors' states. */
+    net_bind("redis+cluster", fx_expand(SEEDS("")));
     fill(b, N_KEYS);
     /* Pages until the walk has finished the first master. */
     do {
@@ -584,11 +510,9 @@ static void test_walk_during_migration(void **state)
         char want[16];
 
         snprintf(want, sizeof want, "v%zu", moved);
-        assert_get(b, key + 3, want);
+        expect_str(b, key + 3, want);
     }
     net_bind(NULL, NULL);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* Lists `mine` from a forged state: EINVAL or a page of keys `mine`
@@ -619,21 +543,16 @@ static int forged_lists_only_mine(kvstore_bucket *mine, const char *state,
  * the envelope's checksum is public. */
 static void test_forged_cluster_states(void **state)
 {
-    char uri[256], id[256], real[KVSTORE_CURSOR_STATE_MAX + 1];
-    kvstore_store *s = NULL;
-    kvstore_bucket *mine = NULL, *theirs = NULL;
+    char real[KVSTORE_CURSOR_STATE_MAX + 1];
+    kvstore_store *s = ((server_store *)*state)->s;
+    kvstore_bucket *mine = open_bucket(s, "mine");
+    kvstore_bucket *theirs = open_bucket(s, "theirs");
     kvstore_keys *page = NULL;
     size_t len = 0;
     const char *dot;
 
-    (void)state;
     /* No parameters: the store's identity is its scheme and hosts. */
-    snprintf(uri, sizeof uri, "redis+cluster://%s", cl.seeds);
-    snprintf(id, sizeof id, "redis+cluster://%s", cl.seeds);
-    net_bind("redis+cluster", id);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&mine, s, "mine"), KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&theirs, s, "theirs"), KVSTORE_OK);
+    net_bind("redis+cluster", fx_expand(SEEDS("")));
     fill(mine, 40);
     assert_int_equal(kvstore_set(theirs, "t1", "x", 1), KVSTORE_OK);
 
@@ -684,17 +603,6 @@ static void test_forged_cluster_states(void **state)
     net_bind(NULL, NULL);
     kvstore_bucket_close(theirs);
     kvstore_bucket_close(mine);
-    kvstore_close(s);
-}
-
-static void no_events(void *payload, kvstore_event event, const char *key,
-                      const void *value, size_t len)
-{
-    (void)payload;
-    (void)event;
-    (void)key;
-    (void)value;
-    (void)len;
 }
 
 /* The test cluster's nodes have keyspace notifications off: without
@@ -702,18 +610,13 @@ static void no_events(void *payload, kvstore_event event, const char *key,
  * any test that lets the backend turn them on. */
 static void test_watch_needs_config(void **state)
 {
-    kvstore_store *s = open_store(10000);
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_watch *w = NULL;
 
-    (void)state;
-    assert_int_equal(kvstore_bucket_open(&b, s, "w"), KVSTORE_OK);
-    assert_int_equal(kvstore_watch_start(&w, b, "", no_events, NULL),
+    assert_int_equal(kvstore_watch_start(&w, b, "", fx_ignore_event, NULL),
                      KVSTORE_ENOTSUP);
     assert_null(w);
     assert_non_null(strstr(kvstore_errmsg(), "notify-keyspace-events"));
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* What a watch saw: set and delete events of "k<i>" keys. */
@@ -779,18 +682,15 @@ static int wait_count(seen_events *e, const int *counter, int want)
  * per node). */
 static void test_watch_every_master(void **state)
 {
-    kvstore_store *s = open_store_with(10000, "&watch_config=auto");
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_watch *w = NULL;
     seen_events e = { .sets = 0 };
     const char *keys[N_KEYS];
     char kbuf[N_KEYS][16];
     int masters = 0;
 
-    (void)state;
     pthread_mutex_init(&e.mu, NULL);
     pthread_cond_init(&e.cv, NULL);
-    assert_int_equal(kvstore_bucket_open(&b, s, "wt"), KVSTORE_OK);
     assert_int_equal(kvstore_watch_start(&w, b, "k", count_event, &e),
                      KVSTORE_OK);
     fill(b, N_KEYS);
@@ -805,28 +705,8 @@ static void test_watch_every_master(void **state)
     assert_int_equal(wait_count(&e, &e.dels, N_KEYS), N_KEYS);
     kvstore_watch_stop(w);
     assert_int_equal(e.bad, 0);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
     pthread_cond_destroy(&e.cv);
     pthread_mutex_destroy(&e.mu);
-}
-
-/* How many times node `n` ran `cmd` (INFO commandstats). */
-static long calls_of(const rs_server *n, const char *cmd)
-{
-    const char *argv[] = { "INFO", "commandstats" };
-    redisReply *r = node_cmd(n, 2, argv);
-    char pat[64];
-    const char *p;
-    long calls = 0;
-
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    snprintf(pat, sizeof pat, "cmdstat_%s:calls=", cmd);
-    p = strstr(r->str, pat);
-    if (p != NULL)
-        calls = strtol(p + strlen(pat), NULL, 10);
-    freeReplyObject(r);
-    return calls;
 }
 
 /* A write sent to a master that stopped answering is KVSTORE_EUNCERTAIN
@@ -835,29 +715,25 @@ static long calls_of(const rs_server *n, const char *cmd)
  * cluster-node-timeout, so no failover happens meanwhile. */
 static void test_uncertain_write_sent_once(void **state)
 {
-    kvstore_store *s = open_store(200);
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     rs_server *victim = owner_of(rd_key_slot("un:x", 4));
     long before;
     int rc;
 
-    (void)state;
-    assert_int_equal(kvstore_bucket_open(&b, s, "un"), KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "x", "0", 1), KVSTORE_OK);
-    before = calls_of(victim, "set");
+    before = rs_calls_of(victim, "set");
+    assert_true(before >= 0);
     kill(victim->pid, SIGSTOP);
     assert_true(net_wait_state(victim->pid, 'T'));
     rc = kvstore_set(b, "x", "1", 1);
     kill(victim->pid, SIGCONT);
     assert_true(net_wait_state(victim->pid, 0));
     assert_int_equal(rc, KVSTORE_EUNCERTAIN);
-    for (int i = 0; i < 100 && calls_of(victim, "set") == before; i++)
+    for (int i = 0; i < 100 && rs_calls_of(victim, "set") == before; i++)
         rs_sleep_ms(20);
     rs_sleep_ms(300);
-    assert_int_equal(calls_of(victim, "set"), before + 1);
-    assert_get(b, "x", "1");
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    assert_int_equal(rs_calls_of(victim, "set"), before + 1);
+    expect_str(b, "x", "1");
 }
 
 /* A batch across every master with one of them stopped: every node's
@@ -867,8 +743,7 @@ static void test_uncertain_write_sent_once(void **state)
  * store goes on working. */
 static void test_uncertain_batch_all_nodes(void **state)
 {
-    kvstore_store *s = open_store(200);
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     rs_server *victim = owner_of(rd_key_slot("ub:k0", 5));
     const char *keys[30];
     const void *vals[30];
@@ -878,14 +753,12 @@ static void test_uncertain_batch_all_nodes(void **state)
     size_t got_len[30];
     int masters = 0, rc;
 
-    (void)state;
     for (int i = 0; i < 30; i++) {
         snprintf(kbuf[i], sizeof kbuf[i], "k%d", i);
         keys[i] = kbuf[i];
         vals[i] = "new";
         lens[i] = 3;
     }
-    assert_int_equal(kvstore_bucket_open(&b, s, "ub"), KVSTORE_OK);
     /* A connection to every master before the stop (none of the keys
      * exists yet). */
     assert_int_equal(kvstore_get_many(b, keys, 30, got, got_len), KVSTORE_OK);
@@ -908,8 +781,6 @@ static void test_uncertain_batch_all_nodes(void **state)
         assert_memory_equal(got[i], "new", 3);
         kvstore_free(got[i]);
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* The load: set then get k<i> over all slots; every status recorded. */
@@ -961,8 +832,10 @@ static void *load_run(void *arg)
 
 static void test_master_killed_under_load(void **state)
 {
-    kvstore_store *s = open_store_with(20000, "&watch_config=auto");
-    kvstore_bucket *b = NULL, *w = NULL, *wb = NULL;
+    server_store *fx = *state;
+    kvstore_store *s = fx->s;
+    kvstore_bucket *b = fx->b;
+    kvstore_bucket *w = NULL, *wb = NULL;
     kvstore_watch *watch = NULL;
     seen_events e = { .sets = 0 };
     load l = { 0 };
@@ -974,8 +847,6 @@ static void test_master_killed_under_load(void **state)
     char *cursor;
     size_t distinct, pages = 0;
 
-    (void)state;
-    assert_int_equal(kvstore_bucket_open(&b, s, "fo"), KVSTORE_OK);
     /* A walk begun before the kill and finished across the failover. */
     assert_int_equal(kvstore_bucket_open(&w, s, "fowalk"), KVSTORE_OK);
     fill(w, N_KEYS);
@@ -1018,7 +889,7 @@ static void test_master_killed_under_load(void **state)
                   ":%d promoted\n", victim->port, 200, l.uncertain,
                   promoted->port);
     assert_int_equal(kvstore_set(b, "k0", "after", 5), KVSTORE_OK);
-    assert_get(b, "k0", "after");
+    expect_str(b, "k0", "after");
 
     /* The watch follows the promotion (its map check runs every
      * second): a key on the promoted master is seen again, then every
@@ -1055,26 +926,33 @@ static void test_master_killed_under_load(void **state)
     pthread_mutex_destroy(&e.mu);
     kvstore_bucket_close(wb);
     kvstore_bucket_close(w);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slots_match_the_server),
-        cmocka_unit_test(test_bucket_spreads_and_batches_split),
-        cmocka_unit_test(test_walk_covers_every_master),
-        cmocka_unit_test(test_buckets_across_masters),
-        cmocka_unit_test(test_migration_ask_then_moved),
-        cmocka_unit_test(test_walk_during_migration),
-        cmocka_unit_test(test_forged_cluster_states),
-        cmocka_unit_test(test_watch_needs_config),
-        cmocka_unit_test(test_watch_every_master),
-        cmocka_unit_test(test_uncertain_write_sent_once),
-        cmocka_unit_test(test_uncertain_batch_all_nodes),
+        SERVER_TEST(test_bucket_spreads_and_batches_split,
+                    SEEDS("?timeout_ms=10000"), "spread"),
+        SERVER_TEST(test_walk_covers_every_master,
+                    SEEDS("?timeout_ms=10000"), "walk"),
+        SERVER_TEST(test_buckets_across_masters,
+                    SEEDS("?timeout_ms=10000"), NULL),
+        SERVER_TEST(test_migration_ask_then_moved,
+                    SEEDS("?timeout_ms=10000"), "mig"),
+        SERVER_TEST(test_walk_during_migration, SEEDS(""), "lm"),
+        SERVER_TEST(test_forged_cluster_states, SEEDS(""), NULL),
+        SERVER_TEST(test_watch_needs_config,
+                    SEEDS("?timeout_ms=10000"), "w"),
+        SERVER_TEST(test_watch_every_master,
+                    SEEDS("?timeout_ms=10000&watch_config=auto"), "wt"),
+        SERVER_TEST(test_uncertain_write_sent_once,
+                    SEEDS("?timeout_ms=200"), "un"),
+        SERVER_TEST(test_uncertain_batch_all_nodes,
+                    SEEDS("?timeout_ms=200"), "ub"),
         /* Last: it kills a master. */
-        cmocka_unit_test(test_master_killed_under_load),
+        SERVER_TEST(test_master_killed_under_load,
+                    SEEDS("?timeout_ms=20000&watch_config=auto"), "fo"),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .cluster = &cl);
 }

@@ -15,26 +15,13 @@
 
 #include <kvstore/kvstore.h>
 
-#include "cluster.h"
+#include "group.h"
 
 #define PASSWORD "s3cret-Cluster-pw"
 #define WRONG "wr0ng-Cluster-pw"
 #define N 60
 
 static rs_cluster cl;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_cluster_start(&cl, 3, PASSWORD);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_cluster_destroy(&cl);
-    return 0;
-}
 
 static int open_with(const char *userinfo, kvstore_store **s)
 {
@@ -94,5 +81,5 @@ int main(void)
         cmocka_unit_test(test_password_reaches_every_master),
         cmocka_unit_test(test_wrong_or_missing_password),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .cluster = &cl, .password = PASSWORD);
 }

@@ -24,7 +24,10 @@
 
 #include <kvstore/kvstore.h>
 
+#include "events.h"
+#include "fx_servers.h"
 #include "group.h"
+#include "net.h"
 
 static rs_server srv;
 static const char *const durable[] = { "--appendonly", "yes",
@@ -37,65 +40,23 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static kvstore_store *open_store_ms(int timeout_ms, const char *more)
-{
-    char uri[160];
-    kvstore_store *s = NULL;
-
-    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d?timeout_ms=%d%s",
-             srv.port, timeout_ms, more);
-    assert_int_equal(kvstore_open(&s, uri), KVSTORE_OK);
-    return s;
-}
-
-static kvstore_store *open_store(void)
-{
-    return open_store_ms(500, "");
-}
+/* The URIs of the tests: a short timeout for calls to a server that does
+ * not answer. */
+#define URI_500 "redis://127.0.0.1:{port}?timeout_ms=500"
+#define URI_300 "redis://127.0.0.1:{port}?timeout_ms=300"
+/* The uncertain-write test also needs its set-up writes and final reads to
+ * succeed on a loaded machine (CI, sanitizers): 300 ms was seen to expire
+ * on a plain set at load 8. The write under test waits the whole timeout
+ * on the stopped server either way. */
+#define URI_1000 "redis://127.0.0.1:{port}?timeout_ms=1000"
 
 /* SIGSTOP is asynchronous: wait until the kernel shows the server
  * stopped, so the next command surely meets a server that cannot answer. */
 static void stop_server(void)
 {
-    char path[64], buf[256];
-
     rs_signal(&srv, SIGSTOP);
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)srv.pid);
-    for (int i = 0; i < 500; i++) {
-        FILE *f = fopen(path, "r");
-        char *rp = NULL;
-
-        if (f != NULL) {
-            size_t n = fread(buf, 1, sizeof buf - 1, f);
-            buf[n] = '\0';
-            fclose(f);
-            rp = strrchr(buf, ')');
-        }
-        if (rp != NULL && (rp[2] == 'T' || rp[2] == 't'))
-            return;
-        sleep_ms(2);
-    }
-    fail_msg("redis-server %d did not stop", (int)srv.pid);
-}
-
-/* How many times the server ran `cmd` (INFO commandstats, by redis-cli). */
-static long calls_of(const char *cmd)
-{
-    static const char *const args[] = { "INFO", "commandstats", NULL };
-    char out[16384], pat[64];
-    const char *p;
-
-    assert_int_equal(rs_cli(&srv, out, sizeof out, args), 0);
-    snprintf(pat, sizeof pat, "cmdstat_%s:calls=", cmd);
-    p = strstr(out, pat);
-    return p ? strtol(p + strlen(pat), NULL, 10) : 0;
+    if (!net_wait_state(srv.pid, 'T'))
+        fail_msg("redis-server %d did not stop", (int)srv.pid);
 }
 
 /* ---- SIGKILL and restart under load ---- */
@@ -154,37 +115,34 @@ static void *run_workload(void *arg)
         if (rc != KVSTORE_OK && now_ms() - t0 > w->worst_fail_ms)
             w->worst_fail_ms = now_ms() - t0;
         if (rc != KVSTORE_OK)
-            sleep_ms(5);  /* do not spin while the server is away */
+            rs_sleep_ms(5);  /* do not spin while the server is away */
     }
     return NULL;
 }
 
 static void test_kill_and_restart(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_store();
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     workload *w = calloc(1, sizeof *w);
-    pthread_t t;
+    pthread_t thread;
     double deadline;
     long ctr;
     void *v = NULL;
     size_t len = 0;
     int lost = 0, acked = 0;
 
-    assert_int_equal(kvstore_bucket_open(&b, s, "faults"), KVSTORE_OK);
     w->b = b;
-    assert_int_equal(pthread_create(&t, NULL, run_workload, w), 0);
-    sleep_ms(300);
+    assert_int_equal(pthread_create(&thread, NULL, run_workload, w), 0);
+    rs_sleep_ms(300);
     rs_signal(&srv, SIGKILL);
-    sleep_ms(600);                 /* calls fail meanwhile */
+    rs_sleep_ms(600);                 /* calls fail meanwhile */
     assert_int_equal(rs_restart(&srv, durable), 0);
     atomic_store(&w->restarted, true);
     deadline = now_ms() + 15000;
     while (atomic_load(&w->ok_after_restart) < 50 && now_ms() < deadline)
-        sleep_ms(20);
+        rs_sleep_ms(20);
     atomic_store(&w->stop, true);
-    pthread_join(t, NULL);
+    pthread_join(thread, NULL);
 
     print_message("writes %d, failed sets %ld (uncertain %ld), increments "
                   "acked %ld uncertain %ld unavailable %ld, slowest failure "
@@ -224,8 +182,6 @@ static void test_kill_and_restart(void **state)
     kvstore_free(v);
     assert_true(ctr >= w->incr_acked);
     assert_true(ctr <= w->incr_acked + w->incr_uncertain);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
     free(w);
 }
 
@@ -233,15 +189,12 @@ static void test_kill_and_restart(void **state)
 
 static void test_hung_server_times_out(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_store();
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     void *v = NULL;
     size_t len = 0;
     int rc = KVSTORE_OK;
     double t0, elapsed;
 
-    assert_int_equal(kvstore_bucket_open(&b, s, "hung"), KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "k", "before", 6), KVSTORE_OK);
     rs_signal(&srv, SIGSTOP);
     t0 = now_ms();
@@ -258,103 +211,71 @@ static void test_hung_server_times_out(void **state)
     assert_int_equal(kvstore_get(b, "k", &v, &len), KVSTORE_OK);
     assert_int_equal(len, 6);
     kvstore_free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* ---- a watch reconnects by itself ---- */
 
-typedef struct seen {
-    pthread_mutex_t mu;
-    int sets;
-} seen;
-
-static void on_event(void *p, kvstore_event e, const char *key,
-                     const void *value, size_t len)
-{
-    seen *s = p;
-    (void)key;
-    (void)value;
-    (void)len;
-    pthread_mutex_lock(&s->mu);
-    if (e == KVSTORE_EVENT_SET)
-        s->sets++;
-    pthread_mutex_unlock(&s->mu);
-}
-
-static int sets_seen(seen *s)
-{
-    int n;
-    pthread_mutex_lock(&s->mu);
-    n = s->sets;
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
-
+/* The restarted server forgets notify-keyspace-events: the store of this
+ * test (?watch_config=auto) may set it again. */
 static void test_watch_survives_restart(void **state)
 {
-    (void)state;
-    /* The restarted server forgets notify-keyspace-events: this store may
-     * set it again. */
-    kvstore_store *s = open_store_ms(500, "&watch_config=auto");
-    kvstore_bucket *b = NULL;
+    server_store *t = *state;
     kvstore_watch *w = NULL;
-    seen ev = { .sets = 0 };
+    ev_text l;
     double deadline;
 
-    pthread_mutex_init(&ev.mu, NULL);
-    assert_int_equal(kvstore_bucket_open(&b, s, "wr"), KVSTORE_OK);
-    assert_int_equal(kvstore_watch_start(&w, b, "", on_event, &ev),
+    ev_text_init(&l);
+    assert_int_equal(kvstore_watch_start(&w, t->b, "", ev_text_event, &l),
                      KVSTORE_OK);
     rs_signal(&srv, SIGKILL);
     assert_int_equal(rs_restart(&srv, durable), 0);
     /* The restarted server forgot notify-keyspace-events; the watch
      * thread turns it on again when it resubscribes. */
     deadline = now_ms() + 15000;
-    while (sets_seen(&ev) == 0 && now_ms() < deadline) {
-        (void)kvstore_set(b, "after", "1", 1);
-        sleep_ms(50);
+    while (!ev_text_has(&l, "set after=") && now_ms() < deadline) {
+        (void)kvstore_set(t->b, "after", "1", 1);
+        rs_sleep_ms(50);
     }
     kvstore_watch_stop(w);
-    assert_true(sets_seen(&ev) > 0);
-    pthread_mutex_destroy(&ev.mu);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    assert_true(ev_text_has(&l, "set after="));
+    ev_text_destroy(&l);
 }
 
 /* ---- writes to a server that stops answering are uncertain ---- */
 
 enum { W_SET, W_SET_TTL, W_DEL, W_SET_MANY, W_DELETE_MANY, W_INCREMENT,
        W_CAS, W_N };
-static const char *const w_name[W_N] = { "set", "set_ttl", "delete",
-                                         "set_many", "delete_many",
-                                         "increment", "cas_swap" };
-/* The one Redis command each sends (the CAS sends MULTI, SET, EXEC). */
-static const char *const w_cmd[W_N] = { "set", "set", "del", "mset", "del",
-                                        "incrby", "exec" };
+/* Each write on "k1" = old1, "k2" = old2 and no "n": the one Redis
+ * command it sends (the CAS sends MULTI, SET, EXEC) and the values it
+ * leaves once the server ran it (NULL: absent). */
+static const struct uncertain_case {
+    const char *name, *cmd, *k1, *k2, *n;
+} w_case[W_N] = {
+    [W_SET] = { "set", "set", "new1", "old2", NULL },
+    [W_SET_TTL] = { "set_ttl", "set", "new1", "old2", NULL },
+    [W_DEL] = { "delete", "del", NULL, "old2", NULL },
+    [W_SET_MANY] = { "set_many", "mset", "new1", "new2", NULL },
+    [W_DELETE_MANY] = { "delete_many", "del", NULL, NULL, NULL },
+    [W_INCREMENT] = { "increment", "incrby", "old1", "old2", "5" },
+    [W_CAS] = { "cas_swap", "exec", "new1", "old2", NULL },
+};
 
-static void value_is(kvstore_bucket *b, const char *key, const char *want)
+/* How many times the server ran `cmd`. */
+static long calls_of(const char *cmd)
 {
-    void *v = NULL;
-    size_t len = 0;
-    int rc = kvstore_get(b, key, &v, &len);
+    long calls = rs_calls_of(&srv, cmd);
 
-    if (want == NULL) {
-        assert_int_equal(rc, KVSTORE_NOTFOUND);
-        return;
-    }
-    assert_int_equal(rc, KVSTORE_OK);
-    assert_int_equal(len, strlen(want));
-    assert_memory_equal(v, want, len);
-    kvstore_free(v);
+    assert_true(calls >= 0);
+    return calls;
 }
 
 static void test_uncertain_writes(void **state)
 {
     (void)state;
     for (int op = 0; op < W_N; op++) {
-        kvstore_store *s = open_store_ms(300, "");
-        kvstore_bucket *b = NULL;
+        const struct uncertain_case *c = &w_case[op];
+        server_store t = server_store_open(URI_1000, "uncertain");
+        kvstore_bucket *b = t.b;
         kvstore_cas *cas = NULL;
         const char *keys[2] = { "k1", "k2" };
         const void *vals[2] = { "new1", "new2" };
@@ -363,15 +284,13 @@ static void test_uncertain_writes(void **state)
         double t0, waited, deadline;
         int rc = KVSTORE_OK;
 
-        assert_int_equal(kvstore_bucket_open(&b, s, "uncertain"),
-                         KVSTORE_OK);
         /* Also leaves a pooled connection that is alive and idle. */
         assert_int_equal(kvstore_set(b, "k1", "old1", 4), KVSTORE_OK);
         assert_int_equal(kvstore_set(b, "k2", "old2", 4), KVSTORE_OK);
         assert_int_equal(kvstore_delete(b, "n"), KVSTORE_OK);
         if (op == W_CAS)
             assert_int_equal(kvstore_cas_open(&cas, b, "k1"), KVSTORE_OK);
-        before = calls_of(w_cmd[op]);
+        before = calls_of(c->cmd);
 
         stop_server();
         t0 = now_ms();
@@ -401,46 +320,25 @@ static void test_uncertain_writes(void **state)
         waited = now_ms() - t0;
         rs_signal(&srv, SIGCONT);
         print_message("%s on a stopped server: %s after %.0f ms: %s\n",
-                      w_name[op], kvstore_strerror(rc), waited,
+                      c->name, kvstore_strerror(rc), waited,
                       kvstore_errmsg());
         if (rc != KVSTORE_EUNCERTAIN)
-            fail_msg("%s: %s, not KVSTORE_EUNCERTAIN", w_name[op],
+            fail_msg("%s: %s, not KVSTORE_EUNCERTAIN", c->name,
                      kvstore_strerror(rc));
         assert_non_null(strstr(kvstore_errmsg(), "may or may not"));
 
         /* The command was in the server's socket buffer: it runs once the
          * server wakes, and only once (no retry went out behind it). */
         deadline = now_ms() + 5000;
-        while (calls_of(w_cmd[op]) < before + 1 && now_ms() < deadline)
-            sleep_ms(20);
-        sleep_ms(200);
-        assert_int_equal(calls_of(w_cmd[op]), before + 1);
-        switch (op) {
-        case W_SET:
-        case W_SET_TTL:
-        case W_CAS:
-            value_is(b, "k1", "new1");
-            value_is(b, "k2", "old2");
-            break;
-        case W_DEL:
-            value_is(b, "k1", NULL);
-            value_is(b, "k2", "old2");
-            break;
-        case W_SET_MANY:
-            value_is(b, "k1", "new1");
-            value_is(b, "k2", "new2");
-            break;
-        case W_DELETE_MANY:
-            value_is(b, "k1", NULL);
-            value_is(b, "k2", NULL);
-            break;
-        case W_INCREMENT:
-            value_is(b, "n", "5");
-            break;
-        }
+        while (calls_of(c->cmd) < before + 1 && now_ms() < deadline)
+            rs_sleep_ms(20);
+        rs_sleep_ms(200);
+        assert_int_equal(calls_of(c->cmd), before + 1);
+        expect_str(b, "k1", c->k1);
+        expect_str(b, "k2", c->k2);
+        expect_str(b, "n", c->n);
         kvstore_cas_free(cas);
-        kvstore_bucket_close(b);
-        kvstore_close(s);
+        server_store_close(&t);
     }
 }
 
@@ -448,14 +346,11 @@ static void test_uncertain_writes(void **state)
  * with KVSTORE_EUNAVAILABLE. */
 static void test_write_to_dead_server_unavailable(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_store_ms(300, "");
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     const char *keys[1] = { "a" };
     const void *vals[1] = { "1" };
     size_t lens[1] = { 1 };
 
-    assert_int_equal(kvstore_bucket_open(&b, s, "gone"), KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "a", "0", 1), KVSTORE_OK);
     rs_signal(&srv, SIGKILL);
     assert_int_equal(kvstore_set(b, "a", "1", 1), KVSTORE_EUNAVAILABLE);
@@ -466,18 +361,17 @@ static void test_write_to_dead_server_unavailable(void **state)
     assert_int_equal(kvstore_increment(b, "a", 1, NULL),
                      KVSTORE_EUNAVAILABLE);
     assert_int_equal(rs_restart(&srv, durable), 0);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kill_and_restart),
-        cmocka_unit_test(test_hung_server_times_out),
+        SERVER_TEST(test_kill_and_restart, URI_500, "faults"),
+        SERVER_TEST(test_hung_server_times_out, URI_500, "hung"),
         cmocka_unit_test(test_uncertain_writes),
-        cmocka_unit_test(test_write_to_dead_server_unavailable),
-        cmocka_unit_test(test_watch_survives_restart),
+        SERVER_TEST(test_write_to_dead_server_unavailable, URI_300, "gone"),
+        SERVER_TEST(test_watch_survives_restart,
+                    URI_500 "&watch_config=auto", "wr"),
     };
     return RS_RUN_GROUP(tests, .srv = &srv, .args = durable);
 }

@@ -21,67 +21,42 @@
 #include <kvstore/kvstore.h>
 
 #include "events.h"
+#include "fx_servers.h"
 #include "group.h"
 #include "net.h"
 
 static rs_server srv;
-static kvstore_store *st;      /* db 0, TCP */
-static char tcp_uri[128];
+/* The store of most tests (SERVER_TEST): database 0 over TCP. */
+#define TCP_URI "redis://127.0.0.1:{port}?timeout_ms=5000"
 
-static void cli(char *out, size_t cap, ...)
+static int by_bytes(const void *a, const void *b)
 {
-    const char *args[16];
-    int n = 0;
-    va_list ap;
-
-    va_start(ap, cap);
-    while (n < 15 && (args[n] = va_arg(ap, const char *)) != NULL)
-        n++;
-    va_end(ap);
-    args[n] = NULL;
-    assert_int_equal(rs_cli(&srv, out, cap, args), 0);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Lists every key of `b` with `prefix` into a sorted, '\n'-joined
- * string, checking each page against `limit`. */
+ * string, checking each page against `limit` (walk_all). */
 static char *list_all(kvstore_bucket *b, const char *prefix, size_t limit)
 {
-    char *cursor = NULL, *acc = calloc(1, 1);
+    key_list l = { NULL, 0 };
+    char *acc = calloc(1, 1);
     size_t acc_len = 0;
-    char **keys = NULL;
-    size_t nkeys = 0;
 
-    do {
-        kvstore_keys *page = NULL;
-        assert_ok(kvstore_list_keys(b, prefix, cursor, limit, &page));
-        assert_true(page->count <= (limit ? limit : KVSTORE_PAGE_MAX));
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        keys = realloc(keys, (nkeys + page->count) * sizeof *keys);
-        for (size_t i = 0; i < page->count; i++)
-            keys[nkeys++] = strdup(page->keys[i]);
-        kvstore_keys_free(page);
-    } while (cursor != NULL);
+    walk_all(b, prefix, NULL, limit, walk_collect, &l);
     /* Sort and deduplicate (Redis SCAN may repeat a key). */
-    for (size_t i = 1; i < nkeys; i++)
-        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-            char *t = keys[j];
-            keys[j] = keys[j - 1];
-            keys[j - 1] = t;
-        }
-    for (size_t i = 0; i < nkeys; i++) {
-        if (i > 0 && strcmp(keys[i], keys[i - 1]) == 0)
+    if (l.n > 0)
+        qsort(l.keys, l.n, sizeof *l.keys, by_bytes);
+    for (size_t i = 0; i < l.n; i++) {
+        if (i > 0 && strcmp(l.keys[i], l.keys[i - 1]) == 0)
             continue;
-        size_t l = strlen(keys[i]);
-        acc = realloc(acc, acc_len + l + 2);
+        size_t len = strlen(l.keys[i]);
+        acc = realloc(acc, acc_len + len + 2);
         if (acc_len)
             acc[acc_len++] = '\n';
-        memcpy(acc + acc_len, keys[i], l + 1);
-        acc_len += l;
+        memcpy(acc + acc_len, l.keys[i], len + 1);
+        acc_len += len;
     }
-    for (size_t i = 0; i < nkeys; i++)
-        free(keys[i]);
-    free(keys);
+    key_list_free(&l);
     return acc;
 }
 
@@ -98,93 +73,85 @@ static void assert_listing(kvstore_bucket *b, const char *prefix,
 
 static void test_cli_reads_our_writes(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "interop");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char out[256];
     int64_t n = 0;
 
     set_str(b, "k:1", "hello world");
-    cli(out, sizeof out, "GET", "interop:k:1", NULL);
+    RS_CLI(&srv, out, "GET", "interop:k:1");
     assert_string_equal(out, "hello world");
     set_str(b, "\xd0\xba\xd0\xbb *?[", "unicode");
-    cli(out, sizeof out, "GET", "interop:\xd0\xba\xd0\xbb *?[", NULL);
+    RS_CLI(&srv, out, "GET", "interop:\xd0\xba\xd0\xbb *?[");
     assert_string_equal(out, "unicode");
     assert_ok(kvstore_increment(b, "n", 5, &n));
     assert_ok(kvstore_increment(b, "n", 5, &n));
     assert_int_equal(n, 10);
-    cli(out, sizeof out, "GET", "interop:n", NULL);
+    RS_CLI(&srv, out, "GET", "interop:n");
     assert_string_equal(out, "10");
-    kvstore_bucket_close(b);
 }
 
 static void test_we_read_cli_writes(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "interop");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char out[64];
     void *v = NULL;
     size_t len = 0;
 
-    cli(out, sizeof out, "SET", "interop:from-cli", "v1", NULL);
+    RS_CLI(&srv, out, "SET", "interop:from-cli", "v1");
     expect_str(b, "from-cli", "v1");
     assert_listing(b, "from-", "from-cli");
-    cli(out, sizeof out, "DEL", "interop:from-cli", NULL);
+    RS_CLI(&srv, out, "DEL", "interop:from-cli");
     assert_int_equal(kvstore_get(b, "from-cli", &v, &len), KVSTORE_NOTFOUND);
-    kvstore_bucket_close(b);
 }
 
 static void test_marker_key(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "marked");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char out[64];
     kvstore_keys *page = NULL;
 
     /* Opening creates "B:", which is never listed as a key. */
-    cli(out, sizeof out, "EXISTS", "marked:", NULL);
+    RS_CLI(&srv, out, "EXISTS", "marked:");
     assert_string_equal(out, "1");
     assert_ok(kvstore_list_keys(b, NULL, NULL, 0, &page));
     assert_int_equal(page->count, 0);
     assert_null(page->cursor);
     kvstore_keys_free(page);
-    kvstore_bucket_close(b);
 }
 
 /* ---- glob metacharacters never cross buckets or prefixes ---- */
 
 static void test_glob_isolation(void **state)
 {
-    (void)state;
+    kvstore_store *st = ((server_store *)*state)->s;
     static const char *const nasty[] = { "*", "?", "[", "[a]", ":", "a*b",
                                          "\\", "x:y", "*:*", "]", "^" };
     kvstore_bucket *g1 = open_bucket(st, "g1"), *g2 = open_bucket(st, "g2"),
                    *g = open_bucket(st, "g");
     static const char *const probes[] = { "", "*", "?", "[", ":", "\\", "]",
                                           "x", "a*", "[a" };
+    /* A prefix of g1 and the keys it lists, '\n'-joined. */
+    static const struct { const char *prefix, *want; } in_g1[] = {
+        { "*", "*\n*:*" }, { "[", "[\n[a]" }, { "?", "?" }, { "\\", "\\" },
+        { ":", ":" }, { "]", "]" }, { "^", "^" }, { "a*", "a*b" },
+        { "x:", "x:y" }, { "[a", "[a]" },
+    };
     char out[64];
 
     for (size_t i = 0; i < sizeof nasty / sizeof *nasty; i++)
         set_str(g1, nasty[i], "v");
     set_str(g2, "plain", "v");
     /* Keys other clients wrote that look like globs or are not UTF-8. */
-    cli(out, sizeof out, "SET", "g2*:evil", "x", NULL);
-    cli(out, sizeof out, "SET", "g2:\xff\xfe", "x", NULL);
-    cli(out, sizeof out, "SET", "g?:evil", "x", NULL);
+    RS_CLI(&srv, out, "SET", "g2*:evil", "x");
+    RS_CLI(&srv, out, "SET", "g2:\xff\xfe", "x");
+    RS_CLI(&srv, out, "SET", "g?:evil", "x");
 
     for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
         assert_listing(g2, probes[i], probes[i][0] == '\0' ? "plain" : "");
         assert_listing(g, probes[i], "");
     }
-    assert_listing(g1, "*", "*\n*:*");
-    assert_listing(g1, "[", "[\n[a]");
-    assert_listing(g1, "?", "?");
-    assert_listing(g1, "\\", "\\");
-    assert_listing(g1, ":", ":");
-    assert_listing(g1, "]", "]");
-    assert_listing(g1, "^", "^");
-    assert_listing(g1, "a*", "a*b");
-    assert_listing(g1, "x:", "x:y");
-    assert_listing(g1, "[a", "[a]");
+    for (size_t i = 0; i < sizeof in_g1 / sizeof *in_g1; i++)
+        assert_listing(g1, in_g1[i].prefix, in_g1[i].want);
     kvstore_bucket_close(g);
     kvstore_bucket_close(g2);
     kvstore_bucket_close(g1);
@@ -194,16 +161,13 @@ static void test_glob_isolation(void **state)
 
 static void test_list_100k(void **state)
 {
-    (void)state;
     enum { N = 100000, CHUNK = 1000 };
-    kvstore_store *s = open_urif("redis://127.0.0.1:%d/1", srv.port);
-    kvstore_bucket *b = open_bucket(s, "big");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     static char names[CHUNK][16];
     const char *keys[CHUNK];
     const void *vals[CHUNK];
-    size_t lens[CHUNK], pages = 0, distinct = 0;
-    unsigned char *seen = calloc(N, 1);
-    char *cursor = NULL;
+    size_t lens[CHUNK], pages;
+    key_marks m = { "key-", calloc(N, 1), N, 0 };
 
     for (int i = 0; i < N; i += CHUNK) {
         for (int j = 0; j < CHUNK; j++) {
@@ -214,30 +178,13 @@ static void test_list_100k(void **state)
         }
         assert_ok(kvstore_set_many(b, keys, vals, lens, CHUNK));
     }
-    do {
-        kvstore_keys *page = NULL;
-        assert_ok(kvstore_list_keys(b, "", cursor, 1000, &page));
-        assert_true(page->count <= 1000);
-        for (size_t i = 0; i < page->count; i++) {
-            int k = -1;
-            assert_int_equal(sscanf(page->keys[i], "key-%d", &k), 1);
-            assert_true(k >= 0 && k < N);
-            if (!seen[k]++)
-                distinct++;
-        }
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-        pages++;
-    } while (cursor != NULL);
+    pages = walk_all(b, "", NULL, 1000, walk_mark, &m);
     for (int i = 0; i < N; i++)
-        if (!seen[i])
+        if (!m.seen[i])
             fail_msg("key-%06d missing from the listing", i);
-    assert_int_equal(distinct, N);
+    assert_int_equal(m.distinct, N);
     print_message("100k keys listed in %zu pages\n", pages);
-    free(seen);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    free(m.seen);
 }
 
 /* Long keys with tiny pages: SCAN batches that overflow the page must be
@@ -245,10 +192,8 @@ static void test_list_100k(void **state)
  * cursor, by re-scanning ("R"). Nothing may go missing either way. */
 static void test_list_long_keys_small_pages(void **state)
 {
-    (void)state;
     enum { N = 300 };
-    kvstore_store *s = open_urif("redis://127.0.0.1:%d/2", srv.port);
-    kvstore_bucket *b = open_bucket(s, "long");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char key[1001];
     static const size_t limits[] = { 1, 2, 3, 17 };
 
@@ -267,8 +212,6 @@ static void test_list_long_keys_small_pages(void **state)
         assert_int_equal(lines, N);
         free(all);
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* A cursor of bucket `bucket` of db 0 around a forged state (net.h: the
@@ -286,7 +229,7 @@ static char *envelope(const char *bucket, const char *state, size_t len)
 
 static void test_cursor_states_strict(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     static const struct { const char *s; size_t len; } bad[] = {
         { "C0", 2 }, { "C", 1 }, { "Cx", 2 }, { "C01", 3 }, { "C-1", 3 },
         { "C18446744073709551616", 21 }, { "S5", 2 }, { "S5\xff", 3 },
@@ -296,7 +239,6 @@ static void test_cursor_states_strict(void **state)
         { "R1 99999 2\xffk", 12 }, { "R1 1 2\xffk\xffj", 10 },
         { "Z1", 2 }, { "", 0 },
     };
-    kvstore_bucket *b = open_bucket(st, "curs");
     kvstore_keys *page = NULL;
 
     set_str(b, "a", "1");
@@ -323,46 +265,53 @@ static void test_cursor_states_strict(void **state)
         kvstore_keys_free(page);
         free(c);
     }
-    kvstore_bucket_close(b);
 }
 
 /* ---- atomics ---- */
 
+/* Increments Redis' INCRBY refuses: not a number, or past either end of
+ * int64. The value stays as it was, for us and for redis-cli. */
 static void test_increment_invalid_unchanged(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "incr");
-    char out[64];
+    static const struct {
+        const char *key, *value;
+        int64_t delta;
+    } refused[] = {
+        { "text", "abc", 1 },
+        { "max", "9223372036854775807", 1 },
+        { "min", "-9223372036854775808", -1 },
+    };
+    kvstore_bucket *b = ((server_store *)*state)->b;
+    char out[64], full[32];
     int64_t r = 0;
 
-    set_str(b, "text", "abc");
-    assert_int_equal(kvstore_increment(b, "text", 1, &r), KVSTORE_EINVAL);
-    cli(out, sizeof out, "GET", "incr:text", NULL);
-    assert_string_equal(out, "abc");
-    set_str(b, "max", "9223372036854775807");
-    assert_int_equal(kvstore_increment(b, "max", 1, &r), KVSTORE_EINVAL);
-    expect_str(b, "max", "9223372036854775807");
-    set_str(b, "min", "-9223372036854775808");
-    assert_int_equal(kvstore_increment(b, "min", -1, NULL), KVSTORE_EINVAL);
-    expect_str(b, "min", "-9223372036854775808");
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        set_str(b, refused[i].key, refused[i].value);
+        if (kvstore_increment(b, refused[i].key, refused[i].delta, &r) !=
+            KVSTORE_EINVAL)
+            fail_msg("increment of %s by %lld was not EINVAL",
+                     refused[i].value, (long long)refused[i].delta);
+        expect_str(b, refused[i].key, refused[i].value);
+        snprintf(full, sizeof full, "incr:%s", refused[i].key);
+        RS_CLI(&srv, out, "GET", full);
+        assert_string_equal(out, refused[i].value);
+    }
     assert_ok(kvstore_increment(b, "fresh", -7, &r));
     assert_int_equal(r, -7);
     assert_ok(kvstore_increment(b, "fresh", 0, NULL));
     expect_str(b, "fresh", "-7");
-    kvstore_bucket_close(b);
 }
 
 static void test_cas_detects_other_client(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "cas");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_cas *c = NULL;
     char out[64];
 
     set_str(b, "k", "v0");
     assert_ok(kvstore_cas_open(&c, b, "k"));
     /* Same bytes from another client is still a write. */
-    cli(out, sizeof out, "SET", "cas:k", "v0", NULL);
+    RS_CLI(&srv, out, "SET", "cas:k", "v0");
     assert_int_equal(kvstore_cas_swap(c, "mine", 4), KVSTORE_ECONFLICT);
     kvstore_cas_free(c);
     expect_str(b, "k", "v0");
@@ -370,7 +319,7 @@ static void test_cas_detects_other_client(void **state)
     assert_ok(kvstore_cas_open(&c, b, "k"));
     assert_ok(kvstore_cas_swap(c, "mine", 4));
     kvstore_cas_free(c);
-    cli(out, sizeof out, "GET", "cas:k", NULL);
+    RS_CLI(&srv, out, "GET", "cas:k");
     assert_string_equal(out, "mine");
 
     /* A snapshot freed without a swap leaves no WATCH behind: the next
@@ -381,14 +330,12 @@ static void test_cas_detects_other_client(void **state)
     assert_ok(kvstore_cas_open(&c, b, "other"));
     assert_ok(kvstore_cas_swap(c, "x", 1));
     kvstore_cas_free(c);
-    kvstore_bucket_close(b);
 }
 
 static void test_cas_snapshots_do_not_starve_pool(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     enum { N = 12 };  /* more than the pool (4) */
-    kvstore_bucket *b = open_bucket(st, "cas2");
     kvstore_cas *c[N];
     char key[16];
 
@@ -402,16 +349,14 @@ static void test_cas_snapshots_do_not_starve_pool(void **state)
         assert_ok(kvstore_cas_swap(c[i], "s", 1));
         kvstore_cas_free(c[i]);
     }
-    kvstore_bucket_close(b);
 }
 
 /* ---- batches ---- */
 
 static void test_batches_chunked(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     enum { N = 1500, BIG = 7 * 1024 * 1024 };
-    kvstore_bucket *b = open_bucket(st, "batch");
     static char names[N][16];
     const char *keys[N];
     const void *vals[N];
@@ -462,14 +407,12 @@ static void test_batches_chunked(void **state)
     }
     assert_ok(kvstore_delete_many(b, keys, N));
     free(big);
-    kvstore_bucket_close(b);
 }
 
 static void test_value_limit(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     const size_t limit = (size_t)512 * 1024 * 1024;
-    kvstore_bucket *b = open_bucket(st, "limit");
     /* Address space only: never touched, never resident. */
     void *huge = mmap(NULL, limit + 1, PROT_READ,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -487,134 +430,94 @@ static void test_value_limit(void **state)
                      KVSTORE_ETOOBIG);
     assert_int_equal(kvstore_get(b, "small", &v, &len), KVSTORE_NOTFOUND);
     munmap(huge, limit + 1);
-    kvstore_bucket_close(b);
 }
 
 /* ---- stores, databases, URIs ---- */
 
 static void test_create_false(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_urif("redis://127.0.0.1:%d?create=false",
-                                srv.port);
+    kvstore_store *s = ((server_store *)*state)->s;
     kvstore_bucket *b = NULL;
     char out[16];
 
     /* A bucket another client filled (no marker) exists. */
-    cli(out, sizeof out, "SET", "unmarked:k", "v", NULL);
+    RS_CLI(&srv, out, "SET", "unmarked:k", "v");
     assert_ok(kvstore_bucket_open(&b, s, "unmarked"));
     expect_str(b, "k", "v");
     kvstore_bucket_close(b);
     b = NULL;
     assert_int_equal(kvstore_bucket_open(&b, s, "ghost"), KVSTORE_ENOSTORE);
     assert_null(b);
-    cli(out, sizeof out, "EXISTS", "ghost:", NULL);
+    RS_CLI(&srv, out, "EXISTS", "ghost:");
     assert_string_equal(out, "0");
-    kvstore_close(s);
 }
 
+/* Database 3 over TCP and over the socket is one database, not the
+ * fixture's database 0 (its bucket "dbt"). */
 static void test_db_and_unix(void **state)
 {
-    (void)state;
-    kvstore_store *s3 = open_urif("redis://127.0.0.1:%d/3", srv.port);
-    kvstore_store *u3 = open_urif("redis+unix://%s?db=3", srv.sock);
-    kvstore_bucket *b3 = open_bucket(s3, "dbt"), *bu = open_bucket(u3, "dbt"),
-                   *b0 = open_bucket(st, "dbt");
+    kvstore_bucket *b0 = ((server_store *)*state)->b;
+    server_store s3 = server_store_open("redis://127.0.0.1:{port}/3", "dbt");
+    server_store u3 = server_store_open("redis+unix://{sock}?db=3", "dbt");
     char out[64];
-    void *v = NULL;
-    size_t len = 0;
 
-    set_str(b3, "k", "three");
-    cli(out, sizeof out, "-n", "3", "GET", "dbt:k", NULL);
+    set_str(s3.b, "k", "three");
+    RS_CLI(&srv, out, "-n", "3", "GET", "dbt:k");
     assert_string_equal(out, "three");
-    expect_str(bu, "k", "three");
-    assert_int_equal(kvstore_get(b0, "k", &v, &len), KVSTORE_NOTFOUND);
-    kvstore_bucket_close(b0);
-    kvstore_bucket_close(bu);
-    kvstore_bucket_close(b3);
-    kvstore_close(u3);
-    kvstore_close(s3);
-}
-
-/* Copies `tmpl` with every "PORT" replaced by the server's port. */
-static void with_port(char *out, size_t cap, const char *tmpl)
-{
-    char port[16];
-    size_t n = 0;
-
-    snprintf(port, sizeof port, "%d", srv.port);
-    while (*tmpl && n + 8 < cap) {
-        if (strncmp(tmpl, "PORT", 4) == 0) {
-            n += (size_t)snprintf(out + n, cap - n, "%s", port);
-            tmpl += 4;
-        } else {
-            out[n++] = *tmpl++;
-        }
-    }
-    out[n] = '\0';
+    expect_str(u3.b, "k", "three");
+    expect_str(b0, "k", NULL);
+    server_store_close(&u3);
+    server_store_close(&s3);
 }
 
 static void test_bad_uris(void **state)
 {
     (void)state;
-    char uri[512];
     static const char *const tmpls[] = {
-        "redis://127.0.0.1:PORT,127.0.0.1:PORT",   /* several hosts */
-        "redis://127.0.0.1:PORT/abc",
-        "redis://127.0.0.1:PORT/01",
-        "redis://127.0.0.1:PORT/1/2",
+        "redis://127.0.0.1:{port},127.0.0.1:{port}", /* several hosts */
+        "redis://127.0.0.1:{port}/abc",
+        "redis://127.0.0.1:{port}/01",
+        "redis://127.0.0.1:{port}/1/2",
         "redis://127.0.0.1:0",
         "redis://127.0.0.1:99999",
-        "redis://127.0.0.1:PORT?db=1",             /* db is for unix only */
-        "redis://127.0.0.1:PORT?pool=0",
-        "redis://127.0.0.1:PORT?timeout_ms=0",
-        "redis://user@127.0.0.1:PORT",             /* user, no password */
+        "redis://127.0.0.1:{port}?db=1",     /* db is for unix only */
+        "redis://127.0.0.1:{port}?pool=0",
+        "redis://127.0.0.1:{port}?timeout_ms=0",
+        "redis://user@127.0.0.1:{port}",     /* user, no password */
         "redis:nohost",
         "redis+unix://host/tmp/x.sock",
         "redis+unix:///tmp/r.sock?db=x",
-        "redis://[::1:PORT",
+        "redis://[::1:{port}",
     };
-    for (size_t i = 0; i < sizeof tmpls / sizeof *tmpls; i++) {
-        kvstore_store *s = (kvstore_store *)1;
-        with_port(uri, sizeof uri, tmpls[i]);
-        if (kvstore_open(&s, uri) != KVSTORE_EINVAL)
-            fail_msg("%s was not EINVAL: %s", uri, kvstore_errmsg());
-        assert_null(s);
-    }
-    {
-        kvstore_store *s = NULL;
-        /* Nothing listens on port 1: refused at once. */
-        assert_int_equal(kvstore_open(&s, "redis://127.0.0.1:1?timeout_ms=300"),
-                         KVSTORE_EUNAVAILABLE);
-        assert_int_equal(kvstore_open(&s, "redis+unix:///nonexistent/r.sock"),
-                         KVSTORE_EUNAVAILABLE);
-    }
+    for (size_t i = 0; i < sizeof tmpls / sizeof *tmpls; i++)
+        open_fails(fx_expand(tmpls[i]), KVSTORE_EINVAL);
+    /* Nothing listens on port 1: refused at once. */
+    open_fails("redis://127.0.0.1:1?timeout_ms=300", KVSTORE_EUNAVAILABLE);
+    open_fails("redis+unix:///nonexistent/r.sock", KVSTORE_EUNAVAILABLE);
 }
 
 /* ---- watch: other clients, expiry, renames ---- */
 
 static void test_watch_other_clients(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "wb");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_watch *w = NULL;
-    ev_log l;
+    ev_text l;
     char out[64];
 
-    ev_log_init(&l);
-    assert_ok(kvstore_watch_start(&w, b, "", ev_log_event, &l));
-    cli(out, sizeof out, "SET", "wbx:x", "elsewhere", NULL);
-    cli(out, sizeof out, "SET", "wb:x", "1", NULL);
-    assert_true(ev_log_wait(&l, "set x=1;", 5));
-    cli(out, sizeof out, "PEXPIRE", "wb:x", "20", NULL);
-    assert_true(ev_log_wait(&l, "del x=NULL;", 5));
-    cli(out, sizeof out, "SET", "wb:y", "moved", NULL);
-    cli(out, sizeof out, "RENAME", "wb:y", "wb:z", NULL);
-    assert_true(ev_log_wait(&l, "del y=NULL;set z=moved;", 5));
+    ev_text_init(&l);
+    assert_ok(kvstore_watch_start(&w, b, "", ev_text_event, &l));
+    RS_CLI(&srv, out, "SET", "wbx:x", "elsewhere");
+    RS_CLI(&srv, out, "SET", "wb:x", "1");
+    assert_true(ev_text_wait(&l, "set x=1;", 5));
+    RS_CLI(&srv, out, "PEXPIRE", "wb:x", "20");
+    assert_true(ev_text_wait(&l, "del x=NULL;", 5));
+    RS_CLI(&srv, out, "SET", "wb:y", "moved");
+    RS_CLI(&srv, out, "RENAME", "wb:y", "wb:z");
+    assert_true(ev_text_wait(&l, "del y=NULL;set z=moved;", 5));
     kvstore_watch_stop(w);
     assert_null(strstr(l.text, "elsewhere"));
-    ev_log_destroy(&l);
-    kvstore_bucket_close(b);
+    ev_text_destroy(&l);
 }
 
 /* The documented watch semantics: one event per write, in order per
@@ -650,9 +553,8 @@ static void on_seq(void *p, kvstore_event e, const char *key,
 
 static void test_watch_value_read_after(void **state)
 {
-    (void)state;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     enum { N = 20 };
-    kvstore_bucket *b = open_bucket(st, "wseq");
     kvstore_watch *w = NULL;
     ev_seq q = { .n = 0 };
     struct timespec dl;
@@ -687,7 +589,6 @@ static void test_watch_value_read_after(void **state)
     assert_int_equal(q.kinds[N], KVSTORE_EVENT_DELETE);
     pthread_cond_destroy(&q.cv);
     pthread_mutex_destroy(&q.mu);
-    kvstore_bucket_close(b);
 }
 
 /* ---- threads sharing one store ---- */
@@ -708,8 +609,7 @@ static void *hammer(void *arg)
 
 static void test_threads_share_store(void **state)
 {
-    (void)state;
-    kvstore_bucket *b = open_bucket(st, "threads");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     pthread_t t[8];
     void *ret;
 
@@ -721,23 +621,6 @@ static void test_threads_share_store(void **state)
         assert_null(ret);
     }
     expect_str(b, "counter", "2400");
-    kvstore_bucket_close(b);
-}
-
-static int open_shared_store(void)
-{
-    snprintf(tcp_uri, sizeof tcp_uri, "redis://127.0.0.1:%d?timeout_ms=5000",
-             srv.port);
-    if (kvstore_open(&st, tcp_uri) != KVSTORE_OK) {
-        print_error("kvstore_open(%s): %s\n", tcp_uri, kvstore_errmsg());
-        return -1;
-    }
-    return 0;
-}
-
-static void close_shared_store(void)
-{
-    kvstore_close(st);
 }
 
 int main(void)
@@ -747,27 +630,26 @@ int main(void)
     static const char *const args[] = { "--notify-keyspace-events", "Kg$xe",
                                         NULL };
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cli_reads_our_writes),
-        cmocka_unit_test(test_we_read_cli_writes),
-        cmocka_unit_test(test_marker_key),
-        cmocka_unit_test(test_glob_isolation),
-        cmocka_unit_test(test_list_100k),
-        cmocka_unit_test(test_list_long_keys_small_pages),
-        cmocka_unit_test(test_cursor_states_strict),
-        cmocka_unit_test(test_increment_invalid_unchanged),
-        cmocka_unit_test(test_cas_detects_other_client),
-        cmocka_unit_test(test_cas_snapshots_do_not_starve_pool),
-        cmocka_unit_test(test_batches_chunked),
-        cmocka_unit_test(test_value_limit),
-        cmocka_unit_test(test_create_false),
-        cmocka_unit_test(test_db_and_unix),
+        SERVER_TEST(test_cli_reads_our_writes, TCP_URI, "interop"),
+        SERVER_TEST(test_we_read_cli_writes, TCP_URI, "interop"),
+        SERVER_TEST(test_marker_key, TCP_URI, "marked"),
+        SERVER_TEST(test_glob_isolation, TCP_URI, NULL),
+        SERVER_TEST(test_list_100k, "redis://127.0.0.1:{port}/1", "big"),
+        SERVER_TEST(test_list_long_keys_small_pages,
+                    "redis://127.0.0.1:{port}/2", "long"),
+        SERVER_TEST(test_cursor_states_strict, TCP_URI, "curs"),
+        SERVER_TEST(test_increment_invalid_unchanged, TCP_URI, "incr"),
+        SERVER_TEST(test_cas_detects_other_client, TCP_URI, "cas"),
+        SERVER_TEST(test_cas_snapshots_do_not_starve_pool, TCP_URI, "cas2"),
+        SERVER_TEST(test_batches_chunked, TCP_URI, "batch"),
+        SERVER_TEST(test_value_limit, TCP_URI, "limit"),
+        SERVER_TEST(test_create_false,
+                    "redis://127.0.0.1:{port}?create=false", NULL),
+        SERVER_TEST(test_db_and_unix, TCP_URI, "dbt"),
         cmocka_unit_test(test_bad_uris),
-        cmocka_unit_test(test_watch_other_clients),
-        cmocka_unit_test(test_watch_value_read_after),
-        cmocka_unit_test(test_threads_share_store),
+        SERVER_TEST(test_watch_other_clients, TCP_URI, "wb"),
+        SERVER_TEST(test_watch_value_read_after, TCP_URI, "wseq"),
+        SERVER_TEST(test_threads_share_store, TCP_URI, "threads"),
     };
-    return RS_RUN_GROUP(tests, .srv = &srv,
-                        .args = args,
-                        .started = open_shared_store,
-                        .stopping = close_shared_store);
+    return RS_RUN_GROUP(tests, .srv = &srv, .args = args);
 }

@@ -10,36 +10,18 @@
  * SPDX-License-Identifier: MIT
  */
 #include "net.h"
+#include "fx_servers.h"
 #include "group.h"
 
 #define PW "rd5ecr3tpw"
 
 static rs_server srv;
-static const char *cli_path;
-static char tcp_uri[128];
-
-/* Once the server runs: the URI of its port, and the cursor binding. */
-static int server_started(void)
-{
-    char id[64];
-
-    snprintf(tcp_uri, sizeof tcp_uri, "redis://:" PW "@127.0.0.1:%d",
-             srv.port);
-    /* The module's tables are version 2: the core binds cursors to the
-     * store's identity, the URI without credentials. */
-    snprintf(id, sizeof id, "redis://127.0.0.1:%d", srv.port);
-    net_bind("redis", id);
-    return 0;
-}
 
 static void foreign_cursors(void **state)
 {
-    char twin_uri[512];
     (void)state;
-    kvstore_store *s = open_uri(tcp_uri);
-    snprintf(twin_uri, sizeof twin_uri, "redis+unix://:" PW "@%s?db=1",
-             srv.sock);
-    kvstore_store *s2 = open_uri(twin_uri);
+    kvstore_store *s = open_uri(fx_net.uri);
+    kvstore_store *s2 = fx_open("redis+unix://:" PW "@{sock}?db=1");
     kvstore_bucket *mine = open_bucket(s, "mine");
     kvstore_bucket *theirs = open_bucket(s, "theirs");
     kvstore_bucket *twin = open_bucket(s2, "theirs"); /* another db */
@@ -76,34 +58,22 @@ static void foreign_cursors(void **state)
     kvstore_close(s);
 }
 
-static void huge_lengths(void **state)
-{
-    (void)state;
-    net_huge_lengths(tcp_uri, "512 MiB");
-}
-
 static void password_never_shown(void **state)
 {
-    char uri[512];
     (void)state;
     /* Options the module refuses, each with the password in the URI. */
     static const char *const bad[] = {
         "?pool=0", "?pool=999999", "?bogus=1", "?timeout_ms=x",
         "?timeout_ms=0", "?db=1", "/abc", "/1/2",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        snprintf(uri, sizeof uri, "%s%s", tcp_uri, bad[i]);
-        net_open_fails(uri, KVSTORE_EINVAL, PW, NULL);
-        snprintf(uri, sizeof uri, "redis://kvuser:" PW "@127.0.0.1:%d%s",
-                 srv.port, bad[i]);
-        net_open_fails(uri, KVSTORE_EINVAL, PW, NULL);
-    }
+    fx_options_refused(fx_net.uri, bad, sizeof bad / sizeof *bad);
+    fx_options_refused(fx_expand("redis://kvuser:" PW "@127.0.0.1:{port}"),
+                       bad, sizeof bad / sizeof *bad);
     /* Wrong passwords and users: the refused one is not shown either. */
-    snprintf(uri, sizeof uri, "redis://:wr0ng" PW "@127.0.0.1:%d", srv.port);
-    net_open_fails(uri, KVSTORE_EACCESS, PW, NULL);
-    snprintf(uri, sizeof uri, "redis://mallory:" PW "@127.0.0.1:%d",
-             srv.port);
-    net_open_fails(uri, KVSTORE_EACCESS, PW, NULL);
+    net_open_fails(fx_expand("redis://:wr0ng" PW "@127.0.0.1:{port}"),
+                   KVSTORE_EACCESS, PW, NULL);
+    net_open_fails(fx_expand("redis://mallory:" PW "@127.0.0.1:{port}"),
+                   KVSTORE_EACCESS, PW, NULL);
     /* Nobody listening; no socket. */
     net_open_fails("redis://:" PW "@127.0.0.1:1?timeout_ms=300",
                    KVSTORE_EUNAVAILABLE, PW, NULL);
@@ -112,29 +82,23 @@ static void password_never_shown(void **state)
 
     /* A hung server: the open times out, and so does an operation of a
      * store opened before. */
-    snprintf(uri, sizeof uri, "%s?timeout_ms=300&pool=1", tcp_uri);
-    net_hung_server(srv.pid, uri, PW);
-}
-
-static void cli_masks_password(void **state)
-{
-    (void)state;
-    if (cli_path == NULL)
-        skip();
-    net_cli_masks(cli_path, tcp_uri, PW, "@127.0.0.1");
+    net_hung_server(srv.pid,
+                    fx_expand("redis://:" PW "@127.0.0.1:{port}"
+                              "?timeout_ms=300&pool=1"), PW);
 }
 
 int main(int argc, char **argv)
 {
     static const char *const args[] = { "--requirepass", PW, NULL };
-    cli_path = argc > 1 ? argv[1] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(foreign_cursors),
-        cmocka_unit_test(huge_lengths),
         cmocka_unit_test(password_never_shown),
-        cmocka_unit_test(cli_masks_password),
+        FX_NET_TESTS,
     };
+
+    fx_net_init("redis://:" PW "@127.0.0.1:{port}", PW, "512 MiB",
+                argc, argv);
     return RS_RUN_GROUP(tests, .srv = &srv,
                         .args = args,
-                        .started = server_started);
+                        .started = fx_net_started);
 }

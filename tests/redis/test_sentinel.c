@@ -23,7 +23,8 @@
 
 #include <kvstore/kvstore.h>
 
-#include "topology.h"
+#include "fx_servers.h"
+#include "group.h"
 
 #define SECRET "sentinel-secret-pw"
 
@@ -43,15 +44,10 @@ static const char *uri(const rs_topology *t, const char *auth,
     return buf;
 }
 
-static kvstore_bucket *open_bucket(kvstore_store **s, const char *u)
-{
-    kvstore_bucket *b = NULL;
-
-    if (kvstore_open(s, u) != KVSTORE_OK)
-        fail_msg("open %s: %s", u, kvstore_errmsg());
-    assert_int_equal(kvstore_bucket_open(&b, *s, "sent"), KVSTORE_OK);
-    return b;
-}
+/* The URI of a test's store (SERVER_TEST, bucket "sent"): alice through
+ * the group's sentinels, with `query`. */
+#define ALICE(query) \
+    "redis+sentinel://alice:" SECRET "@{sentinels}/" RS_MASTER_NAME query
 
 /* GET sent:KEY on node i, straight from the server. */
 static void node_get(rs_server *node, const char *key, char *out, size_t cap)
@@ -76,10 +72,7 @@ static void node_cmd(rs_server *node, const char *a, const char *b,
 
 static void test_finds_master(void **state)
 {
-    (void)state;
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = open_bucket(&s, uri(&topo, "alice:" SECRET "@",
-                                            RS_MASTER_NAME));
+    kvstore_bucket *b = ((server_store *)*state)->b;
     int m = rs_topology_master(&topo);
     char out[64];
     void *v = NULL;
@@ -92,18 +85,13 @@ static void test_finds_master(void **state)
     assert_int_equal(kvstore_get(b, "where", &v, &len), KVSTORE_OK);
     assert_int_equal(len, 6);
     kvstore_free(v);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* With wait=1 the replica has every acknowledged write when the call
  * returns: read it there at once. */
 static void test_wait_reaches_replica(void **state)
 {
-    (void)state;
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = open_bucket(&s, uri(&topo, "alice:" SECRET "@",
-                                            RS_MASTER_NAME "?wait=1"));
+    kvstore_bucket *b = ((server_store *)*state)->b;
     int m = rs_topology_master(&topo);
     char key[16], val[16], out[64];
 
@@ -115,18 +103,12 @@ static void test_wait_reaches_replica(void **state)
         node_get(&topo.nodes[1 - m], key, out, sizeof out);
         assert_string_equal(out, val);
     }
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* Two replicas asked for, one exists: applied, but uncertain. */
 static void test_wait_short_is_uncertain(void **state)
 {
-    (void)state;
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = open_bucket(&s, uri(&topo, "alice:" SECRET "@",
-                                            RS_MASTER_NAME "?wait=2"
-                                            "&wait_timeout_ms=100"));
+    kvstore_bucket *b = ((server_store *)*state)->b;
     int m = rs_topology_master(&topo);
     char out[64];
     int64_t n = 0;
@@ -142,8 +124,6 @@ static void test_wait_short_is_uncertain(void **state)
     assert_int_equal(kvstore_delete(b, "short"), KVSTORE_EUNCERTAIN);
     /* Reads do not wait. */
     assert_int_equal(kvstore_get(b, "short", &v, &len), KVSTORE_NOTFOUND);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* The master the sentinels name turns replica under a pooled
@@ -151,10 +131,7 @@ static void test_wait_short_is_uncertain(void **state)
  * the ROLE check refuses a server that is no master. */
 static void test_master_turned_replica(void **state)
 {
-    (void)state;
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = open_bucket(&s, uri(&topo, "alice:" SECRET "@",
-                                            RS_MASTER_NAME "?pool=1"));
+    kvstore_bucket *b = ((server_store *)*state)->b;
     int m = rs_topology_master(&topo);
 
     assert_int_equal(kvstore_set(b, "ro", "1", 1), KVSTORE_OK);
@@ -166,8 +143,6 @@ static void test_master_turned_replica(void **state)
     /* The replica lost its link meanwhile; wait for it again. */
     assert_int_equal(rs_topology_ready(&topo), m);
     assert_int_equal(kvstore_set(b, "ro", "3", 1), KVSTORE_OK);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void assert_open_fails(const char *u, int code, const char *want)
@@ -207,12 +182,7 @@ static void test_bad_uris(void **state)
     /* Nothing listens on the first; the second answers. */
     snprintf(u, sizeof u, "redis+sentinel://alice:%s@127.0.0.1:1,127.0.0.1:"
              "%d/" RS_MASTER_NAME, SECRET, topo.sentinels[1].port);
-    {
-        kvstore_store *s = NULL;
-
-        assert_int_equal(kvstore_open(&s, u), KVSTORE_OK);
-        kvstore_close(s);
-    }
+    kvstore_close(open_uri(u));
     assert_open_fails("redis+sentinel://alice:" SECRET "@127.0.0.1:1/"
                       RS_MASTER_NAME "?timeout_ms=500",
                       KVSTORE_EUNAVAILABLE, "no sentinel");
@@ -283,7 +253,7 @@ static void *killer(void *arg)
 static void run_failover(const char *query, bool wait)
 {
     static bool acked[MAX_WRITES];
-    kvstore_store *s = NULL;
+    kvstore_store *s;
     kvstore_bucket *b;
     failover f = { .t = &topo };
     pthread_t thread;
@@ -291,7 +261,8 @@ static void run_failover(const char *query, bool wait)
     double killed_at = 0, resumed_at = 0;
 
     assert_int_equal(rs_topology_start(&topo, node_args), 0);
-    b = open_bucket(&s, uri(&topo, "alice:" SECRET "@", query));
+    s = open_uri(uri(&topo, "alice:" SECRET "@", query));
+    b = open_bucket(s, "sent");
     atomic_init(&f.acked, 0);
     atomic_init(&f.killed, false);
     atomic_init(&f.done, false);
@@ -391,26 +362,14 @@ static void test_failover_with_wait(void **state)
                  "&wait_timeout_ms=200", true);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_topology_start(&topo, node_args) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_topology_destroy(&topo);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest shared[] = {
-        cmocka_unit_test(test_finds_master),
-        cmocka_unit_test(test_wait_reaches_replica),
-        cmocka_unit_test(test_wait_short_is_uncertain),
-        cmocka_unit_test(test_master_turned_replica),
+        SERVER_TEST(test_finds_master, ALICE(""), "sent"),
+        SERVER_TEST(test_wait_reaches_replica, ALICE("?wait=1"), "sent"),
+        SERVER_TEST(test_wait_short_is_uncertain,
+                    ALICE("?wait=2&wait_timeout_ms=100"), "sent"),
+        SERVER_TEST(test_master_turned_replica, ALICE("?pool=1"), "sent"),
         cmocka_unit_test(test_bad_uris),
     };
     /* Each starts a fresh set-up and kills its master. */
@@ -418,7 +377,7 @@ int main(void)
         cmocka_unit_test(test_failover_without_wait),
         cmocka_unit_test(test_failover_with_wait),
     };
-    int failed = cmocka_run_group_tests(shared, group_setup, group_teardown);
+    int failed = RS_RUN_GROUP(shared, .topo = &topo, .args = node_args);
 
     return failed + cmocka_run_group_tests(failovers, NULL, NULL);
 }

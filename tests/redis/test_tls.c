@@ -25,7 +25,8 @@
 #include <openssl/x509.h>
 
 #include "events.h"
-#include "server.h"
+#include "fx_servers.h"
+#include "group.h"
 
 #define SECRET "tls-secret-pw"
 
@@ -37,26 +38,16 @@ static const char *const server_args[] = {
     NULL,
 };
 
-/* "rediss://<auth><host>:<tls_port>?<query>", with "{tls}/" in the query
- * replaced by the certificate directory. */
+/* "rediss://<auth><host>:<tls_port>?<query>", the placeholders of the
+ * group ("{tls_dir}": the certificates) replaced; lives until the next
+ * call. */
 static const char *uri(const char *auth, const char *host, const char *query)
 {
-    static char buf[2048];
-    char q[1024];
-    size_t n = 0;
+    char tmpl[1024];
 
-    for (const char *p = query; *p && n + 256 < sizeof q;) {
-        if (strncmp(p, "{tls}", 5) == 0) {
-            n += (size_t)snprintf(q + n, sizeof q - n, "%s", srv.tls_dir);
-            p += 5;
-        } else {
-            q[n++] = *p++;
-        }
-    }
-    q[n] = '\0';
-    snprintf(buf, sizeof buf, "rediss://%s%s:%d?%s", auth, host,
-             srv.tls_port, q);
-    return buf;
+    snprintf(tmpl, sizeof tmpl, "rediss://%s%s:{tls_port}?%s", auth, host,
+             query);
+    return fx_expand(tmpl);
 }
 
 static void server_config(const char *name, const char *value,
@@ -83,19 +74,11 @@ static void server_cert(const char *name)
 
 static void roundtrip(const char *u)
 {
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = NULL;
-    void *v = NULL;
-    size_t len = 0;
+    kvstore_store *s = open_uri(u);
+    kvstore_bucket *b = open_bucket(s, "tls");
 
-    if (kvstore_open(&s, u) != KVSTORE_OK)
-        fail_msg("open %s: %s", u, kvstore_errmsg());
-    assert_int_equal(kvstore_bucket_open(&b, s, "tls"), KVSTORE_OK);
-    assert_int_equal(kvstore_set(b, "k", "over tls", 8), KVSTORE_OK);
-    assert_int_equal(kvstore_get(b, "k", &v, &len), KVSTORE_OK);
-    assert_int_equal(len, 8);
-    assert_memory_equal(v, "over tls", 8);
-    kvstore_free(v);
+    set_str(b, "k", "over tls");
+    expect_str(b, "k", "over tls");
     kvstore_bucket_close(b);
     kvstore_close(s);
 }
@@ -121,59 +104,48 @@ static void assert_refused(const char *u, int code, const char *const *want,
         fail_msg("the message leaks the key: %s", msg);
 }
 
-static bool list_has(kvstore_bucket *b, const char *key)
+/* A walk_fn: counts the keys "listed". */
+static void count_listed(void *arg, const char *key)
 {
-    char *cursor = NULL;
-    bool found = false;
-
-    do {
-        kvstore_keys *page = NULL;
-
-        assert_int_equal(kvstore_list_keys(b, NULL, cursor, 0, &page),
-                         KVSTORE_OK);
-        for (size_t i = 0; i < page->count; i++)
-            found = found || strcmp(page->keys[i], key) == 0;
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        kvstore_keys_free(page);
-    } while (cursor != NULL);
-    return found;
+    *(int *)arg += strcmp(key, "listed") == 0;
 }
 
 /* ---- tests ---- */
 
+/* The store of a test's fixture (SERVER_TEST): by host name, trusting the
+ * test CA. */
+#define TO_LOCALHOST "rediss://localhost:{tls_port}?tls_ca={tls_dir}/ca.crt"
+
 static void test_good_certificate(void **state)
 {
-    (void)state;
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
     kvstore_watch *w = NULL;
-    ev_log l;
+    ev_text l;
 
     /* Checked by IP address and by host name. */
-    roundtrip(uri("", "127.0.0.1", "tls_ca={tls}/ca.crt"));
-    roundtrip(uri("", "localhost", "tls_ca={tls}/ca.crt"));
+    roundtrip(uri("", "127.0.0.1", "tls_ca={tls_dir}/ca.crt"));
+    roundtrip(uri("", "localhost", "tls_ca={tls_dir}/ca.crt"));
     /* An ACL user's password over TLS. */
-    roundtrip(uri("alice:" SECRET "@", "localhost", "tls_ca={tls}/ca.crt"));
+    roundtrip(uri("alice:" SECRET "@", "localhost",
+                  "tls_ca={tls_dir}/ca.crt"));
 
-    assert_int_equal(kvstore_open(&s, uri("", "localhost",
-                                          "tls_ca={tls}/ca.crt")),
-                     KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "tlswatch"), KVSTORE_OK);
-    ev_log_init(&l);
+    ev_text_init(&l);
     /* The subscription connection is a TLS connection of its own. */
-    assert_int_equal(kvstore_watch_start(&w, b, "", ev_log_event, &l),
+    assert_int_equal(kvstore_watch_start(&w, b, "", ev_text_event, &l),
                      KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "seen", "1", 1), KVSTORE_OK);
-    assert_true(ev_log_wait(&l, "set seen=1;", 10));
+    assert_true(ev_text_wait(&l, "set seen=1;", 10));
     assert_int_equal(kvstore_delete(b, "seen"), KVSTORE_OK);
-    assert_true(ev_log_wait(&l, "del seen=NULL;", 10));
+    assert_true(ev_text_wait(&l, "del seen=NULL;", 10));
     assert_int_equal(kvstore_set(b, "listed", "2", 1), KVSTORE_OK);
-    assert_true(list_has(b, "listed"));
+    {
+        int listed = 0;
+
+        walk_all(b, NULL, NULL, 0, count_listed, &listed);
+        assert_true(listed > 0);
+    }
     kvstore_watch_stop(w);
-    ev_log_destroy(&l);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
+    ev_text_destroy(&l);
 }
 
 static void test_wrong_ca(void **state)
@@ -188,7 +160,7 @@ static void test_wrong_ca(void **state)
     };
 
     assert_refused(uri("alice:" SECRET "@", "127.0.0.1",
-                       "tls_ca={tls}/other-ca.crt"),
+                       "tls_ca={tls_dir}/other-ca.crt"),
                    KVSTORE_EUNAVAILABLE, want, NULL);
     /* The system store does not know the test CA either. */
     assert_refused(uri("", "127.0.0.1", "timeout_ms=5000"),
@@ -198,53 +170,63 @@ static void test_wrong_ca(void **state)
 static void test_insecure_accepts_wrong_ca(void **state)
 {
     (void)state;
-    roundtrip(uri("", "127.0.0.1", "tls_ca={tls}/other-ca.crt"
+    roundtrip(uri("", "127.0.0.1", "tls_ca={tls_dir}/other-ca.crt"
                                    "&tls_insecure=true"));
     /* No opt-out by any other spelling of false. */
-    assert_refused(uri("", "127.0.0.1", "tls_ca={tls}/other-ca.crt"
+    assert_refused(uri("", "127.0.0.1", "tls_ca={tls_dir}/other-ca.crt"
                                         "&tls_insecure=false"),
                    KVSTORE_EUNAVAILABLE, NULL, NULL);
 }
 
-static void test_expired(void **state)
+/* Certificates the server presents that the client must refuse: which
+ * one, to which host name, and what the message names besides OpenSSL's
+ * verify reason. */
+static void test_refused_server_certificates(void **state)
 {
-    (void)state;
-    const char *const want[] = {
-        "was refused",
-        X509_verify_cert_error_string(X509_V_ERR_CERT_HAS_EXPIRED), NULL,
+    static const struct {
+        const char *cert, *host, *named;
+        int verify_error;
+    } cases[] = {
+        { "expired", "localhost", "was refused",
+          X509_V_ERR_CERT_HAS_EXPIRED },
+        { "other-host", "localhost", "'localhost'",
+          X509_V_ERR_HOSTNAME_MISMATCH },
+        { "other-host", "127.0.0.1", "'127.0.0.1'",
+          X509_V_ERR_IP_ADDRESS_MISMATCH },
     };
 
-    server_cert("expired");
-    assert_refused(uri("", "localhost", "tls_ca={tls}/ca.crt"),
-                   KVSTORE_EUNAVAILABLE, want, NULL);
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *const want[] = {
+            cases[i].named,
+            X509_verify_cert_error_string(cases[i].verify_error), NULL,
+        };
+
+        print_message("the %s certificate, to %s\n", cases[i].cert,
+                      cases[i].host);
+        server_cert(cases[i].cert);
+        assert_refused(uri("", cases[i].host, "tls_ca={tls_dir}/ca.crt"),
+                       KVSTORE_EUNAVAILABLE, want, NULL);
+    }
     server_cert("server");
 }
 
-static void test_hostname_mismatch(void **state)
+/* tls_sni names the server the certificate is for, and is then the name
+ * checked. */
+static void test_sni_names_the_server(void **state)
 {
-    (void)state;
-    const char *const by_name[] = {
-        "'localhost'",
+    const char *const mismatch[] = {
         X509_verify_cert_error_string(X509_V_ERR_HOSTNAME_MISMATCH), NULL,
     };
-    const char *const by_ip[] = {
-        "'127.0.0.1'",
-        X509_verify_cert_error_string(X509_V_ERR_IP_ADDRESS_MISMATCH), NULL,
-    };
 
+    (void)state;
     server_cert("other-host");
-    assert_refused(uri("", "localhost", "tls_ca={tls}/ca.crt"),
-                   KVSTORE_EUNAVAILABLE, by_name, NULL);
-    assert_refused(uri("", "127.0.0.1", "tls_ca={tls}/ca.crt"),
-                   KVSTORE_EUNAVAILABLE, by_ip, NULL);
-    /* tls_sni names the server the certificate is for. */
-    roundtrip(uri("", "127.0.0.1", "tls_ca={tls}/ca.crt"
+    roundtrip(uri("", "127.0.0.1", "tls_ca={tls_dir}/ca.crt"
                                    "&tls_sni=other.invalid"));
     server_cert("server");
-    /* ... and is then the name checked. */
-    assert_refused(uri("", "127.0.0.1", "tls_ca={tls}/ca.crt"
+    assert_refused(uri("", "127.0.0.1", "tls_ca={tls_dir}/ca.crt"
                                         "&tls_sni=other.invalid"),
-                   KVSTORE_EUNAVAILABLE, by_name + 1, NULL);
+                   KVSTORE_EUNAVAILABLE, mismatch, NULL);
 }
 
 static void test_client_certificate(void **state)
@@ -253,17 +235,17 @@ static void test_client_certificate(void **state)
     const char *const want[] = { "tls_cert", NULL };
 
     server_config("tls-auth-clients", "yes", NULL, NULL);
-    assert_refused(uri("", "localhost", "tls_ca={tls}/ca.crt"),
+    assert_refused(uri("", "localhost", "tls_ca={tls_dir}/ca.crt"),
                    KVSTORE_EUNAVAILABLE, want, NULL);
     assert_refused(uri("alice:" SECRET "@", "localhost",
-                       "tls_ca={tls}/ca.crt"),
+                       "tls_ca={tls_dir}/ca.crt"),
                    KVSTORE_EUNAVAILABLE, want, NULL);
-    roundtrip(uri("", "localhost", "tls_ca={tls}/ca.crt"
-                                   "&tls_cert={tls}/client.crt"
-                                   "&tls_key={tls}/client.key"));
+    roundtrip(uri("", "localhost", "tls_ca={tls_dir}/ca.crt"
+                                   "&tls_cert={tls_dir}/client.crt"
+                                   "&tls_key={tls_dir}/client.key"));
     roundtrip(uri("alice:" SECRET "@", "localhost",
-                  "tls_ca={tls}/ca.crt&tls_cert={tls}/client.crt"
-                  "&tls_key={tls}/client.key"));
+                  "tls_ca={tls_dir}/ca.crt&tls_cert={tls_dir}/client.crt"
+                  "&tls_key={tls_dir}/client.key"));
     server_config("tls-auth-clients", "no", NULL, NULL);
 }
 
@@ -287,13 +269,12 @@ static void test_bad_parameters(void **state)
 {
     (void)state;
     char key[128];
-    char plain[256];
     const char *const mismatch[] = { "client key", NULL };
 
     pem_body("client.key", key, sizeof key);
-    assert_refused(uri("", "localhost", "tls_cert={tls}/client.crt"),
+    assert_refused(uri("", "localhost", "tls_cert={tls_dir}/client.crt"),
                    KVSTORE_EINVAL, NULL, NULL);
-    assert_refused(uri("", "localhost", "tls_ca={tls}/missing.crt"),
+    assert_refused(uri("", "localhost", "tls_ca={tls_dir}/missing.crt"),
                    KVSTORE_EINVAL, NULL, NULL);
     assert_refused(uri("", "localhost", "tls_ca="), KVSTORE_EINVAL, NULL,
                    NULL);
@@ -304,72 +285,50 @@ static void test_bad_parameters(void **state)
     /* A key file where a certificate belongs, and a key that does not
      * match its certificate: named, never shown. */
     assert_refused(uri("alice:" SECRET "@", "localhost",
-                       "tls_ca={tls}/client.key"),
+                       "tls_ca={tls_dir}/client.key"),
                    KVSTORE_EINVAL, NULL, key);
-    assert_refused(uri("", "localhost", "tls_ca={tls}/ca.crt"
-                                        "&tls_cert={tls}/server.crt"
-                                        "&tls_key={tls}/client.key"),
+    assert_refused(uri("", "localhost", "tls_ca={tls_dir}/ca.crt"
+                                        "&tls_cert={tls_dir}/server.crt"
+                                        "&tls_key={tls_dir}/client.key"),
                    KVSTORE_EINVAL, mismatch, key);
     /* TLS parameters belong to rediss:// only. */
-    snprintf(plain, sizeof plain, "redis://127.0.0.1:%d?tls_ca=x", srv.port);
-    assert_refused(plain, KVSTORE_EINVAL, NULL, NULL);
+    assert_refused(fx_expand("redis://127.0.0.1:{port}?tls_ca=x"),
+                   KVSTORE_EINVAL, NULL, NULL);
 }
 
 static void test_tls_to_plain_port(void **state)
 {
     (void)state;
-    char u[256];
-
-    snprintf(u, sizeof u, "rediss://127.0.0.1:%d?timeout_ms=2000", srv.port);
-    assert_refused(u, KVSTORE_EUNAVAILABLE, NULL, NULL);
+    assert_refused(fx_expand("rediss://127.0.0.1:{port}?timeout_ms=2000"),
+                   KVSTORE_EUNAVAILABLE, NULL, NULL);
 }
 
 /* A write sent over TLS whose reply never comes is uncertain. */
 static void test_uncertain_write(void **state)
 {
-    (void)state;
-    kvstore_store *s = NULL;
-    kvstore_bucket *b = NULL;
+    kvstore_bucket *b = ((server_store *)*state)->b;
 
-    assert_int_equal(kvstore_open(&s, uri("", "localhost",
-                                          "tls_ca={tls}/ca.crt"
-                                          "&timeout_ms=300")),
-                     KVSTORE_OK);
-    assert_int_equal(kvstore_bucket_open(&b, s, "tlsfault"), KVSTORE_OK);
     assert_int_equal(kvstore_set(b, "k", "1", 1), KVSTORE_OK);
     rs_signal(&srv, SIGSTOP);
     assert_int_equal(kvstore_set(b, "k", "2", 1), KVSTORE_EUNCERTAIN);
     rs_signal(&srv, SIGCONT);
     assert_non_null(strstr(kvstore_errmsg(), "may or may not"));
-    kvstore_bucket_close(b);
-    kvstore_close(s);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return rs_start_tls(&srv, server_args, 0) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_destroy(&srv);
-    return 0;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_certificate),
+        SERVER_TEST(test_good_certificate, TO_LOCALHOST, "tlswatch"),
         cmocka_unit_test(test_wrong_ca),
         cmocka_unit_test(test_insecure_accepts_wrong_ca),
-        cmocka_unit_test(test_expired),
-        cmocka_unit_test(test_hostname_mismatch),
+        cmocka_unit_test(test_refused_server_certificates),
+        cmocka_unit_test(test_sni_names_the_server),
         cmocka_unit_test(test_client_certificate),
         cmocka_unit_test(test_bad_parameters),
         cmocka_unit_test(test_tls_to_plain_port),
-        cmocka_unit_test(test_uncertain_write),
+        SERVER_TEST(test_uncertain_write, TO_LOCALHOST "&timeout_ms=300",
+                    "tlsfault"),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return RS_RUN_GROUP(tests, .srv = &srv, .tls = true,
+                        .args = server_args);
 }

@@ -20,52 +20,18 @@
 
 #include <kvstore/kvstore.h>
 
+#include "fx_servers.h"
 #include "group.h"
 #include "net.h"
 
 static rs_server srv;
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* redis-cli on database `db`; args NULL-terminated. */
-static void cli(char *out, size_t cap, int db, ...)
-{
-    const char *args[20];
-    char dbs[16];
-    int n = 0;
-    va_list ap;
-
-    snprintf(dbs, sizeof dbs, "%d", db);
-    args[n++] = "-n";
-    args[n++] = dbs;
-    va_start(ap, db);
-    while (n < 19 && (args[n] = va_arg(ap, const char *)) != NULL)
-        n++;
-    va_end(ap);
-    args[n] = NULL;
-    assert_int_equal(rs_cli(&srv, out, cap, args), 0);
-}
-
-static kvstore_store *open_db(int db)
-{
-    char uri[128];
-    kvstore_store *s = NULL;
-
-    snprintf(uri, sizeof uri, "redis://127.0.0.1:%d/%d", srv.port, db);
-    if (kvstore_open(&s, uri) != KVSTORE_OK)
-        fail_msg("kvstore_open(%s): %s", uri, kvstore_errmsg());
-    return s;
-}
+/* The URI of database `db` (a string literal). */
+#define DB(db) "redis://127.0.0.1:{port}/" db
 
 static void test_caps(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_db(0);
+    kvstore_store *s = ((server_store *)*state)->s;
     unsigned caps = kvstore_caps(s);
 
     assert_true(caps & KVSTORE_CAP_LIST_REPEATS);
@@ -73,16 +39,13 @@ static void test_caps(void **state)
     assert_true(caps & KVSTORE_CAP_WATCH_CROSS_PROCESS);
     assert_true(caps & KVSTORE_CAP_TTL);
     assert_false(caps & KVSTORE_CAP_TTL_BUCKET_ONLY);
-    kvstore_close(s);
 }
 
 /* ---- expiry ---- */
 
 static void test_ttl_set_and_read(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_db(1);
-    kvstore_bucket *b = open_bucket(s, "t");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     char out[64];
     int64_t left = 0;
 
@@ -91,14 +54,14 @@ static void test_ttl_set_and_read(void **state)
     assert_ok(kvstore_ttl(b, "k", &left));
     assert_true(left > 0 && left <= 60000);
     /* The expiry is Redis' own, on the key other clients see. */
-    cli(out, sizeof out, 1, "PTTL", "t:k", NULL);
+    RS_CLI(&srv, out, "-n", "1", "PTTL", "t:k");
     assert_true(atol(out) > 0 && atol(out) <= 60000);
 
     /* A plain set replaces the value and clears the expiry. */
     assert_ok(kvstore_set(b, "k", "w", 1));
     assert_ok(kvstore_ttl(b, "k", &left));
     assert_int_equal(left, -1);
-    cli(out, sizeof out, 1, "PTTL", "t:k", NULL);
+    RS_CLI(&srv, out, "-n", "1", "PTTL", "t:k");
     assert_string_equal(out, "-1");
 
     /* No key: NOTFOUND with -1. */
@@ -126,15 +89,11 @@ static void test_ttl_set_and_read(void **state)
     assert_ok(kvstore_set_ttl(b, "big", "v", 1, (uint64_t)1 << 62));
     assert_ok(kvstore_ttl(b, "big", &left));
     assert_true(left > 0);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void test_ttl_expired_is_absent(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_db(2);
-    kvstore_bucket *b = open_bucket(s, "e");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     const char *keys[2] = { "gone", "stays" };
     void *vals[2] = { NULL, NULL };
     size_t lens[2] = { 0, 0 };
@@ -149,7 +108,7 @@ static void test_ttl_expired_is_absent(void **state)
     assert_ok(kvstore_set_ttl(b, "gone", "g", 1, 100));
     /* Past the deadline on the server's clock: Redis treats the key as
      * absent from then on, reaped or not. */
-    sleep_ms(250);
+    rs_sleep_ms(250);
     void *v = NULL;
     size_t len = 0;
     assert_int_equal(kvstore_get(b, "gone", &v, &len), KVSTORE_NOTFOUND);
@@ -167,15 +126,11 @@ static void test_ttl_expired_is_absent(void **state)
     assert_ok(kvstore_cas_open(&cas, b, "gone"));
     assert_int_equal(kvstore_cas_current(cas, &cv, &cl), KVSTORE_NOTFOUND);
     kvstore_cas_free(cas);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 static void test_increment_keeps_ttl(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_db(3);
-    kvstore_bucket *b = open_bucket(s, "i");
+    kvstore_bucket *b = ((server_store *)*state)->b;
     int64_t r = 0, left = 0;
 
     assert_ok(kvstore_set_ttl(b, "n", "5", 1, 60000));
@@ -187,8 +142,6 @@ static void test_increment_keeps_ttl(void **state)
     assert_ok(kvstore_increment(b, "m", 1, &r));
     assert_ok(kvstore_ttl(b, "m", &left));
     assert_int_equal(left, -1);
-    kvstore_bucket_close(b);
-    kvstore_close(s);
 }
 
 /* ---- bucket management ---- */
@@ -241,8 +194,7 @@ static bool has_name(char **names, int n, const char *name)
 
 static void test_bucket_list(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_db(4);
+    kvstore_store *s = ((server_store *)*state)->s;
     static const size_t limits[] = { 1, 7, 1000 };
     char out[64], name[16];
     char **names = NULL;
@@ -254,11 +206,11 @@ static void test_bucket_list(void **state)
     }
     /* Keys ending in ':' that are not markers: a key "y:" of bucket "x"
      * (which has no marker), names no bucket can have, glob bytes. */
-    cli(out, sizeof out, 4, "SET", "x:y:", "v", NULL);
-    cli(out, sizeof out, 4, "SET", "bad name:", "v", NULL);
-    cli(out, sizeof out, 4, "SET", "*:", "v", NULL);
-    cli(out, sizeof out, 4, "SET", ":", "v", NULL);
-    cli(out, sizeof out, 4, "SET", "b000:k", "v", NULL);
+    RS_CLI(&srv, out, "-n", "4", "SET", "x:y:", "v");
+    RS_CLI(&srv, out, "-n", "4", "SET", "bad name:", "v");
+    RS_CLI(&srv, out, "-n", "4", "SET", "*:", "v");
+    RS_CLI(&srv, out, "-n", "4", "SET", ":", "v");
+    RS_CLI(&srv, out, "-n", "4", "SET", "b000:k", "v");
     for (size_t l = 0; l < sizeof limits / sizeof *limits; l++) {
         n = walk_buckets(s, limits[l], &names);
         assert_int_equal(n, 300);
@@ -273,7 +225,7 @@ static void test_bucket_list(void **state)
      * store's. */
     {
         kvstore_keys *page = NULL;
-        kvstore_store *other = open_db(5);
+        kvstore_store *other = fx_open(DB("5"));
         kvstore_bucket *b = open_bucket(s, "b001");
 
         assert_ok(kvstore_bucket_list(s, NULL, 3, &page));
@@ -292,7 +244,6 @@ static void test_bucket_list(void **state)
         kvstore_bucket_close(b);
         kvstore_close(other);
     }
-    kvstore_close(s);
 }
 
 /* A bucket list cursor of db `db` around the forged state `st` (net.h;
@@ -308,8 +259,7 @@ static char *bucket_list_cursor(int db, const char *st)
 
 static void test_bucket_list_forged(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_db(6);
+    kvstore_store *s = ((server_store *)*state)->s;
     kvstore_keys *page = NULL;
     char out[64];
     char *c;
@@ -318,7 +268,7 @@ static void test_bucket_list_forged(void **state)
     /* A key "k:" of bucket "a" is the Redis key "a:k:"; the owed name
      * "a:k" must not be listed as a bucket, nor "ghost", which has no
      * marker. */
-    cli(out, sizeof out, 6, "SET", "a:k:", "v", NULL);
+    RS_CLI(&srv, out, "-n", "6", "SET", "a:k:", "v");
     c = bucket_list_cursor(6, "S0\xff" "ghost\xff" "a:k\xff" "real");
     assert_ok(kvstore_bucket_list(s, c, 10, &page));
     free(c);
@@ -338,13 +288,11 @@ static void test_bucket_list_forged(void **state)
         assert_null(page);
         free(c);
     }
-    kvstore_close(s);
 }
 
 static void test_bucket_remove(void **state)
 {
-    (void)state;
-    kvstore_store *s = open_db(7);
+    kvstore_store *s = ((server_store *)*state)->s;
     kvstore_bucket *doomed = open_bucket(s, "doomed");
     kvstore_bucket *near = open_bucket(s, "doomed-not");
     kvstore_bucket *again = NULL;
@@ -368,7 +316,7 @@ static void test_bucket_remove(void **state)
                                lens, N));
     assert_ok(kvstore_set(near, "k0001", "stays", 5));
     /* A key of "doomed" written by another client, glob bytes and all. */
-    cli(out, sizeof out, 7, "SET", "doomed:*", "v", NULL);
+    RS_CLI(&srv, out, "-n", "7", "SET", "doomed:*", "v");
 
     assert_ok(kvstore_bucket_info(s, "doomed", &info));
     assert_int_equal(info.keys, -1);
@@ -377,10 +325,10 @@ static void test_bucket_remove(void **state)
 
     assert_ok(kvstore_bucket_remove(s, "doomed"));
     /* Nothing of it is left on the server, marker included. */
-    cli(out, sizeof out, 7, "EXISTS", "doomed:", "doomed:k0000",
-        "doomed:k2499", "doomed:*", NULL);
+    RS_CLI(&srv, out, "-n", "7", "EXISTS", "doomed:", "doomed:k0000",
+        "doomed:k2499", "doomed:*");
     assert_string_equal(out, "0");
-    cli(out, sizeof out, 7, "DBSIZE", NULL);
+    RS_CLI(&srv, out, "-n", "7", "DBSIZE");
     assert_string_equal(out, "2"); /* doomed-not: marker and one key */
     /* The open handle sees it empty; the neighbour is untouched. */
     assert_ok(kvstore_list_keys(doomed, "", NULL, 0, &page));
@@ -396,12 +344,8 @@ static void test_bucket_remove(void **state)
     assert_int_equal(kvstore_bucket_info(s, "doomed", &info),
                      KVSTORE_ENOSTORE);
     {
-        char uri[128];
-        kvstore_store *nc = NULL;
+        kvstore_store *nc = fx_open(DB("7") "?create=false");
 
-        snprintf(uri, sizeof uri, "redis://127.0.0.1:%d/7?create=false",
-                 srv.port);
-        assert_ok(kvstore_open(&nc, uri));
         assert_int_equal(kvstore_bucket_open(&again, nc, "doomed"),
                          KVSTORE_ENOSTORE);
         kvstore_close(nc);
@@ -409,10 +353,10 @@ static void test_bucket_remove(void **state)
 
     /* A bucket without a marker exists while it has keys: info and
      * remove find it. */
-    cli(out, sizeof out, 7, "SET", "unmarked:k", "v", NULL);
+    RS_CLI(&srv, out, "-n", "7", "SET", "unmarked:k", "v");
     assert_ok(kvstore_bucket_info(s, "unmarked", &info));
     assert_ok(kvstore_bucket_remove(s, "unmarked"));
-    cli(out, sizeof out, 7, "EXISTS", "unmarked:k", NULL);
+    RS_CLI(&srv, out, "-n", "7", "EXISTS", "unmarked:k");
     assert_string_equal(out, "0");
     assert_int_equal(kvstore_bucket_remove(s, "nothing"), KVSTORE_ENOSTORE);
 
@@ -423,20 +367,19 @@ static void test_bucket_remove(void **state)
     free(lens);
     kvstore_bucket_close(near);
     kvstore_bucket_close(doomed);
-    kvstore_close(s);
 }
 
 int main(void)
 {
     static const char *const args[] = { "--databases", "16", NULL };
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_ttl_set_and_read),
-        cmocka_unit_test(test_ttl_expired_is_absent),
-        cmocka_unit_test(test_increment_keeps_ttl),
-        cmocka_unit_test(test_bucket_list),
-        cmocka_unit_test(test_bucket_list_forged),
-        cmocka_unit_test(test_bucket_remove),
+        SERVER_TEST(test_caps, DB("0"), NULL),
+        SERVER_TEST(test_ttl_set_and_read, DB("1"), "t"),
+        SERVER_TEST(test_ttl_expired_is_absent, DB("2"), "e"),
+        SERVER_TEST(test_increment_keeps_ttl, DB("3"), "i"),
+        SERVER_TEST(test_bucket_list, DB("4"), NULL),
+        SERVER_TEST(test_bucket_list_forged, DB("6"), NULL),
+        SERVER_TEST(test_bucket_remove, DB("7"), NULL),
     };
     return RS_RUN_GROUP(tests, .srv = &srv, .args = args);
 }

@@ -157,7 +157,7 @@ static void test_kill_at_random_moments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        DIR_TEST(test_kill_at_random_moments),
+        TMP_STORE_TEST(test_kill_at_random_moments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -340,7 +340,7 @@ static void test_spin_layout(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        DIR_TEST(test_uris),
+        TMP_STORE_TEST(test_uris),
         STORE_TEST(test_value_limit, "sqlite://{dir}/kv.db", "big"),
         STORE_TEST(test_ttl, "sqlite://{dir}/kv.db", "ttl"),
         STORE_TEST(test_list_skips_expired, "sqlite://{dir}/kv.db?sync=false",
@@ -349,7 +349,7 @@ int main(void)
                    "r"),
         STORE_TEST(test_bucket_management, "sqlite://{dir}/kv.db", NULL),
         STORE_TEST(test_gets_alternate_buckets, "sqlite://{dir}/kv.db", "y"),
-        DIR_TEST(test_spin_layout),
+        TMP_STORE_TEST(test_spin_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

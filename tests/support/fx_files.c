@@ -10,7 +10,7 @@
 
 #include <time.h>
 
-int dir_setup(void **state)
+int tmp_store_setup(void **state)
 {
     tmp_store *t = calloc(1, sizeof *t);
 

@@ -1,12 +1,12 @@
 /*
  * Fixtures and checks of the tests of the backends that keep their data
- * in files (tests/file, tests/sqlite, tests/lmdb), on top of support.h
- * and fx_memory.h (included here), and usable by any folder: a fixture
- * that gives a test its own directory and closes whatever the test opened
- * in it, a reopen of a test's store, listings compared with the names
- * they must hold, a compare-and-swap raced by another process, and an
- * event log of a watch that keeps whole keys. Each helper fails the
- * running test (cmocka) on an unexpected error.
+ * in files (tests/file, tests/sqlite, tests/lmdb), on top of support.h,
+ * fx_memory.h and fx_conformance.h (included here), and usable by any
+ * folder: a fixture that gives a test its own directory and closes
+ * whatever the test opened in it, a reopen of a test's store, listings
+ * compared with the names they must hold, a compare-and-swap raced by
+ * another process, and an event log of a watch that keeps whole keys.
+ * Each helper fails the running test (cmocka) on an unexpected error.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -15,18 +15,20 @@
 
 #include <pthread.h>
 
+#include "fx_conformance.h"
 #include "fx_memory.h"
 #include "support.h"
 
-/* A fresh directory with no store in it yet (t->s and t->b NULL), for a
- * test that must act before or instead of opening one: it opens into
+/* A tmp_store with a fresh directory and no store in it yet (t->s and
+ * t->b NULL), for a test that must act before opening one: it opens into
  * t->s and t->b what it needs, and the clean-up (store_teardown, which
  * also runs when the test fails) closes what they hold and removes the
- * directory. Register with DIR_TEST(test); the test reads its tmp_store
- * from *state. */
-int dir_setup(void **state);
-#define DIR_TEST(test)                                                   \
-    { .name = #test, .test_func = test, .setup_func = dir_setup,         \
+ * directory. Register with TMP_STORE_TEST(test); the test reads its
+ * tmp_store from *state. (A test that needs only the directory takes
+ * fx_conformance's DIR_TEST.) */
+int tmp_store_setup(void **state);
+#define TMP_STORE_TEST(test)                                             \
+    { .name = #test, .test_func = test, .setup_func = tmp_store_setup,   \
       .teardown_func = store_teardown }
 
 /* Opens `uri`, in which "{dir}" becomes t->dir: a second store handle on

@@ -260,6 +260,34 @@ static void test_parse_int64(void **state)
     assert_int_not_equal(kvstore_counter_parse("1\0002", 3, &v), KVSTORE_OK);
 }
 
+/* The same rule as kvstore_bucket_name_check, on a length: every byte in
+ * a name, both length limits, a NUL inside; and a refusal leaves the
+ * thread's message alone. */
+static void test_bucket_name_valid(void **state)
+{
+    (void)state;
+    char name[KVSTORE_BUCKET_NAME_MAX + 2];
+
+    for (int c = 0; c < 256; c++) {
+        char m[4] = { 'a', (char)c, 'b', '\0' };
+        bool ok = c != 0 && kvstore_bucket_name_check(m) == KVSTORE_OK;
+        if (kvstore_bucket_name_valid(m, 3) != ok ||
+            kvstore_bucket_name_valid(m + 1, 1) != ok)
+            fail_msg("bucket name byte 0x%02x: expected %s", c,
+                     ok ? "valid" : "invalid");
+    }
+    memset(name, 'b', sizeof name);
+    assert_false(kvstore_bucket_name_valid(name, 0));
+    assert_true(kvstore_bucket_name_valid(name, KVSTORE_BUCKET_NAME_MAX));
+    assert_false(kvstore_bucket_name_valid(name, KVSTORE_BUCKET_NAME_MAX + 1));
+    assert_true(kvstore_bucket_name_valid("ab:", 2));
+    assert_false(kvstore_bucket_name_valid("ab:", 3));
+    assert_int_equal(kvstore_set_error(KVSTORE_EIO, "earlier failure"),
+                     KVSTORE_EIO);
+    assert_false(kvstore_bucket_name_valid("no/name", 7));
+    assert_string_equal(kvstore_errmsg(), "earlier failure");
+}
+
 static void test_value_cursor_prefix_checks(void **state)
 {
     (void)state;
@@ -294,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_utf8_random_tails),
         cmocka_unit_test(test_key_check),
         cmocka_unit_test(test_bucket_name_check),
+        cmocka_unit_test(test_bucket_name_valid),
         cmocka_unit_test(test_parse_int64),
         cmocka_unit_test(test_value_cursor_prefix_checks),
     };

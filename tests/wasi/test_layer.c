@@ -35,6 +35,7 @@ typedef struct fake {
     int ncalls;              /* watcher calls */
     char calls[16][128];
     kvstore_wasi_instance *inst;
+    kvstore_wasi_host *host; /* fake_open's, freed by fake_fini */
 } fake;
 
 static uint8_t *f_memory(void *ctx, uint64_t *size)
@@ -198,11 +199,55 @@ static void set_key(fake *f, uint32_t b, const char *k, const char *v)
     assert_int_equal(f->mem[ret], 0);
 }
 
+/* fake_init over a host of its own, host_lent(s, kv), which fake_fini
+ * frees after the instance. */
+static void fake_open(fake *f, kvstore_store *s, const char *const *kv,
+                      kvstore_wasi_wit wit)
+{
+    kvstore_wasi_host *h = host_lent(s, kv);
+    fake_init(f, h, wit);
+    f->host = h;
+}
+
 static void fake_fini(fake *f)
 {
     kvstore_wasi_instance_free(f->inst);
     free(f->mem);
+    if (f->host != NULL)
+        kvstore_wasi_host_free(f->host);
 }
+
+/* A cmocka fixture: the test's fake instance over a host of its own with
+ * config `kv` (NULL-terminated key, value list) claiming `wit`; register
+ * with FAKE_TEST(test, wit, "key", "value", ...) and read the fake from
+ * *state. Freed after the test, also when it fails. */
+typedef struct fake_cfg {
+    const char *const *kv;
+    kvstore_wasi_wit wit;
+} fake_cfg;
+
+static int fake_setup(void **state)
+{
+    const fake_cfg *cfg = *state;
+    fake *f = malloc(sizeof *f);
+    assert_non_null(f);
+    fake_open(f, NULL, cfg->kv, cfg->wit);
+    *state = f;
+    return 0;
+}
+
+static int fake_teardown(void **state)
+{
+    fake_fini(*state);
+    free(*state);
+    return 0;
+}
+
+#define FAKE_TEST(test, wit_, ...)                                        \
+    { .name = #test, .test_func = test, .setup_func = fake_setup,         \
+      .teardown_func = fake_teardown,                                     \
+      .initial_state = &(fake_cfg){ (const char *const[]){ __VA_ARGS__ }, \
+                                    (wit_) } }
 
 /* ---- config ------------------------------------------------------------- */
 
@@ -397,72 +442,60 @@ static void test_named_stores(void **state)
 
 static void test_handles_never_reused(void **state)
 {
-    (void)state;
-    static const char *const kv[] = {"max_handles", "3", NULL};
-    kvstore_wasi_host *h = host_of(kv);
-    fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+    fake *f = *state;
     uint32_t seen[64];
     int n = 0;
     /* open/drop many times: every number is new. */
     for (int k = 0; k < 64; k++) {
-        uint32_t b = open_id(&f, "x", NULL);
+        uint32_t b = open_id(f, "x", NULL);
         assert_int_not_equal(b, 0);
         for (int j = 0; j < n; j++)
             assert_int_not_equal(seen[j], b);
         seen[n++] = b;
-        kvstore_wasi_bucket_drop(f.inst, b);
-        assert_false(kvstore_wasi_trapped(f.inst));
-        f.bump = 16; /* reuse guest memory; the table is what matters */
+        kvstore_wasi_bucket_drop(f->inst, b);
+        assert_false(kvstore_wasi_trapped(f->inst));
+        f->bump = 16; /* reuse guest memory; the table is what matters */
     }
     /* At most 3 open at once: the 4th is an error, not a trap. */
     for (int k = 0; k < 3; k++)
-        assert_int_not_equal(open_id(&f, "x", NULL), 0);
-    uint32_t ret = f_alloc(&f, 4, 16);
-    kvstore_wasi_store_open(f.inst, put_str(&f, "x"), 1, ret);
-    char *msg = errmsg_of(&f, ret, 4);
+        assert_int_not_equal(open_id(f, "x", NULL), 0);
+    uint32_t ret = f_alloc(f, 4, 16);
+    kvstore_wasi_store_open(f->inst, put_str(f, "x"), 1, ret);
+    char *msg = errmsg_of(f, ret, 4);
     assert_string_equal(msg, "more than 3 open handles");
     free(msg);
     /* A dropped handle's number traps. */
-    kvstore_wasi_bucket_get(f.inst, seen[0], put_str(&f, "k"), 1, f_alloc(&f, 4, 16));
-    assert_true(kvstore_wasi_trapped(f.inst));
-    assert_int_equal(f.ntraps, 1);
+    kvstore_wasi_bucket_get(f->inst, seen[0], put_str(f, "k"), 1, f_alloc(f, 4, 16));
+    assert_true(kvstore_wasi_trapped(f->inst));
+    assert_int_equal(f->ntraps, 1);
     char want[64];
     snprintf(want, sizeof(want), "unknown bucket handle %u", (unsigned)seen[0]);
-    assert_string_equal(f.trap, want);
+    assert_string_equal(f->trap, want);
     /* A trapped instance traps at once, whatever it calls. */
-    kvstore_wasi_bucket_drop(f.inst, seen[63]);
-    assert_int_equal(f.ntraps, 2);
-    fake_fini(&f);
-    kvstore_wasi_host_free(h);
+    kvstore_wasi_bucket_drop(f->inst, seen[63]);
+    assert_int_equal(f->ntraps, 2);
 }
 
 /* The draft's u64 cursors: the newest max_cursors ids resolve, older ones
  * and ids never handed out do not. */
 static void test_cursor_table(void **state)
 {
-    (void)state;
-    static const char *const kv[] = {"max_cursors", "8", NULL};
-    kvstore_wasi_host *h = host_of(kv);
-    fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT);
+    fake *f = *state;
     char c[32];
     uint64_t first = 0, last = 0;
     for (int k = 1; k <= 8 + 6; k++) {
         snprintf(c, sizeof(c), "cursor-%d", k);
-        last = wasi_cursor_put(f.inst, c);
+        last = wasi_cursor_put(f->inst, c);
         if (k == 1)
             first = last;
     }
-    assert_null(wasi_cursor_get(f.inst, first));     /* evicted */
-    assert_null(wasi_cursor_get(f.inst, first + 5)); /* evicted */
-    assert_string_equal(wasi_cursor_get(f.inst, first + 6), "cursor-7");
-    assert_string_equal(wasi_cursor_get(f.inst, last), "cursor-14");
-    assert_null(wasi_cursor_get(f.inst, 0));
-    assert_null(wasi_cursor_get(f.inst, last + 1));
-    assert_null(wasi_cursor_get(f.inst, UINT64_MAX));
-    fake_fini(&f);
-    kvstore_wasi_host_free(h);
+    assert_null(wasi_cursor_get(f->inst, first));     /* evicted */
+    assert_null(wasi_cursor_get(f->inst, first + 5)); /* evicted */
+    assert_string_equal(wasi_cursor_get(f->inst, first + 6), "cursor-7");
+    assert_string_equal(wasi_cursor_get(f->inst, last), "cursor-14");
+    assert_null(wasi_cursor_get(f->inst, 0));
+    assert_null(wasi_cursor_get(f->inst, last + 1));
+    assert_null(wasi_cursor_get(f->inst, UINT64_MAX));
 }
 
 /* ---- memory ------------------------------------------------------------- */
@@ -471,31 +504,26 @@ static void test_cursor_table(void **state)
  * it (ASan/valgrind catch a write through the old pointer). */
 static void test_memory_moves(void **state)
 {
-    (void)state;
-    kvstore_wasi_host *h = host_of(NULL);
-    fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT);
-    uint32_t b = open_id(&f, "m", NULL);
-    set_key(&f, b, "k", "value-after-move");
-    f.move_on_realloc = true;
-    uint32_t ret = f_alloc(&f, 4, 16);
-    kvstore_wasi_bucket_get(f.inst, b, put_str(&f, "k"), 1, ret);
-    assert_false(kvstore_wasi_trapped(f.inst));
-    assert_int_equal(f.mem[ret], 0);
-    assert_int_equal(f.mem[ret + 4], 1);
-    assert_int_equal(u32_at(&f, ret + 12), 16);
-    assert_memory_equal(f.mem + u32_at(&f, ret + 8), "value-after-move", 16);
+    fake *f = *state;
+    uint32_t b = open_id(f, "m", NULL);
+    set_key(f, b, "k", "value-after-move");
+    f->move_on_realloc = true;
+    uint32_t ret = f_alloc(f, 4, 16);
+    kvstore_wasi_bucket_get(f->inst, b, put_str(f, "k"), 1, ret);
+    assert_false(kvstore_wasi_trapped(f->inst));
+    assert_int_equal(f->mem[ret], 0);
+    assert_int_equal(f->mem[ret + 4], 1);
+    assert_int_equal(u32_at(f, ret + 12), 16);
+    assert_memory_equal(f->mem + u32_at(f, ret + 8), "value-after-move", 16);
     /* list-keys lowers a list of strings: several reallocs, each moving. */
-    uint32_t lk = f_alloc(&f, 8, 32);
-    kvstore_wasi_draft_list_keys(f.inst, b, 0, 0, lk);
-    assert_false(kvstore_wasi_trapped(f.inst));
-    assert_int_equal(f.mem[lk], 0);
-    assert_int_equal(u32_at(&f, lk + 12), 1);
-    uint32_t arr = u32_at(&f, lk + 8);
-    assert_int_equal(u32_at(&f, arr + 4), 1);
-    assert_memory_equal(f.mem + u32_at(&f, arr), "k", 1);
-    fake_fini(&f);
-    kvstore_wasi_host_free(h);
+    uint32_t lk = f_alloc(f, 8, 32);
+    kvstore_wasi_draft_list_keys(f->inst, b, 0, 0, lk);
+    assert_false(kvstore_wasi_trapped(f->inst));
+    assert_int_equal(f->mem[lk], 0);
+    assert_int_equal(u32_at(f, lk + 12), 1);
+    uint32_t arr = u32_at(f, lk + 8);
+    assert_int_equal(u32_at(f, arr + 4), 1);
+    assert_memory_equal(f->mem + u32_at(f, arr), "k", 1);
 }
 
 /* Copies n bytes into guest memory; returns their address. */
@@ -604,6 +632,92 @@ static void test_get_paths(void **state)
     kvstore_wasi_host_free(h);
 }
 
+/* bucket.get takes its value from kvstore_get_with through a buffer of
+ * the instance's (get.c): every size comes out whole, from an empty value
+ * to one larger than the buffer keeps (freed after its get), each lowered
+ * into the memory as it is after cabi_realloc moved it. */
+static void test_get_values(void **state)
+{
+    (void)state;
+    kvstore_store *s;
+    assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
+    kvstore_wasi_host *h = host_lent(s, NULL);
+    char name[KVSTORE_BUCKET_NAME_MAX + 1];
+    assert_int_equal(kvstore_wasi_bucket_name(h, "v", 1, name), KVSTORE_OK);
+    kvstore_bucket *kb;
+    assert_int_equal(kvstore_bucket_open(&kb, s, name), KVSTORE_OK);
+    static const size_t sizes[] = { 0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31,
+                                    300, 70000, 2 };
+    size_t most = 70000;
+    uint8_t *want = malloc(most);
+    assert_non_null(want);
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t n = sizes[k];
+        for (size_t j = 0; j < n; j++)
+            want[j] = (uint8_t)(j * 131 + n);
+        assert_int_equal(kvstore_set(kb, "val", want, n), KVSTORE_OK);
+        fake f;
+        fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+        f.move_on_realloc = true;
+        uint32_t b = open_id(&f, "v", NULL);
+        uint32_t ret = get_into(&f, b, "val", 3);
+        assert_false(kvstore_wasi_trapped(f.inst));
+        assert_int_equal(f.mem[ret], 0);
+        assert_int_equal(f.mem[ret + 4], 1);
+        assert_int_equal(u32_at(&f, ret + 12), n);
+        if (n)
+            assert_memory_equal(f.mem + u32_at(&f, ret + 8), want, n);
+        /* Kept for the next get up to 64 KiB, not beyond. */
+        if (n > 64 * 1024)
+            assert_null(f.inst->value);
+        fake_fini(&f);
+    }
+    free(want);
+    kvstore_bucket_close(kb);
+    kvstore_wasi_host_free(h);
+    kvstore_close(s);
+}
+
+/* Keys the eight-byte copy of bucket.get cannot take go the full way, in
+ * the order of every import: not UTF-8 is a trap before any error. */
+static void test_get_key_edges(void **state)
+{
+    (void)state;
+    kvstore_wasi_host *h = host_of(NULL);
+    fake f;
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+    uint32_t b = open_id(&f, "e", NULL);
+    set_key(&f, b, "edge5", "at-the-end");
+    /* The last five bytes of memory: no word can be read past them. */
+    uint32_t kp = (uint32_t)f.size - 5;
+    memcpy(f.mem + kp, "edge5", 5);
+    uint32_t ret = f_alloc(&f, 4, 16);
+    kvstore_wasi_bucket_get(f.inst, b, kp, 5, ret);
+    assert_false(kvstore_wasi_trapped(f.inst));
+    assert_int_equal(f.mem[ret + 4], 1);
+    assert_memory_equal(f.mem + u32_at(&f, ret + 8), "at-the-end", 10);
+    /* One byte longer than a key may be: an error; not UTF-8 as well: a
+     * trap. */
+    char key[KVSTORE_KEY_MAX + 1];
+    memset(key, 'k', sizeof(key));
+    char *msg = errmsg_of(&f, get_into(&f, b, key, sizeof(key)), 4);
+    assert_string_equal(msg, "key of 1025 bytes is longer than 1024 bytes");
+    free(msg);
+    key[3] = '\xff';
+    get_into(&f, b, key, sizeof(key));
+    assert_true(kvstore_wasi_trapped(f.inst));
+    assert_non_null(strstr(f.trap, "is not valid UTF-8"));
+    fake_fini(&f);
+    /* Not UTF-8 before a NUL: the trap wins over the NUL's error. */
+    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+    b = open_id(&f, "e", NULL);
+    get_into(&f, b, "a\x80" "b\0c", 5);
+    assert_true(kvstore_wasi_trapped(f.inst));
+    assert_non_null(strstr(f.trap, "is not valid UTF-8"));
+    fake_fini(&f);
+    kvstore_wasi_host_free(h);
+}
+
 static void test_bounds(void **state)
 {
     (void)state;
@@ -691,22 +805,17 @@ static void test_get_many_shapes(void **state)
 /* draft increment: u64 result at +8. */
 static void test_increment(void **state)
 {
-    (void)state;
-    kvstore_wasi_host *h = host_of(NULL);
-    fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT);
-    uint32_t b = open_id(&f, "c", NULL);
-    uint32_t ret = f_alloc(&f, 8, 24);
-    kvstore_wasi_draft_increment(f.inst, b, put_str(&f, "n"), 1, 41, ret);
-    kvstore_wasi_draft_increment(f.inst, b, put_str(&f, "n"), 1, 1, ret);
-    assert_int_equal(f.mem[ret], 0);
-    assert_int_equal(u64_at(&f, ret + 8), 42);
-    kvstore_wasi_draft_increment(f.inst, b, put_str(&f, "n"), 1, UINT64_MAX, ret);
-    char *msg = errmsg_of(&f, ret, 8);
+    fake *f = *state;
+    uint32_t b = open_id(f, "c", NULL);
+    uint32_t ret = f_alloc(f, 8, 24);
+    kvstore_wasi_draft_increment(f->inst, b, put_str(f, "n"), 1, 41, ret);
+    kvstore_wasi_draft_increment(f->inst, b, put_str(f, "n"), 1, 1, ret);
+    assert_int_equal(f->mem[ret], 0);
+    assert_int_equal(u64_at(f, ret + 8), 42);
+    kvstore_wasi_draft_increment(f->inst, b, put_str(f, "n"), 1, UINT64_MAX, ret);
+    char *msg = errmsg_of(f, ret, 8);
     assert_non_null(strstr(msg, "above INT64_MAX"));
     free(msg);
-    fake_fini(&f);
-    kvstore_wasi_host_free(h);
 }
 
 /* ---- watcher ------------------------------------------------------------ */
@@ -737,9 +846,8 @@ static void test_watch_pump(void **state)
     kvstore_store *s;
     assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
     static const char *const kv[] = { "watch", "ev", NULL };
-    kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT);
+    fake_open(&f, s, kv, KVSTORE_WASI_DRAFT);
     /* Another client writes. */
     kvstore_bucket *b;
     assert_int_equal(kvstore_bucket_open(&b, s, "ev"), KVSTORE_OK);
@@ -756,7 +864,6 @@ static void test_watch_pump(void **state)
     assert_int_equal(kvstore_wasi_dropped(f.inst), 0);
     kvstore_bucket_close(b);
     fake_fini(&f);
-    kvstore_wasi_host_free(h);
     kvstore_close(s);
 }
 
@@ -769,9 +876,8 @@ static void test_watch_overflow(void **state)
     assert_int_equal(kvstore_open(&s, "memory:"), KVSTORE_OK);
     static const char *const kv[] = { "watch", "ev", "watch_queue", "4",
                                       NULL };
-    kvstore_wasi_host *h = host_lent(s, kv);
     fake f;
-    fake_init(&f, h, KVSTORE_WASI_DRAFT2);
+    fake_open(&f, s, kv, KVSTORE_WASI_DRAFT2);
     kvstore_bucket *b;
     assert_int_equal(kvstore_bucket_open(&b, s, "ev"), KVSTORE_OK);
     for (int k = 0; k < 1000; k++) {
@@ -790,7 +896,6 @@ static void test_watch_overflow(void **state)
     assert_non_null(strstr(f.calls[3], " f003=x"));
     kvstore_bucket_close(b);
     fake_fini(&f);
-    kvstore_wasi_host_free(h);
     kvstore_close(s);
 }
 
@@ -801,13 +906,17 @@ int main(void)
         cmocka_unit_test(test_config_precedence),
         cmocka_unit_test(test_identifiers),
         cmocka_unit_test(test_named_stores),
-        cmocka_unit_test(test_handles_never_reused),
-        cmocka_unit_test(test_cursor_table),
-        cmocka_unit_test(test_memory_moves),
+        FAKE_TEST(test_handles_never_reused, KVSTORE_WASI_DRAFT2,
+                  "max_handles", "3", NULL),
+        FAKE_TEST(test_cursor_table, KVSTORE_WASI_DRAFT, "max_cursors", "8",
+                  NULL),
+        FAKE_TEST(test_memory_moves, KVSTORE_WASI_DRAFT, NULL),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_get_paths),
+        cmocka_unit_test(test_get_values),
+        cmocka_unit_test(test_get_key_edges),
         cmocka_unit_test(test_get_many_shapes),
-        cmocka_unit_test(test_increment),
+        FAKE_TEST(test_increment, KVSTORE_WASI_DRAFT, NULL),
         cmocka_unit_test(test_watch_pump),
         cmocka_unit_test(test_watch_overflow),
     };

@@ -93,6 +93,20 @@ static uint32_t growing_realloc(uint32_t old, uint32_t old_size,
     return (uint32_t)(uintptr_t)rt_alloc(align, new_size);
 }
 
+/* Sets "k1" and reads it back with cabi_realloc replaced by `fn`, which
+ * the host calls to place the value; says what the get returned. */
+static void get_through_realloc(uint32_t (*fn)(uint32_t, uint32_t, uint32_t,
+                                               uint32_t),
+                                kv_result_option_bytes *g)
+{
+    kv_result_unit u;
+    kv1_set(bucket, KV_STR("k1"), "value", 5, &u);
+    rt_realloc_override = fn;
+    kv1_get(bucket, KV_STR("k1"), g);
+    rt_realloc_override = 0;
+    result(g->is_err, &g->val.err);
+}
+
 static const uint32_t NATTACKS = 32;
 
 GUEST_EXPORT("attack")
@@ -250,19 +264,11 @@ uint32_t attack(uint32_t n)
     }
     case 21:
         say(n, "cabi_realloc returns a pointer outside memory");
-        kv1_set(bucket, KV_STR("k1"), "value", 5, &u);
-        rt_realloc_override = bad_realloc;
-        kv1_get(bucket, KV_STR("k1"), &g);
-        rt_realloc_override = 0;
-        result(g.is_err, &g.val.err);
+        get_through_realloc(bad_realloc, &g);
         break;
     case 22:
         say(n, "cabi_realloc calls back into the host (drops the bucket)");
-        kv1_set(bucket, KV_STR("k1"), "value", 5, &u);
-        rt_realloc_override = reentrant_realloc;
-        kv1_get(bucket, KV_STR("k1"), &g);
-        rt_realloc_override = 0;
-        result(g.is_err, &g.val.err);
+        get_through_realloc(reentrant_realloc, &g);
         break;
     case 23:
         say(n, "draft increment by 2^63 (above INT64_MAX)");
@@ -377,11 +383,7 @@ uint32_t attack(uint32_t n)
     }
     case 32:
         say(n, "memory grows inside cabi_realloc");
-        kv1_set(bucket, KV_STR("k1"), "value", 5, &u);
-        rt_realloc_override = growing_realloc;
-        kv1_get(bucket, KV_STR("k1"), &g);
-        rt_realloc_override = 0;
-        result(g.is_err, &g.val.err);
+        get_through_realloc(growing_realloc, &g);
         if (!g.is_err && g.val.ok.is_some) {
             out("hostile:   value ");
             out_n((const char *)g.val.ok.value.ptr, g.val.ok.value.len);
