@@ -15,7 +15,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <errno.h>
 #include <inttypes.h>

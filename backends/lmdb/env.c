@@ -7,7 +7,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <errno.h>
 #include <stdio.h>

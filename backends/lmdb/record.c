@@ -1,9 +1,9 @@
 /*
- * Stored keys and records (layout in lm.h).
+ * Stored keys and records (layout in lmdb.h).
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <string.h>
 #include <time.h>

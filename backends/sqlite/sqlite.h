@@ -167,9 +167,22 @@ int sq_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload);
 void sq_watch_stop(void *watch);
 
-/* ---- slots ---- */
-int sq_store_open(void **out, const kvstore_uri *uri);
-void sq_store_close(void *store);
+/* ---- store.c: single keys, and what batch.c and atomics.c share ---- */
+/* Sets the ETOOBIG error for a value of `len` bytes; returns its code. */
+int sq_too_big(size_t len);
+/* One get on reader `c`: KVSTORE_OK (*value: kvstore_malloc),
+ * KVSTORE_NOTFOUND or an error. */
+int sq_get_on(sq_conn *c, const sq_bucket *b, const char *key, int64_t *now,
+              void **value, size_t *len);
+/* Writes n keys in one group-commit op (expires: absolute ms, 0: none). */
+int sq_put(sq_bucket *b, const char *const *keys, const void *const *values,
+           const size_t *lens, size_t n, int64_t expires);
+/* Reads the row of `key` with its expiry and version; *found is false for
+ * a missing or expired row; the value is copied when `value` is not NULL. */
+int sq_read_row(sq_bucket *b, const char *key, bool *found, void **value,
+                size_t *len, int64_t *expires, bool *ver_null, int64_t *ver);
+
+/* ---- slots (store.c, batch.c, atomics.c, list.c, bucket.c) ---- */
 int sq_bucket_open(void **out, void *store, const char *name, bool create);
 void sq_bucket_close(void *bucket);
 int sq_get(void *bucket, const char *key, void **value, size_t *len);
