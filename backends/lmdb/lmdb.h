@@ -86,6 +86,14 @@ typedef struct lm_env {
     pthread_cond_t cv;
     bool committing;
     lm_op *head, **tail;
+    /* Gathering (commit.c): a new leader may wait, bounded, for the
+     * writers the last commit released to queue again. */
+    pthread_cond_t gather_cv;  /* on CLOCK_MONOTONIC */
+    size_t queued;             /* ops in the queue */
+    size_t gather_want;        /* 0: no leader is gathering */
+    size_t last_batch;         /* ops in the last commit */
+    int64_t last_end_ns;       /* when it ended (CLOCK_MONOTONIC) */
+    int64_t last_commit_ns;    /* how long it took */
 
     /* Watches of this process on any bucket of this directory. */
     pthread_mutex_t watch_mu;

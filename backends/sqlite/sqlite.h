@@ -85,10 +85,18 @@ typedef struct sq_db {
     pthread_mutex_t pool_mu;   /* guards readers */
     sq_conn *readers;
 
-    pthread_mutex_t gc_mu;     /* guards the queue and leader */
+    pthread_mutex_t gc_mu;     /* guards the queue, leader and below */
     pthread_cond_t gc_cv;
     sq_op *head, *tail;
     bool leader;
+    /* Gathering (commit.c): a new leader may wait, bounded, for the
+     * writers the last commit released to queue again. */
+    pthread_cond_t gather_cv;  /* on CLOCK_MONOTONIC */
+    size_t queued;             /* ops in the queue */
+    size_t gather_want;        /* 0: no leader is gathering */
+    size_t last_batch;         /* ops in the last commit */
+    int64_t last_end_ns;       /* when it ended (CLOCK_MONOTONIC) */
+    int64_t last_commit_ns;    /* how long it took */
 
     pthread_mutex_t watch_mu;  /* guards watches */
     sq_watch *watches;
