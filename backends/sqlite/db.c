@@ -60,8 +60,9 @@ static const char *const stmt_sql[S_COUNT] = {
               " WHERE store = ?1 AND key = ?2",
     [S_GETX] = "SELECT value, expires, ver FROM spin_key_value"
                " WHERE store = ?1 AND key = ?2",
-    [S_EXISTS] = "SELECT expires FROM spin_key_value"
-                 " WHERE store = ?1 AND key = ?2",
+    /* S_GETX without the value (exists, ttl). */
+    [S_HEAD] = "SELECT NULL, expires, ver FROM spin_key_value"
+               " WHERE store = ?1 AND key = ?2",
     [S_PUT] = "INSERT INTO spin_key_value (store, key, value, expires, ver)"
               " VALUES (?1, ?2, ?3, ?4, random())"
               " ON CONFLICT (store, key) DO UPDATE SET value = excluded.value,"

@@ -35,7 +35,7 @@
 
 /* Prepared statements, one set per connection (see db.c for the SQL). */
 enum sq_stmt {
-    S_GET, S_GETX, S_EXISTS, S_PUT, S_DEL, S_CAS_UPD, S_CAS_INS,
+    S_GET, S_GETX, S_HEAD, S_PUT, S_DEL, S_CAS_UPD, S_CAS_INS,
     /* Listing: (>= prefix | > cursor) x (no upper bound | < end of the
      * prefix range) x (key only | key and expiry): S_LIST + index. */
     S_LIST, S_LIST_LAST = S_LIST + 7,

@@ -74,22 +74,9 @@ int sq_get(void *p, const char *key, void **value, size_t *len)
 
 int sq_exists(void *p, const char *key, bool *exists)
 {
-    sq_bucket *b = p;
-    sq_conn *c;
-    int rc = sq_reader(b->st->db, &c);
-    if (rc != KVSTORE_OK)
-        return rc;
-    sqlite3_stmt *s = sq_stmt(c, S_EXISTS);
-    sq_bind_key(s, b->name, key);
-    int src = sqlite3_step(s);
-    int64_t now = 0;
-    if (src == SQLITE_ROW || src == SQLITE_DONE)
-        *exists = src == SQLITE_ROW && sq_live(s, 0, &now);
-    else
-        rc = sq_fail(c->db, src, "cannot read");
-    sqlite3_reset(s);
-    sq_reader_done(b->st->db, c);
-    return rc;
+    bool ver_null;
+    int64_t expires, ver;
+    return sq_read_row(p, key, exists, NULL, NULL, &expires, &ver_null, &ver);
 }
 
 int sq_put(sq_bucket *b, const char *const *keys, const void *const *values,
@@ -128,8 +115,8 @@ int sq_del(void *p, const char *key)
     return sq_submit(b->st->db, &op);
 }
 
-/* Reads the row of `key` with its expiry and version. *found is false
- * for a missing or expired row. */
+/* Without `value`, S_HEAD leaves the value out of the row: SQLite does
+ * not read a large value's overflow pages for exists and ttl. */
 int sq_read_row(sq_bucket *b, const char *key, bool *found, void **value,
                 size_t *len, int64_t *expires, bool *ver_null, int64_t *ver)
 {
@@ -137,7 +124,7 @@ int sq_read_row(sq_bucket *b, const char *key, bool *found, void **value,
     int rc = sq_reader(b->st->db, &c);
     if (rc != KVSTORE_OK)
         return rc;
-    sqlite3_stmt *s = sq_stmt(c, S_GETX);
+    sqlite3_stmt *s = sq_stmt(c, value != NULL ? S_GETX : S_HEAD);
     sq_bind_key(s, b->name, key);
     int src = sqlite3_step(s);
     *found = false;
