@@ -12,8 +12,10 @@
  * max), next to the target of issue 11. Sets are timed by the wall clock
  * (they wait for the disk); gets and listings, which only use the CPU of
  * the calling thread, by that thread's CPU time, so that a loaded machine
- * (other processes taking the cores) does not drown them in noise. Values are 100 bytes, keys
- * "key-%08d"; every get checks its value and every listing its count, so
+ * (other processes taking the cores) does not drown them in noise; the
+ * get slices are also timed by the wall clock, a second get line. Values
+ * are 100 bytes, keys "key-%08d"; every get checks its value and every
+ * listing its count, so
  * a broken backend cannot look fast. Exit status 0 when every operation
  * and check succeeded.
  *
@@ -198,10 +200,14 @@ static double sets(bool raw, int threads, int ops)
 
 /* ---- get ---- */
 
+/* Wall time of the get slices, [0] kvstore and [1] raw: the get lines
+ * are timed by CPU time, and also by the wall clock in the same slices. */
+static double get_wall[2];
+
 static double kv_gets(unsigned seed)
 {
     char key[32];
-    double t0 = cpu_s();
+    double w0 = now_s(), t0 = cpu_s();
     for (int i = 0; i < get_ops; i++) {
         key_of((size_t)rand_r(&seed) % nkeys, key);
         void *v = NULL;
@@ -211,6 +217,7 @@ static double kv_gets(unsigned seed)
             failures++;
         kvstore_free(v);
     }
+    get_wall[0] += now_s() - w0;
     return cpu_s() - t0;
 }
 
@@ -218,7 +225,7 @@ static double raw_gets(unsigned seed)
 {
     char key[32];
     static MDB_txn *txn; /* reset between gets, renewed for each */
-    double t0 = cpu_s();
+    double w0 = now_s(), t0 = cpu_s();
     for (int i = 0; i < get_ops; i++) {
         key_of((size_t)rand_r(&seed) % nkeys, key);
         MDB_val k = { strlen(key), key }, v;
@@ -238,6 +245,7 @@ static double raw_gets(unsigned seed)
         }
         mdb_txn_reset(txn);
     }
+    get_wall[1] += now_s() - w0;
     return cpu_s() - t0;
 }
 
@@ -440,9 +448,14 @@ int main(int argc, char **argv)
     if (wants("set"))
         bench_sets(r);
     if (wants("get")) {
-        for (int i = 0; i < rounds; i++)
+        double w[99] = {0};
+        for (int i = 0; i < rounds; i++) {
+            double kv0 = get_wall[0], raw0 = get_wall[1];
             r[i] = 1.0 / round_ratio(get_slice);
+            w[i] = (get_wall[1] - raw0) / (get_wall[0] - kv0);
+        }
         report("get (ops/s, CPU time)", r, rounds, "ratio", ">= 0.9");
+        report("get (ops/s, wall time)", w, rounds, "ratio", ">= 0.9");
     }
     if (wants("list")) {
         for (int i = 0; i < rounds; i++)
