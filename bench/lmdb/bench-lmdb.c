@@ -40,6 +40,8 @@
 #include <kvstore/backend.h>
 #include <kvstore/kvstore.h>
 
+#include "../fsync-probe.h"
+
 #define VALUE_SIZE 100
 #define SLICES 6
 
@@ -48,6 +50,7 @@ static int rounds = 3;
 static const char *only; /* --only: one workload, else all */
 static int set_ops = 150;     /* durable sets per slice per side */
 static int get_ops = 20000;   /* gets per slice per side */
+static int probe_syncs = 200; /* the fsync latency line */
 static char root[4096];
 static char kv_dir[4200], raw_dir[4200];
 static unsigned char value[VALUE_SIZE];
@@ -363,6 +366,9 @@ static int rm_one(const char *p, const struct stat *st, int f,
  * for kvstore and for raw LMDB. */
 static void bench_sets(double *r)
 {
+    /* The set ratios depend on the disk: say how fast it is. */
+    if (fsync_probe(root, probe_syncs) != 0)
+        die("fsync probe", root);
     sets(false, 1, set_ops); /* warm up: the file reaches its size */
     sets(true, 1, set_ops);
     for (int i = 0; i < rounds; i++)
@@ -404,6 +410,7 @@ int main(int argc, char **argv)
             rounds = 1;
             set_ops = 20;
             get_ops = 1000;
+            probe_syncs = 20;
         } else {
             fprintf(stderr, "usage: %s [--dir PATH] [--keys N] "
                     "[--rounds R] [--only set|get|list] [--quick]\n",
