@@ -297,7 +297,8 @@ static void gather(lm_env *e)
     if (mono_ns() - e->last_end_ns > wait)
         return;
     int64_t end = e->last_end_ns + wait;
-    struct timespec dl = { (time_t)(end / 1000000000), (long)(end % 1000000000) };
+    struct timespec dl = { (time_t)(end / 1000000000),
+                           (long)(end % 1000000000) };
     e->gather_want = e->last_batch;
     while (e->queued < e->gather_want &&
            pthread_cond_timedwait(&e->gather_cv, &e->mu, &dl) == 0)

@@ -274,7 +274,7 @@ static int64_t mono_ns(void)
  * them; if the next leader took the queue at once, it would commit
  * without them, and they would queue behind it and form a batch of their
  * own: two alternating batches, each about half the writers, so N
- * writers shared half as few fsyncs as they could (2.0-2.7 sets a commit
+ * writers paid about twice the fsyncs they needed (2.0-2.7 sets a commit
  * for 4 writers, docs/backends/sqlite.md). So a leader that finds fewer
  * ops queued than the last commit released, right after that commit
  * ended, waits for them: until as many are queued, or half the last
@@ -294,7 +294,8 @@ static void gather(sq_db *db)
     if (now - db->last_end_ns > wait)
         return;
     int64_t end = db->last_end_ns + wait;
-    struct timespec dl = { (time_t)(end / 1000000000), (long)(end % 1000000000) };
+    struct timespec dl = { (time_t)(end / 1000000000),
+                           (long)(end % 1000000000) };
     db->gather_want = db->last_batch;
     while (db->queued < db->gather_want &&
            pthread_cond_timedwait(&db->gather_cv, &db->gc_mu, &dl) == 0)
