@@ -7,7 +7,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +86,7 @@ int lm_cas_swap(void *cas, const void *value, size_t len)
 {
     lm_cas *c = cas;
     if (len > LM_VALUE_MAX)
-        return kvstore_set_error(KVSTORE_ETOOBIG, "lmdb: a value of %zu "
-                                 "bytes exceeds the limit of %u bytes "
-                                 "(64 MiB)", len, LM_VALUE_MAX);
+        return lm_too_big(len);
     const char *key = c->key;
     lm_op op = {
         .kind = LM_OP_CAS, .b = c->b, .n = 1, .keys = &key,

@@ -15,7 +15,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void op_fail(lm_op *op, int rc, const char *fmt, ...)
     KVSTORE_PRINTF(3, 4);
@@ -263,6 +264,48 @@ static void run_batch(lm_env *e, lm_op *ops)
     }
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The longest a leader gathers, whatever the last commit took. */
+#define GATHER_MAX_NS 2000000
+
+/* Called by a new leader, under e->mu, before it takes the queue.
+ *
+ * Writers that write in a loop come back as soon as their commit
+ * releases them; if the next leader took the queue at once, it would
+ * commit without them and they would form a batch of their own behind
+ * it: two alternating batches of about half the writers each. So a
+ * leader that finds fewer ops queued than the last commit released,
+ * right after that commit ended, waits for them: until as many are
+ * queued, or half the last commit's time (at most GATHER_MAX_NS) has
+ * passed. Only writers known to have just left a commit are waited for:
+ * a lone writer (its last batch was its own op) and a writer after a
+ * pause never wait, and writers that do not come back cost at most half
+ * a commit once, after which last_batch has shrunk to what came. */
+static void gather(lm_env *e)
+{
+    if (e->queued >= e->last_batch)
+        return;
+    int64_t wait = e->last_commit_ns / 2;
+    if (wait > GATHER_MAX_NS)
+        wait = GATHER_MAX_NS;
+    if (mono_ns() - e->last_end_ns > wait)
+        return;
+    int64_t end = e->last_end_ns + wait;
+    struct timespec dl = { (time_t)(end / 1000000000),
+                           (long)(end % 1000000000) };
+    e->gather_want = e->last_batch;
+    while (e->queued < e->gather_want &&
+           pthread_cond_timedwait(&e->gather_cv, &e->mu, &dl) == 0)
+        ;
+    e->gather_want = 0;
+}
+
 int lm_submit(lm_env *e, lm_op *op)
 {
     op->next = NULL;
@@ -272,22 +315,32 @@ int lm_submit(lm_env *e, lm_op *op)
     pthread_mutex_lock(&e->mu);
     *e->tail = op;
     e->tail = &op->next;
+    if (++e->queued == e->gather_want)
+        pthread_cond_signal(&e->gather_cv);
     while (!op->done) {
         if (e->committing) {
             pthread_cond_wait(&e->cv, &e->mu);
             continue;
         }
         /* Lead: take everything queued so far (our op among it). */
+        e->committing = true;
+        gather(e);
         lm_op *batch = e->head;
+        size_t n = e->queued;
         e->head = NULL;
         e->tail = &e->head;
-        e->committing = true;
+        e->queued = 0;
         pthread_mutex_unlock(&e->mu);
 
+        int64_t start = mono_ns();
         run_batch(e, batch);
         lm_watch_dispatch(e, batch);
+        int64_t end = mono_ns();
 
         pthread_mutex_lock(&e->mu);
+        e->last_batch = n;
+        e->last_end_ns = end;
+        e->last_commit_ns = end - start;
         for (lm_op *o = batch, *next; o != NULL; o = next) {
             next = o->next; /* o may be freed by its thread once done */
             o->done = true;

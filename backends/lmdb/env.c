@@ -7,7 +7,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -72,6 +73,7 @@ static void env_destroy(lm_env *e)
     pthread_mutex_destroy(&e->resize_mu);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cv);
+    pthread_cond_destroy(&e->gather_cv);
     pthread_mutex_destroy(&e->watch_mu);
     free(e);
 }
@@ -87,6 +89,11 @@ static int env_open(lm_env **out, const char *path, const struct stat *st,
     pthread_mutex_init(&e->resize_mu, NULL);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->gather_cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&e->watch_mu, NULL);
     e->tail = &e->head;
     e->dev = st->st_dev;

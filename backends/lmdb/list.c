@@ -11,7 +11,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <string.h>
 
@@ -63,11 +63,15 @@ typedef struct scan {
     kvstore_keys *page;
     MDB_txn *txn;
     MDB_cursor *c;
+    MDB_val k, v; /* the current entry, when mrc is 0 */
+    int mrc;      /* the cursor's last result */
 } scan;
 
 /* Starts a scan: an empty page, a read transaction and a cursor on the
- * main database. On failure nothing is left open. */
-static int scan_begin(lm_env *e, scan *s)
+ * main database, placed on the first entry at or after `from` (after it
+ * when `after`: a resumed walk). On failure nothing is left open. */
+static int scan_begin(lm_env *e, scan *s, const unsigned char *from,
+                      size_t fromlen, bool after)
 {
     s->c = NULL;
     s->page = kvstore_keys_new();
@@ -85,18 +89,28 @@ static int scan_begin(lm_env *e, scan *s)
         kvstore_keys_free(s->page);
         return lm_error(mrc, "cursor");
     }
+    s->k = (MDB_val){ fromlen, (void *)from };
+    s->mrc = mdb_cursor_get(s->c, &s->k, &s->v, MDB_SET_RANGE);
+    if (s->mrc == 0 && after && s->k.mv_size == fromlen &&
+        memcmp(s->k.mv_data, from, fromlen) == 0)
+        s->mrc = mdb_cursor_get(s->c, &s->k, &s->v, MDB_NEXT);
     return KVSTORE_OK;
 }
 
+static void scan_next(scan *s)
+{
+    s->mrc = mdb_cursor_get(s->c, &s->k, &s->v, MDB_NEXT);
+}
+
 /* Closes the cursor; the status of the walk: `rc`, else the cursor's last
- * `mrc` unless that is the end of the data. The transaction stays open
+ * result unless that is the end of the data. The transaction stays open
  * (the last entry seen still points into the map). */
-static int scan_stop(scan *s, int rc, int mrc, const char *what)
+static int scan_stop(scan *s, int rc, const char *what)
 {
     mdb_cursor_close(s->c);
     s->c = NULL;
-    if (rc == KVSTORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-        rc = lm_error(mrc, what);
+    if (rc == KVSTORE_OK && s->mrc != 0 && s->mrc != MDB_NOTFOUND)
+        rc = lm_error(s->mrc, what);
     return rc;
 }
 
@@ -150,31 +164,26 @@ int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
     }
 
     scan sc;
-    int rc = scan_begin(e, &sc);
+    int rc = scan_begin(e, &sc, from, fromlen, skip_equal);
     if (rc != KVSTORE_OK)
         return rc;
     kvstore_keys *page = sc.page;
-    MDB_cursor *c = sc.c;
-    MDB_val k = { fromlen, from }, v;
+    const MDB_val *k = &sc.k, *v = &sc.v;
     uint64_t now = 0;
     bool more = false;
     MDB_val last = { 0, NULL }; /* points into the map: copied before the
                                   transaction ends */
-    int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    if (mrc == 0 && skip_equal && k.mv_size == fromlen &&
-        memcmp(k.mv_data, from, fromlen) == 0)
-        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    while (mrc == 0 && rc == KVSTORE_OK) {
-        if (k.mv_size < lolen || memcmp(k.mv_data, lo, lolen) != 0)
+    while (sc.mrc == 0 && rc == KVSTORE_OK) {
+        if (k->mv_size < lolen || memcmp(k->mv_data, lo, lolen) != 0)
             break; /* past the bucket's (prefix's) range */
         if (page->count == limit) {
             more = true;
             break;
         }
-        const char *key = (const char *)k.mv_data + at;
-        size_t klen = k.mv_size - at;
-        const unsigned char *vp = v.mv_data;
-        if (v.mv_size >= 9 && vp[0] == 0) {
+        const char *key = (const char *)k->mv_data + at;
+        size_t klen = k->mv_size - at;
+        const unsigned char *vp = v->mv_data;
+        if (v->mv_size >= 9 && vp[0] == 0) {
             /* The common record (no expiry, short key): the key is the
              * stored key's suffix and the range already holds the whole
              * prefix when it was not cut. */
@@ -183,17 +192,17 @@ int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
                 rc = kvstore_keys_add(page, key, klen);
         } else {
             lm_rec rec;
-            if ((rc = lm_rec_parse(&v, &rec)) != KVSTORE_OK)
+            if ((rc = lm_rec_parse(v, &rec)) != KVSTORE_OK)
                 break;
-            lm_user_key(b, &k, &rec, &key, &klen);
+            lm_user_key(b, k, &rec, &key, &klen);
             if (!lm_rec_expired(&rec, &now) && klen >= plen &&
                 memcmp(key, prefix, plen) == 0)
                 rc = kvstore_keys_add(page, key, klen);
         }
-        last = k;
-        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        last = *k;
+        scan_next(&sc);
     }
-    rc = scan_stop(&sc, rc, mrc, "list");
+    rc = scan_stop(&sc, rc, "list");
     /* With a full page, the next may hold more: its state is our last
      * entry. */
     if (rc == KVSTORE_OK && more && last.mv_size > at)
@@ -209,32 +218,26 @@ int lm_bucket_list(void *store, const char *cursor, size_t limit,
     lm_env *e = st->env;
     if (cursor != NULL && kvstore_bucket_name_check(cursor) != KVSTORE_OK)
         return bad_cursor();
-    scan sc;
-    int rc = scan_begin(e, &sc);
-    if (rc != KVSTORE_OK)
-        return rc;
-    kvstore_keys *page = sc.page;
-    MDB_cursor *c = sc.c;
     unsigned char from[KVSTORE_BUCKET_NAME_MAX + 1];
     size_t fromlen = cursor ? lm_bucket_key(cursor, strlen(cursor), from)
                             : lm_bucket_key("", 0, from);
-    MDB_val k = { fromlen, from }, v;
+    /* The registry is the range of keys that start with NUL. */
+    scan sc;
+    int rc = scan_begin(e, &sc, from, fromlen, cursor != NULL);
+    if (rc != KVSTORE_OK)
+        return rc;
+    kvstore_keys *page = sc.page;
     char last[KVSTORE_BUCKET_NAME_MAX + 1] = "";
     bool more = false;
-    /* The registry is the range of keys that start with NUL. */
-    int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    if (mrc == 0 && cursor != NULL && k.mv_size == fromlen &&
-        memcmp(k.mv_data, from, fromlen) == 0)
-        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    while (mrc == 0 && rc == KVSTORE_OK) {
-        const char *name = k.mv_data;
-        if (k.mv_size == 0 || name[0] != '\0')
+    while (sc.mrc == 0 && rc == KVSTORE_OK) {
+        const char *name = sc.k.mv_data;
+        if (sc.k.mv_size == 0 || name[0] != '\0')
             break;
         if (page->count == limit) {
             more = true;
             break;
         }
-        size_t nlen = k.mv_size - 1;
+        size_t nlen = sc.k.mv_size - 1;
         if (nlen == 0 || nlen > KVSTORE_BUCKET_NAME_MAX) {
             rc = kvstore_set_error(KVSTORE_EIO, "lmdb: malformed bucket "
                                    "name in the store");
@@ -243,9 +246,9 @@ int lm_bucket_list(void *store, const char *cursor, size_t limit,
         memcpy(last, name + 1, nlen);
         last[nlen] = '\0';
         rc = kvstore_keys_add(page, last, nlen);
-        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        scan_next(&sc);
     }
-    rc = scan_stop(&sc, rc, mrc, "bucket list");
+    rc = scan_stop(&sc, rc, "bucket list");
     if (rc == KVSTORE_OK && more && last[0] != '\0')
         rc = kvstore_keys_set_cursor(page, last);
     return scan_finish(e, &sc, rc, out);

@@ -1,10 +1,11 @@
 /*
- * Stored keys and records (layout in lm.h).
+ * Stored keys and records (layout in lmdb.h).
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
+#include <endian.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,18 +23,20 @@ uint64_t lm_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Little-endian, unaligned: one load or store each. The byte loops they
+ * replace were 48 of the 76 instructions of parsing a record on every get
+ * (callgrind, docs/benchmarks.md). */
 static void put64(unsigned char *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
+    v = htole64(v);
+    memcpy(p, &v, sizeof v);
 }
 
 static uint64_t get64(const unsigned char *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return le64toh(v);
 }
 
 int lm_rec_parse(const MDB_val *v, lm_rec *out)

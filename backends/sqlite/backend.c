@@ -1,5 +1,6 @@
 /*
- * kvstore-sqlite: the backend table and the module entry point.
+ * kvstore-sqlite: the backend table, stores (open, close) and the module
+ * entry point.
  *
  * Scheme "sqlite": sqlite:///abs/path/file.db or sqlite:rel/file.db
  * (docs/backends/sqlite.md). A table of version 2: the core owns the
@@ -9,6 +10,69 @@
  */
 #include "sqlite.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int store_open(void **out, const kvstore_uri *uri)
+{
+    const char *hosts = kvstore_uri_hosts(uri);
+    const char *path = kvstore_uri_path(uri);
+    if (kvstore_uri_user(uri) != NULL)
+        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: a database file "
+                                 "takes no credentials");
+    if (hosts != NULL && hosts[0] != '\0')
+        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no host allowed: "
+                                 "use sqlite:///path/file.db");
+    if (path[0] == '\0')
+        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no database path");
+    bool sync, create;
+    int64_t timeout_ms, reap_ms;
+    int rc = kvstore_uri_param_bool(uri, "sync", true, &sync);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_bool(uri, "create", true, &create);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "timeout_ms", 1, 600000, 5000,
+                                   &timeout_ms);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "reap_ms", 0, INT64_C(86400000) * 365,
+                                   60000, &reap_ms);
+    if (rc != KVSTORE_OK)
+        return rc;
+    /* This libsqlite3 takes a file name starting with "file:" as an SQLite
+     * URI (SQLITE_USE_URI): a relative path of that spelling is made
+     * explicit so that it stays a file name. */
+    char *fixed = NULL;
+    if (strncmp(path, "file:", 5) == 0) {
+        size_t n = strlen(path) + 3;
+        if ((fixed = malloc(n)) == NULL)
+            return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+        snprintf(fixed, n, "./%s", path);
+        path = fixed;
+    }
+    sq_store *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        free(fixed);
+        return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
+    }
+    st->sync = sync;
+    rc = sq_db_get(&st->db, path, create, timeout_ms, reap_ms);
+    free(fixed);
+    if (rc != KVSTORE_OK) {
+        free(st);
+        return rc;
+    }
+    *out = st;
+    return KVSTORE_OK;
+}
+
+static void store_close(void *p)
+{
+    sq_store *st = p;
+    sq_db_put(st->db);
+    free(st);
+}
+
 static const char *const sq_options[] = {
     "sync", "timeout_ms", "reap_ms", NULL
 };
@@ -17,8 +81,8 @@ static const kvstore_backend sq_backend = {
     .version = 2,
     .name = "sqlite",
     .options = sq_options,
-    .store_open = sq_store_open,
-    .store_close = sq_store_close,
+    .store_open = store_open,
+    .store_close = store_close,
     .bucket_open = sq_bucket_open,
     .bucket_close = sq_bucket_close,
     .get = sq_get,

@@ -60,8 +60,9 @@ static const char *const stmt_sql[S_COUNT] = {
               " WHERE store = ?1 AND key = ?2",
     [S_GETX] = "SELECT value, expires, ver FROM spin_key_value"
                " WHERE store = ?1 AND key = ?2",
-    [S_EXISTS] = "SELECT expires FROM spin_key_value"
-                 " WHERE store = ?1 AND key = ?2",
+    /* S_GETX without the value (exists, ttl). */
+    [S_HEAD] = "SELECT NULL, expires, ver FROM spin_key_value"
+               " WHERE store = ?1 AND key = ?2",
     [S_PUT] = "INSERT INTO spin_key_value (store, key, value, expires, ver)"
               " VALUES (?1, ?2, ?3, ?4, random())"
               " ON CONFLICT (store, key) DO UPDATE SET value = excluded.value,"
@@ -323,6 +324,7 @@ static void db_free(sq_db *db)
     pthread_mutex_destroy(&db->pool_mu);
     pthread_mutex_destroy(&db->gc_mu);
     pthread_cond_destroy(&db->gc_cv);
+    pthread_cond_destroy(&db->gather_cv);
     pthread_mutex_destroy(&db->watch_mu);
     free(db->path);
     free(db);
@@ -339,6 +341,11 @@ static int db_new(sq_db **out, const char *path, bool create,
     pthread_mutex_init(&db->pool_mu, NULL);
     pthread_mutex_init(&db->gc_mu, NULL);
     pthread_cond_init(&db->gc_cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&db->gather_cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&db->watch_mu, NULL);
     db->timeout_ms = timeout_ms;
     int rc = conn_open(&db->writer, path, create, timeout_ms);

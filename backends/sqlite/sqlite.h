@@ -35,7 +35,7 @@
 
 /* Prepared statements, one set per connection (see db.c for the SQL). */
 enum sq_stmt {
-    S_GET, S_GETX, S_EXISTS, S_PUT, S_DEL, S_CAS_UPD, S_CAS_INS,
+    S_GET, S_GETX, S_HEAD, S_PUT, S_DEL, S_CAS_UPD, S_CAS_INS,
     /* Listing: (>= prefix | > cursor) x (no upper bound | < end of the
      * prefix range) x (key only | key and expiry): S_LIST + index. */
     S_LIST, S_LIST_LAST = S_LIST + 7,
@@ -85,10 +85,18 @@ typedef struct sq_db {
     pthread_mutex_t pool_mu;   /* guards readers */
     sq_conn *readers;
 
-    pthread_mutex_t gc_mu;     /* guards the queue and leader */
+    pthread_mutex_t gc_mu;     /* guards the queue, leader and below */
     pthread_cond_t gc_cv;
     sq_op *head, *tail;
     bool leader;
+    /* Gathering (commit.c): a new leader may wait, bounded, for the
+     * writers the last commit released to queue again. */
+    pthread_cond_t gather_cv;  /* on CLOCK_MONOTONIC */
+    size_t queued;             /* ops in the queue */
+    size_t gather_want;        /* 0: no leader is gathering */
+    size_t last_batch;         /* ops in the last commit */
+    int64_t last_end_ns;       /* when it ended (CLOCK_MONOTONIC) */
+    int64_t last_commit_ns;    /* how long it took */
 
     pthread_mutex_t watch_mu;  /* guards watches */
     sq_watch *watches;
@@ -167,9 +175,22 @@ int sq_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload);
 void sq_watch_stop(void *watch);
 
-/* ---- slots ---- */
-int sq_store_open(void **out, const kvstore_uri *uri);
-void sq_store_close(void *store);
+/* ---- store.c: single keys, and what batch.c and atomics.c share ---- */
+/* Sets the ETOOBIG error for a value of `len` bytes; returns its code. */
+int sq_too_big(size_t len);
+/* One get on reader `c`: KVSTORE_OK (*value: kvstore_malloc),
+ * KVSTORE_NOTFOUND or an error. */
+int sq_get_on(sq_conn *c, const sq_bucket *b, const char *key, int64_t *now,
+              void **value, size_t *len);
+/* Writes n keys in one group-commit op (expires: absolute ms, 0: none). */
+int sq_put(sq_bucket *b, const char *const *keys, const void *const *values,
+           const size_t *lens, size_t n, int64_t expires);
+/* Reads the row of `key` with its expiry and version; *found is false for
+ * a missing or expired row; the value is copied when `value` is not NULL. */
+int sq_read_row(sq_bucket *b, const char *key, bool *found, void **value,
+                size_t *len, int64_t *expires, bool *ver_null, int64_t *ver);
+
+/* ---- slots (store.c, batch.c, atomics.c, list.c, bucket.c) ---- */
 int sq_bucket_open(void **out, void *store, const char *name, bool create);
 void sq_bucket_close(void *bucket);
 int sq_get(void *bucket, const char *key, void **value, size_t *len);

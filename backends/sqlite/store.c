@@ -1,205 +1,165 @@
 /*
- * kvstore-sqlite: stores and buckets (open, close, list, remove, info).
+ * kvstore-sqlite: single keys: reads (on pooled reader connections),
+ * writes (through the group commit of commit.c) and expiry.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "sqlite.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int sq_store_open(void **out, const kvstore_uri *uri)
+int sq_too_big(size_t len)
 {
-    const char *hosts = kvstore_uri_hosts(uri);
-    const char *path = kvstore_uri_path(uri);
-    if (kvstore_uri_user(uri) != NULL)
-        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: a database file "
-                                 "takes no credentials");
-    if (hosts != NULL && hosts[0] != '\0')
-        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no host allowed: "
-                                 "use sqlite:///path/file.db");
-    if (path[0] == '\0')
-        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no database path");
-    bool sync, create;
-    int64_t timeout_ms, reap_ms;
-    int rc = kvstore_uri_param_bool(uri, "sync", true, &sync);
-    if (rc == KVSTORE_OK)
-        rc = kvstore_uri_param_bool(uri, "create", true, &create);
-    if (rc == KVSTORE_OK)
-        rc = kvstore_uri_param_int(uri, "timeout_ms", 1, 600000, 5000,
-                                   &timeout_ms);
-    if (rc == KVSTORE_OK)
-        rc = kvstore_uri_param_int(uri, "reap_ms", 0, INT64_C(86400000) * 365,
-                                   60000, &reap_ms);
-    if (rc != KVSTORE_OK)
-        return rc;
-    /* This libsqlite3 takes a file name starting with "file:" as an SQLite
-     * URI (SQLITE_USE_URI): a relative path of that spelling is made
-     * explicit so that it stays a file name. */
-    char *fixed = NULL;
-    if (strncmp(path, "file:", 5) == 0) {
-        size_t n = strlen(path) + 3;
-        if ((fixed = malloc(n)) == NULL)
-            return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
-        snprintf(fixed, n, "./%s", path);
-        path = fixed;
-    }
-    sq_store *st = calloc(1, sizeof *st);
-    if (st == NULL) {
-        free(fixed);
+    return kvstore_set_error(KVSTORE_ETOOBIG, "sqlite: a value of %zu bytes "
+                             "is over the limit of %u bytes", len,
+                             SQ_VALUE_MAX);
+}
+
+/* Copies column `col` of `s` into *value (kvstore_malloc, never NULL). */
+static int copy_value(sqlite3_stmt *s, int col, void **value, size_t *len)
+{
+    const void *v = sqlite3_column_blob(s, col);
+    size_t n = (size_t)sqlite3_column_bytes(s, col);
+    void *copy = kvstore_malloc(n ? n : 1);
+    if (copy == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
-    }
-    st->sync = sync;
-    rc = sq_db_get(&st->db, path, create, timeout_ms, reap_ms);
-    free(fixed);
-    if (rc != KVSTORE_OK) {
-        free(st);
-        return rc;
-    }
-    *out = st;
+    if (n)
+        memcpy(copy, v, n);
+    *value = copy;
+    *len = n;
     return KVSTORE_OK;
 }
 
-void sq_store_close(void *p)
+/* One get on reader `c`: KVSTORE_OK, KVSTORE_NOTFOUND or an error. */
+int sq_get_on(sq_conn *c, const sq_bucket *b, const char *key, int64_t *now,
+              void **value, size_t *len)
 {
-    sq_store *st = p;
-    sq_db_put(st->db);
-    free(st);
-}
-
-/* Sets *has to whether bucket `name` exists: created by us, or holding
- * keys written by another program (a Spin store). */
-static int bucket_has(sq_db *db, const char *name, bool *has)
-{
-    sq_conn *c;
-    int rc = sq_reader(db, &c);
-    if (rc != KVSTORE_OK)
-        return rc;
-    sqlite3_stmt *s = sq_stmt(c, S_BUCKET_HAS);
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_stmt *s = c->st[S_GET];
+    /* Bindings survive sqlite3_reset: the bucket's name, bound without a
+     * copy, is still ?1 when this reader's last get was on `b`. Binding
+     * it was about 200 instructions of a 10,200-instruction get
+     * (callgrind, docs/benchmarks.md). */
+    if (c->get_bucket_id != b->id) {
+        sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
+        c->get_bucket_id = b->id;
+    }
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
     int src = sqlite3_step(s);
-    if (src == SQLITE_ROW || src == SQLITE_DONE)
-        *has = src == SQLITE_ROW;
+    int rc;
+    *value = NULL;
+    *len = 0;
+    if (src == SQLITE_ROW && sq_live(s, 0, now))
+        rc = copy_value(s, 1, value, len);
+    else if (src == SQLITE_ROW || src == SQLITE_DONE)
+        rc = KVSTORE_NOTFOUND;
     else
-        rc = sq_fail(c->db, src, "cannot look up the bucket");
+        rc = sq_fail(c->db, src, "cannot read");
     sqlite3_reset(s);
-    sq_reader_done(db, c);
     return rc;
 }
 
-int sq_bucket_open(void **out, void *p, const char *name, bool create)
+int sq_get(void *p, const char *key, void **value, size_t *len)
 {
-    /* Starts at 1: 0 is "no bucket bound" on a reader (sqlite.h). */
-    static _Atomic uint64_t last_id;
-    sq_store *st = p;
-    bool has = false;
-    int rc = bucket_has(st->db, name, &has);
+    sq_bucket *b = p;
+    sq_conn *c;
+    int rc = sq_reader(b->st->db, &c);
     if (rc != KVSTORE_OK)
         return rc;
-    if (!has && !create)
-        return kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: no bucket '%s'",
-                                 name);
-    if (!has) {
-        sq_op op = { .kind = OP_BUCKET_ADD, .bucket = name, .sync = st->sync };
-        rc = sq_submit(st->db, &op);
-        if (rc != KVSTORE_OK)
-            return rc;
-    }
-    sq_bucket *b = calloc(1, sizeof *b);
-    if (b == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
-    b->st = st;
-    b->id = atomic_fetch_add_explicit(&last_id, 1, memory_order_relaxed) + 1;
-    snprintf(b->name, sizeof b->name, "%s", name);
-    *out = b;
-    return KVSTORE_OK;
-}
-
-void sq_bucket_close(void *b)
-{
-    free(b);
-}
-
-int sq_bucket_list(void *p, const char *cursor, size_t limit,
-                   kvstore_keys **out)
-{
-    sq_store *st = p;
-    /* The state is the last name of the previous page: a forged one is
-     * either a valid name (a valid page follows) or refused. */
-    if (cursor != NULL && kvstore_bucket_name_check(cursor) != KVSTORE_OK)
-        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: bad bucket cursor");
-    kvstore_keys *page = kvstore_keys_new();
-    if (page == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
-    sq_conn *c;
-    int rc = sq_reader(st->db, &c);
-    if (rc != KVSTORE_OK) {
-        kvstore_keys_free(page);
-        return rc;
-    }
-    /* Names another program wrote may not be valid bucket names: they
-     * are skipped, and the cursor is always the last name listed. Bucket
-     * counts are small, so the scan is not limited in SQL. */
-    bool more = false;
-    sqlite3_stmt *s = sq_stmt(c, S_BUCKET_LIST);
-    sqlite3_bind_text(s, 1, cursor ? cursor : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, -1);
-    int src;
-    while (rc == KVSTORE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(s, 0);
-        if (name == NULL || kvstore_bucket_name_check(name) != KVSTORE_OK)
-            continue;
-        if (page->count == limit) {
-            more = true;
-            break;
-        }
-        rc = kvstore_keys_add(page, name, strlen(name));
-    }
-    if (rc == KVSTORE_OK && !more && src != SQLITE_DONE)
-        rc = sq_fail(c->db, src, "cannot list buckets");
-    sqlite3_reset(s);
-    sq_reader_done(st->db, c);
-    if (rc == KVSTORE_OK && more)
-        rc = kvstore_keys_set_cursor(page, page->keys[page->count - 1]);
-    if (rc != KVSTORE_OK) {
-        kvstore_keys_free(page);
-        return rc;
-    }
-    *out = page;
-    return KVSTORE_OK;
-}
-
-int sq_bucket_remove(void *p, const char *name)
-{
-    sq_store *st = p;
-    sq_op op = { .kind = OP_BUCKET_REMOVE, .bucket = name, .sync = st->sync };
-    return sq_submit(st->db, &op);
-}
-
-int sq_bucket_info(void *p, const char *name, kvstore_bucket_stat *info)
-{
-    sq_store *st = p;
-    bool has = false;
-    int rc = bucket_has(st->db, name, &has);
-    if (rc != KVSTORE_OK)
-        return rc;
-    if (!has)
-        return kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: no bucket '%s'",
-                                 name);
-    sq_conn *c;
-    if ((rc = sq_reader(st->db, &c)) != KVSTORE_OK)
-        return rc;
-    sqlite3_stmt *s = sq_stmt(c, S_BUCKET_COUNT);
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, sq_now_ms());
-    int src = sqlite3_step(s);
-    if (src == SQLITE_ROW)
-        info->keys = sqlite3_column_int64(s, 0);
-    else
-        rc = sq_fail(c->db, src, "cannot count keys");
-    sqlite3_reset(s);
-    sq_reader_done(st->db, c);
-    info->max_value = SQ_VALUE_MAX;
+    int64_t now = 0;
+    rc = sq_get_on(c, b, key, &now, value, len);
+    sq_reader_done(b->st->db, c);
     return rc;
+}
+
+int sq_exists(void *p, const char *key, bool *exists)
+{
+    bool ver_null;
+    int64_t expires, ver;
+    return sq_read_row(p, key, exists, NULL, NULL, &expires, &ver_null, &ver);
+}
+
+int sq_put(sq_bucket *b, const char *const *keys, const void *const *values,
+           const size_t *lens, size_t n, int64_t expires)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] > SQ_VALUE_MAX)
+            return sq_too_big(lens[i]);
+    sq_op op = {
+        .kind = OP_PUT, .bucket = b->name, .keys = keys, .values = values,
+        .lens = lens, .n = n, .expires = expires, .sync = b->st->sync,
+    };
+    return sq_submit(b->st->db, &op);
+}
+
+int sq_set(void *p, const char *key, const void *value, size_t len)
+{
+    return sq_put(p, &key, &value, &len, 1, 0);
+}
+
+int sq_set_ttl(void *p, const char *key, const void *value, size_t len,
+               uint64_t ttl_ms)
+{
+    /* Far futures are clamped: an expiry past year 292 million is none. */
+    int64_t now = sq_now_ms();
+    int64_t expires = ttl_ms > (uint64_t)(INT64_MAX - now) ? INT64_MAX
+                                                           : now + (int64_t)ttl_ms;
+    return sq_put(p, &key, &value, &len, 1, expires);
+}
+
+int sq_del(void *p, const char *key)
+{
+    sq_bucket *b = p;
+    sq_op op = { .kind = OP_DEL, .bucket = b->name, .keys = &key, .n = 1,
+                 .sync = b->st->sync };
+    return sq_submit(b->st->db, &op);
+}
+
+/* Without `value`, S_HEAD leaves the value out of the row: SQLite does
+ * not read a large value's overflow pages for exists and ttl. */
+int sq_read_row(sq_bucket *b, const char *key, bool *found, void **value,
+                size_t *len, int64_t *expires, bool *ver_null, int64_t *ver)
+{
+    sq_conn *c;
+    int rc = sq_reader(b->st->db, &c);
+    if (rc != KVSTORE_OK)
+        return rc;
+    sqlite3_stmt *s = sq_stmt(c, value != NULL ? S_GETX : S_HEAD);
+    sq_bind_key(s, b->name, key);
+    int src = sqlite3_step(s);
+    *found = false;
+    if (src == SQLITE_ROW) {
+        bool has_exp = sqlite3_column_type(s, 1) != SQLITE_NULL;
+        *expires = has_exp ? sqlite3_column_int64(s, 1) : 0;
+        *found = !has_exp || *expires > sq_now_ms();
+        *ver_null = sqlite3_column_type(s, 2) == SQLITE_NULL;
+        *ver = sqlite3_column_int64(s, 2);
+        if (*found && value != NULL)
+            rc = copy_value(s, 0, value, len);
+    } else if (src != SQLITE_DONE) {
+        rc = sq_fail(c->db, src, "cannot read");
+    }
+    sqlite3_reset(s);
+    sq_reader_done(b->st->db, c);
+    return rc;
+}
+
+int sq_ttl(void *p, const char *key, int64_t *ms_left)
+{
+    bool found, ver_null;
+    int64_t expires = 0, ver;
+    int rc = sq_read_row(p, key, &found, NULL, NULL, &expires, &ver_null, &ver);
+    if (rc != KVSTORE_OK)
+        return rc;
+    if (!found) {
+        *ms_left = -1;
+        return KVSTORE_NOTFOUND;
+    }
+    if (expires == 0) {
+        *ms_left = -1;
+    } else {
+        int64_t left = expires - sq_now_ms();
+        *ms_left = left > 0 ? left : 0;
+    }
+    return KVSTORE_OK;
 }

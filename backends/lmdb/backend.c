@@ -11,7 +11,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <stdlib.h>
 

@@ -1,15 +1,15 @@
 /*
- * Reads (one read transaction each, from the pool) and single and batch
+ * Single keys: reads (one read transaction each, from the pool) and
  * writes (through group commit).
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static int too_big(size_t len)
+int lm_too_big(size_t len)
 {
     return kvstore_set_error(KVSTORE_ETOOBIG, "lmdb: a value of %zu bytes "
                              "exceeds the limit of %u bytes (64 MiB)", len,
@@ -17,8 +17,8 @@ static int too_big(size_t len)
 }
 
 /* Copies the live value of `key` for the user, or KVSTORE_NOTFOUND. */
-static int read_value(const lm_bucket *b, MDB_txn *txn, const char *key,
-                      uint64_t *now, void **value, size_t *len)
+int lm_read_value(const lm_bucket *b, MDB_txn *txn, const char *key,
+                  uint64_t *now, void **value, size_t *len)
 {
     unsigned char buf[LM_SKEY_CAP];
     MDB_val skey;
@@ -49,7 +49,7 @@ int lm_get(void *bucket, const char *key, void **value, size_t *len)
     if (rc != KVSTORE_OK)
         return rc;
     uint64_t now = 0;
-    rc = read_value(b, txn, key, &now, value, len);
+    rc = lm_read_value(b, txn, key, &now, value, len);
     lm_rtxn_end(b->st->env, txn);
     return rc;
 }
@@ -100,41 +100,12 @@ int lm_ttl(void *bucket, const char *key, int64_t *ms_left)
     return KVSTORE_OK;
 }
 
-int lm_get_many(void *bucket, const char *const *keys, size_t n,
-                void **values, size_t *lens)
-{
-    lm_bucket *b = bucket;
-    MDB_txn *txn;
-    for (size_t i = 0; i < n; i++) {
-        values[i] = NULL;
-        lens[i] = 0;
-    }
-    int rc = lm_rtxn_begin(b->st->env, &txn);
-    if (rc != KVSTORE_OK)
-        return rc;
-    /* One snapshot for the whole batch. */
-    uint64_t now = 0;
-    for (size_t i = 0; i < n && rc >= 0; i++)
-        rc = read_value(b, txn, keys[i], &now, &values[i], &lens[i]);
-    lm_rtxn_end(b->st->env, txn);
-    if (rc < 0) {
-        for (size_t i = 0; i < n; i++) {
-            kvstore_free(values[i]);
-            values[i] = NULL;
-            lens[i] = 0;
-        }
-        return rc;
-    }
-    return KVSTORE_OK;
-}
-
-static int put(lm_bucket *b, const char *const *keys,
-               const void *const *values, const size_t *lens, size_t n,
-               uint64_t expires)
+int lm_put(lm_bucket *b, const char *const *keys, const void *const *values,
+           const size_t *lens, size_t n, uint64_t expires)
 {
     for (size_t i = 0; i < n; i++)
         if (lens[i] > LM_VALUE_MAX)
-            return too_big(lens[i]);
+            return lm_too_big(lens[i]);
     lm_op op = {
         .kind = LM_OP_PUT, .b = b, .n = n, .keys = keys, .values = values,
         .lens = lens, .expires = expires, .durable = b->st->sync,
@@ -144,7 +115,7 @@ static int put(lm_bucket *b, const char *const *keys,
 
 int lm_set(void *bucket, const char *key, const void *value, size_t len)
 {
-    return put(bucket, &key, &value, &len, 1, 0);
+    return lm_put(bucket, &key, &value, &len, 1, 0);
 }
 
 int lm_set_ttl(void *bucket, const char *key, const void *value, size_t len,
@@ -152,13 +123,7 @@ int lm_set_ttl(void *bucket, const char *key, const void *value, size_t len,
 {
     uint64_t now = lm_now_ms();
     uint64_t expires = ttl_ms > UINT64_MAX - now ? UINT64_MAX : now + ttl_ms;
-    return put(bucket, &key, &value, &len, 1, expires);
-}
-
-int lm_set_many(void *bucket, const char *const *keys,
-                const void *const *values, const size_t *lens, size_t n)
-{
-    return put(bucket, keys, values, lens, n, 0);
+    return lm_put(bucket, &key, &value, &len, 1, expires);
 }
 
 int lm_del(void *bucket, const char *key)
@@ -172,17 +137,3 @@ int lm_del(void *bucket, const char *key)
     return lm_submit(b->st->env, &op);
 }
 
-int lm_delete_many(void *bucket, const char *const *keys, size_t n)
-{
-    lm_bucket *b = bucket;
-    unsigned char *hit = calloc(n ? n : 1, 1);
-    if (hit == NULL)
-        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
-    lm_op op = {
-        .kind = LM_OP_DEL, .b = b, .n = n, .keys = keys, .hit = hit,
-        .durable = b->st->sync,
-    };
-    int rc = lm_submit(b->st->env, &op);
-    free(hit);
-    return rc;
-}

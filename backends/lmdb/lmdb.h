@@ -86,6 +86,14 @@ typedef struct lm_env {
     pthread_cond_t cv;
     bool committing;
     lm_op *head, **tail;
+    /* Gathering (commit.c): a new leader may wait, bounded, for the
+     * writers the last commit released to queue again. */
+    pthread_cond_t gather_cv;  /* on CLOCK_MONOTONIC */
+    size_t queued;             /* ops in the queue */
+    size_t gather_want;        /* 0: no leader is gathering */
+    size_t last_batch;         /* ops in the last commit */
+    int64_t last_end_ns;       /* when it ended (CLOCK_MONOTONIC) */
+    int64_t last_commit_ns;    /* how long it took */
 
     /* Watches of this process on any bucket of this directory. */
     pthread_mutex_t watch_mu;
@@ -209,7 +217,17 @@ struct lm_op {
  * message raised on the calling thread. */
 int lm_submit(lm_env *e, lm_op *op);
 
-/* ---- kv.c, list.c, atomics.c, buckets.c: the table's slots ---- */
+/* ---- store.c: single keys, and what batch.c shares with it ---- */
+/* Sets the ETOOBIG error for a value of `len` bytes; returns its code. */
+int lm_too_big(size_t len);
+/* Copies the live value of `key` (kvstore_malloc) or KVSTORE_NOTFOUND. */
+int lm_read_value(const lm_bucket *b, MDB_txn *txn, const char *key,
+                  uint64_t *now, void **value, size_t *len);
+/* Writes n keys in one group-commit op (expires: absolute ms, 0: none). */
+int lm_put(lm_bucket *b, const char *const *keys, const void *const *values,
+           const size_t *lens, size_t n, uint64_t expires);
+
+/* ---- store.c, batch.c, list.c, atomics.c, bucket.c: the table's slots */
 int lm_get(void *bucket, const char *key, void **value, size_t *len);
 int lm_set(void *bucket, const char *key, const void *value, size_t len);
 int lm_set_ttl(void *bucket, const char *key, const void *value, size_t len,

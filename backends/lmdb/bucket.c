@@ -1,12 +1,12 @@
 /*
  * Buckets: each has a registry entry '\0' name; its keys are stored under
- * "name\0" (lm.h). Opening with create adds the name (through group commit, so
+ * "name\0" (lmdb.h). Opening with create adds the name (through group commit, so
  * it is as durable as a set); removing deletes the name and its whole key
  * range in one transaction.
  *
  * SPDX-License-Identifier: MIT
  */
-#include "lm.h"
+#include "lmdb.h"
 
 #include <stdlib.h>
 #include <string.h>
