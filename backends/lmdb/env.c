@@ -228,19 +228,31 @@ size_t lm_env_mapsize(lm_env *e)
     return info.me_mapsize;
 }
 
-void lm_map_enter(lm_env *e)
+/* Waits out a resize and enters after it (the rare path of map_enter). */
+static void map_enter_after_resize(lm_env *e)
 {
     for (;;) {
-        /* Sequentially consistent on both sides (here and in
-         * lm_env_grow): either the resizer sees us counted, or we see its
-         * flag. */
-        atomic_fetch_add(&e->map_users, 1);
-        if (!atomic_load(&e->map_resizing))
-            return;
         atomic_fetch_sub(&e->map_users, 1);
         pthread_mutex_lock(&e->resize_mu); /* wait the resize out */
         pthread_mutex_unlock(&e->resize_mu);
+        atomic_fetch_add(&e->map_users, 1);
+        if (!atomic_load(&e->map_resizing))
+            return;
     }
+}
+
+static inline void map_enter(lm_env *e)
+{
+    /* Sequentially consistent on both sides (here and in lm_env_grow):
+     * either the resizer sees us counted, or we see its flag. */
+    atomic_fetch_add(&e->map_users, 1);
+    if (atomic_load(&e->map_resizing))
+        map_enter_after_resize(e);
+}
+
+void lm_map_enter(lm_env *e)
+{
+    map_enter(e);
 }
 
 void lm_map_leave(lm_env *e)
@@ -275,45 +287,67 @@ int lm_env_grow(lm_env *e, size_t seen, bool adopt)
     return rc == 0 ? KVSTORE_OK : lm_error(rc, "cannot grow the map");
 }
 
-int lm_rtxn_begin(lm_env *e, MDB_txn **out)
+/* One attempt at a read transaction: renews a pooled one, else begins
+ * one. On success the caller is inside map_enter; on failure it is not,
+ * and the LMDB code is returned. */
+static inline int rtxn_try(lm_env *e, MDB_txn **out)
 {
-    for (int tries = 0; tries < 8; tries++) {
-        lm_map_enter(e);
-        MDB_txn *t = NULL;
-        for (size_t i = 0; i < LM_POOL_MAX && t == NULL; i++)
-            if (atomic_load_explicit(&e->pool[i], memory_order_relaxed))
-                t = atomic_exchange(&e->pool[i], NULL);
-        int rc;
-        if (t != NULL) {
-            rc = mdb_txn_renew(t);
-            if (rc != 0) {
-                mdb_txn_abort(t);
-                t = NULL;
-            }
-        } else {
-            rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &t);
-        }
-        if (rc == 0) {
+    map_enter(e);
+    MDB_txn *t = NULL;
+    for (size_t i = 0; i < LM_POOL_MAX; i++)
+        if (atomic_load_explicit(&e->pool[i], memory_order_relaxed) &&
+            (t = atomic_exchange(&e->pool[i], NULL)) != NULL)
+            break;
+    int rc;
+    if (t != NULL) {
+        rc = mdb_txn_renew(t);
+        if (rc == 0)
             *out = t;
-            return KVSTORE_OK;
-        }
+        else
+            mdb_txn_abort(t);
+    } else {
+        /* Straight into *out: a local whose address is taken would cost
+         * this inlined path a stack-protector frame. */
+        rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, out);
+    }
+    if (rc != 0)
         lm_map_leave(e);
+    return rc;
+}
+
+/* After a failed first attempt: adopts a map another process grew or
+ * clears dead readers, and tries again (8 attempts in all). Kept out of
+ * lm_rtxn_begin so that the common path needs no frame of its own. */
+__attribute__((noinline)) static int rtxn_recover(lm_env *e, MDB_txn **out,
+                                                  int rc)
+{
+    for (int tries = 1;; tries++) {
         if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
             int g = lm_env_grow(e, 0, true);
             if (g != KVSTORE_OK)
                 return g;
-            continue;
-        }
-        if (rc == MDB_READERS_FULL) { /* maybe slots of dead processes */
+        } else {
             int dead = 0;
+            if (rc != MDB_READERS_FULL) /* else maybe slots of dead processes */
+                return lm_error(rc, "cannot begin a read transaction");
             mdb_reader_check(e->env, &dead);
-            if (dead > 0)
-                continue;
+            if (dead == 0)
+                return lm_error(rc, "cannot begin a read transaction");
         }
-        return lm_error(rc, "cannot begin a read transaction");
+        if (tries == 8)
+            return kvstore_set_error(KVSTORE_EIO, "lmdb: cannot begin a "
+                                     "read transaction: the map keeps "
+                                     "changing size");
+        rc = rtxn_try(e, out);
+        if (rc == 0)
+            return KVSTORE_OK;
     }
-    return kvstore_set_error(KVSTORE_EIO, "lmdb: cannot begin a read "
-                             "transaction: the map keeps changing size");
+}
+
+int lm_rtxn_begin(lm_env *e, MDB_txn **out)
+{
+    int rc = rtxn_try(e, out);
+    return rc == 0 ? KVSTORE_OK : rtxn_recover(e, out, rc);
 }
 
 void lm_rtxn_end(lm_env *e, MDB_txn *txn)
