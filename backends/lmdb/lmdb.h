@@ -150,6 +150,15 @@ typedef struct lm_rec {
 uint64_t lm_now_ms(void);
 /* Parses a stored record; KVSTORE_EIO on a malformed one. */
 int lm_rec_parse(const MDB_val *v, lm_rec *out);
+/* The common record, no expiry and a short key: the 9-byte header (flags
+ * 0, version) then the value. The read paths test it inline and skip
+ * lm_rec_parse for it. */
+#define LM_REC_HEAD 9
+static inline bool lm_rec_plain(const MDB_val *v)
+{
+    return v->mv_size >= LM_REC_HEAD &&
+           ((const unsigned char *)v->mv_data)[0] == 0;
+}
 /* True if the record has expired. *now is the time in ms, read from the
  * clock on first need when it is 0 (records without expiry never need it,
  * so the common read costs no clock call). */

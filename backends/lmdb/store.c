@@ -17,15 +17,15 @@ int lm_too_big(size_t len)
 }
 
 /* The copy the user gets of a live record's value. */
-static int copy_out(const lm_rec *rec, void **value, size_t *len)
+static int copy_out(const void *data, size_t n, void **value, size_t *len)
 {
-    void *copy = kvstore_malloc(rec->len ? rec->len : 1);
+    void *copy = kvstore_malloc(n ? n : 1);
     if (copy == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
-    if (rec->len)
-        memcpy(copy, rec->value, rec->len);
+    if (n)
+        memcpy(copy, data, n);
     *value = copy;
-    *len = rec->len;
+    *len = n;
     return KVSTORE_OK;
 }
 
@@ -42,7 +42,7 @@ int lm_read_value(const lm_bucket *b, MDB_txn *txn, const char *key,
     if (rc != KVSTORE_OK)
         return rc;
     /* The map is only valid inside the transaction: copy out. */
-    return copy_out(&rec, value, len);
+    return copy_out(rec.value, rec.len, value, len);
 }
 
 /* The general get: any key, through lm_find. */
@@ -90,11 +90,14 @@ int lm_get(void *bucket, const char *key, void **value, size_t *len)
         rc = KVSTORE_NOTFOUND;
     else if (mrc != 0)
         rc = lm_error(mrc, "get");
+    else if (lm_rec_plain(&v))
+        rc = copy_out((const unsigned char *)v.mv_data + LM_REC_HEAD,
+                      v.mv_size - LM_REC_HEAD, value, len);
     else if ((rc = lm_rec_parse(&v, &rec)) == KVSTORE_OK)
         /* The clock is read only for a record that has an expiry. */
         rc = (rec.flags & LM_REC_TTL) && rec.expires <= lm_now_ms()
                  ? KVSTORE_NOTFOUND
-                 : copy_out(&rec, value, len);
+                 : copy_out(rec.value, rec.len, value, len);
     lm_rtxn_end(e, txn);
     return rc;
 }
