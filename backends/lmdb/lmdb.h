@@ -53,6 +53,7 @@ typedef struct lm_watch lm_watch;
 typedef struct lm_op lm_op;
 
 #define LM_POOL_MAX 16
+#define LM_SLOT_BUSY ((uintptr_t)1) /* MDB_txn is at least 2-aligned */
 
 typedef struct lm_env {
     struct lm_env *next; /* registry list, guarded by the registry mutex */
@@ -73,11 +74,12 @@ typedef struct lm_env {
     atomic_bool map_resizing;
     pthread_mutex_t resize_mu;
 
-    /* Reset read transactions kept for reuse: renewing one skips the
+    /* Read transactions kept for reuse: renewing one skips the
      * reader-table lock that a fresh MDB_NOTLS read transaction takes.
-     * Each slot is taken with an atomic exchange and refilled with a
-     * compare-and-swap, so an uncontended read takes no lock for it. */
-    _Atomic(MDB_txn *) pool[LM_POOL_MAX];
+     * A slot holds 0 (empty), a reset transaction, or that transaction
+     * with LM_SLOT_BUSY set while one reader uses it: a busy slot is that
+     * reader's bracket against a resize, in place of map_users (env.c). */
+    _Atomic(uintptr_t) pool[LM_POOL_MAX];
 
     /* Group commit: writers queue ops; the first finds no leader, becomes
      * it, applies the whole queue in one transaction, commits (one sync),
