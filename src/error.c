@@ -73,10 +73,9 @@ unsigned kvs_error_mark(void)
     return err_generation;
 }
 
-int kvs_error_finish(int rc, unsigned mark, const char *op)
+/* The failure side of kvs_error_finish (internal.h): rc < 0. */
+int kvs_error_explain(int rc, unsigned mark, const char *op)
 {
-    if (rc >= 0)
-        return rc;
     if (rc < KVSTORE_EIO) {
         kvstore_set_error(KVSTORE_EIO, "%s: backend returned unknown status %d",
                           op, rc);

@@ -64,9 +64,9 @@ static int make_path(const char *path)
 static void env_destroy(lm_env *e)
 {
     for (size_t i = 0; i < LM_POOL_MAX; i++) {
-        MDB_txn *t = atomic_exchange(&e->pool[i], NULL);
-        if (t != NULL)
-            mdb_txn_abort(t);
+        uintptr_t v = atomic_exchange(&e->pool[i], 0);
+        if (v != 0)
+            mdb_txn_abort((MDB_txn *)(v & ~LM_SLOT_BUSY));
     }
     if (e->env != NULL)
         mdb_env_close(e->env);
@@ -228,19 +228,31 @@ size_t lm_env_mapsize(lm_env *e)
     return info.me_mapsize;
 }
 
-void lm_map_enter(lm_env *e)
+/* Waits out a resize and enters after it (the rare path of map_enter). */
+static void map_enter_after_resize(lm_env *e)
 {
     for (;;) {
-        /* Sequentially consistent on both sides (here and in
-         * lm_env_grow): either the resizer sees us counted, or we see its
-         * flag. */
-        atomic_fetch_add(&e->map_users, 1);
-        if (!atomic_load(&e->map_resizing))
-            return;
         atomic_fetch_sub(&e->map_users, 1);
         pthread_mutex_lock(&e->resize_mu); /* wait the resize out */
         pthread_mutex_unlock(&e->resize_mu);
+        atomic_fetch_add(&e->map_users, 1);
+        if (!atomic_load(&e->map_resizing))
+            return;
     }
+}
+
+static inline void map_enter(lm_env *e)
+{
+    /* Sequentially consistent on both sides (here and in lm_env_grow):
+     * either the resizer sees us counted, or we see its flag. */
+    atomic_fetch_add(&e->map_users, 1);
+    if (atomic_load(&e->map_resizing))
+        map_enter_after_resize(e);
+}
+
+void lm_map_enter(lm_env *e)
+{
+    map_enter(e);
 }
 
 void lm_map_leave(lm_env *e)
@@ -256,11 +268,20 @@ int lm_env_grow(lm_env *e, size_t seen, bool adopt)
     /* Transactions are short (none waits for anything while open). */
     while (atomic_load(&e->map_users) != 0)
         sched_yield();
-    /* Reset transactions must not outlive a remap. */
+    /* Reset transactions must not outlive a remap. A busy slot is a
+     * reader that took it before it could see map_resizing (or one that
+     * saw it and is putting the transaction back): wait for it. */
     for (size_t i = 0; i < LM_POOL_MAX; i++) {
-        MDB_txn *t = atomic_exchange(&e->pool[i], NULL);
-        if (t != NULL)
-            mdb_txn_abort(t);
+        uintptr_t v = atomic_load(&e->pool[i]);
+        while ((v & LM_SLOT_BUSY) ||
+               !atomic_compare_exchange_strong(&e->pool[i], &v, 0)) {
+            if (v & LM_SLOT_BUSY) {
+                sched_yield();
+                v = atomic_load(&e->pool[i]);
+            }
+        }
+        if (v != 0)
+            mdb_txn_abort((MDB_txn *)v);
     }
     if (adopt) {
         rc = mdb_env_set_mapsize(e->env, 0);
@@ -275,53 +296,115 @@ int lm_env_grow(lm_env *e, size_t seen, bool adopt)
     return rc == 0 ? KVSTORE_OK : lm_error(rc, "cannot grow the map");
 }
 
-int lm_rtxn_begin(lm_env *e, MDB_txn **out)
+/* Takes an idle pooled transaction, marking its slot busy: that one
+ * compare-and-swap is the whole bracket of the read against a resize
+ * (lm_env_grow waits for busy slots), where a fresh transaction counts
+ * itself in map_users. Either this reader sees map_resizing after its
+ * compare-and-swap or the resizer sees the slot busy (both sequentially
+ * consistent). NULL if no slot holds an idle transaction. */
+static inline MDB_txn *pool_take(lm_env *e, size_t *slot)
 {
-    for (int tries = 0; tries < 8; tries++) {
-        lm_map_enter(e);
-        MDB_txn *t = NULL;
-        for (size_t i = 0; i < LM_POOL_MAX && t == NULL; i++)
-            if (atomic_load_explicit(&e->pool[i], memory_order_relaxed))
-                t = atomic_exchange(&e->pool[i], NULL);
-        int rc;
-        if (t != NULL) {
-            rc = mdb_txn_renew(t);
-            if (rc != 0) {
-                mdb_txn_abort(t);
-                t = NULL;
-            }
-        } else {
-            rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &t);
+    for (size_t i = 0; i < LM_POOL_MAX; i++) {
+        uintptr_t v = atomic_load_explicit(&e->pool[i], memory_order_relaxed);
+        if (v == 0 || (v & LM_SLOT_BUSY) ||
+            !atomic_compare_exchange_strong(&e->pool[i], &v,
+                                            v | LM_SLOT_BUSY))
+            continue;
+        if (atomic_load(&e->map_resizing)) {
+            /* Give it back idle for the resizer to abort, and wait. */
+            atomic_store_explicit(&e->pool[i], v, memory_order_release);
+            pthread_mutex_lock(&e->resize_mu);
+            pthread_mutex_unlock(&e->resize_mu);
+            return NULL;
         }
+        *slot = i;
+        return (MDB_txn *)v;
+    }
+    return NULL;
+}
+
+/* One attempt at a read transaction: renews a pooled one, else begins
+ * one inside map_enter. On failure the caller holds neither, and the
+ * LMDB code is returned. */
+static inline int rtxn_try(lm_env *e, MDB_txn **out)
+{
+    size_t slot;
+    MDB_txn *t = pool_take(e, &slot);
+    if (t != NULL) {
+        int rc = mdb_txn_renew(t);
         if (rc == 0) {
             *out = t;
-            return KVSTORE_OK;
+            return 0;
         }
+        mdb_txn_abort(t);
+        atomic_store_explicit(&e->pool[slot], 0, memory_order_release);
+        return rc;
+    }
+    map_enter(e);
+    /* Straight into *out: a local whose address is taken would cost
+     * this inlined path a stack-protector frame. */
+    int rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, out);
+    if (rc != 0)
         lm_map_leave(e);
+    return rc;
+}
+
+/* After a failed first attempt: adopts a map another process grew or
+ * clears dead readers, and tries again (8 attempts in all). Kept out of
+ * lm_rtxn_begin so that the common path needs no frame of its own. */
+__attribute__((noinline)) static int rtxn_recover(lm_env *e, MDB_txn **out,
+                                                  int rc)
+{
+    for (int tries = 1;; tries++) {
         if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
             int g = lm_env_grow(e, 0, true);
             if (g != KVSTORE_OK)
                 return g;
-            continue;
-        }
-        if (rc == MDB_READERS_FULL) { /* maybe slots of dead processes */
+        } else {
             int dead = 0;
+            if (rc != MDB_READERS_FULL) /* else maybe slots of dead processes */
+                return lm_error(rc, "cannot begin a read transaction");
             mdb_reader_check(e->env, &dead);
-            if (dead > 0)
-                continue;
+            if (dead == 0)
+                return lm_error(rc, "cannot begin a read transaction");
         }
-        return lm_error(rc, "cannot begin a read transaction");
+        if (tries == 8)
+            return kvstore_set_error(KVSTORE_EIO, "lmdb: cannot begin a "
+                                     "read transaction: the map keeps "
+                                     "changing size");
+        rc = rtxn_try(e, out);
+        if (rc == 0)
+            return KVSTORE_OK;
     }
-    return kvstore_set_error(KVSTORE_EIO, "lmdb: cannot begin a read "
-                             "transaction: the map keeps changing size");
+}
+
+int lm_rtxn_begin(lm_env *e, MDB_txn **out)
+{
+    int rc = rtxn_try(e, out);
+    return rc == 0 ? KVSTORE_OK : rtxn_recover(e, out, rc);
 }
 
 void lm_rtxn_end(lm_env *e, MDB_txn *txn)
 {
     mdb_txn_reset(txn);
+    uintptr_t mine = (uintptr_t)txn | LM_SLOT_BUSY;
+    /* From a slot: only its taker marked it, so a plain store frees it. */
+    for (size_t i = 0; i < LM_POOL_MAX; i++)
+        if (atomic_load_explicit(&e->pool[i], memory_order_relaxed) == mine) {
+            atomic_store_explicit(&e->pool[i], (uintptr_t)txn,
+                                  memory_order_release);
+            return;
+        }
+    /* A fresh one: parked in an empty slot before leaving map_users, so
+     * that a resizer, which waits for map_users first, finds it there. */
+    if ((uintptr_t)txn & LM_SLOT_BUSY) { /* never from malloc: no slot */
+        mdb_txn_abort(txn);
+        txn = NULL;
+    }
     for (size_t i = 0; i < LM_POOL_MAX && txn != NULL; i++) {
-        MDB_txn *empty = NULL;
-        if (atomic_compare_exchange_strong(&e->pool[i], &empty, txn))
+        uintptr_t empty = 0;
+        if (atomic_compare_exchange_strong(&e->pool[i], &empty,
+                                           (uintptr_t)txn))
             txn = NULL;
     }
     if (txn != NULL)

@@ -182,8 +182,7 @@ int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
         }
         const char *key = (const char *)k->mv_data + at;
         size_t klen = k->mv_size - at;
-        const unsigned char *vp = v->mv_data;
-        if (v->mv_size >= 9 && vp[0] == 0) {
+        if (lm_rec_plain(v)) {
             /* The common record (no expiry, short key): the key is the
              * stored key's suffix and the range already holds the whole
              * prefix when it was not cut. */

@@ -53,6 +53,7 @@ typedef struct lm_watch lm_watch;
 typedef struct lm_op lm_op;
 
 #define LM_POOL_MAX 16
+#define LM_SLOT_BUSY ((uintptr_t)1) /* MDB_txn is at least 2-aligned */
 
 typedef struct lm_env {
     struct lm_env *next; /* registry list, guarded by the registry mutex */
@@ -73,11 +74,12 @@ typedef struct lm_env {
     atomic_bool map_resizing;
     pthread_mutex_t resize_mu;
 
-    /* Reset read transactions kept for reuse: renewing one skips the
+    /* Read transactions kept for reuse: renewing one skips the
      * reader-table lock that a fresh MDB_NOTLS read transaction takes.
-     * Each slot is taken with an atomic exchange and refilled with a
-     * compare-and-swap, so an uncontended read takes no lock for it. */
-    _Atomic(MDB_txn *) pool[LM_POOL_MAX];
+     * A slot holds 0 (empty), a reset transaction, or that transaction
+     * with LM_SLOT_BUSY set while one reader uses it: a busy slot is that
+     * reader's bracket against a resize, in place of map_users (env.c). */
+    _Atomic(uintptr_t) pool[LM_POOL_MAX];
 
     /* Group commit: writers queue ops; the first finds no leader, becomes
      * it, applies the whole queue in one transaction, commits (one sync),
@@ -150,6 +152,15 @@ typedef struct lm_rec {
 uint64_t lm_now_ms(void);
 /* Parses a stored record; KVSTORE_EIO on a malformed one. */
 int lm_rec_parse(const MDB_val *v, lm_rec *out);
+/* The common record, no expiry and a short key: the 9-byte header (flags
+ * 0, version) then the value. The read paths test it inline and skip
+ * lm_rec_parse for it. */
+#define LM_REC_HEAD 9
+static inline bool lm_rec_plain(const MDB_val *v)
+{
+    return v->mv_size >= LM_REC_HEAD &&
+           ((const unsigned char *)v->mv_data)[0] == 0;
+}
 /* True if the record has expired. *now is the time in ms, read from the
  * clock on first need when it is 0 (records without expiry never need it,
  * so the common read costs no clock call). */
