@@ -183,6 +183,9 @@ int sq_read_row(sq_bucket *b, const char *key, bool *found, void **value,
 int sq_bucket_open(void **out, void *store, const char *name, bool create);
 void sq_bucket_close(void *bucket);
 int sq_get(void *bucket, const char *key, void **value, size_t *len);
+/* lend.c: the value lent from the reader's current row. */
+int sq_get_with(void *bucket, const char *key, kvstore_value_fn fn,
+                void *ctx);
 int sq_set(void *bucket, const char *key, const void *value, size_t len);
 int sq_del(void *bucket, const char *key);
 int sq_exists(void *bucket, const char *key, bool *exists);
