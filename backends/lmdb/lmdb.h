@@ -217,6 +217,9 @@ int lm_put(lm_bucket *b, const char *const *keys, const void *const *values,
 
 /* ---- store.c, batch.c, list.c, atomics.c, bucket.c: the table's slots */
 int lm_get(void *bucket, const char *key, void **value, size_t *len);
+/* lend.c: the value lent from the map inside a read transaction. */
+int lm_get_with(void *bucket, const char *key, kvstore_value_fn fn,
+                void *ctx);
 int lm_set(void *bucket, const char *key, const void *value, size_t len);
 int lm_set_ttl(void *bucket, const char *key, const void *value, size_t len,
                uint64_t ttl_ms);
