@@ -18,14 +18,7 @@ int sq_get_with(void *p, const char *key, kvstore_value_fn fn, void *ctx)
     int rc = sq_reader(b->st->db, &c);
     if (rc != KVSTORE_OK)
         return rc;
-    sqlite3_stmt *s = c->st[S_GET];
-    /* S_GET's ?1 is shared with sq_get_on, which skips binding it again
-     * on the same bucket (see get_bucket_id). */
-    if (c->get_bucket_id != b->id) {
-        sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
-        c->get_bucket_id = b->id;
-    }
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_stmt *s = sq_get_stmt(c, b, key);
     int src = sqlite3_step(s);
     int64_t now = 0;
     if (src == SQLITE_ROW && sq_live(s, 0, &now)) {

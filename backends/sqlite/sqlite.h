@@ -167,6 +167,10 @@ void sq_watch_stop(void *watch);
 /* ---- store.c: single keys, and what batch.c and atomics.c share ---- */
 /* Sets the ETOOBIG error for a value of `len` bytes; returns its code. */
 int sq_too_big(size_t len);
+/* S_GET of reader `c` with `b` and `key` bound (the bucket's name only
+ * when the reader's last get was on another bucket), ready to step; the
+ * caller resets it. */
+sqlite3_stmt *sq_get_stmt(sq_conn *c, const sq_bucket *b, const char *key);
 /* One get on reader `c`: KVSTORE_OK (*value: kvstore_malloc),
  * KVSTORE_NOTFOUND or an error. */
 int sq_get_on(sq_conn *c, const sq_bucket *b, const char *key, int64_t *now,
