@@ -33,7 +33,6 @@ typedef struct waiter {
 
 struct kvstore_commit_queue {
     kvstore_commit_fn commit;
-    kvstore_commit_after_fn after;
     void *ctx;
 
     pthread_mutex_t mu;        /* guards everything up to the arrays */
@@ -72,15 +71,13 @@ static void queue_destroy(kvstore_commit_queue *q)
 }
 
 int kvstore_commit_queue_new(kvstore_commit_queue **out,
-                             kvstore_commit_fn commit,
-                             kvstore_commit_after_fn after, void *ctx)
+                             kvstore_commit_fn commit, void *ctx)
 {
     *out = NULL;
     kvstore_commit_queue *q = calloc(1, sizeof *q);
     if (q == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "commit: out of memory");
     q->commit = commit;
-    q->after = after;
     q->ctx = ctx;
     q->tail = &q->head;
     pthread_mutex_init(&q->mu, NULL);
@@ -203,12 +200,6 @@ static void lead(kvstore_commit_queue *q)
         w->status = rc != KVSTORE_OK ? rc : q->status[i];
         w->done = true;
         w = next;
-    }
-    if (q->after != NULL) {
-        pthread_cond_broadcast(&q->done_cv);
-        pthread_mutex_unlock(&q->mu);
-        q->after(q->ctx);
-        pthread_mutex_lock(&q->mu);
     }
     q->leading = false;
     pthread_cond_broadcast(&q->done_cv);

@@ -276,7 +276,7 @@ static int commit_batch(void *ctx, void *const *ops, int *status, size_t n)
 
 int lm_commits_new(lm_env *e)
 {
-    return kvstore_commit_queue_new(&e->commits, commit_batch, NULL, e);
+    return kvstore_commit_queue_new(&e->commits, commit_batch, e);
 }
 
 int lm_submit(lm_env *e, lm_op *op)

@@ -206,14 +206,14 @@ static int run_stmt(sq_conn *w, enum sq_stmt which)
 }
 
 /* Deletes expired rows, at most every reap_ms and 10000 rows a pass, in a
- * transaction of its own after a batch has committed and its writers were
- * released (the commit queue's `after`: still the leader, this thread
- * owns the writer connection). Best effort: a failure is retried at the
- * next pass. Expired rows are absent to every read anyway; this only
- * gives their space back. */
-static void maybe_reap(void *ctx)
+ * transaction of its own after a batch has committed, on the leader
+ * (which owns the writer connection). The batch's writers wait for it,
+ * once per reap_ms; the writers queued behind would wait as long if it
+ * ran after their release. Best effort: a failure is retried at the next
+ * pass. Expired rows are absent to every read anyway; this only gives
+ * their space back. */
+static void maybe_reap(sq_db *db)
 {
-    sq_db *db = ctx;
     int64_t now = sq_now_ms();
     if (db->reap_ms == 0 || now < db->next_reap_ms)
         return;
@@ -261,13 +261,13 @@ static int commit_batch(void *ctx, void *const *ops, int *status, size_t n)
     for (size_t i = 0; i < n; i++)
         status[i] = ((sq_op *)ops[i])->rc;
     sq_watch_publish(db, ops, n);
+    maybe_reap(db);
     return KVSTORE_OK;
 }
 
 int sq_commits_new(sq_db *db)
 {
-    return kvstore_commit_queue_new(&db->commits, commit_batch, maybe_reap,
-                                    db);
+    return kvstore_commit_queue_new(&db->commits, commit_batch, db);
 }
 
 int sq_submit(sq_db *db, sq_op *op)

@@ -469,8 +469,8 @@ KVSTORE_API void kvstore_watch_queue_free(kvstore_watch_queue *q);
  *
  * Threading: any number of threads may submit to one queue. The commit
  * callback runs on the leader's thread (one of the submitters), for one
- * batch at a time and with no lock of the queue held; `after` likewise.
- * Neither may submit to the same queue.
+ * batch at a time and with no lock of the queue held; it may not submit
+ * to the same queue.
  */
 typedef struct kvstore_commit_queue kvstore_commit_queue;
 
@@ -486,19 +486,12 @@ typedef struct kvstore_commit_queue kvstore_commit_queue;
  * lent for the call. */
 typedef int (*kvstore_commit_fn)(void *ctx, void *const *ops, int *status,
                                  size_t n);
-/** Runs on the leader after a batch's writers were released and before
- * any other batch starts: for deferred maintenance that needs the
- * backend's writer alone (e.g. deleting expired rows) without delaying
- * the writers just committed. */
-typedef void (*kvstore_commit_after_fn)(void *ctx);
 
-/** Creates a queue that commits with `commit(ctx, ...)` and, when `after`
- * is not NULL, runs `after(ctx)` after each batch. Returns KVSTORE_OK, or
- * KVSTORE_ENOMEM with a message. Owned by the caller; free with
- * kvstore_commit_queue_free. */
+/** Creates a queue that commits with `commit(ctx, ...)`. Returns
+ * KVSTORE_OK, or KVSTORE_ENOMEM with a message. Owned by the caller; free
+ * with kvstore_commit_queue_free. */
 KVSTORE_API int kvstore_commit_queue_new(kvstore_commit_queue **out,
                                          kvstore_commit_fn commit,
-                                         kvstore_commit_after_fn after,
                                          void *ctx);
 /** Queues `op` (the backend's, borrowed until this returns) and returns
  * once the commit that covers it has finished, with the status the

@@ -3,8 +3,7 @@
  * sqlite and lmdb backends. Under many threads every op is committed
  * exactly once, in its writer's order, before its submit returns, and one
  * batch at a time; each writer gets its own op's status, and every op of
- * a batch whose commit failed gets the failure; `after` runs once per
- * batch, after its writers were released; and a lone writer never waits
+ * a batch whose commit failed gets the failure; and a lone writer never waits
  * to gather others (the queue's own count of gathering waits, not a
  * clock). In the concurrency suite too, which scripts/test.sh runs under
  * TSan.
@@ -38,7 +37,7 @@ typedef struct sink {
     bool overlapped;
     bool out_of_order;
     int last_seq[WRITERS];
-    size_t batches, ops, max_batch, afters;
+    size_t batches, ops, max_batch;
     bool failed[2 * TOTAL];    /* by batch number; lone_writer_never_gathers
                                 * runs TOTAL + 2 * LONE_OPS ops */
     /* Each commit lasts this long, like an fsync: a leader that gathers
@@ -71,15 +70,6 @@ static int commit(void *ctx, void *const *ops, int *status, size_t n)
         nanosleep(&(struct timespec){ 0, s->delay_us * 1000L }, NULL);
     atomic_fetch_sub(&s->inside, 1);
     return poison ? KVSTORE_EIO : KVSTORE_OK;
-}
-
-static void after(void *ctx)
-{
-    sink *s = ctx;
-    if (atomic_fetch_add(&s->inside, 1) != 0)
-        s->overlapped = true;
-    s->afters++;
-    atomic_fetch_sub(&s->inside, 1);
 }
 
 typedef struct writer {
@@ -133,12 +123,10 @@ static sink *sink_new(void)
     return s;
 }
 
-static kvstore_commit_queue *queue_new(sink *s, bool with_after)
+static kvstore_commit_queue *queue_new(sink *s)
 {
     kvstore_commit_queue *q = NULL;
-    assert_int_equal(kvstore_commit_queue_new(&q, commit,
-                                              with_after ? after : NULL, s),
-                     KVSTORE_OK);
+    assert_int_equal(kvstore_commit_queue_new(&q, commit, s), KVSTORE_OK);
     assert_non_null(q);
     return q;
 }
@@ -157,7 +145,7 @@ static void exactly_once_in_order(void **state)
 {
     (void)state;
     sink *s = sink_new();
-    kvstore_commit_queue *q = queue_new(s, true);
+    kvstore_commit_queue *q = queue_new(s);
 
     run_writers(q, s, false);
 
@@ -167,7 +155,6 @@ static void exactly_once_in_order(void **state)
     assert_false(s->out_of_order);
     assert_int_equal(s->ops, TOTAL);
     assert_int_equal(batches, s->batches);
-    assert_int_equal(s->afters, s->batches);
     for (int i = 0; i < WRITERS; i++)
         assert_int_equal(s->last_seq[i], PER_WRITER - 1);
     kvstore_commit_queue_free(q);
@@ -180,7 +167,7 @@ static void per_op_status_and_failed_batches(void **state)
 {
     (void)state;
     sink *s = sink_new();
-    kvstore_commit_queue *q = queue_new(s, false);
+    kvstore_commit_queue *q = queue_new(s);
 
     run_writers(q, s, true);
 
@@ -195,7 +182,7 @@ static void failed_commit_then_more(void **state)
 {
     (void)state;
     sink *s = sink_new();
-    kvstore_commit_queue *q = queue_new(s, false);
+    kvstore_commit_queue *q = queue_new(s);
 
     op bad = { .seq = 0, .want = KVSTORE_OK, .poison = true };
     assert_int_equal(kvstore_commit_queue_submit(q, &bad), KVSTORE_EIO);
@@ -217,7 +204,7 @@ static void lone_writer_never_gathers(void **state)
 {
     (void)state;
     sink *s = sink_new();
-    kvstore_commit_queue *q = queue_new(s, true);
+    kvstore_commit_queue *q = queue_new(s);
     writer w = { q, s, 0, LONE_OPS, false };
 
     s->delay_us = 4000;
@@ -227,7 +214,6 @@ static void lone_writer_never_gathers(void **state)
     assert_int_equal(batches, LONE_OPS);
     assert_int_equal(gathers, 0);
     assert_int_equal(s->max_batch, 1);
-    assert_int_equal(s->afters, LONE_OPS);
 
     /* After many writers, the one left may wait once for those that
      * left, then never again. */
