@@ -101,6 +101,7 @@ static const kvstore_backend lmdb_backend = {
     .bucket_list = lm_bucket_list,
     .bucket_remove = lm_bucket_remove,
     .bucket_info = lm_bucket_info,
+    .get_with = lm_get_with,
 };
 
 static const kvstore_backend *const lmdb_backends[] = { &lmdb_backend, NULL };

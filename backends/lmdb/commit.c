@@ -1,12 +1,13 @@
 /*
  * Group commit. Every write of this process to one directory goes through
- * lm_submit(): the op joins a queue; the first writer that finds no batch
- * in progress becomes the leader, takes the whole queue, applies it in one
- * LMDB write transaction and commits it (one sync for all), dispatches the
- * watch events, then marks every op done and wakes their threads. Each
- * writer therefore returns only after the commit that holds its write.
- * LMDB itself serialises writers (one write transaction per environment,
- * across processes), so batching is where concurrent writers gain.
+ * lm_submit() into one kvstore_commit_queue (<kvstore/backend.h>): the
+ * core queues the ops, makes one writer the leader and gathers the
+ * writers of the last commit; the leader runs commit_batch() here, which
+ * applies the whole batch in one LMDB write transaction, commits it (one
+ * sync for all) and dispatches the watch events. Each writer therefore
+ * returns only after the commit that holds its write. LMDB itself
+ * serialises writers (one write transaction per environment, across
+ * processes), so batching is where concurrent writers gain.
  *
  * An op's own failure (not a counter, CAS conflict, missing bucket) is
  * decided before it writes anything, so it fails alone; an LMDB failure
@@ -23,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void op_fail(lm_op *op, int rc, const char *fmt, ...)
     KVSTORE_PRINTF(3, 4);
@@ -218,17 +218,22 @@ static int apply(MDB_txn *txn, lm_env *e, lm_op *op, uint64_t version)
     return 0;
 }
 
-/* Runs one batch to its end: every op gets its rc. */
-static void run_batch(lm_env *e, lm_op *ops)
+/* The commit queue's callback: applies one batch in one write
+ * transaction and commits it, on the leader; every op gets its rc, and
+ * the watches their events before the next batch starts. */
+static int commit_batch(void *ctx, void *const *ops, int *status, size_t n)
 {
+    lm_env *e = ctx;
     bool durable = false;
-    for (lm_op *op = ops; op != NULL; op = op->next)
-        durable |= op->durable;
+    for (size_t i = 0; i < n; i++)
+        durable |= ((lm_op *)ops[i])->durable;
 
     for (int attempt = 0;; attempt++) {
-        for (lm_op *op = ops; op != NULL; op = op->next)
+        for (size_t i = 0; i < n; i++) {
+            lm_op *op = ops[i];
             if (op->hit != NULL)
                 memset(op->hit, 0, op->n);
+        }
         lm_map_enter(e);
         /* Only this thread commits in this process, so the sync flag can
          * follow the batch: one durable op makes the whole commit sync. */
@@ -238,118 +243,48 @@ static void run_batch(lm_env *e, lm_op *ops)
         int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
         if (rc == 0) {
             uint64_t version = (uint64_t)mdb_txn_id(txn);
-            for (lm_op *op = ops; op != NULL && rc == 0; op = op->next)
-                rc = apply(txn, e, op, version);
+            for (size_t i = 0; i < n && rc == 0; i++)
+                rc = apply(txn, e, ops[i], version);
             if (rc == 0)
                 rc = mdb_txn_commit(txn);
             else
                 mdb_txn_abort(txn);
         }
         lm_map_leave(e);
-        if (rc == 0)
-            return;
+        if (rc == 0) {
+            for (size_t i = 0; i < n; i++)
+                status[i] = ((lm_op *)ops[i])->rc;
+            lm_watch_dispatch(e, ops, n);
+            return KVSTORE_OK;
+        }
         if ((rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED) && attempt < 40) {
             if (lm_env_grow(e, mapsize, rc == MDB_MAP_RESIZED) == KVSTORE_OK)
                 continue;
         }
-        for (lm_op *op = ops; op != NULL; op = op->next) {
+        int code = rc == ENOMEM ? KVSTORE_ENOMEM : KVSTORE_EIO;
+        for (size_t i = 0; i < n; i++) {
             if (rc == MDB_CORRUPTED)
-                op_fail(op, KVSTORE_EIO, "lmdb: write failed: a malformed "
+                op_fail(ops[i], code, "lmdb: write failed: a malformed "
                         "record (the store was written by something else)");
             else
-                op_fail(op, rc == ENOMEM ? KVSTORE_ENOMEM : KVSTORE_EIO,
-                        "lmdb: write failed: %s", mdb_strerror(rc));
+                op_fail(ops[i], code, "lmdb: write failed: %s",
+                        mdb_strerror(rc));
         }
-        return;
+        return code;
     }
 }
 
-static int64_t mono_ns(void)
+int lm_commits_new(lm_env *e)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The longest a leader gathers, whatever the last commit took. */
-#define GATHER_MAX_NS 2000000
-
-/* Called by a new leader, under e->mu, before it takes the queue.
- *
- * Writers that write in a loop come back as soon as their commit
- * releases them; if the next leader took the queue at once, it would
- * commit without them and they would form a batch of their own behind
- * it: two alternating batches of about half the writers each. So a
- * leader that finds fewer ops queued than the last commit released,
- * right after that commit ended, waits for them: until as many are
- * queued, or half the last commit's time (at most GATHER_MAX_NS) has
- * passed. Only writers known to have just left a commit are waited for:
- * a lone writer (its last batch was its own op) and a writer after a
- * pause never wait, and writers that do not come back cost at most half
- * a commit once, after which last_batch has shrunk to what came. */
-static void gather(lm_env *e)
-{
-    if (e->queued >= e->last_batch)
-        return;
-    int64_t wait = e->last_commit_ns / 2;
-    if (wait > GATHER_MAX_NS)
-        wait = GATHER_MAX_NS;
-    if (mono_ns() - e->last_end_ns > wait)
-        return;
-    int64_t end = e->last_end_ns + wait;
-    struct timespec dl = { (time_t)(end / 1000000000),
-                           (long)(end % 1000000000) };
-    e->gather_want = e->last_batch;
-    while (e->queued < e->gather_want &&
-           pthread_cond_timedwait(&e->gather_cv, &e->mu, &dl) == 0)
-        ;
-    e->gather_want = 0;
+    return kvstore_commit_queue_new(&e->commits, commit_batch, e);
 }
 
 int lm_submit(lm_env *e, lm_op *op)
 {
-    op->next = NULL;
-    op->done = false;
     op->rc = KVSTORE_OK;
     op->msg[0] = '\0';
-    pthread_mutex_lock(&e->mu);
-    *e->tail = op;
-    e->tail = &op->next;
-    if (++e->queued == e->gather_want)
-        pthread_cond_signal(&e->gather_cv);
-    while (!op->done) {
-        if (e->committing) {
-            pthread_cond_wait(&e->cv, &e->mu);
-            continue;
-        }
-        /* Lead: take everything queued so far (our op among it). */
-        e->committing = true;
-        gather(e);
-        lm_op *batch = e->head;
-        size_t n = e->queued;
-        e->head = NULL;
-        e->tail = &e->head;
-        e->queued = 0;
-        pthread_mutex_unlock(&e->mu);
-
-        int64_t start = mono_ns();
-        run_batch(e, batch);
-        lm_watch_dispatch(e, batch);
-        int64_t end = mono_ns();
-
-        pthread_mutex_lock(&e->mu);
-        e->last_batch = n;
-        e->last_end_ns = end;
-        e->last_commit_ns = end - start;
-        for (lm_op *o = batch, *next; o != NULL; o = next) {
-            next = o->next; /* o may be freed by its thread once done */
-            o->done = true;
-        }
-        e->committing = false;
-        pthread_cond_broadcast(&e->cv);
-    }
-    pthread_mutex_unlock(&e->mu);
-    if (op->rc != KVSTORE_OK)
-        return kvstore_set_error(op->rc, "%s", op->msg);
+    int rc = kvstore_commit_queue_submit(e->commits, op);
+    if (rc != KVSTORE_OK)
+        return kvstore_set_error(rc, "%s", op->msg);
     return KVSTORE_OK;
 }

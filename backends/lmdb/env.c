@@ -71,9 +71,7 @@ static void env_destroy(lm_env *e)
     if (e->env != NULL)
         mdb_env_close(e->env);
     pthread_mutex_destroy(&e->resize_mu);
-    pthread_mutex_destroy(&e->mu);
-    pthread_cond_destroy(&e->cv);
-    pthread_cond_destroy(&e->gather_cv);
+    kvstore_commit_queue_free(e->commits);
     pthread_mutex_destroy(&e->watch_mu);
     free(e);
 }
@@ -87,20 +85,16 @@ static int env_open(lm_env **out, const char *path, const struct stat *st,
     atomic_init(&e->map_users, 0);
     atomic_init(&e->map_resizing, false);
     pthread_mutex_init(&e->resize_mu, NULL);
-    pthread_mutex_init(&e->mu, NULL);
-    pthread_cond_init(&e->cv, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&e->gather_cv, &ca);
-    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&e->watch_mu, NULL);
-    e->tail = &e->head;
     e->dev = st->st_dev;
     e->ino = st->st_ino;
     e->pid = getpid();
     e->refs = 1;
 
+    if (lm_commits_new(e) != KVSTORE_OK) {
+        env_destroy(e);
+        return KVSTORE_ENOMEM;
+    }
     int rc = mdb_env_create(&e->env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(e->env, 0);

@@ -81,21 +81,9 @@ typedef struct lm_env {
      * reader's bracket against a resize, in place of map_users (env.c). */
     _Atomic(uintptr_t) pool[LM_POOL_MAX];
 
-    /* Group commit: writers queue ops; the first finds no leader, becomes
-     * it, applies the whole queue in one transaction, commits (one sync),
-     * then wakes everyone whose op was in it. */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool committing;
-    lm_op *head, **tail;
-    /* Gathering (commit.c): a new leader may wait, bounded, for the
-     * writers the last commit released to queue again. */
-    pthread_cond_t gather_cv;  /* on CLOCK_MONOTONIC */
-    size_t queued;             /* ops in the queue */
-    size_t gather_want;        /* 0: no leader is gathering */
-    size_t last_batch;         /* ops in the last commit */
-    int64_t last_end_ns;       /* when it ended (CLOCK_MONOTONIC) */
-    int64_t last_commit_ns;    /* how long it took */
+    /* Group commit (commit.c): writers queue ops; a leader applies a
+     * whole batch in one transaction and commits it (one sync). */
+    kvstore_commit_queue *commits;
 
     /* Watches of this process on any bucket of this directory. */
     pthread_mutex_t watch_mu;
@@ -203,7 +191,6 @@ typedef enum lm_op_kind {
 } lm_op_kind;
 
 struct lm_op {
-    lm_op *next;
     lm_op_kind kind;
     const lm_bucket *b;
     const char *name;       /* BUCKET_DROP */
@@ -218,12 +205,13 @@ struct lm_op {
     bool durable;
     unsigned char *hit;     /* DEL: which keys had a record (n bytes) */
     unsigned char hit1;
-    /* Set by the leader. */
+    /* Set by the leader within its commit. */
     int rc;
-    bool done;
     char msg[200];
 };
 
+/* Creates e->commits, the group commit of `e` (env.c, when it opens). */
+int lm_commits_new(lm_env *e);
 /* Runs `op` in the next group commit and returns its status, with its
  * message raised on the calling thread. */
 int lm_submit(lm_env *e, lm_op *op);
@@ -240,6 +228,9 @@ int lm_put(lm_bucket *b, const char *const *keys, const void *const *values,
 
 /* ---- store.c, batch.c, list.c, atomics.c, bucket.c: the table's slots */
 int lm_get(void *bucket, const char *key, void **value, size_t *len);
+/* lend.c: the value lent from the map inside a read transaction. */
+int lm_get_with(void *bucket, const char *key, kvstore_value_fn fn,
+                void *ctx);
 int lm_set(void *bucket, const char *key, const void *value, size_t len);
 int lm_set_ttl(void *bucket, const char *key, const void *value, size_t len,
                uint64_t ttl_ms);
@@ -272,6 +263,6 @@ int lm_watch_start(void **out, void *bucket, const char *prefix,
 void lm_watch_stop(void *watch);
 /* Called by the leader after a commit, before the next batch starts, so
  * events reach every watch in commit order. */
-void lm_watch_dispatch(lm_env *e, lm_op *ops);
+void lm_watch_dispatch(lm_env *e, void *const *ops, size_t nops);
 
 #endif /* KVSTORE_LMDB_LM_H */

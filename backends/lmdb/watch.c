@@ -99,14 +99,15 @@ static void post(lm_env *e, const lm_bucket *b, kvstore_event kind,
     }
 }
 
-void lm_watch_dispatch(lm_env *e, lm_op *ops)
+void lm_watch_dispatch(lm_env *e, void *const *ops, size_t nops)
 {
     pthread_mutex_lock(&e->watch_mu);
     if (e->watches == NULL) {
         pthread_mutex_unlock(&e->watch_mu);
         return;
     }
-    for (lm_op *op = ops; op != NULL; op = op->next) {
+    for (size_t k = 0; k < nops; k++) {
+        const lm_op *op = ops[k];
         if (op->rc != KVSTORE_OK)
             continue;
         switch (op->kind) {

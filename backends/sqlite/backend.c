@@ -107,6 +107,7 @@ static const kvstore_backend sq_backend = {
     .bucket_list = sq_bucket_list,
     .bucket_remove = sq_bucket_remove,
     .bucket_info = sq_bucket_info,
+    .get_with = sq_get_with,
 };
 
 static const kvstore_backend *const sq_backends[] = { &sq_backend, NULL };

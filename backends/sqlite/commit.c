@@ -1,15 +1,15 @@
 /*
  * kvstore-sqlite: group commit.
  *
- * Every write of the process to one database file goes through one queue.
- * A writer appends its operation; if no thread is committing, it becomes
- * the leader: it takes every queued operation, applies them all in one
- * BEGIN IMMEDIATE transaction on the writer connection and commits once
- * (one WAL fsync with synchronous=FULL), then marks them done. Writers
- * that arrived while a commit was running wait for it to finish; one of
- * them then leads the next batch with everything queued meanwhile. So a
- * set returns only after the commit (and fsync) that covers it, and N
- * concurrent writers share one fsync instead of queuing for N.
+ * Every write of the process to one database file goes through one
+ * kvstore_commit_queue (<kvstore/backend.h>): the core queues the
+ * writers' operations, makes one of them the leader and gathers the
+ * writers of the last commit; this file is what the leader runs. It
+ * applies every operation of a batch in one BEGIN IMMEDIATE transaction
+ * on the writer connection and commits once (one WAL fsync with
+ * synchronous=FULL). So a set returns only after the commit (and fsync)
+ * that covers it, and N concurrent writers share one fsync instead of
+ * queuing for N.
  *
  * Each operation checks its own preconditions (counter syntax, CAS
  * version) inside the transaction, so a failed increment or a lost CAS
@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Records a failure of `op` for its submitter (errors are per thread, and
  * the leader is another thread). */
@@ -190,12 +189,15 @@ static int apply(sq_conn *w, sq_op *op, int64_t now, int *src)
     return op_fail(op, KVSTORE_EIO, "sqlite: unknown operation");
 }
 
-static void fail_all(sq_op *const *ops, size_t n, sqlite3 *db, int src,
-                     const char *what)
+/* Records a batch-wide failure in every op, for their writers' messages,
+ * and returns its status. */
+static int fail_all(void *const *ops, size_t n, sqlite3 *db, int src,
+                    const char *what)
 {
     for (size_t i = 0; i < n; i++)
         op_fail(ops[i], sq_status(src), "sqlite: %s: %s", what,
                 db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
+    return sq_status(src);
 }
 
 static int run_stmt(sq_conn *w, enum sq_stmt which)
@@ -204,10 +206,12 @@ static int run_stmt(sq_conn *w, enum sq_stmt which)
 }
 
 /* Deletes expired rows, at most every reap_ms and 10000 rows a pass, in a
- * transaction of its own after a batch has committed (its writers are
- * already done). Best effort: a failure is retried at the next pass.
- * Expired rows are absent to every read anyway; this only gives their
- * space back. Runs on the leader. */
+ * transaction of its own after a batch has committed, on the leader
+ * (which owns the writer connection). The batch's writers wait for it,
+ * once per reap_ms; the writers queued behind would wait as long if it
+ * ran after their release. Best effort: a failure is retried at the next
+ * pass. Expired rows are absent to every read anyway; this only gives
+ * their space back. */
 static void maybe_reap(sq_db *db)
 {
     int64_t now = sq_now_ms();
@@ -225,149 +229,53 @@ static void maybe_reap(sq_db *db)
     }
 }
 
-/* Applies and commits one batch; runs on the leader without gc_mu. */
-static void commit_batch(sq_db *db, sq_op *const *ops, size_t n)
+/* The commit queue's callback: applies one batch in one transaction and
+ * commits it, on the leader. */
+static int commit_batch(void *ctx, void *const *ops, int *status, size_t n)
 {
+    sq_db *db = ctx;
     sq_conn *w = db->writer;
     bool want = false;
     for (size_t i = 0; i < n; i++)
-        want = want || ops[i]->sync;
+        want = want || ((sq_op *)ops[i])->sync;
     /* Handles of one file may differ in ?sync=: a batch syncs if any of
      * its writers asked for it. */
-    if (want != db->writer_sync && sq_set_sync(db, want) != KVSTORE_OK) {
-        fail_all(ops, n, w->db, sqlite3_errcode(w->db),
-                 "cannot set synchronous");
-        return;
-    }
+    if (want != db->writer_sync && sq_set_sync(db, want) != KVSTORE_OK)
+        return fail_all(ops, n, w->db, sqlite3_errcode(w->db),
+                        "cannot set synchronous");
     int src = run_stmt(w, S_BEGIN_W);
-    if (src != SQLITE_OK) {
-        fail_all(ops, n, w->db, src, "cannot begin a write transaction");
-        return;
-    }
+    if (src != SQLITE_OK)
+        return fail_all(ops, n, w->db, src,
+                        "cannot begin a write transaction");
     int64_t now = sq_now_ms();
     for (size_t i = 0; i < n && src == SQLITE_OK; i++)
         apply(w, ops[i], now, &src);
     if (src == SQLITE_OK)
         src = run_stmt(w, S_COMMIT);
     if (src != SQLITE_OK) {
-        fail_all(ops, n, w->db, src, "the write failed");
+        int rc = fail_all(ops, n, w->db, src, "the write failed");
         if (!sqlite3_get_autocommit(w->db))
             run_stmt(w, S_ROLLBACK);
-        return;
+        return rc;
     }
+    for (size_t i = 0; i < n; i++)
+        status[i] = ((sq_op *)ops[i])->rc;
     sq_watch_publish(db, ops, n);
+    maybe_reap(db);
+    return KVSTORE_OK;
 }
 
-static int64_t mono_ns(void)
+int sq_commits_new(sq_db *db)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The longest a leader gathers, whatever the last commit took. */
-#define GATHER_MAX_NS 2000000
-
-/* Called by a new leader, under gc_mu, before it takes the queue.
- *
- * Writers that set in a loop come back as soon as their commit releases
- * them; if the next leader took the queue at once, it would commit
- * without them, and they would queue behind it and form a batch of their
- * own: two alternating batches, each about half the writers, so N
- * writers paid about twice the fsyncs they needed (2.0-2.7 sets a commit
- * for 4 writers, docs/backends/sqlite.md). So a leader that finds fewer
- * ops queued than the last commit released, right after that commit
- * ended, waits for them: until as many are queued, or half the last
- * commit's time (at most GATHER_MAX_NS) has passed. The wait is paid
- * only when writers are known to have just left a commit: a lone writer
- * (its last batch was its own op) and a writer after a pause never wait,
- * and a writer that does not come back costs the others at most half a
- * commit once, after which last_batch has shrunk to what came. */
-static void gather(sq_db *db)
-{
-    if (db->queued >= db->last_batch)
-        return;
-    int64_t now = mono_ns();
-    int64_t wait = db->last_commit_ns / 2;
-    if (wait > GATHER_MAX_NS)
-        wait = GATHER_MAX_NS;
-    if (now - db->last_end_ns > wait)
-        return;
-    int64_t end = db->last_end_ns + wait;
-    struct timespec dl = { (time_t)(end / 1000000000),
-                           (long)(end % 1000000000) };
-    db->gather_want = db->last_batch;
-    while (db->queued < db->gather_want &&
-           pthread_cond_timedwait(&db->gather_cv, &db->gc_mu, &dl) == 0)
-        ;
-    db->gather_want = 0;
+    return kvstore_commit_queue_new(&db->commits, commit_batch, db);
 }
 
 int sq_submit(sq_db *db, sq_op *op)
 {
     op->rc = KVSTORE_OK;
     op->msg[0] = '\0';
-    op->done = false;
-    op->next = NULL;
-    pthread_mutex_lock(&db->gc_mu);
-    if (db->tail != NULL)
-        db->tail->next = op;
-    else
-        db->head = op;
-    db->tail = op;
-    if (++db->queued == db->gather_want)
-        pthread_cond_signal(&db->gather_cv);
-    while (!op->done && db->leader)
-        pthread_cond_wait(&db->gc_cv, &db->gc_mu);
-    if (!op->done) {
-        /* Lead one batch: everything queued now, ours included. */
-        db->leader = true;
-        gather(db);
-        sq_op *batch = db->head;
-        size_t n = db->queued;
-        db->head = db->tail = NULL;
-        db->queued = 0;
-        pthread_mutex_unlock(&db->gc_mu);
-
-        int64_t start = mono_ns();
-        sq_op *stack_ops[64];
-        sq_op **ops = n <= 64 ? stack_ops : malloc(n * sizeof *ops);
-        if (ops == NULL) {
-            for (sq_op *o = batch; o != NULL; o = o->next)
-                op_fail(o, KVSTORE_ENOMEM, "sqlite: out of memory");
-        } else {
-            size_t i = 0;
-            for (sq_op *o = batch; o != NULL; o = o->next)
-                ops[i++] = o;
-            commit_batch(db, ops, n);
-            if (ops != stack_ops)
-                free(ops);
-        }
-        int64_t end = mono_ns();
-
-        pthread_mutex_lock(&db->gc_mu);
-        db->last_batch = n;
-        db->last_end_ns = end;
-        db->last_commit_ns = end - start;
-        /* `o->next` is read before `done` is set: once done, the op's
-         * owner may return and its stack frame is gone. */
-        for (sq_op *o = batch, *next; o != NULL; o = next) {
-            next = o->next;
-            o->done = true;
-        }
-        pthread_cond_broadcast(&db->gc_cv);
-        if (db->reap_ms != 0 && sq_now_ms() >= db->next_reap_ms) {
-            /* The batch's writers may return now; still the leader, this
-             * thread owns the writer connection for the reaping pass. */
-            pthread_mutex_unlock(&db->gc_mu);
-            maybe_reap(db);
-            pthread_mutex_lock(&db->gc_mu);
-        }
-        db->leader = false;
-        pthread_cond_broadcast(&db->gc_cv);
-    }
-    pthread_mutex_unlock(&db->gc_mu);
-    if (op->rc < 0)
-        return kvstore_set_error(op->rc, "%s", op->msg);
-    return op->rc;
+    int rc = kvstore_commit_queue_submit(db->commits, op);
+    if (rc < 0)
+        return kvstore_set_error(rc, "%s", op->msg);
+    return rc;
 }

@@ -322,9 +322,7 @@ static void db_free(sq_db *db)
         conn_close(c);
     }
     pthread_mutex_destroy(&db->pool_mu);
-    pthread_mutex_destroy(&db->gc_mu);
-    pthread_cond_destroy(&db->gc_cv);
-    pthread_cond_destroy(&db->gather_cv);
+    kvstore_commit_queue_free(db->commits);
     pthread_mutex_destroy(&db->watch_mu);
     free(db->path);
     free(db);
@@ -339,16 +337,11 @@ static int db_new(sq_db **out, const char *path, bool create,
         return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
     }
     pthread_mutex_init(&db->pool_mu, NULL);
-    pthread_mutex_init(&db->gc_mu, NULL);
-    pthread_cond_init(&db->gc_cv, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&db->gather_cv, &ca);
-    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&db->watch_mu, NULL);
     db->timeout_ms = timeout_ms;
-    int rc = conn_open(&db->writer, path, create, timeout_ms);
+    int rc = sq_commits_new(db);
+    if (rc == KVSTORE_OK)
+        rc = conn_open(&db->writer, path, create, timeout_ms);
     if (rc == KVSTORE_OK)
         rc = setup_schema(db->writer);
     if (rc == KVSTORE_OK)

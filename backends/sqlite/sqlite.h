@@ -85,18 +85,7 @@ typedef struct sq_db {
     pthread_mutex_t pool_mu;   /* guards readers */
     sq_conn *readers;
 
-    pthread_mutex_t gc_mu;     /* guards the queue, leader and below */
-    pthread_cond_t gc_cv;
-    sq_op *head, *tail;
-    bool leader;
-    /* Gathering (commit.c): a new leader may wait, bounded, for the
-     * writers the last commit released to queue again. */
-    pthread_cond_t gather_cv;  /* on CLOCK_MONOTONIC */
-    size_t queued;             /* ops in the queue */
-    size_t gather_want;        /* 0: no leader is gathering */
-    size_t last_batch;         /* ops in the last commit */
-    int64_t last_end_ns;       /* when it ended (CLOCK_MONOTONIC) */
-    int64_t last_commit_ns;    /* how long it took */
+    kvstore_commit_queue *commits; /* the group commit (commit.c) */
 
     pthread_mutex_t watch_mu;  /* guards watches */
     sq_watch *watches;
@@ -133,13 +122,13 @@ struct sq_op {
     bool cas_ver_null;
     int64_t cas_ver;
     bool sync;                 /* needs synchronous=FULL */
-    /* Results, written by the leader before done is set. */
+    /* Results, written by the leader within its commit. */
     int rc;
     char msg[200];
-    bool done;
-    sq_op *next;
 };
 
+/* Creates db->commits, the group commit of `db` (db.c, when it opens). */
+int sq_commits_new(sq_db *db);
 /* Runs `op` in the next group commit of `db` and returns its status once
  * the commit that covers it (and its fsync) has finished; on failure the
  * calling thread's error message is set. */
@@ -170,7 +159,7 @@ bool sq_live(sqlite3_stmt *s, int col, int64_t *now);
 
 /* ---- watch (watch.c) ---- */
 /* Queues events for the committed ops of a batch (leader, after COMMIT). */
-void sq_watch_publish(sq_db *db, sq_op *const *ops, size_t n);
+void sq_watch_publish(sq_db *db, void *const *ops, size_t n);
 int sq_watch_start(void **out, void *bucket, const char *prefix,
                    kvstore_watch_fn fn, void *payload);
 void sq_watch_stop(void *watch);
@@ -178,6 +167,10 @@ void sq_watch_stop(void *watch);
 /* ---- store.c: single keys, and what batch.c and atomics.c share ---- */
 /* Sets the ETOOBIG error for a value of `len` bytes; returns its code. */
 int sq_too_big(size_t len);
+/* S_GET of reader `c` with `b` and `key` bound (the bucket's name only
+ * when the reader's last get was on another bucket), ready to step; the
+ * caller resets it. */
+sqlite3_stmt *sq_get_stmt(sq_conn *c, const sq_bucket *b, const char *key);
 /* One get on reader `c`: KVSTORE_OK (*value: kvstore_malloc),
  * KVSTORE_NOTFOUND or an error. */
 int sq_get_on(sq_conn *c, const sq_bucket *b, const char *key, int64_t *now,
@@ -194,6 +187,9 @@ int sq_read_row(sq_bucket *b, const char *key, bool *found, void **value,
 int sq_bucket_open(void **out, void *store, const char *name, bool create);
 void sq_bucket_close(void *bucket);
 int sq_get(void *bucket, const char *key, void **value, size_t *len);
+/* lend.c: the value lent from the reader's current row. */
+int sq_get_with(void *bucket, const char *key, kvstore_value_fn fn,
+                void *ctx);
 int sq_set(void *bucket, const char *key, const void *value, size_t len);
 int sq_del(void *bucket, const char *key);
 int sq_exists(void *bucket, const char *key, bool *exists);

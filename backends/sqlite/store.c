@@ -31,9 +31,7 @@ static int copy_value(sqlite3_stmt *s, int col, void **value, size_t *len)
     return KVSTORE_OK;
 }
 
-/* One get on reader `c`: KVSTORE_OK, KVSTORE_NOTFOUND or an error. */
-int sq_get_on(sq_conn *c, const sq_bucket *b, const char *key, int64_t *now,
-              void **value, size_t *len)
+sqlite3_stmt *sq_get_stmt(sq_conn *c, const sq_bucket *b, const char *key)
 {
     sqlite3_stmt *s = c->st[S_GET];
     /* Bindings survive sqlite3_reset: the bucket's name, bound without a
@@ -45,6 +43,14 @@ int sq_get_on(sq_conn *c, const sq_bucket *b, const char *key, int64_t *now,
         c->get_bucket_id = b->id;
     }
     sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    return s;
+}
+
+/* One get on reader `c`: KVSTORE_OK, KVSTORE_NOTFOUND or an error. */
+int sq_get_on(sq_conn *c, const sq_bucket *b, const char *key, int64_t *now,
+              void **value, size_t *len)
+{
+    sqlite3_stmt *s = sq_get_stmt(c, b, key);
     int src = sqlite3_step(s);
     int rc;
     *value = NULL;

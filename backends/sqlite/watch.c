@@ -66,7 +66,7 @@ static void publish_op(sq_watch *w, const sq_op *op)
     }
 }
 
-void sq_watch_publish(sq_db *db, sq_op *const *ops, size_t n)
+void sq_watch_publish(sq_db *db, void *const *ops, size_t n)
 {
     pthread_mutex_lock(&db->watch_mu);
     for (sq_watch *w = db->watches; w != NULL; w = w->next)

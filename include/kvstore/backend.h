@@ -442,6 +442,72 @@ KVSTORE_API int kvstore_watch_queue_push(kvstore_watch_queue *q,
  * that call, then frees the queue itself. NULL is a no-op. */
 KVSTORE_API void kvstore_watch_queue_free(kvstore_watch_queue *q);
 
+/* ------------------------------------------------------------------ */
+/* Group commit: the core's commit queue for backends                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A backend that commits its own writes (a transaction and an fsync per
+ * commit) shares one commit among concurrent writers with
+ * kvstore_commit_queue: a writer submits its operation and blocks; the
+ * first writer that finds no commit running becomes the leader, hands
+ * every operation queued so far to the backend's commit callback in one
+ * call, records each one's status and wakes their writers. So a writer
+ * returns only after the commit that covers its operation, and N
+ * concurrent writers pay one commit instead of N.
+ *
+ * Gathering: writers that write in a loop come back as soon as their
+ * commit releases them. A new leader that finds fewer operations queued
+ * than the last commit held, right after that commit ended, waits for
+ * them (on CLOCK_MONOTONIC) until as many are queued or half the last
+ * commit's time, at most 2 ms, has passed. A lone writer (its last batch
+ * was its own operation) and a writer after a pause never wait.
+ *
+ * What an operation is, how a batch is applied, what makes it durable
+ * and how failures are told apart stays with the backend: operations are
+ * its own pointers, which the queue never reads.
+ *
+ * Threading: any number of threads may submit to one queue. The commit
+ * callback runs on the leader's thread (one of the submitters), for one
+ * batch at a time and with no lock of the queue held; it may not submit
+ * to the same queue.
+ */
+typedef struct kvstore_commit_queue kvstore_commit_queue;
+
+/** Commits one batch: `ops[0..n)` in the order they were submitted (one
+ * writer's operations keep its order). `status[i]` is KVSTORE_OK on
+ * entry; the callback sets the status of an operation that fails on its
+ * own (a conflict, a bad counter) there, and it is what submit returns to
+ * that operation's writer. Returns KVSTORE_OK, or an error code when the
+ * batch failed as a whole (nothing of it was applied): every status of
+ * the batch becomes that code. Errors are per thread and this runs on
+ * another writer's thread, so an operation's message belongs in the
+ * operation, for its writer to raise once submit returns. Both arrays are
+ * lent for the call. */
+typedef int (*kvstore_commit_fn)(void *ctx, void *const *ops, int *status,
+                                 size_t n);
+
+/** Creates a queue that commits with `commit(ctx, ...)`. Returns
+ * KVSTORE_OK, or KVSTORE_ENOMEM with a message. Owned by the caller; free
+ * with kvstore_commit_queue_free. */
+KVSTORE_API int kvstore_commit_queue_new(kvstore_commit_queue **out,
+                                         kvstore_commit_fn commit,
+                                         void *ctx);
+/** Queues `op` (the backend's, borrowed until this returns) and returns
+ * once the commit that covers it has finished, with the status the
+ * commit gave it. Never sets a message. The calling thread may lead
+ * batches of other writers' operations meanwhile. */
+KVSTORE_API int kvstore_commit_queue_submit(kvstore_commit_queue *q,
+                                            void *op);
+/** How many batches were committed and how many times a leader waited to
+ * gather writers (either pointer may be NULL): for tests and
+ * diagnostics. */
+KVSTORE_API void kvstore_commit_queue_stats(kvstore_commit_queue *q,
+                                            uint64_t *batches,
+                                            uint64_t *gathers);
+/** Frees the queue; no submit may be in progress. NULL is a no-op. */
+KVSTORE_API void kvstore_commit_queue_free(kvstore_commit_queue *q);
+
 KVSTORE_END_DECLS
 
 #endif /* KVSTORE_BACKEND_H */

@@ -1,0 +1,224 @@
+/*
+ * Group commit (kvstore_commit_queue, see <kvstore/backend.h>): the queue,
+ * the leader hand-off and the gathering that the sqlite and lmdb backends
+ * share; the backend keeps what a batch is and how it is committed.
+ *
+ * Ownership: a writer's place in the queue (`waiter`) lives in its own
+ * submit frame; the leader borrows it until it marks it done, and reads
+ * its `next` before that, since the writer may return at once. The queue
+ * owns the arrays it lends to the commit callback, used by the leader
+ * only.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* The longest a leader gathers, whatever the last commit took. */
+#define GATHER_MAX_NS 2000000
+/* The batch arrays start this big and double when a batch needs more. */
+#define FIRST_CAP 64
+
+typedef struct waiter {
+    struct waiter *next;
+    void *op;
+    int status;
+    bool done;
+} waiter;
+
+struct kvstore_commit_queue {
+    kvstore_commit_fn commit;
+    void *ctx;
+
+    pthread_mutex_t mu;        /* guards everything up to the arrays */
+    pthread_cond_t done_cv;    /* a batch ended, or leadership is free */
+    pthread_cond_t gather_cv;  /* on CLOCK_MONOTONIC */
+    waiter *head, **tail;
+    size_t queued;             /* waiters in the queue */
+    bool leading;
+    size_t gather_want;        /* 0: no leader is gathering */
+    size_t last_batch;         /* ops in the last commit */
+    int64_t last_end_ns;       /* when it ended (CLOCK_MONOTONIC) */
+    int64_t last_commit_ns;    /* how long it took */
+    uint64_t batches, gathers;
+
+    /* Leader only. */
+    void **ops;
+    int *status;
+    size_t cap;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void queue_destroy(kvstore_commit_queue *q)
+{
+    pthread_cond_destroy(&q->gather_cv);
+    pthread_cond_destroy(&q->done_cv);
+    pthread_mutex_destroy(&q->mu);
+    free(q->ops);
+    free(q->status);
+    free(q);
+}
+
+int kvstore_commit_queue_new(kvstore_commit_queue **out,
+                             kvstore_commit_fn commit, void *ctx)
+{
+    *out = NULL;
+    kvstore_commit_queue *q = calloc(1, sizeof *q);
+    if (q == NULL)
+        return kvstore_set_error(KVSTORE_ENOMEM, "commit: out of memory");
+    q->commit = commit;
+    q->ctx = ctx;
+    q->tail = &q->head;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->done_cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->gather_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    q->ops = malloc(FIRST_CAP * sizeof *q->ops);
+    q->status = malloc(FIRST_CAP * sizeof *q->status);
+    if (q->ops == NULL || q->status == NULL) {
+        queue_destroy(q);
+        return kvstore_set_error(KVSTORE_ENOMEM, "commit: out of memory");
+    }
+    q->cap = FIRST_CAP;
+    *out = q;
+    return KVSTORE_OK;
+}
+
+void kvstore_commit_queue_free(kvstore_commit_queue *q)
+{
+    if (q != NULL)
+        queue_destroy(q);
+}
+
+void kvstore_commit_queue_stats(kvstore_commit_queue *q, uint64_t *batches,
+                                uint64_t *gathers)
+{
+    pthread_mutex_lock(&q->mu);
+    if (batches != NULL)
+        *batches = q->batches;
+    if (gathers != NULL)
+        *gathers = q->gathers;
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Called by a new leader, under mu, before it takes the queue.
+ *
+ * If the next leader took the queue at once, writers just released by
+ * the last commit would miss it and form a batch of their own behind it:
+ * two alternating batches of about half the writers each, paying about
+ * twice the commits they need. So a leader that finds fewer ops queued
+ * than the last commit held, right after it ended, waits for them: until
+ * as many are queued, or half the last commit's time (at most
+ * GATHER_MAX_NS) has passed. Writers that do not come back cost the others
+ * that wait once, after which last_batch has shrunk to what came. */
+static void gather(kvstore_commit_queue *q)
+{
+    if (q->queued >= q->last_batch)
+        return;
+    int64_t wait = q->last_commit_ns / 2;
+    if (wait > GATHER_MAX_NS)
+        wait = GATHER_MAX_NS;
+    if (mono_ns() - q->last_end_ns > wait)
+        return;
+    int64_t end = q->last_end_ns + wait;
+    struct timespec dl = { (time_t)(end / 1000000000),
+                           (long)(end % 1000000000) };
+    q->gathers++;
+    q->gather_want = q->last_batch;
+    while (q->queued < q->gather_want &&
+           pthread_cond_timedwait(&q->gather_cv, &q->mu, &dl) == 0)
+        ;
+    q->gather_want = 0;
+}
+
+/* Grows the batch arrays towards `n`; on failure the leader commits what
+ * fits and the rest waits for the next batch. Under mu. */
+static size_t batch_room(kvstore_commit_queue *q, size_t n)
+{
+    size_t cap = q->cap;
+    while (cap < n && cap <= SIZE_MAX / 2 / sizeof(void *))
+        cap *= 2;
+    if (cap == q->cap)
+        return cap < n ? cap : n;
+    void **ops = realloc(q->ops, cap * sizeof *ops);
+    if (ops != NULL)
+        q->ops = ops;
+    int *status = ops != NULL ? realloc(q->status, cap * sizeof *status)
+                              : NULL;
+    if (status != NULL) {
+        q->status = status;
+        q->cap = cap;
+    }
+    return q->cap < n ? q->cap : n;
+}
+
+/* Leads one batch: takes up to what the arrays hold from the head of the
+ * queue, commits it without mu and releases its writers. Under mu. */
+static void lead(kvstore_commit_queue *q)
+{
+    q->leading = true;
+    gather(q);
+    size_t n = batch_room(q, q->queued);
+    waiter *batch = q->head;
+    waiter *w = batch;
+    for (size_t i = 0; i < n; i++, w = w->next) {
+        q->ops[i] = w->op;
+        q->status[i] = KVSTORE_OK;
+    }
+    q->head = w;
+    if (w == NULL)
+        q->tail = &q->head;
+    q->queued -= n;
+    pthread_mutex_unlock(&q->mu);
+
+    int64_t start = mono_ns();
+    int rc = q->commit(q->ctx, q->ops, q->status, n);
+    int64_t end = mono_ns();
+
+    pthread_mutex_lock(&q->mu);
+    q->batches++;
+    q->last_batch = n;
+    q->last_end_ns = end;
+    q->last_commit_ns = end - start;
+    w = batch;
+    for (size_t i = 0; i < n; i++) {
+        waiter *next = w->next; /* w is gone once its writer sees done */
+        w->status = rc != KVSTORE_OK ? rc : q->status[i];
+        w->done = true;
+        w = next;
+    }
+    q->leading = false;
+    pthread_cond_broadcast(&q->done_cv);
+}
+
+int kvstore_commit_queue_submit(kvstore_commit_queue *q, void *op)
+{
+    waiter self = { .op = op };
+    pthread_mutex_lock(&q->mu);
+    *q->tail = &self;
+    q->tail = &self.next;
+    if (++q->queued == q->gather_want)
+        pthread_cond_signal(&q->gather_cv);
+    while (!self.done) {
+        if (q->leading)
+            pthread_cond_wait(&q->done_cv, &q->mu);
+        else
+            lead(q);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return self.status;
+}
