@@ -72,30 +72,13 @@ static int store_error(int err, const char *what, const char *path)
 
 static int store_open(void **out, const kvstore_uri *uri)
 {
-    const char *path = kvstore_uri_path(uri);
-    const char *hosts = kvstore_uri_hosts(uri);
+    const char *path;
     bool sync, create;
     msg_path buf;
-    int rc;
 
     *out = NULL;
-    if (hosts != NULL && hosts[0] != '\0')
-        return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' names a host; "
-                                 "use file:///abs/dir or file:rel/dir",
-                                 shorten(kvstore_uri_redacted(uri), buf));
-    if (kvstore_uri_user(uri) != NULL)
-        return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' carries "
-                                 "credentials, which a directory cannot "
-                                 "check; remove them",
-                                 shorten(kvstore_uri_redacted(uri), buf));
-    if (path == NULL || path[0] == '\0')
-        return kvstore_set_error(KVSTORE_EINVAL, "file: '%s' has no "
-                                 "directory path; use file:///abs/dir or "
-                                 "file:rel/dir",
-                                 shorten(kvstore_uri_redacted(uri), buf));
-    if ((rc = kvstore_uri_param_bool(uri, "sync", true, &sync)) != KVSTORE_OK ||
-        (rc = kvstore_uri_param_bool(uri, "create", true, &create)) !=
-            KVSTORE_OK)
+    int rc = kvstore_uri_local(uri, "dir", &path, &sync, &create);
+    if (rc != KVSTORE_OK)
         return rc;
 
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

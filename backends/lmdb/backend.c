@@ -17,34 +17,17 @@
 
 static int store_open(void **out, const kvstore_uri *uri)
 {
-    const char *path = kvstore_uri_path(uri);
-    const char *hosts = kvstore_uri_hosts(uri);
+    const char *path;
     bool sync, create;
     int64_t map_size;
-    int rc;
 
     *out = NULL;
-    if (hosts != NULL && hosts[0] != '\0')
-        return kvstore_set_error(KVSTORE_EINVAL, "lmdb: '%s' names a host; "
-                                 "use lmdb:///abs/dir or lmdb:rel/dir",
-                                 kvstore_uri_redacted(uri));
-    if (kvstore_uri_user(uri) != NULL)
-        return kvstore_set_error(KVSTORE_EINVAL, "lmdb: '%s' carries "
-                                 "credentials, which a directory cannot "
-                                 "check; remove them",
-                                 kvstore_uri_redacted(uri));
-    if (path == NULL || path[0] == '\0')
-        return kvstore_set_error(KVSTORE_EINVAL, "lmdb: '%s' has no "
-                                 "directory path; use lmdb:///abs/dir or "
-                                 "lmdb:rel/dir", kvstore_uri_redacted(uri));
-    if ((rc = kvstore_uri_param_bool(uri, "sync", true, &sync)) !=
-            KVSTORE_OK ||
-        (rc = kvstore_uri_param_bool(uri, "create", true, &create)) !=
-            KVSTORE_OK ||
-        (rc = kvstore_uri_param_int(uri, "map_size", 1 << 20,
-                                    (int64_t)1 << 40,
-                                    (int64_t)LM_MAP_DEFAULT, &map_size)) !=
-            KVSTORE_OK)
+    int rc = kvstore_uri_local(uri, "dir", &path, &sync, &create);
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "map_size", 1 << 20,
+                                   (int64_t)1 << 40, (int64_t)LM_MAP_DEFAULT,
+                                   &map_size);
+    if (rc != KVSTORE_OK)
         return rc;
 
     lm_store *st = calloc(1, sizeof *st);

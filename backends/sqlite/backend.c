@@ -16,21 +16,10 @@
 
 static int store_open(void **out, const kvstore_uri *uri)
 {
-    const char *hosts = kvstore_uri_hosts(uri);
-    const char *path = kvstore_uri_path(uri);
-    if (kvstore_uri_user(uri) != NULL)
-        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: a database file "
-                                 "takes no credentials");
-    if (hosts != NULL && hosts[0] != '\0')
-        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no host allowed: "
-                                 "use sqlite:///path/file.db");
-    if (path[0] == '\0')
-        return kvstore_set_error(KVSTORE_EINVAL, "sqlite: no database path");
+    const char *path;
     bool sync, create;
     int64_t timeout_ms, reap_ms;
-    int rc = kvstore_uri_param_bool(uri, "sync", true, &sync);
-    if (rc == KVSTORE_OK)
-        rc = kvstore_uri_param_bool(uri, "create", true, &create);
+    int rc = kvstore_uri_local(uri, "file.db", &path, &sync, &create);
     if (rc == KVSTORE_OK)
         rc = kvstore_uri_param_int(uri, "timeout_ms", 1, 600000, 5000,
                                    &timeout_ms);

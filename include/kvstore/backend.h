@@ -64,6 +64,19 @@ KVSTORE_API int kvstore_uri_param_bool(const kvstore_uri *uri,
  * that may appear in a message. Never NULL. Lent like the URI. */
 KVSTORE_API const char *kvstore_uri_redacted(const kvstore_uri *uri);
 
+/** For a backend whose store is a local file or directory: checks that
+ * `uri` has a path ("scheme:///abs/path" or "scheme:rel/path"), no host
+ * and no credentials (which a local store cannot check), then reads the
+ * boolean parameters "sync" and "create" (both default true; the table
+ * lists "sync" among its options). `example` is the path's last word in
+ * the advice of a message: "dir" gives "use file:///abs/dir or
+ * file:rel/dir". Returns KVSTORE_OK with *path set to the URI's path (lent
+ * like the URI), else KVSTORE_EINVAL with a message that starts with the
+ * scheme and shows the redacted URI (its end only, when it is long). */
+KVSTORE_API int kvstore_uri_local(const kvstore_uri *uri, const char *example,
+                                  const char **path, bool *sync,
+                                  bool *create);
+
 /* ------------------------------------------------------------------ */
 /* The backend table                                                    */
 /* ------------------------------------------------------------------ */

@@ -81,7 +81,8 @@ static int rec_list(void *b, const char *p, const char *c, size_t l,
     return *out ? KVSTORE_OK : KVSTORE_ENOMEM;
 }
 
-static const char *const rec_options[] = { "opt1", "flag", "n", "b", NULL };
+static const char *const rec_options[] = { "opt1", "flag", "n", "b", "sync",
+                                           NULL };
 
 static const kvstore_backend rec_backend = {
     .version = KVSTORE_BACKEND_VERSION,
@@ -353,6 +354,71 @@ static void test_failed_open_message_redacted(void **state)
     open_rc = KVSTORE_OK;
 }
 
+/* What kvstore_uri_local made of the current URI. */
+static struct {
+    int rc;
+    char path[128], msg[1024];
+    bool sync, create;
+} local;
+
+static void read_local(const kvstore_uri *uri)
+{
+    const char *path = NULL;
+    local.sync = local.create = false;
+    local.rc = kvstore_uri_local(uri, "thing", &path, &local.sync,
+                                 &local.create);
+    snprintf(local.path, sizeof local.path, "%s", path ? path : "(null)");
+    snprintf(local.msg, sizeof local.msg, "%s",
+             local.rc == KVSTORE_OK ? "" : kvstore_errmsg());
+}
+
+/* Asserts that `uri` is refused with a message holding `want` and the
+ * advice, never the password. */
+static void local_refused(const char *uri, const char *want)
+{
+    inspect = read_local;
+    assert_int_equal(open_uri(uri), KVSTORE_OK);
+    if (local.rc != KVSTORE_EINVAL || strstr(local.msg, want) == NULL ||
+        strncmp(local.msg, "rec: ", 5) != 0 || strstr(local.msg, "pw9") ||
+        (strstr(local.msg, "credentials") == NULL &&
+         strstr(local.msg, "use rec:///abs/thing or rec:rel/thing") == NULL))
+        fail_msg("%s: rc %d, message '%s'", uri, local.rc, local.msg);
+}
+
+static void test_uri_local(void **state)
+{
+    (void)state;
+    inspect = read_local;
+    assert_int_equal(open_uri("rec:///abs/d?sync=false"), KVSTORE_OK);
+    assert_int_equal(local.rc, KVSTORE_OK);
+    assert_string_equal(local.path, "/abs/d");
+    assert_false(local.sync);
+    assert_true(local.create);
+    assert_int_equal(open_uri("rec:rel/d?create=no"), KVSTORE_OK);
+    assert_int_equal(local.rc, KVSTORE_OK);
+    assert_string_equal(local.path, "rel/d");
+    assert_true(local.sync);
+    assert_false(local.create);
+    /* A bad parameter is the parameter's own EINVAL. */
+    assert_int_equal(open_uri("rec:rel/d?sync=maybe"), KVSTORE_OK);
+    assert_int_equal(local.rc, KVSTORE_EINVAL);
+    assert_non_null(strstr(local.msg, "sync"));
+
+    local_refused("rec://host/d", "'rec://host/d' names a host");
+    local_refused("rec:", "'rec:' has no path");
+    local_refused("rec://", "has no path");
+    local_refused("rec://u:pw9@/abs/d", "carries credentials");
+    local_refused("rec://u@/abs/d", "carries credentials");
+
+    /* A long URI shows its end, so the advice after it still fits. */
+    char uri[4200];
+    int n = snprintf(uri, sizeof uri, "rec://h/");
+    memset(uri + n, 'x', 4000);
+    snprintf(uri + n + 4000, sizeof uri - (size_t)n - 4000, "END");
+    local_refused(uri, "xxxxEND' names a host");
+    assert_non_null(strstr(local.msg, "rec: '...xxxx"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup(test_param_int, setup),
         cmocka_unit_test_setup(test_param_bool, setup),
         cmocka_unit_test_setup(test_failed_open_message_redacted, setup),
+        cmocka_unit_test_setup(test_uri_local, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
