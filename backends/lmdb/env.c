@@ -2,7 +2,8 @@
  * One LMDB environment per directory per process, shared by every
  * kvstore_open of that directory: LMDB forbids opening one environment
  * twice in a process (closing either would drop the other's fcntl locks).
- * Directories are told apart by device and inode, so two spellings of a
+ * The core's registry of shared objects (kvstore_shared_get) keeps them:
+ * it tells directories apart by device and inode, so two spellings of a
  * path share one environment.
  *
  * SPDX-License-Identifier: MIT
@@ -17,9 +18,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
-static lm_env *registry;
 
 int lm_error(int mdb_rc, const char *what)
 {
@@ -61,8 +59,9 @@ static int make_path(const char *path)
     return 0;
 }
 
-static void env_destroy(lm_env *e)
+static void env_destroy(void *p)
 {
+    lm_env *e = p;
     for (size_t i = 0; i < LM_POOL_MAX; i++) {
         uintptr_t v = atomic_exchange(&e->pool[i], 0);
         if (v != 0)
@@ -76,9 +75,16 @@ static void env_destroy(lm_env *e)
     free(e);
 }
 
-static int env_open(lm_env **out, const char *path, const struct stat *st,
-                    size_t map_size)
+/* What env_open needs besides the registry's arguments. */
+typedef struct env_args {
+    const char *path;
+    size_t map_size;
+} env_args;
+
+static int env_open(void **out, void *ctx)
 {
+    const char *path = ((env_args *)ctx)->path;
+    size_t map_size = ((env_args *)ctx)->map_size;
     lm_env *e = calloc(1, sizeof *e);
     if (e == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
@@ -86,10 +92,6 @@ static int env_open(lm_env **out, const char *path, const struct stat *st,
     atomic_init(&e->map_resizing, false);
     pthread_mutex_init(&e->resize_mu, NULL);
     pthread_mutex_init(&e->watch_mu, NULL);
-    e->dev = st->st_dev;
-    e->ino = st->st_ino;
-    e->pid = getpid();
-    e->refs = 1;
 
     if (lm_commits_new(e) != KVSTORE_OK) {
         env_destroy(e);
@@ -169,50 +171,21 @@ int lm_env_acquire(lm_env **out, const char *path, bool create,
         return kvstore_set_error(KVSTORE_EINVAL, "lmdb: '%s' is not a "
                                  "directory", path);
 
-    pthread_mutex_lock(&registry_mu);
-    pid_t me = getpid();
-    for (lm_env *e = registry; e != NULL; e = e->next) {
-        /* An env inherited over fork() belongs to the parent: never use
-         * it (LMDB forbids it), open a fresh one. */
-        if (e->dev == st.st_dev && e->ino == st.st_ino && e->pid == me) {
-            e->refs++;
-            pthread_mutex_unlock(&registry_mu);
-            *out = e;
-            return KVSTORE_OK;
-        }
-    }
-    lm_env *e = NULL;
-    int rc = env_open(&e, path, &st, map_size);
-    if (rc == KVSTORE_OK) {
-        e->next = registry;
-        registry = e;
-        *out = e;
-    }
-    pthread_mutex_unlock(&registry_mu);
+    void *e;
+    int rc = kvstore_shared_get(&e, "lmdb", path, env_open,
+                                &(env_args){path, map_size});
+    *out = e;
     return rc;
 }
 
 void lm_env_ref(lm_env *e)
 {
-    pthread_mutex_lock(&registry_mu);
-    e->refs++;
-    pthread_mutex_unlock(&registry_mu);
+    kvstore_shared_ref(e);
 }
 
 void lm_env_release(lm_env *e)
 {
-    pthread_mutex_lock(&registry_mu);
-    if (--e->refs > 0) {
-        pthread_mutex_unlock(&registry_mu);
-        return;
-    }
-    for (lm_env **p = &registry; *p != NULL; p = &(*p)->next)
-        if (*p == e) {
-            *p = e->next;
-            break;
-        }
-    pthread_mutex_unlock(&registry_mu);
-    env_destroy(e);
+    kvstore_shared_put(e, env_destroy);
 }
 
 size_t lm_env_mapsize(lm_env *e)

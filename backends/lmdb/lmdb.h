@@ -22,8 +22,8 @@
  * it catches A->B->A and delete->re-create across processes.
  *
  * Ownership: lm_env is shared by every store of one directory in this
- * process and owned by the registry (reference counted, env.c); a store
- * owns its lm_store and one reference; a bucket owns only itself (the
+ * process and owned by the core's registry (kvstore_shared_get, env.c);
+ * a store owns its lm_store and one reference; a bucket owns only itself (the
  * core keeps the store alive while buckets are open).
  *
  * SPDX-License-Identifier: MIT
@@ -56,11 +56,6 @@ typedef struct lm_op lm_op;
 #define LM_SLOT_BUSY ((uintptr_t)1) /* MDB_txn is at least 2-aligned */
 
 typedef struct lm_env {
-    struct lm_env *next; /* registry list, guarded by the registry mutex */
-    dev_t dev;
-    ino_t ino;
-    pid_t pid;           /* an env is never used across fork() */
-    unsigned refs;       /* guarded by the registry mutex */
     MDB_env *env;
     MDB_dbi data;        /* the main database: everything */
     size_t maxkey;       /* mdb_env_get_maxkeysize */

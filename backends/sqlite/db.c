@@ -123,9 +123,6 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ROLLBACK] = "ROLLBACK",
 };
 
-static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
-static sq_db *registry;
-
 int64_t sq_now_ms(void)
 {
     struct timespec ts;
@@ -312,8 +309,9 @@ static int setup_schema(sq_conn *c)
     return rc;
 }
 
-static void db_free(sq_db *db)
+static void db_free(void *p)
 {
+    sq_db *db = p;
     conn_close(db->writer);
     conn_close(atomic_load(&db->spare));
     while (db->readers != NULL) {
@@ -350,17 +348,10 @@ static int db_new(sq_db **out, const char *path, bool create,
      * is compiled, not when it runs, so it is never kept prepared. */
     if (rc == KVSTORE_OK)
         rc = sq_set_sync(db, true);
-    struct stat sb;
-    if (rc == KVSTORE_OK && stat(path, &sb) != 0)
-        rc = kvstore_set_error(KVSTORE_EIO, "sqlite: cannot stat the "
-                               "database: %s", strerror(errno));
     if (rc != KVSTORE_OK) {
         db_free(db);
         return rc;
     }
-    db->pid = getpid();
-    db->dev = sb.st_dev;
-    db->ino = sb.st_ino;
     *out = db;
     return KVSTORE_OK;
 }
@@ -388,25 +379,32 @@ static int create_private(const char *path)
                              strerror(errno));
 }
 
+/* What db_open needs besides the registry's arguments. */
+typedef struct db_args {
+    const char *path;
+    bool create;
+    int64_t timeout_ms, reap_ms;
+} db_args;
+
+static int db_open(void **out, void *ctx)
+{
+    const db_args *a = ctx;
+    sq_db *db = NULL;
+    int rc = db_new(&db, a->path, a->create, a->timeout_ms);
+    if (rc == KVSTORE_OK) {
+        db->reap_ms = a->reap_ms;
+        db->next_reap_ms = sq_now_ms() + a->reap_ms;
+    }
+    *out = db;
+    return rc;
+}
+
 int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms,
               int64_t reap_ms)
 {
-    int rc = KVSTORE_OK;
     struct stat sb;
-    pthread_mutex_lock(&registry_mu);
+    int rc = KVSTORE_OK;
     if (stat(path, &sb) == 0) {
-        for (sq_db *d = registry; d != NULL; d = d->next) {
-            /* A child of fork() inherits the registry but must not use
-             * its parent's connections (SQLite forbids it, and POSIX
-             * locks are not inherited): it opens its own. */
-            if (d->dev == sb.st_dev && d->ino == sb.st_ino &&
-                d->pid == getpid()) {
-                d->refs++;
-                *out = d;
-                pthread_mutex_unlock(&registry_mu);
-                return KVSTORE_OK;
-            }
-        }
         if (!S_ISREG(sb.st_mode))
             rc = kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: '%s' is not a "
                                    "regular file", path);
@@ -416,36 +414,19 @@ int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms,
     }
     if (rc == KVSTORE_OK && create)
         rc = create_private(path);
-    sq_db *db = NULL;
+    /* One sq_db per file: group commit and watches need every handle of
+     * the file to meet in it. */
+    void *db = NULL;
     if (rc == KVSTORE_OK)
-        rc = db_new(&db, path, create, timeout_ms);
-    if (rc == KVSTORE_OK) {
-        db->reap_ms = reap_ms;
-        db->next_reap_ms = sq_now_ms() + reap_ms;
-        db->refs = 1;
-        db->next = registry;
-        registry = db;
-        *out = db;
-    }
-    pthread_mutex_unlock(&registry_mu);
+        rc = kvstore_shared_get(&db, "sqlite", path, db_open,
+                                &(db_args){path, create, timeout_ms, reap_ms});
+    *out = db;
     return rc;
 }
 
 void sq_db_put(sq_db *db)
 {
-    pthread_mutex_lock(&registry_mu);
-    bool last = --db->refs == 0;
-    if (last) {
-        for (sq_db **p = &registry; *p != NULL; p = &(*p)->next) {
-            if (*p == db) {
-                *p = db->next;
-                break;
-            }
-        }
-    }
-    pthread_mutex_unlock(&registry_mu);
-    if (last)
-        db_free(db);
+    kvstore_shared_put(db, db_free);
 }
 
 int sq_reader(sq_db *db, sq_conn **out)

@@ -3,9 +3,9 @@
  * backend module. Written only against <kvstore/backend.h> and libsqlite3.
  *
  * Ownership:
- * - sq_db is one per database file per process (found by device and
- *   inode), shared by every kvstore_open of that file and reference
- *   counted by them. It owns the writer connection, the pool of reader
+ * - sq_db is one per database file per process, shared by every
+ *   kvstore_open of that file and reference counted by them in the core's
+ *   registry (kvstore_shared_get). It owns the writer connection, the pool of reader
  *   connections, the group-commit queue and the list of watches.
  * - sq_store is one per kvstore_open: it holds a reference on its sq_db and
  *   owns only itself. sq_bucket borrows its store (the core keeps the store
@@ -64,12 +64,7 @@ typedef struct sq_watch sq_watch;
 typedef struct sq_op sq_op;
 
 typedef struct sq_db {
-    dev_t dev;
-    ino_t ino;
-    pid_t pid;                 /* the process that opened it (see db.c) */
     char *path;                /* as opened (owned) */
-    int refs;                  /* guarded by the registry mutex */
-    struct sq_db *next;        /* in the registry */
     int64_t timeout_ms;        /* of the first handle ("timeout_ms") */
     int64_t reap_ms;           /* of the first handle ("reap_ms"), 0: never */
     int64_t next_reap_ms;      /* leader only: when to reap next */

@@ -521,6 +521,44 @@ KVSTORE_API void kvstore_commit_queue_stats(kvstore_commit_queue *q,
 /** Frees the queue; no submit may be in progress. NULL is a no-op. */
 KVSTORE_API void kvstore_commit_queue_free(kvstore_commit_queue *q);
 
+/* ------------------------------------------------------------------ */
+/* Shared per file: one object per file per process for backends       */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A backend whose store is a local file or directory that a process may
+ * open only once (an LMDB environment), or whose writers must all meet in
+ * one place (a SQLite database's commit queue), shares one object per
+ * file among every store that opens it. kvstore_shared_get finds or opens
+ * that object, kvstore_shared_put drops a reference. Files are told apart
+ * by device and inode, so two spellings of a path share one object; an
+ * object opened before fork() is never handed to the child, which opens
+ * its own. Thread-safe: one lock of the process guards the registry.
+ */
+/** Opens the object for a file: sets *out, returns KVSTORE_OK or an error
+ * with a message. `ctx` is the backend's, passed through. */
+typedef int (*kvstore_shared_open_fn)(void **out, void *ctx);
+
+/** Sets *out to the object that backend `kind` (its name, a string that
+ * lives as long as the process) shares for the existing file or directory
+ * at `path`, with one more reference. If there is none, calls
+ * open_fn(out, ctx) and registers what it opened with one reference; the
+ * lookup and open_fn run under the registry's lock, so concurrent opens
+ * of one file get one object. Returns KVSTORE_OK; open_fn's error; or,
+ * when `path` cannot be examined, KVSTORE_ENOSTORE (missing),
+ * KVSTORE_EACCESS or KVSTORE_EIO with a message. *out is NULL on error. */
+KVSTORE_API int kvstore_shared_get(void **out, const char *kind,
+                                   const char *path,
+                                   kvstore_shared_open_fn open_fn, void *ctx);
+/** Adds a reference to `obj`, an object of kvstore_shared_get that the
+ * caller holds a reference to. */
+KVSTORE_API void kvstore_shared_ref(void *obj);
+/** Drops a reference to `obj`. The last one unregisters it and calls
+ * free_fn(obj) under the registry's lock, so that a new object for the
+ * same file is never opened while the old one closes. An object that is
+ * not registered (NULL included) is ignored. */
+KVSTORE_API void kvstore_shared_put(void *obj, void (*free_fn)(void *obj));
+
 KVSTORE_END_DECLS
 
 #endif /* KVSTORE_BACKEND_H */
