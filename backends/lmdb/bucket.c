@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sets *found to whether bucket `name` is registered. */
-static int bucket_exists(lm_env *e, const char *name, bool *found)
+/* Sets *found to whether bucket `name` is registered; a missing bucket
+ * is KVSTORE_ENOSTORE when it is `required`. */
+static int bucket_find(lm_env *e, const char *name, bool required, bool *found)
 {
     MDB_txn *txn;
     int rc = lm_rtxn_begin(e, &txn);
@@ -25,35 +26,32 @@ static int bucket_exists(lm_env *e, const char *name, bool *found)
     if (mrc != 0 && mrc != MDB_NOTFOUND)
         return lm_error(mrc, "bucket lookup");
     *found = mrc == 0;
+    if (!*found && required)
+        return kvstore_set_error(KVSTORE_ENOSTORE, "lmdb: no bucket '%s'",
+                                 name);
     return KVSTORE_OK;
 }
 
 int lm_bucket_open(void **out, void *store, const char *name, bool create)
 {
     lm_store *st = store;
-    bool found = false;
-    int rc = bucket_exists(st->env, name, &found);
-    if (rc != KVSTORE_OK)
-        return rc;
-    if (!found && !create)
-        return kvstore_set_error(KVSTORE_ENOSTORE, "lmdb: no bucket '%s'",
-                                 name);
     lm_bucket *b = calloc(1, sizeof *b);
     if (b == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
     b->st = st;
     b->nlen = strlen(name);
     memcpy(b->name, name, b->nlen + 1);
-    if (!found) {
+    bool found;
+    int rc = bucket_find(st->env, name, !create, &found);
+    if (rc == KVSTORE_OK && !found) {
         lm_op op = { .kind = LM_OP_BUCKET_ADD, .b = b, .durable = st->sync };
         rc = lm_submit(st->env, &op);
-        if (rc != KVSTORE_OK) {
-            free(b);
-            return rc;
-        }
     }
-    *out = b;
-    return KVSTORE_OK;
+    if (rc == KVSTORE_OK)
+        *out = b;
+    else
+        free(b);
+    return rc;
 }
 
 void lm_bucket_close(void *bucket)
@@ -72,15 +70,11 @@ int lm_bucket_remove(void *store, const char *name)
 int lm_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
 {
     lm_store *st = store;
-    bool found = false;
-    int rc = bucket_exists(st->env, name, &found);
-    if (rc != KVSTORE_OK)
-        return rc;
-    if (!found)
-        return kvstore_set_error(KVSTORE_ENOSTORE, "lmdb: no bucket '%s'",
-                                 name);
+    bool found;
+    int rc = bucket_find(st->env, name, true, &found);
     /* Counting keys is a scan of the bucket (and expired records would
      * have to be read): not cheap, so keys stays -1. */
-    info->max_value = LM_VALUE_MAX;
-    return KVSTORE_OK;
+    if (rc == KVSTORE_OK)
+        info->max_value = LM_VALUE_MAX;
+    return rc;
 }

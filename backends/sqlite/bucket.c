@@ -12,8 +12,9 @@
 #include <string.h>
 
 /* Sets *has to whether bucket `name` exists: created by us, or holding
- * keys written by another program (a Spin store). */
-static int bucket_has(sq_db *db, const char *name, bool *has)
+ * keys written by another program (a Spin store). A missing bucket is
+ * KVSTORE_ENOSTORE when it is `required`. */
+static int bucket_has(sq_db *db, const char *name, bool required, bool *has)
 {
     sq_conn *c;
     int rc = sq_reader(db, &c);
@@ -28,6 +29,9 @@ static int bucket_has(sq_db *db, const char *name, bool *has)
         rc = sq_fail(c->db, src, "cannot look up the bucket");
     sqlite3_reset(s);
     sq_reader_done(db, c);
+    if (rc == KVSTORE_OK && !*has && required)
+        rc = kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: no bucket '%s'",
+                               name);
     return rc;
 }
 
@@ -37,12 +41,9 @@ int sq_bucket_open(void **out, void *p, const char *name, bool create)
     static _Atomic uint64_t last_id;
     sq_store *st = p;
     bool has = false;
-    int rc = bucket_has(st->db, name, &has);
+    int rc = bucket_has(st->db, name, !create, &has);
     if (rc != KVSTORE_OK)
         return rc;
-    if (!has && !create)
-        return kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: no bucket '%s'",
-                                 name);
     if (!has) {
         sq_op op = { .kind = OP_BUCKET_ADD, .bucket = name, .sync = st->sync };
         rc = sq_submit(st->db, &op);
@@ -123,13 +124,10 @@ int sq_bucket_remove(void *p, const char *name)
 int sq_bucket_info(void *p, const char *name, kvstore_bucket_stat *info)
 {
     sq_store *st = p;
-    bool has = false;
-    int rc = bucket_has(st->db, name, &has);
+    bool has;
+    int rc = bucket_has(st->db, name, true, &has);
     if (rc != KVSTORE_OK)
         return rc;
-    if (!has)
-        return kvstore_set_error(KVSTORE_ENOSTORE, "sqlite: no bucket '%s'",
-                                 name);
     sq_conn *c;
     if ((rc = sq_reader(st->db, &c)) != KVSTORE_OK)
         return rc;
