@@ -71,7 +71,7 @@ static void env_destroy(void *p)
         mdb_env_close(e->env);
     pthread_mutex_destroy(&e->resize_mu);
     kvstore_commit_queue_free(e->commits);
-    pthread_mutex_destroy(&e->watch_mu);
+    kvstore_watch_list_free(e->watches);
     free(e);
 }
 
@@ -91,8 +91,11 @@ static int env_open(void **out, void *ctx)
     atomic_init(&e->map_users, 0);
     atomic_init(&e->map_resizing, false);
     pthread_mutex_init(&e->resize_mu, NULL);
-    pthread_mutex_init(&e->watch_mu, NULL);
 
+    if ((e->watches = kvstore_watch_list_new()) == NULL) {
+        env_destroy(e);
+        return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
+    }
     if (lm_commits_new(e) != KVSTORE_OK) {
         env_destroy(e);
         return KVSTORE_ENOMEM;

@@ -81,8 +81,7 @@ typedef struct lm_env {
     kvstore_commit_queue *commits;
 
     /* Watches of this process on any bucket of this directory. */
-    pthread_mutex_t watch_mu;
-    lm_watch *watches;
+    kvstore_watch_list *watches;
 } lm_env;
 
 typedef struct lm_store {

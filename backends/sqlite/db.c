@@ -321,7 +321,7 @@ static void db_free(void *p)
     }
     pthread_mutex_destroy(&db->pool_mu);
     kvstore_commit_queue_free(db->commits);
-    pthread_mutex_destroy(&db->watch_mu);
+    kvstore_watch_list_free(db->watches);
     free(db->path);
     free(db);
 }
@@ -335,9 +335,10 @@ static int db_new(sq_db **out, const char *path, bool create,
         return kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
     }
     pthread_mutex_init(&db->pool_mu, NULL);
-    pthread_mutex_init(&db->watch_mu, NULL);
     db->timeout_ms = timeout_ms;
     int rc = sq_commits_new(db);
+    if (rc == KVSTORE_OK && (db->watches = kvstore_watch_list_new()) == NULL)
+        rc = kvstore_set_error(KVSTORE_ENOMEM, "sqlite: out of memory");
     if (rc == KVSTORE_OK)
         rc = conn_open(&db->writer, path, create, timeout_ms);
     if (rc == KVSTORE_OK)

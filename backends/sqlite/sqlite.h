@@ -60,7 +60,6 @@ typedef struct sq_conn {
     struct sq_conn *next;      /* in the reader pool */
 } sq_conn;
 
-typedef struct sq_watch sq_watch;
 typedef struct sq_op sq_op;
 
 typedef struct sq_db {
@@ -82,8 +81,7 @@ typedef struct sq_db {
 
     kvstore_commit_queue *commits; /* the group commit (commit.c) */
 
-    pthread_mutex_t watch_mu;  /* guards watches */
-    sq_watch *watches;
+    kvstore_watch_list *watches; /* of this process, on any bucket */
 } sq_db;
 
 typedef struct sq_store {

@@ -455,6 +455,46 @@ KVSTORE_API int kvstore_watch_queue_push(kvstore_watch_queue *q,
  * that call, then frees the queue itself. NULL is a no-op. */
 KVSTORE_API void kvstore_watch_queue_free(kvstore_watch_queue *q);
 
+/**
+ * The watches of a backend object that sees every write (an LMDB
+ * environment, a SQLite database): kvstore_watch_list keeps each watch's
+ * bucket, prefix and kvstore_watch_queue, and kvstore_watch_list_push
+ * queues a write's event on every watch whose bucket and prefix it
+ * matches. Pushes of one thread reach each watch in push order.
+ * Thread-safe: any number of threads may add, remove and push.
+ */
+typedef struct kvstore_watch_list kvstore_watch_list;
+
+/** Creates an empty list; NULL on out of memory. Owned by the caller;
+ * free with kvstore_watch_list_free once every watch is removed. */
+KVSTORE_API kvstore_watch_list *kvstore_watch_list_new(void);
+/** Frees an empty list. NULL is a no-op. */
+KVSTORE_API void kvstore_watch_list_free(kvstore_watch_list *list);
+/** Adds a watch of the keys of `bucket` that start with `prefix` ("" for
+ * all): its own queue and thread call `fn(payload, ...)` (see
+ * kvstore_watch_queue_new). Every event pushed after this returns is
+ * seen. Sets *out to the watch, to be removed with
+ * kvstore_watch_list_remove. Returns KVSTORE_OK, or KVSTORE_ENOMEM (or
+ * KVSTORE_EINVAL for a bucket name longer than KVSTORE_BUCKET_NAME_MAX)
+ * with a message. */
+KVSTORE_API int kvstore_watch_list_add(void **out, kvstore_watch_list *list,
+                                       const char *bucket,
+                                       const char *prefix,
+                                       kvstore_watch_fn fn, void *payload);
+/** Removes a watch and frees it with its queue, as
+ * kvstore_watch_queue_free does (also from the watch's own callback);
+ * once it returns, no push reaches the watch. NULL is a no-op. */
+KVSTORE_API void kvstore_watch_list_remove(void *watch);
+/** Queues the event (a copy of `key` and, for KVSTORE_EVENT_SET, of the
+ * `len` bytes of `value`) on every watch of `bucket` whose prefix `key`
+ * starts with. Returns KVSTORE_OK, or KVSTORE_ENOMEM when a copy could
+ * not be made: that watch misses the event, the others get it. No
+ * message is set. With no watch in the list it costs one atomic load. */
+KVSTORE_API int kvstore_watch_list_push(kvstore_watch_list *list,
+                                        const char *bucket,
+                                        kvstore_event event, const char *key,
+                                        const void *value, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Group commit: the core's commit queue for backends                  */
 /* ------------------------------------------------------------------ */
