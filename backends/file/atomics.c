@@ -133,8 +133,6 @@ int kvf_cas_swap(void *handle, const void *value, size_t len)
 void kvf_cas_free(void *handle)
 {
     kvf_cas *cas = handle;
-    if (cas == NULL)
-        return;
     kvstore_free(cas->value);
     free(cas);
 }

@@ -116,8 +116,6 @@ static int store_open(void **out, const kvstore_uri *uri)
 static void store_close(void *store)
 {
     kvf_store *s = store;
-    if (s == NULL)
-        return;
     kvstore_walks_free(s->walks);
     close(s->rootfd);
     free(s);

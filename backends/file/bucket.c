@@ -97,8 +97,6 @@ int kvf_bucket_open(void **out, void *store, const char *name, bool create)
 void kvf_bucket_close(void *bucket)
 {
     kvf_bucket *b = bucket;
-    if (b == NULL)
-        return;
     close(b->dfd);
     free(b);
 }

@@ -416,8 +416,6 @@ int kvf_watch_start(void **out, void *bucket, const char *prefix,
 void kvf_watch_stop(void *handle)
 {
     kvf_watch *w = handle;
-    if (w == NULL)
-        return;
     /* Out of the registry first: once this returns no writer touches
      * w->pend any more. */
     registry_remove(w);

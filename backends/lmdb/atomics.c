@@ -99,8 +99,6 @@ int lm_cas_swap(void *cas, const void *value, size_t len)
 void lm_cas_free(void *cas)
 {
     lm_cas *c = cas;
-    if (c == NULL)
-        return;
     free(c->value);
     free(c->key);
     free(c);

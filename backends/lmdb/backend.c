@@ -46,8 +46,6 @@ static int store_open(void **out, const kvstore_uri *uri)
 static void store_close(void *store)
 {
     lm_store *st = store;
-    if (st == NULL)
-        return;
     lm_env_release(st->env);
     free(st);
 }

@@ -185,9 +185,6 @@ int mem_cas_swap(void *cas, const void *value, size_t len)
 void mem_cas_free(void *cas)
 {
     mem_cas *c = cas;
-
-    if (!c)
-        return;
     free(c->value);
     free(c);
 }

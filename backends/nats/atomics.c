@@ -115,8 +115,6 @@ int nk_cas_swap(void *cas, const void *value, size_t len)
 void nk_cas_free(void *cas)
 {
     nk_cas *c = cas;
-    if (!c)
-        return;
     free(c->value);
     free(c);
 }

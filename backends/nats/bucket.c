@@ -148,8 +148,6 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
 void nk_bucket_close(void *bucket)
 {
     nk_bucket *b = bucket;
-    if (!b)
-        return;
     pthread_mutex_destroy(&b->mu);
     free(b);
 }

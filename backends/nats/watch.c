@@ -172,8 +172,6 @@ int nk_watch_start(void **out, void *bucket, const char *prefix,
 void nk_watch_stop(void *watch)
 {
     nk_watch *w = watch;
-    if (!w)
-        return;
     pthread_mutex_lock(&w->mu);
     w->stopped = true;
     pthread_mutex_unlock(&w->mu);

@@ -220,9 +220,6 @@ int rd_cas_swap(void *cas, const void *value, size_t len)
 void rd_cas_free(void *cas)
 {
     rd_cas *c = cas;
-
-    if (c == NULL)
-        return;
     /* Back to the pins pool still WATCHing: the next snapshot on it
      * starts with UNWATCH. */
     rd_release(&c->conn, true);

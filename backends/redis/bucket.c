@@ -259,9 +259,6 @@ int rd_store_open(void **out, const kvstore_uri *uri)
 void rd_store_close(void *store)
 {
     rd_store *s = store;
-
-    if (s == NULL)
-        return;
     rd_cluster_close(s);
     rd_pool_destroy(&s->pins);
     rd_pool_destroy(&s->pool);

@@ -181,9 +181,6 @@ int rd_cluster_watch_start(void **out, void *bucket, const char *prefix,
 void rd_cluster_watch_stop(void *watch)
 {
     rd_cwatch *w = watch;
-
-    if (w == NULL)
-        return;
     pthread_mutex_lock(&w->lock);
     atomic_store(&w->stopping, true);
     pthread_cond_signal(&w->wake);

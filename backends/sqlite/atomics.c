@@ -75,8 +75,6 @@ int sq_cas_swap(void *p, const void *value, size_t len)
 void sq_cas_free(void *p)
 {
     sq_cas *c = p;
-    if (c == NULL)
-        return;
     free(c->key);
     kvstore_free(c->value);
     free(c);
