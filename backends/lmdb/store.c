@@ -19,12 +19,8 @@ int lm_too_big(size_t len)
 /* The copy the user gets of a live record's value. */
 static int copy_out(const void *data, size_t n, void **value, size_t *len)
 {
-    void *copy = kvstore_malloc(n ? n : 1);
-    if (copy == NULL)
+    if ((*value = kvstore_memdup(data, n)) == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
-    if (n)
-        memcpy(copy, data, n);
-    *value = copy;
     *len = n;
     return KVSTORE_OK;
 }
