@@ -127,7 +127,7 @@ typedef struct mem_event {
 /* The backend's slots, mem_<slot> (see <kvstore/backend.h>). */
 KVSTORE_SLOT_PROTOTYPES(mem);
 
-/* ---- store.c ---- */
+/* ---- bucket.c: stores and buckets ---- */
 void mem_store_ref(mem_store *s);
 void mem_store_unref(mem_store *s);
 void mem_bucket_ref(mem_bucket *b);
@@ -146,7 +146,7 @@ uint64_t mem_siphash(const void *data, size_t len);
  * collision checks under many keys). Never called by the library. */
 void mem_hash_set_key(const unsigned char key[16]);
 
-/* ---- data.c ---- */
+/* ---- store.c: single keys ---- */
 /* Milliseconds of CLOCK_MONOTONIC: the clock of expiries. */
 uint64_t mem_now_ms(void);
 /* True if `e` has expired. `*now` is 0 until the clock was read, so a
