@@ -70,7 +70,7 @@ static int store_error(int err, const char *what, const char *path)
                              shorten(path, buf), strerror(err));
 }
 
-static int store_open(void **out, const kvstore_uri *uri)
+int kvf_store_open(void **out, const kvstore_uri *uri)
 {
     const char *path;
     bool sync, create;
@@ -113,7 +113,7 @@ static int store_open(void **out, const kvstore_uri *uri)
     return KVSTORE_OK;
 }
 
-static void store_close(void *store)
+void kvf_store_close(void *store)
 {
     kvf_store *s = store;
     kvstore_walks_free(s->walks);
@@ -123,34 +123,20 @@ static void store_close(void *store)
 
 static const char *const file_options[] = {"sync", NULL};
 
+/* No get_many and no get_with: the core serves them with get. Watches of other processes' writes come
+ * from inotify and read the file after the event, so a value may be newer
+ * than its event. */
 const kvstore_backend kvstore_builtin_file = {
     .version = KVSTORE_BACKEND_VERSION,
     .name = "file",
     .options = file_options,
-    .store_open = store_open,
-    .store_close = store_close,
-    .bucket_open = kvf_bucket_open,
-    .bucket_close = kvf_bucket_close,
-    .get = kvf_get,
-    .set = kvf_set,
-    .del = kvf_del,
-    .exists = kvf_exists,
-    .list_keys = kvf_list_keys,
-    .set_many = kvf_set_many,
-    .delete_many = kvf_delete_many,
-    .increment = kvf_increment,
-    .cas_open = kvf_cas_open,
-    .cas_swap = kvf_cas_swap,
-    .cas_free = kvf_cas_free,
-    .watch_start = kvf_watch_start,
-    .watch_stop = kvf_watch_stop,
-    /* Watches of other processes' writes come from inotify and read the
-     * file after the event, so a value may be newer than its event. */
     .caps = KVSTORE_CAP_WATCH_LATE_VALUES | KVSTORE_CAP_WATCH_CROSS_PROCESS |
             KVSTORE_CAP_TTL,
-    .set_ttl = kvf_set_ttl,
-    .ttl = kvf_ttl,
-    .bucket_list = kvf_bucket_list,
-    .bucket_remove = kvf_bucket_remove,
-    .bucket_info = kvf_bucket_info,
+    KVSTORE_SLOTS_REQUIRED(kvf),
+    .set_many = kvf_set_many,
+    .delete_many = kvf_delete_many,
+    KVSTORE_SLOTS_ATOMICS(kvf),
+    KVSTORE_SLOTS_WATCH(kvf),
+    KVSTORE_SLOTS_TTL(kvf),
+    KVSTORE_SLOTS_BUCKETS(kvf),
 };

@@ -154,58 +154,21 @@ uint64_t kvf_random(kvf_store *s);
 /* Maps errno of a failed system call to a status with a message. */
 int kvf_errno(int err, const char *what, const char *bucket);
 
-/* ---- bucket.c: buckets ---------------------------------------------- */
-
-int kvf_bucket_open(void **out, void *store, const char *name,
-                    bool create);
-void kvf_bucket_close(void *bucket);
-int kvf_bucket_list(void *store, const char *cursor, size_t limit,
-                    kvstore_keys **out);
-int kvf_bucket_remove(void *store, const char *name);
-int kvf_bucket_info(void *store, const char *name,
-                    kvstore_bucket_stat *info);
+/* The backend's slots, kvf_<slot> (see <kvstore/backend.h>): backend.c
+ * (store), bucket.c, store.c, batch.c, atomics.c, list.c, watch.c. */
+KVSTORE_SLOT_PROTOTYPES(kvf);
 
 /* ---- store.c: single keys -------------------------------------------- */
 
-int kvf_get(void *bucket, const char *key, void **value,
-            size_t *len);
-int kvf_set(void *bucket, const char *key, const void *value,
-            size_t len);
-int kvf_del(void *bucket, const char *key);
-int kvf_exists(void *bucket, const char *key, bool *exists);
 /* set and delete without the directory fsync, so a batch can share one. */
 int kvf_set_one(kvf_bucket *b, const char *key, const void *value,
                 size_t len, uint64_t expires);
 int kvf_del_one(kvf_bucket *b, const char *key);
-/* set with an expiry; the remaining time of a key (-1: none). */
-int kvf_set_ttl(void *bucket, const char *key, const void *value, size_t len,
-                uint64_t ttl_ms);
-int kvf_ttl(void *bucket, const char *key, int64_t *ms_left);
 /* KVSTORE_ETOOBIG with a message naming the limit. */
 int kvf_too_big(size_t len);
 
-/* ---- batch.c ---------------------------------------------------------- */
-
-int kvf_set_many(void *bucket, const char *const *keys,
-                 const void *const *values, const size_t *lens,
-                 size_t n);
-int kvf_delete_many(void *bucket, const char *const *keys,
-                    size_t n);
-
-/* ---- atomics.c -------------------------------------------------------- */
-
-int kvf_increment(void *bucket, const char *key, int64_t delta,
-                  int64_t *result);
-int kvf_cas_open(void **out, void *bucket, const char *key,
-                 bool *found, const void **value, size_t *len);
-int kvf_cas_swap(void *cas, const void *value, size_t len);
-void kvf_cas_free(void *cas);
-
 /* ---- list.c ---------------------------------------------------------- */
 
-int kvf_list_keys(void *bucket, const char *prefix,
-                  const char *cursor, size_t limit,
-                  kvstore_keys **out);
 /* Calls fn(ctx, key, len) for every live key of the bucket, in directory
  * order, until fn returns an error, which it returns: one directory scan,
  * with a header read only for each hashed-form name. Removes stale temps
@@ -215,9 +178,6 @@ int kvf_each_key(kvf_bucket *b, kvf_key_fn fn, void *ctx);
 
 /* ---- watch.c --------------------------------------------------------- */
 
-int kvf_watch_start(void **out, void *bucket, const char *prefix,
-                    kvstore_watch_fn fn, void *payload);
-void kvf_watch_stop(void *watch);
 /* Called by writers once a temp file holds `value` for `key`, before the
  * rename: hands every watch of this directory in this process a copy. */
 void kvf_watch_note(kvf_bucket *b, const char *tmp,

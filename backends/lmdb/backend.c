@@ -15,7 +15,7 @@
 
 #include <stdlib.h>
 
-static int store_open(void **out, const kvstore_uri *uri)
+int lm_store_open(void **out, const kvstore_uri *uri)
 {
     const char *path;
     bool sync, create;
@@ -43,7 +43,7 @@ static int store_open(void **out, const kvstore_uri *uri)
     return KVSTORE_OK;
 }
 
-static void store_close(void *store)
+void lm_store_close(void *store)
 {
     lm_store *st = store;
     lm_env_release(st->env);
@@ -52,48 +52,9 @@ static void store_close(void *store)
 
 static const char *const lm_options[] = { "sync", "map_size", NULL };
 
-static const kvstore_backend lmdb_backend = {
-    .version = KVSTORE_BACKEND_VERSION,
-    .name = "lmdb",
-    .options = lm_options,
-    .store_open = store_open,
-    .store_close = store_close,
-    .bucket_open = lm_bucket_open,
-    .bucket_close = lm_bucket_close,
-    .get = lm_get,
-    .set = lm_set,
-    .del = lm_del,
-    .exists = lm_exists,
-    .list_keys = lm_list_keys,
-    .get_many = lm_get_many,
-    .set_many = lm_set_many,
-    .delete_many = lm_delete_many,
-    .increment = lm_increment,
-    .cas_open = lm_cas_open,
-    .cas_swap = lm_cas_swap,
-    .cas_free = lm_cas_free,
-    .watch_start = lm_watch_start,
-    .watch_stop = lm_watch_stop,
-    /* Watch sees this process's writes only, with the exact value
-     * written; listing never repeats a key. */
-    .caps = KVSTORE_CAP_TTL,
-    .set_ttl = lm_set_ttl,
-    .ttl = lm_ttl,
-    .bucket_list = lm_bucket_list,
-    .bucket_remove = lm_bucket_remove,
-    .bucket_info = lm_bucket_info,
-    .get_with = lm_get_with,
-};
+/* Watch sees this process's writes only, with the exact value written;
+ * listing never repeats a key. */
+static const kvstore_backend lmdb_backend =
+    KVSTORE_BACKEND_TABLE(lm, "lmdb", lm_options, KVSTORE_CAP_TTL);
 
-static const kvstore_backend *const lmdb_backends[] = { &lmdb_backend, NULL };
-
-static const kvstore_module lmdb_module = {
-    .version = KVSTORE_MODULE_VERSION,
-    .name = "lmdb",
-    .backends = lmdb_backends,
-};
-
-KVSTORE_MODULE_ENTRY
-{
-    return &lmdb_module;
-}
+KVSTORE_MODULE_DEFINE("lmdb", &lmdb_backend);

@@ -220,41 +220,11 @@ int lm_read_value(const lm_bucket *b, MDB_txn *txn, const char *key,
 int lm_put(lm_bucket *b, const char *const *keys, const void *const *values,
            const size_t *lens, size_t n, uint64_t expires);
 
-/* ---- store.c, batch.c, list.c, atomics.c, bucket.c: the table's slots */
-int lm_get(void *bucket, const char *key, void **value, size_t *len);
-/* lend.c: the value lent from the map inside a read transaction. */
-int lm_get_with(void *bucket, const char *key, kvstore_value_fn fn,
-                void *ctx);
-int lm_set(void *bucket, const char *key, const void *value, size_t len);
-int lm_set_ttl(void *bucket, const char *key, const void *value, size_t len,
-               uint64_t ttl_ms);
-int lm_ttl(void *bucket, const char *key, int64_t *ms_left);
-int lm_del(void *bucket, const char *key);
-int lm_exists(void *bucket, const char *key, bool *exists);
-int lm_get_many(void *bucket, const char *const *keys, size_t n,
-                void **values, size_t *lens);
-int lm_set_many(void *bucket, const char *const *keys,
-                const void *const *values, const size_t *lens, size_t n);
-int lm_delete_many(void *bucket, const char *const *keys, size_t n);
-int lm_list_keys(void *bucket, const char *prefix, const char *cursor,
-                 size_t limit, kvstore_keys **out);
-int lm_increment(void *bucket, const char *key, int64_t delta,
-                 int64_t *result);
-int lm_cas_open(void **out, void *bucket, const char *key, bool *found,
-                const void **value, size_t *len);
-int lm_cas_swap(void *cas, const void *value, size_t len);
-void lm_cas_free(void *cas);
-int lm_bucket_open(void **out, void *store, const char *name, bool create);
-void lm_bucket_close(void *bucket);
-int lm_bucket_list(void *store, const char *cursor, size_t limit,
-                   kvstore_keys **out);
-int lm_bucket_remove(void *store, const char *name);
-int lm_bucket_info(void *store, const char *name, kvstore_bucket_stat *info);
+/* ---- the table's slots, lm_<slot> (see <kvstore/backend.h>): backend.c,
+ * bucket.c, store.c, lend.c, batch.c, list.c, atomics.c, watch.c ---- */
+KVSTORE_SLOT_PROTOTYPES(lm);
 
 /* ---- watch.c ---- */
-int lm_watch_start(void **out, void *bucket, const char *prefix,
-                   kvstore_watch_fn fn, void *payload);
-void lm_watch_stop(void *watch);
 /* Called by the leader after a commit, before the next batch starts, so
  * events reach every watch in commit order. */
 void lm_watch_dispatch(lm_env *e, void *const *ops, size_t nops);

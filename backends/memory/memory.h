@@ -29,8 +29,6 @@
 #define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
-#define MEM_HIDDEN __attribute__((visibility("hidden")))
-
 /* Largest value accepted by set, set_many, cas_swap (the contract asks
  * for at least 1 MiB). */
 #define MEM_VALUE_MAX ((size_t)64 * 1024 * 1024)
@@ -126,39 +124,31 @@ typedef struct mem_event {
     char data[];                 /* key, NUL, value */
 } mem_event;
 
-/* ---- store.c ---- */
-MEM_HIDDEN int mem_store_open(void **out, const kvstore_uri *uri);
-MEM_HIDDEN void mem_store_close(void *store);
-MEM_HIDDEN int mem_bucket_open(void **out, void *store, const char *name,
-                               bool create);
-MEM_HIDDEN void mem_bucket_close(void *bucket);
-MEM_HIDDEN void mem_store_ref(mem_store *s);
-MEM_HIDDEN void mem_store_unref(mem_store *s);
-MEM_HIDDEN void mem_bucket_ref(mem_bucket *b);
-MEM_HIDDEN void mem_bucket_unref(mem_bucket *b);
-/* Version 2 bucket management. */
-MEM_HIDDEN int mem_bucket_list(void *store, const char *cursor, size_t limit,
-                               kvstore_keys **out);
-MEM_HIDDEN int mem_bucket_remove(void *store, const char *name);
-MEM_HIDDEN int mem_bucket_info(void *store, const char *name,
-                               kvstore_bucket_stat *info);
+/* The backend's slots, mem_<slot> (see <kvstore/backend.h>). */
+KVSTORE_SLOT_PROTOTYPES(mem);
+
+/* ---- bucket.c: stores and buckets ---- */
+void mem_store_ref(mem_store *s);
+void mem_store_unref(mem_store *s);
+void mem_bucket_ref(mem_bucket *b);
+void mem_bucket_unref(mem_bucket *b);
 
 /* ---- hash.c ---- */
 /* Draws the hash key (once per process); called by every store open,
  * before any key is hashed. */
-MEM_HIDDEN void mem_hash_init(void);
+void mem_hash_init(void);
 /* The hash of a bucket's keys: picks the stripe and the uthash chain.
  * SipHash-2-4 under the process's random key, folded to 32 bits. */
-MEM_HIDDEN uint32_t mem_hash(const char *key, size_t klen);
+uint32_t mem_hash(const char *key, size_t klen);
 /* The full 64-bit SipHash-2-4 of `len` bytes under the process key. */
-MEM_HIDDEN uint64_t mem_siphash(const void *data, size_t len);
+uint64_t mem_siphash(const void *data, size_t len);
 /* Replaces the process key: for tests only (known-answer vectors, and
  * collision checks under many keys). Never called by the library. */
-MEM_HIDDEN void mem_hash_set_key(const unsigned char key[16]);
+void mem_hash_set_key(const unsigned char key[16]);
 
-/* ---- data.c ---- */
+/* ---- store.c: single keys ---- */
 /* Milliseconds of CLOCK_MONOTONIC: the clock of expiries. */
-MEM_HIDDEN uint64_t mem_now_ms(void);
+uint64_t mem_now_ms(void);
 /* True if `e` has expired. `*now` is 0 until the clock was read, so a
  * caller checking many entries reads it once, and never for entries
  * without an expiry. */
@@ -170,17 +160,8 @@ static inline bool mem_expired(const mem_entry *e, uint64_t *now)
         *now = mem_now_ms();
     return e->expires_ms <= *now;
 }
-MEM_HIDDEN int mem_get(void *bucket, const char *key, void **value,
-                       size_t *len);
-MEM_HIDDEN int mem_set(void *bucket, const char *key, const void *value,
-                       size_t len);
-MEM_HIDDEN int mem_del(void *bucket, const char *key);
-MEM_HIDDEN int mem_exists(void *bucket, const char *key, bool *exists);
-MEM_HIDDEN int mem_set_ttl(void *bucket, const char *key, const void *value,
-                           size_t len, uint64_t ttl_ms);
-MEM_HIDDEN int mem_ttl(void *bucket, const char *key, int64_t *ms_left);
 /* Helpers shared with atomics.c. */
-MEM_HIDDEN mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv);
+mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv);
 /* The start of every read of one key: finds its live entry (NULL when
  * absent or expired; `*now` as for mem_expired) and returns with the
  * stripe's read lock held and *stp set to the stripe, which the caller
@@ -199,9 +180,9 @@ static inline mem_entry *mem_read_begin(mem_bucket *b, const char *key,
     return e && !mem_expired(e, now) ? e : NULL;
 }
 
-MEM_HIDDEN int mem_check_value(size_t len);
-MEM_HIDDEN mem_entry *mem_entry_new(const char *key, size_t klen,
-                                    const void *value, size_t vlen);
+int mem_check_value(size_t len);
+mem_entry *mem_entry_new(const char *key, size_t klen,
+                         const void *value, size_t vlen);
 /* Writes `value` for `key` in stripe `st`, whose write lock the caller
  * holds; `old` is the key's current entry (expired or not) or NULL; the
  * key's expiry becomes `expires_ms` (0: none). The value is rewritten
@@ -210,11 +191,11 @@ MEM_HIDDEN mem_entry *mem_entry_new(const char *key, size_t klen,
  * sets *garbage to what the caller frees after unlocking (the replaced
  * entry, or `fresh` when unused), or KVSTORE_ENOMEM with nothing changed
  * (the caller still owns `fresh`). */
-MEM_HIDDEN int mem_stripe_write(mem_stripe *st, mem_entry *old,
-                                const char *key, size_t klen, uint32_t hashv,
-                                const void *value, size_t vlen,
-                                uint64_t expires_ms, mem_entry *fresh,
-                                mem_entry **garbage);
+int mem_stripe_write(mem_stripe *st, mem_entry *old,
+                     const char *key, size_t klen, uint32_t hashv,
+                     const void *value, size_t vlen,
+                     uint64_t expires_ms, mem_entry *fresh,
+                     mem_entry **garbage);
 
 /* The bounded reaper: every write to a stripe that has seen expiries
  * unlinks the expired entries of the next MEM_REAP_CHAINS uthash chains,
@@ -228,7 +209,7 @@ typedef struct mem_reaped {
     size_t n;
     mem_entry *e[MEM_REAP_MAX];
 } mem_reaped;
-MEM_HIDDEN void mem_reap_chains(mem_stripe *st, mem_reaped *r);
+void mem_reap_chains(mem_stripe *st, mem_reaped *r);
 /* Sets r->n (0 when the stripe never saw an expiry: the common case costs
  * one test) and reaps. */
 static inline void mem_reap(mem_stripe *st, mem_reaped *r)
@@ -253,42 +234,13 @@ static inline void mem_write_unlock(mem_stripe *st)
     mem_reaped_free(&reaped);
 }
 
-/* ---- lend.c ---- */
-MEM_HIDDEN int mem_get_with(void *bucket, const char *key,
-                            kvstore_value_fn fn, void *ctx);
-
-/* ---- batch.c ---- */
-MEM_HIDDEN int mem_get_many(void *bucket, const char *const *keys, size_t n,
-                            void **values, size_t *lens);
-MEM_HIDDEN int mem_set_many(void *bucket, const char *const *keys,
-                            const void *const *values, const size_t *lens,
-                            size_t n);
-MEM_HIDDEN int mem_delete_many(void *bucket, const char *const *keys,
-                               size_t n);
-
-/* ---- list.c ---- */
-MEM_HIDDEN int mem_list_keys(void *bucket, const char *prefix,
-                             const char *cursor, size_t limit,
-                             kvstore_keys **out);
-
-/* ---- atomics.c ---- */
-MEM_HIDDEN int mem_increment(void *bucket, const char *key, int64_t delta,
-                             int64_t *result);
-MEM_HIDDEN int mem_cas_open(void **out, void *bucket, const char *key,
-                            bool *found, const void **value, size_t *len);
-MEM_HIDDEN int mem_cas_swap(void *cas, const void *value, size_t len);
-MEM_HIDDEN void mem_cas_free(void *cas);
-
 /* ---- watch.c ---- */
-MEM_HIDDEN int mem_watch_start(void **out, void *bucket, const char *prefix,
-                               kvstore_watch_fn fn, void *payload);
-MEM_HIDDEN void mem_watch_stop(void *watch);
 /* Builds the event for a write of `key` when the bucket has watches, else
  * returns NULL (also on out of memory: the write still happens, the event
  * is lost, which is documented). Called before taking the stripe lock. */
-MEM_HIDDEN mem_event *mem_event_prepare(mem_bucket *b, kvstore_event type,
-                                        const char *key, size_t klen,
-                                        const void *value, size_t vlen);
+mem_event *mem_event_prepare(mem_bucket *b, kvstore_event type,
+                             const char *key, size_t klen,
+                             const void *value, size_t vlen);
 /* True when the bucket has a watch: lets writers skip mem_event_prepare
  * inline in the common case. */
 static inline bool mem_watched(mem_bucket *b)
@@ -298,8 +250,8 @@ static inline bool mem_watched(mem_bucket *b)
 /* Queues `ev` to every matching watch and drops the caller's reference.
  * Called with the stripe's write lock held, so that events of one key are
  * queued in the order the writes were applied. NULL is a no-op. */
-MEM_HIDDEN void mem_event_publish(mem_bucket *b, mem_event *ev);
+void mem_event_publish(mem_bucket *b, mem_event *ev);
 /* Drops one reference. */
-MEM_HIDDEN void mem_event_unref(mem_event *ev);
+void mem_event_unref(mem_event *ev);
 
 #endif /* KVSTORE_MEMORY_H */

@@ -1,316 +1,328 @@
 /*
- * libkvstore - memory backend: stores and buckets.
+ * libkvstore - memory backend: get, set, delete, exists.
  *
- * "memory:" opens a private store; "memory:NAME" opens the process-wide
- * store NAME, shared by every open of that name and freed when the last
- * handle to it (store, bucket or watch) goes away. Buckets are listed,
- * removed and described here too (the version 2 slots).
+ * The hot path takes one stripe lock and makes at most one allocation: the
+ * returned copy (get), or none for a set that rewrites a value in place.
+ * No lock is shared by all keys of a bucket.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "memory.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* Named stores of the process. The registry mutex guards the table and
- * every named store's transition to zero references. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static mem_store *registry;
-
-/* Numbers buckets for their walk scope (see mem_bucket.scope). */
-static _Atomic uint64_t next_bucket_uid = 1;
-
-static mem_store *store_new(const char *name)
+uint64_t mem_now_ms(void)
 {
-    mem_store *s = calloc(1, sizeof(*s));
+    struct timespec ts;
 
-    if (!s)
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    /* Never 0: mem_expired takes 0 for "not read yet". */
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+}
+
+mem_stripe *mem_stripe_of(mem_bucket *b, uint32_t hashv)
+{
+    /* uthash picks its buckets from the low bits of the hash; take the
+     * stripe from a multiplicative mix of all bits so the two choices do
+     * not correlate. */
+    uint32_t mixed = hashv * UINT32_C(0x9E3779B1);
+
+    return &b->stripes[mixed >> (32 - 6)];
+}
+
+_Static_assert(MEM_STRIPES == 64, "mem_stripe_of takes 6 bits");
+
+int mem_check_value(size_t len)
+{
+    if (len > MEM_VALUE_MAX)
+        return kvstore_set_error(KVSTORE_ETOOBIG,
+                                 "memory: value of %zu bytes is above the "
+                                 "limit of 64 MiB (%zu bytes)",
+                                 len, MEM_VALUE_MAX);
+    return KVSTORE_OK;
+}
+
+mem_entry *mem_entry_new(const char *key, size_t klen, const void *value,
+                         size_t vlen)
+{
+    /* Small values get a little slack so that a slightly longer rewrite
+     * (a counter gaining a digit) still fits in place. */
+    size_t cap = vlen <= MEM_INPLACE_MAX ? (vlen + 15) & ~(size_t)15 : vlen;
+    mem_entry *e = malloc(sizeof(*e) + klen + 1 + cap);
+
+    if (!e)
         return NULL;
-    /* Up to 16 walks per store, 256 MiB of snapshots, 5 minutes idle:
-     * the helper's defaults. */
-    s->walks = kvstore_walks_new(0, 0, 0);
-    if (!s->walks || pthread_mutex_init(&s->lock, NULL) != 0) {
-        kvstore_walks_free(s->walks);
-        free(s);
-        return NULL;
+    e->klen = klen;
+    e->vlen = vlen;
+    e->cap = cap;
+    memcpy(e->data, key, klen);
+    e->data[klen] = '\0';
+    e->value = e->data + klen + 1;
+    if (vlen)
+        memcpy(e->value, value, vlen);
+    return e;
+}
+
+/* Reusing the room is worth it only while it is not mostly wasted: a
+ * value that shrank a lot gets a new, smaller entry. */
+static bool fits(const mem_entry *e, size_t vlen)
+{
+    return vlen <= MEM_INPLACE_MAX && vlen <= e->cap &&
+           (e->cap <= 128 || vlen >= e->cap / 2);
+}
+
+/* uthash doubles a table only when one chain reaches 10 entries, which
+ * leaves ~2.5 keys per chain, and a lookup pays a cache miss for each
+ * entry it walks past. Lookups dominate here, so double whenever there are
+ * more keys than chains: about one entry per chain, for at most 32 bytes
+ * of chain heads per key. HASH_EXPAND_BUCKETS is uthash's own doubling
+ * step (its first argument is unused); it leaves the table as it was if
+ * memory runs out, and we respect the table's noexpand verdict (set when
+ * doubling stops helping, e.g. under colliding keys). */
+static void keep_load_low(UT_hash_table *tbl)
+{
+    if (tbl->num_items > tbl->num_buckets && !tbl->noexpand) {
+        int oomed = 0;
+
+        HASH_EXPAND_BUCKETS(hh, tbl, oomed);
+        (void)oomed;
     }
-    atomic_init(&s->refs, 1);
-    if (name) {
-        s->named = true;
-        strcpy(s->name, name); /* a valid name: <= MEM_NAME_MAX */
+}
+
+/* Puts `e` in place of `old` (may be NULL) and stamps its version. */
+static int stripe_put(mem_stripe *st, mem_entry *old, mem_entry *e,
+                      uint32_t hashv)
+{
+    /* Add before removing: if the add fails for lack of memory the old
+     * entry is still in place. uthash tolerates the transient duplicate
+     * and HASH_DELETE removes the exact element. */
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, st->table, e->data, e->klen, hashv, e);
+    if (!e->hh.tbl)
+        return KVSTORE_ENOMEM;
+    if (old) {
+        HASH_DELETE(hh, st->table, old);
+    } else {
+        atomic_fetch_add_explicit(&st->keygen, 1, memory_order_release);
+        keep_load_low(st->table->hh.tbl);
     }
-    return s;
+    e->version = ++st->clock;
+    return KVSTORE_OK;
 }
 
-/* Frees every entry of the stripe; the caller holds its write lock or is
- * the bucket's last user. */
-static void stripe_clear(mem_stripe *st)
+int mem_stripe_write(mem_stripe *st, mem_entry *old, const char *key,
+                     size_t klen, uint32_t hashv, const void *value,
+                     size_t vlen, uint64_t expires_ms, mem_entry *fresh,
+                     mem_entry **garbage)
 {
-    mem_entry *e, *tmp;
+    mem_entry *e = fresh;
 
-    HASH_ITER(hh, st->table, e, tmp) {
-        HASH_DELETE(hh, st->table, e);
-        free(e);
-    }
-}
-
-static void bucket_free(mem_bucket *b)
-{
-    for (size_t i = 0; i < MEM_STRIPES; i++) {
-        stripe_clear(&b->stripes[i]);
-        pthread_rwlock_destroy(&b->stripes[i].lock);
-    }
-    pthread_rwlock_destroy(&b->watch_lock);
-    free(b);
-}
-
-void mem_bucket_ref(mem_bucket *b)
-{
-    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
-}
-
-/* Only a removed bucket can reach zero here: the table's reference of a
- * bucket still in the store is dropped by store_free alone. */
-void mem_bucket_unref(mem_bucket *b)
-{
-    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
-        bucket_free(b);
-}
-
-static void store_free(mem_store *s)
-{
-    mem_bucket *b, *tmp;
-
-    HASH_ITER(hh, s->buckets, b, tmp) {
-        HASH_DELETE(hh, s->buckets, b);
-        bucket_free(b);
-    }
-    kvstore_walks_free(s->walks);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
-}
-
-void mem_store_ref(mem_store *s)
-{
-    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
-}
-
-void mem_store_unref(mem_store *s)
-{
-    if (!s->named) {
-        if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
-            store_free(s);
-        return;
-    }
-    /* A named store reaching zero must leave the registry before an open
-     * can find it again, hence the registry lock around the last drop. */
-    pthread_mutex_lock(&registry_lock);
-    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) {
-        pthread_mutex_unlock(&registry_lock);
-        return;
-    }
-    HASH_DELETE(hh, registry, s);
-    pthread_mutex_unlock(&registry_lock);
-    store_free(s);
-}
-
-int mem_store_open(void **out, const kvstore_uri *uri)
-{
-    const char *hosts = kvstore_uri_hosts(uri);
-    const char *path = kvstore_uri_path(uri);
-    mem_store *s;
-
-    mem_hash_init();
-    if (hosts || kvstore_uri_user(uri))
-        return kvstore_set_error(KVSTORE_EINVAL,
-                                 "memory: takes no host or user: use "
-                                 "\"memory:\" or \"memory:NAME\"");
-    if (path[0] == '\0') {
-        s = store_new(NULL);
-        if (!s)
-            return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
-        *out = s;
+    if (expires_ms)
+        st->ttl_seen = true;
+    if (old && fits(old, vlen)) {
+        if (vlen)
+            memcpy(old->value, value, vlen);
+        old->vlen = vlen;
+        old->expires_ms = expires_ms;
+        old->version = ++st->clock;
+        *garbage = fresh;
         return KVSTORE_OK;
     }
-    if (!kvstore_bucket_name_valid(path, strlen(path)))
-        return kvstore_set_error(KVSTORE_EINVAL,
-                                 "memory: store name must be 1 to %d bytes "
-                                 "of [A-Za-z0-9_-]", MEM_NAME_MAX);
-
-    pthread_mutex_lock(&registry_lock);
-    HASH_FIND_STR(registry, path, s);
-    if (s) {
-        /* Under the registry lock a registered store has refs > 0: the
-         * last drop removes it from the registry under the same lock. */
-        mem_store_ref(s);
-    } else {
-        s = store_new(path);
-        if (s) {
-            HASH_ADD_STR(registry, name, s);
-            if (!s->hh.tbl) {
-                store_free(s);
-                s = NULL;
-            }
-        }
+    if (!e)
+        e = mem_entry_new(key, klen, value, vlen);
+    if (!e)
+        return KVSTORE_ENOMEM;
+    e->expires_ms = expires_ms;
+    if (stripe_put(st, old, e, hashv) != KVSTORE_OK) {
+        if (e != fresh)
+            free(e);
+        return KVSTORE_ENOMEM;
     }
-    pthread_mutex_unlock(&registry_lock);
-    if (!s)
-        return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
-    *out = s;
+    *garbage = old;
     return KVSTORE_OK;
 }
 
-void mem_store_close(void *store)
+void mem_reap_chains(mem_stripe *st, mem_reaped *r)
 {
-    if (store)
-        mem_store_unref(store);
-}
+    uint64_t now = 0;
 
-static mem_bucket *bucket_new(mem_store *s, const char *name)
-{
-    /* Stripes are cache-line aligned so that two stripes' locks never
-     * share a line; malloc does not promise that alignment. */
-    size_t size = (sizeof(mem_bucket) + MEM_CACHELINE - 1) &
-                  ~(size_t)(MEM_CACHELINE - 1);
-    mem_bucket *b = aligned_alloc(MEM_CACHELINE, size);
-    size_t i;
+    for (int c = 0; c < MEM_REAP_CHAINS && st->table; c++) {
+        UT_hash_table *tbl = st->table->hh.tbl;
+        UT_hash_handle *hh = tbl->buckets[st->reap_pos++ %
+                                          tbl->num_buckets].hh_head;
 
-    if (!b)
-        return NULL;
-    memset(b, 0, sizeof(*b));
-    for (i = 0; i < MEM_STRIPES; i++) {
-        if (pthread_rwlock_init(&b->stripes[i].lock, NULL) != 0)
-            goto fail_stripes;
-        atomic_init(&b->stripes[i].keygen, 0);
-    }
-    if (pthread_rwlock_init(&b->watch_lock, NULL) != 0)
-        goto fail_stripes;
-    atomic_init(&b->nwatch, 0);
-    atomic_init(&b->refs, 1); /* the store's table */
-    atomic_init(&b->ttl_seen, false);
-    b->store = s;
-    strcpy(b->name, name); /* validated by the core: <= 64 bytes */
-    snprintf(b->scope, sizeof(b->scope), "%s/%" PRIu64, name,
-             atomic_fetch_add(&next_bucket_uid, 1));
-    return b;
+        while (hh && r->n < MEM_REAP_MAX) {
+            UT_hash_handle *next = hh->hh_next;
+            mem_entry *e = (mem_entry *)ELMT_FROM_HH(tbl, hh);
 
-fail_stripes:
-    while (i-- > 0)
-        pthread_rwlock_destroy(&b->stripes[i].lock);
-    free(b);
-    return NULL;
-}
-
-int mem_bucket_open(void **out, void *store, const char *name, bool create)
-{
-    mem_store *s = store;
-    mem_bucket *b;
-    int rc = KVSTORE_OK;
-
-    pthread_mutex_lock(&s->lock);
-    HASH_FIND_STR(s->buckets, name, b);
-    if (!b && !create) {
-        rc = kvstore_set_error(KVSTORE_ENOSTORE,
-                               "memory: no bucket \"%s\" (create=false)",
-                               name);
-    } else if (!b) {
-        b = bucket_new(s, name);
-        if (b) {
-            HASH_ADD_STR(s->buckets, name, b);
-            if (!b->hh.tbl) {
-                bucket_free(b);
-                b = NULL;
+            if (mem_expired(e, &now)) {
+                HASH_DELETE(hh, st->table, e);
+                atomic_fetch_add_explicit(&st->keygen, 1,
+                                          memory_order_release);
+                r->e[r->n++] = e;
+                if (!st->table)
+                    return; /* the last entry: uthash freed the table */
             }
+            hh = next;
         }
-        if (!b)
-            rc = kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
     }
-    if (rc == KVSTORE_OK)
-        mem_bucket_ref(b); /* under the lock: a remove cannot free it */
-    pthread_mutex_unlock(&s->lock);
+}
+
+
+
+int mem_get(void *bucket, const char *key, void **value, size_t *len)
+{
+    mem_stripe *st;
+    uint64_t now = 0;
+    mem_entry *e = mem_read_begin(bucket, key, &st, &now);
+    void *copy = NULL;
+    size_t vlen = 0;
+
+    if (e) {
+        vlen = e->vlen;
+        /* Never NULL, even for an empty value. */
+        copy = kvstore_malloc(vlen ? vlen : 1);
+        if (copy)
+            memcpy(copy, e->value, vlen);
+    }
+    pthread_rwlock_unlock(&st->lock);
+
+    if (!e) {
+        *value = NULL;
+        *len = 0;
+        return KVSTORE_NOTFOUND;
+    }
+    if (!copy) {
+        *value = NULL;
+        *len = 0;
+        return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    }
+    *value = copy;
+    *len = vlen;
+    return KVSTORE_OK;
+}
+
+/* set and set_ttl: writes the value and its expiry (0: none). */
+static int write_key(mem_bucket *b, const char *key, const void *value,
+                     size_t len, uint64_t expires_ms)
+{
+    size_t klen = strlen(key);
+    uint32_t hashv;
+    mem_stripe *st;
+    mem_entry *fresh = NULL, *old, *garbage = NULL;
+    mem_event *ev;
+    int rc = mem_check_value(len);
+
     if (rc != KVSTORE_OK)
         return rc;
-    /* The bucket belongs to the store; a handle keeps the store (and so
-     * the bucket) alive, even if the store handle is closed first, and the
-     * bucket itself alive if it is removed meanwhile. */
-    mem_store_ref(s);
-    *out = b;
+    if (len > MEM_INPLACE_MAX) {
+        /* Copy a large value before locking; see MEM_INPLACE_MAX. */
+        fresh = mem_entry_new(key, klen, value, len);
+        if (!fresh)
+            return kvstore_set_error(KVSTORE_ENOMEM, "memory: out of memory");
+    }
+    ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_SET, key, klen,
+                                            value, len)
+                        : NULL;
+    hashv = mem_hash(key, klen);
+    st = mem_stripe_of(b, hashv);
+
+    pthread_rwlock_wrlock(&st->lock);
+    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, old);
+    rc = mem_stripe_write(st, old, key, klen, hashv, value, len, expires_ms,
+                          fresh, &garbage);
+    if (rc == KVSTORE_OK && ev) {
+        mem_event_publish(b, ev);
+        ev = NULL;
+    }
+    mem_write_unlock(st);
+    if (rc != KVSTORE_OK) {
+        if (ev)
+            mem_event_unref(ev);
+        free(fresh);
+        return kvstore_set_error(rc, "memory: out of memory");
+    }
+    free(garbage);
     return KVSTORE_OK;
 }
 
-void mem_bucket_close(void *bucket)
+int mem_set(void *bucket, const char *key, const void *value, size_t len)
+{
+    return write_key(bucket, key, value, len, 0);
+}
+
+int mem_set_ttl(void *bucket, const char *key, const void *value,
+                size_t len, uint64_t ttl_ms)
 {
     mem_bucket *b = bucket;
-    mem_store *s;
+    uint64_t now = mem_now_ms();
+    /* A TTL past the clock's range never expires in practice: saturate. */
+    uint64_t expires = ttl_ms > UINT64_MAX - now ? UINT64_MAX : now + ttl_ms;
 
-    if (!b)
-        return;
-    s = b->store;
-    mem_bucket_unref(b);
-    mem_store_unref(s);
+    /* Before the write: from now on listings take no key-space version. */
+    atomic_store(&b->ttl_seen, true);
+    return write_key(b, key, value, len, expires);
 }
 
-int mem_bucket_remove(void *store, const char *name)
+int mem_ttl(void *bucket, const char *key, int64_t *ms_left)
 {
-    mem_store *s = store;
-    mem_bucket *b;
+    mem_stripe *st;
+    uint64_t now = 0, expires = 0;
+    mem_entry *e = mem_read_begin(bucket, key, &st, &now);
 
-    pthread_mutex_lock(&s->lock);
-    HASH_FIND_STR(s->buckets, name, b);
-    if (b)
-        HASH_DELETE(hh, s->buckets, b);
-    pthread_mutex_unlock(&s->lock);
-    if (!b)
-        return kvstore_set_error(KVSTORE_ENOSTORE,
-                                 "memory: no bucket \"%s\"", name);
-    kvstore_walks_forget(s->walks, b->scope);
-    /* Open handles see the bucket empty; what they write afterwards goes
-     * to this detached bucket, freed with their last close. */
-    for (size_t i = 0; i < MEM_STRIPES; i++) {
-        pthread_rwlock_wrlock(&b->stripes[i].lock);
-        stripe_clear(&b->stripes[i]);
-        pthread_rwlock_unlock(&b->stripes[i].lock);
+    if (e)
+        expires = e->expires_ms;
+    pthread_rwlock_unlock(&st->lock);
+    if (!e)
+        return KVSTORE_NOTFOUND;
+    if (expires == 0) {
+        *ms_left = -1;
+    } else {
+        uint64_t left = expires - now; /* > 0: not expired at `now` */
+        *ms_left = left > INT64_MAX ? INT64_MAX : (int64_t)left;
     }
-    mem_bucket_unref(b); /* the table's reference */
     return KVSTORE_OK;
 }
 
-int mem_bucket_info(void *store, const char *name, kvstore_bucket_stat *info)
+int mem_del(void *bucket, const char *key)
 {
-    mem_store *s = store;
-    mem_bucket *b;
-    int64_t keys = 0;
+    mem_bucket *b = bucket;
+    size_t klen = strlen(key);
+    uint32_t hashv = mem_hash(key, klen);
+    mem_stripe *st = mem_stripe_of(b, hashv);
+    mem_event *ev = mem_watched(b) ? mem_event_prepare(b, KVSTORE_EVENT_DELETE,
+                                                       key, klen, NULL, 0)
+                                   : NULL;
+    uint64_t now = 0;
+    mem_entry *e;
 
-    pthread_mutex_lock(&s->lock);
-    HASH_FIND_STR(s->buckets, name, b);
-    if (b)
-        mem_bucket_ref(b);
-    pthread_mutex_unlock(&s->lock);
-    if (!b)
-        return kvstore_set_error(KVSTORE_ENOSTORE,
-                                 "memory: no bucket \"%s\"", name);
-    /* Counting is cheap: uthash keeps each stripe's count. Only a stripe
-     * that has seen expiries is walked, to leave out expired keys not yet
-     * reaped. */
-    for (size_t i = 0; i < MEM_STRIPES; i++) {
-        mem_stripe *st = &b->stripes[i];
-        uint64_t now = 0;
-
-        pthread_rwlock_rdlock(&st->lock);
-        if (!st->ttl_seen) {
-            keys += (int64_t)HASH_COUNT(st->table);
-        } else {
-            mem_entry *e, *tmp;
-            HASH_ITER(hh, st->table, e, tmp)
-                keys += !mem_expired(e, &now);
+    pthread_rwlock_wrlock(&st->lock);
+    HASH_FIND_BYHASHVALUE(hh, st->table, key, klen, hashv, e);
+    if (e) {
+        HASH_DELETE(hh, st->table, e);
+        atomic_fetch_add_explicit(&st->keygen, 1, memory_order_release);
+        /* Only a delete that removed something is an event: an expired
+         * key was already absent. */
+        if (!mem_expired(e, &now)) {
+            mem_event_publish(b, ev);
+            ev = NULL;
         }
-        pthread_rwlock_unlock(&st->lock);
     }
-    mem_bucket_unref(b);
-    info->keys = keys;
-    info->max_value = MEM_VALUE_MAX;
+    mem_write_unlock(st);
+    if (ev)
+        mem_event_unref(ev);
+    free(e);
+    return KVSTORE_OK;
+}
+
+int mem_exists(void *bucket, const char *key, bool *exists)
+{
+    mem_stripe *st;
+    uint64_t now = 0;
+    bool live = mem_read_begin(bucket, key, &st, &now) != NULL;
+
+    pthread_rwlock_unlock(&st->lock);
+    *exists = live;
     return KVSTORE_OK;
 }

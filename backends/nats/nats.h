@@ -132,39 +132,8 @@ bool nk_msg_is_delete(natsMsg *msg);
 int nk_msg_value(natsMsg *m, void **value, size_t *len);
 int nk_check_size(const nk_bucket *b, size_t len);
 
-int nk_get(void *bucket, const char *key, void **value, size_t *len);
-int nk_set(void *bucket, const char *key, const void *value, size_t len);
-int nk_del(void *bucket, const char *key);
-int nk_exists(void *bucket, const char *key, bool *exists);
-
-/* ---- store and buckets (conn.c, bucket.c) ---- */
-int nk_store_open(void **out, const kvstore_uri *uri);
-void nk_store_close(void *store);
-int nk_bucket_open(void **out, void *store, const char *name, bool create);
-void nk_bucket_close(void *bucket);
-
-/* ---- listing (list.c) ---- */
-int nk_list_keys(void *bucket, const char *prefix, const char *cursor,
-                 size_t limit, kvstore_keys **out);
-
-/* ---- batch (batch.c) ---- */
-int nk_get_many(void *bucket, const char *const *keys, size_t n,
-                void **values, size_t *lens);
-int nk_set_many(void *bucket, const char *const *keys,
-                const void *const *values, const size_t *lens, size_t n);
-int nk_delete_many(void *bucket, const char *const *keys, size_t n);
-
-/* ---- atomics (atomics.c) ---- */
-int nk_increment(void *bucket, const char *key, int64_t delta,
-                 int64_t *result);
-int nk_cas_open(void **out, void *bucket, const char *key, bool *found,
-                const void **value, size_t *len);
-int nk_cas_swap(void *cas, const void *value, size_t len);
-void nk_cas_free(void *cas);
-
-/* ---- watch (watch.c) ---- */
-int nk_watch_start(void **out, void *bucket, const char *prefix,
-                   kvstore_watch_fn fn, void *payload);
-void nk_watch_stop(void *watch);
+/* ---- the table's slots, nk_<slot> (see <kvstore/backend.h>): conn.c
+ * (store), bucket.c, store.c, list.c, batch.c, atomics.c, watch.c ---- */
+KVSTORE_SLOT_PROTOTYPES(nk);
 
 #endif /* KVSTORE_NK_H */

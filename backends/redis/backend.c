@@ -32,28 +32,10 @@ static const char *const rd_tls_cluster_options[] = {
 static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
                                                "watch_config", NULL };
 
-#define RD_SLOTS                                  \
-    .store_open = rd_store_open,                  \
-    .store_close = rd_store_close,                \
-    .bucket_open = rd_bucket_open,                \
-    .bucket_close = rd_bucket_close,              \
-    .get = rd_get,                                \
-    .set = rd_set,                                \
-    .del = rd_del,                                \
-    .exists = rd_exists,                          \
-    .list_keys = rd_list_keys,                    \
-    .get_many = rd_get_many,                      \
-    .set_many = rd_set_many,                      \
-    .delete_many = rd_delete_many,                \
-    .increment = rd_increment,                    \
-    .cas_open = rd_cas_open,                      \
-    .cas_swap = rd_cas_swap,                      \
-    .cas_free = rd_cas_free,                      \
-    .set_ttl = rd_set_ttl,                        \
-    .ttl = rd_ttl,                                \
-    .bucket_list = rd_bucket_list,                \
-    .bucket_remove = rd_bucket_remove,            \
-    .bucket_info = rd_bucket_info
+#define RD_SLOTS                                                          \
+    KVSTORE_SLOTS_REQUIRED(rd), KVSTORE_SLOTS_BATCH(rd),                  \
+    KVSTORE_SLOTS_ATOMICS(rd), KVSTORE_SLOTS_TTL(rd),                     \
+    KVSTORE_SLOTS_BUCKETS(rd)
 
 /* What the module can do (kvstore_caps):
  * - LIST_REPEATS: SCAN may return a key twice during a walk (the
@@ -69,10 +51,7 @@ static const char *const rd_unix_options[] = { "timeout_ms", "pool", "db",
                  KVSTORE_CAP_WATCH_CROSS_PROCESS | KVSTORE_CAP_TTL)
 
 /* Watch on one server (watch.c), for every scheme but redis+cluster. */
-#define RD_SERVER_WATCH                           \
-    .watch_start = rd_watch_start,                \
-    .watch_stop = rd_watch_stop,                  \
-    .caps = RD_CAPS
+#define RD_SERVER_WATCH KVSTORE_SLOTS_WATCH(rd), .caps = RD_CAPS
 
 /* One table per scheme: the same slots, the scheme's options and watch. */
 #define RD_TABLE(var, scheme, opts, watch)        \
@@ -106,20 +85,6 @@ RD_TABLE(rd_cluster_table, "redis+cluster", rd_cluster_options,
 RD_TABLE(rd_tls_cluster_table, "rediss+cluster", rd_tls_cluster_options,
          RD_CLUSTER_WATCH);
 
-static const kvstore_backend *const rd_backends[] = {
-    &rd_tcp, &rd_tls, &rd_unix, &rd_sentinel_tcp, &rd_tls_sentinel,
-    &rd_cluster_table, &rd_tls_cluster_table, NULL,
-};
-
-static const kvstore_module rd_module = {
-    .version = KVSTORE_MODULE_VERSION,
-    .name = "redis",
-    .backends = rd_backends,
-};
-
-/* The macro is also the prototype -Wmissing-prototypes asks for. */
-KVSTORE_MODULE_ENTRY;
-KVSTORE_MODULE_ENTRY
-{
-    return &rd_module;
-}
+KVSTORE_MODULE_DEFINE("redis", &rd_tcp, &rd_tls, &rd_unix, &rd_sentinel_tcp,
+                      &rd_tls_sentinel, &rd_cluster_table,
+                      &rd_tls_cluster_table);

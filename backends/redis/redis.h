@@ -332,29 +332,19 @@ void *rd_reply_take(redisReply *r);
  * absent; "" is 127.0.0.1) into *host (malloc'd) and *port. */
 int rd_host_port(const rd_config *cfg, const char *tok, char **host,
                  int *port);
-int rd_store_open(void **out, const kvstore_uri *uri);
-void rd_store_close(void *store);
-int rd_bucket_open(void **out, void *store, const char *name, bool create);
-void rd_bucket_close(void *bucket);
-/* Deletes every "B:*" key (SCAN, DEL per batch), then the marker. */
-int rd_bucket_remove(void *store, const char *name);
-int rd_bucket_info(void *store, const char *name, kvstore_bucket_stat *info);
+/* The table's slots, rd_<slot> (see <kvstore/backend.h>), in the files
+ * named by the sections below. rd_bucket_remove deletes every "B:*" key
+ * (SCAN, DEL per batch), then the marker. */
+KVSTORE_SLOT_PROTOTYPES(rd);
 
 /* Writes "B:" + key into buf (RD_KEYBUF bytes); returns the length. */
 size_t rd_key(const rd_bucket *b, const char *key, char *buf);
 
 /* ---- store.c: single-key reads and writes ---- */
-int rd_get(void *bucket, const char *key, void **value, size_t *len);
-int rd_set(void *bucket, const char *key, const void *value, size_t len);
-int rd_del(void *bucket, const char *key);
-int rd_exists(void *bucket, const char *key, bool *exists);
 int rd_value_check(size_t len);
-/* SET ... PX ttl_ms: the value and its expiry in one write. A later SET
- * (set, set_many, cas_swap) clears the expiry; INCRBY keeps it. */
-int rd_set_ttl(void *bucket, const char *key, const void *value, size_t len,
-               uint64_t ttl_ms);
-/* PTTL. */
-int rd_ttl(void *bucket, const char *key, int64_t *ms_left);
+/* set_ttl is SET ... PX ttl_ms: the value and its expiry in one write. A
+ * later SET (set, set_many, cas_swap) clears the expiry; INCRBY keeps it.
+ * ttl is PTTL. */
 /* Redis keeps an expiry as an absolute time in milliseconds (long long):
  * 2^62 ms (146 million years) leaves room for any clock. */
 #define RD_TTL_MAX ((uint64_t)1 << 62)
@@ -380,12 +370,6 @@ int rd_args_build(rd_args *a, const rd_bucket *b, const char *cmd,
                   const size_t *vlens, size_t n);
 void rd_args_free(rd_args *a);
 
-int rd_get_many(void *bucket, const char *const *keys, size_t n,
-                void **values, size_t *lens);
-int rd_set_many(void *bucket, const char *const *keys,
-                const void *const *values, const size_t *lens, size_t n);
-int rd_delete_many(void *bucket, const char *const *keys, size_t n);
-
 /* ---- cluster_batch.c: batches split per slot, all nodes at once ---- */
 int rd_cluster_get_many(rd_bucket *b, const char *const *keys, size_t n,
                         void **values, size_t *lens);
@@ -396,14 +380,6 @@ int rd_cluster_delete_many(rd_bucket *b, const char *const *keys, size_t n);
 /* Deletes Redis keys (full names) one DEL each, pipelined per node. */
 int rd_del_each(rd_store *s, size_t n, const char **keys,
                 const size_t *lens);
-
-/* ---- atomics.c ---- */
-int rd_increment(void *bucket, const char *key, int64_t delta,
-                 int64_t *result);
-int rd_cas_open(void **out, void *bucket, const char *key, bool *found,
-                const void **value, size_t *len);
-int rd_cas_swap(void *cas, const void *value, size_t len);
-void rd_cas_free(void *cas);
 
 /* ---- cluster.c: redis+cluster, the slot map and routing ---- */
 /* Parses the seeds (`hosts`, comma-separated), reads the map from the
@@ -563,15 +539,7 @@ int rd_walk(const rd_lister *l, const char *cursor, size_t limit,
 int rd_cluster_walk(rd_lister *l, const char *cursor, size_t limit,
                     kvstore_keys **out);
 
-int rd_list_keys(void *bucket, const char *prefix, const char *cursor,
-                 size_t limit, kvstore_keys **out);
-int rd_bucket_list(void *store, const char *cursor, size_t limit,
-                   kvstore_keys **out);
-
 /* ---- watch.c ---- */
-int rd_watch_start(void **out, void *bucket, const char *prefix,
-                   kvstore_watch_fn fn, void *payload);
-void rd_watch_stop(void *watch);
 /* A watch subscribed on the server of `target` (a cluster node's pool;
  * NULL: the store's server), calling fn from its own thread. Stopped
  * with rd_watch_stop. */
@@ -579,8 +547,7 @@ int rd_watch_open(void **out, rd_bucket *b, const char *prefix,
                   kvstore_watch_fn fn, void *payload, rd_pool *target);
 
 /* ---- cluster_watch.c: one watch per master, kept in step with the map */
-int rd_cluster_watch_start(void **out, void *bucket, const char *prefix,
-                           kvstore_watch_fn fn, void *payload);
-void rd_cluster_watch_stop(void *watch);
+kvstore_slot_watch_start rd_cluster_watch_start;
+kvstore_slot_watch_stop rd_cluster_watch_stop;
 
 #endif /* KVSTORE_REDIS_REDIS_H */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int store_open(void **out, const kvstore_uri *uri)
+int sq_store_open(void **out, const kvstore_uri *uri)
 {
     const char *path;
     bool sync, create;
@@ -55,7 +55,7 @@ static int store_open(void **out, const kvstore_uri *uri)
     return KVSTORE_OK;
 }
 
-static void store_close(void *p)
+void sq_store_close(void *p)
 {
     sq_store *st = p;
     sq_db_put(st->db);
@@ -66,51 +66,9 @@ static const char *const sq_options[] = {
     "sync", "timeout_ms", "reap_ms", NULL
 };
 
-static const kvstore_backend sq_backend = {
-    .version = 2,
-    .name = "sqlite",
-    .options = sq_options,
-    .store_open = store_open,
-    .store_close = store_close,
-    .bucket_open = sq_bucket_open,
-    .bucket_close = sq_bucket_close,
-    .get = sq_get,
-    .set = sq_set,
-    .del = sq_del,
-    .exists = sq_exists,
-    .list_keys = sq_list_keys,
-    .get_many = sq_get_many,
-    .set_many = sq_set_many,
-    .delete_many = sq_delete_many,
-    .increment = sq_increment,
-    .cas_open = sq_cas_open,
-    .cas_swap = sq_cas_swap,
-    .cas_free = sq_cas_free,
-    .watch_start = sq_watch_start,
-    .watch_stop = sq_watch_stop,
-    /* Keys are listed once (a range scan of a unique key); watch events
-     * carry the value written; only this process's writes are watched. */
-    .caps = KVSTORE_CAP_TTL,
-    .set_ttl = sq_set_ttl,
-    .ttl = sq_ttl,
-    .bucket_list = sq_bucket_list,
-    .bucket_remove = sq_bucket_remove,
-    .bucket_info = sq_bucket_info,
-    .get_with = sq_get_with,
-};
+/* Keys are listed once (a range scan of a unique key); watch events carry
+ * the value written; only this process's writes are watched. */
+static const kvstore_backend sq_backend =
+    KVSTORE_BACKEND_TABLE(sq, "sqlite", sq_options, KVSTORE_CAP_TTL);
 
-static const kvstore_backend *const sq_backends[] = { &sq_backend, NULL };
-
-static const kvstore_module sq_module = {
-    .version = KVSTORE_MODULE_VERSION,
-    .name = "sqlite",
-    .backends = sq_backends,
-};
-
-/* Declared here for -Wmissing-prototypes; the loader finds it by name. */
-KVSTORE_API const kvstore_module *kvstore_module_entry(void);
-
-KVSTORE_MODULE_ENTRY
-{
-    return &sq_module;
-}
+KVSTORE_MODULE_DEFINE("sqlite", &sq_backend);

@@ -153,9 +153,6 @@ bool sq_live(sqlite3_stmt *s, int col, int64_t *now);
 /* ---- watch (watch.c) ---- */
 /* Queues events for the committed ops of a batch (leader, after COMMIT). */
 void sq_watch_publish(sq_db *db, void *const *ops, size_t n);
-int sq_watch_start(void **out, void *bucket, const char *prefix,
-                   kvstore_watch_fn fn, void *payload);
-void sq_watch_stop(void *watch);
 
 /* ---- store.c: single keys, and what batch.c and atomics.c share ---- */
 /* Sets the ETOOBIG error for a value of `len` bytes; returns its code. */
@@ -176,35 +173,8 @@ int sq_put(sq_bucket *b, const char *const *keys, const void *const *values,
 int sq_read_row(sq_bucket *b, const char *key, bool *found, void **value,
                 size_t *len, int64_t *expires, bool *ver_null, int64_t *ver);
 
-/* ---- slots (store.c, batch.c, atomics.c, list.c, bucket.c) ---- */
-int sq_bucket_open(void **out, void *store, const char *name, bool create);
-void sq_bucket_close(void *bucket);
-int sq_get(void *bucket, const char *key, void **value, size_t *len);
-/* lend.c: the value lent from the reader's current row. */
-int sq_get_with(void *bucket, const char *key, kvstore_value_fn fn,
-                void *ctx);
-int sq_set(void *bucket, const char *key, const void *value, size_t len);
-int sq_del(void *bucket, const char *key);
-int sq_exists(void *bucket, const char *key, bool *exists);
-int sq_list_keys(void *bucket, const char *prefix, const char *cursor,
-                 size_t limit, kvstore_keys **out);
-int sq_get_many(void *bucket, const char *const *keys, size_t n,
-                void **values, size_t *lens);
-int sq_set_many(void *bucket, const char *const *keys,
-                const void *const *values, const size_t *lens, size_t n);
-int sq_delete_many(void *bucket, const char *const *keys, size_t n);
-int sq_increment(void *bucket, const char *key, int64_t delta,
-                 int64_t *result);
-int sq_cas_open(void **out, void *bucket, const char *key, bool *found,
-                const void **value, size_t *len);
-int sq_cas_swap(void *cas, const void *value, size_t len);
-void sq_cas_free(void *cas);
-int sq_set_ttl(void *bucket, const char *key, const void *value, size_t len,
-               uint64_t ttl_ms);
-int sq_ttl(void *bucket, const char *key, int64_t *ms_left);
-int sq_bucket_list(void *store, const char *cursor, size_t limit,
-                   kvstore_keys **out);
-int sq_bucket_remove(void *store, const char *name);
-int sq_bucket_info(void *store, const char *name, kvstore_bucket_stat *info);
+/* ---- the table's slots, sq_<slot> (see <kvstore/backend.h>): backend.c,
+ * bucket.c, store.c, lend.c, batch.c, atomics.c, list.c, watch.c ---- */
+KVSTORE_SLOT_PROTOTYPES(sq);
 
 #endif /* KVSTORE_SQ_H */

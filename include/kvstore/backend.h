@@ -85,6 +85,54 @@ KVSTORE_API int kvstore_uri_local(const kvstore_uri *uri, const char *example,
  * appended; each version's first field is marked below. */
 #define KVSTORE_BACKEND_VERSION 2
 
+/** The type of each slot of the table below, so that a backend can declare
+ * its functions with them (see KVSTORE_SLOT_PROTOTYPES) and the compiler
+ * checks every definition against the table. What each slot does is said
+ * at its field. */
+typedef int kvstore_slot_store_open(void **out, const kvstore_uri *uri);
+typedef void kvstore_slot_store_close(void *store);
+typedef int kvstore_slot_bucket_open(void **out, void *store,
+                                     const char *name, bool create);
+typedef void kvstore_slot_bucket_close(void *bucket);
+typedef int kvstore_slot_get(void *bucket, const char *key, void **value,
+                             size_t *len);
+typedef int kvstore_slot_set(void *bucket, const char *key, const void *value,
+                             size_t len);
+typedef int kvstore_slot_del(void *bucket, const char *key);
+typedef int kvstore_slot_exists(void *bucket, const char *key, bool *exists);
+typedef int kvstore_slot_list_keys(void *bucket, const char *prefix,
+                                   const char *cursor, size_t limit,
+                                   kvstore_keys **out);
+typedef int kvstore_slot_get_many(void *bucket, const char *const *keys,
+                                  size_t n, void **values, size_t *lens);
+typedef int kvstore_slot_set_many(void *bucket, const char *const *keys,
+                                  const void *const *values,
+                                  const size_t *lens, size_t n);
+typedef int kvstore_slot_delete_many(void *bucket, const char *const *keys,
+                                     size_t n);
+typedef int kvstore_slot_increment(void *bucket, const char *key,
+                                   int64_t delta, int64_t *result);
+typedef int kvstore_slot_cas_open(void **out, void *bucket, const char *key,
+                                  bool *found, const void **value,
+                                  size_t *len);
+typedef int kvstore_slot_cas_swap(void *cas, const void *value, size_t len);
+typedef void kvstore_slot_cas_free(void *cas);
+typedef int kvstore_slot_watch_start(void **out, void *bucket,
+                                     const char *prefix, kvstore_watch_fn fn,
+                                     void *payload);
+typedef void kvstore_slot_watch_stop(void *watch);
+typedef int kvstore_slot_set_ttl(void *bucket, const char *key,
+                                 const void *value, size_t len,
+                                 uint64_t ttl_ms);
+typedef int kvstore_slot_ttl(void *bucket, const char *key, int64_t *ms_left);
+typedef int kvstore_slot_bucket_list(void *store, const char *cursor,
+                                     size_t limit, kvstore_keys **out);
+typedef int kvstore_slot_bucket_remove(void *store, const char *name);
+typedef int kvstore_slot_bucket_info(void *store, const char *name,
+                                     kvstore_bucket_stat *info);
+typedef int kvstore_slot_get_with(void *bucket, const char *key,
+                                  kvstore_value_fn fn, void *ctx);
+
 typedef struct kvstore_backend {
     /* --- version 1 --- */
     unsigned int version;        /* KVSTORE_BACKEND_VERSION at build time */
@@ -95,20 +143,18 @@ typedef struct kvstore_backend {
 
     /* Required. store_open gets the parsed URI (lent) and sets *out to the
      * backend's store state. */
-    int  (*store_open)(void **out, const kvstore_uri *uri);
-    void (*store_close)(void *store);
+    kvstore_slot_store_open *store_open;
+    kvstore_slot_store_close *store_close;
     /* Opens bucket `name` (already validated); creates it if missing when
      * `create` is true, else KVSTORE_ENOSTORE. */
-    int  (*bucket_open)(void **out, void *store, const char *name,
-                        bool create);
-    void (*bucket_close)(void *bucket);
+    kvstore_slot_bucket_open *bucket_open;
+    kvstore_slot_bucket_close *bucket_close;
     /* As kvstore_get: KVSTORE_OK with *value from kvstore_malloc() (never
      * NULL) or KVSTORE_NOTFOUND. */
-    int  (*get)(void *bucket, const char *key, void **value, size_t *len);
-    int  (*set)(void *bucket, const char *key, const void *value,
-                size_t len);
-    int  (*del)(void *bucket, const char *key);
-    int  (*exists)(void *bucket, const char *key, bool *exists);
+    kvstore_slot_get *get;
+    kvstore_slot_set *set;
+    kvstore_slot_del *del;
+    kvstore_slot_exists *exists;
     /* `prefix` is "" for all keys; `limit` is 1..KVSTORE_PAGE_MAX (0 from
      * the user becomes KVSTORE_PAGE_MAX). *out is built with
      * kvstore_keys_new().
@@ -124,41 +170,34 @@ typedef struct kvstore_backend {
      * Version 1: `cursor` is the user's string (printable ASCII of at most
      * KVSTORE_CURSOR_MAX bytes) and the backend wraps its own state with
      * kvstore_cursor_encode(). */
-    int  (*list_keys)(void *bucket, const char *prefix, const char *cursor,
-                      size_t limit, kvstore_keys **out);
+    kvstore_slot_list_keys *list_keys;
 
     /* Optional: NULL makes the core loop over get/set/del. get_many gets
      * values[] and lens[] zeroed and sets both for each key found (values
      * from kvstore_malloc(), never NULL); when it fails, the core frees
      * every value it set, so a slot can return at once. */
-    int  (*get_many)(void *bucket, const char *const *keys, size_t n,
-                     void **values, size_t *lens);
-    int  (*set_many)(void *bucket, const char *const *keys,
-                     const void *const *values, const size_t *lens,
-                     size_t n);
-    int  (*delete_many)(void *bucket, const char *const *keys, size_t n);
+    kvstore_slot_get_many *get_many;
+    kvstore_slot_set_many *set_many;
+    kvstore_slot_delete_many *delete_many;
 
     /* Optional: NULL makes the core run a loop over the cas slots (or
      * return KVSTORE_ENOTSUP without them). */
-    int  (*increment)(void *bucket, const char *key, int64_t delta,
-                      int64_t *result);
+    kvstore_slot_increment *increment;
 
     /* Optional, all three or none: compare-and-swap. cas_open snapshots the
      * key; it sets *found, and when found lends *value and *len (valid until
      * cas_free; not NULL even for an empty value). cas_swap writes only if
      * the key is unchanged since the snapshot, else KVSTORE_ECONFLICT. The
      * core calls cas_swap at most once per snapshot. */
-    int  (*cas_open)(void **out, void *bucket, const char *key, bool *found,
-                     const void **value, size_t *len);
-    int  (*cas_swap)(void *cas, const void *value, size_t len);
-    void (*cas_free)(void *cas);
+    kvstore_slot_cas_open *cas_open;
+    kvstore_slot_cas_swap *cas_swap;
+    kvstore_slot_cas_free *cas_free;
 
     /* Optional, both or none: NULL makes kvstore_watch_start return
      * KVSTORE_ENOTSUP. `prefix` is "" for all keys. After watch_stop
      * returns, `fn` must never be called again. */
-    int  (*watch_start)(void **out, void *bucket, const char *prefix,
-                        kvstore_watch_fn fn, void *payload);
-    void (*watch_stop)(void *watch);
+    kvstore_slot_watch_start *watch_start;
+    kvstore_slot_watch_stop *watch_stop;
 
     /* --- version 2 --- */
     /* KVSTORE_CAP_* flags: what this backend can do (see kvstore_caps()). */
@@ -169,20 +208,17 @@ typedef struct kvstore_backend {
      * *ms_left to the milliseconds left (>= 0) or -1 for no expiry, or
      * returns KVSTORE_NOTFOUND. An expired key is absent for every read,
      * reaped or not. */
-    int  (*set_ttl)(void *bucket, const char *key, const void *value,
-                    size_t len, uint64_t ttl_ms);
-    int  (*ttl)(void *bucket, const char *key, int64_t *ms_left);
+    kvstore_slot_set_ttl *set_ttl;
+    kvstore_slot_ttl *ttl;
     /* Optional: bucket management (NULL: KVSTORE_ENOTSUP). bucket_list
      * pages through the store's bucket names with cursor states as
      * list_keys of version 2 does; bucket_remove deletes a bucket and all
      * its keys (KVSTORE_ENOSTORE if missing); bucket_info fills the fields
      * of *info it knows (the core has zeroed it and set keys to -1) or
      * returns KVSTORE_ENOSTORE. Names are validated by the core. */
-    int  (*bucket_list)(void *store, const char *cursor, size_t limit,
-                        kvstore_keys **out);
-    int  (*bucket_remove)(void *store, const char *name);
-    int  (*bucket_info)(void *store, const char *name,
-                        kvstore_bucket_stat *info);
+    kvstore_slot_bucket_list *bucket_list;
+    kvstore_slot_bucket_remove *bucket_remove;
+    kvstore_slot_bucket_info *bucket_info;
     /* Optional: a get that lends the value (kvstore_get_with). Calls
      * fn(ctx, value, len) once when the key is found (and not expired),
      * with `value` valid during the call only (never NULL, even for an
@@ -192,9 +228,79 @@ typedef struct kvstore_backend {
      * records its result, so once fn was called the core returns that
      * result whatever the slot returns. NULL makes the core serve
      * kvstore_get_with by get, the user's callback and kvstore_free. */
-    int  (*get_with)(void *bucket, const char *key, kvstore_value_fn fn,
-                     void *ctx);
+    kvstore_slot_get_with *get_with;
 } kvstore_backend;
+
+/*
+ * One skeleton for every backend: a backend names the function behind
+ * slot S `<prefix>_S` (sq_get, lm_cas_open, ...), declares them all with
+ * one line in its header,
+ *   KVSTORE_SLOT_PROTOTYPES(sq);
+ * (declaring a slot the backend leaves NULL is harmless: it is never
+ * defined nor used), and fills its table from the groups below (C only:
+ * they are designated initializers):
+ *   static const kvstore_backend sq_backend =
+ *       KVSTORE_BACKEND_TABLE(sq, "sqlite", sq_options, KVSTORE_CAP_TTL);
+ * for a backend with every slot, or, for one that leaves some NULL,
+ *   { .version = KVSTORE_BACKEND_VERSION, .name = "x", .options = NULL,
+ *     KVSTORE_SLOTS_REQUIRED(x), KVSTORE_SLOTS_ATOMICS(x) }
+ */
+#define KVSTORE_SLOT_PROTOTYPES(p)                                        \
+    kvstore_slot_store_open p##_store_open;                               \
+    kvstore_slot_store_close p##_store_close;                             \
+    kvstore_slot_bucket_open p##_bucket_open;                             \
+    kvstore_slot_bucket_close p##_bucket_close;                           \
+    kvstore_slot_get p##_get;                                             \
+    kvstore_slot_set p##_set;                                             \
+    kvstore_slot_del p##_del;                                             \
+    kvstore_slot_exists p##_exists;                                       \
+    kvstore_slot_list_keys p##_list_keys;                                 \
+    kvstore_slot_get_many p##_get_many;                                   \
+    kvstore_slot_set_many p##_set_many;                                   \
+    kvstore_slot_delete_many p##_delete_many;                             \
+    kvstore_slot_increment p##_increment;                                 \
+    kvstore_slot_cas_open p##_cas_open;                                   \
+    kvstore_slot_cas_swap p##_cas_swap;                                   \
+    kvstore_slot_cas_free p##_cas_free;                                   \
+    kvstore_slot_watch_start p##_watch_start;                             \
+    kvstore_slot_watch_stop p##_watch_stop;                               \
+    kvstore_slot_set_ttl p##_set_ttl;                                     \
+    kvstore_slot_ttl p##_ttl;                                             \
+    kvstore_slot_bucket_list p##_bucket_list;                             \
+    kvstore_slot_bucket_remove p##_bucket_remove;                         \
+    kvstore_slot_bucket_info p##_bucket_info;                             \
+    kvstore_slot_get_with p##_get_with
+
+/* The required slots. */
+#define KVSTORE_SLOTS_REQUIRED(p)                                         \
+    .store_open = p##_store_open, .store_close = p##_store_close,         \
+    .bucket_open = p##_bucket_open, .bucket_close = p##_bucket_close,     \
+    .get = p##_get, .set = p##_set, .del = p##_del,                       \
+    .exists = p##_exists, .list_keys = p##_list_keys
+/* get_many, set_many, delete_many. */
+#define KVSTORE_SLOTS_BATCH(p)                                            \
+    .get_many = p##_get_many, .set_many = p##_set_many,                   \
+    .delete_many = p##_delete_many
+/* increment and the three cas slots. */
+#define KVSTORE_SLOTS_ATOMICS(p)                                          \
+    .increment = p##_increment, .cas_open = p##_cas_open,                 \
+    .cas_swap = p##_cas_swap, .cas_free = p##_cas_free
+#define KVSTORE_SLOTS_WATCH(p)                                            \
+    .watch_start = p##_watch_start, .watch_stop = p##_watch_stop
+#define KVSTORE_SLOTS_TTL(p) .set_ttl = p##_set_ttl, .ttl = p##_ttl
+#define KVSTORE_SLOTS_BUCKETS(p)                                          \
+    .bucket_list = p##_bucket_list, .bucket_remove = p##_bucket_remove,   \
+    .bucket_info = p##_bucket_info
+/* A table of the current version with every slot set. */
+#define KVSTORE_BACKEND_TABLE(p, scheme, option_names, cap_flags)         \
+    {                                                                     \
+        .version = KVSTORE_BACKEND_VERSION, .name = scheme,               \
+        .options = option_names, .caps = cap_flags,                       \
+        KVSTORE_SLOTS_REQUIRED(p), KVSTORE_SLOTS_BATCH(p),                \
+        KVSTORE_SLOTS_ATOMICS(p), KVSTORE_SLOTS_WATCH(p),                 \
+        KVSTORE_SLOTS_TTL(p), KVSTORE_SLOTS_BUCKETS(p),                   \
+        .get_with = p##_get_with                                          \
+    }
 
 /**
  * Registers a backend for its scheme. The table must stay valid and
@@ -233,6 +339,20 @@ typedef const kvstore_module *(*kvstore_module_entry_fn)(void);
 #define KVSTORE_MODULE_ENTRY_NAME "kvstore_module_entry"
 #define KVSTORE_MODULE_ENTRY \
     KVSTORE_API const kvstore_module *kvstore_module_entry(void); \
+    KVSTORE_API const kvstore_module *kvstore_module_entry(void)
+
+/** Defines a module named `module_name` that provides the backend tables
+ * whose addresses follow, and its entry point, in one statement:
+ *   KVSTORE_MODULE_DEFINE("redis", &redis_backend, &rediss_backend);
+ * Use it once per module, at file scope. */
+#define KVSTORE_MODULE_DEFINE(module_name, ...)                           \
+    static const kvstore_backend *const kvstore_module_backends_[] = {    \
+        __VA_ARGS__, NULL                                                 \
+    };                                                                    \
+    static const kvstore_module kvstore_module_ = {                       \
+        KVSTORE_MODULE_VERSION, 0, module_name, kvstore_module_backends_  \
+    };                                                                    \
+    KVSTORE_MODULE_ENTRY { return &kvstore_module_; }                     \
     KVSTORE_API const kvstore_module *kvstore_module_entry(void)
 
 /**
