@@ -26,9 +26,6 @@ typedef struct entry {
 struct kvstore_watch_list {
     pthread_mutex_t mu; /* guards head */
     entry *head;
-    /* How many entries there are: a write with nobody watching pays one
-     * atomic load, not the lock. */
-    atomic_size_t count;
 };
 
 kvstore_watch_list *kvstore_watch_list_new(void)
@@ -37,7 +34,6 @@ kvstore_watch_list *kvstore_watch_list_new(void)
     if (l == NULL)
         return NULL;
     pthread_mutex_init(&l->mu, NULL);
-    atomic_init(&l->count, 0);
     return l;
 }
 
@@ -72,7 +68,6 @@ int kvstore_watch_list_add(void **out, kvstore_watch_list *list,
     pthread_mutex_lock(&list->mu);
     e->next = list->head;
     list->head = e;
-    atomic_fetch_add(&list->count, 1);
     pthread_mutex_unlock(&list->mu);
     *out = e;
     return KVSTORE_OK;
@@ -91,7 +86,6 @@ void kvstore_watch_list_remove(void *watch)
             *p = e->next;
             break;
         }
-    atomic_fetch_sub(&l->count, 1);
     pthread_mutex_unlock(&l->mu);
     /* Outside the lock: the callback may write, and so push, while the
      * queue waits for it. From its own callback the queue frees itself
@@ -104,8 +98,6 @@ int kvstore_watch_list_push(kvstore_watch_list *list, const char *bucket,
                             kvstore_event event, const char *key,
                             const void *value, size_t len)
 {
-    if (atomic_load(&list->count) == 0)
-        return KVSTORE_OK;
     int rc = KVSTORE_OK;
     size_t klen = strlen(key);
     pthread_mutex_lock(&list->mu);

@@ -72,7 +72,7 @@ KVSTORE_API const char *kvstore_uri_redacted(const kvstore_uri *uri);
  * the advice of a message: "dir" gives "use file:///abs/dir or
  * file:rel/dir". Returns KVSTORE_OK with *path set to the URI's path (lent
  * like the URI), else KVSTORE_EINVAL with a message that starts with the
- * scheme and shows the redacted URI (its end only, when it is long). */
+ * scheme, says why and ends with the redacted URI. */
 KVSTORE_API int kvstore_uri_local(const kvstore_uri *uri, const char *example,
                                   const char **path, bool *sync,
                                   bool *create);
@@ -609,7 +609,7 @@ KVSTORE_API void kvstore_watch_list_remove(void *watch);
  * `len` bytes of `value`) on every watch of `bucket` whose prefix `key`
  * starts with. Returns KVSTORE_OK, or KVSTORE_ENOMEM when a copy could
  * not be made: that watch misses the event, the others get it. No
- * message is set. With no watch in the list it costs one atomic load. */
+ * message is set. */
 KVSTORE_API int kvstore_watch_list_push(kvstore_watch_list *list,
                                         const char *bucket,
                                         kvstore_event event, const char *key,
