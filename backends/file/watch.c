@@ -317,8 +317,9 @@ static void learn_long_names(kvf_watch *w)
     closedir(dir);
 }
 
-static void watch_free(kvf_watch *w)
+static void watch_free(void *watch)
 {
+    kvf_watch *w = watch;
     long_name *ln, *ltmp;
     HASH_ITER(hh, w->names, ln, ltmp) {
         HASH_DEL(w->names, ln);
@@ -403,14 +404,12 @@ int kvf_watch_start(void **out, void *bucket, const char *prefix,
     /* Registered before the thread runs and before we return: every write
      * after watch_start leaves its copy for this watch. */
     registry_add(w);
+    rc = KVSTORE_OK;
     if ((errno = pthread_create(&w->thread, NULL, watch_main, w)) != 0) {
         rc = kvf_errno(errno, "start watch thread", b->name);
         registry_remove(w);
-        watch_free(w);
-        return rc;
     }
-    *out = w;
-    return KVSTORE_OK;
+    return kvstore_hand_over(rc, out, w, watch_free);
 }
 
 void kvf_watch_stop(void *handle)

@@ -69,17 +69,9 @@ int lm_cas_open(void **out, void *bucket, const char *key, bool *found,
         rc = KVSTORE_OK; /* absent (or expired): swap creates it */
     }
     lm_rtxn_end(b->st->env, txn);
-    if (rc != KVSTORE_OK) {
-        lm_cas_free(c);
-        return rc;
-    }
-    *found = c->found;
-    if (c->found) {
-        *value = c->value;
-        *len = c->len;
-    }
-    *out = c;
-    return KVSTORE_OK;
+    if (rc == KVSTORE_OK)
+        kvstore_cas_lend(found, value, len, c->found, c->value, c->len);
+    return kvstore_hand_over(rc, out, c, lm_cas_free);
 }
 
 int lm_cas_swap(void *cas, const void *value, size_t len)

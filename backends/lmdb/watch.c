@@ -38,13 +38,11 @@ int lm_watch_start(void **out, void *bucket, const char *prefix,
     w->env = b->st->env;
     int rc = kvstore_watch_list_add(&w->entry, w->env->watches, b->name,
                                     prefix, fn, payload);
-    if (rc != KVSTORE_OK) {
-        free(w);
-        return kvstore_set_error(rc, "lmdb: %s", kvstore_errmsg());
-    }
-    lm_env_ref(w->env);
-    *out = w;
-    return KVSTORE_OK;
+    if (rc == KVSTORE_OK)
+        lm_env_ref(w->env);
+    else
+        rc = kvstore_set_error(rc, "lmdb: %s", kvstore_errmsg());
+    return kvstore_hand_over(rc, out, w, free);
 }
 
 void lm_watch_stop(void *watch)

@@ -137,12 +137,7 @@ int nk_bucket_open(void **out, void *store, const char *name, bool create)
             snprintf(b->leader, sizeof b->leader, "%s", si->Cluster->Leader);
     }
     jsStreamInfo_Destroy(si);
-    if (rc != KVSTORE_OK) {
-        nk_bucket_close(b);
-        return rc;
-    }
-    *out = b;
-    return KVSTORE_OK;
+    return kvstore_hand_over(rc, out, b, nk_bucket_close);
 }
 
 void nk_bucket_close(void *bucket)

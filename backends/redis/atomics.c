@@ -153,17 +153,9 @@ int rd_cas_open(void **out, void *bucket, const char *key, bool *found,
     c->b = b;
     c->key_len = rd_key(b, key, c->key);
     rc = rd_cas_snapshot(c);
-    if (rc != KVSTORE_OK) {
-        rd_cas_free(c);
-        return rc;
-    }
-    *found = c->found;
-    if (c->found) {
-        *value = c->value;
-        *len = c->len;
-    }
-    *out = c;
-    return KVSTORE_OK;
+    if (rc == KVSTORE_OK)
+        kvstore_cas_lend(found, value, len, c->found, c->value, c->len);
+    return kvstore_hand_over(rc, out, c, rd_cas_free);
 }
 
 int rd_cas_swap(void *cas, const void *value, size_t len)

@@ -247,13 +247,9 @@ int rd_store_open(void **out, const kvstore_uri *uri)
                                    RD_DEFAULT_POOL, &pool);
     if (rc == KVSTORE_OK)
         rc = rd_store_connect(s, uri, (size_t)pool);
-    if (rc != KVSTORE_OK) {
+    if (rc != KVSTORE_OK)
         rd_config_free(&s->cfg);
-        free(s);
-        return rc;
-    }
-    *out = s;
-    return KVSTORE_OK;
+    return kvstore_hand_over(rc, out, s, free);
 }
 
 void rd_store_close(void *store)
@@ -437,12 +433,7 @@ int rd_bucket_open(void **out, void *store, const char *name, bool create)
     }
     if (r)
         rd_reply_free(r);
-    if (rc != KVSTORE_OK) {
-        free(b);
-        return rc;
-    }
-    *out = b;
-    return KVSTORE_OK;
+    return kvstore_hand_over(rc, out, b, free);
 }
 
 void rd_bucket_close(void *bucket)

@@ -128,8 +128,9 @@ static void *rd_cwatch_main(void *arg)
     return NULL;
 }
 
-static void rd_cwatch_free(rd_cwatch *w)
+static void rd_cwatch_free(void *p)
 {
+    rd_cwatch *w = p;
     for (size_t i = 0; i < w->n_subs; i++)
         rd_watch_stop(w->subs[i].watch);
     pthread_cond_destroy(&w->wake);
@@ -170,12 +171,7 @@ int rd_cluster_watch_start(void **out, void *bucket, const char *prefix,
         pthread_create(&w->thread, NULL, rd_cwatch_main, w) != 0)
         rc = kvstore_set_error(KVSTORE_EIO, "redis: cannot start the "
                                "watch thread");
-    if (rc != KVSTORE_OK) {
-        rd_cwatch_free(w);
-        return rc;
-    }
-    *out = w;
-    return KVSTORE_OK;
+    return kvstore_hand_over(rc, out, w, rd_cwatch_free);
 }
 
 void rd_cluster_watch_stop(void *watch)

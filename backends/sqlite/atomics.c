@@ -46,17 +46,9 @@ int sq_cas_open(void **out, void *p, const char *key, bool *found,
     int64_t expires = 0;
     int rc = sq_read_row(c->b, key, &c->found, &c->value, &c->len, &expires,
                       &c->ver_null, &c->ver);
-    if (rc != KVSTORE_OK) {
-        sq_cas_free(c);
-        return rc;
-    }
-    *found = c->found;
-    if (c->found) {
-        *value = c->value;
-        *len = c->len;
-    }
-    *out = c;
-    return KVSTORE_OK;
+    if (rc == KVSTORE_OK)
+        kvstore_cas_lend(found, value, len, c->found, c->value, c->len);
+    return kvstore_hand_over(rc, out, c, sq_cas_free);
 }
 
 int sq_cas_swap(void *p, const void *value, size_t len)

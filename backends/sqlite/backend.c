@@ -47,12 +47,7 @@ int sq_store_open(void **out, const kvstore_uri *uri)
     st->sync = sync;
     rc = sq_db_get(&st->db, path, create, timeout_ms, reap_ms);
     free(fixed);
-    if (rc != KVSTORE_OK) {
-        free(st);
-        return rc;
-    }
-    *out = st;
-    return KVSTORE_OK;
+    return kvstore_hand_over(rc, out, st, free);
 }
 
 void sq_store_close(void *p)

@@ -142,7 +142,9 @@ typedef struct kvstore_backend {
                                     NULL for none */
 
     /* Required. store_open gets the parsed URI (lent) and sets *out to the
-     * backend's store state. */
+     * backend's store state. The core calls store_close, bucket_close,
+     * cas_free and watch_stop once each, only with the state a successful
+     * open set: never with NULL. */
     kvstore_slot_store_open *store_open;
     kvstore_slot_store_close *store_close;
     /* Opens bucket `name` (already validated); creates it if missing when
@@ -301,6 +303,36 @@ typedef struct kvstore_backend {
         KVSTORE_SLOTS_TTL(p), KVSTORE_SLOTS_BUCKETS(p),                   \
         .get_with = p##_get_with                                          \
     }
+
+/**
+ * How a slot that builds an object for `*out` (store_open, bucket_open,
+ * cas_open, watch_start) ends: when rc is KVSTORE_OK it sets *out to `obj`,
+ * else it releases `obj` with `undo` (which must accept an object built
+ * only in part, as the error paths leave it) and leaves *out alone.
+ * Returns rc:  return kvstore_hand_over(rc, out, b, my_bucket_close);
+ */
+static inline int kvstore_hand_over(int rc, void **out, void *obj,
+                                    void (*undo)(void *))
+{
+    if (rc == KVSTORE_OK)
+        *out = obj;
+    else
+        undo(obj);
+    return rc;
+}
+
+/** What cas_open lends its caller: *found, and the snapshot's value and
+ * length only when the key was found (as the cas_open slot says). */
+static inline void kvstore_cas_lend(bool *found, const void **value,
+                                    size_t *len, bool snap_found,
+                                    const void *snap_value, size_t snap_len)
+{
+    *found = snap_found;
+    if (snap_found) {
+        *value = snap_value;
+        *len = snap_len;
+    }
+}
 
 /**
  * Registers a backend for its scheme. The table must stay valid and
