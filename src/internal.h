@@ -13,6 +13,10 @@
 #include <stdatomic.h>
 #include <time.h>
 
+/* Replaces kvstore_hash's process key: for tests only (known-answer
+ * vectors, collision checks under many keys). Never called by the library. */
+void kvs_hash_set_key(const unsigned char key[16]);
+
 /* An observer as kvstore_observe registered it. Every one is kept on the
  * store's list until the store goes, since calls in flight may still use
  * one that was replaced. */

@@ -123,7 +123,6 @@ int mem_store_open(void **out, const kvstore_uri *uri)
     const char *path = kvstore_uri_path(uri);
     mem_store *s;
 
-    mem_hash_init();
     if (hosts || kvstore_uri_user(uri))
         return kvstore_set_error(KVSTORE_EINVAL,
                                  "memory: takes no host or user: use "

@@ -133,18 +133,14 @@ void mem_store_unref(mem_store *s);
 void mem_bucket_ref(mem_bucket *b);
 void mem_bucket_unref(mem_bucket *b);
 
-/* ---- hash.c ---- */
-/* Draws the hash key (once per process); called by every store open,
- * before any key is hashed. */
-void mem_hash_init(void);
 /* The hash of a bucket's keys: picks the stripe and the uthash chain.
- * SipHash-2-4 under the process's random key, folded to 32 bits. */
-uint32_t mem_hash(const char *key, size_t klen);
-/* The full 64-bit SipHash-2-4 of `len` bytes under the process key. */
-uint64_t mem_siphash(const void *data, size_t len);
-/* Replaces the process key: for tests only (known-answer vectors, and
- * collision checks under many keys). Never called by the library. */
-void mem_hash_set_key(const unsigned char key[16]);
+ * The core's keyed SipHash (kvstore_hash), folded to the 32 bits uthash
+ * keeps, so both halves of the output count. */
+static inline uint32_t mem_hash(const char *key, size_t klen)
+{
+    uint64_t h = kvstore_hash(key, klen);
+    return (uint32_t)h ^ (uint32_t)(h >> 32);
+}
 
 /* ---- store.c: single keys ---- */
 /* Milliseconds of CLOCK_MONOTONIC: the clock of expiries. */

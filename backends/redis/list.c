@@ -69,15 +69,11 @@ typedef struct rd_page {
     rd_slot slot[RD_SLOTS];
 } rd_page;
 
+/* Keyed: the keys come from the server, where any client may have chosen
+ * them to collide. */
 static uint32_t rd_hash(const char *k, size_t len)
 {
-    uint32_t h = 2166136261u;
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)k[i];
-        h *= 16777619u;
-    }
-    return h;
+    return (uint32_t)kvstore_hash(k, len);
 }
 
 static bool rd_page_has(const rd_page *pg, const char *k, size_t len)

@@ -428,6 +428,13 @@ KVSTORE_API int kvstore_bucket_name_check(const char *name);
  * where an entry that is no bucket is skipped, not an error. */
 KVSTORE_API bool kvstore_bucket_name_valid(const char *name, size_t len);
 
+/** A keyed hash of `len` bytes for a backend's in-memory tables (hash
+ * tables, de-duplication sets): SipHash-2-4 under a 128-bit key drawn at
+ * random once per process, so keys a guest chooses cannot be made to
+ * collide (hash flooding). It differs between processes: never store it
+ * or send it elsewhere. Thread-safe. */
+KVSTORE_API uint64_t kvstore_hash(const void *data, size_t len);
+
 /** Parses a stored counter: the canonical ASCII decimal spelling of an
  * int64 that increment writes ("0", "42", "-7"), and nothing else: no '+',
  * no leading zeros, no "-0", no spaces, in range (as Redis INCR). Reads

@@ -1,28 +1,32 @@
 /*
- * libkvstore - memory backend: the key hash, SipHash-2-4.
+ * libkvstore core - kvstore_hash: SipHash-2-4 under a per-process key.
  *
- * Keys come from guests, so the hash must not let anyone prepare keys that
- * all land in one chain or one stripe. The earlier hash (a seeded
- * multiply-xorshift) had collisions that did not depend on its seed at
- * all: two keys differing in bit 63 of a block, and in bits 63 and 34 of
- * the next, collided for every seed, because a multiplication carries a
- * top-bit difference to nowhere but the top bit. SipHash is a keyed
- * pseudo-random function: without its 128-bit key, which is drawn from
- * getrandom() once per process, collisions cannot be computed, by design
- * rather than by obscurity. This is SipHash-2-4 as specified by Aumasson
- * and Bernstein ("SipHash: a fast short-input PRF", 2012), written here
- * from the specification.
+ * Keys come from guests, so a backend's in-memory table must not let
+ * anyone prepare keys that all land in one chain (hash flooding). The
+ * memory backend's earlier hash (a seeded multiply-xorshift) had
+ * collisions that did not depend on its seed at all: two keys differing
+ * in bit 63 of a block, and in bits 63 and 34 of the next, collided for
+ * every seed, because a multiplication carries a top-bit difference to
+ * nowhere but the top bit. SipHash is a keyed pseudo-random function:
+ * without its 128-bit key, drawn from getrandom() once per process,
+ * collisions cannot be computed, by design rather than by obscurity. This
+ * is SipHash-2-4 as specified by Aumasson and Bernstein ("SipHash: a fast
+ * short-input PRF", 2012), written here from the specification. Every
+ * backend that hashes guest keys in memory uses it (memory's stripes and
+ * chains, redis' page de-duplication).
  *
  * SPDX-License-Identifier: MIT
  */
-#include "memory.h"
+#include "internal.h"
 
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 static uint64_t key0, key1;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+/* Set once the key is drawn: the hot path tests it instead of calling
+ * pthread_once on every hash. */
+static atomic_bool key_ready;
 
 static void key_init(void)
 {
@@ -40,16 +44,12 @@ static void key_init(void)
     }
     key0 = k[0];
     key1 = k[1];
+    atomic_store_explicit(&key_ready, true, memory_order_release);
 }
 
-void mem_hash_init(void)
+void kvs_hash_set_key(const unsigned char key[16])
 {
-    pthread_once(&key_once, key_init);
-}
-
-void mem_hash_set_key(const unsigned char key[16])
-{
-    mem_hash_init(); /* so that a later init cannot overwrite it */
+    pthread_once(&key_once, key_init); /* so that no later draw replaces it */
     memcpy(&key0, key, 8);
     memcpy(&key1, key + 8, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -82,8 +82,10 @@ static inline uint64_t rotl(uint64_t x, int b)
         v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);       \
     } while (0)
 
-uint64_t mem_siphash(const void *data, size_t len)
+uint64_t kvstore_hash(const void *data, size_t len)
 {
+    if (!atomic_load_explicit(&key_ready, memory_order_acquire))
+        pthread_once(&key_once, key_init);
     const unsigned char *p = data;
     uint64_t v0 = key0 ^ UINT64_C(0x736f6d6570736575);
     uint64_t v1 = key1 ^ UINT64_C(0x646f72616e646f6d);
@@ -120,12 +122,4 @@ uint64_t mem_siphash(const void *data, size_t len)
     SIPROUND;
     SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
-}
-
-uint32_t mem_hash(const char *key, size_t klen)
-{
-    uint64_t h = mem_siphash(key, klen);
-
-    /* uthash keeps 32 bits; both halves of the PRF output count. */
-    return (uint32_t)h ^ (uint32_t)(h >> 32);
 }
