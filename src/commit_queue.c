@@ -231,3 +231,15 @@ int kvstore_commit_queue_submit(kvstore_commit_queue *q, void *op)
     pthread_mutex_unlock(&q->mu);
     return self.status;
 }
+
+int kvstore_commit_queue_run(kvstore_commit_queue *q, void *op, char *msg)
+{
+    msg[0] = '\0';
+    int rc = kvstore_commit_queue_submit(q, op);
+    /* The message was written on the leader's thread; errors are per
+     * thread, so it is raised here, on the writer's. */
+    if (rc < 0)
+        return kvstore_set_error(rc, "%s",
+                                 msg[0] != '\0' ? msg : kvstore_strerror(rc));
+    return rc;
+}

@@ -501,6 +501,14 @@ KVSTORE_API int kvstore_commit_queue_new(kvstore_commit_queue **out,
  * batches of other writers' operations meanwhile. */
 KVSTORE_API int kvstore_commit_queue_submit(kvstore_commit_queue *q,
                                             void *op);
+/** kvstore_commit_queue_submit for a backend that keeps each operation's
+ * message in the operation: empties `msg` (a buffer inside `op` that the
+ * commit callback fills, NUL-terminated, for an operation that fails),
+ * submits `op` and, when the status is an error (negative), sets it as
+ * the calling thread's error with `msg` as the message (the status's own
+ * text if `msg` is still empty). Returns the status. */
+KVSTORE_API int kvstore_commit_queue_run(kvstore_commit_queue *q, void *op,
+                                         char *msg);
 /** How many batches were committed and how many times a leader waited to
  * gather writers (either pointer may be NULL): for tests and
  * diagnostics. */
