@@ -458,12 +458,11 @@ KVSTORE_API void kvstore_watch_queue_free(kvstore_watch_queue *q);
  *
  * Gathering: writers that write in a loop come back as soon as their
  * commit releases them. A new leader that finds fewer operations queued
- * than the last commit held, right after that commit ended, waits for
- * them (on CLOCK_MONOTONIC) until as many are queued as the last commit
- * held plus those that queued while it ran, or half the last commit's
- * time, at most 2 ms, has passed. A lone writer (its last batch was its
- * own operation, with no one queued behind it) and a writer after a
- * pause never wait.
+ * than the last commit held plus those that queued while it ran, right
+ * after that commit ended, waits for them (on CLOCK_MONOTONIC) until as
+ * many are queued or half the last commit's time, at most 2 ms, has
+ * passed. A lone writer (its last batch was its own operation, with no
+ * one queued behind it) and a writer after a pause never wait.
  *
  * What an operation is, how a batch is applied, what makes it durable
  * and how failures are told apart stays with the backend: operations are
