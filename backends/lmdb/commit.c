@@ -282,9 +282,5 @@ int lm_commits_new(lm_env *e)
 int lm_submit(lm_env *e, lm_op *op)
 {
     op->rc = KVSTORE_OK;
-    op->msg[0] = '\0';
-    int rc = kvstore_commit_queue_submit(e->commits, op);
-    if (rc != KVSTORE_OK)
-        return kvstore_set_error(rc, "%s", op->msg);
-    return KVSTORE_OK;
+    return kvstore_commit_queue_run(e->commits, op, op->msg);
 }

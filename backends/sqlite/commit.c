@@ -273,9 +273,5 @@ int sq_commits_new(sq_db *db)
 int sq_submit(sq_db *db, sq_op *op)
 {
     op->rc = KVSTORE_OK;
-    op->msg[0] = '\0';
-    int rc = kvstore_commit_queue_submit(db->commits, op);
-    if (rc < 0)
-        return kvstore_set_error(rc, "%s", op->msg);
-    return rc;
+    return kvstore_commit_queue_run(db->commits, op, op->msg);
 }

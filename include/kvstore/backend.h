@@ -670,10 +670,11 @@ KVSTORE_API int kvstore_watch_list_push(kvstore_watch_list *list,
  *
  * Gathering: writers that write in a loop come back as soon as their
  * commit releases them. A new leader that finds fewer operations queued
- * than the last commit held, right after that commit ended, waits for
- * them (on CLOCK_MONOTONIC) until as many are queued or half the last
- * commit's time, at most 2 ms, has passed. A lone writer (its last batch
- * was its own operation) and a writer after a pause never wait.
+ * than the last commit held plus those that queued while it ran, right
+ * after that commit ended, waits for them (on CLOCK_MONOTONIC) until as
+ * many are queued or half the last commit's time, at most 2 ms, has
+ * passed. A lone writer (its last batch was its own operation, with no
+ * one queued behind it) and a writer after a pause never wait.
  *
  * What an operation is, how a batch is applied, what makes it durable
  * and how failures are told apart stays with the backend: operations are
@@ -711,6 +712,14 @@ KVSTORE_API int kvstore_commit_queue_new(kvstore_commit_queue **out,
  * batches of other writers' operations meanwhile. */
 KVSTORE_API int kvstore_commit_queue_submit(kvstore_commit_queue *q,
                                             void *op);
+/** kvstore_commit_queue_submit for a backend that keeps each operation's
+ * message in the operation: empties `msg` (a buffer inside `op` that the
+ * commit callback fills, NUL-terminated, for an operation that fails),
+ * submits `op` and, when the status is an error (negative), sets it as
+ * the calling thread's error with `msg` as the message (the status's own
+ * text if `msg` is still empty). Returns the status. */
+KVSTORE_API int kvstore_commit_queue_run(kvstore_commit_queue *q, void *op,
+                                         char *msg);
 /** How many batches were committed and how many times a leader waited to
  * gather writers (either pointer may be NULL): for tests and
  * diagnostics. */

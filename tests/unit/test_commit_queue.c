@@ -3,7 +3,8 @@
  * sqlite and lmdb backends. Under many threads every op is committed
  * exactly once, in its writer's order, before its submit returns, and one
  * batch at a time; each writer gets its own op's status, and every op of
- * a batch whose commit failed gets the failure; and a lone writer never waits
+ * a batch whose commit failed gets the failure; kvstore_commit_queue_run
+ * raises the op's own message; and a lone writer never waits
  * to gather others (the queue's own count of gathering waits, not a
  * clock). In the concurrency suite too, which scripts/test.sh runs under
  * TSan.
@@ -28,6 +29,8 @@ typedef struct op {
     bool poison;               /* fails its whole batch */
     atomic_int commits;        /* how many batches held it */
     size_t batch;              /* the batch that held it (1, 2, ..) */
+    const char *say;           /* the message the commit gives it */
+    char msg[64];              /* kvstore_commit_queue_run's buffer */
 } op;
 
 /* The commit callback's state: touched by one leader at a time, which
@@ -62,6 +65,8 @@ static int commit(void *ctx, void *const *ops, int *status, size_t n)
         s->last_seq[o->writer] = o->seq;
         o->batch = s->batches;
         status[i] = o->want;
+        if (o->say != NULL)
+            snprintf(o->msg, sizeof o->msg, "%s", o->say);
         poison = poison || o->poison;
         atomic_fetch_add(&o->commits, 1);
     }
@@ -232,6 +237,39 @@ static void lone_writer_never_gathers(void **state)
     free(s);
 }
 
+/* kvstore_commit_queue_run empties the op's message buffer, and raises
+ * what the commit wrote there as the writer's error, or the status's own
+ * text when it wrote nothing; a success raises nothing. */
+static void run_raises_the_ops_message(void **state)
+{
+    (void)state;
+    sink *s = sink_new();
+    kvstore_commit_queue *q = queue_new(s);
+
+    op said = { .want = KVSTORE_ECONFLICT, .say = "lost to another writer" };
+    strcpy(said.msg, "stale");
+    assert_int_equal(kvstore_commit_queue_run(q, &said, said.msg),
+                     KVSTORE_ECONFLICT);
+    assert_string_equal(kvstore_errmsg(), "lost to another writer");
+
+    op silent = { .seq = 1, .want = KVSTORE_EINVAL };
+    strcpy(silent.msg, "stale");
+    assert_int_equal(kvstore_commit_queue_run(q, &silent, silent.msg),
+                     KVSTORE_EINVAL);
+    assert_string_equal(silent.msg, "");
+    assert_string_equal(kvstore_errmsg(), kvstore_strerror(KVSTORE_EINVAL));
+
+    kvstore_set_error(KVSTORE_EIO, "before");
+    op fine = { .seq = 2, .want = KVSTORE_OK };
+    strcpy(fine.msg, "stale");
+    assert_int_equal(kvstore_commit_queue_run(q, &fine, fine.msg),
+                     KVSTORE_OK);
+    assert_string_equal(fine.msg, "");
+    assert_string_equal(kvstore_errmsg(), "before");
+    kvstore_commit_queue_free(q);
+    free(s);
+}
+
 static void free_null(void **state)
 {
     (void)state;
@@ -245,6 +283,7 @@ int main(void)
         cmocka_unit_test(per_op_status_and_failed_batches),
         cmocka_unit_test(failed_commit_then_more),
         cmocka_unit_test(lone_writer_never_gathers),
+        cmocka_unit_test(run_raises_the_ops_message),
         cmocka_unit_test(free_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
