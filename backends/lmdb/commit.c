@@ -278,9 +278,3 @@ int lm_commits_new(lm_env *e)
 {
     return kvstore_commit_queue_new(&e->commits, commit_batch, e);
 }
-
-int lm_submit(lm_env *e, lm_op *op)
-{
-    op->rc = KVSTORE_OK;
-    return kvstore_commit_queue_run(e->commits, op, op->msg);
-}

@@ -206,9 +206,12 @@ struct lm_op {
 
 /* Creates e->commits, the group commit of `e` (env.c, when it opens). */
 int lm_commits_new(lm_env *e);
-/* Runs `op` in the next group commit and returns its status, with its
- * message raised on the calling thread. */
-int lm_submit(lm_env *e, lm_op *op);
+/* Runs `op` (built with rc KVSTORE_OK, 0) in the next group commit and
+ * returns its status, with its message raised on the calling thread. */
+static inline int lm_submit(lm_env *e, lm_op *op)
+{
+    return kvstore_commit_queue_run(e->commits, op, op->msg);
+}
 
 /* ---- store.c: single keys, and what batch.c shares with it ---- */
 /* Sets the ETOOBIG error for a value of `len` bytes; returns its code. */

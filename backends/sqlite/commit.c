@@ -269,9 +269,3 @@ int sq_commits_new(sq_db *db)
 {
     return kvstore_commit_queue_new(&db->commits, commit_batch, db);
 }
-
-int sq_submit(sq_db *db, sq_op *op)
-{
-    op->rc = KVSTORE_OK;
-    return kvstore_commit_queue_run(db->commits, op, op->msg);
-}

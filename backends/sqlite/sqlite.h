@@ -122,10 +122,13 @@ struct sq_op {
 
 /* Creates db->commits, the group commit of `db` (db.c, when it opens). */
 int sq_commits_new(sq_db *db);
-/* Runs `op` in the next group commit of `db` and returns its status once
- * the commit that covers it (and its fsync) has finished; on failure the
- * calling thread's error message is set. */
-int sq_submit(sq_db *db, sq_op *op);
+/* Runs `op` (built with rc KVSTORE_OK, 0) in the next group commit of `db`
+ * and returns its status once the commit that covers it (and its fsync)
+ * has finished; on failure the calling thread's error message is set. */
+static inline int sq_submit(sq_db *db, sq_op *op)
+{
+    return kvstore_commit_queue_run(db->commits, op, op->msg);
+}
 
 /* ---- database, connections (db.c) ---- */
 int sq_db_get(sq_db **out, const char *path, bool create, int64_t timeout_ms,
