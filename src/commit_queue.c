@@ -36,12 +36,11 @@ struct kvstore_commit_queue {
     void *ctx;
 
     pthread_mutex_t mu;        /* guards everything up to the arrays */
-    pthread_cond_t done_cv;    /* a batch ended, or leadership is free */
-    pthread_cond_t gather_cv;  /* on CLOCK_MONOTONIC */
+    pthread_cond_t cv;         /* a batch ended (CLOCK_MONOTONIC) */
     waiter *head, **tail;
     size_t queued;             /* waiters in the queue */
     bool leading;
-    size_t gather_want;        /* 0: no leader is gathering */
+    bool gathering;            /* a writer waits to gather the next batch */
     size_t gather_target;      /* ops the next batch gathers up to */
     int64_t last_end_ns;       /* when it ended (CLOCK_MONOTONIC) */
     int64_t last_commit_ns;    /* how long it took */
@@ -62,8 +61,7 @@ static int64_t mono_ns(void)
 
 static void queue_destroy(kvstore_commit_queue *q)
 {
-    pthread_cond_destroy(&q->gather_cv);
-    pthread_cond_destroy(&q->done_cv);
+    pthread_cond_destroy(&q->cv);
     pthread_mutex_destroy(&q->mu);
     free(q->ops);
     free(q->status);
@@ -81,11 +79,10 @@ int kvstore_commit_queue_new(kvstore_commit_queue **out,
     q->ctx = ctx;
     q->tail = &q->head;
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->done_cv, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->gather_cv, &ca);
+    pthread_cond_init(&q->cv, &ca);
     pthread_condattr_destroy(&ca);
     q->ops = malloc(FIRST_CAP * sizeof *q->ops);
     q->status = malloc(FIRST_CAP * sizeof *q->status);
@@ -125,28 +122,25 @@ void kvstore_commit_queue_stats(kvstore_commit_queue *q, uint64_t *batches,
  * until as many are queued, or half the last commit's time (at most
  * GATHER_MAX_NS) has passed. Writers that do not come back cost the others
  * that wait once, after which gather_target has shrunk to what came. */
-static void gather(kvstore_commit_queue *q)
+/* Whether the next batch should wait for more writers, and until when
+ * (*deadline): while fewer than gather_target are queued, for at most half
+ * the last commit's time after it ended (GATHER_MAX_NS at most). A lone
+ * writer's target is 1, so it never waits. */
+static bool should_gather(kvstore_commit_queue *q, struct timespec *deadline)
 {
     if (q->queued >= q->gather_target)
-        return;
+        return false;
     int64_t wait = q->last_commit_ns / 2;
     if (wait > GATHER_MAX_NS)
         wait = GATHER_MAX_NS;
-    if (mono_ns() - q->last_end_ns > wait)
-        return;
     int64_t end = q->last_end_ns + wait;
-    struct timespec dl = { (time_t)(end / 1000000000),
-                           (long)(end % 1000000000) };
-    q->gathers++;
-    q->gather_want = q->gather_target;
-    while (q->queued < q->gather_want &&
-           pthread_cond_timedwait(&q->gather_cv, &q->mu, &dl) == 0)
-        ;
-    q->gather_want = 0;
+    if (mono_ns() >= end)
+        return false;
+    deadline->tv_sec = (time_t)(end / 1000000000);
+    deadline->tv_nsec = (long)(end % 1000000000);
+    return true;
 }
 
-/* Grows the batch arrays towards `n`; on failure the leader commits what
- * fits and the rest waits for the next batch. Under mu. */
 static size_t batch_room(kvstore_commit_queue *q, size_t n)
 {
     size_t cap = q->cap;
@@ -171,7 +165,7 @@ static size_t batch_room(kvstore_commit_queue *q, size_t n)
 static void lead(kvstore_commit_queue *q)
 {
     q->leading = true;
-    gather(q);
+    q->gathering = false;
     size_t n = batch_room(q, q->queued);
     waiter *batch = q->head;
     waiter *w = batch;
@@ -207,12 +201,13 @@ static void lead(kvstore_commit_queue *q)
         w = next;
     }
     q->leading = false;
-    pthread_cond_broadcast(&q->done_cv);
+    pthread_cond_broadcast(&q->cv);
 }
 
 int kvstore_commit_queue_submit(kvstore_commit_queue *q, void *op)
 {
     waiter self = { .op = op };
+    struct timespec deadline;
     pthread_mutex_lock(&q->mu);
     /* The waiter lives on this stack: lead() unlinks it into a batch
      * before it can be marked done, so the queue never holds it once this
@@ -220,13 +215,24 @@ int kvstore_commit_queue_submit(kvstore_commit_queue *q, void *op)
     *q->tail = &self;
     // cppcheck-suppress autoVariables
     q->tail = &self.next;
-    if (++q->queued == q->gather_want)
-        pthread_cond_signal(&q->gather_cv);
+    q->queued++;
     while (!self.done) {
-        if (q->leading)
-            pthread_cond_wait(&q->done_cv, &q->mu);
-        else
+        if (q->leading) {
+            pthread_cond_wait(&q->cv, &q->mu);
+        } else if (should_gather(q, &deadline)) {
+            /* Waiting for the writers the last batch released. The one
+             * whose arrival fills the batch leads it at once, since it is
+             * running already: waking a sleeping leader instead cost a
+             * wake-up per batch, which on a fast disk is a fair part of
+             * a commit. A writer still waiting at the deadline leads. */
+            if (!q->gathering) {
+                q->gathering = true;
+                q->gathers++;
+            }
+            pthread_cond_timedwait(&q->cv, &q->mu, &deadline);
+        } else {
             lead(q);
+        }
     }
     pthread_mutex_unlock(&q->mu);
     return self.status;
