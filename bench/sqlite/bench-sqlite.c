@@ -549,6 +549,10 @@ int main(int argc, char **argv)
             only = argv[++i];
         } else if (strcmp(argv[i], "--raw-mmap") == 0) {
             raw_mmap = true;
+        } else if (strcmp(argv[i], "--set4-ops") == 0 && i + 1 < argc) {
+            set4_ops = atoi(argv[++i]);
+            if (set4_ops < 4 || set4_ops > 100000)
+                die("--set4-ops", "4..100000");
         } else if (strcmp(argv[i], "--raw-spin") == 0) {
             raw_spin = true;
         } else if (strcmp(argv[i], "--quick") == 0) {
@@ -563,7 +567,7 @@ int main(int argc, char **argv)
             list_page = 100;
             probe_syncs = 20;
         } else {
-            fprintf(stderr, "usage: %s [--dir PATH] [--rounds N] [--only set|get|list] [--quick] [--raw-mmap] [--raw-spin]\n",
+            fprintf(stderr, "usage: %s [--dir PATH] [--rounds N] [--only set|get|list] [--quick] [--raw-mmap] [--raw-spin] [--set4-ops N]\n",
                     argv[0]);
             return 2;
         }
