@@ -112,19 +112,17 @@ void kvstore_commit_queue_stats(kvstore_commit_queue *q, uint64_t *batches,
     pthread_mutex_unlock(&q->mu);
 }
 
-/* Called by a new leader, under mu, before it takes the queue.
+/* Asked under mu by a writer that finds no commit running.
  *
- * If the next leader took the queue at once, writers just released by
- * the last commit would miss it and form a batch of their own behind it:
- * two alternating batches of about half the writers each, paying about
- * twice the commits they need. So a leader that finds fewer ops queued
- * than gather_target, right after the last commit ended, waits for them:
- * until as many are queued, or half the last commit's time (at most
- * GATHER_MAX_NS) has passed. Writers that do not come back cost the others
- * that wait once, after which gather_target has shrunk to what came. */
-/* Whether the next batch should wait for more writers, and until when
- * (*deadline): while fewer than gather_target are queued, for at most half
- * the last commit's time after it ended (GATHER_MAX_NS at most). A lone
+ * If the first such writer took the queue at once, writers just released
+ * by the last commit would miss it and form a batch of their own behind
+ * it: two alternating batches of about half the writers each, paying
+ * about twice the commits they need. So while fewer ops than
+ * gather_target are queued, right after the last commit ended, writers
+ * wait for the others (*deadline: half the last commit's time after it
+ * ended, at most GATHER_MAX_NS), and the one whose arrival fills the
+ * batch leads it. Writers that do not come back cost the others that
+ * wait once, after which gather_target has shrunk to what came. A lone
  * writer's target is 1, so it never waits. */
 static bool should_gather(kvstore_commit_queue *q, struct timespec *deadline)
 {

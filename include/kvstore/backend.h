@@ -669,11 +669,11 @@ KVSTORE_API int kvstore_watch_list_push(kvstore_watch_list *list,
  * concurrent writers pay one commit instead of N.
  *
  * Gathering: writers that write in a loop come back as soon as their
- * commit releases them. A new leader that finds fewer operations queued
- * than the last commit held plus those that queued while it ran, right
- * after that commit ended, waits for them (on CLOCK_MONOTONIC) until as
- * many are queued or half the last commit's time, at most 2 ms, has
- * passed. A lone writer (its last batch was its own operation, with no
+ * commit releases them. While fewer operations are queued than the last
+ * commit held plus those that queued while it ran, right after that
+ * commit ended, the writers wait (on CLOCK_MONOTONIC) until as many are
+ * queued, and the writer that fills the batch leads it, or until half the
+ * last commit's time, at most 2 ms, has passed, and one of them leads. A lone writer (its last batch was its own operation, with no
  * one queued behind it) and a writer after a pause never wait.
  *
  * What an operation is, how a batch is applied, what makes it durable
