@@ -139,6 +139,8 @@ static bool should_gather(kvstore_commit_queue *q, struct timespec *deadline)
     return true;
 }
 
+/* Grows the batch arrays towards `n`; on failure the leader commits what
+ * fits and the rest waits for the next batch. Under mu. */
 static size_t batch_room(kvstore_commit_queue *q, size_t n)
 {
     size_t cap = q->cap;
