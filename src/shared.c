@@ -3,6 +3,13 @@
  * (kvstore_shared_*): one list under one lock, since a process opens few
  * files and opens them rarely.
  *
+ * An open runs without the lock: opening a SQLite database may wait for
+ * another process's lock for as long as its timeout_ms, and under the
+ * registry's lock that wait held up every open of every other file of
+ * the process. The entry is in the list while it opens (`opening`), so
+ * that a second open of the same file waits for that one and gets its
+ * object; the others pass it by.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -19,12 +26,31 @@ typedef struct shared {
     ino_t ino;
     pid_t pid; /* a child of fork() must not use its parent's objects */
     unsigned refs;
+    bool opening; /* open_fn runs: obj is not there yet */
     void *obj;
     struct shared *next;
 } shared;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t opened = PTHREAD_COND_INITIALIZER; /* an open ended */
 static shared *objects;
+
+static shared *find(const struct stat *st, pid_t pid, const char *kind)
+{
+    shared *s = objects;
+    while (s != NULL && !(s->dev == st->st_dev && s->ino == st->st_ino &&
+                          s->pid == pid && strcmp(s->kind, kind) == 0))
+        s = s->next;
+    return s;
+}
+
+static void unlink_entry(shared *gone)
+{
+    shared **p = &objects;
+    while (*p != gone)
+        p = &(*p)->next;
+    *p = gone->next;
+}
 
 int kvstore_shared_get(void **out, const char *kind, const char *path,
                        kvstore_shared_open_fn open_fn, void *ctx)
@@ -43,20 +69,31 @@ int kvstore_shared_get(void **out, const char *kind, const char *path,
     pid_t me = getpid();
     int rc = KVSTORE_OK;
     pthread_mutex_lock(&lock);
-    shared *s = objects;
-    while (s != NULL && !(s->dev == st.st_dev && s->ino == st.st_ino &&
-                          s->pid == me && strcmp(s->kind, kind) == 0))
-        s = s->next;
+    shared *s;
+    /* An open of this file in progress: its object, or, if it fails,
+     * this caller's own attempt (with its own error). */
+    while ((s = find(&st, me, kind)) != NULL && s->opening)
+        pthread_cond_wait(&opened, &lock);
     if (s != NULL) {
         s->refs++;
     } else if ((s = calloc(1, sizeof *s)) == NULL) {
         rc = kvstore_set_error(KVSTORE_ENOMEM, "%s: out of memory", kind);
-    } else if ((rc = open_fn(&s->obj, ctx)) != KVSTORE_OK) {
-        free(s);
-        s = NULL;
     } else {
-        *s = (shared){kind, st.st_dev, st.st_ino, me, 1, s->obj, objects};
+        *s = (shared){ kind, st.st_dev, st.st_ino, me, 1, true, NULL,
+                       objects };
         objects = s;
+        pthread_mutex_unlock(&lock);
+        void *obj = NULL;
+        rc = open_fn(&obj, ctx);
+        pthread_mutex_lock(&lock);
+        s->opening = false;
+        s->obj = obj;
+        if (rc != KVSTORE_OK) {
+            unlink_entry(s);
+            free(s);
+            s = NULL;
+        }
+        pthread_cond_broadcast(&opened);
     }
     if (s != NULL)
         *out = s->obj;
@@ -66,6 +103,8 @@ int kvstore_shared_get(void **out, const char *kind, const char *path,
 
 void kvstore_shared_ref(void *obj)
 {
+    if (obj == NULL) /* would match an entry still opening */
+        return;
     pthread_mutex_lock(&lock);
     for (shared *s = objects; s != NULL; s = s->next)
         if (s->obj == obj)
@@ -75,6 +114,8 @@ void kvstore_shared_ref(void *obj)
 
 void kvstore_shared_put(void *obj, void (*free_fn)(void *obj))
 {
+    if (obj == NULL) /* would match an entry still opening */
+        return;
     pthread_mutex_lock(&lock);
     shared **p = &objects;
     while (*p != NULL && (*p)->obj != obj)

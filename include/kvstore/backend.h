@@ -750,8 +750,10 @@ typedef int (*kvstore_shared_open_fn)(void **out, void *ctx);
 /** Sets *out to the object that backend `kind` (its name, a string that
  * lives as long as the process) shares for the existing file or directory
  * at `path`, with one more reference. If there is none, calls
- * open_fn(out, ctx) and registers what it opened with one reference; the
- * lookup and open_fn run under the registry's lock, so concurrent opens
+ * open_fn(out, ctx) and registers what it opened with one reference.
+ * open_fn runs without the registry's lock, so a slow open delays no
+ * other file's; a concurrent get of the same file waits for it and shares
+ * its object (or, if it fails, opens the file itself): concurrent opens
  * of one file get one object. Returns KVSTORE_OK; open_fn's error; or,
  * when `path` cannot be examined, KVSTORE_ENOSTORE (missing),
  * KVSTORE_EACCESS or KVSTORE_EIO with a message. *out is NULL on error. */
