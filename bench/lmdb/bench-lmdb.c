@@ -41,6 +41,7 @@
 #include <kvstore/kvstore.h>
 
 #include "../fsync-probe.h"
+#include "../wake-probe.h"
 
 #define VALUE_SIZE 100
 #define SLICES 6
@@ -369,6 +370,9 @@ static void bench_sets(double *r)
     /* The set ratios depend on the disk: say how fast it is. */
     if (fsync_probe(root, probe_syncs) != 0)
         die("fsync probe", root);
+    /* The 4-thread line also pays a wake-up per released writer. */
+    if (wake_probe(probe_syncs) != 0)
+        printf("wake-up probe: skipped (fewer than two usable CPUs)\n");
     sets(false, 1, set_ops); /* warm up: the file reaches its size */
     sets(true, 1, set_ops);
     for (int i = 0; i < rounds; i++)

@@ -42,6 +42,7 @@
 #include <kvstore/kvstore.h>
 
 #include "../fsync-probe.h"
+#include "../wake-probe.h"
 
 #define MAX_ROUNDS 15
 
@@ -596,6 +597,9 @@ int main(int argc, char **argv)
         /* The set ratios depend on the disk: say how fast it is. */
         if (fsync_probe(dir, probe_syncs) != 0)
             die("fsync probe", dir);
+        /* The 4-thread line also pays a wake-up per released writer. */
+        if (wake_probe(probe_syncs) != 0)
+            printf("wake-up probe: skipped (fewer than two usable CPUs)\n");
         bench_set_1();
         bench_set_4();
     }
