@@ -1,0 +1,190 @@
+/*
+ * Reaping (reap_ms, backends/lmdb/reap.c): expired records are deleted
+ * from the file, not only hidden. Records are counted with raw liblmdb
+ * (mdb_stat of the main database) while no store of the directory is
+ * open in this process, since LMDB forbids a second environment of one
+ * directory in a process. The count is every entry: one per bucket in
+ * the registry plus one per record (a long key is one entry too).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <lmdb.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+enum { PLAIN = 20, LIVE = 20, GONE = 40, OTHER_GONE = 5 };
+
+/* Entries in the main database of the environment in `dir`. */
+static size_t raw_entries(const char *dir)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_stat st;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    assert_int_equal(mdb_stat(txn, dbi, &st), 0);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return st.ms_entries;
+}
+
+/* Long enough for the long stored form in any bucket (lmdb.h). */
+static char *long_key(char fill)
+{
+    static char k[2][1001];
+    char *p = k[fill == 'g'];
+    memset(p, fill, 1000);
+    p[1000] = '\0';
+    return p;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static void set_ttl_str(kvstore_bucket *b, const char *key, const char *v,
+                        uint64_t ttl_ms)
+{
+    assert_ok(kvstore_set_ttl(b, key, v, strlen(v), ttl_ms));
+}
+
+/* Fills bucket t->b and bucket "other": PLAIN keys without expiry, LIVE
+ * (and one long key) that expire in an hour, GONE (and one long key) and
+ * OTHER_GONE in "other" that expire in 1 ms, and "keep" in "other".
+ * Then waits until the short ones have expired. */
+static void fill(tmp_store *t)
+{
+    char key[32];
+    for (int i = 0; i < PLAIN; i++) {
+        snprintf(key, sizeof key, "plain%02d", i);
+        set_str(t->b, key, key);
+    }
+    for (int i = 0; i < GONE; i++) {
+        snprintf(key, sizeof key, "gone%02d", i);
+        set_ttl_str(t->b, key, key, 1);
+    }
+    for (int i = 0; i < LIVE; i++) {
+        snprintf(key, sizeof key, "live%02d", i);
+        set_ttl_str(t->b, key, key, 3600000);
+    }
+    set_ttl_str(t->b, long_key('g'), "long gone", 1);
+    set_ttl_str(t->b, long_key('l'), "long live", 3600000);
+    kvstore_bucket *o = open_bucket(t->s, "other");
+    for (int i = 0; i < OTHER_GONE; i++) {
+        snprintf(key, sizeof key, "x%d", i);
+        set_ttl_str(o, key, key, 1);
+    }
+    set_str(o, "keep", "kept");
+    kvstore_bucket_close(o);
+    /* Expiry is 1 ms of wall-clock time after each set. */
+    sleep_ms(20);
+}
+
+/* Every key that must survive reads back; the expired ones are absent. */
+static void expect_survivors(tmp_store *t)
+{
+    char key[32];
+    for (int i = 0; i < PLAIN; i++) {
+        snprintf(key, sizeof key, "plain%02d", i);
+        expect_str(t->b, key, key);
+    }
+    for (int i = 0; i < LIVE; i++) {
+        snprintf(key, sizeof key, "live%02d", i);
+        expect_str(t->b, key, key);
+    }
+    for (int i = 0; i < GONE; i++) {
+        snprintf(key, sizeof key, "gone%02d", i);
+        expect_str(t->b, key, NULL);
+    }
+    expect_str(t->b, long_key('l'), "long live");
+    expect_str(t->b, long_key('g'), NULL);
+    kvstore_bucket *o = open_bucket(t->s, "other");
+    expect_str(o, "keep", "kept");
+    expect_str(o, "x0", NULL);
+    kvstore_bucket_close(o);
+}
+
+/* Registry entries of "r" and "other", the records that do not expire
+ * or have not yet, and "trigger". */
+#define SURVIVORS (2 + PLAIN + LIVE + 1 + 1 + 1)
+#define EXPIRED (GONE + 1 + OTHER_GONE)
+
+static void test_reaped(void **state)
+{
+    tmp_store *t = *state;
+    fill(t);
+    /* Its commit is followed by a pass: over 1 ms since the last one. */
+    set_str(t->b, "trigger", "t");
+    tmp_store_shut(t);
+    assert_int_equal(raw_entries(t->dir), SURVIVORS);
+
+    tmp_store_reopen(t, "lmdb://{dir}?reap_ms=1&sync=false", "r");
+    expect_survivors(t);
+    /* A reaped long key's stored key is free again for it. */
+    set_str(t->b, long_key('g'), "again");
+    expect_str(t->b, long_key('g'), "again");
+}
+
+/* reap_ms=0: expired records stay in the file (absent for reads). */
+static void test_never(void **state)
+{
+    tmp_store *t = *state;
+    fill(t);
+    for (int i = 0; i < 3; i++) {
+        sleep_ms(5);
+        set_str(t->b, "trigger", "t");
+    }
+    tmp_store_shut(t);
+    assert_int_equal(raw_entries(t->dir), SURVIVORS + EXPIRED);
+    tmp_store_reopen(t, "lmdb://{dir}?reap_ms=0&sync=false", "r");
+    expect_survivors(t);
+}
+
+/* The environment is shared per directory, and its first handle's
+ * reap_ms holds: a later handle asking for reaping does not get it. */
+static void test_first_handle_wins(void **state)
+{
+    tmp_store *t = *state;
+    fill(t);
+    kvstore_store *s2 = open_in(t, "lmdb://{dir}?reap_ms=1&sync=false");
+    kvstore_bucket *b2 = open_bucket(s2, "r");
+    set_str(b2, "trigger", "t");
+    kvstore_bucket_close(b2);
+    kvstore_close(s2);
+    tmp_store_shut(t);
+    assert_int_equal(raw_entries(t->dir), SURVIVORS + EXPIRED);
+}
+
+static void test_bad_values(void **state)
+{
+    tmp_store *t = *state;
+    const char *bad[] = { "-1", "x", "1x", "31536000001", "" };
+    char uri[4300];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(uri, sizeof uri, "lmdb://%s?reap_ms=%s", t->dir, bad[i]);
+        open_fails(uri, KVSTORE_EINVAL);
+    }
+    /* The bounds themselves are accepted. */
+    tmp_store_reopen(t, "lmdb://{dir}?reap_ms=31536000000", NULL);
+    tmp_store_reopen(t, "lmdb://{dir}?reap_ms=0", NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        STORE_TEST(test_reaped, "lmdb://{dir}?reap_ms=1&sync=false", "r"),
+        STORE_TEST(test_never, "lmdb://{dir}?reap_ms=0&sync=false", "r"),
+        STORE_TEST(test_first_handle_wins,
+                   "lmdb://{dir}?reap_ms=0&sync=false", "r"),
+        TMP_STORE_TEST(test_bad_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
