@@ -1,36 +1,55 @@
 /*
  * Reaping (reap_ms, backends/lmdb/reap.c): expired records are deleted
  * from the file, not only hidden. Records are counted with raw liblmdb
- * (mdb_stat of the main database) while no store of the directory is
- * open in this process, since LMDB forbids a second environment of one
- * directory in a process. The count is every entry: one per bucket in
- * the registry plus one per record (a long key is one entry too).
+ * (mdb_stat of the main database, in a child process). The count is
+ * every entry: one per bucket in the registry plus one per record (a
+ * long key is one entry too).
  *
  * SPDX-License-Identifier: MIT
  */
 #include <lmdb.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "util.h"
 
 enum { PLAIN = 20, LIVE = 20, GONE = 40, OTHER_GONE = 5 };
 
-/* Entries in the main database of the environment in `dir`. */
+/* Entries in the main database of the environment in `dir`, counted in
+ * a child process: this one may hold the environment open (and must, to
+ * keep its reaping position), and LMDB allows one environment of a
+ * directory per process. */
 static size_t raw_entries(const char *dir)
 {
-    MDB_env *env = NULL;
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    MDB_stat st;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
-    assert_int_equal(mdb_stat(txn, dbi, &st), 0);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
-    return st.ms_entries;
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        MDB_env *env = NULL;
+        MDB_txn *txn = NULL;
+        MDB_dbi dbi;
+        MDB_stat st;
+        close(fd[0]);
+        if (mdb_env_create(&env) != 0 ||
+            mdb_env_open(env, dir, MDB_RDONLY, 0600) != 0 ||
+            mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0 ||
+            mdb_dbi_open(txn, NULL, 0, &dbi) != 0 ||
+            mdb_stat(txn, dbi, &st) != 0)
+            _exit(2);
+        uint64_t n = st.ms_entries;
+        _exit(write(fd[1], &n, sizeof n) == (ssize_t)sizeof n ? 0 : 3);
+    }
+    close(fd[1]);
+    uint64_t n = 0;
+    ssize_t got = read(fd[0], &n, sizeof n);
+    close(fd[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(got, sizeof n);
+    return (size_t)n;
 }
 
 /* Long enough for the long stored form in any bucket (lmdb.h). */
@@ -163,6 +182,81 @@ static void test_first_handle_wins(void **state)
     assert_int_equal(raw_entries(t->dir), SURVIVORS + EXPIRED);
 }
 
+enum { WIDE = 12000, TAIL = 100, HEAD = 10 };
+
+/* In another process (whose writes start no pass here): HEAD keys of
+ * bucket "r" that sort before every other, expiring in 1 ms. */
+static void write_head_elsewhere(const char *dir)
+{
+    char uri[4300];
+    snprintf(uri, sizeof uri, "lmdb://%s?reap_ms=0&sync=false", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        kvstore_store *s = NULL;
+        kvstore_bucket *b = NULL;
+        if (kvstore_open(&s, uri) != KVSTORE_OK ||
+            kvstore_bucket_open(&b, s, "r") != KVSTORE_OK)
+            _exit(2);
+        for (int i = 0; i < HEAD; i++) {
+            char key[8];
+            snprintf(key, sizeof key, "0%02d", i);
+            if (kvstore_set_ttl(b, key, "h", 1, 1) != KVSTORE_OK)
+                _exit(3);
+        }
+        kvstore_bucket_close(b);
+        kvstore_close(s);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A pass walks a slice (10000 entries) and the next one resumes where it
+ * stopped, wrapping to the top. WIDE live keys "a.." fill the first
+ * slice, so the first pass cannot reach TAIL expired keys "z.." after
+ * them; the second must (a pass that always starts at the top never
+ * would), and must also wrap round to HEAD keys that expired at the top
+ * after the first pass (a pass that stops at the bottom would not). */
+static void test_slices_resume(void **state)
+{
+    tmp_store *t = *state;
+    static char keys[1000][8];
+    const char *kp[1000];
+    const void *vp[1000];
+    size_t lens[1000];
+    for (int c = 0; c < WIDE / 1000; c++) {
+        for (int i = 0; i < 1000; i++) {
+            snprintf(keys[i], sizeof keys[i], "a%05d", c * 1000 + i);
+            kp[i] = keys[i];
+            vp[i] = "v";
+            lens[i] = 1;
+        }
+        assert_ok(kvstore_set_many(t->b, kp, vp, lens, 1000));
+    }
+    for (int i = 0; i < TAIL; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "z%03d", i);
+        set_ttl_str(t->b, key, "z", 1);
+    }
+    /* The fill was made with reap_ms=0; from here every write of this
+     * process is followed by a pass once 1 ms has gone by. Opening an
+     * existing bucket writes nothing. */
+    tmp_store_reopen(t, "lmdb://{dir}?reap_ms=1&sync=false", "r");
+    sleep_ms(20);
+    set_str(t->b, "m", "1");
+    /* The registry entry, the wide keys, "m", and the tail still there. */
+    assert_int_equal(raw_entries(t->dir), 1 + WIDE + 1 + TAIL);
+
+    /* The store stays open: the position lives in its environment. */
+    write_head_elsewhere(t->dir);
+    assert_int_equal(raw_entries(t->dir), 1 + WIDE + 1 + TAIL + HEAD);
+    sleep_ms(20);
+    set_str(t->b, "m", "2");
+    assert_int_equal(raw_entries(t->dir), 1 + WIDE + 1);
+}
+
 static void test_bad_values(void **state)
 {
     tmp_store *t = *state;
@@ -184,6 +278,8 @@ int main(void)
         STORE_TEST(test_never, "lmdb://{dir}?reap_ms=0&sync=false", "r"),
         STORE_TEST(test_first_handle_wins,
                    "lmdb://{dir}?reap_ms=0&sync=false", "r"),
+        STORE_TEST(test_slices_resume, "lmdb://{dir}?reap_ms=0&sync=false",
+                   "r"),
         TMP_STORE_TEST(test_bad_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
