@@ -8,6 +8,8 @@
  *   ?map_size=BYTES  initial LMDB map size (default 256 MiB); the map
  *                    doubles whenever it fills
  *   ?create=false    missing buckets (and the directory) are not created
+ *   ?reap_ms=MS      at most this often, after a commit, delete expired
+ *                    records (default 60000; 0: never; reap.c)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -19,7 +21,7 @@ int lm_store_open(void **out, const kvstore_uri *uri)
 {
     const char *path;
     bool sync, create;
-    int64_t map_size;
+    int64_t map_size, reap_ms;
 
     *out = NULL;
     int rc = kvstore_uri_local(uri, "dir", &path, &sync, &create);
@@ -27,13 +29,18 @@ int lm_store_open(void **out, const kvstore_uri *uri)
         rc = kvstore_uri_param_int(uri, "map_size", 1 << 20,
                                    (int64_t)1 << 40, (int64_t)LM_MAP_DEFAULT,
                                    &map_size);
+    /* The range and default of the sqlite backend's reap_ms. */
+    if (rc == KVSTORE_OK)
+        rc = kvstore_uri_param_int(uri, "reap_ms", 0,
+                                   INT64_C(86400000) * 365, 60000, &reap_ms);
     if (rc != KVSTORE_OK)
         return rc;
 
     lm_store *st = calloc(1, sizeof *st);
     if (st == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
-    rc = lm_env_acquire(&st->env, path, create, (size_t)map_size);
+    rc = lm_env_acquire(&st->env, path, create, (size_t)map_size,
+                        (uint64_t)reap_ms);
     if (rc != KVSTORE_OK) {
         free(st);
         return rc;
@@ -50,7 +57,8 @@ void lm_store_close(void *store)
     free(st);
 }
 
-static const char *const lm_options[] = { "sync", "map_size", NULL };
+static const char *const lm_options[] = { "sync", "map_size", "reap_ms",
+                                         NULL };
 
 /* Watch sees this process's writes only, with the exact value written;
  * listing never repeats a key. */

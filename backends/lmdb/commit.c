@@ -12,7 +12,8 @@
  * An op's own failure (not a counter, CAS conflict, missing bucket) is
  * decided before it writes anything, so it fails alone; an LMDB failure
  * (map full, I/O) aborts the transaction: a full map is grown and the
- * batch retried, anything else fails every op of the batch.
+ * batch retried, anything else fails every op of the batch. A committed
+ * batch may be followed by a reaping pass (reap.c).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -255,6 +256,9 @@ static int commit_batch(void *ctx, void *const *ops, int *status, size_t n)
             for (size_t i = 0; i < n; i++)
                 status[i] = ((lm_op *)ops[i])->rc;
             lm_watch_dispatch(e, ops, n);
+            /* After the statuses are set, so a pass cannot change them;
+             * before the writers are released, like sqlite's reaping. */
+            lm_maybe_reap(e);
             return KVSTORE_OK;
         }
         if ((rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED) && attempt < 40) {

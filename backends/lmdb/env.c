@@ -79,6 +79,7 @@ static void env_destroy(void *p)
 typedef struct env_args {
     const char *path;
     size_t map_size;
+    uint64_t reap_ms;
 } env_args;
 
 static int env_open(void **out, void *ctx)
@@ -88,6 +89,11 @@ static int env_open(void **out, void *ctx)
     lm_env *e = calloc(1, sizeof *e);
     if (e == NULL)
         return kvstore_set_error(KVSTORE_ENOMEM, "lmdb: out of memory");
+    e->reap_ms = ((env_args *)ctx)->reap_ms;
+    /* Not at once: a process that opens and writes once should not pay a
+     * pass for it. */
+    if (e->reap_ms != 0)
+        e->next_reap = lm_now_ms() + e->reap_ms;
     atomic_init(&e->map_users, 0);
     atomic_init(&e->map_resizing, false);
     pthread_mutex_init(&e->resize_mu, NULL);
@@ -152,7 +158,7 @@ static int env_open(void **out, void *ctx)
 }
 
 int lm_env_acquire(lm_env **out, const char *path, bool create,
-                   size_t map_size)
+                   size_t map_size, uint64_t reap_ms)
 {
     struct stat st;
     if (stat(path, &st) != 0 && errno == ENOENT && create) {
@@ -176,7 +182,7 @@ int lm_env_acquire(lm_env **out, const char *path, bool create,
 
     void *e;
     int rc = kvstore_shared_get(&e, "lmdb", path, env_open,
-                                &(env_args){path, map_size});
+                                &(env_args){path, map_size, reap_ms});
     *out = e;
     return rc;
 }

@@ -46,6 +46,13 @@
  * MDB_MAP_FULL. The file only takes the pages actually used. */
 #define LM_MAP_DEFAULT ((size_t)256 * 1024 * 1024)
 
+/* The stored-key limit the format uses, whatever LMDB's build allows
+ * (511 is LMDB's default MDB_MAXKEYSIZE): the layout of a store does not
+ * depend on how liblmdb was built. */
+#define LM_KEY_LIMIT 511
+/* Big enough for any stored key. */
+#define LM_SKEY_CAP 1024
+
 #define LM_REC_TTL 0x01u  /* record has expires_ms */
 #define LM_REC_LONG 0x02u /* record carries the whole key */
 
@@ -82,6 +89,14 @@ typedef struct lm_env {
 
     /* Watches of this process on any bucket of this directory. */
     kvstore_watch_list *watches;
+
+    /* Reaping of expired records (reap.c), from the first handle's
+     * reap_ms (0: never). The rest is the leader's alone: the commit
+     * queue runs one leader at a time. */
+    uint64_t reap_ms;
+    uint64_t next_reap;              /* wall-clock ms of the next pass */
+    size_t reap_len;                 /* 0: the next pass starts at the top */
+    unsigned char reap_at[LM_SKEY_CAP]; /* where the next pass starts */
 } lm_env;
 
 typedef struct lm_store {
@@ -96,8 +111,10 @@ typedef struct lm_bucket {
 } lm_bucket;
 
 /* ---- env.c: the per-directory environment ---- */
+/* map_size and reap_ms count only when this call opens the environment:
+ * the first handle of a directory in the process sets them. */
 int lm_env_acquire(lm_env **out, const char *path, bool create,
-                   size_t map_size);
+                   size_t map_size, uint64_t reap_ms);
 void lm_env_release(lm_env *e);
 /* Takes one more reference on an environment already held. */
 void lm_env_ref(lm_env *e);
@@ -115,12 +132,6 @@ size_t lm_env_mapsize(lm_env *e);
 int lm_error(int mdb_rc, const char *what);
 
 /* ---- record.c: stored keys and records ---- */
-/* The stored-key limit the format uses, whatever LMDB's build allows
- * (511 is LMDB's default MDB_MAXKEYSIZE): the layout of a store does not
- * depend on how liblmdb was built. */
-#define LM_KEY_LIMIT 511
-/* Big enough for any stored key. */
-#define LM_SKEY_CAP 1024
 typedef struct lm_rec {
     unsigned flags;
     uint64_t version;
@@ -147,6 +158,10 @@ static inline bool lm_rec_plain(const MDB_val *v)
  * clock on first need when it is 0 (records without expiry never need it,
  * so the common read costs no clock call). */
 bool lm_rec_expired(const lm_rec *r, uint64_t *now);
+/* True if the raw record `v` is well formed enough to carry an expiry and
+ * it is at or before `now`; no parse and no error state, for the reaper's
+ * walk over every record. */
+bool lm_rec_raw_expired(const MDB_val *v, uint64_t now);
 /* Size of the record for these fields and fills `buf` (which has that
  * many bytes) when buf != NULL. */
 size_t lm_rec_build(void *buf, uint64_t version, uint64_t expires,
@@ -212,6 +227,11 @@ static inline int lm_submit(lm_env *e, lm_op *op)
 {
     return kvstore_commit_queue_run(e->commits, op, op->msg);
 }
+
+/* ---- reap.c ---- */
+/* Called by the leader after a batch committed: deletes expired records
+ * when a pass is due (see reap.c). Best effort, never fails. */
+void lm_maybe_reap(lm_env *e);
 
 /* ---- store.c: single keys, and what batch.c shares with it ---- */
 /* Sets the ETOOBIG error for a value of `len` bytes; returns its code. */

@@ -85,6 +85,15 @@ bool lm_rec_expired(const lm_rec *r, uint64_t *now)
     return r->expires <= *now;
 }
 
+bool lm_rec_raw_expired(const MDB_val *v, uint64_t now)
+{
+    const unsigned char *p = v->mv_data;
+    if (v->mv_size < 9 + 8 || !(p[0] & LM_REC_TTL) ||
+        (p[0] & ~(LM_REC_TTL | LM_REC_LONG)) != 0)
+        return false;
+    return get64(p + 9) <= now;
+}
+
 size_t lm_rec_build(void *buf, uint64_t version, uint64_t expires,
                     const char *longkey, size_t klen, const void *value,
                     size_t len)
