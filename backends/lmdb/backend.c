@@ -17,6 +17,19 @@
 
 #include <stdlib.h>
 
+/* The numeric options; reap_ms has the sqlite backend's range and
+ * default. */
+static int parse_sizes(const kvstore_uri *uri, int64_t *map_size,
+                       int64_t *reap_ms)
+{
+    int rc = kvstore_uri_param_int(uri, "map_size", 1 << 20, (int64_t)1 << 40,
+                                   (int64_t)LM_MAP_DEFAULT, map_size);
+    return rc != KVSTORE_OK ? rc
+                            : kvstore_uri_param_int(uri, "reap_ms", 0,
+                                                    INT64_C(86400000) * 365,
+                                                    60000, reap_ms);
+}
+
 int lm_store_open(void **out, const kvstore_uri *uri)
 {
     const char *path;
@@ -25,15 +38,8 @@ int lm_store_open(void **out, const kvstore_uri *uri)
 
     *out = NULL;
     int rc = kvstore_uri_local(uri, "dir", &path, &sync, &create);
-    if (rc == KVSTORE_OK)
-        rc = kvstore_uri_param_int(uri, "map_size", 1 << 20,
-                                   (int64_t)1 << 40, (int64_t)LM_MAP_DEFAULT,
-                                   &map_size);
-    /* The range and default of the sqlite backend's reap_ms. */
-    if (rc == KVSTORE_OK)
-        rc = kvstore_uri_param_int(uri, "reap_ms", 0,
-                                   INT64_C(86400000) * 365, 60000, &reap_ms);
-    if (rc != KVSTORE_OK)
+    if (rc != KVSTORE_OK || (rc = parse_sizes(uri, &map_size, &reap_ms)) !=
+                                KVSTORE_OK)
         return rc;
 
     lm_store *st = calloc(1, sizeof *st);

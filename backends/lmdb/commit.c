@@ -219,6 +219,23 @@ static int apply(MDB_txn *txn, lm_env *e, lm_op *op, uint64_t version)
     return 0;
 }
 
+typedef struct batch {
+    lm_env *e;
+    void *const *ops;
+    size_t n;
+} batch;
+
+/* lm_write_txn's body: every op of the batch, versioned by the txn id. */
+static int apply_batch(MDB_txn *txn, void *ctx)
+{
+    const batch *b = ctx;
+    uint64_t version = (uint64_t)mdb_txn_id(txn);
+    int rc = 0;
+    for (size_t i = 0; i < b->n && rc == 0; i++)
+        rc = apply(txn, b->e, b->ops[i], version);
+    return rc;
+}
+
 /* The commit queue's callback: applies one batch in one write
  * transaction and commits it, on the leader; every op gets its rc, and
  * the watches their events before the next batch starts. */
@@ -235,23 +252,11 @@ static int commit_batch(void *ctx, void *const *ops, int *status, size_t n)
             if (op->hit != NULL)
                 memset(op->hit, 0, op->n);
         }
-        lm_map_enter(e);
         /* Only this thread commits in this process, so the sync flag can
          * follow the batch: one durable op makes the whole commit sync. */
-        mdb_env_set_flags(e->env, MDB_NOSYNC, durable ? 0 : 1);
-        size_t mapsize = lm_env_mapsize(e);
-        MDB_txn *txn = NULL;
-        int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
-        if (rc == 0) {
-            uint64_t version = (uint64_t)mdb_txn_id(txn);
-            for (size_t i = 0; i < n && rc == 0; i++)
-                rc = apply(txn, e, ops[i], version);
-            if (rc == 0)
-                rc = mdb_txn_commit(txn);
-            else
-                mdb_txn_abort(txn);
-        }
-        lm_map_leave(e);
+        size_t mapsize;
+        int rc = lm_write_txn(e, durable ? 0 : 1, apply_batch,
+                              &(batch){ e, ops, n }, &mapsize);
         if (rc == 0) {
             for (size_t i = 0; i < n; i++)
                 status[i] = ((lm_op *)ops[i])->rc;

@@ -236,6 +236,29 @@ void lm_map_leave(lm_env *e)
     atomic_fetch_sub_explicit(&e->map_users, 1, memory_order_release);
 }
 
+int lm_write_txn(lm_env *e, int nosync,
+                 int (*body)(MDB_txn *txn, void *ctx), void *ctx,
+                 size_t *mapsize)
+{
+    lm_map_enter(e);
+    /* Inside the map bracket: a resizer reads the flags too. */
+    if (nosync >= 0)
+        mdb_env_set_flags(e->env, MDB_NOSYNC, nosync);
+    if (mapsize != NULL)
+        *mapsize = lm_env_mapsize(e);
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
+    if (rc == 0) {
+        rc = body(txn, ctx);
+        if (rc == 0)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+    }
+    lm_map_leave(e);
+    return rc;
+}
+
 int lm_env_grow(lm_env *e, size_t seen, bool adopt)
 {
     int rc = 0;

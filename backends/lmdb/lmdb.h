@@ -121,6 +121,14 @@ void lm_env_ref(lm_env *e);
 /* Bracket every transaction of the process (see map_users). */
 void lm_map_enter(lm_env *e);
 void lm_map_leave(lm_env *e);
+/* A write transaction of its own, inside lm_map_enter/leave: sets
+ * MDB_NOSYNC to `nosync` (0 or 1; -1 leaves it), runs body(txn, ctx) and
+ * commits if it returns 0, else aborts. Returns the LMDB code (body's, or
+ * the begin's or commit's). *mapsize, if not NULL, gets the map size the
+ * transaction ran with (for lm_env_grow). Leader only. */
+int lm_write_txn(lm_env *e, int nosync,
+                 int (*body)(MDB_txn *txn, void *ctx), void *ctx,
+                 size_t *mapsize);
 /* A read transaction (inside lm_map_enter until lm_rtxn_end). */
 int lm_rtxn_begin(lm_env *e, MDB_txn **out);
 void lm_rtxn_end(lm_env *e, MDB_txn *txn);

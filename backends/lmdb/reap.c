@@ -93,6 +93,19 @@ static int walk(lm_env *e, MDB_txn *txn, uint64_t now, unsigned char *at,
     return rc;
 }
 
+typedef struct pass {
+    lm_env *e;
+    uint64_t now;
+    unsigned char *at;
+    size_t *alen;
+} pass;
+
+static int walk_body(MDB_txn *txn, void *ctx)
+{
+    const pass *p = ctx;
+    return walk(p->e, txn, p->now, p->at, p->alen);
+}
+
 void lm_maybe_reap(lm_env *e)
 {
     if (e->reap_ms == 0)
@@ -110,17 +123,8 @@ void lm_maybe_reap(lm_env *e)
     /* The pass keeps the sync flag its batch set: a pass after a durable
      * batch is synced too, so that it cannot be the unsynced commit a
      * power loss tears a sync=true store with. */
-    lm_map_enter(e);
-    MDB_txn *txn = NULL;
-    int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
-    if (rc == 0) {
-        rc = walk(e, txn, now, at, &alen);
-        if (rc == 0)
-            rc = mdb_txn_commit(txn);
-        else
-            mdb_txn_abort(txn);
-    }
-    lm_map_leave(e);
+    int rc = lm_write_txn(e, -1, walk_body,
+                          &(pass){ e, now, at, &alen }, NULL);
     if (rc == 0) {
         memcpy(e->reap_at, at, alen);
         e->reap_len = alen;
