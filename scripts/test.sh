@@ -54,7 +54,7 @@ if [ "${KVSTORE_TEST_QUICK:-0}" != 1 ]; then
     --no-suite nats-cluster
   KVSTORE_WASM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
     run build valgrind-wasm --suite wasm-program --suite wasi-program --timeout-multiplier 10
-  # The CLI test is a bash script: valgrind wraps the tool it runs, not bash.
+  # The CLI tests are bash scripts: valgrind wraps the tool they run, not bash.
   KVSTORE_CLI_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$PWD/tests/valgrind.supp" \
     run build valgrind-cli --suite cli --timeout-multiplier 10
 
