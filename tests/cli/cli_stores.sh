@@ -1,12 +1,46 @@
 #!/usr/bin/env bash
-# CLI tests, part 2: store selection (the default store, KVSTORE_URL,
-# --store-file, credentials), ls and copy. Part 1 is cli_commands.sh.
+# CLI tests, part 2: help, usage errors, store selection (the default
+# store, KVSTORE_URL, --store-file, credentials), ls and copy. Part 1 is
+# cli_commands.sh.
 # Usage: cli_stores.sh PATH/TO/kvstore DEFAULT_STORE_DOC
 . "$(dirname "$0")/lib.sh"
 
 # Keys that the checks below read from $S; part 1 sets them too, for its own.
 kv set neg -5 >/dev/null
 kv set bin - <"$T/bin" >/dev/null
+
+# ---------------------------------------------------------------- help
+run --help
+ok "kvstore --help exits 0 and lists commands" \
+  eval 'rc_is 0 && out_has "Usage: kvstore" && out_has "  bench "'
+for c in get set del exists ttl ls incr cas watch copy bench buckets bucket; do
+  run "$c" --help
+  ok "kvstore $c --help" eval "rc_is 0 && out_has 'Usage: kvstore $c' && [ ! -s \$ERR ]"
+  run help "$c"
+  ok "kvstore help $c" eval "rc_is 0 && out_has 'Usage: kvstore $c'"
+done
+run --version
+ok "--version prints a version" eval 'rc_is 0 && out_has "^kvstore [0-9]"'
+
+# ---------------------------------------------------------------- usage errors
+run;                    ok "no command is exit 2" eval 'rc_is 2 && err_has "missing command"'
+run frobnicate;         ok "unknown command is exit 2" eval 'rc_is 2 && err_has "unknown command"'
+run -s "$S" get;        ok "get without KEY is exit 2" eval 'rc_is 2 && err_has "missing argument"'
+run -s "$S" get a b;    ok "get with two keys is exit 2" eval 'rc_is 2 && err_has "too many"'
+run -s "$S" set k;      ok "set without VALUE is exit 2" 'rc_is' 2
+run -s "$S" get --nope k; ok "unknown option is exit 2" eval 'rc_is 2 && err_has "unknown option"'
+run -s "$S" ls --limit; ok "option without value is exit 2" eval 'rc_is 2 && err_has "needs a value"'
+run -s "$S" ls --limit 0;    ok "ls --limit 0 is exit 2" 'rc_is' 2
+run -s "$S" ls --limit 1001; ok "ls --limit 1001 is exit 2" 'rc_is' 2
+run -s "$S" ls --limit 5x;   ok "ls --limit 5x is exit 2" 'rc_is' 2
+run -s "$S" incr c 1x;  ok "incr with a bad DELTA is exit 2" 'rc_is' 2
+run -s "$S" incr c 99999999999999999999; ok "incr DELTA beyond int64 is exit 2" 'rc_is' 2
+run -s "$S" incr c +5;  ok "incr DELTA with a '+' sign is exit 2" 'rc_is' 2
+run -s "$S" bench --n 0; ok "bench --n 0 is exit 2" 'rc_is' 2
+run -s "$S" copy a b c; ok "copy with 3 arguments is exit 2" 'rc_is' 2
+run -s "$S" cas k - -;  ok "cas with two stdin values is exit 2" 'rc_is' 2
+run -s "$S" --store-file "$T/nope" get k; ok "--store with --store-file is exit 2" 'rc_is' 2
+run --store-file "$T/nope" get k; ok "missing --store-file is exit 2" eval 'rc_is 2 && err_has "cannot open store file"'
 
 # ---------------------------------------------------------------- store selection
 # The default store (tools/default_store.c, docs/backends/default-store.md):
