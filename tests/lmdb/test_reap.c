@@ -78,25 +78,35 @@ static void set_ttl_str(kvstore_bucket *b, const char *key, const char *v,
     assert_ok(kvstore_set_ttl(b, key, v, strlen(v), ttl_ms));
 }
 
-/* Fills bucket t->b and bucket "other": PLAIN keys without expiry, LIVE
- * (and one long key) that expire in an hour, GONE (and one long key) and
- * OTHER_GONE in "other" that expire in 1 ms, and "keep" in "other".
- * Then waits until the short ones have expired. */
+/* The keys of bucket t->b that fill() writes: `count` keys
+ * "<prefix>NN" with their own name as value, expiring in ttl_ms (0:
+ * never). */
+static const struct group {
+    const char *prefix;
+    int count;
+    uint64_t ttl_ms;
+    bool survives;
+} groups[] = {
+    { "plain", PLAIN, 0, true },
+    { "gone", GONE, 1, false },
+    { "live", LIVE, 3600000, true },
+};
+
+/* Fills bucket t->b with `groups` and one long key that expires in 1 ms
+ * and one in an hour, and bucket "other" with OTHER_GONE keys that
+ * expire in 1 ms and "keep". Then waits until the short ones have
+ * expired. */
 static void fill(tmp_store *t)
 {
     char key[32];
-    for (int i = 0; i < PLAIN; i++) {
-        snprintf(key, sizeof key, "plain%02d", i);
-        set_str(t->b, key, key);
-    }
-    for (int i = 0; i < GONE; i++) {
-        snprintf(key, sizeof key, "gone%02d", i);
-        set_ttl_str(t->b, key, key, 1);
-    }
-    for (int i = 0; i < LIVE; i++) {
-        snprintf(key, sizeof key, "live%02d", i);
-        set_ttl_str(t->b, key, key, 3600000);
-    }
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
+        for (int i = 0; i < groups[g].count; i++) {
+            snprintf(key, sizeof key, "%s%02d", groups[g].prefix, i);
+            if (groups[g].ttl_ms == 0)
+                set_str(t->b, key, key);
+            else
+                set_ttl_str(t->b, key, key, groups[g].ttl_ms);
+        }
     set_ttl_str(t->b, long_key('g'), "long gone", 1);
     set_ttl_str(t->b, long_key('l'), "long live", 3600000);
     kvstore_bucket *o = open_bucket(t->s, "other");
@@ -114,18 +124,11 @@ static void fill(tmp_store *t)
 static void expect_survivors(tmp_store *t)
 {
     char key[32];
-    for (int i = 0; i < PLAIN; i++) {
-        snprintf(key, sizeof key, "plain%02d", i);
-        expect_str(t->b, key, key);
-    }
-    for (int i = 0; i < LIVE; i++) {
-        snprintf(key, sizeof key, "live%02d", i);
-        expect_str(t->b, key, key);
-    }
-    for (int i = 0; i < GONE; i++) {
-        snprintf(key, sizeof key, "gone%02d", i);
-        expect_str(t->b, key, NULL);
-    }
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
+        for (int i = 0; i < groups[g].count; i++) {
+            snprintf(key, sizeof key, "%s%02d", groups[g].prefix, i);
+            expect_str(t->b, key, groups[g].survives ? key : NULL);
+        }
     expect_str(t->b, long_key('l'), "long live");
     expect_str(t->b, long_key('g'), NULL);
     kvstore_bucket *o = open_bucket(t->s, "other");
