@@ -22,18 +22,9 @@
 /* Entries a pass looks at, expired or not. */
 #define LM_REAP_WALK 10000
 
-/* LMDB's default key order: bytewise, then shorter first. */
-static int key_cmp(const MDB_val *k, const unsigned char *s, size_t n)
-{
-    size_t m = k->mv_size < n ? k->mv_size : n;
-    int c = memcmp(k->mv_data, s, m);
-    if (c != 0)
-        return c;
-    return k->mv_size < n ? -1 : k->mv_size > n;
-}
-
 /* Walks from at[0..*alen) (0: the top) and deletes what expired by `now`;
- * leaves in `at` where the next pass starts. Returns an LMDB code. */
+ * leaves in `at` where the next pass starts. `at` is the caller's copy,
+ * read until the walk ends and written only then. Returns an LMDB code. */
 static int walk(lm_env *e, MDB_txn *txn, uint64_t now, unsigned char *at,
                 size_t *alen)
 {
@@ -41,13 +32,13 @@ static int walk(lm_env *e, MDB_txn *txn, uint64_t now, unsigned char *at,
     int rc = mdb_cursor_open(txn, e->data, &c);
     if (rc != 0)
         return rc;
-    unsigned char start[LM_SKEY_CAP], cur[LM_SKEY_CAP];
+    unsigned char cur[LM_SKEY_CAP];
     size_t slen = *alen;
-    memcpy(start, at, slen);
     /* A walk from the top ends at the bottom; one from elsewhere wraps
      * once and ends where it started. */
     bool wrapped = slen == 0;
-    MDB_val k = { slen, start }, v;
+    const MDB_val start = { slen, at };
+    MDB_val k = start, v;
     rc = mdb_cursor_get(c, &k, &v, slen == 0 ? MDB_FIRST : MDB_SET_RANGE);
     for (size_t seen = 0;;) {
         if (rc == MDB_NOTFOUND) {
@@ -62,7 +53,7 @@ static int walk(lm_env *e, MDB_txn *txn, uint64_t now, unsigned char *at,
         }
         if (rc != 0)
             break;
-        if (wrapped && slen != 0 && key_cmp(&k, start, slen) >= 0) {
+        if (wrapped && slen != 0 && mdb_cmp(txn, e->data, &k, &start) >= 0) {
             *alen = slen; /* the whole store in one pass */
             break;
         }

@@ -88,10 +88,10 @@ bool lm_rec_expired(const lm_rec *r, uint64_t *now)
 bool lm_rec_raw_expired(const MDB_val *v, uint64_t now)
 {
     const unsigned char *p = v->mv_data;
-    if (v->mv_size < 9 + 8 || !(p[0] & LM_REC_TTL) ||
+    if (v->mv_size < LM_REC_HEAD + 8 || !(p[0] & LM_REC_TTL) ||
         (p[0] & ~(LM_REC_TTL | LM_REC_LONG)) != 0)
         return false;
-    return get64(p + 9) <= now;
+    return get64(p + LM_REC_HEAD) <= now;
 }
 
 size_t lm_rec_build(void *buf, uint64_t version, uint64_t expires,
